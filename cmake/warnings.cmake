@@ -1,0 +1,39 @@
+# Warnings (and sanitizers) for the project's own targets only: dependencies are
+# built by their own rules. Call cs_target_flags(target) on every project target.
+
+if(MSVC)
+  set(CS_WARN_FLAGS /W4)
+  if(CS_WERROR)
+    list(APPEND CS_WARN_FLAGS /WX)
+  endif()
+else()
+  set(CS_WARN_FLAGS -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes
+      -Wmissing-prototypes -Wwrite-strings -Wcast-qual -Wvla -Wno-unused-parameter)
+  if(CS_WERROR)
+    list(APPEND CS_WARN_FLAGS -Werror)
+  endif()
+endif()
+
+if(CS_SANITIZE)
+  if(MSVC)
+    message(FATAL_ERROR "CS_SANITIZE is for GCC and Clang builds")
+  endif()
+  set(CS_SAN_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+endif()
+
+function(cs_target_flags target)
+  target_compile_options(${target} PRIVATE ${CS_WARN_FLAGS} ${CS_SAN_FLAGS})
+  if(CS_SAN_FLAGS)
+    target_link_options(${target} PRIVATE ${CS_SAN_FLAGS})
+  endif()
+  if(WIN32)
+    # Unicode Win32 API, Windows 10 / Server 2016 as the floor.
+    target_compile_definitions(${target} PRIVATE UNICODE _UNICODE _WIN32_WINNT=0x0A00 WIN32_LEAN_AND_MEAN)
+    if(MINGW)
+      # C99 printf (%zu, %lld) from MinGW's own stdio rather than msvcrt's
+      target_compile_definitions(${target} PRIVATE __USE_MINGW_ANSI_STDIO=1)
+    endif()
+  else()
+    target_compile_definitions(${target} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
+  endif()
+endfunction()

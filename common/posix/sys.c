@@ -1,0 +1,158 @@
+/* POSIX half of platform.h: files, host name, paths. */
+#include "../platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+int cs_plat_is_windows(void) { return 0; }
+
+static int map_errno(int e) {
+  switch (e) {
+  case ENOENT: case ENOTDIR: return CS_ENOENT;
+  case EACCES: case EPERM: return CS_EACCES;
+  case ELOOP: case ENXIO: case EISDIR: return CS_ENOTREG;
+  case ENOMEM: return CS_ENOMEM;
+  default: return CS_EIO;
+  }
+}
+
+int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
+                      size_t *len, cs_err_t *err) {
+  int fd = -1, rc;
+  unsigned char *buf = NULL;
+  size_t got = 0;
+  struct stat st;
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; cleared below for regular files. */
+  int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+
+  *data = NULL;
+  *len = 0;
+  if (flags & CS_READ_NOFOLLOW)
+    oflags |= O_NOFOLLOW;
+  fd = open(path, oflags);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ELOOP && (flags & CS_READ_NOFOLLOW))
+      rc = cs_err_set(err, CS_ENOTREG, e, "%s is a symbolic link, which is not followed", path);
+    else
+      rc = cs_err_set(err, map_errno(e), e, "cannot open %s: %s", path, strerror(e));
+    goto out;
+  }
+  if (fstat(fd, &st) != 0) {
+    rc = cs_err_set(err, CS_EIO, errno, "cannot stat %s: %s", path, strerror(errno));
+    goto out;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (%s)", path,
+                    S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                    : S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+    goto out;
+  }
+  if ((unsigned long long)st.st_size > (unsigned long long)max) {
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "%s is %lld bytes, over the limit of %zu", path,
+                    (long long)st.st_size, max);
+    goto out;
+  }
+  (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  /* Read at most max + 1 bytes: a file that grew past the limit since fstat is refused too. */
+  buf = malloc(max + 2);
+  if (buf == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory reading %s", path);
+    goto out;
+  }
+  for (;;) {
+    ssize_t n = read(fd, buf + got, max + 1 - got);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      rc = cs_err_set(err, CS_EIO, errno, "cannot read %s: %s", path, strerror(errno));
+      goto out;
+    }
+    if (n == 0)
+      break;
+    got += (size_t)n;
+    if (got > max) {
+      rc = cs_err_set(err, CS_ETOOBIG, 0, "%s grew over the limit of %zu bytes while read", path, max);
+      goto out;
+    }
+  }
+  buf[got] = '\0';
+  *data = buf;
+  *len = got;
+  buf = NULL;
+  rc = CS_OK;
+out:
+  if (buf != NULL)
+    cs_plat_free_file(buf, got);
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
+void cs_plat_free_file(unsigned char *data, size_t len) {
+  if (data == NULL)
+    return;
+  cs_plat_wipe(data, len);
+  free(data);
+}
+
+void cs_plat_wipe(void *p, size_t n) {
+  /* A volatile function pointer keeps the compiler from proving the memset dead. */
+  static void *(*const volatile do_memset)(void *, int, size_t) = memset;
+  if (p != NULL && n > 0)
+    do_memset(p, 0, n);
+}
+
+int cs_plat_fqdn(char *buf, size_t len, cs_err_t *err) {
+  char host[256];
+  struct addrinfo hints, *res = NULL;
+
+  if (gethostname(host, sizeof host) != 0)
+    return cs_err_set(err, CS_EIO, errno, "cannot read the host name: %s", strerror(errno));
+  host[sizeof host - 1] = '\0';
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_flags = AI_CANONNAME;
+  if (strchr(host, '.') == NULL && getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL &&
+      res->ai_canonname != NULL && strchr(res->ai_canonname, '.') != NULL) {
+    snprintf(host, sizeof host, "%s", res->ai_canonname);
+  }
+  if (res != NULL)
+    freeaddrinfo(res);
+  if (strlen(host) >= len)
+    return cs_err_set(err, CS_ETOOBIG, 0, "host name too long");
+  memcpy(buf, host, strlen(host) + 1);
+  return CS_OK;
+}
+
+int cs_plat_default_config_path(char *buf, size_t len) {
+  return snprintf(buf, len, "%s", "/etc/certsteward/certsteward.ini") < (int)len ? CS_OK : CS_ETOOBIG;
+}
+
+int cs_plat_path_is_absolute(const char *path) { return path != NULL && path[0] == '/'; }
+
+char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
+  const char *slash;
+  size_t dir_len;
+  char *out;
+
+  if (cs_plat_path_is_absolute(path) || relative_to_file == NULL ||
+      (slash = strrchr(relative_to_file, '/')) == NULL)
+    return strdup(path);
+  dir_len = (size_t)(slash - relative_to_file);
+  out = malloc(dir_len + 1 + strlen(path) + 1);
+  if (out == NULL)
+    return NULL;
+  memcpy(out, relative_to_file, dir_len);
+  out[dir_len] = '/';
+  strcpy(out + dir_len + 1, path);
+  return out;
+}

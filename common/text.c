@@ -1,0 +1,167 @@
+#include "text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int reserve(cs_buf_t *b, size_t extra) {
+  size_t need, cap;
+  char *p;
+  if (b->oom)
+    return 0;
+  need = b->len + extra + 1;
+  if (need <= b->cap)
+    return 1;
+  cap = b->cap ? b->cap : 64;
+  while (cap < need)
+    cap *= 2;
+  p = realloc(b->p, cap);
+  if (p == NULL) {
+    b->oom = 1;
+    return 0;
+  }
+  b->p = p;
+  b->cap = cap;
+  return 1;
+}
+
+void cs_buf_append(cs_buf_t *b, const char *s, size_t n) {
+  if (!reserve(b, n))
+    return;
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+void cs_buf_puts(cs_buf_t *b, const char *s) { cs_buf_append(b, s, strlen(s)); }
+
+void cs_buf_printf(cs_buf_t *b, const char *fmt, ...) {
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || !reserve(b, (size_t)n))
+    return;
+  va_start(ap, fmt);
+  vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+const char *cs_buf_str(const cs_buf_t *b) {
+  if (b->oom)
+    return NULL;
+  return b->p ? b->p : "";
+}
+
+void cs_buf_free(cs_buf_t *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+  b->oom = 0;
+}
+
+char *cs_strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d != NULL)
+    memcpy(d, s, n);
+  return d;
+}
+
+size_t cs_utf8_decode(const unsigned char *s, size_t n, unsigned long *cp) {
+  unsigned long c;
+  size_t len, i;
+  if (n == 0)
+    return 0;
+  if (s[0] < 0x80) {
+    *cp = s[0];
+    return 1;
+  }
+  if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+    len = 2;
+    c = s[0] & 0x1Fu;
+  } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+    len = 3;
+    c = s[0] & 0x0Fu;
+  } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+    len = 4;
+    c = s[0] & 0x07u;
+  } else {
+    return 0;
+  }
+  if (n < len)
+    return 0;
+  for (i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+    c = (c << 6) | (s[i] & 0x3Fu);
+  }
+  /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+  if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10FFFF ||
+      (c >= 0xD800 && c <= 0xDFFF))
+    return 0;
+  *cp = c;
+  return len;
+}
+
+void cs_json_str(cs_buf_t *b, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n, k;
+  unsigned long cp;
+  if (s == NULL) {
+    cs_buf_puts(b, "null");
+    return;
+  }
+  n = strlen(s);
+  cs_buf_puts(b, "\"");
+  while (n > 0) {
+    k = cs_utf8_decode(p, n, &cp);
+    if (k == 0) {
+      cs_buf_puts(b, "\\ufffd");
+      k = 1;
+    } else if (cp == '"') {
+      cs_buf_puts(b, "\\\"");
+    } else if (cp == '\\') {
+      cs_buf_puts(b, "\\\\");
+    } else if (cp == '\n') {
+      cs_buf_puts(b, "\\n");
+    } else if (cp == '\r') {
+      cs_buf_puts(b, "\\r");
+    } else if (cp == '\t') {
+      cs_buf_puts(b, "\\t");
+    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) {
+      /* C0/C1 controls and the JavaScript line separators, escaped so the line stays one line */
+      cs_buf_printf(b, "\\u%04lx", cp);
+    } else {
+      cs_buf_append(b, (const char *)p, k);
+    }
+    p += k;
+    n -= k;
+  }
+  cs_buf_puts(b, "\"");
+}
+
+void cs_text_sanitize(cs_buf_t *b, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n, k, i;
+  unsigned long cp;
+  if (s == NULL)
+    return;
+  n = strlen(s);
+  while (n > 0) {
+    k = cs_utf8_decode(p, n, &cp);
+    if (k == 0) {
+      cs_buf_printf(b, "\\x%02X", p[0]);
+      k = 1;
+    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) {
+      for (i = 0; i < k; i++)
+        cs_buf_printf(b, "\\x%02X", p[i]);
+    } else {
+      cs_buf_append(b, (const char *)p, k);
+    }
+    p += k;
+    n -= k;
+  }
+}

@@ -1,0 +1,189 @@
+/* Windows half of platform.h: files, host name, paths. Strings cross the
+ * interface as UTF-8 and are converted to UTF-16 for the wide Win32 API here.
+ * Proven under Wine: reading files, the host name, paths. Only real Windows
+ * proves the reparse-point refusal on NTFS symbolic links and junctions. */
+#include "../platform.h"
+
+#include <windows.h>
+#include <knownfolders.h>
+#include <shlobj.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cs_plat_is_windows(void) { return 1; }
+
+/* New UTF-16 copy of a UTF-8 string, NULL on invalid UTF-8 or out of memory. */
+static wchar_t *to_wide(const char *s) {
+  int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+  wchar_t *w;
+  if (n <= 0 || (w = malloc(sizeof *w * (size_t)n)) == NULL)
+    return NULL;
+  MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
+  return w;
+}
+
+/* UTF-16 to UTF-8 into buf; 0 or CS_ETOOBIG / CS_EINVAL. */
+static int to_utf8(const wchar_t *w, char *buf, size_t len) {
+  int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, buf, (int)len, NULL, NULL);
+  if (n <= 0)
+    return GetLastError() == ERROR_INSUFFICIENT_BUFFER ? CS_ETOOBIG : CS_EINVAL;
+  return CS_OK;
+}
+
+static int map_error(DWORD e) {
+  switch (e) {
+  case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME: return CS_ENOENT;
+  case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: return CS_EACCES;
+  case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return CS_ENOMEM;
+  default: return CS_EIO;
+  }
+}
+
+int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
+                      size_t *len, cs_err_t *err) {
+  HANDLE h = INVALID_HANDLE_VALUE;
+  wchar_t *wpath = NULL;
+  unsigned char *buf = NULL;
+  size_t got = 0;
+  BY_HANDLE_FILE_INFORMATION info;
+  LARGE_INTEGER size;
+  /* BACKUP_SEMANTICS opens a folder too, so it is refused by type below rather
+   * than as "access denied"; OPEN_REPARSE_POINT opens a link itself, not its target. */
+  DWORD fl = FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_SEQUENTIAL_SCAN;
+  int rc;
+
+  *data = NULL;
+  *len = 0;
+  if (flags & CS_READ_NOFOLLOW)
+    fl |= FILE_FLAG_OPEN_REPARSE_POINT;
+  if ((wpath = to_wide(path)) == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "%s is not a valid UTF-8 path", path);
+    goto out;
+  }
+  h = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, fl, NULL);
+  if (h == INVALID_HANDLE_VALUE) {
+    DWORD e = GetLastError();
+    rc = cs_err_set(err, map_error(e), (long)e, "cannot open %s (Windows error %lu)", path, (unsigned long)e);
+    goto out;
+  }
+  if (GetFileType(h) != FILE_TYPE_DISK) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (a pipe or a device)", path);
+    goto out;
+  }
+  if (!GetFileInformationByHandle(h, &info)) {
+    DWORD e = GetLastError();
+    rc = cs_err_set(err, CS_EIO, (long)e, "cannot query %s (Windows error %lu)", path, (unsigned long)e);
+    goto out;
+  }
+  if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (a folder)", path);
+    goto out;
+  }
+  if ((flags & CS_READ_NOFOLLOW) && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is a symbolic link or reparse point, which is not followed", path);
+    goto out;
+  }
+  if (!GetFileSizeEx(h, &size) || (unsigned long long)size.QuadPart > (unsigned long long)max) {
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "%s is %lld bytes, over the limit of %zu", path, (long long)size.QuadPart,
+                    max);
+    goto out;
+  }
+  if ((buf = malloc(max + 2)) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory reading %s", path);
+    goto out;
+  }
+  for (;;) {
+    DWORD n = 0, want = (DWORD)((max + 1 - got) > 0x10000000 ? 0x10000000 : (max + 1 - got));
+    if (!ReadFile(h, buf + got, want, &n, NULL)) {
+      DWORD e = GetLastError();
+      rc = cs_err_set(err, CS_EIO, (long)e, "cannot read %s (Windows error %lu)", path, (unsigned long)e);
+      goto out;
+    }
+    if (n == 0)
+      break;
+    got += n;
+    if (got > max) {
+      rc = cs_err_set(err, CS_ETOOBIG, 0, "%s grew over the limit of %zu bytes while read", path, max);
+      goto out;
+    }
+  }
+  buf[got] = '\0';
+  *data = buf;
+  *len = got;
+  buf = NULL;
+  rc = CS_OK;
+out:
+  if (buf != NULL)
+    cs_plat_free_file(buf, got);
+  if (h != INVALID_HANDLE_VALUE)
+    CloseHandle(h);
+  free(wpath);
+  return rc;
+}
+
+void cs_plat_free_file(unsigned char *data, size_t len) {
+  if (data == NULL)
+    return;
+  cs_plat_wipe(data, len);
+  free(data);
+}
+
+void cs_plat_wipe(void *p, size_t n) {
+  if (p != NULL && n > 0)
+    SecureZeroMemory(p, n);
+}
+
+int cs_plat_fqdn(char *buf, size_t len, cs_err_t *err) {
+  wchar_t name[256];
+  DWORD n = 256;
+  if (!GetComputerNameExW(ComputerNameDnsFullyQualified, name, &n)) {
+    DWORD e = GetLastError();
+    return cs_err_set(err, CS_EIO, (long)e, "cannot read the computer's DNS name (Windows error %lu)",
+                      (unsigned long)e);
+  }
+  if (to_utf8(name, buf, len) != CS_OK)
+    return cs_err_set(err, CS_ETOOBIG, 0, "host name too long");
+  return CS_OK;
+}
+
+int cs_plat_default_config_path(char *buf, size_t len) {
+  PWSTR dir = NULL;
+  char utf8[MAX_PATH * 3];
+  int rc = CS_EIO;
+  if (SUCCEEDED(SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &dir)) &&
+      to_utf8(dir, utf8, sizeof utf8) == CS_OK)
+    rc = snprintf(buf, len, "%s\\certsteward\\certsteward.ini", utf8) < (int)len ? CS_OK : CS_ETOOBIG;
+  CoTaskMemFree(dir);
+  return rc;
+}
+
+int cs_plat_path_is_absolute(const char *path) {
+  if (path == NULL)
+    return 0;
+  if (path[0] == '\\' || path[0] == '/') /* UNC, \\?\, or rooted on the current drive */
+    return 1;
+  return ((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z')) && path[1] == ':' &&
+         (path[2] == '\\' || path[2] == '/');
+}
+
+char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
+  const char *sep = NULL, *p;
+  size_t dir_len;
+  char *out;
+
+  for (p = relative_to_file; p != NULL && *p; p++)
+    if (*p == '\\' || *p == '/')
+      sep = p;
+  if (cs_plat_path_is_absolute(path) || sep == NULL)
+    return _strdup(path);
+  dir_len = (size_t)(sep - relative_to_file);
+  out = malloc(dir_len + 1 + strlen(path) + 1);
+  if (out == NULL)
+    return NULL;
+  memcpy(out, relative_to_file, dir_len);
+  out[dir_len] = '\\';
+  strcpy(out + dir_len + 1, path);
+  return out;
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything and runs every test:
+#  1. the native build (RelWithDebInfo) and its tests;
+#  2. the same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=$(nproc)
+
+bash scripts/deps.sh
+
+run_suite() { # run_suite BUILD_DIR CMAKE_ARGS...
+  local dir=$1; shift
+  echo "== build $dir"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$JOBS"
+  echo "== test $dir"
+  ctest --test-dir "$dir" --output-on-failure -j"$JOBS" --timeout 300
+}
+
+run_suite build/native
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite build/asan -DCS_SANITIZE=ON

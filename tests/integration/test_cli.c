@@ -1,0 +1,258 @@
+/* The certsteward executable as an admin uses it: verdicts, exit statuses,
+ * --json read back with a JSON parser, usage errors, config. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cs_test.h"
+#include "proc.h"
+
+#define HOST "board.example.test"
+
+static const char *bin(void) {
+  const char *b = getenv("CS_BIN");
+  return b ? b : "certsteward";
+}
+
+/* Runs certsteward with the given arguments (NULL-terminated list). */
+static int run(cs_proc_result_t *r, const char *first, ...) {
+  const char *argv[64];
+  int n = 0;
+  va_list ap;
+  argv[n++] = bin();
+  argv[n++] = first;
+  va_start(ap, first);
+  while (n < 63 && (argv[n] = va_arg(ap, const char *)) != NULL)
+    n++;
+  va_end(ap);
+  argv[n] = NULL;
+  if (cs_proc_run(argv, r) != 0) {
+    cs_test_fail(__FILE__, __LINE__, "cannot run %s", bin());
+    return -1;
+  }
+  return r->status;
+}
+
+/* Writes a config file named name into the test folder; returns its path (static). */
+static const char *write_config(const char *name, const char *text) {
+  static char path[4096];
+  FILE *f;
+  snprintf(path, sizeof path, "%s", cs_test_path(name));
+  f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+  return path;
+}
+
+/* A config that names the test PKI's root and password (paths relative to the file). */
+static const char *pki_config(void) {
+  return write_config("cli.ini", "[connector]\nhost = " HOST "\n[watch]\npassword_file = pass.txt\n"
+                                 "[policy]\nca_file = root.pem\n");
+}
+
+static int count(const char *hay, const char *needle) {
+  int n = 0;
+  for (hay = strstr(hay, needle); hay; hay = strstr(hay + 1, needle))
+    n++;
+  return n;
+}
+
+static char *p(const char *name) { /* a test file path that survives the next call */
+  static char buf[16][4096];
+  static int i;
+  i = (i + 1) % 16;
+  snprintf(buf[i], sizeof buf[i], "%s", cs_test_path(name));
+  return buf[i];
+}
+
+CS_TEST(accepts_every_format) {
+  cs_proc_result_t r;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--key", p("leaf.key"), p("good-aes.pfx"),
+                p("good-legacy.pfx"), p("good-bundle.pem"), p("good-enc.pem"), p("good-ec.pem"),
+                p("good-chain.p7b"), p("good-chain-der.p7b"), NULL), ==, 0);
+  CHECK_INT(count(r.out, ": accepted\n"), ==, 7);
+  CHECK_INT(count(r.out, "FAILED"), ==, 0);
+  CHECK_CONTAINS(r.out, "[ok    ] chain");
+  cs_proc_result_free(&r);
+  /* a lone DER certificate: the intermediate comes with the trust anchors */
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", p("ca-chain.pem"), "--key", p("leaf.key"),
+                p("good-leaf.der"), NULL), ==, 0);
+  CHECK_INT(count(r.out, ": accepted\n"), ==, 1);
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(rejected_file_exit_1) {
+  cs_proc_result_t r;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), p("good-aes.pfx"), p("bad-eku.pem"), NULL), ==, 1);
+  CHECK_INT(count(r.out, ": accepted\n"), ==, 1);
+  CHECK_INT(count(r.out, ": rejected\n"), ==, 1);
+  CHECK_CONTAINS(r.out, "[FAILED] eku");
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(text_output_shows_thumbprint_subject_expiry) {
+  cs_proc_result_t r;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), p("good-bundle.pem"), NULL), ==, 0);
+  CHECK_CONTAINS(r.out, "thumbprint");
+  CHECK_CONTAINS(r.out, "subject     CN=board.example.test");
+  CHECK_CONTAINS(r.out, "not after");
+  cs_proc_result_free(&r);
+}
+
+/* Every --json line parses; the fields are what --help promises. */
+CS_TEST(json_parses_back) {
+  cs_proc_result_t r;
+  char *line, *save = NULL;
+  int lines = 0;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", p("good-aes.pfx"), p("bad-nosan.pem"),
+                p("unicode.pem"), p("garbage.bin"), NULL), ==, 1);
+  for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    cJSON *o = cJSON_Parse(line), *checks, *c;
+    const char *verdict, *file;
+    size_t i;
+    lines++;
+    CHECK(o != NULL);
+    if (o == NULL)
+      continue;
+    for (i = 0; line[i]; i++)
+      CHECK((unsigned char)line[i] >= 0x20); /* escaped, whatever the certificate holds */
+    file = cJSON_GetStringValue(cJSON_GetObjectItem(o, "file"));
+    verdict = cJSON_GetStringValue(cJSON_GetObjectItem(o, "verdict"));
+    checks = cJSON_GetObjectItem(o, "checks");
+    CHECK(file != NULL && verdict != NULL && cJSON_IsArray(checks));
+    cJSON_ArrayForEach(c, checks) {
+      CHECK(cJSON_IsString(cJSON_GetObjectItem(c, "id")));
+      CHECK(cJSON_IsBool(cJSON_GetObjectItem(c, "ok")));
+      CHECK(cJSON_IsString(cJSON_GetObjectItem(c, "detail")));
+    }
+    if (file && strstr(file, "good-aes.pfx")) {
+      CHECK_STR(verdict, "accepted");
+      CHECK_INT(strlen(cJSON_GetStringValue(cJSON_GetObjectItem(o, "thumbprint"))), ==, 40);
+      CHECK_INT(strlen(cJSON_GetStringValue(cJSON_GetObjectItem(o, "not_after"))), ==, 20);
+    } else if (file && strstr(file, "bad-nosan.pem")) {
+      CHECK_STR(verdict, "rejected");
+      cJSON_ArrayForEach(c, checks) {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "id")), "san_host") == 0)
+          CHECK(cJSON_IsFalse(cJSON_GetObjectItem(c, "ok")));
+      }
+    } else if (file && strstr(file, "unicode.pem")) {
+      const char *subject = cJSON_GetStringValue(cJSON_GetObjectItem(o, "subject"));
+      CHECK_STR(verdict, "accepted");
+      CHECK_CONTAINS(subject, "Cert\xC3\xA9");
+      CHECK(subject && strchr(subject, 0x1b) == NULL);
+    } else if (file && strstr(file, "garbage.bin")) {
+      CHECK_STR(verdict, "rejected");
+      CHECK(cJSON_IsNull(cJSON_GetObjectItem(o, "thumbprint")));
+      c = cJSON_GetArrayItem(checks, 0);
+      CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(c, "id")), "load");
+    } else {
+      cs_test_fail(__FILE__, __LINE__, "unexpected file %s", file ? file : "(null)");
+    }
+    cJSON_Delete(o);
+  }
+  CHECK_INT(lines, ==, 4);
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(text_output_escapes_control_bytes) {
+  cs_proc_result_t r;
+  size_t i;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), p("unicode.pem"), NULL), ==, 0);
+  for (i = 0; i < r.out_len; i++)
+    CHECK(r.out[i] == '\n' || (unsigned char)r.out[i] >= 0x20);
+  CHECK_CONTAINS(r.out, "Cert\xC3\xA9");
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(options_override_config) {
+  cs_proc_result_t r;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--host", "other.example.test", p("good-bundle.pem"), NULL),
+            ==, 1);
+  CHECK_CONTAINS(r.out, "other.example.test is not among the SAN DNS names");
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", p("other-root.pem"), p("good-bundle.pem"), NULL), ==, 1);
+  CHECK_CONTAINS(r.out, "[FAILED] chain");
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(current_certificate) {
+  cs_proc_result_t r;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", p("current-ok.pem"), p("good-bundle.pem"), NULL),
+            ==, 0);
+  CHECK_CONTAINS(r.out, "[ok    ] expires_later");
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", p("current-more-names.pem"),
+                p("good-bundle.pem"), NULL), ==, 1);
+  CHECK_CONTAINS(r.out, "[FAILED] names_kept");
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(password_never_printed) {
+  cs_proc_result_t r;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", p("good-aes.pfx"), p("good-enc.pem"), NULL), ==, 0);
+  CHECK(strstr(r.out, "demo-pass") == NULL && strstr(r.err, "demo-pass") == NULL);
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(usage_errors_exit_2) {
+  cs_proc_result_t r;
+  CHECK_INT(run(&r, "check", "--config", pki_config(), NULL), ==, 2);
+  CHECK_CONTAINS(r.err, "at least one certificate file");
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "check", "--bogus", p("good-aes.pfx"), NULL), ==, 2);
+  CHECK_CONTAINS(r.err, "unknown option --bogus");
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "check", "--config", p("no-such.ini"), p("good-aes.pfx"), NULL), ==, 2);
+  CHECK_CONTAINS(r.err, "no-such.ini");
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", p("no-such-ca.pem"), p("good-aes.pfx"), NULL), ==, 2);
+  CHECK_CONTAINS(r.err, "no-such-ca.pem");
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--password-file", p("no-such-pass"), p("good-aes.pfx"),
+                NULL), ==, 2);
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "frobnicate", NULL), ==, 2);
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(bad_config_names_file_and_line) {
+  cs_proc_result_t r;
+  const char *cfg = write_config("cli-bad.ini", "[policy]\n; comment\nmin_valid_days = 7\nmin_rsa_bits = lots\n");
+  CHECK_INT(run(&r, "check", "--config", cfg, p("good-aes.pfx"), NULL), ==, 2);
+  CHECK_CONTAINS(r.err, "cli-bad.ini:4");
+  CHECK_CONTAINS(r.err, "min_rsa_bits");
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "config", "--config", cfg, NULL), ==, 2);
+  CHECK_CONTAINS(r.err, "cli-bad.ini:4");
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(config_prints_effective_values) {
+  cs_proc_result_t r;
+  const char *cfg = write_config("cli-cfg.ini", "[policy]\nmin_valid_days = 30\n");
+  CHECK_INT(run(&r, "config", "--config", cfg, NULL), ==, 0);
+  CHECK_CONTAINS(r.out, "[policy]");
+  CHECK_CONTAINS(r.out, "min_valid_days = 30");
+  CHECK_CONTAINS(r.out, "min_rsa_bits = 2048"); /* defaults included */
+  CHECK_CONTAINS(r.out, "max_file_size = ");
+  CHECK_CONTAINS(r.err, "is valid");
+  cs_proc_result_free(&r);
+}
+
+CS_TEST(version_and_help) {
+  cs_proc_result_t r;
+  CHECK_INT(run(&r, "version", NULL), ==, 0);
+  CHECK(strncmp(r.out, "certsteward ", 12) == 0);
+  CHECK_CONTAINS(r.out, "OpenSSL 3.");
+  cs_proc_result_free(&r);
+  CHECK_INT(run(&r, "--help", NULL), ==, 0);
+  CHECK_CONTAINS(r.out, "check [--config FILE]");
+  CHECK_CONTAINS(r.out, "Exit status");
+  cs_proc_result_free(&r);
+}
