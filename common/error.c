@@ -19,6 +19,9 @@ const char *cs_strerror(int code) {
   case CS_ECRYPTO: return "cryptographic library error";
   case CS_EACCES: return "permission denied";
   case CS_EEMPTY: return "empty";
+  case CS_EBUSY: return "busy";
+  case CS_ETIMEDOUT: return "timed out";
+  case CS_EFAILED: return "failed";
   default: return "unknown error";
   }
 }

@@ -28,7 +28,10 @@ enum {
   CS_ECONFIG = -9,    /* configuration error */
   CS_ECRYPTO = -10,   /* OpenSSL failed */
   CS_EACCES = -11,    /* permission denied */
-  CS_EEMPTY = -12     /* empty input */
+  CS_EEMPTY = -12,    /* empty input */
+  CS_EBUSY = -13,     /* held by another process */
+  CS_ETIMEDOUT = -14, /* did not finish in time */
+  CS_EFAILED = -15    /* a command or step ran and failed */
 };
 
 #define CS_ERR_TEXT_MAX 512

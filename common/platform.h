@@ -41,4 +41,97 @@ int cs_plat_path_is_absolute(const char *path);
  * taken relative to the folder holding relative_to_file. NULL when out of memory. */
 char *cs_plat_path_resolve(const char *relative_to_file, const char *path);
 
+/* ---- files (atomic replacement) ------------------------------------------ */
+
+/* Writes data to path atomically: a temp file in the same folder, created with
+ * mode from its first byte (0600 for a key), written, flushed to disk, renamed over
+ * path, and the folder flushed. When path already exists, its owner, group,
+ * mode and ACL are given to the new file (mode applies to a new file only).
+ * Nothing is left behind on failure. mode is a POSIX mode; the Windows half
+ * ignores it (files there inherit the folder's ACL). */
+int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err);
+
+/* Creates path and its missing parents with mode (0700 for state folders). */
+int cs_plat_mkdirs(const char *path, int mode, cs_err_t *err);
+
+/* Renames from over to (atomic within one file system); 0 or CS_E*. */
+int cs_plat_rename(const char *from, const char *to, cs_err_t *err);
+
+/* Removes a file; a file already gone is not an error. */
+int cs_plat_remove(const char *path, cs_err_t *err);
+
+/* 1 if path exists (any type, links not followed), 0 if not. */
+int cs_plat_exists(const char *path);
+
+/* ---- processes ------------------------------------------------------------- */
+
+typedef struct cs_run_result_s {
+  int exit_code;   /* exit status; -1 when it did not exit normally */
+  int timed_out;   /* killed after timeout_ms */
+  int signal;      /* POSIX: signal that ended it; 0 otherwise */
+  char *out;       /* standard output, NUL-terminated (owned); stderr is not captured */
+  size_t out_len;
+} cs_run_result_t;
+
+/* Runs argv[0] (a path; no PATH search) with argv, feeding input (may be NULL) to
+ * its standard input, capturing at most max_out bytes of its standard output, and
+ * waits at most timeout_ms (then kills it and its process group). Standard error
+ * goes to the caller's. Returns 0 when it ran (see res), or CS_E* when it could not
+ * be started. Free res with cs_run_result_free. */
+int cs_plat_run(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
+                cs_run_result_t *res, cs_err_t *err);
+void cs_run_result_free(cs_run_result_t *res);
+
+/* Runs a command line through the system shell (/bin/sh -c, cmd.exe /c), as
+ * cs_plat_run, for admin-configured commands such as [connector] restart_command. */
+int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err);
+
+/* Path of this executable's sibling named name (the worker next to certsteward). */
+int cs_plat_sibling_path(const char *name, char *buf, size_t len, cs_err_t *err);
+
+/* ---- private-key permission ------------------------------------------------ */
+
+/* Grants account READ on the private key key_ref (POSIX: a key file, through an
+ * ACL entry; Windows: the key of the certificate with that thumbprint), merged into
+ * what is there (nothing else removed, no duplicate), then read back.
+ * CS_ENOENT when the account does not exist. */
+int cs_plat_key_grant(const char *key_ref, const char *account, cs_err_t *err);
+
+/* *granted = 1 if account can READ key_ref as granted above, else 0. */
+int cs_plat_key_check(const char *key_ref, const char *account, int *granted, cs_err_t *err);
+
+/* ---- service control --------------------------------------------------------- */
+
+/* 1 if the service exists, 0 if not, CS_E* when that cannot be told. */
+int cs_plat_service_exists(const char *service, cs_err_t *err);
+
+/* Restarts the service and waits until it runs again, at most timeout_ms.
+ * restart_command / status_command (may be NULL) replace the platform's way:
+ * the restart command must exit 0, then the status command is polled until it
+ * exits 0. Errors say what failed, with the exit code. */
+int cs_plat_service_restart(const char *service, const char *restart_command, const char *status_command,
+                            int timeout_ms, cs_err_t *err);
+
+/* ---- system event log ------------------------------------------------------ */
+
+struct cs_event_def_s;
+struct cs_event_s;
+
+/* Opens the system's event sink: syslog (LOG_DAEMON, ident "certsteward") or the
+ * Windows Event Log (source "certsteward", Application log). */
+int cs_plat_syslog_open(cs_err_t *err);
+/* Writes one event; message is the formatted, sanitised text. */
+void cs_plat_syslog_write(const struct cs_event_def_s *def, const struct cs_event_s *ev, const char *message);
+void cs_plat_syslog_close(void);
+
+/* ---- mutual exclusion ------------------------------------------------------- */
+
+typedef struct cs_plat_lock_s cs_plat_lock_t;
+
+/* Takes an exclusive lock on the file at path (created 0600 if missing) without
+ * waiting: CS_EBUSY when another process holds it. Released by cs_plat_unlock or
+ * when the process ends, however it ends. */
+int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err);
+void cs_plat_unlock(cs_plat_lock_t *lock);
+
 #endif
