@@ -15,6 +15,7 @@
 
 #include "platform.h"
 #include "text.h"
+#include "window.h"
 
 #ifndef CS_INI_MAX_LINE
 #error "the build must define CS_INI_MAX_LINE (longest configuration line, in bytes)"
@@ -25,7 +26,11 @@
 #define CS__FILE_MAX (4 * CS__MIB) /* a configuration file is small text */
 #define CS__CLEAN_MAX 200 /* a file-supplied name or value quoted in a message */
 
-typedef enum { CS__STR, CS__PATH, CS__BOOL, CS__INT, CS__SIZE } cs__type_t;
+typedef enum { CS__STR, CS__PATH, CS__BOOL, CS__INT, CS__SIZE, CS__LIST, CS__PATHLIST } cs__type_t;
+
+/* Extra check of a string value (or of each element of a list): 0 if fine, else
+ * CS_ECONFIG with "what is wrong (expected ...)" in why. */
+typedef int (*cs__check_fn)(const char *v, char *why, size_t n);
 
 typedef struct {
   const char *section;
@@ -35,20 +40,60 @@ typedef struct {
   const char *def_posix;   /* defaults written as in the file; "" = none (NULL field) */
   const char *def_windows;
   long long min, max;      /* CS__INT and CS__SIZE */
+  cs__check_fn check;      /* NULL = any value */
 } cs__key_t;
 
 #define CS__OFF(field) offsetof(cs_config_t, field)
 
+static int cs__check_endpoint(const char *v, char *why, size_t n);
+static int cs__check_window(const char *v, char *why, size_t n);
+static int cs__check_old(const char *v, char *why, size_t n);
+static int cs__check_days(const char *v, char *why, size_t n);
+
+#define CS__BOARD "BOARD Connector Service"
+
 static const cs__key_t cs__keys[] = {
-    {"connector", "host", CS__STR, CS__OFF(connector.host), "", "", 0, 0},
-    {"watch", "password_file", CS__PATH, CS__OFF(watch.password_file), "", "", 0, 0},
+    {"connector", "host", CS__STR, CS__OFF(connector.host), "", "", 0, 0, NULL},
+    {"connector", "service", CS__STR, CS__OFF(connector.service), "", CS__BOARD, 0, 0, NULL},
+    {"connector", "account", CS__STR, CS__OFF(connector.account), "", "NT SERVICE\\" CS__BOARD, 0, 0, NULL},
+    {"connector", "thumbprint", CS__STR, CS__OFF(connector.thumbprint), "", "", 0, 0, NULL},
+    {"connector", "endpoints", CS__LIST, CS__OFF(connector.endpoints), "", "127.0.0.1:8197, 127.0.0.1:8096", 0,
+     0, cs__check_endpoint},
+    {"connector", "binding_files", CS__PATHLIST, CS__OFF(connector.binding_files), "", "", 0, 0, NULL},
+    {"connector", "restart_command", CS__STR, CS__OFF(connector.restart_command), "", "", 0, 0, NULL},
+    {"connector", "status_command", CS__STR, CS__OFF(connector.status_command), "", "", 0, 0, NULL},
+    {"connector", "restart_timeout", CS__INT, CS__OFF(connector.restart_timeout), "120", "120", 1, 3600, NULL},
+    {"connector", "maintenance_window", CS__STR, CS__OFF(connector.maintenance_window), "", "", 0, 0,
+     cs__check_window},
+    {"store", "state_dir", CS__PATH, CS__OFF(store.state_dir), "/var/lib/certsteward",
+     "C:\\ProgramData\\certsteward", 0, 0, NULL},
+    {"store", "cert_file", CS__PATH, CS__OFF(store.cert_file), "", "", 0, 0, NULL},
+    {"store", "key_file", CS__PATH, CS__OFF(store.key_file), "", "", 0, 0, NULL},
+    {"store", "chain_file", CS__PATH, CS__OFF(store.chain_file), "", "", 0, 0, NULL},
+    {"store", "bundle_file", CS__PATH, CS__OFF(store.bundle_file), "", "", 0, 0, NULL},
+    {"store", "old_certificates", CS__STR, CS__OFF(store.old_certificates), "keep", "keep", 0, 0, cs__check_old},
+    {"store", "monitor", CS__PATH, CS__OFF(store.monitor), "", "", 0, 0, NULL},
+    {"watch", "folder", CS__PATH, CS__OFF(watch.folder), "/var/lib/certsteward/drop",
+     "C:\\ProgramData\\certsteward\\drop", 0, 0, NULL},
+    {"watch", "password_file", CS__PATH, CS__OFF(watch.password_file), "", "", 0, 0, NULL},
     {"watch", "max_file_size", CS__SIZE, CS__OFF(watch.max_file_size), "1M", "1M", 1024,
-     64 * 1024 * 1024},
-    {"policy", "ca_file", CS__PATH, CS__OFF(policy.ca_file), "", "", 0, 0},
-    {"policy", "min_valid_days", CS__INT, CS__OFF(policy.min_valid_days), "7", "7", 0, 3650},
-    {"policy", "min_rsa_bits", CS__INT, CS__OFF(policy.min_rsa_bits), "2048", "2048", 1024, 16384},
-    {"policy", "allow_sha1", CS__BOOL, CS__OFF(policy.allow_sha1), "no", "no", 0, 0},
-    {"policy", "require_cn", CS__BOOL, CS__OFF(policy.require_cn), "yes", "yes", 0, 0},
+     64 * 1024 * 1024, NULL},
+    {"watch", "settle_seconds", CS__INT, CS__OFF(watch.settle_seconds), "2", "2", 0, 3600, NULL},
+    {"watch", "rescan_interval", CS__INT, CS__OFF(watch.rescan_interval), "300", "300", 1, 86400, NULL},
+    {"watch", "keep_processed", CS__BOOL, CS__OFF(watch.keep_processed), "no", "no", 0, 0, NULL},
+    {"watch", "quarantine_days", CS__INT, CS__OFF(watch.quarantine_days), "30", "30", 0, 3650, NULL},
+    {"expiry", "check_interval", CS__INT, CS__OFF(expiry.check_interval), "21600", "21600", 60, 604800, NULL},
+    {"expiry", "warn_days", CS__LIST, CS__OFF(expiry.warn_days), "30, 14, 7, 3, 1", "30, 14, 7, 3, 1", 0, 0,
+     cs__check_days},
+    {"policy", "ca_file", CS__PATH, CS__OFF(policy.ca_file), "", "", 0, 0, NULL},
+    {"policy", "min_valid_days", CS__INT, CS__OFF(policy.min_valid_days), "7", "7", 0, 3650, NULL},
+    {"policy", "min_rsa_bits", CS__INT, CS__OFF(policy.min_rsa_bits), "2048", "2048", 1024, 16384, NULL},
+    {"policy", "allow_sha1", CS__BOOL, CS__OFF(policy.allow_sha1), "no", "no", 0, 0, NULL},
+    {"policy", "require_cn", CS__BOOL, CS__OFF(policy.require_cn), "yes", "yes", 0, 0, NULL},
+    {"log", "events_file", CS__PATH, CS__OFF(log.events_file), "", "", 0, 0, NULL},
+    {"log", "events_max_size", CS__SIZE, CS__OFF(log.events_max_size), "10M", "10M", 64 * 1024,
+     1024 * 1024 * 1024, NULL},
+    {"log", "metrics_file", CS__PATH, CS__OFF(log.metrics_file), "", "", 0, 0, NULL},
 };
 #define CS__NKEYS (sizeof cs__keys / sizeof cs__keys[0])
 
@@ -193,6 +238,118 @@ static int cs__parse_num(const char *s, cs__type_t type, long long *out) {
   return 1;
 }
 
+static void cs__list_free(cs_strlist_t *l) {
+  size_t i;
+  for (i = 0; i < l->n; i++)
+    free(l->v[i]);
+  free(l->v);
+  l->v = NULL;
+  l->n = 0;
+}
+
+/* A comma-separated list: elements trimmed, empty ones refused, paths resolved. */
+static int cs__set_list(void *field, const cs__key_t *k, const char *v, const char *file, char *why, size_t n) {
+  cs_strlist_t l = {NULL, 0};
+  const char *p = v, *end, *a, *b;
+  char *elem = NULL;
+  int rc = 0;
+
+  while (v[0] != '\0') {
+    end = strchr(p, ',');
+    if (end == NULL)
+      end = p + strlen(p);
+    for (a = p; a < end && (*a == ' ' || *a == '\t'); a++)
+      ;
+    for (b = end; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
+      ;
+    if (a == b) {
+      snprintf(why, n, "empty element in the list (expected values separated by commas)");
+      rc = CS_ECONFIG;
+      goto out;
+    }
+    if ((elem = malloc((size_t)(b - a) + 1)) == NULL) {
+      rc = CS_ENOMEM;
+      goto out;
+    }
+    memcpy(elem, a, (size_t)(b - a));
+    elem[b - a] = '\0';
+    if (k->check != NULL && (rc = k->check(elem, why, n)) != 0)
+      goto out;
+    if (k->type == CS__PATHLIST) {
+      char *r = cs_plat_path_resolve(file, elem);
+      free(elem);
+      if ((elem = r) == NULL) {
+        rc = CS_ENOMEM;
+        goto out;
+      }
+    }
+    {
+      char **nv = realloc(l.v, sizeof *nv * (l.n + 1));
+      if (nv == NULL) {
+        rc = CS_ENOMEM;
+        goto out;
+      }
+      l.v = nv;
+      l.v[l.n++] = elem;
+      elem = NULL;
+    }
+    if (*end == '\0')
+      break;
+    p = end + 1;
+  }
+  cs__list_free(field);
+  *(cs_strlist_t *)field = l;
+  l.v = NULL;
+  l.n = 0;
+out:
+  free(elem);
+  cs__list_free(&l);
+  return rc;
+}
+
+/* host:port or [v6]:port, port 1..65535. */
+static int cs__check_endpoint(const char *v, char *why, size_t n) {
+  const char *colon = strrchr(v, ':');
+  char *end;
+  long port;
+  if (colon == NULL || colon == v || (v[0] == '[' && colon[-1] != ']')) {
+    snprintf(why, n, "endpoint \"%.100s\" is not host:port (expected e.g. 127.0.0.1:8197 or [::1]:443)", v);
+    return CS_ECONFIG;
+  }
+  port = strtol(colon + 1, &end, 10);
+  if (end == colon + 1 || *end != '\0' || port < 1 || port > 65535) {
+    snprintf(why, n, "endpoint \"%.100s\" has no valid port (expected 1 to 65535)", v);
+    return CS_ECONFIG;
+  }
+  return 0;
+}
+
+static int cs__check_window(const char *v, char *why, size_t n) {
+  if (cs_window_parse(v, NULL) != 0) {
+    snprintf(why, n, "\"%.100s\" is not a maintenance window (expected HH:MM-HH:MM, optionally after days, "
+             "e.g. 02:00-04:00 or Sat,Sun 02:00-04:00)", v);
+    return CS_ECONFIG;
+  }
+  return 0;
+}
+
+static int cs__check_old(const char *v, char *why, size_t n) {
+  if (cs__ieq(v, "keep") || cs__ieq(v, "delete"))
+    return 0;
+  snprintf(why, n, "\"%.100s\" is not keep or delete", v);
+  return CS_ECONFIG;
+}
+
+static int cs__check_days(const char *v, char *why, size_t n) {
+  char *end;
+  long d = strtol(v, &end, 10);
+  if (end == v || *end != '\0' || d < 0 || d > 3650) {
+    snprintf(why, n, "\"%.100s\" is not a number of days (expected 0 to 3650)", v);
+    return CS_ECONFIG;
+  }
+  return 0;
+}
+
 /* Stores value v (as written in the file) into k's field of cfg. Relative paths are
  * taken relative to the folder of file (NULL: kept as they are). On a bad value
  * returns CS_ECONFIG with "what is wrong (expected ...)" in why. */
@@ -208,6 +365,8 @@ static int cs__set(cs_config_t *cfg, const cs__key_t *k, const char *v, const ch
   case CS__STR:
   case CS__PATH: {
     char *s = NULL;
+    if (v[0] != '\0' && k->check != NULL && k->check(v, why, n) != 0)
+      return CS_ECONFIG;
     if (v[0] != '\0' &&
         (s = k->type == CS__PATH ? cs_plat_path_resolve(file, v) : cs_strdup(v)) == NULL)
       return CS_ENOMEM;
@@ -215,6 +374,9 @@ static int cs__set(cs_config_t *cfg, const cs__key_t *k, const char *v, const ch
     *(char **)field = s;
     return 0;
   }
+  case CS__LIST:
+  case CS__PATHLIST:
+    return cs__set_list(field, k, v, file, why, n);
   case CS__BOOL:
     for (w = 0; w < sizeof cs__true_words / sizeof cs__true_words[0]; w++) {
       if (cs__ieq(v, cs__true_words[w]) || cs__ieq(v, cs__false_words[w])) {
@@ -453,38 +615,51 @@ void cs_config_free(cs_config_t *cfg) {
   if (cfg == NULL)
     return;
   for (i = 0; i < CS__NKEYS; i++) {
+    void *field = (char *)cfg + cs__keys[i].offset;
     if (cs__keys[i].type == CS__STR || cs__keys[i].type == CS__PATH)
-      free(*(char **)(void *)((char *)cfg + cs__keys[i].offset));
+      free(*(char **)field);
+    else if (cs__keys[i].type == CS__LIST || cs__keys[i].type == CS__PATHLIST)
+      cs__list_free(field);
   }
   free(cfg->path);
   memset(cfg, 0, sizeof *cfg);
 }
 
 /* The value of k in cfg as it would be written in the file ("" = empty). */
-static const char *cs__value(const cs_config_t *cfg, const cs__key_t *k, char *buf, size_t n) {
+/* Appends k's value in cfg as written in a file. */
+static void cs__value(const cs_config_t *cfg, const cs__key_t *k, cs_buf_t *out) {
   const void *field = (const char *)cfg + k->offset;
-  const char *s;
+  const cs_strlist_t *l = field;
+  char buf[32];
+  size_t i;
 
   switch (k->type) {
   case CS__STR:
   case CS__PATH:
-    s = *(char *const *)field;
-    return s != NULL ? s : "";
+    if (*(char *const *)field != NULL)
+      cs_buf_puts(out, *(char *const *)field);
+    return;
+  case CS__LIST:
+  case CS__PATHLIST:
+    for (i = 0; i < l->n; i++)
+      cs_buf_printf(out, "%s%s", i ? ", " : "", l->v[i]);
+    return;
   case CS__BOOL:
-    return *(const bool *)field ? "yes" : "no";
+    cs_buf_puts(out, *(const bool *)field ? "yes" : "no");
+    return;
   case CS__INT:
-    cs__fmt_num(buf, n, k->type, *(const int *)field);
-    return buf;
+    cs__fmt_num(buf, sizeof buf, k->type, *(const int *)field);
+    cs_buf_puts(out, buf);
+    return;
   case CS__SIZE:
-    cs__fmt_num(buf, n, k->type, (long long)*(const uint64_t *)field);
-    return buf;
+    cs__fmt_num(buf, sizeof buf, k->type, (long long)*(const uint64_t *)field);
+    cs_buf_puts(out, buf);
+    return;
   }
-  return "";
 }
 
 int cs_config_dump(const cs_config_t *cfg, FILE *out) {
-  char buf[32];
-  const char *v;
+  cs_buf_t v = CS_BUF_INIT;
   size_t i, j;
 
   for (i = 0; i < CS__NKEYS; i++) {
@@ -494,12 +669,16 @@ int cs_config_dump(const cs_config_t *cfg, FILE *out) {
     for (j = i; j < CS__NKEYS; j++) {
       if (strcmp(cs__keys[j].section, cs__keys[i].section) != 0)
         continue;
-      v = cs__value(cfg, &cs__keys[j], buf, sizeof buf);
-      if (v[0] == '\0')
-        fprintf(out, "%s =\n", cs__keys[j].key);
-      else
-        fprintf(out, "%s = %s\n", cs__keys[j].key, v);
+      v.len = 0;
+      cs_buf_puts(&v, "");
+      cs__value(cfg, &cs__keys[j], &v);
+      if (cs_buf_str(&v) == NULL) {
+        cs_buf_free(&v);
+        return CS_ENOMEM;
+      }
+      fprintf(out, v.len ? "%s = %s\n" : "%s =%s\n", cs__keys[j].key, cs_buf_str(&v));
     }
   }
+  cs_buf_free(&v);
   return fflush(out) != 0 || ferror(out) ? CS_EIO : 0;
 }

@@ -429,7 +429,7 @@ CS_TEST(unknown_section_error) {
   CHECK_LOAD_FAILS("; test\n[connector]\nhost = a.example\n\n[policy]\n[polcy]\n"
                    "min_rsa_bits = 4096\n", 7,
                    "[polcy] min_rsa_bits: unknown section "
-                   "(expected [connector], [watch] or [policy])");
+                   "(expected [connector], [store], [watch], [expiry], [policy] or [log])");
   tmp_close();
 }
 
@@ -605,8 +605,15 @@ CS_TEST(dump_format) {
   tmp_open();
   CHECK_INT(cs_config_defaults(&def), ==, 0);
   text = dump_text(&def, "dump.ini");
-  CHECK_STR(text, "[connector]\nhost =\n\n[watch]\npassword_file =\nmax_file_size = 1M\n\n[policy]\n"
-                  "ca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n");
+  CHECK_STR(text, "[connector]\nhost =\nservice =\naccount =\nthumbprint =\nendpoints =\nbinding_files =\n"
+                  "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
+                  "[store]\nstate_dir = /var/lib/certsteward\ncert_file =\nkey_file =\nchain_file =\n"
+                  "bundle_file =\nold_certificates = keep\nmonitor =\n\n"
+                  "[watch]\nfolder = /var/lib/certsteward/drop\npassword_file =\nmax_file_size = 1M\n"
+                  "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
+                  "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
+                  "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
+                  "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
   free(text);
   cs_config_free(&def);
   tmp_close();
@@ -673,5 +680,34 @@ CS_TEST(folder_instead_of_file_error) {
   CHECK_INT(err.code, ==, rc);
   CHECK_CONTAINS(err.text, tmp_dir);
   CHECK(cfg.path == NULL);
+  tmp_close();
+}
+
+CS_TEST(lists_parsed_and_paths_resolved) {
+  cs_config_t cfg;
+  tmp_open();
+  CHECK_INT(load_good("[connector]\nendpoints = 127.0.0.1:8197 ,[::1]:8096\n"
+                      "binding_files = conf/tls.json, /abs/other.json\n[expiry]\nwarn_days = 10,2\n", &cfg), ==, 0);
+  CHECK_INT(cfg.connector.endpoints.n, ==, 2);
+  CHECK_STR(cfg.connector.endpoints.v[0], "127.0.0.1:8197");
+  CHECK_STR(cfg.connector.endpoints.v[1], "[::1]:8096");
+  CHECK_INT(cfg.connector.binding_files.n, ==, 2);
+  CHECK_CONTAINS(cfg.connector.binding_files.v[0], "/conf/tls.json");
+  CHECK(cfg.connector.binding_files.v[0][0] == '/'); /* resolved against the config's folder */
+  CHECK_STR(cfg.connector.binding_files.v[1], "/abs/other.json");
+  CHECK_INT(cfg.expiry.warn_days.n, ==, 2);
+  CHECK_STR(cfg.expiry.warn_days.v[1], "2");
+  cs_config_free(&cfg);
+  tmp_close();
+}
+
+CS_TEST(daemon_value_errors) {
+  tmp_open();
+  CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = 127.0.0.1\n", 8, "[connector] endpoints: endpoint \"127.0.0.1\" is not host:port");
+  CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = a:1,,b:2\n", 8, "[connector] endpoints: empty element");
+  CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = a:70000\n", 8, "no valid port");
+  CHECK_LOAD_FAILS(SIX_LINES "[connector]\nmaintenance_window = 2-4\n", 8, "is not a maintenance window");
+  CHECK_LOAD_FAILS(SIX_LINES "[store]\nold_certificates = shred\n", 8, "is not keep or delete");
+  CHECK_LOAD_FAILS(SIX_LINES "[expiry]\nwarn_days = 30, soon\n", 8, "\"soon\" is not a number of days");
   tmp_close();
 }
