@@ -682,3 +682,16 @@ int cs_config_dump(const cs_config_t *cfg, FILE *out) {
   cs_buf_free(&v);
   return fflush(out) != 0 || ferror(out) ? CS_EIO : 0;
 }
+
+int cs_config_host(const cs_config_t *cfg, const char *override, char *buf, size_t len, cs_err_t *err) {
+  cs_err_t why;
+  int rc;
+  if (override != NULL && override[0] != '\0')
+    return snprintf(buf, len, "%s", override) < (int)len ? 0 : cs_err_set(err, CS_ETOOBIG, 0, "host name too long");
+  if (cfg->connector.host != NULL)
+    return snprintf(buf, len, "%s", cfg->connector.host) < (int)len ? 0
+                                                                      : cs_err_set(err, CS_ETOOBIG, 0, "host name too long");
+  if ((rc = cs_plat_fqdn(buf, len, &why)) != 0)
+    return cs_err_set(err, rc, why.raw, "no --host or [connector] host, and %s", why.text);
+  return 0;
+}

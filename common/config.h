@@ -76,6 +76,10 @@ int cs_config_load(cs_config_t *cfg, const char *path, cs_err_t *err);
 /* Frees every string cfg owns; cfg can be loaded again afterwards. */
 void cs_config_free(cs_config_t *cfg);
 
+/* The DNS name certificates must carry: override when not empty, else
+ * [connector] host, else this machine's FQDN. */
+int cs_config_host(const cs_config_t *cfg, const char *override, char *buf, size_t len, cs_err_t *err);
+
 /* Prints the effective configuration (defaults included) as INI. */
 int cs_config_dump(const cs_config_t *cfg, FILE *out);
 

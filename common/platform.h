@@ -60,6 +60,10 @@ int cs_plat_rename(const char *from, const char *to, cs_err_t *err);
 /* Removes a file; a file already gone is not an error. */
 int cs_plat_remove(const char *path, cs_err_t *err);
 
+/* Removes path and everything below it (links are removed, not followed);
+ * a path already gone is not an error. */
+int cs_plat_remove_tree(const char *path, cs_err_t *err);
+
 /* 1 if path exists (any type, links not followed), 0 if not. */
 int cs_plat_exists(const char *path);
 
@@ -85,6 +89,9 @@ void cs_run_result_free(cs_run_result_t *res);
 /* Runs a command line through the system shell (/bin/sh -c, cmd.exe /c), as
  * cs_plat_run, for admin-configured commands such as [connector] restart_command. */
 int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err);
+
+/* Sleeps ms milliseconds (blocking: the daemon's worker threads only). */
+void cs_plat_sleep_ms(int ms);
 
 /* Path of this executable's sibling named name (the worker next to certsteward). */
 int cs_plat_sibling_path(const char *name, char *buf, size_t len, cs_err_t *err);
@@ -123,6 +130,33 @@ int cs_plat_syslog_open(cs_err_t *err);
 /* Writes one event; message is the formatted, sanitised text. */
 void cs_plat_syslog_write(const struct cs_event_def_s *def, const struct cs_event_s *ev, const char *message);
 void cs_plat_syslog_close(void);
+
+/* ---- certificate store ------------------------------------------------------- */
+
+struct cs_config_s;
+
+/* Puts the staged certificate (the worker's stage folder: cert.pem, chain.pem,
+ * key.pem, bundle.pem, leaf.der) in service: POSIX writes [store] cert_file,
+ * key_file, chain_file, bundle_file (atomically, owner/mode/ACL kept); Windows
+ * imports into LocalMachine\My. What it replaces is first saved under backup_dir,
+ * with a manifest, so that cs_plat_store_undo can put it back from disk alone
+ * (also after a crash). */
+int cs_plat_store_install(const struct cs_config_s *cfg, const char *stage_dir, const char *backup_dir,
+                          cs_err_t *err);
+/* Undoes cs_plat_store_install from backup_dir: restores what was replaced and
+ * removes what did not exist before. Safe when install stopped half-way or never ran. */
+int cs_plat_store_undo(const struct cs_config_s *cfg, const char *backup_dir, cs_err_t *err);
+/* After COMMIT: moves what backup_dir holds to archive_dir ([store]
+ * old_certificates = keep) or deletes it (delete); archive_dir is root-only. */
+int cs_plat_store_archive(const struct cs_config_s *cfg, const char *backup_dir, const char *archive_dir,
+                          cs_err_t *err);
+/* Where the certificate in service is, for the worker (POSIX: [store] cert_file
+ * and key_file; "" when not configured or missing). */
+int cs_plat_store_current(const struct cs_config_s *cfg, char *cert_path, size_t cert_len, char *key_path,
+                          size_t key_len, cs_err_t *err);
+/* What the private-key permission applies to for the certificate thumbprint:
+ * POSIX the key file, Windows the thumbprint itself. */
+int cs_plat_store_key_ref(const struct cs_config_s *cfg, const char *thumbprint, char *buf, size_t len);
 
 /* ---- mutual exclusion ------------------------------------------------------- */
 

@@ -3,7 +3,9 @@
 # Run as root (or with sudo available). Idempotent; does nothing when all are there.
 set -euo pipefail
 
-PKGS=(gcc make cmake pkgconf libssl-dev libuv1-dev libinih-dev libcjson-dev openssl)
+# build: compiler, CMake, OpenSSL 3, libuv, inih, libacl
+# tests: cJSON (reads --json back), nginx (the TLS service in the renewal tests), openssl, jq
+PKGS=(gcc make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl nginx jq)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -14,5 +16,16 @@ done
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 echo "[deps] installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Installing nginx must not start it on port 80: the tests start their own on
+# 127.0.0.1. A policy-rc.d that says "no" does that; one already there is kept.
+policy=/usr/sbin/policy-rc.d
+made_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  made_policy=1
+fi
+cleanup() { [ -z "$made_policy" ] || $SUDO rm -f "$policy"; }
+trap cleanup EXIT
 $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 update
 $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >/dev/null

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "events.h"
 #include "platform.h"
 
 int cs_cli_parse(int argc, char **argv, int first, cs_opt_t *opts, const char **operands, int *n_operands) {
@@ -63,6 +64,39 @@ int cs_cli_config(const char *path, cs_config_t *cfg) {
   rc = path ? cs_config_load(cfg, path, &err) : cs_config_defaults(cfg);
   if (rc != CS_OK) {
     fprintf(stderr, "certsteward: %s\n", err.text[0] ? err.text : cs_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+int cs_cli_host(const cs_config_t *cfg, const char *override, char *buf, size_t len) {
+  cs_err_t err;
+  if (cs_config_host(cfg, override, buf, len, &err) != 0) {
+    fprintf(stderr, "certsteward: %s\n", err.text);
+    return -1;
+  }
+  return 0;
+}
+
+int cs_cli_open_events(const cs_config_t *cfg, int foreground) {
+  cs_events_cfg_t ev;
+  cs_err_t err;
+  char jsonl[4096];
+  if (cs_plat_mkdirs(cfg->store.state_dir, 0700, &err) != CS_OK) {
+    fprintf(stderr, "certsteward: state folder: %s\n", err.text);
+    return -1;
+  }
+  if (cfg->log.events_file != NULL)
+    snprintf(jsonl, sizeof jsonl, "%s", cfg->log.events_file);
+  else
+    snprintf(jsonl, sizeof jsonl, "%s%sevents.jsonl", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/");
+  memset(&ev, 0, sizeof ev);
+  ev.to_stderr = foreground;
+  ev.to_system = 1;
+  ev.jsonl_path = cs_plat_is_windows() ? NULL : jsonl;
+  ev.jsonl_max = (long long)cfg->log.events_max_size;
+  if (cs_events_open(&ev) != CS_OK) {
+    fprintf(stderr, "certsteward: cannot open the event sinks\n");
     return -1;
   }
   return 0;

@@ -24,7 +24,16 @@ int cs_cli_parse(int argc, char **argv, int first, cs_opt_t *opts, const char **
  * defaults; prints the reason on error. 0 or -1. */
 int cs_cli_config(const char *path, cs_config_t *cfg);
 
+/* The host name certificates must carry: override, else [connector] host, else
+ * this machine's FQDN. Prints the reason on error. 0 or -1. */
+int cs_cli_host(const cs_config_t *cfg, const char *override, char *buf, size_t len);
+
+/* Opens the event sinks for a command: stderr when foreground, syslog / Event
+ * Log, and the JSON-lines file under the state folder (created 0700). 0 or -1. */
+int cs_cli_open_events(const cs_config_t *cfg, int foreground);
+
 int cs_cmd_check(int argc, char **argv);
+int cs_cmd_apply(int argc, char **argv);
 int cs_cmd_config(int argc, char **argv);
 
 #endif

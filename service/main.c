@@ -28,6 +28,11 @@ static const char usage[] =
     "      --key       the private key in service, for files without a key (a renewal\n"
     "                  that kept its key)\n"
     "      --json      one JSON object per file and line\n"
+    "  apply [--config FILE] [--dry-run] FILE\n"
+    "      Put FILE in service now: validate, install, grant the key, rewrite the\n"
+    "      bindings, restart, prove the new certificate is served, or roll back.\n"
+    "      --dry-run   validation and pre-flight only; nothing changes\n"
+    "      Exit status: 0 committed, 1 rejected, refused or rolled back, 2 could not run.\n"
     "  config [--config FILE]\n"
     "      Validate a configuration and print the effective values, defaults included.\n"
     "  version\n"
@@ -51,6 +56,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "check") == 0)
     return cs_cmd_check(argc, argv);
+  if (strcmp(cmd, "apply") == 0)
+    return cs_cmd_apply(argc, argv);
   if (strcmp(cmd, "config") == 0)
     return cs_cmd_config(argc, argv);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

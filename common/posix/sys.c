@@ -1,5 +1,6 @@
 /* POSIX half of platform.h: files, host name, paths. */
 #include "../platform.h"
+#include "posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,19 +11,22 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 int cs_plat_is_windows(void) { return 0; }
 
-static int map_errno(int e) {
+int cs__posix_errno(int e) {
   switch (e) {
   case ENOENT: case ENOTDIR: return CS_ENOENT;
-  case EACCES: case EPERM: return CS_EACCES;
-  case ELOOP: case ENXIO: case EISDIR: return CS_ENOTREG;
+  case EACCES: case EPERM: case EROFS: return CS_EACCES;
+  case ELOOP: case EISDIR: return CS_ENOTREG;
   case ENOMEM: return CS_ENOMEM;
+  case EFBIG: case ENOSPC: case EDQUOT: return CS_ETOOBIG;
   default: return CS_EIO;
   }
 }
+
 
 int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
                       size_t *len, cs_err_t *err) {
@@ -43,7 +47,7 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
     if (e == ELOOP && (flags & CS_READ_NOFOLLOW))
       rc = cs_err_set(err, CS_ENOTREG, e, "%s is a symbolic link, which is not followed", path);
     else
-      rc = cs_err_set(err, map_errno(e), e, "cannot open %s: %s", path, strerror(e));
+      rc = cs_err_set(err, cs__posix_errno(e), e, "cannot open %s: %s", path, strerror(e));
     goto out;
   }
   if (fstat(fd, &st) != 0) {
@@ -155,4 +159,14 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
   out[dir_len] = '/';
   strcpy(out + dir_len + 1, path);
   return out;
+}
+
+void cs_plat_sleep_ms(int ms) {
+  struct timespec ts;
+  if (ms <= 0)
+    return;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
 }

@@ -187,3 +187,5 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
   strcpy(out + dir_len + 1, path);
   return out;
 }
+
+void cs_plat_sleep_ms(int ms) { Sleep((DWORD)ms); }

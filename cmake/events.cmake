@@ -1,0 +1,217 @@
+# The event catalog common/events.def turned into what is not C:
+#  - certsteward.mc, the Windows message compiler source (mc.exe / windmc);
+#  - docs/events.md, the events table of the documentation.
+#
+# As a script:
+#   cmake -DMODE=md    -DDEF=common/events.def -DOUT=docs/events.md -P cmake/events.cmake
+#   cmake -DMODE=mc    -DDEF=common/events.def -DOUT=certsteward.mc -P cmake/events.cmake
+#   cmake -DMODE=check -DDEF=common/events.def -DOUT=docs/events.md -P cmake/events.cmake
+#     (fails when OUT is not what MODE=md writes: the docs drifted from the catalog)
+# Included (include(events)), it defines cs_events_message_table(<target>), which
+# builds the message table into a Windows executable.
+#
+# Both outputs check the catalog first, with the rules stated in events.def, so a
+# message the message compiler would misread never gets that far.
+
+set(CS_EVENTS_SCRIPT ${CMAKE_CURRENT_LIST_FILE})
+get_filename_component(CS_EVENTS_DEF ${CMAKE_CURRENT_LIST_DIR}/../common/events.def ABSOLUTE)
+
+# Reads def into the lists <prefix>_IDS, _SEVS, _NAMES, _NARGS, _MSGS (in the
+# caller's scope); stops with an error naming the line on any rule broken.
+function(cs_events_parse def prefix)
+  # a CMake list cannot hold a semicolon: refuse them before reading the lines
+  file(STRINGS "${def}" bad REGEX "^[ \t]*CS_EVENT.*;")
+  if(bad)
+    message(FATAL_ERROR "${def}: a CS_EVENT line holds a semicolon, which this generator cannot carry through CMake lists")
+  endif()
+  file(STRINGS "${def}" lines REGEX "^[ \t]*CS_EVENT")
+  set(re "^[ \t]*CS_EVENT\\(([0-9]+), *(INFO|WARNING|ERROR), *([A-Z][A-Z0-9_]*), *([0-9]), *\"([^\"\\\\]*)\"\\)[ \t]*$")
+  set(ids "")
+  set(sevs "")
+  set(names "")
+  set(nargs "")
+  set(msgs "")
+  set(last 0)
+  foreach(line IN LISTS lines)
+    if(NOT line MATCHES "${re}")
+      message(FATAL_ERROR "${def}: not a one-line CS_EVENT(id, INFO|WARNING|ERROR, NAME, nargs, \"message\") "
+                          "without semicolons, backslashes or inner quotes:\n  ${line}")
+    endif()
+    set(id ${CMAKE_MATCH_1})
+    set(sev ${CMAKE_MATCH_2})
+    set(name ${CMAKE_MATCH_3})
+    set(n ${CMAKE_MATCH_4})
+    set(msg "${CMAKE_MATCH_5}")
+    if(id LESS_EQUAL last OR id GREATER 65535)
+      message(FATAL_ERROR "${def}: event ${id} ${name}: IDs must ascend, be unique and fit 16 bits")
+    endif()
+    set(last ${id})
+    list(FIND names ${name} seen)
+    if(NOT seen EQUAL -1)
+      message(FATAL_ERROR "${def}: event name ${name} used twice")
+    endif()
+    if(NOT msg MATCHES "^[ -~]+$" OR msg MATCHES "!" OR msg MATCHES "^[.]")
+      message(FATAL_ERROR "${def}: event ${id} ${name}: the message must be printable ASCII, "
+                          "without an exclamation mark, and not start with a dot")
+    endif()
+    # every percent sign starts %1..%9 with no digit after it
+    string(REGEX MATCHALL "%[0-9]*" inserts "${msg}")
+    set(highest 0)
+    foreach(ins IN LISTS inserts)
+      if(NOT ins MATCHES "^%([1-9])$")
+        message(FATAL_ERROR "${def}: event ${id} ${name}: '${ins}' in the message: only %1..%9, "
+                            "not followed by a digit, and no other percent sign (write 'percent')")
+      endif()
+      if(CMAKE_MATCH_1 GREATER highest)
+        set(highest ${CMAKE_MATCH_1})
+      endif()
+    endforeach()
+    if(NOT highest EQUAL n)
+      message(FATAL_ERROR "${def}: event ${id} ${name}: nargs is ${n} but the message's highest insertion is %${highest}")
+    endif()
+    if(n GREATER 0)
+      foreach(i RANGE 1 ${n})
+        if(NOT msg MATCHES "%${i}")
+          message(FATAL_ERROR "${def}: event ${id} ${name}: %${i} is never used")
+        endif()
+      endforeach()
+    endif()
+    list(APPEND ids ${id})
+    list(APPEND sevs ${sev})
+    list(APPEND names ${name})
+    list(APPEND nargs ${n})
+    list(APPEND msgs "${msg}")
+  endforeach()
+  if(NOT ids)
+    message(FATAL_ERROR "${def}: no CS_EVENT lines")
+  endif()
+  set(${prefix}_IDS "${ids}" PARENT_SCOPE)
+  set(${prefix}_SEVS "${sevs}" PARENT_SCOPE)
+  set(${prefix}_NAMES "${names}" PARENT_SCOPE)
+  set(${prefix}_NARGS "${nargs}" PARENT_SCOPE)
+  set(${prefix}_MSGS "${msgs}" PARENT_SCOPE)
+endfunction()
+
+# The message compiler source. Severity Informational/Warning/Error = 1/2/3, no
+# Facility, no customer bit: the full message ID is (severity << 30) | ID, which
+# common/win/eventlog.c computes the same way for ReportEvent.
+function(cs_events_mc_text def outvar)
+  cs_events_parse("${def}" ev)
+  set(t "; // certsteward.mc: generated from common/events.def by cmake/events.cmake. Do not edit.\n\n")
+  string(APPEND t "MessageIdTypedef=DWORD\n\n")
+  string(APPEND t "SeverityNames=(Success=0x0:STATUS_SEVERITY_SUCCESS\n")
+  string(APPEND t "               Informational=0x1:STATUS_SEVERITY_INFORMATIONAL\n")
+  string(APPEND t "               Warning=0x2:STATUS_SEVERITY_WARNING\n")
+  string(APPEND t "               Error=0x3:STATUS_SEVERITY_ERROR)\n\n")
+  string(APPEND t "LanguageNames=(English=0x409:MSG00409)\n\n")
+  list(LENGTH ev_IDS count)
+  math(EXPR last "${count} - 1")
+  foreach(i RANGE ${last})
+    list(GET ev_IDS ${i} id)
+    list(GET ev_SEVS ${i} sev)
+    list(GET ev_NAMES ${i} name)
+    list(GET ev_MSGS ${i} msg)
+    if(sev STREQUAL "INFO")
+      set(mcsev Informational)
+    elseif(sev STREQUAL "WARNING")
+      set(mcsev Warning)
+    else()
+      set(mcsev Error)
+    endif()
+    string(APPEND t "MessageId=${id}\nSeverity=${mcsev}\nSymbolicName=CS_MSG_${name}\nLanguage=English\n${msg}\n.\n\n")
+  endforeach()
+  set(${outvar} "${t}" PARENT_SCOPE)
+endfunction()
+
+function(cs_events_md_text def outvar)
+  cs_events_parse("${def}" ev)
+  set(t "# Events\n\n")
+  string(APPEND t "<!-- Generated from common/events.def by cmake/events.cmake (MODE=md). Edit the catalog, not this file. -->\n\n")
+  string(APPEND t "Every event certsteward reports has a numeric ID that never changes once released, a severity, ")
+  string(APPEND t "a symbolic name and a message whose %1, %2, ... are filled in when it happens. ")
+  string(APPEND t "Events about a certificate also carry its thumbprint (and the previous one in a renewal), ")
+  string(APPEND t "its subject and the dropped file, when there is one.\n\n")
+  string(APPEND t "- **Windows**: the Application log, source `certsteward`; the Event ID is the ID below. ")
+  string(APPEND t "After the message's own insertion strings come four more, shown under Details: ")
+  string(APPEND t "`thumbprint=`, `old=`, `subject=` and `file=` (`-` when not set).\n")
+  string(APPEND t "- **Linux**: syslog, facility daemon, ident `certsteward`, as ")
+  string(APPEND t "`[<id> <NAME>] <message> thumbprint=... old=... subject=... file=...` (only the fields that are set).\n")
+  string(APPEND t "- **JSON lines** (when configured): one object per line with `time` (RFC 3339, UTC), `id`, `severity`, ")
+  string(APPEND t "`name`, `message`, `thumbprint`, `old_thumbprint`, `subject` and `file` (null when not set). ")
+  string(APPEND t "The file is created readable by its owner only and rotated to one `.1` generation at its size limit.\n")
+  string(APPEND t "- **Foreground** (and before the configuration is read): one line per event on standard error, ")
+  string(APPEND t "`certsteward[<id>] <severity>: <message>` and the same fields as syslog.\n\n")
+  string(APPEND t "Text taken from certificates and file names is sanitised: control characters and invalid UTF-8 ")
+  string(APPEND t "appear as `\\xNN`. IDs: 1xxx service, 2xxx expiry, 3xxx drop folder, 4xxx renewal, 5xxx rollback.\n\n")
+  string(APPEND t "| ID | Severity | Name | Message |\n")
+  string(APPEND t "|---:|---|---|---|\n")
+  list(LENGTH ev_IDS count)
+  math(EXPR last "${count} - 1")
+  foreach(i RANGE ${last})
+    list(GET ev_IDS ${i} id)
+    list(GET ev_SEVS ${i} sev)
+    list(GET ev_NAMES ${i} name)
+    list(GET ev_MSGS ${i} msg)
+    string(TOLOWER "${sev}" sev)
+    string(REPLACE "|" "\\|" msg "${msg}")
+    string(APPEND t "| ${id} | ${sev} | `${name}` | ${msg} |\n")
+  endforeach()
+  set(${outvar} "${t}" PARENT_SCOPE)
+endfunction()
+
+# Builds the message table into target (a Windows executable): events.def ->
+# certsteward.mc -> mc/windmc -> certsteward.rc + MSG00409.bin -> rc/windres.
+function(cs_events_message_table target)
+  set(def ${CS_EVENTS_DEF})
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/cs_events)
+  if(NOT CS_MC)
+    # MinGW: windmc beside windres (same target prefix); MSVC: mc.exe beside rc.exe.
+    get_filename_component(rc_dir "${CMAKE_RC_COMPILER}" DIRECTORY)
+    get_filename_component(rc_name "${CMAKE_RC_COMPILER}" NAME)
+    string(REPLACE "windres" "windmc" mc_name "${rc_name}")
+    find_program(CS_MC NAMES ${mc_name} mc windmc HINTS "${rc_dir}")
+    if(NOT CS_MC)
+      message(FATAL_ERROR "no message compiler (mc.exe or windmc) found for the event message table")
+    endif()
+  endif()
+  add_custom_command(OUTPUT ${dir}/certsteward.mc
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
+    COMMAND ${CMAKE_COMMAND} -DMODE=mc -DDEF=${def} -DOUT=${dir}/certsteward.mc -P ${CS_EVENTS_SCRIPT}
+    DEPENDS ${def} ${CS_EVENTS_SCRIPT}
+    COMMENT "Generating the event message compiler source")
+  add_custom_command(OUTPUT ${dir}/certsteward.rc ${dir}/certsteward.h ${dir}/MSG00409.bin
+    COMMAND ${CS_MC} -h ${dir} -r ${dir} ${dir}/certsteward.mc
+    WORKING_DIRECTORY ${dir}
+    DEPENDS ${dir}/certsteward.mc
+    COMMENT "Compiling the event message table")
+  target_sources(${target} PRIVATE ${dir}/certsteward.rc)
+  # the .rc names MSG00409.bin without a folder
+  set_property(SOURCE ${dir}/certsteward.rc APPEND PROPERTY OBJECT_DEPENDS ${dir}/MSG00409.bin)
+  set_property(SOURCE ${dir}/certsteward.rc APPEND PROPERTY INCLUDE_DIRECTORIES ${dir})
+endfunction()
+
+if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)
+  cmake_policy(VERSION 3.16)
+  if(NOT DEFINED DEF OR NOT DEFINED OUT)
+    message(FATAL_ERROR "usage: cmake -DMODE=md|mc|check -DDEF=<events.def> -DOUT=<file> -P ${CMAKE_CURRENT_LIST_FILE}")
+  endif()
+  if(MODE STREQUAL "mc")
+    cs_events_mc_text("${DEF}" text)
+    file(WRITE "${OUT}" "${text}")
+  elseif(MODE STREQUAL "md")
+    cs_events_md_text("${DEF}" text)
+    file(WRITE "${OUT}" "${text}")
+  elseif(MODE STREQUAL "check")
+    cs_events_md_text("${DEF}" text)
+    if(NOT EXISTS "${OUT}")
+      message(FATAL_ERROR "${OUT} is missing")
+    endif()
+    file(READ "${OUT}" have)
+    if(NOT have STREQUAL text)
+      message(FATAL_ERROR "${OUT} does not match ${DEF}: regenerate it with\n"
+                          "  cmake -DMODE=md -DDEF=${DEF} -DOUT=${OUT} -P ${CMAKE_CURRENT_LIST_FILE}")
+    endif()
+  else()
+    message(FATAL_ERROR "MODE must be md, mc or check, not '${MODE}'")
+  endif()
+endif()

@@ -1,0 +1,335 @@
+/* The event catalog (from events.def), formatting, and the dispatcher to the three
+ * sinks: stderr, the system log (platform half) and the JSON-lines file.
+ *
+ * Before cs_events_open and after cs_events_close events go to stderr, so that what
+ * happens before the configuration is read (CONFIG_ERROR above all) is never lost.
+ *
+ * Locking: cs_event_emit runs on the loop thread and on thread-pool threads. The
+ * sinks are guarded by a C11 atomic_flag spinlock because the platform layer has
+ * no mutex yet; the critical section is one write per sink (and, rarely, a
+ * rotation), and everything that can be prepared without it is prepared first. */
+#include "events.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "platform.h"
+
+#define CS_EVENT(id, sev, name, nargs, message) \
+  _Static_assert((nargs) >= 0 && (nargs) <= CS_EVENT_MAX_ARGS, #name ": nargs out of range"); \
+  _Static_assert((id) > 0 && (id) <= 0xFFFF, #name ": ID must fit the 16-bit Windows event ID");
+#include "events.def"
+#undef CS_EVENT
+
+static const cs_event_def_t catalog[] = {
+#define CS_EVENT(id, sev, name, nargs, message) {id, CS_SEV_##sev, #name, nargs, message},
+#include "events.def"
+#undef CS_EVENT
+};
+
+#define N_EVENTS (sizeof catalog / sizeof catalog[0])
+
+/* ---- catalog --------------------------------------------------------------- */
+
+const cs_event_def_t *cs_event_def(int id) {
+  size_t lo = 0, hi = N_EVENTS, mid;
+  while (lo < hi) {
+    mid = lo + (hi - lo) / 2;
+    if (catalog[mid].id == id)
+      return &catalog[mid];
+    if (catalog[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+const cs_event_def_t *cs_event_catalog(size_t *n) {
+  if (n != NULL)
+    *n = N_EVENTS;
+  return catalog;
+}
+
+const char *cs_severity_name(cs_severity_t s) {
+  switch (s) {
+  case CS_SEV_INFO:
+    return "info";
+  case CS_SEV_WARNING:
+    return "warning";
+  case CS_SEV_ERROR:
+    return "error";
+  }
+  return "error";
+}
+
+/* ---- formatting ------------------------------------------------------------ */
+
+/* An empty insertion string reads as badly as a missing one ("at step : ..."). */
+static void put_arg(cs_buf_t *out, const char *arg) {
+  if (arg == NULL || arg[0] == '\0')
+    cs_buf_puts(out, "-");
+  else
+    cs_text_sanitize(out, arg);
+}
+
+void cs_event_format(const cs_event_t *ev, cs_buf_t *out) {
+  const cs_event_def_t *def = cs_event_def(ev->id);
+  const char *p;
+  int i;
+  if (def == NULL) {
+    /* a caller bug, but the arguments may be all that tells what happened */
+    cs_buf_printf(out, "Event %d is not in this build's catalog.", ev->id);
+    for (i = 0; i < CS_EVENT_MAX_ARGS; i++) {
+      if (ev->args[i] == NULL)
+        continue;
+      cs_buf_printf(out, " %%%d=", i + 1);
+      put_arg(out, ev->args[i]);
+    }
+    return;
+  }
+  for (p = def->message; *p != '\0'; p++) {
+    if (p[0] == '%' && p[1] >= '1' && p[1] <= '9') {
+      put_arg(out, ev->args[p[1] - '1']);
+      p++;
+    } else {
+      cs_buf_append(out, p, 1);
+    }
+  }
+}
+
+/* RFC 3339 UTC from seconds since 1970, without gmtime (not thread-safe, and
+ * gmtime_r / gmtime_s differ by platform): H. Hinnant's civil_from_days. */
+static void put_time(cs_buf_t *out, long long t) {
+  long long days = t / 86400, secs = t % 86400, z, era, y;
+  unsigned doe, yoe, doy, mp, d, m;
+  if (secs < 0) {
+    secs += 86400;
+    days--;
+  }
+  z = days + 719468;
+  era = (z >= 0 ? z : z - 146096) / 146097;
+  doe = (unsigned)(z - era * 146097);
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = (long long)yoe + era * 400;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2)
+    y++;
+  cs_buf_printf(out, "\"%04lld-%02u-%02uT%02lld:%02lld:%02lldZ\"", y, m, d, secs / 3600, secs / 60 % 60,
+                secs % 60);
+}
+
+void cs_event_json(const cs_event_t *ev, long long t, cs_buf_t *out) {
+  const cs_event_def_t *def = cs_event_def(ev->id);
+  cs_buf_t msg = CS_BUF_INIT;
+  cs_event_format(ev, &msg);
+  cs_buf_puts(out, "{\"time\":");
+  put_time(out, t);
+  cs_buf_printf(out, ",\"id\":%d,\"severity\":", ev->id);
+  cs_json_str(out, cs_severity_name(def != NULL ? def->severity : CS_SEV_ERROR));
+  cs_buf_puts(out, ",\"name\":");
+  cs_json_str(out, def != NULL ? def->name : "UNKNOWN");
+  cs_buf_puts(out, ",\"message\":");
+  cs_json_str(out, msg.oom ? "(out of memory)" : cs_buf_str(&msg));
+  cs_buf_puts(out, ",\"thumbprint\":");
+  cs_json_str(out, ev->thumbprint);
+  cs_buf_puts(out, ",\"old_thumbprint\":");
+  cs_json_str(out, ev->old_thumbprint);
+  cs_buf_puts(out, ",\"subject\":");
+  cs_json_str(out, ev->subject);
+  cs_buf_puts(out, ",\"file\":");
+  cs_json_str(out, ev->file);
+  cs_buf_puts(out, "}");
+  cs_buf_free(&msg);
+}
+
+/* ---- sinks ----------------------------------------------------------------- */
+
+static atomic_flag sink_lock = ATOMIC_FLAG_INIT;
+static atomic_ulong n_emitted;
+
+static struct {
+  int to_stderr;
+  int to_system;
+  char *jsonl_path;
+  long long jsonl_max;
+  int jsonl_failing; /* said once on stderr; quiet until the file works again */
+} sinks = {1, 0, NULL, 0, 0};
+
+static void lock_sinks(void) {
+  while (atomic_flag_test_and_set_explicit(&sink_lock, memory_order_acquire))
+    ;
+}
+
+static void unlock_sinks(void) { atomic_flag_clear_explicit(&sink_lock, memory_order_release); }
+
+static void put_field(cs_buf_t *b, const char *label, const char *value) {
+  if (value == NULL)
+    return;
+  cs_buf_printf(b, " %s=", label);
+  cs_text_sanitize(b, value);
+}
+
+static void stderr_line(const cs_event_t *ev, const cs_event_def_t *def, const char *message, cs_buf_t *b) {
+  cs_buf_printf(b, "certsteward[%d] %s: %s", ev->id, cs_severity_name(def->severity), message);
+  put_field(b, "thumbprint", ev->thumbprint);
+  put_field(b, "old", ev->old_thumbprint);
+  put_field(b, "subject", ev->subject);
+  put_field(b, "file", ev->file);
+  cs_buf_puts(b, "\n");
+}
+
+/* Creates the file 0600 when it is missing: fopen cannot set a mode. */
+static int jsonl_create(const char *path, cs_err_t *err) {
+  if (cs_plat_exists(path))
+    return 0;
+  return cs_plat_write_atomic(path, "", 0, 0600, err);
+}
+
+/* Said on stderr, once until the file works again: there is no other place. */
+static void jsonl_failed(const char *what, const char *why) {
+  if (sinks.jsonl_failing)
+    return;
+  sinks.jsonl_failing = 1;
+  fprintf(stderr, "certsteward: cannot %s the event file %s: %s\n", what, sinks.jsonl_path,
+          why != NULL && why[0] != '\0' ? why : "unknown error");
+}
+
+/* Appends one line, first moving the file to path.1 (replacing an older .1) when
+ * the line would take it past jsonl_max. A line that cannot be rotated away is
+ * still written: a file over its size is better than a lost event. */
+static void jsonl_write(const char *line, size_t len) {
+  const char *path = sinks.jsonl_path;
+  cs_buf_t old = CS_BUF_INIT;
+  cs_err_t err;
+  FILE *f = NULL;
+  long size;
+  int rotated_ok = 1;
+  cs_err_clear(&err);
+  if (jsonl_create(path, &err) != 0) {
+    jsonl_failed("create", err.text);
+    goto out;
+  }
+  f = fopen(path, "ab");
+  if (f == NULL) {
+    jsonl_failed("open", strerror(errno));
+    goto out;
+  }
+  if (sinks.jsonl_max > 0 && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
+      (long long)size + (long long)len > sinks.jsonl_max) {
+    fclose(f);
+    f = NULL;
+    cs_buf_printf(&old, "%s.1", path);
+    if (cs_buf_str(&old) == NULL || cs_plat_rename(path, cs_buf_str(&old), &err) != 0) {
+      jsonl_failed("rotate", cs_buf_str(&old) == NULL ? "out of memory" : err.text);
+      rotated_ok = 0;
+    }
+    if (jsonl_create(path, &err) != 0) {
+      jsonl_failed("create", err.text);
+      goto out;
+    }
+    f = fopen(path, "ab");
+    if (f == NULL) {
+      jsonl_failed("open", strerror(errno));
+      goto out;
+    }
+  }
+  if (fwrite(line, 1, len, f) != len || fflush(f) != 0) {
+    jsonl_failed("write", strerror(errno));
+    goto out;
+  }
+  if (rotated_ok)
+    sinks.jsonl_failing = 0;
+out:
+  if (f != NULL && fclose(f) != 0)
+    jsonl_failed("write", strerror(errno));
+  cs_buf_free(&old);
+}
+
+int cs_events_open(const cs_events_cfg_t *cfg) {
+  cs_err_t err;
+  char *path = NULL;
+  int rc = 0;
+  cs_err_clear(&err);
+  if (cfg->jsonl_path != NULL && (path = cs_strdup(cfg->jsonl_path)) == NULL)
+    return CS_ENOMEM;
+  cs_events_close();
+  lock_sinks();
+  sinks.to_stderr = cfg->to_stderr;
+  sinks.jsonl_path = path;
+  sinks.jsonl_max = cfg->jsonl_max;
+  sinks.jsonl_failing = 0;
+  /* a file that cannot be created is a configuration problem: tell it at start */
+  if (path != NULL && (rc = jsonl_create(path, &err)) != 0)
+    jsonl_failed("create", err.text);
+  if (cfg->to_system) {
+    int sys_rc = cs_plat_syslog_open(&err);
+    if (sys_rc == 0)
+      sinks.to_system = 1;
+    else if (rc == 0)
+      rc = sys_rc;
+  }
+  unlock_sinks();
+  return rc;
+}
+
+void cs_events_close(void) {
+  lock_sinks();
+  if (sinks.to_system)
+    cs_plat_syslog_close();
+  free(sinks.jsonl_path);
+  sinks.jsonl_path = NULL;
+  sinks.to_system = 0;
+  sinks.to_stderr = 1;
+  sinks.jsonl_max = 0;
+  sinks.jsonl_failing = 0;
+  unlock_sinks();
+}
+
+void cs_event_emit(const cs_event_t *ev) {
+  static const char no_memory[] = "(out of memory while formatting this event)";
+  const cs_event_def_t *def = cs_event_def(ev->id);
+  /* not in the catalog: still sent, with every argument (Windows: as strings) */
+  cs_event_def_t unknown = {0, CS_SEV_ERROR, "UNKNOWN", CS_EVENT_MAX_ARGS, ""};
+  cs_buf_t msg = CS_BUF_INIT, line = CS_BUF_INIT, json = CS_BUF_INIT;
+  const char *message, *text;
+
+  atomic_fetch_add(&n_emitted, 1);
+  if (def == NULL) {
+    unknown.id = ev->id;
+    def = &unknown;
+  }
+  cs_event_format(ev, &msg);
+  message = cs_buf_str(&msg) != NULL ? cs_buf_str(&msg) : no_memory;
+  stderr_line(ev, def, message, &line);
+  cs_event_json(ev, (long long)time(NULL), &json);
+  cs_buf_puts(&json, "\n");
+
+  lock_sinks();
+  if (sinks.to_stderr) {
+    text = cs_buf_str(&line);
+    if (text != NULL)
+      fputs(text, stderr);
+    else
+      fprintf(stderr, "certsteward[%d] %s: %s\n", ev->id, cs_severity_name(def->severity), no_memory);
+    fflush(stderr);
+  }
+  if (sinks.to_system)
+    cs_plat_syslog_write(def, ev, message);
+  if (sinks.jsonl_path != NULL && cs_buf_str(&json) != NULL)
+    jsonl_write(json.p, json.len);
+  unlock_sinks();
+
+  cs_buf_free(&msg);
+  cs_buf_free(&line);
+  cs_buf_free(&json);
+}
+
+unsigned long cs_events_count(void) { return atomic_load(&n_emitted); }

@@ -1,0 +1,115 @@
+#include "journal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+#include "text.h"
+
+#define JOURNAL_MAX (64u << 10)
+#define MAGIC "certsteward-journal 1"
+
+static void put(cs_buf_t *b, const char *key, const char *value) {
+  if (value == NULL)
+    return;
+  cs_buf_printf(b, "%s ", key);
+  cs_text_sanitize(b, value);
+  cs_buf_puts(b, "\n");
+}
+
+int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err) {
+  cs_buf_t b = CS_BUF_INIT;
+  char num[32];
+  int rc;
+  cs_buf_puts(&b, MAGIC "\n");
+  put(&b, "state", j->state);
+  snprintf(num, sizeof num, "%d", j->step);
+  put(&b, "step", num);
+  put(&b, "old", j->old_tp);
+  put(&b, "new", j->new_tp);
+  snprintf(num, sizeof num, "%lld", j->started);
+  put(&b, "started", num);
+  put(&b, "file", j->file);
+  put(&b, "subject", j->subject);
+  put(&b, "txdir", j->txdir);
+  put(&b, "failed_step", j->failed_step);
+  put(&b, "reason", j->reason);
+  cs_buf_puts(&b, "end\n");
+  rc = cs_buf_str(&b) == NULL ? cs_err_set(err, CS_ENOMEM, 0, "out of memory")
+                              : cs_plat_write_atomic(path, b.p, b.len, 0600, err);
+  cs_buf_free(&b);
+  return rc;
+}
+
+static int set_str(char **dst, const char *v) {
+  free(*dst);
+  return (*dst = cs_strdup(v)) != NULL ? CS_OK : CS_ENOMEM;
+}
+
+int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
+  unsigned char *data = NULL;
+  size_t len = 0;
+  char *line, *next, *v;
+  int rc, ended = 0, n = 0;
+
+  memset(j, 0, sizeof *j);
+  rc = cs_plat_read_file(path, JOURNAL_MAX, CS_READ_NOFOLLOW, &data, &len, err);
+  if (rc != CS_OK)
+    return rc;
+  for (line = (char *)data; line != NULL && *line && !ended; line = next, n++) {
+    next = strchr(line, '\n');
+    if (next != NULL)
+      *next++ = '\0';
+    if (n == 0) {
+      if (strcmp(line, MAGIC) != 0)
+        break;
+      continue;
+    }
+    if (strcmp(line, "end") == 0) {
+      ended = 1;
+      continue;
+    }
+    v = strchr(line, ' ');
+    if (v == NULL)
+      continue;
+    *v++ = '\0';
+    if (strcmp(line, "state") == 0)
+      snprintf(j->state, sizeof j->state, "%s", v);
+    else if (strcmp(line, "step") == 0)
+      j->step = atoi(v);
+    else if (strcmp(line, "old") == 0)
+      snprintf(j->old_tp, sizeof j->old_tp, "%s", v);
+    else if (strcmp(line, "new") == 0)
+      snprintf(j->new_tp, sizeof j->new_tp, "%s", v);
+    else if (strcmp(line, "started") == 0)
+      j->started = atoll(v);
+    else if (strcmp(line, "file") == 0)
+      rc = set_str(&j->file, v);
+    else if (strcmp(line, "subject") == 0)
+      rc = set_str(&j->subject, v);
+    else if (strcmp(line, "txdir") == 0)
+      rc = set_str(&j->txdir, v);
+    else if (strcmp(line, "failed_step") == 0)
+      rc = set_str(&j->failed_step, v);
+    else if (strcmp(line, "reason") == 0)
+      rc = set_str(&j->reason, v);
+    if (rc != CS_OK)
+      break;
+  }
+  cs_plat_free_file(data, len);
+  if (rc == CS_OK && (!ended || j->state[0] == '\0' || j->txdir == NULL))
+    rc = cs_err_set(err, CS_EFORMAT, 0, "the journal %s is incomplete or damaged", path);
+  if (rc != CS_OK)
+    cs_journal_free(j);
+  return rc;
+}
+
+void cs_journal_free(cs_journal_t *j) {
+  free(j->file);
+  free(j->subject);
+  free(j->txdir);
+  free(j->failed_step);
+  free(j->reason);
+  memset(j, 0, sizeof *j);
+}

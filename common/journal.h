@@ -1,0 +1,33 @@
+/* The renewal journal: the transaction's state, written atomically to
+ * <state_dir>/journal before every step, so that a crash at any point leaves a
+ * record of what may have been done. Absent journal = no transaction running.
+ * Crypto-free; lines "key value", values sanitised. */
+#ifndef CS_JOURNAL_H
+#define CS_JOURNAL_H
+
+#include "error.h"
+
+/* States written to the journal */
+#define CS_TX_RUNNING "running"         /* steps 1..step may have been done */
+#define CS_TX_ROLLING_BACK "rolling-back"
+#define CS_TX_COMMITTED "committed"     /* new certificate proven; only archiving left */
+
+typedef struct cs_journal_s {
+  char state[16];
+  int step;              /* index of the last step started (1-based); 0 = none yet */
+  char old_tp[41];
+  char new_tp[41];
+  long long started;     /* seconds since 1970 */
+  char *file;            /* the drop being installed (informational) */
+  char *subject;
+  char *txdir;           /* the transaction's folder: stage, backups */
+  char *failed_step;     /* when rolling back */
+  char *reason;
+} cs_journal_t;
+
+int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err);
+/* CS_ENOENT when there is no journal; CS_EFORMAT when it is unreadable. */
+int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err);
+void cs_journal_free(cs_journal_t *j);
+
+#endif

@@ -1,0 +1,190 @@
+/* POSIX half of platform.h: READ on a private key file for a service account, as a
+ * POSIX ACL entry (what `setfacl -m u:ACCOUNT:r KEY` does), merged into what is there. */
+#include "../platform.h"
+#include "posix.h"
+
+#include <acl/libacl.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/acl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+
+static int lookup_uid(const char *account, uid_t *uid, cs_err_t *err) {
+  struct passwd pw, *found = NULL;
+  char *buf = NULL;
+  size_t size = 1024;
+  int e, rc;
+
+  if (account == NULL || *account == '\0')
+    return cs_err_set(err, CS_EINVAL, 0, "no account name");
+  for (;;) {
+    char *bigger = realloc(buf, size);
+    if (bigger == NULL) {
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory looking up user %s", account);
+      goto out;
+    }
+    buf = bigger;
+    e = getpwnam_r(account, &pw, buf, size, &found);
+    if (e != ERANGE || size >= 1024 * 1024)
+      break;
+    size *= 2;
+  }
+  /* Some NSS modules say "not found" with an error code rather than a NULL result. */
+  if (found == NULL && (e == 0 || e == ENOENT || e == ESRCH))
+    rc = cs_err_set(err, CS_ENOENT, 0, "no such user: %s", account);
+  else if (e != 0)
+    rc = cs_err_set(err, CS_EIO, e, "cannot look up user %s: %s", account, strerror(e));
+  else {
+    *uid = pw.pw_uid;
+    rc = CS_OK;
+  }
+out:
+  free(buf);
+  return rc;
+}
+
+/* The entry with tag (and, for ACL_USER, qualifier uid); 1 if found. */
+static int find_entry(acl_t acl, acl_tag_t tag, uid_t uid, acl_entry_t *found) {
+  acl_entry_t e;
+  int which = ACL_FIRST_ENTRY;
+
+  while (acl_get_entry(acl, which, &e) == 1) {
+    acl_tag_t t;
+    which = ACL_NEXT_ENTRY;
+    if (acl_get_tag_type(e, &t) != 0 || t != tag)
+      continue;
+    if (tag == ACL_USER) {
+      uid_t *q = acl_get_qualifier(e);
+      int same = q != NULL && *q == uid;
+      if (q != NULL)
+        acl_free(q);
+      if (!same)
+        continue;
+    }
+    *found = e;
+    return 1;
+  }
+  return 0;
+}
+
+static int entry_reads(acl_entry_t e) {
+  acl_permset_t ps;
+  return acl_get_permset(e, &ps) == 0 && acl_get_perm(ps, ACL_READ) == 1;
+}
+
+static int add_read(acl_entry_t e) {
+  acl_permset_t ps;
+  return acl_get_permset(e, &ps) == 0 && acl_add_perm(ps, ACL_READ) == 0 && acl_set_permset(e, ps) == 0 ? 0 : -1;
+}
+
+/* What the kernel decides for uid: the owner goes by user:: alone, anyone else with
+ * an entry of their own by that entry within the mask (group and other entries are
+ * not what a grant gives, so they do not count). */
+static int acl_grants(acl_t acl, uid_t uid, uid_t owner) {
+  acl_entry_t e;
+  if (uid == owner)
+    return find_entry(acl, ACL_USER_OBJ, 0, &e) && entry_reads(e);
+  if (!find_entry(acl, ACL_USER, uid, &e) || !entry_reads(e))
+    return 0;
+  return !find_entry(acl, ACL_MASK, 0, &e) || entry_reads(e);
+}
+
+/* The mask gains READ and nothing else. acl_calc_mask would make it the union of all
+ * group-class entries, which re-opens write that an admin closed with chmod g-w. */
+static int widen_mask(acl_t *acl) {
+  acl_entry_t mask;
+  if (find_entry(*acl, ACL_MASK, 0, &mask))
+    return add_read(mask);
+  /* No mask yet means no named entries before ours: the union is group:: plus READ. */
+  return acl_calc_mask(acl);
+}
+
+/* Reads the file's owner and ACL; CS_EFAILED where the file system has no ACLs. */
+static int read_acl(const char *key_path, struct stat *st, acl_t *acl, cs_err_t *err) {
+  if (stat(key_path, st) != 0)
+    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot stat key %s: %s", key_path, strerror(errno));
+  if (!S_ISREG(st->st_mode))
+    return cs_err_set(err, CS_ENOTREG, 0, "key %s is not a regular file", key_path);
+  if ((*acl = acl_get_file(key_path, ACL_TYPE_ACCESS)) == NULL) {
+    if (errno == ENOTSUP || errno == EOPNOTSUPP)
+      return cs_err_set(err, CS_EFAILED, errno, "the file system holding %s has no POSIX ACLs", key_path);
+    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot read the ACL of %s: %s", key_path, strerror(errno));
+  }
+  return CS_OK;
+}
+
+int cs_plat_key_check(const char *key_path, const char *account, int *granted, cs_err_t *err) {
+  acl_t acl = NULL;
+  struct stat st;
+  uid_t uid;
+  int rc;
+
+  *granted = 0;
+  if ((rc = lookup_uid(account, &uid, err)) != CS_OK)
+    goto out;
+  if ((rc = read_acl(key_path, &st, &acl, err)) != CS_OK)
+    goto out;
+  *granted = acl_grants(acl, uid, st.st_uid);
+out:
+  if (acl != NULL) /* libacl's acl_free does not take NULL quietly */
+    acl_free(acl);
+  return rc;
+}
+
+int cs_plat_key_grant(const char *key_path, const char *account, cs_err_t *err) {
+  acl_t acl = NULL;
+  acl_entry_t entry;
+  struct stat st;
+  uid_t uid;
+  int rc, granted = 0;
+
+  if ((rc = lookup_uid(account, &uid, err)) != CS_OK)
+    goto out;
+  if ((rc = read_acl(key_path, &st, &acl, err)) != CS_OK)
+    goto out;
+  if (acl_grants(acl, uid, st.st_uid))
+    goto out; /* already there: rewriting it would only change its ctime */
+  if (uid == st.st_uid) {
+    /* An entry naming the owner would be ignored by the kernel; the owner's bits are what count. */
+    if (!find_entry(acl, ACL_USER_OBJ, 0, &entry) || add_read(entry) != 0) {
+      rc = cs_err_set(err, CS_EFAILED, errno, "cannot add READ for the owner %s to the ACL of %s", account, key_path);
+      goto out;
+    }
+  } else {
+    /* An existing entry keeps what it had (say, write) and gains READ; no second one is made. */
+    if (!find_entry(acl, ACL_USER, uid, &entry) &&
+        (acl_create_entry(&acl, &entry) != 0 || acl_set_tag_type(entry, ACL_USER) != 0 ||
+         acl_set_qualifier(entry, &uid) != 0)) {
+      rc = cs_err_set(err, CS_EFAILED, errno, "cannot make an ACL entry for %s on %s: %s", account, key_path,
+                      strerror(errno));
+      goto out;
+    }
+    if (add_read(entry) != 0 || widen_mask(&acl) != 0) {
+      rc = cs_err_set(err, CS_EFAILED, errno, "cannot add READ for %s to the ACL of %s: %s", account, key_path,
+                      strerror(errno));
+      goto out;
+    }
+  }
+  if (acl_valid(acl) != 0) {
+    rc = cs_err_set(err, CS_EFAILED, errno, "the ACL made for %s on %s is not valid", account, key_path);
+    goto out;
+  }
+  if (acl_set_file(key_path, ACL_TYPE_ACCESS, acl) != 0) {
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot set the ACL of %s: %s", key_path, strerror(errno));
+    goto out;
+  }
+  /* Read back: what counts is what the file system kept. */
+  if ((rc = cs_plat_key_check(key_path, account, &granted, err)) != CS_OK)
+    goto out;
+  if (!granted)
+    rc = cs_err_set(err, CS_EFAILED, 0, "READ for %s on %s did not take effect", account, key_path);
+out:
+  if (acl != NULL)
+    acl_free(acl);
+  return rc;
+}

@@ -1,0 +1,468 @@
+/* The renewal transaction (see renewal.h): one function per step, one undo per
+ * step, the journal written before each. */
+#include "renewal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bindings.h"
+#include "events.h"
+#include "journal.h"
+#include "platform.h"
+#include "text.h"
+
+#define PATH_LEN 4096
+#define PROBE_TIMEOUT_MS 5000 /* one probe; retried until restart_timeout */
+#define PROBE_PAUSE_MS 250
+
+typedef struct tx_s {
+  const cs_renewal_env_t *env;
+  cs_renewal_result_t *res;
+  cs_journal_t j;
+  char journal[PATH_LEN];
+  char txdir[PATH_LEN];
+  char stage[PATH_LEN];
+  char store_backup[PATH_LEN];
+  char bind_backup[PATH_LEN];
+} tx_t;
+
+typedef struct step_s {
+  const char *name;
+  int (*run)(tx_t *tx, cs_err_t *err);
+  int (*undo)(tx_t *tx, cs_err_t *err); /* NULL: nothing to undo (see the step) */
+} step_t;
+
+const char *cs_outcome_name(cs_outcome_t o) {
+  switch (o) {
+  case CS_OUT_COMMITTED: return "committed";
+  case CS_OUT_VALID: return "valid";
+  case CS_OUT_REJECTED: return "rejected";
+  case CS_OUT_REFUSED: return "refused";
+  case CS_OUT_ROLLED_BACK: return "rolled-back";
+  case CS_OUT_ROLLBACK_FAILED: return "rollback-failed";
+  default: return "error";
+  }
+}
+
+static void emit(const tx_t *tx, int id, const char *a1, const char *a2) {
+  cs_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.id = id;
+  ev.thumbprint = tx->j.new_tp[0] ? tx->j.new_tp : NULL;
+  ev.old_thumbprint = tx->j.old_tp[0] ? tx->j.old_tp : NULL;
+  ev.subject = tx->j.subject;
+  ev.file = tx->j.file;
+  ev.args[0] = a1;
+  ev.args[1] = a2;
+  cs_event_emit(&ev);
+}
+
+/* dir + separator + name into out (PATH_LEN); 0, or -1 when it does not fit. */
+static int path_join(char *out, const char *dir, const char *name) {
+  int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
+  return n >= 0 && n < PATH_LEN ? 0 : -1;
+}
+
+/* ---- steps ------------------------------------------------------------------ */
+
+static int step_install(tx_t *tx, cs_err_t *err) {
+  int rc = cs_plat_store_install(tx->env->cfg, tx->stage, tx->store_backup, err);
+  if (rc == CS_OK)
+    emit(tx, CS_EV_CERT_INSTALLED,
+         cs_plat_is_windows() ? "LocalMachine\\My" : tx->env->cfg->store.cert_file, NULL);
+  return rc;
+}
+
+static int undo_install(tx_t *tx, cs_err_t *err) {
+  return cs_plat_store_undo(tx->env->cfg, tx->store_backup, err);
+}
+
+/* No undo: on POSIX the new key file is replaced by the old one (with its own
+ * ACL) when install is undone; on Windows the new key goes with its certificate. */
+static int step_grant(tx_t *tx, cs_err_t *err) {
+  const char *account = tx->env->cfg->connector.account;
+  char ref[PATH_LEN];
+  int rc;
+  if (account == NULL)
+    return CS_OK;
+  if ((rc = cs_plat_store_key_ref(tx->env->cfg, tx->j.new_tp, ref, sizeof ref)) != CS_OK)
+    return cs_err_set(err, rc, 0, "no private key to grant access to ([store] key_file)");
+  if ((rc = cs_plat_key_grant(ref, account, err)) == CS_OK)
+    emit(tx, CS_EV_KEY_PERMISSION_GRANTED, account, NULL);
+  return rc;
+}
+
+static int step_bindings(tx_t *tx, cs_err_t *err) {
+  const cs_strlist_t *files = &tx->env->cfg->connector.binding_files;
+  cs_bindings_backup_t backup;
+  cs_buf_t names = CS_BUF_INIT;
+  size_t i;
+  int rc;
+  if (files->n == 0)
+    return CS_OK;
+  rc = cs_bindings_rewrite((const char *const *)files->v, files->n, tx->j.old_tp, tx->j.new_tp, tx->bind_backup,
+                           &backup, err);
+  if (rc != CS_OK)
+    return rc;
+  for (i = 0; i < files->n; i++)
+    cs_buf_printf(&names, "%s%s", i ? ", " : "", files->v[i]);
+  emit(tx, CS_EV_BINDINGS_REWRITTEN, cs_buf_str(&names), NULL);
+  cs_buf_free(&names);
+  cs_bindings_backup_free(&backup);
+  return CS_OK;
+}
+
+static int undo_bindings(tx_t *tx, cs_err_t *err) {
+  cs_bindings_backup_t backup;
+  int rc = cs_bindings_backup_load(tx->bind_backup, &backup, err);
+  if (rc == CS_ENOENT) /* the rewrite never changed a file */
+    return CS_OK;
+  if (rc == CS_OK && (rc = cs_bindings_restore(&backup, err)) == CS_OK)
+    rc = cs_bindings_backup_remove(&backup, err);
+  cs_bindings_backup_free(&backup);
+  return rc;
+}
+
+static const char *service_name(const cs_config_t *cfg) {
+  return cfg->connector.service ? cfg->connector.service : cfg->connector.restart_command;
+}
+
+static int restart(tx_t *tx, cs_err_t *err) {
+  const cs_config_t *cfg = tx->env->cfg;
+  return cs_plat_service_restart(cfg->connector.service, cfg->connector.restart_command,
+                                 cfg->connector.status_command, cfg->connector.restart_timeout * 1000, err);
+}
+
+/* No undo of its own: the rollback restarts once every file is back. */
+static int step_restart(tx_t *tx, cs_err_t *err) {
+  int rc = restart(tx, err);
+  if (rc == CS_OK)
+    emit(tx, CS_EV_SERVICE_RESTARTED, service_name(tx->env->cfg), NULL);
+  return rc;
+}
+
+/* Every endpoint serves tp, retried until restart_timeout (a service may take a
+ * while to listen again after its restart). *failed: the endpoint that did not. */
+static int probe_all(tx_t *tx, const char *tp, int announce, const char **failed, cs_err_t *err) {
+  const cs_config_t *cfg = tx->env->cfg;
+  time_t deadline = time(NULL) + cfg->connector.restart_timeout;
+  char served[41];
+  size_t i;
+  int rc = CS_OK;
+
+  for (i = 0; i < cfg->connector.endpoints.n; i++) {
+    const char *ep = cfg->connector.endpoints.v[i];
+    for (;;) {
+      rc = cs_worker_probe(tx->env->worker, ep, tx->env->host, PROBE_TIMEOUT_MS, served, err);
+      if (rc == CS_OK && strcmp(served, tp) == 0)
+        break;
+      if (rc == CS_OK)
+        rc = cs_err_set(err, CS_EFAILED, 0, "%s serves %s, not %s", ep, served, tp);
+      if (time(NULL) >= deadline) {
+        if (failed != NULL)
+          *failed = ep;
+        return rc;
+      }
+      cs_plat_sleep_ms(PROBE_PAUSE_MS);
+    }
+    if (announce)
+      emit(tx, CS_EV_NEW_CERT_SERVED, ep, NULL);
+  }
+  return CS_OK;
+}
+
+static int step_probe(tx_t *tx, cs_err_t *err) { return probe_all(tx, tx->j.new_tp, 1, NULL, err); }
+
+static const step_t steps[] = {
+    {"install", step_install, undo_install},
+    {"grant", step_grant, NULL},
+    {"bindings", step_bindings, undo_bindings},
+    {"restart", step_restart, NULL},
+    {"probe", step_probe, NULL},
+};
+#define N_STEPS ((int)(sizeof steps / sizeof steps[0]))
+#define STEP_RESTART 4 /* 1-based index of "restart" */
+
+/* ---- transaction ------------------------------------------------------------ */
+
+static int tx_paths(tx_t *tx, const cs_renewal_env_t *env, cs_renewal_result_t *res, cs_err_t *err) {
+  const char *state = env->cfg->store.state_dir;
+  memset(tx, 0, sizeof *tx);
+  tx->env = env;
+  tx->res = res;
+  if (path_join(tx->journal, state, "journal") || path_join(tx->txdir, state, "tx") ||
+      path_join(tx->stage, tx->txdir, "stage") || path_join(tx->store_backup, tx->txdir, "store") ||
+      path_join(tx->bind_backup, tx->txdir, "bindings"))
+    return cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is too long");
+  return CS_OK;
+}
+
+/* Writes the last transaction's result for `status`. */
+static void record_last(const tx_t *tx, cs_outcome_t o, const char *step, const char *reason) {
+  cs_buf_t b = CS_BUF_INIT;
+  char path[PATH_LEN];
+  cs_err_t err;
+  cs_buf_printf(&b, "result %s\ntime %lld\nold %s\nnew %s\n", cs_outcome_name(o), (long long)time(NULL),
+                tx->j.old_tp, tx->j.new_tp);
+  cs_buf_puts(&b, "step ");
+  cs_text_sanitize(&b, step ? step : "");
+  cs_buf_puts(&b, "\nreason ");
+  cs_text_sanitize(&b, reason ? reason : "");
+  cs_buf_puts(&b, "\n");
+  if (path_join(path, tx->env->cfg->store.state_dir, "last") == 0 && cs_buf_str(&b) != NULL)
+    (void)cs_plat_write_atomic(path, b.p, b.len, 0600, &err);
+  cs_buf_free(&b);
+}
+
+/* The transaction is over: its folder and journal go (journal last: while it
+ * exists, a restart would redo this clean-up). */
+static int finish(tx_t *tx, cs_err_t *err) {
+  int rc = cs_plat_remove_tree(tx->txdir, err);
+  if (rc == CS_OK)
+    rc = cs_plat_remove(tx->journal, err);
+  return rc;
+}
+
+static int journal(tx_t *tx, cs_err_t *err) { return cs_journal_write(tx->journal, &tx->j, err); }
+
+/* Undoes steps 1..tx->j.step, restarts when the service may have loaded the new
+ * certificate, and proves the old one is served again. */
+static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
+  cs_renewal_result_t *res = tx->res;
+  cs_err_t err, first;
+  int i, ok = 1;
+
+  cs_err_clear(&first);
+  snprintf(res->step, sizeof res->step, "%s", failed);
+  res->err = *why;
+  snprintf(tx->j.state, sizeof tx->j.state, "%s", CS_TX_ROLLING_BACK);
+  free(tx->j.failed_step);
+  free(tx->j.reason);
+  tx->j.failed_step = cs_strdup(failed);
+  tx->j.reason = cs_strdup(why->text);
+  emit(tx, CS_EV_ROLLBACK_STARTED, failed, why->text);
+  if (journal(tx, &err) != CS_OK) { /* carry on: undoing matters more than the record */
+    first = err;
+    ok = 0;
+  }
+  for (i = tx->j.step; i >= 1; i--) {
+    if (steps[i - 1].undo == NULL)
+      continue;
+    cs_err_clear(&err);
+    if (steps[i - 1].undo(tx, &err) != CS_OK) {
+      if (ok)
+        first = err;
+      ok = 0;
+    }
+  }
+  if (tx->j.step >= STEP_RESTART && restart(tx, &err) != CS_OK) {
+    if (ok)
+      first = err;
+    ok = 0;
+  }
+  if (probe_all(tx, tx->j.old_tp, 0, NULL, &err) != CS_OK) {
+    if (ok)
+      first = err;
+    ok = 0;
+  }
+  if (ok && finish(tx, &err) == CS_OK) {
+    res->outcome = CS_OUT_ROLLED_BACK;
+    emit(tx, CS_EV_ROLLBACK_COMPLETED, failed, why->text);
+    record_last(tx, CS_OUT_ROLLED_BACK, failed, why->text);
+    return;
+  }
+  if (ok)
+    first = err;
+  /* The journal stays (rolling-back): the next start tries the undo again. */
+  res->outcome = CS_OUT_ROLLBACK_FAILED;
+  snprintf(res->err.text, sizeof res->err.text, "%.240s; undoing it failed: %.240s", why->text, first.text);
+  emit(tx, CS_EV_ROLLBACK_FAILED, failed, first.text);
+  record_last(tx, CS_OUT_ROLLBACK_FAILED, failed, res->err.text);
+}
+
+/* After COMMIT: the old certificate to the archive, then the clean-up. */
+static void commit_tail(tx_t *tx) {
+  char archive[PATH_LEN], dir[PATH_LEN];
+  cs_err_t err;
+  int rc = path_join(archive, tx->env->cfg->store.state_dir, "archive") != 0 || path_join(dir, archive, tx->j.old_tp) != 0
+               ? cs_err_set(&err, CS_ETOOBIG, 0, "[store] state_dir is too long")
+               : cs_plat_store_archive(tx->env->cfg, tx->store_backup, dir, &err);
+  if (rc == CS_OK)
+    emit(tx, CS_EV_OLD_CERT_ARCHIVED, dir, NULL);
+  else
+    emit(tx, CS_EV_STATE_ERROR, tx->env->cfg->store.state_dir, err.text);
+  if (finish(tx, &err) != CS_OK)
+    emit(tx, CS_EV_STATE_ERROR, tx->env->cfg->store.state_dir, err.text);
+  record_last(tx, CS_OUT_COMMITTED, NULL, NULL);
+}
+
+int cs_renewal_current(const cs_renewal_env_t *env, char tp[41], cs_err_t *err) {
+  const cs_config_t *cfg = env->cfg;
+  cs_bindings_scan_t scan;
+  cs_reply_t reply;
+  char cert[PATH_LEN], key[PATH_LEN];
+  int rc;
+
+  tp[0] = '\0';
+  if (cfg->connector.thumbprint != NULL) {
+    if (!cs_thumbprint_valid(cfg->connector.thumbprint))
+      return cs_err_set(err, CS_ECONFIG, 0, "[connector] thumbprint is not 40 hex digits");
+    snprintf(tp, 41, "%s", cfg->connector.thumbprint);
+    cs_thumbprint_upper(tp);
+    return CS_OK;
+  }
+  if (cfg->connector.binding_files.n > 0) {
+    rc = cs_bindings_scan((const char *const *)cfg->connector.binding_files.v, cfg->connector.binding_files.n,
+                          &scan, err);
+    if (rc == CS_OK)
+      rc = cs_bindings_current(&scan, tp, err);
+    cs_bindings_scan_free(&scan);
+    return rc;
+  }
+  if ((rc = cs_plat_store_current(cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
+    return rc;
+  if (cert[0] == '\0')
+    return cs_err_set(err, CS_ENOENT, 0, "the certificate in service is unknown: no [connector] thumbprint, no "
+                                         "binding file, and no [store] cert_file");
+  rc = cs_worker_scan(env->worker, cert, &reply, err);
+  if (rc == CS_OK)
+    memcpy(tp, reply.report.thumbprint, 41);
+  cs_reply_free(&reply);
+  return rc;
+}
+
+/* Validation by the worker, compared with the certificate in service; stages the files. */
+static int validate(tx_t *tx, const char *file, cs_err_t *err) {
+  char cert[PATH_LEN], key[PATH_LEN];
+  int rc;
+  if ((rc = cs_plat_store_current(tx->env->cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
+    return rc;
+  return cs_worker_validate(tx->env->worker, file, cert, key, tx->stage, &tx->res->validation, err);
+}
+
+static int fail(cs_renewal_result_t *res, cs_outcome_t o, const char *step, const cs_err_t *err) {
+  res->outcome = o;
+  snprintf(res->step, sizeof res->step, "%s", step);
+  res->err = *err;
+  return o == CS_OUT_ERROR ? (err->code ? err->code : CS_EFAILED) : CS_OK;
+}
+
+int cs_renewal_run(const cs_renewal_env_t *env, const char *file, int dry_run, cs_renewal_result_t *res) {
+  tx_t tx;
+  cs_err_t err;
+  const char *failed_ep = NULL;
+  int i, rc;
+
+  memset(res, 0, sizeof *res);
+  cs_err_clear(&err);
+  if (tx_paths(&tx, env, res, &err) != CS_OK)
+    return fail(res, CS_OUT_ERROR, "begin", &err);
+  if (cs_plat_exists(tx.journal)) {
+    cs_err_set(&err, CS_EBUSY, 0, "an unfinished renewal must be recovered first (journal %s)", tx.journal);
+    return fail(res, CS_OUT_ERROR, "begin", &err);
+  }
+  if ((rc = cs_renewal_current(env, tx.j.old_tp, &err)) != CS_OK)
+    return fail(res, CS_OUT_ERROR, "current", &err);
+  /* a scratch folder a crash left before BEGIN holds nothing in service */
+  if (cs_plat_remove_tree(tx.txdir, &err) != CS_OK || cs_plat_mkdirs(tx.txdir, 0700, &err) != CS_OK)
+    return fail(res, CS_OUT_ERROR, "begin", &err);
+
+  rc = validate(&tx, file, &err);
+  if (rc != CS_OK) {
+    (void)cs_plat_remove_tree(tx.txdir, NULL);
+    return fail(res, CS_OUT_ERROR, "validate", &err);
+  }
+  memcpy(tx.j.new_tp, res->validation.report.thumbprint, 41);
+  memcpy(res->old_tp, tx.j.old_tp, 41);
+  memcpy(res->new_tp, tx.j.new_tp, 41);
+  tx.j.file = cs_strdup(file);
+  tx.j.subject = res->validation.report.subject ? cs_strdup(res->validation.report.subject) : NULL;
+  tx.j.txdir = cs_strdup(tx.txdir);
+  if (!cs_report_accepted(&res->validation.report) || res->validation.staged == NULL) {
+    cs_err_set(&err, CS_EINVAL, 0, "the file failed validation");
+    rc = fail(res, CS_OUT_REJECTED, "validate", &err);
+    goto out_clean;
+  }
+  if (strcmp(tx.j.new_tp, tx.j.old_tp) == 0) {
+    cs_err_set(&err, CS_EINVAL, 0, "this certificate is already in service");
+    rc = fail(res, CS_OUT_REJECTED, "validate", &err);
+    goto out_clean;
+  }
+  /* pre-flight: the swap can be proven only if the old certificate is what is served */
+  if (probe_all(&tx, tx.j.old_tp, 0, &failed_ep, &err) != CS_OK) {
+    rc = fail(res, CS_OUT_REFUSED, "preflight", &err);
+    emit(&tx, CS_EV_PREFLIGHT_REFUSED, failed_ep, err.text);
+    goto out_clean;
+  }
+  if (dry_run) {
+    rc = fail(res, CS_OUT_VALID, "", &err);
+    goto out_clean;
+  }
+
+  /* BEGIN */
+  snprintf(tx.j.state, sizeof tx.j.state, "%s", CS_TX_RUNNING);
+  tx.j.started = (long long)time(NULL);
+  if ((rc = journal(&tx, &err)) != CS_OK) {
+    rc = fail(res, CS_OUT_ERROR, "begin", &err);
+    goto out_clean;
+  }
+  emit(&tx, CS_EV_RENEWAL_STARTED, file, NULL);
+  for (i = 0; i < N_STEPS; i++) {
+    tx.j.step = i + 1;
+    cs_err_clear(&err);
+    if ((rc = journal(&tx, &err)) != CS_OK || (rc = steps[i].run(&tx, &err)) != CS_OK) {
+      rollback(&tx, steps[i].name, &err);
+      cs_journal_free(&tx.j);
+      return CS_OK;
+    }
+  }
+  /* COMMIT */
+  snprintf(tx.j.state, sizeof tx.j.state, "%s", CS_TX_COMMITTED);
+  if (journal(&tx, &err) != CS_OK) {
+    rollback(&tx, "commit", &err);
+    cs_journal_free(&tx.j);
+    return CS_OK;
+  }
+  res->outcome = CS_OUT_COMMITTED;
+  emit(&tx, CS_EV_RENEWAL_COMMITTED, tx.j.old_tp, tx.j.new_tp);
+  commit_tail(&tx);
+  cs_journal_free(&tx.j);
+  return CS_OK;
+
+out_clean:
+  (void)cs_plat_remove_tree(tx.txdir, NULL);
+  cs_journal_free(&tx.j);
+  return rc;
+}
+
+int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
+  tx_t tx;
+  cs_err_t err;
+  int rc;
+
+  memset(res, 0, sizeof *res);
+  if (tx_paths(&tx, env, res, &err) != CS_OK)
+    return fail(res, CS_OUT_ERROR, "recover", &err);
+  rc = cs_journal_read(tx.journal, &tx.j, &err);
+  if (rc == CS_ENOENT)
+    return CS_ENOENT;
+  if (rc != CS_OK)
+    return fail(res, CS_OUT_ERROR, "recover", &err);
+  memcpy(res->old_tp, tx.j.old_tp, 41);
+  memcpy(res->new_tp, tx.j.new_tp, 41);
+  emit(&tx, CS_EV_JOURNAL_RECOVERY, tx.j.state, NULL);
+  if (strcmp(tx.j.state, CS_TX_COMMITTED) == 0) {
+    res->outcome = CS_OUT_COMMITTED;
+    commit_tail(&tx);
+  } else {
+    cs_err_set(&err, CS_EFAILED, 0, "interrupted at step %d of %d (the service stopped or the machine crashed)",
+               tx.j.step, N_STEPS);
+    rollback(&tx, tx.j.step >= 1 && tx.j.step <= N_STEPS ? steps[tx.j.step - 1].name : "begin", &err);
+  }
+  cs_journal_free(&tx.j);
+  return CS_OK;
+}
+
+void cs_renewal_result_free(cs_renewal_result_t *res) { cs_reply_free(&res->validation); }

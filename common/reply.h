@@ -1,0 +1,55 @@
+/* The worker's answer over its standard output: a line protocol the crypto-free
+ * daemon parses without trusting it (a worker may crash half-way or be fed a
+ * hostile file). Every value is sanitised by the worker (cs_text_sanitize: valid
+ * UTF-8, no control characters), so a value is the rest of its line.
+ *
+ *   certsteward-worker 1          first line: protocol version
+ *   file <path>
+ *   format <PKCS#12|PEM|DER|PKCS#7>
+ *   thumbprint <40 upper-case hex>
+ *   subject <RFC 2253 text>
+ *   not_after <YYYY-MM-DDTHH:MM:SSZ>
+ *   not_after_epoch <seconds since 1970>
+ *   key <yes|no>                  the file held a private key
+ *   check <id> <ok|failed> <detail>   one per check
+ *   staged <folder>               the files ready to install (accepted only)
+ *   served <40 hex> <subject>     probe: what an endpoint serves
+ *   error <text>                  the worker could not do what was asked
+ *   end                           last line: the answer is complete
+ *
+ * Lines are at most CS_REPLY_LINE_MAX bytes; unknown keys are ignored (newer
+ * workers may say more). */
+#ifndef CS_REPLY_H
+#define CS_REPLY_H
+
+#include <stddef.h>
+
+#include "report.h"
+#include "text.h"
+
+#define CS_REPLY_MAGIC "certsteward-worker 1"
+#define CS_REPLY_LINE_MAX 8192
+#define CS_REPLY_MAX (1024 * 1024) /* a whole answer */
+
+typedef struct cs_reply_s {
+  cs_report_t report;     /* file, thumbprint, subject, not_after, checks */
+  char format[16];
+  long long not_after_epoch; /* 0 when not given */
+  int has_key;
+  char *staged;           /* owned; NULL when none */
+  char served[41];        /* probe answer; "" when none */
+  char *served_subject;   /* owned; NULL when none */
+  char *error;            /* owned; NULL when none */
+} cs_reply_t;
+
+/* Parses a whole answer (len bytes, need not be NUL-terminated). Returns 0, or
+ * CS_EFORMAT with the reason in err when the answer is not a complete, well-formed
+ * reply (no magic, no "end", a malformed known line, over the limits).
+ * Free with cs_reply_free whatever it returned. */
+int cs_reply_parse(const char *data, size_t len, cs_reply_t *reply, cs_err_t *err);
+void cs_reply_free(cs_reply_t *reply);
+
+/* Writer side (the worker): appends "key value\n" with value sanitised. */
+void cs_reply_put(cs_buf_t *out, const char *key, const char *value);
+
+#endif

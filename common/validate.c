@@ -1,0 +1,118 @@
+/* The validation set-up shared by `certsteward check` and certsteward-worker
+ * (validate.h): both must judge a file by the very same policy. */
+#include "validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+
+#include "password.h"
+#include "platform.h"
+
+void cs_validate_close(cs_validate_t *v) {
+  X509_STORE_free(v->policy.trust);
+  EVP_PKEY_free(v->policy.service_key);
+  cs_bundle_free(&v->current);
+  cs_password_free(v->password);
+  memset(v, 0, sizeof *v);
+}
+
+int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate_opts_t *o, cs_err_t *err) {
+  const char *pw_file = o->password_file ? o->password_file : cfg->watch.password_file;
+  const char *ca_file = o->ca_file ? o->ca_file : cfg->policy.ca_file;
+  cs_err_t why;
+  int rc;
+
+  memset(v, 0, sizeof *v);
+  cs_err_clear(&why);
+  if ((rc = cs_crypto_init(err)) != CS_OK) /* legacy PFX files need the legacy provider */
+    goto out;
+  v->max_file_size = (size_t)cfg->watch.max_file_size;
+  if ((rc = cs_config_host(cfg, o->host, v->host, sizeof v->host, err)) != CS_OK)
+    goto out;
+  v->policy.host = v->host;
+
+  if (pw_file != NULL && (rc = cs_password_read(pw_file, &v->password, err)) != CS_OK)
+    goto out;
+  if ((rc = cs_policy_trust_load(ca_file, &v->policy.trust, err)) != CS_OK)
+    goto out;
+  if (o->current != NULL) {
+    rc = cs_load_file(o->current, v->max_file_size, 0, v->password, &v->current, &why);
+    if (rc != CS_OK) {
+      rc = cs_err_set(err, rc, why.raw, "cannot read the certificate in service %s: %s", o->current, why.text);
+      goto out;
+    }
+    v->policy.current = v->current.leaf;
+  }
+  if (o->key != NULL) {
+    rc = cs_load_key_file(o->key, v->max_file_size, v->password, &v->policy.service_key, &why);
+    if (rc != CS_OK) {
+      rc = cs_err_set(err, rc, why.raw, "cannot read the key in service %s: %s", o->key, why.text);
+      goto out;
+    }
+  }
+  v->policy.min_valid_days = cfg->policy.min_valid_days;
+  v->policy.min_rsa_bits = cfg->policy.min_rsa_bits;
+  v->policy.allow_sha1 = cfg->policy.allow_sha1;
+  v->policy.require_cn = cfg->policy.require_cn;
+  v->policy.now = time(NULL);
+  rc = CS_OK;
+out:
+  if (rc != CS_OK)
+    cs_validate_close(v);
+  return rc;
+}
+
+int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r) {
+  cs_err_t err;
+  int rc;
+  cs_err_clear(&err);
+  rc = cs_load_file(file, v->max_file_size, flags, v->password, b, &err);
+  if (rc == CS_OK)
+    return cs_policy_check(&v->policy, b, r);
+  return cs_report_add(r, CS_CHECK_LOAD, false, "%s", err.text[0] ? err.text : cs_strerror(rc));
+}
+
+int cs_x509_describe(X509 *x, char thumbprint[41], char **subject, char not_after[21], long long *not_after_epoch) {
+  const ASN1_TIME *na = X509_get0_notAfter(x);
+  ASN1_TIME *epoch = NULL;
+  BIO *bio = NULL;
+  struct tm tm;
+  char *text;
+  long len;
+  int days = 0, secs = 0, rc = CS_ECRYPTO;
+
+  *subject = NULL;
+  not_after[0] = '\0';
+  *not_after_epoch = 0;
+  if (cs_x509_thumbprint(x, thumbprint) != CS_OK)
+    goto out;
+  /* notAfter as a count from 1970 by OpenSSL itself: timegm is neither C11 nor on Windows. */
+  epoch = ASN1_TIME_set(NULL, 0);
+  if (na == NULL || epoch == NULL || !ASN1_TIME_to_tm(na, &tm) || !ASN1_TIME_diff(&days, &secs, epoch, na))
+    goto out;
+  strftime(not_after, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  *not_after_epoch = (long long)days * 86400 + secs;
+  /* The report's form (policy.c): RFC 2253, UTF-8 kept, control characters escaped,
+   * so a subject from the probe compares equal to one from a validation. */
+  rc = CS_ENOMEM;
+  bio = BIO_new(BIO_s_mem());
+  if (bio == NULL || X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+    goto out;
+  len = BIO_get_mem_data(bio, &text);
+  if (len < 0 || (*subject = malloc((size_t)len + 1)) == NULL)
+    goto out;
+  memcpy(*subject, text, (size_t)len);
+  (*subject)[len] = '\0';
+  rc = CS_OK;
+out:
+  ERR_clear_error();
+  BIO_free(bio);
+  ASN1_TIME_free(epoch);
+  return rc;
+}

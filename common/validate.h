@@ -1,0 +1,54 @@
+/* Validating a certificate file the one way certsteward knows: the policy built
+ * from the configuration and the command line (`certsteward check` and the worker
+ * share it, so a file the CLI accepts is one the service accepts), then a file
+ * loaded and checked into a report. Also the plain description of a certificate
+ * (thumbprint, subject, expiry) for answers without a verdict: expiry scan, probe. */
+#ifndef CS_VALIDATE_H
+#define CS_VALIDATE_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "error.h"
+#include "load.h"
+#include "policy.h"
+#include "report.h"
+
+/* What the command line says; NULL (or "" for host) falls back to the configuration. */
+typedef struct cs_validate_opts_s {
+  const char *host;          /* else [connector] host, else this machine's FQDN */
+  const char *ca_file;       /* else [policy] ca_file (NULL there = system store) */
+  const char *password_file; /* else [watch] password_file (NULL there = none) */
+  const char *current;       /* certificate in service, any format; NULL = none */
+  const char *key;           /* key in service, for key-less files; NULL = none */
+} cs_validate_opts_t;
+
+typedef struct cs_validate_s {
+  cs_policy_t policy;   /* trust, service_key owned; host points into host[], current into current */
+  char host[256];
+  char *password;       /* owned, wiped on close; never printed */
+  cs_bundle_t current;  /* the certificate in service, when given */
+  size_t max_file_size; /* [watch] max_file_size */
+} cs_validate_t;
+
+/* Fills v from cfg and o (reads the password file, trust anchors, the certificate
+ * and key in service). On error v is closed and err says what (for a person, no
+ * secrets). Close with cs_validate_close whatever it returned. */
+int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate_opts_t *o, cs_err_t *err);
+void cs_validate_close(cs_validate_t *v);
+
+/* Loads file (at most max_file_size bytes, CS_READ_* flags) and checks it into r,
+ * which the caller made with cs_report_init. A file that cannot be loaded gets a
+ * failed "load" check (the verdict, not an error). b receives what was loaded
+ * (empty when the load failed; the caller frees it with cs_bundle_free: the
+ * worker stages from it). Returns 0 (verdict in r) or CS_ENOMEM. */
+int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r);
+
+/* Describes x: SHA-1 thumbprint (cs_x509_thumbprint), subject in RFC 2253 (the
+ * same form as the report's; *subject new, caller frees with free()), notAfter as
+ * YYYY-MM-DDTHH:MM:SSZ and as seconds since 1970. 0, CS_ENOMEM or CS_ECRYPTO. */
+int cs_x509_describe(X509 *x, char thumbprint[41], char **subject, char not_after[21], long long *not_after_epoch);
+
+#endif

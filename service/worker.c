@@ -1,0 +1,433 @@
+/* certsteward-worker: the short-lived process that touches untrusted input for the
+ * daemon (which never loads OpenSSL): validating and staging a dropped file, the
+ * expiry scan of certificate files, the TLS probe. It answers on standard output
+ * in the line protocol of reply.h, the whole answer written at once at the end, so
+ * a crash leaves an answer without its "end" line, which the daemon refuses.
+ * Exit status: 0 answered (a rejected file too), 1 could not do what was asked
+ * (an "error" line says why), 2 bad usage. Nothing secret is ever printed: no
+ * password, no key bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
+
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "text.h" /* before reply.h, which uses cs_buf_t */
+
+#include "config.h"
+#include "load.h"
+#include "platform.h"
+#include "probe.h"
+#include "reply.h"
+#include "report.h"
+#include "validate.h"
+
+#ifndef CS_VERSION
+#define CS_VERSION "unknown"
+#endif
+
+#define EXIT_ANSWERED 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+#define PROBE_TIMEOUT_MS 10000
+#define PROBE_TIMEOUT_MAX_MS 3600000L
+
+static const char usage[] =
+    "usage: certsteward-worker validate [--config FILE] [--current FILE] [--key FILE] [--stage DIR] "
+    "[--host NAME] FILE | probe [--timeout MS] --sni NAME ENDPOINT... | scan [--max-size N] FILE... | version";
+
+typedef struct opt_s {
+  const char *name;
+  int has_value;
+  const char *value;
+} opt_t;
+
+/* "--name VALUE", "--name=VALUE", "--" ends the options. Not cs_cli_parse: a usage
+ * error here must become an answer on standard output, not a line on stderr. */
+static int parse_args(int argc, char **argv, opt_t *opts, const char **operands, int *n, cs_buf_t *out) {
+  int i, only_operands = 0;
+  *n = 0;
+  for (i = 2; i < argc; i++) {
+    const char *a = argv[i], *eq;
+    opt_t *o;
+    size_t len;
+    if (only_operands || a[0] != '-' || a[1] != '-') {
+      operands[(*n)++] = a;
+      continue;
+    }
+    if (a[2] == '\0') {
+      only_operands = 1;
+      continue;
+    }
+    eq = strchr(a, '=');
+    len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    for (o = opts; o->name != NULL; o++)
+      if (strlen(o->name) == len && strncmp(o->name, a + 2, len) == 0)
+        break;
+    if (o->name == NULL || (!o->has_value && eq != NULL) || (o->has_value && eq == NULL && i + 1 >= argc)) {
+      cs_buf_t why = CS_BUF_INIT;
+      cs_buf_printf(&why, "%s: bad option %.*s; %s", argv[1], (int)len + 2, a, usage);
+      cs_reply_put(out, "error", cs_buf_str(&why));
+      cs_buf_free(&why);
+      return -1;
+    }
+    o->value = !o->has_value ? "" : eq ? eq + 1 : argv[++i];
+  }
+  return 0;
+}
+
+static int fail(cs_buf_t *out, int code, const char *text) {
+  cs_reply_put(out, "error", text);
+  return code;
+}
+
+static long parse_positive(const char *s, long max) {
+  char *end = NULL;
+  long v = strtol(s, &end, 10);
+  return end != s && *end == '\0' && v > 0 && v <= max ? v : -1;
+}
+
+/* Writes the leaf's description: thumbprint, subject, not_after, not_after_epoch. */
+static int put_leaf(cs_buf_t *out, X509 *leaf) {
+  char tp[41], not_after[21], num[32];
+  char *subject = NULL;
+  long long epoch = 0;
+  int rc = cs_x509_describe(leaf, tp, &subject, not_after, &epoch);
+  if (rc == CS_OK) {
+    cs_reply_put(out, "thumbprint", tp);
+    cs_reply_put(out, "subject", subject);
+    cs_reply_put(out, "not_after", not_after);
+    snprintf(num, sizeof num, "%lld", epoch);
+    cs_reply_put(out, "not_after_epoch", num);
+  }
+  free(subject);
+  return rc;
+}
+
+/* ---- staging ------------------------------------------------------------------ */
+
+/* Frees a memory BIO that held key material, wiping its buffer first. */
+static void free_secret_bio(BIO *b) {
+  BUF_MEM *m = NULL;
+  if (b != NULL && BIO_get_mem_ptr(b, &m) == 1 && m != NULL && m->data != NULL)
+    OPENSSL_cleanse(m->data, m->max);
+  BIO_free(b);
+}
+
+static int pem_certs(BIO *b, const cs_bundle_t *bundle, int with_leaf) {
+  int i;
+  if (with_leaf && !PEM_write_bio_X509(b, bundle->leaf))
+    return 0;
+  for (i = 0; i < sk_X509_num(bundle->chain); i++)
+    if (!PEM_write_bio_X509(b, sk_X509_value(bundle->chain, i)))
+      return 0;
+  return 1;
+}
+
+static const char *const staged_names[] = {"cert.pem", "chain.pem", "key.pem", "bundle.pem", "leaf.der"};
+enum { S_CERT, S_CHAIN, S_KEY, S_BUNDLE, S_DER, S_N };
+
+/* Writes the files the store installs (platform.h: cs_plat_store_install) into
+ * dir, created 0700. An existing file is removed first: cs_plat_write_atomic keeps
+ * an existing file's mode, and a key must not inherit a readable one. On failure
+ * the files written are removed again. */
+static int stage(const char *dir, const cs_bundle_t *b, EVP_PKEY *service_key, cs_err_t *err) {
+  static const int modes[S_N] = {0644, 0644, 0600, 0600, 0644};
+  EVP_PKEY *key = b->key ? b->key : service_key;
+  BIO *bios[S_N] = {NULL};
+  char path[S_N][4096];
+  const char *sep = cs_plat_is_windows() ? "\\" : "/";
+  char *data;
+  long len;
+  int i, written = 0, rc;
+
+  if (key == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "no private key to stage (the file has none and no --key was given)");
+    goto out;
+  }
+  for (i = 0; i < S_N; i++) {
+    if ((size_t)snprintf(path[i], sizeof path[i], "%s%s%s", dir, sep, staged_names[i]) >= sizeof path[i]) {
+      rc = cs_err_set(err, CS_EINVAL, 0, "stage folder path too long");
+      goto out;
+    }
+    if ((bios[i] = BIO_new(BIO_s_mem())) == NULL) {
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+      goto out;
+    }
+  }
+  /* Unencrypted PKCS#8: the server reads it unattended from a root-only file. */
+  if (!pem_certs(bios[S_CERT], b, 1) || !pem_certs(bios[S_CHAIN], b, 0) ||
+      !PEM_write_bio_PKCS8PrivateKey(bios[S_KEY], key, NULL, NULL, 0, NULL, NULL) ||
+      !pem_certs(bios[S_BUNDLE], b, 1) ||
+      !PEM_write_bio_PKCS8PrivateKey(bios[S_BUNDLE], key, NULL, NULL, 0, NULL, NULL) ||
+      !i2d_X509_bio(bios[S_DER], b->leaf)) {
+    rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(), "cannot encode the staged files");
+    goto out;
+  }
+  if ((rc = cs_plat_mkdirs(dir, 0700, err)) != CS_OK)
+    goto out;
+  for (written = 0; written < S_N; written++) {
+    len = BIO_get_mem_data(bios[written], &data);
+    if (len < 0) {
+      rc = cs_err_set(err, CS_ECRYPTO, 0, "cannot encode %s", staged_names[written]);
+      goto out;
+    }
+    if ((rc = cs_plat_remove(path[written], err)) != CS_OK ||
+        (rc = cs_plat_write_atomic(path[written], len ? data : "", (size_t)len, modes[written], err)) != CS_OK)
+      goto out;
+  }
+  rc = CS_OK;
+out:
+  if (rc != CS_OK)
+    for (i = 0; i < written && i < S_N; i++)
+      (void)cs_plat_remove(path[i], NULL);
+  ERR_clear_error();
+  for (i = 0; i < S_N; i++)
+    free_secret_bio(bios[i]);
+  return rc;
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
+static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
+  enum { O_CONFIG, O_CURRENT, O_KEY, O_STAGE, O_HOST };
+  opt_t opts[] = {{"config", 1, NULL}, {"current", 1, NULL}, {"key", 1, NULL},
+                  {"stage", 1, NULL},  {"host", 1, NULL},    {NULL, 0, NULL}};
+  const char **files = NULL;
+  cs_validate_opts_t vo;
+  cs_validate_t v;
+  cs_config_t cfg;
+  cs_report_t rep;
+  cs_bundle_t b;
+  cs_buf_t line = CS_BUF_INIT;
+  cs_err_t err;
+  size_t i;
+  int n_files = 0, have_cfg = 0, rc = EXIT_USAGE;
+
+  memset(&v, 0, sizeof v);
+  memset(&rep, 0, sizeof rep);
+  memset(&b, 0, sizeof b);
+  memset(&vo, 0, sizeof vo);
+  cs_err_clear(&err);
+  files = malloc(sizeof *files * (size_t)argc);
+  if (files == NULL) {
+    rc = fail(out, EXIT_FAILED, "out of memory");
+    goto out;
+  }
+  if (parse_args(argc, argv, opts, files, &n_files, out) != 0)
+    goto out;
+  if (n_files != 1) {
+    rc = fail(out, EXIT_USAGE, "validate takes exactly one file");
+    goto out;
+  }
+  rc = EXIT_FAILED;
+  if ((opts[O_CONFIG].value ? cs_config_load(&cfg, opts[O_CONFIG].value, &err) : cs_config_defaults(&cfg)) !=
+      CS_OK) {
+    fail(out, rc, err.text[0] ? err.text : "cannot load the configuration");
+    goto out;
+  }
+  have_cfg = 1;
+  vo.host = opts[O_HOST].value;
+  vo.current = opts[O_CURRENT].value;
+  vo.key = opts[O_KEY].value;
+  if (cs_crypto_init(&err) != CS_OK || cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
+    fail(out, rc, err.text);
+    goto out;
+  }
+  if (cs_report_init(&rep, files[0]) != CS_OK ||
+      cs_validate_file(&v, files[0], CS_READ_NOFOLLOW, &b, &rep) != CS_OK) {
+    fail(out, rc, "out of memory");
+    goto out;
+  }
+
+  cs_reply_put(out, "file", files[0]);
+  if (b.leaf != NULL) {
+    cs_reply_put(out, "format", cs_format_name(b.format));
+    if (put_leaf(out, b.leaf) != CS_OK) {
+      fail(out, rc, "cannot describe the certificate");
+      goto out;
+    }
+    cs_reply_put(out, "key", b.key ? "yes" : "no");
+  }
+  for (i = 0; i < rep.n_checks; i++) {
+    cs_buf_free(&line);
+    cs_buf_printf(&line, "%s %s %s", rep.checks[i].id, rep.checks[i].ok ? "ok" : "failed", rep.checks[i].detail);
+    cs_reply_put(out, "check", cs_buf_str(&line));
+  }
+  if (cs_report_accepted(&rep) && opts[O_STAGE].value != NULL) {
+    if (stage(opts[O_STAGE].value, &b, v.policy.service_key, &err) != CS_OK) {
+      cs_buf_t why = CS_BUF_INIT;
+      cs_buf_printf(&why, "staging into %s failed: %s", opts[O_STAGE].value, err.text);
+      fail(out, rc, cs_buf_str(&why));
+      cs_buf_free(&why);
+      goto out;
+    }
+    cs_reply_put(out, "staged", opts[O_STAGE].value);
+  }
+  rc = EXIT_ANSWERED;
+out:
+  cs_buf_free(&line);
+  cs_bundle_free(&b);
+  cs_report_free(&rep);
+  cs_validate_close(&v);
+  if (have_cfg)
+    cs_config_free(&cfg);
+  free(files);
+  return rc;
+}
+
+static int cmd_probe(int argc, char **argv, cs_buf_t *out) {
+  enum { O_TIMEOUT, O_SNI };
+  opt_t opts[] = {{"timeout", 1, NULL}, {"sni", 1, NULL}, {NULL, 0, NULL}};
+  const char **endpoints = NULL;
+  cs_buf_t line = CS_BUF_INIT;
+  cs_err_t err;
+  char tp[41], *subject = NULL;
+  long timeout = PROBE_TIMEOUT_MS;
+  int n = 0, i, rc = EXIT_USAGE;
+
+  cs_err_clear(&err);
+  endpoints = malloc(sizeof *endpoints * (size_t)argc);
+  if (endpoints == NULL) {
+    rc = fail(out, EXIT_FAILED, "out of memory");
+    goto out;
+  }
+  if (parse_args(argc, argv, opts, endpoints, &n, out) != 0)
+    goto out;
+  if (opts[O_TIMEOUT].value != NULL && (timeout = parse_positive(opts[O_TIMEOUT].value, PROBE_TIMEOUT_MAX_MS)) < 0) {
+    fail(out, rc, "--timeout takes milliseconds, 1 to 3600000");
+    goto out;
+  }
+  if (opts[O_SNI].value == NULL || n == 0) {
+    fail(out, rc, "probe needs --sni NAME and at least one ENDPOINT");
+    goto out;
+  }
+  rc = EXIT_FAILED;
+  if (cs_crypto_init(&err) != CS_OK) {
+    fail(out, rc, err.text);
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    cs_buf_free(&line);
+    if (cs_probe(endpoints[i], opts[O_SNI].value, (int)timeout, tp, &subject, &err) == CS_OK) {
+      cs_buf_printf(&line, "%s %s", tp, subject ? subject : "-");
+      cs_reply_put(out, "served", cs_buf_str(&line));
+    } else {
+      cs_buf_printf(&line, "%s: %s", endpoints[i], err.text);
+      cs_reply_put(out, "error", cs_buf_str(&line));
+    }
+    free(subject);
+    subject = NULL;
+  }
+  rc = EXIT_ANSWERED;
+out:
+  cs_buf_free(&line);
+  free(endpoints);
+  return rc;
+}
+
+static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
+  opt_t opts[] = {{"max-size", 1, NULL}, {NULL, 0, NULL}};
+  const char **files = NULL;
+  cs_buf_t line = CS_BUF_INIT;
+  cs_config_t def;
+  cs_bundle_t b;
+  cs_err_t err;
+  long max;
+  int n = 0, i, have_def = 0, rc = EXIT_USAGE;
+
+  memset(&b, 0, sizeof b);
+  cs_err_clear(&err);
+  files = malloc(sizeof *files * (size_t)argc);
+  if (files == NULL) {
+    rc = fail(out, EXIT_FAILED, "out of memory");
+    goto out;
+  }
+  if (parse_args(argc, argv, opts, files, &n, out) != 0)
+    goto out;
+  if (n == 0) {
+    fail(out, rc, "scan needs at least one FILE");
+    goto out;
+  }
+  rc = EXIT_FAILED;
+  /* The same default limit as [watch] max_file_size when none is given. */
+  if (cs_config_defaults(&def) != CS_OK) {
+    fail(out, rc, "out of memory");
+    goto out;
+  }
+  have_def = 1;
+  max = (long)def.watch.max_file_size;
+  if (opts[0].value != NULL && (max = parse_positive(opts[0].value, 0x7fffffffL)) < 0) {
+    rc = fail(out, EXIT_USAGE, "--max-size takes a byte count, 1 to 2147483647");
+    goto out;
+  }
+  if (cs_crypto_init(&err) != CS_OK) {
+    fail(out, rc, err.text);
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    cs_reply_put(out, "file", files[i]);
+    /* No password: certificate files only; a PFX is an error for its own line. */
+    if (cs_load_file(files[i], (size_t)max, 0, NULL, &b, &err) != CS_OK || put_leaf(out, b.leaf) != CS_OK) {
+      cs_buf_free(&line);
+      cs_buf_printf(&line, "%s: %s", files[i], err.text[0] ? err.text : "cannot describe the certificate");
+      cs_reply_put(out, "error", cs_buf_str(&line));
+    }
+    cs_bundle_free(&b);
+    cs_err_clear(&err);
+  }
+  rc = EXIT_ANSWERED;
+out:
+  cs_buf_free(&line);
+  cs_bundle_free(&b);
+  if (have_def)
+    cs_config_free(&def);
+  free(files);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  cs_buf_t out = CS_BUF_INIT;
+  const char *cmd = argc > 1 ? argv[1] : "";
+  int rc;
+
+#ifdef _WIN32
+  /* "\n" must reach the daemon as "\n", not "\r\n". */
+  (void)_setmode(_fileno(stdout), _O_BINARY);
+#endif
+  cs_buf_puts(&out, CS_REPLY_MAGIC "\n");
+  if (strcmp(cmd, "validate") == 0) {
+    rc = cmd_validate(argc, argv, &out);
+  } else if (strcmp(cmd, "probe") == 0) {
+    rc = cmd_probe(argc, argv, &out);
+  } else if (strcmp(cmd, "scan") == 0) {
+    rc = cmd_scan(argc, argv, &out);
+  } else if (strcmp(cmd, "version") == 0 && argc == 2) {
+    cs_reply_put(&out, "version", CS_VERSION);
+    rc = EXIT_ANSWERED;
+  } else {
+    rc = fail(&out, EXIT_USAGE, usage);
+  }
+  cs_buf_puts(&out, "end\n");
+  if (cs_buf_str(&out) == NULL) {
+    /* Out of memory half-way: a short, complete answer rather than a truncated one. */
+    fputs(CS_REPLY_MAGIC "\nerror out of memory\nend\n", stdout);
+    rc = EXIT_FAILED;
+  } else if (fwrite(out.p, 1, out.len, stdout) != out.len) {
+    rc = EXIT_FAILED;
+  }
+  if (fflush(stdout) != 0)
+    rc = EXIT_FAILED;
+  cs_buf_free(&out);
+  return rc;
+}

@@ -1,0 +1,316 @@
+/* The worker's answer: what the writer makes the parser reads back, and whatever
+ * else arrives (a crashed worker's half answer, garbage) is CS_EFORMAT. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_test.h"
+#include "text.h" /* before reply.h, which uses cs_buf_t */
+
+#include "reply.h"
+
+#define TP "1DEDF7311D54F50785EFCA8C121003C2EB636220"
+
+/* Parses text (NUL-terminated); the caller frees reply. */
+static int parse(const char *text, cs_reply_t *reply, cs_err_t *err) {
+  cs_err_clear(err);
+  return cs_reply_parse(text, strlen(text), reply, err);
+}
+
+/* Expects CS_EFORMAT for text, with the reason naming want (may be NULL). */
+static void expect_bad(const char *text, const char *want, int line) {
+  cs_reply_t r;
+  cs_err_t err;
+  int rc = parse(text, &r, &err);
+  if (rc != CS_EFORMAT)
+    cs_test_fail(__FILE__, line, "expected CS_EFORMAT, got %d for \"%.60s\"", rc, text);
+  else if (want != NULL && strstr(err.text, want) == NULL)
+    cs_test_fail(__FILE__, line, "reason \"%s\" does not name \"%s\"", err.text, want);
+  cs_reply_free(&r);
+}
+#define EXPECT_BAD(text, want) expect_bad((text), (want), __LINE__)
+
+/* A whole validate answer, as the worker writes it. */
+static void write_validate(cs_buf_t *b) {
+  cs_buf_puts(b, CS_REPLY_MAGIC "\n");
+  cs_reply_put(b, "file", "/drop/new cert.pfx");
+  cs_reply_put(b, "format", "PKCS#12");
+  cs_reply_put(b, "thumbprint", TP);
+  cs_reply_put(b, "subject", "CN=board.example.test,O=Cert\xC3\xA9 \x1b[31mred");
+  cs_reply_put(b, "not_after", "2027-11-26T23:57:18Z");
+  cs_reply_put(b, "not_after_epoch", "1827273438");
+  cs_reply_put(b, "key", "yes");
+  cs_reply_put(b, "check", "key_match ok the private key in the file belongs to the certificate");
+  cs_reply_put(b, "check", "san_host ok board.example.test matches the SAN entry DNS:board.example.test");
+  cs_reply_put(b, "check", "eku failed extended key usage lacks serverAuth\n(second line)");
+  cs_reply_put(b, "check", "names_kept ok");
+  cs_reply_put(b, "staged", "/var/lib/certsteward/stage/1");
+  cs_buf_puts(b, "end\n");
+}
+
+CS_TEST(validate_answer_round_trips) {
+  cs_buf_t b = CS_BUF_INIT;
+  cs_reply_t r;
+  cs_err_t err;
+  const cs_check_t *c;
+  write_validate(&b);
+  CHECK(cs_buf_str(&b) != NULL);
+  CHECK_INT(cs_reply_parse(b.p, b.len, &r, &err), ==, CS_OK);
+  CHECK_STR(r.report.file, "/drop/new cert.pfx");
+  CHECK_STR(r.format, "PKCS#12");
+  CHECK_STR(r.report.thumbprint, TP);
+  /* sanitised by the writer: UTF-8 kept, the escape character spelled out */
+  CHECK_STR(r.report.subject, "CN=board.example.test,O=Cert\xC3\xA9 \\x1B[31mred");
+  CHECK_STR(r.report.not_after, "2027-11-26T23:57:18Z");
+  CHECK_INT(r.not_after_epoch, ==, 1827273438LL);
+  CHECK_INT(r.has_key, ==, 1);
+  CHECK_INT(r.report.n_checks, ==, 4);
+  CHECK(!cs_report_accepted(&r.report));
+  c = cs_report_find(&r.report, CS_CHECK_EKU);
+  CHECK(c != NULL && !c->ok);
+  if (c != NULL)
+    CHECK_STR(c->detail, "extended key usage lacks serverAuth\\x0A(second line)");
+  c = cs_report_find(&r.report, CS_CHECK_KEY_MATCH);
+  CHECK(c != NULL && c->ok);
+  c = cs_report_find(&r.report, CS_CHECK_NAMES_KEPT);
+  CHECK(c != NULL && c->ok);
+  if (c != NULL)
+    CHECK_STR(c->detail, "");
+  CHECK_STR(r.staged, "/var/lib/certsteward/stage/1");
+  CHECK(r.error == NULL);
+  CHECK_STR(r.served, "");
+  cs_reply_free(&r);
+  cs_buf_free(&b);
+}
+
+CS_TEST(accepted_answer_parses_accepted) {
+  cs_reply_t r;
+  cs_err_t err;
+  CHECK_INT(parse(CS_REPLY_MAGIC "\nfile a.pem\ncheck load ok read\ncheck chain ok trusted\nend\n", &r, &err), ==,
+            CS_OK);
+  CHECK(cs_report_accepted(&r.report));
+  CHECK_INT(r.has_key, ==, 0);
+  CHECK_INT(r.not_after_epoch, ==, 0);
+  cs_reply_free(&r);
+}
+
+CS_TEST(probe_and_error_answers) {
+  cs_buf_t b = CS_BUF_INIT;
+  cs_reply_t r;
+  cs_err_t err;
+  cs_buf_puts(&b, CS_REPLY_MAGIC "\n");
+  cs_reply_put(&b, "served", TP " CN=board.example.test");
+  cs_buf_puts(&b, "end\n");
+  CHECK_INT(cs_reply_parse(b.p, b.len, &r, &err), ==, CS_OK);
+  CHECK_STR(r.served, TP);
+  CHECK_STR(r.served_subject, "CN=board.example.test");
+  cs_reply_free(&r);
+  cs_buf_free(&b);
+
+  /* the writer's NULL subject comes back as none */
+  CHECK_INT(parse(CS_REPLY_MAGIC "\nserved " TP " -\nend\n", &r, &err), ==, CS_OK);
+  CHECK_STR(r.served, TP);
+  CHECK(r.served_subject == NULL);
+  cs_reply_free(&r);
+
+  CHECK_INT(parse(CS_REPLY_MAGIC "\nerror 127.0.0.1:8197: cannot connect: Connection refused\nend\n", &r, &err), ==,
+            CS_OK);
+  CHECK_STR(r.error, "127.0.0.1:8197: cannot connect: Connection refused");
+  CHECK_STR(r.served, "");
+  cs_reply_free(&r);
+}
+
+CS_TEST(put_null_is_dash_and_subject_dash_is_none) {
+  cs_buf_t b = CS_BUF_INIT;
+  cs_reply_t r;
+  cs_err_t err;
+  cs_buf_puts(&b, CS_REPLY_MAGIC "\n");
+  cs_reply_put(&b, "subject", NULL);
+  cs_buf_puts(&b, "end\n");
+  CHECK_CONTAINS(cs_buf_str(&b), "\nsubject -\n");
+  CHECK_INT(cs_reply_parse(b.p, b.len, &r, &err), ==, CS_OK);
+  CHECK(r.report.subject == NULL);
+  cs_reply_free(&r);
+  cs_buf_free(&b);
+}
+
+CS_TEST(unknown_keys_ignored) {
+  cs_reply_t r;
+  cs_err_t err;
+  CHECK_INT(parse(CS_REPLY_MAGIC "\nversion 0.1.0\nfile a.pem\nfuture_key whatever it says\nflag\n"
+                                 "thumbprint " TP "\nend\n",
+                  &r, &err),
+            ==, CS_OK);
+  CHECK_STR(r.report.file, "a.pem");
+  CHECK_STR(r.report.thumbprint, TP);
+  cs_reply_free(&r);
+}
+
+CS_TEST(windows_line_ends_accepted) {
+  cs_reply_t r;
+  cs_err_t err;
+  CHECK_INT(parse(CS_REPLY_MAGIC "\r\nfile a.pem\r\nkey no\r\nend\r\n", &r, &err), ==, CS_OK);
+  CHECK_STR(r.report.file, "a.pem");
+  cs_reply_free(&r);
+}
+
+CS_TEST(empty_answer) {
+  cs_reply_t r;
+  cs_err_t err;
+  CHECK_INT(cs_reply_parse("", 0, &r, &err), ==, CS_EFORMAT);
+  CHECK_CONTAINS(err.text, "empty");
+  cs_reply_free(&r);
+  EXPECT_BAD("\n", "line 1");
+}
+
+CS_TEST(missing_magic) {
+  EXPECT_BAD("file a.pem\nend\n", "line 1");
+  EXPECT_BAD("certsteward-worker 2\nend\n", "line 1");
+  EXPECT_BAD("certsteward-worker 1 \nend\n", "line 1");
+  EXPECT_BAD("end\n", "line 1");
+}
+
+/* What a worker that crashed half-way leaves behind. */
+CS_TEST(missing_end_is_truncated) {
+  cs_buf_t b = CS_BUF_INIT;
+  size_t cut;
+  EXPECT_BAD(CS_REPLY_MAGIC "\n", "no end line");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile a.pem\ncheck load ok read\n", "no end line");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile a.pem\nen", "line 3");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile a.pem\nend", "line 3"); /* even "end" needs its newline */
+  /* every proper prefix of a real answer is refused */
+  write_validate(&b);
+  for (cut = 0; cut < b.len; cut++) {
+    cs_reply_t r;
+    cs_err_t err;
+    int rc = cs_reply_parse(b.p, cut, &r, &err);
+    if (rc != CS_EFORMAT)
+      cs_test_fail(__FILE__, __LINE__, "a prefix of %zu bytes parsed (%d)", cut, rc);
+    cs_reply_free(&r);
+  }
+  cs_buf_free(&b);
+}
+
+CS_TEST(data_after_end) {
+  EXPECT_BAD(CS_REPLY_MAGIC "\nend\nfile a.pem\n", "line 3");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nend\nend\n", "after the end");
+}
+
+CS_TEST(over_long_line) {
+  cs_buf_t b = CS_BUF_INIT;
+  cs_reply_t r;
+  cs_err_t err;
+  char *big = malloc(CS_REPLY_LINE_MAX + 16);
+  CHECK(big != NULL);
+  if (big == NULL)
+    return;
+  memset(big, 'a', CS_REPLY_LINE_MAX + 15);
+  big[CS_REPLY_LINE_MAX + 15] = '\0';
+  /* a raw line over the limit */
+  cs_buf_puts(&b, CS_REPLY_MAGIC "\nsubject ");
+  cs_buf_puts(&b, big);
+  cs_buf_puts(&b, "\nend\n");
+  CHECK_INT(cs_reply_parse(b.p, b.len, &r, &err), ==, CS_EFORMAT);
+  CHECK_CONTAINS(err.text, "line 2");
+  cs_reply_free(&r);
+  cs_buf_free(&b);
+  /* the writer cuts an over-long value so that its answer still parses */
+  cs_buf_puts(&b, CS_REPLY_MAGIC "\n");
+  cs_reply_put(&b, "subject", big);
+  cs_buf_puts(&b, "end\n");
+  CHECK_INT(cs_reply_parse(b.p, b.len, &r, &err), ==, CS_OK);
+  CHECK(r.report.subject != NULL && strlen(r.report.subject) < CS_REPLY_LINE_MAX);
+  if (r.report.subject != NULL)
+    CHECK_INT(strcmp(r.report.subject + strlen(r.report.subject) - 3, "..."), ==, 0);
+  cs_reply_free(&r);
+  cs_buf_free(&b);
+  free(big);
+}
+
+CS_TEST(answer_over_total_limit) {
+  cs_reply_t r;
+  cs_err_t err;
+  size_t n = (size_t)CS_REPLY_MAX + 1;
+  char *big = malloc(n);
+  CHECK(big != NULL);
+  if (big == NULL)
+    return;
+  memset(big, '\n', n);
+  memcpy(big, CS_REPLY_MAGIC "\n", sizeof CS_REPLY_MAGIC);
+  CHECK_INT(cs_reply_parse(big, n, &r, &err), ==, CS_EFORMAT);
+  cs_reply_free(&r);
+  free(big);
+}
+
+CS_TEST(bad_thumbprint) {
+  EXPECT_BAD(CS_REPLY_MAGIC "\nthumbprint 1dedf7311d54f50785efca8c121003c2eb636220\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nthumbprint 1DEDF7311D54F50785EFCA8C121003C2EB63622\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nthumbprint 1DEDF7311D54F50785EFCA8C121003C2EB6362200\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nthumbprint 1DEDF7311D54F50785EFCA8C121003C2EB63622G\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nthumbprint\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile a\nserved 1DEDF7311D54F50785EFCA8C121003C2EB63622 CN=x\nend\n", "line 3");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nserved\nend\n", "line 2");
+}
+
+CS_TEST(unknown_check_id) {
+  EXPECT_BAD(CS_REPLY_MAGIC "\ncheck telepathy ok fine\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\ncheck load\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\ncheck load maybe read\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\ncheck LOAD ok read\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\ncheck\nend\n", "line 2");
+}
+
+CS_TEST(malformed_known_lines) {
+  EXPECT_BAD(CS_REPLY_MAGIC "\nnot_after 2027-11-26 23:57:18Z\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nnot_after 2027-11-26T23:57:18\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nnot_after_epoch 12x\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nnot_after_epoch 99999999999999999999999\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nnot_after_epoch\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nkey maybe\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nformat JKS\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\n key\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nFile a.pem\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\n\nend\n", "line 2");
+}
+
+/* One answer describes one item: a second record must not merge into the first. */
+CS_TEST(second_record_refused) {
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile a.pem\nthumbprint " TP "\nfile b.pem\nend\n", "line 4");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nserved " TP " CN=a\nserved " TP " CN=b\nend\n", "line 3");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nerror a\nerror b\nend\n", "line 3");
+}
+
+CS_TEST(garbage_bytes) {
+  unsigned char junk[4096];
+  unsigned long s = 0x2545F491UL;
+  cs_reply_t r;
+  cs_err_t err;
+  size_t i;
+  for (i = 0; i < sizeof junk; i++) {
+    s ^= (s << 13) & 0xFFFFFFFFUL;
+    s ^= s >> 17;
+    s ^= (s << 5) & 0xFFFFFFFFUL;
+    junk[i] = (unsigned char)(s >> 24);
+  }
+  CHECK_INT(cs_reply_parse((const char *)junk, sizeof junk, &r, &err), ==, CS_EFORMAT);
+  cs_reply_free(&r);
+  /* garbage after a good start: control bytes, a NUL, invalid UTF-8 */
+  EXPECT_BAD(CS_REPLY_MAGIC "\nsubject CN=\x1b[2J\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nsubject CN=\xff\xfe\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nsubject a\rb\nend\n", "line 2");
+  {
+    static const char nul[] = CS_REPLY_MAGIC "\nfile a\0b\nend\n";
+    CHECK_INT(cs_reply_parse(nul, sizeof nul - 1, &r, &err), ==, CS_EFORMAT);
+    CHECK_CONTAINS(err.text, "line 2");
+    cs_reply_free(&r);
+  }
+  /* binary junk appended after a complete answer */
+  {
+    char buf[64 + sizeof junk];
+    size_t n = strlen(CS_REPLY_MAGIC "\nend\n");
+    memcpy(buf, CS_REPLY_MAGIC "\nend\n", n);
+    memcpy(buf + n, junk, sizeof junk);
+    CHECK_INT(cs_reply_parse(buf, n + sizeof junk, &r, &err), ==, CS_EFORMAT);
+    cs_reply_free(&r);
+  }
+}
