@@ -5,6 +5,7 @@
 #define CS_PLATFORM_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "error.h"
 
@@ -89,6 +90,18 @@ void cs_run_result_free(cs_run_result_t *res);
 /* Runs a command line through the system shell (/bin/sh -c, cmd.exe /c), as
  * cs_plat_run, for admin-configured commands such as [connector] restart_command. */
 int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err);
+
+/* Local time of t (seconds since 1970), for maintenance windows. */
+int cs_plat_localtime(long long t, struct tm *out);
+
+/* 1 when someone other than root / Administrators / SYSTEM / the folder's owner
+ * can write to the folder at path, or when it is not a plain folder (a link);
+ * who receives a description ("all users", "group 1000"). 0 when safe; CS_E*. */
+int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err);
+
+/* Runs path (no PATH search) with argv in place of this program: POSIX execv;
+ * Windows starts it, waits, and exit()s with its code. Returns only on failure. */
+int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err);
 
 /* Sleeps ms milliseconds (blocking: the daemon's worker threads only). */
 void cs_plat_sleep_ms(int ms);

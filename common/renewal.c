@@ -333,13 +333,15 @@ int cs_renewal_current(const cs_renewal_env_t *env, char tp[41], cs_err_t *err) 
   return rc;
 }
 
-/* Validation by the worker, compared with the certificate in service; stages the files. */
-static int validate(tx_t *tx, const char *file, cs_err_t *err) {
+/* Validation by the worker, compared with the certificate in service (not for a
+ * rollback); stages the files. */
+static int validate(tx_t *tx, const char *file, unsigned flags, cs_err_t *err) {
   char cert[PATH_LEN], key[PATH_LEN];
   int rc;
   if ((rc = cs_plat_store_current(tx->env->cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
     return rc;
-  return cs_worker_validate(tx->env->worker, file, cert, key, tx->stage, &tx->res->validation, err);
+  return cs_worker_validate(tx->env->worker, file, flags & CS_RENEW_ROLLBACK ? NULL : cert, key, tx->stage,
+                            &tx->res->validation, err);
 }
 
 static int fail(cs_renewal_result_t *res, cs_outcome_t o, const char *step, const cs_err_t *err) {
@@ -349,7 +351,7 @@ static int fail(cs_renewal_result_t *res, cs_outcome_t o, const char *step, cons
   return o == CS_OUT_ERROR ? (err->code ? err->code : CS_EFAILED) : CS_OK;
 }
 
-int cs_renewal_run(const cs_renewal_env_t *env, const char *file, int dry_run, cs_renewal_result_t *res) {
+int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags, cs_renewal_result_t *res) {
   tx_t tx;
   cs_err_t err;
   const char *failed_ep = NULL;
@@ -369,7 +371,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, int dry_run, c
   if (cs_plat_remove_tree(tx.txdir, &err) != CS_OK || cs_plat_mkdirs(tx.txdir, 0700, &err) != CS_OK)
     return fail(res, CS_OUT_ERROR, "begin", &err);
 
-  rc = validate(&tx, file, &err);
+  rc = validate(&tx, file, flags, &err);
   if (rc != CS_OK) {
     (void)cs_plat_remove_tree(tx.txdir, NULL);
     return fail(res, CS_OUT_ERROR, "validate", &err);
@@ -396,7 +398,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, int dry_run, c
     emit(&tx, CS_EV_PREFLIGHT_REFUSED, failed_ep, err.text);
     goto out_clean;
   }
-  if (dry_run) {
+  if (flags & CS_RENEW_DRY_RUN) {
     rc = fail(res, CS_OUT_VALID, "", &err);
     goto out_clean;
   }

@@ -45,10 +45,15 @@ typedef struct cs_renewal_result_s {
 
 const char *cs_outcome_name(cs_outcome_t o); /* "committed", "rolled-back", ... */
 
-/* Runs the whole transaction on file. Returns 0 when it ran to an outcome (see
- * res, even for a rejection), or CS_E* when it could not run (res->outcome is
- * CS_OUT_ERROR). Free res with cs_renewal_result_free. */
-int cs_renewal_run(const cs_renewal_env_t *env, const char *file, int dry_run, cs_renewal_result_t *res);
+/* cs_renewal_run flags */
+#define CS_RENEW_DRY_RUN 0x1  /* validation and pre-flight only: nothing changes */
+#define CS_RENEW_ROLLBACK 0x2 /* a deliberate step back to an archived certificate: not judged
+                                 against the one in service (expires_later, names_kept) */
+
+/* Runs the whole transaction on file (CS_RENEW_* flags). Returns 0 when it ran
+ * to an outcome (see res, even for a rejection), or CS_E* when it could not run
+ * (res->outcome is CS_OUT_ERROR). Free res with cs_renewal_result_free. */
+int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags, cs_renewal_result_t *res);
 
 /* At start: finishes (COMMITTED) or rolls back an unfinished transaction.
  * CS_ENOENT when there was none. */

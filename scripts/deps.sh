@@ -4,8 +4,9 @@
 set -euo pipefail
 
 # build: compiler, CMake, OpenSSL 3, libuv, inih, libacl
-# tests: cJSON (reads --json back), nginx (the TLS service in the renewal tests), openssl, jq
-PKGS=(gcc make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl nginx jq)
+# tests: cJSON (reads --json back), nginx (the TLS service in the renewal tests), openssl, jq,
+#        prometheus (its promtool checks the metrics file)
+PKGS=(gcc make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl nginx jq prometheus)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -16,8 +17,8 @@ done
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 echo "[deps] installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-# Installing nginx must not start it on port 80: the tests start their own on
-# 127.0.0.1. A policy-rc.d that says "no" does that; one already there is kept.
+# Installing nginx or prometheus must not start a server: the tests start their own
+# on 127.0.0.1. A policy-rc.d that says "no" does that; one already there is kept.
 policy=/usr/sbin/policy-rc.d
 made_policy=
 if [ ! -e "$policy" ]; then

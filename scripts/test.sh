@@ -11,7 +11,7 @@ bash scripts/deps.sh
 run_suite() { # run_suite BUILD_DIR CMAKE_ARGS...
   local dir=$1; shift
   echo "== build $dir"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON "$@" >/dev/null
   cmake --build "$dir" -j"$JOBS"
   echo "== test $dir"
   ctest --test-dir "$dir" --output-on-failure -j"$JOBS" --timeout 300

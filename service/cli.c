@@ -1,4 +1,5 @@
-/* Option parsing and configuration loading shared by the commands. */
+/* What the commands share: options and configuration (printed errors), event
+ * sinks, and the start of a transaction. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -9,61 +10,18 @@
 #include "platform.h"
 
 int cs_cli_parse(int argc, char **argv, int first, cs_opt_t *opts, const char **operands, int *n_operands) {
-  int i, only_operands = 0;
-  *n_operands = 0;
-  for (i = first; i < argc; i++) {
-    const char *a = argv[i], *eq;
-    cs_opt_t *o;
-    size_t len;
-    if (only_operands || a[0] != '-' || a[1] != '-') {
-      operands[(*n_operands)++] = a;
-      continue;
-    }
-    if (a[2] == '\0') { /* "--": the rest are files, even if they start with "--" */
-      only_operands = 1;
-      continue;
-    }
-    eq = strchr(a, '=');
-    len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-    for (o = opts; o->name != NULL; o++)
-      if (strlen(o->name) == len && strncmp(o->name, a + 2, len) == 0)
-        break;
-    if (o->name == NULL) {
-      fprintf(stderr, "certsteward %s: unknown option %.*s\n", argv[1], (int)len + 2, a);
-      return -1;
-    }
-    if (!o->has_value) {
-      if (eq != NULL) {
-        fprintf(stderr, "certsteward %s: --%s takes no value\n", argv[1], o->name);
-        return -1;
-      }
-      o->value = "";
-    } else if (eq != NULL) {
-      o->value = eq + 1;
-    } else if (i + 1 < argc) {
-      o->value = argv[++i];
-    } else {
-      fprintf(stderr, "certsteward %s: --%s needs a value\n", argv[1], o->name);
-      return -1;
-    }
+  cs_err_t err;
+  if (cs_opts_parse(argc, argv, first, opts, operands, n_operands, &err) != CS_OK) {
+    fprintf(stderr, "certsteward %s: %s\n", argv[1], err.text);
+    return -1;
   }
   return 0;
 }
 
 int cs_cli_config(const char *path, cs_config_t *cfg) {
-  char def[1024];
   cs_err_t err;
-  FILE *f;
-  int rc;
-
-  cs_err_clear(&err);
-  if (path == NULL && cs_plat_default_config_path(def, sizeof def) == CS_OK && (f = fopen(def, "rb")) != NULL) {
-    fclose(f);
-    path = def;
-  }
-  rc = path ? cs_config_load(cfg, path, &err) : cs_config_defaults(cfg);
-  if (rc != CS_OK) {
-    fprintf(stderr, "certsteward: %s\n", err.text[0] ? err.text : cs_strerror(rc));
+  if (cs_opts_config(path, cfg, &err) != CS_OK) {
+    fprintf(stderr, "certsteward: %s\n", err.text);
     return -1;
   }
   return 0;
@@ -100,4 +58,64 @@ int cs_cli_open_events(const cs_config_t *cfg, int foreground) {
     return -1;
   }
   return 0;
+}
+
+int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_worker_t *worker,
+                 cs_renewal_env_t *env, cs_plat_lock_t **lock) {
+  cs_renewal_result_t res;
+  char lockpath[4096];
+  cs_err_t err;
+  int rc = -1;
+
+  *lock = NULL;
+  memset(&res, 0, sizeof res);
+  if (cs_cli_open_events(cfg, 1) != 0)
+    goto out;
+  snprintf(lockpath, sizeof lockpath, "%s%slock", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/");
+  if (cs_plat_lock(lockpath, lock, &err) != CS_OK) {
+    fprintf(stderr, "certsteward %s: %s\n", cmd, err.text);
+    goto out;
+  }
+  if (cs_worker_init(worker, cfg->path, &err) != CS_OK) {
+    fprintf(stderr, "certsteward %s: %s\n", cmd, err.text);
+    goto out;
+  }
+  memset(env, 0, sizeof *env);
+  env->cfg = cfg;
+  env->worker = worker;
+  env->host = host;
+  /* an unfinished transaction comes first, always */
+  if (cs_renewal_recover(env, &res) == CS_OK) {
+    fprintf(stderr, "certsteward %s: an unfinished renewal was found and %s\n", cmd,
+            res.outcome == CS_OUT_COMMITTED ? "completed" : cs_outcome_name(res.outcome));
+    if (res.outcome != CS_OUT_COMMITTED && res.outcome != CS_OUT_ROLLED_BACK) {
+      fprintf(stderr, "certsteward %s: %s\n", cmd, res.err.text);
+      goto out;
+    }
+  }
+  rc = 0;
+out:
+  cs_renewal_result_free(&res);
+  return rc;
+}
+
+void cs_cli_end(cs_plat_lock_t *lock) {
+  cs_plat_unlock(lock);
+  cs_events_close();
+}
+
+int cs_cli_outcome(const char *what, const cs_renewal_result_t *res) {
+  if (res->validation.report.n_checks > 0)
+    cs_report_print_text(&res->validation.report, stdout);
+  printf("%s: %s", what, cs_outcome_name(res->outcome));
+  if (res->outcome == CS_OUT_COMMITTED || res->outcome == CS_OUT_VALID)
+    printf(" (%s -> %s)\n", res->old_tp, res->new_tp);
+  else if (res->outcome == CS_OUT_REJECTED && res->validation.report.n_checks > 0 &&
+           !cs_report_accepted(&res->validation.report))
+    printf("\n");
+  else
+    printf(" at %s: %s\n", res->step, res->err.text);
+  return res->outcome == CS_OUT_COMMITTED || res->outcome == CS_OUT_VALID ? CS_EXIT_OK
+         : res->outcome == CS_OUT_ERROR                                 ? CS_EXIT_USAGE
+                                                                        : CS_EXIT_REJECTED;
 }

@@ -3,18 +3,14 @@
 #define CS_CLI_H
 
 #include "config.h"
+#include "opts.h" /* cs_opt_t */
+#include "platform.h"
+#include "renewal.h"
 
 /* Exit statuses (documented in --help) */
 #define CS_EXIT_OK 0       /* every file accepted / command done */
 #define CS_EXIT_REJECTED 1 /* a file was rejected */
 #define CS_EXIT_USAGE 2    /* the command could not run: bad usage, bad config */
-
-/* One option: "--name VALUE" or "--name=VALUE" (has_value), or a flag. */
-typedef struct cs_opt_s {
-  const char *name;
-  int has_value;
-  const char *value; /* set by cs_cli_parse; "" for a flag that was given */
-} cs_opt_t;
 
 /* Fills opts from argv[first..]; other arguments go to operands (argv order kept).
  * Prints the reason and returns -1 on an unknown option or a missing value. */
@@ -32,8 +28,24 @@ int cs_cli_host(const cs_config_t *cfg, const char *override, char *buf, size_t 
  * Log, and the JSON-lines file under the state folder (created 0700). 0 or -1. */
 int cs_cli_open_events(const cs_config_t *cfg, int foreground);
 
+/* The start of a command that changes what is in service (apply, rollback):
+ * event sinks (stderr too), the state folder's lock <state_dir>/lock, the worker,
+ * then the recovery of a transaction a crash left unfinished. Fills env (it
+ * points at cfg, worker and host). Prints why and returns -1 when the command
+ * must not go on. Whatever it returned, the caller ends with cs_cli_end(*lock). */
+int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_worker_t *worker,
+                 cs_renewal_env_t *env, cs_plat_lock_t **lock);
+/* Releases the lock (may be NULL) and closes the event sinks. */
+void cs_cli_end(cs_plat_lock_t *lock);
+/* Prints a transaction's outcome on what (the verdict's checks, then one line)
+ * and returns the exit status: 0 committed or valid, 1 rejected, refused or
+ * rolled back, 2 could not run. */
+int cs_cli_outcome(const char *what, const cs_renewal_result_t *res);
+
 int cs_cmd_check(int argc, char **argv);
 int cs_cmd_apply(int argc, char **argv);
 int cs_cmd_config(int argc, char **argv);
+int cs_cmd_status(int argc, char **argv);
+int cs_cmd_rollback(int argc, char **argv);
 
 #endif

@@ -19,8 +19,7 @@ int cs_cmd_apply(int argc, char **argv) {
   cs_renewal_env_t env;
   cs_worker_t worker;
   cs_config_t cfg;
-  cs_err_t err;
-  char host[256], lockpath[4096];
+  char host[256];
 
   memset(&res, 0, sizeof res);
   if (files == NULL || cs_cli_parse(argc, argv, 2, opts, files, &n_files) != 0)
@@ -32,50 +31,14 @@ int cs_cmd_apply(int argc, char **argv) {
   if (cs_cli_config(opts[O_CONFIG].value, &cfg) != 0)
     goto out;
   have_cfg = 1;
-  if (cs_cli_host(&cfg, NULL, host, sizeof host) != 0 || cs_cli_open_events(&cfg, 1) != 0)
+  if (cs_cli_host(&cfg, NULL, host, sizeof host) != 0 || cs_cli_begin("apply", &cfg, host, &worker, &env, &lock) != 0)
     goto out;
-  snprintf(lockpath, sizeof lockpath, "%s%slock", cfg.store.state_dir, cs_plat_is_windows() ? "\\" : "/");
-  if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
-    fprintf(stderr, "certsteward apply: %s\n", err.text);
-    goto out;
-  }
-  if (cs_worker_init(&worker, cfg.path, &err) != CS_OK) {
-    fprintf(stderr, "certsteward apply: %s\n", err.text);
-    goto out;
-  }
-  env.cfg = &cfg;
-  env.worker = &worker;
-  env.host = host;
 
-  /* an unfinished transaction comes first, always */
-  if (cs_renewal_recover(&env, &res) == CS_OK) {
-    fprintf(stderr, "certsteward apply: an unfinished renewal was found and %s\n",
-            res.outcome == CS_OUT_COMMITTED ? "completed" : cs_outcome_name(res.outcome));
-    if (res.outcome != CS_OUT_COMMITTED && res.outcome != CS_OUT_ROLLED_BACK) {
-      fprintf(stderr, "certsteward apply: %s\n", res.err.text);
-      goto out;
-    }
-  }
-  cs_renewal_result_free(&res);
-
-  cs_renewal_run(&env, files[0], opts[O_DRY_RUN].value != NULL, &res);
-  if (res.validation.report.n_checks > 0)
-    cs_report_print_text(&res.validation.report, stdout);
-  printf("%s: %s", files[0], cs_outcome_name(res.outcome));
-  if (res.outcome == CS_OUT_COMMITTED || res.outcome == CS_OUT_VALID)
-    printf(" (%s -> %s)\n", res.old_tp, res.new_tp);
-  else if (res.outcome == CS_OUT_REJECTED && res.validation.report.n_checks > 0 &&
-           !cs_report_accepted(&res.validation.report))
-    printf("\n");
-  else
-    printf(" at %s: %s\n", res.step, res.err.text);
-  rc = res.outcome == CS_OUT_COMMITTED || res.outcome == CS_OUT_VALID ? CS_EXIT_OK
-       : res.outcome == CS_OUT_ERROR                                 ? CS_EXIT_USAGE
-                                                                     : CS_EXIT_REJECTED;
+  cs_renewal_run(&env, files[0], opts[O_DRY_RUN].value != NULL ? CS_RENEW_DRY_RUN : 0, &res);
+  rc = cs_cli_outcome(files[0], &res);
 out:
   cs_renewal_result_free(&res);
-  cs_plat_unlock(lock);
-  cs_events_close();
+  cs_cli_end(lock);
   if (have_cfg)
     cs_config_free(&cfg);
   free(files);

@@ -1,80 +1,34 @@
-/* certsteward check: is each file fit to replace the certificate in service? */
+/* certsteward check: is each file fit to replace the certificate in service?
+ * The judging needs OpenSSL, which this executable never loads (the daemon is
+ * this executable too): the command line is handed over to the worker's `check`
+ * (service/worker.c), whose output and exit status are the command's. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
-#include "validate.h"
-
-enum { O_CONFIG, O_HOST, O_CA, O_PASSWORD_FILE, O_CURRENT, O_KEY, O_JSON };
-
-/* Checks one file and prints its verdict; returns 1 if accepted, 0 if rejected, -1 out of memory. */
-static int check_one(const cs_validate_t *v, const char *file, int json) {
-  cs_report_t rep;
-  cs_bundle_t b;
-  int accepted = -1;
-
-  memset(&b, 0, sizeof b);
-  if (cs_report_init(&rep, file) != CS_OK)
-    return -1;
-  /* an admin's own file may be a link (e.g. to a certbot "live" folder): followed here */
-  if (cs_validate_file(v, file, 0, &b, &rep) == CS_OK) {
-    if (json)
-      cs_report_print_json(&rep, stdout);
-    else
-      cs_report_print_text(&rep, stdout);
-    accepted = cs_report_accepted(&rep) ? 1 : 0;
-  }
-  cs_bundle_free(&b);
-  cs_report_free(&rep);
-  return accepted;
-}
+#include "platform.h"
+#include "worker.h"
 
 int cs_cmd_check(int argc, char **argv) {
-  cs_opt_t opts[] = {{"config", 1, NULL},  {"host", 1, NULL}, {"ca", 1, NULL}, {"password-file", 1, NULL},
-                     {"current", 1, NULL}, {"key", 1, NULL},  {"json", 0, NULL}, {NULL, 0, NULL}};
-  const char **files = NULL;
-  int n_files = 0, i, rc = CS_EXIT_USAGE, any_rejected = 0, have_cfg = 0, have_v = 0;
-  cs_validate_opts_t vo;
-  cs_validate_t v;
-  cs_config_t cfg;
+  char exe[4096], **args = NULL;
   cs_err_t err;
+  int i;
 
-  files = malloc(sizeof *files * (size_t)argc);
-  if (files == NULL || cs_cli_parse(argc, argv, 2, opts, files, &n_files) != 0)
-    goto out;
-  if (n_files == 0) {
-    fprintf(stderr, "certsteward check: name at least one certificate file (see certsteward --help)\n");
-    goto out;
-  }
-  if (cs_cli_config(opts[O_CONFIG].value, &cfg) != 0)
-    goto out;
-  have_cfg = 1;
-  vo.host = opts[O_HOST].value;
-  vo.ca_file = opts[O_CA].value;
-  vo.password_file = opts[O_PASSWORD_FILE].value;
-  vo.current = opts[O_CURRENT].value;
-  vo.key = opts[O_KEY].value;
-  have_v = 1;
-  if (cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
+  if (cs_plat_sibling_path(CS_WORKER_NAME, exe, sizeof exe, &err) != CS_OK) {
     fprintf(stderr, "certsteward check: %s\n", err.text);
     goto out;
   }
-  for (i = 0; i < n_files; i++) {
-    int r = check_one(&v, files[i], opts[O_JSON].value != NULL);
-    if (r < 0) {
-      fprintf(stderr, "certsteward check: out of memory\n");
-      goto out;
-    }
-    any_rejected |= r == 0;
-    fflush(stdout);
+  if ((args = malloc(sizeof *args * ((size_t)argc + 1))) == NULL) {
+    fprintf(stderr, "certsteward check: out of memory\n");
+    goto out;
   }
-  rc = any_rejected ? CS_EXIT_REJECTED : CS_EXIT_OK;
+  args[0] = exe;
+  for (i = 1; i < argc; i++) /* argv[1] is "check": the worker's command of that name */
+    args[i] = argv[i];
+  args[argc] = NULL;
+  cs_plat_exec(exe, args, &err);
+  fprintf(stderr, "certsteward check: the worker could not be started: %s\n", err.text);
 out:
-  if (have_v)
-    cs_validate_close(&v);
-  if (have_cfg)
-    cs_config_free(&cfg);
-  free(files);
-  return rc;
+  free(args);
+  return CS_EXIT_USAGE;
 }

@@ -1,11 +1,14 @@
-/* certsteward: keeps a TLS server's certificate in service without a person. */
+/* certsteward: keeps a TLS server's certificate in service without a person.
+ * This executable is crypto-free (it is the long-lived daemon too): what needs
+ * OpenSSL runs in certsteward-worker, next to it. */
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "cli.h"
+#include "daemon.h"
 #include "platform.h"
+#include "reply.h"
+#include "worker.h"
 
 #ifndef CS_VERSION
 #define CS_VERSION "0.0.0"
@@ -15,6 +18,13 @@ static const char usage[] =
     "usage: certsteward COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
+    "  run [--config FILE] [--foreground] [--once]\n"
+    "      The daemon: watch the drop folder and put every fit certificate dropped\n"
+    "      there in service (as apply does), warn before the certificate in service\n"
+    "      expires, write the metrics file. SIGTERM / SIGINT stop it.\n"
+    "      --foreground  events also on standard error\n"
+    "      --once        do what is due now (recovery, expiry check, files already\n"
+    "                    dropped), then exit\n"
     "  check [--config FILE] [--host NAME] [--ca FILE] [--password-file FILE]\n"
     "        [--current FILE] [--key FILE] [--json] FILE...\n"
     "      Say whether each certificate file (PKCS#12, PEM, DER, PKCS#7) is fit to\n"
@@ -33,10 +43,18 @@ static const char usage[] =
     "      bindings, restart, prove the new certificate is served, or roll back.\n"
     "      --dry-run   validation and pre-flight only; nothing changes\n"
     "      Exit status: 0 committed, 1 rejected, refused or rolled back, 2 could not run.\n"
+    "  rollback [--config FILE]\n"
+    "      Put the previous certificate (the newest in <state_dir>/archive) back in\n"
+    "      service through the same transaction as apply, without requiring that it\n"
+    "      expire later than the one in service. Exit status as apply.\n"
+    "  status [--config FILE] [--json]\n"
+    "      Show the certificate in service, what the binding files name, what each\n"
+    "      endpoint serves, the last renewal, an unfinished one, and the files\n"
+    "      waiting. Changes nothing. Exit status: 0 reported, 2 bad configuration.\n"
     "  config [--config FILE]\n"
     "      Validate a configuration and print the effective values, defaults included.\n"
     "  version\n"
-    "      Print the version.\n"
+    "      Print the version (and the worker's, with its OpenSSL).\n"
     "\n"
     "Without --config, the configuration is read from %s when it exists.\n"
     "Exit status: 0 all accepted / done, 1 a file was rejected, 2 the command could not run.\n";
@@ -48,26 +66,84 @@ static void print_usage(FILE *out) {
   fprintf(out, usage, path);
 }
 
+static int cmd_help(int argc, char **argv) {
+  print_usage(stdout);
+  return CS_EXIT_OK;
+}
+
+/* The value of the answer line "key value" in text, into buf ("" when absent). */
+static void answer_value(const char *text, const char *key, char *buf, size_t len) {
+  size_t klen = strlen(key);
+  const char *p;
+  buf[0] = '\0';
+  for (p = text; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+    if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
+      const char *end = strchr(p, '\n');
+      snprintf(buf, len, "%.*s", (int)(end ? (size_t)(end - p) - klen - 1 : strlen(p + klen + 1)), p + klen + 1);
+      return;
+    }
+  }
+}
+
+/* This program's version, then the worker's and its OpenSSL's (asked, not linked). */
+static int cmd_version(int argc, char **argv) {
+  char exe[4096], version[128], openssl[256];
+  const char *wargv[] = {exe, "version", NULL};
+  cs_run_result_t res;
+  cs_reply_t reply;
+  cs_err_t err;
+  int rc;
+
+  memset(&res, 0, sizeof res);
+  memset(&reply, 0, sizeof reply);
+  printf("certsteward %s\n", CS_VERSION);
+  rc = cs_plat_sibling_path(CS_WORKER_NAME, exe, sizeof exe, &err);
+  if (rc == CS_OK)
+    rc = cs_plat_run(wargv, NULL, 0, 10000, 64 * 1024, &res, &err);
+  if (rc == CS_OK && (res.exit_code != 0 || cs_reply_parse(res.out ? res.out : "", res.out_len, &reply, &err) != CS_OK))
+    rc = cs_err_set(&err, CS_EFAILED, 0, "no valid answer (exit status %d)", res.exit_code);
+  if (rc == CS_OK) {
+    answer_value(res.out, "version", version, sizeof version);
+    answer_value(res.out, "openssl", openssl, sizeof openssl);
+    printf("%s %s (%s)\n", CS_WORKER_NAME, version, openssl[0] ? openssl : "OpenSSL version not given");
+  } else {
+    printf("%s: not available: %s\n", CS_WORKER_NAME, err.text);
+  }
+  cs_reply_free(&reply);
+  cs_run_result_free(&res);
+  return CS_EXIT_OK;
+}
+
+/* One row per command; "certsteward NAME ..." runs run(argc, argv) (argv[1] = NAME). */
+typedef struct command_s {
+  const char *name;
+  int (*run)(int argc, char **argv);
+} command_t;
+
+static const command_t commands[] = {
+    {"run", cs_cmd_run},
+    {"check", cs_cmd_check},
+    {"apply", cs_cmd_apply},
+    {"rollback", cs_cmd_rollback},
+    {"status", cs_cmd_status},
+    {"config", cs_cmd_config},
+    {"version", cmd_version},
+    {"--version", cmd_version},
+    {"help", cmd_help},
+    {"--help", cmd_help},
+    {"-h", cmd_help},
+};
+
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : NULL;
+  size_t i;
   if (cmd == NULL) {
     print_usage(stderr);
     return CS_EXIT_USAGE;
   }
-  if (strcmp(cmd, "check") == 0)
-    return cs_cmd_check(argc, argv);
-  if (strcmp(cmd, "apply") == 0)
-    return cs_cmd_apply(argc, argv);
-  if (strcmp(cmd, "config") == 0)
-    return cs_cmd_config(argc, argv);
-  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-    printf("certsteward %s (%s)\n", CS_VERSION, OpenSSL_version(OPENSSL_VERSION));
-    return CS_EXIT_OK;
-  }
-  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-    print_usage(stdout);
-    return CS_EXIT_OK;
-  }
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(cmd, commands[i].name) == 0)
+      return commands[i].run(argc, argv);
   fprintf(stderr, "certsteward: unknown command '%s'\n\n", cmd);
   print_usage(stderr);
   return CS_EXIT_USAGE;

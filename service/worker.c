@@ -5,7 +5,9 @@
  * a crash leaves an answer without its "end" line, which the daemon refuses.
  * Exit status: 0 answered (a rejected file too), 1 could not do what was asked
  * (an "error" line says why), 2 bad usage. Nothing secret is ever printed: no
- * password, no key bytes. */
+ * password, no key bytes.
+ * One exception: `check` is `certsteward check` itself (certsteward hands its
+ * command line over), with that command's text output and exit statuses. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 
 #include "config.h"
 #include "load.h"
+#include "opts.h"
 #include "platform.h"
 #include "probe.h"
 #include "reply.h"
@@ -44,46 +47,20 @@
 
 static const char usage[] =
     "usage: certsteward-worker validate [--config FILE] [--current FILE] [--key FILE] [--stage DIR] "
-    "[--host NAME] FILE | probe [--timeout MS] --sni NAME ENDPOINT... | scan [--max-size N] FILE... | version";
+    "[--host NAME] FILE | probe [--timeout MS] --sni NAME ENDPOINT... | scan [--max-size N] FILE... | version | "
+    "check (as certsteward check)";
 
-typedef struct opt_s {
-  const char *name;
-  int has_value;
-  const char *value;
-} opt_t;
-
-/* "--name VALUE", "--name=VALUE", "--" ends the options. Not cs_cli_parse: a usage
- * error here must become an answer on standard output, not a line on stderr. */
-static int parse_args(int argc, char **argv, opt_t *opts, const char **operands, int *n, cs_buf_t *out) {
-  int i, only_operands = 0;
-  *n = 0;
-  for (i = 2; i < argc; i++) {
-    const char *a = argv[i], *eq;
-    opt_t *o;
-    size_t len;
-    if (only_operands || a[0] != '-' || a[1] != '-') {
-      operands[(*n)++] = a;
-      continue;
-    }
-    if (a[2] == '\0') {
-      only_operands = 1;
-      continue;
-    }
-    eq = strchr(a, '=');
-    len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-    for (o = opts; o->name != NULL; o++)
-      if (strlen(o->name) == len && strncmp(o->name, a + 2, len) == 0)
-        break;
-    if (o->name == NULL || (!o->has_value && eq != NULL) || (o->has_value && eq == NULL && i + 1 >= argc)) {
-      cs_buf_t why = CS_BUF_INIT;
-      cs_buf_printf(&why, "%s: bad option %.*s; %s", argv[1], (int)len + 2, a, usage);
-      cs_reply_put(out, "error", cs_buf_str(&why));
-      cs_buf_free(&why);
-      return -1;
-    }
-    o->value = !o->has_value ? "" : eq ? eq + 1 : argv[++i];
-  }
-  return 0;
+/* Options as certsteward reads them (opts.c); a usage error becomes an answer on
+ * standard output, not a line on stderr. */
+static int parse_args(int argc, char **argv, cs_opt_t *opts, const char **operands, int *n, cs_buf_t *out) {
+  cs_buf_t why = CS_BUF_INIT;
+  cs_err_t err;
+  if (cs_opts_parse(argc, argv, 2, opts, operands, n, &err) == CS_OK)
+    return 0;
+  cs_buf_printf(&why, "%s: %s; %s", argv[1], err.text, usage);
+  cs_reply_put(out, "error", cs_buf_str(&why));
+  cs_buf_free(&why);
+  return -1;
 }
 
 static int fail(cs_buf_t *out, int code, const char *text) {
@@ -201,7 +178,7 @@ out:
 
 static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   enum { O_CONFIG, O_CURRENT, O_KEY, O_STAGE, O_HOST };
-  opt_t opts[] = {{"config", 1, NULL}, {"current", 1, NULL}, {"key", 1, NULL},
+  cs_opt_t opts[] = {{"config", 1, NULL}, {"current", 1, NULL}, {"key", 1, NULL},
                   {"stage", 1, NULL},  {"host", 1, NULL},    {NULL, 0, NULL}};
   const char **files = NULL;
   cs_validate_opts_t vo;
@@ -288,7 +265,7 @@ out:
 
 static int cmd_probe(int argc, char **argv, cs_buf_t *out) {
   enum { O_TIMEOUT, O_SNI };
-  opt_t opts[] = {{"timeout", 1, NULL}, {"sni", 1, NULL}, {NULL, 0, NULL}};
+  cs_opt_t opts[] = {{"timeout", 1, NULL}, {"sni", 1, NULL}, {NULL, 0, NULL}};
   const char **endpoints = NULL;
   cs_buf_t line = CS_BUF_INIT;
   cs_err_t err;
@@ -337,7 +314,7 @@ out:
 }
 
 static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
-  opt_t opts[] = {{"max-size", 1, NULL}, {NULL, 0, NULL}};
+  cs_opt_t opts[] = {{"max-size", 1, NULL}, {NULL, 0, NULL}};
   const char **files = NULL;
   cs_buf_t line = CS_BUF_INIT;
   cs_config_t def;
@@ -396,11 +373,100 @@ out:
   return rc;
 }
 
+/* ---- check: certsteward check, for a person ------------------------------------- */
+
+/* Not the answer protocol: `certsteward check` hands its command line over to this
+ * one (the certsteward executable never loads OpenSSL), so the output, the messages
+ * and the exit status are the ones certsteward documents for check. */
+#define CHECK_ACCEPTED 0 /* every file accepted */
+#define CHECK_REJECTED 1 /* a file was rejected */
+#define CHECK_USAGE 2    /* could not run: bad usage, configuration, trust anchors, password */
+
+/* Checks one file and prints its verdict; 1 accepted, 0 rejected, -1 out of memory. */
+static int check_one(const cs_validate_t *v, const char *file, int json) {
+  cs_report_t rep;
+  cs_bundle_t b;
+  int accepted = -1;
+
+  memset(&b, 0, sizeof b);
+  if (cs_report_init(&rep, file) != CS_OK)
+    return -1;
+  /* an admin's own file may be a link (e.g. to a certbot "live" folder): followed here */
+  if (cs_validate_file(v, file, 0, &b, &rep) == CS_OK) {
+    if (json)
+      cs_report_print_json(&rep, stdout);
+    else
+      cs_report_print_text(&rep, stdout);
+    accepted = cs_report_accepted(&rep) ? 1 : 0;
+  }
+  cs_bundle_free(&b);
+  cs_report_free(&rep);
+  return accepted;
+}
+
+static int cmd_check(int argc, char **argv) {
+  enum { O_CONFIG, O_HOST, O_CA, O_PASSWORD_FILE, O_CURRENT, O_KEY, O_JSON };
+  cs_opt_t opts[] = {{"config", 1, NULL},  {"host", 1, NULL}, {"ca", 1, NULL},    {"password-file", 1, NULL},
+                     {"current", 1, NULL}, {"key", 1, NULL},  {"json", 0, NULL}, {NULL, 0, NULL}};
+  const char **files = NULL;
+  int n_files = 0, i, rc = CHECK_USAGE, any_rejected = 0, have_cfg = 0;
+  cs_validate_opts_t vo;
+  cs_validate_t v;
+  cs_config_t cfg;
+  cs_err_t err;
+
+  memset(&v, 0, sizeof v);
+  if ((files = malloc(sizeof *files * (size_t)argc)) == NULL) {
+    fprintf(stderr, "certsteward check: out of memory\n");
+    goto out;
+  }
+  if (cs_opts_parse(argc, argv, 2, opts, files, &n_files, &err) != CS_OK) {
+    fprintf(stderr, "certsteward check: %s\n", err.text);
+    goto out;
+  }
+  if (n_files == 0) {
+    fprintf(stderr, "certsteward check: name at least one certificate file (see certsteward --help)\n");
+    goto out;
+  }
+  if (cs_opts_config(opts[O_CONFIG].value, &cfg, &err) != CS_OK) {
+    fprintf(stderr, "certsteward: %s\n", err.text);
+    goto out;
+  }
+  have_cfg = 1;
+  vo.host = opts[O_HOST].value;
+  vo.ca_file = opts[O_CA].value;
+  vo.password_file = opts[O_PASSWORD_FILE].value;
+  vo.current = opts[O_CURRENT].value;
+  vo.key = opts[O_KEY].value;
+  if (cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
+    fprintf(stderr, "certsteward check: %s\n", err.text);
+    goto out;
+  }
+  for (i = 0; i < n_files; i++) {
+    int r = check_one(&v, files[i], opts[O_JSON].value != NULL);
+    if (r < 0) {
+      fprintf(stderr, "certsteward check: out of memory\n");
+      goto out;
+    }
+    any_rejected |= r == 0;
+    fflush(stdout);
+  }
+  rc = any_rejected ? CHECK_REJECTED : CHECK_ACCEPTED;
+out:
+  cs_validate_close(&v);
+  if (have_cfg)
+    cs_config_free(&cfg);
+  free(files);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   cs_buf_t out = CS_BUF_INIT;
   const char *cmd = argc > 1 ? argv[1] : "";
   int rc;
 
+  if (strcmp(cmd, "check") == 0)
+    return cmd_check(argc, argv);
 #ifdef _WIN32
   /* "\n" must reach the daemon as "\n", not "\r\n". */
   (void)_setmode(_fileno(stdout), _O_BINARY);
@@ -414,6 +480,7 @@ int main(int argc, char **argv) {
     rc = cmd_scan(argc, argv, &out);
   } else if (strcmp(cmd, "version") == 0 && argc == 2) {
     cs_reply_put(&out, "version", CS_VERSION);
+    cs_reply_put(&out, "openssl", OpenSSL_version(OPENSSL_VERSION));
     rc = EXIT_ANSWERED;
   } else {
     rc = fail(&out, EXIT_USAGE, usage);

@@ -170,3 +170,31 @@ void cs_plat_sleep_ms(int ms) {
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
 }
+
+int cs_plat_localtime(long long t, struct tm *out) {
+  time_t tt = (time_t)t;
+  return localtime_r(&tt, out) != NULL ? CS_OK : CS_EINVAL;
+}
+
+int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot stat %s: %s", path, strerror(errno));
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(who, len, "whoever controls what it points to (it is not a plain folder)");
+    return 1;
+  }
+  if (st.st_mode & S_IWOTH) {
+    snprintf(who, len, "all users");
+    return 1;
+  }
+  if ((st.st_mode & S_IWGRP) && st.st_gid != 0) {
+    snprintf(who, len, "group %ld", (long)st.st_gid);
+    return 1;
+  }
+  if (st.st_uid != 0 && st.st_uid != geteuid()) {
+    snprintf(who, len, "its owner, user %ld", (long)st.st_uid);
+    return 1;
+  }
+  return 0;
+}

@@ -189,3 +189,8 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
 }
 
 void cs_plat_sleep_ms(int ms) { Sleep((DWORD)ms); }
+
+int cs_plat_localtime(long long t, struct tm *out) {
+  __time64_t tt = (__time64_t)t;
+  return _localtime64_s(out, &tt) == 0 ? CS_OK : CS_EINVAL;
+}

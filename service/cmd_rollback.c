@@ -1,0 +1,178 @@
+/* certsteward rollback: the previous certificate back in service, through the
+ * renewal transaction (validate, pre-flight, install, grant, bindings, restart,
+ * probe, or roll back the rollback). The previous certificate is the newest
+ * folder under <state_dir>/archive/ (a committed renewal leaves the store files
+ * it replaced in archive/<their thumbprint>/), skipping the one in service. A
+ * committed rollback archives the certificate it replaced in turn, so a second
+ * rollback goes forward again. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "bindings.h"
+#include "cli.h"
+#include "platform.h"
+#include "renewal.h"
+#include "text.h"
+
+#define PATH_LEN 4096
+
+/* dir + separator + name into out (PATH_LEN); 0, or -1 when it does not fit. */
+static int join(char *out, const char *dir, const char *name) {
+  int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
+  return n >= 0 && n < PATH_LEN ? 0 : -1;
+}
+
+/* The newest archive/<thumbprint> folder whose thumbprint is not skip_tp:
+ * its path into dir, its name into tp. CS_ENOENT when there is none. */
+static int newest_archive(const char *archive, const char *skip_tp, char dir[PATH_LEN], char tp[41], cs_err_t *err) {
+  uv_fs_t req, st;
+  uv_dirent_t ent;
+  char path[PATH_LEN];
+  long long best = -1;
+  int r = uv_fs_scandir(NULL, &req, archive, 0, NULL);
+
+  if (r < 0) {
+    uv_fs_req_cleanup(&req);
+    if (r == UV_ENOENT)
+      return cs_err_set(err, CS_ENOENT, 0, "nothing to roll back to: no archived certificate in %s", archive);
+    return cs_err_set(err, CS_EIO, r, "cannot list %s: %s", archive, uv_strerror(r));
+  }
+  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+    long long mtime;
+    char name[41];
+    if (!cs_thumbprint_valid(ent.name))
+      continue;
+    snprintf(name, sizeof name, "%s", ent.name);
+    cs_thumbprint_upper(name);
+    if (strcmp(name, skip_tp) == 0)
+      continue; /* that one is in service already */
+    if (join(path, archive, ent.name) != 0)
+      continue;
+    if (uv_fs_lstat(NULL, &st, path, NULL) != 0 || (st.statbuf.st_mode & S_IFMT) != S_IFDIR) {
+      uv_fs_req_cleanup(&st);
+      continue;
+    }
+    /* the folder's time is when the archive last moved files into it */
+    mtime = (long long)st.statbuf.st_mtim.tv_sec * 1000000000LL + st.statbuf.st_mtim.tv_nsec;
+    uv_fs_req_cleanup(&st);
+    if (mtime > best) {
+      best = mtime;
+      memcpy(dir, path, PATH_LEN);
+      memcpy(tp, name, 41);
+    }
+  }
+  uv_fs_req_cleanup(&req);
+  if (best < 0)
+    return cs_err_set(err, CS_ENOENT, 0, "nothing to roll back to: no archived certificate in %s%s", archive,
+                      skip_tp[0] ? " but the one in service" : "");
+  return CS_OK;
+}
+
+/* Writes dir's cert.pem followed by its key.pem (when there is one) to bundle,
+ * a new file of mode 0600. The key bytes are wiped from memory afterwards. */
+static int write_bundle(const char *dir, const char *bundle, size_t max, cs_err_t *err) {
+  unsigned char *cert = NULL, *key = NULL;
+  size_t cert_len = 0, key_len = 0, len = 0;
+  char *all = NULL, path[PATH_LEN];
+  int rc;
+
+  if (join(path, dir, "cert.pem") != 0) {
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "path too long");
+    goto out;
+  }
+  if ((rc = cs_plat_read_file(path, max, CS_READ_NOFOLLOW, &cert, &cert_len, err)) != CS_OK)
+    goto out;
+  (void)join(path, dir, "key.pem"); /* not longer than cert.pem's */
+  rc = cs_plat_read_file(path, max, CS_READ_NOFOLLOW, &key, &key_len, err);
+  if (rc == CS_ENOENT) /* a key-less one: validation pairs it with the key in service */
+    cs_err_clear(err);
+  else if (rc != CS_OK)
+    goto out;
+  if ((all = malloc(cert_len + key_len + 2)) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    goto out;
+  }
+  memcpy(all, cert, cert_len);
+  len = cert_len;
+  if (len > 0 && all[len - 1] != '\n')
+    all[len++] = '\n';
+  if (key_len > 0)
+    memcpy(all + len, key, key_len);
+  len += key_len;
+  /* a file left by an earlier run keeps its mode when replaced: start afresh */
+  if ((rc = cs_plat_remove(bundle, err)) != CS_OK)
+    goto out;
+  rc = cs_plat_write_atomic(bundle, all, len, 0600, err);
+out:
+  if (all != NULL)
+    cs_plat_wipe(all, cert_len + key_len + 2);
+  free(all);
+  cs_plat_free_file(cert, cert_len);
+  cs_plat_free_file(key, key_len);
+  return rc;
+}
+
+int cs_cmd_rollback(int argc, char **argv) {
+  cs_opt_t opts[] = {{"config", 1, NULL}, {NULL, 0, NULL}};
+  const char **operands = malloc(sizeof *operands * (size_t)argc);
+  int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0;
+  char host[256], current[41], tp[41], archive[PATH_LEN], dir[PATH_LEN], name[64], bundle[PATH_LEN];
+  cs_plat_lock_t *lock = NULL;
+  cs_renewal_result_t res;
+  cs_renewal_env_t env;
+  cs_worker_t worker;
+  cs_config_t cfg;
+  cs_err_t err;
+
+  memset(&res, 0, sizeof res);
+  bundle[0] = '\0';
+  if (operands == NULL || cs_cli_parse(argc, argv, 2, opts, operands, &n_operands) != 0)
+    goto out;
+  if (n_operands > 0) {
+    fprintf(stderr, "certsteward rollback: unexpected argument %s\n", operands[0]);
+    goto out;
+  }
+  if (cs_cli_config(opts[0].value, &cfg) != 0)
+    goto out;
+  have_cfg = 1;
+  /* under the lock, after any recovery: a recovered commit archives a folder too */
+  if (cs_cli_host(&cfg, NULL, host, sizeof host) != 0 ||
+      cs_cli_begin("rollback", &cfg, host, &worker, &env, &lock) != 0)
+    goto out;
+  if (cs_renewal_current(&env, current, &err) != CS_OK)
+    current[0] = '\0'; /* the transaction below says why */
+  if (join(archive, cfg.store.state_dir, "archive") != 0) {
+    fprintf(stderr, "certsteward rollback: [store] state_dir is too long\n");
+    goto out;
+  }
+  if (newest_archive(archive, current, dir, tp, &err) != CS_OK) {
+    fprintf(stderr, "certsteward rollback: %s\n", err.text);
+    goto out;
+  }
+  snprintf(name, sizeof name, "rollback-%s.pem", tp);
+  if (join(bundle, cfg.store.state_dir, name) != 0) {
+    bundle[0] = '\0';
+    fprintf(stderr, "certsteward rollback: [store] state_dir is too long\n");
+    goto out;
+  }
+  if (write_bundle(dir, bundle, (size_t)cfg.watch.max_file_size, &err) != CS_OK) {
+    fprintf(stderr, "certsteward rollback: %s: %s\n", dir, err.text);
+    goto out;
+  }
+  printf("rolling back to %s (archived in %s)\n", tp, dir);
+  fflush(stdout);
+  cs_renewal_run(&env, bundle, CS_RENEW_ROLLBACK, &res);
+  rc = cs_cli_outcome(dir, &res);
+out:
+  if (bundle[0] != '\0' && cs_plat_remove(bundle, &err) != CS_OK)
+    fprintf(stderr, "certsteward rollback: %s (it holds a private key: remove it)\n", err.text);
+  cs_renewal_result_free(&res);
+  cs_cli_end(lock);
+  if (have_cfg)
+    cs_config_free(&cfg);
+  free(operands);
+  return rc;
+}

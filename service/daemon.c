@@ -1,0 +1,683 @@
+/* certsteward run: the daemon. A libuv loop that only reacts — to the drop folder
+ * (change notifications and a rescan timer), to timers (settling files, expiry,
+ * the maintenance window) and to signals. Everything that blocks (the worker,
+ * the renewal transaction) runs one job at a time on libuv's thread pool. The
+ * daemon never loads OpenSSL: the worker process does that work. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "daemon.h"
+#include "events.h"
+#include "expiry.h"
+#include "platform.h"
+#include "renewal.h"
+#include "text.h"
+#include "window.h"
+
+#define PATH_LEN 4096
+#define STOP_GRACE_MS 20000 /* a running step may finish this long after SIGTERM */
+
+typedef enum { JOB_RECOVER, JOB_EXPIRY, JOB_DROP } job_kind_t;
+
+typedef struct job_s {
+  job_kind_t kind;
+  char path[PATH_LEN]; /* JOB_DROP: the taken file under state_dir/incoming or waiting */
+  char name[256];      /* its name as dropped (sanitised) */
+  int from_window;     /* the window has opened for a waiting file: no new wait */
+  struct job_s *next;
+} job_t;
+
+typedef struct drop_s {
+  char *name;
+  long long size;
+  double mtime;
+  uint64_t stable_since; /* loop time (ms) when size and mtime last changed */
+  unsigned seen;         /* scan generation that last saw it */
+} drop_t;
+
+typedef struct daemon_s {
+  uv_loop_t *loop;
+  const cs_config_t *cfg;
+  cs_worker_t worker;
+  cs_renewal_env_t env;
+  char host[256];
+  int once, stopping, blocked; /* blocked: a rollback failed; only recovery runs */
+  uv_fs_event_t watch;
+  uv_timer_t rescan, settle, expiry, window, stop;
+  uv_signal_t sigterm, sigint;
+  drop_t *drops;
+  size_t n_drops;
+  unsigned generation;
+  job_t *queue, *running;
+  uv_work_t work;
+  cs_renewal_result_t res; /* of the running job */
+  cs_daemon_stats_t stats;
+  long long window_open;   /* when the waiting file may go, 0 = none waiting */
+} daemon_t;
+
+static void pump(daemon_t *d);
+static void arm_window(daemon_t *d, long long wait);
+static void expiry_cb(uv_timer_t *t);
+
+static void join(char *out, const char *dir, const char *name) {
+  int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
+  if (n < 0 || n >= PATH_LEN)
+    out[0] = '\0'; /* an over-long path then fails where it is used, by name */
+}
+
+static void state_path(const daemon_t *d, char *out, const char *name) { join(out, d->cfg->store.state_dir, name); }
+
+static void event1(int id, const char *file, const char *a1, const char *a2, const char *a3) {
+  cs_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.id = id;
+  ev.file = file;
+  ev.args[0] = a1;
+  ev.args[1] = a2;
+  ev.args[2] = a3;
+  cs_event_emit(&ev);
+}
+
+/* A file name as it will be stored: the dropped name with anything but
+ * [A-Za-z0-9._-] replaced, behind a time stamp that keeps names unique. */
+static void stored_name(char *out, size_t len, const char *name) {
+  static unsigned counter;
+  size_t i, n = (size_t)snprintf(out, len, "%lld-%u-", cs_clock_now(), counter++);
+  for (i = 0; name[i] != '\0' && n + 1 < len; i++) {
+    char c = name[i];
+    out[n++] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                       c == '-' || c == '_'
+                   ? c
+                   : '_';
+  }
+  out[n] = '\0';
+}
+
+static int ignored(const char *name) {
+  size_t n = strlen(name);
+  return name[0] == '.' || (name[0] == '~' && name[1] == '$') || (n > 4 && strcmp(name + n - 4, ".tmp") == 0) ||
+         (n > 5 && strcmp(name + n - 5, ".part") == 0);
+}
+
+/* ---- jobs ------------------------------------------------------------------ */
+
+static void enqueue(daemon_t *d, job_t *job) {
+  job_t **p = &d->queue;
+  while (*p != NULL)
+    p = &(*p)->next;
+  *p = job;
+  pump(d);
+}
+
+static job_t *new_job(job_kind_t kind) {
+  job_t *j = calloc(1, sizeof *j);
+  if (j != NULL)
+    j->kind = kind;
+  return j;
+}
+
+/* Moves a file the job is done with to folder (under the state folder), with a
+ * reason file beside it when reason is not NULL. */
+static void park(daemon_t *d, const job_t *job, const char *folder, const char *reason, char *where) {
+  char dir[PATH_LEN], name[300], target[PATH_LEN], rpath[PATH_LEN + 8];
+  cs_err_t err;
+  state_path(d, dir, folder);
+  stored_name(name, sizeof name, job->name);
+  join(target, dir, name);
+  if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(job->path, target, &err) != CS_OK) {
+    event1(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
+    (void)cs_plat_remove(job->path, NULL); /* it may hold a private key: never left in incoming */
+    return;
+  }
+  if (where != NULL)
+    snprintf(where, PATH_LEN, "%s", target);
+  if (reason != NULL) {
+    snprintf(rpath, sizeof rpath, "%s.reason", target);
+    (void)cs_plat_write_atomic(rpath, reason, strlen(reason), 0600, &err);
+  }
+}
+
+/* The failed checks of a rejected file, "eku: ...; chain: ..." */
+static void failed_checks(const cs_report_t *r, cs_buf_t *out) {
+  size_t i, n = 0;
+  for (i = 0; i < r->n_checks; i++) {
+    if (r->checks[i].ok)
+      continue;
+    cs_buf_printf(out, "%s%s: %s", n++ ? "; " : "", r->checks[i].id, r->checks[i].detail);
+  }
+}
+
+/* res: the transaction's result when there was one (its checks go into the
+ * reason file), NULL otherwise. */
+static void quarantine(daemon_t *d, const job_t *job, const char *why, const cs_renewal_result_t *res) {
+  static const cs_renewal_result_t none;
+  cs_buf_t reason = CS_BUF_INIT;
+  char where[PATH_LEN] = "";
+  cs_event_t ev;
+  if (res == NULL)
+    res = &none;
+  cs_buf_printf(&reason, "file %s\nreason %s\n", job->name, why);
+  if (res->validation.report.n_checks > 0) {
+    size_t i;
+    for (i = 0; i < res->validation.report.n_checks; i++) {
+      const cs_check_t *c = &res->validation.report.checks[i];
+      cs_buf_printf(&reason, "check %s %s ", c->id, c->ok ? "ok" : "failed");
+      cs_text_sanitize(&reason, c->detail);
+      cs_buf_puts(&reason, "\n");
+    }
+  }
+  park(d, job, "quarantine", cs_buf_str(&reason) ? cs_buf_str(&reason) : why, where);
+  memset(&ev, 0, sizeof ev);
+  ev.id = CS_EV_DROP_REJECTED;
+  ev.file = job->name;
+  ev.thumbprint = res->new_tp[0] ? res->new_tp : NULL;
+  ev.old_thumbprint = res->old_tp[0] ? res->old_tp : NULL;
+  ev.subject = res->validation.report.subject;
+  ev.args[0] = job->name;
+  ev.args[1] = why;
+  ev.args[2] = where;
+  cs_event_emit(&ev);
+  d->stats.rejected++;
+  cs_buf_free(&reason);
+}
+
+/* Seconds until the maintenance window opens (0: open now, or none configured). */
+static long long window_wait(const daemon_t *d) {
+  cs_window_t w;
+  struct tm now;
+  if (d->cfg->connector.maintenance_window == NULL ||
+      cs_window_parse(d->cfg->connector.maintenance_window, &w) != CS_OK ||
+      cs_plat_localtime(cs_clock_now(), &now) != CS_OK)
+    return 0;
+  return cs_window_wait(&w, &now);
+}
+
+static void work_cb(uv_work_t *req) {
+  daemon_t *d = req->data;
+  job_t *job = d->running;
+  memset(&d->res, 0, sizeof d->res);
+  switch (job->kind) {
+  case JOB_RECOVER:
+    if (cs_renewal_recover(&d->env, &d->res) == CS_ENOENT)
+      d->res.outcome = CS_OUT_VALID; /* nothing was unfinished */
+    break;
+  case JOB_EXPIRY:
+    cs_daemon_expiry_check(d->cfg, &d->env, &d->stats);
+    break;
+  case JOB_DROP: {
+    long long wait;
+    /* validation and pre-flight first: the window decision needs the verdict */
+    cs_renewal_run(&d->env, job->path, CS_RENEW_DRY_RUN, &d->res);
+    if (d->res.outcome != CS_OUT_VALID)
+      break;
+    if (!job->from_window)
+      event1(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
+    /* outside the window it waits, unless the certificate in service expires first */
+    wait = job->from_window ? 0 : window_wait(d);
+    if (wait > 0 && !(d->stats.not_after > 0 && d->stats.not_after <= cs_clock_now() + wait))
+      break; /* the loop parks it until the window opens */
+    cs_renewal_result_free(&d->res);
+    cs_renewal_run(&d->env, job->path, 0, &d->res);
+    break;
+  }
+  }
+}
+
+static void after_drop(daemon_t *d, job_t *job) {
+  char why[700];
+  long long wait;
+  switch (d->res.outcome) {
+  case CS_OUT_VALID: /* accepted, outside the window */
+    wait = window_wait(d);
+    park(d, job, "waiting", NULL, NULL);
+    event1(CS_EV_DROP_WAITING, job->name, job->name, d->cfg->connector.maintenance_window, NULL);
+    arm_window(d, wait);
+    break;
+  case CS_OUT_COMMITTED:
+    d->stats.accepted++;
+    if (d->cfg->watch.keep_processed)
+      park(d, job, "processed", NULL, NULL);
+    else if (cs_plat_remove(job->path, NULL) != CS_OK)
+      event1(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a committed drop", NULL);
+    enqueue(d, new_job(JOB_EXPIRY)); /* a new certificate in service: a new expiry */
+    break;
+  case CS_OUT_REJECTED:
+    if (d->res.validation.report.n_checks > 0 && !cs_report_accepted(&d->res.validation.report)) {
+      cs_buf_t b = CS_BUF_INIT;
+      failed_checks(&d->res.validation.report, &b);
+      quarantine(d, job, cs_buf_str(&b) ? cs_buf_str(&b) : "failed validation", &d->res);
+      cs_buf_free(&b);
+    } else {
+      quarantine(d, job, d->res.err.text, &d->res);
+    }
+    break;
+  case CS_OUT_ROLLBACK_FAILED:
+    d->blocked = 1;
+    /* fall through */
+  case CS_OUT_ROLLED_BACK:
+    d->stats.rollbacks++;
+    snprintf(why, sizeof why, "the renewal failed at step %s and was %s: %.500s", d->res.step,
+             d->res.outcome == CS_OUT_ROLLED_BACK ? "rolled back" : "NOT rolled back", d->res.err.text);
+    quarantine(d, job, why, &d->res);
+    break;
+  case CS_OUT_REFUSED:
+    snprintf(why, sizeof why, "pre-flight refused: %.600s", d->res.err.text);
+    quarantine(d, job, why, &d->res);
+    break;
+  default:
+    if (strcmp(d->res.step, "validate") == 0)
+      event1(CS_EV_WORKER_FAILED, job->name, job->name, d->res.err.text, NULL);
+    snprintf(why, sizeof why, "could not be processed at %s: %.600s", d->res.step, d->res.err.text);
+    quarantine(d, job, why, &d->res);
+    break;
+  }
+  if (d->res.outcome != CS_OUT_VALID) {
+    d->stats.has_last = 1;
+    d->stats.last_result = d->res.outcome;
+    d->stats.last_time = cs_clock_now();
+  }
+}
+
+static void after_work_cb(uv_work_t *req, int status) {
+  daemon_t *d = req->data;
+  job_t *job = d->running;
+  (void)status;
+  /* d->running stays set until d->res is freed: a job queued meanwhile must not start */
+  if (job->kind == JOB_DROP)
+    after_drop(d, job);
+  else if (job->kind == JOB_RECOVER)
+    d->blocked = d->res.outcome == CS_OUT_ROLLBACK_FAILED || d->res.outcome == CS_OUT_ERROR;
+  else if (job->kind == JOB_EXPIRY && !d->once) /* the next check when it is due, no sooner */
+    uv_timer_start(&d->expiry, expiry_cb, (uint64_t)(d->stats.next_due > 0 ? d->stats.next_due : 1) * 1000, 0);
+  cs_renewal_result_free(&d->res);
+  free(job);
+  d->running = NULL;
+  cs_daemon_write_metrics(d->cfg, &d->stats);
+  if (d->stopping) {
+    uv_stop(d->loop);
+    return;
+  }
+  pump(d);
+}
+
+/* Starts the next job when none runs. While blocked, only recovery runs. */
+static void pump(daemon_t *d) {
+  job_t **p;
+  if (d->running != NULL || d->stopping)
+    return;
+  for (p = &d->queue; *p != NULL; p = &(*p)->next)
+    if (!d->blocked || (*p)->kind != JOB_DROP)
+      break;
+  if (*p == NULL) {
+    if (d->once && d->queue == NULL && d->n_drops == 0)
+      uv_stop(d->loop);
+    return;
+  }
+  d->running = *p;
+  *p = d->running->next;
+  d->work.data = d;
+  uv_queue_work(d->loop, &d->work, work_cb, after_work_cb);
+}
+
+/* ---- the drop folder --------------------------------------------------------- */
+
+/* Takes a settled file out of the drop folder (it may hold a private key) into
+ * state_dir/incoming, and queues it. */
+static void take(daemon_t *d, const char *name, int regular) {
+  char from[PATH_LEN], dir[PATH_LEN], stored[300];
+  job_t *job = new_job(JOB_DROP);
+  cs_err_t err;
+  if (job == NULL)
+    return;
+  cs_buf_t clean = CS_BUF_INIT;
+  cs_text_sanitize(&clean, name);
+  snprintf(job->name, sizeof job->name, "%s", cs_buf_str(&clean) ? cs_buf_str(&clean) : "?");
+  cs_buf_free(&clean);
+  join(from, d->cfg->watch.folder, name);
+  state_path(d, dir, "incoming");
+  stored_name(stored, sizeof stored, name);
+  join(job->path, dir, stored);
+  if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
+    event1(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
+    free(job);
+    return;
+  }
+  event1(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
+  if (!regular) { /* a link, FIFO or device is never opened: out of the way, with the reason */
+    quarantine(d, job, "not a regular file (a link, FIFO or device), not read", NULL);
+    free(job);
+    return;
+  }
+  enqueue(d, job);
+}
+
+static void forget(daemon_t *d, size_t i) {
+  free(d->drops[i].name);
+  memmove(&d->drops[i], &d->drops[i + 1], (d->n_drops - i - 1) * sizeof *d->drops);
+  d->n_drops--;
+}
+
+static void settle_cb(uv_timer_t *t);
+
+/* Looks at the drop folder: new and changed files are tracked, files unchanged
+ * for settle_seconds are taken, in the order they arrived. */
+static void scan(daemon_t *d) {
+  uint64_t now = uv_now(d->loop), settle = (uint64_t)d->cfg->watch.settle_seconds * 1000, next = 0;
+  uv_fs_t req, st;
+  uv_dirent_t ent;
+  char path[PATH_LEN];
+  size_t i;
+
+  if (d->stopping)
+    return;
+  d->generation++;
+  if (uv_fs_scandir(NULL, &req, d->cfg->watch.folder, 0, NULL) < 0) {
+    uv_fs_req_cleanup(&req);
+    return;
+  }
+  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+    if (ignored(ent.name))
+      continue;
+    join(path, d->cfg->watch.folder, ent.name);
+    if (uv_fs_lstat(NULL, &st, path, NULL) != 0 || (st.statbuf.st_mode & S_IFMT) == S_IFDIR) {
+      uv_fs_req_cleanup(&st);
+      continue; /* gone meanwhile, or a folder: not a drop */
+    }
+    for (i = 0; i < d->n_drops && strcmp(d->drops[i].name, ent.name) != 0; i++)
+      ;
+    if (i == d->n_drops) {
+      drop_t *nd = realloc(d->drops, (d->n_drops + 1) * sizeof *nd);
+      if (nd == NULL || (nd[d->n_drops].name = cs_strdup(ent.name)) == NULL) {
+        d->drops = nd ? nd : d->drops;
+        uv_fs_req_cleanup(&st);
+        continue;
+      }
+      d->drops = nd;
+      d->n_drops++;
+      d->drops[i].size = -1;
+    }
+    if (d->drops[i].size != (long long)st.statbuf.st_size ||
+        d->drops[i].mtime != st.statbuf.st_mtim.tv_sec + st.statbuf.st_mtim.tv_nsec / 1e9) {
+      d->drops[i].size = (long long)st.statbuf.st_size;
+      d->drops[i].mtime = st.statbuf.st_mtim.tv_sec + st.statbuf.st_mtim.tv_nsec / 1e9;
+      d->drops[i].stable_since = now;
+    }
+    d->drops[i].seen = d->generation;
+    if ((st.statbuf.st_mode & S_IFMT) != S_IFREG)
+      d->drops[i].stable_since = 0; /* nothing to wait for */
+    uv_fs_req_cleanup(&st);
+  }
+  uv_fs_req_cleanup(&req);
+  for (i = 0; i < d->n_drops;) {
+    drop_t *p = &d->drops[i];
+    if (p->seen != d->generation) {
+      forget(d, i); /* removed by the admin before it settled */
+    } else if (p->stable_since + settle <= now) {
+      char *name = p->name;
+      join(path, d->cfg->watch.folder, name);
+      p->name = NULL;
+      forget(d, i);
+      {
+        uv_fs_t s2;
+        int regular = uv_fs_lstat(NULL, &s2, path, NULL) == 0 && (s2.statbuf.st_mode & S_IFMT) == S_IFREG;
+        uv_fs_req_cleanup(&s2);
+        take(d, name, regular);
+      }
+      free(name);
+    } else {
+      uint64_t due = p->stable_since + settle;
+      if (next == 0 || due < next)
+        next = due;
+      i++;
+    }
+  }
+  if (next != 0)
+    uv_timer_start(&d->settle, settle_cb, next - now, 0);
+  pump(d);
+}
+
+static void settle_cb(uv_timer_t *t) { scan(t->data); }
+
+static void fs_cb(uv_fs_event_t *h, const char *name, int events, int status) {
+  (void)name;
+  (void)events;
+  (void)status;
+  scan(h->data);
+}
+
+/* Removes quarantine entries older than quarantine_days. */
+static void quarantine_gc(daemon_t *d) {
+  char dir[PATH_LEN], path[PATH_LEN];
+  long long limit = cs_clock_now() - (long long)d->cfg->watch.quarantine_days * 86400;
+  uv_fs_t req, st;
+  uv_dirent_t ent;
+  state_path(d, dir, "quarantine");
+  if (uv_fs_scandir(NULL, &req, dir, 0, NULL) < 0) {
+    uv_fs_req_cleanup(&req);
+    return;
+  }
+  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+    join(path, dir, ent.name);
+    if (uv_fs_lstat(NULL, &st, path, NULL) == 0 && st.statbuf.st_mtim.tv_sec < limit)
+      (void)cs_plat_remove(path, NULL);
+    uv_fs_req_cleanup(&st);
+  }
+  uv_fs_req_cleanup(&req);
+}
+
+static void rescan_cb(uv_timer_t *t) {
+  daemon_t *d = t->data;
+  if (d->blocked)
+    enqueue(d, new_job(JOB_RECOVER)); /* a failed rollback is tried again */
+  quarantine_gc(d);
+  scan(d);
+}
+
+/* ---- timers: window and expiry --------------------------------------------- */
+
+/* Queues every file parked in state_dir/waiting, the window being open. */
+static void window_cb(uv_timer_t *t) {
+  daemon_t *d = t->data;
+  char dir[PATH_LEN];
+  uv_fs_t req;
+  uv_dirent_t ent;
+  long long wait = window_wait(d);
+  if (wait > 0) { /* woken early (a long wait is split), or the clock moved */
+    arm_window(d, wait);
+    return;
+  }
+  state_path(d, dir, "waiting");
+  if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
+    while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+      job_t *job;
+      size_t n = strlen(ent.name);
+      if (n > 7 && strcmp(ent.name + n - 7, ".reason") == 0)
+        continue;
+      if ((job = new_job(JOB_DROP)) == NULL)
+        break;
+      join(job->path, dir, ent.name);
+      snprintf(job->name, sizeof job->name, "%s", ent.name);
+      job->from_window = 1;
+      enqueue(d, job);
+    }
+  }
+  uv_fs_req_cleanup(&req);
+}
+
+static void arm_window(daemon_t *d, long long wait) {
+  /* at most a day at a time: the wall clock may jump (DST, NTP) while we sleep */
+  uint64_t ms = (uint64_t)(wait > 86400 ? 86400 : wait < 0 ? 0 : wait) * 1000;
+  uv_timer_start(&d->window, window_cb, ms, 0);
+}
+
+static void expiry_cb(uv_timer_t *t) { enqueue(t->data, new_job(JOB_EXPIRY)); }
+
+/* ---- start and stop ------------------------------------------------------------ */
+
+static void stop_deadline_cb(uv_timer_t *t) {
+  (void)t;
+  /* the step did not finish in time: the journal rolls it back at the next start */
+  event1(CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL);
+  cs_events_close();
+  _Exit(0);
+}
+
+static void signal_cb(uv_signal_t *h, int signum) {
+  daemon_t *d = h->data;
+  (void)signum;
+  if (d->stopping)
+    return;
+  d->stopping = 1;
+  if (d->running == NULL)
+    uv_stop(d->loop);
+  else
+    uv_timer_start(&d->stop, stop_deadline_cb, STOP_GRACE_MS, 0);
+}
+
+static void close_cb(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+/* Files a previous run had taken but not finished (it stopped or crashed in the
+ * middle): the journal's recovery undid the transaction; the file itself is
+ * not tried again (it may be what made the service fall over), it is
+ * quarantined with that reason. */
+static void orphans(daemon_t *d) {
+  char dir[PATH_LEN];
+  uv_fs_t req;
+  uv_dirent_t ent;
+  state_path(d, dir, "incoming");
+  if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
+    while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+      job_t job;
+      memset(&job, 0, sizeof job);
+      join(job.path, dir, ent.name);
+      snprintf(job.name, sizeof job.name, "%s", ent.name);
+      quarantine(d, &job, "interrupted: certsteward stopped while this file was being put in service; "
+                          "the renewal was rolled back", NULL);
+    }
+  }
+  uv_fs_req_cleanup(&req);
+}
+
+/* What is missing at start is said once; the daemon keeps watching regardless. */
+static void startup_checks(daemon_t *d) {
+  const cs_config_t *cfg = d->cfg;
+  char tp[41], who[128];
+  cs_err_t err;
+  size_t i;
+  int rc;
+  if (cfg->connector.service != NULL && cs_plat_service_exists(cfg->connector.service, &err) == 0)
+    event1(CS_EV_CONNECTOR_MISSING, NULL, "the service", cfg->connector.service, NULL);
+  for (i = 0; i < cfg->connector.binding_files.n; i++)
+    if (!cs_plat_exists(cfg->connector.binding_files.v[i]))
+      event1(CS_EV_CONNECTOR_MISSING, NULL, "a binding file", cfg->connector.binding_files.v[i], NULL);
+  if (cs_renewal_current(&d->env, tp, &err) != CS_OK)
+    event1(CS_EV_CONNECTOR_MISSING, NULL, "the certificate in service", err.text, NULL);
+  rc = cs_plat_folder_unsafe(cfg->watch.folder, who, sizeof who, &err);
+  if (rc == 1)
+    event1(CS_EV_FOLDER_UNSAFE, NULL, cfg->watch.folder, who, NULL);
+}
+
+int cs_cmd_run(int argc, char **argv) {
+  cs_opt_t opts[] = {{"config", 1, NULL}, {"foreground", 0, NULL}, {"once", 0, NULL}, {NULL, 0, NULL}};
+  const char **operands = malloc(sizeof *operands * (size_t)argc);
+  int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0, unsafe = 0;
+  cs_plat_lock_t *lock = NULL;
+  cs_config_t cfg;
+  daemon_t d;
+  cs_err_t err;
+  char lockpath[PATH_LEN], who[128];
+
+  memset(&d, 0, sizeof d);
+  if (operands == NULL || cs_cli_parse(argc, argv, 2, opts, operands, &n_operands) != 0)
+    goto out;
+  if (n_operands > 0) {
+    fprintf(stderr, "certsteward run: unexpected argument %s\n", operands[0]);
+    goto out;
+  }
+  if (cs_cli_config(opts[0].value, &cfg) != 0)
+    goto out;
+  have_cfg = 1;
+  d.cfg = &cfg;
+  d.once = opts[2].value != NULL;
+  if (cs_cli_host(&cfg, NULL, d.host, sizeof d.host) != 0 || cs_cli_open_events(&cfg, opts[1].value != NULL) != 0)
+    goto out;
+  join(lockpath, cfg.store.state_dir, "lock");
+  if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
+    event1(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
+    goto out;
+  }
+  if (cs_plat_mkdirs(cfg.watch.folder, 0700, &err) != CS_OK) {
+    event1(CS_EV_STATE_ERROR, NULL, cfg.watch.folder, err.text, NULL);
+    goto out;
+  }
+  if (cs_worker_init(&d.worker, cfg.path, &err) != CS_OK) {
+    event1(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
+    goto out;
+  }
+  d.env.cfg = &cfg;
+  d.env.worker = &d.worker;
+  d.env.host = d.host;
+  event1(CS_EV_SERVICE_STARTED, NULL, CS_VERSION, cfg.path ? cfg.path : "(built-in defaults)", NULL);
+  startup_checks(&d);
+  unsafe = cs_plat_folder_unsafe(cfg.watch.folder, who, sizeof who, &err) != 0;
+
+  d.loop = uv_default_loop();
+  uv_timer_init(d.loop, &d.rescan);
+  uv_timer_init(d.loop, &d.settle);
+  uv_timer_init(d.loop, &d.expiry);
+  uv_timer_init(d.loop, &d.window);
+  uv_timer_init(d.loop, &d.stop);
+  d.rescan.data = d.settle.data = d.expiry.data = d.window.data = d.stop.data = &d;
+  uv_signal_init(d.loop, &d.sigterm);
+  uv_signal_init(d.loop, &d.sigint);
+  d.sigterm.data = d.sigint.data = &d;
+  uv_signal_start(&d.sigterm, signal_cb, SIGTERM);
+  uv_signal_start(&d.sigint, signal_cb, SIGINT);
+
+  orphans(&d);
+  enqueue(&d, new_job(JOB_RECOVER)); /* an unfinished transaction before anything else */
+  enqueue(&d, new_job(JOB_EXPIRY));
+  arm_window(&d, 0);                 /* files parked before a restart */
+  if (!unsafe) {
+    uv_fs_event_init(d.loop, &d.watch);
+    d.watch.data = &d;
+    if (!d.once && uv_fs_event_start(&d.watch, fs_cb, cfg.watch.folder, 0) != 0)
+      event1(CS_EV_STATE_ERROR, NULL, cfg.watch.folder, "cannot watch the folder for changes; rescanning only", NULL);
+    if (!d.once)
+      uv_timer_start(&d.rescan, rescan_cb, (uint64_t)cfg.watch.rescan_interval * 1000,
+                     (uint64_t)cfg.watch.rescan_interval * 1000);
+    quarantine_gc(&d);
+    scan(&d);
+  }
+  uv_run(d.loop, UV_RUN_DEFAULT);
+
+  event1(CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL);
+  uv_walk(d.loop, close_cb, NULL);
+  uv_run(d.loop, UV_RUN_DEFAULT);
+  (void)uv_loop_close(d.loop);
+  rc = CS_EXIT_OK;
+out:
+  while (d.queue != NULL) {
+    job_t *j = d.queue;
+    d.queue = j->next;
+    free(j);
+  }
+  while (d.n_drops > 0)
+    forget(&d, d.n_drops - 1);
+  free(d.drops);
+  cs_plat_unlock(lock);
+  cs_events_close();
+  if (have_cfg)
+    cs_config_free(&cfg);
+  free(operands);
+  return rc;
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# The daemon (certsteward run) as an admin meets it: files dropped into the watched
+# folder, nginx on 127.0.0.1 as the connector, events, quarantine, metrics, the
+# maintenance window, expiry warnings (with the test build's movable clock) and a
+# kill in the middle of a renewal. Usage: daemon.sh TEST_NAME.
+. "$(dirname "$0")/lib.sh"
+
+DAEMON_PID=
+stop_daemon() {
+  if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+    kill -TERM "$DAEMON_PID"
+    wait "$DAEMON_PID" || true
+  fi
+  DAEMON_PID=
+}
+trap 'stop_daemon; cleanup' EXIT
+
+# daemon_config [EXTRA_WATCH_LINES...]: the renewal setup's configuration plus a drop folder
+daemon_config() {
+  local extra=""
+  for line in "$@"; do extra="$extra\\n$line"; done
+  sed -i "s|^\[watch\]\$|[watch]\nfolder = drop\nsettle_seconds = 1$extra|" "$T/cs.ini"
+  mkdir -p -m 700 "$T/drop"
+}
+
+start_daemon() {
+  "$CS" run --config "$T/cs.ini" "$@" >"$T/daemon.out" 2>&1 &
+  DAEMON_PID=$!
+  wait_event 1000 1 10
+}
+
+# count_event ID: how many events with that id were written
+count_event() {
+  if [ -f "$T/state/events.jsonl" ]; then jq -r .id "$T/state/events.jsonl" | grep -cx "$1" || true; else echo 0; fi
+}
+
+# wait_event ID COUNT SECONDS
+wait_event() {
+  local i
+  for i in $(seq $(($3 * 10))); do
+    [ "$(count_event "$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  cat "$T/daemon.out" >&2 2>/dev/null || true
+  fail "event $1 not seen $2 time(s) within $3 s; events: $(event_ids 2>/dev/null)"
+}
+
+# drop FILE: as an admin's copy would: written under a temporary name, then renamed
+drop() {
+  cp "$1" "$T/drop/.incoming.tmp"
+  mv "$T/drop/.incoming.tmp" "$T/drop/$(basename "$1")"
+}
+
+test_good_drop_is_put_in_service() {
+  setup
+  daemon_config
+  start_daemon
+  local new; new=$(thumbprint "$PKI/good-aes.pfx")
+  drop "$PKI/good-aes.pfx"
+  wait_event 4006 1 30
+  expect_served "$P1" "$new" "nginx serves the dropped certificate"
+  [ -z "$(ls -A "$T/drop")" ] || fail "the drop folder is not empty: $(ls -A "$T/drop")"
+  [ ! -e "$T/state/processed" ] || [ -z "$(ls -A "$T/state/processed")" ] || fail "a processed copy was kept"
+  [ -z "$(ls -A "$T/state/incoming" 2>/dev/null)" ] || fail "the taken file was left in incoming"
+  grep -q "$new" "$T/tls.json" || fail "bindings not rewritten"
+  # events in order: detected, accepted, the renewal, committed, archived
+  # (1000 started and 2000 expiring, the certificate in service has 30 days left, come first)
+  expect_eq "$(event_ids)" "1000 2000 3000 3001 4000 4001 4002 4003 4004 4005 4006 4007" "events"
+  grep -q '^certsteward_drops_accepted_total 1$' "$T/state/certsteward.prom" || fail "metrics: $(cat "$T/state/certsteward.prom")"
+  grep -q 'certsteward_last_renewal_result{result="committed"} 1' "$T/state/certsteward.prom" || fail "metrics result"
+  promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
+  stop_daemon
+  wait_event 1001 1 5
+}
+
+test_keyless_drop_uses_key_in_service() {
+  setup
+  daemon_config
+  start_daemon
+  local new; new=$(thumbprint "$PKI/good-leaf.der")
+  drop "$PKI/good-leaf.der"
+  wait_event 4006 1 30
+  expect_served "$P1" "$new" "key-less renewal served"
+}
+
+test_bad_drop_is_quarantined() {
+  setup
+  daemon_config
+  start_daemon
+  drop "$PKI/bad-eku.pem"
+  wait_event 3002 1 30
+  unchanged
+  [ -z "$(ls -A "$T/drop")" ] || fail "the drop folder is not empty"
+  local reason; reason=$(ls "$T/state/quarantine/"*.reason)
+  grep -q '^check eku failed' "$reason" || fail "reason file: $(cat "$reason")"
+  [ -f "${reason%.reason}" ] || fail "the quarantined file is missing"
+  jq -r 'select(.id == 3002) | .message' "$T/state/events.jsonl" | grep -q 'eku' || fail "the event does not name the check"
+  grep -q '^certsteward_drops_rejected_total 1$' "$T/state/certsteward.prom" || fail "metrics"
+  kill -0 "$DAEMON_PID" || fail "the daemon stopped"
+}
+
+test_slowly_written_file_waits_until_complete() {
+  setup
+  daemon_config
+  start_daemon
+  local new size half; new=$(thumbprint "$PKI/good-aes.pfx")
+  size=$(stat -c %s "$PKI/good-aes.pfx"); half=$((size / 2))
+  # written in place, in two halves 0.6 s apart (less than settle_seconds = 1)
+  head -c "$half" "$PKI/good-aes.pfx" > "$T/drop/slow.pfx"
+  sleep 0.6
+  tail -c +"$((half + 1))" "$PKI/good-aes.pfx" >> "$T/drop/slow.pfx"
+  wait_event 4006 1 30
+  expect_eq "$(count_event 3002)" 0 "a half-written file was taken"
+  expect_served "$P1" "$new" "served"
+}
+
+test_maintenance_window_waits() {
+  setup
+  # a window that opens two hours from now (local time) and lasts one hour
+  local start end; start=$(date -d '+2 hours' +%H:00); end=$(date -d '+3 hours' +%H:00)
+  sed -i "s|^restart_timeout = 5\$|restart_timeout = 5\nmaintenance_window = $start-$end|" "$T/cs.ini"
+  daemon_config
+  start_daemon
+  drop "$PKI/good-aes.pfx"
+  wait_event 3003 1 30
+  unchanged
+  [ -n "$(ls -A "$T/state/waiting")" ] || fail "nothing parked in waiting"
+  stop_daemon
+  # two hours and a minute later (the test clock) the window is open: the next run installs it
+  local new; new=$(thumbprint "$PKI/good-aes.pfx")
+  CERTSTEWARD_TEST_CLOCK_OFFSET=$((2 * 3600 + 60)) "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 ||
+    { cat "$T/once.out"; fail "run --once"; }
+  wait_event 4006 1 5
+  expect_served "$P1" "$new" "installed in the window"
+  [ -z "$(ls -A "$T/state/waiting")" ] || fail "still waiting"
+}
+
+test_expiry_thresholds_fire_once() {
+  setup
+  daemon_config
+  # the certificate in service expires 30 days from now; thresholds 30, 14, 7, 3, 1
+  run_once() { CERTSTEWARD_TEST_CLOCK_OFFSET=$1 "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 ||
+    { cat "$T/once.out"; fail "run --once"; }; }
+  thresholds() { jq -r 'select(.id == 2000) | .message' "$T/state/events.jsonl" | sed 's/.*threshold \([0-9]*\) days.*/\1/' |
+    tr '\n' ' ' | sed 's/ $//'; }
+  run_once 0
+  expect_eq "$(thresholds)" "30" "first start, 29 days left"
+  run_once 0
+  expect_eq "$(thresholds)" "30" "a restart says nothing new"
+  run_once $((17 * 86400))
+  expect_eq "$(thresholds)" "30 14" "12 days left"
+  run_once $((27 * 86400))
+  expect_eq "$(thresholds)" "30 14 3" "2 days left: only the most urgent"
+  run_once $((27 * 86400))
+  expect_eq "$(thresholds)" "30 14 3" "again: nothing"
+  expect_eq "$(count_event 2001)" 0 "not expired yet"
+  run_once $((31 * 86400))
+  expect_eq "$(count_event 2001)" 1 "expired"
+  run_once $((32 * 86400))
+  expect_eq "$(count_event 2001)" 1 "expired only once"
+}
+
+test_killed_daemon_rolls_back_at_next_start() {
+  setup
+  # the restart command kills the daemon (its parent) the first time
+  sed -i "s|^restart_command = .*|restart_command = if [ -e $T/killed ]; then $RELOAD; else touch $T/killed; kill -KILL \$PPID; sleep 5; fi|" "$T/cs.ini"
+  daemon_config
+  "$CS" run --config "$T/cs.ini" >"$T/daemon.out" 2>&1 &
+  DAEMON_PID=$!
+  drop "$PKI/good-aes.pfx"
+  set +e
+  wait "$DAEMON_PID"
+  local st=$?
+  set -e
+  DAEMON_PID=
+  expect_eq "$st" 137 "the daemon was killed"
+  [ -e "$T/state/journal" ] || fail "no journal after the kill"
+  # the next start rolls back before anything else, and quarantines the interrupted file
+  "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 || { cat "$T/once.out"; fail "run --once"; }
+  expect_eq "$(count_event 5003)" 1 "recovery event"
+  expect_eq "$(count_event 5001)" 1 "rolled back"
+  unchanged
+  grep -q interrupted "$T/state/quarantine/"*.reason || fail "the interrupted file is not quarantined"
+}
+
+test_missing_binding_file_is_reported_and_daemon_keeps_running() {
+  setup
+  rm "$T/tls.json"
+  daemon_config
+  start_daemon
+  wait_event 1003 1 10
+  sleep 0.5
+  kill -0 "$DAEMON_PID" || fail "the daemon exited"
+}
+
+test_unsafe_drop_folder_is_not_watched() {
+  setup
+  daemon_config
+  chmod 777 "$T/drop"
+  start_daemon
+  wait_event 1004 1 10
+  drop "$PKI/good-aes.pfx"
+  sleep 2
+  expect_eq "$(count_event 3000)" 0 "a file in an unsafe folder was taken"
+  [ -f "$T/drop/good-aes.pfx" ] || fail "the file was moved"
+}
+
+run_test "$@"
