@@ -16,6 +16,7 @@
 #define PATH_LEN 4096
 #define PROBE_TIMEOUT_MS 5000 /* one probe; retried until restart_timeout */
 #define PROBE_PAUSE_MS 250
+#define PROBE_CONFIRM 2 /* consecutive probes that must agree */
 
 typedef struct tx_s {
   const cs_renewal_env_t *env;
@@ -154,10 +155,17 @@ static int probe_all(tx_t *tx, const char *tp, int announce, const char **failed
 
   for (i = 0; i < cfg->connector.endpoints.n; i++) {
     const char *ep = cfg->connector.endpoints.v[i];
+    int confirmed = 0;
     for (;;) {
       rc = cs_worker_probe(tx->env->worker, ep, tx->env->host, PROBE_TIMEOUT_MS, served, err);
-      if (rc == CS_OK && strcmp(served, tp) == 0)
+      /* twice in a row: a reloading server's old workers may still answer for a moment */
+      if (rc == CS_OK && strcmp(served, tp) == 0 && ++confirmed == PROBE_CONFIRM)
         break;
+      if (rc == CS_OK && strcmp(served, tp) == 0) {
+        cs_plat_sleep_ms(PROBE_PAUSE_MS);
+        continue;
+      }
+      confirmed = 0;
       if (rc == CS_OK)
         rc = cs_err_set(err, CS_EFAILED, 0, "%s serves %s, not %s", ep, served, tp);
       if (time(NULL) >= deadline) {
