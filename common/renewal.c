@@ -387,7 +387,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
   memcpy(tx.j.new_tp, res->validation.report.thumbprint, 41);
   memcpy(res->old_tp, tx.j.old_tp, 41);
   memcpy(res->new_tp, tx.j.new_tp, 41);
-  tx.j.file = cs_strdup(file);
+  tx.j.file = cs_strdup(env->name ? env->name : file);
   tx.j.subject = res->validation.report.subject ? cs_strdup(res->validation.report.subject) : NULL;
   tx.j.txdir = cs_strdup(tx.txdir);
   if (!cs_report_accepted(&res->validation.report) || res->validation.staged == NULL) {
@@ -418,7 +418,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
     rc = fail(res, CS_OUT_ERROR, "begin", &err);
     goto out_clean;
   }
-  emit(&tx, CS_EV_RENEWAL_STARTED, file, NULL);
+  emit(&tx, CS_EV_RENEWAL_STARTED, tx.j.file, NULL);
   for (i = 0; i < N_STEPS; i++) {
     tx.j.step = i + 1;
     cs_err_clear(&err);

@@ -32,6 +32,7 @@ typedef struct cs_renewal_env_s {
   const cs_config_t *cfg;
   const cs_worker_t *worker;
   const char *host; /* the DNS name (SNI for probes) */
+  const char *name; /* how events name the file (the name it was dropped as); NULL = its path */
 } cs_renewal_env_t;
 
 typedef struct cs_renewal_result_s {

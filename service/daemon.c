@@ -211,6 +211,7 @@ static void work_cb(uv_work_t *req) {
     break;
   case JOB_DROP: {
     long long wait;
+    d->env.name = job->name; /* one job at a time: the events name the dropped file */
     /* validation and pre-flight first: the window decision needs the verdict */
     cs_renewal_run(&d->env, job->path, CS_RENEW_DRY_RUN, &d->res);
     if (d->res.outcome != CS_OUT_VALID)
