@@ -102,28 +102,9 @@ void cs_event_format(const cs_event_t *ev, cs_buf_t *out) {
   }
 }
 
-/* RFC 3339 UTC from seconds since 1970, without gmtime (not thread-safe, and
- * gmtime_r / gmtime_s differ by platform): H. Hinnant's civil_from_days. */
 static void put_time(cs_buf_t *out, long long t) {
-  long long days = t / 86400, secs = t % 86400, z, era, y;
-  unsigned doe, yoe, doy, mp, d, m;
-  if (secs < 0) {
-    secs += 86400;
-    days--;
-  }
-  z = days + 719468;
-  era = (z >= 0 ? z : z - 146096) / 146097;
-  doe = (unsigned)(z - era * 146097);
-  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = (long long)yoe + era * 400;
-  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2)
-    y++;
-  cs_buf_printf(out, "\"%04lld-%02u-%02uT%02lld:%02lld:%02lldZ\"", y, m, d, secs / 3600, secs / 60 % 60,
-                secs % 60);
+  char buf[32];
+  cs_buf_printf(out, "\"%s\"", cs_time_utc(t, buf, sizeof buf));
 }
 
 void cs_event_json(const cs_event_t *ev, long long t, cs_buf_t *out) {

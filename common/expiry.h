@@ -55,8 +55,5 @@ int cs_expiry_save(const char *path, const cs_expiry_state_t *st, cs_err_t *err)
 int cs_expiry_check(cs_expiry_state_t *st, const char *tp, const char *subject, long long not_after,
                     long long now, const int *days, size_t n, int *changed, long long *next_due);
 
-/* Writes t (seconds since 1970) as YYYY-MM-DDTHH:MM:SSZ into buf (at least 21
- * bytes for years 0..9999); returns buf. */
-char *cs_expiry_utc(long long t, char *buf, size_t len);
 
 #endif

@@ -62,6 +62,30 @@ void cs_buf_free(cs_buf_t *b) {
   b->oom = 0;
 }
 
+/* Without gmtime (not thread-safe; gmtime_r / gmtime_s differ by platform):
+ * H. Hinnant's civil_from_days, exact over the proleptic Gregorian calendar. */
+char *cs_time_utc(long long t, char *buf, size_t len) {
+  long long days = t / 86400, secs = t % 86400, z, era, y;
+  unsigned doe, yoe, doy, mp, d, m;
+  if (secs < 0) {
+    secs += 86400;
+    days--;
+  }
+  z = days + 719468;
+  era = (z >= 0 ? z : z - 146096) / 146097;
+  doe = (unsigned)(z - era * 146097);
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = (long long)yoe + era * 400;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2)
+    y++;
+  snprintf(buf, len, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", y, m, d, secs / 3600, secs / 60 % 60, secs % 60);
+  return buf;
+}
+
 char *cs_strdup(const char *s) {
   size_t n = strlen(s) + 1;
   char *d = malloc(n);

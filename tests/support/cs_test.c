@@ -3,6 +3,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#ifdef _WIN32
+#include <direct.h>
+#include <process.h>
+#include <windows.h>
+#else
+#include <unistd.h>
+#endif
+
 #define CS_TEST_MAX 256
 
 static struct {
@@ -39,6 +47,27 @@ const char *cs_test_path(const char *name) {
   const char *dir = getenv("CS_TEST_DIR");
   snprintf(buf, sizeof buf, "%s/%s", dir ? dir : ".", name);
   return buf;
+}
+
+void cs_test_mkdtemp(const char *prefix, char *dir, size_t len) {
+#ifdef _WIN32
+  char base[MAX_PATH + 1];
+  int i;
+  dir[0] = '\0';
+  for (i = 0; i < 100 && GetTempPathA(sizeof base, base) > 0; i++) {
+    snprintf(dir, len, "%s%s-%d-%d", base, prefix, _getpid(), i);
+    if (_mkdir(dir) == 0)
+      return;
+    dir[0] = '\0';
+  }
+#else
+  const char *t = getenv("TMPDIR");
+  snprintf(dir, len, "%s/%s-XXXXXX", t != NULL && t[0] != '\0' ? t : "/tmp", prefix);
+  if (mkdtemp(dir) != NULL)
+    return;
+#endif
+  fprintf(stderr, "cannot make a temporary folder\n");
+  exit(1);
 }
 
 int main(int argc, char **argv) {

@@ -14,6 +14,11 @@ void cs_test_register(const char *name, cs_test_fn fn);
 void cs_test_fail(const char *file, int line, const char *fmt, ...) CS_PRINTF(3, 4);
 int cs_test_failed(void);
 
+/* Makes a fresh, empty temporary folder whose name starts with prefix, and
+ * copies its path into dir (len bytes). Ends the test run when it cannot: test
+ * files are never written anywhere else. */
+void cs_test_mkdtemp(const char *prefix, char *dir, size_t len);
+
 /* Folder of test data made at test time (CS_TEST_DIR), joined with name; static buffer. */
 const char *cs_test_path(const char *name);
 

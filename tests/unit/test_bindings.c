@@ -36,28 +36,7 @@ static char tmp_paths[MAX_PATHS][PATH_LEN];
 static int n_tmp_paths;
 
 static void tmp_open(void) {
-#ifdef _WIN32
-  char base[MAX_PATH + 1];
-  int i;
-  tmp_dir[0] = '\0';
-  if (GetTempPathA(sizeof base, base) > 0) {
-    for (i = 0; i < 100; i++) {
-      snprintf(tmp_dir, sizeof tmp_dir, "%scs-bindings-%d-%d", base, _getpid(), i);
-      if (_mkdir(tmp_dir) == 0)
-        break;
-      tmp_dir[0] = '\0';
-    }
-  }
-#else
-  const char *t = getenv("TMPDIR");
-  snprintf(tmp_dir, sizeof tmp_dir, "%s/cs-bindings-XXXXXX", t != NULL && t[0] != '\0' ? t : "/tmp");
-  if (mkdtemp(tmp_dir) == NULL)
-    tmp_dir[0] = '\0';
-#endif
-  if (tmp_dir[0] == '\0') {
-    fprintf(stderr, "cannot make a temporary folder\n");
-    exit(1); /* never write the test files elsewhere */
-  }
+  cs_test_mkdtemp("cs-bindings", tmp_dir, sizeof tmp_dir);
   n_tmp_paths = 0;
 }
 

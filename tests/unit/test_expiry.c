@@ -36,26 +36,7 @@ static char path_buf[1200];
 /* A fresh folder for one test; the events of the test go to events.jsonl there. */
 static void tmp_open(void) {
   cs_events_cfg_t cfg = {0, 0, NULL, 0};
-#ifdef _WIN32
-  char base[MAX_PATH + 1];
-  int i;
-  tmp_dir[0] = '\0';
-  for (i = 0; i < 100 && GetTempPathA(sizeof base, base) > 0; i++) {
-    snprintf(tmp_dir, sizeof tmp_dir, "%scs-expiry-%d-%d", base, _getpid(), i);
-    if (_mkdir(tmp_dir) == 0)
-      break;
-    tmp_dir[0] = '\0';
-  }
-#else
-  const char *t = getenv("TMPDIR");
-  snprintf(tmp_dir, sizeof tmp_dir, "%s/cs-expiry-XXXXXX", t != NULL && t[0] != '\0' ? t : "/tmp");
-  if (mkdtemp(tmp_dir) == NULL)
-    tmp_dir[0] = '\0';
-#endif
-  if (tmp_dir[0] == '\0') {
-    fprintf(stderr, "cannot make a temporary folder\n");
-    exit(1);
-  }
+  cs_test_mkdtemp("cs-expiry", tmp_dir, sizeof tmp_dir);
   snprintf(path_buf, sizeof path_buf, "%s/events.jsonl", tmp_dir);
   cfg.jsonl_path = path_buf;
   CHECK_INT(cs_events_open(&cfg), ==, 0);
@@ -173,11 +154,11 @@ CS_TEST(thresholds_sorted_unique) {
 
 CS_TEST(utc_format) {
   char buf[32];
-  CHECK_STR(cs_expiry_utc(0, buf, sizeof buf), "1970-01-01T00:00:00Z");
-  CHECK_STR(cs_expiry_utc(-1, buf, sizeof buf), "1969-12-31T23:59:59Z");
-  CHECK_STR(cs_expiry_utc(951782400, buf, sizeof buf), "2000-02-29T00:00:00Z");
-  CHECK_STR(cs_expiry_utc(1827272729, buf, sizeof buf), "2027-11-26T23:45:29Z");
-  CHECK_STR(cs_expiry_utc(253402300799LL, buf, sizeof buf), "9999-12-31T23:59:59Z");
+  CHECK_STR(cs_time_utc(0, buf, sizeof buf), "1970-01-01T00:00:00Z");
+  CHECK_STR(cs_time_utc(-1, buf, sizeof buf), "1969-12-31T23:59:59Z");
+  CHECK_STR(cs_time_utc(951782400, buf, sizeof buf), "2000-02-29T00:00:00Z");
+  CHECK_STR(cs_time_utc(1827272729, buf, sizeof buf), "2027-11-26T23:45:29Z");
+  CHECK_STR(cs_time_utc(253402300799LL, buf, sizeof buf), "9999-12-31T23:59:59Z");
 }
 
 /* ---- the decision --------------------------------------------------------------- */

@@ -34,26 +34,7 @@ static char tmp_dir[1024];
 static char path_buf[1200];
 
 static void tmp_open(void) {
-#ifdef _WIN32
-  char base[MAX_PATH + 1];
-  int i;
-  tmp_dir[0] = '\0';
-  for (i = 0; i < 100 && GetTempPathA(sizeof base, base) > 0; i++) {
-    snprintf(tmp_dir, sizeof tmp_dir, "%scs-metrics-%d-%d", base, _getpid(), i);
-    if (_mkdir(tmp_dir) == 0)
-      break;
-    tmp_dir[0] = '\0';
-  }
-#else
-  const char *t = getenv("TMPDIR");
-  snprintf(tmp_dir, sizeof tmp_dir, "%s/cs-metrics-XXXXXX", t != NULL && t[0] != '\0' ? t : "/tmp");
-  if (mkdtemp(tmp_dir) == NULL)
-    tmp_dir[0] = '\0';
-#endif
-  if (tmp_dir[0] == '\0') {
-    fprintf(stderr, "cannot make a temporary folder\n");
-    exit(1);
-  }
+  cs_test_mkdtemp("cs-metrics", tmp_dir, sizeof tmp_dir);
 }
 
 static void tmp_close(void) {
