@@ -70,9 +70,7 @@ static int token_is(const unsigned char *t, const char *tp) {
   return 1;
 }
 
-/* Replaces in place each token equal to old_tp by new_tp, in lower case where the
- * token was all lower case, else upper; returns how many. */
-static size_t swap_tokens(unsigned char *p, size_t len, const char *old_tp, const char *new_tp) {
+size_t cs_bindings_swap(unsigned char *p, size_t len, const char *old_tp, const char *new_tp) {
   size_t pos = 0, at, i, count = 0;
   while (next_token(p, len, &pos, &at)) {
     int has_lower = 0, has_upper = 0;
@@ -311,7 +309,7 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
       goto out;
     }
     memcpy(c[i].next, c[i].orig, c[i].len);
-    b.entries[i].replaced = swap_tokens(c[i].next, c[i].len, old_tp, new_tp);
+    b.entries[i].replaced = cs_bindings_swap(c[i].next, c[i].len, old_tp, new_tp);
     if (b.entries[i].replaced == 0) {
       rc = cs_err_set(err, CS_ENOENT, 0, "%s does not name the certificate in service (%s); nothing was changed",
                       files[i], old_tp);

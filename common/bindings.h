@@ -52,6 +52,11 @@ void cs_bindings_scan_free(cs_bindings_scan_t *s);
  * set [connector] thumbprint). */
 int cs_bindings_current(const cs_bindings_scan_t *s, char out[CS_THUMBPRINT_LEN + 1], cs_err_t *err);
 
+/* The rewrite of one file's contents, in place: each token equal to old_tp
+ * (case-insensitively) becomes new_tp, all lower case where the token was, else
+ * upper; every other byte is kept. Returns how many tokens were replaced. */
+size_t cs_bindings_swap(unsigned char *p, size_t len, const char *old_tp, const char *new_tp);
+
 /* ---- rewrite, backup, undo ------------------------------------------------- */
 
 typedef struct cs_bindings_entry_s {

@@ -103,7 +103,7 @@ static const char *const cs__false_words[] = {"no", "false", "off", "0"};
 /* State of one cs_config_load: the reader and the handler share it. */
 typedef struct {
   cs_config_t *cfg;
-  unsigned char *data;   /* the whole file (cs_plat_read_file: UTF-8 paths on Windows too) */
+  const unsigned char *data; /* the whole file (read with cs_plat_read_file: UTF-8 paths on Windows too) */
   size_t len, pos;
   const char *path;
   int line;              /* lines handed to inih so far = line of the key being handled */
@@ -555,14 +555,15 @@ out:
   return rc;
 }
 
-int cs_config_load(cs_config_t *cfg, const char *path, cs_err_t *err) {
+int cs_config_load_mem(cs_config_t *cfg, const char *path, const unsigned char *data, size_t len, cs_err_t *err) {
   cs__parse_t p;
-  cs_err_t why;
   int rc, irc;
 
   memset(&p, 0, sizeof p);
   p.cfg = cfg;
   p.path = path;
+  p.data = data;
+  p.len = len;
   cs_err_clear(err);
   if (path == NULL) {
     memset(cfg, 0, sizeof *cfg);
@@ -575,10 +576,6 @@ int cs_config_load(cs_config_t *cfg, const char *path, cs_err_t *err) {
   }
   if ((cfg->path = cs_strdup(path)) == NULL) {
     rc = cs_err_set(&p.e, CS_ENOMEM, 0, "out of memory loading %s", path);
-    goto out;
-  }
-  if ((rc = cs_plat_read_file(path, CS__FILE_MAX, 0, &p.data, &p.len, &why)) != 0) {
-    cs_err_set(&p.e, rc, why.raw, "cannot read the configuration file: %s", why.text);
     goto out;
   }
   if ((rc = cs__skip_bom(&p)) != 0)
@@ -601,12 +598,27 @@ int cs_config_load(cs_config_t *cfg, const char *path, cs_err_t *err) {
     rc = p.err_line != 0 ? p.e.code : 0;
   }
 out:
-  cs_plat_free_file(p.data, p.len);
   if (rc != 0) {
     cs_config_free(cfg);
     if (err != NULL)
       *err = p.e;
   }
+  return rc;
+}
+
+int cs_config_load(cs_config_t *cfg, const char *path, cs_err_t *err) {
+  unsigned char *data = NULL;
+  size_t len = 0;
+  cs_err_t why;
+  int rc;
+
+  memset(cfg, 0, sizeof *cfg);
+  if (path == NULL)
+    return cs_err_set(err, CS_EINVAL, 0, "no configuration file given");
+  if ((rc = cs_plat_read_file(path, CS__FILE_MAX, 0, &data, &len, &why)) != 0)
+    return cs_err_set(err, rc, why.raw, "cannot read the configuration file: %s", why.text);
+  rc = cs_config_load_mem(cfg, path, data, len, err);
+  cs_plat_free_file(data, len);
   return rc;
 }
 

@@ -73,6 +73,10 @@ int cs_config_defaults(cs_config_t *cfg);
  * cfg is left freed/empty and err names the file, the line and the key. */
 int cs_config_load(cs_config_t *cfg, const char *path, cs_err_t *err);
 
+/* The same from the file's contents in memory (data, len); path names the file in
+ * messages and anchors relative paths. */
+int cs_config_load_mem(cs_config_t *cfg, const char *path, const unsigned char *data, size_t len, cs_err_t *err);
+
 /* Frees every string cfg owns; cfg can be loaded again afterwards. */
 void cs_config_free(cs_config_t *cfg);
 

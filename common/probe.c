@@ -148,7 +148,7 @@ int cs_probe(const char *endpoint, const char *sni, int timeout_ms, char thumbpr
   SSL *ssl = NULL;
   BIO *bio = NULL;
   X509 *peer = NULL;
-  char not_after[21];
+  char not_after[21], ep_copy[300], sni_copy[300];
   long long epoch;
   time_t deadline;
   int rc, secs;
@@ -177,8 +177,14 @@ int cs_probe(const char *endpoint, const char *sni, int timeout_ms, char thumbpr
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
   SSL_CTX_set_security_level(ctx, 0);
   bio = BIO_new(BIO_s_connect());
-  /* "[v6]:port" and "host:port" are both understood by BIO_parse_hostserv. */
-  if (bio == NULL || BIO_set_conn_hostname(bio, endpoint) != 1 || BIO_set_nbio(bio, 1) != 1) {
+  /* "[v6]:port" and "host:port" are both understood by BIO_parse_hostserv. OpenSSL's
+   * macros take a char *: hand them copies rather than cast const away. */
+  if (snprintf(ep_copy, sizeof ep_copy, "%s", endpoint) >= (int)sizeof ep_copy ||
+      snprintf(sni_copy, sizeof sni_copy, "%s", sni != NULL ? sni : "") >= (int)sizeof sni_copy) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "endpoint or server name too long");
+    goto out;
+  }
+  if (bio == NULL || BIO_set_conn_hostname(bio, ep_copy) != 1 || BIO_set_nbio(bio, 1) != 1) {
     rc = ossl_failed(err);
     goto out;
   }
@@ -190,7 +196,7 @@ int cs_probe(const char *endpoint, const char *sni, int timeout_ms, char thumbpr
     rc = ossl_failed(err);
     goto out;
   }
-  if (sni != NULL && sni[0] != '\0' && SSL_set_tlsext_host_name(ssl, sni) != 1) {
+  if (sni_copy[0] != '\0' && SSL_set_tlsext_host_name(ssl, sni_copy) != 1) {
     rc = cs_err_set(err, CS_EINVAL, 0, "%s cannot be sent as a TLS server name", sni);
     goto out;
   }

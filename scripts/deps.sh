@@ -3,10 +3,10 @@
 # Run as root (or with sudo available). Idempotent; does nothing when all are there.
 set -euo pipefail
 
-# build: compiler, CMake, OpenSSL 3, libuv, inih, libacl
+# build: compilers (clang with libFuzzer for the fuzz targets), CMake, OpenSSL 3, libuv, inih, libacl
 # tests: cJSON (reads --json back), nginx (the TLS service in the renewal tests), openssl, jq,
 #        prometheus (its promtool checks the metrics file)
-PKGS=(gcc make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl nginx jq prometheus)
+PKGS=(gcc clang libclang-rt-14-dev make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl nginx jq prometheus)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything and runs every test:
 #  1. the native build (RelWithDebInfo) and its tests;
-#  2. the same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+#  2. the same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer;
+#  3. the libFuzzer targets (clang): their seed corpora and a fixed, seeded run each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
@@ -20,3 +21,4 @@ run_suite() { # run_suite BUILD_DIR CMAKE_ARGS...
 run_suite build/native
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build/asan -DCS_SANITIZE=ON
+CC=clang run_suite build/fuzz -DCS_FUZZ=ON
