@@ -163,13 +163,33 @@ static int check_validity(const cs_policy_t *p, const cs_bundle_t *b, cs_report_
   return rc;
 }
 
-static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r) {
+/* What a server sends after the leaf: the verified chain without the leaf and
+ * without a self-signed trust anchor at its top (a client has it, or must not
+ * take it from the server); in the chain's order, the leaf's issuer first.
+ * *out is new (certificates up-referenced), or NULL with CS_ENOMEM. */
+static int chain_to_send(X509_STORE_CTX *ctx, STACK_OF(X509) **out) {
+  STACK_OF(X509) *all = X509_STORE_CTX_get1_chain(ctx);
+  X509 *top;
+  *out = NULL;
+  if (all == NULL)
+    return CS_ENOMEM;
+  X509_free(sk_X509_shift(all)); /* the leaf */
+  top = sk_X509_value(all, sk_X509_num(all) - 1);
+  if (top != NULL && (X509_get_extension_flags(top) & EXFLAG_SS))
+    X509_free(sk_X509_pop(all));
+  *out = all;
+  return CS_OK;
+}
+
+static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **built) {
   static const char id[] = CS_CHECK_CHAIN;
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   X509_VERIFY_PARAM *param;
   cs_buf_t path = CS_BUF_INIT;
   int rc, i, verr;
 
+  if (built != NULL)
+    *built = NULL;
   if (ctx == NULL || !X509_STORE_CTX_init(ctx, p->trust, b->leaf, b->chain)) {
     X509_STORE_CTX_free(ctx);
     return CS_ENOMEM;
@@ -187,6 +207,8 @@ static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *
       free(n);
     }
     rc = ADD(true, "trusted chain: %s", cs_buf_str(&path) ? cs_buf_str(&path) : "");
+    if (rc == CS_OK && built != NULL)
+      rc = chain_to_send(ctx, built);
   } else {
     X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
     char *n = bad ? name_text(X509_get_subject_name(bad)) : NULL;
@@ -367,26 +389,44 @@ static int check_names_kept(const cs_policy_t *p, const cs_bundle_t *b, cs_repor
 
 typedef int (*check_fn)(const cs_policy_t *, const cs_bundle_t *, cs_report_t *);
 
-int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r) {
-  static const check_fn always[] = {check_key_match, check_san_host, check_cn_host, check_validity,
-                                    check_chain, check_not_ca, check_eku, check_key_usage,
-                                    check_key_strength, check_signature};
-  static const check_fn renewal[] = {check_expires_later, check_names_kept};
+static int run_checks(const check_fn *fns, size_t n, const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r) {
   size_t i;
   int rc;
+  for (i = 0; i < n; i++)
+    if ((rc = fns[i](p, b, r)) != CS_OK)
+      return rc;
+  return CS_OK;
+}
 
+#define RUN(fns) run_checks((fns), sizeof(fns) / sizeof(fns)[0], p, b, r)
+
+int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **chain) {
+  /* the report's order: these, chain, then the rest */
+  static const check_fn before_chain[] = {check_key_match, check_san_host, check_cn_host, check_validity};
+  static const check_fn after_chain[] = {check_not_ca, check_eku, check_key_usage, check_key_strength,
+                                         check_signature};
+  static const check_fn renewal[] = {check_expires_later, check_names_kept};
+  int rc;
+
+  if (chain != NULL)
+    *chain = NULL;
   (void)cs_x509_thumbprint(b->leaf, r->thumbprint);
   iso_time(X509_get0_notAfter(b->leaf), r->not_after, sizeof r->not_after);
   free(r->subject);
   r->subject = name_text(X509_get_subject_name(b->leaf));
-  for (i = 0; i < sizeof always / sizeof always[0]; i++)
-    if ((rc = always[i](p, b, r)) != CS_OK)
-      return rc;
-  for (i = 0; p->current != NULL && i < sizeof renewal / sizeof renewal[0]; i++)
-    if ((rc = renewal[i](p, b, r)) != CS_OK)
-      return rc;
-  return CS_OK;
+  if ((rc = RUN(before_chain)) != CS_OK || (rc = check_chain(p, b, r, chain)) != CS_OK ||
+      (rc = RUN(after_chain)) != CS_OK || (p->current != NULL && (rc = RUN(renewal)) != CS_OK))
+    goto out;
+  rc = CS_OK;
+out:
+  if (rc != CS_OK && chain != NULL) {
+    sk_X509_pop_free(*chain, X509_free);
+    *chain = NULL;
+  }
+  return rc;
 }
+
+#undef RUN
 
 int cs_policy_trust_load(const char *ca_file, X509_STORE **store, cs_err_t *err) {
   X509_STORE *s = X509_STORE_new();

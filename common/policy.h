@@ -30,8 +30,16 @@ typedef struct cs_policy_s {
 int cs_policy_trust_load(const char *ca_file, X509_STORE **store, cs_err_t *err);
 
 /* Fills r's thumbprint, subject and not_after from b's leaf and adds one check
- * per rule. Returns 0 (the verdict is in r) or CS_ENOMEM. */
-int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r);
+ * per rule. Returns 0 (the verdict is in r) or CS_ENOMEM.
+ * chain may be NULL. Otherwise *chain receives, when the chain check passed, the
+ * chain that validation built (X509_verify_cert), as a server must send it after
+ * the leaf: without the leaf and without the self-signed trust anchor at its top,
+ * the leaf's issuer first. Its certificates may come from the file (b->chain) or
+ * from the trust anchors (an intermediate in ca_file is sent); a certificate of
+ * the file that is not on the path is not in it. It may be empty (a leaf issued
+ * by the root itself). NULL when the chain check failed or on error. The caller
+ * frees it with sk_X509_pop_free(*chain, X509_free). */
+int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **chain);
 
 /* SHA-1 thumbprint as Windows shows it: 40 upper-case hex digits. */
 int cs_x509_thumbprint(X509 *x, char out[41]);

@@ -68,13 +68,16 @@ out:
   return rc;
 }
 
-int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r) {
+int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
+                     STACK_OF(X509) **chain) {
   cs_err_t err;
   int rc;
   cs_err_clear(&err);
+  if (chain != NULL)
+    *chain = NULL;
   rc = cs_load_file(file, v->max_file_size, flags, v->password, b, &err);
   if (rc == CS_OK)
-    return cs_policy_check(&v->policy, b, r);
+    return cs_policy_check(&v->policy, b, r, chain);
   return cs_report_add(r, CS_CHECK_LOAD, false, "%s", err.text[0] ? err.text : cs_strerror(rc));
 }
 

@@ -43,8 +43,12 @@ void cs_validate_close(cs_validate_t *v);
  * which the caller made with cs_report_init. A file that cannot be loaded gets a
  * failed "load" check (the verdict, not an error). b receives what was loaded
  * (empty when the load failed; the caller frees it with cs_bundle_free: the
- * worker stages from it). Returns 0 (verdict in r) or CS_ENOMEM. */
-int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r);
+ * worker stages its leaf and key). chain, when not NULL, receives the verified
+ * chain to send after the leaf, as cs_policy_check gives it (NULL unless the
+ * chain check passed; the caller frees it with sk_X509_pop_free(*chain,
+ * X509_free)): the worker stages it. Returns 0 (verdict in r) or CS_ENOMEM. */
+int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
+                     STACK_OF(X509) **chain);
 
 /* Describes x: SHA-1 thumbprint (cs_x509_thumbprint), subject in RFC 2253 (the
  * same form as the report's; *subject new, caller frees with free()), notAfter as

@@ -101,12 +101,13 @@ static void free_secret_bio(BIO *b) {
   BIO_free(b);
 }
 
-static int pem_certs(BIO *b, const cs_bundle_t *bundle, int with_leaf) {
+/* leaf (unless NULL), then chain in its order. */
+static int pem_certs(BIO *b, X509 *leaf, STACK_OF(X509) *chain) {
   int i;
-  if (with_leaf && !PEM_write_bio_X509(b, bundle->leaf))
+  if (leaf != NULL && !PEM_write_bio_X509(b, leaf))
     return 0;
-  for (i = 0; i < sk_X509_num(bundle->chain); i++)
-    if (!PEM_write_bio_X509(b, sk_X509_value(bundle->chain, i)))
+  for (i = 0; i < sk_X509_num(chain); i++)
+    if (!PEM_write_bio_X509(b, sk_X509_value(chain, i)))
       return 0;
   return 1;
 }
@@ -115,10 +116,14 @@ static const char *const staged_names[] = {"cert.pem", "chain.pem", "key.pem", "
 enum { S_CERT, S_CHAIN, S_KEY, S_BUNDLE, S_DER, S_N };
 
 /* Writes the files the store installs (platform.h: cs_plat_store_install) into
- * dir, created 0700. An existing file is removed first: cs_plat_write_atomic keeps
- * an existing file's mode, and a key must not inherit a readable one. On failure
- * the files written are removed again. */
-static int stage(const char *dir, const cs_bundle_t *b, EVP_PKEY *service_key, cs_err_t *err) {
+ * dir, created 0700. The certificates after the leaf are chain, the chain that
+ * validation built (cs_validate_file), not what the file held: a lone leaf gets
+ * the intermediate from the trust anchors, a certificate of the file off the
+ * path is left out, the self-signed root is never sent. An existing file is
+ * removed first: cs_plat_write_atomic keeps an existing file's mode, and a key
+ * must not inherit a readable one. On failure the files written are removed again. */
+static int stage(const char *dir, const cs_bundle_t *b, STACK_OF(X509) *chain, EVP_PKEY *service_key,
+                 cs_err_t *err) {
   static const int modes[S_N] = {0644, 0644, 0600, 0600, 0644};
   EVP_PKEY *key = b->key ? b->key : service_key;
   BIO *bios[S_N] = {NULL};
@@ -132,6 +137,10 @@ static int stage(const char *dir, const cs_bundle_t *b, EVP_PKEY *service_key, c
     rc = cs_err_set(err, CS_EINVAL, 0, "no private key to stage (the file has none and no --key was given)");
     goto out;
   }
+  if (chain == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "no verified chain to stage");
+    goto out;
+  }
   for (i = 0; i < S_N; i++) {
     if ((size_t)snprintf(path[i], sizeof path[i], "%s%s%s", dir, sep, staged_names[i]) >= sizeof path[i]) {
       rc = cs_err_set(err, CS_EINVAL, 0, "stage folder path too long");
@@ -143,9 +152,9 @@ static int stage(const char *dir, const cs_bundle_t *b, EVP_PKEY *service_key, c
     }
   }
   /* Unencrypted PKCS#8: the server reads it unattended from a root-only file. */
-  if (!pem_certs(bios[S_CERT], b, 1) || !pem_certs(bios[S_CHAIN], b, 0) ||
+  if (!pem_certs(bios[S_CERT], b->leaf, chain) || !pem_certs(bios[S_CHAIN], NULL, chain) ||
       !PEM_write_bio_PKCS8PrivateKey(bios[S_KEY], key, NULL, NULL, 0, NULL, NULL) ||
-      !pem_certs(bios[S_BUNDLE], b, 1) ||
+      !pem_certs(bios[S_BUNDLE], b->leaf, chain) ||
       !PEM_write_bio_PKCS8PrivateKey(bios[S_BUNDLE], key, NULL, NULL, 0, NULL, NULL) ||
       !i2d_X509_bio(bios[S_DER], b->leaf)) {
     rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(), "cannot encode the staged files");
@@ -186,6 +195,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   cs_config_t cfg;
   cs_report_t rep;
   cs_bundle_t b;
+  STACK_OF(X509) *chain = NULL; /* the verified chain after the leaf: what is staged */
   cs_buf_t line = CS_BUF_INIT;
   cs_err_t err;
   size_t i;
@@ -222,7 +232,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
     goto out;
   }
   if (cs_report_init(&rep, files[0]) != CS_OK ||
-      cs_validate_file(&v, files[0], CS_READ_NOFOLLOW, &b, &rep) != CS_OK) {
+      cs_validate_file(&v, files[0], CS_READ_NOFOLLOW, &b, &rep, &chain) != CS_OK) {
     fail(out, rc, "out of memory");
     goto out;
   }
@@ -242,7 +252,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
     cs_reply_put(out, "check", cs_buf_str(&line));
   }
   if (cs_report_accepted(&rep) && opts[O_STAGE].value != NULL) {
-    if (stage(opts[O_STAGE].value, &b, v.policy.service_key, &err) != CS_OK) {
+    if (stage(opts[O_STAGE].value, &b, chain, v.policy.service_key, &err) != CS_OK) {
       cs_buf_t why = CS_BUF_INIT;
       cs_buf_printf(&why, "staging into %s failed: %s", opts[O_STAGE].value, err.text);
       fail(out, rc, cs_buf_str(&why));
@@ -254,6 +264,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   rc = EXIT_ANSWERED;
 out:
   cs_buf_free(&line);
+  sk_X509_pop_free(chain, X509_free);
   cs_bundle_free(&b);
   cs_report_free(&rep);
   cs_validate_close(&v);
@@ -392,7 +403,7 @@ static int check_one(const cs_validate_t *v, const char *file, int json) {
   if (cs_report_init(&rep, file) != CS_OK)
     return -1;
   /* an admin's own file may be a link (e.g. to a certbot "live" folder): followed here */
-  if (cs_validate_file(v, file, 0, &b, &rep) == CS_OK) {
+  if (cs_validate_file(v, file, 0, &b, &rep, NULL) == CS_OK) {
     if (json)
       cs_report_print_json(&rep, stdout);
     else

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -251,7 +252,53 @@ CS_TEST(validate_accepted_pfx_is_staged) {
   answer_free(&a);
 }
 
-/* A renewal that kept its key: the drop has no key, the key in service is staged. */
+/* The PEM file path holds exactly the first certificates of the PEM files named
+ * (NULL-terminated), in that order. */
+static void check_certs_at(int line, const char *path, ...) {
+  BIO *b = BIO_new_file(path, "rb");
+  const char *name;
+  X509 *got, *want;
+  va_list ap;
+  int i = 0;
+  CHECK(b != NULL);
+  va_start(ap, path);
+  do {
+    name = va_arg(ap, const char *);
+    got = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    want = name ? read_first_cert(p(name)) : NULL;
+    if ((got == NULL) != (name == NULL) || (got != NULL && (want == NULL || X509_cmp(got, want) != 0)))
+      cs_test_fail(__FILE__, line, "%s: certificate %d is %s, not %s", path, i, got ? thumbprint_of(got) : "none",
+                   name ? name : "none (the end)");
+    X509_free(got);
+    X509_free(want);
+    i++;
+  } while (name != NULL);
+  va_end(ap);
+  ERR_clear_error();
+  BIO_free(b);
+}
+#define CHECK_CERTS(path, ...) check_certs_at(__LINE__, (path), __VA_ARGS__, (const char *)NULL)
+
+/* `openssl verify -CAfile root.pem -untrusted chain.pem cert.pem`: what a client
+ * that trusts only the root can build from what the server sends. */
+static void check_openssl_verify(const char *dir) {
+  char root[4096], chain[4200], cert[4200];
+  const char *argv[] = {OPENSSL_BIN, "verify", "-CAfile", root, "-untrusted", chain, cert, NULL};
+  cs_proc_result_t r;
+  snprintf(root, sizeof root, "%s", p("root.pem"));
+  snprintf(chain, sizeof chain, "%s", staged_path(dir, "chain.pem"));
+  snprintf(cert, sizeof cert, "%s", staged_path(dir, "cert.pem"));
+  CHECK_INT(cs_proc_run(argv, &r), ==, 0);
+  CHECK_INT(r.status, ==, 0);
+  CHECK_CONTAINS(r.out, ": OK");
+  if (r.status != 0)
+    fprintf(stderr, "openssl verify: %s%s\n", r.out ? r.out : "", r.err ? r.err : "");
+  cs_proc_result_free(&r);
+}
+
+/* A renewal that kept its key: the drop has no key, the key in service is staged;
+ * nor an intermediate, which the trust anchors hold: the verified chain is staged
+ * (the server must send the intermediate), without the root. */
 CS_TEST(validate_keyless_der_stages_service_key) {
   char *dir = fresh_stage("worker-stage-der");
   EVP_PKEY *staged_key = NULL, *service_key = NULL;
@@ -262,7 +309,11 @@ CS_TEST(validate_keyless_der_stages_service_key) {
   CHECK_STR(a.reply.format, "DER");
   CHECK_INT(a.reply.has_key, ==, 0);
   CHECK_STR(a.reply.staged, dir);
-  staged_key = check_staged(dir, a.reply.report.thumbprint, 0);
+  staged_key = check_staged(dir, a.reply.report.thumbprint, 1);
+  CHECK_CERTS(staged_path(dir, "cert.pem"), "good-bundle.pem", "inter.pem"); /* leaf, then its issuer */
+  CHECK_CERTS(staged_path(dir, "chain.pem"), "inter.pem");
+  CHECK_CERTS(staged_path(dir, "bundle.pem"), "good-bundle.pem", "inter.pem");
+  check_openssl_verify(dir);
   service_key = read_key(p("leaf.key"));
   CHECK(staged_key != NULL && service_key != NULL && EVP_PKEY_eq(staged_key, service_key) == 1);
   EVP_PKEY_free(staged_key);
@@ -284,6 +335,35 @@ CS_TEST(validate_file_key_wins_over_service_key) {
   CHECK(key != NULL && old != NULL && EVP_PKEY_eq(key, old) != 1);
   EVP_PKEY_free(key);
   EVP_PKEY_free(old);
+  answer_free(&a);
+}
+
+/* Certificates in the file that are not on the verified path (an unrelated root,
+ * another leaf of the same intermediate) are not staged, nor is the root. */
+CS_TEST(validate_bundle_junk_is_not_staged) {
+  static const char *const parts[] = {"good-bundle.pem", "other-root.pem", "current-ok.pem", "root.pem"};
+  char *dir = fresh_stage("worker-stage-junk"), *file = p("worker-junk.pem"), *text;
+  FILE *f = fopen(file, "wb");
+  EVP_PKEY *key;
+  answer_t a;
+  size_t i;
+  CHECK(f != NULL);
+  for (i = 0; f != NULL && i < sizeof parts / sizeof parts[0]; i++) {
+    text = slurp(p(parts[i]));
+    CHECK(text != NULL && fputs(text, f) >= 0);
+    free(text);
+  }
+  if (f != NULL)
+    fclose(f);
+  CHECK_INT(ASK(&a, "validate", "--config", config("worker-junk.ini", "root.pem"), "--stage", dir, file), ==, 0);
+  CHECK(cs_report_accepted(&a.reply.report));
+  CHECK_STR(a.reply.staged, dir);
+  key = check_staged(dir, a.reply.report.thumbprint, 1);
+  CHECK_CERTS(staged_path(dir, "cert.pem"), "good-bundle.pem", "inter.pem");
+  CHECK_CERTS(staged_path(dir, "chain.pem"), "inter.pem");
+  CHECK_CERTS(staged_path(dir, "bundle.pem"), "good-bundle.pem", "inter.pem");
+  check_openssl_verify(dir);
+  EVP_PKEY_free(key);
   answer_free(&a);
 }
 

@@ -4,6 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 #include "cs_test.h"
 #include "load.h"
 #include "password.h"
@@ -20,8 +24,9 @@ typedef struct opts_s {
   const char *ca;      /* --ca, default root.pem */
 } opts_t;
 
-/* Loads file and runs the policy with the test PKI's root as the trust anchor. */
-static void run(const char *file, const opts_t *o, cs_report_t *r) {
+/* Loads file and runs the policy with the test PKI's root as the trust anchor;
+ * the verified chain into *chain when chain is not NULL (caller frees). */
+static void run_chain(const char *file, const opts_t *o, cs_report_t *r, STACK_OF(X509) **chain) {
   cs_bundle_t b, cur;
   cs_policy_t p;
   cs_err_t err;
@@ -48,7 +53,7 @@ static void run(const char *file, const opts_t *o, cs_report_t *r) {
   if (cs_load_file(cs_test_path(file), 1 << 20, 0, pw, &b, &err) != 0) {
     cs_test_fail(__FILE__, __LINE__, "%s does not load: %s", file, err.text);
   } else {
-    CHECK_INT(cs_policy_check(&p, &b, r), ==, 0);
+    CHECK_INT(cs_policy_check(&p, &b, r, chain), ==, 0);
     cs_bundle_free(&b);
   }
   cs_bundle_free(&cur);
@@ -56,6 +61,8 @@ static void run(const char *file, const opts_t *o, cs_report_t *r) {
   X509_STORE_free(p.trust);
   cs_password_free(pw);
 }
+
+static void run(const char *file, const opts_t *o, cs_report_t *r) { run_chain(file, o, r, NULL); }
 
 /* Every check of r is ok except exactly those named in failing (space-separated). */
 static void expect(const char *file, const cs_report_t *r, const char *failing) {
@@ -206,4 +213,190 @@ CS_TEST(every_failure_says_why) {
       CHECK(r.checks[j].detail != NULL && strlen(r.checks[j].detail) > 10);
     cs_report_free(&r);
   }
+}
+
+/* ---- the verified chain (cs_policy_check's chain output) ----------------------- */
+
+static X509 *pki_cert(const char *name) {
+  BIO *b = BIO_new_file(cs_test_path(name), "rb");
+  X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+  BIO_free(b);
+  CHECK(x != NULL);
+  return x;
+}
+
+/* chain holds exactly want (n certificates), in that order. */
+static void expect_chain(STACK_OF(X509) *chain, X509 *const *want, int n) {
+  int i;
+  CHECK(chain != NULL);
+  CHECK_INT(sk_X509_num(chain), ==, n);
+  for (i = 0; chain != NULL && i < n && i < sk_X509_num(chain); i++)
+    if (want[i] == NULL || X509_cmp(sk_X509_value(chain, i), want[i]) != 0)
+      cs_test_fail(__FILE__, __LINE__, "chain[%d] is not the expected certificate", i);
+}
+
+/* A lone DER leaf: the intermediate comes from the trust anchors, where it is
+ * not self-signed, so it is sent; the root is not. */
+CS_TEST(chain_of_lone_der_comes_from_trust_anchors) {
+  opts_t o = {.key = "leaf.key", .ca = "ca-chain.pem"};
+  STACK_OF(X509) *chain = NULL;
+  X509 *inter = pki_cert("inter.pem");
+  cs_report_t r;
+  run_chain("good-leaf.der", &o, &r, &chain);
+  expect("good-leaf.der", &r, "");
+  expect_chain(chain, &inter, 1);
+  sk_X509_pop_free(chain, X509_free);
+  X509_free(inter);
+  cs_report_free(&r);
+}
+
+CS_TEST(chain_of_bundle_is_its_intermediate) {
+  STACK_OF(X509) *chain = NULL;
+  X509 *inter = pki_cert("inter.pem");
+  cs_report_t r;
+  run_chain("good-aes.pfx", NULL, &r, &chain);
+  expect("good-aes.pfx", &r, "");
+  expect_chain(chain, &inter, 1);
+  sk_X509_pop_free(chain, X509_free);
+  X509_free(inter);
+  cs_report_free(&r);
+}
+
+CS_TEST(no_chain_when_it_does_not_build) {
+  opts_t o = {.key = "leaf.key"}; /* root.pem alone: the intermediate is missing */
+  STACK_OF(X509) *chain = (STACK_OF(X509) *)1; /* must be overwritten */
+  cs_report_t r;
+  run_chain("good-leaf.der", &o, &r, &chain);
+  expect("good-leaf.der", &r, "chain");
+  CHECK(chain == NULL);
+  cs_report_free(&r);
+  chain = (STACK_OF(X509) *)1;
+  run_chain("bad-untrusted.pem", NULL, &r, &chain);
+  CHECK(chain == NULL);
+  cs_report_free(&r);
+}
+
+/* A private PKI root -> ca1 -> ca2 -> leaf (and root -> direct), EC P-256, made here. */
+enum { X_ROOT, X_CA1, X_CA2, X_LEAF, X_DIRECT, X_JUNK, X_N };
+
+static X509 *make(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, int ca, long serial) {
+  X509 *x = X509_new();
+  X509V3_CTX v3;
+  X509_EXTENSION *e = NULL;
+  int ok = x != NULL && X509_set_version(x, X509_VERSION_3) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
+           X509_gmtime_adj(X509_getm_notBefore(x), -86400) && X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400) &&
+           X509_set_pubkey(x, key) &&
+           X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+                                      -1, 0) &&
+           X509_set_issuer_name(x, X509_get_subject_name(issuer ? issuer : x));
+  if (ok) {
+    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
+    e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    ok = e != NULL && X509_add_ext(x, e, -1) && X509_sign(x, issuer ? issuer_key : key, EVP_sha256()) > 0;
+  }
+  X509_EXTENSION_free(e);
+  CHECK(ok);
+  if (!ok) {
+    X509_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+static void make_pki(X509 *x[X_N], EVP_PKEY *k[X_N]) {
+  int i;
+  for (i = 0; i < X_N; i++)
+    CHECK((k[i] = EVP_EC_gen("P-256")) != NULL);
+  x[X_ROOT] = make("chain test root", k[X_ROOT], NULL, NULL, 1, 1);
+  x[X_CA1] = make("chain test CA 1", k[X_CA1], x[X_ROOT], k[X_ROOT], 1, 2);
+  x[X_CA2] = make("chain test CA 2", k[X_CA2], x[X_CA1], k[X_CA1], 1, 3);
+  x[X_LEAF] = make(HOST, k[X_LEAF], x[X_CA2], k[X_CA2], 0, 4);
+  x[X_DIRECT] = make(HOST, k[X_DIRECT], x[X_ROOT], k[X_ROOT], 0, 5);
+  x[X_JUNK] = make("chain test junk root", k[X_JUNK], NULL, NULL, 1, 6);
+}
+
+static void free_pki(X509 *x[X_N], EVP_PKEY *k[X_N]) {
+  int i;
+  for (i = 0; i < X_N; i++) {
+    X509_free(x[i]);
+    EVP_PKEY_free(k[i]);
+  }
+}
+
+/* Checks leaf with the file's other certificates (in[], n_in) against the trust
+ * anchors (anchors[], n_anchors); the chain check must pass; *chain out. */
+static void check_made(X509 *leaf, X509 *const *in, int n_in, X509 *const *anchors, int n_anchors,
+                       STACK_OF(X509) **chain) {
+  cs_bundle_t b;
+  cs_policy_t p;
+  cs_report_t r;
+  const cs_check_t *c;
+  int i;
+  memset(&b, 0, sizeof b);
+  memset(&p, 0, sizeof p);
+  p.host = HOST;
+  p.min_rsa_bits = 2048;
+  p.now = time(NULL);
+  CHECK((p.trust = X509_STORE_new()) != NULL);
+  for (i = 0; p.trust != NULL && i < n_anchors; i++)
+    CHECK(X509_STORE_add_cert(p.trust, anchors[i]) == 1);
+  b.format = CS_FMT_PEM;
+  b.leaf = leaf;
+  CHECK((b.chain = sk_X509_new_null()) != NULL);
+  for (i = 0; b.chain != NULL && i < n_in; i++)
+    CHECK(sk_X509_push(b.chain, in[i]) > 0);
+  CHECK_INT(cs_report_init(&r, "made"), ==, 0);
+  CHECK_INT(cs_policy_check(&p, &b, &r, chain), ==, 0);
+  c = cs_report_find(&r, CS_CHECK_CHAIN);
+  CHECK(c != NULL && c->ok);
+  cs_report_free(&r);
+  sk_X509_free(b.chain); /* the certificates belong to the caller */
+  X509_STORE_free(p.trust);
+}
+
+/* Issuer of the leaf first whatever the file's order; the file's root and an
+ * unrelated certificate are not sent. */
+CS_TEST(chain_is_in_path_order_without_root_or_junk) {
+  X509 *x[X_N] = {NULL}, *in[4], *want[2];
+  EVP_PKEY *k[X_N] = {NULL};
+  STACK_OF(X509) *chain = NULL;
+  make_pki(x, k);
+  in[0] = x[X_JUNK];
+  in[1] = x[X_CA1];
+  in[2] = x[X_ROOT];
+  in[3] = x[X_CA2];
+  want[0] = x[X_CA2];
+  want[1] = x[X_CA1];
+  check_made(x[X_LEAF], in, 4, &x[X_ROOT], 1, &chain);
+  expect_chain(chain, want, 2);
+  sk_X509_pop_free(chain, X509_free);
+  free_pki(x, k);
+}
+
+/* An intermediate that is a trust anchor is still sent: only a self-signed root is not. */
+CS_TEST(chain_sends_intermediate_trust_anchor) {
+  X509 *x[X_N] = {NULL}, *anchors[2], *want[2];
+  EVP_PKEY *k[X_N] = {NULL};
+  STACK_OF(X509) *chain = NULL;
+  make_pki(x, k);
+  anchors[0] = x[X_ROOT];
+  anchors[1] = x[X_CA1];
+  want[0] = x[X_CA2];
+  want[1] = x[X_CA1];
+  check_made(x[X_LEAF], &x[X_CA2], 1, anchors, 2, &chain);
+  expect_chain(chain, want, 2);
+  sk_X509_pop_free(chain, X509_free);
+  free_pki(x, k);
+}
+
+/* A leaf the root signed itself: nothing to send after it (an empty chain, not none). */
+CS_TEST(chain_of_leaf_issued_by_root_is_empty) {
+  X509 *x[X_N] = {NULL};
+  EVP_PKEY *k[X_N] = {NULL};
+  STACK_OF(X509) *chain = NULL;
+  make_pki(x, k);
+  check_made(x[X_DIRECT], &x[X_JUNK], 1, &x[X_ROOT], 1, &chain);
+  expect_chain(chain, NULL, 0);
+  sk_X509_pop_free(chain, X509_free);
+  free_pki(x, k);
 }
