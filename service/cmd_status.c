@@ -12,6 +12,7 @@
 
 #include "bindings.h"
 #include "cli.h"
+#include "daemon.h"
 #include "journal.h"
 #include "platform.h"
 #include "renewal.h"
@@ -21,7 +22,7 @@
 #define PATH_LEN 4096
 #define PROBE_TIMEOUT_MS 3000 /* per endpoint: status answers now, not after a restart */
 #define LAST_MAX (64u << 10)
-#define LABEL "%-18s"
+#define LABEL_WIDTH 18 /* text: labels are padded to this */
 
 typedef struct folder_s {
   char path[PATH_LEN];
@@ -69,6 +70,7 @@ typedef struct status_s {
   cs_journal_t j;
   cs_err_t j_err;
   folder_t drop, waiting;
+  cs_daemon_monitor_t monitored; /* [store] monitor, when set */
 } status_t;
 
 /* dir + separator + name into out (PATH_LEN); 0, or -1 when it does not fit. */
@@ -235,6 +237,8 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
     list_files(&s->drop, 0);
   if (join(s->waiting.path, s->state_dir, "waiting") == 0)
     list_files(&s->waiting, 1);
+  if (cfg->store.monitor != NULL)
+    (void)cs_daemon_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */
 }
 
 static void status_free(status_t *s) {
@@ -248,6 +252,7 @@ static void status_free(status_t *s) {
   cs_journal_free(&s->j);
   folder_free(&s->drop);
   folder_free(&s->waiting);
+  cs_daemon_monitor_free(&s->monitored);
 }
 
 /* ---- text ------------------------------------------------------------------- */
@@ -256,7 +261,7 @@ static void status_free(status_t *s) {
 static void tline(cs_buf_t *b, const char *label, ...) {
   const char *piece;
   va_list ap;
-  cs_buf_printf(b, LABEL, label);
+  cs_buf_printf(b, "%-*s", LABEL_WIDTH, label);
   va_start(ap, label);
   while ((piece = va_arg(ap, const char *)) != NULL)
     cs_text_sanitize(b, piece);
@@ -363,6 +368,7 @@ static void print_text(const status_t *s) {
   snprintf(from, sizeof from, " (from %s)", s->tp_from);
   tline(&b, "in service", s->tp[0] ? s->tp : s->tp_err.text, s->tp[0] ? from : "", NULL);
   text_cert(&b, s);
+  cs_daemon_monitor_text(&b, s->cfg->store.monitor, &s->monitored, (long long)time(NULL), LABEL_WIDTH);
   text_bindings(&b, s);
   if (s->n_eps == 0)
     tline(&b, "endpoints", "none ([connector] endpoints not set)", NULL);
@@ -544,6 +550,8 @@ static void print_json(const status_t *s) {
     json_cert(&b, s);
   else
     cs_buf_puts(&b, "null");
+  jkey(&b, &first, "monitored");
+  cs_daemon_monitor_json(&b, s->cfg->store.monitor, &s->monitored, (long long)time(NULL));
   jkey(&b, &first, "bindings");
   json_bindings(&b, s);
   jkey(&b, &first, "endpoints");

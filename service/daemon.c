@@ -675,6 +675,7 @@ out:
   while (d.n_drops > 0)
     forget(&d, d.n_drops - 1);
   free(d.drops);
+  cs_daemon_stats_free(&d.stats); /* the expiry job's monitored list */
   cs_plat_unlock(lock);
   cs_events_close();
   if (have_cfg)

@@ -1,7 +1,12 @@
-/* What the daemon knows about the certificate in service: expiry events and
- * the metrics file. */
+/* What the daemon knows about certificates: the one in service (expiry events,
+ * the private key's permission, the metrics file) and the monitored ones
+ * ([store] monitor: listed, described by the worker, published; also for status). */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
 
 #include "clock.h"
 #include "daemon.h"
@@ -10,26 +15,30 @@
 #include "metrics.h"
 #include "platform.h"
 
+#define PATH_LEN 4096
+
 static void state_file(const cs_config_t *cfg, char *out, size_t len, const char *name) {
   if (snprintf(out, len, "%s%s%s", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/", name) >= (int)len)
     out[0] = '\0';
 }
 
-void cs_daemon_expiry_check(const cs_config_t *cfg, const cs_renewal_env_t *env, cs_daemon_stats_t *st) {
-  char tp[41], cert[4096], key[4096], path[4096];
-  int days[CS_EXPIRY_MAX_THRESHOLDS], changed = 0;
+/* The certificate in service into st, and its expiry events. CS_ENOENT when it
+ * is not known (said at start: CONNECTOR_MISSING). */
+static int service_expiry(const cs_config_t *cfg, const cs_renewal_env_t *env, cs_daemon_stats_t *st) {
+  char tp[41], cert[PATH_LEN], key[PATH_LEN], path[PATH_LEN];
+  int days[CS_EXPIRY_MAX_THRESHOLDS], changed = 0, rc = CS_ENOENT;
   long long next_due = CS_EXPIRY_NEVER;
   cs_expiry_state_t es;
   cs_reply_t reply;
   size_t n = 0;
   cs_err_t err;
 
-  st->next_due = cfg->expiry.check_interval;
   memset(&reply, 0, sizeof reply);
   if (cs_renewal_current(env, tp, &err) != CS_OK ||
       cs_plat_store_current(cfg, cert, sizeof cert, key, sizeof key, &err) != CS_OK || cert[0] == '\0' ||
       cs_worker_scan(env->worker, cert, &reply, &err) != CS_OK || reply.not_after_epoch == 0)
-    goto out; /* nothing known to check: said at start (CONNECTOR_MISSING) */
+    goto out;
+  rc = CS_OK;
   memcpy(st->tp, reply.report.thumbprint, sizeof st->tp);
   snprintf(st->subject, sizeof st->subject, "%s", reply.report.subject ? reply.report.subject : "");
   st->not_after = reply.not_after_epoch;
@@ -50,25 +59,88 @@ void cs_daemon_expiry_check(const cs_config_t *cfg, const cs_renewal_env_t *env,
     st->next_due = next_due;
 out:
   cs_reply_free(&reply);
+  return rc;
 }
 
-void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st) {
-  cs_metrics_cert_t cert;
-  cs_metrics_t m;
-  char path[4096];
+/* [connector] account keeps READ on the private key in service: an entry that
+ * went missing is granted again (read back by cs_plat_key_grant). */
+static void key_permission(const cs_config_t *cfg, const cs_daemon_stats_t *st) {
+  const char *account = cfg->connector.account;
+  char ref[PATH_LEN], what[PATH_LEN + 256];
+  int granted = 0, rc;
+  cs_event_t ev;
   cs_err_t err;
 
-  memset(&m, 0, sizeof m);
-  memset(&cert, 0, sizeof cert);
-  if (st->tp[0] != '\0') {
-    cert.thumbprint = st->tp;
-    cert.subject = st->subject;
-    cert.host = cfg->connector.host;
-    cert.source = "service";
-    cert.not_after = st->not_after;
-    m.certs = &cert;
-    m.n_certs = 1;
+  if (account == NULL || cs_plat_store_key_ref(cfg, st->tp, ref, sizeof ref) != CS_OK)
+    return; /* no grant step, or no key to grant on: the renewal's grant step says so */
+  rc = cs_plat_key_check(ref, account, &granted, &err);
+  if (rc == CS_OK && granted)
+    return;
+  if (rc == CS_OK)
+    rc = cs_plat_key_grant(ref, account, &err);
+  memset(&ev, 0, sizeof ev);
+  ev.thumbprint = st->tp;
+  ev.subject = st->subject[0] ? st->subject : NULL;
+  if (rc == CS_OK) {
+    ev.id = CS_EV_KEY_PERMISSION_REPAIRED;
+    ev.args[0] = account;
+  } else { /* no such account, no key file, no ACLs there, not permitted: the service may not read its key */
+    snprintf(what, sizeof what, "%s (key %s)", account, ref);
+    ev.id = CS_EV_KEY_PERMISSION_FAILED;
+    ev.args[0] = what;
+    ev.args[1] = err.text;
   }
+  cs_event_emit(&ev);
+}
+
+void cs_daemon_expiry_check(const cs_config_t *cfg, const cs_renewal_env_t *env, cs_daemon_stats_t *st) {
+  cs_daemon_monitor_t m;
+
+  st->next_due = cfg->expiry.check_interval;
+  if (service_expiry(cfg, env, st) == CS_OK)
+    key_permission(cfg, st);
+  if (cfg->store.monitor != NULL) {
+    /* one job at a time, and the loop reads st only between jobs: replaced here safely */
+    memset(&m, 0, sizeof m);
+    (void)cs_daemon_monitor_scan(cfg, env->worker, &m);
+    cs_daemon_monitor_free(&st->monitored);
+    st->monitored = m;
+  }
+}
+
+void cs_daemon_stats_free(cs_daemon_stats_t *st) { cs_daemon_monitor_free(&st->monitored); }
+
+void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st) {
+  const cs_daemon_monitor_t *mon = &st->monitored;
+  cs_metrics_cert_t one, *certs = &one, *more = NULL;
+  cs_metrics_t m;
+  char path[PATH_LEN];
+  cs_err_t err;
+  size_t i, k = 0;
+
+  memset(&m, 0, sizeof m);
+  if (mon->n > 0 && (more = calloc(mon->n + 1, sizeof *more)) != NULL)
+    certs = more; /* out of memory: the certificate in service alone */
+  if (st->tp[0] != '\0') {
+    memset(&certs[k], 0, sizeof certs[k]);
+    certs[k].thumbprint = st->tp;
+    certs[k].subject = st->subject;
+    certs[k].host = cfg->connector.host;
+    certs[k].source = "service";
+    certs[k++].not_after = st->not_after;
+  }
+  for (i = 0; more != NULL && i < mon->n; i++) {
+    const cs_daemon_cert_t *c = &mon->certs[i];
+    if (!c->in_metrics)
+      continue;
+    certs[k].thumbprint = c->tp;
+    certs[k].subject = c->subject;
+    certs[k].host = NULL; /* not known for a monitored file */
+    certs[k].source = c->shown;
+    certs[k++].not_after = c->not_after_epoch;
+  }
+  m.certs = k > 0 ? certs : NULL;
+  m.n_certs = k;
   m.last_result = st->has_last ? cs_outcome_name(st->last_result) : NULL;
   m.last_time = st->last_time;
   m.drops_accepted = st->accepted;
@@ -79,4 +151,217 @@ void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st
   else
     state_file(cfg, path, sizeof path, "certsteward.prom");
   (void)cs_metrics_write(path, &m, cs_clock_now(), &err);
+  free(more);
+}
+
+/* ---- [store] monitor ------------------------------------------------------------ */
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* A new string: s sanitised as a log line shows it; NULL when out of memory. */
+static char *sanitised(const char *s) {
+  cs_buf_t b = CS_BUF_INIT;
+  char *out;
+  cs_text_sanitize(&b, s);
+  out = cs_buf_str(&b) != NULL ? cs_strdup(cs_buf_str(&b)) : NULL;
+  cs_buf_free(&b);
+  return out;
+}
+
+/* 1 if path is a regular file itself (a link is not followed). */
+static int regular(const char *path) {
+  uv_fs_t st;
+  int yes = uv_fs_lstat(NULL, &st, path, NULL) == 0 && (st.statbuf.st_mode & S_IFMT) == S_IFREG;
+  uv_fs_req_cleanup(&st);
+  return yes;
+}
+
+/* Appends path to m (room was made) as the worker describes it. */
+static void describe(cs_daemon_monitor_t *m, const cs_worker_t *w, const char *path) {
+  cs_daemon_cert_t *c = &m->certs[m->n++];
+  cs_reply_t reply;
+  cs_err_t err;
+
+  memset(c, 0, sizeof *c);
+  memset(&reply, 0, sizeof reply);
+  cs_err_clear(&err);
+  c->path = cs_strdup(path);
+  c->shown = sanitised(path);
+  if (c->path == NULL || c->shown == NULL) {
+    c->error = cs_strdup("out of memory");
+  } else if (cs_worker_scan(w, path, &reply, &err) != CS_OK) {
+    size_t k = strlen(path); /* the worker says "<file>: <why>": the file is said already */
+    c->error = cs_strdup(strncmp(err.text, path, k) == 0 && strncmp(err.text + k, ": ", 2) == 0 ? err.text + k + 2
+                                                                                                : err.text);
+  } else if (reply.not_after_epoch == 0) {
+    c->error = cs_strdup("the worker's answer gives no notAfter");
+  } else {
+    memcpy(c->tp, reply.report.thumbprint, sizeof c->tp);
+    c->subject = reply.report.subject != NULL ? cs_strdup(reply.report.subject) : NULL;
+    memcpy(c->not_after, reply.report.not_after, sizeof c->not_after);
+    c->not_after_epoch = reply.not_after_epoch;
+  }
+  cs_reply_free(&reply);
+}
+
+/* Which files the metrics carry: described ones whose source label is not one
+ * already there. Paths in one folder differ, but two names can sanitise alike. */
+static void pick_for_metrics(cs_daemon_monitor_t *m) {
+  size_t i, j;
+  for (i = 0; i < m->n; i++) {
+    cs_daemon_cert_t *c = &m->certs[i];
+    c->in_metrics = c->tp[0] != '\0' && c->shown != NULL && strcmp(c->shown, "service") != 0;
+    for (j = 0; c->in_metrics && j < i; j++)
+      if (m->certs[j].in_metrics && strcmp(m->certs[j].shown, c->shown) == 0)
+        c->in_metrics = 0;
+  }
+}
+
+int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daemon_monitor_t *m) {
+  const char *dir = cfg->store.monitor;
+  cs_buf_t path = CS_BUF_INIT;
+  char **names = NULL, **nv;
+  size_t n = 0, i, cap;
+  uv_dirent_t ent;
+  uv_fs_t req;
+  int r, rc = CS_OK;
+
+  cs_err_clear(&m->err);
+  if ((r = uv_fs_scandir(NULL, &req, dir, 0, NULL)) < 0) {
+    rc = cs_err_set(&m->err, r == UV_ENOENT ? CS_ENOENT : CS_EIO, r, "cannot list %s: %s", dir, uv_strerror(r));
+    uv_fs_req_cleanup(&req);
+    goto out;
+  }
+  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+    char *copy;
+    if (ent.type != UV_DIRENT_FILE && ent.type != UV_DIRENT_UNKNOWN)
+      continue; /* a link, folder, FIFO, device or socket: not listed */
+    if ((copy = cs_strdup(ent.name)) == NULL || (nv = realloc(names, (n + 1) * sizeof *nv)) == NULL) {
+      free(copy);
+      rc = cs_err_set(&m->err, CS_ENOMEM, 0, "out of memory listing %s", dir);
+      break;
+    }
+    names = nv;
+    names[n++] = copy;
+  }
+  uv_fs_req_cleanup(&req);
+  if (rc != CS_OK)
+    goto out;
+  if (n > 1)
+    qsort(names, n, sizeof *names, cmp_names);
+  cap = n < CS_DAEMON_MONITOR_MAX ? n : CS_DAEMON_MONITOR_MAX;
+  if (cap > 0 && (m->certs = calloc(cap, sizeof *m->certs)) == NULL) {
+    rc = cs_err_set(&m->err, CS_ENOMEM, 0, "out of memory listing %s", dir);
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    if (m->n == cap) {
+      m->left_out = n - i;
+      break;
+    }
+    cs_buf_free(&path);
+    cs_buf_printf(&path, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", names[i]);
+    if (cs_buf_str(&path) != NULL && regular(cs_buf_str(&path)))
+      describe(m, w, cs_buf_str(&path));
+  }
+  pick_for_metrics(m);
+out:
+  for (i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  cs_buf_free(&path);
+  return rc;
+}
+
+void cs_daemon_monitor_free(cs_daemon_monitor_t *m) {
+  size_t i;
+  for (i = 0; i < m->n; i++) {
+    free(m->certs[i].path);
+    free(m->certs[i].shown);
+    free(m->certs[i].subject);
+    free(m->certs[i].error);
+  }
+  free(m->certs);
+  memset(m, 0, sizeof *m);
+}
+
+/* ---- [store] monitor in certsteward status -------------------------------------- */
+
+/* One line: the label padded to width, then each piece (NULL ends them) sanitised. */
+static void line(cs_buf_t *b, int width, const char *label, ...) {
+  const char *piece;
+  va_list ap;
+  cs_buf_printf(b, "%-*s", width, label);
+  va_start(ap, label);
+  while ((piece = va_arg(ap, const char *)) != NULL)
+    cs_text_sanitize(b, piece);
+  va_end(ap);
+  cs_buf_puts(b, "\n");
+}
+
+void cs_daemon_monitor_text(cs_buf_t *b, const char *folder, const cs_daemon_monitor_t *m, long long now, int width) {
+  char count[96];
+  size_t i;
+  if (folder == NULL)
+    return; /* [store] monitor not set: nothing to say */
+  snprintf(count, sizeof count, ": %zu file%s", m->n, m->n == 1 ? "" : "s");
+  line(b, width, "monitored", folder, m->err.code != CS_OK ? ": " : count, m->err.code != CS_OK ? m->err.text : "",
+       NULL);
+  for (i = 0; i < m->n; i++) {
+    const cs_daemon_cert_t *c = &m->certs[i];
+    long long days = (c->not_after_epoch - now) / 86400;
+    if (c->tp[0] == '\0') {
+      line(b, width, "  file", c->shown ? c->shown : "?", ": ", c->error ? c->error : "out of memory", NULL);
+      continue;
+    }
+    if (c->not_after_epoch < now)
+      snprintf(count, sizeof count, " (EXPIRED)");
+    else
+      snprintf(count, sizeof count, " (%lld day%s left)", days, days == 1 ? "" : "s");
+    line(b, width, "  file", c->shown, NULL);
+    line(b, width, "    thumbprint", c->tp, NULL);
+    line(b, width, "    subject", c->subject ? c->subject : "", NULL);
+    line(b, width, "    not after", c->not_after, count, NULL);
+  }
+  if (m->left_out > 0) {
+    snprintf(count, sizeof count, "%zu more file%s not listed: only the first %d by name are", m->left_out,
+             m->left_out == 1 ? "" : "s", CS_DAEMON_MONITOR_MAX);
+    line(b, width, "", count, NULL);
+  }
+}
+
+void cs_daemon_monitor_json(cs_buf_t *b, const char *folder, const cs_daemon_monitor_t *m, long long now) {
+  char *shown;
+  size_t i;
+  if (folder == NULL) {
+    cs_buf_puts(b, "null"); /* [store] monitor not set */
+    return;
+  }
+  shown = sanitised(folder);
+  cs_buf_puts(b, "{\"folder\":");
+  cs_json_str(b, shown);
+  cs_buf_puts(b, ",\"files\":[");
+  for (i = 0; i < m->n; i++) {
+    const cs_daemon_cert_t *c = &m->certs[i];
+    int ok = c->tp[0] != '\0';
+    cs_buf_puts(b, i ? ",{\"file\":" : "{\"file\":");
+    cs_json_str(b, c->shown);
+    cs_buf_puts(b, ",\"thumbprint\":");
+    cs_json_str(b, ok ? c->tp : NULL);
+    cs_buf_puts(b, ",\"subject\":");
+    cs_json_str(b, ok ? c->subject : NULL);
+    cs_buf_puts(b, ",\"not_after\":");
+    cs_json_str(b, ok ? c->not_after : NULL);
+    if (ok) {
+      cs_buf_printf(b, ",\"days_left\":%lld,\"error\":null}", (c->not_after_epoch - now) / 86400);
+    } else {
+      cs_buf_puts(b, ",\"days_left\":null,\"error\":");
+      cs_json_str(b, c->error ? c->error : "out of memory");
+      cs_buf_puts(b, "}");
+    }
+  }
+  cs_buf_printf(b, "],\"left_out\":%zu,\"error\":", m->left_out);
+  cs_json_str(b, m->err.code != CS_OK ? m->err.text : NULL);
+  cs_buf_puts(b, "}");
+  free(shown);
 }

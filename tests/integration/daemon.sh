@@ -63,9 +63,10 @@ test_good_drop_is_put_in_service() {
   [ ! -e "$T/state/processed" ] || [ -z "$(ls -A "$T/state/processed")" ] || fail "a processed copy was kept"
   [ -z "$(ls -A "$T/state/incoming" 2>/dev/null)" ] || fail "the taken file was left in incoming"
   grep -q "$new" "$T/tls.json" || fail "bindings not rewritten"
-  # events in order: detected, accepted, the renewal, committed, archived
-  # (1000 started and 2000 expiring, the certificate in service has 30 days left, come first)
-  expect_eq "$(event_ids)" "1000 2000 3000 3001 4000 4001 4002 4003 4004 4005 4006 4007" "events"
+  # events in order: detected, accepted, the renewal, committed, archived (1000 started,
+  # 2000 expiring, the certificate in service has 30 days left, and 4008, its key had no
+  # READ for [connector] account nobody yet, come first)
+  expect_eq "$(event_ids)" "1000 2000 4008 3000 3001 4000 4001 4002 4003 4004 4005 4006 4007" "events"
   grep -q '^certsteward_drops_accepted_total 1$' "$T/state/certsteward.prom" || fail "metrics: $(cat "$T/state/certsteward.prom")"
   grep -q 'certsteward_last_renewal_result{result="committed"} 1' "$T/state/certsteward.prom" || fail "metrics result"
   promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
@@ -203,6 +204,102 @@ test_unsafe_drop_folder_is_not_watched() {
   sleep 2
   expect_eq "$(count_event 3000)" 0 "a file in an unsafe folder was taken"
   [ -f "$T/drop/good-aes.pfx" ] || fail "the file was moved"
+}
+
+# ---- the private key's permission, the monitored folder ----------------------------
+
+# once: certsteward run --once, which must succeed
+once() {
+  "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 || { cat "$T/once.out"; fail "run --once"; }
+}
+# nobody_reads: the key in service has an ACL entry granting nobody READ
+nobody_reads() { getfacl -cp "$T/store/key.pem" 2>/dev/null | grep -Eq '^user:nobody:r'; }
+# openssl's SHA-1 thumbprint of a certificate file (PEM, or DER with "der")
+ossl_tp() { openssl x509 -in "$1" -inform "${2:-pem}" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g'; }
+# "SOURCE THUMBPRINT" per certificate in the metrics file, sorted
+metric_certs() {
+  grep '^certsteward_certificate_not_after_seconds{' "$T/state/certsteward.prom" |
+    sed -E 's/.*thumbprint="([^"]*)".*source="([^"]*)".*/\2 \1/' | LC_ALL=C sort
+}
+
+test_key_permission_drift_is_repaired() {
+  setup
+  daemon_config
+  local new subject; new=$(thumbprint "$PKI/good-aes.pfx")
+  subject=$({ "$CS" check --json --host "$HOST" --ca "$PKI/ca-chain.pem" --password-file "$PKI/pass.txt" \
+    "$PKI/good-aes.pfx" || true; } | jq -r .subject)
+  drop "$PKI/good-aes.pfx"
+  once
+  expect_eq "$(count_event 4006)" 1 "the drop was committed"
+  nobody_reads || fail "the renewal did not grant nobody READ: $(getfacl -cp "$T/store/key.pem")"
+  local before; before=$(count_event 4008)
+  # the entry is removed behind certsteward's back: the next check puts it back, with one event
+  setfacl -x u:nobody "$T/store/key.pem"
+  ! nobody_reads || fail "setfacl -x did not remove the entry: this test could not tell"
+  once
+  expect_eq "$(count_event 4008)" $((before + 1)) "one KEY_PERMISSION_REPAIRED"
+  nobody_reads || fail "the entry is not back: $(getfacl -cp "$T/store/key.pem")"
+  expect_eq "$(jq -r 'select(.id == 4008) | [.thumbprint, .subject, .severity] | join(" ")' "$T/state/events.jsonl" | tail -1)" \
+    "$new $subject warning" "the event names the certificate in service"
+  jq -r 'select(.id == 4008) | .message' "$T/state/events.jsonl" | tail -1 | grep -q "The account nobody could not read" ||
+    fail "the event does not name the account"
+  # nothing gone: nothing said
+  once
+  expect_eq "$(count_event 4008)" $((before + 1)) "a second check says nothing"
+  # the whole ACL removed (setfacl -b): repaired again
+  setfacl -b "$T/store/key.pem"
+  ! nobody_reads || fail "setfacl -b did not remove the entry"
+  once
+  expect_eq "$(count_event 4008)" $((before + 2)) "repaired after setfacl -b"
+  nobody_reads || fail "the entry is not back after setfacl -b"
+  expect_eq "$(count_event 4009)" 0 "no failure reported"
+}
+
+test_key_permission_for_unknown_account_is_reported() {
+  setup
+  sed -i 's|^account = nobody$|account = no-such-user-cs|' "$T/cs.ini"
+  daemon_config
+  once
+  expect_eq "$(count_event 4008)" 0 "nothing repaired"
+  jq -r 'select(.id == 4009) | .message' "$T/state/events.jsonl" | grep -q "The account no-such-user-cs (key .*) cannot read" ||
+    fail "the failed grant is not reported: $(event_ids)"
+}
+
+test_monitor_folder_in_metrics() {
+  setup
+  sed -i 's|^\[store\]$|[store]\nmonitor = monitor|' "$T/cs.ini"
+  daemon_config
+  mkdir -p "$T/monitor/subfolder"
+  cp "$PKI/current-ok.pem" "$PKI/good-leaf.der" "$PKI/bad-expired.pem" "$T/monitor/"
+  cp "$PKI/garbage.bin" "$T/monitor/notes.txt"
+  ln -s "$PKI/good-ec.pem" "$T/monitor/link.pem"
+  once
+  local m="$T/monitor" want
+  want=$(printf '%s\n' "$m/bad-expired.pem $(ossl_tp "$PKI/bad-expired.pem")" "$m/current-ok.pem $OLD" \
+    "$m/good-leaf.der $(ossl_tp "$PKI/good-leaf.der" der)" "service $OLD" | LC_ALL=C sort)
+  expect_eq "$(ossl_tp "$PKI/current-ok.pem")" "$OLD" "openssl and certsteward agree on the certificate in service"
+  expect_eq "$(metric_certs)" "$want" "certificates in the metrics (no link, folder or unreadable file)"
+  promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
+  grep -Eq "^certsteward_certificate_expiry_seconds\{[^}]*source=\"$m/bad-expired.pem\"\} -[0-9]+$" \
+    "$T/state/certsteward.prom" || fail "the expired monitored file has no negative expiry: $(cat "$T/state/certsteward.prom")"
+  # expiry events are for the certificate in service only (30 days left: one warning)
+  expect_eq "$(count_event 2001)" 0 "an expired monitored file announced as expired"
+  expect_eq "$(count_event 2000)" 1 "expiry warnings"
+}
+
+test_monitor_sources_stay_unique() {
+  setup
+  sed -i 's|^\[store\]$|[store]\nmonitor = monitor|' "$T/cs.ini"
+  daemon_config
+  mkdir -p "$T/monitor"
+  # two names shown alike once sanitised: an escape byte, and the text that stands for it
+  cp "$PKI/current-ok.pem" "$T/monitor/a"$'\x1b'".pem"
+  cp "$PKI/current-ok.pem" "$T/monitor/a\\x1B.pem"
+  once
+  expect_eq "$(grep -c '^certsteward_certificate_not_after_seconds{' "$T/state/certsteward.prom")" 2 \
+    "the service and one of the two files"
+  ! grep -q $'\x1b' "$T/state/certsteward.prom" || fail "an escape byte reached the metrics file"
+  promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
 }
 
 run_test "$@"

@@ -179,4 +179,48 @@ test_certsteward_does_not_link_libcrypto() {
   grep -q ": accepted" "$T/out" || fail "check did not judge the file: $(cat "$T/out")"
 }
 
+test_monitor_folder_listed() {
+  setup
+  status_json
+  expect_eq "$(js .monitored)" null "no [store] monitor: nothing listed"
+  sed -i 's|^\[store\]$|[store]\nmonitor = monitor|' "$T/cs.ini"
+  mkdir -p "$T/monitor/subfolder"
+  cp "$PKI/current-ok.pem" "$PKI/good-leaf.der" "$T/monitor/"
+  cp "$PKI/garbage.bin" "$T/monitor/notes.txt"
+  ln -s "$PKI/good-ec.pem" "$T/monitor/link.pem"
+  local pem der; pem=$(pem_tp "$PKI/current-ok.pem")
+  der=$(openssl x509 -in "$PKI/good-leaf.der" -inform der -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+  status_json
+  expect_eq "$(js .monitored.folder)" "$T/monitor" "the monitored folder"
+  expect_eq "$(js '.monitored.files | map(.file) | join(",")')" \
+    "$T/monitor/current-ok.pem,$T/monitor/good-leaf.der,$T/monitor/notes.txt" "files listed (no link, no folder), by name"
+  expect_eq "$(js '.monitored.files | map(.thumbprint) | join(",")')" "$pem,$der," "thumbprints as openssl computes them"
+  expect_eq "$(js '.monitored.files[0:2] | map(.days_left > 0 and .error == null) | all')" true "days left, no error"
+  js '.monitored.files[1].not_after' | grep -Eqx '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z' ||
+    fail "not_after: $(js .monitored.files[1].not_after)"
+  expect_eq "$(js '.monitored.files[0].subject')" "$(js .cert_file.subject)" "subject"
+  expect_eq "$(js '.monitored.files[2] | [.thumbprint, .days_left] | map(tostring) | join(" ")')" "null null" \
+    "the file that is no certificate"
+  [ "$(js .monitored.files[2].error)" != null ] || fail "no reason for the file that is no certificate"
+  expect_eq "$(js '[.monitored.left_out, .monitored.error] | map(tostring) | join(" ")')" "0 null" "all listed"
+  status_text
+  has "^monitored +$T/monitor: 3 files$"
+  has "^  file +$T/monitor/current-ok\.pem$"
+  has "^    thumbprint +$pem$"
+  has "^    thumbprint +$der$"
+  has "^    not after +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \([0-9]+ days? left\)$"
+  has "^  file +$T/monitor/notes\.txt: .+"
+  ! grep -q "link.pem" "$T/status.txt" || fail "a link was listed"
+}
+
+test_monitor_folder_missing_says_so() {
+  setup
+  sed -i 's|^\[store\]$|[store]\nmonitor = no-such-folder|' "$T/cs.ini"
+  status_json
+  expect_eq "$(js '.monitored.files | length')" 0 "nothing listed"
+  js .monitored.error | grep -q "cannot list $T/no-such-folder" || fail "no reason: $(js .monitored.error)"
+  status_text
+  has "^monitored +$T/no-such-folder: cannot list "
+}
+
 run_test "$@"
