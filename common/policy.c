@@ -303,8 +303,12 @@ static int weak_signature(const cs_policy_t *p, X509 *x, const char **bad) {
   return 0;
 }
 
-static int check_signature(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r) {
+/* The leaf and the intermediates that would be sent: the verified chain when it
+ * built (intermediates from the trust anchors included, junk in the file not),
+ * else the file's other certificates. */
+static int check_signature(const cs_policy_t *p, const cs_bundle_t *b, STACK_OF(X509) *sent, cs_report_t *r) {
   static const char id[] = CS_CHECK_SIGNATURE;
+  STACK_OF(X509) *chain = sent != NULL ? sent : b->chain;
   cs_buf_t weak = CS_BUF_INIT;
   const char *bad;
   int i, n = 0, rc;
@@ -312,8 +316,8 @@ static int check_signature(const cs_policy_t *p, const cs_bundle_t *b, cs_report
     cs_buf_printf(&weak, "the certificate is signed with %s", bad);
     n++;
   }
-  for (i = 0; i < sk_X509_num(b->chain); i++) {
-    X509 *c = sk_X509_value(b->chain, i);
+  for (i = 0; i < sk_X509_num(chain); i++) {
+    X509 *c = sk_X509_value(chain, i);
     char *name;
     if (X509_get_extension_flags(c) & EXFLAG_SS)
       continue; /* a root's signature on itself proves nothing either way */
@@ -403,9 +407,9 @@ static int run_checks(const check_fn *fns, size_t n, const cs_policy_t *p, const
 int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **chain) {
   /* the report's order: these, chain, then the rest */
   static const check_fn before_chain[] = {check_key_match, check_san_host, check_cn_host, check_validity};
-  static const check_fn after_chain[] = {check_not_ca, check_eku, check_key_usage, check_key_strength,
-                                         check_signature};
+  static const check_fn after_chain[] = {check_not_ca, check_eku, check_key_usage, check_key_strength};
   static const check_fn renewal[] = {check_expires_later, check_names_kept};
+  STACK_OF(X509) *built = NULL;
   int rc;
 
   if (chain != NULL)
@@ -414,15 +418,17 @@ int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, 
   iso_time(X509_get0_notAfter(b->leaf), r->not_after, sizeof r->not_after);
   free(r->subject);
   r->subject = name_text(X509_get_subject_name(b->leaf));
-  if ((rc = RUN(before_chain)) != CS_OK || (rc = check_chain(p, b, r, chain)) != CS_OK ||
-      (rc = RUN(after_chain)) != CS_OK || (p->current != NULL && (rc = RUN(renewal)) != CS_OK))
+  if ((rc = RUN(before_chain)) != CS_OK || (rc = check_chain(p, b, r, &built)) != CS_OK ||
+      (rc = RUN(after_chain)) != CS_OK || (rc = check_signature(p, b, built, r)) != CS_OK ||
+      (p->current != NULL && (rc = RUN(renewal)) != CS_OK))
     goto out;
+  if (chain != NULL) {
+    *chain = built;
+    built = NULL;
+  }
   rc = CS_OK;
 out:
-  if (rc != CS_OK && chain != NULL) {
-    sk_X509_pop_free(*chain, X509_free);
-    *chain = NULL;
-  }
+  sk_X509_pop_free(built, X509_free);
   return rc;
 }
 

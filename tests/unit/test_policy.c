@@ -400,3 +400,57 @@ CS_TEST(chain_of_leaf_issued_by_root_is_empty) {
   sk_X509_pop_free(chain, X509_free);
   free_pki(x, k);
 }
+
+/* signature_hash judges what would be sent: a weak intermediate taken from the trust
+ * anchors fails it, a weak certificate in the file that is off the path does not.
+ * MD5 needs an RSA signer: CA 1 here has an RSA key. */
+CS_TEST(signature_hash_judges_the_chain_sent) {
+  X509 *x[X_N] = {NULL}, *ca1 = NULL, *ca2 = NULL, *leaf = NULL, *junk = NULL;
+  EVP_PKEY *k[X_N] = {NULL}, *rsa = EVP_RSA_gen(2048);
+  const cs_check_t *c;
+  cs_bundle_t b;
+  cs_policy_t p;
+  cs_report_t r;
+  int i;
+  make_pki(x, k);
+  CHECK(rsa != NULL);
+  ca1 = make("chain test CA 1", rsa, x[X_ROOT], k[X_ROOT], 1, 7);
+  ca2 = make("chain test CA 2", k[X_CA2], ca1, rsa, 1, 8);
+  CHECK(ca2 != NULL && X509_sign(ca2, rsa, EVP_md5()) > 0); /* an anchor, signed with MD5 */
+  leaf = make(HOST, k[X_LEAF], ca2, k[X_CA2], 0, 9);
+  junk = make("chain test junk", k[X_JUNK], ca1, rsa, 0, 10);
+  CHECK(junk != NULL && X509_sign(junk, rsa, EVP_md5()) > 0); /* in the file, off the path */
+  for (i = 0; i < 2; i++) {
+    memset(&b, 0, sizeof b);
+    memset(&p, 0, sizeof p);
+    p.host = HOST;
+    p.min_rsa_bits = 2048;
+    p.allow_sha1 = true; /* security level 0: the chain builds, signature_hash alone decides */
+    p.now = time(NULL);
+    CHECK((p.trust = X509_STORE_new()) != NULL);
+    CHECK(X509_STORE_add_cert(p.trust, x[X_ROOT]) == 1 && X509_STORE_add_cert(p.trust, ca1) == 1 &&
+          X509_STORE_add_cert(p.trust, ca2) == 1);
+    b.leaf = i == 0 ? leaf : x[X_DIRECT];
+    CHECK((b.chain = sk_X509_new_null()) != NULL && sk_X509_push(b.chain, junk) > 0);
+    CHECK_INT(cs_report_init(&r, "made"), ==, 0);
+    CHECK_INT(cs_policy_check(&p, &b, &r, NULL), ==, 0);
+    CHECK((c = cs_report_find(&r, CS_CHECK_CHAIN)) != NULL && c->ok);
+    c = cs_report_find(&r, CS_CHECK_SIGNATURE);
+    CHECK(c != NULL);
+    if (c != NULL && i == 0) { /* leaf <- CA 2 (MD5, from the anchors) <- CA 1 <- root */
+      CHECK(!c->ok);
+      CHECK_CONTAINS(c->detail, "chain test CA 2");
+    } else if (c != NULL) { /* leaf signed by the root; only the junk is MD5 */
+      CHECK(c->ok);
+    }
+    cs_report_free(&r);
+    sk_X509_free(b.chain);
+    X509_STORE_free(p.trust);
+  }
+  X509_free(ca1);
+  X509_free(ca2);
+  X509_free(leaf);
+  X509_free(junk);
+  EVP_PKEY_free(rsa);
+  free_pki(x, k);
+}
