@@ -302,4 +302,29 @@ test_monitor_sources_stay_unique() {
   promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
 }
 
+test_keep_processed_keeps_a_root_only_copy() {
+  setup
+  daemon_config "keep_processed = yes"
+  start_daemon
+  drop "$PKI/good-aes.pfx"
+  wait_event 4006 1 30
+  local kept; kept=$(ls "$T/state/processed/"*good-aes.pfx)
+  cmp -s "$kept" "$PKI/good-aes.pfx" || fail "the kept copy differs"
+  expect_eq "$(stat -c %a "$T/state/processed")" 700 "processed folder mode"
+  [ -z "$(ls -A "$T/drop")" ] || fail "the drop folder is not empty"
+}
+
+test_old_quarantine_entries_are_removed() {
+  setup
+  daemon_config "quarantine_days = 30"
+  mkdir -p -m 700 "$T/state/quarantine"
+  touch -d '40 days ago' "$T/state/quarantine/old.pem" "$T/state/quarantine/old.pem.reason"
+  touch -d '20 days ago' "$T/state/quarantine/recent.pem" "$T/state/quarantine/recent.pem.reason"
+  once
+  [ ! -e "$T/state/quarantine/old.pem" ] && [ ! -e "$T/state/quarantine/old.pem.reason" ] ||
+    fail "an entry older than quarantine_days was kept"
+  [ -e "$T/state/quarantine/recent.pem" ] && [ -e "$T/state/quarantine/recent.pem.reason" ] ||
+    fail "a recent entry was removed"
+}
+
 run_test "$@"
