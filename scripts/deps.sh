@@ -6,7 +6,9 @@ set -euo pipefail
 # build: compilers (clang with libFuzzer for the fuzz targets), CMake, OpenSSL 3, libuv, inih, libacl
 # tests: cJSON (reads --json back), nginx (the TLS service in the renewal tests), openssl, jq,
 #        prometheus (its promtool checks the metrics file)
-PKGS=(gcc clang libclang-rt-14-dev make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl nginx jq prometheus)
+# package: dpkg-dev and file (CPack's dependency computation), systemd (systemd-analyze verify)
+PKGS=(gcc clang libclang-rt-14-dev make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl
+      nginx jq prometheus dpkg-dev file systemd)
 
 missing=()
 for p in "${PKGS[@]}"; do

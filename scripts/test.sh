@@ -14,6 +14,10 @@ run_suite() { # run_suite BUILD_DIR CMAKE_ARGS...
   echo "== build $dir"
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON "$@" >/dev/null
   cmake --build "$dir" -j"$JOBS"
+  if [ -f "$dir/CPackConfig.cmake" ]; then # the Debian package tests/integration/deb.sh installs
+    echo "== package $dir"
+    (cd "$dir" && cpack -G DEB >/dev/null)
+  fi
   echo "== test $dir"
   ctest --test-dir "$dir" --output-on-failure -j"$JOBS" --timeout 300
 }
