@@ -102,7 +102,7 @@ int cs_expiry_save(const char *path, const cs_expiry_state_t *st, cs_err_t *err)
 /* One "key value" line into st; 0 or CS_EFORMAT. seen collects which keys came. */
 static int parse_line(char *line, cs_expiry_state_t *st, unsigned *seen) {
   char *v = strchr(line, ' '), *end;
-  unsigned long u;
+  unsigned long long u;
   if (v == NULL)
     return CS_EFORMAT;
   *v++ = '\0';
@@ -114,8 +114,8 @@ static int parse_line(char *line, cs_expiry_state_t *st, unsigned *seen) {
   } else if (strcmp(line, "notified") == 0 && !(*seen & 2)) {
     if (v[0] < '0' || v[0] > '9')
       return CS_EFORMAT; /* strtoul would take "-1" */
-    u = strtoul(v, &end, 10);
-    if (*end != '\0' || u > 0xFFFFFFFFUL)
+    u = strtoull(v, &end, 10); /* 64 bits everywhere: unsigned long is 32 on Windows */
+    if (*end != '\0' || u > 0xFFFFFFFFULL)
       return CS_EFORMAT;
     st->notified = (unsigned)u;
     *seen |= 2;

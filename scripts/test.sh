@@ -2,7 +2,8 @@
 # Installs what is missing, builds everything and runs every test:
 #  1. the native build (RelWithDebInfo) and its tests;
 #  2. the same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer;
-#  3. the libFuzzer targets (clang): their seed corpora and a fixed, seeded run each.
+#  3. the libFuzzer targets (clang): their seed corpora and a fixed, seeded run each;
+#  4. the Windows executables (mingw-w64, static) and their tests under Wine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
@@ -26,3 +27,5 @@ run_suite build/native
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build/asan -DCS_SANITIZE=ON
 CC=clang run_suite build/fuzz -DCS_FUZZ=ON
+echo "== build and test build/win64 (x86-64 Windows, mingw-w64; tests under Wine)"
+bash scripts/win-build.sh

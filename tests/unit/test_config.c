@@ -514,7 +514,7 @@ CS_TEST(nul_byte_error) {
   const char *path;
   int rc;
   tmp_open();
-  path = write_bytes("nul.ini", text, sizeof text - 1);
+  path = write_bytes("with-nul.ini", text, sizeof text - 1); /* not "nul.ini": the NUL device on Windows */
   rc = cs_config_load(&cfg, path, &err);
   CHECK_CONFIG_ERROR(rc, err, path, 3, "NUL byte");
   tmp_close();

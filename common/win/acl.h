@@ -1,0 +1,37 @@
+/* The pure part of cs_plat_folder_unsafe on Windows (common/win/folder.c): deciding from
+ * a folder's owner and DACL, with no file system, so that tests can feed it any DACL. */
+#ifndef CS_WIN_ACL_H
+#define CS_WIN_ACL_H
+
+#include <windows.h>
+
+/* Rights that let someone change what a folder holds or who may: add files or
+ * folders, delete children, delete or rename the folder, its attributes, its DACL or
+ * owner, and the generic rights that include any of them. */
+#define CS_WIN_FOLDER_WRITE_RIGHTS                                                              \
+  (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_DELETE_CHILD | FILE_WRITE_ATTRIBUTES | \
+   DELETE | WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL | MAXIMUM_ALLOWED)
+
+/* What makes a folder unsafe (cs__win_dacl_unsafe's answer). */
+enum {
+  CS_WIN_SAFE = 0,
+  CS_WIN_NO_DACL,       /* a NULL DACL grants everyone everything */
+  CS_WIN_OWNER,         /* owned by someone untrusted, who can always rewrite the DACL */
+  CS_WIN_WRITER,        /* an allow entry gives write-type rights to someone untrusted */
+  CS_WIN_UNKNOWN_ENTRY  /* an allow entry of a kind this check cannot read */
+};
+
+/* 1 if sid is one that may write to a protected folder: Administrators, SYSTEM,
+ * TrustedInstaller, CREATOR OWNER (replaced by the creator, who could already write),
+ * OWNER RIGHTS, self (this process's user; may be NULL) or owner (may be NULL). */
+int cs__win_sid_trusted(PSID sid, PSID owner, PSID self);
+
+/* Looks at owner and dacl of a folder (dacl NULL: none, which grants everyone
+ * everything; owner NULL: not known, not held against it): CS_WIN_SAFE or why not;
+ * *who (may be NULL) receives the SID at fault (pointing into owner or dacl) or NULL.
+ * Entries that apply only to what is created inside (inherit-only) count too: they
+ * say who may write to the files an admin drops there. Deny entries are not weighed
+ * (the check may say unsafe where a deny entry makes it safe, never the reverse). */
+int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, PSID *who);
+
+#endif

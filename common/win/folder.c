@@ -1,0 +1,204 @@
+/* Windows half of platform.h: is a folder writable by someone other than the
+ * administrators? (the drop and state folders must not be.)
+ *
+ * A first version: the owner and the allow entries of the folder's DACL are read, and
+ * any write-type right (acl.h) held by a SID other than Administrators, SYSTEM,
+ * TrustedInstaller, CREATOR OWNER, OWNER RIGHTS, this process's user or the folder's
+ * (trusted) owner makes it unsafe. Group membership is not expanded (a domain group
+ * whose only member is an admin still counts as someone else), and deny entries are
+ * not weighed: the check errs towards "unsafe". What the Effective Access tab would
+ * say (GetEffectiveRightsFromAcl per group) is for a later version.
+ * The decision (cs__win_dacl_unsafe) is pure and unit-tested on DACLs made from SDDL,
+ * which Wine handles correctly. Reading a real folder's DACL is proven only on real
+ * Windows: Wine stores no ACLs on files and makes one up. */
+#include "../platform.h"
+#include "acl.h"
+#include "win.h"
+
+#include <aclapi.h>
+#include <sddl.h>
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* NT SERVICE\TrustedInstaller, the owner of the system's own folders */
+#define TRUSTED_INSTALLER_SID "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
+
+static int well_known(PSID sid, WELL_KNOWN_SID_TYPE type) {
+  union { SID s; unsigned char b[SECURITY_MAX_SID_SIZE]; } known;
+  DWORD n = sizeof known;
+  return CreateWellKnownSid(type, NULL, &known, &n) && EqualSid(sid, &known);
+}
+
+static int is_trusted_installer(PSID sid) {
+  PSID ti = NULL;
+  int yes = ConvertStringSidToSidA(TRUSTED_INSTALLER_SID, &ti) && EqualSid(sid, ti);
+  LocalFree(ti);
+  return yes;
+}
+
+int cs__win_sid_trusted(PSID sid, PSID owner, PSID self) {
+  if (sid == NULL || !IsValidSid(sid))
+    return 0;
+  return well_known(sid, WinBuiltinAdministratorsSid) || well_known(sid, WinLocalSystemSid) ||
+         well_known(sid, WinCreatorOwnerSid) || well_known(sid, WinCreatorOwnerRightsSid) ||
+         is_trusted_installer(sid) || (self != NULL && IsValidSid(self) && EqualSid(sid, self)) ||
+         (owner != NULL && IsValidSid(owner) && EqualSid(sid, owner));
+}
+
+/* The rights and SID of an allow entry; 0 when ace is not one, -1 when it is one of a
+ * kind not read here. */
+static int allowed_entry(ACE_HEADER *ace, ACCESS_MASK *mask, PSID *sid) {
+  unsigned char *p = (unsigned char *)ace;
+  size_t off;
+  switch (ace->AceType) {
+  case ACCESS_ALLOWED_ACE_TYPE:
+  case ACCESS_ALLOWED_CALLBACK_ACE_TYPE:
+    off = offsetof(ACCESS_ALLOWED_ACE, SidStart);
+    break;
+  case ACCESS_ALLOWED_OBJECT_ACE_TYPE:
+  case ACCESS_ALLOWED_CALLBACK_OBJECT_ACE_TYPE: {
+    const ACCESS_ALLOWED_OBJECT_ACE *o = (const ACCESS_ALLOWED_OBJECT_ACE *)ace;
+    off = offsetof(ACCESS_ALLOWED_OBJECT_ACE, ObjectType);
+    if (o->Flags & ACE_OBJECT_TYPE_PRESENT)
+      off += sizeof(GUID);
+    if (o->Flags & ACE_INHERITED_OBJECT_TYPE_PRESENT)
+      off += sizeof(GUID);
+    break;
+  }
+  case ACCESS_ALLOWED_COMPOUND_ACE_TYPE:
+    return -1;
+  default:
+    return 0; /* deny entries, labels, attributes: no grant */
+  }
+  if (off + 8 > ace->AceSize)
+    return -1;
+  memcpy(mask, p + sizeof(ACE_HEADER), sizeof *mask);
+  *sid = (PSID)(p + off);
+  if (!IsValidSid(*sid) || off + GetLengthSid(*sid) > ace->AceSize)
+    return -1;
+  return 1;
+}
+
+int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, PSID *who) {
+  DWORD i;
+  if (who != NULL)
+    *who = NULL;
+  if (owner != NULL && !cs__win_sid_trusted(owner, NULL, self)) {
+    if (who != NULL)
+      *who = owner;
+    return CS_WIN_OWNER;
+  }
+  if (dacl == NULL)
+    return CS_WIN_NO_DACL;
+  for (i = 0; i < dacl->AceCount; i++) {
+    void *ace = NULL;
+    ACCESS_MASK mask = 0;
+    PSID sid = NULL;
+    int kind;
+    if (!GetAce(dacl, i, &ace))
+      return CS_WIN_UNKNOWN_ENTRY;
+    kind = allowed_entry(ace, &mask, &sid);
+    if (kind < 0)
+      return CS_WIN_UNKNOWN_ENTRY;
+    if (kind == 0 || (mask & CS_WIN_FOLDER_WRITE_RIGHTS) == 0 || cs__win_sid_trusted(sid, owner, self))
+      continue;
+    if (who != NULL)
+      *who = sid;
+    return CS_WIN_WRITER;
+  }
+  return CS_WIN_SAFE;
+}
+
+/* "DOMAIN\name (S-1-...)", or the SID alone when it has no name here. */
+static void describe_sid(PSID sid, char *buf, size_t len) {
+  wchar_t name[256], domain[256];
+  DWORD nn = 256, dn = 256;
+  SID_NAME_USE use;
+  char *sid_text = NULL, *n8 = NULL, *d8 = NULL;
+  LPSTR s = NULL;
+
+  if (ConvertSidToStringSidA(sid, &s))
+    sid_text = s;
+  if (LookupAccountSidW(NULL, sid, name, &nn, domain, &dn, &use)) {
+    n8 = cs__win_utf8(name);
+    d8 = cs__win_utf8(domain);
+  }
+  if (n8 != NULL && d8 != NULL)
+    snprintf(buf, len, "%s%s%s (%s)", d8, d8[0] ? "\\" : "", n8, sid_text ? sid_text : "?");
+  else
+    snprintf(buf, len, "%s", sid_text ? sid_text : "an account without a readable SID");
+  free(n8);
+  free(d8);
+  LocalFree(s);
+}
+
+int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
+  union { TOKEN_USER u; unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE]; } user;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  PSID owner = NULL, self = NULL, at_fault = NULL;
+  PACL dacl = NULL;
+  HANDLE tok = NULL;
+  wchar_t *w = NULL;
+  DWORD attrs, e, n = 0;
+  char account[400];
+  int rc;
+
+  if ((w = cs__win_path(path)) == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "%s is not a valid UTF-8 path, or out of memory", path);
+    goto out;
+  }
+  if ((attrs = GetFileAttributesW(w)) == INVALID_FILE_ATTRIBUTES) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot look at %s", path);
+    rc = cs__win_fail(err, GetLastError(), what);
+    goto out;
+  }
+  if (!(attrs & FILE_ATTRIBUTE_DIRECTORY) || (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    snprintf(who, len, "whoever controls what it points to (it is not a plain folder)");
+    rc = 1;
+    goto out;
+  }
+  e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
+                            &dacl, NULL, &sd);
+  if (e != ERROR_SUCCESS) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot read the access rules of %s", path);
+    rc = cs__win_fail(err, e, what);
+    goto out;
+  }
+  if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) &&
+      GetTokenInformation(tok, TokenUser, &user, sizeof user, &n))
+    self = user.u.User.Sid;
+  switch (cs__win_dacl_unsafe(dacl, owner, self, &at_fault)) {
+  case CS_WIN_SAFE:
+    rc = 0;
+    break;
+  case CS_WIN_NO_DACL:
+    snprintf(who, len, "everyone (the folder has no DACL, which grants all access)");
+    rc = 1;
+    break;
+  case CS_WIN_OWNER:
+    describe_sid(at_fault, account, sizeof account);
+    snprintf(who, len, "its owner, %s", account);
+    rc = 1;
+    break;
+  case CS_WIN_WRITER:
+    describe_sid(at_fault, account, sizeof account);
+    snprintf(who, len, "%s", account);
+    rc = 1;
+    break;
+  default:
+    snprintf(who, len, "whoever an access rule of a kind certsteward cannot read allows");
+    rc = 1;
+    break;
+  }
+out:
+  if (tok != NULL)
+    CloseHandle(tok);
+  LocalFree(sd);
+  free(w);
+  return rc;
+}

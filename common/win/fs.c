@@ -1,0 +1,462 @@
+/* Windows half of platform.h: atomic file replacement, folders, rename and remove.
+ *
+ * What Wine proves and what only real Windows does: Wine stores no ACLs on files
+ * (SetSecurityInfo returns success and keeps nothing, a new folder's security
+ * descriptor is dropped), so that a replaced file keeps its ACL and that a private
+ * folder (mode 0700) gets its protected DACL are proven only on real Windows (NTFS).
+ * The same goes for the retry on a sharing violation (antivirus, the indexer, a
+ * reader without FILE_SHARE_DELETE) and for MOVEFILE_WRITE_THROUGH reaching the disk.
+ * Under Wine the data path is proven: write, flush, replace, remove, trees. */
+#include "../platform.h"
+#include "../text.h"
+#include "win.h"
+
+#include <aclapi.h>
+#include <sddl.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEMP_ATTEMPTS 100
+#define BUSY_RETRIES 20 /* x 50 ms: how long someone else's open handle may block a rename */
+
+static int is_sep(wchar_t c) { return c == L'\\' || c == L'/'; }
+
+/* MoveFileExW, tried again for a second while someone else's handle blocks it. */
+static BOOL move_replace(const wchar_t *from, const wchar_t *to, DWORD *e) {
+  int i;
+  for (i = 0;; i++) {
+    if (MoveFileExW(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+      return TRUE;
+    *e = GetLastError();
+    if (i == BUSY_RETRIES || !cs__win_transient(*e))
+      return FALSE;
+    Sleep(50);
+  }
+}
+
+/* ---- cs_plat_write_atomic ------------------------------------------------------- */
+
+/* Creates "<dir>\.<base>.XXXXXX.tmp" exclusively (CREATE_NEW), not inheritable, with
+ * WRITE_DAC so the old file's ACL can be put on it before any data goes in. */
+static int open_temp(const wchar_t *wpath, const char *path, wchar_t **tmp, HANDLE *h, cs_err_t *err) {
+  static const wchar_t alphabet[] = L"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  size_t n = wcslen(wpath), base = n, x;
+  unsigned long long z;
+  LARGE_INTEGER now;
+  DWORD e = 0;
+  int attempt, i;
+
+  while (base > 0 && !is_sep(wpath[base - 1]) && !(base == 2 && wpath[1] == L':'))
+    base--;
+  if ((*tmp = malloc(sizeof **tmp * (n + 16))) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory writing %s", path);
+  QueryPerformanceCounter(&now);
+  z = (unsigned long long)now.QuadPart ^ ((unsigned long long)GetCurrentProcessId() << 32) ^
+      (unsigned long long)(uintptr_t)tmp;
+  for (attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
+    unsigned long long r = (z += 0x9E3779B97F4A7C15ULL); /* splitmix64: CREATE_NEW settles clashes */
+    r = (r ^ (r >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    r = (r ^ (r >> 27)) * 0x94D049BB133111EBULL;
+    r ^= r >> 31;
+    memcpy(*tmp, wpath, sizeof **tmp * base);
+    (*tmp)[base] = L'.';
+    memcpy(*tmp + base + 1, wpath + base, sizeof **tmp * (n - base));
+    x = n + 1;
+    (*tmp)[x++] = L'.';
+    for (i = 0; i < 6; i++, r /= 62)
+      (*tmp)[x++] = alphabet[r % 62];
+    memcpy(*tmp + x, L".tmp", sizeof(L".tmp"));
+    *h = CreateFileW(*tmp, GENERIC_WRITE | WRITE_DAC | READ_CONTROL, 0, NULL, CREATE_NEW,
+                     FILE_ATTRIBUTE_NORMAL, NULL);
+    if (*h != INVALID_HANDLE_VALUE)
+      return CS_OK;
+    if ((e = GetLastError()) != ERROR_FILE_EXISTS && e != ERROR_ALREADY_EXISTS)
+      break;
+  }
+  free(*tmp);
+  *tmp = NULL;
+  {
+    char what[600];
+    snprintf(what, sizeof what, "cannot create a temp file for %s", path);
+    return cs__win_fail(err, e, what);
+  }
+}
+
+/* Gives the temp file the DACL of the file it replaces (MoveFileEx keeps the source's
+ * security descriptor, not the target's). Its inherited entries are recomputed from
+ * the folder, which is the same folder; a protected DACL stays protected. The owner
+ * is not carried over: on Windows the one who replaces a file owns the new one, as
+ * with any new file (setting another owner takes SeRestorePrivilege). */
+static int copy_dacl(const wchar_t *wpath, HANDLE h, const char *path, cs_err_t *err) {
+  PSECURITY_DESCRIPTOR sd = NULL;
+  SECURITY_DESCRIPTOR_CONTROL control = 0;
+  DWORD rev, e;
+  PACL dacl = NULL;
+  SECURITY_INFORMATION si = DACL_SECURITY_INFORMATION;
+  int rc = CS_OK;
+
+  e = GetNamedSecurityInfoW(wpath, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
+  if (e != ERROR_SUCCESS) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot read the ACL of %s", path);
+    rc = cs__win_fail(err, e, what);
+    goto out;
+  }
+  if (GetSecurityDescriptorControl(sd, &control, &rev) && (control & SE_DACL_PROTECTED))
+    si |= PROTECTED_DACL_SECURITY_INFORMATION;
+  else
+    si |= UNPROTECTED_DACL_SECURITY_INFORMATION;
+  e = SetSecurityInfo(h, SE_FILE_OBJECT, si, NULL, NULL, dacl, NULL);
+  if (e != ERROR_SUCCESS) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot give the new %s the ACL of the old one", path);
+    rc = cs__win_fail(err, e, what);
+  }
+out:
+  LocalFree(sd);
+  return rc;
+}
+
+int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err) {
+  wchar_t *wpath = NULL, *tmp = NULL;
+  HANDLE h = INVALID_HANDLE_VALUE;
+  const unsigned char *p = data;
+  DWORD attrs, e;
+  int rc;
+
+  (void)mode; /* files inherit the folder's ACL; cs_plat_mkdirs makes private folders private */
+  if ((wpath = cs__win_path(path)) == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "%s is not a valid UTF-8 path, or out of memory", path);
+    goto out;
+  }
+  if (wpath[0] == L'\0' || is_sep(wpath[wcslen(wpath) - 1])) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "%s names a folder, not a file", path);
+    goto out;
+  }
+  attrs = GetFileAttributesW(wpath);
+  if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT))) {
+    /* replacing a link would replace the link, not what it points to */
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (%s); not replaced", path,
+                    attrs & FILE_ATTRIBUTE_REPARSE_POINT ? "a symbolic link or reparse point" : "a folder");
+    goto out;
+  }
+  if (attrs == INVALID_FILE_ATTRIBUTES && (e = GetLastError()) != ERROR_FILE_NOT_FOUND) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot look at %s", path);
+    rc = cs__win_fail(err, e, what);
+    goto out;
+  }
+  if ((rc = open_temp(wpath, path, &tmp, &h, err)) != CS_OK)
+    goto out;
+  /* Permissions are settled before the first byte of data goes in. */
+  if (attrs != INVALID_FILE_ATTRIBUTES && (rc = copy_dacl(wpath, h, path, err)) != CS_OK)
+    goto out;
+  while (len > 0) {
+    DWORD n = 0, want = len > 0x40000000u ? 0x40000000u : (DWORD)len;
+    if (!WriteFile(h, p, want, &n, NULL)) {
+      char what[600];
+      snprintf(what, sizeof what, "cannot write the new %s", path);
+      rc = cs__win_fail(err, GetLastError(), what);
+      goto out;
+    }
+    p += n;
+    len -= n;
+  }
+  if (!FlushFileBuffers(h)) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot flush the new %s to disk", path);
+    rc = cs__win_fail(err, GetLastError(), what);
+    goto out;
+  }
+  CloseHandle(h);
+  h = INVALID_HANDLE_VALUE;
+  /* WRITE_THROUGH: returns once the rename is on disk (Windows has no folder fsync). */
+  if (!move_replace(tmp, wpath, &e)) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot rename the new %s over the old one", path);
+    rc = cs__win_fail(err, e, what);
+    goto out;
+  }
+  free(tmp);
+  tmp = NULL;
+  rc = CS_OK;
+out:
+  if (h != INVALID_HANDLE_VALUE)
+    CloseHandle(h);
+  if (tmp != NULL)
+    DeleteFileW(tmp);
+  free(tmp);
+  free(wpath);
+  return rc;
+}
+
+/* ---- cs_plat_mkdirs ----------------------------------------------------------------- */
+
+/* Length of the part of p that is never created: "C:\", "\", "\\server\share\",
+ * "\\?\C:\", "\\?\UNC\server\share\"; 0 for a relative path. */
+static size_t root_len(const wchar_t *p) {
+  size_t i = 0, skip;
+  if (wcsncmp(p, L"\\\\?\\UNC\\", 8) == 0) {
+    i = 8;
+    skip = 2;
+  } else if (wcsncmp(p, L"\\\\?\\", 4) == 0) {
+    return p[4] && p[5] == L':' ? (p[6] ? 7 : 6) : 4;
+  } else if (is_sep(p[0]) && is_sep(p[1])) {
+    i = 2;
+    skip = 2;
+  } else if (p[0] && p[1] == L':') {
+    return is_sep(p[2]) ? 3 : 2;
+  } else {
+    return is_sep(p[0]) ? 1 : 0;
+  }
+  for (; p[i] && skip > 0; i++) /* server, then share */
+    if (is_sep(p[i]))
+      skip--;
+  return i;
+}
+
+/* A folder whose mode gives nobody but its owner access (0700) gets a protected DACL:
+ * SYSTEM, Administrators and this process's user, full control, inherited by what is
+ * made inside; any other mode inherits the parent's ACL. */
+static int private_sa(SECURITY_ATTRIBUTES *sa, PSECURITY_DESCRIPTOR *sd) {
+  HANDLE tok = NULL;
+  union { TOKEN_USER u; unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE]; } user;
+  DWORD n = 0;
+  wchar_t *sid = NULL, sddl[256];
+  int ok = 0;
+
+  *sd = NULL;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) ||
+      !GetTokenInformation(tok, TokenUser, &user, sizeof user, &n) || !ConvertSidToStringSidW(user.u.User.Sid, &sid))
+    goto out;
+  swprintf(sddl, 256, L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;%ls)", sid);
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, sd, NULL))
+    goto out;
+  sa->nLength = sizeof *sa;
+  sa->lpSecurityDescriptor = *sd;
+  sa->bInheritHandle = FALSE;
+  ok = 1;
+out:
+  LocalFree(sid);
+  if (tok != NULL)
+    CloseHandle(tok);
+  return ok;
+}
+
+int cs_plat_mkdirs(const char *path, int mode, cs_err_t *err) {
+  wchar_t *w = NULL;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  SECURITY_ATTRIBUTES sa;
+  size_t i, n, root;
+  int rc = CS_OK;
+
+  if (path == NULL || *path == '\0')
+    return cs_err_set(err, CS_EINVAL, 0, "empty folder path");
+  if ((w = cs__win_path(path)) == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "%s is not a valid UTF-8 path, or out of memory", path);
+    goto out;
+  }
+  if ((mode & 077) == 0 && !private_sa(&sa, &sd)) {
+    rc = cs__win_fail(err, GetLastError(), "cannot make the access rules of a private folder");
+    goto out;
+  }
+  n = wcslen(w);
+  root = root_len(w);
+  while (n > root && is_sep(w[n - 1]))
+    w[--n] = L'\0';
+  for (i = root + 1; i <= n; i++) {
+    wchar_t c = w[i];
+    DWORD attrs, e;
+    if ((c != L'\0' && !is_sep(c)) || is_sep(w[i - 1]))
+      continue;
+    w[i] = L'\0';
+    if (!CreateDirectoryW(w, sd != NULL ? &sa : NULL)) {
+      e = GetLastError();
+      attrs = GetFileAttributesW(w);
+      if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+        char *level = cs__win_utf8(w), what[600];
+        if (attrs != INVALID_FILE_ATTRIBUTES)
+          rc = cs_err_set(err, CS_ENOTREG, 0, "cannot create folder %s: %s exists and is not a folder", path,
+                          level ? level : "a level");
+        else {
+          snprintf(what, sizeof what, "cannot create folder %s: %s", path, level ? level : "a level");
+          rc = cs__win_fail(err, e, what);
+        }
+        free(level);
+        goto out;
+      }
+    }
+    w[i] = c;
+  }
+out:
+  LocalFree(sd);
+  free(w);
+  return rc;
+}
+
+/* ---- rename, remove, exists ---------------------------------------------------------- */
+
+int cs_plat_rename(const char *from, const char *to, cs_err_t *err) {
+  wchar_t *wf = cs__win_path(from), *wt = cs__win_path(to);
+  DWORD e = 0;
+  int rc = CS_OK;
+  if (wf == NULL || wt == NULL)
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot rename %s to %s: not valid UTF-8, or out of memory", from, to);
+  else if (!move_replace(wf, wt, &e)) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot rename %s to %s", from, to);
+    rc = cs__win_fail(err, e, what);
+  }
+  free(wf);
+  free(wt);
+  return rc;
+}
+
+/* Removes one entry without following it: a file (read-only or not), or a link or
+ * junction to a folder (RemoveDirectory removes the link itself). */
+static DWORD remove_entry(const wchar_t *w, DWORD attrs) {
+  int i;
+  if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && (attrs & FILE_ATTRIBUTE_REPARSE_POINT))
+    return RemoveDirectoryW(w) ? ERROR_SUCCESS : GetLastError();
+  if (attrs & FILE_ATTRIBUTE_READONLY) /* unlink ignores the mode; DeleteFile does not */
+    (void)SetFileAttributesW(w, attrs & ~(DWORD)FILE_ATTRIBUTE_READONLY);
+  for (i = 0;; i++) {
+    DWORD e;
+    if (DeleteFileW(w))
+      return ERROR_SUCCESS;
+    e = GetLastError();
+    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+      return ERROR_SUCCESS;
+    if (i == BUSY_RETRIES || !cs__win_transient(e))
+      return e;
+    Sleep(50);
+  }
+}
+
+int cs_plat_remove(const char *path, cs_err_t *err) {
+  wchar_t *w = cs__win_path(path);
+  DWORD attrs, e;
+  int rc = CS_OK;
+  if (w == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot remove %s: not valid UTF-8, or out of memory", path);
+    goto out;
+  }
+  attrs = GetFileAttributesW(w);
+  if (attrs == INVALID_FILE_ATTRIBUTES) {
+    e = GetLastError();
+    if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND) {
+      char what[600];
+      snprintf(what, sizeof what, "cannot remove %s", path);
+      rc = cs__win_fail(err, e, what);
+    }
+    goto out;
+  }
+  if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "cannot remove %s: it is a folder", path);
+    goto out;
+  }
+  if ((e = remove_entry(w, attrs)) != ERROR_SUCCESS) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot remove %s", path);
+    rc = cs__win_fail(err, e, what);
+  }
+out:
+  free(w);
+  return rc;
+}
+
+int cs_plat_exists(const char *path) {
+  wchar_t *w = cs__win_path(path);
+  /* GetFileAttributes looks at a link itself, not at its target */
+  int yes = w != NULL && GetFileAttributesW(w) != INVALID_FILE_ATTRIBUTES;
+  free(w);
+  return yes;
+}
+
+/* ---- cs_plat_remove_tree --------------------------------------------------------- */
+
+/* Empties and removes the folder w (its contents first; links removed, never followed).
+ * depth bounds the recursion. Returns ERROR_SUCCESS or the first error. */
+static DWORD remove_folder(wchar_t *w, int depth) {
+  WIN32_FIND_DATAW fd;
+  HANDLE find;
+  size_t n = wcslen(w);
+  DWORD e = ERROR_SUCCESS;
+  wchar_t *pattern, *child;
+
+  if (depth > 256)
+    return ERROR_FILENAME_EXCED_RANGE;
+  if ((pattern = malloc(sizeof *pattern * (n + 3))) == NULL)
+    return ERROR_NOT_ENOUGH_MEMORY;
+  memcpy(pattern, w, sizeof *w * n);
+  memcpy(pattern + n, L"\\*", sizeof(L"\\*"));
+  find = FindFirstFileExW(pattern, FindExInfoBasic, &fd, FindExSearchNameMatch, NULL, 0);
+  free(pattern);
+  if (find == INVALID_HANDLE_VALUE) {
+    e = GetLastError();
+    if (e != ERROR_FILE_NOT_FOUND && e != ERROR_NO_MORE_FILES)
+      return e;
+    e = ERROR_SUCCESS;
+  } else {
+    do {
+      size_t m;
+      if (wcscmp(fd.cFileName, L".") == 0 || wcscmp(fd.cFileName, L"..") == 0)
+        continue;
+      m = wcslen(fd.cFileName);
+      if ((child = malloc(sizeof *child * (n + m + 2))) == NULL) {
+        e = ERROR_NOT_ENOUGH_MEMORY;
+        break;
+      }
+      memcpy(child, w, sizeof *w * n);
+      child[n] = L'\\';
+      memcpy(child + n + 1, fd.cFileName, sizeof *child * (m + 1));
+      if ((fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !(fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
+        e = remove_folder(child, depth + 1);
+      else
+        e = remove_entry(child, fd.dwFileAttributes);
+      free(child);
+    } while (e == ERROR_SUCCESS && FindNextFileW(find, &fd));
+    FindClose(find);
+  }
+  if (e == ERROR_SUCCESS && !RemoveDirectoryW(w)) {
+    e = GetLastError();
+    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+      e = ERROR_SUCCESS;
+  }
+  return e;
+}
+
+int cs_plat_remove_tree(const char *path, cs_err_t *err) {
+  wchar_t *w = cs__win_path(path);
+  DWORD attrs, e = ERROR_SUCCESS;
+  size_t n;
+  int rc = CS_OK;
+
+  if (w == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot remove %s: not valid UTF-8, or out of memory", path);
+    goto out;
+  }
+  n = wcslen(w);
+  while (n > 1 && is_sep(w[n - 1]) && w[n - 2] != L':')
+    w[--n] = L'\0';
+  attrs = GetFileAttributesW(w);
+  if (attrs == INVALID_FILE_ATTRIBUTES) {
+    e = GetLastError();
+    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+      e = ERROR_SUCCESS; /* already gone */
+  } else if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT))
+    e = remove_folder(w, 0);
+  else
+    e = remove_entry(w, attrs);
+  if (e != ERROR_SUCCESS) {
+    char what[600];
+    snprintf(what, sizeof what, "cannot remove %s", path);
+    rc = cs__win_fail(err, e, what);
+  }
+out:
+  free(w);
+  return rc;
+}

@@ -1,0 +1,414 @@
+/* Windows half of platform.h: running a program with a deadline, and finding our siblings.
+ *
+ * The child starts suspended, goes into a job object, then runs: a timeout ends the
+ * job, so whatever the child started (cmd.exe's children, a hung tool) ends with it,
+ * as a POSIX process group does. A child that ends normally leaves what it started
+ * in the background running (no KILL_ON_JOB_CLOSE), as on POSIX.
+ * Only the three handles meant for the child are inherited (PROC_THREAD_ATTRIBUTE_
+ * HANDLE_LIST): the daemon runs several of these at once from libuv's threads, and a
+ * pipe end inherited by the wrong child would keep the other's output from ending.
+ * Standard output is read by polling (anonymous pipes have no overlapped I/O), the
+ * input is written by a thread of its own, so that a child that does not read cannot
+ * stall the deadline.
+ * Proven under Wine: output, input, exit codes, timeouts, cmd.exe. Only real Windows
+ * proves that the handle list keeps other handles from being inherited (Wine accepts
+ * the attribute) and that a nested job object works inside a service's job. */
+#include "../platform.h"
+#include "../text.h"
+#include "win.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMDLINE_MAX 32767 /* CreateProcessW's limit, in UTF-16 units with the NUL */
+#define SHELL_MAX_OUT (64 * 1024)
+#define TICK_MS 10
+#define DRAIN_STEP (64 * 1024)      /* per tick, so that a child that never stops writing cannot hold off the deadline */
+#define DRAIN_AT_EXIT (1024 * 1024) /* what is still in the pipe once it ended */
+
+/* What the input thread owns: a copy of the input and our end of the child's stdin. */
+typedef struct feed_s {
+  HANDLE pipe;
+  size_t len;
+  unsigned char data[];
+} feed_t;
+
+static DWORD WINAPI feed_main(void *arg) {
+  feed_t *f = arg;
+  size_t done = 0;
+  while (done < f->len) {
+    DWORD n = 0, want = f->len - done > 0x10000 ? 0x10000 : (DWORD)(f->len - done);
+    if (!WriteFile(f->pipe, f->data + done, want, &n, NULL))
+      break; /* it stopped reading or ended: its business */
+    done += n;
+  }
+  CloseHandle(f->pipe);
+  SecureZeroMemory(f->data, f->len); /* the input may be a password */
+  free(f);
+  return 0;
+}
+
+typedef struct run_s {
+  HANDLE out;    /* our end of the child's stdout; NULL at end of file */
+  cs_buf_t buf;
+  size_t max_out;
+} run_t;
+
+/* Reads what is in the pipe now, at most budget bytes; never blocks. Bytes past
+ * max_out are read and dropped, so that a chatty child never blocks on a full pipe. */
+static void drain(run_t *r, size_t budget) {
+  char chunk[4096];
+  while (r->out != NULL && budget > 0) {
+    DWORD avail = 0, n = 0;
+    size_t keep;
+    if (!PeekNamedPipe(r->out, NULL, 0, NULL, &avail, NULL) ||
+        (avail > 0 && !ReadFile(r->out, chunk, avail < sizeof chunk ? avail : (DWORD)sizeof chunk, &n, NULL))) {
+      CloseHandle(r->out); /* ERROR_BROKEN_PIPE: every writer closed it */
+      r->out = NULL;
+      return;
+    }
+    if (avail == 0 || n == 0)
+      return;
+    keep = r->max_out - r->buf.len < n ? r->max_out - r->buf.len : n;
+    if (keep > 0)
+      cs_buf_append(&r->buf, chunk, keep);
+    budget -= n < budget ? n : budget;
+  }
+}
+
+/* An inheritable duplicate of h, or of the NUL device when h is none. */
+static HANDLE child_handle(HANDLE h, int for_write) {
+  HANDLE dup = NULL;
+  SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+  if (h != NULL && h != INVALID_HANDLE_VALUE &&
+      DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, TRUE, DUPLICATE_SAME_ACCESS))
+    return dup;
+  dup = CreateFileW(L"NUL", for_write ? GENERIC_WRITE : GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
+                    OPEN_EXISTING, 0, NULL);
+  return dup == INVALID_HANDLE_VALUE ? NULL : dup;
+}
+
+/* Runs the program wprog with the command line wcmd (modified by CreateProcessW). */
+static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, const void *input, size_t input_len,
+                    int timeout_ms, size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+  HANDLE in_r = NULL, in_w = NULL, out_w = NULL, err_h = NULL, job = NULL, feeder = NULL;
+  HANDLE inherit[3];
+  LPPROC_THREAD_ATTRIBUTE_LIST attrs = NULL;
+  STARTUPINFOEXW si;
+  PROCESS_INFORMATION pi = {NULL, NULL, 0, 0};
+  SIZE_T attrs_size = 0;
+  ULONGLONG deadline;
+  DWORD code = 0, flags;
+  feed_t *f = NULL;
+  run_t r;
+  int rc, timed_out = 0;
+  char what[600];
+
+  memset(&r, 0, sizeof r);
+  r.max_out = max_out;
+  snprintf(what, sizeof what, "cannot run %s", prog);
+  /* our ends are not inheritable; the child's ends are made so by duplication */
+  if (!CreatePipe(&r.out, &out_w, NULL, 64 * 1024) ||
+      (input != NULL && input_len > 0 && !CreatePipe(&in_r, &in_w, NULL, 64 * 1024))) {
+    rc = cs__win_fail(err, GetLastError(), what);
+    goto out;
+  }
+  inherit[0] = child_handle(in_r, 0);
+  inherit[1] = child_handle(out_w, 1);
+  inherit[2] = child_handle(GetStdHandle(STD_ERROR_HANDLE), 1); /* stderr goes to the caller's */
+  CloseHandle(out_w);
+  out_w = inherit[1];
+  if (in_r != NULL)
+    CloseHandle(in_r);
+  in_r = inherit[0];
+  err_h = inherit[2];
+  if (in_r == NULL || out_w == NULL || err_h == NULL) {
+    rc = cs__win_fail(err, GetLastError(), what);
+    goto out;
+  }
+
+  memset(&si, 0, sizeof si);
+  si.StartupInfo.cb = sizeof si;
+  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  si.StartupInfo.hStdInput = in_r;
+  si.StartupInfo.hStdOutput = out_w;
+  si.StartupInfo.hStdError = err_h;
+  (void)InitializeProcThreadAttributeList(NULL, 1, 0, &attrs_size);
+  if ((attrs = malloc(attrs_size)) == NULL || !InitializeProcThreadAttributeList(attrs, 1, 0, &attrs_size)) {
+    rc = cs__win_fail(err, attrs == NULL ? ERROR_NOT_ENOUGH_MEMORY : GetLastError(), what);
+    free(attrs);
+    attrs = NULL;
+    goto out;
+  }
+  si.lpAttributeList = attrs;
+  if (!UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, sizeof inherit, NULL, NULL)) {
+    rc = cs__win_fail(err, GetLastError(), what);
+    goto out;
+  }
+  /* Suspended until it is in the job, so that nothing it starts can escape the job.
+   * A child of a process without a console (the service) gets none either. */
+  flags = CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | (GetConsoleWindow() == NULL ? CREATE_NO_WINDOW : 0);
+  if (!CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &pi)) {
+    rc = cs__win_fail(err, GetLastError(), what);
+    goto out;
+  }
+  /* Without a job (assignment refused), a timeout ends the child alone. */
+  if ((job = CreateJobObjectW(NULL, NULL)) != NULL && !AssignProcessToJobObject(job, pi.hProcess)) {
+    CloseHandle(job);
+    job = NULL;
+  }
+  ResumeThread(pi.hThread);
+  /* only the child keeps these: their closing is how each side sees end of file */
+  CloseHandle(in_r);
+  CloseHandle(out_w);
+  CloseHandle(err_h);
+  in_r = out_w = err_h = NULL;
+  if (in_w != NULL) {
+    if ((f = malloc(sizeof *f + input_len)) != NULL) {
+      f->pipe = in_w;
+      f->len = input_len;
+      memcpy(f->data, input, input_len);
+      if ((feeder = CreateThread(NULL, 64 * 1024, feed_main, f, 0, NULL)) != NULL) {
+        in_w = NULL; /* the thread owns both now */
+        f = NULL;
+      }
+    }
+    if (feeder == NULL) {
+      rc = cs__win_fail(err, f == NULL ? ERROR_NOT_ENOUGH_MEMORY : GetLastError(), what);
+      goto out;
+    }
+  }
+
+  deadline = GetTickCount64() + (ULONGLONG)timeout_ms;
+  for (;;) {
+    ULONGLONG now;
+    drain(&r, DRAIN_STEP);
+    if (WaitForSingleObject(pi.hProcess, r.out != NULL ? TICK_MS : 2 * TICK_MS) == WAIT_OBJECT_0) {
+      /* Something it started in the background may hold the pipe open for long:
+       * take what is there and do not wait for that end of file. */
+      drain(&r, DRAIN_AT_EXIT);
+      break;
+    }
+    if ((now = GetTickCount64()) >= deadline) {
+      timed_out = 1;
+      if (job == NULL || !TerminateJobObject(job, 1))
+        TerminateProcess(pi.hProcess, 1);
+      WaitForSingleObject(pi.hProcess, 5000);
+      drain(&r, DRAIN_AT_EXIT); /* what it said before it was stopped helps to tell why */
+      break;
+    }
+  }
+  if (cs_buf_str(&r.buf) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory keeping the output of %s", prog);
+    goto out;
+  }
+  (void)GetExitCodeProcess(pi.hProcess, &code);
+  res->timed_out = timed_out;
+  /* An NTSTATUS error (0xC0000005 access violation, ...) is a crash, not an exit. */
+  res->exit_code = timed_out || code >= 0xC0000000u ? -1 : (int)code;
+  res->signal = 0;
+  res->out_len = r.buf.len;
+  res->out = r.buf.p != NULL ? r.buf.p : cs_strdup("");
+  r.buf.p = NULL;
+  rc = res->out != NULL ? CS_OK : cs_err_set(err, CS_ENOMEM, 0, "out of memory keeping the output of %s", prog);
+out:
+  if (feeder != NULL) {
+    /* A child that ended without reading, or a grandchild holding its stdin: the
+     * write is cancelled; a thread that still does not end is left to its own. */
+    if (WaitForSingleObject(feeder, 0) != WAIT_OBJECT_0) {
+      (void)CancelSynchronousIo(feeder);
+      WaitForSingleObject(feeder, 1000);
+    }
+    CloseHandle(feeder);
+  }
+  if (f != NULL) { /* the thread never started: the copy of the input is ours to wipe */
+    SecureZeroMemory(f->data, f->len);
+    free(f);
+  }
+  if (pi.hProcess != NULL && rc != CS_OK && WaitForSingleObject(pi.hProcess, 0) != WAIT_OBJECT_0) {
+    if (job == NULL || !TerminateJobObject(job, 1))
+      TerminateProcess(pi.hProcess, 1);
+  }
+  if (pi.hThread != NULL)
+    CloseHandle(pi.hThread);
+  if (pi.hProcess != NULL)
+    CloseHandle(pi.hProcess);
+  if (job != NULL)
+    CloseHandle(job);
+  if (attrs != NULL)
+    DeleteProcThreadAttributeList(attrs);
+  free(attrs);
+  if (r.out != NULL)
+    CloseHandle(r.out);
+  if (in_r != NULL)
+    CloseHandle(in_r);
+  if (in_w != NULL)
+    CloseHandle(in_w);
+  if (out_w != NULL)
+    CloseHandle(out_w);
+  if (err_h != NULL)
+    CloseHandle(err_h);
+  cs_buf_free(&r.buf);
+  return rc;
+}
+
+static void result_init(cs_run_result_t *res) {
+  res->exit_code = -1;
+  res->timed_out = 0;
+  res->signal = 0;
+  res->out = NULL;
+  res->out_len = 0;
+}
+
+int cs_plat_run(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
+                cs_run_result_t *res, cs_err_t *err) {
+  cs_buf_t line = CS_BUF_INIT;
+  wchar_t *wprog = NULL, *wline = NULL, *p;
+  int i, rc;
+
+  result_init(res);
+  if (argv == NULL || argv[0] == NULL || timeout_ms <= 0) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "nothing to run, or no time to run it in");
+    goto out;
+  }
+  /* argv[0] is read up to the next quote, without escapes: a path has no quote */
+  if (strchr(argv[0], '"') != NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot run %s: a quote in a program's path", argv[0]);
+    goto out;
+  }
+  cs_buf_printf(&line, "\"%s\"", argv[0]);
+  for (i = 1; argv[i] != NULL; i++) {
+    cs_buf_puts(&line, " ");
+    cs__win_quote_arg(&line, argv[i]);
+  }
+  if (cs_buf_str(&line) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    goto out;
+  }
+  if ((wprog = cs__win_wide(argv[0])) == NULL || (wline = cs__win_wide(line.p)) == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot run %s: not valid UTF-8, or out of memory", argv[0]);
+    goto out;
+  }
+  if (wcslen(wline) >= CMDLINE_MAX) {
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "cannot run %s: the command line is over %d characters", argv[0],
+                    CMDLINE_MAX - 1);
+    goto out;
+  }
+  for (p = wprog; *p; p++)
+    if (*p == L'/')
+      *p = L'\\';
+  rc = run_wide(argv[0], wprog, wline, input, input_len, timeout_ms, max_out, res, err);
+out:
+  free(wprog);
+  free(wline);
+  cs_buf_free(&line);
+  return rc;
+}
+
+void cs_run_result_free(cs_run_result_t *res) {
+  if (res == NULL)
+    return;
+  free(res->out);
+  res->out = NULL;
+  res->out_len = 0;
+}
+
+/* cmd.exe from the system folder (not %ComSpec%, which any user's environment can
+ * change), /d: no AutoRun commands from the registry, /s /c "...": the outer quotes
+ * are removed and the rest is run as the admin wrote it. */
+int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err) {
+  wchar_t sys[MAX_PATH], prog[MAX_PATH + 16], *wcommand = NULL, *line = NULL;
+  UINT n;
+  size_t len;
+  int rc;
+
+  result_init(res);
+  n = GetSystemDirectoryW(sys, MAX_PATH);
+  if (n == 0 || n >= MAX_PATH) {
+    rc = cs__win_fail(err, GetLastError(), "cannot find the system folder for cmd.exe");
+    goto out;
+  }
+  memcpy(prog, sys, sizeof *sys * n);
+  memcpy(prog + n, L"\\cmd.exe", sizeof(L"\\cmd.exe"));
+  if (command == NULL || (wcommand = cs__win_wide(command)) == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "the command is not valid UTF-8, or out of memory");
+    goto out;
+  }
+  len = wcslen(wcommand);
+  if (len + 40 >= CMDLINE_MAX) {
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "the command is over %d characters", CMDLINE_MAX - 41);
+    goto out;
+  }
+  if ((line = malloc(sizeof *line * (len + 40))) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    goto out;
+  }
+  memcpy(line, L"cmd.exe /d /s /c \"", sizeof(L"cmd.exe /d /s /c \""));
+  wcscat(line, wcommand);
+  wcscat(line, L"\"");
+  rc = run_wide("cmd.exe", prog, line, NULL, 0, timeout_ms, SHELL_MAX_OUT, res, err);
+out:
+  free(wcommand);
+  free(line);
+  return rc;
+}
+
+/* The executable next to this one; on Windows a name without an extension gets ".exe"
+ * (CreateProcessW's application name must carry it). */
+int cs_plat_sibling_path(const char *name, char *buf, size_t len, cs_err_t *err) {
+  wchar_t *exe = NULL;
+  char *utf8 = NULL;
+  DWORD size = MAX_PATH, n = 0;
+  const char *ext;
+  size_t dir_len, name_len;
+  char *sep;
+  int rc;
+
+  for (;;) {
+    free(exe);
+    if ((exe = malloc(sizeof *exe * size)) == NULL) {
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+      goto out;
+    }
+    n = GetModuleFileNameW(NULL, exe, size);
+    if (n == 0) {
+      rc = cs__win_fail(err, GetLastError(), "cannot tell where this program is");
+      goto out;
+    }
+    if (n < size)
+      break;
+    if (size >= 32768) {
+      rc = cs_err_set(err, CS_ETOOBIG, 0, "the path of this program is too long");
+      goto out;
+    }
+    size *= 2;
+  }
+  if ((utf8 = cs__win_utf8(exe)) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    goto out;
+  }
+  sep = strrchr(utf8, '\\');
+  if (sep == NULL && (sep = strrchr(utf8, '/')) == NULL) {
+    rc = cs_err_set(err, CS_EIO, 0, "this program's path %s has no folder", utf8);
+    goto out;
+  }
+  dir_len = (size_t)(sep - utf8) + 1;
+  name_len = strlen(name);
+  ext = strrchr(name, '.');
+  if (ext != NULL && (strchr(ext, '\\') != NULL || strchr(ext, '/') != NULL))
+    ext = NULL;
+  if (dir_len + name_len + (ext == NULL ? 4 : 0) + 1 > len) {
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "the path of %s next to %s does not fit in %zu bytes", name, utf8, len);
+    goto out;
+  }
+  memcpy(buf, utf8, dir_len);
+  memcpy(buf + dir_len, name, name_len + 1);
+  if (ext == NULL)
+    memcpy(buf + dir_len + name_len, ".exe", 5);
+  rc = CS_OK;
+out:
+  free(exe);
+  free(utf8);
+  return rc;
+}

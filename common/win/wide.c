@@ -1,0 +1,141 @@
+/* The Windows half's edge: UTF-8 (platform.h) to UTF-16 (the wide Win32 API) and
+ * back, paths, and Windows errors as CS_E* codes with the system's own text. */
+#include "win.h"
+#include "../text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+wchar_t *cs__win_wide(const char *s) {
+  int n;
+  wchar_t *w;
+  if (s == NULL)
+    return NULL;
+  n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+  if (n <= 0 || (w = malloc(sizeof *w * (size_t)n)) == NULL)
+    return NULL;
+  if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
+    free(w);
+    return NULL;
+  }
+  return w;
+}
+
+char *cs__win_utf8(const wchar_t *w) {
+  int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 0, NULL, NULL);
+  char *s;
+  if (n <= 0 || (s = malloc((size_t)n)) == NULL)
+    return NULL;
+  if (WideCharToMultiByte(CP_UTF8, 0, w, -1, s, n, NULL, NULL) != n) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* Beyond this, a path needs \\?\ (MAX_PATH less room for an 8.3 name, as CreateDirectory wants). */
+#define SHORT_PATH_MAX (MAX_PATH - 12)
+
+wchar_t *cs__win_path(const char *path) {
+  wchar_t *w = cs__win_wide(path), *full = NULL, *out = NULL, *p;
+  DWORD n;
+  size_t len;
+
+  if (w == NULL)
+    return NULL;
+  for (p = w; *p; p++)
+    if (*p == L'/')
+      *p = L'\\';
+  len = wcslen(w);
+  if (len < SHORT_PATH_MAX || wcsncmp(w, L"\\\\?\\", 4) == 0)
+    return w;
+  /* \\?\ turns off the API's own clean-up of "." and "..", so the path is made
+   * absolute and clean first (a string operation, not limited to MAX_PATH). */
+  n = GetFullPathNameW(w, 0, NULL, NULL);
+  if (n == 0 || (full = malloc(sizeof *full * n)) == NULL || GetFullPathNameW(w, n, full, NULL) >= n)
+    goto out;
+  len = wcslen(full);
+  if ((out = malloc(sizeof *out * (len + 8))) == NULL)
+    goto out;
+  if (full[0] == L'\\' && full[1] == L'\\') /* \\server\share\... -> \\?\UNC\server\share\... */
+    swprintf(out, len + 8, L"\\\\?\\UNC\\%ls", full + 2);
+  else
+    swprintf(out, len + 8, L"\\\\?\\%ls", full);
+out:
+  free(full);
+  free(w);
+  return out;
+}
+
+int cs__win_code(DWORD e) {
+  switch (e) {
+  case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME: case ERROR_INVALID_DRIVE:
+  case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: case ERROR_BAD_PATHNAME:
+    return CS_ENOENT;
+  case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION: case ERROR_PRIVILEGE_NOT_HELD:
+  case ERROR_WRITE_PROTECT: case ERROR_INVALID_OWNER:
+    return CS_EACCES;
+  case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY:
+    return CS_ENOMEM;
+  case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: case ERROR_FILE_TOO_LARGE: case ERROR_FILENAME_EXCED_RANGE:
+    return CS_ETOOBIG;
+  case ERROR_DIRECTORY: case ERROR_CANT_RESOLVE_FILENAME: case ERROR_CANT_ACCESS_FILE:
+    return CS_ENOTREG;
+  default:
+    return CS_EIO;
+  }
+}
+
+const char *cs__win_text(DWORD e, char *buf, size_t len) {
+  wchar_t msg[512];
+  char *utf8 = NULL;
+  DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS | FORMAT_MESSAGE_MAX_WIDTH_MASK,
+                           NULL, e, MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT), msg, 512, NULL);
+  while (n > 0 && (msg[n - 1] == L' ' || msg[n - 1] == L'\r' || msg[n - 1] == L'\n'))
+    msg[--n] = L'\0';
+  if (n > 0)
+    utf8 = cs__win_utf8(msg);
+  if (utf8 != NULL && utf8[0] != '\0')
+    snprintf(buf, len, "%s (Windows error %lu)", utf8, (unsigned long)e);
+  else
+    snprintf(buf, len, "Windows error %lu", (unsigned long)e);
+  free(utf8);
+  return buf;
+}
+
+int cs__win_fail(cs_err_t *err, DWORD e, const char *what) {
+  char text[256];
+  return cs_err_set(err, cs__win_code(e), (long)e, "%s: %s", what, cs__win_text(e, text, sizeof text));
+}
+
+int cs__win_transient(DWORD e) {
+  return e == ERROR_ACCESS_DENIED || e == ERROR_SHARING_VIOLATION || e == ERROR_LOCK_VIOLATION;
+}
+
+/* Inside quotes, backslashes are literal unless a quote follows them: those, and the
+ * closing quote's, are doubled. Quotes only when needed. */
+void cs__win_quote_arg(struct cs_buf_s *b, const char *arg) {
+  const char *p;
+  size_t n;
+  if (arg[0] != '\0' && strpbrk(arg, " \t\n\v\"") == NULL) {
+    cs_buf_puts(b, arg);
+    return;
+  }
+  cs_buf_puts(b, "\"");
+  for (p = arg;; p++) {
+    for (n = 0; *p == '\\'; p++)
+      n++;
+    if (*p == '\0') {
+      for (; n > 0; n--)
+        cs_buf_puts(b, "\\\\");
+      break;
+    }
+    if (*p == '"')
+      n = 2 * n + 1;
+    for (; n > 0; n--)
+      cs_buf_puts(b, "\\");
+    cs_buf_append(b, p, 1);
+  }
+  cs_buf_puts(b, "\"");
+}

@@ -1,0 +1,41 @@
+/* Shared by the Windows half only (not part of platform.h): UTF-8 <-> UTF-16 at the
+ * edge, paths for the wide API, and Windows errors as CS_E* codes and text. */
+#ifndef CS_WIN_H
+#define CS_WIN_H
+
+#include <windows.h>
+
+#include <stddef.h>
+
+#include "../error.h"
+
+/* New UTF-16 copy of a UTF-8 string (free), NULL on invalid UTF-8 or out of memory. */
+wchar_t *cs__win_wide(const char *s);
+
+/* New UTF-8 copy of a UTF-16 string (free), NULL when out of memory. */
+char *cs__win_utf8(const wchar_t *w);
+
+/* New UTF-16 path (free) for the wide file API: '/' becomes '\', and a path too long
+ * for MAX_PATH is made absolute and given the \\?\ (or \\?\UNC\) prefix, so that long
+ * paths work without the process being long-path aware. NULL as cs__win_wide. */
+wchar_t *cs__win_path(const char *path);
+
+/* The CS_E* code for a GetLastError() value. */
+int cs__win_code(DWORD e);
+
+/* "The system cannot find the file specified. (Windows error 2)" into buf; returns buf. */
+const char *cs__win_text(DWORD e, char *buf, size_t len);
+
+/* Records GetLastError()-style e into err as "<what>: <system text>"; returns the code. */
+int cs__win_fail(cs_err_t *err, DWORD e, const char *what);
+
+/* A file operation that an open handle of someone else can block for a moment
+ * (antivirus, an indexer, a reader without FILE_SHARE_DELETE): 1 to try again. */
+int cs__win_transient(DWORD e);
+
+/* Appends to b (a cs_buf_t *) one argument quoted so that the Microsoft C runtime and
+ * CommandLineToArgvW read it back unchanged. */
+struct cs_buf_s;
+void cs__win_quote_arg(struct cs_buf_s *b, const char *arg);
+
+#endif
