@@ -6,9 +6,10 @@ set -euo pipefail
 # build: compilers (clang with libFuzzer for the fuzz targets), CMake, OpenSSL 3, libuv, inih, libacl
 # tests: cJSON (reads --json back), nginx (the TLS service in the renewal tests), openssl, jq,
 #        prometheus (its promtool checks the metrics file)
-# package: dpkg-dev and file (CPack's dependency computation), systemd (systemd-analyze verify)
+# package: dpkg-dev and file (CPack's dependency computation), systemd (systemd-analyze verify);
+# valgrind runs the daemon's renewal test once
 PKGS=(gcc clang libclang-rt-14-dev make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl
-      nginx jq prometheus dpkg-dev file systemd)
+      nginx jq prometheus dpkg-dev file systemd valgrind)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -327,4 +327,22 @@ test_old_quarantine_entries_are_removed() {
     fail "a recent entry was removed"
 }
 
+# The daemon under valgrind for a whole renewal: no invalid read or write, no
+# definite leak (its workers are other processes, with their own tests under ASan).
+# Valgrind cannot run a sanitizer build: there the same test runs under ASan instead.
+test_daemon_under_valgrind() {
+  setup
+  daemon_config
+  cp "$PKI/good-aes.pfx" "$T/drop/"
+  local runner=() st=0
+  if ! ldd "$CS" | grep -q libasan; then
+    runner=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+            --show-leak-kinds=definite --track-fds=no)
+  fi
+  "${runner[@]}" "$CS" run --config "$T/cs.ini" --once >"$T/vg.out" 2>&1 || st=$?
+  [ "$st" -eq 0 ] || { cat "$T/vg.out"; fail "exit status $st (99: valgrind found errors)"; }
+  expect_eq "$(count_event 4006)" 1 "the renewal committed"
+  ! grep -q "Invalid \|definitely lost" "$T/vg.out" || { cat "$T/vg.out"; fail "memory errors"; }
+}
+
 run_test "$@"
