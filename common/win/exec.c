@@ -12,12 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CMDLINE_MAX 32767 /* CreateProcessW's limit, in UTF-16 units with the NUL */
 
 
 int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err) {
   static const DWORD std_ids[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
-  cs_buf_t line = CS_BUF_INIT;
   wchar_t *wpath = NULL, *wline = NULL;
   STARTUPINFOW si;
   PROCESS_INFORMATION pi;
@@ -25,27 +23,10 @@ int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err) {
   DWORD code = 1;
   int i, rc;
 
-  /* argv[0] is read up to the next quote, without escapes: a path has no quote */
-  if (argv[0] == NULL || strchr(argv[0], '"') != NULL) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "cannot run %s: bad program name", path);
+  if ((rc = cs__win_command_line((const char *const *)argv, &wline, err)) != CS_OK)
     goto out;
-  }
-  cs_buf_printf(&line, "\"%s\"", argv[0]);
-  for (i = 1; argv[i] != NULL; i++) {
-    cs_buf_puts(&line, " ");
-    cs__win_quote_arg(&line, argv[i]);
-  }
-  if (cs_buf_str(&line) == NULL) {
-    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-    goto out;
-  }
-  if ((wpath = cs__win_wide(path)) == NULL || (wline = cs__win_wide(line.p)) == NULL) {
+  if ((wpath = cs__win_wide(path)) == NULL) {
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot run %s: not valid UTF-8, or out of memory", path);
-    goto out;
-  }
-  if (wcslen(wline) >= CMDLINE_MAX) {
-    rc = cs_err_set(err, CS_ETOOBIG, 0, "cannot run %s: the command line is over %d characters", path,
-                    CMDLINE_MAX - 1);
     goto out;
   }
 
@@ -75,11 +56,9 @@ int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err) {
   CloseHandle(pi.hProcess);
   free(wpath);
   free(wline);
-  cs_buf_free(&line);
   exit((int)code);
 out:
   free(wpath);
   free(wline);
-  cs_buf_free(&line);
   return rc;
 }

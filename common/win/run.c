@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CMDLINE_MAX 32767 /* CreateProcessW's limit, in UTF-16 units with the NUL */
 #define SHELL_MAX_OUT (64 * 1024)
 #define TICK_MS 10
 #define DRAIN_STEP (64 * 1024)      /* per tick, so that a child that never stops writing cannot hold off the deadline */
@@ -263,36 +262,18 @@ static void result_init(cs_run_result_t *res) {
 
 int cs_plat_run(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
                 cs_run_result_t *res, cs_err_t *err) {
-  cs_buf_t line = CS_BUF_INIT;
   wchar_t *wprog = NULL, *wline = NULL, *p;
-  int i, rc;
+  int rc;
 
   result_init(res);
   if (argv == NULL || argv[0] == NULL || timeout_ms <= 0) {
     rc = cs_err_set(err, CS_EINVAL, 0, "nothing to run, or no time to run it in");
     goto out;
   }
-  /* argv[0] is read up to the next quote, without escapes: a path has no quote */
-  if (strchr(argv[0], '"') != NULL) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "cannot run %s: a quote in a program's path", argv[0]);
+  if ((rc = cs__win_command_line(argv, &wline, err)) != CS_OK)
     goto out;
-  }
-  cs_buf_printf(&line, "\"%s\"", argv[0]);
-  for (i = 1; argv[i] != NULL; i++) {
-    cs_buf_puts(&line, " ");
-    cs__win_quote_arg(&line, argv[i]);
-  }
-  if (cs_buf_str(&line) == NULL) {
-    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-    goto out;
-  }
-  if ((wprog = cs__win_wide(argv[0])) == NULL || (wline = cs__win_wide(line.p)) == NULL) {
+  if ((wprog = cs__win_wide(argv[0])) == NULL) {
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot run %s: not valid UTF-8, or out of memory", argv[0]);
-    goto out;
-  }
-  if (wcslen(wline) >= CMDLINE_MAX) {
-    rc = cs_err_set(err, CS_ETOOBIG, 0, "cannot run %s: the command line is over %d characters", argv[0],
-                    CMDLINE_MAX - 1);
     goto out;
   }
   for (p = wprog; *p; p++)
@@ -302,7 +283,6 @@ int cs_plat_run(const char *const *argv, const void *input, size_t input_len, in
 out:
   free(wprog);
   free(wline);
-  cs_buf_free(&line);
   return rc;
 }
 
@@ -336,8 +316,8 @@ int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res,
     goto out;
   }
   len = wcslen(wcommand);
-  if (len + 40 >= CMDLINE_MAX) {
-    rc = cs_err_set(err, CS_ETOOBIG, 0, "the command is over %d characters", CMDLINE_MAX - 41);
+  if (len + 40 >= CS__WIN_CMDLINE_MAX) {
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "the command is over %d characters", CS__WIN_CMDLINE_MAX - 41);
     goto out;
   }
   if ((line = malloc(sizeof *line * (len + 40))) == NULL) {

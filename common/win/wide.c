@@ -139,3 +139,32 @@ void cs__win_quote_arg(struct cs_buf_s *b, const char *arg) {
   }
   cs_buf_puts(b, "\"");
 }
+
+int cs__win_command_line(const char *const *argv, wchar_t **line, cs_err_t *err) {
+  cs_buf_t b = CS_BUF_INIT;
+  int i, rc = CS_OK;
+
+  *line = NULL;
+  /* argv[0] is read up to the next quote, without escapes: a path has no quote */
+  if (argv == NULL || argv[0] == NULL || strchr(argv[0], '"') != NULL)
+    return cs_err_set(err, CS_EINVAL, 0, "cannot run %s: a quote in a program's path, or no program",
+                      argv && argv[0] ? argv[0] : "(nothing)");
+  cs_buf_printf(&b, "\"%s\"", argv[0]);
+  for (i = 1; argv[i] != NULL; i++) {
+    cs_buf_puts(&b, " ");
+    cs__win_quote_arg(&b, argv[i]);
+  }
+  if (cs_buf_str(&b) == NULL)
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  else if ((*line = cs__win_wide(b.p)) == NULL)
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot run %s: not valid UTF-8, or out of memory", argv[0]);
+  else if (wcslen(*line) >= CS__WIN_CMDLINE_MAX)
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "cannot run %s: the command line is over %d characters", argv[0],
+                    CS__WIN_CMDLINE_MAX - 1);
+  if (rc != CS_OK) {
+    free(*line);
+    *line = NULL;
+  }
+  cs_buf_free(&b);
+  return rc;
+}

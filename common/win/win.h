@@ -38,4 +38,12 @@ int cs__win_transient(DWORD e);
 struct cs_buf_s;
 void cs__win_quote_arg(struct cs_buf_s *b, const char *arg);
 
+/* CreateProcessW's limit on a command line, in UTF-16 units with the NUL. */
+#define CS__WIN_CMDLINE_MAX 32767
+
+/* The command line CreateProcessW gets for argv (argv[0] quoted as it is: a
+ * program's path may not hold a quote; the others by cs__win_quote_arg), as a new
+ * UTF-16 string in *line (free()). CS_EINVAL, CS_ENOMEM or CS_ETOOBIG with err set. */
+int cs__win_command_line(const char *const *argv, wchar_t **line, cs_err_t *err);
+
 #endif
