@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "platform.h"
 #include "text.h"
 
@@ -336,11 +337,14 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
     goto out;
   }
   /* The copies first, the manifest last: a manifest means a complete set of copies. */
-  for (i = 0; i < n; i++)
+  for (i = 0; i < n; i++) {
     if ((rc = cs_plat_write_atomic(b.entries[i].backup, c[i].orig, c[i].len, 0600, err)) != CS_OK)
       goto out;
+    cs_fault_point_n("bindings_backup:", i); /* test builds: crash.sh */
+  }
   if ((rc = cs_plat_write_atomic(manifest_path, manifest.p, manifest.len, 0600, err)) != CS_OK)
     goto out;
+  cs_fault_point("bindings_manifest"); /* test builds: crash.sh */
   for (i = 0; i < n; i++) {
     rc = cs_plat_write_atomic(files[i], c[i].next, c[i].len, 0644, &werr);
     if (rc != CS_OK) {
@@ -353,6 +357,7 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
                    stuck, backup_dir, werr.text);
       goto out;
     }
+    cs_fault_point_n("bindings_write:", i); /* test builds: crash.sh */
   }
   *backup = b;
   memset(&b, 0, sizeof b);
@@ -387,6 +392,7 @@ int cs_bindings_restore(const cs_bindings_backup_t *backup, cs_err_t *err) {
     len = 0;
     if (r != CS_OK && rc == CS_OK)
       rc = cs_err_set(err, r, e.raw, "cannot put %s back from %s: %s", en->original, en->backup, e.text);
+    cs_fault_point_n("bindings_restore:", i); /* test builds: crash.sh */
   }
   return rc;
 }

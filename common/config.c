@@ -48,6 +48,7 @@ typedef struct {
 static int cs__check_endpoint(const char *v, char *why, size_t n);
 static int cs__check_window(const char *v, char *why, size_t n);
 static int cs__check_old(const char *v, char *why, size_t n);
+static int cs__check_provider(const char *v, char *why, size_t n);
 static int cs__check_days(const char *v, char *why, size_t n);
 
 #define CS__BOARD "BOARD Connector Service"
@@ -59,7 +60,8 @@ static const cs__key_t cs__keys[] = {
     {"connector", "thumbprint", CS__STR, CS__OFF(connector.thumbprint), "", "", 0, 0, NULL},
     {"connector", "endpoints", CS__LIST, CS__OFF(connector.endpoints), "", "127.0.0.1:8197, 127.0.0.1:8096", 0,
      0, cs__check_endpoint},
-    {"connector", "binding_files", CS__PATHLIST, CS__OFF(connector.binding_files), "", "", 0, 0, NULL},
+    {"connector", "binding_files", CS__PATHLIST, CS__OFF(connector.binding_files), "",
+     "C:\\Program Files\\BOARDConnector\\config\\servers\\tls.json", 0, 0, NULL},
     {"connector", "restart_command", CS__STR, CS__OFF(connector.restart_command), "", "", 0, 0, NULL},
     {"connector", "status_command", CS__STR, CS__OFF(connector.status_command), "", "", 0, 0, NULL},
     {"connector", "restart_timeout", CS__INT, CS__OFF(connector.restart_timeout), "120", "120", 1, 3600, NULL},
@@ -72,6 +74,8 @@ static const cs__key_t cs__keys[] = {
     {"store", "chain_file", CS__PATH, CS__OFF(store.chain_file), "", "", 0, 0, NULL},
     {"store", "bundle_file", CS__PATH, CS__OFF(store.bundle_file), "", "", 0, 0, NULL},
     {"store", "old_certificates", CS__STR, CS__OFF(store.old_certificates), "keep", "keep", 0, 0, cs__check_old},
+    {"store", "key_provider", CS__STR, CS__OFF(store.key_provider), "default", "default", 0, 0,
+     cs__check_provider},
     {"store", "monitor", CS__PATH, CS__OFF(store.monitor), "", "", 0, 0, NULL},
     {"watch", "folder", CS__PATH, CS__OFF(watch.folder), "/var/lib/certsteward/drop",
      "C:\\ProgramData\\certsteward\\drop", 0, 0, NULL},
@@ -337,6 +341,13 @@ static int cs__check_old(const char *v, char *why, size_t n) {
   if (cs__ieq(v, "keep") || cs__ieq(v, "delete"))
     return 0;
   snprintf(why, n, "\"%.100s\" is not keep or delete", v);
+  return CS_ECONFIG;
+}
+
+static int cs__check_provider(const char *v, char *why, size_t n) {
+  if (cs__ieq(v, "default") || cs__ieq(v, "cng") || cs__ieq(v, "capi"))
+    return 0;
+  snprintf(why, n, "\"%.100s\" is not default, cng or capi", v);
   return CS_ECONFIG;
 }
 

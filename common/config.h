@@ -37,6 +37,7 @@ typedef struct cs_config_s {
     char *chain_file;        /* chain only; NULL = none */
     char *bundle_file;       /* leaf + chain + key; NULL = none */
     char *old_certificates;  /* "keep" or "delete" (after COMMIT) */
+    char *key_provider;      /* Windows: "default", "cng" or "capi" (where an imported key goes) */
     char *monitor;           /* folder of PEM/DER files listed with their expiry; NULL = none */
   } store;
   struct {

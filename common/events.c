@@ -198,7 +198,7 @@ static void jsonl_write(const char *line, size_t len) {
     jsonl_failed("create", err.text);
     goto out;
   }
-  f = fopen(path, "ab");
+  f = cs_plat_fopen(path, "ab");
   if (f == NULL) {
     jsonl_failed("open", strerror(errno));
     goto out;
@@ -216,7 +216,7 @@ static void jsonl_write(const char *line, size_t len) {
       jsonl_failed("create", err.text);
       goto out;
     }
-    f = fopen(path, "ab");
+    f = cs_plat_fopen(path, "ab");
     if (f == NULL) {
       jsonl_failed("open", strerror(errno));
       goto out;

@@ -58,7 +58,7 @@ void cs_event_json(const cs_event_t *ev, long long t, cs_buf_t *out);
 typedef struct cs_events_cfg_s {
   int to_stderr;          /* foreground: one line per event on stderr */
   int to_system;          /* syslog (LOG_DAEMON, ident certsteward) / Windows Event Log */
-  const char *jsonl_path; /* POSIX: JSON-lines file, NULL = none */
+  const char *jsonl_path; /* JSON-lines file, NULL = none */
   long long jsonl_max;    /* rotate (one .1 generation) past this size in bytes */
 } cs_events_cfg_t;
 

@@ -5,6 +5,7 @@
 #define CS_PLATFORM_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "error.h"
@@ -51,6 +52,9 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path);
  * Nothing is left behind on failure. mode is a POSIX mode; the Windows half
  * ignores it (files there inherit the folder's ACL). */
 int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err);
+
+/* fopen with a UTF-8 path (Windows: _wfopen, long paths too); NULL with errno set. */
+FILE *cs_plat_fopen(const char *path, const char *mode);
 
 /* Creates path and its missing parents with mode (0700 for state folders). */
 int cs_plat_mkdirs(const char *path, int mode, cs_err_t *err);
@@ -170,6 +174,37 @@ int cs_plat_store_current(const struct cs_config_s *cfg, char *cert_path, size_t
 /* What the private-key permission applies to for the certificate thumbprint:
  * POSIX the key file, Windows the thumbprint itself. */
 int cs_plat_store_key_ref(const struct cs_config_s *cfg, const char *thumbprint, char *buf, size_t len);
+
+/* One certificate of the platform's store (cs_plat_store_list). */
+typedef struct cs_plat_cert_s {
+  char tp[41];          /* SHA-1 thumbprint, upper-case hex */
+  char *subject;        /* subject, one line (owned; may be NULL) */
+  char *friendly;       /* friendly name (owned; may be NULL) */
+  long long not_after;  /* seconds since 1970 */
+  int has_key;          /* a private key is linked to it */
+} cs_plat_cert_t;
+
+/* Every certificate of the platform's store with its expiry, read without OpenSSL
+ * (Windows: LocalMachine\My through crypt32), for the metrics and status. POSIX has
+ * no such store: CS_EINVAL with err saying so. Free with cs_plat_store_list_free. */
+int cs_plat_store_list(const struct cs_config_s *cfg, cs_plat_cert_t **certs, size_t *n, cs_err_t *err);
+void cs_plat_store_list_free(cs_plat_cert_t *certs, size_t n);
+
+/* ---- secrets at rest (the PFX password) ------------------------------------ */
+
+/* Protects data for storing on this machine: Windows DPAPI in machine scope (a
+ * blob only this machine can open; the file holding it is readable by SYSTEM and
+ * Administrators only); POSIX returns a copy (the file is 0600 root). *out is new
+ * (free with cs_plat_free_file). */
+int cs_plat_secret_seal(const void *data, size_t len, unsigned char **out, size_t *out_len, cs_err_t *err);
+/* Opens what cs_plat_secret_seal made; data that is not a sealed blob (a password
+ * file an admin wrote by hand) is returned as it is. */
+int cs_plat_secret_unseal(const void *data, size_t len, unsigned char **out, size_t *out_len, cs_err_t *err);
+/* Writes sealed data to path with cs_plat_write_atomic, readable by the service only:
+ * POSIX mode 0600, owner the caller (root), no extended ACL entries; Windows a protected
+ * DACL, SYSTEM and Administrators full control, set before the data goes in. An
+ * existing file is restricted first, then replaced. */
+int cs_plat_secret_store(const char *path, const void *data, size_t len, cs_err_t *err);
 
 /* ---- mutual exclusion ------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 
 #include "bindings.h"
 #include "events.h"
+#include "fault.h"
 #include "journal.h"
 #include "platform.h"
 #include "text.h"
@@ -264,12 +265,14 @@ static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
         first = err;
       ok = 0;
     }
+    cs_fault_point2("rollback_undo_", steps[i - 1].name); /* test builds: crash.sh */
   }
   if (tx->j.step >= STEP_RESTART && restart(tx, &err) != CS_OK) {
     if (ok)
       first = err;
     ok = 0;
   }
+  cs_fault_point("rollback_restarted"); /* test builds: crash.sh */
   if (probe_all(tx, tx->j.old_tp, 0, NULL, &err) != CS_OK) {
     if (ok)
       first = err;
@@ -301,6 +304,7 @@ static void commit_tail(tx_t *tx) {
     emit(tx, CS_EV_OLD_CERT_ARCHIVED, dir, NULL);
   else
     emit(tx, CS_EV_STATE_ERROR, tx->env->cfg->store.state_dir, err.text);
+  cs_fault_point("after_archive"); /* test builds: crash.sh */
   if (finish(tx, &err) != CS_OK)
     emit(tx, CS_EV_STATE_ERROR, tx->env->cfg->store.state_dir, err.text);
   record_last(tx, CS_OUT_COMMITTED, NULL, NULL);
@@ -419,6 +423,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
     goto out_clean;
   }
   emit(&tx, CS_EV_RENEWAL_STARTED, tx.j.file, NULL);
+  cs_fault_point("after_begin"); /* test builds: crash.sh */
   for (i = 0; i < N_STEPS; i++) {
     tx.j.step = i + 1;
     cs_err_clear(&err);
@@ -427,6 +432,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
       cs_journal_free(&tx.j);
       return CS_OK;
     }
+    cs_fault_point2("after_", steps[i].name); /* test builds: crash.sh */
   }
   /* COMMIT */
   snprintf(tx.j.state, sizeof tx.j.state, "%s", CS_TX_COMMITTED);
@@ -435,6 +441,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
     cs_journal_free(&tx.j);
     return CS_OK;
   }
+  cs_fault_point("after_commit"); /* test builds: crash.sh */
   res->outcome = CS_OUT_COMMITTED;
   emit(&tx, CS_EV_RENEWAL_COMMITTED, tx.j.old_tp, tx.j.new_tp);
   commit_tail(&tx);

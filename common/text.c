@@ -189,3 +189,13 @@ void cs_text_sanitize(cs_buf_t *b, const char *s) {
     n -= k;
   }
 }
+
+unsigned char *cs_memdup(const void *p, size_t n) {
+  unsigned char *c = malloc(n + 1);
+  if (c == NULL)
+    return NULL;
+  if (n > 0)
+    memcpy(c, p, n);
+  c[n] = '\0';
+  return c;
+}

@@ -37,6 +37,9 @@ void cs_text_sanitize(cs_buf_t *b, const char *s);
  * returns buf. Thread-safe and the same on every platform (no gmtime). */
 char *cs_time_utc(long long t, char *buf, size_t len);
 
+/* New copy of the n bytes at p (malloc), with a NUL after them; NULL when out of memory. */
+unsigned char *cs_memdup(const void *p, size_t n);
+
 /* New copy of s (malloc), NULL when out of memory: strdup is not ISO C. */
 char *cs_strdup(const char *s);
 

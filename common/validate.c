@@ -55,7 +55,18 @@ int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate
       rc = cs_err_set(err, rc, why.raw, "cannot read the key in service %s: %s", o->key, why.text);
       goto out;
     }
+  } else if (o->key_in_store && v->current.leaf != NULL) {
+    /* The key never leaves the store: what key_match compares is the public half. */
+    if ((v->policy.service_key = X509_get_pubkey(v->current.leaf)) == NULL) {
+      rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(),
+                      "cannot read the public key of the certificate in service %s", o->current);
+      ERR_clear_error();
+      goto out;
+    }
+    v->store_key = 1;
   }
+  v->own_key = o->own_key_in_store && v->policy.service_key == NULL;
+  v->cfg = cfg;
   v->policy.min_valid_days = cfg->policy.min_valid_days;
   v->policy.min_rsa_bits = cfg->policy.min_rsa_bits;
   v->policy.allow_sha1 = cfg->policy.allow_sha1;
@@ -68,6 +79,46 @@ out:
   return rc;
 }
 
+/* v->own_key and a file without key: policy.c's key_match ("no private key") is
+ * replaced, in its place, by whether the store holds the certificate with a key linked
+ * to it (only real Windows proves that the key itself is still there: the link is a
+ * property naming a key container; the grant and the probe find out). */
+static int own_key_check(const cs_validate_t *v, const cs_bundle_t *b, cs_report_t *r) {
+  static const char id[] = CS_CHECK_KEY_MATCH;
+  cs_plat_cert_t *certs = NULL;
+  size_t n = 0, i, at;
+  int rc, found = -1; /* -1 not in the store, 0 there without key, 1 with */
+  char tp[41];
+  cs_err_t err;
+
+  for (at = 0; at < r->n_checks && strcmp(r->checks[at].id, id) != 0; at++)
+    ;
+  if (at == r->n_checks) /* no key check made: nothing to replace */
+    return CS_OK;
+  if (cs_x509_thumbprint(b->leaf, tp) != CS_OK) {
+    rc = cs_report_add(r, id, false, "no key in the file, and its thumbprint cannot be read");
+  } else if (cs_plat_store_list(v->cfg, &certs, &n, &err) != CS_OK) {
+    rc = cs_report_add(r, id, false, "no key in the file, and the certificate store cannot be read: %s", err.text);
+  } else {
+    for (i = 0; i < n; i++)
+      if (strcmp(certs[i].tp, tp) == 0)
+        found = certs[i].has_key != 0;
+    if (found == 1)
+      rc = cs_report_add(r, id, true, "no key in the file; the certificate is in LocalMachine\\My with its own "
+                                      "private key, which it keeps");
+    else
+      rc = cs_report_add(r, id, false, "no key in the file, and the certificate is %s: certsteward has no key "
+                                       "for it; drop a PFX file with its private key instead",
+                         found == 0 ? "in LocalMachine\\My without a private key" : "not in LocalMachine\\My");
+  }
+  cs_plat_store_list_free(certs, n);
+  if (rc != CS_OK)
+    return rc;
+  free(r->checks[at].detail); /* the new verdict, added last, takes the old one's place */
+  r->checks[at] = r->checks[--r->n_checks];
+  return CS_OK;
+}
+
 int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
                      STACK_OF(X509) **chain) {
   cs_err_t err;
@@ -76,9 +127,15 @@ int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, c
   if (chain != NULL)
     *chain = NULL;
   rc = cs_load_file(file, v->max_file_size, flags, v->password, b, &err);
-  if (rc == CS_OK)
-    return cs_policy_check(&v->policy, b, r, chain);
-  return cs_report_add(r, CS_CHECK_LOAD, false, "%s", err.text[0] ? err.text : cs_strerror(rc));
+  if (rc != CS_OK)
+    return cs_report_add(r, CS_CHECK_LOAD, false, "%s", err.text[0] ? err.text : cs_strerror(rc));
+  if ((rc = cs_policy_check(&v->policy, b, r, chain)) == CS_OK && v->own_key && b->key == NULL && b->leaf != NULL)
+    rc = own_key_check(v, b, r);
+  if (rc != CS_OK && chain != NULL) {
+    sk_X509_pop_free(*chain, X509_free);
+    *chain = NULL;
+  }
+  return rc;
 }
 
 int cs_x509_describe(X509 *x, char thumbprint[41], char **subject, char not_after[21], long long *not_after_epoch) {

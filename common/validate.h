@@ -23,10 +23,23 @@ typedef struct cs_validate_opts_s {
   const char *password_file; /* else [watch] password_file (NULL there = none) */
   const char *current;       /* certificate in service, any format; NULL = none */
   const char *key;           /* key in service, for key-less files; NULL = none */
+  int key_in_store;          /* the key in service is held by the system's store (Windows), not
+                                a file: without key, a file lacking a key is judged against
+                                the public key of current (the store binds it to that key) */
+  int own_key_in_store;      /* the transaction on Windows: with neither current nor key (a rollback,
+                                a first install), a file without key is judged by its own key, which
+                                must be in the system's store with that very certificate (the store
+                                then imports nothing). Not for `check`, which judges a file alone. */
 } cs_validate_opts_t;
 
 typedef struct cs_validate_s {
-  cs_policy_t policy;   /* trust, service_key owned; host points into host[], current into current */
+  cs_policy_t policy;   /* trust, service_key owned; host points into host[], current into current;
+                           service_key is only the current certificate's public key when
+                           key_in_store took it from there (then store_key is 1) */
+  int store_key;        /* a key-less file is bound to the key of current in the store */
+  int own_key;          /* a key-less file is bound to its own key in the store (own_key_in_store,
+                           no key in service): accepted only when the store holds it with its key */
+  const cs_config_t *cfg; /* what v was opened with (not owned) */
   char host[256];
   char *password;       /* owned, wiped on close; never printed */
   cs_bundle_t current;  /* the certificate in service, when given */
@@ -40,7 +53,8 @@ int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate
 void cs_validate_close(cs_validate_t *v);
 
 /* Loads file (at most max_file_size bytes, CS_READ_* flags) and checks it into r,
- * which the caller made with cs_report_init. A file that cannot be loaded gets a
+ * which the caller made with cs_report_init. With v->own_key, the key_match check of
+ * a file without key says whether the store holds the certificate with its own key. A file that cannot be loaded gets a
  * failed "load" check (the verdict, not an error). b receives what was loaded
  * (empty when the load failed; the caller frees it with cs_bundle_free: the
  * worker stages its leaf and key). chain, when not NULL, receives the verified

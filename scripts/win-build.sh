@@ -6,18 +6,19 @@
 #
 #   bash scripts/win-build.sh              # build, check imports, test under Wine
 #   CS_WIN_TESTS=0 bash scripts/win-build.sh   # build and check only (no Wine needed)
+#   CS_WIN_BUILD_DIR=build/w2 bash scripts/win-build.sh   # another build folder (default build/win64)
+#   bash scripts/win-build.sh -R store        # extra arguments go to ctest (here: tests matching "store")
 #
 # Debian 12, as root or with sudo; installs what is missing (mingw-w64, Wine, and gcc with
 # libssl-dev for the native cs-testpki that writes the test PKI).
 #
-# Built: everything the default target builds (cs_core, cs_crypto, certsteward-worker.exe,
-# cs-testpki.exe, the unit tests). certsteward.exe is tried too, and not required to link
-# while the Windows store, key permission and service control are missing (its link
-# errors are summed up in one line; the full log is build/win64/certsteward-link.log).
+# Built: certsteward.exe, certsteward-worker.exe, the test programs (unit tests,
+# cs-testpki.exe, cs-testsvc.exe, cs-certtool.exe); natively, certsteward for the tests
+# that compare both builds' answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-B=build/win64
+B=${CS_WIN_BUILD_DIR:-build/win64}
 JOBS=$(nproc 2>/dev/null || echo 2)
 TESTS=${CS_WIN_TESTS:-1}
 SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -28,7 +29,7 @@ die() { log "error: $*"; exit 1; }
 
 # ---- packages --------------------------------------------------------------------------
 need=()
-pkgs=(gcc libssl-dev pkgconf)
+pkgs=(gcc libssl-dev pkgconf libuv1-dev libinih-dev libacl1-dev jq openssl)
 [ "$TESTS" = 0 ] || pkgs+=(wine wine64)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
@@ -72,18 +73,10 @@ if [ -f "$B/CMakeCache.txt" ] && ! grep -qxF "CMAKE_TOOLCHAIN_FILE:FILEPATH=$TC"
 fi
 t0=$SECONDS
 cmake -S . -B "$B" -DCMAKE_TOOLCHAIN_FILE="$TC" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON \
-  -DCMAKE_CROSSCOMPILING_EMULATOR="$ROOT/$B/wine-run" -DCS_WIN_TEST_PKI_DIR="Z:$ROOT/$B/pki" >/dev/null
+  -DCMAKE_CROSSCOMPILING_EMULATOR="$ROOT/$B/wine-run" -DCS_WIN_TEST_PKI_DIR="Z:$ROOT/$B/pki" \
+  -DCS_WIN_NATIVE_BIN="$ROOT/$B/native-build/service/certsteward" >/dev/null
 cmake --build "$B" -j"$JOBS"
 log "built in $((SECONDS - t0)) s"
-
-# certsteward.exe: tried, not required (see above)
-if cmake --build "$B" -j"$JOBS" --target certsteward >"$B/certsteward-link.log" 2>&1; then
-  log "certsteward.exe: built"
-else
-  missing=$(grep -o "undefined reference to \`[A-Za-z0-9_]*'" "$B/certsteward-link.log" |
-    sed "s/.*\`\(.*\)'/\1/" | sort -u | tr '\n' ' ')
-  log "certsteward.exe: not built yet; undefined: ${missing:-see $B/certsteward-link.log}"
-fi
 
 # ---- only Windows system DLLs ---------------------------------------------------------------
 # What any Windows 10 / Server 2016 has in System32; no libcrypto, libuv, libgcc or
@@ -99,6 +92,7 @@ for exe in $(find "$B" -name '*.exe' -not -path "$B/wineprefix/*" -not -path '*/
   done
 done
 [ "$bad" = 0 ] || die "an executable needs a DLL Windows does not have"
+CS_WIN_BUILD_DIR="$B" CS_MSI_BUILD=0 bash scripts/win-msi.sh >/dev/null # the MSI, before tests/integration/win_msi.sh
 
 [ "$TESTS" != 0 ] || exit 0
 
@@ -110,6 +104,10 @@ if [ ! -x "$B/native/cs-testpki" ] || [ tests/support/testpki.c -nt "$B/native/c
 fi
 rm -rf "$B/pki"
 "$B/native/cs-testpki" "$B/pki" >/dev/null
+
+# ---- the native certsteward, for the tests that compare both builds' answers -------------
+cmake -S . -B "$B/native-build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_BUILD_TESTS=OFF >/dev/null
+cmake --build "$B/native-build" -j"$JOBS" --target certsteward certsteward-worker >/dev/null
 
 # ---- Wine: a fresh private prefix (quicker to make than to keep), headless --------------
 export WINEPREFIX=$WINEPREFIX_DIR WINEARCH=win64 WINEDEBUG=-all WINELOADER=/usr/lib/wine/wine64
@@ -133,5 +131,5 @@ rm -rf "$WINEPREFIX"
 log "Wine prefix ready in $((SECONDS - t0)) s"
 
 t0=$SECONDS
-ctest --test-dir "$B" --output-on-failure -j"$JOBS" --timeout 300
+ctest --test-dir "$B" --output-on-failure -j"$JOBS" --timeout 300 "$@"
 log "tests under Wine: $((SECONDS - t0)) s"

@@ -51,7 +51,7 @@ int cs_cli_open_events(const cs_config_t *cfg, int foreground) {
   memset(&ev, 0, sizeof ev);
   ev.to_stderr = foreground;
   ev.to_system = 1;
-  ev.jsonl_path = cs_plat_is_windows() ? NULL : jsonl;
+  ev.jsonl_path = jsonl;
   ev.jsonl_max = (long long)cfg->log.events_max_size;
   if (cs_events_open(&ev) != CS_OK) {
     fprintf(stderr, "certsteward: cannot open the event sinks\n");
@@ -73,7 +73,13 @@ int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_w
     goto out;
   snprintf(lockpath, sizeof lockpath, "%s%slock", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/");
   if (cs_plat_lock(lockpath, lock, &err) != CS_OK) {
-    fprintf(stderr, "certsteward %s: %s\n", cmd, err.text);
+    if (err.code == CS_EBUSY)
+      fprintf(stderr,
+              "certsteward %s: %s: the certsteward service is running (or another certsteward command is). "
+              "Nothing was changed. Stop the service (%s), run certsteward %s, then start the service again.\n",
+              cmd, err.text, cs_plat_is_windows() ? "sc stop certsteward" : "systemctl stop certsteward", cmd);
+    else
+      fprintf(stderr, "certsteward %s: %s\n", cmd, err.text);
     goto out;
   }
   if (cs_worker_init(worker, cfg->path, &err) != CS_OK) {

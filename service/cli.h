@@ -47,5 +47,10 @@ int cs_cmd_apply(int argc, char **argv);
 int cs_cmd_config(int argc, char **argv);
 int cs_cmd_status(int argc, char **argv);
 int cs_cmd_rollback(int argc, char **argv);
+int cs_cmd_set_password(int argc, char **argv); /* cmd_password.c */
+/* winsvc.c: the Windows service (install, uninstall, and the entry the SCM starts) */
+int cs_cmd_install(int argc, char **argv);
+int cs_cmd_uninstall(int argc, char **argv);
+int cs_cmd_service(int argc, char **argv);
 
 #endif

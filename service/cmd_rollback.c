@@ -1,10 +1,15 @@
 /* certsteward rollback: the previous certificate back in service, through the
  * renewal transaction (validate, pre-flight, install, grant, bindings, restart,
  * probe, or roll back the rollback). The previous certificate is the newest
- * folder under <state_dir>/archive/ (a committed renewal leaves the store files
- * it replaced in archive/<their thumbprint>/), skipping the one in service. A
- * committed rollback archives the certificate it replaced in turn, so a second
- * rollback goes forward again. */
+ * folder under <state_dir>/archive/ (a committed renewal leaves what it replaced
+ * in archive/<their thumbprint>/), skipping the one in service. A committed
+ * rollback archives the certificate it replaced in turn, so a second rollback
+ * goes forward again.
+ * POSIX archives the store files (cert.pem, key.pem): they go back as one bundle.
+ * Windows archives the certificate alone (cert.cer: machine keys are not
+ * exportable); it goes back bound to its own key, which must still be in
+ * LocalMachine\My with it ([store] old_certificates = keep): otherwise rollback
+ * refuses before anything changes and says what the admin can do. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,11 +120,45 @@ out:
   return rc;
 }
 
+/* Windows: dir\cert.cer into file, once LocalMachine\My is seen to hold certificate
+ * tp with its key (the worker and the store check it again in the transaction);
+ * -1 with the reason on stderr. */
+static int windows_archived(const cs_config_t *cfg, const char *dir, const char *tp, char file[PATH_LEN]) {
+  cs_plat_cert_t *certs = NULL;
+  size_t n = 0, i;
+  int found = -1; /* -1 not in My, 0 there without key, 1 with */
+  cs_err_t err;
+
+  if (join(file, dir, "cert.cer") != 0 || !cs_plat_exists(file)) {
+    fprintf(stderr, "certsteward rollback: %s holds no archived certificate (cert.cer)\n", dir);
+    return -1;
+  }
+  if (cs_plat_store_list(cfg, &certs, &n, &err) != CS_OK) {
+    fprintf(stderr, "certsteward rollback: %s\n", err.text);
+    return -1;
+  }
+  for (i = 0; i < n; i++)
+    if (strcmp(certs[i].tp, tp) == 0)
+      found = certs[i].has_key != 0;
+  cs_plat_store_list_free(certs, n);
+  if (found == 1)
+    return 0;
+  fprintf(stderr,
+          "certsteward rollback: refused, nothing was changed: the previous certificate %s is %s.\n"
+          "It can go back in service only with its own private key, which never leaves LocalMachine\\My: "
+          "certsteward archives the certificate alone (%s), and [store] old_certificates = delete removes a "
+          "replaced certificate from the store.\n"
+          "To put it back in service, drop its PFX file (certificate and private key) into the drop folder%s%s.\n",
+          tp, found == 0 ? "in LocalMachine\\My without its private key" : "no longer in LocalMachine\\My", file,
+          cfg->watch.folder ? " " : "", cfg->watch.folder ? cfg->watch.folder : "");
+  return -1;
+}
+
 int cs_cmd_rollback(int argc, char **argv) {
   cs_opt_t opts[] = {{"config", 1, NULL}, {NULL, 0, NULL}};
   const char **operands = malloc(sizeof *operands * (size_t)argc);
   int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0;
-  char host[256], current[41], tp[41], archive[PATH_LEN], dir[PATH_LEN], name[64], bundle[PATH_LEN];
+  char host[256], current[41], tp[41], archive[PATH_LEN], dir[PATH_LEN], name[64], bundle[PATH_LEN], file[PATH_LEN];
   cs_plat_lock_t *lock = NULL;
   cs_renewal_result_t res;
   cs_renewal_env_t env;
@@ -152,19 +191,25 @@ int cs_cmd_rollback(int argc, char **argv) {
     fprintf(stderr, "certsteward rollback: %s\n", err.text);
     goto out;
   }
-  snprintf(name, sizeof name, "rollback-%s.pem", tp);
-  if (join(bundle, cfg.store.state_dir, name) != 0) {
-    bundle[0] = '\0';
-    fprintf(stderr, "certsteward rollback: [store] state_dir is too long\n");
-    goto out;
-  }
-  if (write_bundle(dir, bundle, (size_t)cfg.watch.max_file_size, &err) != CS_OK) {
-    fprintf(stderr, "certsteward rollback: %s: %s\n", dir, err.text);
-    goto out;
+  if (cs_plat_is_windows()) {
+    if (windows_archived(&cfg, dir, tp, file) != 0)
+      goto out;
+  } else {
+    snprintf(name, sizeof name, "rollback-%s.pem", tp);
+    if (join(bundle, cfg.store.state_dir, name) != 0) {
+      bundle[0] = '\0';
+      fprintf(stderr, "certsteward rollback: [store] state_dir is too long\n");
+      goto out;
+    }
+    if (write_bundle(dir, bundle, (size_t)cfg.watch.max_file_size, &err) != CS_OK) {
+      fprintf(stderr, "certsteward rollback: %s: %s\n", dir, err.text);
+      goto out;
+    }
+    memcpy(file, bundle, PATH_LEN);
   }
   printf("rolling back to %s (archived in %s)\n", tp, dir);
   fflush(stdout);
-  cs_renewal_run(&env, bundle, CS_RENEW_ROLLBACK, &res);
+  cs_renewal_run(&env, file, CS_RENEW_ROLLBACK, &res);
   rc = cs_cli_outcome(dir, &res);
 out:
   if (bundle[0] != '\0' && cs_plat_remove(bundle, &err) != CS_OK)

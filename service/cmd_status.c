@@ -237,7 +237,7 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
     list_files(&s->drop, 0);
   if (join(s->waiting.path, s->state_dir, "waiting") == 0)
     list_files(&s->waiting, 1);
-  if (cfg->store.monitor != NULL)
+  if (cs_daemon_monitor_source(cfg) != NULL)
     (void)cs_daemon_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */
 }
 
@@ -368,7 +368,7 @@ static void print_text(const status_t *s) {
   snprintf(from, sizeof from, " (from %s)", s->tp_from);
   tline(&b, "in service", s->tp[0] ? s->tp : s->tp_err.text, s->tp[0] ? from : "", NULL);
   text_cert(&b, s);
-  cs_daemon_monitor_text(&b, s->cfg->store.monitor, &s->monitored, (long long)time(NULL), LABEL_WIDTH);
+  cs_daemon_monitor_text(&b, cs_daemon_monitor_source(s->cfg), &s->monitored, (long long)time(NULL), LABEL_WIDTH);
   text_bindings(&b, s);
   if (s->n_eps == 0)
     tline(&b, "endpoints", "none ([connector] endpoints not set)", NULL);
@@ -551,7 +551,7 @@ static void print_json(const status_t *s) {
   else
     cs_buf_puts(&b, "null");
   jkey(&b, &first, "monitored");
-  cs_daemon_monitor_json(&b, s->cfg->store.monitor, &s->monitored, (long long)time(NULL));
+  cs_daemon_monitor_json(&b, cs_daemon_monitor_source(s->cfg), &s->monitored, (long long)time(NULL));
   jkey(&b, &first, "bindings");
   json_bindings(&b, s);
   jkey(&b, &first, "endpoints");

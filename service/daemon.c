@@ -1,8 +1,9 @@
 /* certsteward run: the daemon. A libuv loop that only reacts — to the drop folder
  * (change notifications and a rescan timer), to timers (settling files, expiry,
- * the maintenance window) and to signals. Everything that blocks (the worker,
- * the renewal transaction) runs one job at a time on libuv's thread pool. The
- * daemon never loads OpenSSL: the worker process does that work. */
+ * the maintenance window) and to a stop (daemon_main.c: the command, signals, the
+ * Windows service's stop). Everything that blocks (the worker, the renewal
+ * transaction) runs one job at a time on libuv's thread pool. The daemon never
+ * loads OpenSSL: the worker process does that work. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,54 +12,13 @@
 
 #include "cli.h"
 #include "clock.h"
-#include "daemon.h"
+#include "daemon_int.h"
 #include "events.h"
 #include "expiry.h"
 #include "platform.h"
 #include "renewal.h"
 #include "text.h"
 #include "window.h"
-
-#define PATH_LEN 4096
-#define STOP_GRACE_MS 20000 /* a running step may finish this long after SIGTERM */
-
-typedef enum { JOB_RECOVER, JOB_EXPIRY, JOB_DROP } job_kind_t;
-
-typedef struct job_s {
-  job_kind_t kind;
-  char path[PATH_LEN]; /* JOB_DROP: the taken file under state_dir/incoming or waiting */
-  char name[256];      /* its name as dropped (sanitised) */
-  int from_window;     /* the window has opened for a waiting file: no new wait */
-  struct job_s *next;
-} job_t;
-
-typedef struct drop_s {
-  char *name;
-  long long size;
-  double mtime;
-  uint64_t stable_since; /* loop time (ms) when size and mtime last changed */
-  unsigned seen;         /* scan generation that last saw it */
-} drop_t;
-
-typedef struct daemon_s {
-  uv_loop_t *loop;
-  const cs_config_t *cfg;
-  cs_worker_t worker;
-  cs_renewal_env_t env;
-  char host[256];
-  int once, stopping, blocked; /* blocked: a rollback failed; only recovery runs */
-  uv_fs_event_t watch;
-  uv_timer_t rescan, settle, expiry, window, stop;
-  uv_signal_t sigterm, sigint;
-  drop_t *drops;
-  size_t n_drops;
-  unsigned generation;
-  job_t *queue, *running;
-  uv_work_t work;
-  cs_renewal_result_t res; /* of the running job */
-  cs_daemon_stats_t stats;
-  long long window_open;   /* when the waiting file may go, 0 = none waiting */
-} daemon_t;
 
 static void pump(daemon_t *d);
 static void arm_window(daemon_t *d, long long wait);
@@ -72,7 +32,7 @@ static void join(char *out, const char *dir, const char *name) {
 
 static void state_path(const daemon_t *d, char *out, const char *name) { join(out, d->cfg->store.state_dir, name); }
 
-static void event1(int id, const char *file, const char *a1, const char *a2, const char *a3) {
+void cs__daemon_event(int id, const char *file, const char *a1, const char *a2, const char *a3) {
   cs_event_t ev;
   memset(&ev, 0, sizeof ev);
   ev.id = id;
@@ -130,7 +90,7 @@ static void park(daemon_t *d, const job_t *job, const char *folder, const char *
   stored_name(name, sizeof name, job->name);
   join(target, dir, name);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(job->path, target, &err) != CS_OK) {
-    event1(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
+    cs__daemon_event(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
     (void)cs_plat_remove(job->path, NULL); /* it may hold a private key: never left in incoming */
     return;
   }
@@ -217,7 +177,7 @@ static void work_cb(uv_work_t *req) {
     if (d->res.outcome != CS_OUT_VALID)
       break;
     if (!job->from_window)
-      event1(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
+      cs__daemon_event(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
     /* outside the window it waits, unless the certificate in service expires first */
     wait = job->from_window ? 0 : window_wait(d);
     if (wait > 0 && !(d->stats.not_after > 0 && d->stats.not_after <= cs_clock_now() + wait))
@@ -236,7 +196,7 @@ static void after_drop(daemon_t *d, job_t *job) {
   case CS_OUT_VALID: /* accepted, outside the window */
     wait = window_wait(d);
     park(d, job, "waiting", NULL, NULL);
-    event1(CS_EV_DROP_WAITING, job->name, job->name, d->cfg->connector.maintenance_window, NULL);
+    cs__daemon_event(CS_EV_DROP_WAITING, job->name, job->name, d->cfg->connector.maintenance_window, NULL);
     arm_window(d, wait);
     break;
   case CS_OUT_COMMITTED:
@@ -244,7 +204,7 @@ static void after_drop(daemon_t *d, job_t *job) {
     if (d->cfg->watch.keep_processed)
       park(d, job, "processed", NULL, NULL);
     else if (cs_plat_remove(job->path, NULL) != CS_OK)
-      event1(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a committed drop", NULL);
+      cs__daemon_event(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a committed drop", NULL);
     enqueue(d, new_job(JOB_EXPIRY)); /* a new certificate in service: a new expiry */
     break;
   case CS_OUT_REJECTED:
@@ -272,7 +232,7 @@ static void after_drop(daemon_t *d, job_t *job) {
     break;
   default:
     if (strcmp(d->res.step, "validate") == 0)
-      event1(CS_EV_WORKER_FAILED, job->name, job->name, d->res.err.text, NULL);
+      cs__daemon_event(CS_EV_WORKER_FAILED, job->name, job->name, d->res.err.text, NULL);
     snprintf(why, sizeof why, "could not be processed at %s: %.600s", d->res.step, d->res.err.text);
     quarantine(d, job, why, &d->res);
     break;
@@ -344,11 +304,11 @@ static void take(daemon_t *d, const char *name, int regular) {
   stored_name(stored, sizeof stored, name);
   join(job->path, dir, stored);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
-    event1(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
+    cs__daemon_event(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
     free(job);
     return;
   }
-  event1(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
+  cs__daemon_event(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
   if (!regular) { /* a link, FIFO or device is never opened: out of the way, with the reason */
     quarantine(d, job, "not a regular file (a link, FIFO or device), not read", NULL);
     free(job);
@@ -518,33 +478,7 @@ static void arm_window(daemon_t *d, long long wait) {
 
 static void expiry_cb(uv_timer_t *t) { enqueue(t->data, new_job(JOB_EXPIRY)); }
 
-/* ---- start and stop ------------------------------------------------------------ */
-
-static void stop_deadline_cb(uv_timer_t *t) {
-  (void)t;
-  /* the step did not finish in time: the journal rolls it back at the next start */
-  event1(CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL);
-  cs_events_close();
-  _Exit(0);
-}
-
-static void signal_cb(uv_signal_t *h, int signum) {
-  daemon_t *d = h->data;
-  (void)signum;
-  if (d->stopping)
-    return;
-  d->stopping = 1;
-  if (d->running == NULL)
-    uv_stop(d->loop);
-  else
-    uv_timer_start(&d->stop, stop_deadline_cb, STOP_GRACE_MS, 0);
-}
-
-static void close_cb(uv_handle_t *h, void *arg) {
-  (void)arg;
-  if (!uv_is_closing(h))
-    uv_close(h, NULL);
-}
+/* ---- start and end (the command itself: daemon_main.c) ------------------------ */
 
 /* Files a previous run had taken but not finished (it stopped or crashed in the
  * middle): the journal's recovery undid the transaction; the file itself is
@@ -568,118 +502,40 @@ static void orphans(daemon_t *d) {
   uv_fs_req_cleanup(&req);
 }
 
-/* What is missing at start is said once; the daemon keeps watching regardless. */
-static void startup_checks(daemon_t *d) {
-  const cs_config_t *cfg = d->cfg;
-  char tp[41], who[128];
-  cs_err_t err;
-  size_t i;
-  int rc;
-  if (cfg->connector.service != NULL && cs_plat_service_exists(cfg->connector.service, &err) == 0)
-    event1(CS_EV_CONNECTOR_MISSING, NULL, "the service", cfg->connector.service, NULL);
-  for (i = 0; i < cfg->connector.binding_files.n; i++)
-    if (!cs_plat_exists(cfg->connector.binding_files.v[i]))
-      event1(CS_EV_CONNECTOR_MISSING, NULL, "a binding file", cfg->connector.binding_files.v[i], NULL);
-  if (cs_renewal_current(&d->env, tp, &err) != CS_OK)
-    event1(CS_EV_CONNECTOR_MISSING, NULL, "the certificate in service", err.text, NULL);
-  rc = cs_plat_folder_unsafe(cfg->watch.folder, who, sizeof who, &err);
-  if (rc == 1)
-    event1(CS_EV_FOLDER_UNSAFE, NULL, cfg->watch.folder, who, NULL);
+void cs__daemon_start(daemon_t *d, int watch) {
+  uv_timer_init(d->loop, &d->rescan);
+  uv_timer_init(d->loop, &d->settle);
+  uv_timer_init(d->loop, &d->expiry);
+  uv_timer_init(d->loop, &d->window);
+  d->rescan.data = d->settle.data = d->expiry.data = d->window.data = d;
+
+  orphans(d);
+  enqueue(d, new_job(JOB_RECOVER)); /* an unfinished transaction before anything else */
+  enqueue(d, new_job(JOB_EXPIRY));
+  arm_window(d, 0);                 /* files parked before a restart */
+  if (watch) {
+    uv_fs_event_init(d->loop, &d->watch);
+    d->watch.data = d;
+    if (!d->once && uv_fs_event_start(&d->watch, fs_cb, d->cfg->watch.folder, 0) != 0)
+      cs__daemon_event(CS_EV_STATE_ERROR, NULL, d->cfg->watch.folder,
+                       "cannot watch the folder for changes; rescanning only", NULL);
+    if (!d->once)
+      uv_timer_start(&d->rescan, rescan_cb, (uint64_t)d->cfg->watch.rescan_interval * 1000,
+                     (uint64_t)d->cfg->watch.rescan_interval * 1000);
+    quarantine_gc(d);
+    scan(d);
+  }
 }
 
-int cs_cmd_run(int argc, char **argv) {
-  cs_opt_t opts[] = {{"config", 1, NULL}, {"foreground", 0, NULL}, {"once", 0, NULL}, {NULL, 0, NULL}};
-  const char **operands = malloc(sizeof *operands * (size_t)argc);
-  int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0, unsafe = 0;
-  cs_plat_lock_t *lock = NULL;
-  cs_config_t cfg;
-  daemon_t d;
-  cs_err_t err;
-  char lockpath[PATH_LEN], who[128];
-
-  memset(&d, 0, sizeof d);
-  if (operands == NULL || cs_cli_parse(argc, argv, 2, opts, operands, &n_operands) != 0)
-    goto out;
-  if (n_operands > 0) {
-    fprintf(stderr, "certsteward run: unexpected argument %s\n", operands[0]);
-    goto out;
-  }
-  if (cs_cli_config(opts[0].value, &cfg) != 0)
-    goto out;
-  have_cfg = 1;
-  d.cfg = &cfg;
-  d.once = opts[2].value != NULL;
-  if (cs_cli_host(&cfg, NULL, d.host, sizeof d.host) != 0 || cs_cli_open_events(&cfg, opts[1].value != NULL) != 0)
-    goto out;
-  join(lockpath, cfg.store.state_dir, "lock");
-  if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
-    event1(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
-    goto out;
-  }
-  if (cs_plat_mkdirs(cfg.watch.folder, 0700, &err) != CS_OK) {
-    event1(CS_EV_STATE_ERROR, NULL, cfg.watch.folder, err.text, NULL);
-    goto out;
-  }
-  if (cs_worker_init(&d.worker, cfg.path, &err) != CS_OK) {
-    event1(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
-    goto out;
-  }
-  d.env.cfg = &cfg;
-  d.env.worker = &d.worker;
-  d.env.host = d.host;
-  event1(CS_EV_SERVICE_STARTED, NULL, CS_VERSION, cfg.path ? cfg.path : "(built-in defaults)", NULL);
-  startup_checks(&d);
-  unsafe = cs_plat_folder_unsafe(cfg.watch.folder, who, sizeof who, &err) != 0;
-
-  d.loop = uv_default_loop();
-  uv_timer_init(d.loop, &d.rescan);
-  uv_timer_init(d.loop, &d.settle);
-  uv_timer_init(d.loop, &d.expiry);
-  uv_timer_init(d.loop, &d.window);
-  uv_timer_init(d.loop, &d.stop);
-  d.rescan.data = d.settle.data = d.expiry.data = d.window.data = d.stop.data = &d;
-  uv_signal_init(d.loop, &d.sigterm);
-  uv_signal_init(d.loop, &d.sigint);
-  d.sigterm.data = d.sigint.data = &d;
-  uv_signal_start(&d.sigterm, signal_cb, SIGTERM);
-  uv_signal_start(&d.sigint, signal_cb, SIGINT);
-
-  orphans(&d);
-  enqueue(&d, new_job(JOB_RECOVER)); /* an unfinished transaction before anything else */
-  enqueue(&d, new_job(JOB_EXPIRY));
-  arm_window(&d, 0);                 /* files parked before a restart */
-  if (!unsafe) {
-    uv_fs_event_init(d.loop, &d.watch);
-    d.watch.data = &d;
-    if (!d.once && uv_fs_event_start(&d.watch, fs_cb, cfg.watch.folder, 0) != 0)
-      event1(CS_EV_STATE_ERROR, NULL, cfg.watch.folder, "cannot watch the folder for changes; rescanning only", NULL);
-    if (!d.once)
-      uv_timer_start(&d.rescan, rescan_cb, (uint64_t)cfg.watch.rescan_interval * 1000,
-                     (uint64_t)cfg.watch.rescan_interval * 1000);
-    quarantine_gc(&d);
-    scan(&d);
-  }
-  uv_run(d.loop, UV_RUN_DEFAULT);
-
-  event1(CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL);
-  uv_walk(d.loop, close_cb, NULL);
-  uv_run(d.loop, UV_RUN_DEFAULT);
-  (void)uv_loop_close(d.loop);
-  rc = CS_EXIT_OK;
-out:
-  while (d.queue != NULL) {
-    job_t *j = d.queue;
-    d.queue = j->next;
+void cs__daemon_free(daemon_t *d) {
+  while (d->queue != NULL) {
+    job_t *j = d->queue;
+    d->queue = j->next;
     free(j);
   }
-  while (d.n_drops > 0)
-    forget(&d, d.n_drops - 1);
-  free(d.drops);
-  cs_daemon_stats_free(&d.stats); /* the expiry job's monitored list */
-  cs_plat_unlock(lock);
-  cs_events_close();
-  if (have_cfg)
-    cs_config_free(&cfg);
-  free(operands);
-  return rc;
+  while (d->n_drops > 0)
+    forget(d, d->n_drops - 1);
+  free(d->drops);
+  d->drops = NULL;
+  cs_daemon_stats_free(&d->stats); /* the expiry job's monitored list */
 }

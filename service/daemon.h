@@ -10,6 +10,9 @@
 #include "text.h"
 #include "worker.h"
 
+/* Listed on Windows when [store] monitor is not set: the machine's own store. */
+#define CS_DAEMON_STORE_NAME "LocalMachine\\My"
+
 /* [store] monitor: at most this many files are listed, the first by name (byte order). */
 #define CS_DAEMON_MONITOR_MAX 1000
 
@@ -64,9 +67,14 @@ void cs_daemon_stats_free(cs_daemon_stats_t *st);
  * file (source = its path). */
 void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st);
 
-/* Lists [store] monitor (cfg->store.monitor, not NULL) into m (zeroed by the caller
- * or freed before) and has the worker describe each file, one process per file.
- * 0, or the CS_E* also in m->err when the folder cannot be listed. */
+/* What is monitored: [store] monitor when set; else on Windows the machine store
+ * (CS_DAEMON_STORE_NAME), on Linux nothing (NULL). */
+const char *cs_daemon_monitor_source(const cs_config_t *cfg);
+
+/* Lists what cs_daemon_monitor_source names into m (zeroed by the caller or freed
+ * before): a folder's files, each described by the worker (one process per file),
+ * or the Windows store's certificates as crypt32 gives them (entries named
+ * LocalMachine\My\<thumbprint>). 0, or the CS_E* also in m->err when it cannot be listed. */
 int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daemon_monitor_t *m);
 void cs_daemon_monitor_free(cs_daemon_monitor_t *m);
 
@@ -77,6 +85,31 @@ void cs_daemon_monitor_free(cs_daemon_monitor_t *m);
 void cs_daemon_monitor_text(cs_buf_t *b, const char *folder, const cs_daemon_monitor_t *m, long long now, int width);
 void cs_daemon_monitor_json(cs_buf_t *b, const char *folder, const cs_daemon_monitor_t *m, long long now);
 
+/* certsteward run [--config FILE] [--foreground] [--once] (cs_daemon_main without a host). */
 int cs_cmd_run(int argc, char **argv);
+
+/* A running step may finish this long after a stop was asked; then the process ends
+ * and the journal rolls the step back at the next start. */
+#define CS_DAEMON_STOP_GRACE_MS 20000
+
+/* What runs the daemon besides a console: the Windows service (service/winsvc.c). */
+typedef struct cs_daemon_host_s {
+  /* On the loop's thread, once the loop runs: the service reports RUNNING. */
+  void (*running)(void *arg);
+  /* The daemon could not start and its event sinks were not open yet (bad
+   * configuration): why, for the host to report (the console has it on stderr). */
+  void (*failed)(void *arg, const char *config_path, const char *why);
+  /* The stop outlasted CS_DAEMON_STOP_GRACE_MS: the process ends right after this. */
+  void (*abandoned)(void *arg);
+  void *arg;
+} cs_daemon_host_t;
+
+/* The daemon with argv as certsteward run takes it (argv[1] the command's name);
+ * host may be NULL. Returns the exit status (CS_EXIT_OK, CS_EXIT_USAGE). */
+int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host);
+
+/* Asks the daemon to stop as SIGTERM does. From any thread, at any time: asked
+ * before the loop runs, the daemon stops as soon as it does. */
+void cs_daemon_request_stop(void);
 
 #endif

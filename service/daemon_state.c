@@ -14,6 +14,7 @@
 #include "expiry.h"
 #include "metrics.h"
 #include "platform.h"
+#include "text.h"
 
 #define PATH_LEN 4096
 
@@ -99,7 +100,7 @@ void cs_daemon_expiry_check(const cs_config_t *cfg, const cs_renewal_env_t *env,
   st->next_due = cfg->expiry.check_interval;
   if (service_expiry(cfg, env, st) == CS_OK)
     key_permission(cfg, st);
-  if (cfg->store.monitor != NULL) {
+  if (cs_daemon_monitor_source(cfg) != NULL) {
     /* one job at a time, and the loop reads st only between jobs: replaced here safely */
     memset(&m, 0, sizeof m);
     (void)cs_daemon_monitor_scan(cfg, env->worker, &m);
@@ -217,6 +218,51 @@ static void pick_for_metrics(cs_daemon_monitor_t *m) {
   }
 }
 
+const char *cs_daemon_monitor_source(const cs_config_t *cfg) {
+  if (cfg->store.monitor != NULL)
+    return cfg->store.monitor;
+  return cs_plat_is_windows() ? CS_DAEMON_STORE_NAME : NULL;
+}
+
+/* The machine's store (Windows) as crypt32 lists it: no worker, no OpenSSL. */
+static int store_scan(const cs_config_t *cfg, cs_daemon_monitor_t *m) {
+  cs_plat_cert_t *certs = NULL;
+  size_t n = 0, i;
+  cs_buf_t name = CS_BUF_INIT;
+  int rc = cs_plat_store_list(cfg, &certs, &n, &m->err);
+
+  if (rc != CS_OK)
+    return rc;
+  if (n > CS_DAEMON_MONITOR_MAX) {
+    m->left_out = n - CS_DAEMON_MONITOR_MAX;
+    n = CS_DAEMON_MONITOR_MAX;
+  }
+  if (n > 0 && (m->certs = calloc(n, sizeof *m->certs)) == NULL) {
+    rc = cs_err_set(&m->err, CS_ENOMEM, 0, "out of memory listing %s", CS_DAEMON_STORE_NAME);
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    cs_daemon_cert_t *c = &m->certs[m->n++];
+    cs_buf_free(&name);
+    cs_buf_printf(&name, "%s\\%s", CS_DAEMON_STORE_NAME, certs[i].tp);
+    c->path = cs_buf_str(&name) != NULL ? cs_strdup(cs_buf_str(&name)) : NULL;
+    c->shown = c->path != NULL ? sanitised(c->path) : NULL;
+    if (c->path == NULL || c->shown == NULL) {
+      c->error = cs_strdup("out of memory");
+      continue;
+    }
+    memcpy(c->tp, certs[i].tp, sizeof c->tp);
+    c->subject = certs[i].subject != NULL ? cs_strdup(certs[i].subject) : NULL;
+    c->not_after_epoch = certs[i].not_after;
+    cs_time_utc(certs[i].not_after, c->not_after, sizeof c->not_after);
+  }
+  pick_for_metrics(m);
+out:
+  cs_buf_free(&name);
+  cs_plat_store_list_free(certs, n + m->left_out);
+  return rc;
+}
+
 int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daemon_monitor_t *m) {
   const char *dir = cfg->store.monitor;
   cs_buf_t path = CS_BUF_INIT;
@@ -227,6 +273,8 @@ int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daem
   int r, rc = CS_OK;
 
   cs_err_clear(&m->err);
+  if (dir == NULL)
+    return cs_plat_is_windows() ? store_scan(cfg, m) : CS_OK;
   if ((r = uv_fs_scandir(NULL, &req, dir, 0, NULL)) < 0) {
     rc = cs_err_set(&m->err, r == UV_ENOENT ? CS_ENOENT : CS_EIO, r, "cannot list %s: %s", dir, uv_strerror(r));
     uv_fs_req_cleanup(&req);
@@ -304,7 +352,8 @@ void cs_daemon_monitor_text(cs_buf_t *b, const char *folder, const cs_daemon_mon
   size_t i;
   if (folder == NULL)
     return; /* [store] monitor not set: nothing to say */
-  snprintf(count, sizeof count, ": %zu file%s", m->n, m->n == 1 ? "" : "s");
+  snprintf(count, sizeof count, ": %zu %s%s", m->n, strcmp(folder, CS_DAEMON_STORE_NAME) == 0 ? "certificate" : "file",
+           m->n == 1 ? "" : "s");
   line(b, width, "monitored", folder, m->err.code != CS_OK ? ": " : count, m->err.code != CS_OK ? m->err.text : "",
        NULL);
   for (i = 0; i < m->n; i++) {

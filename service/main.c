@@ -14,7 +14,8 @@
 #define CS_VERSION "0.0.0"
 #endif
 
-static const char usage[] =
+/* In two parts: C compilers need not take a string over 4095 bytes. */
+static const char usage_run[] =
     "usage: certsteward COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
@@ -52,7 +53,35 @@ static const char usage[] =
     "      endpoint serves, the last renewal, an unfinished one, and the files\n"
     "      waiting. Changes nothing. Exit status: 0 reported, 2 bad configuration.\n"
     "  config [--config FILE]\n"
-    "      Validate a configuration and print the effective values, defaults included.\n"
+    "      Validate a configuration and print the effective values, defaults included.\n";
+
+static const char usage_admin[] =
+    "  set-password [--config FILE]\n"
+    "      Store the PFX / key password, read from standard input (its first line;\n"
+    "      on a terminal it is asked for and not shown), in the file [watch]\n"
+    "      password_file names, replacing it atomically: Windows seals it with DPAPI\n"
+    "      for this machine, readable by SYSTEM and Administrators only; Linux writes\n"
+    "      it with mode 0600. Without password_file it refuses (the service reads the\n"
+    "      password from that file only, so there is no default to write to).\n"
+    "      Exit status: 0 stored, 2 nothing written (no or empty password, no\n"
+    "      password_file, the file could not be written).\n"
+    "  install [--config FILE] [--config-template TEMPLATE] [--set KEY=VALUE]...\n"
+    "      Windows: register the service certsteward (LocalSystem, automatic delayed\n"
+    "      start, restarted after a failure) and its Event Log source, and make the\n"
+    "      program data, drop and state folders (Administrators and SYSTEM only).\n"
+    "      Run again, it updates. --config: the service reads FILE.\n"
+    "      A configuration file that does not exist yet is first written from\n"
+    "      TEMPLATE (default: certsteward-default.ini beside certsteward.exe, when\n"
+    "      there), each VALUE put into its \"KEY =\" line and the result checked as\n"
+    "      config does: install --set host=board.example.com --set binding_files=F\n"
+    "      An empty VALUE leaves the line as it is; a VALUE with a control character,\n"
+    "      a double quote or \" ;\" is refused. An existing configuration is never\n"
+    "      changed (--set is then ignored, with a warning). The MSI does the same.\n"
+    "  uninstall\n"
+    "      Windows: stop and delete the service and its event source; the\n"
+    "      configuration and the state are kept.\n"
+    "  service [--config FILE]\n"
+    "      Windows: what the Service Control Manager starts (the daemon of run).\n"
     "  version\n"
     "      Print the version (and the worker's, with its OpenSSL).\n"
     "\n"
@@ -63,7 +92,8 @@ static void print_usage(FILE *out) {
   char path[1024];
   if (cs_plat_default_config_path(path, sizeof path) != CS_OK)
     snprintf(path, sizeof path, "%s", "(unknown)");
-  fprintf(out, usage, path);
+  fputs(usage_run, out);
+  fprintf(out, usage_admin, path);
 }
 
 static int cmd_help(int argc, char **argv) {
@@ -127,6 +157,10 @@ static const command_t commands[] = {
     {"rollback", cs_cmd_rollback},
     {"status", cs_cmd_status},
     {"config", cs_cmd_config},
+    {"set-password", cs_cmd_set_password},
+    {"install", cs_cmd_install},
+    {"uninstall", cs_cmd_uninstall},
+    {"service", cs_cmd_service},
     {"version", cmd_version},
     {"--version", cmd_version},
     {"help", cmd_help},

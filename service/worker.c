@@ -26,8 +26,10 @@
 #include "text.h" /* before reply.h, which uses cs_buf_t */
 
 #include "config.h"
+#include "fault.h"
 #include "load.h"
 #include "opts.h"
+#include "pfx.h"
 #include "platform.h"
 #include "probe.h"
 #include "reply.h"
@@ -121,20 +123,33 @@ enum { S_CERT, S_CHAIN, S_KEY, S_BUNDLE, S_DER, S_N };
  * the intermediate from the trust anchors, a certificate of the file off the
  * path is left out, the self-signed root is never sent. An existing file is
  * removed first: cs_plat_write_atomic keeps an existing file's mode, and a key
- * must not inherit a readable one. On failure the files written are removed again. */
-static int stage(const char *dir, const cs_bundle_t *b, STACK_OF(X509) *chain, EVP_PKEY *service_key,
-                 cs_err_t *err) {
+ * must not inherit a readable one. On failure the files written are removed again.
+ * Windows also gets what its store imports (pfx.h, cs_pfx_stage): the PKCS#12, or
+ * for a file without key that v accepted against a key in the store, no key file at
+ * all but the thumbprint whose key the certificate is bound to: the certificate in
+ * service's (v->store_key, a renewal that kept its key) or its own (v->own_key, a
+ * rollback to a certificate still in the store with its key). The PKCS#12 is written
+ * on Windows only: nothing else reads it, and every copy of a key on disk is one more
+ * to protect. */
+static int stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v, const cs_bundle_t *b,
+                 STACK_OF(X509) *chain, cs_err_t *err) {
   static const int modes[S_N] = {0644, 0644, 0600, 0600, 0644};
-  EVP_PKEY *key = b->key ? b->key : service_key;
+  int own = b->key == NULL && v->own_key; /* accepted: so the store holds its key */
+  int keyless = b->key == NULL && (v->store_key || own);
+  EVP_PKEY *key = b->key ? b->key : keyless ? NULL : v->policy.service_key;
   BIO *bios[S_N] = {NULL};
-  char path[S_N][4096];
+  char path[S_N][4096], bound_tp[41] = "";
   const char *sep = cs_plat_is_windows() ? "\\" : "/";
   char *data;
   long len;
   int i, written = 0, rc;
 
-  if (key == NULL) {
+  if (key == NULL && !keyless) {
     rc = cs_err_set(err, CS_EINVAL, 0, "no private key to stage (the file has none and no --key was given)");
+    goto out;
+  }
+  if (keyless && cs_x509_thumbprint(own ? b->leaf : v->current.leaf, bound_tp) != CS_OK) {
+    rc = cs_err_set(err, CS_ECRYPTO, 0, "cannot read the thumbprint of the certificate whose key it keeps");
     goto out;
   }
   if (chain == NULL) {
@@ -151,11 +166,12 @@ static int stage(const char *dir, const cs_bundle_t *b, STACK_OF(X509) *chain, E
       goto out;
     }
   }
-  /* Unencrypted PKCS#8: the server reads it unattended from a root-only file. */
+  /* Unencrypted PKCS#8: the server reads it unattended from a root-only file.
+   * Key-less: key.pem and bundle.pem stay empty and are not written. */
   if (!pem_certs(bios[S_CERT], b->leaf, chain) || !pem_certs(bios[S_CHAIN], NULL, chain) ||
-      !PEM_write_bio_PKCS8PrivateKey(bios[S_KEY], key, NULL, NULL, 0, NULL, NULL) ||
-      !pem_certs(bios[S_BUNDLE], b->leaf, chain) ||
-      !PEM_write_bio_PKCS8PrivateKey(bios[S_BUNDLE], key, NULL, NULL, 0, NULL, NULL) ||
+      (key != NULL && !PEM_write_bio_PKCS8PrivateKey(bios[S_KEY], key, NULL, NULL, 0, NULL, NULL)) ||
+      (key != NULL && !pem_certs(bios[S_BUNDLE], b->leaf, chain)) ||
+      (key != NULL && !PEM_write_bio_PKCS8PrivateKey(bios[S_BUNDLE], key, NULL, NULL, 0, NULL, NULL)) ||
       !i2d_X509_bio(bios[S_DER], b->leaf)) {
     rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(), "cannot encode the staged files");
     goto out;
@@ -168,10 +184,17 @@ static int stage(const char *dir, const cs_bundle_t *b, STACK_OF(X509) *chain, E
       rc = cs_err_set(err, CS_ECRYPTO, 0, "cannot encode %s", staged_names[written]);
       goto out;
     }
-    if ((rc = cs_plat_remove(path[written], err)) != CS_OK ||
-        (rc = cs_plat_write_atomic(path[written], len ? data : "", (size_t)len, modes[written], err)) != CS_OK)
+    if ((rc = cs_plat_remove(path[written], err)) != CS_OK)
       goto out;
+    if (key == NULL && (written == S_KEY || written == S_BUNDLE))
+      continue;
+    if ((rc = cs_plat_write_atomic(path[written], len ? data : "", (size_t)len, modes[written], err)) != CS_OK)
+      goto out;
+    cs_fault_point2("worker_stage:", staged_names[written]); /* test builds: crash.sh */
   }
+  if (cs_plat_is_windows() &&
+      (rc = cs_pfx_stage(dir, cfg->store.key_provider, b->leaf, key, chain, keyless ? bound_tp : NULL, err)) != CS_OK)
+    goto out;
   rc = CS_OK;
 out:
   if (rc != CS_OK)
@@ -227,6 +250,9 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   vo.host = opts[O_HOST].value;
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
+  vo.key_in_store = cs_plat_is_windows(); /* the machine keys stay in LocalMachine\My */
+  vo.own_key_in_store = cs_plat_is_windows(); /* without a key in service: a rollback's own key */
+  cs_fault_point("worker_validate"); /* test builds: crash.sh */
   if (cs_crypto_init(&err) != CS_OK || cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
     fail(out, rc, err.text);
     goto out;
@@ -236,6 +262,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
     fail(out, rc, "out of memory");
     goto out;
   }
+  cs_fault_point("worker_validated"); /* test builds: crash.sh */
 
   cs_reply_put(out, "file", files[0]);
   if (b.leaf != NULL) {
@@ -252,7 +279,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
     cs_reply_put(out, "check", cs_buf_str(&line));
   }
   if (cs_report_accepted(&rep) && opts[O_STAGE].value != NULL) {
-    if (stage(opts[O_STAGE].value, &b, chain, v.policy.service_key, &err) != CS_OK) {
+    if (stage(opts[O_STAGE].value, &cfg, &v, &b, chain, &err) != CS_OK) {
       cs_buf_t why = CS_BUF_INIT;
       cs_buf_printf(&why, "staging into %s failed: %s", opts[O_STAGE].value, err.text);
       fail(out, rc, cs_buf_str(&why));
@@ -307,6 +334,7 @@ static int cmd_probe(int argc, char **argv, cs_buf_t *out) {
   }
   for (i = 0; i < n; i++) {
     cs_buf_free(&line);
+    cs_fault_point("worker_probe"); /* test builds: crash.sh */
     if (cs_probe(endpoints[i], opts[O_SNI].value, (int)timeout, tp, &subject, &err) == CS_OK) {
       cs_buf_printf(&line, "%s %s", tp, subject ? subject : "-");
       cs_reply_put(out, "served", cs_buf_str(&line));
@@ -364,6 +392,7 @@ static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
     goto out;
   }
   for (i = 0; i < n; i++) {
+    cs_fault_point("worker_scan"); /* test builds: crash.sh */
     cs_reply_put(out, "file", files[i]);
     /* No password: certificate files only; a PFX is an error for its own line. */
     if (cs_load_file(files[i], (size_t)max, 0, NULL, &b, &err) != CS_OK || put_leaf(out, b.leaf) != CS_OK) {
@@ -449,6 +478,8 @@ static int cmd_check(int argc, char **argv) {
   vo.password_file = opts[O_PASSWORD_FILE].value;
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
+  vo.key_in_store = cs_plat_is_windows(); /* judged as the service judges it */
+  vo.own_key_in_store = 0;                /* a file alone: what the store holds is not looked at */
   if (cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
     fprintf(stderr, "certsteward check: %s\n", err.text);
     goto out;
@@ -497,6 +528,7 @@ int main(int argc, char **argv) {
     rc = fail(&out, EXIT_USAGE, usage);
   }
   cs_buf_puts(&out, "end\n");
+  cs_fault_point("worker_answer"); /* test builds: crash.sh */
   if (cs_buf_str(&out) == NULL) {
     /* Out of memory half-way: a short, complete answer rather than a truncated one. */
     fputs(CS_REPLY_MAGIC "\nerror out of memory\nend\n", stdout);

@@ -269,3 +269,5 @@ int cs_plat_exists(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0;
 }
+
+FILE *cs_plat_fopen(const char *path, const char *mode) { return fopen(path, mode); }

@@ -315,14 +315,6 @@ out:
   return rc;
 }
 
-void cs_run_result_free(cs_run_result_t *res) {
-  if (res == NULL)
-    return;
-  free(res->out);
-  res->out = NULL;
-  res->out_len = 0;
-}
-
 int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err) {
   const char *argv[] = {"/bin/sh", "-c", command, NULL};
   return cs_plat_run(argv, NULL, 0, timeout_ms, SHELL_MAX_OUT, res, err);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../config.h"
+#include "../fault.h"
 #include "../text.h"
 
 #define FILE_MAX (16u << 20)
@@ -73,6 +74,7 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
       }
       if ((rc = copy_file(target, path, 0600, err)) != CS_OK)
         goto out;
+      cs_fault_point2("store_backup:", targets[i].name); /* test builds: crash.sh */
     }
     cs_buf_printf(&manifest, "%s\t%d\t%s\n", targets[i].name, existed, target);
   }
@@ -83,6 +85,7 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
   }
   if ((rc = cs_plat_write_atomic(path, manifest.p, manifest.len, 0600, err)) != CS_OK)
     goto out;
+  cs_fault_point("store_manifest"); /* test builds: crash.sh */
   /* 2. put the new files in place */
   for (i = 0; i < N_TARGETS; i++) {
     const char *target = target_path(cfg, &targets[i]);
@@ -95,6 +98,7 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
     }
     if ((rc = copy_file(src, target, targets[i].mode, err)) != CS_OK)
       goto out;
+    cs_fault_point2("store_install:", targets[i].name); /* test builds: crash.sh */
   }
   rc = CS_OK;
 out:
@@ -152,6 +156,7 @@ static int undo_one(const char *dir, const char *name, int existed, const char *
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   rc = copy_file(saved, target, 0600, err);
   free(saved);
+  cs_fault_point2("store_undo:", name); /* test builds: crash.sh */
   return rc;
 }
 
@@ -178,6 +183,7 @@ static int archive_one(const char *dir, const char *name, int existed, const cha
   } else {
     rc = cs_plat_remove(saved, err);
   }
+  cs_fault_point2("store_archive:", name); /* test builds: crash.sh */
   free(saved);
   free(kept);
   return rc;
@@ -207,3 +213,12 @@ int cs_plat_store_key_ref(const cs_config_t *cfg, const char *thumbprint, char *
     return CS_ECONFIG;
   return snprintf(buf, len, "%s", cfg->store.key_file) < (int)len ? CS_OK : CS_ETOOBIG;
 }
+
+int cs_plat_store_list(const cs_config_t *cfg, cs_plat_cert_t **certs, size_t *n, cs_err_t *err) {
+  (void)cfg;
+  *certs = NULL;
+  *n = 0;
+  return cs_err_set(err, CS_EINVAL, 0,
+                    "this system has no certificate store to list: the certificate in service is [store] cert_file");
+}
+

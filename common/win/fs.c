@@ -14,6 +14,7 @@
 #include <aclapi.h>
 #include <sddl.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,4 +460,16 @@ int cs_plat_remove_tree(const char *path, cs_err_t *err) {
 out:
   free(w);
   return rc;
+}
+
+FILE *cs_plat_fopen(const char *path, const char *mode) {
+  wchar_t *wpath = cs__win_path(path), *wmode = cs__win_wide(mode);
+  FILE *f = NULL;
+  if (wpath == NULL || wmode == NULL)
+    errno = wpath == NULL && path != NULL ? EINVAL : ENOMEM;
+  else
+    f = _wfopen(wpath, wmode);
+  free(wpath);
+  free(wmode);
+  return f;
 }

@@ -286,14 +286,6 @@ out:
   return rc;
 }
 
-void cs_run_result_free(cs_run_result_t *res) {
-  if (res == NULL)
-    return;
-  free(res->out);
-  res->out = NULL;
-  res->out_len = 0;
-}
-
 /* cmd.exe from the system folder (not %ComSpec%, which any user's environment can
  * change), /d: no AutoRun commands from the registry, /s /c "...": the outer quotes
  * are removed and the rest is run as the admin wrote it. */

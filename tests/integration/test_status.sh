@@ -169,7 +169,9 @@ test_rollback_without_archive_changes_nothing() {
 # The long-lived certsteward process must never load OpenSSL (the worker does).
 test_certsteward_does_not_link_libcrypto() {
   local worker; worker=$(dirname "$CS")/certsteward-worker
-  ldd "$worker" | grep -q libcrypto || fail "ldd does not show the worker's libcrypto: this test could not tell"
+  # captured first: with pipefail, grep -q leaving early can fail ldd with SIGPIPE
+  local libs; libs=$(ldd "$worker")
+  grep -q libcrypto <<<"$libs" || fail "ldd does not show the worker's libcrypto: this test could not tell"
   expect_eq "$(ldd "$CS" | grep -c libcrypto || true)" 0 "libcrypto in ldd certsteward"
   expect_eq "$(nm -D --undefined-only "$CS" | grep -cE ' (OPENSSL|EVP|X509|SSL|PEM)_' || true)" 0 \
     "OpenSSL symbols certsteward needs"

@@ -167,10 +167,12 @@ CS_TEST(empty_file_gives_defaults) {
   tmp_close();
 }
 
+/* The configuration file this platform ships (CS_SHIPPED_INI): conf/certsteward.ini
+ * on Linux, the certsteward-windows.ini the build makes of it on Windows. */
 static const char *shipped_ini(char *buf, size_t n) {
-  const char *src = getenv("CS_SOURCE_DIR");
-  CHECK(src != NULL);
-  snprintf(buf, n, "%s/conf/certsteward.ini", src != NULL ? src : ".");
+  const char *ini = getenv("CS_SHIPPED_INI");
+  CHECK(ini != NULL);
+  snprintf(buf, n, "%s", ini != NULL ? ini : "certsteward.ini");
   return buf;
 }
 
@@ -584,15 +586,29 @@ CS_TEST(dump_format) {
   tmp_open();
   CHECK_INT(cs_config_defaults(&def), ==, 0);
   text = dump_text(&def, "dump.ini");
-  CHECK_STR(text, "[connector]\nhost =\nservice =\naccount =\nthumbprint =\nendpoints =\nbinding_files =\n"
-                  "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
-                  "[store]\nstate_dir = /var/lib/certsteward\ncert_file =\nkey_file =\nchain_file =\n"
-                  "bundle_file =\nold_certificates = keep\nmonitor =\n\n"
-                  "[watch]\nfolder = /var/lib/certsteward/drop\npassword_file =\nmax_file_size = 1M\n"
-                  "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
-                  "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
-                  "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
-                  "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
+  if (cs_plat_is_windows())
+    CHECK_STR(text, "[connector]\nhost =\nservice = BOARD Connector Service\n"
+                    "account = NT SERVICE\\BOARD Connector Service\nthumbprint =\n"
+                    "endpoints = 127.0.0.1:8197, 127.0.0.1:8096\n"
+                    "binding_files = C:\\Program Files\\BOARDConnector\\config\\servers\\tls.json\n"
+                    "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
+                    "[store]\nstate_dir = C:\\ProgramData\\certsteward\ncert_file =\nkey_file =\nchain_file =\n"
+                    "bundle_file =\nold_certificates = keep\nkey_provider = default\nmonitor =\n\n"
+                    "[watch]\nfolder = C:\\ProgramData\\certsteward\\drop\npassword_file =\nmax_file_size = 1M\n"
+                    "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
+                    "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
+                    "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
+                    "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
+  else
+    CHECK_STR(text, "[connector]\nhost =\nservice =\naccount =\nthumbprint =\nendpoints =\nbinding_files =\n"
+                    "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
+                    "[store]\nstate_dir = /var/lib/certsteward\ncert_file =\nkey_file =\nchain_file =\n"
+                    "bundle_file =\nold_certificates = keep\nkey_provider = default\nmonitor =\n\n"
+                    "[watch]\nfolder = /var/lib/certsteward/drop\npassword_file =\nmax_file_size = 1M\n"
+                    "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
+                    "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
+                    "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
+                    "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
   free(text);
   cs_config_free(&def);
   tmp_close();
@@ -663,17 +679,22 @@ CS_TEST(folder_instead_of_file_error) {
 }
 
 CS_TEST(lists_parsed_and_paths_resolved) {
+  const char *abs = cs_plat_is_windows() ? "C:\\abs\\other.json" : "/abs/other.json";
+  char text[256];
   cs_config_t cfg;
   tmp_open();
-  CHECK_INT(load_good("[connector]\nendpoints = 127.0.0.1:8197 ,[::1]:8096\n"
-                      "binding_files = conf/tls.json, /abs/other.json\n[expiry]\nwarn_days = 10,2\n", &cfg), ==, 0);
+  snprintf(text, sizeof text,
+           "[connector]\nendpoints = 127.0.0.1:8197 ,[::1]:8096\nbinding_files = conf/tls.json, %s\n"
+           "[expiry]\nwarn_days = 10,2\n", abs);
+  CHECK_INT(load_good(text, &cfg), ==, 0);
   CHECK_INT(cfg.connector.endpoints.n, ==, 2);
   CHECK_STR(cfg.connector.endpoints.v[0], "127.0.0.1:8197");
   CHECK_STR(cfg.connector.endpoints.v[1], "[::1]:8096");
   CHECK_INT(cfg.connector.binding_files.n, ==, 2);
-  CHECK_CONTAINS(cfg.connector.binding_files.v[0], "/conf/tls.json");
-  CHECK(cfg.connector.binding_files.v[0][0] == '/'); /* resolved against the config's folder */
-  CHECK_STR(cfg.connector.binding_files.v[1], "/abs/other.json");
+  /* resolved against the config's folder */
+  CHECK_CONTAINS(cfg.connector.binding_files.v[0], cs_plat_is_windows() ? "\\conf/tls.json" : "/conf/tls.json");
+  CHECK(cs_plat_path_is_absolute(cfg.connector.binding_files.v[0]));
+  CHECK_STR(cfg.connector.binding_files.v[1], abs);
   CHECK_INT(cfg.expiry.warn_days.n, ==, 2);
   CHECK_STR(cfg.expiry.warn_days.v[1], "2");
   cs_config_free(&cfg);

@@ -14,6 +14,7 @@
 
 #if defined(_WIN32)
 #include <io.h>
+#include <windows.h>
 #define dup _dup
 #define dup2 _dup2
 #define fileno _fileno
@@ -257,6 +258,46 @@ CS_TEST(format_unknown_event_keeps_arguments) {
   CHECK_STR(s, "Event 4999 is not in this build's catalog. %1=a %3=c\\x0A");
   free(s);
 }
+
+#if defined(_WIN32)
+/* The message table linked into this test executable, as into certsteward.exe
+ * (cmake/events.cmake): Event Viewer renders an event with FormatMessage from the
+ * EventMessageFile, message ID (severity << 30) | ID as common/win/eventlog.c sends
+ * it. Rendered here the same way, each catalog entry must read exactly as
+ * cs_event_format writes it (what syslog and the events file say). Wine's
+ * FormatMessage is faithful; Event Viewer itself is proven only on real Windows. */
+CS_TEST(message_table_renders_catalog) {
+  const wchar_t *wargs[CS_EVENT_MAX_ARGS] = {L"a1", L"b2", L"c3", L"d4", L"e5",
+                                                          L"f6", L"g7", L"h8", L"i9"};
+  const cs_event_def_t *cat;
+  size_t n = 0, i;
+  cat = cs_event_catalog(&n);
+  CHECK(n > 0);
+  for (i = 0; i < n; i++) {
+    cs_event_t ev = {cat[i].id, NULL, NULL, NULL, NULL, {"a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8", "i9"}};
+    DWORD sev = cat[i].severity == CS_SEV_ERROR ? 3u : cat[i].severity == CS_SEV_WARNING ? 2u : 1u;
+    wchar_t *text = NULL;
+    char *want = format(&ev), got[4096];
+    DWORD len = FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ALLOCATE_BUFFER |
+                                   FORMAT_MESSAGE_ARGUMENT_ARRAY,
+                               GetModuleHandleW(NULL), (sev << 30) | (DWORD)cat[i].id, 0x409, (LPWSTR)&text, 0,
+                               (va_list *)(void *)wargs);
+    if (len == 0) {
+      cs_test_fail(__FILE__, __LINE__, "event %d (%s): no message in the table (error %lu)", cat[i].id,
+                   cat[i].name, (unsigned long)GetLastError());
+    } else {
+      /* the message compiler ends every message with CR LF */
+      CHECK(len >= 2 && text[len - 2] == L'\r' && text[len - 1] == L'\n');
+      int k = WideCharToMultiByte(CP_UTF8, 0, text, (int)(len >= 2 ? len - 2 : len), got, (int)sizeof got - 1,
+                                  NULL, NULL);
+      got[k > 0 ? k : 0] = '\0';
+      CHECK_STR(got, want);
+    }
+    LocalFree(text);
+    free(want);
+  }
+}
+#endif
 
 /* ---- JSON ---------------------------------------------------------------------- */
 

@@ -1,0 +1,27 @@
+# The Windows configuration file, made from the one documented file conf/certsteward.ini:
+# where a key's documentation says "; Windows: key = value", the "key =" line that
+# follows gets that value; the rest is kept as it is, with CRLF line ends (Notepad).
+#   cmake -DIN=conf/certsteward.ini -DOUT=certsteward-windows.ini -P cmake/winini.cmake
+file(STRINGS "${IN}" lines)
+set(out "")
+set(pending_key "")
+set(pending_value "")
+foreach(line IN LISTS lines)
+  if(line MATCHES "^; Windows: ([a-z_]+) = (.*)$")
+    set(pending_key "${CMAKE_MATCH_1}")
+    set(pending_value "${CMAKE_MATCH_2}")
+  elseif(NOT pending_key STREQUAL "" AND line MATCHES "^${pending_key} =")
+    set(line "${pending_key} = ${pending_value}")
+    set(pending_key "")
+  elseif(line MATCHES "^\\[")
+    if(NOT pending_key STREQUAL "")
+      message(FATAL_ERROR "${IN}: \"; Windows: ${pending_key} = ...\" is not followed by a ${pending_key} line")
+    endif()
+  endif()
+  string(APPEND out "${line}\r\n")
+endforeach()
+if(NOT pending_key STREQUAL "")
+  message(FATAL_ERROR "${IN}: \"; Windows: ${pending_key} = ...\" is not followed by a ${pending_key} line")
+endif()
+file(WRITE "${OUT}.new" "${out}")
+file(RENAME "${OUT}.new" "${OUT}")

@@ -1,0 +1,22 @@
+/* Crash points for the tests (tests/integration/crash.sh): a build with CS_TEST_HOOKS
+ * kills itself at a named point when CERTSTEWARD_TEST_FAULT names it, so a test can
+ * stop the daemon or a worker at an exact step boundary and check the recovery.
+ * Without CS_TEST_HOOKS (every release build) the functions do nothing.
+ *
+ * CERTSTEWARD_TEST_FAULT = POINT       every time POINT is reached
+ *                        | POINT@N     only the N-th time (1-based)
+ *                        | POINT@N+    the N-th time and every time after
+ * The count is kept in the file CERTSTEWARD_TEST_FAULT_COUNTER when that is set (one
+ * byte per time reached, so it counts across processes: the workers), else in the
+ * process. A point is a fixed name, or a prefix joined to a name or a number
+ * ("after_" + "install", "bindings_write:" + 1). */
+#ifndef CS_FAULT_H
+#define CS_FAULT_H
+
+#include <stddef.h>
+
+void cs_fault_point(const char *point);
+void cs_fault_point2(const char *prefix, const char *name);
+void cs_fault_point_n(const char *prefix, size_t n);
+
+#endif

@@ -1,0 +1,59 @@
+/* The pure part of the private-key permission on Windows (common/win/keyperm.c): who an
+ * account is (its SID, a service's computed without asking the system) and what a key's
+ * DACL gives that SID, with the merge that adds READ. No key, no store: tests feed it
+ * DACLs made from SDDL, which Wine handles faithfully. */
+#ifndef CS_WIN_KEYACL_H
+#define CS_WIN_KEYACL_H
+
+#include <windows.h>
+
+#include "../error.h"
+
+/* READ on a private key, as certlm.msc's "Manage Private Keys... > Read" writes it for CNG
+ * and CAPI keys alike: GENERIC_READ (Windows may store it with SYNCHRONIZE added, or
+ * mapped to the specific rights, as a CAPI key file does; both still read as READ). */
+#define CS_WIN_KEY_READ GENERIC_READ
+
+/* The SID of the virtual account NT SERVICE\<service>: S-1-5-80- and the SHA-1 of the
+ * service name upper-cased as Windows does it, in UTF-16LE, read as five little-endian
+ * 32-bit numbers ("ALL SERVICES" is S-1-5-80-0). Needs no service of that name to exist.
+ * *sid is new (free()). CS_EINVAL for an empty or invalid name. */
+int cs__win_service_sid(const char *service, PSID *sid, cs_err_t *err);
+
+/* The SID of an account as [connector] account names it: "NT SERVICE\<name>" (any case)
+ * computed as above, "S-1-..." as it is, "LocalSystem" (the service manager's name for
+ * SYSTEM), ".\<user>" for a local user, anything else through LookupAccountNameW.
+ * *sid is new (free()). CS_ENOENT when there is no such account, CS_EINVAL when the
+ * name cannot be one. */
+int cs__win_account_sid(const char *account, PSID *sid, cs_err_t *err);
+
+/* What a key's DACL gives sid (cs__win_key_access's answer). */
+enum {
+  CS_WIN_KEY_READS = 0, /* an allow entry for sid covers READ: nothing to do */
+  CS_WIN_KEY_OPEN,      /* no DACL at all, which lets everyone do everything (READ included) */
+  CS_WIN_KEY_NONE,      /* no entry of sid's own gives READ: a grant adds one */
+  CS_WIN_KEY_PARTIAL,   /* sid has an explicit allow entry without READ: a grant extends it */
+  CS_WIN_KEY_DENIED     /* a deny entry for sid takes (part of) READ away: a grant cannot help */
+};
+
+/* What dacl (NULL: no DACL) gives sid, entries read in order as an access check does.
+ * Only entries naming sid itself count: group entries (Users, Everyone) are not
+ * expanded, so READ through a group alone is CS_WIN_KEY_NONE (the grant then adds an
+ * entry of sid's own, which stays right when the group changes). Generic and specific
+ * rights are compared through the file mapping, which key files and CryptoKeyRights use. */
+int cs__win_key_access(PACL dacl, PSID sid);
+
+/* READ for sid merged into the DACL of sd (absolute or self-relative): *out receives a
+ * new self-relative descriptor holding that DACL only (free()), and *out_len its size, for
+ * writing back with DACL_SECURITY_INFORMATION; NULL when nothing is to change (READS, OPEN)
+ * or nothing can be done (DENIED). An explicit allow entry of sid's own gains READ in place;
+ * otherwise one new allow entry goes after the explicit entries, before the inherited ones
+ * (the canonical order). Every other entry is kept as it is and where it is, and so are the
+ * protected / auto-inherited flags. *state receives cs__win_key_access's answer for sd. */
+int cs__win_key_merge(PSECURITY_DESCRIPTOR sd, PSID sid, PSECURITY_DESCRIPTOR *out, DWORD *out_len, int *state,
+                      cs_err_t *err);
+
+/* "S-1-5-80-..." for sid into buf (len bytes); "?" when it cannot be written. Returns buf. */
+const char *cs__win_sid_text(PSID sid, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The Windows installer: certsteward-<version>-x64.msi from a Windows build folder, made by
+# wixl (Debian's msitools) from installer/windows/certsteward.wxs. Prints the MSI's path.
+#
+#   bash scripts/win-msi.sh                          # from build/win64 (scripts/win-build.sh's)
+#   CS_WIN_BUILD_DIR=build/w2 bash scripts/win-msi.sh
+#   CS_MSI_VERSION=0.0.1 CS_MSI_OUT=/tmp/old.msi CS_MSI_BUILD=0 bash scripts/win-msi.sh
+#       # the same files as another version, without building (tests/integration/win_msi.sh's
+#       # "older build")
+#
+# It packs certsteward.exe and certsteward-worker.exe (stripped) and certsteward-windows.ini
+# (the shipped configuration, installed as certsteward-default.ini), building them first
+# (cmake --build; CS_MSI_BUILD=0: take them as they are). The version is the project's
+# (CMakeCache.txt); a build with CS_TEST_HOOKS or CS_SANITIZE is named "certsteward (TEST
+# BUILD)" in Programs and Features, as its Debian package says it is not for production.
+# Installs wixl and msitools with apt when missing (Debian 12, as root or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+B=${CS_WIN_BUILD_DIR:-build/win64}
+case $B in /*) ;; *) B=$ROOT/$B ;; esac
+WXS=$ROOT/installer/windows/certsteward.wxs
+SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '[win-msi] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+need=()
+for p in wixl msitools; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 update
+  $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+[ -f "$B/CMakeCache.txt" ] || die "$B is not a build folder (make it with scripts/win-build.sh)"
+grep -qs 'CMAKE_SYSTEM_NAME "Windows"' "$B"/CMakeFiles/*/CMakeSystem.cmake || die "$B is not a Windows build folder"
+cache() { sed -n "s/^$1:[A-Z]*=//p" "$B/CMakeCache.txt" | head -n 1; }
+VERSION=${CS_MSI_VERSION:-$(cache CMAKE_PROJECT_VERSION)}
+# ProductVersion: major.minor.build, at most 255.255.65535
+[[ $VERSION =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,5}$ ]] || die "version '$VERSION' is not major.minor.build"
+NAME=certsteward
+[ "$(cache CS_TEST_HOOKS)" != ON ] && [ "$(cache CS_SANITIZE)" != ON ] || NAME="certsteward (TEST BUILD)"
+OUT=${CS_MSI_OUT:-$B/certsteward-$VERSION-x64.msi}
+case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
+
+t0=$SECONDS
+if [ "${CS_MSI_BUILD:-1}" != 0 ]; then
+  # certsteward is not in the default target while the Windows half is being completed
+  cmake --build "$B" --target certsteward certsteward-worker cs_windows_ini >/dev/null ||
+    die "cannot build certsteward.exe, certsteward-worker.exe and certsteward-windows.ini in $B"
+fi
+EXE=$B/service/certsteward.exe WORKER=$B/service/certsteward-worker.exe INI=$B/certsteward-windows.ini
+for f in "$EXE" "$WORKER" "$INI"; do [ -f "$f" ] || die "$f is missing (build $B first)"; done
+
+# wixl finds files relative to the folder it runs in: a private staging folder
+STAGE=$(mktemp -d "${TMPDIR:-/tmp}/cs-msi.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+x86_64-w64-mingw32-strip -o "$STAGE/certsteward.exe" "$EXE"
+x86_64-w64-mingw32-strip -o "$STAGE/certsteward-worker.exe" "$WORKER"
+cp "$INI" "$STAGE/certsteward-default.ini"
+(cd "$STAGE" && wixl -a x64 -D Version="$VERSION" -D ProductName="$NAME" -o "$STAGE/out.msi" "$WXS") ||
+  die "wixl failed on $WXS"
+# The public properties the custom action reads ([HOST] ... in its ExeCommand) must be
+# secure, or Windows Installer does not pass them to the elevated part of an installation
+# started without elevation (UAC consent) or managed; wixl 0.101 cannot mark a property
+# Secure and writes SecureCustomProperties itself (MajorUpgrade's), so they are added to it.
+public=$(grep -o "ExeCommand=.*" "$WXS" | grep -o '\[[A-Z][A-Z_]*\]' | tr -d '[]' | sort -u | paste -sd ';')
+secure=$(msiinfo export "$STAGE/out.msi" Property | tr -d '\r' | awk -F'\t' '$1 == "SecureCustomProperties" { print $2 }')
+[ -n "$public" ] && [ -n "$secure" ] || die "no public properties in $WXS, or no SecureCustomProperties from wixl"
+msibuild "$STAGE/out.msi" -q "UPDATE \`Property\` SET \`Value\` = '$secure;$public' WHERE \`Property\` = 'SecureCustomProperties'" ||
+  die "cannot set SecureCustomProperties"
+mv "$STAGE/out.msi" "$OUT"
+log "$(basename "$OUT") ($NAME $VERSION, $(($(stat -c %s "$OUT") / 1024)) KiB) in $((SECONDS - t0)) s"
+echo "$OUT"

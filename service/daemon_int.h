@@ -1,0 +1,67 @@
+/* Inside the daemon: what daemon.c (the loop's reactions: jobs, the drop folder,
+ * timers) and daemon_main.c (the command, start and stop, the service's hooks)
+ * share. Not for other files. */
+#ifndef CS_DAEMON_INT_H
+#define CS_DAEMON_INT_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "renewal.h"
+#include "worker.h"
+
+#define PATH_LEN 4096
+
+typedef enum { JOB_RECOVER, JOB_EXPIRY, JOB_DROP } job_kind_t;
+
+typedef struct job_s {
+  job_kind_t kind;
+  char path[PATH_LEN]; /* JOB_DROP: the taken file under state_dir/incoming or waiting */
+  char name[256];      /* its name as dropped (sanitised) */
+  int from_window;     /* the window has opened for a waiting file: no new wait */
+  struct job_s *next;
+} job_t;
+
+typedef struct drop_s {
+  char *name;
+  long long size;
+  double mtime;
+  uint64_t stable_since; /* loop time (ms) when size and mtime last changed */
+  unsigned seen;         /* scan generation that last saw it */
+} drop_t;
+
+typedef struct daemon_s {
+  uv_loop_t *loop;
+  const cs_config_t *cfg;
+  const cs_daemon_host_t *host; /* NULL: certsteward run */
+  cs_worker_t worker;
+  cs_renewal_env_t env;
+  char host_name[256];
+  int once, stopping, blocked; /* blocked: a rollback failed; only recovery runs */
+  uv_fs_event_t watch;
+  uv_timer_t rescan, settle, expiry, window, stop, ready;
+  uv_signal_t sigterm, sigint;
+  uv_async_t wake; /* cs_daemon_request_stop, from another thread */
+  drop_t *drops;
+  size_t n_drops;
+  unsigned generation;
+  job_t *queue, *running;
+  uv_work_t work;
+  cs_renewal_result_t res; /* of the running job */
+  cs_daemon_stats_t stats;
+  long long window_open;   /* when the waiting file may go, 0 = none waiting */
+} daemon_t;
+
+/* daemon.c */
+/* Emits event id with up to three arguments and the dropped file's name (may be NULL). */
+void cs__daemon_event(int id, const char *file, const char *a1, const char *a2, const char *a3);
+/* Sets up the loop's timers, quarantines what a previous run left in incoming, queues
+ * the recovery and the first expiry check, and (watch) starts watching the drop folder. */
+void cs__daemon_start(daemon_t *d, int watch);
+/* Frees the queue, the tracked drops and the statistics (the loop is closed). */
+void cs__daemon_free(daemon_t *d);
+
+#endif

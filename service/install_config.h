@@ -1,0 +1,31 @@
+/* certsteward install's first configuration (install_config.c), portable so that it is
+ * tested on every build; winsvc.c runs it. */
+#ifndef CS_INSTALL_CONFIG_H
+#define CS_INSTALL_CONFIG_H
+
+#include <stddef.h>
+
+#define CS_INSTALL_TEMPLATE "certsteward-default.ini"
+#define CS_INSTALL_MAX_SETS 16
+
+typedef struct cs_install_set_s {
+  char section[32], key[64]; /* lower case; section "" when not given (keys are unique) */
+  const char *value;         /* trimmed, value_len bytes; 0 = leave the template's line */
+  size_t value_len;
+  int line;                  /* the template line it went into */
+} cs_install_set_t;
+
+/* Takes every "--set [SECTION.]KEY=VALUE" (or --set=...) out of argv (from argv[2]) into
+ * sets; the rest goes to rest (argc + 1 room, NULL-terminated). Prints why and returns
+ * -1 on a refused one (a control character, a double quote, " ;", a bad key, twice). */
+int cs_install_take_sets(int argc, char **argv, char **rest, int *n_rest, cs_install_set_t *sets, size_t *n_sets);
+
+/* Writes the configuration file path when it does not exist: template_path (NULL:
+ * certsteward-default.ini beside this program, if there) with the sets put into its
+ * "KEY =" lines, checked by the configuration loader (invalid, may be NULL, is told
+ * why it is not), then written atomically. An existing file is kept (a warning when
+ * sets were given). CS_EXIT_OK or CS_EXIT_USAGE, with why printed. */
+int cs_install_first_config(const char *path, const char *template_path, cs_install_set_t *sets, size_t n_sets,
+                            void (*invalid)(const char *path, const char *why));
+
+#endif

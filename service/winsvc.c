@@ -1,0 +1,595 @@
+/* certsteward install | uninstall | service: certsteward as a Windows service.
+ *
+ * install registers the service "certsteward" (LocalSystem, automatic delayed start,
+ * restart 60 s after a failure, pre-shutdown notification; ImagePath "<this exe>"
+ * service), the Event Log source "certsteward" (Application log; the message table
+ * is in this executable) and makes %ProgramData%\certsteward, the drop folder and the
+ * state folder, writable by Administrators and SYSTEM only; a configuration file that
+ * does not exist yet is first written from a template with --set values (the MSI runs
+ * install as its custom action, installer/windows/certsteward.wxs). Run again, it updates.
+ * uninstall stops and deletes the service and removes the event source; the
+ * configuration and the state stay. service is what the SCM starts: ServiceMain runs
+ * the daemon of certsteward run (daemon_main.c) and maps the SCM's stop onto it.
+ *
+ * Wine runs services and keeps their configuration, but ChangeServiceConfig2
+ * (delayed start, failure actions, pre-shutdown time, SID type) either returns TRUE
+ * and keeps nothing or fails with ERROR_INVALID_LEVEL (install then warns), every
+ * service runs as one user, the Event Log stores nothing and files keep no ACL:
+ * those parts are proven only on real Windows.
+ * On Linux these commands only say that they are Windows-only. */
+#include "cli.h"
+#include "daemon.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifdef _WIN32
+
+#include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
+#include <shellapi.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+
+#include "events.h"
+#include "platform.h"
+#include "text.h"
+#include "install_config.h"
+#include "win/svc.h"
+#include "win/win.h"
+
+#define EVENT_SOURCE_KEY L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\certsteward"
+#define FAILURE_RESTART_MS 60000
+#define FAILURE_RESET_S 86400                       /* a day without failure resets the count */
+#define START_WAIT_HINT_MS 60000                    /* configuration, worker, checks said once */
+#define STOP_WAIT_HINT_MS (CS_DAEMON_STOP_GRACE_MS + 5000)
+#define PRESHUTDOWN_MS (CS_DAEMON_STOP_GRACE_MS + 10000)
+#define UNINSTALL_STOP_MS (CS_DAEMON_STOP_GRACE_MS + 10000)
+/* Owner Administrators; Administrators and SYSTEM full control, inherited; nothing
+ * inherited from above (protected). */
+#define PRIVATE_SDDL L"O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+
+static wchar_t service_name[] = L"certsteward";
+static wchar_t description[] =
+    L"Keeps the TLS certificate of BOARD Connector in service: installs renewed certificates dropped in its "
+    L"folder, grants the connector's account its key, restarts the connector, proves the new certificate is "
+    L"served and rolls back on failure.";
+
+static int fail(const char *cmd, const char *what, DWORD e) {
+  char text[256];
+  fprintf(stderr, "certsteward %s: %s: %s\n", cmd, what, cs__win_text(e, text, sizeof text));
+  if (e == ERROR_ACCESS_DENIED)
+    fprintf(stderr, "certsteward %s: run it from an elevated prompt (Run as administrator)\n", cmd);
+  return CS_EXIT_USAGE;
+}
+
+/* This executable's full path (new UTF-16 string), NULL on failure. */
+static wchar_t *exe_path(void) {
+  static wchar_t buf[32768];
+  DWORD n = GetModuleFileNameW(NULL, buf, 32768);
+  return n > 0 && n < 32768 ? _wcsdup(buf) : NULL;
+}
+
+/* New full UTF-16 path of path (free), NULL when not valid or out of memory. */
+static wchar_t *full_path(const char *path) {
+  wchar_t *w = cs__win_path(path), *full = NULL;
+  DWORD n = w != NULL ? GetFullPathNameW(w, 0, NULL, NULL) : 0;
+  if (n > 0 && (full = malloc(sizeof *full * n)) != NULL && GetFullPathNameW(w, n, full, NULL) >= n) {
+    free(full);
+    full = NULL;
+  }
+  free(w);
+  return full;
+}
+
+/* ImagePath: "<exe>" service, with --config <absolute FILE> when one was given (the
+ * service runs in System32: a relative path would be taken from there). */
+static int image_path(const wchar_t *exe, const char *config, wchar_t **image) {
+  wchar_t *wconfig = config != NULL ? full_path(config) : NULL;
+  char *exe8 = cs__win_utf8(exe), *config8 = wconfig != NULL ? cs__win_utf8(wconfig) : NULL;
+  cs_buf_t b = CS_BUF_INIT;
+  *image = NULL;
+  if (exe8 != NULL && (config == NULL || config8 != NULL)) {
+    cs_buf_printf(&b, "\"%s\" service", exe8);
+    if (config8 != NULL) {
+      cs_buf_puts(&b, " --config ");
+      cs__win_quote_arg(&b, config8);
+    }
+    if (cs_buf_str(&b) != NULL)
+      *image = cs__win_wide(b.p);
+  }
+  free(wconfig);
+  free(exe8);
+  free(config8);
+  cs_buf_free(&b);
+  return *image != NULL ? 0 : -1;
+}
+
+/* 1 when path is root or below it (no case, as NTFS names). */
+static int below(const wchar_t *path, const wchar_t *root) {
+  size_t n = wcslen(root);
+  while (n > 0 && root[n - 1] == L'\\')
+    n--;
+  return n > 0 && wcslen(path) >= n && CompareStringOrdinal(path, (int)n, root, (int)n, TRUE) == CSTR_EQUAL &&
+         (path[n] == L'\0' || path[n] == L'\\');
+}
+
+static int empty_folder(const wchar_t *path) {
+  WIN32_FIND_DATAW fd;
+  size_t n = wcslen(path);
+  wchar_t *pattern = malloc(sizeof *pattern * (n + 3));
+  HANDLE h;
+  int empty = 1;
+  if (pattern == NULL)
+    return 0;
+  swprintf(pattern, n + 3, L"%ls\\*", path);
+  if ((h = FindFirstFileW(pattern, &fd)) != INVALID_HANDLE_VALUE) {
+    do
+      empty = wcscmp(fd.cFileName, L".") == 0 || wcscmp(fd.cFileName, L"..") == 0;
+    while (empty && FindNextFileW(h, &fd));
+    FindClose(h);
+  }
+  free(pattern);
+  return empty;
+}
+
+/* Creates path (missing levels private) and gives it exactly PRIVATE_SDDL. Under home
+ * (%ProgramData%\certsteward, which anyone may have made before us: ProgramData lets
+ * users create folders), the whole tree is reset, explicit entries on what is inside
+ * included, so that nothing planted there stays writable. Elsewhere a folder that
+ * exists with something in it is left alone (a misconfigured "C:\" must not lose its
+ * rules); the daemon refuses it if others can write to it. A link or junction is
+ * refused. Wine stores no ACLs: what this does is proven only on real Windows. */
+static int private_folder(const char *path, const wchar_t *home) {
+  SECURITY_INFORMATION what = OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+                              PROTECTED_DACL_SECURITY_INFORMATION;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  PACL dacl = NULL;
+  PSID owner = NULL;
+  BOOL present = FALSE, defaulted = FALSE;
+  wchar_t *w = full_path(path);
+  cs_err_t err;
+  char why[700];
+  DWORD attrs, e;
+  int rc = CS_EXIT_USAGE, ours;
+
+  snprintf(why, sizeof why, "cannot limit the folder %s to Administrators and SYSTEM", path);
+  if (w == NULL) {
+    fprintf(stderr, "certsteward install: %s: not a valid path, or out of memory\n", why);
+    goto out;
+  }
+  ours = below(w, home);
+  attrs = GetFileAttributesW(w);
+  if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    fprintf(stderr, "certsteward install: %s is a link or junction, not a folder: remove it, then install again\n",
+            path);
+    goto out;
+  }
+  if (attrs != INVALID_FILE_ATTRIBUTES && !ours && !empty_folder(w)) {
+    fprintf(stderr, "certsteward install: warning: %s exists and is not empty: its access rules are left as they "
+                    "are (the service does not use it while others can write to it)\n", path);
+    rc = CS_EXIT_OK;
+    goto out;
+  }
+  if (cs_plat_mkdirs(path, 0700, &err) != CS_OK) {
+    fprintf(stderr, "certsteward install: %s\n", err.text);
+    goto out;
+  }
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(PRIVATE_SDDL, SDDL_REVISION_1, &sd, NULL) ||
+      !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) ||
+      !GetSecurityDescriptorOwner(sd, &owner, &defaulted)) {
+    rc = fail("install", why, GetLastError());
+    goto out;
+  }
+  e = ours ? TreeResetNamedSecurityInfoW(w, SE_FILE_OBJECT, what, owner, NULL, dacl, NULL, FALSE, NULL,
+                                          ProgressInvokeNever, NULL)
+           : ERROR_CALL_NOT_IMPLEMENTED;
+  if (e == ERROR_CALL_NOT_IMPLEMENTED) /* elsewhere, or a system without it (Wine) */
+    e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, what, owner, NULL, dacl, NULL);
+  if (e != ERROR_SUCCESS) {
+    rc = fail("install", why, e);
+    goto out;
+  }
+  rc = CS_EXIT_OK;
+out:
+  LocalFree(sd);
+  free(w);
+  return rc;
+}
+
+/* What CreateService / ChangeServiceConfig cannot say. Under Wine each call returns
+ * TRUE and keeps nothing: proven only on real Windows. */
+static int configure(SC_HANDLE svc) {
+  SERVICE_DESCRIPTIONW desc = {description};
+  SERVICE_DELAYED_AUTO_START_INFO delayed = {TRUE};
+  SC_ACTION actions[3] = {{SC_ACTION_RESTART, FAILURE_RESTART_MS},
+                          {SC_ACTION_RESTART, FAILURE_RESTART_MS},
+                          {SC_ACTION_RESTART, FAILURE_RESTART_MS}};
+  SERVICE_FAILURE_ACTIONSW failure = {FAILURE_RESET_S, NULL, NULL, 3, actions};
+  /* also when it stops with an exit code (a start that failed), not only on a crash */
+  SERVICE_FAILURE_ACTIONS_FLAG on_exit_code = {TRUE};
+  SERVICE_PRESHUTDOWN_INFO preshutdown = {PRESHUTDOWN_MS};
+  SERVICE_SID_INFO sid = {SERVICE_SID_TYPE_UNRESTRICTED}; /* NT SERVICE\certsteward in its token */
+  struct {
+    DWORD level;
+    void *info;
+    const char *what;
+  } steps[] = {{SERVICE_CONFIG_DESCRIPTION, &desc, "description"},
+               {SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed, "delayed automatic start"},
+               {SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "restart on failure"},
+               {SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_exit_code, "restart on a failed start"},
+               {SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown, "pre-shutdown time"},
+               {SERVICE_CONFIG_SERVICE_SID_INFO, &sid, "service SID"}};
+  size_t i;
+  for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    char what[100], text[256];
+    DWORD e;
+    if (ChangeServiceConfig2W(svc, steps[i].level, steps[i].info))
+      continue;
+    snprintf(what, sizeof what, "cannot set the service's %s", steps[i].what);
+    if ((e = GetLastError()) != ERROR_INVALID_LEVEL)
+      return fail("install", what, e);
+    /* a system that does not know this setting (Wine); every Windows since Vista does */
+    fprintf(stderr, "certsteward install: warning: %s: %s\n", what, cs__win_text(e, text, sizeof text));
+  }
+  return CS_EXIT_OK;
+}
+
+/* The service itself: created, or brought up to date when it is there. */
+static int register_service(const wchar_t *image, int *updated) {
+  SC_HANDLE scm = NULL, svc = NULL;
+  DWORD access = SERVICE_CHANGE_CONFIG | SERVICE_START | SERVICE_QUERY_STATUS, e;
+  int rc = CS_EXIT_USAGE;
+
+  *updated = 0;
+  if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE)) == NULL) {
+    rc = fail("install", "cannot open the Service Control Manager", GetLastError());
+    goto out;
+  }
+  svc = CreateServiceW(scm, service_name, service_name, access, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
+                       SERVICE_ERROR_NORMAL, image, NULL, NULL, NULL, NULL, NULL);
+  if (svc == NULL && (e = GetLastError()) == ERROR_SERVICE_EXISTS) {
+    *updated = 1;
+    if ((svc = OpenServiceW(scm, service_name, access)) == NULL ||
+        !ChangeServiceConfigW(svc, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, image, NULL,
+                              NULL, NULL, L"LocalSystem", L"", service_name)) {
+      rc = fail("install", "cannot update the service certsteward", GetLastError());
+      goto out;
+    }
+  } else if (svc == NULL) {
+    if (e == ERROR_SERVICE_MARKED_FOR_DELETE)
+      fprintf(stderr, "certsteward install: the service certsteward is still being deleted: close the Services "
+                      "console and anything else holding it open, then install again\n");
+    rc = fail("install", "cannot create the service certsteward", e);
+    goto out;
+  }
+  rc = configure(svc);
+out:
+  if (svc != NULL)
+    CloseServiceHandle(svc);
+  if (scm != NULL)
+    CloseServiceHandle(scm);
+  return rc;
+}
+
+/* HKLM\...\EventLog\Application\certsteward: the message table is in exe. */
+static int event_source(const wchar_t *exe) {
+  DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE; /* 7 */
+  HKEY key = NULL;
+  LSTATUS e;
+  e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, NULL,
+                      &key, NULL);
+  if (e == ERROR_SUCCESS)
+    e = RegSetValueExW(key, L"EventMessageFile", 0, REG_EXPAND_SZ, (const BYTE *)exe,
+                       (DWORD)((wcslen(exe) + 1) * sizeof *exe));
+  if (e == ERROR_SUCCESS)
+    e = RegSetValueExW(key, L"TypesSupported", 0, REG_DWORD, (const BYTE *)&types, sizeof types);
+  if (key != NULL)
+    RegCloseKey(key);
+  return e == ERROR_SUCCESS ? CS_EXIT_OK : fail("install", "cannot register the event source certsteward", (DWORD)e);
+}
+
+/* The arguments again, as UTF-8 from the UTF-16 command line: the C runtime's argv is
+ * in the ANSI code page, which cannot hold every path. NULL: use argv. */
+static char **utf8_args(int argc) {
+  int n = 0, i;
+  wchar_t **w = CommandLineToArgvW(GetCommandLineW(), &n);
+  char **a = NULL;
+  if (w != NULL && n == argc && (a = calloc((size_t)n + 1, sizeof *a)) != NULL)
+    for (i = 0; i < n; i++)
+      if ((a[i] = cs__win_utf8(w[i])) == NULL) {
+        while (i > 0)
+          free(a[--i]);
+        free(a);
+        a = NULL;
+        break;
+      }
+  LocalFree(w);
+  return a;
+}
+
+static void free_args(char **a) {
+  size_t i;
+  for (i = 0; a != NULL && a[i] != NULL; i++)
+    free(a[i]);
+  free(a);
+}
+
+static void on_failed(void *arg, const char *config_path, const char *why);
+
+/* A first configuration that would not be valid: said in the Event Log too (an MSI
+ * shows no standard error). */
+static void config_invalid(const char *path, const char *why) { on_failed(NULL, path, why); }
+
+int cs_cmd_install(int argc, char **argv) {
+  cs_opt_t opts[] = {{"config", 1, NULL}, {"config-template", 1, NULL}, {NULL, 0, NULL}};
+  char **args = utf8_args(argc), **av = args != NULL ? args : argv;
+  char **rest = malloc(sizeof *rest * ((size_t)argc + 1));
+  const char **operands = malloc(sizeof *operands * (size_t)argc);
+  wchar_t *exe = NULL, *image = NULL, *whome = NULL;
+  char home[1024], path[1024], *image8 = NULL;
+  int n_operands = 0, n_rest = 0, rc = CS_EXIT_USAGE, have_cfg = 0, updated = 0;
+  cs_install_set_t sets[CS_INSTALL_MAX_SETS];
+  size_t n_sets = 0;
+  cs_config_t cfg;
+
+  if (operands == NULL || rest == NULL) {
+    fprintf(stderr, "certsteward install: out of memory\n");
+    goto out;
+  }
+  if (cs_install_take_sets(argc, av, rest, &n_rest, sets, &n_sets) != 0 ||
+      cs_cli_parse(n_rest, rest, 2, opts, operands, &n_operands) != 0)
+    goto out;
+  if (n_operands > 0) {
+    fprintf(stderr, "certsteward install: unexpected argument %s\n", operands[0]);
+    goto out;
+  }
+  if ((exe = exe_path()) == NULL || image_path(exe, opts[0].value, &image) != 0 ||
+      (image8 = cs__win_utf8(image)) == NULL) {
+    fprintf(stderr, "certsteward install: cannot make the service's command line (path not valid, or out of "
+                    "memory)\n");
+    goto out;
+  }
+  /* %ProgramData%\certsteward: the folder of the default configuration file */
+  if (cs_plat_default_config_path(path, sizeof path) != CS_OK || strrchr(path, '\\') == NULL) {
+    fprintf(stderr, "certsteward install: cannot find %%ProgramData%%\n");
+    goto out;
+  }
+  snprintf(home, sizeof home, "%.*s", (int)(strrchr(path, '\\') - path), path);
+  if (opts[0].value != NULL)
+    snprintf(path, sizeof path, "%s", opts[0].value);
+  if ((whome = full_path(home)) == NULL) {
+    fprintf(stderr, "certsteward install: %s is not a valid path\n", home);
+    goto out;
+  }
+  /* the home folder first (private before the configuration is written into it) */
+  if ((rc = private_folder(home, whome)) != CS_EXIT_OK ||
+      (rc = cs_install_first_config(path, opts[1].value, sets, n_sets, config_invalid)) != CS_EXIT_OK)
+    goto out;
+  rc = CS_EXIT_USAGE;
+  if (cs_cli_config(opts[0].value, &cfg) != 0)
+    goto out;
+  have_cfg = 1;
+  if ((rc = private_folder(cfg.watch.folder, whome)) != CS_EXIT_OK ||
+      (rc = private_folder(cfg.store.state_dir, whome)) != CS_EXIT_OK)
+    goto out;
+  if ((rc = register_service(image, &updated)) != CS_EXIT_OK || (rc = event_source(exe)) != CS_EXIT_OK)
+    goto out;
+  printf("service certsteward %s: %s\n"
+         "  LocalSystem, automatic (delayed) start, restarted %d s after a failure\n"
+         "event source certsteward registered in the Application log\n"
+         "folders for Administrators and SYSTEM only:\n  %s\n  %s (drop)\n  %s (state)\n"
+         "start it with: sc.exe start certsteward\n",
+         updated ? "updated" : "registered", image8, FAILURE_RESTART_MS / 1000, home, cfg.watch.folder,
+         cfg.store.state_dir);
+  rc = CS_EXIT_OK;
+out:
+  if (have_cfg)
+    cs_config_free(&cfg);
+  free(exe);
+  free(image);
+  free(image8);
+  free(whome);
+  free(operands);
+  free(rest);
+  free_args(args);
+  return rc;
+}
+
+int cs_cmd_uninstall(int argc, char **argv) {
+  SC_HANDLE scm = NULL, svc = NULL;
+  cs_err_t err;
+  LSTATUS e;
+  int rc = CS_EXIT_USAGE, there = 1;
+
+  if (argc > 2) {
+    fprintf(stderr, "certsteward uninstall: unexpected argument %s\n", argv[2]);
+    return CS_EXIT_USAGE;
+  }
+  if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL) {
+    rc = fail("uninstall", "cannot open the Service Control Manager", GetLastError());
+    goto out;
+  }
+  if (cs__win_service_stop("certsteward", UNINSTALL_STOP_MS, &err) != CS_OK) {
+    there = err.code != CS_ENOENT;
+    if (there) /* deleted all the same: it goes once it has stopped */
+      fprintf(stderr, "certsteward uninstall: %s\n", err.text);
+  }
+  if (there) {
+    if ((svc = OpenServiceW(scm, service_name, DELETE)) == NULL && GetLastError() != ERROR_SERVICE_DOES_NOT_EXIST) {
+      rc = fail("uninstall", "cannot open the service certsteward", GetLastError());
+      goto out;
+    }
+    if (svc != NULL && !DeleteService(svc) && GetLastError() != ERROR_SERVICE_MARKED_FOR_DELETE) {
+      rc = fail("uninstall", "cannot delete the service certsteward", GetLastError());
+      goto out;
+    }
+    there = svc != NULL;
+  }
+  e = RegDeleteKeyW(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY);
+  if (e != ERROR_SUCCESS && e != ERROR_FILE_NOT_FOUND) {
+    rc = fail("uninstall", "cannot remove the event source certsteward", (DWORD)e);
+    goto out;
+  }
+  printf("service certsteward %s; event source certsteward removed\n"
+         "the configuration and the state folder are kept\n",
+         there ? "stopped and deleted" : "was not installed");
+  rc = CS_EXIT_OK;
+out:
+  if (svc != NULL)
+    CloseServiceHandle(svc);
+  if (scm != NULL)
+    CloseServiceHandle(scm);
+  return rc;
+}
+
+/* ---- the service: ServiceMain and the control handler -------------------------- */
+
+static SERVICE_STATUS_HANDLE status_handle;
+static SERVICE_STATUS status;
+static CRITICAL_SECTION status_lock; /* reports come from ServiceMain's, the loop's and the handler's threads */
+static int svc_argc;
+static char **svc_argv;
+
+/* code: the daemon's exit status, as the service-specific exit code when not 0. */
+static void report(DWORD state, int code, DWORD wait_hint) {
+  EnterCriticalSection(&status_lock);
+  if (status.dwCurrentState == SERVICE_STOPPED)
+    goto out; /* STOPPED is the last word */
+  if (status.dwCurrentState == SERVICE_STOP_PENDING && state != SERVICE_STOPPED)
+    goto out; /* never back to RUNNING once stopping */
+  status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+  status.dwCurrentState = state;
+  status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN : 0;
+  status.dwWin32ExitCode = code != 0 ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
+  status.dwServiceSpecificExitCode = (DWORD)code;
+  status.dwWaitHint = wait_hint;
+  status.dwCheckPoint = state == SERVICE_RUNNING || state == SERVICE_STOPPED ? 0 : status.dwCheckPoint + 1;
+  (void)SetServiceStatus(status_handle, &status);
+out:
+  LeaveCriticalSection(&status_lock);
+}
+
+static DWORD WINAPI control(DWORD code, DWORD type, void *data, void *context) {
+  (void)type;
+  (void)data;
+  (void)context;
+  switch (code) {
+  case SERVICE_CONTROL_STOP:
+  case SERVICE_CONTROL_PRESHUTDOWN: /* the machine shuts down: stop as on STOP, before the shutdown */
+    report(SERVICE_STOP_PENDING, 0, STOP_WAIT_HINT_MS);
+    cs_daemon_request_stop();
+    return NO_ERROR;
+  case SERVICE_CONTROL_INTERROGATE:
+    return NO_ERROR;
+  default:
+    return ERROR_CALL_NOT_IMPLEMENTED;
+  }
+}
+
+static void on_running(void *arg) {
+  (void)arg;
+  report(SERVICE_RUNNING, 0, 0);
+}
+
+static void on_abandoned(void *arg) {
+  (void)arg;
+  report(SERVICE_STOPPED, 0, 0); /* asked to stop; the journal undoes the step at the next start */
+}
+
+/* The daemon could not start before its event sinks were open: CONFIG_ERROR in the
+ * Event Log, with the line when the reason starts "<file>:<line>: ". */
+static void on_failed(void *arg, const char *config_path, const char *why) {
+  cs_events_cfg_t sinks;
+  cs_event_t ev;
+  char line[16] = "-";
+  size_t n = strlen(config_path), i = 0;
+  (void)arg;
+  if (strncmp(why, config_path, n) == 0 && why[n] == ':') {
+    const char *p = why + n + 1;
+    while (i + 1 < sizeof line && p[i] >= '0' && p[i] <= '9')
+      i++;
+    if (i > 0 && p[i] == ':') {
+      memcpy(line, p, i);
+      line[i] = '\0';
+      why = p + i + 1 + (p[i + 1] == ' ');
+    }
+  }
+  memset(&sinks, 0, sizeof sinks);
+  sinks.to_system = 1;
+  if (cs_events_open(&sinks) != 0)
+    return;
+  memset(&ev, 0, sizeof ev);
+  ev.id = CS_EV_CONFIG_ERROR;
+  ev.args[0] = config_path;
+  ev.args[1] = line;
+  ev.args[2] = why;
+  cs_event_emit(&ev);
+  cs_events_close();
+}
+
+/* The options come from the ImagePath's command line (svc_argv); the SCM's start
+ * parameters (argv here) are not used. */
+static void WINAPI service_main(DWORD argc, wchar_t **argv) {
+  cs_daemon_host_t host = {on_running, on_failed, on_abandoned, NULL};
+  int rc;
+  (void)argc;
+  (void)argv;
+  if ((status_handle = RegisterServiceCtrlHandlerExW(service_name, control, NULL)) == NULL)
+    return;
+  report(SERVICE_START_PENDING, 0, START_WAIT_HINT_MS);
+  rc = cs_daemon_main(svc_argc, svc_argv, &host);
+  report(SERVICE_STOPPED, rc, 0);
+}
+
+int cs_cmd_service(int argc, char **argv) {
+  SERVICE_TABLE_ENTRYW table[2];
+  DWORD e;
+  svc_argc = argc;
+  svc_argv = argv;
+  InitializeCriticalSection(&status_lock);
+  memset(table, 0, sizeof table);
+  table[0].lpServiceName = service_name;
+  table[0].lpServiceProc = service_main;
+  if (StartServiceCtrlDispatcherW(table))
+    return CS_EXIT_OK; /* the SCM has the exit code; the process ends with the service */
+  e = GetLastError();
+  if (e == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+    fprintf(stderr, "certsteward service: only the Service Control Manager starts this (certsteward install "
+                    "registers it); to run the daemon in this console, use certsteward run\n");
+    return CS_EXIT_USAGE;
+  }
+  return fail("service", "cannot connect to the Service Control Manager", e);
+}
+
+#else /* POSIX */
+
+static int windows_only(const char *cmd) {
+  fprintf(stderr,
+          "certsteward %s: this command is for Windows only; on Linux the Debian package installs the systemd "
+          "unit certsteward.service (systemctl enable --now certsteward)\n",
+          cmd);
+  return CS_EXIT_USAGE;
+}
+
+int cs_cmd_install(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  return windows_only("install");
+}
+
+int cs_cmd_uninstall(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  return windows_only("uninstall");
+}
+
+int cs_cmd_service(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  return windows_only("service");
+}
+
+#endif

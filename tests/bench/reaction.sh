@@ -1,0 +1,142 @@
+# Reaction (sourced by bench.sh): the daemon against nginx on 127.0.0.1, renewed N
+# times by dropping a PFX (each expiring a day later than the one in service).
+# Times come from the daemon's own event lines (--foreground writes them to stderr,
+# which benchtool ts stamps to the microsecond as they arrive: events.jsonl has whole
+# seconds only), the drop time from benchtool drop (the rename), and the connector's
+# restart time from the restart command itself, which reloads nginx and returns once
+# nginx serves the new certificate. reaction = COMMIT - drop - restart command; the
+# settle window is 0 ([watch] settle_seconds = 0).
+
+HOST=board.example.test
+PFX_PASS=bench-pass
+
+# react_setup DIR N: PKI, the files in service, nginx, the restart command, the configuration
+react_setup() {
+  local d=$1 n=$2 old
+  mkdir -p "$d/pki" "$d/store" "$d/state" "$d/stage"
+  mkdir -m 700 "$d/drop"
+  "$TOOLS/gencerts" renewals "$d/pki" "$n" "$HOST" "$PFX_PASS" || die "gencerts renewals"
+  printf '%s\n' "$PFX_PASS" > "$d/pki/pass.txt"
+  cat "$d/pki/current.pem" "$d/pki/inter.pem" > "$d/store/cert.pem"
+  install -m 600 "$d/pki/key.pem" "$d/store/key.pem"
+  old=$(thumbprint "$d/pki/current.pem")
+  printf '{\r\n  "webServer": { "port": 8197, "thumbprint": "%s" },\r\n  "configurationServer": { "port": 8096, "thumbprint": "%s" }\r\n}\r\n' \
+    "$old" "$old" > "$d/tls.json"
+  start_nginx "$d/nginx" "$d/store/cert.pem" "$d/store/key.pem"
+  [ "$(served "$NGINX_PORT" "$HOST")" = "$old" ] || die "nginx does not serve the certificate in service"
+  cat > "$d/restart.sh" <<EOF
+#!/bin/bash
+# The connector's restart, timed by itself: nginx reloads, and the restart is over
+# once nginx serves the certificate now in store/cert.pem (at most 10 s).
+t0=\$EPOCHREALTIME
+/usr/sbin/nginx -p "$d/nginx" -c "$d/nginx/nginx.conf" -s reload 2>>"$d/nginx/reload.log" || exit 1
+want=\$(openssl x509 -in "$d/store/cert.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+for _ in \$(seq 1000); do
+  got=\$(openssl s_client -connect 127.0.0.1:$NGINX_PORT -servername $HOST </dev/null 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha1 2>/dev/null | sed 's/.*=//; s/://g')
+  [ "\$got" = "\$want" ] && break
+  sleep 0.01
+done
+echo "\$t0 \$EPOCHREALTIME" >> "$d/restart.log"
+EOF
+  chmod 755 "$d/restart.sh"
+  cat > "$d/cs.ini" <<EOF
+[connector]
+host = $HOST
+account = nobody
+endpoints = 127.0.0.1:$NGINX_PORT
+binding_files = tls.json
+restart_command = $d/restart.sh
+restart_timeout = 20
+
+[store]
+state_dir = state
+cert_file = store/cert.pem
+key_file = store/key.pem
+
+[watch]
+folder = drop
+settle_seconds = 0
+rescan_interval = 300
+password_file = pki/pass.txt
+
+[policy]
+ca_file = pki/ca.pem
+EOF
+}
+
+# react_start DIR: the daemon in the foreground, its event lines stamped into DIR/events.log;
+# returns once its start-up jobs (recovery, expiry check) are done. DAEMON_PID
+react_start() {
+  local d=$1 i
+  mkfifo "$d/events.fifo"
+  "$TOOLS/benchtool" ts < "$d/events.fifo" > "$d/events.log" &
+  started $!
+  "$CS" run --config "$d/cs.ini" --foreground 2>"$d/events.fifo" >"$d/daemon.out" &
+  DAEMON_PID=$!
+  started "$DAEMON_PID"
+  # the expiry check is the last start-up job: the metrics then name the certificate in service
+  for i in $(seq 300); do
+    grep -qs '^certsteward_certificate_not_after_seconds{' "$d/state/certsteward.prom" && break
+    kill -0 "$DAEMON_PID" 2>/dev/null || die "the daemon exited: $(cat "$d/events.log")"
+    sleep 0.1
+  done
+  grep -qs '^certsteward_certificate_not_after_seconds{' "$d/state/certsteward.prom" ||
+    die "the daemon's start-up did not finish in 30 s: $(cat "$d/events.log")"
+  [ "$(cat /proc/"$DAEMON_PID"/comm)" = certsteward ] || die "pid $DAEMON_PID is not the daemon"
+}
+
+count_id() { grep -c "^[0-9.]* certsteward\[$2\]" "$1/events.log" || true; }
+
+# react_run DIR N: N renewals, one after the other
+react_run() {
+  local d=$1 n=$2 i k name
+  : > "$d/drops"
+  for i in $(seq "$n"); do
+    name=$(printf 'renew-%03d.pfx' "$i")
+    cp "$d/pki/$name" "$d/stage/$name"
+    "$TOOLS/benchtool" drop "$d/stage/$name" "$d/drop/$name" >> "$d/drops" || die "drop $name"
+    for k in $(seq 3000); do # 60 s at most
+      [ "$(count_id "$d" 4007)" -ge "$i" ] && break
+      if grep -q "^[0-9.]* certsteward\[\(1005\|3002\|3004\|5000\|5002\)\]" "$d/events.log"; then
+        die "renewal $i failed: $(grep -v '^[0-9.]* certsteward\[4' "$d/events.log" | tail -5)"
+      fi
+      sleep 0.02
+    done
+    [ "$(count_id "$d" 4007)" -ge "$i" ] || die "renewal $i did not commit within 60 s"
+    # the commit queues an expiry check (a worker): let it end before the next drop
+    sleep 0.7
+  done
+  local want; want=$(openssl pkcs12 -in "$d/pki/$name" -passin "pass:$PFX_PASS" -nokeys -clcerts 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+  [ "$(served "$NGINX_PORT" "$HOST")" = "$want" ] || die "nginx does not serve the last renewal"
+  grep -q "$want" "$d/tls.json" || die "the binding file does not name the last renewal"
+  [ "$(wc -l < "$d/restart.log")" -eq "$n" ] || die "the restart command ran $(wc -l < "$d/restart.log") times for $n renewals"
+}
+
+# react_analyse DIR: DIR/reaction.tsv, one renewal a line (ms), and the results
+react_analyse() {
+  local d=$1 col
+  awk -v drops="$d/drops" -v restarts="$d/restart.log" '
+    BEGIN { while ((getline l < drops) > 0) drop[++nd] = l
+            while ((getline l < restarts) > 0) { split(l, a, " "); rs[++nr] = a[1]; re[nr] = a[2] } }
+    match($2, /^certsteward\[[0-9]+\]/) { id = substr($2, 13, RLENGTH - 13); t[id, ++c[id]] = $1 }
+    END {
+      print "renewal\treaction\tdetect\tvalidate\tvalidate_again\tinstall\tgrant\tbindings\trestart_other\trestart_cmd\tprobe\tcommit"
+      for (i = 1; i <= nd; i++) {
+        cmd = re[i] - rs[i]
+        printf "%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", i,
+          (t[4006, i] - drop[i] - cmd) * 1000, (t[3000, i] - drop[i]) * 1000, (t[3001, i] - t[3000, i]) * 1000,
+          (t[4000, i] - t[3001, i]) * 1000, (t[4001, i] - t[4000, i]) * 1000, (t[4002, i] - t[4001, i]) * 1000,
+          (t[4003, i] - t[4002, i]) * 1000, (t[4004, i] - t[4003, i] - cmd) * 1000, cmd * 1000,
+          (t[4005, i] - t[4004, i]) * 1000, (t[4006, i] - t[4005, i]) * 1000
+      } }' "$d/events.log" > "$d/reaction.tsv"
+  for col in $(head -1 "$d/reaction.tsv" | cut -f2-); do
+    local k; k=$(head -1 "$d/reaction.tsv" | tr '\t' '\n' | grep -nx "$col" | cut -d: -f1)
+    tail -n +2 "$d/reaction.tsv" | cut -f"$k" > "$d/col.txt"
+    read -r _n med p95 _min _max < <(stats "$d/col.txt")
+    res "react.$col.median" "$med"
+    res "react.$col.p95" "$p95"
+  done
+  res react.n "$(($(wc -l < "$d/reaction.tsv") - 1))"
+}

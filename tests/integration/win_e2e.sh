@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# certsteward.exe end to end as a Windows service, under Wine's real service manager:
+# `certsteward install` registers it, the SCM starts it (`certsteward.exe service`),
+# a PFX dropped into C:\ProgramData\certsteward\drop is imported into LocalMachine\My,
+# the connector's tls.json is rewritten to the new thumbprint, the connector (a
+# small test service, cs-testsvc.exe) is restarted through the SCM, and the events
+# say so; a bad file is quarantined; the SCM stops it; `uninstall` removes the
+# service and keeps the configuration and the state. `certsteward rollback` puts the
+# old certificate back in service (and refuses, changing nothing, when its key is out
+# of reach or the service runs).
+#
+# Run by CTest in the Windows build (scripts/win-build.sh), which exports the private
+# WINEPREFIX and gives: CS_WINE (the Wine runner), CS_BIN (certsteward.exe),
+# CS_TESTSVC (cs-testsvc.exe), CS_TEST_DIR (the test PKI, "Z:/..."), all as Linux
+# paths apart from CS_TEST_DIR's drive prefix. Usage: win_e2e.sh TEST_NAME.
+#
+# What Wine cannot hold faithfully, this configuration leaves out, as an admin may:
+#  - [connector] account is empty: Wine keeps no machine keys nor key ACLs (every PFX
+#    import goes into one key container, key security descriptors are faked), so the
+#    key-permission step is proven by the pure tests of common/win/keyacl.c and on
+#    real Windows only;
+#  - [connector] endpoints is empty: the test connector serves no TLS (the probe is
+#    proven by the Linux integration tests and the worker's own tests).
+# Event Log contents are not stored by Wine: the events are read from the
+# JSON-lines copy in the state folder, which Windows writes too.
+set -euo pipefail
+
+W=${CS_WINE:?}
+CS=${CS_BIN:?}
+TESTSVC=${CS_TESTSVC:?}
+CERTTOOL=${CS_CERTTOOL:?}
+PKI=${CS_TEST_DIR:?}
+PKI=${PKI#Z:}
+: "${WINEPREFIX:?run by scripts/win-build.sh, which makes a private Wine prefix}"
+HOST=board.example.test
+CONNECTOR=cs-e2e-connector
+PD=$WINEPREFIX/drive_c/ProgramData/certsteward
+T=$(mktemp -d "${TMPDIR:-/tmp}/cs-e2e.XXXXXX")
+
+fail() { echo "FAILED: $*" >&2; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+# win PROGRAM ARGS...: a Windows program, its output kept away from our pipes
+win() { "$W" "$@" </dev/null 2>>"$T/wine.err"; }
+# The Windows path of a Linux path (Wine's Z: drive)
+wpath() { printf 'Z:%s' "$1" | tr / '\\'; }
+
+cleanup() {
+  set +e
+  win sc stop certsteward >/dev/null
+  win "$CS" uninstall >/dev/null
+  win sc stop "$CONNECTOR" >/dev/null
+  win sc delete "$CONNECTOR" >/dev/null
+  [ -z "${OLD:-}" ] || win "$CERTTOOL" remove "$OLD" >/dev/null
+  [ -z "${NEW:-}" ] || win "$CERTTOOL" remove "$NEW" >/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# SHA-1 thumbprint of the leaf of a PFX (OpenSSL on the Linux side)
+pfx_thumbprint() {
+  openssl pkcs12 -in "$1" -passin "file:$PKI/pass.txt" -nokeys -clcerts 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha1 | sed 's/.*=//; s/://g'
+}
+pem_thumbprint() { openssl x509 -in "$1" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g'; }
+
+# The state of a service as sc reports it (RUNNING, STOPPED, ...), "" when it does not exist
+svc_state() { win sc query "$1" | tr -d '\r' | awk '$1 == "STATE" { print $4 }'; }
+
+# wait_state SERVICE STATE SECONDS
+wait_state() {
+  local i
+  for i in $(seq $(($3 * 10))); do
+    [ "$(svc_state "$1")" = "$2" ] && return 0
+    sleep 0.1
+  done
+  fail "service $1 is '$(svc_state "$1")', not $2, after $3 s"
+}
+
+events() { [ -f "$PD/events.jsonl" ] && tr -d '\r' <"$PD/events.jsonl" || true; }
+count_event() { events | jq -r .id | grep -cx "$1" || true; }
+# wait_event ID COUNT SECONDS
+wait_event() {
+  local i
+  for i in $(seq $(($3 * 10))); do
+    [ "$(count_event "$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  echo "events so far:" >&2
+  events | jq -c '{id, message}' >&2 || true
+  fail "event $1 not written $2 time(s) in $3 s"
+}
+
+# The certificate in service: in LocalMachine\My with its key (imported by the tests'
+# own crypt32 tool), named by the test connector's tls.json; the connector registered
+# with the SCM and running.
+setup() {
+  rm -rf "$PD" # an earlier test's configuration, events and archive (uninstall keeps them)
+  mkdir -p "$T/connector"
+  openssl pkcs12 -export -in "$PKI/current-ok.pem" -inkey "$PKI/leaf.key" -passout "file:$PKI/pass.txt" \
+    -out "$T/current.pfx"
+  OLD=$(win "$CERTTOOL" import "$(wpath "$T/current.pfx")" "$(wpath "$PKI/pass.txt")" | tr -d '\r')
+  expect_eq "$OLD" "$(pem_thumbprint "$PKI/current-ok.pem")" "the certificate in service, imported"
+  printf '{\r\n  "webServer": { "port": 8197, "thumbprint": "%s" },\r\n  "configurationServer": { "port": 8096, "thumbprint": "%s" }\r\n}\r\n' \
+    "$OLD" "$OLD" >"$T/connector/tls.json"
+  win sc create "$CONNECTOR" binPath= "\"$(wpath "$TESTSVC")\" $CONNECTOR $(wpath "$T/connector")" >/dev/null ||
+    fail "cannot register the test connector"
+  win sc start "$CONNECTOR" >/dev/null || fail "cannot start the test connector"
+  wait_state "$CONNECTOR" RUNNING 10
+
+  win "$CS" install >"$T/install.out" || { cat "$T/install.out" >&2; fail "certsteward install failed"; }
+  [ -d "$PD/drop" ] || fail "install made no drop folder"
+  expect_eq "$(svc_state certsteward)" STOPPED "the service after install"
+  cat >"$PD/certsteward.ini" <<EOF
+[connector]
+host = $HOST
+service = $CONNECTOR
+; no key-permission step and no probe under Wine (see tests/integration/win_e2e.sh)
+account =
+endpoints =
+binding_files = $(wpath "$T/connector/tls.json")
+restart_timeout = 20
+
+[watch]
+password_file = $(wpath "$PKI/pass.txt")
+settle_seconds = 1
+
+[policy]
+ca_file = $(wpath "$PKI/ca-chain.pem")
+EOF
+  win "$CS" config >"$T/config.out" || { cat "$T/config.out" >&2; fail "the configuration is not valid"; }
+}
+
+# renew [FILE]: the service started by the SCM renews OLD with FILE of the test PKI
+# (NEW; good-aes.pfx when not given) dropped into the drop folder, commits, and
+# archives OLD (4007 comes after the commit, 4006).
+renew() {
+  local file=${1:-good-aes.pfx}
+  case $file in
+  *.pfx) NEW=$(pfx_thumbprint "$PKI/$file") ;;
+  *) NEW=$(pem_thumbprint "$PKI/$file") ;;
+  esac
+  [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] || fail "test PKI: no new thumbprint"
+
+  win sc start certsteward >/dev/null || fail "the SCM cannot start certsteward"
+  wait_state certsteward RUNNING 20
+  wait_event 1000 1 20
+
+  cp "$PKI/$file" "$PD/drop/renewed.${file##*.}"
+  wait_event 4006 1 60
+  wait_event 4007 1 20
+}
+
+# certsteward.exe ARGS... with its own standard output and error in $T/NAME.out and
+# $T/NAME.err (CRs removed); its exit status in ST.
+cs_run() {
+  local name=$1
+  shift
+  set +e
+  "$W" "$CS" "$@" </dev/null >"$T/$name.raw" 2>"$T/$name.rawerr"
+  ST=$?
+  set -e
+  tr -d '\r' <"$T/$name.raw" >"$T/$name.out"
+  tr -d '\r' <"$T/$name.rawerr" >"$T/$name.err"
+}
+
+starts() { grep -c '^start' "$T/connector/starts.log"; }
+
+test_service_renewal() {
+  local new starts
+  setup
+  renew
+  for id in 3000 3001 4000 4001 4003 4004; do
+    [ "$(count_event $id)" = 1 ] || fail "event $id written $(count_event $id) times, expected once"
+  done
+  [ "$(count_event 5000)" = 0 ] || fail "a rollback started"
+  # the connector's settings name the new certificate, both places, nothing else changed
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "new thumbprint in tls.json"
+  grep -q "$OLD" "$T/connector/tls.json" && fail "tls.json still names the old certificate"
+  # the connector was restarted through the SCM: two starts, running again
+  starts=$(grep -c '^start' "$T/connector/starts.log")
+  expect_eq "$starts" 2 "connector starts"
+  expect_eq "$(svc_state "$CONNECTOR")" RUNNING "the connector after the renewal"
+  # the new certificate is in LocalMachine\My (crypt32 itself, and status); the old one
+  # is kept there ([store] old_certificates = keep) and archived
+  win "$CERTTOOL" has "$NEW" || fail "LocalMachine\\My does not hold the new certificate"
+  win "$CERTTOOL" has "$OLD" || fail "the old certificate was removed (old_certificates = keep)"
+  ls "$PD"/archive/* >/dev/null 2>&1 || fail "nothing archived under $PD/archive"
+  win "$CS" status --json >"$T/status.json" || fail "status failed"
+  jq -e --arg tp "$NEW" '.monitored.files | map(select(.thumbprint == $tp)) | length == 1' "$T/status.json" \
+    >/dev/null || { jq .monitored "$T/status.json" >&2; fail "LocalMachine\\My does not list $NEW"; }
+  [ ! -e "$PD/drop/renewed.pfx" ] || fail "the dropped file was left in the drop folder"
+
+  # a bad file, written by a Windows program this time (the watcher sees both):
+  # quarantined with its reason, nothing changed, the service still runs
+  win cmd /c copy "$(wpath "$PKI/bad-wronghost.pem")" 'C:\ProgramData\certsteward\drop\wrong.pem' >/dev/null ||
+    fail "cmd /c copy into the drop folder failed"
+  wait_event 3002 1 30
+  ls "$PD"/quarantine/*wrong.pem* >/dev/null 2>&1 || fail "the bad file is not in the quarantine"
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "tls.json after a rejected drop"
+  expect_eq "$(svc_state certsteward)" RUNNING "certsteward after a rejected drop"
+
+  # the SCM stops it; uninstall removes the service, keeps configuration and state
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
+  wait_event 1001 1 10
+  win "$CS" uninstall >"$T/uninstall.out" || { cat "$T/uninstall.out" >&2; fail "uninstall failed"; }
+  expect_eq "$(svc_state certsteward)" "" "the service after uninstall"
+  [ -f "$PD/certsteward.ini" ] || fail "uninstall removed the configuration"
+  [ -f "$PD/events.jsonl" ] || fail "uninstall removed the state"
+}
+
+# certsteward rollback, run as a command: refused while the service holds the state
+# folder (it says so); with the service stopped, the old certificate back in service
+# through the same transaction: validated without "expires later", bound to its own
+# key still in LocalMachine\My, tls.json rewritten back, the connector restarted, the
+# events; the certificate it replaced archived in turn, so a second rollback goes
+# forward again. (The key itself: real Windows only, see common/win/store.c.)
+# The renewal drops good-later-san.pem, a certificate test_win_store never puts in
+# LocalMachine\My (CTest may run both at once in the one Wine prefix).
+test_rollback_command() {
+  setup
+  cp "$T/connector/tls.json" "$T/tls.json.orig"
+  renew good-later-san.pem
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "new thumbprint in tls.json after the renewal"
+
+  cs_run rb0 rollback
+  [ "$ST" != 0 ] || fail "rollback ran beside the running service"
+  grep -q "the certsteward service is running" "$T/rb0.err" || { cat "$T/rb0.out" "$T/rb0.err" >&2; fail "the refusal does not say the service runs"; }
+  grep -q "sc stop certsteward" "$T/rb0.err" || fail "the refusal does not say what to do: $(cat "$T/rb0.err")"
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "tls.json after the refused rollback"
+  expect_eq "$(starts)" 2 "connector starts after the refused rollback"
+
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
+  cs_run rb1 rollback
+  [ "$ST" = 0 ] || { cat "$T/rb1.out" "$T/rb1.err" >&2; fail "rollback failed (exit status $ST)"; }
+  grep -q "^rolling back to $OLD " "$T/rb1.out" || fail "rollback does not name $OLD: $(cat "$T/rb1.out")"
+  grep -q "committed ($NEW -> $OLD)" "$T/rb1.out" || fail "no committed line: $(cat "$T/rb1.out")"
+  grep -q "expires_later" "$T/rb1.out" && fail "a rollback was compared with the certificate in service"
+  grep -q "own private key" "$T/rb1.out" ||
+    fail "the verdict does not say the certificate keeps its own key: $(cat "$T/rb1.out")"
+  # tls.json as it was before the renewal, the connector restarted once more
+  cmp -s "$T/connector/tls.json" "$T/tls.json.orig" || fail "tls.json does not name the old certificate as before"
+  expect_eq "$(starts)" 3 "connector starts after the rollback"
+  expect_eq "$(svc_state "$CONNECTOR")" RUNNING "the connector after the rollback"
+  # the events: a second transaction, committed, from NEW back to OLD, no undo
+  for id in 4000 4001 4003 4004 4006 4007; do
+    expect_eq "$(count_event $id)" 2 "event $id after the renewal and the rollback"
+  done
+  expect_eq "$(count_event 5000)" 0 "rollback-started events (an undo)"
+  expect_eq "$(events | jq -r 'select(.id == 4006) | [.old_thumbprint, .thumbprint] | join(" ")' | tail -n 1)" \
+    "$NEW $OLD" "the committed rollback's thumbprints"
+  events | jq -r 'select(.id == 4000) | .message' | tail -n 1 | grep -q "archive" ||
+    fail "the rollback's start event does not name the archived file"
+  # both certificates still in My (keep); the one replaced archived in turn; nothing left
+  win "$CERTTOOL" has "$OLD" || fail "LocalMachine\\My lost $OLD"
+  win "$CERTTOOL" has "$NEW" || fail "LocalMachine\\My lost $NEW (old_certificates = keep)"
+  [ -s "$PD/archive/$NEW/cert.cer" ] || fail "the certificate rolled back from is not archived"
+  [ ! -e "$PD/journal" ] && [ ! -e "$PD/tx" ] || fail "transaction left behind"
+
+  # a second rollback goes forward again
+  cs_run rb2 rollback
+  [ "$ST" = 0 ] || { cat "$T/rb2.out" "$T/rb2.err" >&2; fail "the second rollback failed (exit status $ST)"; }
+  grep -q "committed ($OLD -> $NEW)" "$T/rb2.out" || fail "no committed line: $(cat "$T/rb2.out")"
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "new thumbprint in tls.json after the second rollback"
+  expect_eq "$(starts)" 4 "connector starts after the second rollback"
+}
+
+# [store] old_certificates = delete: the renewal removes the old certificate from
+# LocalMachine\My, so its key is out of reach; rollback refuses, says why and what to
+# do, and changes nothing.
+test_rollback_refused_after_delete() {
+  local lines
+  setup
+  printf '\r\n[store]\r\nold_certificates = delete\r\n' >>"$PD/certsteward.ini"
+  win "$CS" config >"$T/config.out" || { cat "$T/config.out" >&2; fail "the configuration is not valid"; }
+  renew good-later-san.pem
+  win "$CERTTOOL" has "$OLD" && fail "the old certificate is still in LocalMachine\\My (old_certificates = delete)"
+  [ -s "$PD/archive/$OLD/cert.cer" ] || fail "the old certificate is not archived"
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
+  wait_event 1001 1 10
+  cp "$T/connector/tls.json" "$T/tls.json.renewed"
+  lines=$(events | wc -l)
+
+  cs_run rb rollback
+  expect_eq "$ST" 2 "exit status of the refused rollback"
+  grep -q "refused, nothing was changed" "$T/rb.err" || { cat "$T/rb.out" "$T/rb.err" >&2; fail "no refusal"; }
+  grep -q "$OLD is no longer in LocalMachine\\\\My" "$T/rb.err" || fail "the refusal does not say why: $(cat "$T/rb.err")"
+  grep -q "old_certificates = delete" "$T/rb.err" || fail "the refusal does not name the setting: $(cat "$T/rb.err")"
+  grep -q "drop its PFX file (certificate and private key) into the drop folder" "$T/rb.err" ||
+    fail "the refusal does not say what to do: $(cat "$T/rb.err")"
+  # nothing changed: settings, connector, store, state, events
+  cmp -s "$T/connector/tls.json" "$T/tls.json.renewed" || fail "tls.json changed"
+  expect_eq "$(starts)" 2 "connector starts"
+  win "$CERTTOOL" has "$NEW" || fail "LocalMachine\\My lost $NEW"
+  win "$CERTTOOL" has "$OLD" && fail "the refused rollback put $OLD in LocalMachine\\My"
+  [ ! -e "$PD/journal" ] && [ ! -e "$PD/tx" ] || fail "transaction left behind"
+  expect_eq "$(events | wc -l)" "$lines" "event lines after the refused rollback"
+}
+
+# Without the connector installed, the service runs, watches and says so (1003).
+test_no_connector() {
+  setup
+  sed -i "s/^service = .*/service = cs-e2e-not-installed/" "$PD/certsteward.ini"
+  win sc start certsteward >/dev/null || fail "the SCM cannot start certsteward"
+  wait_state certsteward RUNNING 20
+  wait_event 1003 1 20
+  events | jq -r 'select(.id == 1003) | .message' | grep -q "cs-e2e-not-installed" ||
+    fail "CONNECTOR_MISSING does not name the service"
+  sleep 2
+  expect_eq "$(svc_state certsteward)" RUNNING "certsteward without the connector"
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
+}
+
+# The Windows worker probes a TLS server on 127.0.0.1 (OpenSSL's s_server on the Linux
+# side) and reads the certificate it serves, with SNI.
+test_probe_from_windows() {
+  local port pid="" out want i
+  want=$(pem_thumbprint "$PKI/current-ok.pem")
+  for i in 1 2 3 4 5; do
+    port=$((30000 + RANDOM % 20000))
+    openssl s_server -quiet -accept "127.0.0.1:$port" -cert "$PKI/current-ok.pem" -key "$PKI/leaf.key" \
+      </dev/null >"$T/s_server.out" 2>&1 &
+    pid=$!
+    sleep 0.5
+    kill -0 "$pid" 2>/dev/null && break
+    pid=""
+  done
+  [ -n "$pid" ] || fail "openssl s_server did not start"
+  out=$(win "$(dirname "$CS")/certsteward-worker.exe" probe --timeout 10000 --sni "$HOST" "127.0.0.1:$port" |
+    tr -d '\r') || true
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "$out" | grep -qx "served $want CN=$HOST.*" || { echo "$out" >&2; fail "the probe did not read $want"; }
+}
+
+# check --json: the Windows build gives the same verdict and the same checks (id and
+# outcome) as the Linux build for every file of the test PKI.
+test_check_same_verdicts() {
+  local native=${CS_NATIVE_BIN:?the native certsteward, built by scripts/win-build.sh} f n=0 a b
+  for f in "$PKI"/*.pem "$PKI"/*.pfx "$PKI"/*.der "$PKI"/*.p7b "$PKI"/*.bin; do
+    [ -f "$f" ] || continue
+    a=$("$native" check --json --host "$HOST" --ca "$PKI/ca-chain.pem" --password-file "$PKI/pass.txt" "$f" |
+      jq -c '{verdict, thumbprint, checks: [.checks[]? | {id, ok}]}') || true
+    b=$(win "$CS" check --json --host "$HOST" --ca "$(wpath "$PKI/ca-chain.pem")" \
+      --password-file "$(wpath "$PKI/pass.txt")" "$(wpath "$f")" | tr -d '\r' |
+      jq -c '{verdict, thumbprint, checks: [.checks[]? | {id, ok}]}') || true
+    [ -n "$a" ] || fail "$(basename "$f"): no verdict from the Linux build"
+    expect_eq "$b" "$a" "$(basename "$f"): Windows verdict"
+    n=$((n + 1))
+  done
+  [ "$n" -ge 30 ] || fail "only $n files compared"
+}
+
+name=${1:?test name}
+declare -F "test_$name" >/dev/null || fail "no test named $name"
+"test_$name"
+echo "ok: $name"

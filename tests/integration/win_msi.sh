@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# The Windows installer under Wine's msiexec: certsteward-<version>-x64.msi (scripts/win-msi.sh)
+# installs silently with HOST / BINDING_FILE, registers and starts the service (which runs
+# without BOARD Connector, saying so with event 1003), registers the Event Log source, writes
+# the first configuration from the properties; a major upgrade from an older build keeps an
+# edited configuration (a HOST given then changes nothing) and the state; uninstall removes
+# the service, the event source and the binaries and keeps configuration and state; a
+# property with a control character is refused and nothing stays installed.
+#
+# Run by CTest in the Windows build (scripts/win-build.sh, which exports the private
+# WINEPREFIX and makes the MSI before the tests), with: CS_WINE (the Wine runner), CS_MSI
+# (the build's MSI), CS_BIN (the build's certsteward.exe), CS_BUILD_DIR and CS_SOURCE_DIR
+# (to make the "older build": the same files and WiX source as version 0.0.1), all as
+# Linux paths. Usage: win_msi.sh TEST_NAME.
+#
+# Wine runs the MSI's actions for real (files, registry, services, the deferred custom
+# action, the upgrade's RemoveExistingProducts), but not what only Windows does: it runs
+# every process as one user (the custom action's LocalSystem rights), keeps no ACLs and
+# fakes ChangeServiceConfig2 (delayed start, failure actions).
+set -euo pipefail
+
+W=${CS_WINE:?}
+MSI=${CS_MSI:?}
+CS=${CS_BIN:?}
+BUILD=${CS_BUILD_DIR:?}
+SRC=${CS_SOURCE_DIR:?}
+: "${WINEPREFIX:?run by scripts/win-build.sh, which makes a private Wine prefix}"
+PD=$WINEPREFIX/drive_c/ProgramData/certsteward
+PF=$WINEPREFIX/drive_c/Program\ Files/certsteward
+EXE='C:\Program Files\certsteward\certsteward.exe'
+SOURCE_KEY='HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\certsteward'
+SERVICE_KEY='HKLM\SYSTEM\CurrentControlSet\Services\certsteward'
+UNINSTALL_KEY='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall'
+BINDING='C:\BOARD Connector\config\servers\tls.json'
+T=$(mktemp -d "${TMPDIR:-/tmp}/cs-msi.XXXXXX")
+
+fail() { echo "FAILED: $*" >&2; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+# win PROGRAM ARGS...: a Windows program, its output kept away from our pipes
+win() { "$W" "$@" </dev/null 2>>"$T/wine.err"; }
+win_err() { "$W" "$@" </dev/null 2>"$T/err"; } # standard error in $T/err (a file, never a pipe)
+wpath() { printf 'Z:%s' "$1" | tr / '\\'; }
+product_code() { msiinfo export "$1" Property | tr -d '\r' | awk -F'\t' '$1 == "ProductCode" { print $2 }'; }
+# msiexec ARGS...: its exit status; a verbose log in $T/msi-N.log for a failure's message
+N=0
+msiexec() {
+  N=$((N + 1))
+  local rc=0
+  win msiexec "$@" /qn /l*v "$(wpath "$T/msi-$N.log")" >/dev/null || rc=$?
+  return $rc
+}
+# The MSI log is UTF-16 or not, depending on who wrote which part: read it as bytes
+msi_log_has() { tr -d '\000' <"$T/msi-$N.log" >"$T/msi.txt"; grep -qa -- "$1" "$T/msi.txt"; }
+
+svc_state() { win sc query certsteward | tr -d '\r' | awk '$1 == "STATE" { print $4 }'; }
+reg_value() { win reg query "$1" /v "$2" 2>/dev/null | tr -d '\r' | awk -v n="$2" '$1 == n { $1 = ""; print substr($0, 2) }'; }
+events() { [ -f "$PD/events.jsonl" ] && tr -d '\r' <"$PD/events.jsonl" || true; }
+count_event() { events | jq -r .id | grep -cx "$1" || true; }
+wait_event() { # ID COUNT SECONDS
+  local i
+  for i in $(seq $(($3 * 10))); do
+    [ "$(count_event "$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  events | jq -c '{id, message}' >&2 || true
+  fail "event $1 not written $2 time(s) in $3 s"
+}
+# "host = ..." as certsteward.exe config prints the installed configuration
+config_value() { win "$EXE" config | tr -d '\r' | sed -n "s/^$1 = //p"; }
+
+cleanup() {
+  set +e
+  for code in ${OLD_CODE:-} ${NEW_CODE:-}; do win msiexec /x "$code" /qn >/dev/null; done
+  win sc stop certsteward >/dev/null
+  win sc delete certsteward >/dev/null
+  win reg delete "$SOURCE_KEY" /f >/dev/null
+  rm -rf "$PD" "$T"
+}
+trap cleanup EXIT
+
+# A clean machine (the e2e tests leave a configuration and state), the build's MSI, and
+# an older build of it.
+setup() {
+  [ -f "$MSI" ] || fail "$MSI is missing: make it with scripts/win-msi.sh (scripts/win-build.sh does)"
+  [ "$MSI" -nt "$BUILD/service/certsteward.exe" ] ||
+    fail "$MSI is older than certsteward.exe: make it again with scripts/win-msi.sh"
+  win sc stop certsteward >/dev/null || true
+  win sc delete certsteward >/dev/null || true
+  win reg delete "$SOURCE_KEY" /f >/dev/null || true
+  rm -rf "$PD"
+  [ ! -e "$PF" ] || fail "certsteward is installed already ($PF)"
+  CS_WIN_BUILD_DIR=$BUILD CS_MSI_VERSION=0.0.1 CS_MSI_OUT=$T/old.msi CS_MSI_BUILD=0 \
+    bash "$SRC/scripts/win-msi.sh" >/dev/null 2>"$T/win-msi.err" || { cat "$T/win-msi.err" >&2; fail "no older MSI"; }
+  NEW_VERSION=$(msiinfo export "$MSI" Property | tr -d '\r' | awk -F'\t' '$1 == "ProductVersion" { print $2 }')
+  [ "$(printf '0.0.1\n%s\n' "$NEW_VERSION" | sort -V | head -n 1)" = 0.0.1 ] && [ "$NEW_VERSION" != 0.0.1 ] ||
+    fail "the build's version $NEW_VERSION is not above the older build's 0.0.1"
+  msiinfo export "$MSI" Property | tr -d '\r' >"$T/props"
+  grep -Eq "^SecureCustomProperties"$'\t'"(.*;)?HOST(;|\$)" "$T/props" || fail "HOST is not a secure property"
+  OLD_CODE=$(product_code "$T/old.msi")
+  NEW_CODE=$(product_code "$MSI")
+  [ -n "$OLD_CODE" ] && [ -n "$NEW_CODE" ] && [ "$OLD_CODE" != "$NEW_CODE" ] || fail "product codes '$OLD_CODE' '$NEW_CODE'"
+}
+
+# What an installed product looks like: files, service (running without the connector),
+# event source, product registration.
+check_installed() { # PRODUCT_CODE VERSION STARTS (how many times the service has started on this machine)
+  local f i
+  for f in certsteward.exe certsteward-worker.exe certsteward-default.ini; do
+    [ -f "$PF/$f" ] || fail "$f is not in Program Files\\certsteward"
+  done
+  cmp -s "$PF/certsteward-default.ini" "$BUILD/certsteward-windows.ini" ||
+    fail "certsteward-default.ini is not the build's certsteward-windows.ini"
+  expect_eq "$(svc_state)" RUNNING "the service after the installation"
+  # the service's configuration as the SCM keeps it (Wine's sc has no qc)
+  expect_eq "$(reg_value "$SERVICE_KEY" Start)" "REG_DWORD 0x2" "the service's start type (2: automatic)"
+  expect_eq "$(reg_value "$SERVICE_KEY" ImagePath | sed 's/^REG_[A-Z_]* //')" "\"$EXE\" service" "ImagePath"
+  expect_eq "$(reg_value "$SERVICE_KEY" ObjectName)" "REG_SZ LocalSystem" "the service's account"
+  expect_eq "$(reg_value "$SOURCE_KEY" EventMessageFile)" "REG_EXPAND_SZ $EXE" "EventMessageFile"
+  expect_eq "$(reg_value "$SOURCE_KEY" TypesSupported)" "REG_DWORD 0x7" "TypesSupported"
+  expect_eq "$(reg_value "$UNINSTALL_KEY\\$1" DisplayVersion)" "REG_SZ $2" "the installed product's version"
+  # no BOARD Connector on this machine: the service runs and says so, once per start
+  wait_event 1000 "$3" 20
+  for i in $(seq 200); do
+    [ "$(events | jq -r 'select(.id == 1003) | .message' | grep -c "missing (BOARD Connector Service)")" -ge "$3" ] &&
+      break
+    [ "$i" -lt 200 ] || fail "no event 1003 naming BOARD Connector Service after start $3"
+    sleep 0.1
+  done
+  expect_eq "$(svc_state)" RUNNING "the service without BOARD Connector"
+}
+
+test_install_upgrade_uninstall() {
+  local sum
+  setup
+  # first install (the older build): the properties go into the new configuration
+  msiexec /i "$(wpath "$T/old.msi")" HOST=board.example.test "BINDING_FILE=$BINDING" ||
+    fail "msiexec /i (older build) exit status $?"
+  check_installed "$OLD_CODE" 0.0.1 1
+  [ -f "$PD/certsteward.ini" ] || fail "no configuration written"
+  expect_eq "$(config_value host)" board.example.test "host from HOST"
+  expect_eq "$(config_value binding_files)" "$BINDING" "binding_files from BINDING_FILE"
+  expect_eq "$(config_value endpoints)" "127.0.0.1:8197, 127.0.0.1:8096" "endpoints (ENDPOINTS not given)"
+
+  # an admin edits it; the state has a file of its own
+  sed -i 's/^settle_seconds = .*/settle_seconds = 7\r/' "$PD/certsteward.ini"
+  expect_eq "$(config_value settle_seconds)" 7 "the edited value"
+  echo kept >"$PD/state-marker"
+  sum=$(sha256sum <"$PD/certsteward.ini")
+
+  # major upgrade to the build's MSI: a HOST given now changes nothing
+  msiexec /i "$(wpath "$MSI")" HOST=other.example.test || fail "msiexec /i (upgrade) exit status $?"
+  check_installed "$NEW_CODE" "$NEW_VERSION" 2
+  [ -z "$(reg_value "$UNINSTALL_KEY\\$OLD_CODE" DisplayVersion)" ] || fail "the older build is still registered"
+  expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the configuration after the upgrade (byte for byte)"
+  expect_eq "$(config_value host)" board.example.test "host after an upgrade with HOST=other.example.test"
+  [ -f "$PD/state-marker" ] || fail "the upgrade removed the state"
+
+  # uninstall: service, event source, binaries and registration gone; configuration and state kept
+  msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
+  expect_eq "$(svc_state)" "" "the service after uninstall"
+  win reg query "$SOURCE_KEY" >/dev/null 2>&1 && fail "the event source is still registered"
+  [ ! -e "$PF" ] || fail "Program Files\\certsteward is still there: $(ls "$PF")"
+  [ -z "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" DisplayVersion)" ] || fail "the product is still registered"
+  expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the configuration after uninstall"
+  [ -f "$PD/state-marker" ] && [ -f "$PD/events.jsonl" ] || fail "uninstall removed the state"
+
+  # installed again over the kept configuration: it stays as it is
+  msiexec /i "$(wpath "$MSI")" HOST=third.example.test || fail "msiexec /i (again) exit status $?"
+  expect_eq "$(svc_state)" RUNNING "the service installed again"
+  expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the kept configuration after a new installation"
+  msiexec /x "$(wpath "$MSI")" || fail "msiexec /x (again) exit status $?"
+}
+
+# Untrusted property values. A line break, a tab, a double quote or a final backslash
+# (the last two would end the custom action's quoting of the value) are refused by the
+# MSI's launch conditions before anything is done; any other control character by
+# certsteward install in the custom action, which rolls the installation back. Nothing
+# stays. (Wine's msiexec cannot take a double quote in a property on its command line:
+# that case is left to the launch condition's twin, the final backslash.)
+test_refuses_control_characters() {
+  local prop
+  setup
+  for prop in HOST=$'board\nexample.test' $'HOST=board\texample.test' 'BINDING_FILE=C:\BOARD Connector\' \
+    HOST=$'board\x01example.test' $'ENDPOINTS=127.0.0.1:8197\x1b'; do
+    : >"$T/wine.err"
+    if msiexec /i "$(wpath "$MSI")" "$prop"; then
+      fail "msiexec /i accepted $(printf %q "$prop")"
+    fi
+    msi_log_has "Action start [0-9:]*: LaunchConditions" || fail "the installation did not start"
+    case $prop in
+      *$'\n'* | *$'\t'* | *\\)
+        ! msi_log_has "Action start [0-9:]*: InstallFiles" || fail "$(printf %q "$prop") passed the launch conditions" ;;
+      *)
+        msi_log_has "Action start [0-9:]*: CS_Install" || fail "the custom action did not run for $(printf %q "$prop")"
+        # under Wine the custom action's standard error is msiexec's
+        grep -q "the value holds a control character" "$T/wine.err" || fail "install did not refuse the value" ;;
+    esac
+    [ ! -e "$PD/certsteward.ini" ] || fail "a configuration was written for $(printf %q "$prop")"
+    expect_eq "$(svc_state)" "" "the service after a refused installation"
+    [ ! -e "$PF" ] || fail "files left in Program Files\\certsteward after a refused installation"
+    win reg query "$SOURCE_KEY" >/dev/null 2>&1 && fail "the event source is registered after a refused installation"
+    [ -z "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" DisplayVersion)" ] || fail "the refused product is registered"
+  done
+  # and the same MSI installs once the values are fine
+  msiexec /i "$(wpath "$MSI")" HOST=board.example.test "BINDING_FILE=$BINDING" || fail "msiexec /i exit status $?"
+  expect_eq "$(config_value host)" board.example.test "host after the refused attempts"
+  msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
+}
+
+# certsteward install --config-template --set, as the MSI runs it and as an admin may: the
+# first configuration is the template with the given lines replaced and nothing else; a
+# value that is refused, a key the template does not have, or a result the loader refuses
+# writes nothing; an existing file is kept as it is.
+test_install_writes_first_configuration() {
+  local cfg tpl out
+  setup
+  cfg=$(wpath "$T/first.ini")
+  tpl=$(wpath "$BUILD/certsteward-windows.ini")
+  for bad in $'host=a\tb:control character' $'host=a\x7fb:control character' 'host=a"b:double quote' \
+    'host=a ;b:starts a comment' 'hst=board.example.test:no "hst =" line' 'endpoints=nonsense:not host:port' \
+    'host:expected KEY=VALUE'; do
+    if win_err "$CS" install --config "$cfg" --config-template "$tpl" --set "${bad%%:*}" >/dev/null; then
+      fail "install accepted --set $(printf %q "${bad%%:*}")"
+    fi
+    [ ! -e "$T/first.ini" ] || fail "--set $(printf %q "${bad%%:*}") wrote a configuration"
+    grep -qF "${bad#*:}" "$T/err" || { cat "$T/err" >&2; fail "install did not say \"${bad#*:}\""; }
+  done
+  expect_eq "$(svc_state)" "" "the service after refused values"
+
+  win_err "$CS" install --config "$cfg" --config-template "$tpl" --set host=board.example.test \
+    --set "connector.binding_files=$BINDING" --set endpoints= >"$T/out" ||
+    { cat "$T/err" >&2; fail "install --set exit status $?"; }
+  grep -q "^configuration .* written from" "$T/out" || fail "install did not say it wrote the configuration"
+  [ -f "$T/first.ini" ] || fail "no configuration written"
+  # the template with exactly the two lines replaced, CRLF kept
+  diff <(tr -d '\r' <"$BUILD/certsteward-windows.ini") <(tr -d '\r' <"$T/first.ini") | grep '^[<>]' >"$T/diff" || true
+  expect_eq "$(cat "$T/diff")" "< host =
+> host = board.example.test
+< binding_files = C:\\Program Files\\BOARDConnector\\config\\servers\\tls.json
+> binding_files = $BINDING" "the lines install changed"
+  expect_eq "$(grep -c $'\r$' "$T/first.ini")" "$(wc -l <"$T/first.ini")" "CRLF line ends"
+  out=$(win "$CS" config --config "$cfg" | tr -d '\r')
+  grep -qx "host = board.example.test" <<<"$out" || fail "config does not read the host back"
+  # again, with another value: the file is kept, with a warning
+  cp "$T/first.ini" "$T/first.before"
+  win_err "$CS" install --config "$cfg" --config-template "$tpl" --set host=other.example.test >/dev/null ||
+    fail "install over an existing configuration exit status $?"
+  grep -q "kept as it is" "$T/err" || fail "no warning that --set is not applied"
+  cmp -s "$T/first.ini" "$T/first.before" || fail "install changed an existing configuration"
+  win "$CS" uninstall >/dev/null || fail "uninstall exit status $?"
+}
+
+name=${1:?test name}
+declare -F "test_$name" >/dev/null || fail "no test named $name"
+t0=$SECONDS
+"test_$name"
+echo "ok: $name ($((SECONDS - t0)) s)"

@@ -1,0 +1,142 @@
+/* cs-certtool.exe: the tests' own view of LocalMachine\My, through crypt32 directly
+ * (not through certsteward's store code, which is what the tests check):
+ *
+ *   cs-certtool import FILE.pfx PASSWORD_FILE   import into LocalMachine\My (machine
+ *                                               key set), print the leaf's thumbprint
+ *   cs-certtool has THUMBPRINT                  exit 0 when My holds it, 1 when not
+ *   cs-certtool remove THUMBPRINT               remove it from My (committed)
+ *
+ * Exit status 2 when the command could not run. Paths and passwords are ASCII here. */
+#include <windows.h>
+#include <wincrypt.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static HCERTSTORE open_my(void) {
+  return CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, L"My");
+}
+
+static int hex_to_hash(const char *hex, BYTE hash[20]) {
+  int i;
+  if (strlen(hex) != 40)
+    return -1;
+  for (i = 0; i < 20; i++) {
+    unsigned v;
+    if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+      return -1;
+    hash[i] = (BYTE)v;
+  }
+  return 0;
+}
+
+static PCCERT_CONTEXT find(HCERTSTORE store, const char *hex) {
+  BYTE hash[20];
+  CRYPT_HASH_BLOB blob = {20, hash};
+  if (hex_to_hash(hex, hash) != 0)
+    return NULL;
+  return CertFindCertificateInStore(store, X509_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH, &blob, NULL);
+}
+
+static char *read_all(const char *path, DWORD *len) {
+  FILE *f = fopen(path, "rb");
+  char *data = NULL;
+  long n;
+  if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+      (data = malloc((size_t)n + 1)) == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) {
+    free(data);
+    data = NULL;
+  } else {
+    data[n] = '\0';
+    *len = (DWORD)n;
+  }
+  if (f != NULL)
+    fclose(f);
+  return data;
+}
+
+static int import(const char *pfx_path, const char *pass_path) {
+  DWORD len = 0, plen = 0, i, n = 0;
+  char *pfx = read_all(pfx_path, &len), *pass = read_all(pass_path, &plen);
+  wchar_t wpass[256];
+  CRYPT_DATA_BLOB blob;
+  HCERTSTORE tmp = NULL, my = NULL;
+  PCCERT_CONTEXT c = NULL, added = NULL;
+  int rc = 2;
+
+  if (pfx == NULL || pass == NULL) {
+    fprintf(stderr, "cannot read %s or %s\n", pfx_path, pass_path);
+    goto out;
+  }
+  pass[strcspn(pass, "\r\n")] = '\0';
+  if (MultiByteToWideChar(CP_UTF8, 0, pass, -1, wpass, 256) == 0)
+    goto out;
+  blob.cbData = len;
+  blob.pbData = (BYTE *)pfx;
+  if ((tmp = PFXImportCertStore(&blob, wpass, CRYPT_MACHINE_KEYSET)) == NULL || (my = open_my()) == NULL) {
+    fprintf(stderr, "cannot import %s: error %lu\n", pfx_path, (unsigned long)GetLastError());
+    goto out;
+  }
+  /* the leaf: the certificate with a private key linked to it */
+  while ((c = CertEnumCertificatesInStore(tmp, c)) != NULL) {
+    if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n)) {
+      BYTE hash[20];
+      DWORD hl = sizeof hash;
+      if (!CertAddCertificateContextToStore(my, c, CERT_STORE_ADD_REPLACE_EXISTING, &added) ||
+          !CertGetCertificateContextProperty(added, CERT_SHA1_HASH_PROP_ID, hash, &hl)) {
+        fprintf(stderr, "cannot add to LocalMachine\\My: error %lu\n", (unsigned long)GetLastError());
+        goto out;
+      }
+      for (i = 0; i < hl; i++)
+        printf("%02X", hash[i]);
+      printf("\n");
+      rc = 0;
+      break;
+    }
+  }
+  if (rc != 0)
+    fprintf(stderr, "%s holds no certificate with a key\n", pfx_path);
+  CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL);
+out:
+  if (c != NULL)
+    CertFreeCertificateContext(c);
+  if (added != NULL)
+    CertFreeCertificateContext(added);
+  if (tmp != NULL)
+    CertCloseStore(tmp, 0);
+  if (my != NULL)
+    CertCloseStore(my, 0);
+  if (pass != NULL)
+    SecureZeroMemory(pass, plen);
+  SecureZeroMemory(wpass, sizeof wpass);
+  free(pfx);
+  free(pass);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  HCERTSTORE my;
+  PCCERT_CONTEXT c;
+  int rc;
+  if (argc == 4 && strcmp(argv[1], "import") == 0)
+    return import(argv[2], argv[3]);
+  if (argc != 3 || (strcmp(argv[1], "has") != 0 && strcmp(argv[1], "remove") != 0)) {
+    fprintf(stderr, "usage: cs-certtool import FILE.pfx PASSWORD_FILE | has THUMBPRINT | remove THUMBPRINT\n");
+    return 2;
+  }
+  if ((my = open_my()) == NULL)
+    return 2;
+  c = find(my, argv[2]);
+  if (strcmp(argv[1], "has") == 0) {
+    rc = c != NULL ? 0 : 1;
+    if (c != NULL)
+      CertFreeCertificateContext(c);
+  } else {
+    rc = c != NULL && CertDeleteCertificateFromStore(c) && CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL)
+             ? 0
+             : 1;
+  }
+  CertCloseStore(my, 0);
+  return rc;
+}
