@@ -103,6 +103,11 @@ int cs_plat_localtime(long long t, struct tm *out);
  * who receives a description ("all users", "group 1000"). 0 when safe; CS_E*. */
 int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err);
 
+/* 1 when someone other than root / Administrators / SYSTEM / the file's owner can read
+ * or change the file at path (the PFX password), or when it is not a plain file (a
+ * link); who receives a description. 0 when safe; CS_E* (CS_ENOENT: no such file). */
+int cs_plat_secret_file_unsafe(const char *path, char *who, size_t len, cs_err_t *err);
+
 /* Runs path (no PATH search) with argv in place of this program: POSIX execv;
  * Windows starts it, waits, and exit()s with its code. Returns only on failure. */
 int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err);

@@ -79,10 +79,9 @@ static void close_cb(uv_handle_t *h, void *arg) {
 /* What is missing at start is said once; the daemon keeps watching regardless. */
 static void startup_checks(daemon_t *d) {
   const cs_config_t *cfg = d->cfg;
-  char tp[41], who[128];
+  char tp[41];
   cs_err_t err;
   size_t i;
-  int rc;
   if (cfg->connector.service != NULL && cs_plat_service_exists(cfg->connector.service, &err) == 0)
     cs__daemon_event(CS_EV_CONNECTOR_MISSING, NULL, "the service", cfg->connector.service, NULL);
   for (i = 0; i < cfg->connector.binding_files.n; i++)
@@ -90,9 +89,29 @@ static void startup_checks(daemon_t *d) {
       cs__daemon_event(CS_EV_CONNECTOR_MISSING, NULL, "a binding file", cfg->connector.binding_files.v[i], NULL);
   if (cs_renewal_current(&d->env, tp, &err) != CS_OK)
     cs__daemon_event(CS_EV_CONNECTOR_MISSING, NULL, "the certificate in service", err.text, NULL);
-  rc = cs_plat_folder_unsafe(cfg->watch.folder, who, sizeof who, &err);
-  if (rc == 1)
-    cs__daemon_event(CS_EV_FOLDER_UNSAFE, NULL, cfg->watch.folder, who, NULL);
+}
+
+/* The drop folder and the state folder must be writable by administrators only, and
+ * the password file readable by them only: each one that is not is said (an error
+ * event) and the daemon does not watch (returns 1). Checked once, at start. */
+static int exposed(const cs_config_t *cfg) {
+  const char *folders[2];
+  char who[512];
+  cs_err_t err;
+  int i, bad = 0;
+  folders[0] = cfg->watch.folder;
+  folders[1] = cfg->store.state_dir;
+  for (i = 0; i < 2; i++)
+    if (cs_plat_folder_unsafe(folders[i], who, sizeof who, &err) == 1) {
+      cs__daemon_event(CS_EV_FOLDER_UNSAFE, NULL, folders[i], who, NULL);
+      bad = 1;
+    }
+  if (cfg->watch.password_file != NULL &&
+      cs_plat_secret_file_unsafe(cfg->watch.password_file, who, sizeof who, &err) == 1) {
+    cs__daemon_event(CS_EV_SECRET_EXPOSED, NULL, cfg->watch.password_file, who, NULL);
+    bad = 1;
+  }
+  return bad;
 }
 
 /* A start that ends before the event sinks are open: said on stderr, and to the host. */
@@ -115,7 +134,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   cs_config_t cfg;
   daemon_t d;
   cs_err_t err;
-  char lockpath[PATH_LEN], who[128];
+  char lockpath[PATH_LEN];
 
   memset(&d, 0, sizeof d);
   d.host = host;
@@ -156,7 +175,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   d.env.host = d.host_name;
   cs__daemon_event(CS_EV_SERVICE_STARTED, NULL, CS_VERSION, cfg.path ? cfg.path : "(built-in defaults)", NULL);
   startup_checks(&d);
-  unsafe = cs_plat_folder_unsafe(cfg.watch.folder, who, sizeof who, &err) != 0;
+  unsafe = exposed(&cfg);
 
   d.loop = uv_default_loop();
   uv_timer_init(d.loop, &d.stop);

@@ -12,6 +12,12 @@
   (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_DELETE_CHILD | FILE_WRITE_ATTRIBUTES | \
    DELETE | WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL | MAXIMUM_ALLOWED)
 
+/* Rights that let someone read or change a secret file (the PFX password): reading its
+ * data or extended attributes, the generic rights that include it, and every right that
+ * lets one change the file or who may. */
+#define CS_WIN_SECRET_RIGHTS \
+  (CS_WIN_FOLDER_WRITE_RIGHTS | FILE_READ_DATA | FILE_READ_EA | GENERIC_READ | GENERIC_EXECUTE)
+
 /* What makes a folder unsafe (cs__win_dacl_unsafe's answer). */
 enum {
   CS_WIN_SAFE = 0,
@@ -26,12 +32,14 @@ enum {
  * OWNER RIGHTS, self (this process's user; may be NULL) or owner (may be NULL). */
 int cs__win_sid_trusted(PSID sid, PSID owner, PSID self);
 
-/* Looks at owner and dacl of a folder (dacl NULL: none, which grants everyone
- * everything; owner NULL: not known, not held against it): CS_WIN_SAFE or why not;
+/* Looks at owner and dacl of a folder (rights: CS_WIN_FOLDER_WRITE_RIGHTS) or of a secret
+ * file (CS_WIN_SECRET_RIGHTS) (dacl NULL: none, which grants everyone
+ * everything; owner NULL: not known, not held against it): CS_WIN_SAFE or why not
+ * (CS_WIN_WRITER: an allow entry gives some of rights to someone untrusted);
  * *who (may be NULL) receives the SID at fault (pointing into owner or dacl) or NULL.
  * Entries that apply only to what is created inside (inherit-only) count too: they
  * say who may write to the files an admin drops there. Deny entries are not weighed
  * (the check may say unsafe where a deny entry makes it safe, never the reverse). */
-int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, PSID *who);
+int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PSID *who);
 
 #endif

@@ -10,7 +10,8 @@
  * say (GetEffectiveRightsFromAcl per group) is for a later version.
  * The decision (cs__win_dacl_unsafe) is pure and unit-tested on DACLs made from SDDL,
  * which Wine handles correctly. Reading a real folder's DACL is proven only on real
- * Windows: Wine stores no ACLs on files and makes one up. */
+ * Windows: Wine stores no ACLs on files and makes one up. The same decision, with read
+ * rights added, judges a secret file (cs_plat_secret_file_unsafe: the PFX password). */
 #include "../platform.h"
 #include "acl.h"
 #include "win.h"
@@ -82,7 +83,7 @@ static int allowed_entry(ACE_HEADER *ace, ACCESS_MASK *mask, PSID *sid) {
   return 1;
 }
 
-int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, PSID *who) {
+int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PSID *who) {
   DWORD i;
   if (who != NULL)
     *who = NULL;
@@ -103,7 +104,7 @@ int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, PSID *who) {
     kind = allowed_entry(ace, &mask, &sid);
     if (kind < 0)
       return CS_WIN_UNKNOWN_ENTRY;
-    if (kind == 0 || (mask & CS_WIN_FOLDER_WRITE_RIGHTS) == 0 || cs__win_sid_trusted(sid, owner, self))
+    if (kind == 0 || (mask & rights) == 0 || cs__win_sid_trusted(sid, owner, self))
       continue;
     if (who != NULL)
       *who = sid;
@@ -135,7 +136,9 @@ static void describe_sid(PSID sid, char *buf, size_t len) {
   LocalFree(s);
 }
 
-int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
+/* What cs_plat_folder_unsafe and cs_plat_secret_file_unsafe share: a folder (dir) or
+ * a regular file, judged on the rights given. */
+static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *who, size_t len, cs_err_t *err) {
   union { TOKEN_USER u; unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE]; } user;
   PSECURITY_DESCRIPTOR sd = NULL;
   PSID owner = NULL, self = NULL, at_fault = NULL;
@@ -156,8 +159,8 @@ int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err
     rc = cs__win_fail(err, GetLastError(), what);
     goto out;
   }
-  if (!(attrs & FILE_ATTRIBUTE_DIRECTORY) || (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
-    snprintf(who, len, "whoever controls what it points to (it is not a plain folder)");
+  if (!(attrs & FILE_ATTRIBUTE_DIRECTORY) != !dir || (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    snprintf(who, len, "whoever controls what it points to (it is not a plain %s)", dir ? "folder" : "file");
     rc = 1;
     goto out;
   }
@@ -172,12 +175,12 @@ int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err
   if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) &&
       GetTokenInformation(tok, TokenUser, &user, sizeof user, &n))
     self = user.u.User.Sid;
-  switch (cs__win_dacl_unsafe(dacl, owner, self, &at_fault)) {
+  switch (cs__win_dacl_unsafe(dacl, owner, self, rights, &at_fault)) {
   case CS_WIN_SAFE:
     rc = 0;
     break;
   case CS_WIN_NO_DACL:
-    snprintf(who, len, "everyone (the folder has no DACL, which grants all access)");
+    snprintf(who, len, "everyone (the %s has no DACL, which grants all access)", dir ? "folder" : "file");
     rc = 1;
     break;
   case CS_WIN_OWNER:
@@ -201,4 +204,12 @@ out:
   LocalFree(sd);
   free(w);
   return rc;
+}
+
+int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
+  return path_unsafe(path, 1, CS_WIN_FOLDER_WRITE_RIGHTS, who, len, err);
+}
+
+int cs_plat_secret_file_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
+  return path_unsafe(path, 0, CS_WIN_SECRET_RIGHTS, who, len, err);
 }

@@ -206,6 +206,41 @@ test_unsafe_drop_folder_is_not_watched() {
   [ -f "$T/drop/good-aes.pfx" ] || fail "the file was moved"
 }
 
+test_unsafe_state_folder_is_not_used() {
+  setup
+  daemon_config
+  chmod 777 "$T/state"
+  start_daemon
+  wait_event 1004 1 10
+  jq -r 'select(.id == 1004) | .message' "$T/state/events.jsonl" | grep -c "$T/state" >/dev/null ||
+    fail "the event does not name the state folder"
+  drop "$PKI/good-aes.pfx"
+  sleep 2
+  expect_eq "$(count_event 3000)" 0 "a file was taken with an unsafe state folder"
+  [ -f "$T/drop/good-aes.pfx" ] || fail "the file was moved"
+}
+
+# The password file must be readable by root only: a readable one is said and not used.
+test_exposed_password_file_is_not_used() {
+  setup
+  daemon_config
+  install -m 644 "$PKI/pass.txt" "$T/pfx.pass"
+  sed -i "s|^password_file = .*|password_file = $T/pfx.pass|" "$T/cs.ini"
+  start_daemon
+  wait_event 1007 1 10
+  jq -r 'select(.id == 1007) | .message' "$T/state/events.jsonl" | grep -c "all users (mode 644)" >/dev/null ||
+    fail "the event does not say who can read it"
+  drop "$PKI/good-aes.pfx"
+  sleep 2
+  expect_eq "$(count_event 3000)" 0 "a file was taken with an exposed password file"
+  stop_daemon
+  # made private, the same configuration works
+  chmod 600 "$T/pfx.pass"
+  start_daemon
+  wait_event 4006 1 30
+  expect_eq "$(count_event 1007)" 1 "the password file said exposed again"
+}
+
 # ---- the private key's permission, the monitored folder ----------------------------
 
 # once: certsteward run --once, which must succeed

@@ -21,6 +21,10 @@
 #    real Windows only;
 #  - [connector] endpoints is empty: the test connector serves no TLS (the probe is
 #    proven by the Linux integration tests and the worker's own tests).
+# The daemon's permission checks (drop and state folders, the password file) read the
+# DACL Wine makes up: administrators only under C:\ProgramData, Everyone's on the Z:
+# drive; so the password file is written by set-password under C:\ProgramData, as an
+# admin would, and the checks themselves are proven by the pure tests of acl.h.
 # Event Log contents are not stored by Wine: the events are read from the
 # JSON-lines copy in the state folder, which Windows writes too.
 set -euo pipefail
@@ -121,13 +125,20 @@ binding_files = $(wpath "$T/connector/tls.json")
 restart_timeout = 20
 
 [watch]
-password_file = $(wpath "$PKI/pass.txt")
+password_file = C:\ProgramData\certsteward\pfx.pass
 settle_seconds = 1
 
 [policy]
 ca_file = $(wpath "$PKI/ca-chain.pem")
 EOF
   win "$CS" config >"$T/config.out" || { cat "$T/config.out" >&2; fail "the configuration is not valid"; }
+  # the PFX password, sealed with DPAPI by set-password (piped in, as a script would)
+  "$W" "$CS" set-password <"$PKI/pass.txt" >"$T/setpw.out" 2>>"$T/wine.err" ||
+    { cat "$T/setpw.out" >&2; fail "set-password failed"; }
+  [ -s "$PD/pfx.pass" ] || fail "set-password wrote no password file"
+  if grep -qF "$(head -n 1 "$PKI/pass.txt")" "$PD/pfx.pass" "$T/setpw.out"; then
+    fail "the password is in clear in the password file or in set-password's output"
+  fi
 }
 
 # renew [FILE]: the service started by the SCM renews OLD with FILE of the test PKI

@@ -426,7 +426,7 @@ CS_TEST(lock_is_exclusive_within_and_across_processes) {
 
 /* cs__win_dacl_unsafe on the owner and DACL of an SDDL security descriptor; *who_sid
  * receives the SID at fault as a string ("" when none). */
-static int judge(const char *sddl, const char *self_sid, char *who_sid, size_t len) {
+static int judge_rights(const char *sddl, const char *self_sid, ACCESS_MASK rights, char *who_sid, size_t len) {
   PSECURITY_DESCRIPTOR sd = NULL;
   PSID owner = NULL, self = NULL, who = NULL;
   PACL dacl = NULL;
@@ -442,13 +442,36 @@ static int judge(const char *sddl, const char *self_sid, char *who_sid, size_t l
   GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
   if (self_sid != NULL)
     ConvertStringSidToSidA(self_sid, &self);
-  r = cs__win_dacl_unsafe(present ? dacl : NULL, owner, self, &who);
+  r = cs__win_dacl_unsafe(present ? dacl : NULL, owner, self, rights, &who);
   if (who != NULL && ConvertSidToStringSidA(who, &s))
     snprintf(who_sid, len, "%s", s);
   LocalFree(s);
   LocalFree(self);
   LocalFree(sd);
   return r;
+}
+
+static int judge(const char *sddl, const char *self_sid, char *who_sid, size_t len) {
+  return judge_rights(sddl, self_sid, CS_WIN_FOLDER_WRITE_RIGHTS, who_sid, len);
+}
+
+/* A secret file: reading counts too. */
+CS_TEST(secret_file_dacl_rules) {
+  char who[128];
+  /* what set-password gives the password file */
+  CHECK_INT(judge_rights("O:BAD:P(A;;FA;;;SY)(A;;FA;;;BA)", NULL, CS_WIN_SECRET_RIGHTS, who, sizeof who), ==,
+            CS_WIN_SAFE);
+  /* Users may read: safe for a folder's contents, not for a secret */
+  CHECK_INT(judge_rights("O:BAD:(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;BU)", NULL, CS_WIN_SECRET_RIGHTS, who, sizeof who),
+            ==, CS_WIN_WRITER);
+  CHECK_STR(who, "S-1-5-32-545");
+  CHECK_INT(judge("O:BAD:(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;BU)", NULL, who, sizeof who), ==, CS_WIN_SAFE);
+  CHECK_INT(judge_rights("O:BAD:(A;;GR;;;AU)", NULL, CS_WIN_SECRET_RIGHTS, who, sizeof who), ==, CS_WIN_WRITER);
+  CHECK_STR(who, "S-1-5-11");
+  /* reading the ACL itself is not reading the secret */
+  CHECK_INT(judge_rights("O:BAD:P(A;;FA;;;BA)(A;;RC;;;BU)", NULL, CS_WIN_SECRET_RIGHTS, who, sizeof who), ==,
+            CS_WIN_SAFE);
+  CHECK_INT(cs__win_dacl_unsafe(NULL, NULL, NULL, CS_WIN_SECRET_RIGHTS, NULL), ==, CS_WIN_NO_DACL);
 }
 
 CS_TEST(folder_dacl_rules) {
@@ -475,7 +498,7 @@ CS_TEST(folder_dacl_rules) {
   /* a deny entry grants nothing; a NULL DACL grants everything (Wine's SDDL parser makes
    * an empty DACL of "D:NO_ACCESS_CONTROL", so the NULL DACL is given directly) */
   CHECK_INT(judge("O:BAD:(D;OICI;FA;;;WD)(A;OICI;FA;;;BA)", NULL, who, sizeof who), ==, CS_WIN_SAFE);
-  CHECK_INT(cs__win_dacl_unsafe(NULL, NULL, NULL, NULL), ==, CS_WIN_NO_DACL);
+  CHECK_INT(cs__win_dacl_unsafe(NULL, NULL, NULL, CS_WIN_FOLDER_WRITE_RIGHTS, NULL), ==, CS_WIN_NO_DACL);
   /* an empty DACL grants nothing */
   CHECK_INT(judge("O:BAD:P", NULL, who, sizeof who), ==, CS_WIN_SAFE);
   /* the owner: Administrators, SYSTEM, TrustedInstaller or this process's user */
