@@ -102,17 +102,22 @@ void cs_event_format(const cs_event_t *ev, cs_buf_t *out) {
   }
 }
 
-static void put_time(cs_buf_t *out, long long t) {
+/* RFC 3339 UTC with milliseconds, "YYYY-MM-DDTHH:MM:SS.mmmZ": events a few
+ * milliseconds apart (a renewal's steps) keep their order and spacing. */
+static void put_time(cs_buf_t *out, long long t, int ms) {
   char buf[32];
-  cs_buf_printf(out, "\"%s\"", cs_time_utc(t, buf, sizeof buf));
+  size_t n = strlen(cs_time_utc(t, buf, sizeof buf));
+  if (n > 0 && buf[n - 1] == 'Z')
+    buf[n - 1] = '\0';
+  cs_buf_printf(out, "\"%s.%03dZ\"", buf, ms);
 }
 
-void cs_event_json(const cs_event_t *ev, long long t, cs_buf_t *out) {
+static void event_json(const cs_event_t *ev, long long t, int ms, cs_buf_t *out) {
   const cs_event_def_t *def = cs_event_def(ev->id);
   cs_buf_t msg = CS_BUF_INIT;
   cs_event_format(ev, &msg);
   cs_buf_puts(out, "{\"time\":");
-  put_time(out, t);
+  put_time(out, t, ms);
   cs_buf_printf(out, ",\"id\":%d,\"severity\":", ev->id);
   cs_json_str(out, cs_severity_name(def != NULL ? def->severity : CS_SEV_ERROR));
   cs_buf_puts(out, ",\"name\":");
@@ -129,6 +134,24 @@ void cs_event_json(const cs_event_t *ev, long long t, cs_buf_t *out) {
   cs_json_str(out, ev->file);
   cs_buf_puts(out, "}");
   cs_buf_free(&msg);
+}
+
+void cs_event_json(const cs_event_t *ev, long long t, cs_buf_t *out) { event_json(ev, t, 0, out); }
+
+/* Now, in seconds and milliseconds. C11's timespec_get where the C library has it
+ * (TIME_UTC: glibc, the Universal CRT of MSVC); mingw-w64 against msvcrt.dll has
+ * not: whole seconds there. */
+static void now_ms(long long *t, int *ms) {
+#ifdef TIME_UTC
+  struct timespec ts;
+  if (timespec_get(&ts, TIME_UTC) == TIME_UTC) {
+    *t = (long long)ts.tv_sec;
+    *ms = (int)(ts.tv_nsec / 1000000);
+    return;
+  }
+#endif
+  *t = (long long)time(NULL);
+  *ms = 0;
 }
 
 /* ---- sinks ----------------------------------------------------------------- */
@@ -281,6 +304,8 @@ void cs_event_emit(const cs_event_t *ev) {
   cs_event_def_t unknown = {0, CS_SEV_ERROR, "UNKNOWN", CS_EVENT_MAX_ARGS, ""};
   cs_buf_t msg = CS_BUF_INIT, line = CS_BUF_INIT, json = CS_BUF_INIT;
   const char *message, *text;
+  long long t;
+  int ms;
 
   atomic_fetch_add(&n_emitted, 1);
   if (def == NULL) {
@@ -290,7 +315,8 @@ void cs_event_emit(const cs_event_t *ev) {
   cs_event_format(ev, &msg);
   message = cs_buf_str(&msg) != NULL ? cs_buf_str(&msg) : no_memory;
   stderr_line(ev, def, message, &line);
-  cs_event_json(ev, (long long)time(NULL), &json);
+  now_ms(&t, &ms);
+  event_json(ev, t, ms, &json);
   cs_buf_puts(&json, "\n");
 
   lock_sinks();

@@ -26,7 +26,7 @@ static long reached(void) {
 }
 
 void cs_fault_point(const char *point) {
-  const char *want = getenv("CERTSTEWARD_TEST_FAULT");
+  const char *want = getenv("CERTSTEWARD_TEST_FAULT"), *cond;
   size_t n = strlen(point);
   long nth = 0, count;
   int and_after = 0;
@@ -42,6 +42,8 @@ void cs_fault_point(const char *point) {
   } else if (want[n] != '\0') {
     return; /* another point that starts with this name */
   }
+  if ((cond = getenv("CERTSTEWARD_TEST_FAULT_IF")) != NULL && !cs_plat_exists(cond))
+    return; /* not armed yet */
   count = reached();
   if (nth > 0 && (and_after ? count < nth : count != nth))
     return;

@@ -8,7 +8,9 @@
  *                        | POINT@N+    the N-th time and every time after
  * The count is kept in the file CERTSTEWARD_TEST_FAULT_COUNTER when that is set (one
  * byte per time reached, so it counts across processes: the workers), else in the
- * process. A point is a fixed name, or a prefix joined to a name or a number
+ * process. With CERTSTEWARD_TEST_FAULT_IF set, the point is armed only while that
+ * file exists (a test's restart command can create it: "from the restart on").
+ * A point is a fixed name, or a prefix joined to a name or a number
  * ("after_" + "install", "bindings_write:" + 1). */
 #ifndef CS_FAULT_H
 #define CS_FAULT_H

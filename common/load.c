@@ -133,21 +133,22 @@ static int load_pkcs12(const unsigned char *data, size_t len, const char *passwo
     rc = cs_err_set(err, CS_EFORMAT, 0, "malformed PKCS#12 file (%s)", ossl_reason(why, sizeof why));
     goto out;
   }
-  if (PKCS12_mac_present(p12)) {
-    /* PKCS12_parse tries "" and NULL itself when no password is given. */
-    if (password == NULL && !PKCS12_verify_mac(p12, "", 0) && !PKCS12_verify_mac(p12, NULL, 0)) {
-      rc = cs_err_set(err, CS_EPASSWORD, 0,
-                      "the PKCS#12 file is password-protected and no password is configured ([watch] password_file)");
-      goto out;
-    }
-    if (password != NULL && !PKCS12_verify_mac(p12, password, -1)) {
-      rc = cs_err_set(err, CS_EPASSWORD, 0, "wrong password for the PKCS#12 file (integrity check failed)");
-      goto out;
-    }
-  }
+  /* PKCS12_parse checks the MAC itself (with no password: "" and none): its
+   * failure is told by the reason it leaves last, not by checking (and paying
+   * for the key derivation) twice. */
   ERR_clear_error();
   if (!PKCS12_parse(p12, password, &b->key, &cert, &ca)) {
-    rc = cs_err_set(err, CS_EFORMAT, 0, "cannot decrypt the PKCS#12 file (%s)", ossl_reason(why, sizeof why));
+    unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_PKCS12 && ERR_GET_REASON(e) == PKCS12_R_MAC_VERIFY_FAILURE) {
+      ERR_clear_error();
+      rc = cs_err_set(err, CS_EPASSWORD, 0, "%s",
+                      password == NULL
+                          ? "the PKCS#12 file is password-protected and no password is configured "
+                            "([watch] password_file)"
+                          : "wrong password for the PKCS#12 file (integrity check failed)");
+    } else {
+      rc = cs_err_set(err, CS_EFORMAT, 0, "cannot decrypt the PKCS#12 file (%s)", ossl_reason(why, sizeof why));
+    }
     goto out;
   }
   if (ca == NULL && (ca = sk_X509_new_null()) == NULL) {

@@ -68,6 +68,10 @@ int cs_plat_remove(const char *path, cs_err_t *err);
 /* Removes path and everything below it (links are removed, not followed);
  * a path already gone is not an error. */
 int cs_plat_remove_tree(const char *path, cs_err_t *err);
+/* Removes the temp files a cs_plat_write_atomic of path left beside it when it was
+ * stopped between creating one and renaming it over path (a crash, a kill); path
+ * itself stays. For the recovery after a crash. */
+int cs_plat_remove_temps(const char *path, cs_err_t *err);
 
 /* 1 if path exists (any type, links not followed), 0 if not. */
 int cs_plat_exists(const char *path);

@@ -16,8 +16,9 @@
 
 #define PATH_LEN 4096
 #define PROBE_TIMEOUT_MS 5000 /* one probe; retried until restart_timeout */
-#define PROBE_PAUSE_MS 250
-#define PROBE_CONFIRM 2 /* consecutive probes that must agree */
+#define PROBE_PAUSE_FIRST_MS 20 /* between tries: doubled after each one that fails ... */
+#define PROBE_PAUSE_MS 250      /* ... up to this */
+#define PROBE_CONFIRM 2         /* handshakes in a row that must agree after a restart */
 
 typedef struct tx_s {
   const cs_renewal_env_t *env;
@@ -146,8 +147,19 @@ static int step_restart(tx_t *tx, cs_err_t *err) {
 }
 
 /* Every endpoint serves tp, retried until restart_timeout (a service may take a
- * while to listen again after its restart). *failed: the endpoint that did not. */
-static int probe_all(tx_t *tx, const char *tp, int announce, const char **failed, cs_err_t *err) {
+ * while to listen again after its restart), the pause between tries growing from
+ * PROBE_PAUSE_FIRST_MS to PROBE_PAUSE_MS: quick when the service is, few workers
+ * when it is slow. confirm: handshakes in a row, in one worker, that must see the
+ * same certificate. After a restart a reloading server answers from its old and
+ * its new processes for a moment (nginx signals its old workers 100 ms after it
+ * started the new ones): a process still answering with the other certificate can
+ * delay the proof, never fake it (the expected certificate is the one just put in
+ * place, or put back), and handshakes that disagree send the probe round again.
+ * The pre-flight expects what is served already: one handshake does, and what the
+ * validating worker saw (seen: its preflight lines, may be NULL) spares it when it
+ * was tp; anything else is probed again here. *failed: the endpoint that did not. */
+static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const cs_reply_t *seen,
+                     const char **failed, cs_err_t *err) {
   const cs_config_t *cfg = tx->env->cfg;
   time_t deadline = time(NULL) + cfg->connector.restart_timeout;
   char served[41];
@@ -156,17 +168,14 @@ static int probe_all(tx_t *tx, const char *tp, int announce, const char **failed
 
   for (i = 0; i < cfg->connector.endpoints.n; i++) {
     const char *ep = cfg->connector.endpoints.v[i];
-    int confirmed = 0;
+    int pause = PROBE_PAUSE_FIRST_MS;
+    if (seen != NULL && i < seen->n_preflight && strcmp(seen->preflight[i].endpoint, ep) == 0 &&
+        strcmp(seen->preflight[i].tp, tp) == 0)
+      continue;
     for (;;) {
-      rc = cs_worker_probe(tx->env->worker, ep, tx->env->host, PROBE_TIMEOUT_MS, served, err);
-      /* twice in a row: a reloading server's old workers may still answer for a moment */
-      if (rc == CS_OK && strcmp(served, tp) == 0 && ++confirmed == PROBE_CONFIRM)
+      rc = cs_worker_probe_confirmed(tx->env->worker, ep, tx->env->host, PROBE_TIMEOUT_MS, confirm, served, err);
+      if (rc == CS_OK && strcmp(served, tp) == 0)
         break;
-      if (rc == CS_OK && strcmp(served, tp) == 0) {
-        cs_plat_sleep_ms(PROBE_PAUSE_MS);
-        continue;
-      }
-      confirmed = 0;
       if (rc == CS_OK)
         rc = cs_err_set(err, CS_EFAILED, 0, "%s serves %s, not %s", ep, served, tp);
       if (time(NULL) >= deadline) {
@@ -174,7 +183,8 @@ static int probe_all(tx_t *tx, const char *tp, int announce, const char **failed
           *failed = ep;
         return rc;
       }
-      cs_plat_sleep_ms(PROBE_PAUSE_MS);
+      cs_plat_sleep_ms(pause);
+      pause = pause * 2 < PROBE_PAUSE_MS ? pause * 2 : PROBE_PAUSE_MS;
     }
     if (announce)
       emit(tx, CS_EV_NEW_CERT_SERVED, ep, NULL);
@@ -182,7 +192,9 @@ static int probe_all(tx_t *tx, const char *tp, int announce, const char **failed
   return CS_OK;
 }
 
-static int step_probe(tx_t *tx, cs_err_t *err) { return probe_all(tx, tx->j.new_tp, 1, NULL, err); }
+static int step_probe(tx_t *tx, cs_err_t *err) {
+  return probe_all(tx, tx->j.new_tp, PROBE_CONFIRM, 1, NULL, NULL, err);
+}
 
 static const step_t steps[] = {
     {"install", step_install, undo_install},
@@ -273,7 +285,7 @@ static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
     ok = 0;
   }
   cs_fault_point("rollback_restarted"); /* test builds: crash.sh */
-  if (probe_all(tx, tx->j.old_tp, 0, NULL, &err) != CS_OK) {
+  if (probe_all(tx, tx->j.old_tp, PROBE_CONFIRM, 0, NULL, NULL, &err) != CS_OK) {
     if (ok)
       first = err;
     ok = 0;
@@ -346,14 +358,25 @@ int cs_renewal_current(const cs_renewal_env_t *env, char tp[41], cs_err_t *err) 
 }
 
 /* Validation by the worker, compared with the certificate in service (not for a
- * rollback); stages the files. */
+ * rollback); stages the files. The same worker then probes the endpoints for the
+ * pre-flight (res->validation.preflight): one process, not two. A worker that failed
+ * as a whole is asked again without the probes, so that a failure is the step's it
+ * belongs to (an endpoint that kills it is the pre-flight's, not the file's). */
 static int validate(tx_t *tx, const char *file, unsigned flags, cs_err_t *err) {
+  const cs_strlist_t *eps = &tx->env->cfg->connector.endpoints;
+  const char *current;
   char cert[PATH_LEN], key[PATH_LEN];
   int rc;
   if ((rc = cs_plat_store_current(tx->env->cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
     return rc;
-  return cs_worker_validate(tx->env->worker, file, flags & CS_RENEW_ROLLBACK ? NULL : cert, key, tx->stage,
-                            &tx->res->validation, err);
+  current = flags & CS_RENEW_ROLLBACK ? NULL : cert;
+  rc = cs_worker_validate_probing(tx->env->worker, file, current, key, tx->stage, tx->env->host,
+                                  (const char *const *)eps->v, eps->n, PROBE_TIMEOUT_MS, &tx->res->validation, err);
+  if (rc != CS_OK && eps->n > 0 && tx->env->host != NULL) {
+    cs_reply_free(&tx->res->validation);
+    rc = cs_worker_validate(tx->env->worker, file, current, key, tx->stage, &tx->res->validation, err);
+  }
+  return rc;
 }
 
 static int fail(cs_renewal_result_t *res, cs_outcome_t o, const char *step, const cs_err_t *err) {
@@ -405,12 +428,14 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
     goto out_clean;
   }
   /* pre-flight: the swap can be proven only if the old certificate is what is served */
-  if (probe_all(&tx, tx.j.old_tp, 0, &failed_ep, &err) != CS_OK) {
+  if (probe_all(&tx, tx.j.old_tp, 1, 0, &res->validation, &failed_ep, &err) != CS_OK) {
     rc = fail(res, CS_OUT_REFUSED, "preflight", &err);
     emit(&tx, CS_EV_PREFLIGHT_REFUSED, failed_ep, err.text);
     goto out_clean;
   }
-  if (flags & CS_RENEW_DRY_RUN) {
+  /* a dry run ends here, and so does a file the caller holds back (it is fit, and
+   * nothing was changed: the daemon's maintenance window) */
+  if ((flags & CS_RENEW_DRY_RUN) || (env->gate_cb != NULL && env->gate_cb(res, env->gate_arg) != 0)) {
     rc = fail(res, CS_OUT_VALID, "", &err);
     goto out_clean;
   }
@@ -454,6 +479,25 @@ out_clean:
   return rc;
 }
 
+/* What a crash inside one atomic write left: the temp files beside every file a
+ * transaction writes (the journal, the last result, the store's files, the binding
+ * files). Best effort: a file left over is harmless, the recovery matters more. */
+static void remove_temps(const tx_t *tx) {
+  const cs_config_t *cfg = tx->env->cfg;
+  const char *const store[] = {cfg->store.cert_file, cfg->store.key_file, cfg->store.chain_file,
+                               cfg->store.bundle_file};
+  char last[PATH_LEN];
+  size_t i;
+  (void)cs_plat_remove_temps(tx->journal, NULL);
+  if (path_join(last, cfg->store.state_dir, "last") == 0)
+    (void)cs_plat_remove_temps(last, NULL);
+  for (i = 0; i < sizeof store / sizeof store[0]; i++)
+    if (store[i] != NULL)
+      (void)cs_plat_remove_temps(store[i], NULL);
+  for (i = 0; i < cfg->connector.binding_files.n; i++)
+    (void)cs_plat_remove_temps(cfg->connector.binding_files.v[i], NULL);
+}
+
 int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
   tx_t tx;
   cs_err_t err;
@@ -462,9 +506,13 @@ int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
   memset(res, 0, sizeof *res);
   if (tx_paths(&tx, env, res, &err) != CS_OK)
     return fail(res, CS_OUT_ERROR, "recover", &err);
+  remove_temps(&tx);
   rc = cs_journal_read(tx.journal, &tx.j, &err);
-  if (rc == CS_ENOENT)
+  if (rc == CS_ENOENT) {
+    /* a crash before BEGIN: the scratch folder (staged files, a key among them) holds nothing in service */
+    (void)cs_plat_remove_tree(tx.txdir, NULL);
     return CS_ENOENT;
+  }
   if (rc != CS_OK)
     return fail(res, CS_OUT_ERROR, "recover", &err);
   memcpy(res->old_tp, tx.j.old_tp, 41);

@@ -20,7 +20,7 @@
 
 typedef enum cs_outcome_e {
   CS_OUT_COMMITTED = 0,   /* the new certificate is in service, proven */
-  CS_OUT_VALID,           /* dry run: the file is fit and the pre-flight passed */
+  CS_OUT_VALID,           /* dry run or gate_cb: the file is fit and the pre-flight passed */
   CS_OUT_REJECTED,        /* the file failed validation: nothing changed */
   CS_OUT_REFUSED,         /* pre-flight failed: nothing changed */
   CS_OUT_ROLLED_BACK,     /* a step failed; the old certificate is served again */
@@ -28,11 +28,19 @@ typedef enum cs_outcome_e {
   CS_OUT_ERROR            /* could not run at all (configuration, state folder, worker) */
 } cs_outcome_t;
 
+struct cs_renewal_result_s;
+
 typedef struct cs_renewal_env_s {
   const cs_config_t *cfg;
   const cs_worker_t *worker;
   const char *host; /* the DNS name (SNI for probes) */
   const char *name; /* how events name the file (the name it was dropped as); NULL = its path */
+  /* cs_renewal_run asks it once the file passed validation and the pre-flight, just
+   * before BEGIN (res says what was found): 0 goes on; anything else ends the run
+   * there as CS_OUT_VALID, nothing changed (the daemon: outside the maintenance
+   * window). NULL: always go on. */
+  int (*gate_cb)(const struct cs_renewal_result_s *res, void *arg);
+  void *gate_arg;
 } cs_renewal_env_t;
 
 typedef struct cs_renewal_result_s {

@@ -3,7 +3,9 @@
  * line is checked (valid UTF-8, no control bytes, within the limits), every known
  * key's value has a fixed shape, and an answer without its "end" line is a crash,
  * not a short answer. One answer describes one file or one endpoint: a second
- * record would otherwise be silently merged with the first. */
+ * record would otherwise be silently merged with the first. A scan of many files
+ * is parsed record by record (cs_reply_parse_many), each record held to the same
+ * rule. */
 /* text.h first: reply.h names cs_buf_t without including it (reported). */
 #include "text.h"
 
@@ -68,10 +70,14 @@ out:
 }
 
 void cs_reply_free(cs_reply_t *reply) {
+  size_t i;
   cs_report_free(&reply->report);
   free(reply->staged);
   free(reply->served_subject);
   free(reply->error);
+  for (i = 0; i < reply->n_preflight; i++)
+    free(reply->preflight[i].endpoint);
+  free(reply->preflight);
   memset(reply, 0, sizeof *reply);
 }
 
@@ -176,16 +182,52 @@ static int parse_served(cs_reply_t *reply, const char *v, size_t lineno, cs_err_
   return CS_OK;
 }
 
+static const struct {
+  const char *key;
+  unsigned bit;
+} once[] = {{"file", SEEN_FILE},         {"format", SEEN_FORMAT},       {"thumbprint", SEEN_THUMBPRINT},
+            {"subject", SEEN_SUBJECT},   {"not_after", SEEN_NOT_AFTER}, {"not_after_epoch", SEEN_EPOCH},
+            {"key", SEEN_KEY},           {"staged", SEEN_STAGED},       {"served", SEEN_SERVED},
+            {"error", SEEN_ERROR}};
+
+/* 1 for a key this parser gives a meaning to. */
+static int known_key(const char *key) {
+  size_t i;
+  for (i = 0; i < sizeof once / sizeof once[0]; i++)
+    if (strcmp(key, once[i].key) == 0)
+      return 1;
+  return strcmp(key, "check") == 0 || strcmp(key, "preflight") == 0;
+}
+
+/* "preflight <40 hex|-> <endpoint>" */
+static int parse_preflight(cs_reply_t *reply, const char *v, size_t lineno, cs_err_t *err) {
+  const char *sp = strchr(v, ' ');
+  size_t n = sp ? (size_t)(sp - v) : strlen(v);
+  cs_reply_probe_t *p;
+  if (!(n == 1 && v[0] == '-') && !is_thumbprint(v, n))
+    return cs_err_set(err, CS_EFORMAT, 0, "line %zu: preflight needs a 40-digit upper-case hex thumbprint or -",
+                      lineno);
+  if (sp == NULL || sp[1] == '\0')
+    return cs_err_set(err, CS_EFORMAT, 0, "line %zu: preflight names no endpoint", lineno);
+  if (reply->n_preflight == CS_REPLY_PREFLIGHT_MAX)
+    return cs_err_set(err, CS_EFORMAT, 0, "line %zu: more than %d preflight lines", lineno, CS_REPLY_PREFLIGHT_MAX);
+  p = realloc(reply->preflight, (reply->n_preflight + 1) * sizeof *p);
+  if (p == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  reply->preflight = p;
+  p += reply->n_preflight;
+  memset(p, 0, sizeof *p);
+  if (n == 40)
+    memcpy(p->tp, v, 40);
+  if ((p->endpoint = cs_strdup(sp + 1)) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  reply->n_preflight++;
+  return CS_OK;
+}
+
 /* One "key value" line (value NUL-terminated, "" when the line had no space). */
 static int parse_line(cs_reply_t *reply, const char *key, const char *v, size_t lineno, unsigned *seen,
                       cs_err_t *err) {
-  static const struct {
-    const char *key;
-    unsigned bit;
-  } once[] = {{"file", SEEN_FILE},   {"format", SEEN_FORMAT},         {"thumbprint", SEEN_THUMBPRINT},
-              {"subject", SEEN_SUBJECT}, {"not_after", SEEN_NOT_AFTER}, {"not_after_epoch", SEEN_EPOCH},
-              {"key", SEEN_KEY},     {"staged", SEEN_STAGED},         {"served", SEEN_SERVED},
-              {"error", SEEN_ERROR}};
   size_t i;
   int rc = CS_OK;
 
@@ -233,20 +275,25 @@ static int parse_line(cs_reply_t *reply, const char *key, const char *v, size_t 
     rc = take_text(&reply->staged, v, 0);
   } else if (strcmp(key, "served") == 0) {
     return parse_served(reply, v, lineno, err);
+  } else if (strcmp(key, "preflight") == 0) {
+    return parse_preflight(reply, v, lineno, err);
   } else if (strcmp(key, "error") == 0) {
     rc = take_text(&reply->error, v, 0);
   } /* else: a key from a newer worker, ignored */
   return rc == CS_OK ? CS_OK : cs_err_set(err, rc, 0, "out of memory");
 }
 
-int cs_reply_parse(const char *data, size_t len, cs_reply_t *reply, cs_err_t *err) {
+/* Called for each "key value" line between the first line and "end". */
+typedef int (*line_cb)(void *arg, const char *key, const char *value, size_t lineno, cs_err_t *err);
+
+/* What every answer shares: the first line, the end line, the limits, clean text,
+ * the shape of a key; each line in between goes to cb. */
+static int parse_frame(const char *data, size_t len, line_cb cb, void *arg, cs_err_t *err) {
   char *line = NULL;
   const char *p = data, *end = data + len, *nl, *sp;
   size_t lineno = 0, n, i;
-  unsigned seen = 0;
   int rc = CS_OK, done = 0;
 
-  memset(reply, 0, sizeof *reply);
   if (len == 0) {
     rc = cs_err_set(err, CS_EFORMAT, 0, "empty answer (the worker wrote nothing)");
     goto out;
@@ -307,7 +354,7 @@ int cs_reply_parse(const char *data, size_t len, cs_reply_t *reply, cs_err_t *er
       goto out;
     }
     line[n] = '\0';
-    rc = parse_line(reply, line, sp ? sp + 1 : line + n, lineno, &seen, err);
+    rc = cb(arg, line, sp ? sp + 1 : line + n, lineno, err);
     if (rc != CS_OK)
       goto out;
   }
@@ -316,4 +363,73 @@ int cs_reply_parse(const char *data, size_t len, cs_reply_t *reply, cs_err_t *er
 out:
   free(line);
   return rc;
+}
+
+typedef struct one_s {
+  cs_reply_t *reply;
+  unsigned seen;
+} one_t;
+
+static int one_line(void *arg, const char *key, const char *value, size_t lineno, cs_err_t *err) {
+  one_t *one = arg;
+  return parse_line(one->reply, key, value, lineno, &one->seen, err);
+}
+
+int cs_reply_parse(const char *data, size_t len, cs_reply_t *reply, cs_err_t *err) {
+  one_t one;
+  memset(reply, 0, sizeof *reply);
+  one.reply = reply;
+  one.seen = 0;
+  return parse_frame(data, len, one_line, &one, err);
+}
+
+typedef struct many_s {
+  cs_reply_many_t *m;
+  size_t max, cap;
+  unsigned seen, head_seen; /* of the record being read; of the lines before the first file */
+} many_t;
+
+static int many_line(void *arg, const char *key, const char *value, size_t lineno, cs_err_t *err) {
+  many_t *k = arg;
+  cs_reply_many_t *m = k->m;
+  if (strcmp(key, "file") == 0) { /* a new record */
+    if (m->n == k->max)
+      return cs_err_set(err, CS_EFORMAT, 0, "line %zu: more than %zu files (more than were asked)", lineno, k->max);
+    if (m->n == k->cap) {
+      size_t cap = k->cap ? k->cap * 2 : 16;
+      cs_reply_t *v;
+      if (cap > k->max)
+        cap = k->max;
+      if ((v = realloc(m->items, cap * sizeof *v)) == NULL)
+        return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+      m->items = v;
+      k->cap = cap;
+    }
+    memset(&m->items[m->n++], 0, sizeof *m->items);
+    k->seen = 0;
+  } else if (m->n == 0) {
+    /* before the first file: only what concerns the whole answer */
+    if (known_key(key) && strcmp(key, "error") != 0)
+      return cs_err_set(err, CS_EFORMAT, 0, "line %zu: %s before the first file line", lineno, key);
+    return parse_line(&m->head, key, value, lineno, &k->head_seen, err);
+  }
+  return parse_line(&m->items[m->n - 1], key, value, lineno, &k->seen, err);
+}
+
+int cs_reply_parse_many(const char *data, size_t len, size_t max_items, cs_reply_many_t *m, cs_err_t *err) {
+  many_t k;
+  memset(m, 0, sizeof *m);
+  memset(&k, 0, sizeof k);
+  k.m = m;
+  k.max = max_items;
+  return parse_frame(data, len, many_line, &k, err);
+}
+
+void cs_reply_many_free(cs_reply_many_t *m) {
+  size_t i;
+  cs_reply_free(&m->head);
+  for (i = 0; i < m->n; i++)
+    cs_reply_free(&m->items[i]);
+  free(m->items);
+  memset(m, 0, sizeof *m);
 }

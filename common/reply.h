@@ -14,11 +14,14 @@
  *   check <id> <ok|failed> <detail>   one per check
  *   staged <folder>               the files ready to install (accepted only)
  *   served <40 hex> <subject>     probe: what an endpoint serves
+ *   preflight <40 hex|-> <endpoint>   validate with probes: what an endpoint serves
+ *                                 ("-": it could not be probed), one per endpoint
  *   error <text>                  the worker could not do what was asked
  *   end                           last line: the answer is complete
  *
  * Lines are at most CS_REPLY_LINE_MAX bytes; unknown keys are ignored (newer
- * workers may say more). */
+ * workers may say more). An answer describes one file or one endpoint, except a
+ * scan of many files: one record per file, each opened by its "file" line. */
 #ifndef CS_REPLY_H
 #define CS_REPLY_H
 
@@ -30,6 +33,12 @@
 #define CS_REPLY_MAGIC "certsteward-worker 1"
 #define CS_REPLY_LINE_MAX 8192
 #define CS_REPLY_MAX (1024 * 1024) /* a whole answer */
+#define CS_REPLY_PREFLIGHT_MAX 64   /* preflight lines in one answer */
+
+typedef struct cs_reply_probe_s {
+  char tp[41];    /* "" when the endpoint could not be probed */
+  char *endpoint; /* owned */
+} cs_reply_probe_t;
 
 typedef struct cs_reply_s {
   cs_report_t report;     /* file, thumbprint, subject, not_after, checks */
@@ -40,6 +49,8 @@ typedef struct cs_reply_s {
   char served[41];        /* probe answer; "" when none */
   char *served_subject;   /* owned; NULL when none */
   char *error;            /* owned; NULL when none */
+  cs_reply_probe_t *preflight; /* owned; in the order of the lines */
+  size_t n_preflight;
 } cs_reply_t;
 
 /* Parses a whole answer (len bytes, need not be NUL-terminated). Returns 0, or
@@ -48,6 +59,22 @@ typedef struct cs_reply_s {
  * Free with cs_reply_free whatever it returned. */
 int cs_reply_parse(const char *data, size_t len, cs_reply_t *reply, cs_err_t *err);
 void cs_reply_free(cs_reply_t *reply);
+
+/* A scan of many files (certsteward-worker scan FILE...): one record per file, each
+ * opened by its "file" line, in the order the files were asked. */
+typedef struct cs_reply_many_s {
+  cs_reply_t head;    /* lines before the first "file" line: only an error (the scan did not start) */
+  cs_reply_t *items;  /* owned; one per "file" line */
+  size_t n;
+} cs_reply_many_t;
+
+/* Parses such an answer with the same framing and line rules as cs_reply_parse;
+ * within a record every key of one file appears at most once, as in a one-file
+ * answer. More than max_items records, or a known key other than "error" before
+ * the first "file" line, is CS_EFORMAT. Free with cs_reply_many_free whatever it
+ * returned. */
+int cs_reply_parse_many(const char *data, size_t len, size_t max_items, cs_reply_many_t *m, cs_err_t *err);
+void cs_reply_many_free(cs_reply_many_t *m);
 
 /* Writer side (the worker): appends "key value\n" with value sanitised. */
 void cs_reply_put(cs_buf_t *out, const char *key, const char *value);

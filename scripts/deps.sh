@@ -7,9 +7,9 @@ set -euo pipefail
 # tests: cJSON (reads --json back), nginx (the TLS service in the renewal tests), openssl, jq,
 #        prometheus (its promtool checks the metrics file)
 # package: dpkg-dev and file (CPack's dependency computation), systemd (systemd-analyze verify);
-# valgrind runs the daemon's renewal test once
+# valgrind runs the daemon's renewal test once; python3 (hostile.sh, secrets.sh: inotify, a syslog listener)
 PKGS=(gcc clang libclang-rt-14-dev make cmake pkgconf libssl-dev libuv1-dev libinih-dev libacl1-dev libcjson-dev openssl
-      nginx jq prometheus dpkg-dev file systemd valgrind)
+      nginx jq prometheus dpkg-dev file systemd valgrind python3)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include <uv.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallopt, malloc_trim */
+#endif
 
 #include "cli.h"
 #include "clock.h"
@@ -21,6 +24,7 @@
 #include "window.h"
 
 static void pump(daemon_t *d);
+static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered);
 static void arm_window(daemon_t *d, long long wait);
 static void expiry_cb(uv_timer_t *t);
 
@@ -157,6 +161,21 @@ static long long window_wait(const daemon_t *d) {
   return cs_window_wait(&w, &now);
 }
 
+/* The renewal's gate (cs_renewal_env_t): the file passed validation and the
+ * pre-flight, nothing has changed yet. Outside the maintenance window it waits
+ * (1: the run ends as CS_OUT_VALID and the loop parks the file), unless the
+ * certificate in service expires first. */
+static int gate_cb(const cs_renewal_result_t *res, void *arg) {
+  daemon_t *d = arg;
+  const job_t *job = d->running;
+  long long wait;
+  (void)res;
+  if (!job->from_window)
+    cs__daemon_event(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
+  wait = job->from_window ? 0 : window_wait(d);
+  return wait > 0 && !(d->stats.not_after > 0 && d->stats.not_after <= cs_clock_now() + wait);
+}
+
 static void work_cb(uv_work_t *req) {
   daemon_t *d = req->data;
   job_t *job = d->running;
@@ -169,23 +188,16 @@ static void work_cb(uv_work_t *req) {
   case JOB_EXPIRY:
     cs_daemon_expiry_check(d->cfg, &d->env, &d->stats);
     break;
-  case JOB_DROP: {
-    long long wait;
-    d->env.name = job->name; /* one job at a time: the events name the dropped file */
-    /* validation and pre-flight first: the window decision needs the verdict */
-    cs_renewal_run(&d->env, job->path, CS_RENEW_DRY_RUN, &d->res);
-    if (d->res.outcome != CS_OUT_VALID)
-      break;
-    if (!job->from_window)
-      cs__daemon_event(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
-    /* outside the window it waits, unless the certificate in service expires first */
-    wait = job->from_window ? 0 : window_wait(d);
-    if (wait > 0 && !(d->stats.not_after > 0 && d->stats.not_after <= cs_clock_now() + wait))
-      break; /* the loop parks it until the window opens */
-    cs_renewal_result_free(&d->res);
+  case JOB_DROP:
+    /* one job at a time: the events name the dropped file, the gate decides on the
+     * window between the pre-flight and BEGIN (one validation, one pre-flight) */
+    d->env.name = job->name;
+    d->env.gate_cb = gate_cb;
+    d->env.gate_arg = d;
     cs_renewal_run(&d->env, job->path, 0, &d->res);
+    d->env.gate_cb = NULL;
+    d->env.gate_arg = NULL;
     break;
-  }
   }
 }
 
@@ -249,16 +261,24 @@ static void after_work_cb(uv_work_t *req, int status) {
   job_t *job = d->running;
   (void)status;
   /* d->running stays set until d->res is freed: a job queued meanwhile must not start */
-  if (job->kind == JOB_DROP)
+  if (job->kind == JOB_DROP) {
     after_drop(d, job);
-  else if (job->kind == JOB_RECOVER)
+  } else if (job->kind == JOB_RECOVER) {
     d->blocked = d->res.outcome == CS_OUT_ROLLBACK_FAILED || d->res.outcome == CS_OUT_ERROR;
-  else if (job->kind == JOB_EXPIRY && !d->once) /* the next check when it is due, no sooner */
+    interrupted(d, &d->res); /* what the crash left in incoming, now that its fate is known */
+  } else if (job->kind == JOB_EXPIRY && !d->once) { /* the next check when it is due, no sooner */
     uv_timer_start(&d->expiry, expiry_cb, (uint64_t)(d->stats.next_due > 0 ? d->stats.next_due : 1) * 1000, 0);
+  }
   cs_renewal_result_free(&d->res);
   free(job);
   d->running = NULL;
   cs_daemon_write_metrics(d->cfg, &d->stats);
+#ifdef __GLIBC__
+  /* glibc keeps what a job freed (the thread pool's own arena too) mapped; after an
+   * expiry check that listed thousands of files that is megabytes the idle daemon
+   * would hold: handed back to the system here, between jobs. */
+  (void)malloc_trim(0);
+#endif
   if (d->stopping) {
     uv_stop(d->loop);
     return;
@@ -287,10 +307,23 @@ static void pump(daemon_t *d) {
 
 /* ---- the drop folder --------------------------------------------------------- */
 
+/* The user this daemon runs as (libuv: -1 on Windows, where files show owner 0). */
+static unsigned long self_uid(void) {
+  static unsigned long uid;
+  static int known;
+  uv_passwd_t pw;
+  if (!known && uv_os_get_passwd(&pw) == 0) {
+    uid = pw.uid;
+    uv_os_free_passwd(&pw);
+    known = 1;
+  }
+  return uid;
+}
+
 /* Takes a settled file out of the drop folder (it may hold a private key) into
- * state_dir/incoming, and queues it. */
-static void take(daemon_t *d, const char *name, int regular) {
-  char from[PATH_LEN], dir[PATH_LEN], stored[300];
+ * state_dir/incoming, and queues it. owner: the file's (regular files only). */
+static void take(daemon_t *d, const char *name, int regular, unsigned long owner) {
+  char from[PATH_LEN], dir[PATH_LEN], stored[300], why[200];
   job_t *job = new_job(JOB_DROP);
   cs_err_t err;
   if (job == NULL)
@@ -309,8 +342,15 @@ static void take(daemon_t *d, const char *name, int regular) {
     return;
   }
   cs__daemon_event(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
-  if (!regular) { /* a link, FIFO or device is never opened: out of the way, with the reason */
-    quarantine(d, job, "not a regular file (a link, FIFO or device), not read", NULL);
+  if (!regular) { /* a link, FIFO, device or folder is never opened: out of the way, with the reason */
+    quarantine(d, job, "not a regular file (a link, FIFO, device or folder), not read", NULL);
+    free(job);
+    return;
+  }
+  if (owner != 0 && owner != self_uid()) { /* its owner could rewrite it at any moment */
+    snprintf(why, sizeof why, "owned by user %lu, not by root (or this service's account): not read; copy it "
+             "in as root", owner);
+    quarantine(d, job, why, NULL);
     free(job);
     return;
   }
@@ -345,9 +385,9 @@ static void scan(daemon_t *d) {
     if (ignored(ent.name))
       continue;
     join(path, d->cfg->watch.folder, ent.name);
-    if (uv_fs_lstat(NULL, &st, path, NULL) != 0 || (st.statbuf.st_mode & S_IFMT) == S_IFDIR) {
+    if (uv_fs_lstat(NULL, &st, path, NULL) != 0) {
       uv_fs_req_cleanup(&st);
-      continue; /* gone meanwhile, or a folder: not a drop */
+      continue; /* gone meanwhile */
     }
     for (i = 0; i < d->n_drops && strcmp(d->drops[i].name, ent.name) != 0; i++)
       ;
@@ -386,8 +426,9 @@ static void scan(daemon_t *d) {
       {
         uv_fs_t s2;
         int regular = uv_fs_lstat(NULL, &s2, path, NULL) == 0 && (s2.statbuf.st_mode & S_IFMT) == S_IFREG;
+        unsigned long owner = regular ? (unsigned long)s2.statbuf.st_uid : 0;
         uv_fs_req_cleanup(&s2);
-        take(d, name, regular);
+        take(d, name, regular, owner);
       }
       free(name);
     } else {
@@ -425,16 +466,16 @@ static void quarantine_gc(daemon_t *d) {
   while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
     join(path, dir, ent.name);
     if (uv_fs_lstat(NULL, &st, path, NULL) == 0 && st.statbuf.st_mtim.tv_sec < limit)
-      (void)cs_plat_remove(path, NULL);
+      (void)((st.statbuf.st_mode & S_IFMT) == S_IFDIR ? cs_plat_remove_tree(path, NULL) : cs_plat_remove(path, NULL));
     uv_fs_req_cleanup(&st);
   }
   uv_fs_req_cleanup(&req);
 }
 
+/* A failed rollback is not tried again before the next start (event 5002 says so):
+ * each try restarts the connector, which an admin may be repairing by hand. */
 static void rescan_cb(uv_timer_t *t) {
   daemon_t *d = t->data;
-  if (d->blocked)
-    enqueue(d, new_job(JOB_RECOVER)); /* a failed rollback is tried again */
   quarantine_gc(d);
   scan(d);
 }
@@ -480,29 +521,84 @@ static void expiry_cb(uv_timer_t *t) { enqueue(t->data, new_job(JOB_EXPIRY)); }
 
 /* ---- start and end (the command itself: daemon_main.c) ------------------------ */
 
-/* Files a previous run had taken but not finished (it stopped or crashed in the
- * middle): the journal's recovery undid the transaction; the file itself is
- * not tried again (it may be what made the service fall over), it is
- * quarantined with that reason. */
+/* Files a previous run had taken but not finished (it stopped or crashed): moved
+ * out of incoming at start, before anything new is taken, and settled by
+ * interrupted() once the journal's recovery has said how the renewal ended. */
 static void orphans(daemon_t *d) {
-  char dir[PATH_LEN];
+  char dir[PATH_LEN], to_dir[PATH_LEN], from[PATH_LEN], to[PATH_LEN];
   uv_fs_t req;
   uv_dirent_t ent;
+  cs_err_t err;
   state_path(d, dir, "incoming");
+  state_path(d, to_dir, "interrupted");
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-      job_t job;
-      memset(&job, 0, sizeof job);
-      join(job.path, dir, ent.name);
-      snprintf(job.name, sizeof job.name, "%s", ent.name);
-      quarantine(d, &job, "interrupted: certsteward stopped while this file was being put in service; "
-                          "the renewal was rolled back", NULL);
+      join(from, dir, ent.name);
+      join(to, to_dir, ent.name);
+      if (cs_plat_mkdirs(to_dir, 0700, &err) != CS_OK || cs_plat_rename(from, to, &err) != CS_OK)
+        cs__daemon_event(CS_EV_STATE_ERROR, ent.name, d->cfg->store.state_dir, err.text, NULL);
     }
   }
   uv_fs_req_cleanup(&req);
 }
 
+/* 1 when stored name a ("<time>-<counter>-...") was taken before b */
+static int taken_before(const char *a, const char *b) {
+  char *ea, *eb;
+  long long ta = strtoll(a, &ea, 10), tb = strtoll(b, &eb, 10);
+  if (ta != tb)
+    return ta < tb;
+  return strtoull(*ea == '-' ? ea + 1 : ea, NULL, 10) < strtoull(*eb == '-' ? eb + 1 : eb, NULL, 10);
+}
+
+/* The orphans, once the recovery is done. One job runs at a time, in the order
+ * taken, so the first one taken was the one in the transaction: put in service
+ * when the recovery completed it, else quarantined as interrupted. The others
+ * never started. None is tried again (one may be what made the service fall over). */
+static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
+  char dir[PATH_LEN], first[256] = "";
+  uv_fs_t req;
+  uv_dirent_t ent;
+  state_path(d, dir, "interrupted");
+  if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0)
+    while (uv_fs_scandir_next(&req, &ent) != UV_EOF)
+      if (first[0] == '\0' || taken_before(ent.name, first))
+        snprintf(first, sizeof first, "%s", ent.name);
+  uv_fs_req_cleanup(&req);
+  if (uv_fs_scandir(NULL, &req, dir, 0, NULL) < 0) {
+    uv_fs_req_cleanup(&req);
+    return;
+  }
+  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+    job_t job;
+    memset(&job, 0, sizeof job);
+    join(job.path, dir, ent.name);
+    snprintf(job.name, sizeof job.name, "%s", ent.name);
+    if (strcmp(ent.name, first) != 0 || recovered->outcome == CS_OUT_VALID)
+      quarantine(d, &job, "interrupted: certsteward stopped before this file was put in service; nothing was "
+                          "changed for it", NULL);
+    else if (recovered->outcome != CS_OUT_COMMITTED)
+      quarantine(d, &job, recovered->outcome == CS_OUT_ROLLED_BACK
+                              ? "interrupted: certsteward stopped while this file was being put in service; the "
+                                "renewal was rolled back"
+                              : "interrupted: certsteward stopped while this file was being put in service; "
+                                "the renewal could be neither undone nor finished (see the events before this one)",
+                 recovered);
+    else if (d->cfg->watch.keep_processed) /* the recovery completed it: in service */
+      park(d, &job, "processed", NULL, NULL);
+    else
+      (void)cs_plat_remove(job.path, NULL);
+  }
+  uv_fs_req_cleanup(&req);
+}
+
 void cs__daemon_start(daemon_t *d, int watch) {
+#ifdef __GLIBC__
+  /* One malloc arena for every thread, before the thread pool starts: a pool thread's
+   * own arena keeps the top of its heap mapped after an expiry check that listed
+   * thousands of files (malloc_trim does not trim it), about 1.5 MiB for 10,000. */
+  (void)mallopt(M_ARENA_MAX, 1);
+#endif
   uv_timer_init(d->loop, &d->rescan);
   uv_timer_init(d->loop, &d->settle);
   uv_timer_init(d->loop, &d->expiry);
@@ -537,5 +633,4 @@ void cs__daemon_free(daemon_t *d) {
     forget(d, d->n_drops - 1);
   free(d->drops);
   d->drops = NULL;
-  cs_daemon_stats_free(&d->stats); /* the expiry job's monitored list */
 }

@@ -14,12 +14,11 @@
 #define CS_DAEMON_STORE_NAME "LocalMachine\\My"
 
 /* [store] monitor: at most this many files are listed, the first by name (byte order). */
-#define CS_DAEMON_MONITOR_MAX 1000
+#define CS_DAEMON_MONITOR_MAX 10000
 
 /* One monitored file. Every string is owned by the list. */
 typedef struct cs_daemon_cert_s {
-  char *path;               /* as the worker opens it (raw bytes) */
-  char *shown;              /* path sanitised (cs_text_sanitize): status and the metrics' source label */
+  char *shown;              /* its path sanitised (cs_text_sanitize): status and the metrics' source label */
   char tp[41];              /* "" when the file could not be described (error says why) */
   char *subject;            /* may be NULL */
   char not_after[21];       /* YYYY-MM-DDTHH:MM:SSZ */
@@ -46,21 +45,26 @@ typedef struct cs_daemon_stats_s {
   char subject[512];
   long long not_after;  /* 0 unknown */
   long long next_due;   /* seconds until the next expiry check is due */
-  /* [store] monitor at the last expiry check (owned). The expiry job replaces it on
-   * the thread pool; the loop reads it only in after_work, when no job runs. */
-  cs_daemon_monitor_t monitored;
+  /* [store] monitor at the last expiry check: how many of its certificates the
+   * metrics carry, kept in <state_dir>/monitored (CS_DAEMON_MONITORED_FILE) rather
+   * than in memory: a list of 10,000 would more than double the idle daemon's
+   * memory. The expiry job writes it on the thread pool; the loop reads it only in
+   * after_work, when no job runs. */
+  size_t monitored;
 } cs_daemon_stats_t;
+
+/* Under state_dir: one line per monitored certificate in the metrics, "thumbprint
+ * TAB not_after_epoch TAB source TAB subject" (sanitised text, no tab in it). */
+#define CS_DAEMON_MONITORED_FILE "monitored"
 
 /* At each expiry check (blocking: asks the worker; runs on the thread pool):
  * - expiry events for the certificate in service (once per threshold, remembered
  *   in <state_dir>/expiry); fills st's certificate fields and next_due;
  * - [connector] account's READ on its private key: granted again when gone
  *   (KEY_PERMISSION_REPAIRED), CONNECTOR_MISSING when that fails;
- * - [store] monitor listed again into st->monitored (no expiry events for those). */
+ * - [store] monitor listed again into <state_dir>/monitored and st->monitored (no
+ *   expiry events for those). */
 void cs_daemon_expiry_check(const cs_config_t *cfg, const cs_renewal_env_t *env, cs_daemon_stats_t *st);
-
-/* Frees what st owns (the monitored list). */
-void cs_daemon_stats_free(cs_daemon_stats_t *st);
 
 /* Writes the metrics file ([log] metrics_file, else <state_dir>/certsteward.prom):
  * the certificate in service (source "service") and each described monitored
@@ -72,8 +76,10 @@ void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st
 const char *cs_daemon_monitor_source(const cs_config_t *cfg);
 
 /* Lists what cs_daemon_monitor_source names into m (zeroed by the caller or freed
- * before): a folder's files, each described by the worker (one process per file),
- * or the Windows store's certificates as crypt32 gives them (entries named
+ * before): a folder's files, described by the worker (up to CS_WORKER_SCAN_FILES in
+ * one process; the files of a process that failed as a whole are asked again one
+ * process each, so that one file that crashes or hangs it hides no other), or the
+ * Windows store's certificates as crypt32 gives them (entries named
  * LocalMachine\My\<thumbprint>). 0, or the CS_E* also in m->err when it cannot be listed. */
 int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daemon_monitor_t *m);
 void cs_daemon_monitor_free(cs_daemon_monitor_t *m);

@@ -61,7 +61,7 @@ void cs__daemon_event(int id, const char *file, const char *a1, const char *a2, 
 /* Sets up the loop's timers, quarantines what a previous run left in incoming, queues
  * the recovery and the first expiry check, and (watch) starts watching the drop folder. */
 void cs__daemon_start(daemon_t *d, int watch);
-/* Frees the queue, the tracked drops and the statistics (the loop is closed). */
+/* Frees the queue and the tracked drops (the loop is closed). */
 void cs__daemon_free(daemon_t *d);
 
 #endif

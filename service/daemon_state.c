@@ -23,6 +23,15 @@ static void state_file(const cs_config_t *cfg, char *out, size_t len, const char
     out[0] = '\0';
 }
 
+static void state_error(const cs_config_t *cfg, const char *why) {
+  cs_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.id = CS_EV_STATE_ERROR;
+  ev.args[0] = cfg->store.state_dir;
+  ev.args[1] = why;
+  cs_event_emit(&ev);
+}
+
 /* The certificate in service into st, and its expiry events. CS_ENOENT when it
  * is not known (said at start: CONNECTOR_MISSING). */
 static int service_expiry(const cs_config_t *cfg, const cs_renewal_env_t *env, cs_daemon_stats_t *st) {
@@ -48,14 +57,8 @@ static int service_expiry(const cs_config_t *cfg, const cs_renewal_env_t *env, c
   state_file(cfg, path, sizeof path, "expiry");
   (void)cs_expiry_load(path, &es, &err); /* a damaged state is an empty one: at worst a repeated warning */
   cs_expiry_check(&es, st->tp, st->subject, st->not_after, cs_clock_now(), days, n, &changed, &next_due);
-  if (changed && cs_expiry_save(path, &es, &err) != CS_OK) {
-    cs_event_t ev;
-    memset(&ev, 0, sizeof ev);
-    ev.id = CS_EV_STATE_ERROR;
-    ev.args[0] = cfg->store.state_dir;
-    ev.args[1] = err.text;
-    cs_event_emit(&ev);
-  }
+  if (changed && cs_expiry_save(path, &es, &err) != CS_OK)
+    state_error(cfg, err.text);
   if (next_due < st->next_due)
     st->next_due = next_due;
 out:
@@ -94,6 +97,42 @@ static void key_permission(const cs_config_t *cfg, const cs_daemon_stats_t *st) 
   cs_event_emit(&ev);
 }
 
+/* The certificates of m the metrics carry into <state_dir>/monitored (removed when
+ * none); how many. Said as a STATE_ERROR when it cannot be written. */
+static size_t save_monitored(const cs_config_t *cfg, const cs_daemon_monitor_t *m) {
+  cs_buf_t b = CS_BUF_INIT;
+  char path[PATH_LEN];
+  cs_err_t err;
+  size_t i, k = 0;
+  int rc;
+
+  state_file(cfg, path, sizeof path, CS_DAEMON_MONITORED_FILE);
+  for (i = 0; i < m->n; i++) {
+    const cs_daemon_cert_t *c = &m->certs[i];
+    if (!c->in_metrics)
+      continue;
+    /* sanitised (idempotent on the worker's text): no tab or newline in a field */
+    cs_buf_printf(&b, "%s\t%lld\t", c->tp, c->not_after_epoch);
+    cs_text_sanitize(&b, c->shown);
+    cs_buf_puts(&b, "\t");
+    cs_text_sanitize(&b, c->subject);
+    cs_buf_puts(&b, "\n");
+    k++;
+  }
+  if (k == 0) {
+    (void)cs_plat_remove(path, NULL);
+    rc = CS_OK;
+  } else {
+    rc = cs_buf_str(&b) == NULL ? cs_err_set(&err, CS_ENOMEM, 0, "out of memory listing the monitored certificates")
+                                : cs_plat_write_atomic(path, b.p, b.len, 0600, &err);
+  }
+  cs_buf_free(&b);
+  if (rc == CS_OK)
+    return k;
+  state_error(cfg, err.text);
+  return 0;
+}
+
 void cs_daemon_expiry_check(const cs_config_t *cfg, const cs_renewal_env_t *env, cs_daemon_stats_t *st) {
   cs_daemon_monitor_t m;
 
@@ -104,42 +143,61 @@ void cs_daemon_expiry_check(const cs_config_t *cfg, const cs_renewal_env_t *env,
     /* one job at a time, and the loop reads st only between jobs: replaced here safely */
     memset(&m, 0, sizeof m);
     (void)cs_daemon_monitor_scan(cfg, env->worker, &m);
-    cs_daemon_monitor_free(&st->monitored);
-    st->monitored = m;
+    st->monitored = save_monitored(cfg, &m);
+    cs_daemon_monitor_free(&m);
   }
 }
 
-void cs_daemon_stats_free(cs_daemon_stats_t *st) { cs_daemon_monitor_free(&st->monitored); }
+/* Reads up to max lines of <state_dir>/monitored into certs (pointing into *data,
+ * which the caller frees with cs_plat_free_file); how many. A line that is not
+ * well-formed is left out. */
+static size_t load_monitored(const cs_config_t *cfg, cs_metrics_cert_t *certs, size_t max, unsigned char **data,
+                             size_t *len) {
+  char path[PATH_LEN], *p, *end, *f[4];
+  size_t k = 0, i;
+  cs_err_t err;
+
+  *data = NULL;
+  *len = 0;
+  state_file(cfg, path, sizeof path, CS_DAEMON_MONITORED_FILE);
+  if (cs_plat_read_file(path, (size_t)64 << 20, CS_READ_NOFOLLOW, data, len, &err) != CS_OK)
+    return 0;
+  for (p = (char *)*data; k < max && (end = strchr(p, '\n')) != NULL; p = end + 1) {
+    *end = '\0';
+    for (i = 0, f[0] = p; i < 3 && (f[i + 1] = strchr(f[i], '\t')) != NULL; i++)
+      *f[i + 1]++ = '\0';
+    if (i < 3 || strlen(f[0]) != 40)
+      continue;
+    certs[k].thumbprint = f[0];
+    certs[k].not_after = strtoll(f[1], NULL, 10);
+    certs[k].source = f[2];
+    certs[k].subject = f[3];
+    certs[k++].host = NULL; /* not known for a monitored file */
+  }
+  return k;
+}
 
 void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st) {
-  const cs_daemon_monitor_t *mon = &st->monitored;
   cs_metrics_cert_t one, *certs = &one, *more = NULL;
+  unsigned char *data = NULL;
+  size_t len = 0, k = 0;
   cs_metrics_t m;
   char path[PATH_LEN];
   cs_err_t err;
-  size_t i, k = 0;
 
   memset(&m, 0, sizeof m);
-  if (mon->n > 0 && (more = calloc(mon->n + 1, sizeof *more)) != NULL)
+  memset(&one, 0, sizeof one);
+  if (st->monitored > 0 && (more = calloc(st->monitored + 1, sizeof *more)) != NULL)
     certs = more; /* out of memory: the certificate in service alone */
   if (st->tp[0] != '\0') {
-    memset(&certs[k], 0, sizeof certs[k]);
     certs[k].thumbprint = st->tp;
     certs[k].subject = st->subject;
     certs[k].host = cfg->connector.host;
     certs[k].source = "service";
     certs[k++].not_after = st->not_after;
   }
-  for (i = 0; more != NULL && i < mon->n; i++) {
-    const cs_daemon_cert_t *c = &mon->certs[i];
-    if (!c->in_metrics)
-      continue;
-    certs[k].thumbprint = c->tp;
-    certs[k].subject = c->subject;
-    certs[k].host = NULL; /* not known for a monitored file */
-    certs[k].source = c->shown;
-    certs[k++].not_after = c->not_after_epoch;
-  }
+  if (more != NULL)
+    k += load_monitored(cfg, certs + k, st->monitored, &data, &len);
   m.certs = k > 0 ? certs : NULL;
   m.n_certs = k;
   m.last_result = st->has_last ? cs_outcome_name(st->last_result) : NULL;
@@ -152,6 +210,8 @@ void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st
   else
     state_file(cfg, path, sizeof path, "certsteward.prom");
   (void)cs_metrics_write(path, &m, cs_clock_now(), &err);
+  if (data != NULL)
+    cs_plat_free_file(data, len);
   free(more);
 }
 
@@ -177,45 +237,96 @@ static int regular(const char *path) {
   return yes;
 }
 
-/* Appends path to m (room was made) as the worker describes it. */
-static void describe(cs_daemon_monitor_t *m, const cs_worker_t *w, const char *path) {
+/* The worker's description of path (reply: what it answered; NULL with the reason
+ * in why when it could not be asked) appended to m (room was made). */
+static void add(cs_daemon_monitor_t *m, const char *path, const cs_reply_t *reply, const char *why) {
   cs_daemon_cert_t *c = &m->certs[m->n++];
-  cs_reply_t reply;
-  cs_err_t err;
+  const char *named = reply != NULL && reply->report.file != NULL ? reply->report.file : path;
+  size_t k = strlen(named);
 
   memset(c, 0, sizeof *c);
-  memset(&reply, 0, sizeof reply);
-  cs_err_clear(&err);
-  c->path = cs_strdup(path);
-  c->shown = sanitised(path);
-  if (c->path == NULL || c->shown == NULL) {
+  if ((c->shown = sanitised(path)) == NULL) {
     c->error = cs_strdup("out of memory");
-  } else if (cs_worker_scan(w, path, &reply, &err) != CS_OK) {
-    size_t k = strlen(path); /* the worker says "<file>: <why>": the file is said already */
-    c->error = cs_strdup(strncmp(err.text, path, k) == 0 && strncmp(err.text + k, ": ", 2) == 0 ? err.text + k + 2
-                                                                                                : err.text);
-  } else if (reply.not_after_epoch == 0) {
+  } else if (reply == NULL || reply->error != NULL) {
+    why = reply != NULL ? reply->error : why; /* "<file>: <why>": the file is said already */
+    c->error = cs_strdup(strncmp(why, named, k) == 0 && strncmp(why + k, ": ", 2) == 0 ? why + k + 2 : why);
+  } else if (reply->report.thumbprint[0] == '\0') {
+    c->error = cs_strdup("the worker's scan answer names no certificate");
+  } else if (reply->not_after_epoch == 0) {
     c->error = cs_strdup("the worker's answer gives no notAfter");
   } else {
-    memcpy(c->tp, reply.report.thumbprint, sizeof c->tp);
-    c->subject = reply.report.subject != NULL ? cs_strdup(reply.report.subject) : NULL;
-    memcpy(c->not_after, reply.report.not_after, sizeof c->not_after);
-    c->not_after_epoch = reply.not_after_epoch;
+    memcpy(c->tp, reply->report.thumbprint, sizeof c->tp);
+    c->subject = reply->report.subject != NULL ? cs_strdup(reply->report.subject) : NULL;
+    memcpy(c->not_after, reply->report.not_after, sizeof c->not_after);
+    c->not_after_epoch = reply->not_after_epoch;
   }
+}
+
+/* Appends path to m (room was made) as a worker process of its own describes it. */
+static void describe(cs_daemon_monitor_t *m, const cs_worker_t *w, const char *path) {
+  cs_reply_t reply;
+  cs_err_t err;
+  cs_err_clear(&err);
+  if (cs_worker_scan(w, path, &reply, &err) == CS_OK)
+    add(m, path, &reply, NULL);
+  else
+    add(m, path, NULL, err.text);
   cs_reply_free(&reply);
+}
+
+/* Appends files[0..n) to m (room was made), many to a worker process; the files of
+ * a process that failed as a whole (a file that crashes or hangs it, an answer that
+ * is garbage) are asked again one process each: the bad one says so, the others
+ * are described. */
+static void describe_all(cs_daemon_monitor_t *m, const cs_worker_t *w, const char *const *files, size_t n) {
+  cs_reply_t *replies = n > 1 ? calloc(n < CS_WORKER_SCAN_FILES ? n : CS_WORKER_SCAN_FILES, sizeof *replies) : NULL;
+  size_t i = 0, k, j;
+  cs_err_t err;
+
+  while (i < n) {
+    k = cs_worker_scan_fit(w, files + i, n - i);
+    if (replies != NULL && k > 1 && cs_worker_scan_many(w, files + i, k, replies, &err) == CS_OK) {
+      for (j = 0; j < k; j++) {
+        add(m, files[i + j], &replies[j], NULL);
+        cs_reply_free(&replies[j]);
+      }
+    } else {
+      for (j = 0; j < k; j++)
+        describe(m, w, files[i + j]);
+    }
+    i += k;
+  }
+  free(replies);
+}
+
+static int cmp_shown(const void *a, const void *b) {
+  const cs_daemon_cert_t *x = *(const cs_daemon_cert_t *const *)a, *y = *(const cs_daemon_cert_t *const *)b;
+  int c = strcmp(x->shown, y->shown);
+  return c != 0 ? c : x < y ? -1 : x > y; /* the same label: the first listed first */
 }
 
 /* Which files the metrics carry: described ones whose source label is not one
  * already there. Paths in one folder differ, but two names can sanitise alike. */
 static void pick_for_metrics(cs_daemon_monitor_t *m) {
-  size_t i, j;
+  cs_daemon_cert_t **v = m->n > 1 ? malloc(m->n * sizeof *v) : NULL;
+  size_t i, k = 0;
   for (i = 0; i < m->n; i++) {
     cs_daemon_cert_t *c = &m->certs[i];
     c->in_metrics = c->tp[0] != '\0' && c->shown != NULL && strcmp(c->shown, "service") != 0;
-    for (j = 0; c->in_metrics && j < i; j++)
-      if (m->certs[j].in_metrics && strcmp(m->certs[j].shown, c->shown) == 0)
-        c->in_metrics = 0;
+    if (c->in_metrics && v != NULL)
+      v[k++] = c;
   }
+  if (v == NULL && m->n > 1) { /* out of memory: none rather than a label twice */
+    for (i = 0; i < m->n; i++)
+      m->certs[i].in_metrics = 0;
+    return;
+  }
+  if (k > 1)
+    qsort(v, k, sizeof *v, cmp_shown);
+  for (i = 1; i < k; i++)
+    if (strcmp(v[i]->shown, v[i - 1]->shown) == 0)
+      v[i]->in_metrics = 0;
+  free(v);
 }
 
 const char *cs_daemon_monitor_source(const cs_config_t *cfg) {
@@ -245,9 +356,8 @@ static int store_scan(const cs_config_t *cfg, cs_daemon_monitor_t *m) {
     cs_daemon_cert_t *c = &m->certs[m->n++];
     cs_buf_free(&name);
     cs_buf_printf(&name, "%s\\%s", CS_DAEMON_STORE_NAME, certs[i].tp);
-    c->path = cs_buf_str(&name) != NULL ? cs_strdup(cs_buf_str(&name)) : NULL;
-    c->shown = c->path != NULL ? sanitised(c->path) : NULL;
-    if (c->path == NULL || c->shown == NULL) {
+    c->shown = cs_buf_str(&name) != NULL ? sanitised(cs_buf_str(&name)) : NULL;
+    if (c->shown == NULL) {
       c->error = cs_strdup("out of memory");
       continue;
     }
@@ -266,8 +376,8 @@ out:
 int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daemon_monitor_t *m) {
   const char *dir = cfg->store.monitor;
   cs_buf_t path = CS_BUF_INIT;
-  char **names = NULL, **nv;
-  size_t n = 0, i, cap;
+  char **names = NULL, **nv, **files = NULL;
+  size_t n = 0, room = 0, i, cap, nf = 0;
   uv_dirent_t ent;
   uv_fs_t req;
   int r, rc = CS_OK;
@@ -284,12 +394,14 @@ int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daem
     char *copy;
     if (ent.type != UV_DIRENT_FILE && ent.type != UV_DIRENT_UNKNOWN)
       continue; /* a link, folder, FIFO, device or socket: not listed */
-    if ((copy = cs_strdup(ent.name)) == NULL || (nv = realloc(names, (n + 1) * sizeof *nv)) == NULL) {
-      free(copy);
+    if (n == room && (nv = realloc(names, (room ? 2 * room : 64) * sizeof *nv)) != NULL) {
+      names = nv;
+      room = room ? 2 * room : 64;
+    }
+    if (n == room || (copy = cs_strdup(ent.name)) == NULL) {
       rc = cs_err_set(&m->err, CS_ENOMEM, 0, "out of memory listing %s", dir);
       break;
     }
-    names = nv;
     names[n++] = copy;
   }
   uv_fs_req_cleanup(&req);
@@ -297,26 +409,36 @@ int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daem
     goto out;
   if (n > 1)
     qsort(names, n, sizeof *names, cmp_names);
+  /* the first cap regular files by name: their paths, then what the worker says */
   cap = n < CS_DAEMON_MONITOR_MAX ? n : CS_DAEMON_MONITOR_MAX;
-  if (cap > 0 && (m->certs = calloc(cap, sizeof *m->certs)) == NULL) {
+  if (cap > 0 && ((m->certs = calloc(cap, sizeof *m->certs)) == NULL || (files = calloc(cap, sizeof *files)) == NULL)) {
     rc = cs_err_set(&m->err, CS_ENOMEM, 0, "out of memory listing %s", dir);
     goto out;
   }
   for (i = 0; i < n; i++) {
-    if (m->n == cap) {
+    if (nf == cap) {
       m->left_out = n - i;
       break;
     }
     cs_buf_free(&path);
     cs_buf_printf(&path, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", names[i]);
-    if (cs_buf_str(&path) != NULL && regular(cs_buf_str(&path)))
-      describe(m, w, cs_buf_str(&path));
+    if (cs_buf_str(&path) == NULL || !regular(cs_buf_str(&path)))
+      continue;
+    if ((files[nf] = cs_strdup(cs_buf_str(&path))) == NULL) {
+      rc = cs_err_set(&m->err, CS_ENOMEM, 0, "out of memory listing %s", dir);
+      goto out;
+    }
+    nf++;
   }
+  describe_all(m, w, (const char *const *)files, nf);
   pick_for_metrics(m);
 out:
   for (i = 0; i < n; i++)
     free(names[i]);
   free(names);
+  for (i = 0; i < nf; i++)
+    free(files[i]);
+  free(files);
   cs_buf_free(&path);
   return rc;
 }
@@ -324,7 +446,6 @@ out:
 void cs_daemon_monitor_free(cs_daemon_monitor_t *m) {
   size_t i;
   for (i = 0; i < m->n; i++) {
-    free(m->certs[i].path);
     free(m->certs[i].shown);
     free(m->certs[i].subject);
     free(m->certs[i].error);

@@ -1,6 +1,7 @@
 /* certsteward-worker: the short-lived process that touches untrusted input for the
- * daemon (which never loads OpenSSL): validating and staging a dropped file, the
- * expiry scan of certificate files, the TLS probe. It answers on standard output
+ * daemon (which never loads OpenSSL): validating and staging a dropped file (and the
+ * renewal's pre-flight probe in the same process), the expiry scan of certificate
+ * files (many in one process), the TLS probe. It answers on standard output
  * in the line protocol of reply.h, the whole answer written at once at the end, so
  * a crash leaves an answer without its "end" line, which the daemon refuses.
  * Exit status: 0 answered (a rejected file too), 1 could not do what was asked
@@ -46,10 +47,12 @@
 
 #define PROBE_TIMEOUT_MS 10000
 #define PROBE_TIMEOUT_MAX_MS 3600000L
+#define PROBE_CONFIRM_MAX 10L /* CS_WORKER_CONFIRM_MAX */
 
 static const char usage[] =
     "usage: certsteward-worker validate [--config FILE] [--current FILE] [--key FILE] [--stage DIR] "
-    "[--host NAME] FILE | probe [--timeout MS] --sni NAME ENDPOINT... | scan [--max-size N] FILE... | version | "
+    "[--host NAME] [--sni NAME [--timeout MS]] FILE [ENDPOINT...] | "
+    "probe [--timeout MS] [--confirm N] --sni NAME ENDPOINT... | scan [--max-size N] FILE... | version | "
     "check (as certsteward check)";
 
 /* Options as certsteward reads them (opts.c); a usage error becomes an answer on
@@ -208,10 +211,31 @@ out:
 
 /* ---- commands ------------------------------------------------------------------- */
 
+/* The pre-flight of a renewal, in the validating process (validate --sni NAME FILE
+ * ENDPOINT...): what each endpoint serves, "-" when it could not be probed (the
+ * daemon probes that one again on its own, and says why if it still fails). */
+static void preflight(cs_buf_t *out, const char *sni, long timeout, const char **endpoints, int n) {
+  cs_buf_t line = CS_BUF_INIT;
+  char tp[41], *subject = NULL;
+  cs_err_t err;
+  int i;
+  for (i = 0; i < n; i++) {
+    cs_fault_point("worker_probe"); /* test builds: crash.sh (as in probe) */
+    cs_err_clear(&err);
+    cs_buf_free(&line);
+    cs_buf_printf(&line, "%s %s", cs_probe(endpoints[i], sni, (int)timeout, tp, &subject, &err) == CS_OK ? tp : "-",
+                  endpoints[i]);
+    cs_reply_put(out, "preflight", cs_buf_str(&line));
+    free(subject);
+    subject = NULL;
+  }
+  cs_buf_free(&line);
+}
+
 static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
-  enum { O_CONFIG, O_CURRENT, O_KEY, O_STAGE, O_HOST };
-  cs_opt_t opts[] = {{"config", 1, NULL}, {"current", 1, NULL}, {"key", 1, NULL},
-                  {"stage", 1, NULL},  {"host", 1, NULL},    {NULL, 0, NULL}};
+  enum { O_CONFIG, O_CURRENT, O_KEY, O_STAGE, O_HOST, O_SNI, O_TIMEOUT };
+  cs_opt_t opts[] = {{"config", 1, NULL}, {"current", 1, NULL}, {"key", 1, NULL}, {"stage", 1, NULL},
+                     {"host", 1, NULL},   {"sni", 1, NULL},     {"timeout", 1, NULL}, {NULL, 0, NULL}};
   const char **files = NULL;
   cs_validate_opts_t vo;
   cs_validate_t v;
@@ -222,6 +246,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   cs_buf_t line = CS_BUF_INIT;
   cs_err_t err;
   size_t i;
+  long timeout = PROBE_TIMEOUT_MS;
   int n_files = 0, have_cfg = 0, rc = EXIT_USAGE;
 
   memset(&v, 0, sizeof v);
@@ -236,8 +261,12 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   }
   if (parse_args(argc, argv, opts, files, &n_files, out) != 0)
     goto out;
-  if (n_files != 1) {
-    rc = fail(out, EXIT_USAGE, "validate takes exactly one file");
+  if (n_files < 1 || (n_files > 1 && opts[O_SNI].value == NULL)) {
+    rc = fail(out, EXIT_USAGE, "validate takes exactly one file (and endpoints after it with --sni)");
+    goto out;
+  }
+  if (opts[O_TIMEOUT].value != NULL && (timeout = parse_positive(opts[O_TIMEOUT].value, PROBE_TIMEOUT_MAX_MS)) < 0) {
+    fail(out, rc, "--timeout takes milliseconds, 1 to 3600000");
     goto out;
   }
   rc = EXIT_FAILED;
@@ -288,6 +317,8 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
     }
     cs_reply_put(out, "staged", opts[O_STAGE].value);
   }
+  if (cs_report_accepted(&rep) && opts[O_SNI].value != NULL)
+    preflight(out, opts[O_SNI].value, timeout, files + 1, n_files - 1);
   rc = EXIT_ANSWERED;
 out:
   cs_buf_free(&line);
@@ -301,14 +332,36 @@ out:
   return rc;
 }
 
+/* One endpoint, confirm handshakes back to back: what they agree on (tp, subject),
+ * else an error naming what each saw. A reloading server may answer from its old and
+ * its new processes at once for a moment; handshakes that disagree tell the daemon
+ * to look again a little later. */
+static int probe_confirmed(const char *endpoint, const char *sni, int timeout, long confirm, char tp[41],
+                           char **subject, cs_err_t *err) {
+  char again[41], *other = NULL;
+  long k;
+  int rc = cs_probe(endpoint, sni, timeout, tp, subject, err);
+  for (k = 1; rc == CS_OK && k < confirm; k++) {
+    if ((rc = cs_probe(endpoint, sni, timeout, again, &other, err)) == CS_OK && strcmp(again, tp) != 0)
+      rc = cs_err_set(err, CS_EFAILED, 0, "served %s, then %s on the next connection", tp, again);
+    free(other);
+    other = NULL;
+  }
+  if (rc != CS_OK) {
+    free(*subject);
+    *subject = NULL;
+  }
+  return rc;
+}
+
 static int cmd_probe(int argc, char **argv, cs_buf_t *out) {
-  enum { O_TIMEOUT, O_SNI };
-  cs_opt_t opts[] = {{"timeout", 1, NULL}, {"sni", 1, NULL}, {NULL, 0, NULL}};
+  enum { O_TIMEOUT, O_SNI, O_CONFIRM };
+  cs_opt_t opts[] = {{"timeout", 1, NULL}, {"sni", 1, NULL}, {"confirm", 1, NULL}, {NULL, 0, NULL}};
   const char **endpoints = NULL;
   cs_buf_t line = CS_BUF_INIT;
   cs_err_t err;
   char tp[41], *subject = NULL;
-  long timeout = PROBE_TIMEOUT_MS;
+  long timeout = PROBE_TIMEOUT_MS, confirm = 1;
   int n = 0, i, rc = EXIT_USAGE;
 
   cs_err_clear(&err);
@@ -323,6 +376,10 @@ static int cmd_probe(int argc, char **argv, cs_buf_t *out) {
     fail(out, rc, "--timeout takes milliseconds, 1 to 3600000");
     goto out;
   }
+  if (opts[O_CONFIRM].value != NULL && (confirm = parse_positive(opts[O_CONFIRM].value, PROBE_CONFIRM_MAX)) < 0) {
+    fail(out, rc, "--confirm takes a number of handshakes, 1 to 10");
+    goto out;
+  }
   if (opts[O_SNI].value == NULL || n == 0) {
     fail(out, rc, "probe needs --sni NAME and at least one ENDPOINT");
     goto out;
@@ -335,7 +392,7 @@ static int cmd_probe(int argc, char **argv, cs_buf_t *out) {
   for (i = 0; i < n; i++) {
     cs_buf_free(&line);
     cs_fault_point("worker_probe"); /* test builds: crash.sh */
-    if (cs_probe(endpoints[i], opts[O_SNI].value, (int)timeout, tp, &subject, &err) == CS_OK) {
+    if (probe_confirmed(endpoints[i], opts[O_SNI].value, (int)timeout, confirm, tp, &subject, &err) == CS_OK) {
       cs_buf_printf(&line, "%s %s", tp, subject ? subject : "-");
       cs_reply_put(out, "served", cs_buf_str(&line));
     } else {
@@ -350,6 +407,15 @@ out:
   cs_buf_free(&line);
   free(endpoints);
   return rc;
+}
+
+/* The name after the last separator. */
+static const char *base_name(const char *path) {
+  const char *p, *base = path;
+  for (p = path; *p != '\0'; p++)
+    if (*p == '/' || (*p == '\\' && cs_plat_is_windows()))
+      base = p + 1;
+  return base;
 }
 
 static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
@@ -393,6 +459,7 @@ static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
   }
   for (i = 0; i < n; i++) {
     cs_fault_point("worker_scan"); /* test builds: crash.sh */
+    cs_fault_point2("worker_scan:", base_name(files[i])); /* test builds: daemon.sh, one file that kills */
     cs_reply_put(out, "file", files[i]);
     /* No password: certificate files only; a PFX is an error for its own line. */
     if (cs_load_file(files[i], (size_t)max, 0, NULL, &b, &err) != CS_OK || put_leaf(out, b.leaf) != CS_OK) {

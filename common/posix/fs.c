@@ -4,6 +4,7 @@
 #include "../text.h"
 
 #include <acl/libacl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -263,6 +264,45 @@ int cs_plat_remove(const char *path, cs_err_t *err) {
   if (unlink(path) != 0 && errno != ENOENT)
     return cs_err_set(err, cs__posix_errno(errno), errno, "cannot remove %s: %s", path, strerror(errno));
   return CS_OK;
+}
+
+/* ".<base>.XXXXXX", as open_temp makes them */
+static int is_temp_of(const char *name, const char *base, size_t len) {
+  size_t i;
+  if (name[0] != '.' || strncmp(name + 1, base, len) != 0 || name[len + 1] != '.' || strlen(name + len + 2) != 6)
+    return 0;
+  for (i = len + 2; name[i] != '\0'; i++)
+    if (!((name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= 'a' && name[i] <= 'z') ||
+          (name[i] >= '0' && name[i] <= '9')))
+      return 0;
+  return 1;
+}
+
+int cs_plat_remove_temps(const char *path, cs_err_t *err) {
+  char *dir = NULL;
+  const char *base;
+  struct dirent *e;
+  DIR *d = NULL;
+  int rc;
+
+  if ((rc = split_path(path, &dir, &base, err)) != CS_OK)
+    goto out;
+  if ((d = opendir(dir)) == NULL) {
+    if (errno != ENOENT)
+      rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot look for temp files of %s in %s: %s", path, dir,
+                      strerror(errno));
+    goto out;
+  }
+  while ((e = readdir(d)) != NULL)
+    if (is_temp_of(e->d_name, base, strlen(base)) && unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT &&
+        rc == CS_OK)
+      rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot remove the temp file %s/%s: %s", dir, e->d_name,
+                      strerror(errno));
+out:
+  if (d != NULL)
+    closedir(d);
+  free(dir);
+  return rc;
 }
 
 int cs_plat_exists(const char *path) {

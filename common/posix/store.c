@@ -178,8 +178,8 @@ static int archive_one(const char *dir, const char *name, int existed, const cha
   if (archive_dir != NULL) {
     if ((kept = join(archive_dir, name)) == NULL)
       rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-    else
-      rc = cs_plat_rename(saved, kept, err);
+    else if ((rc = cs_plat_rename(saved, kept, err)) != CS_OK && !cs_plat_exists(saved) && cs_plat_exists(kept))
+      rc = CS_OK; /* archived before a crash cut the clean-up short: the recovery's second pass */
   } else {
     rc = cs_plat_remove(saved, err);
   }

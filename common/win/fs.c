@@ -473,3 +473,80 @@ FILE *cs_plat_fopen(const char *path, const char *mode) {
   free(wmode);
   return f;
 }
+
+/* ---- cs_plat_remove_temps -------------------------------------------------------- */
+
+/* ".<base>.XXXXXX.tmp", as open_temp makes them (X: ASCII letters and digits) */
+static int is_temp_of(const wchar_t *name, const wchar_t *base, size_t len) {
+  size_t i;
+  if (name[0] != L'.' || wcsncmp(name + 1, base, len) != 0 || name[len + 1] != L'.' || wcslen(name) != len + 12 ||
+      wcscmp(name + len + 8, L".tmp") != 0)
+    return 0;
+  for (i = len + 2; i < len + 8; i++)
+    if (!((name[i] >= L'A' && name[i] <= L'Z') || (name[i] >= L'a' && name[i] <= L'z') ||
+          (name[i] >= L'0' && name[i] <= L'9')))
+      return 0;
+  return 1;
+}
+
+int cs_plat_remove_temps(const char *path, cs_err_t *err) {
+  wchar_t *w = cs__win_path(path), *pattern = NULL, *child = NULL;
+  HANDLE find = INVALID_HANDLE_VALUE;
+  WIN32_FIND_DATAW fd;
+  size_t n, base, len;
+  DWORD e;
+  int rc = CS_OK;
+
+  if (w == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot look for temp files of %s: not valid UTF-8, or out of memory", path);
+    goto out;
+  }
+  n = wcslen(w);
+  base = n;
+  while (base > 0 && !is_sep(w[base - 1]) && !(base == 2 && w[1] == L':'))
+    base--;
+  len = n - base;
+  /* "<dir>\.<base>.*.tmp"; is_temp_of checks the rest */
+  if ((pattern = malloc(sizeof *pattern * (n + 8))) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory looking for temp files of %s", path);
+    goto out;
+  }
+  memcpy(pattern, w, sizeof *w * base);
+  pattern[base] = L'.';
+  memcpy(pattern + base + 1, w + base, sizeof *w * len);
+  memcpy(pattern + base + 1 + len, L".*.tmp", sizeof(L".*.tmp"));
+  find = FindFirstFileExW(pattern, FindExInfoBasic, &fd, FindExSearchNameMatch, NULL, 0);
+  if (find == INVALID_HANDLE_VALUE) {
+    e = GetLastError();
+    if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND && e != ERROR_NO_MORE_FILES) {
+      char what[600];
+      snprintf(what, sizeof what, "cannot look for temp files of %s", path);
+      rc = cs__win_fail(err, e, what);
+    }
+    goto out;
+  }
+  do {
+    size_t m = wcslen(fd.cFileName);
+    if ((fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || !is_temp_of(fd.cFileName, w + base, len))
+      continue;
+    free(child);
+    if ((child = malloc(sizeof *child * (base + m + 1))) == NULL) {
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory removing temp files of %s", path);
+      goto out;
+    }
+    memcpy(child, w, sizeof *w * base);
+    memcpy(child + base, fd.cFileName, sizeof *child * (m + 1));
+    if (!DeleteFileW(child) && (e = GetLastError()) != ERROR_FILE_NOT_FOUND && rc == CS_OK) {
+      char what[600];
+      snprintf(what, sizeof what, "cannot remove a temp file of %s", path);
+      rc = cs__win_fail(err, e, what);
+    }
+  } while (FindNextFileW(find, &fd));
+out:
+  if (find != INVALID_HANDLE_VALUE)
+    FindClose(find);
+  free(child);
+  free(pattern);
+  free(w);
+  return rc;
+}

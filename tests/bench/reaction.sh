@@ -1,8 +1,8 @@
 # Reaction (sourced by bench.sh): the daemon against nginx on 127.0.0.1, renewed N
 # times by dropping a PFX (each expiring a day later than the one in service).
 # Times come from the daemon's own event lines (--foreground writes them to stderr,
-# which benchtool ts stamps to the microsecond as they arrive: events.jsonl has whole
-# seconds only), the drop time from benchtool drop (the rename), and the connector's
+# which benchtool ts stamps to the microsecond as they arrive; events.jsonl has
+# milliseconds), the drop time from benchtool drop (the rename), and the connector's
 # restart time from the restart command itself, which reloads nginx and returns once
 # nginx serves the new certificate. reaction = COMMIT - drop - restart command; the
 # settle window is 0 ([watch] settle_seconds = 0).
@@ -16,7 +16,7 @@ react_setup() {
   mkdir -p "$d/pki" "$d/store" "$d/state" "$d/stage"
   mkdir -m 700 "$d/drop"
   "$TOOLS/gencerts" renewals "$d/pki" "$n" "$HOST" "$PFX_PASS" || die "gencerts renewals"
-  printf '%s\n' "$PFX_PASS" > "$d/pki/pass.txt"
+  (umask 077 && printf '%s\n' "$PFX_PASS" > "$d/pki/pass.txt")
   cat "$d/pki/current.pem" "$d/pki/inter.pem" > "$d/store/cert.pem"
   install -m 600 "$d/pki/key.pem" "$d/store/key.pem"
   old=$(thumbprint "$d/pki/current.pem")

@@ -56,7 +56,7 @@ report_idle() {
   for s in ${SIZES}; do
     have "scan.$s.daemon_rss" || continue
     echo
-    echo "The daemon's idle RSS once it has listed a \`[store] monitor\` folder of $(nf "$s") files ($(nf "$(r "scan.$s.listed")") listed; it keeps the list for the metrics and status): $(mib "$(r "scan.$s.daemon_rss")") MiB."
+    echo "The daemon's idle RSS once it has listed a \`[store] monitor\` folder of $(nf "$s") files ($(nf "$(r "scan.$s.listed")") listed; it keeps the list in a file under its state folder, for the metrics): $(mib "$(r "scan.$s.daemon_rss")") MiB."
   done
 }
 
@@ -70,14 +70,14 @@ report_reaction() {
     echo "| $label | $(calc "$(r "react.$c.median")" "%.1f") | $(calc "$(r "react.$c.p95")" "%.1f") |"
   done <<'EOF'
 detect|drop → DROP_DETECTED 3000 (notification, settle 0, move to incoming)
-validate|3000 → DROP_ACCEPTED 3001 (dry run: validation worker, pre-flight probe twice 250 ms apart)
-validate_again|3001 → RENEWAL_STARTED 4000 (the same validation and pre-flight again, journal BEGIN)
+validate|3000 → DROP_ACCEPTED 3001 (one validation worker, which also probes the endpoint for the pre-flight)
+validate_again|3001 → RENEWAL_STARTED 4000 (the maintenance-window decision, journal BEGIN)
 install|4000 → CERT_INSTALLED 4001
 grant|4001 → KEY_PERMISSION_GRANTED 4002
 bindings|4002 → BINDINGS_REWRITTEN 4003
 restart_other|4003 → SERVICE_RESTARTED 4004, less the restart command (journal, sh)
 restart_cmd|the restart command: nginx reload until it serves the new certificate (excluded)
-probe|4004 → NEW_CERT_SERVED 4005 (probe until two agree, 250 ms apart)
+probe|4004 → NEW_CERT_SERVED 4005 (journal, a probe worker: two handshakes that agree)
 commit|4005 → RENEWAL_COMMITTED 4006 (journal COMMIT)
 reaction|drop → COMMIT, less the restart command
 EOF
@@ -87,7 +87,7 @@ report_scan() {
   local s
   echo "Expiry scan, whole runs: median wall time, and CPU time (user + system, children included: less sensitive to other load) in brackets; page cache warm; \`certsteward status --json\` with \`[store] monitor\` set and nothing else to do (its fixed cost, with an empty folder: $(ms "$(r "scan.status_empty")")):"
   echo
-  echo "| Files | certsteward (one worker per file) | per file | worker batched (\`certsteward-worker scan FILE...\`) | floor | shell loop |"
+  echo "| Files | certsteward (up to 500 files per worker) | per file | worker batched (\`certsteward-worker scan FILE...\`) | floor | shell loop |"
   echo "|---|---|---|---|---|---|"
   for s in ${SIZES}; do
     have "scan.$s.floor" || continue

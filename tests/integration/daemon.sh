@@ -337,13 +337,84 @@ test_monitor_sources_stay_unique() {
   promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
 }
 
+# A dropped file is validated once (the maintenance-window decision comes between the
+# pre-flight and BEGIN, not after a dry run), and the validating worker probes for the
+# pre-flight. Needs a build with CS_TEST_HOOKS=ON (the fault points count the workers).
+test_dropped_file_is_validated_once() {
+  setup
+  daemon_config
+  cp "$PKI/good-aes.pfx" "$T/drop/"
+  CERTSTEWARD_TEST_FAULT='worker_validated@1000000' CERTSTEWARD_TEST_FAULT_COUNTER=$T/validations \
+    "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 || { cat "$T/once.out"; fail "run --once"; }
+  expect_eq "$(count_event 4006)" 1 "the renewal committed"
+  expect_eq "$(stat -c %s "$T/validations")" 1 "validations of the dropped file"
+  expect_eq "$(count_event 3001) $(count_event 4000)" "1 1" "accepted once, started once"
+}
+
+# An endpoint that kills the validating worker during its pre-flight probe is not
+# blamed on the file: validated again without the probe, the pre-flight probed in a
+# worker of its own, the renewal goes through. Needs CS_TEST_HOOKS=ON.
+test_probe_that_kills_the_validating_worker_is_not_the_files_fault() {
+  setup
+  daemon_config
+  cp "$PKI/good-aes.pfx" "$T/drop/"
+  CERTSTEWARD_TEST_FAULT='worker_probe@1' CERTSTEWARD_TEST_FAULT_COUNTER=$T/probes \
+    "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 || { cat "$T/once.out"; fail "run --once"; }
+  grep -q "test fault point worker_probe reached (time 1)" "$T/once.out" || fail "the first probe did not kill its worker"
+  expect_eq "$(count_event 1005) $(count_event 3002) $(count_event 3004)" "0 0 0" "worker failed, rejected, refused"
+  expect_eq "$(count_event 4006)" 1 "the renewal committed"
+  expect_served "$P1" "$(thumbprint "$PKI/good-aes.pfx")" "served"
+}
+
+# [store] monitor goes to the worker many files at a time. A file that kills its
+# worker (the test build's fault point worker_scan:<name>, as a hostile file would)
+# costs only itself: the files that shared its worker are asked again, one process
+# each, and described. Needs a build with CS_TEST_HOOKS=ON.
+test_monitor_file_that_kills_its_worker_hides_no_other() {
+  setup
+  sed -i 's|^\[store\]$|[store]\nmonitor = monitor|' "$T/cs.ini"
+  daemon_config
+  mkdir -p "$T/monitor"
+  local i m="$T/monitor" der st=0
+  for i in $(seq -w 1 30); do cp "$PKI/current-ok.pem" "$m/a$i.pem"; done
+  cp "$PKI/bad-expired.pem" "$m/m-kills.pem"
+  cp "$PKI/good-leaf.der" "$m/z.der"
+  der=$(ossl_tp "$PKI/good-leaf.der" der)
+  # unharmed: few worker processes for 32 files (one per process would be 32 and more)
+  CERTSTEWARD_TEST_FAULT='worker_answer@1000000' CERTSTEWARD_TEST_FAULT_COUNTER=$T/workers \
+    "$CS" status --json --config "$T/cs.ini" >"$T/status.json" || fail "status"
+  expect_eq "$(jq '[.monitored.files[] | select(.thumbprint != null)] | length' "$T/status.json")" 32 "files described"
+  [ "$(stat -c %s "$T/workers")" -le 5 ] || fail "$(stat -c %s "$T/workers") worker processes for 32 files"
+  # the worker dies on m-kills.pem: the others are described all the same
+  CERTSTEWARD_TEST_FAULT=worker_scan:m-kills.pem "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 || st=$?
+  [ "$st" -eq 0 ] || { cat "$T/once.out"; fail "run --once: exit status $st"; }
+  grep -q "test fault point worker_scan:m-kills.pem reached" "$T/once.out" || fail "the fault point was not reached"
+  expect_eq "$(metric_certs | grep -c "^$m/a[0-9]*\.pem $OLD\$")" 30 "the files before it, in the metrics"
+  metric_certs | grep -qx "$m/z.der $der" || fail "the file after it is not in the metrics: $(metric_certs)"
+  ! metric_certs | grep -q "m-kills" || fail "the file that killed its worker is in the metrics"
+  promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
+  # certsteward status says which file and why
+  CERTSTEWARD_TEST_FAULT=worker_scan:m-kills.pem "$CS" status --json --config "$T/cs.ini" >"$T/status.json" 2>/dev/null ||
+    fail "status"
+  expect_eq "$(jq -r --arg f "$m/m-kills.pem" '.monitored.files[] | select(.file == $f) | .error' "$T/status.json")" \
+    "the worker crashed (signal 9)" "the reason for the file that killed its worker"
+  expect_eq "$(jq '[.monitored.files[] | select(.thumbprint != null)] | length' "$T/status.json")" 31 "the others"
+}
+
 test_keep_processed_keeps_a_root_only_copy() {
   setup
   daemon_config "keep_processed = yes"
   start_daemon
   drop "$PKI/good-aes.pfx"
   wait_event 4006 1 30
-  local kept; kept=$(ls "$T/state/processed/"*good-aes.pfx)
+  # the drop is moved once the job has ended, a moment after the commit's event
+  local kept="" i
+  for i in $(seq 50); do
+    kept=$(ls "$T/state/processed/"*good-aes.pfx 2>/dev/null || true)
+    [ -n "$kept" ] && break
+    sleep 0.1
+  done
+  [ -n "$kept" ] || fail "no kept copy under state/processed"
   cmp -s "$kept" "$PKI/good-aes.pfx" || fail "the kept copy differs"
   expect_eq "$(stat -c %a "$T/state/processed")" 700 "processed folder mode"
   [ -z "$(ls -A "$T/drop")" ] || fail "the drop folder is not empty"

@@ -215,7 +215,7 @@ cs_ossl_tp() { openssl x509 -in "$1" -noout -fingerprint -sha1 | sed 's/.*=//; s
 
 # cs_asan: certsteward is an AddressSanitizer build. Resident memory says little there
 # (ASan holds freed memory in quarantine); its leak check at exit stands in for it.
-cs_asan() { ldd "$CS" 2>/dev/null | grep -q libasan; }
+cs_asan() { [ "$(ldd "$CS" 2>/dev/null | grep -c libasan)" != 0 ]; }
 
 # cs_daemon_stop_clean: stops the daemon with SIGTERM; it must exit 0 (in an ASan
 # build, after its leak check)
@@ -245,4 +245,11 @@ cs_drop() {
   local name=${2:-$(basename "$1")}
   cp "$1" "$T/drop/.$name.incoming"
   mv "$T/drop/.$name.incoming" "$T/drop/$name"
+}
+
+# cs_private_password: the daemon reads no password file others can read: the test
+# PKI's copied to $T/pass.txt, mode 0600, and named in [watch] password_file
+cs_private_password() {
+  install -m 600 "$PKI/pass.txt" "$T/pass.txt"
+  cs_set watch password_file "$T/pass.txt"
 }

@@ -489,7 +489,23 @@ static int write_variants(EVP_PKEY *const *keys, X509 *const *cas)
   return ok;
 }
 
-/* pass.txt, pass-bom-crlf.txt, empty.pfx, garbage.bin. */
+/* A password file is for root's eyes only: certsteward run refuses one that others can
+ * read (event 1007). Windows: the folder's ACL applies. */
+static int private_file(const char *name)
+{
+#ifndef _WIN32
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/%s", g_outdir, name) >= (int)sizeof path || chmod(path, 0600) != 0) {
+    fail("cannot make %s/%s private: %s", g_outdir, name, strerror(errno));
+    return 0;
+  }
+#else
+  (void)name;
+#endif
+  return 1;
+}
+
+/* pass.txt, pass-bom-crlf.txt (both 0600), empty.pfx, garbage.bin. */
 static int write_misc(void)
 {
   static const char bom_pass[] = "\xEF\xBB\xBF" PASS "\r\n";
@@ -503,8 +519,8 @@ static int write_misc(void)
     s ^= (s << 5) & 0xFFFFFFFFUL;
     garbage[i] = (unsigned char)(s >> 24);
   }
-  return write_file("pass.txt", PASS "\n", strlen(PASS "\n")) &&
-         write_file("pass-bom-crlf.txt", bom_pass, sizeof bom_pass - 1) &&
+  return write_file("pass.txt", PASS "\n", strlen(PASS "\n")) && private_file("pass.txt") &&
+         write_file("pass-bom-crlf.txt", bom_pass, sizeof bom_pass - 1) && private_file("pass-bom-crlf.txt") &&
          write_file("empty.pfx", "", 0) && write_file("garbage.bin", garbage, sizeof garbage);
 }
 

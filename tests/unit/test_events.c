@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <uv.h>
 
 #include "cs_test.h"
@@ -312,7 +313,7 @@ CS_TEST(json_has_every_field) {
   o = cJSON_Parse(cs_buf_str(&b));
   CHECK(o != NULL);
   if (o != NULL) {
-    CHECK_STR(jstr(o, "time"), "2026-11-25T08:09:10Z");
+    CHECK_STR(jstr(o, "time"), "2026-11-25T08:09:10.000Z");
     CHECK_INT(jint(o, "id"), ==, 4006);
     CHECK_STR(jstr(o, "severity"), "info");
     CHECK_STR(jstr(o, "name"), "RENEWAL_COMMITTED");
@@ -333,9 +334,9 @@ CS_TEST(json_time_is_rfc3339_utc) {
     long long t;
     const char *want;
   } cases[] = {
-    {0, "\"1970-01-01T00:00:00Z\""},          {-1, "\"1969-12-31T23:59:59Z\""},
-    {951782400, "\"2000-02-29T00:00:00Z\""},  {1767225599, "\"2025-12-31T23:59:59Z\""},
-    {4102444800LL, "\"2100-01-01T00:00:00Z\""}, {4107542399LL, "\"2100-02-28T23:59:59Z\""},
+    {0, "\"1970-01-01T00:00:00.000Z\""},          {-1, "\"1969-12-31T23:59:59.000Z\""},
+    {951782400, "\"2000-02-29T00:00:00.000Z\""},  {1767225599, "\"2025-12-31T23:59:59.000Z\""},
+    {4102444800LL, "\"2100-01-01T00:00:00.000Z\""}, {4107542399LL, "\"2100-02-28T23:59:59.000Z\""},
   };
   size_t i;
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -466,6 +467,63 @@ CS_TEST(jsonl_one_parseable_line_per_event) {
     CHECK_STR(jstr(lines[i], "subject"), "CN=x\r\n{\"forged\":1}");
     CHECK_STR(jstr(lines[i], "file"), "a\nb.pfx");
   }
+  free_lines(lines, n);
+  free(text);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" as milliseconds since 1970; -1 when it has another shape. */
+static long long rfc3339_ms(const char *s) {
+  int y, mo, d, h, mi, sec, ms, n = 0;
+  long long days, era, yoe, doy, doe;
+  if (s == NULL || strlen(s) != 24 ||
+      sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &y, &mo, &d, &h, &mi, &sec, &ms, &n) != 7 || n != 24)
+    return -1;
+  /* days from the civil date (the inverse of cs_time_utc's conversion) */
+  y -= mo <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  days = era * 146097 + doe - 719468;
+  return ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL + ms;
+}
+
+/* The file's times have milliseconds: two events 50 ms apart read 50 ms apart (or
+ * more, on a busy machine), and both read the time they were emitted at. */
+CS_TEST(jsonl_time_has_milliseconds) {
+  char path[4096];
+  cs_events_cfg_t cfg = {0, 0, NULL, 1 << 20};
+  cs_event_t ev = {CS_EV_SERVICE_STARTED, NULL, NULL, NULL, NULL, {"1", "x"}};
+  cJSON *lines[4];
+  long long before, after, t[2] = {-1, -1};
+  char *text;
+  int n, i;
+  cfg.jsonl_path = fresh_jsonl("events.ms", path, sizeof path);
+  CHECK_INT(rfc3339_ms("2026-11-25T08:09:10.524Z"), ==, 1795594150524LL); /* the helper itself */
+  CHECK_INT(rfc3339_ms("2000-02-29T00:00:00.001Z"), ==, 951782400001LL);
+  CHECK_INT(rfc3339_ms("2026-11-25T08:09:10Z"), ==, -1LL); /* no milliseconds: not the shape */
+  CHECK_INT(cs_events_open(&cfg), ==, 0);
+  before = (long long)time(NULL) * 1000;
+  cs_event_emit(&ev);
+  cs_plat_sleep_ms(50);
+  cs_event_emit(&ev);
+  after = ((long long)time(NULL) + 1) * 1000;
+  cs_events_close();
+  text = read_text(path);
+  n = text != NULL ? parse_lines(text, lines, 4) : -1;
+  CHECK_INT(n, ==, 2);
+  for (i = 0; i < n && i < 2; i++) {
+    t[i] = rfc3339_ms(jstr(lines[i], "time"));
+    if (t[i] < before || t[i] > after)
+      cs_test_fail(__FILE__, __LINE__, "event %d: time %s is not between %lld and %lld ms", i, jstr(lines[i], "time"),
+                   before, after);
+  }
+#ifdef TIME_UTC
+  /* the C library has timespec_get (mingw-w64 against msvcrt.dll has not: whole seconds) */
+  CHECK_INT(t[1] - t[0], >=, 50);
+  CHECK_INT(t[1] - t[0], <, 5000);
+  CHECK(t[0] % 1000 != 0 || t[1] % 1000 != 0); /* whole seconds both times: no milliseconds written */
+#endif
   free_lines(lines, n);
   free(text);
 }

@@ -7,6 +7,7 @@
 #include "text.h" /* before reply.h, which uses cs_buf_t */
 
 #include "reply.h"
+#include "worker.h"
 
 #define TP "1DEDF7311D54F50785EFCA8C121003C2EB636220"
 
@@ -313,4 +314,183 @@ CS_TEST(garbage_bytes) {
     CHECK_INT(cs_reply_parse(buf, n + sizeof junk, &r, &err), ==, CS_EFORMAT);
     cs_reply_free(&r);
   }
+}
+
+/* ---- a scan of many files: one record per file ---------------------------------- */
+
+/* The answer certsteward-worker scan a.pem b.bin c.pem writes: b.bin is no certificate. */
+static void write_scan(cs_buf_t *b) {
+  cs_buf_puts(b, CS_REPLY_MAGIC "\n");
+  cs_reply_put(b, "file", "/m/a.pem");
+  cs_reply_put(b, "thumbprint", TP);
+  cs_reply_put(b, "subject", "CN=a");
+  cs_reply_put(b, "not_after", "2027-11-26T23:57:18Z");
+  cs_reply_put(b, "not_after_epoch", "1827273438");
+  cs_reply_put(b, "file", "/m/b\x1b.bin");
+  cs_reply_put(b, "error", "/m/b\x1b.bin: not a certificate file");
+  cs_reply_put(b, "file", "/m/c.pem");
+  cs_reply_put(b, "thumbprint", "A1E6860BF1D6877960802ADC120D5F686C07B4CF");
+  cs_reply_put(b, "subject", NULL);
+  cs_reply_put(b, "not_after", "2030-01-01T00:00:00Z");
+  cs_reply_put(b, "not_after_epoch", "1893456000");
+  cs_buf_puts(b, "end\n");
+}
+
+CS_TEST(many_records_round_trip) {
+  cs_buf_t b = CS_BUF_INIT;
+  cs_reply_many_t m;
+  cs_err_t err;
+  write_scan(&b);
+  CHECK_INT(cs_reply_parse_many(b.p, b.len, 3, &m, &err), ==, CS_OK);
+  CHECK_INT(m.n, ==, 3);
+  CHECK(m.head.error == NULL);
+  if (m.n == 3) {
+    CHECK_STR(m.items[0].report.file, "/m/a.pem");
+    CHECK_STR(m.items[0].report.thumbprint, TP);
+    CHECK_STR(m.items[0].report.subject, "CN=a");
+    CHECK_INT(m.items[0].not_after_epoch, ==, 1827273438LL);
+    CHECK(m.items[0].error == NULL);
+    CHECK_STR(m.items[1].report.file, "/m/b\\x1B.bin"); /* as the writer sanitised it */
+    CHECK_STR(m.items[1].error, "/m/b\\x1B.bin: not a certificate file");
+    CHECK_STR(m.items[1].report.thumbprint, ""); /* nothing of a neighbour merged in */
+    CHECK_INT(m.items[1].not_after_epoch, ==, 0);
+    CHECK_STR(m.items[2].report.thumbprint, "A1E6860BF1D6877960802ADC120D5F686C07B4CF");
+    CHECK(m.items[2].report.subject == NULL);
+    CHECK_STR(m.items[2].report.not_after, "2030-01-01T00:00:00Z");
+  }
+  cs_reply_many_free(&m);
+  CHECK(m.items == NULL && m.n == 0);
+  /* more records than files asked: refused, not truncated */
+  CHECK_INT(cs_reply_parse_many(b.p, b.len, 2, &m, &err), ==, CS_EFORMAT);
+  CHECK_CONTAINS(err.text, "more than 2 files");
+  cs_reply_many_free(&m);
+  cs_buf_free(&b);
+}
+
+/* A worker that crashed half-way through the list: every proper prefix is refused. */
+CS_TEST(many_records_cut_short_refused) {
+  cs_buf_t b = CS_BUF_INIT;
+  size_t cut;
+  write_scan(&b);
+  for (cut = 0; cut < b.len; cut++) {
+    cs_reply_many_t m;
+    cs_err_t err;
+    int rc = cs_reply_parse_many(b.p, cut, 3, &m, &err);
+    if (rc != CS_EFORMAT)
+      cs_test_fail(__FILE__, __LINE__, "a prefix of %zu bytes parsed (%d)", cut, rc);
+    cs_reply_many_free(&m);
+  }
+  cs_buf_free(&b);
+}
+
+/* Each record is one file's: a key twice in one record is refused, and so is what
+ * belongs to a file before any file line; an error there is the whole answer's. */
+CS_TEST(many_records_keep_one_file_rules) {
+  cs_reply_many_t m;
+  cs_err_t err;
+  static const char *const bad[] = {
+      CS_REPLY_MAGIC "\nfile a\nthumbprint " TP "\nthumbprint " TP "\nend\n",
+      CS_REPLY_MAGIC "\nthumbprint " TP "\nfile a\nend\n",
+      CS_REPLY_MAGIC "\nfile a\nerror x\nerror y\nend\n",
+      CS_REPLY_MAGIC "\nfile\nend\n",
+      CS_REPLY_MAGIC "\nfile a\nnot_after_epoch soon\nend\n",
+      CS_REPLY_MAGIC "\nfile a\nend\nfile b\nend\n",
+  };
+  size_t i;
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int rc = cs_reply_parse_many(bad[i], strlen(bad[i]), 10, &m, &err);
+    if (rc != CS_EFORMAT)
+      cs_test_fail(__FILE__, __LINE__, "answer %zu parsed (%d)", i, rc);
+    cs_reply_many_free(&m);
+  }
+  /* the same key in two records is two files, not a second line */
+  {
+    static const char two[] = CS_REPLY_MAGIC "\nfile a\nerror x\nfile b\nerror y\nend\n";
+    CHECK_INT(cs_reply_parse_many(two, sizeof two - 1, 10, &m, &err), ==, CS_OK);
+  }
+  CHECK_INT(m.n, ==, 2);
+  if (m.n == 2)
+    CHECK_STR(m.items[1].error, "y");
+  cs_reply_many_free(&m);
+  /* the scan could not start: an error before any file, and no record */
+  {
+    static const char head[] = CS_REPLY_MAGIC "\nversion 9\nerror cannot load OpenSSL\nend\n";
+    CHECK_INT(cs_reply_parse_many(head, sizeof head - 1, 10, &m, &err), ==, CS_OK);
+  }
+  CHECK_INT(m.n, ==, 0);
+  CHECK_STR(m.head.error, "cannot load OpenSSL");
+  cs_reply_many_free(&m);
+  /* a one-file answer is the one-file parser's: a second file is still refused there */
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile a\nfile b\nend\n", "line 3");
+}
+
+/* How many files one worker scan takes: at most CS_WORKER_SCAN_FILES, fewer when their
+ * paths would not fit a Windows command line, never none. */
+CS_TEST(scan_chunks_fit_a_command_line) {
+  static char longp[40000], mid[1001];
+  const char *files[CS_WORKER_SCAN_FILES + 100];
+  cs_worker_t w;
+  size_t i, k;
+  memset(&w, 0, sizeof w);
+  snprintf(w.exe, sizeof w.exe, "/usr/bin/certsteward-worker");
+  for (i = 0; i < sizeof files / sizeof files[0]; i++)
+    files[i] = "/var/lib/certs/a-certificate-with-a-name.pem";
+  CHECK_INT(cs_worker_scan_fit(&w, files, 3), ==, 3);
+  CHECK_INT(cs_worker_scan_fit(&w, files, sizeof files / sizeof files[0]), ==, CS_WORKER_SCAN_FILES);
+  CHECK_INT(cs_worker_scan_fit(&w, files, 0), ==, 0);
+  memset(mid, 'x', sizeof mid - 1);
+  for (i = 0; i < 100; i++)
+    files[i] = mid;
+  k = cs_worker_scan_fit(&w, files, 100);
+  CHECK(k >= 25 && k <= 31); /* 1,003 characters each in 32,000 less the program */
+  memset(mid, '\\', sizeof mid - 1); /* backslashes may be doubled: counted twice */
+  CHECK(cs_worker_scan_fit(&w, files, 100) <= k / 2 + 1);
+  memset(longp, 'y', sizeof longp - 1);
+  files[0] = longp;
+  CHECK_INT(cs_worker_scan_fit(&w, files, 100), ==, 1); /* alone, and the system says if it is too long */
+}
+
+/* ---- validate with the pre-flight: what each endpoint serves, in order ------------ */
+
+CS_TEST(preflight_lines_in_order) {
+  cs_buf_t b = CS_BUF_INIT;
+  cs_reply_t r;
+  cs_err_t err;
+  cs_buf_puts(&b, CS_REPLY_MAGIC "\n");
+  cs_reply_put(&b, "file", "/drop/a.pfx");
+  cs_reply_put(&b, "check", "load ok read");
+  cs_reply_put(&b, "preflight", TP " 127.0.0.1:8197");
+  cs_reply_put(&b, "preflight", "- [::1]:8096");
+  cs_buf_puts(&b, "end\n");
+  CHECK_INT(cs_reply_parse(b.p, b.len, &r, &err), ==, CS_OK);
+  CHECK_INT(r.n_preflight, ==, 2);
+  if (r.n_preflight == 2) {
+    CHECK_STR(r.preflight[0].tp, TP);
+    CHECK_STR(r.preflight[0].endpoint, "127.0.0.1:8197");
+    CHECK_STR(r.preflight[1].tp, ""); /* could not be probed */
+    CHECK_STR(r.preflight[1].endpoint, "[::1]:8096");
+  }
+  CHECK_STR(r.served, ""); /* not a probe's answer */
+  cs_reply_free(&r);
+  cs_buf_free(&b);
+}
+
+CS_TEST(preflight_lines_malformed_or_too_many) {
+  cs_buf_t b = CS_BUF_INIT;
+  cs_reply_t r;
+  cs_err_t err;
+  int i;
+  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight " TP "\nend\n", "line 2");                          /* no endpoint */
+  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight " TP " \nend\n", "line 2");                         /* empty endpoint */
+  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight 1dedf7311d54f50785efca8c121003c2eb636220 a:1\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight -- a:1\nend\n", "line 2");
+  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight\nend\n", "line 2");
+  cs_buf_puts(&b, CS_REPLY_MAGIC "\n");
+  for (i = 0; i <= CS_REPLY_PREFLIGHT_MAX; i++)
+    cs_reply_put(&b, "preflight", "- a:1");
+  cs_buf_puts(&b, "end\n");
+  CHECK_INT(cs_reply_parse(b.p, b.len, &r, &err), ==, CS_EFORMAT);
+  CHECK_CONTAINS(err.text, "more than");
+  cs_reply_free(&r);
+  cs_buf_free(&b);
 }
