@@ -154,9 +154,7 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *who,
     goto out;
   }
   if ((attrs = GetFileAttributesW(w)) == INVALID_FILE_ATTRIBUTES) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot look at %s", path);
-    rc = cs__win_fail(err, GetLastError(), what);
+    rc = cs__win_failf(err, GetLastError(), "cannot look at %s", path);
     goto out;
   }
   if (!(attrs & FILE_ATTRIBUTE_DIRECTORY) != !dir || (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
@@ -167,9 +165,7 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *who,
   e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
                             &dacl, NULL, &sd);
   if (e != ERROR_SUCCESS) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot read the access rules of %s", path);
-    rc = cs__win_fail(err, e, what);
+    rc = cs__win_failf(err, e, "cannot read the access rules of %s", path);
     goto out;
   }
   if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) &&

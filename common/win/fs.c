@@ -80,9 +80,7 @@ static int open_temp(const wchar_t *wpath, const char *path, wchar_t **tmp, HAND
   free(*tmp);
   *tmp = NULL;
   {
-    char what[600];
-    snprintf(what, sizeof what, "cannot create a temp file for %s", path);
-    return cs__win_fail(err, e, what);
+    return cs__win_failf(err, e, "cannot create a temp file for %s", path);
   }
 }
 
@@ -101,9 +99,7 @@ static int copy_dacl(const wchar_t *wpath, HANDLE h, const char *path, cs_err_t 
 
   e = GetNamedSecurityInfoW(wpath, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
   if (e != ERROR_SUCCESS) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot read the ACL of %s", path);
-    rc = cs__win_fail(err, e, what);
+    rc = cs__win_failf(err, e, "cannot read the ACL of %s", path);
     goto out;
   }
   if (GetSecurityDescriptorControl(sd, &control, &rev) && (control & SE_DACL_PROTECTED))
@@ -112,9 +108,7 @@ static int copy_dacl(const wchar_t *wpath, HANDLE h, const char *path, cs_err_t 
     si |= UNPROTECTED_DACL_SECURITY_INFORMATION;
   e = SetSecurityInfo(h, SE_FILE_OBJECT, si, NULL, NULL, dacl, NULL);
   if (e != ERROR_SUCCESS) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot give the new %s the ACL of the old one", path);
-    rc = cs__win_fail(err, e, what);
+    rc = cs__win_failf(err, e, "cannot give the new %s the ACL of the old one", path);
   }
 out:
   LocalFree(sd);
@@ -145,9 +139,7 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
     goto out;
   }
   if (attrs == INVALID_FILE_ATTRIBUTES && (e = GetLastError()) != ERROR_FILE_NOT_FOUND) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot look at %s", path);
-    rc = cs__win_fail(err, e, what);
+    rc = cs__win_failf(err, e, "cannot look at %s", path);
     goto out;
   }
   if ((rc = open_temp(wpath, path, &tmp, &h, err)) != CS_OK)
@@ -158,27 +150,21 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
   while (len > 0) {
     DWORD n = 0, want = len > 0x40000000u ? 0x40000000u : (DWORD)len;
     if (!WriteFile(h, p, want, &n, NULL)) {
-      char what[600];
-      snprintf(what, sizeof what, "cannot write the new %s", path);
-      rc = cs__win_fail(err, GetLastError(), what);
+      rc = cs__win_failf(err, GetLastError(), "cannot write the new %s", path);
       goto out;
     }
     p += n;
     len -= n;
   }
   if (!FlushFileBuffers(h)) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot flush the new %s to disk", path);
-    rc = cs__win_fail(err, GetLastError(), what);
+    rc = cs__win_failf(err, GetLastError(), "cannot flush the new %s to disk", path);
     goto out;
   }
   CloseHandle(h);
   h = INVALID_HANDLE_VALUE;
   /* WRITE_THROUGH: returns once the rename is on disk (Windows has no folder fsync). */
   if (!move_replace(tmp, wpath, &e)) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot rename the new %s over the old one", path);
-    rc = cs__win_fail(err, e, what);
+    rc = cs__win_failf(err, e, "cannot rename the new %s over the old one", path);
     goto out;
   }
   free(tmp);
@@ -307,9 +293,7 @@ int cs_plat_rename(const char *from, const char *to, cs_err_t *err) {
   if (wf == NULL || wt == NULL)
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot rename %s to %s: not valid UTF-8, or out of memory", from, to);
   else if (!move_replace(wf, wt, &e)) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot rename %s to %s", from, to);
-    rc = cs__win_fail(err, e, what);
+    rc = cs__win_failf(err, e, "cannot rename %s to %s", from, to);
   }
   free(wf);
   free(wt);
@@ -349,9 +333,7 @@ int cs_plat_remove(const char *path, cs_err_t *err) {
   if (attrs == INVALID_FILE_ATTRIBUTES) {
     e = GetLastError();
     if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND) {
-      char what[600];
-      snprintf(what, sizeof what, "cannot remove %s", path);
-      rc = cs__win_fail(err, e, what);
+      rc = cs__win_failf(err, e, "cannot remove %s", path);
     }
     goto out;
   }
@@ -360,9 +342,7 @@ int cs_plat_remove(const char *path, cs_err_t *err) {
     goto out;
   }
   if ((e = remove_entry(w, attrs)) != ERROR_SUCCESS) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot remove %s", path);
-    rc = cs__win_fail(err, e, what);
+    rc = cs__win_failf(err, e, "cannot remove %s", path);
   }
 out:
   free(w);
@@ -453,9 +433,7 @@ int cs_plat_remove_tree(const char *path, cs_err_t *err) {
   else
     e = remove_entry(w, attrs);
   if (e != ERROR_SUCCESS) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot remove %s", path);
-    rc = cs__win_fail(err, e, what);
+    rc = cs__win_failf(err, e, "cannot remove %s", path);
   }
 out:
   free(w);
@@ -519,9 +497,7 @@ int cs_plat_remove_temps(const char *path, cs_err_t *err) {
   if (find == INVALID_HANDLE_VALUE) {
     e = GetLastError();
     if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND && e != ERROR_NO_MORE_FILES) {
-      char what[600];
-      snprintf(what, sizeof what, "cannot look for temp files of %s", path);
-      rc = cs__win_fail(err, e, what);
+      rc = cs__win_failf(err, e, "cannot look for temp files of %s", path);
     }
     goto out;
   }
@@ -537,9 +513,7 @@ int cs_plat_remove_temps(const char *path, cs_err_t *err) {
     memcpy(child, w, sizeof *w * base);
     memcpy(child + base, fd.cFileName, sizeof *child * (m + 1));
     if (!DeleteFileW(child) && (e = GetLastError()) != ERROR_FILE_NOT_FOUND && rc == CS_OK) {
-      char what[600];
-      snprintf(what, sizeof what, "cannot remove a temp file of %s", path);
-      rc = cs__win_fail(err, e, what);
+      rc = cs__win_failf(err, e, "cannot remove a temp file of %s", path);
     }
   } while (FindNextFileW(find, &fd));
 out:

@@ -161,9 +161,7 @@ static int lookup(const char *account, const char *name, PSID *sid, cs_err_t *er
       goto out;
     }
     if (e != ERROR_INSUFFICIENT_BUFFER || found != NULL) {
-      char what[400];
-      snprintf(what, sizeof what, "cannot look up the account %s", account);
-      rc = cs__win_fail(err, e, what);
+      rc = cs__win_failf(err, e, "cannot look up the account %s", account);
       goto out;
     }
     if ((found = malloc(sn)) == NULL || (domain = malloc(sizeof *domain * (dn ? dn : 1))) == NULL) {

@@ -55,9 +55,7 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
   h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
                   FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
   if (h == INVALID_HANDLE_VALUE) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot open lock file %s", path);
-    rc = cs__win_fail(err, GetLastError(), what);
+    rc = cs__win_failf(err, GetLastError(), "cannot open lock file %s", path);
     goto out;
   }
   memset(&at, 0, sizeof at);
@@ -66,9 +64,7 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
     DWORD e = GetLastError();
     unsigned long holder;
     if (e != ERROR_LOCK_VIOLATION && e != ERROR_IO_PENDING) {
-      char what[600];
-      snprintf(what, sizeof what, "cannot lock %s", path);
-      rc = cs__win_fail(err, e, what);
+      rc = cs__win_failf(err, e, "cannot lock %s", path);
       goto out;
     }
     if ((holder = holder_pid(h)) > 0)
@@ -82,9 +78,7 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
   memset(&at, 0, sizeof at);
   if (SetFilePointer(h, 0, NULL, FILE_BEGIN) == INVALID_SET_FILE_POINTER || !SetEndOfFile(h) ||
       !WriteFile(h, pid, (DWORD)len, &n, &at) || n != (DWORD)len) {
-    char what[600];
-    snprintf(what, sizeof what, "cannot write the pid into lock file %s", path);
-    rc = cs__win_fail(err, GetLastError(), what);
+    rc = cs__win_failf(err, GetLastError(), "cannot write the pid into lock file %s", path);
     goto out;
   }
   if ((l = malloc(sizeof *l)) == NULL) {

@@ -112,11 +112,9 @@ static int same_key(const CRYPT_KEY_PROV_INFO *a, const CRYPT_KEY_PROV_INFO *b) 
 
 /* Removes c from its store; c is freed, also on failure. */
 static int delete_ctx(PCCERT_CONTEXT c, const char *name, const char *tp, cs_err_t *err) {
-  char what[128];
   if (CertDeleteCertificateFromStore(c))
     return CS_OK;
-  snprintf(what, sizeof what, "cannot remove certificate %s from LocalMachine\\%s", tp, name);
-  return cs__win_fail(err, GetLastError(), what);
+  return cs__win_failf(err, GetLastError(), "cannot remove certificate %s from LocalMachine\\%s", tp, name);
 }
 
 /* Records rc (its text in e) into err unless an earlier error is there: an undo goes

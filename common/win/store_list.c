@@ -65,19 +65,15 @@ int cs__store_has_key(PCCERT_CONTEXT c) {
 }
 
 int cs__store_open(const wchar_t *wname, const char *name, HCERTSTORE *s, cs_err_t *err) {
-  char what[64];
   if ((*s = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, wname)) != NULL)
     return CS_OK;
-  snprintf(what, sizeof what, "cannot open the certificate store LocalMachine\\%s", name);
-  return cs__win_fail(err, GetLastError(), what);
+  return cs__win_failf(err, GetLastError(), "cannot open the certificate store LocalMachine\\%s", name);
 }
 
 int cs__store_commit(HCERTSTORE s, const char *name, cs_err_t *err) {
-  char what[64];
   if (CertControlStore(s, 0, CERT_STORE_CTRL_COMMIT, NULL))
     return CS_OK;
-  snprintf(what, sizeof what, "cannot save the changes to LocalMachine\\%s", name);
-  return cs__win_fail(err, GetLastError(), what);
+  return cs__win_failf(err, GetLastError(), "cannot save the changes to LocalMachine\\%s", name);
 }
 
 int cs__store_in_service(const cs_config_t *cfg, char tp[41], cs_err_t *err) {

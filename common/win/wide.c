@@ -3,6 +3,7 @@
 #include "win.h"
 #include "../text.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,15 @@ const char *cs__win_text(DWORD e, char *buf, size_t len) {
 int cs__win_fail(cs_err_t *err, DWORD e, const char *what) {
   char text[256];
   return cs_err_set(err, cs__win_code(e), (long)e, "%s: %s", what, cs__win_text(e, text, sizeof text));
+}
+
+int cs__win_failf(cs_err_t *err, DWORD e, const char *fmt, ...) {
+  char what[CS_ERR_TEXT_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return cs__win_fail(err, e, what);
 }
 
 int cs__win_transient(DWORD e) {

@@ -29,6 +29,9 @@ const char *cs__win_text(DWORD e, char *buf, size_t len);
 /* Records GetLastError()-style e into err as "<what>: <system text>"; returns the code. */
 int cs__win_fail(cs_err_t *err, DWORD e, const char *what);
 
+/* cs__win_fail with the what made printf-style. */
+int cs__win_failf(cs_err_t *err, DWORD e, const char *fmt, ...) CS_PRINTF(3, 4);
+
 /* A file operation that an open handle of someone else can block for a moment
  * (antivirus, an indexer, a reader without FILE_SHARE_DELETE): 1 to try again. */
 int cs__win_transient(DWORD e);

@@ -26,23 +26,7 @@ daemon_config() {
 start_daemon() {
   "$CS" run --config "$T/cs.ini" "$@" >"$T/daemon.out" 2>&1 &
   DAEMON_PID=$!
-  wait_event 1000 1 10
-}
-
-# count_event ID: how many events with that id were written
-count_event() {
-  if [ -f "$T/state/events.jsonl" ]; then jq -r .id "$T/state/events.jsonl" | grep -cx "$1" || true; else echo 0; fi
-}
-
-# wait_event ID COUNT SECONDS
-wait_event() {
-  local i
-  for i in $(seq $(($3 * 10))); do
-    [ "$(count_event "$1")" -ge "$2" ] && return 0
-    sleep 0.1
-  done
-  cat "$T/daemon.out" >&2 2>/dev/null || true
-  fail "event $1 not seen $2 time(s) within $3 s; events: $(event_ids 2>/dev/null)"
+  cs_events_wait 1000 1 10
 }
 
 # drop FILE: as an admin's copy would: written under a temporary name, then renamed
@@ -57,7 +41,7 @@ test_good_drop_is_put_in_service() {
   start_daemon
   local new; new=$(thumbprint "$PKI/good-aes.pfx")
   drop "$PKI/good-aes.pfx"
-  wait_event 4006 1 30
+  cs_events_wait 4006 1 30
   expect_served "$P1" "$new" "nginx serves the dropped certificate"
   [ -z "$(ls -A "$T/drop")" ] || fail "the drop folder is not empty: $(ls -A "$T/drop")"
   [ ! -e "$T/state/processed" ] || [ -z "$(ls -A "$T/state/processed")" ] || fail "a processed copy was kept"
@@ -71,7 +55,7 @@ test_good_drop_is_put_in_service() {
   grep -q 'certsteward_last_renewal_result{result="committed"} 1' "$T/state/certsteward.prom" || fail "metrics result"
   promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
   stop_daemon
-  wait_event 1001 1 5
+  cs_events_wait 1001 1 5
 }
 
 test_keyless_drop_uses_key_in_service() {
@@ -80,7 +64,7 @@ test_keyless_drop_uses_key_in_service() {
   start_daemon
   local new; new=$(thumbprint "$PKI/good-leaf.der")
   drop "$PKI/good-leaf.der"
-  wait_event 4006 1 30
+  cs_events_wait 4006 1 30
   expect_served "$P1" "$new" "key-less renewal served"
 }
 
@@ -89,7 +73,7 @@ test_bad_drop_is_quarantined() {
   daemon_config
   start_daemon
   drop "$PKI/bad-eku.pem"
-  wait_event 3002 1 30
+  cs_events_wait 3002 1 30
   unchanged
   [ -z "$(ls -A "$T/drop")" ] || fail "the drop folder is not empty"
   local reason; reason=$(ls "$T/state/quarantine/"*.reason)
@@ -110,8 +94,8 @@ test_slowly_written_file_waits_until_complete() {
   head -c "$half" "$PKI/good-aes.pfx" > "$T/drop/slow.pfx"
   sleep 0.6
   tail -c +"$((half + 1))" "$PKI/good-aes.pfx" >> "$T/drop/slow.pfx"
-  wait_event 4006 1 30
-  expect_eq "$(count_event 3002)" 0 "a half-written file was taken"
+  cs_events_wait 4006 1 30
+  expect_eq "$(cs_events_count 3002)" 0 "a half-written file was taken"
   expect_served "$P1" "$new" "served"
 }
 
@@ -123,7 +107,7 @@ test_maintenance_window_waits() {
   daemon_config
   start_daemon
   drop "$PKI/good-aes.pfx"
-  wait_event 3003 1 30
+  cs_events_wait 3003 1 30
   unchanged
   [ -n "$(ls -A "$T/state/waiting")" ] || fail "nothing parked in waiting"
   stop_daemon
@@ -131,7 +115,7 @@ test_maintenance_window_waits() {
   local new; new=$(thumbprint "$PKI/good-aes.pfx")
   CERTSTEWARD_TEST_CLOCK_OFFSET=$((2 * 3600 + 60)) "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 ||
     { cat "$T/once.out"; fail "run --once"; }
-  wait_event 4006 1 5
+  cs_events_wait 4006 1 5
   expect_served "$P1" "$new" "installed in the window"
   [ -z "$(ls -A "$T/state/waiting")" ] || fail "still waiting"
 }
@@ -154,11 +138,11 @@ test_expiry_thresholds_fire_once() {
   expect_eq "$(thresholds)" "30 14 3" "2 days left: only the most urgent"
   run_once $((27 * 86400))
   expect_eq "$(thresholds)" "30 14 3" "again: nothing"
-  expect_eq "$(count_event 2001)" 0 "not expired yet"
+  expect_eq "$(cs_events_count 2001)" 0 "not expired yet"
   run_once $((31 * 86400))
-  expect_eq "$(count_event 2001)" 1 "expired"
+  expect_eq "$(cs_events_count 2001)" 1 "expired"
   run_once $((32 * 86400))
-  expect_eq "$(count_event 2001)" 1 "expired only once"
+  expect_eq "$(cs_events_count 2001)" 1 "expired only once"
 }
 
 test_killed_daemon_rolls_back_at_next_start() {
@@ -178,8 +162,8 @@ test_killed_daemon_rolls_back_at_next_start() {
   [ -e "$T/state/journal" ] || fail "no journal after the kill"
   # the next start rolls back before anything else, and quarantines the interrupted file
   "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 || { cat "$T/once.out"; fail "run --once"; }
-  expect_eq "$(count_event 5003)" 1 "recovery event"
-  expect_eq "$(count_event 5001)" 1 "rolled back"
+  expect_eq "$(cs_events_count 5003)" 1 "recovery event"
+  expect_eq "$(cs_events_count 5001)" 1 "rolled back"
   unchanged
   grep -q interrupted "$T/state/quarantine/"*.reason || fail "the interrupted file is not quarantined"
 }
@@ -189,7 +173,7 @@ test_missing_binding_file_is_reported_and_daemon_keeps_running() {
   rm "$T/tls.json"
   daemon_config
   start_daemon
-  wait_event 1003 1 10
+  cs_events_wait 1003 1 10
   sleep 0.5
   kill -0 "$DAEMON_PID" || fail "the daemon exited"
 }
@@ -199,10 +183,10 @@ test_unsafe_drop_folder_is_not_watched() {
   daemon_config
   chmod 777 "$T/drop"
   start_daemon
-  wait_event 1004 1 10
+  cs_events_wait 1004 1 10
   drop "$PKI/good-aes.pfx"
   sleep 2
-  expect_eq "$(count_event 3000)" 0 "a file in an unsafe folder was taken"
+  expect_eq "$(cs_events_count 3000)" 0 "a file in an unsafe folder was taken"
   [ -f "$T/drop/good-aes.pfx" ] || fail "the file was moved"
 }
 
@@ -211,12 +195,12 @@ test_unsafe_state_folder_is_not_used() {
   daemon_config
   chmod 777 "$T/state"
   start_daemon
-  wait_event 1004 1 10
+  cs_events_wait 1004 1 10
   jq -r 'select(.id == 1004) | .message' "$T/state/events.jsonl" | grep -c "$T/state" >/dev/null ||
     fail "the event does not name the state folder"
   drop "$PKI/good-aes.pfx"
   sleep 2
-  expect_eq "$(count_event 3000)" 0 "a file was taken with an unsafe state folder"
+  expect_eq "$(cs_events_count 3000)" 0 "a file was taken with an unsafe state folder"
   [ -f "$T/drop/good-aes.pfx" ] || fail "the file was moved"
 }
 
@@ -227,18 +211,18 @@ test_exposed_password_file_is_not_used() {
   install -m 644 "$PKI/pass.txt" "$T/pfx.pass"
   sed -i "s|^password_file = .*|password_file = $T/pfx.pass|" "$T/cs.ini"
   start_daemon
-  wait_event 1007 1 10
+  cs_events_wait 1007 1 10
   jq -r 'select(.id == 1007) | .message' "$T/state/events.jsonl" | grep -c "all users (mode 644)" >/dev/null ||
     fail "the event does not say who can read it"
   drop "$PKI/good-aes.pfx"
   sleep 2
-  expect_eq "$(count_event 3000)" 0 "a file was taken with an exposed password file"
+  expect_eq "$(cs_events_count 3000)" 0 "a file was taken with an exposed password file"
   stop_daemon
   # made private, the same configuration works
   chmod 600 "$T/pfx.pass"
   start_daemon
-  wait_event 4006 1 30
-  expect_eq "$(count_event 1007)" 1 "the password file said exposed again"
+  cs_events_wait 4006 1 30
+  expect_eq "$(cs_events_count 1007)" 1 "the password file said exposed again"
 }
 
 # ---- the private key's permission, the monitored folder ----------------------------
@@ -265,14 +249,14 @@ test_key_permission_drift_is_repaired() {
     "$PKI/good-aes.pfx" || true; } | jq -r .subject)
   drop "$PKI/good-aes.pfx"
   once
-  expect_eq "$(count_event 4006)" 1 "the drop was committed"
+  expect_eq "$(cs_events_count 4006)" 1 "the drop was committed"
   nobody_reads || fail "the renewal did not grant nobody READ: $(getfacl -cp "$T/store/key.pem")"
-  local before; before=$(count_event 4008)
+  local before; before=$(cs_events_count 4008)
   # the entry is removed behind certsteward's back: the next check puts it back, with one event
   setfacl -x u:nobody "$T/store/key.pem"
   ! nobody_reads || fail "setfacl -x did not remove the entry: this test could not tell"
   once
-  expect_eq "$(count_event 4008)" $((before + 1)) "one KEY_PERMISSION_REPAIRED"
+  expect_eq "$(cs_events_count 4008)" $((before + 1)) "one KEY_PERMISSION_REPAIRED"
   nobody_reads || fail "the entry is not back: $(getfacl -cp "$T/store/key.pem")"
   expect_eq "$(jq -r 'select(.id == 4008) | [.thumbprint, .subject, .severity] | join(" ")' "$T/state/events.jsonl" | tail -1)" \
     "$new $subject warning" "the event names the certificate in service"
@@ -280,14 +264,14 @@ test_key_permission_drift_is_repaired() {
     fail "the event does not name the account"
   # nothing gone: nothing said
   once
-  expect_eq "$(count_event 4008)" $((before + 1)) "a second check says nothing"
+  expect_eq "$(cs_events_count 4008)" $((before + 1)) "a second check says nothing"
   # the whole ACL removed (setfacl -b): repaired again
   setfacl -b "$T/store/key.pem"
   ! nobody_reads || fail "setfacl -b did not remove the entry"
   once
-  expect_eq "$(count_event 4008)" $((before + 2)) "repaired after setfacl -b"
+  expect_eq "$(cs_events_count 4008)" $((before + 2)) "repaired after setfacl -b"
   nobody_reads || fail "the entry is not back after setfacl -b"
-  expect_eq "$(count_event 4009)" 0 "no failure reported"
+  expect_eq "$(cs_events_count 4009)" 0 "no failure reported"
 }
 
 test_key_permission_for_unknown_account_is_reported() {
@@ -295,7 +279,7 @@ test_key_permission_for_unknown_account_is_reported() {
   sed -i 's|^account = nobody$|account = no-such-user-cs|' "$T/cs.ini"
   daemon_config
   once
-  expect_eq "$(count_event 4008)" 0 "nothing repaired"
+  expect_eq "$(cs_events_count 4008)" 0 "nothing repaired"
   jq -r 'select(.id == 4009) | .message' "$T/state/events.jsonl" | grep -q "The account no-such-user-cs (key .*) cannot read" ||
     fail "the failed grant is not reported: $(event_ids)"
 }
@@ -318,8 +302,8 @@ test_monitor_folder_in_metrics() {
   grep -Eq "^certsteward_certificate_expiry_seconds\{[^}]*source=\"$m/bad-expired.pem\"\} -[0-9]+$" \
     "$T/state/certsteward.prom" || fail "the expired monitored file has no negative expiry: $(cat "$T/state/certsteward.prom")"
   # expiry events are for the certificate in service only (30 days left: one warning)
-  expect_eq "$(count_event 2001)" 0 "an expired monitored file announced as expired"
-  expect_eq "$(count_event 2000)" 1 "expiry warnings"
+  expect_eq "$(cs_events_count 2001)" 0 "an expired monitored file announced as expired"
+  expect_eq "$(cs_events_count 2000)" 1 "expiry warnings"
 }
 
 test_monitor_sources_stay_unique() {
@@ -346,9 +330,9 @@ test_dropped_file_is_validated_once() {
   cp "$PKI/good-aes.pfx" "$T/drop/"
   CERTSTEWARD_TEST_FAULT='worker_validated@1000000' CERTSTEWARD_TEST_FAULT_COUNTER=$T/validations \
     "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 || { cat "$T/once.out"; fail "run --once"; }
-  expect_eq "$(count_event 4006)" 1 "the renewal committed"
+  expect_eq "$(cs_events_count 4006)" 1 "the renewal committed"
   expect_eq "$(stat -c %s "$T/validations")" 1 "validations of the dropped file"
-  expect_eq "$(count_event 3001) $(count_event 4000)" "1 1" "accepted once, started once"
+  expect_eq "$(cs_events_count 3001) $(cs_events_count 4000)" "1 1" "accepted once, started once"
 }
 
 # An endpoint that kills the validating worker during its pre-flight probe is not
@@ -361,8 +345,8 @@ test_probe_that_kills_the_validating_worker_is_not_the_files_fault() {
   CERTSTEWARD_TEST_FAULT='worker_probe@1' CERTSTEWARD_TEST_FAULT_COUNTER=$T/probes \
     "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 || { cat "$T/once.out"; fail "run --once"; }
   grep -q "test fault point worker_probe reached (time 1)" "$T/once.out" || fail "the first probe did not kill its worker"
-  expect_eq "$(count_event 1005) $(count_event 3002) $(count_event 3004)" "0 0 0" "worker failed, rejected, refused"
-  expect_eq "$(count_event 4006)" 1 "the renewal committed"
+  expect_eq "$(cs_events_count 1005) $(cs_events_count 3002) $(cs_events_count 3004)" "0 0 0" "worker failed, rejected, refused"
+  expect_eq "$(cs_events_count 4006)" 1 "the renewal committed"
   expect_served "$P1" "$(thumbprint "$PKI/good-aes.pfx")" "served"
 }
 
@@ -406,7 +390,7 @@ test_keep_processed_keeps_a_root_only_copy() {
   daemon_config "keep_processed = yes"
   start_daemon
   drop "$PKI/good-aes.pfx"
-  wait_event 4006 1 30
+  cs_events_wait 4006 1 30
   # the drop is moved once the job has ended, a moment after the commit's event
   local kept="" i
   for i in $(seq 50); do
@@ -447,7 +431,7 @@ test_daemon_under_valgrind() {
   fi
   "${runner[@]}" "$CS" run --config "$T/cs.ini" --once >"$T/vg.out" 2>&1 || st=$?
   [ "$st" -eq 0 ] || { cat "$T/vg.out"; fail "exit status $st (99: valgrind found errors)"; }
-  expect_eq "$(count_event 4006)" 1 "the renewal committed"
+  expect_eq "$(cs_events_count 4006)" 1 "the renewal committed"
   ! grep -q "Invalid \|definitely lost" "$T/vg.out" || { cat "$T/vg.out"; fail "memory errors"; }
 }
 
