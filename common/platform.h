@@ -102,15 +102,22 @@ int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res,
 /* Local time of t (seconds since 1970), for maintenance windows. */
 int cs_plat_localtime(long long t, struct tm *out);
 
-/* 1 when someone other than root / Administrators / SYSTEM / the folder's owner
- * can write to the folder at path, or when it is not a plain folder (a link);
- * who receives a description ("all users", "group 1000"). 0 when safe; CS_E*. */
-int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err);
-
-/* 1 when someone other than root / Administrators / SYSTEM / the file's owner can read
- * or change the file at path (the PFX password), or when it is not a plain file (a
- * link); who receives a description. 0 when safe; CS_E* (CS_ENOENT: no such file). */
-int cs_plat_secret_file_unsafe(const char *path, char *who, size_t len, cs_err_t *err);
+/* The safety checks on what certsteward trusts. Each answers 0 when only root /
+ * Administrators / SYSTEM / this process's account can change what path names (a
+ * folder: what it holds; on Linux the folders above it too, since whoever can write
+ * one of them can put another folder in its place), and 1 otherwise, with the reason
+ * in why: "… can be written by all users (mode 777)". They fail closed: a check
+ * that cannot be made (missing, unreadable permissions, a link in the way) answers 1
+ * with what stopped it ("cannot look at …: …"); there is no error to mistake for safe.
+ * A link is never taken for the folder or file it points to.
+ * - folder_unsafe: a folder (the drop and state folders);
+ * - secret_file_unsafe: a file that no one else may read or change either (the PFX
+ *   password);
+ * - config_file_unsafe: the configuration file, which names commands run as root /
+ *   LocalSystem: no one else may change it or the folders above it. */
+int cs_plat_folder_unsafe(const char *path, char *why, size_t len);
+int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len);
+int cs_plat_config_file_unsafe(const char *path, char *why, size_t len);
 
 /* Runs path (no PATH search) with argv in place of this program: POSIX execv;
  * Windows starts it, waits, and exit()s with its code. Returns only on failure. */

@@ -25,40 +25,23 @@ done
 # ---- packages ---------------------------------------------------------------------------
 # The build and nginx / jq / openssl come with the project's own list; the benchmark adds
 # certmonger (the comparison; it pulls in dbus) and strace (the idle window's system calls).
-bash scripts/deps.sh
-need=()
-for p in certmonger strace; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Neither certmonger nor the dbus it pulls in may start a daemon: the benchmark starts
-  # its own, private ones. A policy-rc.d that says "no" does that; one already there is kept.
-  policy=/usr/sbin/policy-rc.d made_policy=
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
-    $SUDO chmod 755 "$policy"
-    made_policy=1
-  fi
-  daemons() { { pgrep -x certmonger; pgrep -x dbus-daemon; } | sort || true; }
-  before=$(daemons)
-  rc=0
-  { $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 update &&
-    $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" >/dev/null; } || rc=$?
-  [ -z "$made_policy" ] || $SUDO rm -f "$policy"
-  [ "$rc" = 0 ] || { log "apt-get failed ($rc)"; exit 1; }
-  # The package enables certmonger at boot: installed for this comparison only, it is
-  # disabled again (update-rc.d handles both the systemd unit and the init script).
-  if [[ " ${need[*]} " == *" certmonger "* ]]; then
-    $SUDO update-rc.d certmonger disable >/dev/null 2>&1 || log "could not disable certmonger at boot"
-  fi
-  # Whatever the installation started anyway (no policy-rc.d honoured, say) is ended, by PID.
-  for pid in $(comm -13 <(echo "$before") <(daemons)); do
-    log "the installation started $(ps -o comm= -p "$pid" 2>/dev/null || echo '?') (pid $pid): ending it"
-    $SUDO kill "$pid" 2>/dev/null || true
-  done
+bash scripts/deps.sh build
+had_certmonger=$(dpkg-query -W -f='${Status}' certmonger 2>/dev/null | grep -c "install ok installed" || true)
+# Neither certmonger nor the dbus it pulls in may start a daemon (deps.sh's policy-rc.d says
+# no): the benchmark starts its own, private ones.
+daemons() { { pgrep -x certmonger; pgrep -x dbus-daemon; } | sort || true; }
+before=$(daemons)
+bash scripts/deps.sh bench
+# The package enables certmonger at boot: installed for this comparison only, it is disabled
+# again (update-rc.d handles both the systemd unit and the init script).
+if [ "$had_certmonger" = 0 ]; then
+  $SUDO update-rc.d certmonger disable >/dev/null 2>&1 || log "could not disable certmonger at boot"
 fi
+# Whatever the installation started anyway (no policy-rc.d honoured, say) is ended, by PID.
+for pid in $(comm -13 <(echo "$before") <(daemons)); do
+  log "the installation started $(ps -o comm= -p "$pid" 2>/dev/null || echo '?') (pid $pid): ending it"
+  $SUDO kill "$pid" 2>/dev/null || true
+done
 
 # ---- build ------------------------------------------------------------------------------
 log "building into $B (RelWithDebInfo)"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything and runs every test:
+# Installs what is missing, builds everything and runs every test, with warnings as errors
+# (CS_WERROR, off by default for people building the project):
 #  1. the native build (RelWithDebInfo) and its tests;
 #  2. the same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer;
 #  3. the libFuzzer targets (clang): their seed corpora and a fixed, seeded run each;
-#  4. the Windows executables (mingw-w64, static) and their tests under Wine.
+#  4. Release builds with gcc and with clang (built, not run: the optimiser's warnings);
+#  5. the Windows executables (mingw-w64, static) and their tests under Wine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc)
@@ -13,7 +15,7 @@ bash scripts/deps.sh
 run_suite() { # run_suite BUILD_DIR CMAKE_ARGS...
   local dir=$1; shift
   echo "== build $dir"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON -DCS_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j"$JOBS"
   if [ -f "$dir/CPackConfig.cmake" ]; then # the Debian package tests/integration/deb.sh installs
     echo "== package $dir"
@@ -27,5 +29,10 @@ run_suite build/native
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build/asan -DCS_SANITIZE=ON
 CC=clang run_suite build/fuzz -DCS_FUZZ=ON
+for cc in gcc clang; do
+  echo "== build build/release-$cc (Release, $cc, warnings as errors)"
+  CC=$cc cmake -S . -B "build/release-$cc" -DCMAKE_BUILD_TYPE=Release -DCS_WERROR=ON >/dev/null
+  cmake --build "build/release-$cc" -j"$JOBS" >/dev/null
+done
 echo "== build and test build/win64 (x86-64 Windows, mingw-w64; tests under Wine)"
 bash scripts/win-build.sh

@@ -21,24 +21,15 @@ ROOT=$PWD
 B=${CS_WIN_BUILD_DIR:-build/win64}
 JOBS=$(nproc 2>/dev/null || echo 2)
 TESTS=${CS_WIN_TESTS:-1}
-SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '[win-build] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # ---- packages --------------------------------------------------------------------------
-need=()
-pkgs=(gcc libssl-dev pkgconf libuv1-dev libinih-dev libacl1-dev jq openssl)
-[ "$TESTS" = 0 ] || pkgs+=(wine wine64)
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 update
-  $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" >/dev/null
-fi
+# (scripts/deps.sh: "wine", Wine and the native pieces the tests compare with; win-deps.sh
+# installs the cross-toolchain, win-msi.sh wixl)
+[ "$TESTS" = 0 ] || bash scripts/deps.sh wine
 
 # ---- dependencies and toolchain (cached) ---------------------------------------------------
 PREFIX=$(bash scripts/win-deps.sh)
@@ -72,7 +63,7 @@ if [ -f "$B/CMakeCache.txt" ] && ! grep -qxF "CMAKE_TOOLCHAIN_FILE:FILEPATH=$TC"
   rm -rf "$B/CMakeCache.txt" "$B/CMakeFiles"
 fi
 t0=$SECONDS
-cmake -S . -B "$B" -DCMAKE_TOOLCHAIN_FILE="$TC" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON \
+cmake -S . -B "$B" -DCMAKE_TOOLCHAIN_FILE="$TC" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON -DCS_WERROR=ON \
   -DCMAKE_CROSSCOMPILING_EMULATOR="$ROOT/$B/wine-run" -DCS_WIN_TEST_PKI_DIR="Z:$ROOT/$B/pki" \
   -DCS_WIN_NATIVE_BIN="$ROOT/$B/native-build/service/certsteward" >/dev/null
 cmake --build "$B" -j"$JOBS"

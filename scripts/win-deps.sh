@@ -65,15 +65,7 @@ exec 9>"$CACHE/.lock"
 flock 9
 
 # ---- 1. the toolchain ---------------------------------------------------------------------
-need=()
-for p in gcc-mingw-w64-x86-64-win32 binutils-mingw-w64-x86-64 cmake make perl pkgconf patch xz-utils; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  $SUDO "${APT[@]}" update
-  $SUDO "${APT[@]}" install -y --no-install-recommends "${need[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/deps.sh" mingw # the mingw-w64 win32 toolchain, cmake, perl, patch, xz
 CC=x86_64-w64-mingw32-gcc-win32
 command -v "$CC" >/dev/null || CC=x86_64-w64-mingw32-gcc
 command -v "$CC" >/dev/null || die "no x86_64-w64-mingw32 C compiler after installing it"

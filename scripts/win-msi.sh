@@ -20,21 +20,12 @@ ROOT=$PWD
 B=${CS_WIN_BUILD_DIR:-build/win64}
 case $B in /*) ;; *) B=$ROOT/$B ;; esac
 WXS=$ROOT/installer/windows/certsteward.wxs
-SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '[win-msi] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-need=()
-for p in wixl msitools; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 update
-  $SUDO apt-get -qq -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" >/dev/null
-fi
+bash "$ROOT/scripts/deps.sh" msi # wixl, msitools
 
 [ -f "$B/CMakeCache.txt" ] || die "$B is not a build folder (make it with scripts/win-build.sh)"
 grep -qs 'CMAKE_SYSTEM_NAME "Windows"' "$B"/CMakeFiles/*/CMakeSystem.cmake || die "$B is not a Windows build folder"

@@ -12,16 +12,47 @@
 int cs_cli_parse(int argc, char **argv, int first, cs_opt_t *opts, const char **operands, int *n_operands) {
   cs_err_t err;
   if (cs_opts_parse(argc, argv, first, opts, operands, n_operands, &err) != CS_OK) {
-    fprintf(stderr, "certsteward %s: %s\n", argv[1], err.text);
+    fprintf(stderr, "certsteward %s: %s\n\n", argv[1], err.text);
+    cs_cli_usage(argv[1], stderr);
     return -1;
   }
   return 0;
 }
 
+int cs_cli_no_arguments(int argc, char **argv) {
+  cs_opt_t none[] = {{NULL, 0, NULL}};
+  const char *operand = NULL;
+  int n = 0;
+  if (argc <= 2)
+    return 0;
+  if (cs_cli_parse(argc > 3 ? 3 : argc, argv, 2, none, &operand, &n) != 0)
+    return -1;
+  fprintf(stderr, "certsteward %s: unexpected argument %s\n\n", argv[1], argv[2]);
+  cs_cli_usage(argv[1], stderr);
+  return -1;
+}
+
+int cs_cli_config_unsafe(const cs_config_t *cfg, char *why, size_t len, char *msg, size_t msg_len) {
+  if (cfg->path == NULL || cs_plat_config_file_unsafe(cfg->path, why, len) == 0)
+    return 0;
+  snprintf(msg, msg_len,
+           "the configuration file %s is not safe to use: %s. It names commands that run as %s, so only %s may be "
+           "able to change it and the folders above it; nothing was done",
+           cfg->path, why, cs_plat_is_windows() ? "LocalSystem" : "root",
+           cs_plat_is_windows() ? "Administrators and SYSTEM" : "root");
+  return 1;
+}
+
 int cs_cli_config(const char *path, cs_config_t *cfg) {
+  char why[1024], msg[2048];
   cs_err_t err;
   if (cs_opts_config(path, cfg, &err) != CS_OK) {
     fprintf(stderr, "certsteward: %s\n", err.text);
+    return -1;
+  }
+  if (cs_cli_config_unsafe(cfg, why, sizeof why, msg, sizeof msg)) {
+    fprintf(stderr, "certsteward: %s\n", msg);
+    cs_config_free(cfg);
     return -1;
   }
   return 0;

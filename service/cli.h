@@ -2,6 +2,8 @@
 #ifndef CS_CLI_H
 #define CS_CLI_H
 
+#include <stdio.h>
+
 #include "config.h"
 #include "opts.h" /* cs_opt_t */
 #include "platform.h"
@@ -12,12 +14,26 @@
 #define CS_EXIT_REJECTED 1 /* a file was rejected */
 #define CS_EXIT_USAGE 2    /* the command could not run: bad usage, bad config */
 
+/* Prints the usage of command cmd (all commands' when it is not one), main.c. */
+void cs_cli_usage(const char *cmd, FILE *out);
+
 /* Fills opts from argv[first..]; other arguments go to operands (argv order kept).
- * Prints the reason and returns -1 on an unknown option or a missing value. */
+ * Prints the reason and the command's usage, and returns -1, on an unknown option
+ * or a missing value. */
 int cs_cli_parse(int argc, char **argv, int first, cs_opt_t *opts, const char **operands, int *n_operands);
 
+/* For a command that takes no arguments: 0 when there are none; else prints why
+ * and the command's usage, and returns -1. */
+int cs_cli_no_arguments(int argc, char **argv);
+
+/* 1 when cfg's file (none: built-in defaults, 0) can be changed by someone other
+ * than root / Administrators / SYSTEM / this account, or cannot be checked (fail
+ * closed): why receives the reason, msg the whole sentence for the admin. */
+int cs_cli_config_unsafe(const cs_config_t *cfg, char *why, size_t len, char *msg, size_t msg_len);
+
 /* Loads --config FILE, else the default file when it exists, else the built-in
- * defaults; prints the reason on error. 0 or -1. */
+ * defaults, and refuses a file that is not safe (cs_cli_config_unsafe); prints the
+ * reason on error (cfg is then freed). 0 or -1. */
 int cs_cli_config(const char *path, cs_config_t *cfg);
 
 /* The host name certificates must carry: override, else [connector] host, else

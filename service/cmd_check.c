@@ -10,9 +10,19 @@
 #include "worker.h"
 
 int cs_cmd_check(int argc, char **argv) {
+  cs_opt_t opts[] = CS_CHECK_OPTIONS;
   char exe[4096], **args = NULL;
+  const char **files = NULL;
   cs_err_t err;
-  int i;
+  int i, n_files = 0;
+
+  /* a bad option is said here, with the usage; the rest is the worker's to judge */
+  if ((files = malloc(sizeof *files * (size_t)argc)) == NULL) {
+    fprintf(stderr, "certsteward check: out of memory\n");
+    goto out;
+  }
+  if (cs_cli_parse(argc, argv, 2, opts, files, &n_files) != 0)
+    goto out;
 
   if (cs_plat_sibling_path(CS_WORKER_NAME, exe, sizeof exe, &err) != CS_OK) {
     fprintf(stderr, "certsteward check: %s\n", err.text);
@@ -29,6 +39,7 @@ int cs_cmd_check(int argc, char **argv) {
   cs_plat_exec(exe, args, &err);
   fprintf(stderr, "certsteward check: the worker could not be started: %s\n", err.text);
 out:
+  free(files);
   free(args);
   return CS_EXIT_USAGE;
 }

@@ -27,6 +27,25 @@ static void pump(daemon_t *d);
 static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered);
 static void arm_window(daemon_t *d, long long wait);
 static void expiry_cb(uv_timer_t *t);
+static void fs_cb(uv_fs_event_t *h, const char *name, int events, int status);
+static void orphans(daemon_t *d);
+
+/* 1 when every path in which (GUARD_BIT()s) is safe to use now. What depends on a
+ * path that has become safe again is picked up here: the drop folder's watch
+ * (the folder may be a new one) and the files a previous run left in incoming. */
+static int trusted(daemon_t *d, unsigned which) {
+  unsigned cleared = 0, bad = cs__daemon_guard(d, which, &cleared);
+  if ((cleared & GUARD_BIT(GUARD_DROP)) && !d->once) {
+    if (d->watching)
+      uv_fs_event_stop(&d->watch);
+    d->watching = uv_fs_event_start(&d->watch, fs_cb, d->cfg->watch.folder, 0) == 0;
+  }
+  if (d->orphans_pending && (which & GUARD_BIT(GUARD_STATE)) && !(bad & GUARD_BIT(GUARD_STATE))) {
+    d->orphans_pending = 0;
+    orphans(d);
+  }
+  return bad == 0;
+}
 
 static void join(char *out, const char *dir, const char *name) {
   int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
@@ -286,9 +305,13 @@ static void after_work_cb(uv_work_t *req, int status) {
   pump(d);
 }
 
-/* Starts the next job when none runs. While blocked, only recovery runs. */
+/* Starts the next job when none runs. While blocked, only recovery runs. Every job
+ * reads and writes the state folder and acts on the configuration; a renewal also
+ * reads the password file: each is checked first, and while one is unsafe the job
+ * waits (the rescan timer checks again). */
 static void pump(daemon_t *d) {
   job_t **p;
+  unsigned need;
   if (d->running != NULL || d->stopping)
     return;
   for (p = &d->queue; *p != NULL; p = &(*p)->next)
@@ -296,6 +319,14 @@ static void pump(daemon_t *d) {
       break;
   if (*p == NULL) {
     if (d->once && d->queue == NULL && d->n_drops == 0)
+      uv_stop(d->loop);
+    return;
+  }
+  need = GUARD_BIT(GUARD_STATE) | GUARD_BIT(GUARD_CONFIG);
+  if ((*p)->kind == JOB_DROP)
+    need |= GUARD_BIT(GUARD_PASSWORD);
+  if (!trusted(d, need)) {
+    if (d->once) /* nothing more is due now that can be done */
       uv_stop(d->loop);
     return;
   }
@@ -374,8 +405,8 @@ static void scan(daemon_t *d) {
   char path[PATH_LEN];
   size_t i;
 
-  if (d->stopping)
-    return;
+  if (d->stopping || !trusted(d, GUARD_ALL))
+    return; /* an unsafe drop or state folder is not looked into; files wait in it */
   d->generation++;
   if (uv_fs_scandir(NULL, &req, d->cfg->watch.folder, 0, NULL) < 0) {
     uv_fs_req_cleanup(&req);
@@ -476,8 +507,10 @@ static void quarantine_gc(daemon_t *d) {
  * each try restarts the connector, which an admin may be repairing by hand. */
 static void rescan_cb(uv_timer_t *t) {
   daemon_t *d = t->data;
-  quarantine_gc(d);
-  scan(d);
+  scan(d); /* checks what it trusts first, and so notices what is safe again */
+  if (d->guard[GUARD_STATE] == GUARD_SAFE)
+    quarantine_gc(d);
+  pump(d); /* a job that waited for a path to be safe again */
 }
 
 /* ---- timers: window and expiry --------------------------------------------- */
@@ -491,6 +524,10 @@ static void window_cb(uv_timer_t *t) {
   long long wait = window_wait(d);
   if (wait > 0) { /* woken early (a long wait is split), or the clock moved */
     arm_window(d, wait);
+    return;
+  }
+  if (!trusted(d, GUARD_BIT(GUARD_STATE))) { /* looked at again in a while */
+    arm_window(d, d->cfg->watch.rescan_interval);
     return;
   }
   state_path(d, dir, "waiting");
@@ -592,7 +629,7 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
   uv_fs_req_cleanup(&req);
 }
 
-void cs__daemon_start(daemon_t *d, int watch) {
+void cs__daemon_start(daemon_t *d) {
 #ifdef __GLIBC__
   /* One malloc arena for every thread, before the thread pool starts: a pool thread's
    * own arena keeps the top of its heap mapped after an expiry check that listed
@@ -605,22 +642,28 @@ void cs__daemon_start(daemon_t *d, int watch) {
   uv_timer_init(d->loop, &d->window);
   d->rescan.data = d->settle.data = d->expiry.data = d->window.data = d;
 
-  orphans(d);
+  uv_fs_event_init(d->loop, &d->watch);
+  d->watch.data = d;
+
+  /* what is unsafe is said now; the files a crash left in incoming are set aside
+   * once the state folder is safe (now, or when it becomes so) */
+  d->orphans_pending = 1;
+  (void)trusted(d, GUARD_ALL);
   enqueue(d, new_job(JOB_RECOVER)); /* an unfinished transaction before anything else */
   enqueue(d, new_job(JOB_EXPIRY));
   arm_window(d, 0);                 /* files parked before a restart */
-  if (watch) {
-    uv_fs_event_init(d->loop, &d->watch);
-    d->watch.data = d;
-    if (!d->once && uv_fs_event_start(&d->watch, fs_cb, d->cfg->watch.folder, 0) != 0)
+  if (!d->once) {
+    d->watching = uv_fs_event_start(&d->watch, fs_cb, d->cfg->watch.folder, 0) == 0;
+    if (!d->watching)
       cs__daemon_event(CS_EV_STATE_ERROR, NULL, d->cfg->watch.folder,
                        "cannot watch the folder for changes; rescanning only", NULL);
-    if (!d->once)
-      uv_timer_start(&d->rescan, rescan_cb, (uint64_t)d->cfg->watch.rescan_interval * 1000,
-                     (uint64_t)d->cfg->watch.rescan_interval * 1000);
-    quarantine_gc(d);
-    scan(d);
+    /* the rescan also checks again what was unsafe */
+    uv_timer_start(&d->rescan, rescan_cb, (uint64_t)d->cfg->watch.rescan_interval * 1000,
+                   (uint64_t)d->cfg->watch.rescan_interval * 1000);
   }
+  if (d->guard[GUARD_STATE] == GUARD_SAFE)
+    quarantine_gc(d);
+  scan(d);
 }
 
 void cs__daemon_free(daemon_t *d) {

@@ -17,6 +17,13 @@
 
 typedef enum { JOB_RECOVER, JOB_EXPIRY, JOB_DROP } job_kind_t;
 
+/* What the daemon trusts (daemon_guard.c), as bits of a mask: 1u << GUARD_DROP ... */
+enum { GUARD_DROP, GUARD_STATE, GUARD_PASSWORD, GUARD_CONFIG, GUARD_COUNT };
+#define GUARD_BIT(g) (1u << (g))
+#define GUARD_ALL (GUARD_BIT(GUARD_COUNT) - 1u)
+/* What each guard last said */
+enum { GUARD_UNCHECKED = 0, GUARD_SAFE, GUARD_SAID_UNSAFE };
+
 typedef struct job_s {
   job_kind_t kind;
   char path[PATH_LEN]; /* JOB_DROP: the taken file under state_dir/incoming or waiting */
@@ -53,14 +60,25 @@ typedef struct daemon_s {
   cs_renewal_result_t res; /* of the running job */
   cs_daemon_stats_t stats;
   long long window_open;   /* when the waiting file may go, 0 = none waiting */
+  int guard[GUARD_COUNT];  /* GUARD_UNCHECKED, GUARD_SAFE, GUARD_SAID_UNSAFE */
+  int watching;            /* the drop folder's change notifications run */
+  int orphans_pending;     /* a previous run's files in incoming, not yet set aside */
 } daemon_t;
+
+/* daemon_guard.c */
+/* Checks the paths in which (GUARD_BIT()s; a path not configured is skipped) and
+ * says each change (unsafe: its error event with the reason; safe again: 1008).
+ * Returns the unsafe ones; *cleared (may be NULL) receives those that were said
+ * unsafe before and are safe now. A check that fails counts as unsafe. */
+unsigned cs__daemon_guard(daemon_t *d, unsigned which, unsigned *cleared);
 
 /* daemon.c */
 /* Emits event id with up to three arguments and the dropped file's name (may be NULL). */
 void cs__daemon_event(int id, const char *file, const char *a1, const char *a2, const char *a3);
-/* Sets up the loop's timers, quarantines what a previous run left in incoming, queues
- * the recovery and the first expiry check, and (watch) starts watching the drop folder. */
-void cs__daemon_start(daemon_t *d, int watch);
+/* Sets up the loop's timers, sets aside what a previous run left in incoming, queues
+ * the recovery and the first expiry check, and starts watching the drop folder.
+ * What is unsafe (daemon_guard.c) is said and waited out, not used. */
+void cs__daemon_start(daemon_t *d);
 /* Frees the queue and the tracked drops (the loop is closed). */
 void cs__daemon_free(daemon_t *d);
 

@@ -91,29 +91,6 @@ static void startup_checks(daemon_t *d) {
     cs__daemon_event(CS_EV_CONNECTOR_MISSING, NULL, "the certificate in service", err.text, NULL);
 }
 
-/* The drop folder and the state folder must be writable by administrators only, and
- * the password file readable by them only: each one that is not is said (an error
- * event) and the daemon does not watch (returns 1). Checked once, at start. */
-static int exposed(const cs_config_t *cfg) {
-  const char *folders[2];
-  char who[512];
-  cs_err_t err;
-  int i, bad = 0;
-  folders[0] = cfg->watch.folder;
-  folders[1] = cfg->store.state_dir;
-  for (i = 0; i < 2; i++)
-    if (cs_plat_folder_unsafe(folders[i], who, sizeof who, &err) == 1) {
-      cs__daemon_event(CS_EV_FOLDER_UNSAFE, NULL, folders[i], who, NULL);
-      bad = 1;
-    }
-  if (cfg->watch.password_file != NULL &&
-      cs_plat_secret_file_unsafe(cfg->watch.password_file, who, sizeof who, &err) == 1) {
-    cs__daemon_event(CS_EV_SECRET_EXPOSED, NULL, cfg->watch.password_file, who, NULL);
-    bad = 1;
-  }
-  return bad;
-}
-
 /* A start that ends before the event sinks are open: said on stderr, and to the host. */
 static void start_failed(const daemon_t *d, const char *config_path, const char *why) {
   char def[1024];
@@ -129,12 +106,12 @@ int cs_cmd_run(int argc, char **argv) { return cs_daemon_main(argc, argv, NULL);
 int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   cs_opt_t opts[] = {{"config", 1, NULL}, {"foreground", 0, NULL}, {"once", 0, NULL}, {NULL, 0, NULL}};
   const char **operands = malloc(sizeof *operands * (size_t)argc);
-  int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0, unsafe = 0, asked;
+  int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0, asked;
   cs_plat_lock_t *lock = NULL;
   cs_config_t cfg;
   daemon_t d;
   cs_err_t err;
-  char lockpath[PATH_LEN];
+  char lockpath[PATH_LEN], why[1024], msg[2048];
 
   memset(&d, 0, sizeof d);
   d.host = host;
@@ -157,6 +134,12 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   }
   if (cs_cli_open_events(&cfg, opts[1].value != NULL) != 0)
     goto out;
+  /* it names commands run as root / LocalSystem: only administrators may change it */
+  if (cs_cli_config_unsafe(&cfg, why, sizeof why, msg, sizeof msg)) {
+    cs__daemon_event(CS_EV_CONFIG_UNSAFE, NULL, cfg.path, why, NULL);
+    start_failed(&d, cfg.path, msg);
+    goto out;
+  }
   snprintf(lockpath, sizeof lockpath, "%s%slock", cfg.store.state_dir, cs_plat_is_windows() ? "\\" : "/");
   if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
     cs__daemon_event(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
@@ -175,7 +158,6 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   d.env.host = d.host_name;
   cs__daemon_event(CS_EV_SERVICE_STARTED, NULL, CS_VERSION, cfg.path ? cfg.path : "(built-in defaults)", NULL);
   startup_checks(&d);
-  unsafe = exposed(&cfg);
 
   d.loop = uv_default_loop();
   uv_timer_init(d.loop, &d.stop);
@@ -197,7 +179,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
     uv_async_send(&d.wake);
   uv_timer_start(&d.ready, ready_cb, 0, 0); /* the first turn of the loop: it runs */
 
-  cs__daemon_start(&d, !unsafe);
+  cs__daemon_start(&d);
   uv_run(d.loop, UV_RUN_DEFAULT);
 
   uv_mutex_lock(&stop_lock);

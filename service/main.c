@@ -14,18 +14,17 @@
 #define CS_VERSION "0.0.0"
 #endif
 
-/* In two parts: C compilers need not take a string over 4095 bytes. */
+/* Each command's usage: its synopsis, then what it does (certsteward --help
+ * prints them all, certsteward COMMAND --help its own). */
 static const char usage_run[] =
-    "usage: certsteward COMMAND [OPTIONS]\n"
-    "\n"
-    "commands:\n"
     "  run [--config FILE] [--foreground] [--once]\n"
     "      The daemon: watch the drop folder and put every fit certificate dropped\n"
     "      there in service (as apply does), warn before the certificate in service\n"
     "      expires, write the metrics file. SIGTERM / SIGINT stop it.\n"
     "      --foreground  events also on standard error\n"
     "      --once        do what is due now (recovery, expiry check, files already\n"
-    "                    dropped), then exit\n"
+    "                    dropped), then exit\n";
+static const char usage_check[] =
     "  check [--config FILE] [--host NAME] [--ca FILE] [--password-file FILE]\n"
     "        [--current FILE] [--key FILE] [--json] FILE...\n"
     "      Say whether each certificate file (PKCS#12, PEM, DER, PKCS#7) is fit to\n"
@@ -38,24 +37,27 @@ static const char usage_run[] =
     "                  keep its DNS names\n"
     "      --key       the private key in service, for files without a key (a renewal\n"
     "                  that kept its key)\n"
-    "      --json      one JSON object per file and line\n"
+    "      --json      one JSON object per file and line\n";
+static const char usage_apply[] =
     "  apply [--config FILE] [--dry-run] FILE\n"
     "      Put FILE in service now: validate, install, grant the key, rewrite the\n"
     "      bindings, restart, prove the new certificate is served, or roll back.\n"
     "      --dry-run   validation and pre-flight only; nothing changes\n"
-    "      Exit status: 0 committed, 1 rejected, refused or rolled back, 2 could not run.\n"
+    "      Exit status: 0 committed, 1 rejected, refused or rolled back, 2 could not run.\n";
+static const char usage_rollback[] =
     "  rollback [--config FILE]\n"
     "      Put the previous certificate (the newest in <state_dir>/archive) back in\n"
     "      service through the same transaction as apply, without requiring that it\n"
-    "      expire later than the one in service. Exit status as apply.\n"
+    "      expire later than the one in service. Exit status as apply.\n";
+static const char usage_status[] =
     "  status [--config FILE] [--json]\n"
     "      Show the certificate in service, what the binding files name, what each\n"
     "      endpoint serves, the last renewal, an unfinished one, and the files\n"
-    "      waiting. Changes nothing. Exit status: 0 reported, 2 bad configuration.\n"
+    "      waiting. Changes nothing. Exit status: 0 reported, 2 bad configuration.\n";
+static const char usage_config[] =
     "  config [--config FILE]\n"
     "      Validate a configuration and print the effective values, defaults included.\n";
-
-static const char usage_admin[] =
+static const char usage_set_password[] =
     "  set-password [--config FILE]\n"
     "      Store the PFX / key password, read from standard input (its first line;\n"
     "      on a terminal it is asked for and not shown), in the file [watch]\n"
@@ -64,7 +66,8 @@ static const char usage_admin[] =
     "      it with mode 0600. Without password_file it refuses (the service reads the\n"
     "      password from that file only, so there is no default to write to).\n"
     "      Exit status: 0 stored, 2 nothing written (no or empty password, no\n"
-    "      password_file, the file could not be written).\n"
+    "      password_file, the file could not be written).\n";
+static const char usage_install[] =
     "  install [--config FILE] [--config-template TEMPLATE] [--set KEY=VALUE]...\n"
     "      Windows: register the service certsteward (LocalSystem, automatic delayed\n"
     "      start, restarted after a failure) and its Event Log source, and make the\n"
@@ -76,29 +79,92 @@ static const char usage_admin[] =
     "      config does: install --set host=board.example.com --set binding_files=F\n"
     "      An empty VALUE leaves the line as it is; a VALUE with a control character,\n"
     "      a double quote or \" ;\" is refused. An existing configuration is never\n"
-    "      changed (--set is then ignored, with a warning). The MSI does the same.\n"
+    "      changed (--set is then ignored, with a warning). The MSI does the same.\n";
+static const char usage_uninstall[] =
     "  uninstall\n"
     "      Windows: stop and delete the service and its event source; the\n"
-    "      configuration and the state are kept.\n"
+    "      configuration and the state are kept.\n";
+static const char usage_service[] =
     "  service [--config FILE]\n"
-    "      Windows: what the Service Control Manager starts (the daemon of run).\n"
+    "      Windows: what the Service Control Manager starts (the daemon of run).\n";
+static const char usage_version[] =
     "  version\n"
-    "      Print the version (and the worker's, with its OpenSSL).\n"
+    "      Print the version (and the worker's, with its OpenSSL).\n";
+
+static const char usage_footer[] =
     "\n"
     "Without --config, the configuration is read from %s when it exists.\n"
     "Exit status: 0 all accepted / done, 1 a file was rejected, 2 the command could not run.\n";
 
-static void print_usage(FILE *out) {
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+/* One row per command; "certsteward NAME ..." runs run(argc, argv) (argv[1] = NAME).
+ * usage NULL: another name of the command before it. */
+typedef struct command_s {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *usage;
+} command_t;
+
+static const command_t commands[] = {
+    {"run", cs_cmd_run, usage_run},
+    {"check", cs_cmd_check, usage_check},
+    {"apply", cs_cmd_apply, usage_apply},
+    {"rollback", cs_cmd_rollback, usage_rollback},
+    {"status", cs_cmd_status, usage_status},
+    {"config", cs_cmd_config, usage_config},
+    {"set-password", cs_cmd_set_password, usage_set_password},
+    {"install", cs_cmd_install, usage_install},
+    {"uninstall", cs_cmd_uninstall, usage_uninstall},
+    {"service", cs_cmd_service, usage_service},
+    {"version", cmd_version, usage_version},
+    {"--version", cmd_version, NULL},
+    {"help", cmd_help, NULL},
+    {"--help", cmd_help, NULL},
+    {"-h", cmd_help, NULL},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_footer(FILE *out) {
   char path[1024];
   if (cs_plat_default_config_path(path, sizeof path) != CS_OK)
     snprintf(path, sizeof path, "%s", "(unknown)");
-  fputs(usage_run, out);
-  fprintf(out, usage_admin, path);
+  fprintf(out, usage_footer, path);
+}
+
+static void print_usage(FILE *out) {
+  size_t i;
+  fputs("usage: certsteward COMMAND [OPTIONS]\n\ncommands:\n", out);
+  for (i = 0; i < N_COMMANDS; i++)
+    if (commands[i].usage != NULL)
+      fputs(commands[i].usage, out);
+  print_footer(out);
+}
+
+void cs_cli_usage(const char *cmd, FILE *out) {
+  size_t i;
+  for (i = 0; i < N_COMMANDS; i++)
+    if (commands[i].usage != NULL && strcmp(commands[i].name, cmd) == 0) {
+      fprintf(out, "usage: certsteward %s", commands[i].usage + 2); /* without the list's indent */
+      print_footer(out);
+      return;
+    }
+  print_usage(out);
 }
 
 static int cmd_help(int argc, char **argv) {
   print_usage(stdout);
   return CS_EXIT_OK;
+}
+
+/* 1 when argv[2..] asks for help (--help or -h before any "--"). */
+static int asks_help(int argc, char **argv) {
+  int i;
+  for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+      return 1;
+  return 0;
 }
 
 /* The value of the answer line "key value" in text, into buf ("" when absent). */
@@ -124,6 +190,8 @@ static int cmd_version(int argc, char **argv) {
   cs_err_t err;
   int rc;
 
+  if (cs_cli_no_arguments(argc, argv) != 0)
+    return CS_EXIT_USAGE;
   memset(&res, 0, sizeof res);
   memset(&reply, 0, sizeof reply);
   printf("certsteward %s\n", CS_VERSION);
@@ -144,30 +212,6 @@ static int cmd_version(int argc, char **argv) {
   return CS_EXIT_OK;
 }
 
-/* One row per command; "certsteward NAME ..." runs run(argc, argv) (argv[1] = NAME). */
-typedef struct command_s {
-  const char *name;
-  int (*run)(int argc, char **argv);
-} command_t;
-
-static const command_t commands[] = {
-    {"run", cs_cmd_run},
-    {"check", cs_cmd_check},
-    {"apply", cs_cmd_apply},
-    {"rollback", cs_cmd_rollback},
-    {"status", cs_cmd_status},
-    {"config", cs_cmd_config},
-    {"set-password", cs_cmd_set_password},
-    {"install", cs_cmd_install},
-    {"uninstall", cs_cmd_uninstall},
-    {"service", cs_cmd_service},
-    {"version", cmd_version},
-    {"--version", cmd_version},
-    {"help", cmd_help},
-    {"--help", cmd_help},
-    {"-h", cmd_help},
-};
-
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : NULL;
   size_t i;
@@ -175,9 +219,14 @@ int main(int argc, char **argv) {
     print_usage(stderr);
     return CS_EXIT_USAGE;
   }
-  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(cmd, commands[i].name) == 0)
+  for (i = 0; i < N_COMMANDS; i++)
+    if (strcmp(cmd, commands[i].name) == 0) {
+      if (commands[i].usage != NULL && asks_help(argc, argv)) {
+        cs_cli_usage(cmd, stdout);
+        return CS_EXIT_OK;
+      }
       return commands[i].run(argc, argv);
+    }
   fprintf(stderr, "certsteward: unknown command '%s'\n\n", cmd);
   print_usage(stderr);
   return CS_EXIT_USAGE;

@@ -14,6 +14,16 @@ typedef struct cs_opt_s {
   const char *value; /* set by cs_opts_parse; "" for a flag that was given */
 } cs_opt_t;
 
+/* The options of `check`, which certsteward checks (for its usage on an error)
+ * and the worker then reads: one list for both. Index with CS_CHECK_O_*. */
+enum { CS_CHECK_O_CONFIG, CS_CHECK_O_HOST, CS_CHECK_O_CA, CS_CHECK_O_PASSWORD_FILE, CS_CHECK_O_CURRENT,
+       CS_CHECK_O_KEY, CS_CHECK_O_JSON };
+#define CS_CHECK_OPTIONS                                                                                          \
+  {                                                                                                             \
+    {"config", 1, NULL}, {"host", 1, NULL}, {"ca", 1, NULL}, {"password-file", 1, NULL}, {"current", 1, NULL},  \
+        {"key", 1, NULL}, {"json", 0, NULL}, { NULL, 0, NULL }                                                  \
+  }
+
 /* Fills opts from argv[first..]; other arguments go to operands (argv order
  * kept; room for argc entries); "--" makes the rest operands. CS_EINVAL with the
  * reason in err ("unknown option --x", "--x needs a value", ...). */

@@ -404,10 +404,8 @@ int cs_cmd_uninstall(int argc, char **argv) {
   LSTATUS e;
   int rc = CS_EXIT_USAGE, there = 1;
 
-  if (argc > 2) {
-    fprintf(stderr, "certsteward uninstall: unexpected argument %s\n", argv[2]);
+  if (cs_cli_no_arguments(argc, argv) != 0)
     return CS_EXIT_USAGE;
-  }
   if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL) {
     rc = fail("uninstall", "cannot open the Service Control Manager", GetLastError());
     goto out;
@@ -569,8 +567,9 @@ int cs_cmd_service(int argc, char **argv) {
 static int windows_only(const char *cmd) {
   fprintf(stderr,
           "certsteward %s: this command is for Windows only; on Linux the Debian package installs the systemd "
-          "unit certsteward.service (systemctl enable --now certsteward)\n",
+          "unit certsteward.service (systemctl enable --now certsteward)\n\n",
           cmd);
+  cs_cli_usage(cmd, stderr);
   return CS_EXIT_USAGE;
 }
 

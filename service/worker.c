@@ -512,9 +512,10 @@ static int check_one(const cs_validate_t *v, const char *file, int json) {
 }
 
 static int cmd_check(int argc, char **argv) {
-  enum { O_CONFIG, O_HOST, O_CA, O_PASSWORD_FILE, O_CURRENT, O_KEY, O_JSON };
-  cs_opt_t opts[] = {{"config", 1, NULL},  {"host", 1, NULL}, {"ca", 1, NULL},    {"password-file", 1, NULL},
-                     {"current", 1, NULL}, {"key", 1, NULL},  {"json", 0, NULL}, {NULL, 0, NULL}};
+  enum { O_CONFIG = CS_CHECK_O_CONFIG, O_HOST = CS_CHECK_O_HOST, O_CA = CS_CHECK_O_CA,
+         O_PASSWORD_FILE = CS_CHECK_O_PASSWORD_FILE, O_CURRENT = CS_CHECK_O_CURRENT, O_KEY = CS_CHECK_O_KEY,
+         O_JSON = CS_CHECK_O_JSON };
+  cs_opt_t opts[] = CS_CHECK_OPTIONS;
   const char **files = NULL;
   int n_files = 0, i, rc = CHECK_USAGE, any_rejected = 0, have_cfg = 0;
   cs_validate_opts_t vo;

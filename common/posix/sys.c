@@ -2,8 +2,6 @@
 #include "../platform.h"
 #include "posix.h"
 
-#include <acl/libacl.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -178,55 +176,3 @@ int cs_plat_localtime(long long t, struct tm *out) {
   return localtime_r(&tt, out) != NULL ? CS_OK : CS_EINVAL;
 }
 
-int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
-  struct stat st;
-  if (lstat(path, &st) != 0)
-    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot stat %s: %s", path, strerror(errno));
-  if (!S_ISDIR(st.st_mode)) {
-    snprintf(who, len, "whoever controls what it points to (it is not a plain folder)");
-    return 1;
-  }
-  if (st.st_mode & S_IWOTH) {
-    snprintf(who, len, "all users");
-    return 1;
-  }
-  if ((st.st_mode & S_IWGRP) && st.st_gid != 0) {
-    snprintf(who, len, "group %ld", (long)st.st_gid);
-    return 1;
-  }
-  if (st.st_uid != 0 && st.st_uid != geteuid()) {
-    snprintf(who, len, "its owner, user %ld", (long)st.st_uid);
-    return 1;
-  }
-  return 0;
-}
-
-int cs_plat_secret_file_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
-  struct stat st;
-  int ext;
-  if (lstat(path, &st) != 0)
-    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot stat %s: %s", path, strerror(errno));
-  if (!S_ISREG(st.st_mode)) {
-    snprintf(who, len, "whoever controls what it points to (it is not a plain file)");
-    return 1;
-  }
-  if (st.st_mode & (S_IROTH | S_IWOTH)) {
-    snprintf(who, len, "all users (mode %03o)", (unsigned)(st.st_mode & 0777));
-    return 1;
-  }
-  if ((st.st_mode & (S_IRGRP | S_IWGRP)) && st.st_gid != 0) {
-    snprintf(who, len, "group %ld (mode %03o)", (long)st.st_gid, (unsigned)(st.st_mode & 0777));
-    return 1;
-  }
-  if (st.st_uid != 0 && st.st_uid != geteuid()) {
-    snprintf(who, len, "its owner, user %ld", (long)st.st_uid);
-    return 1;
-  }
-  if ((ext = acl_extended_file_nofollow(path)) == 1) {
-    snprintf(who, len, "the users and groups its ACL names");
-    return 1;
-  }
-  if (ext < 0 && errno != ENOTSUP)
-    return cs_err_set(err, CS_EIO, errno, "cannot read the ACL of %s: %s", path, strerror(errno));
-  return 0;
-}

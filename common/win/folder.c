@@ -136,9 +136,9 @@ static void describe_sid(PSID sid, char *buf, size_t len) {
   LocalFree(s);
 }
 
-/* What cs_plat_folder_unsafe and cs_plat_secret_file_unsafe share: a folder (dir) or
- * a regular file, judged on the rights given. */
-static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *who, size_t len, cs_err_t *err) {
+/* What the three checks share: a folder (dir) or a regular file, judged on the
+ * rights given. Fail closed: 1 with the reason when anything cannot be read. */
+static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why, size_t len) {
   union { TOKEN_USER u; unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE]; } user;
   PSECURITY_DESCRIPTOR sd = NULL;
   PSID owner = NULL, self = NULL, at_fault = NULL;
@@ -147,25 +147,28 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *who,
   wchar_t *w = NULL;
   DWORD attrs, e, n = 0;
   char account[400];
-  int rc;
+  cs_err_t err;
+  int rc = 1;
 
   if ((w = cs__win_path(path)) == NULL) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "%s is not a valid UTF-8 path, or out of memory", path);
+    snprintf(why, len, "%s is not a valid UTF-8 path, or out of memory", path);
     goto out;
   }
   if ((attrs = GetFileAttributesW(w)) == INVALID_FILE_ATTRIBUTES) {
-    rc = cs__win_failf(err, GetLastError(), "cannot look at %s", path);
+    cs__win_failf(&err, GetLastError(), "cannot look at %s", path);
+    snprintf(why, len, "%s", err.text);
     goto out;
   }
   if (!(attrs & FILE_ATTRIBUTE_DIRECTORY) != !dir || (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
-    snprintf(who, len, "whoever controls what it points to (it is not a plain %s)", dir ? "folder" : "file");
-    rc = 1;
+    snprintf(why, len, "%s is not a plain %s (a link, junction or %s): name the %s itself", path,
+             dir ? "folder" : "file", dir ? "file" : "folder", dir ? "folder" : "file");
     goto out;
   }
   e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
                             &dacl, NULL, &sd);
   if (e != ERROR_SUCCESS) {
-    rc = cs__win_failf(err, e, "cannot read the access rules of %s", path);
+    cs__win_failf(&err, e, "cannot read the permissions of %s", path);
+    snprintf(why, len, "%s", err.text);
     goto out;
   }
   if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) &&
@@ -176,22 +179,19 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *who,
     rc = 0;
     break;
   case CS_WIN_NO_DACL:
-    snprintf(who, len, "everyone (the %s has no DACL, which grants all access)", dir ? "folder" : "file");
-    rc = 1;
+    snprintf(why, len, "%s has no DACL, which lets everyone do anything with it", path);
     break;
   case CS_WIN_OWNER:
     describe_sid(at_fault, account, sizeof account);
-    snprintf(who, len, "its owner, %s", account);
-    rc = 1;
+    snprintf(why, len, "%s is owned by %s, who can change its permissions", path, account);
     break;
   case CS_WIN_WRITER:
     describe_sid(at_fault, account, sizeof account);
-    snprintf(who, len, "%s", account);
-    rc = 1;
+    snprintf(why, len, "%s can be %s by %s", path,
+             rights == CS_WIN_SECRET_RIGHTS ? "read or changed" : dir ? "written" : "changed", account);
     break;
   default:
-    snprintf(who, len, "whoever an access rule of a kind certsteward cannot read allows");
-    rc = 1;
+    snprintf(why, len, "%s has an access rule of a kind certsteward cannot read", path);
     break;
   }
 out:
@@ -202,10 +202,37 @@ out:
   return rc;
 }
 
-int cs_plat_folder_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
-  return path_unsafe(path, 1, CS_WIN_FOLDER_WRITE_RIGHTS, who, len, err);
+int cs_plat_folder_unsafe(const char *path, char *why, size_t len) {
+  return path_unsafe(path, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len);
 }
 
-int cs_plat_secret_file_unsafe(const char *path, char *who, size_t len, cs_err_t *err) {
-  return path_unsafe(path, 0, CS_WIN_SECRET_RIGHTS, who, len, err);
+int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
+  return path_unsafe(path, 0, CS_WIN_SECRET_RIGHTS, why, len);
+}
+
+/* The file, then the folder that holds it: whoever can write that folder can put
+ * another file in its place. Folders further up are not judged here yet (proven
+ * only on real Windows: Wine stores no ACLs on files). */
+int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
+  char dir[4096];
+  const char *slash = strrchr(path, '\\'), *fwd = strrchr(path, '/');
+  size_t n;
+  if (fwd != NULL && (slash == NULL || fwd > slash))
+    slash = fwd;
+  if (path_unsafe(path, 0, CS_WIN_FOLDER_WRITE_RIGHTS, why, len))
+    return 1;
+  if (slash == NULL) {
+    snprintf(dir, sizeof dir, "."); /* a relative name: the current folder holds it */
+  } else {
+    n = (size_t)(slash - path);
+    if (n == 2 && path[1] == ':')
+      n = 3; /* C:\x.ini: the folder is C:\ */
+    if (n >= sizeof dir) {
+      snprintf(why, len, "the path %s is too long to be checked", path);
+      return 1;
+    }
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+  }
+  return path_unsafe(dir, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len);
 }

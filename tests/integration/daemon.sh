@@ -180,14 +180,73 @@ test_missing_binding_file_is_reported_and_daemon_keeps_running() {
 
 test_unsafe_drop_folder_is_not_watched() {
   setup
-  daemon_config
+  daemon_config "rescan_interval = 1"
   chmod 777 "$T/drop"
   start_daemon
   cs_events_wait 1004 1 10
+  event_message 1004 | grep -qF "$T/drop can be written by all users (mode 777)" ||
+    fail "the event does not say why: $(event_message 1004)"
   drop "$PKI/good-aes.pfx"
   sleep 2
   expect_eq "$(cs_events_count 3000)" 0 "a file in an unsafe folder was taken"
   [ -f "$T/drop/good-aes.pfx" ] || fail "the file was moved"
+  expect_eq "$(cs_events_count 1004)" 1 "the unsafe folder was said more than once"
+  # made safe, it is said and used, without a restart
+  chmod 700 "$T/drop"
+  cs_events_wait 1008 1 10
+  cs_events_wait 4006 1 30
+}
+
+# The check runs before every scan, not once: a folder opened to everyone while the
+# daemon runs is said once and not used; closed again, it is used again.
+test_drop_folder_made_unsafe_while_running() {
+  setup
+  daemon_config "rescan_interval = 1"
+  start_daemon
+  cs_events_wait 2000 1 10
+  chmod 777 "$T/drop"
+  cs_events_wait 1004 1 10
+  drop "$PKI/good-aes.pfx"
+  sleep 2.5
+  expect_eq "$(cs_events_count 3000)" 0 "a file was taken from a folder everyone can write"
+  expect_eq "$(cs_events_count 1004)" 1 "said once, not at every scan"
+  chmod 700 "$T/drop"
+  cs_events_wait 1008 1 10
+  cs_events_wait 4006 1 30
+  expect_served "$P1" "$(thumbprint "$PKI/good-aes.pfx")" "the file was put in service once safe again"
+}
+
+# Fail closed: a folder that cannot be checked (here: gone) counts as unsafe, with the
+# reason; one made again, private, is used.
+test_drop_folder_that_cannot_be_checked_is_unsafe() {
+  setup
+  daemon_config "rescan_interval = 1"
+  start_daemon
+  cs_events_wait 2000 1 10
+  rmdir "$T/drop"
+  cs_events_wait 1004 1 10
+  event_message 1004 | grep -qF "cannot look at $T/drop: No such file or directory" ||
+    fail "the event does not say why: $(event_message 1004)"
+  mkdir -m 700 "$T/drop"
+  cs_events_wait 1008 1 10
+  drop "$PKI/good-aes.pfx"
+  cs_events_wait 4006 1 30
+}
+
+# Whoever can write a folder above the drop folder can swap the drop folder.
+test_drop_folder_under_open_parent_is_unsafe() {
+  setup
+  mkdir -m 777 "$T/open"
+  daemon_config
+  sed -i "s|^folder = drop\$|folder = open/drop|" "$T/cs.ini"
+  mkdir -m 700 "$T/open/drop"
+  start_daemon
+  cs_events_wait 1004 1 10
+  event_message 1004 | grep -qF "$T/open can be written by all users" ||
+    fail "the event does not name the folder above: $(event_message 1004)"
+  cp "$PKI/good-aes.pfx" "$T/open/drop/"
+  sleep 2
+  expect_eq "$(cs_events_count 3000)" 0 "a file was taken"
 }
 
 test_unsafe_state_folder_is_not_used() {
@@ -223,6 +282,71 @@ test_exposed_password_file_is_not_used() {
   start_daemon
   cs_events_wait 4006 1 30
   expect_eq "$(cs_events_count 1007)" 1 "the password file said exposed again"
+}
+
+# A password file that is not there cannot be checked: unsafe, said with the reason.
+test_missing_password_file_is_said() {
+  setup
+  daemon_config "rescan_interval = 1"
+  sed -i "s|^password_file = .*|password_file = $T/pfx.pass|" "$T/cs.ini"
+  start_daemon
+  cs_events_wait 1007 1 10
+  event_message 1007 | grep -qF "cannot look at $T/pfx.pass: No such file or directory" ||
+    fail "the event does not say why: $(event_message 1007)"
+  drop "$PKI/good-aes.pfx"
+  sleep 2
+  expect_eq "$(cs_events_count 3000)" 0 "a file was taken without the password file"
+  install -m 600 "$PKI/pass.txt" "$T/pfx.pass"
+  cs_events_wait 1008 1 10
+  cs_events_wait 4006 1 30
+}
+
+# The configuration names commands that run as root: one others can change is refused
+# at start (exit status 2, event 1009), by config and apply too.
+test_unsafe_config_file_is_refused() {
+  setup
+  daemon_config
+  chmod 666 "$T/cs.ini"
+  local rc=0
+  "$CS" run --config "$T/cs.ini" >"$T/daemon.out" 2>&1 || rc=$?
+  expect_eq "$rc" 2 "run's exit status"
+  grep -qF "the configuration file $T/cs.ini is not safe to use: $T/cs.ini can be changed by all users (mode 666)" \
+    "$T/daemon.out" || fail "run does not say why: $(cat "$T/daemon.out")"
+  cs_events_wait 1009 1 5
+  expect_eq "$(cs_events_count 1000)" 0 "the service said it started"
+  rc=0
+  "$CS" config --config "$T/cs.ini" >"$T/config.out" 2>&1 || rc=$?
+  expect_eq "$rc" 2 "config's exit status"
+  grep -qF "is not safe to use" "$T/config.out" || fail "config does not say it: $(cat "$T/config.out")"
+  rc=0
+  "$CS" apply --config "$T/cs.ini" "$PKI/good-aes.pfx" >"$T/apply.out" 2>&1 || rc=$?
+  expect_eq "$rc" 2 "apply's exit status"
+  unchanged
+  # the folder that holds it, writable by others, is refused too
+  chmod 644 "$T/cs.ini"
+  chmod 777 "$T"
+  rc=0
+  "$CS" config --config "$T/cs.ini" >"$T/config.out" 2>&1 || rc=$?
+  chmod 700 "$T"
+  expect_eq "$rc" 2 "config's exit status with an open folder"
+  grep -qF "$T can be written by all users" "$T/config.out" || fail "config does not say why: $(cat "$T/config.out")"
+  "$CS" config --config "$T/cs.ini" >/dev/null 2>&1 || fail "a safe configuration is refused"
+}
+
+# Made unsafe while the daemon runs (the worker reads it for every file), renewals wait.
+test_config_made_unsafe_while_running() {
+  setup
+  daemon_config "rescan_interval = 1"
+  start_daemon
+  cs_events_wait 2000 1 10
+  chmod 666 "$T/cs.ini"
+  drop "$PKI/good-aes.pfx"
+  cs_events_wait 1009 1 10
+  sleep 2
+  expect_eq "$(cs_events_count 4000)" 0 "a renewal started with a configuration others can change"
+  chmod 644 "$T/cs.ini"
+  cs_events_wait 1008 1 10
+  cs_events_wait 4006 1 30
 }
 
 # ---- the private key's permission, the monitored folder ----------------------------

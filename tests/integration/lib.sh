@@ -50,6 +50,8 @@ expect_served() {
 
 # The ids of the events written so far, space-separated
 event_ids() { jq -r .id "$T/state/events.jsonl" | tr '\n' ' ' | sed 's/ $//'; }
+# event_message ID: the messages of the events with that id, one a line
+event_message() { jq -r --argjson id "$1" 'select(.id == $id) | .message' "$T/state/events.jsonl"; }
 
 # setup [SECOND_PORT_CERT|old]: the certificate in service (current-ok.pem, key leaf.key)
 # in $T/store, a binding file naming it twice, nginx serving it on P1 (and, with an

@@ -256,3 +256,45 @@ CS_TEST(version_and_help) {
   CHECK_CONTAINS(r.out, "Exit status");
   cs_proc_result_free(&r);
 }
+
+/* Every command listed by --help answers COMMAND --help and -h with its own usage
+ * (exit 0), and an unknown option with the same usage on stderr (exit 2). */
+CS_TEST(every_command_has_help) {
+  cs_proc_result_t r;
+  char names[32][32], want[64];
+  const char *line;
+  int n = 0, i;
+  CHECK_INT(run(&r, "--help", NULL), ==, 0);
+  for (line = r.out; line != NULL && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    size_t len = 0;
+    if (line[0] != ' ' || line[1] != ' ' || line[2] < 'a' || line[2] > 'z')
+      continue;
+    while (line[2 + len] != ' ' && line[2 + len] != '\n' && line[2 + len] != '\0' && len < 31)
+      len++;
+    if (n < 32) {
+      memcpy(names[n], line + 2, len); /* len < 32 */
+      names[n++][len] = '\0';
+    }
+  }
+  cs_proc_result_free(&r);
+  CHECK(n >= 11); /* run check apply rollback status config set-password install uninstall service version */
+  for (i = 0; i < n; i++) {
+    if (snprintf(want, sizeof want, "usage: certsteward %s", names[i]) >= (int)sizeof want)
+      continue; /* not a command's name */
+    CHECK_INT(run(&r, names[i], "--help", NULL), ==, 0);
+    CHECK(strncmp(r.out, want, strlen(want)) == 0);
+    if (strncmp(r.out, want, strlen(want)) != 0)
+      fprintf(stderr, "%s --help printed: %s\n", names[i], r.out);
+    cs_proc_result_free(&r);
+    CHECK_INT(run(&r, names[i], "-h", NULL), ==, 0);
+    CHECK_CONTAINS(r.out, want);
+    cs_proc_result_free(&r);
+    CHECK_INT(run(&r, names[i], "--no-such-option", NULL), ==, 2);
+    CHECK_CONTAINS(r.err, want);
+    cs_proc_result_free(&r);
+  }
+  /* after "--", -h is a file name, not a request for help */
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--", "-h", NULL), ==, 1); /* no such file: rejected */
+  CHECK(strstr(r.out, "usage:") == NULL);
+  cs_proc_result_free(&r);
+}

@@ -48,7 +48,10 @@ static const char *tmp_path(const char *name) {
     fprintf(stderr, "test_bindings: too many temporary paths\n");
     exit(1);
   }
-  snprintf(tmp_paths[n_tmp_paths], PATH_LEN, "%s/%s", tmp_dir, name);
+  if (snprintf(tmp_paths[n_tmp_paths], PATH_LEN, "%s/%s", tmp_dir, name) >= PATH_LEN) {
+    fprintf(stderr, "test_bindings: path too long: %s/%s\n", tmp_dir, name);
+    exit(1);
+  }
   for (i = 0; i < n_tmp_paths; i++)
     if (strcmp(tmp_paths[i], tmp_paths[n_tmp_paths]) == 0)
       return tmp_paths[i];
@@ -73,7 +76,11 @@ static void tmp_close(void) {
  * platform's separator, which tmp_path("bk/<name>") does not use on Windows). */
 static const char *bk_file(const char *name) {
   static char buf[PATH_LEN];
-  snprintf(buf, sizeof buf, "%s%c%s", tmp_path("bk"), cs_plat_is_windows() ? '\\' : '/', name);
+  if (snprintf(buf, sizeof buf, "%s%c%s", tmp_path("bk"), cs_plat_is_windows() ? '\\' : '/', name) >=
+      (int)sizeof buf) {
+    fprintf(stderr, "test_bindings: path too long: %s\n", name);
+    exit(1);
+  }
   return buf;
 }
 

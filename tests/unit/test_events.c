@@ -50,7 +50,10 @@ static const char *test_dir(const char *name) {
 }
 
 static const char *join(char *buf, size_t len, const char *dir, const char *name) {
-  snprintf(buf, len, "%s/%s", dir, name);
+  if (snprintf(buf, len, "%s/%s", dir, name) >= (int)len) {
+    fprintf(stderr, "test_events: path too long: %s/%s\n", dir, name);
+    exit(1);
+  }
   return buf;
 }
 
@@ -125,6 +128,7 @@ CS_TEST(catalog_released_ids_are_stable) {
     {1002, "CONFIG_ERROR", CS_SEV_ERROR},       {1003, "CONNECTOR_MISSING", CS_SEV_ERROR},
     {1004, "FOLDER_UNSAFE", CS_SEV_ERROR},      {1005, "WORKER_FAILED", CS_SEV_ERROR},
     {1006, "STATE_ERROR", CS_SEV_ERROR},        {1007, "SECRET_EXPOSED", CS_SEV_ERROR},
+    {1008, "SAFE_AGAIN", CS_SEV_INFO},          {1009, "CONFIG_UNSAFE", CS_SEV_ERROR},
     {2000, "CERT_EXPIRING", CS_SEV_WARNING},
     {2001, "CERT_EXPIRED", CS_SEV_ERROR},       {3000, "DROP_DETECTED", CS_SEV_INFO},
     {3001, "DROP_ACCEPTED", CS_SEV_INFO},       {3002, "DROP_REJECTED", CS_SEV_ERROR},

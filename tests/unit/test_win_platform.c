@@ -517,16 +517,27 @@ CS_TEST(folder_dacl_rules) {
 }
 
 CS_TEST(folder_unsafe_on_real_paths) {
-  char who[256] = "";
-  cs_err_t err;
+  char why[1024] = "";
   int r;
   tmp_open();
   /* Wine makes the DACL up: only that the check runs and answers is proven here */
-  r = cs_plat_folder_unsafe(tmp_dir, who, sizeof who, &err);
+  r = cs_plat_folder_unsafe(tmp_dir, why, sizeof why);
   CHECK(r == 0 || r == 1);
   put(tmp("file"), "x");
-  CHECK_INT(cs_plat_folder_unsafe(tmp("file"), who, sizeof who, &err), ==, 1);
-  CHECK_CONTAINS(who, "not a plain folder");
-  CHECK_INT(cs_plat_folder_unsafe(tmp("missing"), who, sizeof who, &err), ==, CS_ENOENT);
+  CHECK_INT(cs_plat_folder_unsafe(tmp("file"), why, sizeof why), ==, 1);
+  CHECK_CONTAINS(why, "not a plain folder");
+  /* fail closed: a check that cannot be made answers unsafe, with the reason */
+  why[0] = '\0';
+  CHECK_INT(cs_plat_folder_unsafe(tmp("missing"), why, sizeof why), ==, 1);
+  CHECK_CONTAINS(why, "cannot look at");
+  why[0] = '\0';
+  CHECK_INT(cs_plat_secret_file_unsafe(tmp("missing"), why, sizeof why), ==, 1);
+  CHECK_CONTAINS(why, "cannot look at");
+  why[0] = '\0';
+  CHECK_INT(cs_plat_config_file_unsafe(tmp("missing.ini"), why, sizeof why), ==, 1);
+  CHECK_CONTAINS(why, "cannot look at");
+  why[0] = '\0';
+  CHECK_INT(cs_plat_config_file_unsafe(tmp_dir, why, sizeof why), ==, 1); /* a folder, not a file */
+  CHECK_CONTAINS(why, "not a plain file");
   tmp_close();
 }

@@ -1,0 +1,67 @@
+/* What the daemon trusts, checked before each scan of the drop folder and before
+ * each job, not once at start: the drop and state folders, the password file and
+ * the configuration file (it names commands run as root / LocalSystem, and the
+ * worker reads it again for every file). Each check is a few lstat / ACL reads.
+ * A change is said once: unsafe (1004, 1007, 1009, with the reason) when it
+ * becomes so, safe again (1008) when it stops being so; while a path is unsafe
+ * the daemon does not use it (daemon.c holds what depends on it). */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon_int.h"
+#include "events.h"
+#include "platform.h"
+
+typedef int (*check_fn)(const char *path, char *why, size_t len);
+
+static const char *guard_path(const daemon_t *d, int i, check_fn *check, int *event) {
+  const cs_config_t *cfg = d->cfg;
+  switch (i) {
+  case GUARD_DROP:
+    *check = cs_plat_folder_unsafe;
+    *event = CS_EV_FOLDER_UNSAFE;
+    return cfg->watch.folder;
+  case GUARD_STATE:
+    *check = cs_plat_folder_unsafe;
+    *event = CS_EV_FOLDER_UNSAFE;
+    return cfg->store.state_dir;
+  case GUARD_PASSWORD:
+    *check = cs_plat_secret_file_unsafe;
+    *event = CS_EV_SECRET_EXPOSED;
+    return cfg->watch.password_file;
+  default:
+    *check = cs_plat_config_file_unsafe;
+    *event = CS_EV_CONFIG_UNSAFE;
+    return cfg->path;
+  }
+}
+
+unsigned cs__daemon_guard(daemon_t *d, unsigned which, unsigned *cleared) {
+  unsigned bad = 0;
+  char why[1024];
+  int i;
+  if (cleared != NULL)
+    *cleared = 0;
+  for (i = 0; i < GUARD_COUNT; i++) {
+    check_fn check;
+    int event, unsafe;
+    const char *path;
+    if (!(which & (1u << i)) || (path = guard_path(d, i, &check, &event)) == NULL)
+      continue; /* not asked for, or not configured (no password file, built-in defaults) */
+    why[0] = '\0';
+    unsafe = check(path, why, sizeof why) != 0; /* fail closed: any answer but 0 is unsafe */
+    if (unsafe && why[0] == '\0')
+      snprintf(why, sizeof why, "the check gave no reason");
+    if (unsafe && d->guard[i] != GUARD_SAID_UNSAFE)
+      cs__daemon_event(event, NULL, path, why, NULL);
+    else if (!unsafe && d->guard[i] == GUARD_SAID_UNSAFE) {
+      cs__daemon_event(CS_EV_SAFE_AGAIN, NULL, path, NULL, NULL);
+      if (cleared != NULL)
+        *cleared |= 1u << i;
+    }
+    d->guard[i] = unsafe ? GUARD_SAID_UNSAFE : GUARD_SAFE;
+    if (unsafe)
+      bad |= 1u << i;
+  }
+  return bad;
+}
