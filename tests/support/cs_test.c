@@ -49,6 +49,17 @@ const char *cs_test_path(const char *name) {
   return buf;
 }
 
+const char *cs_test_join(const char *dir, const char *name) {
+  static char bufs[4][4096];
+  static int next;
+  char *b = bufs[next++ % 4];
+  if (snprintf(b, sizeof bufs[0], "%s/%s", dir, name) >= (int)sizeof bufs[0]) {
+    fprintf(stderr, "test path too long: %s/%s\n", dir, name);
+    exit(1);
+  }
+  return b;
+}
+
 void cs_test_mkdtemp(const char *prefix, char *dir, size_t len) {
 #ifdef _WIN32
   char base[MAX_PATH + 1];

@@ -19,6 +19,10 @@ int cs_test_failed(void);
  * files are never written anywhere else. */
 void cs_test_mkdtemp(const char *prefix, char *dir, size_t len);
 
+/* dir/name in one of four rotating buffers, so that a few can be alive at once; a
+ * path too long ends the test run. */
+const char *cs_test_join(const char *dir, const char *name);
+
 /* Folder of test data made at test time (CS_TEST_DIR), joined with name; static buffer. */
 const char *cs_test_path(const char *name);
 

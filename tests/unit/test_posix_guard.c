@@ -22,13 +22,7 @@ static char why[1024];
 
 static void begin(void) { cs_test_mkdtemp("cs-guard", dir_, sizeof dir_); }
 
-static const char *at(const char *name) {
-  static char bufs[4][512];
-  static int next;
-  char *b = bufs[next++ % 4];
-  snprintf(b, sizeof bufs[0], "%s/%s", dir_, name);
-  return b;
-}
+static const char *at(const char *name) { return cs_test_join(dir_, name); }
 
 static void end(void) {
   char cmd[600];

@@ -36,14 +36,8 @@ static void tmp_begin(void) {
   }
 }
 
-/* dir_/name in one of four rotating buffers, so a few can be alive at once. */
-static const char *at(const char *name) {
-  static char bufs[4][512];
-  static int next;
-  char *b = bufs[next++ % 4];
-  snprintf(b, sizeof bufs[0], "%s/%s", dir_, name);
-  return b;
-}
+/* dir_/name, alive for the next three calls */
+static const char *at(const char *name) { return cs_test_join(dir_, name); }
 
 static void rm_tree(const char *path) {
   struct stat st;
