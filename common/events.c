@@ -190,13 +190,6 @@ static void stderr_line(const cs_event_t *ev, const cs_event_def_t *def, const c
   cs_buf_puts(b, "\n");
 }
 
-/* Creates the file 0600 when it is missing: fopen cannot set a mode. */
-static int jsonl_create(const char *path, cs_err_t *err) {
-  if (cs_plat_exists(path))
-    return 0;
-  return cs_plat_write_atomic(path, "", 0, 0600, err);
-}
-
 /* Said on stderr, once until the file works again: there is no other place. */
 static void jsonl_failed(const char *what, const char *why) {
   if (sinks.jsonl_failing)
@@ -217,11 +210,8 @@ static void jsonl_write(const char *line, size_t len) {
   long size;
   int rotated_ok = 1;
   cs_err_clear(&err);
-  if (jsonl_create(path, &err) != 0) {
-    jsonl_failed("create", err.text);
-    goto out;
-  }
-  f = cs_plat_fopen(path, "ab");
+  /* the folder may be one others can write (it is said, 1004): no link, no other file */
+  f = cs_plat_fopen_log(path);
   if (f == NULL) {
     jsonl_failed("open", strerror(errno));
     goto out;
@@ -235,11 +225,7 @@ static void jsonl_write(const char *line, size_t len) {
       jsonl_failed("rotate", cs_buf_str(&old) == NULL ? "out of memory" : err.text);
       rotated_ok = 0;
     }
-    if (jsonl_create(path, &err) != 0) {
-      jsonl_failed("create", err.text);
-      goto out;
-    }
-    f = cs_plat_fopen(path, "ab");
+    f = cs_plat_fopen_log(path);
     if (f == NULL) {
       jsonl_failed("open", strerror(errno));
       goto out;
@@ -271,8 +257,15 @@ int cs_events_open(const cs_events_cfg_t *cfg) {
   sinks.jsonl_max = cfg->jsonl_max;
   sinks.jsonl_failing = 0;
   /* a file that cannot be created is a configuration problem: tell it at start */
-  if (path != NULL && (rc = jsonl_create(path, &err)) != 0)
-    jsonl_failed("create", err.text);
+  if (path != NULL) {
+    FILE *f = cs_plat_fopen_log(path);
+    if (f == NULL) {
+      rc = CS_EIO;
+      jsonl_failed("create", strerror(errno));
+    } else {
+      fclose(f);
+    }
+  }
   if (cfg->to_system) {
     int sys_rc = cs_plat_syslog_open(&err);
     if (sys_rc == 0)

@@ -56,6 +56,12 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
 /* fopen with a UTF-8 path (Windows: _wfopen, long paths too); NULL with errno set. */
 FILE *cs_plat_fopen(const char *path, const char *mode);
 
+/* Opens path for appending ("ab"), created 0600 when missing, as a log this
+ * process owns: never through a link (last component), and only a plain file with
+ * one name owned by root / this account (POSIX; Windows: not a reparse point, one
+ * name). NULL with errno set (EPERM: something else sits at path). */
+FILE *cs_plat_fopen_log(const char *path);
+
 /* Creates path and its missing parents with mode (0700 for state folders). */
 int cs_plat_mkdirs(const char *path, int mode, cs_err_t *err);
 

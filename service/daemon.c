@@ -318,16 +318,21 @@ static void pump(daemon_t *d) {
     if (!d->blocked || (*p)->kind != JOB_DROP)
       break;
   if (*p == NULL) {
-    if (d->once && d->queue == NULL && d->n_drops == 0)
+    if (d->once && d->n_drops == 0) {
+      if (d->queue != NULL) /* renewals held back by a failed rollback */
+        d->once_incomplete = 1;
       uv_stop(d->loop);
+    }
     return;
   }
   need = GUARD_BIT(GUARD_STATE) | GUARD_BIT(GUARD_CONFIG);
   if ((*p)->kind == JOB_DROP)
     need |= GUARD_BIT(GUARD_PASSWORD);
   if (!trusted(d, need)) {
-    if (d->once) /* nothing more is due now that can be done */
+    if (d->once) { /* nothing more can be done now */
+      d->once_incomplete = 1;
       uv_stop(d->loop);
+    }
     return;
   }
   d->running = *p;
@@ -352,8 +357,8 @@ static unsigned long self_uid(void) {
 }
 
 /* Takes a settled file out of the drop folder (it may hold a private key) into
- * state_dir/incoming, and queues it. owner: the file's (regular files only). */
-static void take(daemon_t *d, const char *name, int regular, unsigned long owner) {
+ * state_dir/incoming, and queues it. owner, mode: the file's (regular files only). */
+static void take(daemon_t *d, const char *name, int regular, unsigned long owner, unsigned long mode) {
   char from[PATH_LEN], dir[PATH_LEN], stored[300], why[200];
   job_t *job = new_job(JOB_DROP);
   cs_err_t err;
@@ -385,6 +390,13 @@ static void take(daemon_t *d, const char *name, int regular, unsigned long owner
     free(job);
     return;
   }
+  if (!cs_plat_is_windows() && (mode & 022)) { /* whoever holds it open could change it (Windows: ACL) */
+    snprintf(why, sizeof why, "mode %03lo: others can change it; not read. Copy it in as root, mode 0600",
+             mode & 0777);
+    quarantine(d, job, why, NULL);
+    free(job);
+    return;
+  }
   enqueue(d, job);
 }
 
@@ -405,8 +417,15 @@ static void scan(daemon_t *d) {
   char path[PATH_LEN];
   size_t i;
 
-  if (d->stopping || !trusted(d, GUARD_ALL))
-    return; /* an unsafe drop or state folder is not looked into; files wait in it */
+  if (d->stopping)
+    return;
+  if (!trusted(d, GUARD_ALL)) { /* an unsafe drop or state folder is not looked into; files wait */
+    if (d->once) {
+      d->once_incomplete = 1;
+      uv_stop(d->loop);
+    }
+    return;
+  }
   d->generation++;
   if (uv_fs_scandir(NULL, &req, d->cfg->watch.folder, 0, NULL) < 0) {
     uv_fs_req_cleanup(&req);
@@ -458,8 +477,9 @@ static void scan(daemon_t *d) {
         uv_fs_t s2;
         int regular = uv_fs_lstat(NULL, &s2, path, NULL) == 0 && (s2.statbuf.st_mode & S_IFMT) == S_IFREG;
         unsigned long owner = regular ? (unsigned long)s2.statbuf.st_uid : 0;
+        unsigned long mode = regular ? (unsigned long)s2.statbuf.st_mode : 0;
         uv_fs_req_cleanup(&s2);
-        take(d, name, regular, owner);
+        take(d, name, regular, owner, mode);
       }
       free(name);
     } else {
@@ -534,6 +554,8 @@ static void window_cb(uv_timer_t *t) {
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       job_t *job;
+      uv_fs_t st;
+      int ours;
       size_t n = strlen(ent.name);
       if (n > 7 && strcmp(ent.name + n - 7, ".reason") == 0)
         continue;
@@ -542,6 +564,16 @@ static void window_cb(uv_timer_t *t) {
       join(job->path, dir, ent.name);
       snprintf(job->name, sizeof job->name, "%s", ent.name);
       job->from_window = 1;
+      /* only what this daemon parked: the folder may have been open to others once */
+      ours = uv_fs_lstat(NULL, &st, job->path, NULL) == 0 && (st.statbuf.st_mode & S_IFMT) == S_IFREG &&
+             (st.statbuf.st_uid == 0 || st.statbuf.st_uid == self_uid()) &&
+             (cs_plat_is_windows() || !(st.statbuf.st_mode & 022)); /* Windows: the folder's ACL */
+      uv_fs_req_cleanup(&st);
+      if (!ours) {
+        quarantine(d, job, "not a plain file owned by root and written by root only: not read", NULL);
+        free(job);
+        continue;
+      }
       enqueue(d, job);
     }
   }

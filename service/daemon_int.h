@@ -63,6 +63,7 @@ typedef struct daemon_s {
   int guard[GUARD_COUNT];  /* GUARD_UNCHECKED, GUARD_SAFE, GUARD_SAID_UNSAFE */
   int watching;            /* the drop folder's change notifications run */
   int orphans_pending;     /* a previous run's files in incoming, not yet set aside */
+  int once_incomplete;     /* run --once: something due was held back (unsafe, blocked) */
 } daemon_t;
 
 /* daemon_guard.c */

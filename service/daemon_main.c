@@ -132,14 +132,20 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
     start_failed(&d, cfg.path, err.text);
     goto out;
   }
-  if (cs_cli_open_events(&cfg, opts[1].value != NULL) != 0)
-    goto out;
-  /* it names commands run as root / LocalSystem: only administrators may change it */
+  /* It names commands run as root / LocalSystem, and the folders written to: judged
+   * before anything is created or written where it says, and said to the system log
+   * (and stderr) only. */
   if (cs_cli_config_unsafe(&cfg, why, sizeof why, msg, sizeof msg)) {
-    cs__daemon_event(CS_EV_CONFIG_UNSAFE, NULL, cfg.path, why, NULL);
+    cs_events_cfg_t sys;
+    memset(&sys, 0, sizeof sys);
+    sys.to_system = 1;
+    if (cs_events_open(&sys) == CS_OK)
+      cs__daemon_event(CS_EV_CONFIG_UNSAFE, NULL, cfg.path, why, NULL);
     start_failed(&d, cfg.path, msg);
     goto out;
   }
+  if (cs_cli_open_events(&cfg, opts[1].value != NULL) != 0)
+    goto out;
   snprintf(lockpath, sizeof lockpath, "%s%slock", cfg.store.state_dir, cs_plat_is_windows() ? "\\" : "/");
   if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
     cs__daemon_event(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
@@ -189,7 +195,9 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   uv_walk(d.loop, close_cb, NULL);
   uv_run(d.loop, UV_RUN_DEFAULT);
   (void)uv_loop_close(d.loop);
-  rc = CS_EXIT_OK;
+  rc = d.once_incomplete ? CS_EXIT_USAGE : CS_EXIT_OK;
+  if (d.once_incomplete)
+    fprintf(stderr, "certsteward run --once: not everything due could be done (see the events)\n");
 out:
   cs__daemon_free(&d);
   cs_plat_unlock(lock);

@@ -57,6 +57,38 @@ static int acl_writers(const char *path, const struct stat *st) {
   return ext;
 }
 
+/* Whether a folder's default ACL lets anyone but the owner write what is created in
+ * it (a dropped file, a state file): a named user or group, the owning group or
+ * others with write (the first three only as far as the mask allows). 0 no, 1 yes,
+ * -1 cannot tell (errno). */
+static int default_acl_writers(const char *dir) {
+  acl_t acl = acl_get_file(dir, ACL_TYPE_DEFAULT);
+  acl_entry_t e;
+  int which = ACL_FIRST_ENTRY, r, masked = 0, other = 0, mask_w = 1;
+  if (acl == NULL)
+    return errno == ENOTSUP || errno == ENOSYS ? 0 : -1;
+  while ((r = acl_get_entry(acl, which, &e)) == 1) {
+    acl_tag_t t;
+    acl_permset_t ps;
+    int w;
+    which = ACL_NEXT_ENTRY;
+    if (acl_get_tag_type(e, &t) != 0 || acl_get_permset(e, &ps) != 0 || (w = acl_get_perm(ps, ACL_WRITE)) < 0) {
+      r = -1;
+      break;
+    }
+    if (t == ACL_MASK)
+      mask_w = w;
+    else if (t == ACL_USER || t == ACL_GROUP || t == ACL_GROUP_OBJ)
+      masked |= w;
+    else if (t == ACL_OTHER)
+      other |= w;
+  }
+  acl_free(acl);
+  if (r < 0)
+    return -1;
+  return other || (masked && mask_w);
+}
+
 /* May someone untrusted change what folder dir (lstat in st) holds? For a folder
  * above the target, child_trusted says the entry below it is owned by root or
  * this user (then a sticky folder protects it); for the target folder pass -1. */
@@ -73,6 +105,9 @@ static int folder_open(const char *dir, const struct stat *st, int child_trusted
     return say(why, len, "cannot read the ACL of %s: %s", dir, strerror(errno));
   if (acl == 1 && !sticky_ok)
     return say(why, len, "%s can be written by the users and groups its ACL names", dir);
+  if (child_trusted == -1 && (acl = default_acl_writers(dir)) != 0)
+    return acl < 0 ? say(why, len, "cannot read the default ACL of %s: %s", dir, strerror(errno))
+                   : say(why, len, "%s gives others write access to what is created in it (its default ACL)", dir);
   return 0;
 }
 

@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <io.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,6 +451,41 @@ FILE *cs_plat_fopen(const char *path, const char *mode) {
     f = _wfopen(wpath, wmode);
   free(wpath);
   free(wmode);
+  return f;
+}
+
+/* Opened without following a reparse point at path itself; a file with more than
+ * one name (a hard link to another file) is refused. */
+FILE *cs_plat_fopen_log(const char *path) {
+  wchar_t *wpath = cs__win_path(path);
+  BY_HANDLE_FILE_INFORMATION info;
+  HANDLE h = INVALID_HANDLE_VALUE;
+  FILE *f = NULL;
+  int fd;
+  if (wpath == NULL) {
+    errno = path != NULL ? EINVAL : ENOMEM;
+    return NULL;
+  }
+  h = CreateFileW(wpath, FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                  OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+  free(wpath);
+  if (h == INVALID_HANDLE_VALUE) {
+    errno = EACCES;
+    return NULL;
+  }
+  if (!GetFileInformationByHandle(h, &info) || (info.dwFileAttributes & (FILE_ATTRIBUTE_REPARSE_POINT |
+                                                                       FILE_ATTRIBUTE_DIRECTORY)) ||
+      info.nNumberOfLinks != 1) {
+    CloseHandle(h);
+    errno = EPERM;
+    return NULL;
+  }
+  if ((fd = _open_osfhandle((intptr_t)h, _O_APPEND | _O_BINARY | _O_WRONLY)) < 0) {
+    CloseHandle(h);
+    return NULL;
+  }
+  if ((f = _fdopen(fd, "ab")) == NULL)
+    _close(fd);
   return f;
 }
 

@@ -108,6 +108,21 @@ CS_TEST(folder_acl_writer_is_unsafe) {
   /* the mask without write caps the named entry: nobody named can write */
   CHECK_INT(chmod(at("drop"), 0750), ==, 0);
   SAFE(cs_plat_folder_unsafe(at("drop"), why, sizeof why));
+  /* a default ACL that lets a named user write what is created inside */
+  acl = acl_from_text("u::rwx,g::r-x,o::---,u:65534:rw-,m::rwx");
+  CHECK(acl != NULL);
+  if (acl != NULL) {
+    CHECK_INT(acl_set_file(at("drop"), ACL_TYPE_DEFAULT, acl), ==, 0);
+    acl_free(acl);
+  }
+  UNSAFE(cs_plat_folder_unsafe(at("drop"), why, sizeof why), "gives others write access to what is created in it");
+  acl = acl_from_text("u::rwx,g::---,o::---");
+  CHECK(acl != NULL);
+  if (acl != NULL) {
+    CHECK_INT(acl_set_file(at("drop"), ACL_TYPE_DEFAULT, acl), ==, 0);
+    acl_free(acl);
+  }
+  SAFE(cs_plat_folder_unsafe(at("drop"), why, sizeof why));
   end();
 }
 
