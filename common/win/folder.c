@@ -211,8 +211,13 @@ int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
 }
 
 /* The file, then the folder that holds it: whoever can write that folder can put
- * another file in its place. Folders further up are not judged here yet (proven
- * only on real Windows: Wine stores no ACLs on files). */
+ * another file in its place. Not yet done here, unlike the POSIX half: folders
+ * further up are not judged (a user with DELETE_CHILD on one could rename the
+ * folder away and put a junction there), and the path is opened twice (attributes,
+ * then the security information by name, which follows a reparse point swapped in
+ * between); both want one handle per level opened with FILE_FLAG_OPEN_REPARSE_POINT
+ * and GetSecurityInfo on it. A drive-relative name (C:x.ini) is judged against the
+ * current folder. Proven only on real Windows: Wine stores no ACLs on files. */
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
   char dir[4096];
   const char *slash = strrchr(path, '\\'), *fwd = strrchr(path, '/');
