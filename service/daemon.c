@@ -33,6 +33,12 @@ static void orphans(daemon_t *d);
 /* 1 when every path in which (GUARD_BIT()s) is safe to use now. What depends on a
  * path that has become safe again is picked up here: the drop folder's watch
  * (the folder may be a new one) and the files a previous run left in incoming. */
+/* run --once: what is due cannot all be done now; the run ends, and says so. */
+static void once_cut_short(daemon_t *d) {
+  d->once_incomplete = 1;
+  uv_stop(d->loop);
+}
+
 static int trusted(daemon_t *d, unsigned which) {
   unsigned cleared = 0, bad = cs__daemon_guard(d, which, &cleared);
   if ((cleared & GUARD_BIT(GUARD_DROP)) && !d->once) {
@@ -319,9 +325,10 @@ static void pump(daemon_t *d) {
       break;
   if (*p == NULL) {
     if (d->once && d->n_drops == 0) {
-      if (d->queue != NULL) /* renewals held back by a failed rollback */
-        d->once_incomplete = 1;
-      uv_stop(d->loop);
+      if (d->queue != NULL)
+        once_cut_short(d); /* renewals held back by a failed rollback */
+      else
+        uv_stop(d->loop);
     }
     return;
   }
@@ -329,10 +336,8 @@ static void pump(daemon_t *d) {
   if ((*p)->kind == JOB_DROP)
     need |= GUARD_BIT(GUARD_PASSWORD);
   if (!trusted(d, need)) {
-    if (d->once) { /* nothing more can be done now */
-      d->once_incomplete = 1;
-      uv_stop(d->loop);
-    }
+    if (d->once)
+      once_cut_short(d);
     return;
   }
   d->running = *p;
@@ -356,10 +361,31 @@ static unsigned long self_uid(void) {
   return uid;
 }
 
+/* Why a file the daemon is about to read is not trusted, into why (NULL: it is):
+ * st (NULL: it could not be looked at) is not a regular file, is owned by someone
+ * other than root or this service's account, who could rewrite it at any moment, or
+ * others may write it (POSIX mode; on Windows the folder's ACL decides). */
+static const char *untrusted_file(const uv_stat_t *st, char *why, size_t len) {
+  if (st == NULL || (st->st_mode & S_IFMT) != S_IFREG)
+    return "not a regular file (a link, FIFO, device or folder), not read";
+  if (st->st_uid != 0 && st->st_uid != self_uid()) {
+    snprintf(why, len, "owned by user %lu, not by root (or this service's account): not read; copy it in as root",
+             (unsigned long)st->st_uid);
+    return why;
+  }
+  if (!cs_plat_is_windows() && (st->st_mode & 022)) { /* whoever holds it open could change it */
+    snprintf(why, len, "mode %03lo: others can change it; not read. Copy it in as root, mode 0600",
+             (unsigned long)(st->st_mode & 0777));
+    return why;
+  }
+  return NULL;
+}
+
 /* Takes a settled file out of the drop folder (it may hold a private key) into
- * state_dir/incoming, and queues it. owner, mode: the file's (regular files only). */
-static void take(daemon_t *d, const char *name, int regular, unsigned long owner, unsigned long mode) {
+ * state_dir/incoming, and queues it unless untrusted_file(st) says otherwise. */
+static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
   char from[PATH_LEN], dir[PATH_LEN], stored[300], why[200];
+  const char *reason;
   job_t *job = new_job(JOB_DROP);
   cs_err_t err;
   if (job == NULL)
@@ -378,22 +404,8 @@ static void take(daemon_t *d, const char *name, int regular, unsigned long owner
     return;
   }
   cs__daemon_event(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
-  if (!regular) { /* a link, FIFO, device or folder is never opened: out of the way, with the reason */
-    quarantine(d, job, "not a regular file (a link, FIFO, device or folder), not read", NULL);
-    free(job);
-    return;
-  }
-  if (owner != 0 && owner != self_uid()) { /* its owner could rewrite it at any moment */
-    snprintf(why, sizeof why, "owned by user %lu, not by root (or this service's account): not read; copy it "
-             "in as root", owner);
-    quarantine(d, job, why, NULL);
-    free(job);
-    return;
-  }
-  if (!cs_plat_is_windows() && (mode & 022)) { /* whoever holds it open could change it (Windows: ACL) */
-    snprintf(why, sizeof why, "mode %03lo: others can change it; not read. Copy it in as root, mode 0600",
-             mode & 0777);
-    quarantine(d, job, why, NULL);
+  if ((reason = untrusted_file(st, why, sizeof why)) != NULL) { /* never opened: out of the way */
+    quarantine(d, job, reason, NULL);
     free(job);
     return;
   }
@@ -420,10 +432,8 @@ static void scan(daemon_t *d) {
   if (d->stopping)
     return;
   if (!trusted(d, GUARD_ALL)) { /* an unsafe drop or state folder is not looked into; files wait */
-    if (d->once) {
-      d->once_incomplete = 1;
-      uv_stop(d->loop);
-    }
+    if (d->once)
+      once_cut_short(d);
     return;
   }
   d->generation++;
@@ -475,11 +485,9 @@ static void scan(daemon_t *d) {
       forget(d, i);
       {
         uv_fs_t s2;
-        int regular = uv_fs_lstat(NULL, &s2, path, NULL) == 0 && (s2.statbuf.st_mode & S_IFMT) == S_IFREG;
-        unsigned long owner = regular ? (unsigned long)s2.statbuf.st_uid : 0;
-        unsigned long mode = regular ? (unsigned long)s2.statbuf.st_mode : 0;
+        int seen = uv_fs_lstat(NULL, &s2, path, NULL) == 0;
+        take(d, name, seen ? &s2.statbuf : NULL);
         uv_fs_req_cleanup(&s2);
-        take(d, name, regular, owner, mode);
       }
       free(name);
     } else {
@@ -555,7 +563,8 @@ static void window_cb(uv_timer_t *t) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       job_t *job;
       uv_fs_t st;
-      int ours;
+      char why[200];
+      const char *reason;
       size_t n = strlen(ent.name);
       if (n > 7 && strcmp(ent.name + n - 7, ".reason") == 0)
         continue;
@@ -564,13 +573,12 @@ static void window_cb(uv_timer_t *t) {
       join(job->path, dir, ent.name);
       snprintf(job->name, sizeof job->name, "%s", ent.name);
       job->from_window = 1;
-      /* only what this daemon parked: the folder may have been open to others once */
-      ours = uv_fs_lstat(NULL, &st, job->path, NULL) == 0 && (st.statbuf.st_mode & S_IFMT) == S_IFREG &&
-             (st.statbuf.st_uid == 0 || st.statbuf.st_uid == self_uid()) &&
-             (cs_plat_is_windows() || !(st.statbuf.st_mode & 022)); /* Windows: the folder's ACL */
+      /* only what this daemon parked, as take() judged it: the folder may have been
+       * open to others once */
+      reason = untrusted_file(uv_fs_lstat(NULL, &st, job->path, NULL) == 0 ? &st.statbuf : NULL, why, sizeof why);
       uv_fs_req_cleanup(&st);
-      if (!ours) {
-        quarantine(d, job, "not a plain file owned by root and written by root only: not read", NULL);
+      if (reason != NULL) {
+        quarantine(d, job, reason, NULL);
         free(job);
         continue;
       }
