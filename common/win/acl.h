@@ -42,4 +42,9 @@ int cs__win_sid_trusted(PSID sid, PSID owner, PSID self);
  * (the check may say unsafe where a deny entry makes it safe, never the reverse). */
 int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PSID *who);
 
+/* cs__win_dacl_unsafe on the owner and DACL of the open file or folder h (opened
+ * with READ_CONTROL), this process's user as self; an owner or DACL that cannot be
+ * read answers unsafe (CS_WIN_OWNER, CS_WIN_UNKNOWN_ENTRY). */
+int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights);
+
 #endif

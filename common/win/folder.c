@@ -27,6 +27,11 @@
 /* NT SERVICE\TrustedInstaller, the owner of the system's own folders */
 #define TRUSTED_INSTALLER_SID "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
 
+union self_sid_u {
+  TOKEN_USER u;
+  unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+};
+
 static int well_known(PSID sid, WELL_KNOWN_SID_TYPE type) {
   union { SID s; unsigned char b[SECURITY_MAX_SID_SIZE]; } known;
   DWORD n = sizeof known;
@@ -72,7 +77,10 @@ static int allowed_entry(ACE_HEADER *ace, ACCESS_MASK *mask, PSID *sid) {
   case ACCESS_ALLOWED_COMPOUND_ACE_TYPE:
     return -1;
   default:
-    return 0; /* deny entries, labels, attributes: no grant */
+    /* Every other documented type up to SYSTEM_ACCESS_FILTER_ACE_TYPE (0x15) takes
+     * away or records access (deny, audit, alarm, label, resource attribute, scoped
+     * policy, trust label, filter): no grant. A type beyond that is unknown: unsafe. */
+    return ace->AceType <= 0x15 ? 0 : -1;
   }
   if (off + 8 > ace->AceSize)
     return -1;
@@ -136,16 +144,42 @@ static void describe_sid(PSID sid, char *buf, size_t len) {
   LocalFree(s);
 }
 
-/* What the three checks share: a folder (dir) or a regular file, judged on the
- * rights given. Fail closed: 1 with the reason when anything cannot be read. */
+/* This process's user SID, copied into buf (NULL when it cannot be read). */
+static PSID self_sid(union self_sid_u *buf) {
+  HANDLE tok = NULL;
+  DWORD n = 0;
+  PSID sid = NULL;
+  if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) &&
+      GetTokenInformation(tok, TokenUser, buf, sizeof *buf, &n))
+    sid = buf->u.User.Sid;
+  if (tok != NULL)
+    CloseHandle(tok);
+  return sid;
+}
+
+int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights) {
+  union self_sid_u user;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  PSID owner = NULL;
+  PACL dacl = NULL;
+  int r;
+  if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL, &dacl,
+                      NULL, &sd) != ERROR_SUCCESS)
+    return CS_WIN_UNKNOWN_ENTRY;
+  r = owner == NULL ? CS_WIN_OWNER : cs__win_dacl_unsafe(dacl, owner, self_sid(&user), rights, NULL);
+  LocalFree(sd);
+  return r;
+}
+
+/* What the checks share: a folder (dir) or a regular file, judged on the rights
+ * given. Fail closed: 1 with the reason when anything cannot be read. */
 static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why, size_t len) {
-  union { TOKEN_USER u; unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE]; } user;
+  union self_sid_u user;
   PSECURITY_DESCRIPTOR sd = NULL;
   PSID owner = NULL, self = NULL, at_fault = NULL;
   PACL dacl = NULL;
-  HANDLE tok = NULL;
   wchar_t *w = NULL;
-  DWORD attrs, e, n = 0;
+  DWORD attrs, e;
   char account[400];
   cs_err_t err;
   int rc = 1;
@@ -171,9 +205,11 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why,
     snprintf(why, len, "%s", err.text);
     goto out;
   }
-  if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) &&
-      GetTokenInformation(tok, TokenUser, &user, sizeof user, &n))
-    self = user.u.User.Sid;
+  if (owner == NULL) { /* not known: not taken as trusted */
+    snprintf(why, len, "%s has no owner that can be read", path);
+    goto out;
+  }
+  self = self_sid(&user);
   switch (cs__win_dacl_unsafe(dacl, owner, self, rights, &at_fault)) {
   case CS_WIN_SAFE:
     rc = 0;
@@ -195,43 +231,26 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why,
     break;
   }
 out:
-  if (tok != NULL)
-    CloseHandle(tok);
   LocalFree(sd);
   free(w);
   return rc;
 }
 
-int cs_plat_folder_unsafe(const char *path, char *why, size_t len) {
-  return path_unsafe(path, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len);
-}
-
-int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
-  return path_unsafe(path, 0, CS_WIN_SECRET_RIGHTS, why, len);
-}
-
-/* The file, then the folder that holds it: whoever can write that folder can put
- * another file in its place. Not yet done here, unlike the POSIX half: folders
- * further up are not judged (a user with DELETE_CHILD on one could rename the
- * folder away and put a junction there), and the path is opened twice (attributes,
- * then the security information by name, which follows a reparse point swapped in
- * between); both want one handle per level opened with FILE_FLAG_OPEN_REPARSE_POINT
- * and GetSecurityInfo on it. A drive-relative name (C:x.ini) is judged against the
- * current folder. Proven only on real Windows: Wine stores no ACLs on files. */
-int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
+/* The folder that holds path: whoever can write it can put another file in its
+ * place. A root keeps its backslash (C:\, \\?\C:\); a relative name is
+ * judged against the current folder. */
+static int parent_unsafe(const char *path, char *why, size_t len) {
   char dir[4096];
   const char *slash = strrchr(path, '\\'), *fwd = strrchr(path, '/');
   size_t n;
   if (fwd != NULL && (slash == NULL || fwd > slash))
     slash = fwd;
-  if (path_unsafe(path, 0, CS_WIN_FOLDER_WRITE_RIGHTS, why, len))
-    return 1;
   if (slash == NULL) {
-    snprintf(dir, sizeof dir, "."); /* a relative name: the current folder holds it */
+    snprintf(dir, sizeof dir, ".");
   } else {
     n = (size_t)(slash - path);
-    if (n == 2 && path[1] == ':')
-      n = 3; /* C:\x.ini: the folder is C:\ */
+    if (n > 0 && path[n - 1] == ':')
+      n++; /* C:\x.ini: the folder is C:\ */
     if (n >= sizeof dir) {
       snprintf(why, len, "the path %s is too long to be checked", path);
       return 1;
@@ -240,4 +259,26 @@ int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
     dir[n] = '\0';
   }
   return path_unsafe(dir, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len);
+}
+
+int cs_plat_folder_unsafe(const char *path, char *why, size_t len) {
+  return path_unsafe(path, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len);
+}
+
+/* The file, then the folder that holds it. */
+int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
+  return path_unsafe(path, 0, CS_WIN_SECRET_RIGHTS, why, len) || parent_unsafe(path, why, len);
+}
+
+/* The file, then the folder that holds it. Not yet done here, unlike the POSIX
+ * half: folders further up are not judged (a user with DELETE_CHILD on one could
+ * rename the folder away and put a junction there), and the path is opened twice
+ * (attributes, then the security information by name, which follows a reparse
+ * point swapped in between); both want one handle per level opened with
+ * FILE_FLAG_OPEN_REPARSE_POINT and GetSecurityInfo on it. A drive-relative name
+ * (C:x.ini) is judged against the current folder, and a file on a network share as
+ * if it were local (its ACL names the server's accounts). Proven only on real
+ * Windows: Wine stores no ACLs on files. */
+int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
+  return path_unsafe(path, 0, CS_WIN_FOLDER_WRITE_RIGHTS, why, len) || parent_unsafe(path, why, len);
 }

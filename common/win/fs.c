@@ -9,6 +9,7 @@
  * Under Wine the data path is proven: write, flush, replace, remove, trees. */
 #include "../platform.h"
 #include "../text.h"
+#include "acl.h"
 #include "win.h"
 
 #include <aclapi.h>
@@ -454,11 +455,15 @@ FILE *cs_plat_fopen(const char *path, const char *mode) {
   return f;
 }
 
-/* Opened without following a reparse point at path itself; a file with more than
- * one name (a hard link to another file) is refused. */
+/* Opened without following a reparse point at path itself; created for SYSTEM and
+ * Administrators only; refused when it has more than one name (a hard link to
+ * another file) or when anyone else may change it (someone made it first).
+ * Folders above are not judged here (a junction there is followed): only real
+ * Windows proves the ACL part, Wine stores none. */
 FILE *cs_plat_fopen_log(const char *path) {
   wchar_t *wpath = cs__win_path(path);
   BY_HANDLE_FILE_INFORMATION info;
+  SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
   HANDLE h = INVALID_HANDLE_VALUE;
   FILE *f = NULL;
   int fd;
@@ -466,8 +471,16 @@ FILE *cs_plat_fopen_log(const char *path) {
     errno = path != NULL ? EINVAL : ENOMEM;
     return NULL;
   }
-  h = CreateFileW(wpath, FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                  OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;FA;;;SY)(A;;FA;;;BA)", SDDL_REVISION_1,
+                                                            &sa.lpSecurityDescriptor, NULL)) {
+    free(wpath);
+    errno = ENOMEM;
+    return NULL;
+  }
+  h = CreateFileW(wpath, FILE_APPEND_DATA | READ_CONTROL | SYNCHRONIZE,
+                  FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, &sa, OPEN_ALWAYS,
+                  FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+  LocalFree(sa.lpSecurityDescriptor);
   free(wpath);
   if (h == INVALID_HANDLE_VALUE) {
     errno = EACCES;
@@ -475,7 +488,7 @@ FILE *cs_plat_fopen_log(const char *path) {
   }
   if (!GetFileInformationByHandle(h, &info) || (info.dwFileAttributes & (FILE_ATTRIBUTE_REPARSE_POINT |
                                                                        FILE_ATTRIBUTE_DIRECTORY)) ||
-      info.nNumberOfLinks != 1) {
+      info.nNumberOfLinks != 1 || cs__win_handle_unsafe(h, CS_WIN_FOLDER_WRITE_RIGHTS) != CS_WIN_SAFE) {
     CloseHandle(h);
     errno = EPERM;
     return NULL;

@@ -5,6 +5,7 @@
  * before main (echo its input, print its arguments, start a grandchild and hang, ...). */
 #include "cs_test.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "platform.h"
 #include "win/acl.h"
+#include "win/win.h"
 
 /* ---- the child ------------------------------------------------------------------- */
 
@@ -537,5 +539,64 @@ CS_TEST(folder_unsafe_on_real_paths) {
   why[0] = '\0';
   CHECK_INT(cs_plat_config_file_unsafe(tmp_dir, why, sizeof why), ==, 1); /* a folder, not a file */
   CHECK_CONTAINS(why, "not a plain file");
+  tmp_close();
+}
+
+/* An allow entry of a type this check does not know answers unsafe; a label (a
+ * type that only takes access away) grants nothing. Hand-built ACEs, so pure. */
+CS_TEST(unknown_entry_type_is_unsafe) {
+  union { ACL acl; unsigned char b[256]; } buf;
+  union { ACCESS_ALLOWED_ACE ace; unsigned char b[64]; } ace;
+  PSID users = NULL;
+  DWORD sid_len;
+  int type, want;
+  CHECK(ConvertStringSidToSidA("S-1-5-32-545", &users));
+  if (users == NULL)
+    return;
+  sid_len = GetLengthSid(users);
+  for (type = 0x11; type <= 0x16; type += 5) { /* 0x11 mandatory label; 0x16 not a type Windows has */
+    memset(&ace, 0, sizeof ace);
+    ace.ace.Header.AceType = (BYTE)type;
+    ace.ace.Header.AceSize = (WORD)(offsetof(ACCESS_ALLOWED_ACE, SidStart) + sid_len);
+    ace.ace.Mask = FILE_ALL_ACCESS;
+    CHECK(CopySid(sid_len, (PSID)&ace.ace.SidStart, users));
+    CHECK(InitializeAcl(&buf.acl, sizeof buf, ACL_REVISION));
+    CHECK(AddAce(&buf.acl, ACL_REVISION, MAXDWORD, &ace, ace.ace.Header.AceSize));
+    want = type == 0x16 ? CS_WIN_UNKNOWN_ENTRY : CS_WIN_SAFE;
+    CHECK_INT(cs__win_dacl_unsafe(&buf.acl, NULL, NULL, CS_WIN_FOLDER_WRITE_RIGHTS, NULL), ==, want);
+  }
+  LocalFree(users);
+}
+
+/* The events file: created and appended to; a second name of another file (a hard
+ * link someone made) is refused and left as it was. */
+CS_TEST(log_file_opened_without_second_names) {
+  FILE *f;
+  wchar_t *a = NULL, *b = NULL;
+  tmp_open();
+  f = cs_plat_fopen_log(tmp("events.jsonl"));
+  CHECK(f != NULL);
+  if (f != NULL) {
+    CHECK_INT(fputs("one\n", f) >= 0, ==, 1);
+    fclose(f);
+  }
+  f = cs_plat_fopen_log(tmp("events.jsonl"));
+  CHECK(f != NULL);
+  if (f != NULL) {
+    CHECK_INT(fputs("two\n", f) >= 0, ==, 1);
+    fclose(f);
+  }
+  file_is(tmp("events.jsonl"), "one\ntwo\n");
+  put(tmp("precious"), "precious");
+  a = cs__win_path(tmp("precious"));
+  b = cs__win_path(tmp("linked.jsonl"));
+  if (a != NULL && b != NULL && CreateHardLinkW(b, a, NULL)) {
+    CHECK(cs_plat_fopen_log(tmp("linked.jsonl")) == NULL);
+    file_is(tmp("precious"), "precious");
+  } else {
+    cs_test_fail(__FILE__, __LINE__, "CreateHardLinkW: %lu", (unsigned long)GetLastError());
+  }
+  free(a);
+  free(b);
   tmp_close();
 }
