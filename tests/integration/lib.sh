@@ -198,7 +198,19 @@ cs_alive() { kill -0 "$CS_DAEMON_PID" 2>/dev/null || { cat "$T/daemon.out" >&2; 
 
 # Resident memory (KiB) and open file descriptors of a process, from /proc
 cs_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-cs_fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+# cs_fd_count PID: the daemon's open descriptors once it is idle (no worker or command
+# running, the same count twice 0.2 s apart; at most 10 s): a job at start (recovery,
+# the expiry check) holds pipes that are not the daemon's own
+cs_fd_count() {
+  local i n m=-1
+  for i in $(seq 50); do
+    n=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l)
+    if [ "$n" = "$m" ] && ! pgrep -P "$1" >/dev/null; then break; fi
+    m=$n
+    sleep 0.2
+  done
+  echo "$n"
+}
 
 # cs_temp_files DIR...: temp files cs_plat_write_atomic leaves when it is stopped
 # half-way (".<name>.XXXXXX"), one a line
