@@ -38,6 +38,10 @@ function(cs_target_flags target)
     if(MINGW)
       # C99 printf (%zu, %lld) from MinGW's own stdio rather than msvcrt's
       target_compile_definitions(${target} PRIVATE __USE_MINGW_ANSI_STDIO=1)
+      # File names in assertions and debug information relative to the source and build
+      # folders: no path of the build machine in what is shipped (scripts/win-build.sh checks).
+      target_compile_options(${target} PRIVATE -ffile-prefix-map=${CMAKE_SOURCE_DIR}/=
+                                               -ffile-prefix-map=${CMAKE_BINARY_DIR}/=)
     endif()
   else()
     target_compile_definitions(${target} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)

@@ -19,3 +19,16 @@ void cs_plat_store_list_free(cs_plat_cert_t *certs, size_t n) {
   }
   free(certs);
 }
+
+void cs_plat_machine_chain_free(cs_machine_chain_t *c) {
+  size_t i;
+  if (c == NULL)
+    return;
+  for (i = 0; c->der != NULL && i < c->n; i++)
+    free(c->der[i]);
+  free(c->der);
+  free(c->der_len);
+  c->der = NULL;
+  c->der_len = NULL;
+  c->n = 0;
+}

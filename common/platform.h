@@ -212,6 +212,35 @@ typedef struct cs_plat_cert_s {
 int cs_plat_store_list(const struct cs_config_s *cfg, cs_plat_cert_t **certs, size_t *n, cs_err_t *err);
 void cs_plat_store_list_free(cs_plat_cert_t *certs, size_t n);
 
+/* ---- the machine's trust ------------------------------------------------------ */
+
+/* A certificate as DER bytes. */
+typedef struct cs_der_s {
+  const unsigned char *p;
+  size_t len;
+} cs_der_t;
+
+/* What the machine's own chain engine says of a certificate (see common/win/trust.c). */
+typedef struct cs_machine_chain_s {
+  int trusted;           /* 1: chains to a root this machine trusts, for server authentication */
+  char why[640];         /* trusted == 0: every reason the engine gave, for the report */
+  char root_from[96];    /* trusted == 1: where the root was found ("LocalMachine\\Root", ...) */
+  unsigned char **der;   /* the chain the engine built, the leaf first (n entries, owned) */
+  size_t *der_len;
+  size_t n;
+} cs_machine_chain_t;
+
+/* Asks the machine whether leaf (with the file's other certificates, extra[n_extra],
+ * as candidate intermediates) is trusted at time at. CS_OK with *out filled (trusted
+ * or not, with the reasons); an error only when the question could not be asked.
+ * Windows: its chain engine for the machine (LocalMachine's Root, AuthRoot, CA and
+ * Disallowed stores, group policy and enterprise roots included). POSIX: CS_ENOTSUP
+ * (a Linux machine's trust is a file OpenSSL reads: cs_policy_trust_load). Free *out
+ * with cs_plat_machine_chain_free (also after an error). */
+int cs_plat_machine_chain(const cs_der_t *leaf, const cs_der_t *extra, size_t n_extra, time_t at,
+                          cs_machine_chain_t *out, cs_err_t *err);
+void cs_plat_machine_chain_free(cs_machine_chain_t *c);
+
 /* ---- secrets at rest (the PFX password) ------------------------------------ */
 
 /* Protects data for storing on this machine: Windows DPAPI in machine scope (a

@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "platform.h"
 #include "text.h"
 
 /* Browsers' and Schannel's reading of RFC 6125: a wildcard only as a whole left-most label. */
@@ -163,12 +164,11 @@ static int check_validity(const cs_policy_t *p, const cs_bundle_t *b, cs_report_
   return rc;
 }
 
-/* What a server sends after the leaf: the verified chain without the leaf and
- * without a self-signed trust anchor at its top (a client has it, or must not
- * take it from the server); in the chain's order, the leaf's issuer first.
- * *out is new (certificates up-referenced), or NULL with CS_ENOMEM. */
-static int chain_to_send(X509_STORE_CTX *ctx, STACK_OF(X509) **out) {
-  STACK_OF(X509) *all = X509_STORE_CTX_get1_chain(ctx);
+/* What a server sends after the leaf, from all (the verified chain, the leaf
+ * first; taken over): without the leaf and without a self-signed trust anchor at
+ * its top (a client has it, or must not take it from the server); in the chain's
+ * order, the leaf's issuer first. *out is all, or NULL with CS_ENOMEM. */
+static int chain_to_send(STACK_OF(X509) *all, STACK_OF(X509) **out) {
   X509 *top;
   *out = NULL;
   if (all == NULL)
@@ -181,15 +181,100 @@ static int chain_to_send(X509_STORE_CTX *ctx, STACK_OF(X509) **out) {
   return CS_OK;
 }
 
+/* "A <- B <- C": the subjects of chain, the leaf first, into path. */
+static void chain_names(STACK_OF(X509) *chain, cs_buf_t *path) {
+  int i;
+  for (i = 0; i < sk_X509_num(chain); i++) {
+    char *n = name_text(X509_get_subject_name(sk_X509_value(chain, i)));
+    cs_buf_printf(path, "%s%s", i ? " <- " : "", n ? n : "?");
+    free(n);
+  }
+}
+
+/* The file's certificates as DER for the machine's chain engine: der[0] the leaf,
+ * then the others; *n entries made. The caller frees each der[i].p (owned in buf[i])
+ * with OPENSSL_free. der and buf hold sk_X509_num(b->chain) + 1 entries. */
+static int to_der(const cs_bundle_t *b, cs_der_t *der, unsigned char **buf, int *n) {
+  int i, len;
+  *n = 0;
+  for (i = 0; i <= sk_X509_num(b->chain); i++) {
+    buf[i] = NULL;
+    if ((len = i2d_X509(i == 0 ? b->leaf : sk_X509_value(b->chain, i - 1), &buf[i])) <= 0)
+      return CS_ENOMEM;
+    der[i].p = buf[i];
+    der[i].len = (size_t)len;
+    *n = i + 1;
+  }
+  return CS_OK;
+}
+
+/* The chain check by the machine itself (Windows with [policy] ca_file empty:
+ * common/win/trust.c says why its chain engine decides). The chain it built is
+ * named and sent as OpenSSL's would be. */
+static int check_chain_machine(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **built) {
+  static const char id[] = CS_CHECK_CHAIN;
+  cs_machine_chain_t mc;
+  size_t m = (size_t)sk_X509_num(b->chain) + 1;
+  cs_der_t *der = calloc(m, sizeof *der);
+  unsigned char **buf = calloc(m, sizeof *buf);
+  STACK_OF(X509) *path = sk_X509_new_null();
+  cs_buf_t names = CS_BUF_INIT;
+  cs_err_t err;
+  size_t k;
+  int n = 0, i, rc = CS_ENOMEM;
+
+  memset(&mc, 0, sizeof mc);
+  if (path == NULL || der == NULL || buf == NULL || to_der(b, der, buf, &n) != CS_OK)
+    goto out;
+  cs_err_clear(&err);
+  if (cs_plat_machine_chain(&der[0], der + 1, m - 1, p->now, &mc, &err) != CS_OK) {
+    rc = ADD(false, "this machine's trust cannot be asked: %s", err.text);
+    goto out;
+  }
+  for (k = 0; k < mc.n; k++) {
+    const unsigned char *d = mc.der[k];
+    X509 *x = d2i_X509(NULL, &d, (long)mc.der_len[k]);
+    if (x == NULL || !sk_X509_push(path, x)) {
+      X509_free(x);
+      goto out;
+    }
+  }
+  chain_names(path, &names);
+  if (!mc.trusted) {
+    rc = ADD(false, "not trusted by this machine: %s (chain built: %s)", mc.why,
+             cs_buf_str(&names) ? cs_buf_str(&names) : "");
+    goto out;
+  }
+  rc = ADD(true, "trusted chain: %s (root from %s)", cs_buf_str(&names) ? cs_buf_str(&names) : "", mc.root_from);
+  if (rc == CS_OK && built != NULL) {
+    rc = chain_to_send(path, built);
+    path = NULL;
+  }
+out:
+  sk_X509_pop_free(path, X509_free);
+  cs_buf_free(&names);
+  cs_plat_machine_chain_free(&mc);
+  for (i = 0; buf != NULL && i < n; i++)
+    OPENSSL_free(buf[i]);
+  free(buf);
+  free(der);
+  ERR_clear_error();
+  return rc;
+}
+
 static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **built) {
   static const char id[] = CS_CHECK_CHAIN;
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   X509_VERIFY_PARAM *param;
   cs_buf_t path = CS_BUF_INIT;
-  int rc, i, verr;
+  int rc, verr;
 
   if (built != NULL)
     *built = NULL;
+  if (p->trust == NULL) {
+    X509_STORE_CTX_free(ctx);
+    return check_chain_machine(p, b, r, built);
+  }
   if (ctx == NULL || !X509_STORE_CTX_init(ctx, p->trust, b->leaf, b->chain)) {
     X509_STORE_CTX_free(ctx);
     return CS_ENOMEM;
@@ -200,15 +285,10 @@ static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *
    * allow_sha1 drops to 0 so signature_hash alone decides on SHA-1. */
   X509_VERIFY_PARAM_set_auth_level(param, p->allow_sha1 ? 0 : 1);
   if (X509_verify_cert(ctx) == 1) {
-    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
-    for (i = 0; i < sk_X509_num(chain); i++) {
-      char *n = name_text(X509_get_subject_name(sk_X509_value(chain, i)));
-      cs_buf_printf(&path, "%s%s", i ? " <- " : "", n ? n : "?");
-      free(n);
-    }
+    chain_names(X509_STORE_CTX_get0_chain(ctx), &path);
     rc = ADD(true, "trusted chain: %s", cs_buf_str(&path) ? cs_buf_str(&path) : "");
     if (rc == CS_OK && built != NULL)
-      rc = chain_to_send(ctx, built);
+      rc = chain_to_send(X509_STORE_CTX_get1_chain(ctx), built);
   } else {
     X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
     char *n = bad ? name_text(X509_get_subject_name(bad)) : NULL;
@@ -447,6 +527,11 @@ int cs_policy_trust_load(const char *ca_file, X509_STORE **store, cs_err_t *err)
       snprintf(why, sizeof why, "%s", e ? ERR_reason_error_string(e) : "no certificate");
       rc = cs_err_set(err, CS_ECONFIG, (long)e, "cannot load trust anchors from %s (%s)", ca_file, why);
     }
+  } else if (cs_plat_is_windows()) {
+    /* The machine decides (check_chain_machine): OpenSSL's default paths on Windows
+     * are a folder named when OpenSSL was built, which any user may create. */
+    X509_STORE_free(s);
+    return CS_OK;
   } else if (X509_STORE_set_default_paths(s) != 1) {
     rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(), "cannot load the system's trust store");
   }

@@ -15,7 +15,7 @@
 
 typedef struct cs_policy_s {
   const char *host;       /* DNS name the certificate must carry (SAN, and CN when require_cn) */
-  X509_STORE *trust;      /* trust anchors (cs_policy_trust_load) */
+  X509_STORE *trust;      /* trust anchors (cs_policy_trust_load); NULL: the machine's (Windows) */
   int min_valid_days;
   int min_rsa_bits;
   bool allow_sha1;
@@ -25,8 +25,10 @@ typedef struct cs_policy_s {
   time_t now;
 } cs_policy_t;
 
-/* New trust store: the PEM certificates in ca_file, or the system's default
- * store when ca_file is NULL. Caller frees with X509_STORE_free. */
+/* New trust store: the PEM certificates in ca_file; with ca_file NULL, the system's
+ * default store (OpenSSL's default paths) on POSIX, and on Windows *store = NULL:
+ * the chain check then asks the machine's chain engine (cs_plat_machine_chain).
+ * Caller frees with X509_STORE_free. */
 int cs_policy_trust_load(const char *ca_file, X509_STORE **store, cs_err_t *err);
 
 /* Fills r's thumbprint, subject and not_after from b's leaf and adds one check

@@ -22,6 +22,12 @@ B=${CS_WIN_BUILD_DIR:-build/win64}
 JOBS=$(nproc 2>/dev/null || echo 2)
 TESTS=${CS_WIN_TESTS:-1}
 export DEBIAN_FRONTEND=noninteractive
+# OpenSSL's variables of this machine reach every Wine process; a Windows server has none, so
+# the tests run without them (they would hide a trust or configuration read from the wrong
+# place). win_trust.sh sets them on purpose, inside Windows, to prove they are ignored.
+OSSL_ENV="SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF OPENSSL_MODULES OPENSSL_ENGINES OPENSSL_CONF_INCLUDE"
+# shellcheck disable=SC2086
+unset $OSSL_ENV
 
 log() { printf '[win-build] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -50,7 +56,7 @@ cat >"$B/wine-run.new" <<EOF
 # Runs a Windows program under Wine in certsteward's private prefix (scripts/win-build.sh).
 export WINEPREFIX="$WINEPREFIX_DIR" WINEARCH=win64 WINEDEBUG=-all WINELOADER=/usr/lib/wine/wine64
 export WINEDLLOVERRIDES="mscoree,mshtml="
-unset DISPLAY WAYLAND_DISPLAY
+unset DISPLAY WAYLAND_DISPLAY $OSSL_ENV
 exec $NORAND /usr/lib/wine/wine64 "\$@"
 EOF
 chmod 755 "$B/wine-run.new"
@@ -83,6 +89,20 @@ for exe in $(find "$B" -name '*.exe' -not -path "$B/wineprefix/*" -not -path '*/
   done
 done
 [ "$bad" = 0 ] || die "an executable needs a DLL Windows does not have"
+
+# ---- no path of this machine in what is shipped ----------------------------------------------
+# A path baked into an executable is a place it may read from on a server (OpenSSL's
+# OPENSSLDIR was one); scripts/win-deps.sh and cmake/warnings.cmake keep them out. Checked
+# on the executables as the MSI ships them (stripped: the debug information of a build
+# names its folders, and is not shipped).
+for exe in certsteward certsteward-worker; do
+  x86_64-w64-mingw32-strip -o "$B/$exe.shipped.exe" "$B/service/$exe.exe"
+  for p in "$ROOT" "$PREFIX" "$HOME"; do
+    [ "${#p}" -gt 1 ] || continue
+    if grep -qaF "$p" "$B/$exe.shipped.exe"; then die "$exe.exe holds this machine's path $p"; fi
+  done
+  rm -f "$B/$exe.shipped.exe"
+done
 CS_WIN_BUILD_DIR="$B" CS_MSI_BUILD=0 bash scripts/win-msi.sh >/dev/null # the MSI, before tests/integration/win_msi.sh
 
 [ "$TESTS" != 0 ] || exit 0

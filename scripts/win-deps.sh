@@ -52,6 +52,14 @@ PATCHED="libuv cjson"
 # old RC2-40 / 3DES PFX files need, is compiled into libcrypto), no engines, no
 # compression, and no configuration file read behind the program's back.
 OSSL_OPTS="no-shared no-tests no-module no-dso no-engine no-comp no-autoload-config no-makedepend"
+# The folders OpenSSL names in the library (OPENSSLDIR for openssl.cnf and the default trust
+# paths, ENGINESDIR, MODULESDIR): certsteward reads none of them on Windows (no configuration
+# is loaded, the machine's chain engine decides trust, nothing is loaded dynamically), and
+# they name the product's own folder under Program Files, not this machine's build prefix:
+# a build path such as /root/.cache/... would be a folder under C:\ on a server, which any
+# user may create. The headers and libraries are copied into the prefix by hand (below).
+# (--openssldir relative to --prefix: Configure on Linux does not see "C:/" as absolute.)
+OSSL_DIRS=(--prefix="C:/Program Files/certsteward/openssl" --openssldir=ssl)
 # inih: a heap line buffer of exactly 8192 bytes of content (+ CR, LF, NUL), never grown, so
 # common/config.c's 8,192-byte line limit holds as with Debian's run-time-configured inih
 # (config.c reads lines itself and refuses longer ones; see its comments).
@@ -191,6 +199,9 @@ if [ -f "$PREFIX/.complete" ]; then
   exit 0
 fi
 log "building into $PREFIX"
+# Source file names (assert, OpenSSL's error records) relative to the unpacked sources, so
+# that no path of this machine ends up in the executables (not part of the key: $WORK varies).
+CFLAGS_BUILD="$CFLAGS_DEPS -ffile-prefix-map=$WORK/="
 rm -rf "$PREFIX"
 mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include"
 printf '%s\n' "$KEY_TEXT" >"$PREFIX/KEY.txt"
@@ -238,19 +249,30 @@ ver() { local v=ORIG_$1; v=${!v%% *}; v=${v#*_}; echo "${v%.orig.tar.*}"; }
 # ---- 6. OpenSSL (the long one: 1.5 to 4 minutes on 2 cores) ---------------------------------
 t0=$SECONDS
 log "OpenSSL $(ver openssl)"
-mkdir -p "$WORK/b-ossl"
-(cd "$WORK/b-ossl" &&
-  CFLAGS="$CFLAGS_DEPS" perl "$WORK/openssl/Configure" mingw64 $OSSL_OPTS \
-    --cross-compile-prefix=x86_64-w64-mingw32- --prefix="$PREFIX" --libdir=lib &&
-  make -j"$JOBS" build_libs && make install_dev) >"$WORK/openssl.log" 2>&1 ||
+# Built in its source folder: the compiler then sees relative file names (OpenSSL records
+# them in its errors, and its compiler flags in OpenSSL_version), so no path of this machine
+# ends up in the library.
+(cd "$WORK/openssl" &&
+  CFLAGS="$CFLAGS_DEPS" perl ./Configure mingw64 $OSSL_OPTS \
+    --cross-compile-prefix=x86_64-w64-mingw32- "${OSSL_DIRS[@]}" --libdir=lib &&
+  make -j"$JOBS" build_libs) >"$WORK/openssl.log" 2>&1 ||
   { tail -n 40 "$WORK/openssl.log" >&2; die "OpenSSL build failed"; }
+# install_dev would copy into the Windows prefix above: the headers (source and generated)
+# and the static libraries are what the build needs.
+mkdir -p "$PREFIX/include/openssl" "$PREFIX/lib"
+install -m644 "$WORK/openssl/include/openssl/"*.h "$PREFIX/include/openssl/"
+install -m644 "$WORK/openssl/libcrypto.a" "$WORK/openssl/libssl.a" "$PREFIX/lib/"
+for p in "$PREFIX" "$WORK" "$HOME"; do
+  [ "${#p}" -gt 1 ] || continue
+  if grep -qaF "$p" "$PREFIX/lib/libcrypto.a" "$PREFIX/lib/libssl.a"; then die "OpenSSL's libraries name $p"; fi
+done
 log "OpenSSL: $((SECONDS - t0)) s"
 
 # ---- 7. libuv: its CMake build, then only the static library and the headers --------------
 t0=$SECONDS
 log "libuv $(ver libuv)"
 (cmake -S "$WORK/libuv" -B "$WORK/b-uv" -DCMAKE_TOOLCHAIN_FILE="$TC" -DCMAKE_BUILD_TYPE=Release \
-   -DCMAKE_C_FLAGS_RELEASE="$CFLAGS_DEPS -DNDEBUG" -DBUILD_TESTING=OFF -DLIBUV_BUILD_TESTS=OFF \
+   -DCMAKE_C_FLAGS_RELEASE="$CFLAGS_BUILD -DNDEBUG" -DBUILD_TESTING=OFF -DLIBUV_BUILD_TESTS=OFF \
    -DLIBUV_BUILD_BENCH=OFF &&
  cmake --build "$WORK/b-uv" -j"$JOBS" --target uv_a) >"$WORK/uv.log" 2>&1 ||
   { tail -n 40 "$WORK/uv.log" >&2; die "libuv build failed"; }
@@ -278,7 +300,7 @@ log "libuv: $((SECONDS - t0)) s"
 
 # ---- 8. inih and cJSON: one C file each -------------------------------------------------
 log "inih $(ver inih), cJSON $(ver cjson)"
-"$CC" $CFLAGS_DEPS -Wall $INIH_DEFS -c "$WORK/inih/ini.c" -o "$WORK/ini.o"
+"$CC" $CFLAGS_BUILD -Wall $INIH_DEFS -c "$WORK/inih/ini.c" -o "$WORK/ini.o"
 x86_64-w64-mingw32-ar rcs "$PREFIX/lib/libinih.a" "$WORK/ini.o"
 install -m644 "$WORK/inih/ini.h" "$PREFIX/include/ini.h"
 cat >"$PREFIX/lib/pkgconfig/inih.pc" <<EOF
@@ -291,7 +313,7 @@ Version: $(ver inih)
 Libs: -L\${libdir} -linih
 Cflags: -I\${includedir}
 EOF
-"$CC" $CFLAGS_DEPS -std=c89 $CJSON_DEFS -c "$WORK/cjson/cJSON.c" -o "$WORK/cJSON.o"
+"$CC" $CFLAGS_BUILD -std=c89 $CJSON_DEFS -c "$WORK/cjson/cJSON.c" -o "$WORK/cJSON.o"
 x86_64-w64-mingw32-ar rcs "$PREFIX/lib/libcjson.a" "$WORK/cJSON.o"
 install -D -m644 "$WORK/cjson/cJSON.h" "$PREFIX/include/cjson/cJSON.h"
 cat >"$PREFIX/lib/pkgconfig/libcjson.pc" <<EOF

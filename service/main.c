@@ -31,7 +31,7 @@ static const char usage_check[] =
     "      replace the certificate in service, with every check and its reason.\n"
     "      --host      DNS name the certificate must carry (default: [connector] host,\n"
     "                  else this machine's fully qualified name)\n"
-    "      --ca        PEM trust anchors (default: [policy] ca_file, else the system's)\n"
+    "      --ca        PEM trust anchors (default: [policy] ca_file, else the machine's trust)\n"
     "      --password-file  file whose first line is the PFX / key password\n"
     "      --current   the certificate in service: the new one must expire later and\n"
     "                  keep its DNS names\n"

@@ -176,3 +176,14 @@ int cs_plat_localtime(long long t, struct tm *out) {
   return localtime_r(&tt, out) != NULL ? CS_OK : CS_EINVAL;
 }
 
+
+/* A Linux machine's trust is a file OpenSSL reads (cs_policy_trust_load), not an engine. */
+int cs_plat_machine_chain(const cs_der_t *leaf, const cs_der_t *extra, size_t n_extra, time_t at,
+                          cs_machine_chain_t *out, cs_err_t *err) {
+  (void)leaf;
+  (void)extra;
+  (void)n_extra;
+  (void)at;
+  memset(out, 0, sizeof *out);
+  return cs_err_set(err, CS_EINVAL, 0, "this system has no certificate chain engine of its own");
+}

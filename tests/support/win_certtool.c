@@ -5,6 +5,9 @@
  *                                               key set), print the leaf's thumbprint
  *   cs-certtool has THUMBPRINT                  exit 0 when My holds it, 1 when not
  *   cs-certtool remove THUMBPRINT               remove it from My (committed)
+ *   cs-certtool add STORE FILE.pem              add a certificate to LocalMachine\STORE
+ *                                               (Root, CA, Disallowed), as an admin does
+ *   cs-certtool del STORE FILE.pem              remove it from there (exit 1: was not there)
  *
  * Exit status 2 when the command could not run. Paths and passwords are ASCII here. */
 #include <windows.h>
@@ -115,14 +118,56 @@ out:
   return rc;
 }
 
+/* add / del a PEM certificate to / from LocalMachine\<store>. */
+static int add_del(const char *op, const char *store, const char *path) {
+  DWORD len = 0, der_len = 0;
+  char *pem = read_all(path, &len);
+  BYTE *der = NULL;
+  wchar_t wstore[32];
+  HCERTSTORE s = NULL;
+  PCCERT_CONTEXT c = NULL, found = NULL;
+  int rc = 2;
+  if (pem == NULL || MultiByteToWideChar(CP_UTF8, 0, store, -1, wstore, 32) == 0 ||
+      !CryptStringToBinaryA(pem, len, CRYPT_STRING_BASE64HEADER, NULL, &der_len, NULL, NULL) ||
+      (der = malloc(der_len)) == NULL ||
+      !CryptStringToBinaryA(pem, len, CRYPT_STRING_BASE64HEADER, der, &der_len, NULL, NULL) ||
+      (c = CertCreateCertificateContext(X509_ASN_ENCODING, der, der_len)) == NULL ||
+      (s = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, wstore)) == NULL) {
+    fprintf(stderr, "cannot read %s or open LocalMachine\\%s: error %lu\n", path, store,
+            (unsigned long)GetLastError());
+    goto out;
+  }
+  if (strcmp(op, "add") == 0) {
+    rc = CertAddCertificateContextToStore(s, c, CERT_STORE_ADD_REPLACE_EXISTING, NULL) ? 0 : 2;
+  } else {
+    found = CertFindCertificateInStore(s, X509_ASN_ENCODING, 0, CERT_FIND_EXISTING, c, NULL);
+    rc = found == NULL ? 1 : CertDeleteCertificateFromStore(found) ? 0 : 2; /* frees found */
+    found = NULL;
+  }
+  if (rc == 2)
+    fprintf(stderr, "cannot %s %s: error %lu\n", op, path, (unsigned long)GetLastError());
+  CertControlStore(s, 0, CERT_STORE_CTRL_COMMIT, NULL);
+out:
+  if (c != NULL)
+    CertFreeCertificateContext(c);
+  if (s != NULL)
+    CertCloseStore(s, 0);
+  free(der);
+  free(pem);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   HCERTSTORE my;
   PCCERT_CONTEXT c;
   int rc;
   if (argc == 4 && strcmp(argv[1], "import") == 0)
     return import(argv[2], argv[3]);
+  if (argc == 4 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0))
+    return add_del(argv[1], argv[2], argv[3]);
   if (argc != 3 || (strcmp(argv[1], "has") != 0 && strcmp(argv[1], "remove") != 0)) {
-    fprintf(stderr, "usage: cs-certtool import FILE.pfx PASSWORD_FILE | has THUMBPRINT | remove THUMBPRINT\n");
+    fprintf(stderr, "usage: cs-certtool import FILE.pfx PASSWORD_FILE | has THUMBPRINT | remove THUMBPRINT |\n"
+                    "       add|del Root|CA|Disallowed FILE.pem\n");
     return 2;
   }
   if ((my = open_my()) == NULL)
