@@ -56,12 +56,12 @@ static int cs__check_days(const char *v, char *why, size_t n);
 static const cs__key_t cs__keys[] = {
     {"connector", "host", CS__STR, CS__OFF(connector.host), "", "", 0, 0, NULL},
     {"connector", "service", CS__STR, CS__OFF(connector.service), "", CS__BOARD, 0, 0, NULL},
-    {"connector", "account", CS__STR, CS__OFF(connector.account), "", "NT SERVICE\\" CS__BOARD, 0, 0, NULL},
+    /* Windows: empty = taken from the connector's service (connector.c), so that the
+     * account, the binding file and the endpoints follow the connector as installed */
+    {"connector", "account", CS__STR, CS__OFF(connector.account), "", "", 0, 0, NULL},
     {"connector", "thumbprint", CS__STR, CS__OFF(connector.thumbprint), "", "", 0, 0, NULL},
-    {"connector", "endpoints", CS__LIST, CS__OFF(connector.endpoints), "", "127.0.0.1:8197, 127.0.0.1:8096", 0,
-     0, cs__check_endpoint},
-    {"connector", "binding_files", CS__PATHLIST, CS__OFF(connector.binding_files), "",
-     "C:\\Program Files\\BOARDConnector\\config\\servers\\tls.json", 0, 0, NULL},
+    {"connector", "endpoints", CS__LIST, CS__OFF(connector.endpoints), "", "", 0, 0, cs__check_endpoint},
+    {"connector", "binding_files", CS__PATHLIST, CS__OFF(connector.binding_files), "", "", 0, 0, NULL},
     {"connector", "restart_command", CS__STR, CS__OFF(connector.restart_command), "", "", 0, 0, NULL},
     {"connector", "status_command", CS__STR, CS__OFF(connector.status_command), "", "", 0, 0, NULL},
     {"connector", "restart_timeout", CS__INT, CS__OFF(connector.restart_timeout), "120", "120", 1, 3600, NULL},

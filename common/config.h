@@ -21,9 +21,13 @@ typedef struct cs_config_s {
   struct {
     char *host;              /* DNS name the certificate must carry; NULL = this machine's FQDN */
     char *service;           /* service to restart (systemd unit / Windows service name) */
-    char *account;           /* gets READ on the private key; NULL = no such step */
+    char *account;           /* gets READ on the private key; NULL = no such step (Windows: the
+                              * account the service runs as, see cs_connector_resolve) */
     char *thumbprint;        /* certificate in service; NULL = found from bindings / cert_file */
     cs_strlist_t endpoints;  /* host:port the connector serves TLS on, probed after a restart */
+    int endpoints_default;   /* 1: not configured but taken from the connector's settings or the
+                              * documented defaults (cs_connector_resolve): one that does not
+                              * listen or speak TLS is skipped with a warning, not refused */
     cs_strlist_t binding_files; /* files naming the thumbprint in service */
     char *restart_command;   /* replaces the platform's restart; NULL = none */
     char *status_command;    /* polled until it exits 0 after a restart; NULL = none */

@@ -158,6 +158,13 @@ int cs_plat_service_exists(const char *service, cs_err_t *err);
 int cs_plat_service_restart(const char *service, const char *restart_command, const char *status_command,
                             int timeout_ms, cs_err_t *err);
 
+/* What the service manager holds for service, as new strings (free()): the account
+ * it runs as (*start_name: QueryServiceConfigW's lpServiceStartName, NULL when it has
+ * none) and its command line (*image_path: lpBinaryPathName, the ImagePath). Windows
+ * only: POSIX answers CS_EINVAL (not known; Linux keeps its explicit configuration).
+ * CS_ENOENT when there is no such service. */
+int cs_plat_service_config(const char *service, char **start_name, char **image_path, cs_err_t *err);
+
 /* ---- system event log ------------------------------------------------------ */
 
 struct cs_event_def_s;

@@ -102,14 +102,14 @@ static int connect_bio(BIO *bio, time_t deadline, int secs, cs_err_t *err) {
     if (BIO_do_connect(bio) > 0)
       return CS_OK;
     if (!BIO_should_retry(bio))
-      return cs_err_set(err, CS_EIO, (long)ERR_peek_last_error(), "cannot connect: %s", queue_reason(why, sizeof why));
+      return cs_err_set(err, CS_EIO, (long)ERR_peek_last_error(), CS_PROBE_NO_CONNECTION ": %s", queue_reason(why, sizeof why));
     do {
       if (time(NULL) >= deadline)
-        return cs_err_set(err, CS_ETIMEDOUT, 0, "no connection within %d s", secs);
+        return cs_err_set(err, CS_ETIMEDOUT, 0, CS_PROBE_CONNECT_TIMEOUT " %d s", secs);
       w = wait_ready(bio, 0);
     } while (w == 0);
     if (w < 0)
-      return cs_err_set(err, CS_EIO, 0, "cannot connect: waiting on the socket failed");
+      return cs_err_set(err, CS_EIO, 0, CS_PROBE_NO_CONNECTION ": waiting on the socket failed");
   }
 }
 
@@ -123,17 +123,17 @@ static int handshake(SSL *ssl, BIO *bio, time_t deadline, int secs, cs_err_t *er
     e = SSL_get_error(ssl, r);
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
       if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-        return cs_err_set(err, CS_EIO, 0, "TLS handshake failed: the server closed the connection");
-      return cs_err_set(err, CS_EIO, (long)ERR_peek_last_error(), "TLS handshake failed: %s",
+        return cs_err_set(err, CS_EIO, 0, CS_PROBE_NO_TLS ": the server closed the connection");
+      return cs_err_set(err, CS_EIO, (long)ERR_peek_last_error(), CS_PROBE_NO_TLS ": %s",
                         queue_reason(why, sizeof why));
     }
     do {
       if (time(NULL) >= deadline)
-        return cs_err_set(err, CS_ETIMEDOUT, 0, "no TLS handshake within %d s", secs);
+        return cs_err_set(err, CS_ETIMEDOUT, 0, CS_PROBE_TLS_TIMEOUT " %d s", secs);
       w = wait_ready(bio, e == SSL_ERROR_WANT_READ);
     } while (w == 0);
     if (w < 0)
-      return cs_err_set(err, CS_EIO, 0, "TLS handshake failed: waiting on the socket failed");
+      return cs_err_set(err, CS_EIO, 0, CS_PROBE_NO_TLS ": waiting on the socket failed");
   }
 }
 

@@ -20,6 +20,13 @@
  * refused or reset, handshake failed), CS_ETIMEDOUT, CS_EFORMAT (no certificate
  * served), CS_ENOMEM; err says what happened, without repeating the endpoint
  * (the caller names it). */
+/* How err's text starts when the endpoint does not listen or does not speak TLS
+ * (cs_connector_not_tls tells these from a probe that saw another certificate). */
+#define CS_PROBE_NO_CONNECTION "cannot connect"
+#define CS_PROBE_CONNECT_TIMEOUT "no connection within"
+#define CS_PROBE_NO_TLS "TLS handshake failed"
+#define CS_PROBE_TLS_TIMEOUT "no TLS handshake within"
+
 int cs_probe(const char *endpoint, const char *sni, int timeout_ms, char thumbprint[41], char **subject,
              cs_err_t *err);
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bindings.h"
+#include "connector.h"
 #include "events.h"
 #include "fault.h"
 #include "journal.h"
@@ -29,6 +30,8 @@ typedef struct tx_s {
   char stage[PATH_LEN];
   char store_backup[PATH_LEN];
   char bind_backup[PATH_LEN];
+  unsigned long long skipped; /* bit i: default endpoint i, left out by the pre-flight */
+  int skipped_read;           /* the pre-flight's list was read back (a recovery) */
 } tx_t;
 
 typedef struct step_s {
@@ -146,6 +149,36 @@ static int step_restart(tx_t *tx, cs_err_t *err) {
   return rc;
 }
 
+/* The pre-flight's word on default endpoints: one that does not listen or does not
+ * speak TLS (the connector's Configuration Server need not) is said once and left out
+ * of this renewal, its probes after the restart and its rollback included; the list
+ * is kept in the transaction folder, so that a recovery after a crash leaves out the
+ * same ones. An endpoint configured explicitly is never left out. */
+#define SKIPPED_FILE "skipped-endpoints"
+
+static int skipped(tx_t *tx, size_t i) {
+  const cs_strlist_t *eps = &tx->env->cfg->connector.endpoints;
+  char path[PATH_LEN];
+  if (!tx->skipped_read && path_join(path, tx->txdir, SKIPPED_FILE) == 0)
+    tx->skipped = cs_connector_skips_read(path, (const char *const *)eps->v, eps->n);
+  tx->skipped_read = 1;
+  return i < CS_CONNECTOR_SKIP_MAX && (tx->skipped >> i & 1u);
+}
+
+/* Leaves default endpoint i out (said once, with why); 0, or -1 when it cannot be. */
+static int skip(tx_t *tx, size_t i, const char *why) {
+  const cs_strlist_t *eps = &tx->env->cfg->connector.endpoints;
+  char path[PATH_LEN];
+  if (!tx->env->cfg->connector.endpoints_default || i >= CS_CONNECTOR_SKIP_MAX || !cs_connector_not_tls(eps->v[i], why))
+    return -1;
+  tx->skipped |= 1ull << i;
+  /* best effort: without the list, a recovery probes every endpoint, as it always did */
+  if (path_join(path, tx->txdir, SKIPPED_FILE) == 0)
+    (void)cs_connector_skips_write(path, (const char *const *)eps->v, eps->n, tx->skipped);
+  emit(tx, CS_EV_ENDPOINT_SKIPPED, eps->v[i], why + strlen(eps->v[i]) + 2);
+  return 0;
+}
+
 /* Every endpoint serves tp, retried until restart_timeout (a service may take a
  * while to listen again after its restart), the pause between tries growing from
  * PROBE_PAUSE_FIRST_MS to PROBE_PAUSE_MS: quick when the service is, few workers
@@ -157,7 +190,9 @@ static int step_restart(tx_t *tx, cs_err_t *err) {
  * place, or put back), and handshakes that disagree send the probe round again.
  * The pre-flight expects what is served already: one handshake does, and what the
  * validating worker saw (seen: its preflight lines, may be NULL) spares it when it
- * was tp; anything else is probed again here. *failed: the endpoint that did not. */
+ * was tp; anything else is probed again here. Only the pre-flight passes seen: there
+ * a default endpoint that does not listen or speak TLS is left out (skip), and every
+ * later probe of the transaction leaves it out too. *failed: the endpoint that did not. */
 static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const cs_reply_t *seen,
                      const char **failed, cs_err_t *err) {
   const cs_config_t *cfg = tx->env->cfg;
@@ -169,12 +204,16 @@ static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const 
   for (i = 0; i < cfg->connector.endpoints.n; i++) {
     const char *ep = cfg->connector.endpoints.v[i];
     int pause = PROBE_PAUSE_FIRST_MS;
+    if (skipped(tx, i))
+      continue;
     if (seen != NULL && i < seen->n_preflight && strcmp(seen->preflight[i].endpoint, ep) == 0 &&
         strcmp(seen->preflight[i].tp, tp) == 0)
       continue;
     for (;;) {
       rc = cs_worker_probe_confirmed(tx->env->worker, ep, tx->env->host, PROBE_TIMEOUT_MS, confirm, served, err);
       if (rc == CS_OK && strcmp(served, tp) == 0)
+        break;
+      if (rc != CS_OK && seen != NULL && skip(tx, i, err->text) == 0)
         break;
       if (rc == CS_OK)
         rc = cs_err_set(err, CS_EFAILED, 0, "%s serves %s, not %s", ep, served, tp);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connector.h"
 #include "error.h"
 #include "events.h"
 #include "platform.h"
@@ -52,6 +53,12 @@ int cs_cli_config(const char *path, cs_config_t *cfg) {
   }
   if (cs_cli_config_unsafe(cfg, why, sizeof why, msg, sizeof msg)) {
     fprintf(stderr, "certsteward: %s\n", msg);
+    cs_config_free(cfg);
+    return -1;
+  }
+  /* what [connector] leaves empty, from the connector itself (said on stderr) */
+  if (cs_connector_resolve(cfg, &err) != CS_OK) {
+    fprintf(stderr, "certsteward: %s\n", err.text);
     cs_config_free(cfg);
     return -1;
   }

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "connector.h"
 #include "daemon_int.h"
 #include "events.h"
 #include "opts.h"
@@ -146,6 +147,11 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   }
   if (cs_cli_open_events(&cfg, opts[1].value != NULL) != 0)
     goto out;
+  /* what [connector] leaves empty, from the connector itself: said in the event log */
+  if (cs_connector_resolve(&cfg, &err) != CS_OK) {
+    cs__daemon_event(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
+    goto out;
+  }
   snprintf(lockpath, sizeof lockpath, "%s%slock", cfg.store.state_dir, cs_plat_is_windows() ? "\\" : "/");
   if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
     cs__daemon_event(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);

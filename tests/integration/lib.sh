@@ -53,9 +53,10 @@ event_ids() { jq -r .id "$T/state/events.jsonl" | tr '\n' ' ' | sed 's/ $//'; }
 # event_message ID: the messages of the events with that id, one a line
 event_message() { jq -r --argjson id "$1" 'select(.id == $id) | .message' "$T/state/events.jsonl"; }
 
-# setup [SECOND_PORT_CERT|old]: the certificate in service (current-ok.pem, key leaf.key)
+# setup [SECOND_PORT_CERT|old|plain]: the certificate in service (current-ok.pem, key leaf.key)
 # in $T/store, a binding file naming it twice, nginx serving it on P1 (and, with an
-# argument, that certificate file, or a copy of the old one, on P2), and a configuration.
+# argument, that certificate file, or a copy of the old one, on P2; with plain, HTTP
+# without TLS on P2), and a configuration.
 setup() {
   mkdir -p "$T/store" "$T/nginx/logs" "$T/nginx/tmp" "$T/state"
   cat "$PKI/current-ok.pem" "$PKI/inter.pem" > "$T/store/cert.pem"
@@ -80,8 +81,11 @@ setup() {
       echo "http { access_log off; client_body_temp_path $T/nginx/tmp/body; proxy_temp_path $T/nginx/tmp/proxy;"
       echo "  fastcgi_temp_path $T/nginx/tmp/fcgi; uwsgi_temp_path $T/nginx/tmp/uwsgi; scgi_temp_path $T/nginx/tmp/scgi;"
       echo "  server { listen 127.0.0.1:$P1 ssl; ssl_certificate $T/store/cert.pem; ssl_certificate_key $T/store/key.pem; return 200; }"
-      [ -z "$second" ] ||
+      if [ "$second" = plain ]; then
+        echo "  server { listen 127.0.0.1:$P2; return 200; }"
+      elif [ -n "$second" ]; then
         echo "  server { listen 127.0.0.1:$P2 ssl; ssl_certificate $second; ssl_certificate_key $PKI/leaf.key; return 200; }"
+      fi
       echo "}"
     } > "$T/nginx/nginx.conf"
     if "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx/start.err"; then

@@ -81,23 +81,72 @@ test_failing_restart_rolls_back() {
   unchanged
 }
 
-test_killed_mid_transaction_rolls_back_at_next_start() {
-  setup
-  # the restart command (run by /bin/sh -c, a child of certsteward) kills certsteward the first time:
-  # the new files are in place, the journal says "running", nothing restarted yet
-  write_config "127.0.0.1:$P1" "if [ -e $T/killed-once ]; then $RELOAD; else touch $T/killed-once; kill -KILL \$PPID; sleep 5; fi"
+# apply_killed: apply a renewal that the restart command kills (SIGKILL), leaving its journal
+apply_killed() {
   set +e
   "$CS" apply --config "$T/cs.ini" "$PKI/good-aes.pfx" > "$T/out" 2>&1
   local st=$?
   set -e
   expect_eq "$st" 137 "killed by SIGKILL"
   [ -e "$T/state/journal" ] || fail "no journal after the kill"
+}
+
+test_killed_mid_transaction_rolls_back_at_next_start() {
+  setup
+  # the restart command (run by /bin/sh -c, a child of certsteward) kills certsteward the first time:
+  # the new files are in place, the journal says "running", nothing restarted yet
+  write_config "127.0.0.1:$P1" "if [ -e $T/killed-once ]; then $RELOAD; else touch $T/killed-once; kill -KILL \$PPID; sleep 5; fi"
+  apply_killed
   cmp -s "$T/tls.json" "$T/tls.json.orig" && fail "the kill came before the bindings were rewritten"
   # the next run recovers first: rolls back, proves the old certificate is served
   "$CS" apply --config "$T/cs.ini" --dry-run "$PKI/good-aes.pfx" > "$T/out2" 2>&1 || { cat "$T/out2"; fail "recovery"; }
   grep -q "unfinished renewal was found and rolled-back" "$T/out2" || fail "no recovery: $(cat "$T/out2")"
   unchanged
   jq -r .id "$T/state/events.jsonl" | grep -qx 5003 || fail "no recovery event"
+  jq -r .id "$T/state/events.jsonl" | grep -qx 5001 || fail "no rollback-completed event"
+}
+
+# An endpoint that is not configured but a default (on Windows the connector's own or
+# the documented 127.0.0.1:8197, 8096; here CERTSTEWARD_TEST_DEFAULT_ENDPOINTS of a test
+# build stands in for them) and speaks no TLS: said once, left out, the renewal commits.
+test_default_plain_endpoint_skipped() {
+  setup plain
+  write_config "" "$RELOAD"
+  local new; new=$(thumbprint "$PKI/good-aes.pfx")
+  CERTSTEWARD_TEST_DEFAULT_ENDPOINTS="127.0.0.1:$P1, 127.0.0.1:$P2" \
+    "$CS" apply --config "$T/cs.ini" "$PKI/good-aes.pfx" > "$T/out" 2>&1 || { cat "$T/out"; fail "apply"; }
+  grep -q "committed ($OLD -> $new)" "$T/out" || fail "not committed: $(cat "$T/out")"
+  expect_served "$P1" "$new" "the TLS endpoint serves the new certificate"
+  expect_eq "$(event_ids)" "3005 4000 4001 4002 4003 4004 4005 4006 4007" "events: the skip once, then the renewal"
+  expect_eq "$(jq -r 'select(.id == 3005) | .message' "$T/state/events.jsonl" | grep -c "127.0.0.1:$P2")" 1 \
+    "the skipped endpoint named once"
+  event_message 3005 | grep -q "TLS handshake failed" || fail "no reason: $(event_message 3005)"
+  expect_eq "$(jq -r 'select(.id == 4005) | .message' "$T/state/events.jsonl" | grep -c "127.0.0.1:$P1")" 1 \
+    "the TLS endpoint proved the renewal"
+}
+
+# The same plain listener configured explicitly must serve the certificate: refused, as ever.
+test_configured_plain_endpoint_refused() {
+  setup plain
+  write_config "127.0.0.1:$P1, 127.0.0.1:$P2" "$RELOAD"
+  if CERTSTEWARD_TEST_DEFAULT_ENDPOINTS="127.0.0.1:$P1" \
+    "$CS" apply --config "$T/cs.ini" "$PKI/good-aes.pfx" > "$T/out" 2>&1; then fail "applied"; fi
+  grep -q "refused at preflight: 127.0.0.1:$P2: TLS handshake failed" "$T/out" || fail "not refused: $(cat "$T/out")"
+  unchanged
+  expect_eq "$(event_ids)" "3004" "pre-flight event only"
+}
+
+# A crash after the restart: the recovery leaves out what the pre-flight left out, so the
+# plain default endpoint cannot keep the rollback from completing.
+test_skipped_endpoint_stays_out_of_recovery() {
+  setup plain
+  write_config "" "if [ -e $T/killed-once ]; then $RELOAD; else touch $T/killed-once; $RELOAD; kill -KILL \$PPID; sleep 5; fi"
+  export CERTSTEWARD_TEST_DEFAULT_ENDPOINTS="127.0.0.1:$P1, 127.0.0.1:$P2"
+  apply_killed
+  grep -qx "127.0.0.1:$P2" "$T/state/tx/skipped-endpoints" || fail "the left-out endpoint is not kept for the recovery"
+  "$CS" apply --config "$T/cs.ini" --dry-run "$PKI/good-aes.pfx" > "$T/out2" 2>&1 || { cat "$T/out2"; fail "recovery"; }
+  grep -q "unfinished renewal was found and rolled-back" "$T/out2" || fail "no recovery: $(cat "$T/out2")"
+  unchanged
   jq -r .id "$T/state/events.jsonl" | grep -qx 5001 || fail "no rollback-completed event"
 }
 

@@ -587,10 +587,9 @@ CS_TEST(dump_format) {
   CHECK_INT(cs_config_defaults(&def), ==, 0);
   text = dump_text(&def, "dump.ini");
   if (cs_plat_is_windows())
+    /* account, endpoints and binding_files: empty = from the connector (connector.c) */
     CHECK_STR(text, "[connector]\nhost =\nservice = BOARD Connector Service\n"
-                    "account = NT SERVICE\\BOARD Connector Service\nthumbprint =\n"
-                    "endpoints = 127.0.0.1:8197, 127.0.0.1:8096\n"
-                    "binding_files = C:\\Program Files\\BOARDConnector\\config\\servers\\tls.json\n"
+                    "account =\nthumbprint =\nendpoints =\nbinding_files =\n"
                     "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
                     "[store]\nstate_dir = C:\\ProgramData\\certsteward\ncert_file =\nkey_file =\nchain_file =\n"
                     "bundle_file =\nold_certificates = keep\nkey_provider = default\nmonitor =\n\n"
