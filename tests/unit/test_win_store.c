@@ -606,7 +606,7 @@ CS_TEST(current_exports_the_certificate_in_service) {
 /* ---- the worker's stage, end to end -------------------------------------------------- */
 
 /* certsteward-worker validate FILE --stage f->stage [--current current]; 1 when staged;
- * why (not NULL): the key_match check's text. */
+ * why (not NULL): the key_match check's text. FILE: of the test PKI, or a path. */
 static int worker_judge(const fx_t *f, const char *file, const char *current, char why[256]) {
   const char *exe = getenv("CS_WORKER");
   char ini[4096], ini_path[MAX_PATH + 32], path[MAX_PATH + 32];
@@ -628,7 +628,7 @@ static int worker_judge(const fx_t *f, const char *file, const char *current, ch
            cs_test_path("ca-chain.pem"), f->cfg.store.key_provider);
   put(f->dir, "worker.ini", ini, strlen(ini));
   w.config_path = ini_path;
-  snprintf(path, sizeof path, "%s", cs_test_path(file));
+  snprintf(path, sizeof path, "%s", strchr(file, '\\') != NULL ? file : cs_test_path(file));
   if (cs_worker_validate(&w, path, current, NULL, f->stage, &reply, &err) != CS_OK) {
     cs_test_fail(__FILE__, __LINE__, "worker: %s", err.text);
     return 0;
@@ -895,4 +895,34 @@ CS_TEST(undo_deletes_a_capi_container_with_its_provider_type) {
   kp.pwszContainerName = NULL;
   CHECK_INT(cs__store_keydel(&kp, &d), ==, -1);
   CHECK_INT(cs__store_keydel(NULL, &d), ==, -1);
+}
+
+/* ---- paths beyond the ANSI code page ------------------------------------------------- */
+
+/* The worker as the daemon starts it (cs_worker_validate: a wide command line, the
+ * restricted token) reads a file and writes its stage under a folder whose name no
+ * single ANSI code page holds; the store imports that stage. */
+CS_TEST(worker_reads_and_stages_under_a_non_ascii_path) {
+  char dir[MAX_PATH + 64], file[MAX_PATH + 96], tp[41];
+  unsigned char *data = NULL;
+  size_t len = 0;
+  cs_err_t err;
+  fx_t f;
+  thumbprint_of("good-bundle.pem", tp);
+  fx_open(&f, NULL, NULL, NULL);
+  purge(L"My", tp);
+  snprintf(dir, sizeof dir, "%s\\Übergang 証明書", f.dir);
+  snprintf(file, sizeof file, "%s\\neu ключ.pem", dir);
+  snprintf(f.stage, sizeof f.stage, "%s\\stage", dir);
+  CHECK_INT(cs_plat_mkdirs(f.stage, 0700, &err), ==, 0);
+  CHECK_INT(cs_plat_read_file(cs_test_path("good-bundle.pem"), 1 << 20, 0, &data, &len, NULL), ==, 0);
+  CHECK_INT(cs_plat_write_atomic(file, data, len, 0600, &err), ==, 0);
+  cs_plat_free_file(data, len);
+  CHECK(worker_stage(&f, file, NULL));
+  CHECK(staged(&f, CS_PFX_FILE) && staged(&f, CS_PFX_INFO_FILE) && staged(&f, "leaf.der"));
+  CHECK_INT(install(&f, f.backup, &err), ==, 0);
+  CHECK(in_store(L"My", tp));
+  CHECK_INT(cs_plat_store_undo(&f.cfg, f.backup, &err), ==, 0);
+  CHECK(!in_store(L"My", tp));
+  fx_close(&f);
 }
