@@ -101,6 +101,13 @@ int cs_plat_run(const char *const *argv, const void *input, size_t input_len, in
                 cs_run_result_t *res, cs_err_t *err);
 void cs_run_result_free(cs_run_result_t *res);
 
+/* cs_plat_run for a program that parses untrusted input (the worker). Windows: with
+ * a restricted copy of this process's token, no privilege left but
+ * SeChangeNotifyPrivilege (same account and groups: it still reads the file it is
+ * handed and writes its stage). POSIX: as cs_plat_run. */
+int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms,
+                         size_t max_out, cs_run_result_t *res, cs_err_t *err);
+
 /* Runs a command line through the system shell (/bin/sh -c, cmd.exe /c), as
  * cs_plat_run, for admin-configured commands such as [connector] restart_command. */
 int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err);
@@ -126,7 +133,8 @@ int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len);
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len);
 
 /* Runs path (no PATH search) with argv in place of this program: POSIX execv;
- * Windows starts it, waits, and exit()s with its code. Returns only on failure. */
+ * Windows starts it confined as cs_plat_run_confined (it is the worker), waits, and
+ * exit()s with its code. Returns only on failure. */
 int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err);
 
 /* Sleeps ms milliseconds (blocking: the daemon's worker threads only). */

@@ -21,7 +21,7 @@ static int run(const cs_worker_t *w, const char **argv, int timeout_ms, cs_run_r
 
   cs_err_clear(&perr);
   argv[0] = w->exe;
-  rc = cs_plat_run(argv, NULL, 0, timeout_ms, CS_REPLY_MAX, res, &perr);
+  rc = cs_plat_run_confined(argv, NULL, 0, timeout_ms, CS_REPLY_MAX, res, &perr);
   if (rc != CS_OK)
     return cs_err_set(err, CS_EFAILED, perr.raw, "the worker could not be started: %s", perr.text);
   if (res->timed_out)

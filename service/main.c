@@ -3,6 +3,9 @@
  * OpenSSL runs in certsteward-worker, next to it. */
 #include <stdio.h>
 #include <string.h>
+#ifdef _WIN32
+#include "win/win.h"
+#endif
 
 #include "cli.h"
 #include "daemon.h"
@@ -181,9 +184,12 @@ static void answer_value(const char *text, const char *key, char *buf, size_t le
   }
 }
 
-/* This program's version, then the worker's and its OpenSSL's (asked, not linked). */
+/* This program's version, then the worker's and its OpenSSL's (asked, not linked),
+ * and on Windows the privileges the worker holds, started as the daemon starts it
+ * (only SeChangeNotifyPrivilege: the proof, on the machine itself, that it runs with
+ * the restricted token of cs_plat_run_confined). */
 static int cmd_version(int argc, char **argv) {
-  char exe[4096], version[128], openssl[256];
+  char exe[4096], version[128], openssl[256], privileges[512];
   const char *wargv[] = {exe, "version", NULL};
   cs_run_result_t res;
   cs_reply_t reply;
@@ -197,13 +203,16 @@ static int cmd_version(int argc, char **argv) {
   printf("certsteward %s\n", CS_VERSION);
   rc = cs_plat_sibling_path(CS_WORKER_NAME, exe, sizeof exe, &err);
   if (rc == CS_OK)
-    rc = cs_plat_run(wargv, NULL, 0, 10000, 64 * 1024, &res, &err);
+    rc = cs_plat_run_confined(wargv, NULL, 0, 10000, 64 * 1024, &res, &err);
   if (rc == CS_OK && (res.exit_code != 0 || cs_reply_parse(res.out ? res.out : "", res.out_len, &reply, &err) != CS_OK))
     rc = cs_err_set(&err, CS_EFAILED, 0, "no valid answer (exit status %d)", res.exit_code);
   if (rc == CS_OK) {
     answer_value(res.out, "version", version, sizeof version);
     answer_value(res.out, "openssl", openssl, sizeof openssl);
+    answer_value(res.out, "privileges", privileges, sizeof privileges);
     printf("%s %s (%s)\n", CS_WORKER_NAME, version, openssl[0] ? openssl : "OpenSSL version not given");
+    if (privileges[0])
+      printf("%s privileges enabled: %s\n", CS_WORKER_NAME, privileges);
   } else {
     printf("%s: not available: %s\n", CS_WORKER_NAME, err.text);
   }
@@ -212,7 +221,7 @@ static int cmd_version(int argc, char **argv) {
   return CS_EXIT_OK;
 }
 
-int main(int argc, char **argv) {
+static int run_command(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : NULL;
   size_t i;
   if (cmd == NULL) {
@@ -231,3 +240,14 @@ int main(int argc, char **argv) {
   print_usage(stderr);
   return CS_EXIT_USAGE;
 }
+
+#ifdef _WIN32
+/* The arguments as Windows holds them, UTF-16, converted to UTF-8 once here: main's
+ * would be in the ANSI code page, which cannot hold every path (C:\Zertifikate\Übergang
+ * where the code page has no Ü, any CJK name on a Western system). Everything after
+ * works in UTF-8 and opens files through the wide API (common/win/wide.c). */
+int wmain(int argc, wchar_t **wargv);
+int wmain(int argc, wchar_t **wargv) { return cs__win_wmain(argc, wargv, run_command, CS_EXIT_USAGE); }
+#else
+int main(int argc, char **argv) { return run_command(argc, argv); }
+#endif

@@ -291,32 +291,6 @@ static int event_source(const wchar_t *exe) {
   return e == ERROR_SUCCESS ? CS_EXIT_OK : fail("install", "cannot register the event source certsteward", (DWORD)e);
 }
 
-/* The arguments again, as UTF-8 from the UTF-16 command line: the C runtime's argv is
- * in the ANSI code page, which cannot hold every path. NULL: use argv. */
-static char **utf8_args(int argc) {
-  int n = 0, i;
-  wchar_t **w = CommandLineToArgvW(GetCommandLineW(), &n);
-  char **a = NULL;
-  if (w != NULL && n == argc && (a = calloc((size_t)n + 1, sizeof *a)) != NULL)
-    for (i = 0; i < n; i++)
-      if ((a[i] = cs__win_utf8(w[i])) == NULL) {
-        while (i > 0)
-          free(a[--i]);
-        free(a);
-        a = NULL;
-        break;
-      }
-  LocalFree(w);
-  return a;
-}
-
-static void free_args(char **a) {
-  size_t i;
-  for (i = 0; a != NULL && a[i] != NULL; i++)
-    free(a[i]);
-  free(a);
-}
-
 static void on_failed(void *arg, const char *config_path, const char *why);
 
 /* A first configuration that would not be valid: said in the Event Log too (an MSI
@@ -325,7 +299,7 @@ static void config_invalid(const char *path, const char *why) { on_failed(NULL, 
 
 int cs_cmd_install(int argc, char **argv) {
   cs_opt_t opts[] = {{"config", 1, NULL}, {"config-template", 1, NULL}, {NULL, 0, NULL}};
-  char **args = utf8_args(argc), **av = args != NULL ? args : argv;
+  char **av = argv; /* UTF-8 from the wide command line (wmain, main.c) */
   char **rest = malloc(sizeof *rest * ((size_t)argc + 1));
   const char **operands = malloc(sizeof *operands * (size_t)argc);
   wchar_t *exe = NULL, *image = NULL, *whome = NULL;
@@ -394,7 +368,6 @@ out:
   free(whome);
   free(operands);
   free(rest);
-  free_args(args);
   return rc;
 }
 

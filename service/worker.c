@@ -15,6 +15,7 @@
 #ifdef _WIN32
 #include <fcntl.h>
 #include <io.h>
+#include <windows.h>
 #endif
 
 #include <openssl/bio.h>
@@ -36,6 +37,9 @@
 #include "reply.h"
 #include "report.h"
 #include "validate.h"
+#ifdef _WIN32
+#include "win/win.h"
+#endif
 
 #ifndef CS_VERSION
 #define CS_VERSION "unknown"
@@ -570,7 +574,21 @@ out:
   return rc;
 }
 
-int main(int argc, char **argv) {
+#ifdef _WIN32
+/* "privileges <enabled ones>" in the version answer: what this process may do beyond
+ * its account's access, as the one who started it left it (certsteward version shows
+ * it; started by certsteward, only SeChangeNotifyPrivilege). */
+static void put_privileges(cs_buf_t *out) {
+  char names[1024];
+  HANDLE t = NULL;
+  if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t) && cs__win_privilege_names(t, 1, names, sizeof names) == 0)
+    cs_reply_put(out, "privileges", names[0] ? names : "none");
+  if (t != NULL)
+    CloseHandle(t);
+}
+#endif
+
+static int run_command(int argc, char **argv) {
   cs_buf_t out = CS_BUF_INIT;
   const char *cmd = argc > 1 ? argv[1] : "";
   int rc;
@@ -591,6 +609,9 @@ int main(int argc, char **argv) {
   } else if (strcmp(cmd, "version") == 0 && argc == 2) {
     cs_reply_put(&out, "version", CS_VERSION);
     cs_reply_put(&out, "openssl", OpenSSL_version(OPENSSL_VERSION));
+#ifdef _WIN32
+    put_privileges(&out);
+#endif
     rc = EXIT_ANSWERED;
   } else {
     rc = fail(&out, EXIT_USAGE, usage);
@@ -609,3 +630,13 @@ int main(int argc, char **argv) {
   cs_buf_free(&out);
   return rc;
 }
+
+#ifdef _WIN32
+/* The arguments in UTF-8 from Windows' UTF-16, as certsteward's own wmain: the paths
+ * the daemon and certsteward check hand over reach the file API whole, whatever the
+ * ANSI code page. */
+int wmain(int argc, wchar_t **wargv);
+int wmain(int argc, wchar_t **wargv) { return cs__win_wmain(argc, wargv, run_command, EXIT_FAILED); }
+#else
+int main(int argc, char **argv) { return run_command(argc, argv); }
+#endif

@@ -1,7 +1,9 @@
 /* Windows: a command hands itself over to another program (certsteward check ->
  * certsteward-worker check). There is no exec: the program is started on this
  * console and standard handles, waited for, and its exit code becomes this
- * process's, so the caller sees what it would have seen from the program. */
+ * process's, so the caller sees what it would have seen from the program. It is the
+ * worker, which parses untrusted files: it runs with the restricted token of
+ * cs__win_confined_token (run.c). */
 #include "../platform.h"
 #include "../text.h"
 #include "win.h"
@@ -12,11 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-
 int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err) {
   static const DWORD std_ids[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
   wchar_t *wpath = NULL, *wline = NULL;
+  HANDLE token = NULL;
   STARTUPINFOW si;
   PROCESS_INFORMATION pi;
   HANDLE std[3];
@@ -29,6 +30,8 @@ int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err) {
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot run %s: not valid UTF-8, or out of memory", path);
     goto out;
   }
+  if ((rc = cs__win_confined_token(&token, err)) != CS_OK)
+    goto out;
 
   /* the program gets this process's standard handles, inherited explicitly */
   memset(&si, 0, sizeof si);
@@ -43,7 +46,7 @@ int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err) {
   si.hStdOutput = std[1];
   si.hStdError = std[2];
   fflush(NULL); /* what this process printed must come before what the program prints */
-  if (!CreateProcessW(wpath, wline, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+  if (!CreateProcessAsUserW(token, wpath, wline, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
     DWORD e = GetLastError();
     rc = cs_err_set(err, cs__win_code(e), (long)e, "cannot run %s (Windows error %lu)", path, (unsigned long)e);
     goto out;
@@ -54,10 +57,13 @@ int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err) {
     code = 1;
   CloseHandle(pi.hThread);
   CloseHandle(pi.hProcess);
+  CloseHandle(token);
   free(wpath);
   free(wline);
   exit((int)code);
 out:
+  if (token != NULL)
+    CloseHandle(token);
   free(wpath);
   free(wline);
   return rc;

@@ -10,9 +10,13 @@
  * Standard output is read by polling (anonymous pipes have no overlapped I/O), the
  * input is written by a thread of its own, so that a child that does not read cannot
  * stall the deadline.
- * Proven under Wine: output, input, exit codes, timeouts, cmd.exe. Only real Windows
- * proves that the handle list keeps other handles from being inherited (Wine accepts
- * the attribute) and that a nested job object works inside a service's job. */
+ * cs_plat_run_confined starts the child with a restricted copy of this process's
+ * token (cs__win_confined_token), for the worker, which parses untrusted files.
+ * Proven under Wine: output, input, exit codes, timeouts, cmd.exe, the confined
+ * child's privileges. Only real Windows proves that the handle list keeps other
+ * handles from being inherited (Wine accepts the attribute), that a nested job object
+ * works inside a service's job, and that DISABLE_MAX_PRIVILEGE is what removes the
+ * privileges there (Wine ignores the flag and honours the explicit list). */
 #include "../platform.h"
 #include "../text.h"
 #include "win.h"
@@ -88,10 +92,108 @@ static HANDLE child_handle(HANDLE h, int for_write) {
   return dup == INVALID_HANDLE_VALUE ? NULL : dup;
 }
 
-/* Runs the program wprog with the command line wcmd (modified by CreateProcessW). */
-static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, const void *input, size_t input_len,
-                    int timeout_ms, size_t max_out, cs_run_result_t *res, cs_err_t *err) {
-  HANDLE in_r = NULL, in_w = NULL, out_w = NULL, err_h = NULL, job = NULL, feeder = NULL;
+/* ---- a confined child ------------------------------------------------------------ */
+
+/* The token's privileges (free()), NULL with GetLastError() set. */
+static TOKEN_PRIVILEGES *privileges_of(HANDLE token) {
+  TOKEN_PRIVILEGES *tp = NULL;
+  DWORD n = 0;
+  (void)GetTokenInformation(token, TokenPrivileges, NULL, 0, &n);
+  if (n == 0 || (tp = malloc(n)) == NULL || !GetTokenInformation(token, TokenPrivileges, tp, n, &n)) {
+    DWORD e = tp == NULL && n != 0 ? ERROR_NOT_ENOUGH_MEMORY : GetLastError();
+    free(tp);
+    SetLastError(e);
+    return NULL;
+  }
+  return tp;
+}
+
+int cs__win_privilege_names(HANDLE token, int enabled_only, char *buf, size_t len) {
+  TOKEN_PRIVILEGES *tp = privileges_of(token);
+  wchar_t name[128];
+  char *utf8;
+  size_t used = 0;
+  DWORD i, n;
+  if (len > 0)
+    buf[0] = '\0';
+  if (tp == NULL)
+    return -1;
+  for (i = 0; i < tp->PrivilegeCount; i++) {
+    if (enabled_only && !(tp->Privileges[i].Attributes & SE_PRIVILEGE_ENABLED))
+      continue;
+    n = sizeof name / sizeof name[0];
+    utf8 = LookupPrivilegeNameW(NULL, &tp->Privileges[i].Luid, name, &n) ? cs__win_utf8(name) : NULL;
+    if (used < len)
+      used += (size_t)snprintf(buf + used, len - used, "%s%s", used > 0 ? " " : "", utf8 ? utf8 : "(unknown)");
+    free(utf8);
+  }
+  free(tp);
+  return 0;
+}
+
+/* Every privilege gone but SeChangeNotifyPrivilege (folder traversal, which every
+ * file open relies on). The user and the groups stay as they are: the worker must
+ * read the file it is handed, which keeps the ACL it was dropped with, and write its
+ * stage into the state folder (Administrators and SYSTEM only), also when an admin
+ * runs certsteward check or apply from a console; Administrators made deny-only would
+ * break both for an admin, and takes nothing from LocalSystem that its own SID does
+ * not grant anyway. Without privileges, what parses a hostile file can no longer take
+ * ownership of, back up or restore any file, debug or impersonate another process,
+ * load a driver or act as part of the operating system.
+ * DISABLE_MAX_PRIVILEGE does it on Windows, which then ignores the list of privileges
+ * to delete (CreateRestrictedToken's documentation); the list (all the token holds
+ * but SeChangeNotifyPrivilege) is for Wine, which ignores the flag and honours the
+ * list, so that the tests see the child's token there too.
+ * The handle is opened with what CreateProcessAsUserW needs of the token (TOKEN_QUERY,
+ * TOKEN_DUPLICATE, TOKEN_ASSIGN_PRIMARY; the restricted token's handle has the same
+ * access). No SeAssignPrimaryTokenPrivilege is needed for a restricted version of the
+ * caller's own primary token (Restricted Tokens, Microsoft's documentation), and
+ * SeIncreaseQuotaPrivilege, which CreateProcessAsUserW "typically" wants, is held by
+ * LocalSystem and by an elevated admin: so the service and an admin's console start
+ * the worker alike. Only real Windows proves that an unelevated console can too; where
+ * it cannot, the command says why and stops: the worker never runs unrestricted. */
+int cs__win_confined_token(HANDLE *token, cs_err_t *err) {
+  HANDLE own = NULL;
+  TOKEN_PRIVILEGES *tp = NULL;
+  LUID_AND_ATTRIBUTES *del = NULL;
+  LUID notify;
+  DWORD i, n = 0;
+  int rc = CS_OK;
+
+  *token = NULL;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY | TOKEN_DUPLICATE | TOKEN_ASSIGN_PRIMARY, &own) ||
+      !LookupPrivilegeValueW(NULL, SE_CHANGE_NOTIFY_NAME, &notify) || (tp = privileges_of(own)) == NULL) {
+    rc = cs__win_fail(err, GetLastError(), "cannot read this process's token");
+    goto out;
+  }
+  if ((del = malloc(sizeof *del * (tp->PrivilegeCount + 1))) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    goto out;
+  }
+  for (i = 0; i < tp->PrivilegeCount; i++)
+    if (tp->Privileges[i].Luid.LowPart != notify.LowPart || tp->Privileges[i].Luid.HighPart != notify.HighPart) {
+      del[n].Luid = tp->Privileges[i].Luid;
+      del[n++].Attributes = 0;
+    }
+  if (!CreateRestrictedToken(own, DISABLE_MAX_PRIVILEGE, 0, NULL, n, n > 0 ? del : NULL, 0, NULL, token)) {
+    *token = NULL;
+    rc = cs__win_fail(err, GetLastError(), "cannot make a restricted token for the worker");
+  }
+out:
+  free(del);
+  free(tp);
+  if (own != NULL)
+    CloseHandle(own);
+  return rc;
+}
+
+/* ---- running ---------------------------------------------------------------------- */
+
+/* Runs the program wprog with the command line wcmd (modified by CreateProcessW);
+ * confined: with cs__win_confined_token's token. */
+static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, int confined, const void *input,
+                    size_t input_len, int timeout_ms, size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+  HANDLE in_r = NULL, in_w = NULL, out_w = NULL, err_h = NULL, job = NULL, feeder = NULL, token = NULL;
   HANDLE inherit[3];
   LPPROC_THREAD_ATTRIBUTE_LIST attrs = NULL;
   STARTUPINFOEXW si;
@@ -148,7 +250,10 @@ static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, const
   /* Suspended until it is in the job, so that nothing it starts can escape the job.
    * A child of a process without a console (the service) gets none either. */
   flags = CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | (GetConsoleWindow() == NULL ? CREATE_NO_WINDOW : 0);
-  if (!CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &pi)) {
+  if (confined && (rc = cs__win_confined_token(&token, err)) != CS_OK)
+    goto out;
+  if (!(token != NULL ? CreateProcessAsUserW(token, wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &pi)
+                      : CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &pi))) {
     rc = cs__win_fail(err, GetLastError(), what);
     goto out;
   }
@@ -235,6 +340,8 @@ out:
     CloseHandle(pi.hProcess);
   if (job != NULL)
     CloseHandle(job);
+  if (token != NULL)
+    CloseHandle(token);
   if (attrs != NULL)
     DeleteProcThreadAttributeList(attrs);
   free(attrs);
@@ -260,8 +367,8 @@ static void result_init(cs_run_result_t *res) {
   res->out_len = 0;
 }
 
-int cs_plat_run(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
-                cs_run_result_t *res, cs_err_t *err) {
+static int run_argv(const char *const *argv, int confined, const void *input, size_t input_len, int timeout_ms,
+                    size_t max_out, cs_run_result_t *res, cs_err_t *err) {
   wchar_t *wprog = NULL, *wline = NULL, *p;
   int rc;
 
@@ -279,11 +386,21 @@ int cs_plat_run(const char *const *argv, const void *input, size_t input_len, in
   for (p = wprog; *p; p++)
     if (*p == L'/')
       *p = L'\\';
-  rc = run_wide(argv[0], wprog, wline, input, input_len, timeout_ms, max_out, res, err);
+  rc = run_wide(argv[0], wprog, wline, confined, input, input_len, timeout_ms, max_out, res, err);
 out:
   free(wprog);
   free(wline);
   return rc;
+}
+
+int cs_plat_run(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
+                cs_run_result_t *res, cs_err_t *err) {
+  return run_argv(argv, 0, input, input_len, timeout_ms, max_out, res, err);
+}
+
+int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms,
+                         size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+  return run_argv(argv, 1, input, input_len, timeout_ms, max_out, res, err);
 }
 
 /* cmd.exe from the system folder (not %ComSpec%, which any user's environment can
@@ -319,7 +436,7 @@ int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res,
   memcpy(line, L"cmd.exe /d /s /c \"", sizeof(L"cmd.exe /d /s /c \""));
   wcscat(line, wcommand);
   wcscat(line, L"\"");
-  rc = run_wide("cmd.exe", prog, line, NULL, 0, timeout_ms, SHELL_MAX_OUT, res, err);
+  rc = run_wide("cmd.exe", prog, line, 0, NULL, 0, timeout_ms, SHELL_MAX_OUT, res, err);
 out:
   free(wcommand);
   free(line);

@@ -129,28 +129,55 @@ static void note(int rc, const cs_err_t *e, int *first, cs_err_t *err) {
 
 /* ---- keys ----------------------------------------------------------------------------- */
 
-/* Deletes a key container; one already gone (or a provider that is not there) is
- * not an error. Only real Windows proves this: under Wine every PKCS#12 import
- * shares one container and machine keys are per-user. */
-static int delete_key(const wchar_t *prov, DWORD type, const wchar_t *container, DWORD flags, cs_err_t *err) {
+/* NCryptOpenKey's legacy key spec and the key set flags of a link (kp). The spec
+ * is the one the link records: PFXImportCertStore puts an RSA key of a PKCS#12 in as
+ * AT_KEYEXCHANGE, also into a CNG provider, and the Microsoft Software Key Storage
+ * Provider finds such a key only under that spec (with 0 it answers NTE_BAD_KEYSET
+ * and the key file stays); CERT_NCRYPT_KEY_SPEC (or anything else) is no legacy
+ * spec: 0. Documented in CRYPT_KEY_PROV_INFO: with dwProvType 0, dwKeySpec is what
+ * NCryptOpenKey takes as dwLegacyKeySpec. */
+int cs__store_keydel(const CRYPT_KEY_PROV_INFO *kp, cs__store_keydel_t *out) {
+  memset(out, 0, sizeof *out);
+  if (kp == NULL || kp->pwszContainerName == NULL || kp->pwszContainerName[0] == L'\0')
+    return -1; /* CAPI would take the default container */
+  out->prov = kp->pwszProvName;
+  out->container = kp->pwszContainerName;
+  out->type = kp->dwProvType;
+  out->cng = kp->dwProvType == 0;
+  if (out->cng) {
+    out->spec = kp->dwKeySpec == AT_KEYEXCHANGE || kp->dwKeySpec == AT_SIGNATURE ? kp->dwKeySpec : 0;
+    out->flags = NCRYPT_SILENT_FLAG | (kp->dwFlags & CRYPT_MACHINE_KEYSET ? NCRYPT_MACHINE_KEY_FLAG : 0);
+  } else {
+    /* the whole container goes, whatever key specs it holds */
+    out->flags = CRYPT_DELETEKEYSET | CRYPT_SILENT | (kp->dwFlags & CRYPT_MACHINE_KEYSET);
+  }
+  return 0;
+}
+
+/* Deletes the key kp links to; one already gone (or a provider that is not there) is
+ * not an error. Only real Windows proves that the key file goes: under Wine every
+ * PKCS#12 import shares one CAPI container that a machine key set import loses, and
+ * NCryptOpenKey answers NTE_NOT_SUPPORTED; test_win_store proves the parameters. */
+static int delete_key(const CRYPT_KEY_PROV_INFO *kp, cs_err_t *err) {
   NCRYPT_PROV_HANDLE p = 0;
   NCRYPT_KEY_HANDLE k = 0;
   HCRYPTPROV h = 0;
+  cs__store_keydel_t d;
   DWORD e;
-  if (container == NULL || container[0] == L'\0') /* CAPI would take the default container */
+  if (cs__store_keydel(kp, &d) != 0)
     return CS_OK;
-  if (type == 0) { /* CNG */
-    SECURITY_STATUS st = NCryptOpenStorageProvider(&p, prov, 0);
+  if (d.cng) {
+    SECURITY_STATUS st = NCryptOpenStorageProvider(&p, d.prov, 0);
     if (st == ERROR_SUCCESS)
-      st = NCryptOpenKey(p, &k, container, 0, flags & CRYPT_MACHINE_KEYSET ? NCRYPT_MACHINE_KEY_FLAG : 0);
-    if (st == ERROR_SUCCESS && (st = NCryptDeleteKey(k, 0)) == ERROR_SUCCESS)
+      st = NCryptOpenKey(p, &k, d.container, d.spec, d.flags);
+    if (st == ERROR_SUCCESS && (st = NCryptDeleteKey(k, NCRYPT_SILENT_FLAG)) == ERROR_SUCCESS)
       k = 0; /* freed by the delete */
     if (k != 0)
       NCryptFreeObject(k);
     if (p != 0)
       NCryptFreeObject(p);
     e = (DWORD)st;
-  } else if (CryptAcquireContextW(&h, container, prov, type, CRYPT_DELETEKEYSET | CRYPT_SILENT | (flags & CRYPT_MACHINE_KEYSET))) {
+  } else if (CryptAcquireContextW(&h, d.container, d.prov, d.type, d.flags)) {
     e = ERROR_SUCCESS;
   } else {
     e = GetLastError();
@@ -162,12 +189,27 @@ static int delete_key(const wchar_t *prov, DWORD type, const wchar_t *container,
 
 /* The container a PKCS#12 of cs_pfx_stage asked for, by its name (unique to one
  * install), wherever Windows put it: after a crash between the key's import and the
- * certificate's add, nothing else leads to it. Best effort; real Windows only. */
+ * certificate's add, nothing else leads to it, not even its key spec, so each is
+ * tried. Best effort; real Windows only. */
 static void delete_named(const char *name) {
-  wchar_t *w = cs__win_wide(name);
-  (void)delete_key(MS_ENH_RSA_AES_PROV_W, PROV_RSA_AES, w, CRYPT_MACHINE_KEYSET, NULL);
-  (void)delete_key(MS_KEY_STORAGE_PROVIDER, 0, w, CRYPT_MACHINE_KEYSET, NULL);
-  free(w);
+  static const DWORD specs[] = {AT_KEYEXCHANGE, AT_SIGNATURE, 0};
+  wchar_t csp[] = MS_ENH_RSA_AES_PROV_W, ksp[] = MS_KEY_STORAGE_PROVIDER;
+  CRYPT_KEY_PROV_INFO kp;
+  size_t i;
+  memset(&kp, 0, sizeof kp);
+  if ((kp.pwszContainerName = cs__win_wide(name)) == NULL)
+    return;
+  kp.dwFlags = CRYPT_MACHINE_KEYSET;
+  kp.pwszProvName = csp;
+  kp.dwProvType = PROV_RSA_AES;
+  (void)delete_key(&kp, NULL);
+  kp.pwszProvName = ksp;
+  kp.dwProvType = 0;
+  for (i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    kp.dwKeySpec = specs[i];
+    (void)delete_key(&kp, NULL);
+  }
+  free(kp.pwszContainerName);
 }
 
 /* PFXImportCertStore flags and provider wording for [store] key_provider. default
@@ -456,7 +498,7 @@ int cs_plat_store_undo(const cs_config_t *cfg, const char *backup_dir, cs_err_t 
       if (m.old_tp[0] && strcmp(m.old_tp, m.new_tp) != 0)
         old_kp = cs__store_key(old = cs__store_find(my, m.old_tp));
       if (!same_key(kp, old_kp))
-        note(delete_key(kp->pwszProvName, kp->dwProvType, kp->pwszContainerName, kp->dwFlags, &e), &e, &first, err);
+        note(delete_key(kp, &e), &e, &first, err);
     } else if (kp == NULL && !m.bound_tp[0] && m.container[0]) {
       delete_named(m.container); /* imported, never linked: a crash came in between */
     }

@@ -45,6 +45,22 @@ int cs__store_tp(PCCERT_CONTEXT c, char tp[41]);
 /* The key c is linked to (new, free()), or NULL when it has none. */
 CRYPT_KEY_PROV_INFO *cs__store_key(PCCERT_CONTEXT c);
 
+/* How the undo deletes the key a certificate links to (kp), a pure decision: CNG
+ * when dwProvType is 0 (NCryptOpenStorageProvider(prov), NCryptOpenKey(container,
+ * spec, flags), NCryptDeleteKey), else CAPI (CryptAcquireContextW(container, prov,
+ * type, flags), flags holding CRYPT_DELETEKEYSET). The strings point into kp. */
+typedef struct cs__store_keydel_s {
+  int cng;
+  const wchar_t *prov, *container;
+  DWORD type;  /* CAPI provider type; 0 for CNG */
+  DWORD spec;  /* CNG: dwLegacyKeySpec, AT_KEYEXCHANGE, AT_SIGNATURE or 0 */
+  DWORD flags; /* CNG: NCRYPT_SILENT_FLAG [| NCRYPT_MACHINE_KEY_FLAG]; CAPI: CRYPT_DELETEKEYSET |
+                  CRYPT_SILENT [| CRYPT_MACHINE_KEYSET] */
+} cs__store_keydel_t;
+
+/* 0, or -1 when kp names no key container (nothing to delete). */
+int cs__store_keydel(const CRYPT_KEY_PROV_INFO *kp, cs__store_keydel_t *out);
+
 /* 1 when c (may be NULL) is linked to a private key. Only real Windows proves that
  * the key itself is there: the link is a property naming a key container. */
 int cs__store_has_key(PCCERT_CONTEXT c);

@@ -35,6 +35,30 @@ char *cs__win_utf8(const wchar_t *w) {
   return s;
 }
 
+static void free_argv(char **argv) {
+  size_t i;
+  for (i = 0; argv != NULL && argv[i] != NULL; i++)
+    free(argv[i]);
+  free(argv);
+}
+
+int cs__win_wmain(int argc, wchar_t **wargv, int (*run)(int argc, char **argv), int nomem_code) {
+  char **argv = calloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *argv);
+  int i, rc;
+  for (i = 0; argv != NULL && i < argc; i++)
+    if ((argv[i] = cs__win_utf8(wargv[i])) == NULL) {
+      free_argv(argv);
+      argv = NULL;
+    }
+  if (argv == NULL) {
+    fputs("out of memory reading the command line\n", stderr);
+    return nomem_code;
+  }
+  rc = run(argc, argv);
+  free_argv(argv);
+  return rc;
+}
+
 /* Beyond this, a path needs \\?\ (MAX_PATH less room for an 8.3 name, as CreateDirectory wants). */
 #define SHORT_PATH_MAX (MAX_PATH - 12)
 

@@ -56,7 +56,7 @@ cleanup() {
   win sc delete "$CONNECTOR" >/dev/null
   [ -z "${OLD:-}" ] || win "$CERTTOOL" remove "$OLD" >/dev/null
   [ -z "${NEW:-}" ] || win "$CERTTOOL" remove "$NEW" >/dev/null
-  rm -rf "$T"
+  rm -rf "$T" "$WINEPREFIX/drive_c/Zertifikate"
 }
 trap cleanup EXIT
 
@@ -363,6 +363,65 @@ test_check_same_verdicts() {
     n=$((n + 1))
   done
   [ "$n" -ge 30 ] || fail "only $n files compared"
+}
+
+# Paths that no single ANSI code page holds (main's argv turns them into "?" or into
+# bytes that are not UTF-8): certsteward check reads and judges
+# C:\Zertifikate\Übergang\neu.pfx with its password file and trust anchors beside it,
+# through the worker it hands the command line over to.
+test_check_non_ascii_path() {
+  local dir="$WINEPREFIX/drive_c/Zertifikate/Übergang" w='C:\Zertifikate\Übergang'
+  mkdir -p "$dir"
+  cp "$PKI/good-aes.pfx" "$dir/neu.pfx"
+  cp "$PKI/pass.txt" "$dir/Kennwort ключ.txt"
+  cp "$PKI/ca-chain.pem" "$dir/Vertrauen 証明書.pem"
+  cs_run chk check --host "$HOST" --ca "$w\Vertrauen 証明書.pem" --password-file "$w\Kennwort ключ.txt" "$w\neu.pfx"
+  [ "$ST" = 0 ] || { cat "$T/chk.out" "$T/chk.err" >&2; fail "check of $w\\neu.pfx: exit status $ST"; }
+  grep -qxF "$w\neu.pfx: accepted" "$T/chk.out" || fail "no verdict naming the file whole: $(head -n 1 "$T/chk.out")"
+  grep -q "key_match .*belongs" "$T/chk.out" || fail "the key in the file was not read with its password"
+  # the same in JSON, through the worker started by certsteward
+  cs_run chkj check --json --host "$HOST" --ca "$w\Vertrauen 証明書.pem" --password-file "$w\Kennwort ключ.txt" \
+    "$w\neu.pfx"
+  expect_eq "$(jq -r '.file + " " + .verdict' "$T/chkj.out")" "$w\neu.pfx accepted" "check --json"
+  # a name that is not there is said to be missing, by its name
+  cs_run chkm check --host "$HOST" --ca "$w\Vertrauen 証明書.pem" "$w\fehlt 証明書.pfx"
+  [ "$ST" != 0 ] || fail "a missing file was accepted"
+  grep -qF "$w\fehlt 証明書.pfx" "$T/chkm.out" "$T/chkm.err" || fail "the missing file is not named whole"
+}
+
+# The worker runs with a restricted token: started by certsteward (as the daemon
+# starts it), it holds no enabled privilege but SeChangeNotifyPrivilege; started
+# plainly from here, the same program holds more. (Under Wine the explicit list of
+# privileges removes them; on Windows DISABLE_MAX_PRIVILEGE: certsteward version
+# shows it there.)
+test_worker_runs_restricted() {
+  local plain
+  cs_run ver version
+  [ "$ST" = 0 ] || { cat "$T/ver.out" "$T/ver.err" >&2; fail "version failed"; }
+  grep -qxF "certsteward-worker privileges enabled: SeChangeNotifyPrivilege" "$T/ver.out" ||
+    fail "the worker started by certsteward holds more: $(cat "$T/ver.out")"
+  plain=$(win "$(dirname "$CS")/certsteward-worker.exe" version | tr -d '\r' | sed -n 's/^privileges //p')
+  [ -n "$plain" ] && [ "$plain" != SeChangeNotifyPrivilege ] ||
+    fail "started plainly, the worker shows '$plain': the test would not see a difference"
+}
+
+# The service takes a dropped file whose name no ANSI code page holds, the worker it
+# starts (a wide command line, the restricted token) reads it, and the renewal commits.
+test_service_takes_a_non_ascii_drop() {
+  local name="Übergang 証明書.pfx"
+  setup
+  NEW=$(pfx_thumbprint "$PKI/good-aes.pfx")
+  win sc start certsteward >/dev/null || fail "the SCM cannot start certsteward"
+  wait_state certsteward RUNNING 20
+  wait_event 1000 1 20
+  cp "$PKI/good-aes.pfx" "$PD/drop/$name"
+  wait_event 4006 1 60
+  events | jq -r 'select(.id == 3000) | .message' | grep -qF "$name" ||
+    fail "the drop event does not name $name whole: $(events | jq -r 'select(.id == 3000) | .message')"
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "new thumbprint in tls.json"
+  [ ! -e "$PD/drop/$name" ] || fail "the dropped file was left in the drop folder"
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
 }
 
 name=${1:?test name}

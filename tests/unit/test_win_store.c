@@ -16,6 +16,7 @@
 
 #include <windows.h>
 #include <wincrypt.h>
+#include <ncrypt.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -27,6 +28,7 @@
 #include "policy.h"
 #include "reply.h"
 #include "validate.h"
+#include "win/store.h"
 #include "worker.h"
 
 #define ENC (X509_ASN_ENCODING | PKCS_7_ASN_ENCODING)
@@ -604,7 +606,7 @@ CS_TEST(current_exports_the_certificate_in_service) {
 /* ---- the worker's stage, end to end -------------------------------------------------- */
 
 /* certsteward-worker validate FILE --stage f->stage [--current current]; 1 when staged;
- * why (not NULL): the key_match check's text. */
+ * why (not NULL): the key_match check's text. FILE: of the test PKI, or a path. */
 static int worker_judge(const fx_t *f, const char *file, const char *current, char why[256]) {
   const char *exe = getenv("CS_WORKER");
   char ini[4096], ini_path[MAX_PATH + 32], path[MAX_PATH + 32];
@@ -626,7 +628,7 @@ static int worker_judge(const fx_t *f, const char *file, const char *current, ch
            cs_test_path("ca-chain.pem"), f->cfg.store.key_provider);
   put(f->dir, "worker.ini", ini, strlen(ini));
   w.config_path = ini_path;
-  snprintf(path, sizeof path, "%s", cs_test_path(file));
+  snprintf(path, sizeof path, "%s", strchr(file, '\\') != NULL ? file : cs_test_path(file));
   if (cs_worker_validate(&w, path, current, NULL, f->stage, &reply, &err) != CS_OK) {
     cs_test_fail(__FILE__, __LINE__, "worker: %s", err.text);
     return 0;
@@ -829,5 +831,98 @@ CS_TEST(rollback_refused_without_its_own_key) {
   snprintf(path, sizeof path, "%s\\manifest", f.backup);
   CHECK(!cs_plat_exists(path));
   purge(L"My", tp);
+  fx_close(&f);
+}
+
+/* ---- how the undo deletes an imported key (pure) ------------------------------------ */
+
+/* What only real Windows proves is that the key file then goes (store.c): under Wine
+ * NCryptOpenKey is not supported and CAPI keys share one container. Proven here: the
+ * key spec and the flags the undo opens the key with, from the link the import left. */
+static wchar_t container[] = L"certsteward-0123-abcd", ksp[] = MS_KEY_STORAGE_PROVIDER, csp[] = MS_ENH_RSA_AES_PROV_W,
+               no_name[] = L"";
+
+static CRYPT_KEY_PROV_INFO link_of(wchar_t *prov, DWORD type, DWORD spec, DWORD flags) {
+  CRYPT_KEY_PROV_INFO kp;
+  memset(&kp, 0, sizeof kp);
+  kp.pwszContainerName = container;
+  kp.pwszProvName = prov;
+  kp.dwProvType = type;
+  kp.dwKeySpec = spec;
+  kp.dwFlags = flags;
+  return kp;
+}
+
+CS_TEST(undo_opens_a_cng_key_with_its_key_spec) {
+  CRYPT_KEY_PROV_INFO kp = link_of(ksp, 0, AT_KEYEXCHANGE, CRYPT_MACHINE_KEYSET);
+  cs__store_keydel_t d;
+  /* an RSA key of a PKCS#12 in the KSP: AT_KEYEXCHANGE, a machine key, no UI */
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, 0);
+  CHECK(d.cng);
+  CHECK_INT(d.spec, ==, AT_KEYEXCHANGE);
+  CHECK_INT(d.flags, ==, NCRYPT_MACHINE_KEY_FLAG | NCRYPT_SILENT_FLAG);
+  CHECK(d.container == kp.pwszContainerName && d.prov == kp.pwszProvName);
+  kp.dwKeySpec = AT_SIGNATURE;
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, 0);
+  CHECK_INT(d.spec, ==, AT_SIGNATURE);
+  /* CERT_NCRYPT_KEY_SPEC (an ECDSA key, say) or nothing: no legacy spec */
+  kp.dwKeySpec = CERT_NCRYPT_KEY_SPEC;
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, 0);
+  CHECK_INT(d.spec, ==, 0);
+  kp.dwKeySpec = 0;
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, 0);
+  CHECK_INT(d.spec, ==, 0);
+  /* a user key: no machine flag; other link flags are not NCryptOpenKey's */
+  kp.dwFlags = CERT_SET_KEY_CONTEXT_PROP_ID;
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, 0);
+  CHECK_INT(d.flags, ==, NCRYPT_SILENT_FLAG);
+}
+
+CS_TEST(undo_deletes_a_capi_container_with_its_provider_type) {
+  CRYPT_KEY_PROV_INFO kp = link_of(csp, PROV_RSA_AES, AT_KEYEXCHANGE,
+                                   CRYPT_MACHINE_KEYSET | CERT_SET_KEY_CONTEXT_PROP_ID);
+  cs__store_keydel_t d;
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, 0);
+  CHECK(!d.cng);
+  CHECK_INT(d.type, ==, PROV_RSA_AES);
+  CHECK_INT(d.flags, ==, CRYPT_DELETEKEYSET | CRYPT_SILENT | CRYPT_MACHINE_KEYSET);
+  kp.dwFlags = 0;
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, 0);
+  CHECK_INT(d.flags, ==, CRYPT_DELETEKEYSET | CRYPT_SILENT);
+  /* no container named: CAPI would open the default one; nothing is deleted */
+  kp.pwszContainerName = no_name;
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, -1);
+  kp.pwszContainerName = NULL;
+  CHECK_INT(cs__store_keydel(&kp, &d), ==, -1);
+  CHECK_INT(cs__store_keydel(NULL, &d), ==, -1);
+}
+
+/* ---- paths beyond the ANSI code page ------------------------------------------------- */
+
+/* The worker as the daemon starts it (cs_worker_validate: a wide command line, the
+ * restricted token) reads a file and writes its stage under a folder whose name no
+ * single ANSI code page holds; the store imports that stage. */
+CS_TEST(worker_reads_and_stages_under_a_non_ascii_path) {
+  char dir[MAX_PATH + 64], file[MAX_PATH + 96], tp[41];
+  unsigned char *data = NULL;
+  size_t len = 0;
+  cs_err_t err;
+  fx_t f;
+  thumbprint_of("good-bundle.pem", tp);
+  fx_open(&f, NULL, NULL, NULL);
+  purge(L"My", tp);
+  snprintf(dir, sizeof dir, "%s\\Übergang 証明書", f.dir);
+  snprintf(file, sizeof file, "%s\\neu ключ.pem", dir);
+  snprintf(f.stage, sizeof f.stage, "%s\\stage", dir);
+  CHECK_INT(cs_plat_mkdirs(f.stage, 0700, &err), ==, 0);
+  CHECK_INT(cs_plat_read_file(cs_test_path("good-bundle.pem"), 1 << 20, 0, &data, &len, NULL), ==, 0);
+  CHECK_INT(cs_plat_write_atomic(file, data, len, 0600, &err), ==, 0);
+  cs_plat_free_file(data, len);
+  CHECK(worker_stage(&f, file, NULL));
+  CHECK(staged(&f, CS_PFX_FILE) && staged(&f, CS_PFX_INFO_FILE) && staged(&f, "leaf.der"));
+  CHECK_INT(install(&f, f.backup, &err), ==, 0);
+  CHECK(in_store(L"My", tp));
+  CHECK_INT(cs_plat_store_undo(&f.cfg, f.backup, &err), ==, 0);
+  CHECK(!in_store(L"My", tp));
   fx_close(&f);
 }
