@@ -132,6 +132,15 @@ int cs_plat_folder_unsafe(const char *path, char *why, size_t len);
 int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len);
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len);
 
+/* A state file the daemon trusts (the journal, a manifest, a parked file) or a state
+ * folder and everything below it: 0 when each was made by root / an administrator
+ * (owner root or this process's user; Windows: Administrators, SYSTEM,
+ * TrustedInstaller or this process's user) and no one else can change it, none is a
+ * link or reparse point and every file has one name; nothing at path is 0 too (nothing
+ * to trust). Else 1 with the reason, failing closed as the checks above. The folders
+ * above path are not judged here (cs_plat_folder_unsafe does that for the state folder). */
+int cs_plat_state_unsafe(const char *path, char *why, size_t len);
+
 /* Runs path (no PATH search) with argv in place of this program: POSIX execv;
  * Windows starts it confined as cs_plat_run_confined (it is the worker), waits, and
  * exit()s with its code. Returns only on failure. */

@@ -361,11 +361,15 @@ static unsigned long self_uid(void) {
   return uid;
 }
 
-/* Why a file the daemon is about to read is not trusted, into why (NULL: it is):
- * st (NULL: it could not be looked at) is not a regular file, is owned by someone
+/* Why the file at path the daemon is about to read is not trusted, into why (NULL: it
+ * is): st (NULL: it could not be looked at) is not a regular file, is owned by someone
  * other than root or this service's account, who could rewrite it at any moment, or
- * others may write it (POSIX mode; on Windows the folder's ACL decides). */
-static const char *untrusted_file(const uv_stat_t *st, char *why, size_t len) {
+ * others may write it (POSIX mode), or, judged on the file itself through one handle
+ * (cs_plat_state_unsafe; on Windows the owner and DACL, which libuv's stat does not
+ * show), it has a second name, an owner other than an administrator or a writer who
+ * is not one. */
+static const char *untrusted_file(const char *path, const uv_stat_t *st, char *why, size_t len) {
+  char detail[1024];
   if (st == NULL || (st->st_mode & S_IFMT) != S_IFREG)
     return "not a regular file (a link, FIFO, device or folder), not read";
   if (st->st_uid != 0 && st->st_uid != self_uid()) {
@@ -378,13 +382,17 @@ static const char *untrusted_file(const uv_stat_t *st, char *why, size_t len) {
              (unsigned long)(st->st_mode & 0777));
     return why;
   }
+  if (cs_plat_state_unsafe(path, detail, sizeof detail)) {
+    snprintf(why, len, "%s: not read; copy it in as an administrator (root)", detail);
+    return why;
+  }
   return NULL;
 }
 
 /* Takes a settled file out of the drop folder (it may hold a private key) into
  * state_dir/incoming, and queues it unless untrusted_file(st) says otherwise. */
 static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
-  char from[PATH_LEN], dir[PATH_LEN], stored[300], why[200];
+  char from[PATH_LEN], dir[PATH_LEN], stored[300], why[1200];
   const char *reason;
   job_t *job = new_job(JOB_DROP);
   cs_err_t err;
@@ -404,7 +412,7 @@ static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
     return;
   }
   cs__daemon_event(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
-  if ((reason = untrusted_file(st, why, sizeof why)) != NULL) { /* never opened: out of the way */
+  if ((reason = untrusted_file(job->path, st, why, sizeof why)) != NULL) { /* never opened: out of the way */
     quarantine(d, job, reason, NULL);
     free(job);
     return;
@@ -563,7 +571,7 @@ static void window_cb(uv_timer_t *t) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       job_t *job;
       uv_fs_t st;
-      char why[200];
+      char why[1200];
       const char *reason;
       size_t n = strlen(ent.name);
       if (n > 7 && strcmp(ent.name + n - 7, ".reason") == 0)
@@ -575,7 +583,8 @@ static void window_cb(uv_timer_t *t) {
       job->from_window = 1;
       /* only what this daemon parked, as take() judged it: the folder may have been
        * open to others once */
-      reason = untrusted_file(uv_fs_lstat(NULL, &st, job->path, NULL) == 0 ? &st.statbuf : NULL, why, sizeof why);
+      reason = untrusted_file(job->path, uv_fs_lstat(NULL, &st, job->path, NULL) == 0 ? &st.statbuf : NULL, why,
+                              sizeof why);
       uv_fs_req_cleanup(&st);
       if (reason != NULL) {
         quarantine(d, job, reason, NULL);

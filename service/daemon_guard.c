@@ -14,6 +14,29 @@
 
 typedef int (*check_fn)(const char *path, char *why, size_t len);
 
+/* The state folder, and what an undo would act on: the journal and the transaction's
+ * folder (its backups and manifests name what is deleted or put back), each of them
+ * an administrator's and writable by no one else (cs_plat_state_unsafe). They are
+ * judged before recovery and before each renewal, since a manifest planted while the
+ * folder was open to others would make an undo delete other certificates. */
+static int state_unsafe(const char *dir, char *why, size_t len) {
+  static const char *const trusted[] = {"journal", "tx"};
+  char path[4096];
+  size_t i;
+  if (cs_plat_folder_unsafe(dir, why, len))
+    return 1;
+  for (i = 0; i < sizeof trusted / sizeof trusted[0]; i++) {
+    if (snprintf(path, sizeof path, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", trusted[i]) >=
+        (int)sizeof path) {
+      snprintf(why, len, "the state folder's path is too long");
+      return 1;
+    }
+    if (cs_plat_state_unsafe(path, why, len))
+      return 1;
+  }
+  return 0;
+}
+
 static const char *guard_path(const daemon_t *d, int i, check_fn *check, int *event) {
   const cs_config_t *cfg = d->cfg;
   switch (i) {
@@ -22,7 +45,7 @@ static const char *guard_path(const daemon_t *d, int i, check_fn *check, int *ev
     *event = CS_EV_FOLDER_UNSAFE;
     return cfg->watch.folder;
   case GUARD_STATE:
-    *check = cs_plat_folder_unsafe;
+    *check = state_unsafe;
     *event = CS_EV_FOLDER_UNSAFE;
     return cfg->store.state_dir;
   case GUARD_PASSWORD:

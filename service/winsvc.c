@@ -1,12 +1,15 @@
 /* certsteward install | uninstall | service: certsteward as a Windows service.
  *
  * install registers the service "certsteward" (LocalSystem, automatic delayed start,
- * restart 60 s after a failure, pre-shutdown notification; ImagePath "<this exe>"
+ * after a crash restarted twice then left stopped, a stop on a bad configuration not
+ * restarted (win/svcconf.c), pre-shutdown notification; ImagePath "<this exe>"
  * service), the Event Log source "certsteward" (Application log; the message table
  * is in this executable) and makes %ProgramData%\certsteward, the drop folder and the
- * state folder, writable by Administrators and SYSTEM only; a configuration file that
- * does not exist yet is first written from a template with --set values (the MSI runs
- * install as its custom action, installer/windows/certsteward.wxs). Run again, it updates.
+ * state folder, writable by Administrators and SYSTEM only, moving aside first what an
+ * administrator did not make there (install_win.c); a configuration file that does
+ * not exist yet is then written from a template with --set values (the MSI runs
+ * install as its custom action, installer/windows/certsteward.wxs). Run again, it
+ * updates, and keeps the access rules an administrator added to a safe folder.
  * uninstall stops and deletes the service and removes the event source; the
  * configuration and the state stay. service is what the SCM starts: ServiceMain runs
  * the daemon of certsteward run (daemon_main.c) and maps the SCM's stop onto it.
@@ -26,8 +29,6 @@
 #ifdef _WIN32
 
 #include <windows.h>
-#include <aclapi.h>
-#include <sddl.h>
 #include <shellapi.h>
 
 #include <ctype.h>
@@ -37,19 +38,17 @@
 #include "platform.h"
 #include "text.h"
 #include "install_config.h"
+#include "install_win.h"
 #include "win/svc.h"
+#include "win/svcconf.h"
+#include "win/acl.h"
 #include "win/win.h"
 
 #define EVENT_SOURCE_KEY L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\certsteward"
-#define FAILURE_RESTART_MS 60000
-#define FAILURE_RESET_S 86400                       /* a day without failure resets the count */
 #define START_WAIT_HINT_MS 60000                    /* configuration, worker, checks said once */
 #define STOP_WAIT_HINT_MS (CS_DAEMON_STOP_GRACE_MS + 5000)
 #define PRESHUTDOWN_MS (CS_DAEMON_STOP_GRACE_MS + 10000)
 #define UNINSTALL_STOP_MS (CS_DAEMON_STOP_GRACE_MS + 10000)
-/* Owner Administrators; Administrators and SYSTEM full control, inherited; nothing
- * inherited from above (protected). */
-#define PRIVATE_SDDL L"O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
 
 static wchar_t service_name[] = L"certsteward";
 static wchar_t description[] =
@@ -72,22 +71,10 @@ static wchar_t *exe_path(void) {
   return n > 0 && n < 32768 ? _wcsdup(buf) : NULL;
 }
 
-/* New full UTF-16 path of path (free), NULL when not valid or out of memory. */
-static wchar_t *full_path(const char *path) {
-  wchar_t *w = cs__win_path(path), *full = NULL;
-  DWORD n = w != NULL ? GetFullPathNameW(w, 0, NULL, NULL) : 0;
-  if (n > 0 && (full = malloc(sizeof *full * n)) != NULL && GetFullPathNameW(w, n, full, NULL) >= n) {
-    free(full);
-    full = NULL;
-  }
-  free(w);
-  return full;
-}
-
 /* ImagePath: "<exe>" service, with --config <absolute FILE> when one was given (the
  * service runs in System32: a relative path would be taken from there). */
 static int image_path(const wchar_t *exe, const char *config, wchar_t **image) {
-  wchar_t *wconfig = config != NULL ? full_path(config) : NULL;
+  wchar_t *wconfig = config != NULL ? cs_install_full_path(config) : NULL;
   char *exe8 = cs__win_utf8(exe), *config8 = wconfig != NULL ? cs__win_utf8(wconfig) : NULL;
   cs_buf_t b = CS_BUF_INIT;
   *image = NULL;
@@ -107,109 +94,16 @@ static int image_path(const wchar_t *exe, const char *config, wchar_t **image) {
   return *image != NULL ? 0 : -1;
 }
 
-/* 1 when path is root or below it (no case, as NTFS names). */
-static int below(const wchar_t *path, const wchar_t *root) {
-  size_t n = wcslen(root);
-  while (n > 0 && root[n - 1] == L'\\')
-    n--;
-  return n > 0 && wcslen(path) >= n && CompareStringOrdinal(path, (int)n, root, (int)n, TRUE) == CSTR_EQUAL &&
-         (path[n] == L'\0' || path[n] == L'\\');
-}
-
-static int empty_folder(const wchar_t *path) {
-  WIN32_FIND_DATAW fd;
-  size_t n = wcslen(path);
-  wchar_t *pattern = malloc(sizeof *pattern * (n + 3));
-  HANDLE h;
-  int empty = 1;
-  if (pattern == NULL)
-    return 0;
-  swprintf(pattern, n + 3, L"%ls\\*", path);
-  if ((h = FindFirstFileW(pattern, &fd)) != INVALID_HANDLE_VALUE) {
-    do
-      empty = wcscmp(fd.cFileName, L".") == 0 || wcscmp(fd.cFileName, L"..") == 0;
-    while (empty && FindNextFileW(h, &fd));
-    FindClose(h);
-  }
-  free(pattern);
-  return empty;
-}
-
-/* Creates path (missing levels private) and gives it exactly PRIVATE_SDDL. Under home
- * (%ProgramData%\certsteward, which anyone may have made before us: ProgramData lets
- * users create folders), the whole tree is reset, explicit entries on what is inside
- * included, so that nothing planted there stays writable. Elsewhere a folder that
- * exists with something in it is left alone (a misconfigured "C:\" must not lose its
- * rules); the daemon refuses it if others can write to it. A link or junction is
- * refused. Wine stores no ACLs: what this does is proven only on real Windows. */
-static int private_folder(const char *path, const wchar_t *home) {
-  SECURITY_INFORMATION what = OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
-                              PROTECTED_DACL_SECURITY_INFORMATION;
-  PSECURITY_DESCRIPTOR sd = NULL;
-  PACL dacl = NULL;
-  PSID owner = NULL;
-  BOOL present = FALSE, defaulted = FALSE;
-  wchar_t *w = full_path(path);
-  cs_err_t err;
-  char why[700];
-  DWORD attrs, e;
-  int rc = CS_EXIT_USAGE, ours;
-
-  snprintf(why, sizeof why, "cannot limit the folder %s to Administrators and SYSTEM", path);
-  if (w == NULL) {
-    fprintf(stderr, "certsteward install: %s: not a valid path, or out of memory\n", why);
-    goto out;
-  }
-  ours = below(w, home);
-  attrs = GetFileAttributesW(w);
-  if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
-    fprintf(stderr, "certsteward install: %s is a link or junction, not a folder: remove it, then install again\n",
-            path);
-    goto out;
-  }
-  if (attrs != INVALID_FILE_ATTRIBUTES && !ours && !empty_folder(w)) {
-    fprintf(stderr, "certsteward install: warning: %s exists and is not empty: its access rules are left as they "
-                    "are (the service does not use it while others can write to it)\n", path);
-    rc = CS_EXIT_OK;
-    goto out;
-  }
-  if (cs_plat_mkdirs(path, 0700, &err) != CS_OK) {
-    fprintf(stderr, "certsteward install: %s\n", err.text);
-    goto out;
-  }
-  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(PRIVATE_SDDL, SDDL_REVISION_1, &sd, NULL) ||
-      !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) ||
-      !GetSecurityDescriptorOwner(sd, &owner, &defaulted)) {
-    rc = fail("install", why, GetLastError());
-    goto out;
-  }
-  e = ours ? TreeResetNamedSecurityInfoW(w, SE_FILE_OBJECT, what, owner, NULL, dacl, NULL, FALSE, NULL,
-                                          ProgressInvokeNever, NULL)
-           : ERROR_CALL_NOT_IMPLEMENTED;
-  if (e == ERROR_CALL_NOT_IMPLEMENTED) /* elsewhere, or a system without it (Wine) */
-    e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, what, owner, NULL, dacl, NULL);
-  if (e != ERROR_SUCCESS) {
-    rc = fail("install", why, e);
-    goto out;
-  }
-  rc = CS_EXIT_OK;
-out:
-  LocalFree(sd);
-  free(w);
-  return rc;
-}
-
 /* What CreateService / ChangeServiceConfig cannot say. Under Wine each call returns
  * TRUE and keeps nothing: proven only on real Windows. */
 static int configure(SC_HANDLE svc) {
   SERVICE_DESCRIPTIONW desc = {description};
   SERVICE_DELAYED_AUTO_START_INFO delayed = {TRUE};
-  SC_ACTION actions[3] = {{SC_ACTION_RESTART, FAILURE_RESTART_MS},
-                          {SC_ACTION_RESTART, FAILURE_RESTART_MS},
-                          {SC_ACTION_RESTART, FAILURE_RESTART_MS}};
-  SERVICE_FAILURE_ACTIONSW failure = {FAILURE_RESET_S, NULL, NULL, 3, actions};
-  /* also when it stops with an exit code (a start that failed), not only on a crash */
-  SERVICE_FAILURE_ACTIONS_FLAG on_exit_code = {TRUE};
+  SC_ACTION actions[3];
+  SERVICE_FAILURE_ACTIONSW failure;
+  /* a crash only: restart, restart, then none; a stop with an exit code (a bad
+   * configuration) is not restarted (win/svcconf.c says why) */
+  SERVICE_FAILURE_ACTIONS_FLAG on_exit_code;
   SERVICE_PRESHUTDOWN_INFO preshutdown = {PRESHUTDOWN_MS};
   SERVICE_SID_INFO sid = {SERVICE_SID_TYPE_UNRESTRICTED}; /* NT SERVICE\certsteward in its token */
   struct {
@@ -219,10 +113,11 @@ static int configure(SC_HANDLE svc) {
   } steps[] = {{SERVICE_CONFIG_DESCRIPTION, &desc, "description"},
                {SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed, "delayed automatic start"},
                {SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "restart on failure"},
-               {SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_exit_code, "restart on a failed start"},
+               {SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_exit_code, "failure actions flag"},
                {SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown, "pre-shutdown time"},
                {SERVICE_CONFIG_SERVICE_SID_INFO, &sid, "service SID"}};
   size_t i;
+  cs__win_failure_actions(&failure, actions, &on_exit_code);
   for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
     char what[100], text[256];
     DWORD e;
@@ -304,7 +199,9 @@ int cs_cmd_install(int argc, char **argv) {
   const char **operands = malloc(sizeof *operands * (size_t)argc);
   wchar_t *exe = NULL, *image = NULL, *whome = NULL;
   char home[1024], path[1024], *image8 = NULL;
-  int n_operands = 0, n_rest = 0, rc = CS_EXIT_USAGE, have_cfg = 0, updated = 0;
+  int n_operands = 0, n_rest = 0, rc = CS_EXIT_USAGE, have_cfg = 0, updated = 0, moved;
+  cs_install_ctx_t ctx = {NULL, NULL, NULL, 0};
+  PSID self = NULL;
   cs_install_set_t sets[CS_INSTALL_MAX_SETS];
   size_t n_sets = 0;
   cs_config_t cfg;
@@ -334,29 +231,44 @@ int cs_cmd_install(int argc, char **argv) {
   snprintf(home, sizeof home, "%.*s", (int)(strrchr(path, '\\') - path), path);
   if (opts[0].value != NULL)
     snprintf(path, sizeof path, "%s", opts[0].value);
-  if ((whome = full_path(home)) == NULL) {
+  if ((whome = cs_install_full_path(home)) == NULL) {
     fprintf(stderr, "certsteward install: %s is not a valid path\n", home);
     goto out;
   }
-  /* the home folder first (private before the configuration is written into it) */
-  if ((rc = private_folder(home, whome)) != CS_EXIT_OK ||
+  /* Nothing is used before it is judged (install_win.c), each folder before what it
+   * holds: the home folder, the configuration (moved aside, then written afresh from
+   * the template, when an administrator did not make it), the drop and state folders,
+   * what the state folder holds, the password file. */
+  ctx.home = home;
+  ctx.whome = whome;
+  ctx.self = self = cs__win_self_sid();
+  if ((rc = cs_install_folder(&ctx, home)) != CS_EXIT_OK || (rc = cs_install_file(&ctx, path)) != CS_EXIT_OK ||
       (rc = cs_install_first_config(path, opts[1].value, sets, n_sets, config_invalid)) != CS_EXIT_OK)
     goto out;
   rc = CS_EXIT_USAGE;
   if (cs_cli_config(opts[0].value, &cfg) != 0)
     goto out;
   have_cfg = 1;
-  if ((rc = private_folder(cfg.watch.folder, whome)) != CS_EXIT_OK ||
-      (rc = private_folder(cfg.store.state_dir, whome)) != CS_EXIT_OK)
+  if ((rc = cs_install_folder(&ctx, cfg.watch.folder)) != CS_EXIT_OK ||
+      (rc = cs_install_folder(&ctx, cfg.store.state_dir)) != CS_EXIT_OK ||
+      (rc = cs_install_state(&ctx, cfg.store.state_dir)) != CS_EXIT_OK)
     goto out;
+  moved = ctx.moved;
+  if (cfg.watch.password_file != NULL && cfg.watch.password_file[0] != '\0') {
+    if ((rc = cs_install_file(&ctx, cfg.watch.password_file)) != CS_EXIT_OK)
+      goto out;
+    if (ctx.moved > moved)
+      fprintf(stderr, "certsteward install: write the PFX password again with certsteward set-password\n");
+  }
   if ((rc = register_service(image, &updated)) != CS_EXIT_OK || (rc = event_source(exe)) != CS_EXIT_OK)
     goto out;
   printf("service certsteward %s: %s\n"
-         "  LocalSystem, automatic (delayed) start, restarted %d s after a failure\n"
+         "  LocalSystem, automatic (delayed) start; after a crash restarted twice, %d s later each time, then left "
+         "stopped (a bad configuration stops it with exit code %d, not restarted)\n"
          "event source certsteward registered in the Application log\n"
          "folders for Administrators and SYSTEM only:\n  %s\n  %s (drop)\n  %s (state)\n"
          "start it with: sc.exe start certsteward\n",
-         updated ? "updated" : "registered", image8, FAILURE_RESTART_MS / 1000, home, cfg.watch.folder,
+         updated ? "updated" : "registered", image8, CS_SVC_RESTART_MS / 1000, CS_SVC_EXIT_CONFIG, home, cfg.watch.folder,
          cfg.store.state_dir);
   rc = CS_EXIT_OK;
 out:
@@ -366,6 +278,7 @@ out:
   free(image);
   free(image8);
   free(whome);
+  LocalFree(self);
   free(operands);
   free(rest);
   return rc;
@@ -424,8 +337,10 @@ static CRITICAL_SECTION status_lock; /* reports come from ServiceMain's, the loo
 static int svc_argc;
 static char **svc_argv;
 
-/* code: the daemon's exit status, as the service-specific exit code when not 0. */
-static void report(DWORD state, int code, DWORD wait_hint) {
+static int config_failed; /* the daemon ended on its configuration (on_failed) */
+
+/* code: the service-specific exit code (svcconf.h) when not 0. */
+static void report(DWORD state, DWORD code, DWORD wait_hint) {
   EnterCriticalSection(&status_lock);
   if (status.dwCurrentState == SERVICE_STOPPED)
     goto out; /* STOPPED is the last word */
@@ -435,7 +350,7 @@ static void report(DWORD state, int code, DWORD wait_hint) {
   status.dwCurrentState = state;
   status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN : 0;
   status.dwWin32ExitCode = code != 0 ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
-  status.dwServiceSpecificExitCode = (DWORD)code;
+  status.dwServiceSpecificExitCode = code;
   status.dwWaitHint = wait_hint;
   status.dwCheckPoint = state == SERVICE_RUNNING || state == SERVICE_STOPPED ? 0 : status.dwCheckPoint + 1;
   (void)SetServiceStatus(status_handle, &status);
@@ -478,6 +393,7 @@ static void on_failed(void *arg, const char *config_path, const char *why) {
   char line[16] = "-";
   size_t n = strlen(config_path), i = 0;
   (void)arg;
+  config_failed = 1;
   if (strncmp(why, config_path, n) == 0 && why[n] == ':') {
     const char *p = why + n + 1;
     while (i + 1 < sizeof line && p[i] >= '0' && p[i] <= '9')
@@ -505,6 +421,7 @@ static void on_failed(void *arg, const char *config_path, const char *why) {
  * parameters (argv here) are not used. */
 static void WINAPI service_main(DWORD argc, wchar_t **argv) {
   cs_daemon_host_t host = {on_running, on_failed, on_abandoned, NULL};
+  DWORD win32, specific;
   int rc;
   (void)argc;
   (void)argv;
@@ -512,7 +429,10 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv) {
     return;
   report(SERVICE_START_PENDING, 0, START_WAIT_HINT_MS);
   rc = cs_daemon_main(svc_argc, svc_argv, &host);
-  report(SERVICE_STOPPED, rc, 0);
+  /* SERVICE_STOPPED with ERROR_SERVICE_SPECIFIC_ERROR: the SCM logs the code and,
+   * fFailureActionsOnNonCrashFailures being FALSE, does not restart (svcconf.c) */
+  cs__win_service_exit(rc, config_failed, &win32, &specific);
+  report(SERVICE_STOPPED, specific, 0);
 }
 
 int cs_cmd_service(int argc, char **argv) {

@@ -19,6 +19,8 @@
 
 #include <acl/libacl.h>
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -266,3 +268,52 @@ int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
   return chain_unsafe(path, G_CONFIG, why, len);
 }
+
+/* ---- state files (cs_plat_state_unsafe) ---------------------------------------- */
+
+#define STATE_DEPTH 16 /* deeper than anything certsteward makes in its state folder */
+
+/* One level: path itself by lstat (never followed), then, for a folder, each entry.
+ * The folders above are judged by cs_plat_folder_unsafe on the state folder. */
+static int state_level(const char *path, int depth, char *why, size_t len) {
+  struct stat st;
+  struct dirent *e;
+  DIR *d;
+  char child[PATH_MAX];
+  int rc = 0, w;
+  if (lstat(path, &st) != 0) {
+    if (errno == ENOENT)
+      return 0; /* nothing there (or gone since it was listed): nothing to trust */
+    return say(why, len, "cannot look at %s: %s", path, strerror(errno));
+  }
+  if (S_ISLNK(st.st_mode))
+    return say(why, len, "%s is a symbolic link", path);
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return say(why, len, "%s is neither a plain file nor a folder", path);
+  if (S_ISREG(st.st_mode) && st.st_nlink != 1)
+    return say(why, len, "%s has more than one name (a hard link)", path);
+  if (!trusted_uid(st.st_uid))
+    return say(why, len, "%s is owned by user %lu, not by root", path, (unsigned long)st.st_uid);
+  if (st.st_mode & 022)
+    return say(why, len, "%s can be changed by others (mode %03lo)", path, (unsigned long)(st.st_mode & 0777));
+  if ((w = acl_writers(path, &st)) != 0)
+    return say(why, len, w < 0 ? "cannot read the ACL of %s" : "%s can be changed by others (ACL)", path);
+  if (!S_ISDIR(st.st_mode))
+    return 0;
+  if (depth >= STATE_DEPTH)
+    return say(why, len, "%s is nested deeper than certsteward makes its state", path);
+  if ((d = opendir(path)) == NULL)
+    return say(why, len, "cannot list %s: %s", path, strerror(errno));
+  while (rc == 0 && (e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    if (snprintf(child, sizeof child, "%s/%s", path, e->d_name) >= (int)sizeof child)
+      rc = say(why, len, "a path below %s is too long to be checked", path);
+    else
+      rc = state_level(child, depth + 1, why, len);
+  }
+  closedir(d);
+  return rc;
+}
+
+int cs_plat_state_unsafe(const char *path, char *why, size_t len) { return state_level(path, 0, why, len); }

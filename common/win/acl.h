@@ -47,4 +47,55 @@ int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PS
  * read answers unsafe (CS_WIN_OWNER, CS_WIN_UNKNOWN_ENTRY). */
 int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights);
 
+/* ---- what was found at a path, before it is trusted (folder.c) ------------------ */
+
+/* The answer of cs__win_found_judge. */
+enum {
+  CS_WIN_FOUND_OK = 0,  /* made by an administrator and writable by no one else */
+  CS_WIN_FOUND_REPARSE, /* a link, junction or other reparse point */
+  CS_WIN_FOUND_KIND,    /* a file where a folder belongs, or the reverse */
+  CS_WIN_FOUND_LINKS,   /* a file with more than one name (a hard link someone made) */
+  CS_WIN_FOUND_OWNER,   /* owned by someone else, or the owner cannot be read */
+  CS_WIN_FOUND_WRITER   /* owned by an administrator, but others may change it (or the DACL cannot be read) */
+};
+
+/* 1 when owner may own what certsteward trusts: BUILTIN\Administrators, SYSTEM,
+ * NT SERVICE\TrustedInstaller or self (this process's user, may be NULL). Stricter
+ * than cs__win_sid_trusted: the owner of a planted file is never "CREATOR OWNER". */
+int cs__win_owner_trusted(PSID owner, PSID self);
+
+/* Judges what was found at a path from its attributes, link count, owner (NULL: not
+ * read) and DACL (dacl_read 0: not read; dacl NULL: none, everyone may do anything):
+ * want 1 a folder, 0 a file, -1 either; rights as cs__win_dacl_unsafe. Pure. *who
+ * (may be NULL) receives the SID at fault or NULL. */
+int cs__win_found_judge(DWORD attrs, DWORD links, int want, PSID owner, int dacl_read, PACL dacl, PSID self,
+                        ACCESS_MASK rights, PSID *who);
+
+/* Opens path itself, never what a reparse point names (FILE_FLAG_OPEN_REPARSE_POINT),
+ * a folder too (FILE_FLAG_BACKUP_SEMANTICS), shared for read, write and delete. */
+HANDLE cs__win_open_self(const wchar_t *path, DWORD access);
+
+/* The owner and DACL of the open handle h into *sd (LocalFree), judged as
+ * cs__win_found_judge does; a security descriptor that cannot be read answers
+ * CS_WIN_FOUND_OWNER. links and attrs from GetFileInformationByHandle. */
+int cs__win_found_handle(HANDLE h, int want, PSID self, ACCESS_MASK rights, PSID *who, PSECURITY_DESCRIPTOR *sd);
+
+/* This process's user SID as a new LocalAlloc copy (LocalFree), NULL when it cannot be read. */
+PSID cs__win_self_sid(void);
+
+/* "DOMAIN\name (S-1-...)", or the SID alone when it has no name here. */
+void cs__win_describe_sid(PSID sid, char *buf, size_t len);
+
+/* ---- the protected base entries of a private folder (adopt.c) ------------------- */
+
+/* 1 when dacl is protected from inheritance (control from the security descriptor)
+ * and gives SYSTEM and Administrators full control on the folder and what it holds. */
+int cs__win_dacl_has_base(SECURITY_DESCRIPTOR_CONTROL control, PACL dacl);
+
+/* A new DACL (LocalFree) of every entry of dacl (NULL: none), inherited ones made
+ * explicit, in their order, then the base entries that are missing: what a folder
+ * that is already safe keeps, protected, across a repair or upgrade. NULL when out
+ * of memory or dacl cannot be read. */
+PACL cs__win_dacl_with_base(PACL dacl);
+
 #endif

@@ -11,7 +11,12 @@
  * The decision (cs__win_dacl_unsafe) is pure and unit-tested on DACLs made from SDDL,
  * which Wine handles correctly. Reading a real folder's DACL is proven only on real
  * Windows: Wine stores no ACLs on files and makes one up. The same decision, with read
- * rights added, judges a secret file (cs_plat_secret_file_unsafe: the PFX password). */
+ * rights added, judges a secret file (cs_plat_secret_file_unsafe: the PFX password).
+ * Every path is judged through one handle opened without following a reparse point
+ * (cs__win_found_judge: not a reparse point, one name for a file, an owner that is an
+ * administrator, no one else with write-type rights), which also judges the state
+ * files the daemon reads (cs_plat_state_unsafe) and what certsteward install finds
+ * before it uses it (adopt.c). */
 #include "../platform.h"
 #include "acl.h"
 #include "win.h"
@@ -122,7 +127,7 @@ int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PS
 }
 
 /* "DOMAIN\name (S-1-...)", or the SID alone when it has no name here. */
-static void describe_sid(PSID sid, char *buf, size_t len) {
+void cs__win_describe_sid(PSID sid, char *buf, size_t len) {
   wchar_t name[256], domain[256];
   DWORD nn = 256, dn = 256;
   SID_NAME_USE use;
@@ -171,15 +176,79 @@ int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights) {
   return r;
 }
 
+int cs__win_owner_trusted(PSID owner, PSID self) {
+  if (owner == NULL || !IsValidSid(owner))
+    return 0;
+  return well_known(owner, WinBuiltinAdministratorsSid) || well_known(owner, WinLocalSystemSid) ||
+         is_trusted_installer(owner) || (self != NULL && IsValidSid(self) && EqualSid(owner, self));
+}
+
+int cs__win_found_judge(DWORD attrs, DWORD links, int want, PSID owner, int dacl_read, PACL dacl, PSID self,
+                        ACCESS_MASK rights, PSID *who) {
+  int dir = (attrs & FILE_ATTRIBUTE_DIRECTORY) != 0, r;
+  if (who != NULL)
+    *who = NULL;
+  if (attrs & FILE_ATTRIBUTE_REPARSE_POINT)
+    return CS_WIN_FOUND_REPARSE;
+  if (want >= 0 && dir != want)
+    return CS_WIN_FOUND_KIND;
+  if (!dir && links != 1) /* another name elsewhere: what is done to this one is done to it */
+    return CS_WIN_FOUND_LINKS;
+  if (!cs__win_owner_trusted(owner, self)) {
+    if (who != NULL)
+      *who = owner;
+    return CS_WIN_FOUND_OWNER;
+  }
+  if (!dacl_read)
+    return CS_WIN_FOUND_WRITER;
+  r = cs__win_dacl_unsafe(dacl, owner, self, rights, who);
+  return r == CS_WIN_SAFE ? CS_WIN_FOUND_OK : CS_WIN_FOUND_WRITER;
+}
+
+HANDLE cs__win_open_self(const wchar_t *path, DWORD access) {
+  return CreateFileW(path, access | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                     OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, NULL);
+}
+
+int cs__win_found_handle(HANDLE h, int want, PSID self, ACCESS_MASK rights, PSID *who, PSECURITY_DESCRIPTOR *sd) {
+  BY_HANDLE_FILE_INFORMATION info;
+  PSID owner = NULL;
+  PACL dacl = NULL;
+  *sd = NULL;
+  if (who != NULL)
+    *who = NULL;
+  if (!GetFileInformationByHandle(h, &info))
+    return CS_WIN_FOUND_OWNER; /* fail closed: nothing known, nothing trusted */
+  if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL, &dacl,
+                      NULL, sd) != ERROR_SUCCESS) {
+    *sd = NULL;
+    owner = NULL;
+  }
+  return cs__win_found_judge(info.dwFileAttributes, info.nNumberOfLinks, want, owner, *sd != NULL, dacl, self,
+                             rights, who);
+}
+
+PSID cs__win_self_sid(void) {
+  union self_sid_u user;
+  PSID sid = self_sid(&user), copy = NULL;
+  DWORD n = sid != NULL ? GetLengthSid(sid) : 0;
+  if (n > 0 && (copy = LocalAlloc(LMEM_FIXED, n)) != NULL && !CopySid(n, copy, sid)) {
+    LocalFree(copy);
+    copy = NULL;
+  }
+  return copy;
+}
+
 /* What the checks share: a folder (dir) or a regular file, judged on the rights
- * given. Fail closed: 1 with the reason when anything cannot be read. */
+ * given, through one handle that does not follow a reparse point (the attributes,
+ * the link count, the owner and the DACL are those of one object, whatever is
+ * renamed meanwhile). Fail closed: 1 with the reason when anything cannot be read. */
 static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why, size_t len) {
   union self_sid_u user;
   PSECURITY_DESCRIPTOR sd = NULL;
-  PSID owner = NULL, self = NULL, at_fault = NULL;
-  PACL dacl = NULL;
+  PSID at_fault = NULL;
+  HANDLE h = INVALID_HANDLE_VALUE;
   wchar_t *w = NULL;
-  DWORD attrs, e;
   char account[400];
   cs_err_t err;
   int rc = 1;
@@ -188,49 +257,47 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why,
     snprintf(why, len, "%s is not a valid UTF-8 path, or out of memory", path);
     goto out;
   }
-  if ((attrs = GetFileAttributesW(w)) == INVALID_FILE_ATTRIBUTES) {
+  if ((h = cs__win_open_self(w, READ_CONTROL | FILE_READ_ATTRIBUTES)) == INVALID_HANDLE_VALUE) {
     cs__win_failf(&err, GetLastError(), "cannot look at %s", path);
     snprintf(why, len, "%s", err.text);
     goto out;
   }
-  if (!(attrs & FILE_ATTRIBUTE_DIRECTORY) != !dir || (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
-    snprintf(why, len, "%s is not a plain %s (a link, junction or %s): name the %s itself", path,
-             dir ? "folder" : "file", dir ? "file" : "folder", dir ? "folder" : "file");
-    goto out;
-  }
-  e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
-                            &dacl, NULL, &sd);
-  if (e != ERROR_SUCCESS) {
-    cs__win_failf(&err, e, "cannot read the permissions of %s", path);
-    snprintf(why, len, "%s", err.text);
-    goto out;
-  }
-  if (owner == NULL) { /* not known: not taken as trusted */
-    snprintf(why, len, "%s has no owner that can be read", path);
-    goto out;
-  }
-  self = self_sid(&user);
-  switch (cs__win_dacl_unsafe(dacl, owner, self, rights, &at_fault)) {
-  case CS_WIN_SAFE:
+  switch (cs__win_found_handle(h, dir, self_sid(&user), rights, &at_fault, &sd)) {
+  case CS_WIN_FOUND_OK:
     rc = 0;
     break;
-  case CS_WIN_NO_DACL:
-    snprintf(why, len, "%s has no DACL, which lets everyone do anything with it", path);
+  case CS_WIN_FOUND_REPARSE:
+  case CS_WIN_FOUND_KIND:
+    snprintf(why, len, "%s is not a plain %s (a link, junction or %s): name the %s itself", path,
+             dir ? "folder" : "file", dir ? "file" : "folder", dir ? "folder" : "file");
     break;
-  case CS_WIN_OWNER:
-    describe_sid(at_fault, account, sizeof account);
+  case CS_WIN_FOUND_LINKS:
+    snprintf(why, len, "%s has more than one name (a hard link): copy it to a file of its own", path);
+    break;
+  case CS_WIN_FOUND_OWNER:
+    if (at_fault == NULL) {
+      snprintf(why, len, "%s has no owner that can be read", path);
+      break;
+    }
+    cs__win_describe_sid(at_fault, account, sizeof account);
     snprintf(why, len, "%s is owned by %s, who can change its permissions", path, account);
     break;
-  case CS_WIN_WRITER:
-    describe_sid(at_fault, account, sizeof account);
-    snprintf(why, len, "%s can be %s by %s", path,
-             rights == CS_WIN_SECRET_RIGHTS ? "read or changed" : dir ? "written" : "changed", account);
-    break;
   default:
-    snprintf(why, len, "%s has an access rule of a kind certsteward cannot read", path);
+    if (sd == NULL) {
+      snprintf(why, len, "cannot read the permissions of %s", path);
+    } else if (at_fault != NULL) {
+      cs__win_describe_sid(at_fault, account, sizeof account);
+      snprintf(why, len, "%s can be %s by %s", path,
+               rights == CS_WIN_SECRET_RIGHTS ? "read or changed" : dir ? "written" : "changed", account);
+    } else {
+      snprintf(why, len, "%s has no DACL, which lets everyone do anything with it, or an access rule of a kind "
+                         "certsteward cannot read", path);
+    }
     break;
   }
 out:
+  if (h != INVALID_HANDLE_VALUE)
+    CloseHandle(h);
   LocalFree(sd);
   free(w);
   return rc;
@@ -270,15 +337,116 @@ int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
   return path_unsafe(path, 0, CS_WIN_SECRET_RIGHTS, why, len) || parent_unsafe(path, why, len);
 }
 
-/* The file, then the folder that holds it. Not yet done here, unlike the POSIX
- * half: folders further up are not judged (a user with DELETE_CHILD on one could
- * rename the folder away and put a junction there), and the path is opened twice
- * (attributes, then the security information by name, which follows a reparse
- * point swapped in between); both want one handle per level opened with
- * FILE_FLAG_OPEN_REPARSE_POINT and GetSecurityInfo on it. A drive-relative name
- * (C:x.ini) is judged against the current folder, and a file on a network share as
- * if it were local (its ACL names the server's accounts). Proven only on real
- * Windows: Wine stores no ACLs on files. */
+/* The file, then the folder that holds it, each through one handle that does not
+ * follow a reparse point (owner, DACL and link count read from it). Not yet done
+ * here, unlike the POSIX half: folders further up are not judged (a user with
+ * DELETE_CHILD on one could rename the folder away and put a junction there). A
+ * drive-relative name (C:x.ini) is judged against the current folder, and a file on a
+ * network share as if it were local (its ACL names the server's accounts). Proven
+ * only on real Windows: Wine stores no ACLs on files and makes every file its user's. */
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
   return path_unsafe(path, 0, CS_WIN_FOLDER_WRITE_RIGHTS, why, len) || parent_unsafe(path, why, len);
+}
+
+/* ---- state files: the file, or the folder and all it holds ---------------------- */
+
+#define STATE_DEPTH 16 /* deeper than anything certsteward makes in its state folder */
+
+/* One level of cs_plat_state_unsafe: w is judged through its own handle; a folder's
+ * entries are then listed by name (the folder has just been judged writable by
+ * administrators only, so no one else can rename what it holds meanwhile). */
+static int state_level(const wchar_t *w, int depth, PSID self, char *why, size_t len) {
+  PSECURITY_DESCRIPTOR sd = NULL;
+  PSID at_fault = NULL;
+  HANDLE h = INVALID_HANDLE_VALUE, find = INVALID_HANDLE_VALUE;
+  WIN32_FIND_DATAW fd;
+  BY_HANDLE_FILE_INFORMATION info;
+  wchar_t *child = NULL;
+  char *p8 = cs__win_utf8(w), account[400];
+  size_t n = wcslen(w);
+  cs_err_t err;
+  int rc = 1, found;
+
+  if ((h = cs__win_open_self(w, READ_CONTROL | FILE_READ_ATTRIBUTES)) == INVALID_HANDLE_VALUE) {
+    DWORD e = GetLastError();
+    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) {
+      rc = 0; /* nothing there (or gone since it was listed): nothing to trust */
+      goto out;
+    }
+    cs__win_failf(&err, e, "cannot look at %s", p8 ? p8 : "a state file");
+    snprintf(why, len, "%s", err.text);
+    goto out;
+  }
+  found = cs__win_found_handle(h, -1, self, CS_WIN_FOLDER_WRITE_RIGHTS, &at_fault, &sd);
+  if (found != CS_WIN_FOUND_OK) {
+    if (at_fault != NULL)
+      cs__win_describe_sid(at_fault, account, sizeof account);
+    snprintf(why, len, "%s %s", p8 ? p8 : "a state file",
+             found == CS_WIN_FOUND_REPARSE ? "is a link or junction"
+             : found == CS_WIN_FOUND_LINKS ? "has more than one name (a hard link)"
+             : found == CS_WIN_FOUND_OWNER ? "is owned by someone other than the administrators"
+                                           : "can be changed by someone other than the administrators");
+    if (at_fault != NULL && strlen(why) + 8 < len)
+      snprintf(why + strlen(why), len - strlen(why), ": %s", account);
+    goto out;
+  }
+  if (!GetFileInformationByHandle(h, &info) || !(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    rc = 0;
+    goto out;
+  }
+  if (depth >= STATE_DEPTH) {
+    snprintf(why, len, "%s is nested deeper than certsteward makes its state", p8 ? p8 : "a state folder");
+    goto out;
+  }
+  if ((child = malloc(sizeof *child * (n + MAX_PATH + 2))) == NULL) {
+    snprintf(why, len, "out of memory");
+    goto out;
+  }
+  swprintf(child, n + 3, L"%ls\\*", w);
+  if ((find = FindFirstFileW(child, &fd)) == INVALID_HANDLE_VALUE) {
+    DWORD e = GetLastError();
+    if (e == ERROR_FILE_NOT_FOUND) { /* an empty folder may list nothing */
+      rc = 0;
+      goto out;
+    }
+    cs__win_failf(&err, e, "cannot list %s", p8 ? p8 : "a state folder");
+    snprintf(why, len, "%s", err.text);
+    goto out;
+  }
+  do {
+    if (wcscmp(fd.cFileName, L".") == 0 || wcscmp(fd.cFileName, L"..") == 0)
+      continue;
+    swprintf(child, n + MAX_PATH + 2, L"%ls\\%ls", w, fd.cFileName);
+    if (state_level(child, depth + 1, self, why, len) != 0)
+      goto out;
+  } while (FindNextFileW(find, &fd));
+  rc = 0;
+out:
+  if (find != INVALID_HANDLE_VALUE)
+    FindClose(find);
+  if (h != INVALID_HANDLE_VALUE)
+    CloseHandle(h);
+  LocalFree(sd);
+  free(child);
+  free(p8);
+  return rc;
+}
+
+/* A state file or folder (the journal, the transaction's backups and manifests, a
+ * parked file) is trusted only when it and all it holds were made by an administrator
+ * and no one else may change them: never a reparse point, one name per file, owner
+ * Administrators, SYSTEM, TrustedInstaller or this process's user, no write-type
+ * right for anyone else. Proven only on real Windows: Wine makes every file its
+ * user's (this process's), with a DACL made up from the Unix mode. */
+int cs_plat_state_unsafe(const char *path, char *why, size_t len) {
+  union self_sid_u user;
+  wchar_t *w = cs__win_path(path);
+  int rc;
+  if (w == NULL) {
+    snprintf(why, len, "%s is not a valid UTF-8 path, or out of memory", path);
+    return 1;
+  }
+  rc = state_level(w, 0, self_sid(&user), why, len);
+  free(w);
+  return rc;
 }

@@ -266,3 +266,32 @@ CS_TEST(config_file) {
   UNSAFE(cs_plat_config_file_unsafe(at("link.ini"), why, sizeof why), "is a symbolic link");
   end();
 }
+
+/* The state files the daemon trusts (the journal, the transaction's manifests, a
+ * parked file): each, and all a folder holds, root's and writable by no one else, no
+ * link, one name per file; nothing there is nothing to trust. */
+CS_TEST(state_files) {
+  begin();
+  SAFE(cs_plat_state_unsafe(at("journal"), why, sizeof why));
+  file(at("journal"), 0600);
+  folder(at("tx"), 0700);
+  folder(at("tx/store"), 0700);
+  file(at("tx/store/manifest"), 0600);
+  SAFE(cs_plat_state_unsafe(at("journal"), why, sizeof why));
+  SAFE(cs_plat_state_unsafe(at("tx"), why, sizeof why));
+  CHECK_INT(link(at("tx/store/manifest"), at("elsewhere")), ==, 0);
+  UNSAFE(cs_plat_state_unsafe(at("tx"), why, sizeof why), "manifest has more than one name");
+  CHECK_INT(unlink(at("elsewhere")), ==, 0);
+  CHECK_INT(chmod(at("tx/store/manifest"), 0620), ==, 0);
+  UNSAFE(cs_plat_state_unsafe(at("tx"), why, sizeof why), "can be changed by others (mode 620)");
+  CHECK_INT(chmod(at("tx/store/manifest"), 0600), ==, 0);
+  CHECK_INT(symlink(at("journal"), at("tx/link")), ==, 0);
+  UNSAFE(cs_plat_state_unsafe(at("tx"), why, sizeof why), "is a symbolic link");
+  CHECK_INT(unlink(at("tx/link")), ==, 0);
+  SAFE(cs_plat_state_unsafe(at("tx"), why, sizeof why));
+  if (root("a state file owned by another user")) {
+    CHECK_INT(chown(at("journal"), NOBODY, NOBODY), ==, 0);
+    UNSAFE(cs_plat_state_unsafe(at("journal"), why, sizeof why), "is owned by user 65534");
+  }
+  end();
+}

@@ -13,6 +13,7 @@
 #include <windows.h>
 
 #include "platform.h"
+#include "win/win.h"
 
 #define RESTART_MS 20000
 
@@ -354,6 +355,21 @@ static int query_config(char *image, size_t len, DWORD *start, DWORD *type) {
   return ok;
 }
 
+/* certsteward.exe found, no service certsteward yet (the test would replace it), and a
+ * new folder dir for the test's files: 1, else 0 with the failure recorded. */
+static int install_ready(char *bin, size_t bin_len, char *dir, size_t dir_len) {
+  cs_err_t err;
+  CHECK(bin_path(bin, bin_len));
+  if (!bin_path(bin, bin_len))
+    return 0;
+  if (cs_plat_service_exists("certsteward", &err) != 0) {
+    cs_test_fail(__FILE__, __LINE__, "a service certsteward exists already: this test would replace it");
+    return 0;
+  }
+  cs_test_mkdtemp("cs-install", dir, dir_len);
+  return 1;
+}
+
 /* Wine cannot show the account, delayed start, failure actions, ACLs or stored events
  * (see service/winsvc.c); what it keeps is checked here. The service is not started:
  * tests/integration/win_e2e.sh runs it end to end. */
@@ -364,14 +380,8 @@ CS_TEST(install_registers_service_and_event_source) {
   cs_err_t err;
   FILE *f;
 
-  CHECK(bin_path(bin, sizeof bin));
-  if (!bin_path(bin, sizeof bin))
+  if (!install_ready(bin, sizeof bin, dir, sizeof dir))
     return;
-  if (cs_plat_service_exists("certsteward", &err) != 0) {
-    cs_test_fail(__FILE__, __LINE__, "a service certsteward exists already: this test would replace it");
-    return;
-  }
-  cs_test_mkdtemp("cs-install", dir, sizeof dir);
   snprintf(config, sizeof config, "%s\\certsteward.ini", dir);
   f = fopen(config, "wb");
   CHECK(f != NULL);
@@ -430,5 +440,126 @@ CS_TEST(install_registers_service_and_event_source) {
 
   if (cs_plat_service_exists("certsteward", &err) == 1) /* a check above failed: leave nothing behind */
     (void)run_bin(bin, "uninstall", NULL, NULL, out, sizeof out);
+  (void)cs_plat_remove_tree(dir, NULL);
+}
+
+/* The first name in dir matching pattern (FindFirstFile), as a full path into buf; 0 when none. */
+static int find_one(const char *dir, const char *pattern, char *buf, size_t len) {
+  char spec[1024];
+  WIN32_FIND_DATAA fd;
+  HANDLE h;
+  snprintf(spec, sizeof spec, "%s\\%s", dir, pattern);
+  if ((h = FindFirstFileA(spec, &fd)) == INVALID_HANDLE_VALUE)
+    return 0;
+  snprintf(buf, len, "%s\\%s", dir, fd.cFileName);
+  FindClose(h);
+  return 1;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if (f != NULL) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* What install finds and an administrator did not make is moved aside, never used:
+ * here a configuration and a manifest with a second name (under Wine every file is
+ * this user's, so a hard link stands for a planted file; owners are judged in
+ * test_win_adopt). The configuration is written again from the template; the
+ * transaction folder goes aside as a whole; an administrator's journal stays. The
+ * failure actions are read back where the SCM keeps them (Wine: it does not, 124). */
+CS_TEST(install_moves_aside_what_it_did_not_make) {
+  char bin[1024], dir[512], config[600], tmpl[600], path[1200], found[1200], text[1024], out[4096];
+  const char *argv[7];
+  SC_HANDLE scm = NULL, svc = NULL;
+  cs_run_result_t res;
+  cs_err_t err;
+  wchar_t *a = NULL, *b = NULL;
+  unsigned char *data = NULL;
+  size_t len = 0;
+
+  if (!install_ready(bin, sizeof bin, dir, sizeof dir))
+    return;
+  snprintf(config, sizeof config, "%s\\certsteward.ini", dir);
+  snprintf(tmpl, sizeof tmpl, "%s\\template.ini", dir);
+  snprintf(text, sizeof text, "[watch]\r\nfolder = %s\\drop\r\n[store]\r\nstate_dir = %s\\state\r\n", dir, dir);
+  write_file(tmpl, text);
+  snprintf(path, sizeof path, "%s\\theirs.ini", dir);
+  write_file(path, "[connector]\r\nrestart_command = C:\\Users\\Public\\evil.cmd\r\n");
+  a = cs__win_path(config);
+  b = cs__win_path(path);
+  CHECK(a != NULL && b != NULL && CreateHardLinkW(a, b, NULL));
+  snprintf(path, sizeof path, "%s\\state\\tx\\store", dir);
+  CHECK_INT(cs_plat_mkdirs(path, 0700, &err), ==, 0);
+  snprintf(path, sizeof path, "%s\\state\\journal", dir);
+  write_file(path, "admin's journal\n");
+  snprintf(path, sizeof path, "%s\\other", dir);
+  write_file(path, "name\tC:\\Windows\\System32\\drivers\\etc\\hosts\n");
+  free(a);
+  free(b);
+  a = cs__win_path(path);
+  snprintf(path, sizeof path, "%s\\state\\tx\\store\\manifest", dir);
+  b = cs__win_path(path);
+  CHECK(a != NULL && b != NULL && CreateHardLinkW(b, a, NULL));
+
+  argv[0] = bin;
+  argv[1] = "install";
+  argv[2] = "--config";
+  argv[3] = config;
+  argv[4] = "--config-template";
+  argv[5] = tmpl;
+  argv[6] = NULL;
+  CHECK_INT(cs_plat_run(argv, NULL, 0, 60000, 64 * 1024, &res, &err), ==, 0);
+  CHECK_INT(res.exit_code, ==, 0);
+  cs_run_result_free(&res);
+
+  /* the configuration: theirs aside, with its content; a new one from the template */
+  CHECK(find_one(dir, "certsteward.ini.untrusted-*", found, sizeof found));
+  CHECK_INT(cs_plat_read_file(found, 1 << 20, 0, &data, &len, &err), ==, 0);
+  CHECK_CONTAINS(data != NULL ? (const char *)data : "", "evil.cmd");
+  cs_plat_free_file(data, len);
+  data = NULL;
+  CHECK_INT(cs_plat_read_file(config, 1 << 20, 0, &data, &len, &err), ==, 0);
+  CHECK_STR(data != NULL ? (const char *)data : "", text);
+  cs_plat_free_file(data, len);
+  /* the transaction folder holding a planted manifest: aside as a whole; the journal stays */
+  snprintf(path, sizeof path, "%s\\state", dir);
+  CHECK(find_one(path, "tx.untrusted-*", found, sizeof found));
+  snprintf(path, sizeof path, "%s\\store\\manifest", found);
+  CHECK(cs_plat_exists(path));
+  snprintf(path, sizeof path, "%s\\state\\tx", dir);
+  CHECK(!cs_plat_exists(path));
+  snprintf(path, sizeof path, "%s\\state\\journal", dir);
+  CHECK(cs_plat_exists(path));
+
+  if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) != NULL &&
+      (svc = OpenServiceW(scm, L"certsteward", SERVICE_QUERY_CONFIG)) != NULL) {
+    union {
+      SERVICE_FAILURE_ACTIONSW fa;
+      unsigned char b[1024];
+    } q;
+    DWORD n = 0;
+    if (QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, q.b, sizeof q, &n)) {
+      CHECK_INT(q.fa.cActions, ==, 3);
+      if (q.fa.cActions == 3) {
+        CHECK_INT(q.fa.lpsaActions[1].Type, ==, SC_ACTION_RESTART);
+        CHECK_INT(q.fa.lpsaActions[2].Type, ==, SC_ACTION_NONE);
+      }
+    } else {
+      CHECK_INT(GetLastError(), ==, ERROR_INVALID_LEVEL); /* Wine 8 keeps no failure actions */
+    }
+  }
+  CHECK(svc != NULL);
+  if (svc != NULL)
+    CloseServiceHandle(svc);
+  if (scm != NULL)
+    CloseServiceHandle(scm);
+
+  free(a);
+  free(b);
+  CHECK_INT(run_bin(bin, "uninstall", NULL, NULL, out, sizeof out), ==, 0);
   (void)cs_plat_remove_tree(dir, NULL);
 }

@@ -1,0 +1,204 @@
+/* certsteward install on Windows: what it finds in its folders is judged before it is
+ * used (install_win.h). The MSI runs install as LocalSystem, after anyone may have
+ * made %ProgramData%\certsteward and put a configuration (restart_command runs as
+ * LocalSystem), a journal or a manifest (an undo deletes what they name) in it. What
+ * an administrator did not make is moved aside under a dated name, never deleted and
+ * never adopted, and said on standard error and in the Event Log (an MSI log shows no
+ * standard output). adopt.c holds the handle-based mechanics. */
+#include "install_win.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "events.h"
+#include "platform.h"
+#include "win/acl.h"
+#include "win/adopt.h"
+#include "win/win.h"
+
+/* Event UNTRUSTED_MOVED (and standard error) for what was moved aside; a line for a
+ * folder whose access rules were reset or left as they were. */
+static void report(cs_install_ctx_t *c, const char *path, const cs_win_secured_t *s) {
+  if (s->moved_to[0] != '\0') {
+    cs_events_cfg_t sinks;
+    cs_event_t ev;
+    c->moved++;
+    fprintf(stderr, "certsteward install: %s was not made by an administrator (%s): moved aside to %s%s\n", path,
+            s->why, s->moved_to, s->created ? "; a new one was made" : "");
+    memset(&sinks, 0, sizeof sinks);
+    sinks.to_system = 1;
+    if (cs_events_open(&sinks) == CS_OK) {
+      memset(&ev, 0, sizeof ev);
+      ev.id = CS_EV_UNTRUSTED_MOVED;
+      ev.args[0] = path;
+      ev.args[1] = s->why;
+      ev.args[2] = s->moved_to;
+      cs_event_emit(&ev);
+      cs_events_close();
+    }
+  } else if (s->left) {
+    fprintf(stderr, "certsteward install: warning: %s exists, holds files, and %s: its access rules are left as "
+                    "they are (the service does not use it while others can write to it)\n", path, s->why);
+  } else if (s->changed && s->found == CS_WIN_FOUND_WRITER) {
+    printf("%s: access limited to Administrators and SYSTEM (%s)\n", path, s->why);
+  }
+}
+
+static int secure(cs_install_ctx_t *c, const char *path, unsigned flags) {
+  cs_win_secured_t s;
+  cs_err_t err;
+  if (cs__win_secure(path, flags, c->self, &s, &err) != CS_OK) {
+    fprintf(stderr, "certsteward install: %s\n", err.text);
+    return CS_EXIT_USAGE;
+  }
+  report(c, path, &s);
+  return CS_EXIT_OK;
+}
+
+/* The length of home's prefix in full when full is below it (no case, as NTFS
+ * names), else 0. */
+static size_t below(const wchar_t *full, const wchar_t *home) {
+  size_t n = wcslen(home);
+  while (n > 0 && home[n - 1] == L'\\')
+    n--;
+  if (n > 0 && wcslen(full) > n && CompareStringOrdinal(full, (int)n, home, (int)n, TRUE) == CSTR_EQUAL &&
+      full[n] == L'\\')
+    return n;
+  return 0;
+}
+
+wchar_t *cs_install_full_path(const char *path) {
+  wchar_t *w = cs__win_path(path), *full = NULL;
+  DWORD n = w != NULL ? GetFullPathNameW(w, 0, NULL, NULL) : 0;
+  if (n > 0 && (full = malloc(sizeof *full * n)) != NULL && GetFullPathNameW(w, n, full, NULL) >= n) {
+    free(full);
+    full = NULL;
+  }
+  free(w);
+  return full;
+}
+
+/* Every level strictly between home and full (a path below home), made safe, in
+ * order: its folder is safe before anything in it is looked at. upto: how much of
+ * full (its folder's length for a file, all of it for a folder). */
+static int levels(cs_install_ctx_t *c, const wchar_t *full, size_t start, size_t upto) {
+  size_t i;
+  int rc = CS_EXIT_OK;
+  for (i = start + 1; rc == CS_EXIT_OK && i < upto; i++) {
+    wchar_t *level;
+    char *level8;
+    if (full[i] != L'\\')
+      continue;
+    if ((level = _wcsdup(full)) == NULL)
+      return CS_EXIT_USAGE;
+    level[i] = L'\0';
+    level8 = cs__win_utf8(level);
+    rc = level8 != NULL ? secure(c, level8, 0) : CS_EXIT_USAGE;
+    free(level8);
+    free(level);
+  }
+  return rc;
+}
+
+int cs_install_folder(cs_install_ctx_t *c, const char *path) {
+  wchar_t *full = cs_install_full_path(path);
+  size_t home = full != NULL ? below(full, c->whome) : 0;
+  cs_err_t err;
+  int rc = CS_EXIT_USAGE;
+  char *full8 = full != NULL ? cs__win_utf8(full) : NULL, *slash;
+  if (full8 == NULL) {
+    fprintf(stderr, "certsteward install: %s is not a valid path\n", path);
+    goto out;
+  }
+  if (CompareStringOrdinal(full, -1, c->whome, -1, TRUE) == CSTR_EQUAL) {
+    rc = secure(c, full8, 0);
+    goto out;
+  }
+  if (home > 0) {
+    if ((rc = levels(c, full, home, wcslen(full))) == CS_EXIT_OK)
+      rc = secure(c, full8, 0);
+    goto out;
+  }
+  /* elsewhere: the levels above are the administrator's choice, made private when missing */
+  if ((slash = strrchr(full8, '\\')) != NULL && slash > full8 && slash[-1] != ':') {
+    *slash = '\0';
+    if (!cs_plat_exists(full8) && cs_plat_mkdirs(full8, 0700, &err) != CS_OK) {
+      fprintf(stderr, "certsteward install: %s\n", err.text);
+      goto out;
+    }
+    *slash = '\\';
+  }
+  rc = secure(c, full8, CS_WIN_SECURE_FOREIGN);
+out:
+  free(full8);
+  free(full);
+  return rc;
+}
+
+int cs_install_file(cs_install_ctx_t *c, const char *path) {
+  wchar_t *full = cs_install_full_path(path), *slash;
+  size_t home = full != NULL ? below(full, c->whome) : 0;
+  char *full8 = full != NULL ? cs__win_utf8(full) : NULL;
+  int rc = CS_EXIT_USAGE;
+  if (full8 == NULL) {
+    fprintf(stderr, "certsteward install: %s is not a valid path\n", path);
+    goto out;
+  }
+  slash = wcsrchr(full, L'\\');
+  if (home > 0 && slash != NULL && (rc = levels(c, full, home, (size_t)(slash - full) + 1)) != CS_EXIT_OK)
+    goto out;
+  rc = secure(c, full8, CS_WIN_SECURE_FILE);
+out:
+  free(full8);
+  free(full);
+  return rc;
+}
+
+int cs_install_state(cs_install_ctx_t *c, const char *state) {
+  WIN32_FIND_DATAW fd;
+  HANDLE find = INVALID_HANDLE_VALUE;
+  wchar_t *w = cs_install_full_path(state), *pattern = NULL;
+  char path[4096], why[1024];
+  int rc = CS_EXIT_USAGE;
+  if (w == NULL || (pattern = malloc(sizeof *pattern * (wcslen(w) + 3))) == NULL) {
+    fprintf(stderr, "certsteward install: %s is not a valid path\n", state);
+    goto out;
+  }
+  swprintf(pattern, wcslen(w) + 3, L"%ls\\*", w);
+  if ((find = FindFirstFileW(pattern, &fd)) == INVALID_HANDLE_VALUE) {
+    rc = CS_EXIT_OK; /* nothing in it */
+    goto out;
+  }
+  rc = CS_EXIT_OK;
+  do {
+    char *name = cs__win_utf8(fd.cFileName);
+    int dir = (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !(fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT);
+    cs_win_secured_t s;
+    cs_err_t err;
+    if (name == NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strstr(name, ".untrusted-") != NULL) {
+      free(name); /* what an earlier install moved aside stays where it was put */
+      continue;
+    }
+    snprintf(path, sizeof path, "%s\\%s", state, name);
+    if (_stricmp(name, "quarantine") == 0) {
+      rc = secure(c, path, (dir ? 0 : CS_WIN_SECURE_FILE) | CS_WIN_SECURE_AS_IS);
+    } else if (cs_plat_state_unsafe(path, why, sizeof why)) {
+      if (cs__win_secure(path, CS_WIN_SECURE_MOVE | (dir ? 0 : CS_WIN_SECURE_FILE), c->self, &s, &err) != CS_OK) {
+        fprintf(stderr, "certsteward install: %s\n", err.text);
+        rc = CS_EXIT_USAGE;
+      } else {
+        snprintf(s.why, sizeof s.why, "%s", why);
+        report(c, path, &s);
+      }
+    }
+    free(name);
+  } while (rc == CS_EXIT_OK && FindNextFileW(find, &fd));
+out:
+  if (find != INVALID_HANDLE_VALUE)
+    FindClose(find);
+  free(pattern);
+  free(w);
+  return rc;
+}

@@ -1,0 +1,42 @@
+/* certsteward install on Windows: the folders and files it uses, judged before they are
+ * used (install_win.c; winsvc.c runs it). */
+#ifndef CS_INSTALL_WIN_H
+#define CS_INSTALL_WIN_H
+
+#ifdef _WIN32
+
+#include <windows.h>
+
+/* What install_win.c needs to know: home is the full UTF-16 path of
+ * %ProgramData%\certsteward; self is the SID of the account install runs as (the MSI:
+ * SYSTEM), whose own files are its own (may be NULL). */
+typedef struct cs_install_ctx_s {
+  const char *home;
+  const wchar_t *whome;
+  PSID self;
+  int moved; /* how many paths were moved aside */
+} cs_install_ctx_t;
+
+/* New full UTF-16 path of path (free), NULL when not valid or out of memory. */
+wchar_t *cs_install_full_path(const char *path);
+
+/* The folder path made safe (adopt.h: cs__win_secure), and every level between home
+ * and it when it is below home; elsewhere the missing levels above are made private
+ * and the folder itself, when it holds something others may write, is left as it is
+ * with a warning. Each path moved aside is said on standard error and to the Event
+ * Log. CS_EXIT_OK or CS_EXIT_USAGE with why printed. */
+int cs_install_folder(cs_install_ctx_t *c, const char *path);
+
+/* The file path judged (the configuration, the password file): moved aside when an
+ * administrator did not make it, untouched when one did; a missing file stays missing.
+ * The levels between home and its folder first, when it is below home. */
+int cs_install_file(cs_install_ctx_t *c, const char *path);
+
+/* What the state folder holds: every entry the daemon may trust (all but quarantine,
+ * whose files are there because they were refused) that is not, with all it holds,
+ * an administrator's (cs_plat_state_unsafe) is moved aside as a whole; the quarantine
+ * folder is judged itself. */
+int cs_install_state(cs_install_ctx_t *c, const char *state);
+
+#endif
+#endif
