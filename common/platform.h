@@ -154,9 +154,31 @@ int cs_plat_service_exists(const char *service, cs_err_t *err);
 /* Restarts the service and waits until it runs again, at most timeout_ms.
  * restart_command / status_command (may be NULL) replace the platform's way:
  * the restart command must exit 0, then the status command is polled until it
- * exits 0. Errors say what failed, with the exit code. */
+ * exits 0. The platform's way (Windows: the SCM) stops the running services that
+ * depend on it first, waits until the old process has exited, starts a new one,
+ * then starts those services again. Errors say what failed, with the exit code. */
 int cs_plat_service_restart(const char *service, const char *restart_command, const char *status_command,
                             int timeout_ms, cs_err_t *err);
+
+/* The services that depend on service and run now, in the order to stop them (one
+ * that depends on another comes first), as "name\n" lines in a new string (*names,
+ * free(); "" when none). POSIX: always "" (systemd stops and orders a unit's
+ * dependents itself). */
+int cs_plat_service_dependents(const char *service, char **names, cs_err_t *err);
+
+/* Stops the services named in dependents ("name\n" lines, may be NULL or ""), in that
+ * order, then service, and waits until the service's process has exited, not only
+ * until the service manager says it is stopped (an old process can hold its ports and
+ * files a while longer), at most timeout_ms in all. A service already stopped is fine. */
+int cs_plat_service_stop(const char *service, const char *dependents, int timeout_ms, cs_err_t *err);
+
+/* Starts service, then the services in dependents in the reverse order, and waits
+ * until it runs (then polls status_command, when set, until it exits 0), at most
+ * timeout_ms in all. fresh = 1: the service must end up in a process started after
+ * this call began (one found running is stopped first: it may have read its files
+ * before they changed); fresh = 0: a service found running is left as it is. */
+int cs_plat_service_start(const char *service, const char *dependents, const char *status_command, int fresh,
+                          int timeout_ms, cs_err_t *err);
 
 /* ---- system event log ------------------------------------------------------ */
 
