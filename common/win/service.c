@@ -16,7 +16,11 @@
  * dependent service stopped and started again, a process that lingers after it
  * reported STOPPED. Only real Windows proves the access checks (a caller without
  * SERVICE_STOP / SERVICE_START / SERVICE_ENUMERATE_DEPENDENTS on the connector: Wine
- * grants everything) and the SCM's own refusal to stop a service whose dependents run. */
+ * grants everything), the listing of the running dependents (Wine's
+ * EnumDependentServicesW succeeds and lists none) and the SCM's own refusal to stop a
+ * service whose dependents run (Wine stops it); under Wine the stop and start of a
+ * given list of dependents is proven, and the "already running" rule as a pure
+ * decision (cs__win_new_process_runs). */
 #include "../platform.h"
 #include "../service_cmd.h"
 #include "../text.h"
@@ -238,6 +242,10 @@ static int start_failed(const svc_t *s, const SERVICE_STATUS_PROCESS *st, cs_err
                     NAME_MAX_SHOWN, s->name);
 }
 
+int cs__win_new_process_runs(DWORD state, DWORD pid, DWORD old_pid) {
+  return pid != 0 && pid != old_pid && state != SERVICE_STOPPED && state != SERVICE_STOP_PENDING;
+}
+
 /* Start, then wait until RUNNING. StartService itself returns once the service's
  * process has taken the start request, which the SCM bounds (about 30 s), not we.
  * "Already running" counts only when a process other than old_pid (the one that ran
@@ -255,8 +263,7 @@ static int start_wait(const svc_t *s, DWORD old_pid, long long deadline, int bud
                         "cannot start service %.*s: %s", NAME_MAX_SHOWN, s->name, cs__win_text(e, text, sizeof text));
     if ((rc = query(s, &st, err)) != CS_OK)
       return rc;
-    if (st.dwProcessId == 0 || st.dwProcessId == old_pid || st.dwCurrentState == SERVICE_STOPPED ||
-        st.dwCurrentState == SERVICE_STOP_PENDING)
+    if (!cs__win_new_process_runs(st.dwCurrentState, st.dwProcessId, old_pid))
       return cs_err_set(err, CS_EFAILED, (long)e,
                         "service %.*s cannot be started: the SCM says it is already running, yet it is %s in "
                         "process %lu (the one before the restart: %lu), with exit code %lu",
