@@ -20,6 +20,8 @@ int cs_plat_is_windows(void);
 /* Reads a whole regular file of at most max bytes into a new buffer (NUL-terminated
  * after *len bytes, for convenience). Refuses FIFOs, devices and folders (CS_ENOTREG)
  * without blocking on them, and files over max (CS_ETOOBIG) before reading them.
+ * Windows: shared for reading, writing and deletion (never in the way of the file's
+ * owner nor of a replacement), long paths as the writes take them.
  * The caller frees *data with cs_plat_free_file, which wipes it. */
 int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
                       size_t *len, cs_err_t *err);
@@ -48,9 +50,11 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path);
 /* Writes data to path atomically: a temp file in the same folder, created with
  * mode from its first byte (0600 for a key), written, flushed to disk, renamed over
  * path, and the folder flushed. When path already exists, its owner, group,
- * mode and ACL are given to the new file (mode applies to a new file only).
+ * mode and ACL are given to the new file (mode applies to a new file only); on
+ * Windows also its attributes, and ReplaceFile keeps its creation time and streams.
  * Nothing is left behind on failure. mode is a POSIX mode; the Windows half
- * ignores it (files there inherit the folder's ACL). */
+ * ignores it (files there inherit the folder's ACL). On Windows every handle others
+ * hold on path must share deletion, or the write fails and path is left as it was. */
 int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err);
 
 /* fopen with a UTF-8 path (Windows: _wfopen, long paths too); NULL with errno set. */
@@ -76,7 +80,9 @@ int cs_plat_remove(const char *path, cs_err_t *err);
 int cs_plat_remove_tree(const char *path, cs_err_t *err);
 /* Removes the temp files a cs_plat_write_atomic of path left beside it when it was
  * stopped between creating one and renaming it over path (a crash, a kill); path
- * itself stays. For the recovery after a crash. */
+ * itself stays (Windows: when it is missing because the process died inside the
+ * replacement, the old file, kept aside, is put back first). For the recovery after
+ * a crash. */
 int cs_plat_remove_temps(const char *path, cs_err_t *err);
 
 /* 1 if path exists (any type, links not followed), 0 if not. */
