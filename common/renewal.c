@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "bindings.h"
-#include "connector.h"
+#include "connector_ctl.h"
 #include "events.h"
 #include "fault.h"
 #include "journal.h"

@@ -4,8 +4,8 @@
  * plan), and the stop, start and restart themselves through platform.h. The services
  * stopped with it are kept in the journal "/"-separated (a service name holds no
  * slash). Crypto-free. */
-#ifndef CS_CONNECTOR_H
-#define CS_CONNECTOR_H
+#ifndef CS_CONNECTOR_CTL_H
+#define CS_CONNECTOR_CTL_H
 
 #include "config.h"
 #include "error.h"

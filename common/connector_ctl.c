@@ -1,5 +1,5 @@
-/* The connector's service control for the renewal transaction (see connector.h). */
-#include "connector.h"
+/* The connector's service control for the renewal transaction (see connector_ctl.h). */
+#include "connector_ctl.h"
 
 #include <stdlib.h>
 
