@@ -41,48 +41,93 @@ void cs_thumbprint_upper(char *s) {
     *s = hex_upper(*s);
 }
 
-/* Next token at or after *pos (which never points inside a hex run): a maximal run of
- * exactly 40 hex digits, so nothing is ever matched inside a SHA-256 or a longer blob. */
-static int next_token(const unsigned char *p, size_t len, size_t *pos, size_t *at) {
-  size_t i = *pos, start;
-  while (i < len) {
-    if (!is_hex(p[i])) {
+/* How a file's text is laid out: one byte per character (ASCII, UTF-8, an ANSI code
+ * page) or UTF-16 (Windows tools write it: PowerShell 5's Out-File and Set-Content
+ * -Encoding Unicode). A thumbprint is ASCII in all of them; in UTF-16 each of its
+ * characters is a 16-bit unit whose high byte is 0, which is what is read and written
+ * here, in the file's own byte order, so that the encoding is kept byte for byte. */
+typedef struct enc_s {
+  size_t start; /* after a byte order mark */
+  size_t width; /* bytes per unit: 1 or 2 */
+  size_t lo;    /* of a 2-byte unit, the byte that holds an ASCII character: 0 LE, 1 BE */
+  size_t n;     /* units */
+} enc_t;
+
+/* UTF-16 by its byte order mark, or, without one, when the text starts with an ASCII
+ * character and a zero byte (LE) or the other way round (BE): no UTF-8 or ANSI text
+ * holds a zero byte there. */
+static void detect(const unsigned char *p, size_t len, enc_t *e) {
+  memset(e, 0, sizeof *e);
+  e->width = 1;
+  if (len >= 2 && p[0] == 0xFF && p[1] == 0xFE)
+    e->start = 2, e->width = 2, e->lo = 0;
+  else if (len >= 2 && p[0] == 0xFE && p[1] == 0xFF)
+    e->start = 2, e->width = 2, e->lo = 1;
+  else if (len >= 2 && len % 2 == 0 && p[0] != 0 && p[0] < 0x80 && p[1] == 0)
+    e->width = 2, e->lo = 0;
+  else if (len >= 2 && len % 2 == 0 && p[0] == 0 && p[1] != 0 && p[1] < 0x80)
+    e->width = 2, e->lo = 1;
+  e->n = (len - e->start) / e->width;
+}
+
+/* The ASCII character of unit k, or 0 when it is not one. */
+static unsigned char unit(const unsigned char *p, const enc_t *e, size_t k) {
+  const unsigned char *u = p + e->start + k * e->width;
+  if (e->width == 1)
+    return u[0];
+  return u[1 - e->lo] == 0 ? u[e->lo] : 0;
+}
+
+/* Next token at or after unit *pos (which never points inside a hex run): a maximal run
+ * of exactly 40 hex digits, so nothing is ever matched inside a SHA-256 or a longer
+ * blob; its characters go to tok (upper case kept as it is). */
+static int next_token(const unsigned char *p, const enc_t *e, size_t *pos, size_t *at, char tok[CS_THUMBPRINT_LEN + 1]) {
+  size_t i = *pos, start, k;
+  while (i < e->n) {
+    if (!is_hex(unit(p, e, i))) {
       i++;
       continue;
     }
     start = i;
-    while (i < len && is_hex(p[i]))
+    while (i < e->n && is_hex(unit(p, e, i)))
       i++;
     if (i - start == CS_THUMBPRINT_LEN) {
+      for (k = 0; k < CS_THUMBPRINT_LEN; k++)
+        tok[k] = (char)unit(p, e, start + k);
+      tok[CS_THUMBPRINT_LEN] = '\0';
       *pos = i;
       *at = start;
       return 1;
     }
   }
-  *pos = len;
+  *pos = e->n;
   return 0;
 }
 
-static int token_is(const unsigned char *t, const char *tp) {
+static int token_is(const char *t, const char *tp) {
   size_t i;
   for (i = 0; i < CS_THUMBPRINT_LEN; i++)
-    if (hex_upper((char)t[i]) != hex_upper(tp[i]))
+    if (hex_upper(t[i]) != hex_upper(tp[i]))
       return 0;
   return 1;
 }
 
 size_t cs_bindings_swap(unsigned char *p, size_t len, const char *old_tp, const char *new_tp) {
+  char tok[CS_THUMBPRINT_LEN + 1];
   size_t pos = 0, at, i, count = 0;
-  while (next_token(p, len, &pos, &at)) {
+  enc_t e;
+  detect(p, len, &e);
+  while (next_token(p, &e, &pos, &at, tok)) {
     int has_lower = 0, has_upper = 0;
-    if (!token_is(p + at, old_tp))
+    if (!token_is(tok, old_tp))
       continue;
     for (i = 0; i < CS_THUMBPRINT_LEN; i++) {
-      has_lower |= p[at + i] >= 'a' && p[at + i] <= 'f';
-      has_upper |= p[at + i] >= 'A' && p[at + i] <= 'F';
+      has_lower |= tok[i] >= 'a' && tok[i] <= 'f';
+      has_upper |= tok[i] >= 'A' && tok[i] <= 'F';
     }
     for (i = 0; i < CS_THUMBPRINT_LEN; i++)
-      p[at + i] = (unsigned char)(has_lower && !has_upper ? hex_lower(new_tp[i]) : hex_upper(new_tp[i]));
+      p[e.start + (at + i) * e.width + (e.width == 2 ? e.lo : 0)] =
+          (unsigned char)(has_lower && !has_upper ? hex_lower(new_tp[i]) : hex_upper(new_tp[i]));
     count++;
   }
   return count;
@@ -144,7 +189,7 @@ static int backup_name_ok(const char *start, const char *end) {
 /* ---- scan ---------------------------------------------------------------------- */
 
 /* Counts token t (in file) into s, adding it when new (few ever are: growing by one is cheap). */
-static int note_token(cs_bindings_scan_t *s, const unsigned char *t, size_t file, cs_err_t *err) {
+static int note_token(cs_bindings_scan_t *s, const char *t, size_t file, cs_err_t *err) {
   cs_bindings_found_t *f = NULL;
   size_t k;
   for (k = 0; k < s->n_found && f == NULL; k++)
@@ -175,8 +220,10 @@ static int note_token(cs_bindings_scan_t *s, const unsigned char *t, size_t file
 
 int cs_bindings_scan(const char *const *files, size_t n, cs_bindings_scan_t *out, cs_err_t *err) {
   cs_bindings_scan_t s = {NULL, 0, NULL, 0};
+  char tok[CS_THUMBPRINT_LEN + 1];
   unsigned char *data = NULL;
   size_t len = 0, i, pos, at;
+  enc_t e;
   int rc;
 
   memset(out, 0, sizeof *out);
@@ -197,8 +244,9 @@ int cs_bindings_scan(const char *const *files, size_t n, cs_bindings_scan_t *out
     if (rc != CS_OK)
       goto out;
     pos = 0;
-    while (next_token(data, len, &pos, &at))
-      if ((rc = note_token(&s, data + at, i, err)) != CS_OK)
+    detect(data, len, &e);
+    while (next_token(data, &e, &pos, &at, tok))
+      if ((rc = note_token(&s, tok, i, err)) != CS_OK)
         goto out;
     cs_plat_free_file(data, len);
     data = NULL;

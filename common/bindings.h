@@ -1,8 +1,11 @@
 /* Binding rewrite: the connector names the certificate it serves by its SHA-1
  * thumbprint (40 hex digits) in one or more text files (BOARD Connector's
- * config\servers\tls.json). This module finds that thumbprint, swaps it for the new
- * one byte-exactly (case, CRLF, BOM and encoding kept), keeps a backup on disk that
- * a later process can undo from, and undoes. Crypto-free; file I/O through platform.h.
+ * config\servers\tls.json). This module finds that thumbprint, compared
+ * case-insensitively as the connector's own renewal script does, swaps it for the new
+ * one byte-exactly (each occurrence's case, CRLF, BOM and encoding kept: one byte per
+ * character, or UTF-16 in either byte order, told by its byte order mark or by a first
+ * character whose other byte is zero), keeps a backup on disk that a later process can
+ * undo from, and undoes. Crypto-free; file I/O through platform.h.
  * A token is exactly 40 hex digits with no hex digit just before or after it, so a
  * SHA-256 thumbprint or a longer hex blob never yields a match inside it.
  * Binding files are read without following a symbolic link as the last component:

@@ -8,7 +8,10 @@
 #include "text.h"
 
 #define JOURNAL_MAX (64u << 10)
-#define MAGIC "certsteward-journal 1"
+/* Version 2 added the plan (the steps by name); version 1 had one fixed list of
+ * steps, which the reader supplies. An older certsteward refuses version 2. */
+#define MAGIC_V1 "certsteward-journal 1"
+#define MAGIC "certsteward-journal 2"
 
 static void put(cs_buf_t *b, const char *key, const char *value) {
   if (value == NULL)
@@ -24,6 +27,7 @@ int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err) {
   int rc;
   cs_buf_puts(&b, MAGIC "\n");
   put(&b, "state", j->state);
+  put(&b, "plan", j->plan);
   snprintf(num, sizeof num, "%d", j->step);
   put(&b, "step", num);
   put(&b, "old", j->old_tp);
@@ -35,6 +39,7 @@ int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err) {
   put(&b, "txdir", j->txdir);
   put(&b, "failed_step", j->failed_step);
   put(&b, "reason", j->reason);
+  put(&b, "dependents", j->dependents);
   cs_buf_puts(&b, "end\n");
   rc = cs_buf_str(&b) == NULL ? cs_err_set(err, CS_ENOMEM, 0, "out of memory")
                               : cs_plat_write_atomic(path, b.p, b.len, 0600, err);
@@ -51,7 +56,7 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
   unsigned char *data = NULL;
   size_t len = 0;
   char *line, *next, *v;
-  int rc, ended = 0, n = 0;
+  int rc, ended = 0, n = 0, other = 0;
 
   memset(j, 0, sizeof *j);
   rc = cs_plat_read_file(path, JOURNAL_MAX, CS_READ_NOFOLLOW, &data, &len, err);
@@ -62,7 +67,9 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
     if (next != NULL)
       *next++ = '\0';
     if (n == 0) {
-      if (strcmp(line, MAGIC) != 0)
+      j->version = strcmp(line, MAGIC) == 0 ? 2 : strcmp(line, MAGIC_V1) == 0 ? 1 : 0;
+      other = j->version == 0 && strncmp(line, "certsteward-journal ", 20) == 0;
+      if (j->version == 0)
         break;
       continue;
     }
@@ -94,11 +101,20 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
       rc = set_str(&j->failed_step, v);
     else if (strcmp(line, "reason") == 0)
       rc = set_str(&j->reason, v);
+    else if (strcmp(line, "plan") == 0 && j->version >= 2)
+      rc = set_str(&j->plan, v);
+    else if (strcmp(line, "dependents") == 0 && j->version >= 2)
+      rc = set_str(&j->dependents, v);
     if (rc != CS_OK)
       break;
   }
   cs_plat_free_file(data, len);
-  if (rc == CS_OK && (!ended || j->state[0] == '\0' || j->txdir == NULL))
+  if (rc == CS_OK && other)
+    rc = cs_err_set(err, CS_EFORMAT, 0,
+                    "the journal %s was written by another version of certsteward (not 1 or 2): finish or roll "
+                    "back that renewal with the version that started it",
+                    path);
+  else if (rc == CS_OK && (!ended || j->state[0] == '\0' || j->txdir == NULL || (j->version >= 2 && j->plan == NULL)))
     rc = cs_err_set(err, CS_EFORMAT, 0, "the journal %s is incomplete or damaged", path);
   if (rc != CS_OK)
     cs_journal_free(j);
@@ -111,5 +127,7 @@ void cs_journal_free(cs_journal_t *j) {
   free(j->txdir);
   free(j->failed_step);
   free(j->reason);
+  free(j->plan);
+  free(j->dependents);
   memset(j, 0, sizeof *j);
 }

@@ -13,8 +13,12 @@
 #define CS_TX_COMMITTED "committed"     /* new certificate proven; only archiving left */
 
 typedef struct cs_journal_s {
+  int version;           /* of the file read: 1 (no plan: the steps install grant bindings
+                            restart probe) or 2; cs_journal_write always writes 2 */
   char state[16];
-  int step;              /* index of the last step started (1-based); 0 = none yet */
+  char *plan;            /* the transaction's steps by name, in order, space-separated
+                            (version 2; NULL in a version 1 journal) */
+  int step;              /* index of the last step started (1-based) in plan; 0 = none yet */
   char old_tp[41];
   char new_tp[41];
   long long started;     /* seconds since 1970 */
@@ -23,10 +27,13 @@ typedef struct cs_journal_s {
   char *txdir;           /* the transaction's folder: stage, backups */
   char *failed_step;     /* when rolling back */
   char *reason;
+  char *dependents;      /* the services stopped with the connector, "/"-separated (a
+                            service name never holds a slash); NULL when not known yet */
 } cs_journal_t;
 
 int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err);
-/* CS_ENOENT when there is no journal; CS_EFORMAT when it is unreadable. */
+/* CS_ENOENT when there is no journal; CS_EFORMAT when it is unreadable, or of a
+ * version this one does not know (a newer one's is refused, never guessed at). */
 int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err);
 void cs_journal_free(cs_journal_t *j);
 

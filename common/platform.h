@@ -20,6 +20,8 @@ int cs_plat_is_windows(void);
 /* Reads a whole regular file of at most max bytes into a new buffer (NUL-terminated
  * after *len bytes, for convenience). Refuses FIFOs, devices and folders (CS_ENOTREG)
  * without blocking on them, and files over max (CS_ETOOBIG) before reading them.
+ * Windows: shared for reading, writing and deletion (never in the way of the file's
+ * owner nor of a replacement), long paths as the writes take them.
  * The caller frees *data with cs_plat_free_file, which wipes it. */
 int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
                       size_t *len, cs_err_t *err);
@@ -48,9 +50,11 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path);
 /* Writes data to path atomically: a temp file in the same folder, created with
  * mode from its first byte (0600 for a key), written, flushed to disk, renamed over
  * path, and the folder flushed. When path already exists, its owner, group,
- * mode and ACL are given to the new file (mode applies to a new file only).
+ * mode and ACL are given to the new file (mode applies to a new file only); on
+ * Windows also its attributes, and ReplaceFile keeps its creation time and streams.
  * Nothing is left behind on failure. mode is a POSIX mode; the Windows half
- * ignores it (files there inherit the folder's ACL). */
+ * ignores it (files there inherit the folder's ACL). On Windows every handle others
+ * hold on path must share deletion, or the write fails and path is left as it was. */
 int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err);
 
 /* fopen with a UTF-8 path (Windows: _wfopen, long paths too); NULL with errno set. */
@@ -76,7 +80,9 @@ int cs_plat_remove(const char *path, cs_err_t *err);
 int cs_plat_remove_tree(const char *path, cs_err_t *err);
 /* Removes the temp files a cs_plat_write_atomic of path left beside it when it was
  * stopped between creating one and renaming it over path (a crash, a kill); path
- * itself stays. For the recovery after a crash. */
+ * itself stays (Windows: when it is missing because the process died inside the
+ * replacement, the old file, kept aside, is put back first). For the recovery after
+ * a crash. */
 int cs_plat_remove_temps(const char *path, cs_err_t *err);
 
 /* 1 if path exists (any type, links not followed), 0 if not. */
@@ -171,7 +177,9 @@ int cs_plat_service_exists(const char *service, cs_err_t *err);
 /* Restarts the service and waits until it runs again, at most timeout_ms.
  * restart_command / status_command (may be NULL) replace the platform's way:
  * the restart command must exit 0, then the status command is polled until it
- * exits 0. Errors say what failed, with the exit code. */
+ * exits 0. The platform's way (Windows: the SCM) stops the running services that
+ * depend on it first, waits until the old process has exited, starts a new one,
+ * then starts those services again. Errors say what failed, with the exit code. */
 int cs_plat_service_restart(const char *service, const char *restart_command, const char *status_command,
                             int timeout_ms, cs_err_t *err);
 
@@ -181,6 +189,26 @@ int cs_plat_service_restart(const char *service, const char *restart_command, co
  * only: POSIX answers CS_EINVAL (not known; Linux keeps its explicit configuration).
  * CS_ENOENT when there is no such service. */
 int cs_plat_service_config(const char *service, char **start_name, char **image_path, cs_err_t *err);
+
+/* The services that depend on service and run now, in the order to stop them (one
+ * that depends on another comes first), as "name\n" lines in a new string (*names,
+ * free(); "" when none). POSIX: always "" (systemd stops and orders a unit's
+ * dependents itself). */
+int cs_plat_service_dependents(const char *service, char **names, cs_err_t *err);
+
+/* Stops the services named in dependents ("name\n" lines, may be NULL or ""), in that
+ * order, then service, and waits until the service's process has exited, not only
+ * until the service manager says it is stopped (an old process can hold its ports and
+ * files a while longer), at most timeout_ms in all. A service already stopped is fine. */
+int cs_plat_service_stop(const char *service, const char *dependents, int timeout_ms, cs_err_t *err);
+
+/* Starts service, then the services in dependents in the reverse order, and waits
+ * until it runs (then polls status_command, when set, until it exits 0), at most
+ * timeout_ms in all. fresh = 1: the service must end up in a process started after
+ * this call began (one found running is stopped first: it may have read its files
+ * before they changed); fresh = 0: a service found running is left as it is. */
+int cs_plat_service_start(const char *service, const char *dependents, const char *status_command, int fresh,
+                          int timeout_ms, cs_err_t *err);
 
 /* ---- system event log ------------------------------------------------------ */
 

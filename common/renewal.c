@@ -9,11 +9,13 @@
 
 #include "bindings.h"
 #include "connector.h"
+#include "connector_ctl.h"
 #include "events.h"
 #include "fault.h"
 #include "journal.h"
 #include "platform.h"
 #include "text.h"
+#include "txplan.h"
 
 #define PATH_LEN 4096
 #define PROBE_TIMEOUT_MS 5000 /* one probe; retried until restart_timeout */
@@ -25,6 +27,7 @@ typedef struct tx_s {
   const cs_renewal_env_t *env;
   cs_renewal_result_t *res;
   cs_journal_t j;
+  cs_plan_t plan; /* j.plan, parsed */
   char journal[PATH_LEN];
   char txdir[PATH_LEN];
   char stage[PATH_LEN];
@@ -35,7 +38,6 @@ typedef struct tx_s {
 } tx_t;
 
 typedef struct step_s {
-  const char *name;
   int (*run)(tx_t *tx, cs_err_t *err);
   int (*undo)(tx_t *tx, cs_err_t *err); /* NULL: nothing to undo (see the step) */
 } step_t;
@@ -70,6 +72,8 @@ static int path_join(char *out, const char *dir, const char *name) {
   int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
   return n >= 0 && n < PATH_LEN ? 0 : -1;
 }
+
+static int journal(tx_t *tx, cs_err_t *err) { return cs_journal_write(tx->journal, &tx->j, err); }
 
 /* ---- steps ------------------------------------------------------------------ */
 
@@ -131,21 +135,31 @@ static int undo_bindings(tx_t *tx, cs_err_t *err) {
   return rc;
 }
 
-static const char *service_name(const cs_config_t *cfg) {
-  return cfg->connector.service ? cfg->connector.service : cfg->connector.restart_command;
-}
-
-static int restart(tx_t *tx, cs_err_t *err) {
-  const cs_config_t *cfg = tx->env->cfg;
-  return cs_plat_service_restart(cfg->connector.service, cfg->connector.restart_command,
-                                 cfg->connector.status_command, cfg->connector.restart_timeout * 1000, err);
-}
-
 /* No undo of its own: the rollback restarts once every file is back. */
 static int step_restart(tx_t *tx, cs_err_t *err) {
-  int rc = restart(tx, err);
+  int rc = cs_connector_restart(tx->env->cfg, err);
   if (rc == CS_OK)
-    emit(tx, CS_EV_SERVICE_RESTARTED, service_name(tx->env->cfg), NULL);
+    emit(tx, CS_EV_SERVICE_RESTARTED, cs_connector_name(tx->env->cfg), NULL);
+  return rc;
+}
+
+/* No undo of its own: the rollback stops the connector before it undoes what
+ * followed, and starts it once every file is back. The services that depend on it
+ * and run are written to the journal before any of them is stopped, so that a
+ * recovery starts them again too. */
+static int step_stop(tx_t *tx, cs_err_t *err) {
+  int rc;
+  if (tx->j.dependents == NULL &&
+      ((rc = cs_connector_dependents(tx->env->cfg, &tx->j.dependents, err)) != CS_OK ||
+       (rc = journal(tx, err)) != CS_OK))
+    return rc;
+  return cs_connector_stop(tx->env->cfg, tx->j.dependents, err);
+}
+
+static int step_start(tx_t *tx, cs_err_t *err) {
+  int rc = cs_connector_start(tx->env->cfg, tx->j.dependents, 1, err);
+  if (rc == CS_OK)
+    emit(tx, CS_EV_SERVICE_RESTARTED, cs_connector_name(tx->env->cfg), NULL);
   return rc;
 }
 
@@ -235,15 +249,16 @@ static int step_probe(tx_t *tx, cs_err_t *err) {
   return probe_all(tx, tx->j.new_tp, PROBE_CONFIRM, 1, NULL, NULL, err);
 }
 
-static const step_t steps[] = {
-    {"install", step_install, undo_install},
-    {"grant", step_grant, NULL},
-    {"bindings", step_bindings, undo_bindings},
-    {"restart", step_restart, NULL},
-    {"probe", step_probe, NULL},
+/* By cs_step_t (txplan.h); the transaction runs them in the order of its plan. */
+static const step_t steps[CS_STEP_COUNT] = {
+    [CS_STEP_INSTALL] = {step_install, undo_install},
+    [CS_STEP_GRANT] = {step_grant, NULL},
+    [CS_STEP_STOP] = {step_stop, NULL},
+    [CS_STEP_BINDINGS] = {step_bindings, undo_bindings},
+    [CS_STEP_START] = {step_start, NULL},
+    [CS_STEP_RESTART] = {step_restart, NULL},
+    [CS_STEP_PROBE] = {step_probe, NULL},
 };
-#define N_STEPS ((int)(sizeof steps / sizeof steps[0]))
-#define STEP_RESTART 4 /* 1-based index of "restart" */
 
 /* ---- transaction ------------------------------------------------------------ */
 
@@ -285,14 +300,22 @@ static int finish(tx_t *tx, cs_err_t *err) {
   return rc;
 }
 
-static int journal(tx_t *tx, cs_err_t *err) { return cs_journal_write(tx->journal, &tx->j, err); }
+/* first takes err when it is the first failure; ok goes 0. */
+static void note_failure(int *ok, cs_err_t *first, const cs_err_t *err) {
+  if (*ok)
+    *first = *err;
+  *ok = 0;
+}
 
-/* Undoes steps 1..tx->j.step, restarts when the service may have loaded the new
- * certificate, and proves the old one is served again. */
+/* Undoes what steps 1..tx->j.step of the plan may have done (txplan.h decides: the
+ * connector stopped first where it may run on changed files, the undo in reverse
+ * order, the connector brought back), and proves the old certificate is served again. */
 static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
+  const cs_config_t *cfg = tx->env->cfg;
   cs_renewal_result_t *res = tx->res;
+  cs_rollback_t rb;
   cs_err_t err, first;
-  int i, ok = 1;
+  int i, rc = CS_OK, ok = 1;
 
   cs_err_clear(&first);
   snprintf(res->step, sizeof res->step, "%s", failed);
@@ -303,32 +326,30 @@ static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
   tx->j.failed_step = cs_strdup(failed);
   tx->j.reason = cs_strdup(why->text);
   emit(tx, CS_EV_ROLLBACK_STARTED, failed, why->text);
-  if (journal(tx, &err) != CS_OK) { /* carry on: undoing matters more than the record */
-    first = err;
-    ok = 0;
+  if (journal(tx, &err) != CS_OK) /* carry on: undoing matters more than the record */
+    note_failure(&ok, &first, &err);
+  /* the step was checked against the plan when it was read: this cannot fail */
+  (void)cs_plan_rollback(&tx->plan, tx->j.step, cs_connector_can_split(cfg), &rb, NULL);
+  if (rb.stop_first) {
+    if (cs_connector_stop(cfg, tx->j.dependents, &err) != CS_OK) /* carry on: the files go back all the same */
+      note_failure(&ok, &first, &err);
+    cs_fault_point("rollback_stopped"); /* test builds: crash.sh */
   }
-  for (i = tx->j.step; i >= 1; i--) {
-    if (steps[i - 1].undo == NULL)
-      continue;
+  for (i = 0; i < rb.n_undo; i++) {
     cs_err_clear(&err);
-    if (steps[i - 1].undo(tx, &err) != CS_OK) {
-      if (ok)
-        first = err;
-      ok = 0;
-    }
-    cs_fault_point2("rollback_undo_", steps[i - 1].name); /* test builds: crash.sh */
+    if (steps[rb.undo[i]].undo(tx, &err) != CS_OK)
+      note_failure(&ok, &first, &err);
+    cs_fault_point2("rollback_undo_", cs_step_name(rb.undo[i])); /* test builds: crash.sh */
   }
-  if (tx->j.step >= STEP_RESTART && restart(tx, &err) != CS_OK) {
-    if (ok)
-      first = err;
-    ok = 0;
-  }
+  if (rb.bringup == CS_BRINGUP_ENSURE || rb.bringup == CS_BRINGUP_START)
+    rc = cs_connector_start(cfg, tx->j.dependents, rb.bringup == CS_BRINGUP_START, &err);
+  else if (rb.bringup == CS_BRINGUP_RESTART)
+    rc = cs_connector_restart(cfg, &err);
+  if (rc != CS_OK)
+    note_failure(&ok, &first, &err);
   cs_fault_point("rollback_restarted"); /* test builds: crash.sh */
-  if (probe_all(tx, tx->j.old_tp, PROBE_CONFIRM, 0, NULL, NULL, &err) != CS_OK) {
-    if (ok)
-      first = err;
-    ok = 0;
-  }
+  if (probe_all(tx, tx->j.old_tp, PROBE_CONFIRM, 0, NULL, NULL, &err) != CS_OK)
+    note_failure(&ok, &first, &err);
   if (ok && finish(tx, &err) == CS_OK) {
     res->outcome = CS_OUT_ROLLED_BACK;
     emit(tx, CS_EV_ROLLBACK_COMPLETED, failed, why->text);
@@ -428,6 +449,7 @@ static int fail(cs_renewal_result_t *res, cs_outcome_t o, const char *step, cons
 int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags, cs_renewal_result_t *res) {
   tx_t tx;
   cs_err_t err;
+  char plan[128];
   const char *failed_ep = NULL;
   int i, rc;
 
@@ -482,21 +504,29 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
   /* BEGIN */
   snprintf(tx.j.state, sizeof tx.j.state, "%s", CS_TX_RUNNING);
   tx.j.started = (long long)time(NULL);
+  cs_plan_for(cs_connector_can_split(env->cfg), &tx.plan);
+  cs_plan_format(&tx.plan, plan, sizeof plan);
+  tx.j.plan = cs_strdup(plan);
   if ((rc = journal(&tx, &err)) != CS_OK) {
     rc = fail(res, CS_OUT_ERROR, "begin", &err);
     goto out_clean;
   }
   emit(&tx, CS_EV_RENEWAL_STARTED, tx.j.file, NULL);
   cs_fault_point("after_begin"); /* test builds: crash.sh */
-  for (i = 0; i < N_STEPS; i++) {
+  for (i = 0; i < tx.plan.n; i++) {
+    const char *name = cs_step_name(tx.plan.step[i]);
     tx.j.step = i + 1;
     cs_err_clear(&err);
-    if ((rc = journal(&tx, &err)) != CS_OK || (rc = steps[i].run(&tx, &err)) != CS_OK) {
-      rollback(&tx, steps[i].name, &err);
+    if (tx.j.plan == NULL)
+      rc = cs_err_set(&err, CS_ENOMEM, 0, "out of memory");
+    else if ((rc = journal(&tx, &err)) == CS_OK)
+      rc = steps[tx.plan.step[i]].run(&tx, &err);
+    if (rc != CS_OK) {
+      rollback(&tx, name, &err);
       cs_journal_free(&tx.j);
       return CS_OK;
     }
-    cs_fault_point2("after_", steps[i].name); /* test builds: crash.sh */
+    cs_fault_point2("after_", name); /* test builds: crash.sh */
   }
   /* COMMIT */
   snprintf(tx.j.state, sizeof tx.j.state, "%s", CS_TX_COMMITTED);
@@ -537,6 +567,25 @@ static void remove_temps(const tx_t *tx) {
     (void)cs_plat_remove_temps(cfg->connector.binding_files.v[i], NULL);
 }
 
+/* The plan of the journal read into tx (a version 1 journal: its one fixed plan, now
+ * written out), checked against its step. */
+static int plan_of(tx_t *tx, cs_err_t *err) {
+  char text[128];
+  cs_rollback_t rb;
+  cs_err_t why;
+  int rc;
+  if ((rc = cs_plan_parse(tx->j.plan, &tx->plan, &why)) != CS_OK ||
+      (rc = cs_plan_rollback(&tx->plan, tx->j.step, 0, &rb, &why)) != CS_OK)
+    return cs_err_set(err, rc, 0, "the journal %s cannot be recovered (%.200s): nothing was undone; restore by hand",
+                      tx->journal, why.text);
+  if (tx->j.plan == NULL) {
+    cs_plan_format(&tx->plan, text, sizeof text);
+    if ((tx->j.plan = cs_strdup(text)) == NULL)
+      return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  }
+  return CS_OK;
+}
+
 int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
   tx_t tx;
   cs_err_t err;
@@ -560,10 +609,15 @@ int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
   if (strcmp(tx.j.state, CS_TX_COMMITTED) == 0) {
     res->outcome = CS_OUT_COMMITTED;
     commit_tail(&tx);
+  } else if ((rc = plan_of(&tx, &err)) != CS_OK) {
+    /* nothing is undone from a journal that is not understood: the wrong undo would do harm */
+    emit(&tx, CS_EV_STATE_ERROR, tx.journal, err.text);
+    cs_journal_free(&tx.j);
+    return fail(res, CS_OUT_ERROR, "recover", &err);
   } else {
     cs_err_set(&err, CS_EFAILED, 0, "interrupted at step %d of %d (the service stopped or the machine crashed)",
-               tx.j.step, N_STEPS);
-    rollback(&tx, tx.j.step >= 1 && tx.j.step <= N_STEPS ? steps[tx.j.step - 1].name : "begin", &err);
+               tx.j.step, tx.plan.n);
+    rollback(&tx, tx.j.step >= 1 ? cs_step_name(tx.plan.step[tx.j.step - 1]) : "begin", &err);
   }
   cs_journal_free(&tx.j);
   return CS_OK;

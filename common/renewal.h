@@ -2,13 +2,17 @@
  * leave the old one in service. All of it is in renewal.c:
  *
  *   validate (worker) -> pre-flight (every endpoint serves the old certificate)
- *   -> BEGIN (journal) -> install -> grant key READ -> rewrite bindings -> restart
- *   -> probe (every endpoint serves the new certificate) -> COMMIT -> archive old
+ *   -> BEGIN (journal) -> install -> grant key READ -> stop the connector
+ *   -> rewrite bindings -> start it -> probe (every endpoint serves the new
+ *   certificate) -> COMMIT -> archive old
  *
- * The journal is written before each step; a failure after BEGIN undoes the steps
- * in reverse order, restarts the service and proves the old certificate is served
- * again. cs_renewal_recover does the same at start for a transaction a crash left
- * unfinished. Blocking: the daemon runs it off its event loop. The caller holds the
+ * (With an admin's restart_command: install, grant, bindings, restart, probe; the
+ * plans are txplan.h's.) The journal is written before each step and names the plan;
+ * a failure after BEGIN undoes the steps in reverse order (the connector stopped
+ * first where it may run on changed files), brings the connector back and proves the
+ * old certificate is served again. cs_renewal_recover does the same at start for a
+ * transaction a crash left unfinished, by the plan its journal names (a journal of the
+ * previous version: its one plan). Blocking: the daemon runs it off its event loop. The caller holds the
  * state folder's lock. Crypto-free (OpenSSL work goes to the worker). */
 #ifndef CS_RENEWAL_H
 #define CS_RENEWAL_H

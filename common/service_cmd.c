@@ -90,6 +90,17 @@ static int wait_running(probe_fn probe, void *ctx, const char *service, long lon
   }
 }
 
+int cs__service_wait_running(const cs__svc_way_t *way, const char *service, const char *status_command,
+                             long long deadline, int timeout_ms, cs_err_t *err) {
+  if (status_command != NULL && *status_command != '\0') {
+    command_t status = {status_command};
+    return wait_running(probe_command, &status, service, deadline, timeout_ms, err);
+  }
+  if (way == NULL || way->probe == NULL)
+    return CS_OK;
+  return wait_running(way->probe, way->ctx, service, deadline, timeout_ms, err);
+}
+
 int cs__service_restart(const char *service, const char *restart_command, const char *status_command, int timeout_ms,
                         const cs__svc_way_t *way, cs_err_t *err) {
   long long deadline = cs__service_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
@@ -112,12 +123,7 @@ int cs__service_restart(const char *service, const char *restart_command, const 
     rc = way->restart(way->ctx, service, (int)(deadline - cs__service_now_ms()), err);
   if (rc != CS_OK)
     return rc;
-  if (status_command != NULL) {
-    command_t status = {status_command};
-    return wait_running(probe_command, &status, service, deadline, timeout_ms, err);
-  }
   /* An admin's restart command with no status command: its exit 0 is all there is to go by. */
-  if (restart_command != NULL || way->probe == NULL)
-    return CS_OK;
-  return wait_running(way->probe, way->ctx, service, deadline, timeout_ms, err);
+  return cs__service_wait_running(restart_command != NULL ? NULL : way, service, status_command, deadline,
+                                  timeout_ms, err);
 }

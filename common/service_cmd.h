@@ -27,6 +27,12 @@ typedef struct cs__svc_way_s {
 int cs__service_restart(const char *service, const char *restart_command, const char *status_command, int timeout_ms,
                         const cs__svc_way_t *way, cs_err_t *err);
 
+/* After a start: polls status_command (through the shell, when set) until it exits 0,
+ * else way->probe (when way and its probe are not NULL) until it says up, until
+ * deadline (cs__service_now_ms); timeout_ms is for the message. */
+int cs__service_wait_running(const cs__svc_way_t *way, const char *service, const char *status_command,
+                             long long deadline, int timeout_ms, cs_err_t *err);
+
 /* "exited 3", "was killed by signal 9", "did not finish within 5000 ms" */
 void cs__service_describe(const cs_run_result_t *res, int ms, char *buf, size_t len);
 

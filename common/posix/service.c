@@ -3,9 +3,11 @@
  * common/service_cmd.c's, shared with Windows). */
 #include "../platform.h"
 #include "../service_cmd.h"
+#include "../text.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,8 +21,18 @@ long long cs__service_now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* An absolute path: cs_plat_run does no PATH search, and the daemon's PATH is not to be trusted anyway. */
+/* An absolute path: cs_plat_run does no PATH search, and the daemon's PATH is not to be trusted anyway.
+ * A test build (CS_TEST_HOOKS) takes CERTSTEWARD_TEST_SYSTEMCTL instead when it is set:
+ * the integration tests run where systemd does not, with a stand-in that stops and
+ * starts a real nginx (tests/integration/crash.sh). */
 static int find_systemctl(const char **path, cs_err_t *err) {
+#ifdef CS_TEST_HOOKS
+  const char *test = getenv("CERTSTEWARD_TEST_SYSTEMCTL");
+  if (test != NULL && *test == '/') {
+    *path = test;
+    return CS_OK;
+  }
+#endif
   if (access("/bin/systemctl", X_OK) == 0)
     *path = "/bin/systemctl";
   else if (access("/usr/bin/systemctl", X_OK) == 0)
@@ -76,15 +88,16 @@ out:
   return rc;
 }
 
-/* systemd's way (cs__svc_way_t): systemctl restart waits for the start job to finish,
- * then systemctl is-active is polled. ctx: where systemctl is, found at the restart,
+/* systemd's way (cs__svc_way_t): systemctl VERB waits for its job to finish (a stop
+ * job ends once every process of the unit has ended: systemd's KillMode), then
+ * systemctl is-active is polled. ctx: where systemctl is, found when it is needed,
  * so that it is needed only when there is no restart command of the admin's. */
 typedef struct systemd_s {
   const char *sc;
 } systemd_t;
 
-static int systemd_restart(void *ctx, const char *service, int left, cs_err_t *err) {
-  systemd_t *sd = ctx;
+/* systemctl VERB -- service, which must exit 0 within left ms. */
+static int systemctl(systemd_t *sd, const char *verb, const char *service, int left, cs_err_t *err) {
   cs_run_result_t res;
   char how[64];
   int rc;
@@ -93,18 +106,22 @@ static int systemd_restart(void *ctx, const char *service, int left, cs_err_t *e
   if ((rc = find_systemctl(&sd->sc, err)) != CS_OK)
     goto out;
   {
-    const char *argv[] = {sd->sc, "restart", "--", service, NULL};
+    const char *argv[] = {sd->sc, verb, "--", service, NULL};
     if ((rc = cs_plat_run(argv, NULL, 0, left, SYSTEMCTL_MAX_OUT, &res, err)) != CS_OK)
       goto out;
   }
   if (res.timed_out || res.signal != 0 || res.exit_code != 0) {
     cs__service_describe(&res, left, how, sizeof how);
-    rc = cs_err_set(err, res.timed_out ? CS_ETIMEDOUT : CS_EFAILED, res.exit_code, "systemctl restart %s %s",
+    rc = cs_err_set(err, res.timed_out ? CS_ETIMEDOUT : CS_EFAILED, res.exit_code, "systemctl %s %s %s", verb,
                     service, how);
   }
 out:
   cs_run_result_free(&res);
   return rc;
+}
+
+static int systemd_restart(void *ctx, const char *service, int left, cs_err_t *err) {
+  return systemctl(ctx, "restart", service, left, err);
 }
 
 /* One look: up when systemctl is-active says "active". */
@@ -137,4 +154,45 @@ int cs_plat_service_restart(const char *service, const char *restart_command, co
   systemd_t sd = {NULL};
   cs__svc_way_t way = {systemd_restart, systemd_probe, &sd};
   return cs__service_restart(service, restart_command, status_command, timeout_ms, &way, err);
+}
+
+int cs_plat_service_dependents(const char *service, char **names, cs_err_t *err) {
+  (void)service;
+  if ((*names = cs_strdup("")) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  return CS_OK;
+}
+
+static int check_name(const char *service, int timeout_ms, cs_err_t *err) {
+  if (service == NULL || *service == '\0')
+    return cs_err_set(err, CS_EINVAL, 0, "no service name");
+  if (timeout_ms <= 0)
+    return cs_err_set(err, CS_EINVAL, 0, "no time given for service %s", service);
+  return CS_OK;
+}
+
+/* dependents: always "" here (cs_plat_service_dependents); systemd stops a unit's
+ * dependents with it and starts them with it where their units say so. */
+int cs_plat_service_stop(const char *service, const char *dependents, int timeout_ms, cs_err_t *err) {
+  systemd_t sd = {NULL};
+  int rc;
+  (void)dependents;
+  if ((rc = check_name(service, timeout_ms, err)) != CS_OK)
+    return rc;
+  return systemctl(&sd, "stop", service, timeout_ms, err);
+}
+
+int cs_plat_service_start(const char *service, const char *dependents, const char *status_command, int fresh,
+                          int timeout_ms, cs_err_t *err) {
+  long long deadline = cs__service_now_ms() + timeout_ms;
+  systemd_t sd = {NULL};
+  cs__svc_way_t way = {systemd_restart, systemd_probe, &sd};
+  int rc;
+  (void)dependents;
+  if ((rc = check_name(service, timeout_ms, err)) != CS_OK)
+    return rc;
+  /* restart: a unit found running is stopped first, a stopped one is only started */
+  if ((rc = systemctl(&sd, fresh ? "restart" : "start", service, timeout_ms, err)) != CS_OK)
+    return rc;
+  return cs__service_wait_running(&way, service, status_command, deadline, timeout_ms, err);
 }

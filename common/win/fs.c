@@ -1,12 +1,12 @@
-/* Windows half of platform.h: atomic file replacement, folders, rename and remove.
+/* Windows half of platform.h: folders, rename and remove, trees, files opened as
+ * logs. (The atomic replacement of a file is common/win/replace.c's.)
  *
  * What Wine proves and what only real Windows does: Wine stores no ACLs on files
  * (SetSecurityInfo returns success and keeps nothing, a new folder's security
- * descriptor is dropped), so that a replaced file keeps its ACL and that a private
- * folder (mode 0700) gets its protected DACL are proven only on real Windows (NTFS).
- * The same goes for the retry on a sharing violation (antivirus, the indexer, a
- * reader without FILE_SHARE_DELETE) and for MOVEFILE_WRITE_THROUGH reaching the disk.
- * Under Wine the data path is proven: write, flush, replace, remove, trees. */
+ * descriptor is dropped), so that a private folder (mode 0700) gets its protected DACL
+ * is proven only on real Windows (NTFS). The same goes for the retry on a sharing
+ * violation (antivirus, the indexer, a reader without FILE_SHARE_DELETE). Under Wine
+ * the data path is proven: rename, remove, trees. */
 #include "../platform.h"
 #include "../text.h"
 #include "acl.h"
@@ -23,165 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEMP_ATTEMPTS 100
-#define BUSY_RETRIES 20 /* x 50 ms: how long someone else's open handle may block a rename */
+#define BUSY_RETRIES 20 /* x 50 ms: how long someone else's open handle may block a removal */
 
 static int is_sep(wchar_t c) { return c == L'\\' || c == L'/'; }
-
-/* MoveFileExW, tried again for a second while someone else's handle blocks it. */
-static BOOL move_replace(const wchar_t *from, const wchar_t *to, DWORD *e) {
-  int i;
-  for (i = 0;; i++) {
-    if (MoveFileExW(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-      return TRUE;
-    *e = GetLastError();
-    if (i == BUSY_RETRIES || !cs__win_transient(*e))
-      return FALSE;
-    Sleep(50);
-  }
-}
-
-/* ---- cs_plat_write_atomic ------------------------------------------------------- */
-
-/* Creates "<dir>\.<base>.XXXXXX.tmp" exclusively (CREATE_NEW), not inheritable, with
- * WRITE_DAC so the old file's ACL can be put on it before any data goes in. */
-static int open_temp(const wchar_t *wpath, const char *path, wchar_t **tmp, HANDLE *h, cs_err_t *err) {
-  static const wchar_t alphabet[] = L"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  size_t n = wcslen(wpath), base = n, x;
-  unsigned long long z;
-  LARGE_INTEGER now;
-  DWORD e = 0;
-  int attempt, i;
-
-  while (base > 0 && !is_sep(wpath[base - 1]) && !(base == 2 && wpath[1] == L':'))
-    base--;
-  if ((*tmp = malloc(sizeof **tmp * (n + 16))) == NULL)
-    return cs_err_set(err, CS_ENOMEM, 0, "out of memory writing %s", path);
-  QueryPerformanceCounter(&now);
-  z = (unsigned long long)now.QuadPart ^ ((unsigned long long)GetCurrentProcessId() << 32) ^
-      (unsigned long long)(uintptr_t)tmp;
-  for (attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
-    unsigned long long r = (z += 0x9E3779B97F4A7C15ULL); /* splitmix64: CREATE_NEW settles clashes */
-    r = (r ^ (r >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    r = (r ^ (r >> 27)) * 0x94D049BB133111EBULL;
-    r ^= r >> 31;
-    memcpy(*tmp, wpath, sizeof **tmp * base);
-    (*tmp)[base] = L'.';
-    memcpy(*tmp + base + 1, wpath + base, sizeof **tmp * (n - base));
-    x = n + 1;
-    (*tmp)[x++] = L'.';
-    for (i = 0; i < 6; i++, r /= 62)
-      (*tmp)[x++] = alphabet[r % 62];
-    memcpy(*tmp + x, L".tmp", sizeof(L".tmp"));
-    *h = CreateFileW(*tmp, GENERIC_WRITE | WRITE_DAC | READ_CONTROL, 0, NULL, CREATE_NEW,
-                     FILE_ATTRIBUTE_NORMAL, NULL);
-    if (*h != INVALID_HANDLE_VALUE)
-      return CS_OK;
-    if ((e = GetLastError()) != ERROR_FILE_EXISTS && e != ERROR_ALREADY_EXISTS)
-      break;
-  }
-  free(*tmp);
-  *tmp = NULL;
-  {
-    return cs__win_failf(err, e, "cannot create a temp file for %s", path);
-  }
-}
-
-/* Gives the temp file the DACL of the file it replaces (MoveFileEx keeps the source's
- * security descriptor, not the target's). Its inherited entries are recomputed from
- * the folder, which is the same folder; a protected DACL stays protected. The owner
- * is not carried over: on Windows the one who replaces a file owns the new one, as
- * with any new file (setting another owner takes SeRestorePrivilege). */
-static int copy_dacl(const wchar_t *wpath, HANDLE h, const char *path, cs_err_t *err) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  SECURITY_DESCRIPTOR_CONTROL control = 0;
-  DWORD rev, e;
-  PACL dacl = NULL;
-  SECURITY_INFORMATION si = DACL_SECURITY_INFORMATION;
-  int rc = CS_OK;
-
-  e = GetNamedSecurityInfoW(wpath, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
-  if (e != ERROR_SUCCESS) {
-    rc = cs__win_failf(err, e, "cannot read the ACL of %s", path);
-    goto out;
-  }
-  if (GetSecurityDescriptorControl(sd, &control, &rev) && (control & SE_DACL_PROTECTED))
-    si |= PROTECTED_DACL_SECURITY_INFORMATION;
-  else
-    si |= UNPROTECTED_DACL_SECURITY_INFORMATION;
-  e = SetSecurityInfo(h, SE_FILE_OBJECT, si, NULL, NULL, dacl, NULL);
-  if (e != ERROR_SUCCESS) {
-    rc = cs__win_failf(err, e, "cannot give the new %s the ACL of the old one", path);
-  }
-out:
-  LocalFree(sd);
-  return rc;
-}
-
-int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err) {
-  wchar_t *wpath = NULL, *tmp = NULL;
-  HANDLE h = INVALID_HANDLE_VALUE;
-  const unsigned char *p = data;
-  DWORD attrs, e;
-  int rc;
-
-  (void)mode; /* files inherit the folder's ACL; cs_plat_mkdirs makes private folders private */
-  if ((wpath = cs__win_path(path)) == NULL) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "%s is not a valid UTF-8 path, or out of memory", path);
-    goto out;
-  }
-  if (wpath[0] == L'\0' || is_sep(wpath[wcslen(wpath) - 1])) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "%s names a folder, not a file", path);
-    goto out;
-  }
-  attrs = GetFileAttributesW(wpath);
-  if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT))) {
-    /* replacing a link would replace the link, not what it points to */
-    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (%s); not replaced", path,
-                    attrs & FILE_ATTRIBUTE_REPARSE_POINT ? "a symbolic link or reparse point" : "a folder");
-    goto out;
-  }
-  if (attrs == INVALID_FILE_ATTRIBUTES && (e = GetLastError()) != ERROR_FILE_NOT_FOUND) {
-    rc = cs__win_failf(err, e, "cannot look at %s", path);
-    goto out;
-  }
-  if ((rc = open_temp(wpath, path, &tmp, &h, err)) != CS_OK)
-    goto out;
-  /* Permissions are settled before the first byte of data goes in. */
-  if (attrs != INVALID_FILE_ATTRIBUTES && (rc = copy_dacl(wpath, h, path, err)) != CS_OK)
-    goto out;
-  while (len > 0) {
-    DWORD n = 0, want = len > 0x40000000u ? 0x40000000u : (DWORD)len;
-    if (!WriteFile(h, p, want, &n, NULL)) {
-      rc = cs__win_failf(err, GetLastError(), "cannot write the new %s", path);
-      goto out;
-    }
-    p += n;
-    len -= n;
-  }
-  if (!FlushFileBuffers(h)) {
-    rc = cs__win_failf(err, GetLastError(), "cannot flush the new %s to disk", path);
-    goto out;
-  }
-  CloseHandle(h);
-  h = INVALID_HANDLE_VALUE;
-  /* WRITE_THROUGH: returns once the rename is on disk (Windows has no folder fsync). */
-  if (!move_replace(tmp, wpath, &e)) {
-    rc = cs__win_failf(err, e, "cannot rename the new %s over the old one", path);
-    goto out;
-  }
-  free(tmp);
-  tmp = NULL;
-  rc = CS_OK;
-out:
-  if (h != INVALID_HANDLE_VALUE)
-    CloseHandle(h);
-  if (tmp != NULL)
-    DeleteFileW(tmp);
-  free(tmp);
-  free(wpath);
-  return rc;
-}
 
 /* ---- cs_plat_mkdirs ----------------------------------------------------------------- */
 
@@ -295,7 +139,7 @@ int cs_plat_rename(const char *from, const char *to, cs_err_t *err) {
   int rc = CS_OK;
   if (wf == NULL || wt == NULL)
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot rename %s to %s: not valid UTF-8, or out of memory", from, to);
-  else if (!move_replace(wf, wt, &e)) {
+  else if (!cs__win_move_replace(wf, wt, &e)) {
     rc = cs__win_failf(err, e, "cannot rename %s to %s", from, to);
   }
   free(wf);
@@ -502,75 +346,3 @@ FILE *cs_plat_fopen_log(const char *path) {
   return f;
 }
 
-/* ---- cs_plat_remove_temps -------------------------------------------------------- */
-
-/* ".<base>.XXXXXX.tmp", as open_temp makes them (X: ASCII letters and digits) */
-static int is_temp_of(const wchar_t *name, const wchar_t *base, size_t len) {
-  size_t i;
-  if (name[0] != L'.' || wcsncmp(name + 1, base, len) != 0 || name[len + 1] != L'.' || wcslen(name) != len + 12 ||
-      wcscmp(name + len + 8, L".tmp") != 0)
-    return 0;
-  for (i = len + 2; i < len + 8; i++)
-    if (!((name[i] >= L'A' && name[i] <= L'Z') || (name[i] >= L'a' && name[i] <= L'z') ||
-          (name[i] >= L'0' && name[i] <= L'9')))
-      return 0;
-  return 1;
-}
-
-int cs_plat_remove_temps(const char *path, cs_err_t *err) {
-  wchar_t *w = cs__win_path(path), *pattern = NULL, *child = NULL;
-  HANDLE find = INVALID_HANDLE_VALUE;
-  WIN32_FIND_DATAW fd;
-  size_t n, base, len;
-  DWORD e;
-  int rc = CS_OK;
-
-  if (w == NULL) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "cannot look for temp files of %s: not valid UTF-8, or out of memory", path);
-    goto out;
-  }
-  n = wcslen(w);
-  base = n;
-  while (base > 0 && !is_sep(w[base - 1]) && !(base == 2 && w[1] == L':'))
-    base--;
-  len = n - base;
-  /* "<dir>\.<base>.*.tmp"; is_temp_of checks the rest */
-  if ((pattern = malloc(sizeof *pattern * (n + 8))) == NULL) {
-    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory looking for temp files of %s", path);
-    goto out;
-  }
-  memcpy(pattern, w, sizeof *w * base);
-  pattern[base] = L'.';
-  memcpy(pattern + base + 1, w + base, sizeof *w * len);
-  memcpy(pattern + base + 1 + len, L".*.tmp", sizeof(L".*.tmp"));
-  find = FindFirstFileExW(pattern, FindExInfoBasic, &fd, FindExSearchNameMatch, NULL, 0);
-  if (find == INVALID_HANDLE_VALUE) {
-    e = GetLastError();
-    if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND && e != ERROR_NO_MORE_FILES) {
-      rc = cs__win_failf(err, e, "cannot look for temp files of %s", path);
-    }
-    goto out;
-  }
-  do {
-    size_t m = wcslen(fd.cFileName);
-    if ((fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || !is_temp_of(fd.cFileName, w + base, len))
-      continue;
-    free(child);
-    if ((child = malloc(sizeof *child * (base + m + 1))) == NULL) {
-      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory removing temp files of %s", path);
-      goto out;
-    }
-    memcpy(child, w, sizeof *w * base);
-    memcpy(child + base, fd.cFileName, sizeof *child * (m + 1));
-    if (!DeleteFileW(child) && (e = GetLastError()) != ERROR_FILE_NOT_FOUND && rc == CS_OK) {
-      rc = cs__win_failf(err, e, "cannot remove a temp file of %s", path);
-    }
-  } while (FindNextFileW(find, &fd));
-out:
-  if (find != INVALID_HANDLE_VALUE)
-    FindClose(find);
-  free(child);
-  free(pattern);
-  free(w);
-  return rc;
-}

@@ -1,16 +1,29 @@
 /* Windows half of platform.h: service control through the Service Control Manager.
- * A restart is a stop (wait until STOPPED) and a start (wait until RUNNING), both
- * under the caller's deadline; a service found stopped is only started, one in a
- * pending state is first let settle. A start that ends in STOPPED is reported with
- * the service's exit code (dwWin32ExitCode, or dwServiceSpecificExitCode).
+ * A stop asks the services that depend on the service and run to stop first (in the
+ * order EnumDependentServices gives), then the service, and waits until the SCM says
+ * STOPPED and then until the service's own process has exited: a service reports
+ * STOPPED before its process ends, and until then the old process may still hold its
+ * ports and its files. A start remembers which process ran before, so that "already
+ * running" counts only for a new one; the dependents stopped are started again in the
+ * reverse order. A restart is both; a service found stopped is only started, one in a
+ * pending state is first let settle. Everything is under the caller's one deadline. A
+ * start that ends in STOPPED is reported with the service's exit code
+ * (dwWin32ExitCode, or dwServiceSpecificExitCode).
  * The admin's restart_command / status_command replace this, as on POSIX
  * (common/service_cmd.c).
  * Proven under Wine (tests/unit/test_win_service.c, with tests/support/win_testsvc.c):
- * create, start, stop, restart, exit codes of a failed start, a missing service.
- * Only real Windows proves the access checks (a caller without SERVICE_STOP /
- * SERVICE_START on the connector: Wine grants everything) and dependent services. */
+ * create, start, stop, restart, exit codes of a failed start, a missing service, a
+ * dependent service stopped and started again, a process that lingers after it
+ * reported STOPPED. Only real Windows proves the access checks (a caller without
+ * SERVICE_STOP / SERVICE_START / SERVICE_ENUMERATE_DEPENDENTS on the connector: Wine
+ * grants everything), the listing of the running dependents (Wine's
+ * EnumDependentServicesW succeeds and lists none) and the SCM's own refusal to stop a
+ * service whose dependents run (Wine stops it); under Wine the stop and start of a
+ * given list of dependents is proven, and the "already running" rule as a pure
+ * decision (cs__win_new_process_runs). */
 #include "../platform.h"
 #include "../service_cmd.h"
+#include "../text.h"
 #include "svc.h"
 #include "win.h"
 
@@ -128,22 +141,63 @@ static int wait_settled(const svc_t *s, const char *doing, long long deadline, i
   }
 }
 
-/* Until STOPPED: a stop request while it runs or is paused, then the wait. */
-static int stop_wait(const svc_t *s, long long deadline, int budget_ms, cs_err_t *err) {
+/* The process of a service (st), opened to wait for its end: *proc NULL when there is
+ * none to wait for (no process, one that is gone already, or one shared with other
+ * services, which does not end with this one). Opened before the stop, so that the
+ * handle names that very process even if its id is reused later. */
+static int hold_process(const svc_t *s, const SERVICE_STATUS_PROCESS *st, HANDLE *proc, cs_err_t *err) {
+  DWORD e;
+  *proc = NULL;
+  if (st->dwProcessId == 0 || st->dwCurrentState == SERVICE_STOPPED || !(st->dwServiceType & SERVICE_WIN32_OWN_PROCESS))
+    return CS_OK;
+  if ((*proc = OpenProcess(SYNCHRONIZE, FALSE, st->dwProcessId)) != NULL)
+    return CS_OK;
+  if ((e = GetLastError()) == ERROR_INVALID_PARAMETER) /* no such process: it has ended */
+    return CS_OK;
+  return cs__win_failf(err, e, "cannot watch the process (id %lu) of service %.*s", (unsigned long)st->dwProcessId,
+                       NAME_MAX_SHOWN, s->name);
+}
+
+/* Waits until the process held by hold_process has ended. */
+static int wait_exit(const svc_t *s, HANDLE proc, DWORD pid, long long deadline, int budget_ms, cs_err_t *err) {
+  long long left = deadline - cs__service_now_ms();
+  DWORD r;
+  if (proc == NULL)
+    return CS_OK;
+  r = WaitForSingleObject(proc, left > 0 ? (DWORD)left : 0);
+  if (r == WAIT_OBJECT_0)
+    return CS_OK;
+  if (r == WAIT_TIMEOUT)
+    return cs_err_set(err, CS_ETIMEDOUT, 0,
+                      "service %.*s reported stopped, but its process (id %lu) had not ended within %d ms",
+                      NAME_MAX_SHOWN, s->name, (unsigned long)pid, budget_ms);
+  return cs__win_failf(err, GetLastError(), "cannot wait for the process (id %lu) of service %.*s",
+                       (unsigned long)pid, NAME_MAX_SHOWN, s->name);
+}
+
+/* Until STOPPED and its process has ended: a stop request while it runs or is paused,
+ * then the wait. *old_pid (may be NULL): the process that ran, 0 when none. */
+static int stop_wait(const svc_t *s, long long deadline, int budget_ms, DWORD *old_pid, cs_err_t *err) {
   SERVICE_STATUS_PROCESS st;
   SERVICE_STATUS ss;
-  char what[NAME_MAX_SHOWN + 64];
-  DWORD e;
+  HANDLE proc = NULL;
+  DWORD e, pid = 0;
   int rc;
 
+  if ((rc = query(s, &st, err)) != CS_OK || (rc = hold_process(s, &st, &proc, err)) != CS_OK)
+    goto out;
+  if (st.dwCurrentState != SERVICE_STOPPED)
+    pid = st.dwProcessId;
   for (;;) {
     if ((rc = wait_settled(s, "stop", deadline, budget_ms, &st, err)) != CS_OK)
-      return rc;
+      goto out;
     if (st.dwCurrentState == SERVICE_STOPPED)
-      return CS_OK;
-    if (cs__service_now_ms() >= deadline)
-      return cs_err_set(err, CS_ETIMEDOUT, 0, "service %.*s did not stop within %d ms: it is still %s", NAME_MAX_SHOWN,
-                        s->name, budget_ms, state_name(st.dwCurrentState));
+      break;
+    if (cs__service_now_ms() >= deadline) {
+      rc = cs_err_set(err, CS_ETIMEDOUT, 0, "service %.*s did not stop within %d ms: it is still %s", NAME_MAX_SHOWN,
+                      s->name, budget_ms, state_name(st.dwCurrentState));
+      goto out;
+    }
     if (ControlService(s->svc, SERVICE_CONTROL_STOP, &ss)) {
       if (ss.dwCurrentState != SERVICE_STOPPED)
         pause_until(deadline); /* the next look sees it stopping, or asks again */
@@ -157,14 +211,19 @@ static int stop_wait(const svc_t *s, long long deadline, int budget_ms, cs_err_t
       continue;
     }
     if (e == ERROR_DEPENDENT_SERVICES_RUNNING)
-      snprintf(what, sizeof what,
-               "cannot stop service %.*s: other running services depend on it (stop them first, or set "
-               "restart_command)",
-               NAME_MAX_SHOWN, s->name);
+      rc = cs__win_failf(err, e, "cannot stop service %.*s: a service that depends on it was started meanwhile",
+                         NAME_MAX_SHOWN, s->name);
     else
-      snprintf(what, sizeof what, "cannot stop service %.*s", NAME_MAX_SHOWN, s->name);
-    return cs__win_fail(err, e, what);
+      rc = cs__win_failf(err, e, "cannot stop service %.*s", NAME_MAX_SHOWN, s->name);
+    goto out;
   }
+  rc = wait_exit(s, proc, pid, deadline, budget_ms, err);
+out:
+  if (proc != NULL)
+    CloseHandle(proc);
+  if (old_pid != NULL)
+    *old_pid = pid;
+  return rc;
 }
 
 /* What a service that stopped during its start said about it. */
@@ -183,18 +242,33 @@ static int start_failed(const svc_t *s, const SERVICE_STATUS_PROCESS *st, cs_err
                     NAME_MAX_SHOWN, s->name);
 }
 
+int cs__win_new_process_runs(DWORD state, DWORD pid, DWORD old_pid) {
+  return pid != 0 && pid != old_pid && state != SERVICE_STOPPED && state != SERVICE_STOP_PENDING;
+}
+
 /* Start, then wait until RUNNING. StartService itself returns once the service's
- * process has taken the start request, which the SCM bounds (about 30 s), not we. */
-static int start_wait(const svc_t *s, long long deadline, int budget_ms, cs_err_t *err) {
+ * process has taken the start request, which the SCM bounds (about 30 s), not we.
+ * "Already running" counts only when a process other than old_pid (the one that ran
+ * before; 0: none) runs it: someone else started it after ours had ended. */
+static int start_wait(const svc_t *s, DWORD old_pid, long long deadline, int budget_ms, cs_err_t *err) {
   SERVICE_STATUS_PROCESS st;
-  char what[NAME_MAX_SHOWN + 64], text[256];
+  char text[256];
   DWORD e;
   int rc;
 
-  if (!StartServiceW(s->svc, 0, NULL) && (e = GetLastError()) != ERROR_SERVICE_ALREADY_RUNNING) {
-    snprintf(what, sizeof what, "cannot start service %.*s", NAME_MAX_SHOWN, s->name);
-    return cs_err_set(err, e == ERROR_ACCESS_DENIED ? CS_EACCES : CS_EFAILED, (long)e, "%s: %s", what,
-                      cs__win_text(e, text, sizeof text));
+  if (!StartServiceW(s->svc, 0, NULL)) {
+    e = GetLastError();
+    if (e != ERROR_SERVICE_ALREADY_RUNNING)
+      return cs_err_set(err, e == ERROR_ACCESS_DENIED ? CS_EACCES : CS_EFAILED, (long)e,
+                        "cannot start service %.*s: %s", NAME_MAX_SHOWN, s->name, cs__win_text(e, text, sizeof text));
+    if ((rc = query(s, &st, err)) != CS_OK)
+      return rc;
+    if (!cs__win_new_process_runs(st.dwCurrentState, st.dwProcessId, old_pid))
+      return cs_err_set(err, CS_EFAILED, (long)e,
+                        "service %.*s cannot be started: the SCM says it is already running, yet it is %s in "
+                        "process %lu (the one before the restart: %lu), with exit code %lu",
+                        NAME_MAX_SHOWN, s->name, state_name(st.dwCurrentState), (unsigned long)st.dwProcessId,
+                        (unsigned long)old_pid, (unsigned long)st.dwWin32ExitCode);
   }
   if ((rc = wait_settled(s, "start", deadline, budget_ms, &st, err)) != CS_OK)
     return rc;
@@ -206,17 +280,161 @@ static int start_wait(const svc_t *s, long long deadline, int budget_ms, cs_err_
                     state_name(st.dwCurrentState));
 }
 
-/* The SCM's way for cs__service_restart: it waits until RUNNING itself (no probe). */
-static int scm_restart(void *ctx, const char *service, int left_ms, cs_err_t *err) {
-  long long deadline = cs__service_now_ms() + left_ms;
+/* Running, by a start when it is stopped; one that runs, or is on its way, is left so. */
+static int ensure_running(const svc_t *s, long long deadline, int budget_ms, cs_err_t *err) {
+  SERVICE_STATUS_PROCESS st;
+  int rc;
+  if ((rc = wait_settled(s, "settle", deadline, budget_ms, &st, err)) != CS_OK)
+    return rc;
+  if (st.dwCurrentState == SERVICE_RUNNING)
+    return CS_OK;
+  if (st.dwCurrentState == SERVICE_PAUSED)
+    return cs_err_set(err, CS_EFAILED, 0, "service %.*s is paused, not running", NAME_MAX_SHOWN, s->name);
+  return start_wait(s, 0, deadline, budget_ms, err);
+}
+
+/* ---- dependent services ------------------------------------------------------------- */
+
+/* The running dependents of s as "name\n" lines appended to b, in the order to stop them. */
+static int list_dependents(const svc_t *s, cs_buf_t *b, cs_err_t *err) {
+  ENUM_SERVICE_STATUSW *deps = NULL;
+  DWORD need = 0, n = 0, i, e;
+  int rc = CS_OK;
+
+  if (EnumDependentServicesW(s->svc, SERVICE_ACTIVE, NULL, 0, &need, &n))
+    return CS_OK; /* none */
+  if ((e = GetLastError()) != ERROR_MORE_DATA)
+    return cs__win_failf(err, e, "cannot list the services that depend on %.*s", NAME_MAX_SHOWN, s->name);
+  if ((deps = malloc(need)) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  if (!EnumDependentServicesW(s->svc, SERVICE_ACTIVE, deps, need, &need, &n)) {
+    rc = cs__win_failf(err, GetLastError(), "cannot list the services that depend on %.*s", NAME_MAX_SHOWN, s->name);
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    char *name = cs__win_utf8(deps[i].lpServiceName);
+    if (name == NULL || strchr(name, '\n') != NULL) {
+      free(name);
+      rc = cs_err_set(err, CS_ENOMEM, 0, "a service that depends on %.*s has a name that cannot be kept",
+                      NAME_MAX_SHOWN, s->name);
+      goto out;
+    }
+    cs_buf_printf(b, "%s\n", name);
+    free(name);
+  }
+  if (b->oom)
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+out:
+  free(deps);
+  return rc;
+}
+
+/* Splits "a\nb\n" into a new array of pointers into a new copy (*copy); *n names. */
+static int split_names(const char *names, char **copy, char ***v, size_t *n, cs_err_t *err) {
+  size_t cap = 1, k = 0;
+  const char *c;
+  char *p;
+  *copy = NULL;
+  *v = NULL;
+  *n = 0;
+  if (names == NULL || *names == '\0')
+    return CS_OK;
+  for (c = names; *c; c++)
+    cap += *c == '\n';
+  if ((*copy = cs_strdup(names)) == NULL || (*v = calloc(cap, sizeof **v)) == NULL) {
+    free(*copy);
+    *copy = NULL;
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  }
+  for (p = *copy; *p != '\0';) { /* not strtok: renewals run on the daemon's worker threads */
+    char *end = strchr(p, '\n');
+    if (end != NULL)
+      *end = '\0';
+    if (*p != '\0')
+      (*v)[k++] = p;
+    p = end != NULL ? end + 1 : p + strlen(p);
+  }
+  *n = k;
+  return CS_OK;
+}
+
+/* Stops each service of names, in that order; one that no longer exists is fine. */
+static int stop_names(const char *names, long long deadline, int budget_ms, cs_err_t *err) {
+  char *copy, **v;
+  size_t n, i;
+  svc_t d;
+  int rc = split_names(names, &copy, &v, &n, err);
+  for (i = 0; rc == CS_OK && i < n; i++) {
+    if ((rc = svc_open(&d, v[i], SERVICE_QUERY_STATUS | SERVICE_STOP, err)) == CS_OK)
+      rc = stop_wait(&d, deadline, budget_ms, NULL, err);
+    else if (rc == CS_ENOENT)
+      rc = CS_OK;
+    svc_close(&d);
+  }
+  free(v);
+  free(copy);
+  return rc;
+}
+
+/* Starts each service of names that is not running, last first; goes on past a
+ * failure and returns the first. */
+static int start_names(const char *names, long long deadline, int budget_ms, cs_err_t *err) {
+  char *copy, **v;
+  size_t n, i;
+  cs_err_t e;
+  svc_t d;
+  int rc = split_names(names, &copy, &v, &n, err), r;
+  for (i = n; rc == CS_OK && i > 0; i--) {
+    if ((r = svc_open(&d, v[i - 1], SERVICE_QUERY_STATUS | SERVICE_START, &e)) == CS_OK)
+      r = ensure_running(&d, deadline, budget_ms, &e);
+    svc_close(&d);
+    if (r != CS_OK && r != CS_ENOENT && rc == CS_OK)
+      rc = cs_err_set(err, r, e.raw, "%s", e.text);
+  }
+  free(v);
+  free(copy);
+  return rc;
+}
+
+/* ---- platform.h ------------------------------------------------------------------------ */
+
+/* The start for cs_plat_service_start and the restart: with fresh, a service that runs
+ * is stopped first with its running dependents, and a new process is asked for; then
+ * the dependents (those given and those stopped here) are started again. */
+static int cycle(const char *service, const char *dependents, int fresh, long long deadline, int budget_ms,
+                 cs_err_t *err) {
+  SERVICE_STATUS_PROCESS st;
+  cs_buf_t now = CS_BUF_INIT;
+  DWORD old_pid = 0;
   svc_t s;
   int rc;
-  (void)ctx;
-  if ((rc = svc_open(&s, service, SERVICE_QUERY_STATUS | SERVICE_START | SERVICE_STOP, err)) == CS_OK &&
-      (rc = stop_wait(&s, deadline, left_ms, err)) == CS_OK)
-    rc = start_wait(&s, deadline, left_ms, err);
+
+  rc = svc_open(&s, service, SERVICE_QUERY_STATUS | SERVICE_START | SERVICE_STOP | SERVICE_ENUMERATE_DEPENDENTS, err);
+  if (rc != CS_OK)
+    goto out;
+  if (!fresh) {
+    rc = ensure_running(&s, deadline, budget_ms, err);
+  } else {
+    if ((rc = query(&s, &st, err)) != CS_OK)
+      goto out;
+    if (st.dwCurrentState != SERVICE_STOPPED &&
+        ((rc = list_dependents(&s, &now, err)) != CS_OK || (rc = stop_names(now.p, deadline, budget_ms, err)) != CS_OK ||
+         (rc = stop_wait(&s, deadline, budget_ms, &old_pid, err)) != CS_OK))
+      goto out;
+    rc = start_wait(&s, old_pid, deadline, budget_ms, err);
+  }
+  if (rc == CS_OK && (rc = start_names(now.p, deadline, budget_ms, err)) == CS_OK)
+    rc = start_names(dependents, deadline, budget_ms, err);
+out:
   svc_close(&s);
+  cs_buf_free(&now);
   return rc;
+}
+
+/* The SCM's way for cs__service_restart: it waits until RUNNING itself (no probe). */
+static int scm_restart(void *ctx, const char *service, int left_ms, cs_err_t *err) {
+  (void)ctx;
+  return cycle(service, NULL, 1, cs__service_now_ms() + left_ms, left_ms, err);
 }
 
 int cs_plat_service_restart(const char *service, const char *restart_command, const char *status_command,
@@ -225,11 +443,52 @@ int cs_plat_service_restart(const char *service, const char *restart_command, co
   return cs__service_restart(service, restart_command, status_command, timeout_ms, &way, err);
 }
 
+int cs_plat_service_dependents(const char *service, char **names, cs_err_t *err) {
+  cs_buf_t b = CS_BUF_INIT;
+  svc_t s;
+  int rc;
+  *names = NULL;
+  if ((rc = svc_open(&s, service, SERVICE_QUERY_STATUS | SERVICE_ENUMERATE_DEPENDENTS, err)) == CS_OK &&
+      (rc = list_dependents(&s, &b, err)) == CS_OK) {
+    *names = cs_strdup(b.p != NULL ? b.p : "");
+    if (*names == NULL)
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  }
+  svc_close(&s);
+  cs_buf_free(&b);
+  return rc;
+}
+
+int cs_plat_service_stop(const char *service, const char *dependents, int timeout_ms, cs_err_t *err) {
+  long long deadline = cs__service_now_ms() + timeout_ms;
+  svc_t s;
+  int rc;
+  if (timeout_ms <= 0)
+    return cs_err_set(err, CS_EINVAL, 0, "no time given to stop %s", service ? service : "the service");
+  if ((rc = stop_names(dependents, deadline, timeout_ms, err)) != CS_OK)
+    return rc;
+  if ((rc = svc_open(&s, service, SERVICE_QUERY_STATUS | SERVICE_STOP, err)) == CS_OK)
+    rc = stop_wait(&s, deadline, timeout_ms, NULL, err);
+  svc_close(&s);
+  return rc;
+}
+
+int cs_plat_service_start(const char *service, const char *dependents, const char *status_command, int fresh,
+                          int timeout_ms, cs_err_t *err) {
+  long long deadline = cs__service_now_ms() + timeout_ms;
+  int rc;
+  if (timeout_ms <= 0)
+    return cs_err_set(err, CS_EINVAL, 0, "no time given to start %s", service ? service : "the service");
+  if ((rc = cycle(service, dependents, fresh, deadline, timeout_ms, err)) != CS_OK)
+    return rc;
+  return cs__service_wait_running(NULL, service, status_command, deadline, timeout_ms, err);
+}
+
 int cs__win_service_stop(const char *service, int timeout_ms, cs_err_t *err) {
   svc_t s;
   int rc;
   if ((rc = svc_open(&s, service, SERVICE_QUERY_STATUS | SERVICE_STOP, err)) == CS_OK)
-    rc = stop_wait(&s, cs__service_now_ms() + timeout_ms, timeout_ms, err);
+    rc = stop_wait(&s, cs__service_now_ms() + timeout_ms, timeout_ms, NULL, err);
   svc_close(&s);
   return rc;
 }

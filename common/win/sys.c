@@ -3,6 +3,7 @@
  * Proven under Wine: reading files, the host name, paths. Only real Windows
  * proves the reparse-point refusal on NTFS symbolic links and junctions. */
 #include "../platform.h"
+#include "win.h"
 
 #include <windows.h>
 #include <knownfolders.h>
@@ -14,31 +15,12 @@
 
 int cs_plat_is_windows(void) { return 1; }
 
-/* New UTF-16 copy of a UTF-8 string, NULL on invalid UTF-8 or out of memory. */
-static wchar_t *to_wide(const char *s) {
-  int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
-  wchar_t *w;
-  if (n <= 0 || (w = malloc(sizeof *w * (size_t)n)) == NULL)
-    return NULL;
-  MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
-  return w;
-}
-
 /* UTF-16 to UTF-8 into buf; 0 or CS_ETOOBIG / CS_EINVAL. */
 static int to_utf8(const wchar_t *w, char *buf, size_t len) {
   int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, buf, (int)len, NULL, NULL);
   if (n <= 0)
     return GetLastError() == ERROR_INSUFFICIENT_BUFFER ? CS_ETOOBIG : CS_EINVAL;
   return CS_OK;
-}
-
-static int map_error(DWORD e) {
-  switch (e) {
-  case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME: return CS_ENOENT;
-  case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: return CS_EACCES;
-  case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return CS_ENOMEM;
-  default: return CS_EIO;
-  }
 }
 
 int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
@@ -58,14 +40,19 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
   *len = 0;
   if (flags & CS_READ_NOFOLLOW)
     fl |= FILE_FLAG_OPEN_REPARSE_POINT;
-  if ((wpath = to_wide(path)) == NULL) {
+  /* cs__win_path: a long path gets \\?\ as the writes do, so that what
+   * cs_plat_write_atomic wrote can be read back */
+  if ((wpath = cs__win_path(path)) == NULL) {
     rc = cs_err_set(err, CS_EINVAL, 0, "%s is not a valid UTF-8 path", path);
     goto out;
   }
-  h = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, fl, NULL);
+  /* Shared for everything: a reader must not stand in the way of the program that owns
+   * the file (the connector keeps its settings open for writing) nor of a replacement
+   * (ReplaceFile, MoveFileEx need FILE_SHARE_DELETE from every open handle). */
+  h = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                  fl, NULL);
   if (h == INVALID_HANDLE_VALUE) {
-    DWORD e = GetLastError();
-    rc = cs_err_set(err, map_error(e), (long)e, "cannot open %s (Windows error %lu)", path, (unsigned long)e);
+    rc = cs__win_failf(err, GetLastError(), "cannot open %s", path);
     goto out;
   }
   if (GetFileType(h) != FILE_TYPE_DISK) {

@@ -36,6 +36,10 @@ int cs__win_failf(cs_err_t *err, DWORD e, const char *fmt, ...) CS_PRINTF(3, 4);
  * (antivirus, an indexer, a reader without FILE_SHARE_DELETE): 1 to try again. */
 int cs__win_transient(DWORD e);
 
+/* MoveFileExW(REPLACE_EXISTING | WRITE_THROUGH), tried again for a second while
+ * someone else's handle blocks it; FALSE with the error in *e (common/win/replace.c). */
+BOOL cs__win_move_replace(const wchar_t *from, const wchar_t *to, DWORD *e);
+
 /* Appends to b (a cs_buf_t *) one argument quoted so that the Microsoft C runtime and
  * CommandLineToArgvW read it back unchanged. */
 struct cs_buf_s;

@@ -84,9 +84,15 @@ new_in_service() {
 recovery_state() { jq -r 'select(.id == 5003) | .message' "$T/state/events.jsonl" | sed -n 's/.*(state \([a-z-]*\)).*/\1/p'; }
 last_result() { "$CS" status --config "$T/cs.ini" --json | jq -r '.last.result + " " + (.unfinished == null | tostring)'; }
 
-# crash_before_commit POINT: killed at POINT, the next start rolls back
-crash_before_commit() {
+# The connector as a service, stopped while its files change (lib.sh's systemctl stand-in)
+split_setup() {
   crash_setup
+  cs_split_setup
+}
+
+# crash_before_commit POINT [SETUP]: killed at POINT, the next start rolls back
+crash_before_commit() {
+  ${2:-crash_setup}
   run_killed_at "$1"
   [ -e "$T/state/journal" ] || fail "$1: no journal after the kill"
   restart_daemon
@@ -101,9 +107,9 @@ crash_before_commit() {
   expect_eq "$(last_result)" "rolled-back true" "$1: status"
 }
 
-# crash_after_commit POINT: killed at POINT, the next start completes the renewal
+# crash_after_commit POINT [SETUP]: killed at POINT, the next start completes the renewal
 crash_after_commit() {
-  crash_setup
+  ${2:-crash_setup}
   run_killed_at "$1"
   restart_daemon
   new_in_service "$1"
@@ -119,11 +125,16 @@ crash_after_commit() {
   expect_eq "$(last_result)" "committed true" "$1: status"
 }
 
-# crash_in_rollback POINT: the restart fails once (exit 3), the rollback is killed at
-# POINT, and the next start finishes the rollback
+# crash_in_rollback POINT [split]: the restart (the service's start) fails once (exit
+# 3), the rollback is killed at POINT, and the next start finishes the rollback
 crash_in_rollback() {
-  crash_setup
-  cs_set connector restart_command "if [ -e $T/failed-once ]; then $RELOAD; else touch $T/failed-once; exit 3; fi"
+  if [ "${2:-}" = split ]; then
+    split_setup
+    touch "$T/fail-start-once"
+  else
+    crash_setup
+    cs_set connector restart_command "if [ -e $T/failed-once ]; then $RELOAD; else touch $T/failed-once; exit 3; fi"
+  fi
   run_killed_at "$1"
   grep -q '^state rolling-back' "$T/state/journal" || fail "$1: not killed in the rollback: $(cat "$T/state/journal")"
   restart_daemon
@@ -161,6 +172,80 @@ test_kill_rollback_after_undo_bindings() { crash_in_rollback rollback_undo_bindi
 test_kill_rollback_store_undo_cert() { crash_in_rollback store_undo:cert.pem; }
 test_kill_rollback_before_restart() { crash_in_rollback rollback_undo_install; }
 test_kill_rollback_after_restart() { crash_in_rollback rollback_restarted; }
+
+# ---- the connector as a service: stopped, files rewritten, started ------------------
+# Before the stop nothing of the connector is touched; from the stop on, the rollback
+# stops it (again) before the files go back, so that it cannot save the new thumbprint
+# over them, and starts it after; a stop cut short is followed by a start only.
+test_split_kill_after_grant() { crash_before_commit after_grant split_setup; }
+test_split_kill_after_stop() { crash_before_commit after_stop split_setup; }
+test_split_kill_bindings_write_first() { crash_before_commit bindings_write:0 split_setup; }
+test_split_kill_after_bindings() { crash_before_commit after_bindings split_setup; }
+test_split_kill_after_start() { crash_before_commit after_start split_setup; }
+test_split_kill_after_probe() { crash_before_commit after_probe split_setup; }
+test_split_kill_after_commit() { crash_after_commit after_commit split_setup; }
+test_split_kill_rollback_after_stop() { crash_in_rollback rollback_stopped split; }
+test_split_kill_rollback_after_undo_bindings() { crash_in_rollback rollback_undo_bindings split; }
+test_split_kill_rollback_after_start() { crash_in_rollback rollback_restarted split; }
+
+# The connector was started on the new files and saves its settings when it stops:
+# the recovery stops it before it puts the old files back (the other order would let
+# it write the new thumbprint over them), then starts it on them.
+test_split_recovery_stops_before_undo() {
+  split_setup
+  run_killed_at after_start
+  local new; new=$NEW
+  restart_daemon
+  old_in_service after_start
+  expect_eq "$(cs_split_log)" "stop $OLD, start $new, stop $new, start $OLD" "stops and starts"
+}
+
+# ---- a journal the previous certsteward wrote (version 1: no plan; its steps were
+# install grant bindings restart probe) ------------------------------------------------
+
+# journal_v1: the journal made as the previous version wrote it
+journal_v1() {
+  sed -i -e '1s/^certsteward-journal 2$/certsteward-journal 1/' -e '/^plan /d' -e '/^dependents /d' "$T/state/journal"
+  grep -q '^certsteward-journal 1$' "$T/state/journal" || fail "not a version 1 journal: $(cat "$T/state/journal")"
+}
+
+# crash_v1 POINT [split]: killed at POINT with a restart command, the journal made version
+# 1; the next start (configured the same, or with the service stand-in: split) rolls back
+crash_v1() {
+  crash_setup
+  run_killed_at "$1"
+  journal_v1
+  [ "${2:-}" != split ] || cs_split_setup
+  restart_daemon
+  old_in_service "$1 (version 1 journal)"
+  expect_eq "$(cs_events_count 5001)" 1 "$1: rollback completed"
+}
+test_version1_journal_after_grant() { crash_v1 after_grant; }
+test_version1_journal_after_bindings() { crash_v1 after_bindings; }
+test_version1_journal_after_restart() { crash_v1 after_restart; }
+test_version1_journal_after_probe() { crash_v1 after_probe; }
+test_version1_journal_now_a_service() {
+  crash_v1 after_bindings split
+  # step 3 of version 1 was the rewrite while the connector ran: undone, no restart
+  expect_eq "$(cs_split_log)" "" "the connector was stopped or started"
+}
+
+# A journal whose plan names a step this version does not know: nothing is undone (the
+# wrong undo does harm), the journal is kept, and the error says so.
+test_unknown_journal_step_refused() {
+  crash_setup
+  run_killed_at after_bindings
+  sed -i 's/^plan .*/plan install grant reload bindings probe/' "$T/state/journal"
+  cp "$T/tls.json" "$T/tls.json.killed"
+  local st=0
+  "$CS" run --config "$T/cs.ini" --once >"$T/run2.out" 2>&1 || st=$?
+  cmp -s "$T/tls.json" "$T/tls.json.killed" || fail "a binding file was changed"
+  grep -q '^plan install grant reload' "$T/state/journal" || fail "the journal was not kept"
+  jq -r 'select(.id == 1006) | .message' "$T/state/events.jsonl" | grep -q 'does not know: "reload"' ||
+    fail "no state error naming the step: $(cat "$T/run2.out")"
+  expect_eq "$(cs_events_count 5000)" 0 "a rollback started"
+  echo "run --once exit status with a refused journal: $st"
+}
 
 # ---- inside one file's atomic write: the temp file written, not yet renamed ----------
 # A preloaded rename() kills the daemon as it is about to rename its temp file over

@@ -271,3 +271,62 @@ cs_private_password() {
   install -m 600 "$PKI/pass.txt" "$T/pass.txt"
   cs_set watch password_file "$T/pass.txt"
 }
+
+# ---- The connector as a service: a stand-in for systemctl ----------------------------
+# A test build takes CERTSTEWARD_TEST_SYSTEMCTL for /bin/systemctl (common/posix/service.c).
+# systemd does not run here, so cs_split_setup makes the connector a service ([connector]
+# service set, no restart_command: stopped, rewritten, started) whose unit is setup's
+# nginx, stopped (its master process gone) and started by $T/systemctl. Like a connector
+# that saves its settings when it stops, the stand-in writes the tls.json it read at its
+# last start back when it stops. Each real stop and start is logged in $T/systemctl.log with
+# the thumbprint tls.json names at that moment; $T/fail-start-once fails the next start
+# (exit 3). The nginx it leaves running is stopped at the end, by the PID in its pid file.
+cs_split_setup() {
+  {
+    echo '#!/bin/bash'
+    printf 'T=%q NGINX=%q\n' "$T" "$NGINX"
+    cat <<'SH'
+set -u
+pidf=$T/nginx/nginx.pid
+running() { [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
+named() { grep -o '"thumbprint": "[0-9A-Fa-f]*"' "$T/tls.json" | head -n 1 | sed 's/.*: "//; s/"$//' | tr a-f A-F; }
+log() { echo "$1 $(named)" >>"$T/systemctl.log"; }
+do_stop() {
+  local pid
+  if running; then
+    pid=$(cat "$pidf")
+    [ ! -f "$T/connector-settings" ] || cat "$T/connector-settings" >"$T/tls.json"
+    kill -QUIT "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    ! kill -0 "$pid" 2>/dev/null || exit 1
+    log stop
+  fi
+}
+do_start() {
+  if [ -e "$T/fail-start-once" ]; then rm -f "$T/fail-start-once"; log start-failed; exit 3; fi
+  if ! running; then
+    "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" || exit 1
+    cp "$T/tls.json" "$T/connector-settings"
+    log start
+  fi
+}
+case $1 in
+show) echo loaded ;;
+is-active) if running; then echo active; else echo inactive; exit 3; fi ;;
+stop) do_stop ;;
+start) do_start ;;
+restart) do_stop; do_start ;;
+*) echo "systemctl stand-in: $1 is not known" >&2; exit 1 ;;
+esac
+SH
+  } >"$T/systemctl"
+  chmod 755 "$T/systemctl"
+  cp "$T/tls.json" "$T/connector-settings" # what the running connector loaded
+  cs_set connector restart_command ""
+  cs_set connector service cs-test-connector
+  export CERTSTEWARD_TEST_SYSTEMCTL=$T/systemctl
+  trap 'cs_daemon_stop; NGINX_PID=$(cat "$T/nginx/nginx.pid" 2>/dev/null || true); cleanup' EXIT
+}
+
+# cs_split_log: the stand-in's log on one line ("stop <tp>, start <tp>, ...")
+cs_split_log() { sed 's/$/,/' "$T/systemctl.log" 2>/dev/null | tr '\n' ' ' | sed 's/, $//'; }

@@ -150,4 +150,35 @@ test_skipped_endpoint_stays_out_of_recovery() {
   jq -r .id "$T/state/events.jsonl" | grep -qx 5001 || fail "no rollback-completed event"
 }
 
+# ---- the connector as a service (lib.sh's systemctl stand-in) ----------------------
+
+# Stopped, its files rewritten, started: the rewrite happens while no process of it
+# runs, so a connector that saves its settings when it stops cannot write the old
+# thumbprint back over it (with a restart after the rewrite, it did).
+test_service_stopped_while_bindings_change() {
+  setup
+  cs_split_setup
+  local new; new=$(thumbprint "$PKI/good-aes.pfx")
+  "$CS" apply --config "$T/cs.ini" "$PKI/good-aes.pfx" >"$T/out" 2>&1 || { cat "$T/out"; fail "apply"; }
+  grep -q "committed ($OLD -> $new)" "$T/out" || fail "not committed: $(cat "$T/out")"
+  expect_eq "$(cs_split_log)" "stop $OLD, start $new" "what the connector saw when stopped and started"
+  grep -q "\"thumbprint\": \"$(tr 'A-F' 'a-f' <<<"$new")\"" "$T/tls.json" && grep -q "\"thumbprint\": \"$new\"" "$T/tls.json" ||
+    fail "tls.json does not name the new certificate: $(cat "$T/tls.json")"
+  expect_served "$P1" "$new" "nginx serves the new certificate"
+  expect_eq "$(event_ids)" "4000 4001 4002 4003 4004 4005 4006 4007" "events in order"
+}
+
+# The start fails: stopped (again), the files back, started, the old one proven.
+test_service_failing_start_rolls_back() {
+  setup
+  cs_split_setup
+  touch "$T/fail-start-once"
+  if "$CS" apply --config "$T/cs.ini" "$PKI/good-aes.pfx" >"$T/out" 2>&1; then fail "applied"; fi
+  grep -q "rolled-back at start" "$T/out" || fail "not rolled back at start: $(cat "$T/out")"
+  grep -q "systemctl restart cs-test-connector exited 3" "$T/out" || fail "the start's exit status is not reported: $(cat "$T/out")"
+  local new; new=$(thumbprint "$PKI/good-aes.pfx")
+  expect_eq "$(cs_split_log)" "stop $OLD, start-failed $new, start $OLD" "stops and starts"
+  unchanged
+}
+
 run_test "$@"

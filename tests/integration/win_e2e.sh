@@ -106,6 +106,9 @@ setup() {
   expect_eq "$OLD" "$(pem_thumbprint "$PKI/current-ok.pem")" "the certificate in service, imported"
   printf '{\r\n  "webServer": { "port": 8197, "thumbprint": "%s" },\r\n  "configurationServer": { "port": 8096, "thumbprint": "%s" }\r\n}\r\n' \
     "$OLD" "$OLD" >"$T/connector/tls.json"
+  # the test connector keeps tls.json open while it runs, shared for reading only (no
+  # one may replace it meanwhile), and writes what it read back when it stops
+  wpath "$T/connector/tls.json" >"$T/connector/settings"
   win sc create "$CONNECTOR" binPath= "\"$(wpath "$TESTSVC")\" $CONNECTOR $(wpath "$T/connector")" >/dev/null ||
     fail "cannot register the test connector"
   win sc start "$CONNECTOR" >/dev/null || fail "cannot start the test connector"

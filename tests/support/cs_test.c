@@ -8,6 +8,7 @@
 #include <process.h>
 #include <windows.h>
 #else
+#include <dirent.h>
 #include <unistd.h>
 #endif
 
@@ -94,4 +95,29 @@ int main(int argc, char **argv) {
     return 2;
   }
   return failures == 0 ? 0 : 1;
+}
+
+int cs_test_count_entries(const char *dir) {
+  int n = 0;
+#ifdef _WIN32
+  char pattern[4200];
+  WIN32_FIND_DATAA fd;
+  HANDLE h;
+  snprintf(pattern, sizeof pattern, "%s\\*", dir);
+  if ((h = FindFirstFileA(pattern, &fd)) == INVALID_HANDLE_VALUE)
+    return -1;
+  do
+    n += strcmp(fd.cFileName, ".") != 0 && strcmp(fd.cFileName, "..") != 0;
+  while (FindNextFileA(h, &fd));
+  FindClose(h);
+#else
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  if (d == NULL)
+    return -1;
+  while ((e = readdir(d)) != NULL)
+    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+  closedir(d);
+#endif
+  return n;
 }

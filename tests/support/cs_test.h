@@ -23,6 +23,10 @@ void cs_test_mkdtemp(const char *prefix, char *dir, size_t len);
  * path too long ends the test run. */
 const char *cs_test_join(const char *dir, const char *name);
 
+/* Entries of dir besides . and .. (a temp file left behind shows up here); -1 when
+ * it cannot be listed. */
+int cs_test_count_entries(const char *dir);
+
 /* Folder of test data made at test time (CS_TEST_DIR), joined with name; static buffer. */
 const char *cs_test_path(const char *name);
 

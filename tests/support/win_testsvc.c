@@ -9,8 +9,16 @@
  *             service-specific exit code N; "w" before the number (w5): the Win32
  *             exit code N instead;
  *   slowstart holds a number of milliseconds to stay START_PENDING first;
+ *   settings  holds the path of a settings file (as the connector's tls.json): read at
+ *             the start and kept open as the connector keeps it (read and write, shared
+ *             for reading only: no one may replace or write it meanwhile); when the
+ *             service stops, what it read is written back through that handle (a
+ *             connector that saves its settings when it stops);
+ *   linger    holds a number of milliseconds the process stays after it reported
+ *             STOPPED, its files still open (a slow exit);
  * otherwise it reports RUNNING, creates FOLDER\running, and stops on STOP (removing
- * FOLDER\running first). */
+ * FOLDER\running first). Just before its process ends it appends "exit <pid>" to
+ * FOLDER\starts.log. */
 #include <windows.h>
 #include <shellapi.h>
 
@@ -50,14 +58,45 @@ static void read_small(const wchar_t *file, char *buf, size_t len) {
   fclose(f);
 }
 
-static void append_start(void) {
+static void append_log(const char *what) {
   wchar_t path[MAX_PATH];
   FILE *f;
   path_of(path, L"starts.log");
   if ((f = _wfopen(path, L"ab")) == NULL)
     return;
-  fprintf(f, "start %lu\n", (unsigned long)GetCurrentProcessId());
+  fprintf(f, "%s %lu\n", what, (unsigned long)GetCurrentProcessId());
   fclose(f);
+}
+
+/* The settings file, open as the connector holds it, and what it read there. */
+static HANDLE settings = INVALID_HANDLE_VALUE;
+static char loaded[64 * 1024];
+static DWORD loaded_len;
+
+static void open_settings(void) {
+  char file[MAX_PATH];
+  wchar_t wfile[MAX_PATH];
+  size_t n;
+  read_small(L"settings", file, sizeof file);
+  n = strlen(file);
+  while (n > 0 && (file[n - 1] == '\n' || file[n - 1] == '\r'))
+    file[--n] = '\0';
+  if (n == 0 || MultiByteToWideChar(CP_UTF8, 0, file, -1, wfile, MAX_PATH) == 0)
+    return;
+  settings = CreateFileW(wfile, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_EXISTING,
+                         FILE_ATTRIBUTE_NORMAL, NULL);
+  if (settings != INVALID_HANDLE_VALUE && !ReadFile(settings, loaded, sizeof loaded, &loaded_len, NULL))
+    loaded_len = 0;
+}
+
+static void save_settings(void) {
+  DWORD n;
+  if (settings == INVALID_HANDLE_VALUE)
+    return;
+  if (SetFilePointer(settings, 0, NULL, FILE_BEGIN) == 0 && WriteFile(settings, loaded, loaded_len, &n, NULL))
+    SetEndOfFile(settings);
+  CloseHandle(settings);
+  settings = INVALID_HANDLE_VALUE;
 }
 
 static DWORD WINAPI handler(DWORD control, DWORD type, void *data, void *context) {
@@ -86,7 +125,7 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv) {
   if (status_handle == NULL)
     return;
   report(SERVICE_START_PENDING, NO_ERROR, 0, 3000);
-  append_start();
+  append_log("start");
   read_small(L"slowstart", slow, sizeof slow);
   if (slow[0] != '\0') {
     long ms = strtol(slow, NULL, 10);
@@ -104,6 +143,7 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv) {
     report(SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, (DWORD)strtoul(fail, NULL, 10), 0);
     return;
   }
+  open_settings();
   stop_event = CreateEventW(NULL, TRUE, FALSE, NULL);
   path_of(path, L"running");
   h = CreateFileW(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
@@ -112,11 +152,15 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv) {
   report(SERVICE_RUNNING, NO_ERROR, 0, 0);
   WaitForSingleObject(stop_event, INFINITE);
   DeleteFileW(path);
-  report(SERVICE_STOPPED, NO_ERROR, 0, 0);
+  read_small(L"linger", slow, sizeof slow);
+  if (slow[0] == '\0')
+    save_settings();
+  report(SERVICE_STOPPED, NO_ERROR, 0, 0); /* with linger, main saves them after its wait */
 }
 
 int main(void) {
   SERVICE_TABLE_ENTRYW table[2];
+  char linger[64];
   int argc = 0;
   wchar_t **argv = CommandLineToArgvW(GetCommandLineW(), &argc);
   if (argv == NULL || argc != 3) {
@@ -134,5 +178,13 @@ int main(void) {
             (unsigned long)GetLastError());
     return 1;
   }
+  /* the dispatcher returns once the service reported STOPPED: a lingering process
+   * stays here, the settings file still open */
+  read_small(L"linger", linger, sizeof linger);
+  if (linger[0] != '\0') {
+    Sleep((DWORD)strtoul(linger, NULL, 10));
+    save_settings();
+  }
+  append_log("exit");
   return 0;
 }

@@ -358,6 +358,60 @@ static void two_tls_json(const char **files, char *a, char *b, size_t len) {
   put_str(files[1], b);
 }
 
+/* text as UTF-16 (le: little-endian), with a byte order mark or without, into out;
+ * its length in bytes */
+static size_t utf16(char *out, const char *text, int le, int bom) {
+  size_t n = 0;
+  if (bom) {
+    out[n++] = (char)(le ? 0xFF : 0xFE);
+    out[n++] = (char)(le ? 0xFE : 0xFF);
+  }
+  for (; *text != '\0'; text++) {
+    out[n++] = le ? *text : '\0';
+    out[n++] = le ? '\0' : *text;
+  }
+  return n;
+}
+
+/* A tls.json saved as UTF-16 (PowerShell 5's Set-Content -Encoding Unicode, Out-File):
+ * found, rewritten in its own encoding and byte order, case kept, undone byte for byte. */
+CS_TEST(utf16_files_rewritten_in_their_encoding) {
+  static const int kinds[][2] = {{1, 1}, {0, 1}, {1, 0}, {0, 0}}; /* le, bom */
+  char text[2048], before[4200], want[4200];
+  const char *files[1];
+  size_t k, len, want_len;
+  cs_bindings_scan_t scan;
+  cs_bindings_backup_t bk;
+  char tp[41];
+  cs_err_t err;
+  for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    tmp_open();
+    files[0] = tmp_path("tls.json");
+    tmp_path("bk");
+    tmp_path("bk/0-tls.json");
+    tmp_path("bk/manifest");
+    snprintf(text, sizeof text, "{\r\n  \"a\": \"%s\",\r\n  \"b\": \"%s\", \"c\": \"%s" SHA256_TAIL "\"\r\n}\r\n",
+             OLD_L, OLD_U, OLD_U);
+    len = utf16(before, text, kinds[k][0], kinds[k][1]);
+    put(files[0], before, len);
+    CHECK_INT(cs_bindings_scan(files, 1, &scan, &err), ==, 0);
+    CHECK_INT(cs_bindings_current(&scan, tp, &err), ==, 0);
+    CHECK_STR(tp, OLD_U);
+    cs_bindings_scan_free(&scan);
+    CHECK_INT(cs_bindings_rewrite(files, 1, OLD_L, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+    CHECK_INT(bk.n == 1 ? bk.entries[0].replaced : 0, ==, 2);
+    snprintf(text, sizeof text, "{\r\n  \"a\": \"%s\",\r\n  \"b\": \"%s\", \"c\": \"%s" SHA256_TAIL "\"\r\n}\r\n",
+             NEW_L, NEW_U, OLD_U);
+    want_len = utf16(want, text, kinds[k][0], kinds[k][1]);
+    file_is(files[0], want, want_len);
+    CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
+    file_is(files[0], before, len);
+    CHECK_INT(cs_bindings_backup_remove(&bk, &err), ==, 0);
+    cs_bindings_backup_free(&bk);
+    tmp_close();
+  }
+}
+
 CS_TEST(restore_puts_originals_back) {
   char a[2048], b[2048];
   const char *files[2];

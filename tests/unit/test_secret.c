@@ -16,7 +16,6 @@
 #include <wincrypt.h>
 #else
 #include <acl/libacl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -68,32 +67,6 @@ static unsigned char *get_file(const char *path, size_t *len) {
   if (cs_plat_read_file(path, 1 << 20, 0, &data, len, NULL) != CS_OK)
     return NULL;
   return data;
-}
-
-/* Entries of dir besides . and .. (a temp file left behind shows up here). */
-static int count_entries(const char *dir) {
-  int n = 0;
-#ifdef _WIN32
-  char pattern[1100];
-  WIN32_FIND_DATAA fd;
-  HANDLE h;
-  snprintf(pattern, sizeof pattern, "%s\\*", dir);
-  if ((h = FindFirstFileA(pattern, &fd)) == INVALID_HANDLE_VALUE)
-    return -1;
-  do
-    n += strcmp(fd.cFileName, ".") != 0 && strcmp(fd.cFileName, "..") != 0;
-  while (FindNextFileA(h, &fd));
-  FindClose(h);
-#else
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  if (d == NULL)
-    return -1;
-  while ((e = readdir(d)) != NULL)
-    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-  closedir(d);
-#endif
-  return n;
 }
 
 CS_TEST(seal_unseal_round_trip) {
@@ -270,7 +243,7 @@ CS_TEST(password_write_refuses_what_cannot_be_read_back) {
   CHECK_INT(cs_password_write(join(dir, "pfx.pass"), big, &err), ==, CS_ETOOBIG);
   big[CS_PASSWORD_MAX] = '\0'; /* the longest one is fine */
   CHECK_INT(cs_password_write(join(dir, "pfx.pass"), big, &err), ==, CS_OK);
-  CHECK_INT(count_entries(dir), ==, 1);
+  CHECK_INT(cs_test_count_entries(dir), ==, 1);
   cs_plat_remove_tree(dir, NULL);
 }
 
@@ -306,7 +279,7 @@ CS_TEST(password_write_replaces_existing) {
   CHECK_INT(cs_password_read(path, &got, &err), ==, CS_OK);
   CHECK_STR(got, "new-password");
   cs_password_free(got);
-  CHECK_INT(count_entries(dir), ==, 1);
+  CHECK_INT(cs_test_count_entries(dir), ==, 1);
   cs_plat_remove_tree(dir, NULL);
 }
 
@@ -549,7 +522,7 @@ CS_TEST(cmd_replaces_existing_atomically) {
   raw = get_file(path, &raw_len);
   CHECK(raw != NULL && raw_len == 13 && memcmp(raw, "old-password\n", 13) == 0);
   cs_plat_free_file(raw, raw_len);
-  CHECK_INT(count_entries(dir), ==, 2); /* cs.ini and pfx.pass: no temp file */
+  CHECK_INT(cs_test_count_entries(dir), ==, 2); /* cs.ini and pfx.pass: no temp file */
   CHECK_INT(run_plat(config, NULL, "new-password\n", out, errtext, sizeof out), ==, 0);
   CHECK_INT(stat(path, &after), ==, 0);
   CHECK(after.st_ino != before.st_ino); /* renamed over, not rewritten in place */
@@ -557,7 +530,7 @@ CS_TEST(cmd_replaces_existing_atomically) {
   CHECK_INT(cs_password_read(path, &got, &err), ==, CS_OK);
   CHECK_STR(got, "new-password");
   cs_password_free(got);
-  CHECK_INT(count_entries(dir), ==, 2);
+  CHECK_INT(cs_test_count_entries(dir), ==, 2);
   cs_plat_remove_tree(dir, NULL);
 }
 

@@ -139,22 +139,6 @@ static void file_is(const char *path, const char *want) {
   cs_plat_free_file(got, len);
 }
 
-/* Number of entries in folder dir (without . and ..). */
-static int entries(const char *dir) {
-  char pattern[2100];
-  WIN32_FIND_DATAA fd;
-  HANDLE h;
-  int n = 0;
-  snprintf(pattern, sizeof pattern, "%s\\*", dir);
-  if ((h = FindFirstFileA(pattern, &fd)) == INVALID_HANDLE_VALUE)
-    return -1;
-  do
-    n += strcmp(fd.cFileName, ".") != 0 && strcmp(fd.cFileName, "..") != 0;
-  while (FindNextFileA(h, &fd));
-  FindClose(h);
-  return n;
-}
-
 static void tmp_open(void) { cs_test_mkdtemp("cs-win", tmp_dir, sizeof tmp_dir); }
 
 static void tmp_close(void) {
@@ -193,7 +177,7 @@ CS_TEST(write_atomic_creates_and_replaces) {
   file_is(tmp("a.txt"), "second, longer");
   CHECK_INT(cs_plat_write_atomic(tmp("a.txt"), "", 0, 0600, &err), ==, 0);
   file_is(tmp("a.txt"), "");
-  CHECK_INT(entries(tmp_dir), ==, 1); /* no temp file left behind */
+  CHECK_INT(cs_test_count_entries(tmp_dir), ==, 1); /* no temp file left behind */
   /* forward slashes work as well */
   CHECK_INT(cs_plat_mkdirs(tmp("dir"), 0700, &err), ==, 0);
   CHECK_INT(cs_plat_write_atomic(tmp("dir/b.txt"), "b", 1, 0644, &err), ==, 0);
@@ -209,7 +193,7 @@ CS_TEST(write_atomic_refuses_folder_and_leaves_nothing) {
   CHECK_CONTAINS(err.text, "folder");
   CHECK_INT(cs_plat_write_atomic(tmp("missing\\x.txt"), "x", 1, 0600, &err), ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, "Windows error");
-  CHECK_INT(entries(tmp_dir), ==, 1);
+  CHECK_INT(cs_test_count_entries(tmp_dir), ==, 1);
   tmp_close();
 }
 
@@ -226,6 +210,10 @@ CS_TEST(long_paths) {
   strcat(deep, "\\file.txt");
   CHECK_INT(cs_plat_write_atomic(deep, "deep", 4, 0600, &err), ==, 0);
   CHECK(cs_plat_exists(deep));
+  /* read back the same way it was written (\\?\ beyond MAX_PATH), and replaced */
+  file_is(deep, "deep");
+  CHECK_INT(cs_plat_write_atomic(deep, "deeper", 6, 0600, &err), ==, 0);
+  file_is(deep, "deeper");
   tmp_close(); /* remove_tree goes through it */
 }
 

@@ -13,6 +13,7 @@
 #include <windows.h>
 
 #include "platform.h"
+#include "win/svc.h"
 #include "win/win.h"
 
 #define RESTART_MS 20000
@@ -49,7 +50,7 @@ static int has_file(const svc_t *s, const char *file) {
   return cs_plat_exists(path);
 }
 
-/* The lines of starts.log (one per start) into pids (up to max); their number. */
+/* The pids of the "start" lines of starts.log into pids (up to max); their number. */
 static int starts(const svc_t *s, unsigned long *pids, int max) {
   char path[600], line[64];
   FILE *f;
@@ -58,6 +59,8 @@ static int starts(const svc_t *s, unsigned long *pids, int max) {
   if ((f = fopen(path, "rb")) == NULL)
     return 0;
   while (fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, "start ", 6) != 0) /* "exit <pid>" */
+      continue;
     if (n < max && pids != NULL)
       pids[n] = strtoul(line + 6, NULL, 10);
     n++;
@@ -66,10 +69,43 @@ static int starts(const svc_t *s, unsigned long *pids, int max) {
   return n;
 }
 
+/* starts.log with the pids numbered in order of appearance: "start 1, exit 1, start 2" */
+static const char *events(const svc_t *s) {
+  static char out[512];
+  unsigned long seen[16];
+  char path[600], line[64], what[16];
+  int n = 0, i;
+  size_t used = 0;
+  FILE *f;
+  out[0] = '\0';
+  snprintf(path, sizeof path, "%s\\starts.log", s->dir);
+  if ((f = fopen(path, "rb")) == NULL)
+    return out;
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned long pid = 0;
+    if (sscanf(line, "%15s %lu", what, &pid) != 2)
+      continue;
+    for (i = 0; i < n && seen[i] != pid; i++)
+      ;
+    if (i == n && n < 16)
+      seen[n++] = pid;
+    used += (size_t)snprintf(out + used, sizeof out - used, "%s%s %d", used ? ", " : "", what, i + 1);
+    if (used >= sizeof out)
+      break;
+  }
+  fclose(f);
+  return out;
+}
+
+static void svc_create_on(svc_t *s, const char *tag, const char *depends_on);
+
 /* Registers cs-testsvc.exe as "cs-test-<pid>-<tag>", demand start, with a folder of its own. */
-static void svc_create(svc_t *s, const char *tag) {
+static void svc_create(svc_t *s, const char *tag) { svc_create_on(s, tag, NULL); }
+
+/* The same, depending on the service depends_on (NULL: none). */
+static void svc_create_on(svc_t *s, const char *tag, const char *depends_on) {
   char exe[1024], image[2048];
-  wchar_t wname[96], wimage[2048];
+  wchar_t wname[96], wimage[2048], deps[100];
   SC_HANDLE scm = NULL, svc = NULL;
 
   memset(s, 0, sizeof *s);
@@ -82,11 +118,14 @@ static void svc_create(svc_t *s, const char *tag) {
   snprintf(image, sizeof image, "\"%s\" %s \"%s\"", exe, s->name, s->dir);
   MultiByteToWideChar(CP_UTF8, 0, s->name, -1, wname, 96);
   MultiByteToWideChar(CP_UTF8, 0, image, -1, wimage, 2048);
+  memset(deps, 0, sizeof deps); /* a list of names, each ended by a NUL, and one more */
+  if (depends_on != NULL)
+    MultiByteToWideChar(CP_UTF8, 0, depends_on, -1, deps, 98);
   scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CREATE_SERVICE | SC_MANAGER_CONNECT);
   CHECK(scm != NULL);
   if (scm != NULL)
     svc = CreateServiceW(scm, wname, wname, SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
-                         SERVICE_ERROR_NORMAL, wimage, NULL, NULL, NULL, NULL, NULL);
+                         SERVICE_ERROR_NORMAL, wimage, NULL, NULL, depends_on != NULL ? deps : NULL, NULL, NULL);
   if (svc == NULL)
     fprintf(stderr, "CreateService %s: Windows error %lu\n", s->name, (unsigned long)GetLastError());
   CHECK(svc != NULL);
@@ -220,6 +259,114 @@ CS_TEST(slow_start_is_bounded_by_the_timeout) {
   CHECK_CONTAINS(err.text, "did not start within 1000 ms");
   CHECK_CONTAINS(err.text, "start pending");
   svc_delete(&s);
+}
+
+/* A service whose process stays after it reported STOPPED (its ports and files still
+ * held): the restart starts the new process only once the old one has ended. */
+CS_TEST(restart_waits_for_the_old_process_to_end) {
+  svc_t s;
+  cs_err_t err;
+  long long t0;
+  svc_create(&s, "linger");
+  CHECK_INT(cs_plat_service_restart(s.name, NULL, NULL, RESTART_MS, &err), ==, CS_OK);
+  put_file(&s, "linger", "1500");
+  t0 = now_ms();
+  CHECK_INT(cs_plat_service_restart(s.name, NULL, NULL, RESTART_MS, &err), ==, CS_OK);
+  CHECK_INT(now_ms() - t0, >=, 1400);
+  CHECK_STR(events(&s), "start 1, exit 1, start 2");
+  CHECK_INT(svc_state(&s), ==, SERVICE_RUNNING);
+  /* a stop returns once the process has ended, and is bounded by its timeout */
+  CHECK_INT(cs_plat_service_stop(s.name, NULL, RESTART_MS, &err), ==, CS_OK);
+  CHECK_STR(events(&s), "start 1, exit 1, start 2, exit 2");
+  drop_file(&s, "linger");
+  CHECK_INT(cs_plat_service_start(s.name, NULL, NULL, 1, RESTART_MS, &err), ==, CS_OK);
+  put_file(&s, "linger", "4000");
+  t0 = now_ms();
+  CHECK_INT(cs_plat_service_stop(s.name, NULL, 1000, &err), ==, CS_ETIMEDOUT);
+  CHECK_INT(now_ms() - t0, <, 3000);
+  CHECK_CONTAINS(err.text, "reported stopped, but its process");
+  CHECK_CONTAINS(err.text, "had not ended within 1000 ms");
+  Sleep(3500); /* the lingering process ends */
+  CHECK_STR(events(&s), "start 1, exit 1, start 2, exit 2, start 3, exit 3");
+  svc_delete(&s);
+}
+
+/* fresh: a process started by this call; otherwise one that runs is left as it is. */
+CS_TEST(start_fresh_or_as_it_is) {
+  svc_t s;
+  cs_err_t err;
+  svc_create(&s, "fresh");
+  CHECK_INT(cs_plat_service_start(s.name, NULL, NULL, 0, RESTART_MS, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_service_start(s.name, NULL, NULL, 0, RESTART_MS, &err), ==, CS_OK);
+  CHECK_STR(events(&s), "start 1");
+  CHECK_INT(cs_plat_service_start(s.name, NULL, NULL, 1, RESTART_MS, &err), ==, CS_OK);
+  CHECK_STR(events(&s), "start 1, exit 1, start 2");
+  CHECK_INT(svc_state(&s), ==, SERVICE_RUNNING);
+  CHECK_INT(cs_plat_service_start(s.name, NULL, NULL, 1, 0, &err), ==, CS_EINVAL);
+  svc_delete(&s);
+}
+
+/* 1 under Wine, whose EnumDependentServicesW lists nothing (a stub that succeeds) and
+ * whose SCM stops a service whose dependents run: there, the listing and the refusal
+ * are not proven, only what is done with a list. */
+static int under_wine(void) {
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  return ntdll != NULL && GetProcAddress(ntdll, "wine_get_version") != NULL;
+}
+
+/* A service that another running service depends on: that one is stopped first and
+ * started again after (the SCM refuses to stop a service whose dependents run). */
+CS_TEST(dependent_services_stopped_first_started_after) {
+  svc_t base, dep;
+  cs_err_t err;
+  char *names = NULL, want[128];
+  svc_create(&base, "base");
+  svc_create_on(&dep, "dep", base.name);
+  CHECK_INT(cs_plat_service_start(base.name, NULL, NULL, 0, RESTART_MS, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_service_start(dep.name, NULL, NULL, 0, RESTART_MS, &err), ==, CS_OK);
+  snprintf(want, sizeof want, "%s\n", dep.name);
+  CHECK_INT(cs_plat_service_dependents(base.name, &names, &err), ==, CS_OK);
+  CHECK_STR(names, under_wine() ? "" : want);
+  free(names);
+  names = NULL;
+  if (!under_wine()) { /* the restart finds the dependent itself */
+    CHECK_INT(cs_plat_service_restart(base.name, NULL, NULL, RESTART_MS, &err), ==, CS_OK);
+    CHECK_STR(events(&base), "start 1, exit 1, start 2");
+    CHECK_STR(events(&dep), "start 1, exit 1, start 2");
+  }
+  CHECK_INT(svc_state(&base), ==, SERVICE_RUNNING);
+  CHECK_INT(svc_state(&dep), ==, SERVICE_RUNNING);
+
+  /* stopped and started apart with the list (the renewal's stop, then its start):
+   * the dependent first, its process ended; started again after the service */
+  CHECK_INT(cs_plat_service_stop(base.name, want, RESTART_MS, &err), ==, CS_OK);
+  CHECK_INT(svc_state(&base), ==, SERVICE_STOPPED);
+  CHECK_INT(svc_state(&dep), ==, SERVICE_STOPPED);
+  CHECK_STR(events(&dep), under_wine() ? "start 1, exit 1" : "start 1, exit 1, start 2, exit 2");
+  CHECK_INT(cs_plat_service_start(base.name, want, NULL, 1, RESTART_MS, &err), ==, CS_OK);
+  CHECK_INT(svc_state(&base), ==, SERVICE_RUNNING);
+  CHECK_INT(svc_state(&dep), ==, SERVICE_RUNNING);
+  CHECK_INT(starts(&dep, NULL, 0), ==, under_wine() ? 2 : 3);
+
+  /* a dependent that does not run is not listed, and not started by a restart */
+  CHECK_INT(cs_plat_service_stop(dep.name, NULL, RESTART_MS, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_service_dependents(base.name, &names, &err), ==, CS_OK);
+  CHECK_STR(names, "");
+  free(names);
+  CHECK_INT(cs_plat_service_restart(base.name, NULL, NULL, RESTART_MS, &err), ==, CS_OK);
+  CHECK_INT(svc_state(&dep), ==, SERVICE_STOPPED);
+  svc_delete(&dep);
+  svc_delete(&base);
+}
+
+/* "Already running" after a stop: only a process other than the one that ran counts. */
+CS_TEST(already_running_counts_only_a_new_process) {
+  CHECK(cs__win_new_process_runs(SERVICE_RUNNING, 200, 100));
+  CHECK(cs__win_new_process_runs(SERVICE_START_PENDING, 200, 0));
+  CHECK(!cs__win_new_process_runs(SERVICE_RUNNING, 100, 100)); /* the old one: never stopped */
+  CHECK(!cs__win_new_process_runs(SERVICE_RUNNING, 0, 100));
+  CHECK(!cs__win_new_process_runs(SERVICE_STOPPED, 0, 0));
+  CHECK(!cs__win_new_process_runs(SERVICE_STOP_PENDING, 200, 100));
 }
 
 /* restart_command / status_command replace the SCM, through cmd.exe /c. */

@@ -1,0 +1,177 @@
+/* The Windows file primitives a binding rewrite rests on (common/win/replace.c,
+ * common/win/sys.c), under Wine's real sharing checks: a file the connector holds open
+ * (read and write, shared for reading only) is still read, and is not replaced behind
+ * its back; one held with every sharing is replaced; attributes, owner and DACL read
+ * back the same after a replacement and after a rewrite and its undo; a replacement
+ * cut short between its two renames is put back by the recovery's clean-up. Wine
+ * keeps no file ACLs (the owner and DACL read back are what it makes up): that they
+ * survive is proven on NTFS only; here, that nothing changes them. */
+#include "cs_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
+
+#include "bindings.h"
+#include "platform.h"
+
+#define OLD_TP "3B2C1A0F9E8D7C6B5A4938271605F4E3D2C1B0A9"
+#define NEW_TP "A1B2C3D4E5F60718293A4B5C6D7E8F9001122334"
+
+static char dir[1024];
+
+static const char *at(const char *name) { return cs_test_join(dir, name); }
+
+static HANDLE hold(const char *path, DWORD access, DWORD share) {
+  wchar_t w[1200];
+  MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1200);
+  return CreateFileW(w, access, share, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+}
+
+static void put(const char *path, const char *text) {
+  cs_err_t err;
+  CHECK_INT(cs_plat_write_atomic(path, text, strlen(text), 0644, &err), ==, CS_OK);
+}
+
+/* The file's bytes as a string ("" when it cannot be read: the check that follows fails). */
+static const char *contents(const char *path) {
+  static char buf[4096];
+  unsigned char *data = NULL;
+  size_t len = 0;
+  cs_err_t err;
+  buf[0] = '\0';
+  if (cs_plat_read_file(path, sizeof buf - 1, CS_READ_NOFOLLOW, &data, &len, &err) == CS_OK)
+    memcpy(buf, data, len + 1);
+  else
+    fprintf(stderr, "read %s: %s\n", path, err.text);
+  cs_plat_free_file(data, len);
+  return buf;
+}
+
+/* "attributes owner DACL" as text: what a replacement must keep. */
+static const char *identity(const char *path) {
+  static char out[2048];
+  wchar_t w[1200], *sddl = NULL;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  DWORD e;
+  MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1200);
+  e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL,
+                            NULL, NULL, &sd);
+  if (e != ERROR_SUCCESS || !ConvertSecurityDescriptorToStringSecurityDescriptorW(
+                                sd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &sddl,
+                                NULL)) {
+    snprintf(out, sizeof out, "(cannot read: %lu)", (unsigned long)e);
+  } else {
+    snprintf(out, sizeof out, "%08lx %ls", (unsigned long)(GetFileAttributesW(w) & ~FILE_ATTRIBUTE_NORMAL), sddl);
+  }
+  LocalFree(sddl);
+  LocalFree(sd);
+  return out;
+}
+
+/* The connector keeps its settings open for reading and writing, shared for reading
+ * only: certsteward still reads them (its open shares writing and deletion too). */
+CS_TEST(read_while_the_connector_holds_it) {
+  HANDLE h;
+  cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
+  put(at("tls.json"), "{ \"thumbprint\": \"" OLD_TP "\" }");
+  h = hold(at("tls.json"), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ);
+  CHECK(h != INVALID_HANDLE_VALUE);
+  CHECK_STR(contents(at("tls.json")), "{ \"thumbprint\": \"" OLD_TP "\" }");
+  CloseHandle(h);
+  CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
+}
+
+/* While it holds them so, no replacement goes through (ReplaceFile needs
+ * FILE_SHARE_DELETE from every handle): the write fails within its retries, the old
+ * file is whole and nothing is left beside it. Held with every sharing, it goes. */
+CS_TEST(replace_refused_while_held_unshared_then_done) {
+  cs_err_t err;
+  long long t0;
+  HANDLE h;
+  cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
+  put(at("tls.json"), "old");
+  h = hold(at("tls.json"), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ);
+  CHECK(h != INVALID_HANDLE_VALUE);
+  t0 = (long long)GetTickCount64();
+  CHECK_INT(cs_plat_write_atomic(at("tls.json"), "new", 3, 0644, &err), ==, CS_EACCES);
+  CHECK_INT((long long)GetTickCount64() - t0, <, 5000);
+  CHECK_CONTAINS(err.text, "sharing it for deletion");
+  CloseHandle(h);
+  CHECK_STR(contents(at("tls.json")), "old");
+  CHECK_INT(cs_test_count_entries(dir), ==, 1);
+
+  h = hold(at("tls.json"), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
+  CHECK(h != INVALID_HANDLE_VALUE);
+  CHECK_INT(cs_plat_write_atomic(at("tls.json"), "new", 3, 0644, &err), ==, CS_OK);
+  CloseHandle(h);
+  CHECK_STR(contents(at("tls.json")), "new");
+  CHECK_INT(cs_test_count_entries(dir), ==, 1);
+  CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
+}
+
+/* Attributes (read-only, hidden, archive), owner and DACL read back the same after a
+ * replacement, and after a binding rewrite and its undo, which gives back the very bytes. */
+CS_TEST(replace_keeps_attributes_owner_and_dacl) {
+  static const char json[] = "{\r\n  \"thumbprint\": \"" OLD_TP "\"\r\n}\r\n";
+  const char *files[1];
+  char before[2048];
+  wchar_t w[1200];
+  cs_bindings_backup_t backup;
+  cs_err_t err;
+  DWORD want = FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_ARCHIVE;
+
+  cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
+  files[0] = at("tls.json");
+  put(files[0], json);
+  MultiByteToWideChar(CP_UTF8, 0, files[0], -1, w, 1200);
+  CHECK(SetFileAttributesW(w, want));
+  snprintf(before, sizeof before, "%s", identity(files[0]));
+  CHECK_INT(strtoul(before, NULL, 16) & want, ==, want);
+
+  put(files[0], "{ }");
+  CHECK_STR(contents(files[0]), "{ }");
+  CHECK_STR(identity(files[0]), before);
+  put(files[0], json);
+
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_TP, NEW_TP, at("bk"), &backup, &err), ==, CS_OK);
+  CHECK_CONTAINS(contents(files[0]), NEW_TP);
+  CHECK_STR(identity(files[0]), before);
+  CHECK_INT(cs_bindings_restore(&backup, &err), ==, CS_OK);
+  CHECK_STR(contents(files[0]), json);
+  CHECK_STR(identity(files[0]), before);
+  CHECK_INT(cs_bindings_backup_remove(&backup, &err), ==, CS_OK);
+  cs_bindings_backup_free(&backup);
+  CHECK(SetFileAttributesW(w, FILE_ATTRIBUTE_NORMAL));
+  CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
+}
+
+/* Killed between ReplaceFile's two renames: the old file at its backup name, the new
+ * contents at the temp name, nothing at the path. The recovery's clean-up puts the
+ * old one back and removes the rest. */
+CS_TEST(replacement_cut_short_is_put_back) {
+  cs_err_t err;
+  cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
+  put(at(".journal.AbC123.bak"), "step 3");
+  put(at(".journal.XyZ789.tmp"), "step 4");
+  put(at(".journal.old000.bak"), "step 2"); /* an older one, removed */
+  {
+    HANDLE h = hold(at(".journal.old000.bak"), FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE);
+    FILETIME old = {1, 1}; /* 1601 */
+    CHECK(h != INVALID_HANDLE_VALUE && SetFileTime(h, NULL, NULL, &old));
+    CloseHandle(h);
+  }
+  CHECK_INT(cs_plat_remove_temps(at("journal"), &err), ==, CS_OK);
+  CHECK_STR(contents(at("journal")), "step 3");
+  CHECK_INT(cs_test_count_entries(dir), ==, 1);
+  /* with the file in place, every copy beside it goes */
+  put(at(".journal.AbC124.bak"), "step 3");
+  CHECK_INT(cs_plat_remove_temps(at("journal"), &err), ==, CS_OK);
+  CHECK_STR(contents(at("journal")), "step 3");
+  CHECK_INT(cs_test_count_entries(dir), ==, 1);
+  CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
+}
