@@ -293,6 +293,46 @@ int cs_plat_machine_chain(const cs_der_t *leaf, const cs_der_t *extra, size_t n_
                           cs_machine_chain_t *out, cs_err_t *err);
 void cs_plat_machine_chain_free(cs_machine_chain_t *c);
 
+/* ---- readiness (certsteward doctor) ------------------------------------------ */
+/* Each only looks: nothing is created, started, granted or written. */
+
+/* What a readiness check found (cs_plat_doctor_*'s answer). */
+typedef enum cs_doctor_outcome_e {
+  CS_DOCTOR_OK = 0,
+  CS_DOCTOR_WARN, /* works, but something is not as it should be, or cannot be told here */
+  CS_DOCTOR_FAIL
+} cs_doctor_outcome_t;
+
+/* The state of service as the service manager says it ("running", "stopped", ...;
+ * systemd: its ActiveState, "active", "inactive", "failed", ...) into state, and
+ * *running = 1 when it runs. CS_ENOENT when there is no such service. */
+int cs_plat_service_state(const char *service, char *state, size_t len, int *running, cs_err_t *err);
+
+/* Whether account can READ the private key key_ref (as cs_plat_key_grant names it)
+ * by every rule that decides it, not only an entry of its own: Windows, an access
+ * check for the account's SID (Authz, no logon) against the key's security
+ * descriptor; POSIX, the kernel's own answer for a process of that account (a child
+ * that takes on the account's user and groups and opens the file; the file's own
+ * entries when this process cannot become another user). *readable 1 or 0, why says
+ * what decided it. An error when it could not be told. */
+int cs_plat_key_readable(const char *key_ref, const char *account, int *readable, char *why, size_t len,
+                         cs_err_t *err);
+
+/* The DER bytes of the certificate with SHA-1 thumbprint tp in the platform's store
+ * (Windows: LocalMachine\\My, opened read only), new (free()). CS_ENOENT when it is
+ * not there; POSIX: CS_EINVAL (its store is files: [store] cert_file). */
+int cs_plat_store_cert(const char *tp, unsigned char **der, size_t *len, cs_err_t *err);
+
+/* Windows: the Event Log source certsteward is registered and its message file
+ * renders event 1000, detail saying what was found; POSIX: CS_DOCTOR_OK with detail
+ * empty (nothing to register: syslog takes any ident), which is no check at all. */
+cs_doctor_outcome_t cs_plat_doctor_event_source(char *detail, size_t len);
+
+/* Windows: certsteward's own service exists, starts automatically (delayed) and is
+ * restarted after a failure; POSIX: CS_DOCTOR_OK, detail empty (nothing to check:
+ * the unit file is the package's). */
+cs_doctor_outcome_t cs_plat_doctor_own_service(char *detail, size_t len);
+
 /* ---- secrets at rest (the PFX password) ------------------------------------ */
 
 /* Protects data for storing on this machine: Windows DPAPI in machine scope (a

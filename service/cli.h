@@ -62,6 +62,7 @@ int cs_cmd_check(int argc, char **argv);
 int cs_cmd_apply(int argc, char **argv);
 int cs_cmd_config(int argc, char **argv);
 int cs_cmd_status(int argc, char **argv);
+int cs_cmd_doctor(int argc, char **argv); /* cmd_doctor.c */
 int cs_cmd_rollback(int argc, char **argv);
 int cs_cmd_set_password(int argc, char **argv); /* cmd_password.c */
 /* winsvc.c: the Windows service (install, uninstall, and the entry the SCM starts) */

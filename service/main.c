@@ -57,6 +57,16 @@ static const char usage_status[] =
     "      Show the certificate in service, what the binding files name, what each\n"
     "      endpoint serves, the last renewal, an unfinished one, and the files\n"
     "      waiting. Changes nothing. Exit status: 0 reported, 2 bad configuration.\n";
+static const char usage_doctor[] =
+    "  doctor [--config FILE] [--json]\n"
+    "      Is this server ready? The first thing to run after installing: the\n"
+    "      connector's service and account, the certificate in service and its key\n"
+    "      (can the account read it?), the binding files, what each endpoint serves,\n"
+    "      the chain, the folders' and files' permissions, the event source and\n"
+    "      certsteward's own service; one line per check (ok, warn, fail) and why.\n"
+    "      Changes nothing.\n"
+    "      --json      one JSON object: the checks (id, outcome, detail), the verdict\n"
+    "      Exit status: 0 ready (warnings allowed), 1 a check failed, 2 could not run.\n";
 static const char usage_config[] =
     "  config [--config FILE]\n"
     "      Validate a configuration and print the effective values, defaults included.\n";
@@ -116,6 +126,7 @@ static const command_t commands[] = {
     {"apply", cs_cmd_apply, usage_apply},
     {"rollback", cs_cmd_rollback, usage_rollback},
     {"status", cs_cmd_status, usage_status},
+    {"doctor", cs_cmd_doctor, usage_doctor},
     {"config", cs_cmd_config, usage_config},
     {"set-password", cs_cmd_set_password, usage_set_password},
     {"install", cs_cmd_install, usage_install},

@@ -10,7 +10,7 @@
  * Message ID: the .mc gives every message Severity=Informational/Warning/Error
  * (the .mc's SeverityNames 0x1/0x2/0x3), no Facility and no customer bit, so the
  * message compiler assigns (severity << 30) | catalog ID. message_id() below must
- * stay the same computation; Event Viewer shows the low 16 bits as the Event ID.
+ * stay the same computation (doctor.c renders event 1000 with it); Event Viewer shows the low 16 bits as the Event ID.
  *
  * Insertion strings: %1..%n are the event's arguments; after them come four more,
  * always in this order and always present, for the Details view and for
@@ -20,6 +20,7 @@
  * nothing: only real Windows proves that Event Viewer shows the right text. */
 #include "../events.h"
 #include "../platform.h"
+#include "win.h"
 
 #include <windows.h>
 
@@ -48,7 +49,7 @@ void cs_plat_syslog_close(void) {
   source = NULL;
 }
 
-static DWORD message_id(const cs_event_def_t *def) {
+DWORD cs__win_event_message_id(const cs_event_def_t *def) {
   DWORD sev = def->severity == CS_SEV_ERROR ? 3u : def->severity == CS_SEV_WARNING ? 2u : 1u;
   return (sev << 30) | ((DWORD)def->id & 0xFFFFu);
 }
@@ -114,7 +115,7 @@ void cs_plat_syslog_write(const struct cs_event_def_s *def, const struct cs_even
   for (i = 0; i < n; i++)
     strings[i] = owned[i] != NULL ? owned[i] : L"-";
   /* nothing to do on failure: the event log is the last place to tell it */
-  (void)ReportEventW(source, event_type(def->severity), 0, message_id(def), NULL, (WORD)n, 0, strings, NULL);
+  (void)ReportEventW(source, event_type(def->severity), 0, cs__win_event_message_id(def), NULL, (WORD)n, 0, strings, NULL);
   for (i = 0; i < n; i++)
     free(owned[i]);
 }

@@ -12,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* READ once generic rights are mapped as for files (keyacl.h); SYNCHRONIZE means
- * nothing for a key and is not asked for. */
-#define KEY_READ_NEEDED (FILE_GENERIC_READ & ~(ACCESS_MASK)SYNCHRONIZE)
+#define KEY_READ_NEEDED CS_WIN_KEY_READ_MAPPED
 
 #define SERVICE_PREFIX "NT SERVICE\\"
 
@@ -210,12 +208,7 @@ int cs__win_account_sid(const char *account, PSID *sid, cs_err_t *err) {
 
 /* ---- the DACL ----------------------------------------------------------------------- */
 
-enum { ACE_OTHER, ACE_ALLOW, ACE_DENY };
-
-/* The kind, rights and SID of an entry: plain allow entries grant; plain and conditional
- * (callback) deny entries deny (a condition may hold). Object entries only mean something
- * on directory objects and are left out, as are conditional allow entries. */
-static int entry(ACE_HEADER *h, ACCESS_MASK *mask, PSID *sid) {
+int cs__win_ace_entry(ACE_HEADER *h, ACCESS_MASK *mask, PSID *sid) {
   int kind;
   PSID s;
   switch (h->AceType) {
@@ -239,8 +232,7 @@ static int entry(ACE_HEADER *h, ACCESS_MASK *mask, PSID *sid) {
   return kind;
 }
 
-/* Generic rights as the specific ones they stand for on a file (and a key). */
-static ACCESS_MASK mapped(ACCESS_MASK m) {
+ACCESS_MASK cs__win_key_mapped(ACCESS_MASK m) {
   if (m & GENERIC_READ)
     m |= FILE_GENERIC_READ;
   if (m & GENERIC_WRITE)
@@ -257,7 +249,7 @@ static ACCESS_MASK mapped(ACCESS_MASK m) {
 static int own_explicit_allow(ACE_HEADER *h, PSID sid) {
   ACCESS_MASK mask;
   PSID s;
-  return entry(h, &mask, &s) == ACE_ALLOW && !(h->AceFlags & (INHERITED_ACE | INHERIT_ONLY_ACE)) && EqualSid(s, sid);
+  return cs__win_ace_entry(h, &mask, &s) == ACE_ALLOW && !(h->AceFlags & (INHERITED_ACE | INHERIT_ONLY_ACE)) && EqualSid(s, sid);
 }
 
 int cs__win_key_access(PACL dacl, PSID sid) {
@@ -274,16 +266,16 @@ int cs__win_key_access(PACL dacl, PSID sid) {
     int kind;
     if (!GetAce(dacl, i, &ace))
       break;
-    kind = entry(ace, &mask, &s);
+    kind = cs__win_ace_entry(ace, &mask, &s);
     /* inherit-only entries are for children, which a key does not have */
     if (kind == ACE_OTHER || (((ACE_HEADER *)ace)->AceFlags & INHERIT_ONLY_ACE) || !EqualSid(s, sid))
       continue;
     /* In order, as AccessCheck: the first entry to decide a right decides it. */
     if (kind == ACE_ALLOW) {
-      granted |= mapped(mask) & ~denied;
+      granted |= cs__win_key_mapped(mask) & ~denied;
       partial |= own_explicit_allow(ace, sid);
     } else {
-      denied |= mapped(mask) & ~granted;
+      denied |= cs__win_key_mapped(mask) & ~granted;
     }
   }
   if ((granted & KEY_READ_NEEDED) == KEY_READ_NEEDED)

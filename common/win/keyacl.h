@@ -13,6 +13,19 @@
  * and CAPI keys alike: GENERIC_READ (Windows may store it with SYNCHRONIZE added, or
  * mapped to the specific rights, as a CAPI key file does; both still read as READ). */
 #define CS_WIN_KEY_READ GENERIC_READ
+/* The same once generic rights are mapped as for files (what an access check asks);
+ * SYNCHRONIZE means nothing for a key and is not asked for. */
+#define CS_WIN_KEY_READ_MAPPED (FILE_GENERIC_READ & ~(ACCESS_MASK)SYNCHRONIZE)
+
+/* The kind, rights and SID of an entry: plain allow entries grant (ACE_ALLOW); plain and
+ * conditional (callback) deny entries deny (ACE_DENY: a condition may hold). Object
+ * entries only mean something on directory objects and are left out, as are conditional
+ * allow entries, and entries too short for their SID (ACE_OTHER). */
+enum { ACE_OTHER, ACE_ALLOW, ACE_DENY };
+int cs__win_ace_entry(ACE_HEADER *h, ACCESS_MASK *mask, PSID *sid);
+
+/* Generic rights as the specific ones they stand for on a file (and a key). */
+ACCESS_MASK cs__win_key_mapped(ACCESS_MASK m);
 
 /* The SID of the virtual account NT SERVICE\<service>: S-1-5-80- and the SHA-1 of the
  * service name upper-cased as Windows does it, in UTF-16LE, read as five little-endian
@@ -52,6 +65,35 @@ int cs__win_key_access(PACL dacl, PSID sid);
  * protected / auto-inherited flags. *state receives cs__win_key_access's answer for sd. */
 int cs__win_key_merge(PSECURITY_DESCRIPTOR sd, PSID sid, PSECURITY_DESCRIPTOR *out, DWORD *out_len, int *state,
                       cs_err_t *err);
+
+/* The security descriptor (DACL part, self-relative, new: free()) of the private key of
+ * the certificate with thumbprint tp in LocalMachine\\My, read as cs_plat_key_check reads
+ * it (keyperm.c). Proven only on real Windows (Wine cannot open machine keys). */
+int cs__win_key_sd(const char *tp, PSECURITY_DESCRIPTOR *sd, cs_err_t *err);
+
+/* ---- whether an account can read a key (keyaccess.c) ---------------------------------- */
+
+/* sd made ready for an access check: its DACL with generic rights mapped as for files
+ * and inherit-only entries left out (they are for children, which a key has not), the
+ * owner and group SYSTEM (an access check wants both; SYSTEM's implicit owner rights are
+ * no READ). *out is new, self-relative (free()). */
+int cs__win_key_check_sd(PSECURITY_DESCRIPTOR sd, PSECURITY_DESCRIPTOR *out, cs_err_t *err);
+
+/* What sd's DACL gives a principal holding sids[0..n) (its user SID first, then its
+ * groups), entries read in order as an access check reads them: 1 when every right of
+ * desired (mapped) is allowed before any is denied, else 0. why says which entry decided
+ * ("entry 2 denies ... to S-1-5-32-545") or that none gave it. The pure part of the
+ * decision (no system call beyond SID and ACL reading): it explains the access check's
+ * answer; tested on descriptors made from SDDL. */
+int cs__win_access_explain(PSECURITY_DESCRIPTOR sd, const PSID *sids, size_t n, ACCESS_MASK desired, char *why,
+                           size_t len);
+
+/* Whether the account whose SID is sid can READ a key whose descriptor is sd: Authz's
+ * access check (a resource manager without audit, a client context made from the SID
+ * alone, no logon) against cs__win_key_check_sd(sd); why from cs__win_access_explain
+ * over the context's user and group SIDs. Proven only on real Windows: Wine's Authz is
+ * a stub (ERROR_CALL_NOT_IMPLEMENTED) and its key descriptors are faked. */
+int cs__win_key_readable_sd(PSECURITY_DESCRIPTOR sd, PSID sid, int *readable, char *why, size_t len, cs_err_t *err);
 
 /* "S-1-5-80-..." for sid into buf (len bytes); "?" when it cannot be written. Returns buf. */
 const char *cs__win_sid_text(PSID sid, char *buf, size_t len);

@@ -230,6 +230,16 @@ out:
   return rc;
 }
 
+int cs__win_key_sd(const char *tp, PSECURITY_DESCRIPTOR *sd, cs_err_t *err) {
+  struct cs__key k;
+  int rc;
+  *sd = NULL;
+  if ((rc = open_key(tp, &k, err)) == CS_OK)
+    rc = read_sd(&k, tp, sd, err);
+  close_key(&k);
+  return rc;
+}
+
 int cs_plat_key_check(const char *key_ref, const char *account, int *granted, cs_err_t *err) {
   BYTE hash[20];
   PSID sid = NULL;

@@ -70,4 +70,9 @@ int cs__win_privilege_names(HANDLE token, int enabled_only, char *buf, size_t le
  * cannot hold every path. */
 int cs__win_wmain(int argc, wchar_t **wargv, int (*run)(int argc, char **argv), int nomem_code);
 
+/* The message ID of an event in the message table (severity << 30 | catalog ID), as
+ * ReportEvent is given it and FormatMessage finds it (eventlog.c). */
+struct cs_event_def_s;
+DWORD cs__win_event_message_id(const struct cs_event_def_s *def);
+
 #endif

@@ -427,6 +427,56 @@ test_service_takes_a_non_ascii_drop() {
   wait_state certsteward STOPPED 30
 }
 
+# What doctor must leave alone: the program data folder (configuration, state, drop:
+# names, sizes, times), the connector's binding file, and LocalMachine\My.
+doctor_snapshot() {
+  find "$PD" -printf '%p %s %T@\n' | sort
+  sha256sum "$T/connector/tls.json"
+  win "$CERTTOOL" list | tr -d '\r' | sort
+}
+
+# certsteward doctor on an installed certsteward: the connector's service (its state and
+# account from the SCM), the certificate in LocalMachine\My with its key, the binding
+# file, the endpoints taken from the connector's settings, the event source's message
+# file rendering event 1000; --json says the same; nothing changes. Under Wine the
+# default endpoints do not listen (warnings), the delayed start and failure actions
+# cannot be read (a warning), and the test root is not in Wine's Root store (the
+# chain engine's refusal is the failed check).
+test_doctor() {
+  local before
+  setup
+  sed -i '/^ca_file = /d' "$PD/certsteward.ini" # the machine's chain engine decides
+  before=$(doctor_snapshot)
+  cs_run doctor doctor
+  expect_eq "$ST" 1 "doctor's exit status with a check failed ($(cat "$T/doctor.out" "$T/doctor.err"))"
+  has_line() { grep -Eq -- "$1" "$T/doctor.out" || fail "doctor does not say /$1/: $(cat "$T/doctor.out")"; }
+  has_line "^ok +connector_service +$CONNECTOR is running, as LocalSystem$"
+  has_line "^ok +certificate +$OLD is in LocalMachine\\\\My with its private key \(CN=$HOST.*, not after [0-9-]{10}T"
+  has_line "^ok +key_access +the connector runs as LocalSystem"
+  has_line "^ok +bindings +$OLD 2 times in Z:.*tls\.json$"
+  has_line "^warn +endpoint +127\.0\.0\.1:8197 \(taken from the connector's settings, not configured\): "
+  has_line "^fail +chain +this machine does not trust $OLD: "
+  has_line "^ok +(drop|state)_folder +the (drop|state) folder C:.ProgramData.certsteward"
+  has_line "^ok +event_source +registered; its message file .*certsteward\.exe renders event 1000: \"The certsteward service started"
+  has_line "^warn +own_service +the service certsteward starts automatically; this system does not tell"
+  has_line "^doctor: NOT READY: 1 check failed$"
+  cs_run doctor_json doctor --json
+  expect_eq "$ST" 1 "doctor --json's exit status"
+  expect_eq "$(jq -r .verdict "$T/doctor_json.out")" fail "verdict"
+  expect_eq "$(jq -r .in_service "$T/doctor_json.out")" "$OLD" "in service"
+  expect_eq "$(jq -r '.checks | map(.outcome + " " + .id) | join(",")' "$T/doctor_json.out")" \
+    "$(grep -v '^doctor: ' "$T/doctor.out" | awk '{ print $1 " " $2 }' | paste -sd,)" "the JSON's checks are the text's"
+  expect_eq "$(doctor_snapshot)" "$before" "doctor changed nothing"
+  # a connector that is not there, and one that is stopped
+  win sc stop "$CONNECTOR" >/dev/null
+  wait_state "$CONNECTOR" STOPPED 10
+  cs_run doctor doctor
+  has_line "^fail +connector_service +$CONNECTOR is stopped, as LocalSystem: it must run"
+  sed -i "s/^service = .*/service = cs-e2e-not-installed/" "$PD/certsteward.ini"
+  cs_run doctor doctor
+  has_line "^fail +connector_service +there is no service named cs-e2e-not-installed"
+}
+
 name=${1:?test name}
 declare -F "test_$name" >/dev/null || fail "no test named $name"
 "test_$name"

@@ -4,6 +4,8 @@
  *   cs-certtool import FILE.pfx PASSWORD_FILE   import into LocalMachine\My (machine
  *                                               key set), print the leaf's thumbprint
  *   cs-certtool has THUMBPRINT                  exit 0 when My holds it, 1 when not
+ *   cs-certtool list                            every certificate of My: its SHA-1
+ *                                               thumbprint and whether a key is linked
  *   cs-certtool remove THUMBPRINT               remove it from My (committed)
  *   cs-certtool add STORE FILE.pem              add a certificate to LocalMachine\STORE
  *                                               (Root, CA, Disallowed), as an admin does
@@ -157,16 +159,37 @@ out:
   return rc;
 }
 
+/* One line per certificate of My: thumbprint and "key" or "nokey", in store order. */
+static int list(void) {
+  HCERTSTORE my = open_my();
+  PCCERT_CONTEXT c = NULL;
+  if (my == NULL)
+    return 2;
+  while ((c = CertEnumCertificatesInStore(my, c)) != NULL) {
+    BYTE hash[20];
+    DWORD n = sizeof hash, k = 0, i;
+    if (!CertGetCertificateContextProperty(c, CERT_SHA1_HASH_PROP_ID, hash, &n))
+      continue;
+    for (i = 0; i < n; i++)
+      printf("%02X", hash[i]);
+    printf(" %s\n", CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &k) ? "key" : "nokey");
+  }
+  CertCloseStore(my, 0);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   HCERTSTORE my;
   PCCERT_CONTEXT c;
   int rc;
+  if (argc == 2 && strcmp(argv[1], "list") == 0)
+    return list();
   if (argc == 4 && strcmp(argv[1], "import") == 0)
     return import(argv[2], argv[3]);
   if (argc == 4 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0))
     return add_del(argv[1], argv[2], argv[3]);
   if (argc != 3 || (strcmp(argv[1], "has") != 0 && strcmp(argv[1], "remove") != 0)) {
-    fprintf(stderr, "usage: cs-certtool import FILE.pfx PASSWORD_FILE | has THUMBPRINT | remove THUMBPRINT |\n"
+    fprintf(stderr, "usage: cs-certtool import FILE.pfx PASSWORD_FILE | has THUMBPRINT | remove THUMBPRINT | list |\n"
                     "       add|del Root|CA|Disallowed FILE.pem\n");
     return 2;
   }
