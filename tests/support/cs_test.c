@@ -121,3 +121,37 @@ int cs_test_count_entries(const char *dir) {
 #endif
   return n;
 }
+
+void cs_test_put(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (f == NULL) {
+    cs_test_fail(__FILE__, __LINE__, "cannot write %s", path);
+    return;
+  }
+  if (fwrite(data, 1, len, f) != len)
+    cs_test_fail(__FILE__, __LINE__, "cannot write %s", path);
+  if (fclose(f) != 0)
+    cs_test_fail(__FILE__, __LINE__, "cannot close %s", path);
+}
+
+void cs_test_put_str(const char *path, const char *text) { cs_test_put(path, text, strlen(text)); }
+
+void cs_test_file_is(const char *path, const void *want, size_t len) {
+  FILE *f = fopen(path, "rb");
+  char *got = malloc(len + 2);
+  size_t n = 0;
+  if (f == NULL || got == NULL) {
+    cs_test_fail(__FILE__, __LINE__, "cannot read %s", path);
+  } else {
+    n = fread(got, 1, len + 1, f); /* one more: a longer file differs */
+    got[n] = '\0';
+    if (n != len || memcmp(got, want, len) != 0)
+      cs_test_fail(__FILE__, __LINE__, "%s differs (%zu bytes, wanted %zu):\n%s\nwanted:\n%.*s", path, n, len, got,
+                   (int)len, (const char *)want);
+  }
+  if (f != NULL)
+    fclose(f);
+  free(got);
+}
+
+void cs_test_file_is_str(const char *path, const char *want) { cs_test_file_is(path, want, strlen(want)); }

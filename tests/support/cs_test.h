@@ -27,6 +27,15 @@ const char *cs_test_join(const char *dir, const char *name);
  * it cannot be listed. */
 int cs_test_count_entries(const char *dir);
 
+/* Writes len bytes of data (text: up to its NUL) to path, replacing it; a CHECK
+ * fails when it cannot. */
+void cs_test_put(const char *path, const void *data, size_t len);
+void cs_test_put_str(const char *path, const char *text);
+
+/* CHECKs that path holds exactly len bytes of want (want: up to its NUL). */
+void cs_test_file_is(const char *path, const void *want, size_t len);
+void cs_test_file_is_str(const char *path, const char *want);
+
 /* Folder of test data made at test time (CS_TEST_DIR), joined with name; static buffer. */
 const char *cs_test_path(const char *name);
 

@@ -84,30 +84,6 @@ static const char *bk_file(const char *name) {
   return buf;
 }
 
-static void put(const char *path, const char *data, size_t len) {
-  FILE *f = fopen(path, "wb");
-  CHECK(f != NULL);
-  if (f == NULL)
-    return;
-  CHECK_INT(fwrite(data, 1, len, f), ==, len);
-  CHECK_INT(fclose(f), ==, 0);
-}
-
-static void put_str(const char *path, const char *text) { put(path, text, strlen(text)); }
-
-/* CHECKs that path holds exactly len bytes of want. */
-static void file_is(const char *path, const char *want, size_t len) {
-  unsigned char *got = NULL;
-  size_t got_len = 0;
-  CHECK_INT(cs_plat_read_file(path, 1u << 20, 0, &got, &got_len, NULL), ==, 0);
-  CHECK_INT(got_len, ==, len);
-  if (got != NULL && got_len == len && memcmp(got, want, len) != 0)
-    cs_test_fail(__FILE__, __LINE__, "%s differs:\n%s\nwanted:\n%s", path, (const char *)got, want);
-  cs_plat_free_file(got, got_len);
-}
-
-static void file_is_str(const char *path, const char *want) { file_is(path, want, strlen(want)); }
-
 /* BOARD Connector's config\servers\tls.json shape: two selections, one thumbprint each. */
 static const char tls_json_fmt[] =
     "{\n"
@@ -152,15 +128,15 @@ CS_TEST(tls_json_both_selections_case_kept) {
   tmp_path("bk/0-tls.json");
   tmp_path("bk/manifest");
   tls_json(before, sizeof before, OLD_L, OLD_U);
-  put_str(files[0], before);
+  cs_test_put_str(files[0], before);
   CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
   tls_json(want, sizeof want, NEW_L, NEW_U);
-  file_is_str(files[0], want);
+  cs_test_file_is_str(files[0], want);
   CHECK_INT(bk.n, ==, 1);
   CHECK_INT(bk.n > 0 ? bk.entries[0].replaced : 0, ==, 2);
   CHECK_STR(bk.n > 0 ? bk.entries[0].original : NULL, files[0]);
   CHECK_STR(bk.n > 0 ? bk.entries[0].backup : NULL, bk_file("0-tls.json"));
-  file_is_str(tmp_path("bk/0-tls.json"), before);
+  cs_test_file_is_str(tmp_path("bk/0-tls.json"), before);
   cs_bindings_backup_free(&bk);
   CHECK(bk.entries == NULL && bk.n == 0);
   tmp_close();
@@ -192,9 +168,9 @@ CS_TEST(longer_hex_runs_and_other_thumbprints_untouched) {
   tmp_path("bk");
   tmp_path("bk/0-app.conf");
   tmp_path("bk/manifest");
-  put_str(files[0], before);
+  cs_test_put_str(files[0], before);
   CHECK_INT(cs_bindings_rewrite(files, 1, OLD_L, NEW_L, tmp_path("bk"), &bk, &err), ==, 0);
-  file_is_str(files[0], want);
+  cs_test_file_is_str(files[0], want);
   CHECK_INT(bk.n > 0 ? bk.entries[0].replaced : 0, ==, 4);
   cs_bindings_backup_free(&bk);
   tmp_close();
@@ -211,9 +187,9 @@ CS_TEST(crlf_and_bom_kept_byte_for_byte) {
   tmp_path("bk");
   tmp_path("bk/0-tls.json");
   tmp_path("bk/manifest");
-  put(files[0], before, sizeof before - 1);
+  cs_test_put(files[0], before, sizeof before - 1);
   CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
-  file_is(files[0], want, sizeof want - 1);
+  cs_test_file_is(files[0], want, sizeof want - 1);
   cs_bindings_backup_free(&bk);
   tmp_close();
 }
@@ -225,20 +201,20 @@ CS_TEST(file_without_old_thumbprint_changes_nothing) {
   tmp_open();
   files[0] = tmp_path("tls.json");
   files[1] = tmp_path("other.json");
-  put_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
-  put_str(files[1], "{\"thumbprint\":\"" OTHER "\"}\n");
+  cs_test_put_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
+  cs_test_put_str(files[1], "{\"thumbprint\":\"" OTHER "\"}\n");
   CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, "does not name the certificate in service");
   CHECK_CONTAINS(err.text, "other.json");
   CHECK(bk.entries == NULL && bk.n == 0);
-  file_is_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
-  file_is_str(files[1], "{\"thumbprint\":\"" OTHER "\"}\n");
+  cs_test_file_is_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
+  cs_test_file_is_str(files[1], "{\"thumbprint\":\"" OTHER "\"}\n");
   CHECK(!cs_plat_exists(tmp_path("bk")));
   /* an unreadable file: same, nothing written */
   files[1] = tmp_path("missing.json");
   CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, "missing.json");
-  file_is_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
+  cs_test_file_is_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
   CHECK(!cs_plat_exists(tmp_path("bk")));
   CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, "not-a-thumbprint", tmp_path("bk"), &bk, &err), ==, CS_EINVAL);
   tmp_close();
@@ -254,8 +230,8 @@ CS_TEST(scan_finds_one) {
   files[0] = tmp_path("tls.json");
   files[1] = tmp_path("extra.conf");
   tls_json(text, sizeof text, OLD_L, OLD_U);
-  put_str(files[0], text);
-  put_str(files[1], "tp=" OLD_L "\nsha256=" OLD_U SHA256_TAIL "\nrun=0" OTHER "\n");
+  cs_test_put_str(files[0], text);
+  cs_test_put_str(files[1], "tp=" OLD_L "\nsha256=" OLD_U SHA256_TAIL "\nrun=0" OTHER "\n");
   CHECK_INT(cs_bindings_scan(files, 2, &s, &err), ==, 0);
   CHECK_INT(s.n_found, ==, 1);
   if (s.n_found == 1) {
@@ -277,7 +253,7 @@ CS_TEST(scan_finds_none) {
   cs_err_t err;
   tmp_open();
   files[0] = tmp_path("tls.json");
-  put_str(files[0], "{\"thumbprint\": \"\", \"sha256\": \"" OLD_U SHA256_TAIL "\"}\n");
+  cs_test_put_str(files[0], "{\"thumbprint\": \"\", \"sha256\": \"" OLD_U SHA256_TAIL "\"}\n");
   CHECK_INT(cs_bindings_scan(files, 1, &s, &err), ==, 0);
   CHECK_INT(s.n_found, ==, 0);
   CHECK_INT(cs_bindings_current(&s, tp, &err), ==, CS_ENOENT);
@@ -300,8 +276,8 @@ CS_TEST(scan_finds_several_config_error) {
   files[0] = tmp_path("tls.json");
   files[1] = tmp_path("extra.conf");
   tls_json(text, sizeof text, OLD_L, OTHER);
-  put_str(files[0], text);
-  put_str(files[1], "tp=" OTHER "\n");
+  cs_test_put_str(files[0], text);
+  cs_test_put_str(files[1], "tp=" OTHER "\n");
   CHECK_INT(cs_bindings_scan(files, 2, &s, &err), ==, 0);
   CHECK_INT(s.n_found, ==, 2);
   if (s.n_found == 2) {
@@ -330,12 +306,12 @@ CS_TEST(scan_refuses_too_many_values) {
   files[0] = tmp_path("hashes.txt");
   for (i = 0; i <= CS_BINDINGS_MAX_FOUND; i++)
     off += (size_t)snprintf(text + off, sizeof text - off, "%040zX\n", i);
-  put_str(files[0], text);
+  cs_test_put_str(files[0], text);
   CHECK_INT(cs_bindings_scan(files, 1, &s, &err), ==, CS_ETOOBIG);
   CHECK_CONTAINS(err.text, "hashes.txt");
   CHECK(s.found == NULL && s.n_found == 0);
   text[CS_BINDINGS_MAX_FOUND * 41] = '\0'; /* one fewer is fine */
-  put_str(files[0], text);
+  cs_test_put_str(files[0], text);
   CHECK_INT(cs_bindings_scan(files, 1, &s, &err), ==, 0);
   CHECK_INT(s.n_found, ==, CS_BINDINGS_MAX_FOUND);
   cs_bindings_scan_free(&s);
@@ -354,8 +330,8 @@ static void two_tls_json(const char **files, char *a, char *b, size_t len) {
   tmp_path("bk/manifest");
   tls_json(a, len, OLD_L, OLD_U);
   snprintf(b, len, "\xEF\xBB\xBFthumbprint=%s\r\n", OLD_U);
-  put_str(files[0], a);
-  put_str(files[1], b);
+  cs_test_put_str(files[0], a);
+  cs_test_put_str(files[1], b);
 }
 
 /* text as UTF-16 (le: little-endian), with a byte order mark or without, into out;
@@ -393,7 +369,7 @@ CS_TEST(utf16_files_rewritten_in_their_encoding) {
     snprintf(text, sizeof text, "{\r\n  \"a\": \"%s\",\r\n  \"b\": \"%s\", \"c\": \"%s" SHA256_TAIL "\"\r\n}\r\n",
              OLD_L, OLD_U, OLD_U);
     len = utf16(before, text, kinds[k][0], kinds[k][1]);
-    put(files[0], before, len);
+    cs_test_put(files[0], before, len);
     CHECK_INT(cs_bindings_scan(files, 1, &scan, &err), ==, 0);
     CHECK_INT(cs_bindings_current(&scan, tp, &err), ==, 0);
     CHECK_STR(tp, OLD_U);
@@ -403,9 +379,9 @@ CS_TEST(utf16_files_rewritten_in_their_encoding) {
     snprintf(text, sizeof text, "{\r\n  \"a\": \"%s\",\r\n  \"b\": \"%s\", \"c\": \"%s" SHA256_TAIL "\"\r\n}\r\n",
              NEW_L, NEW_U, OLD_U);
     want_len = utf16(want, text, kinds[k][0], kinds[k][1]);
-    file_is(files[0], want, want_len);
+    cs_test_file_is(files[0], want, want_len);
     CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
-    file_is(files[0], before, len);
+    cs_test_file_is(files[0], before, len);
     CHECK_INT(cs_bindings_backup_remove(&bk, &err), ==, 0);
     cs_bindings_backup_free(&bk);
     tmp_close();
@@ -422,19 +398,19 @@ CS_TEST(restore_puts_originals_back) {
   CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
   CHECK_INT(bk.n, ==, 2);
   CHECK_INT(bk.n == 2 ? bk.entries[1].replaced : 0, ==, 1);
-  file_is_str(files[1], "\xEF\xBB\xBFthumbprint=" NEW_U "\r\n");
-  file_is_str(tmp_path("bk/0-tls.json"), a);
-  file_is_str(tmp_path("bk/1-tls.json"), b);
+  cs_test_file_is_str(files[1], "\xEF\xBB\xBFthumbprint=" NEW_U "\r\n");
+  cs_test_file_is_str(tmp_path("bk/0-tls.json"), a);
+  cs_test_file_is_str(tmp_path("bk/1-tls.json"), b);
   /* the same folder must not take a second rewrite over the first one's backup */
   CHECK_INT(cs_bindings_rewrite(files, 2, NEW_U, OTHER, tmp_path("bk"), &again, &err), ==, CS_EINVAL);
   CHECK_CONTAINS(err.text, "already holds a binding backup");
   CHECK(again.entries == NULL && again.n == 0);
-  file_is_str(files[1], "\xEF\xBB\xBFthumbprint=" NEW_U "\r\n");
+  cs_test_file_is_str(files[1], "\xEF\xBB\xBFthumbprint=" NEW_U "\r\n");
   CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
-  file_is_str(files[0], a);
-  file_is_str(files[1], b);
+  cs_test_file_is_str(files[0], a);
+  cs_test_file_is_str(files[1], b);
   CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0); /* twice is harmless */
-  file_is_str(files[0], a);
+  cs_test_file_is_str(files[0], a);
   CHECK_INT(cs_bindings_backup_remove(&bk, &err), ==, 0);
   CHECK(!cs_plat_exists(tmp_path("bk/manifest")));
   CHECK(!cs_plat_exists(tmp_path("bk/0-tls.json")));
@@ -459,15 +435,15 @@ CS_TEST(backup_load_after_crash_then_restore) {
     CHECK_STR(bk.entries[1].backup, bk_file("1-tls.json"));
   }
   CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
-  file_is_str(files[0], a);
-  file_is_str(files[1], b);
+  cs_test_file_is_str(files[0], a);
+  cs_test_file_is_str(files[1], b);
   CHECK_INT(cs_bindings_backup_remove(&bk, &err), ==, 0);
   cs_bindings_backup_free(&bk);
   /* no manifest: the rewrite never began changing files */
   CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, "no binding file was changed");
   /* a manifest that is not ours is refused, not followed out of the folder */
-  put_str(tmp_path("bk/manifest"), "../../etc/passwd\t/etc/passwd\n");
+  cs_test_put_str(tmp_path("bk/manifest"), "../../etc/passwd\t/etc/passwd\n");
   CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, CS_EFORMAT);
   CHECK(bk.entries == NULL);
   tmp_close();
@@ -484,7 +460,7 @@ CS_TEST(mode_kept_after_rewrite) {
   tmp_path("bk");
   tmp_path("bk/0-tls.json");
   tmp_path("bk/manifest");
-  put_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
+  cs_test_put_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
   CHECK_INT(chmod(files[0], 0640), ==, 0);
   CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
   CHECK_INT(stat(files[0], &st), ==, 0);
@@ -504,13 +480,13 @@ CS_TEST(symbolic_link_refused) {
   cs_bindings_backup_t bk;
   cs_err_t err;
   tmp_open();
-  put_str(tmp_path("real.json"), "{\"thumbprint\":\"" OLD_U "\"}\n");
+  cs_test_put_str(tmp_path("real.json"), "{\"thumbprint\":\"" OLD_U "\"}\n");
   files[0] = tmp_path("tls.json");
   CHECK_INT(symlink("real.json", files[0]), ==, 0);
   CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, CS_ENOTREG);
   CHECK_INT(lstat(files[0], &st), ==, 0);
   CHECK(S_ISLNK(st.st_mode));
-  file_is_str(tmp_path("real.json"), "{\"thumbprint\":\"" OLD_U "\"}\n");
+  cs_test_file_is_str(tmp_path("real.json"), "{\"thumbprint\":\"" OLD_U "\"}\n");
   CHECK(!cs_plat_exists(tmp_path("bk")));
   tmp_close();
 }
@@ -550,13 +526,13 @@ CS_TEST(failed_second_write_puts_first_back) {
   files[1] = tmp_path(rel);
   CHECK_INT(strlen(files[1]), ==, 4095);
   tls_json(a, sizeof a, OLD_L, OLD_U);
-  put_str(files[0], a);
-  put_str(files[1], "tp=" OLD_U "\n");
+  cs_test_put_str(files[0], a);
+  cs_test_put_str(files[1], "tp=" OLD_U "\n");
   CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), <, 0);
   CHECK_CONTAINS(err.text, "no binding file was left changed");
   CHECK(bk.entries == NULL);
-  file_is_str(files[0], a);
-  file_is_str(files[1], "tp=" OLD_U "\n");
+  cs_test_file_is_str(files[0], a);
+  cs_test_file_is_str(files[1], "tp=" OLD_U "\n");
   CHECK(!cs_plat_exists(tmp_path("bk/manifest")));
   tmp_close();
 }

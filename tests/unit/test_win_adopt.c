@@ -202,23 +202,6 @@ static char tmp_dir[1024];
 
 static const char *tmp(const char *name) { return cs_test_join(tmp_dir, name); }
 
-static void write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  CHECK(f != NULL);
-  if (f != NULL) {
-    fputs(text, f);
-    fclose(f);
-  }
-}
-
-static void read_is(const char *path, const char *want) {
-  unsigned char *got = NULL;
-  size_t len = 0;
-  CHECK_INT(cs_plat_read_file(path, 1 << 20, 0, &got, &len, NULL), ==, 0);
-  CHECK_STR(got != NULL ? (const char *)got : "", want);
-  cs_plat_free_file(got, len);
-}
-
 static int hard_link(const char *link, const char *target) {
   wchar_t *a = cs__win_path(link), *b = cs__win_path(target);
   int ok = a != NULL && b != NULL && CreateHardLinkW(a, b, NULL);
@@ -235,28 +218,28 @@ CS_TEST(planted_config_is_moved_aside_with_its_content) {
   cs_err_t err;
   char drop_moved[1300];
   cs_test_mkdtemp("cs-adopt", tmp_dir, sizeof tmp_dir);
-  write_text(tmp("certsteward.ini"), "[connector]\r\nrestart_command = C:\\Users\\Public\\evil.cmd\r\n");
+  cs_test_put_str(tmp("certsteward.ini"), "[connector]\r\nrestart_command = C:\\Users\\Public\\evil.cmd\r\n");
   CHECK_INT(cs__win_secure(tmp("certsteward.ini"), CS_WIN_SECURE_FILE, NULL, &s, &err), ==, 0);
   CHECK_INT(s.found, ==, CS_WIN_FOUND_OWNER);
   CHECK_CONTAINS(s.moved_to, "certsteward.ini.untrusted-");
   CHECK_CONTAINS(s.why, "owned by");
   CHECK(!cs_plat_exists(tmp("certsteward.ini")));
-  read_is(s.moved_to, "[connector]\r\nrestart_command = C:\\Users\\Public\\evil.cmd\r\n");
+  cs_test_file_is_str(s.moved_to, "[connector]\r\nrestart_command = C:\\Users\\Public\\evil.cmd\r\n");
   CHECK_INT(s.created, ==, 0);
 
   CHECK_INT(cs_plat_mkdirs(tmp("drop"), 0700, &err), ==, 0);
-  write_text(tmp("drop\\planted.pfx"), "theirs");
+  cs_test_put_str(tmp("drop\\planted.pfx"), "theirs");
   CHECK_INT(cs__win_secure(tmp("drop"), 0, NULL, &s, &err), ==, 0);
   CHECK_INT(s.found, ==, CS_WIN_FOUND_OWNER);
   CHECK_INT(s.created, ==, 1);
   snprintf(drop_moved, sizeof drop_moved, "%s\\planted.pfx", s.moved_to);
-  read_is(drop_moved, "theirs");
+  cs_test_file_is_str(drop_moved, "theirs");
   CHECK(cs_plat_exists(tmp("drop")) && !cs_plat_exists(tmp("drop\\planted.pfx")));
   /* a file where the folder belongs: moved aside too, whoever owns it */
-  write_text(tmp("state"), "not a folder");
+  cs_test_put_str(tmp("state"), "not a folder");
   CHECK_INT(cs__win_secure(tmp("state"), 0, NULL, &s, &err), ==, 0);
   CHECK_INT(s.found, ==, CS_WIN_FOUND_KIND);
-  read_is(s.moved_to, "not a folder");
+  cs_test_file_is_str(s.moved_to, "not a folder");
   CHECK_INT(cs_plat_remove_tree(tmp_dir, NULL), ==, 0);
 }
 
@@ -268,23 +251,23 @@ CS_TEST(safe_config_is_kept_untouched) {
   cs_err_t err;
   CHECK(self != NULL);
   cs_test_mkdtemp("cs-adopt", tmp_dir, sizeof tmp_dir);
-  write_text(tmp("certsteward.ini"), "[watch]\r\nsettle_seconds = 3\r\n");
+  cs_test_put_str(tmp("certsteward.ini"), "[watch]\r\nsettle_seconds = 3\r\n");
   CHECK_INT(cs__win_secure(tmp("certsteward.ini"), CS_WIN_SECURE_FILE, self, &s, &err), ==, 0);
   CHECK_INT(s.found, ==, CS_WIN_FOUND_OK);
   CHECK_STR(s.moved_to, "");
   CHECK_INT(s.changed, ==, 0);
-  read_is(tmp("certsteward.ini"), "[watch]\r\nsettle_seconds = 3\r\n");
+  cs_test_file_is_str(tmp("certsteward.ini"), "[watch]\r\nsettle_seconds = 3\r\n");
   /* nothing there: nothing done, nothing made */
   CHECK_INT(cs__win_secure(tmp("missing.ini"), CS_WIN_SECURE_FILE, self, &s, &err), ==, 0);
   CHECK_INT(s.found, ==, -1);
   CHECK(!cs_plat_exists(tmp("missing.ini")));
   /* a hard link to a file elsewhere */
-  write_text(tmp("elsewhere"), "other");
+  cs_test_put_str(tmp("elsewhere"), "other");
   CHECK(hard_link(tmp("linked.ini"), tmp("elsewhere")));
   CHECK_INT(cs__win_secure(tmp("linked.ini"), CS_WIN_SECURE_FILE, self, &s, &err), ==, 0);
   CHECK_INT(s.found, ==, CS_WIN_FOUND_LINKS);
   CHECK(!cs_plat_exists(tmp("linked.ini")));
-  read_is(tmp("elsewhere"), "other");
+  cs_test_file_is_str(tmp("elsewhere"), "other");
   LocalFree(self);
   CHECK_INT(cs_plat_remove_tree(tmp_dir, NULL), ==, 0);
 }
@@ -299,12 +282,12 @@ CS_TEST(folder_made_once_is_kept_the_second_time) {
   CHECK_INT(cs__win_secure(tmp("drop"), 0, self, &s, &err), ==, 0);
   CHECK_INT(s.created, ==, 1);
   CHECK_INT(s.found, ==, -1);
-  write_text(tmp("drop\\renewed.pfx"), "admin's");
+  cs_test_put_str(tmp("drop\\renewed.pfx"), "admin's");
   CHECK_INT(cs__win_secure(tmp("drop"), 0, self, &s, &err), ==, 0);
   CHECK_INT(s.created, ==, 0);
   CHECK_INT(s.found, ==, CS_WIN_FOUND_OK);
   CHECK_STR(s.moved_to, "");
-  read_is(tmp("drop\\renewed.pfx"), "admin's");
+  cs_test_file_is_str(tmp("drop\\renewed.pfx"), "admin's");
   LocalFree(self);
   CHECK_INT(cs_plat_remove_tree(tmp_dir, NULL), ==, 0);
 }
@@ -316,12 +299,12 @@ CS_TEST(state_files_are_judged_before_they_are_trusted) {
   cs_err_t err;
   cs_test_mkdtemp("cs-adopt", tmp_dir, sizeof tmp_dir);
   CHECK_INT(cs_plat_state_unsafe(tmp("journal"), why, sizeof why), ==, 0);
-  write_text(tmp("journal"), "state BEGIN\n");
+  cs_test_put_str(tmp("journal"), "state BEGIN\n");
   CHECK_INT(cs_plat_mkdirs(tmp("tx\\store"), 0700, &err), ==, 0);
-  write_text(tmp("tx\\store\\manifest"), "new AB\n");
+  cs_test_put_str(tmp("tx\\store\\manifest"), "new AB\n");
   CHECK_INT(cs_plat_state_unsafe(tmp("journal"), why, sizeof why), ==, 0);
   CHECK_INT(cs_plat_state_unsafe(tmp("tx"), why, sizeof why), ==, 0);
-  write_text(tmp("other"), "someone's");
+  cs_test_put_str(tmp("other"), "someone's");
   CHECK(hard_link(tmp("tx\\store\\planted"), tmp("other")));
   CHECK_INT(cs_plat_state_unsafe(tmp("tx"), why, sizeof why), ==, 1);
   CHECK_CONTAINS(why, "planted has more than one name");

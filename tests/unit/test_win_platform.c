@@ -122,23 +122,6 @@ static const char *tmp(const char *name) {
   return buf[i];
 }
 
-static void put(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  CHECK(f != NULL);
-  if (f != NULL) {
-    fputs(text, f);
-    fclose(f);
-  }
-}
-
-static void file_is(const char *path, const char *want) {
-  unsigned char *got = NULL;
-  size_t len = 0;
-  CHECK_INT(cs_plat_read_file(path, 1 << 20, 0, &got, &len, NULL), ==, 0);
-  CHECK_STR((const char *)got, want);
-  cs_plat_free_file(got, len);
-}
-
 static void tmp_open(void) { cs_test_mkdtemp("cs-win", tmp_dir, sizeof tmp_dir); }
 
 static void tmp_close(void) {
@@ -172,16 +155,16 @@ CS_TEST(write_atomic_creates_and_replaces) {
   cs_err_t err;
   tmp_open();
   CHECK_INT(cs_plat_write_atomic(tmp("a.txt"), "first", 5, 0600, &err), ==, 0);
-  file_is(tmp("a.txt"), "first");
+  cs_test_file_is_str(tmp("a.txt"), "first");
   CHECK_INT(cs_plat_write_atomic(tmp("a.txt"), "second, longer", 14, 0600, &err), ==, 0);
-  file_is(tmp("a.txt"), "second, longer");
+  cs_test_file_is_str(tmp("a.txt"), "second, longer");
   CHECK_INT(cs_plat_write_atomic(tmp("a.txt"), "", 0, 0600, &err), ==, 0);
-  file_is(tmp("a.txt"), "");
+  cs_test_file_is_str(tmp("a.txt"), "");
   CHECK_INT(cs_test_count_entries(tmp_dir), ==, 1); /* no temp file left behind */
   /* forward slashes work as well */
   CHECK_INT(cs_plat_mkdirs(tmp("dir"), 0700, &err), ==, 0);
   CHECK_INT(cs_plat_write_atomic(tmp("dir/b.txt"), "b", 1, 0644, &err), ==, 0);
-  file_is(tmp("dir\\b.txt"), "b");
+  cs_test_file_is_str(tmp("dir\\b.txt"), "b");
   tmp_close();
 }
 
@@ -211,9 +194,9 @@ CS_TEST(long_paths) {
   CHECK_INT(cs_plat_write_atomic(deep, "deep", 4, 0600, &err), ==, 0);
   CHECK(cs_plat_exists(deep));
   /* read back the same way it was written (\\?\ beyond MAX_PATH), and replaced */
-  file_is(deep, "deep");
+  cs_test_file_is_str(deep, "deep");
   CHECK_INT(cs_plat_write_atomic(deep, "deeper", 6, 0600, &err), ==, 0);
-  file_is(deep, "deeper");
+  cs_test_file_is_str(deep, "deeper");
   tmp_close(); /* remove_tree goes through it */
 }
 
@@ -223,7 +206,7 @@ CS_TEST(mkdirs_nested_existing_and_blocked) {
   CHECK_INT(cs_plat_mkdirs(tmp("a/b\\c/"), 0700, &err), ==, 0);
   CHECK(cs_plat_exists(tmp("a\\b\\c")));
   CHECK_INT(cs_plat_mkdirs(tmp("a\\b\\c"), 0700, &err), ==, 0); /* already there */
-  put(tmp("a\\file"), "x");
+  cs_test_put_str(tmp("a\\file"), "x");
   CHECK_INT(cs_plat_mkdirs(tmp("a\\file\\d"), 0700, &err), ==, CS_ENOTREG);
   CHECK_CONTAINS(err.text, "not a folder");
   CHECK_INT(cs_plat_mkdirs("", 0700, &err), ==, CS_EINVAL);
@@ -233,16 +216,16 @@ CS_TEST(mkdirs_nested_existing_and_blocked) {
 CS_TEST(rename_replaces_remove_and_exists) {
   cs_err_t err;
   tmp_open();
-  put(tmp("a"), "from a");
-  put(tmp("b"), "old b");
+  cs_test_put_str(tmp("a"), "from a");
+  cs_test_put_str(tmp("b"), "old b");
   CHECK_INT(cs_plat_rename(tmp("a"), tmp("b"), &err), ==, 0);
-  file_is(tmp("b"), "from a");
+  cs_test_file_is_str(tmp("b"), "from a");
   CHECK(!cs_plat_exists(tmp("a")));
   CHECK_INT(cs_plat_rename(tmp("a"), tmp("c"), &err), ==, CS_ENOENT);
   CHECK_INT(cs_plat_remove(tmp("b"), &err), ==, 0);
   CHECK(!cs_plat_exists(tmp("b")));
   CHECK_INT(cs_plat_remove(tmp("b"), &err), ==, 0); /* already gone */
-  put(tmp("ro"), "read-only");
+  cs_test_put_str(tmp("ro"), "read-only");
   CHECK(SetFileAttributesA(tmp("ro"), FILE_ATTRIBUTE_READONLY));
   CHECK_INT(cs_plat_remove(tmp("ro"), &err), ==, 0);
   CHECK(!cs_plat_exists(tmp("ro")));
@@ -256,14 +239,14 @@ CS_TEST(remove_tree) {
   cs_err_t err;
   tmp_open();
   CHECK_INT(cs_plat_mkdirs(tmp("t\\x\\y"), 0700, &err), ==, 0);
-  put(tmp("t\\one"), "1");
-  put(tmp("t\\x\\two"), "2");
-  put(tmp("t\\x\\y\\ro"), "3");
+  cs_test_put_str(tmp("t\\one"), "1");
+  cs_test_put_str(tmp("t\\x\\two"), "2");
+  cs_test_put_str(tmp("t\\x\\y\\ro"), "3");
   CHECK(SetFileAttributesA(tmp("t\\x\\y\\ro"), FILE_ATTRIBUTE_READONLY));
   CHECK_INT(cs_plat_remove_tree(tmp("t"), &err), ==, 0);
   CHECK(!cs_plat_exists(tmp("t")));
   CHECK_INT(cs_plat_remove_tree(tmp("t"), &err), ==, 0); /* already gone */
-  put(tmp("file"), "f");
+  cs_test_put_str(tmp("file"), "f");
   CHECK_INT(cs_plat_remove_tree(tmp("file"), &err), ==, 0);
   CHECK(!cs_plat_exists(tmp("file")));
   tmp_close();
@@ -515,7 +498,7 @@ CS_TEST(folder_unsafe_on_real_paths) {
   /* Wine makes the DACL up: only that the check runs and answers is proven here */
   r = cs_plat_folder_unsafe(tmp_dir, why, sizeof why);
   CHECK(r == 0 || r == 1);
-  put(tmp("file"), "x");
+  cs_test_put_str(tmp("file"), "x");
   CHECK_INT(cs_plat_folder_unsafe(tmp("file"), why, sizeof why), ==, 1);
   CHECK_CONTAINS(why, "not a plain folder");
   /* fail closed: a check that cannot be made answers unsafe, with the reason */
@@ -574,13 +557,13 @@ CS_TEST(log_file_opened_without_second_names) {
     CHECK_INT(fputs("two\n", f) >= 0, ==, 1);
     fclose(f);
   }
-  file_is(tmp("events.jsonl"), "one\ntwo\n");
-  put(tmp("precious"), "precious");
+  cs_test_file_is_str(tmp("events.jsonl"), "one\ntwo\n");
+  cs_test_put_str(tmp("precious"), "precious");
   a = cs__win_path(tmp("precious"));
   b = cs__win_path(tmp("linked.jsonl"));
   if (a != NULL && b != NULL && CreateHardLinkW(b, a, NULL)) {
     CHECK(cs_plat_fopen_log(tmp("linked.jsonl")) == NULL);
-    file_is(tmp("precious"), "precious");
+    cs_test_file_is_str(tmp("precious"), "precious");
   } else {
     cs_test_fail(__FILE__, __LINE__, "CreateHardLinkW: %lu", (unsigned long)GetLastError());
   }
