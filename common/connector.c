@@ -179,10 +179,16 @@ int cs_connector_candidates(const char *image_path, char ***out, size_t *n, cs_e
   }
   if ((rc = cs_connector_image_exe(image_path, dir, len, err)) != CS_OK)
     goto out;
+  /* One install folder, told from the program's path alone: its folder, or the one
+   * above when that is named bin. Never "the first that exists" among several
+   * folders: the connector's account may write its program's folder, and must not
+   * choose by what it puts there which file LocalSystem rewrites. */
   for (up = 0; up < 2; up++) {
     if ((cut = strrchr(dir, '\\')) == NULL || cut - dir <= 2) /* "X:\" is a drive's root: never taken */
       break;
     *cut = '\0';
+    if (up == 0 && (cut = strrchr(dir, '\\')) != NULL && ieq(cut + 1, "bin"))
+      continue; /* <install>\bin\<program>: the install folder is the one above */
     for (k = 0; k < 2; k++) {
       snprintf(path, len + 32, "%s\\%s", dir, layouts[k]);
       if ((rc = list_add(out, n, path)) != CS_OK) {
@@ -190,6 +196,7 @@ int cs_connector_candidates(const char *image_path, char ***out, size_t *n, cs_e
         goto out;
       }
     }
+    break;
   }
   if (*n == 0)
     rc = cs_err_set(err, CS_EFORMAT, 0, "its program is in a drive's root folder, which is not an install folder");

@@ -1,8 +1,8 @@
 /* certsteward install | uninstall | service: certsteward as a Windows service.
  *
  * install registers the service "certsteward" (LocalSystem, automatic delayed start,
- * after a crash restarted twice then left stopped, a stop on a bad configuration not
- * restarted (win/svcconf.c), pre-shutdown notification; ImagePath "<this exe>"
+ * after a crash or a stop on its own error restarted twice then left stopped
+ * (win/svcconf.c), pre-shutdown notification; ImagePath "<this exe>"
  * service), the Event Log source "certsteward" (Application log; the message table
  * is in this executable) and makes %ProgramData%\certsteward, the drop folder and the
  * state folder, writable by Administrators and SYSTEM only, moving aside first what an
@@ -101,8 +101,8 @@ static int configure(SC_HANDLE svc) {
   SERVICE_DELAYED_AUTO_START_INFO delayed = {TRUE};
   SC_ACTION actions[3];
   SERVICE_FAILURE_ACTIONSW failure;
-  /* a crash only: restart, restart, then none; a stop with an exit code (a bad
-   * configuration) is not restarted (win/svcconf.c says why) */
+  /* a crash or a stop with an exit code: restart, restart, then none
+   * (win/svcconf.c says why) */
   SERVICE_FAILURE_ACTIONS_FLAG on_exit_code;
   SERVICE_PRESHUTDOWN_INFO preshutdown = {PRESHUTDOWN_MS};
   SERVICE_SID_INFO sid = {SERVICE_SID_TYPE_UNRESTRICTED}; /* NT SERVICE\certsteward in its token */
@@ -263,8 +263,8 @@ int cs_cmd_install(int argc, char **argv) {
   if ((rc = register_service(image, &updated)) != CS_EXIT_OK || (rc = event_source(exe)) != CS_EXIT_OK)
     goto out;
   printf("service certsteward %s: %s\n"
-         "  LocalSystem, automatic (delayed) start; after a crash restarted twice, %d s later each time, then left "
-         "stopped (a bad configuration stops it with exit code %d, not restarted)\n"
+         "  LocalSystem, automatic (delayed) start; after a crash or a stop on its own error restarted twice, %d s "
+         "later each time, then left stopped (a bad configuration stops it with exit code %d)\n"
          "event source certsteward registered in the Application log\n"
          "folders for Administrators and SYSTEM only:\n  %s\n  %s (drop)\n  %s (state)\n"
          "start it with: sc.exe start certsteward\n",

@@ -6,15 +6,18 @@
  * restarts repeated the third for ever; restart, restart, none stops after the second
  * restart, until dwResetPeriod seconds pass without a failure.
  *
- * SERVICE_FAILURE_ACTIONS_FLAG.fFailureActionsOnNonCrashFailures is FALSE: then the
- * actions are queued "only if the service terminates without reporting a status of
- * SERVICE_STOPPED" (a crash, a kill); TRUE would also queue them when it reports
- * SERVICE_STOPPED with a dwWin32ExitCode other than 0. A configuration that is not
- * valid or not safe stays so until an administrator changes it: restarting would only
- * repeat the error. So the service ends itself with SERVICE_STOPPED,
- * ERROR_SERVICE_SPECIFIC_ERROR and a documented code, which the SCM logs (event 7024
- * in the System log) beside certsteward's own event, and does not restart it; a
- * crash is restarted twice. Wine keeps none of these settings (ChangeServiceConfig2
+ * SERVICE_FAILURE_ACTIONS_FLAG.fFailureActionsOnNonCrashFailures is TRUE: the actions
+ * are queued not only when the process ends without reporting SERVICE_STOPPED (a
+ * crash, a kill) but also when it reports SERVICE_STOPPED with a dwWin32ExitCode other
+ * than 0. Every way the service ends on its own then counts the same: a start that
+ * failed for a passing reason (the state folder's lock still held, a worker that could
+ * not start, memory) is tried again twice, a minute apart, and so is a configuration
+ * that is not valid or not safe, which an administrator may be correcting; after the
+ * second restart the last action, none, holds until a day passes without a failure.
+ * With FALSE a passing start failure would have left renewals off until someone
+ * noticed. The service ends itself with SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR
+ * and a documented code, which the SCM logs (event 7024 in the System log) beside
+ * certsteward's own event. Wine keeps none of these settings (ChangeServiceConfig2
  * returns TRUE and stores nothing): that the SCM acts so is proven only on Windows. */
 #include "svcconf.h"
 
@@ -33,7 +36,7 @@ void cs__win_failure_actions(SERVICE_FAILURE_ACTIONSW *fa, SC_ACTION actions[3],
   fa->lpCommand = NULL;
   fa->cActions = 3;
   fa->lpsaActions = actions;
-  flag->fFailureActionsOnNonCrashFailures = FALSE;
+  flag->fFailureActionsOnNonCrashFailures = TRUE;
 }
 
 void cs__win_service_exit(int rc, int config_failed, DWORD *win32, DWORD *specific) {

@@ -148,17 +148,20 @@ static void root_origin(PCCERT_CONTEXT root, char *buf, size_t len) {
 }
 
 /* 1 when LocalMachine\Disallowed holds c. Fails closed: a Disallowed store that
- * exists but cannot be opened answers -1 (a missing one is empty, as under Wine). */
+ * exists but cannot be opened, or a lookup that fails other than with "not found",
+ * answers -1 (a missing store is empty, as under Wine). */
 static int disallowed(PCCERT_CONTEXT c) {
   HCERTSTORE s = open_machine(CERT_SYSTEM_STORE_LOCAL_MACHINE, L"Disallowed");
   PCCERT_CONTEXT found;
+  int rc;
   if (s == NULL)
     return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : -1;
   found = CertFindCertificateInStore(s, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_EXISTING, c, NULL);
+  rc = found != NULL ? 1 : (DWORD)GetLastError() == (DWORD)CRYPT_E_NOT_FOUND ? 0 : -1;
   if (found != NULL)
     CertFreeCertificateContext(found);
   CertCloseStore(s, 0);
-  return found != NULL;
+  return rc;
 }
 
 static FILETIME filetime(time_t t) {

@@ -172,14 +172,22 @@ CS_TEST(image_path_to_binding_candidates) {
   size_t n = 0;
   cs_err_t err;
   CHECK_INT(cs_connector_candidates("\"C:\\Program Files\\BOARDConnector\\BCService.exe\" -x", &c, &n, &err), ==, 0);
-  CHECK_INT(n, ==, 4);
-  if (n == 4) {
+  CHECK_INT(n, ==, 2); /* one install folder: never the one above as well */
+  if (n == 2) {
     CHECK_STR(c[0], "C:\\Program Files\\BOARDConnector\\config\\servers\\tls.json");
     CHECK_STR(c[1], "C:\\Program Files\\BOARDConnector\\config\\server\\tls.json");
-    CHECK_STR(c[2], "C:\\Program Files\\config\\servers\\tls.json");
-    CHECK_STR(c[3], "C:\\Program Files\\config\\server\\tls.json");
   }
   cs_connector_list_free(c, n);
+  /* a program in <install>\bin: the install folder is the one above, and only that */
+  CHECK_INT(cs_connector_candidates("\"C:\\Program Files\\BOARD\\Bin\\BCService.exe\"", &c, &n, &err), ==, 0);
+  CHECK_INT(n, ==, 2);
+  if (n == 2) {
+    CHECK_STR(c[0], "C:\\Program Files\\BOARD\\config\\servers\\tls.json");
+    CHECK_STR(c[1], "C:\\Program Files\\BOARD\\config\\server\\tls.json");
+  }
+  cs_connector_list_free(c, n);
+  CHECK_INT(cs_connector_candidates("C:\\bin\\BCService.exe", &c, &n, &err), ==, CS_EFORMAT);
+  CHECK(c == NULL && n == 0);
   /* one level below the root: the root is never an install folder */
   CHECK_INT(cs_connector_candidates("D:\\BOARD\\BCService.exe", &c, &n, &err), ==, 0);
   CHECK_INT(n, ==, 2);

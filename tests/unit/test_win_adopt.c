@@ -317,8 +317,8 @@ CS_TEST(state_files_are_judged_before_they_are_trusted) {
 
 /* ---- the service ---------------------------------------------------------------------- */
 
-/* Restart twice after a crash, then nothing, for a day; a stop on its own error (a bad
- * configuration) is not a failure that restarts it. */
+/* Restart twice after a crash or a stop on its own error (a start that failed, a bad
+ * configuration), then nothing, for a day. */
 CS_TEST(failure_actions_restart_twice_then_stop) {
   SERVICE_FAILURE_ACTIONSW fa;
   SC_ACTION actions[3];
@@ -334,7 +334,7 @@ CS_TEST(failure_actions_restart_twice_then_stop) {
   CHECK_INT(fa.lpsaActions[0].Delay, ==, 60000);
   CHECK_INT(fa.dwResetPeriod, ==, 86400);
   CHECK(fa.lpCommand == NULL && fa.lpRebootMsg == NULL);
-  CHECK_INT(flag.fFailureActionsOnNonCrashFailures, ==, FALSE);
+  CHECK_INT(flag.fFailureActionsOnNonCrashFailures, ==, TRUE);
   cs__win_service_exit(0, 0, &win32, &specific);
   CHECK_INT(win32, ==, NO_ERROR);
   CHECK_INT(specific, ==, 0);
