@@ -123,21 +123,27 @@ static wchar_t *backup_name(const wchar_t *wpath) {
 
 /* ---- the old file's owner and DACL on the new one --------------------------------- */
 
-/* Turns SeRestorePrivilege on in this thread's token (or the process's), which lets
- * an owner other than oneself be set; *was receives what to turn back. 0 when it is
- * not held (the set then fails unless the owner is oneself). */
-static int restore_privilege(HANDLE *tok, TOKEN_PRIVILEGES *was) {
+/* Turns SeRestorePrivilege on for this thread alone, which lets an owner other than
+ * oneself be set: the thread impersonates its own process (ImpersonateSelf) and the
+ * privilege is enabled in that thread token, so that no other thread of the process
+ * runs with it meanwhile. 1 when the thread now impersonates (end it with
+ * RevertToSelf, which drops the thread token and the privilege with it), 0 when it
+ * could not (the set then fails unless the owner is oneself). */
+static int restore_privilege(void) {
   TOKEN_PRIVILEGES tp;
-  DWORD n = sizeof *was;
-  *tok = NULL;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, tok))
+  HANDLE tok = NULL;
+  int ok;
+  if (!ImpersonateSelf(SecurityImpersonation))
     return 0;
   tp.PrivilegeCount = 1;
   tp.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
-  if (!LookupPrivilegeValueW(NULL, SE_RESTORE_NAME, &tp.Privileges[0].Luid) ||
-      !AdjustTokenPrivileges(*tok, FALSE, &tp, sizeof *was, was, &n) || GetLastError() == ERROR_NOT_ALL_ASSIGNED) {
-    CloseHandle(*tok);
-    *tok = NULL;
+  ok = OpenThreadToken(GetCurrentThread(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, TRUE, &tok) &&
+       LookupPrivilegeValueW(NULL, SE_RESTORE_NAME, &tp.Privileges[0].Luid) &&
+       AdjustTokenPrivileges(tok, FALSE, &tp, 0, NULL, NULL) && GetLastError() != ERROR_NOT_ALL_ASSIGNED;
+  if (tok != NULL)
+    CloseHandle(tok);
+  if (!ok) {
+    (void)RevertToSelf();
     return 0;
   }
   return 1;
@@ -152,12 +158,10 @@ static int copy_security(HANDLE from, HANDLE h, const char *path, cs_err_t *err)
   PSECURITY_DESCRIPTOR sd = NULL, mine = NULL;
   SECURITY_DESCRIPTOR_CONTROL control = 0;
   SECURITY_INFORMATION si = DACL_SECURITY_INFORMATION;
-  TOKEN_PRIVILEGES was;
   PSID owner = NULL, now = NULL;
-  HANDLE tok = NULL;
   PACL dacl = NULL;
   DWORD rev, e;
-  int rc = CS_OK;
+  int rc = CS_OK, impersonating;
 
   /* through the handle of the old file: its path is not resolved again */
   e = GetSecurityInfo(from, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
@@ -177,12 +181,10 @@ static int copy_security(HANDLE from, HANDLE h, const char *path, cs_err_t *err)
   e = GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &now, NULL, NULL, NULL, &mine);
   if (owner == NULL || (e == ERROR_SUCCESS && now != NULL && EqualSid(owner, now)))
     goto out;
-  (void)restore_privilege(&tok, &was);
+  impersonating = restore_privilege();
   e = SetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner, NULL, NULL, NULL);
-  if (tok != NULL) {
-    (void)AdjustTokenPrivileges(tok, FALSE, &was, 0, NULL, NULL);
-    CloseHandle(tok);
-  }
+  if (impersonating)
+    (void)RevertToSelf();
   if (e != ERROR_SUCCESS)
     rc = cs__win_failf(err, e, "cannot give the new %s the owner of the old one (this takes SeRestorePrivilege)",
                        path);
