@@ -1,5 +1,8 @@
 /* Binding rewrite (see bindings.h). A thumbprint swap keeps the length, so every new
- * file is made in memory and checked before the disk is touched at all. */
+ * file is made in memory and checked before the disk is touched at all. A binding
+ * file sits in a folder the connector's account may write: it is replaced with
+ * cs_plat_write_recorded, whose record of the temp names goes to the backup folder
+ * (in the state folder), never found by listing the binding file's folder. */
 #include "bindings.h"
 
 #include <stdlib.h>
@@ -312,7 +315,7 @@ static const char *put_back(const cs__bfile_t *c, const char *const *files, size
   const char *stuck = NULL;
   size_t i;
   for (i = 0; i < k; i++)
-    if (cs_plat_write_atomic(files[i], c[i].orig, c[i].len, 0644, NULL) != CS_OK && stuck == NULL)
+    if (cs_plat_write_recorded(files[i], c[i].orig, c[i].len, 0644, b->dir, NULL) != CS_OK && stuck == NULL)
       stuck = files[i];
   if (stuck == NULL)
     (void)cs_bindings_backup_remove(b, NULL);
@@ -394,7 +397,7 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
     goto out;
   cs_fault_point("bindings_manifest"); /* test builds: crash.sh */
   for (i = 0; i < n; i++) {
-    rc = cs_plat_write_atomic(files[i], c[i].next, c[i].len, 0644, &werr);
+    rc = cs_plat_write_recorded(files[i], c[i].next, c[i].len, 0644, backup_dir, &werr);
     if (rc != CS_OK) {
       const char *stuck = put_back(c, files, i, &b);
       /* The outcome first: long paths may cut the end of the text. */
@@ -434,7 +437,7 @@ int cs_bindings_restore(const cs_bindings_backup_t *backup, cs_err_t *err) {
     const cs_bindings_entry_t *en = &backup->entries[i];
     r = cs_plat_read_file(en->backup, CS_BINDINGS_MAX_FILE, CS_READ_NOFOLLOW, &data, &len, &e);
     if (r == CS_OK)
-      r = cs_plat_write_atomic(en->original, data, len, 0644, &e);
+      r = cs_plat_write_recorded(en->original, data, len, 0644, backup->dir, &e);
     cs_plat_free_file(data, len);
     data = NULL;
     len = 0;

@@ -57,6 +57,26 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path);
  * hold on path must share deletion, or the write fails and path is left as it was. */
 int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err);
 
+/* cs_plat_write_atomic for a file in a folder that others than Administrators /
+ * SYSTEM may write (a connector's binding file: its service account can change its
+ * own config folder). Windows: refused (CS_ENOTREG, naming it) when any folder of the
+ * path, from the drive root, is a junction, symbolic link or mount point, or when the
+ * file or the temp file opens elsewhere than at path; the names and identities of the
+ * temp file and of the backup the old file is moved to are recorded in record_dir (an
+ * existing folder only Administrators / SYSTEM can write, e.g. in the state folder)
+ * before the temp file gets data, so that cs_plat_recover_recorded acts on those
+ * alone; an earlier replacement of path left unsettled is settled first.
+ * POSIX: cs_plat_write_atomic (record_dir unused). */
+int cs_plat_write_recorded(const char *path, const void *data, size_t len, int mode, const char *record_dir,
+                           cs_err_t *err);
+
+/* The recovery after a crash inside cs_plat_write_recorded(path, ..., record_dir).
+ * Windows: only what record_dir's record names (path's folder is never listed): the
+ * old file put back when path is missing, else removed, and the temp file removed,
+ * each only when it is the very file recorded (one name, no link); then the record
+ * goes; 0 when there is none. POSIX: cs_plat_remove_temps(path). */
+int cs_plat_recover_recorded(const char *path, const char *record_dir, cs_err_t *err);
+
 /* fopen with a UTF-8 path (Windows: _wfopen, long paths too); NULL with errno set. */
 FILE *cs_plat_fopen(const char *path, const char *mode);
 
@@ -78,7 +98,10 @@ int cs_plat_remove(const char *path, cs_err_t *err);
 /* Removes path and everything below it (links are removed, not followed);
  * a path already gone is not an error. */
 int cs_plat_remove_tree(const char *path, cs_err_t *err);
-/* Removes the temp files a cs_plat_write_atomic of path left beside it when it was
+/* For files in folders only Administrators / SYSTEM (root) can write (on Windows it
+ * lists path's folder; a file in a folder others may write is written with
+ * cs_plat_write_recorded and recovered with cs_plat_recover_recorded):
+ * removes the temp files a cs_plat_write_atomic of path left beside it when it was
  * stopped between creating one and renaming it over path (a crash, a kill); path
  * itself stays (Windows: when it is missing because the process died inside the
  * replacement, the old file, kept aside, is put back first). For the recovery after

@@ -550,7 +550,10 @@ out_clean:
 
 /* What a crash inside one atomic write left: the temp files beside every file a
  * transaction writes (the journal, the last result, the store's files, the binding
- * files). Best effort: a file left over is harmless, the recovery matters more. */
+ * files). A binding file's folder is the connector's, which its account may write:
+ * there only what the records in the backup folder name is touched (on Windows; see
+ * cs_plat_recover_recorded). Best effort: a file left over is harmless, the recovery
+ * matters more (and the undo of the bindings rewrites each file from its copy). */
 static void remove_temps(const tx_t *tx) {
   const cs_config_t *cfg = tx->env->cfg;
   const char *const store[] = {cfg->store.cert_file, cfg->store.key_file, cfg->store.chain_file,
@@ -564,7 +567,7 @@ static void remove_temps(const tx_t *tx) {
     if (store[i] != NULL)
       (void)cs_plat_remove_temps(store[i], NULL);
   for (i = 0; i < cfg->connector.binding_files.n; i++)
-    (void)cs_plat_remove_temps(cfg->connector.binding_files.v[i], NULL);
+    (void)cs_plat_recover_recorded(cfg->connector.binding_files.v[i], tx->bind_backup, NULL);
 }
 
 /* The plan of the journal read into tx (a version 1 journal: its one fixed plan, now

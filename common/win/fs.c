@@ -31,7 +31,7 @@ static int is_sep(wchar_t c) { return c == L'\\' || c == L'/'; }
 
 /* Length of the part of p that is never created: "C:\", "\", "\\server\share\",
  * "\\?\C:\", "\\?\UNC\server\share\"; 0 for a relative path. */
-static size_t root_len(const wchar_t *p) {
+size_t cs__win_root_len(const wchar_t *p) {
   size_t i = 0, skip;
   if (wcsncmp(p, L"\\\\?\\UNC\\", 8) == 0) {
     i = 8;
@@ -98,7 +98,7 @@ int cs_plat_mkdirs(const char *path, int mode, cs_err_t *err) {
     goto out;
   }
   n = wcslen(w);
-  root = root_len(w);
+  root = cs__win_root_len(w);
   while (n > root && is_sep(w[n - 1]))
     w[--n] = L'\0';
   for (i = root + 1; i <= n; i++) {

@@ -75,4 +75,70 @@ int cs__win_wmain(int argc, wchar_t **wargv, int (*run)(int argc, char **argv), 
 struct cs_event_def_s;
 DWORD cs__win_event_message_id(const struct cs_event_def_s *def);
 
+/* ---- files in folders others may write (pathguard.c) ------------------------------- */
+
+/* Length of the part of path that is no folder of its own: "C:\", "\", "\\server\share\",
+ * "\\?\C:\", "\\?\UNC\server\share\"; 0 for a relative path (fs.c). */
+size_t cs__win_root_len(const wchar_t *path);
+
+/* Index where the last component of w starts. */
+size_t cs__win_base_of(const wchar_t *w);
+
+/* Where each component of path after its root ends: path[0..ends[i]) is the i-th
+ * prefix ("C:\a", "C:\a\b", ...). Returns how many there are (only max are stored). */
+size_t cs__win_component_ends(const wchar_t *path, size_t *ends, size_t max);
+
+/* The decision on a path's components, given their attributes in order from the root:
+ * the index of the first reparse point (junction, symbolic link, mount point), or n. */
+size_t cs__win_first_link(const DWORD *attrs, size_t n);
+
+/* 1 when a and b name the same path: compared case-insensitively (ordinal), '/' and
+ * '\' alike, after dropping a \\?\ or \??\ prefix (\\?\UNC\ counts as \\). */
+int cs__win_same_path(const wchar_t *a, const wchar_t *b);
+
+/* Walks every component of path from the drive root (each opened with
+ * FILE_FLAG_OPEN_REPARSE_POINT): CS_ENOTREG naming the first that is a reparse point;
+ * a missing one ends the walk (0). shown: path as the error text names it. */
+int cs__win_no_link_in_path(const wchar_t *path, const char *shown, cs_err_t *err);
+
+/* 0 when h's final path (GetFinalPathNameByHandleW, VOLUME_NAME_DOS) is path, made
+ * absolute; CS_ENOTREG naming where it leads when not (a folder swapped for a link). */
+int cs__win_handle_is_at(HANDLE h, const wchar_t *path, const char *shown, cs_err_t *err);
+
+/* Opens path itself, never what it links to, with access (+ FILE_READ_ATTRIBUTES,
+ * SYNCHRONIZE) and every sharing, and its information into *fi: CS_ENOENT without text
+ * when it is missing, CS_ENOTREG when it is a reparse point, a folder or a file with
+ * more than one name (a hard link to a file elsewhere). */
+int cs__win_open_nofollow(const wchar_t *path, DWORD access, HANDLE *h, BY_HANDLE_FILE_INFORMATION *fi,
+                          const char *shown, cs_err_t *err);
+
+/* Deletes the file of h (opened with DELETE) when h closes; 0, or -1 (GetLastError). */
+int cs__win_delete_handle(HANDLE h);
+
+/* Renames the file of h (opened with DELETE) to path, not over an existing file: the
+ * name relative to a handle of path's folder, which must be no link and have path's
+ * folder as its final path; 0, or -1 (GetLastError). */
+int cs__win_rename_in_place(HANDLE h, const wchar_t *path);
+
+/* ---- the record of a replacement in progress (pending.c) ----------------------------- */
+
+/* 1 when name is ".<base>.XXXXXX<suffix>" (base: len characters), a temp name replace.c makes. */
+int cs__win_is_temp_of(const wchar_t *name, const wchar_t *base, size_t len, const wchar_t *suffix);
+
+/* Records in record_dir (admin-only) that the replacement of wpath made the temp file
+ * tmp (identity *tmp_fi) and will move the old file (identity *old_fi) to bak (NULL:
+ * wpath is new). Written before the temp file gets any data. */
+int cs__win_pending_write(const char *record_dir, const wchar_t *wpath, const wchar_t *tmp,
+                          const BY_HANDLE_FILE_INFORMATION *tmp_fi, const wchar_t *bak,
+                          const BY_HANDLE_FILE_INFORMATION *old_fi, cs_err_t *err);
+
+/* The replacement of wpath is over and left nothing: its record goes. */
+void cs__win_pending_drop(const char *record_dir, const wchar_t *wpath);
+
+/* What a replacement of wpath recorded in record_dir left: the old file put back when
+ * wpath is missing, else removed, and the temp file removed, each only when it is the
+ * very file recorded, opened without following a link; then the record goes. 0 when
+ * there was no record. path: wpath as the error text names it. */
+int cs__win_pending_recover(const char *record_dir, const wchar_t *wpath, const char *path, cs_err_t *err);
+
 #endif

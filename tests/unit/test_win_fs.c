@@ -175,3 +175,139 @@ CS_TEST(replacement_cut_short_is_put_back) {
   CHECK_INT(cs_test_count_entries(dir), ==, 1);
   CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
 }
+
+/* ---- binding files in a folder the connector's account may write ---------------- */
+
+extern int cs__win_test_cut_replace; /* common/win/replace.c, test builds */
+size_t cs__win_component_ends(const wchar_t *path, size_t *ends, size_t max);
+size_t cs__win_first_link(const DWORD *attrs, size_t n);
+int cs__win_same_path(const wchar_t *a, const wchar_t *b);
+
+static char state[1024];
+
+/* A recorded replacement leaves nothing beside the file, and no record once done. */
+CS_TEST(recorded_write_leaves_nothing) {
+  cs_err_t err;
+  cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
+  cs_test_mkdtemp("cs-winfs-state", state, sizeof state);
+  put(at("tls.json"), "old");
+  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, 0644, state, &err), ==, CS_OK);
+  CHECK_STR(contents(at("tls.json")), "new");
+  CHECK_INT(cs_plat_write_recorded(at("new.json"), "fresh", 5, 0644, state, &err), ==, CS_OK);
+  CHECK_STR(contents(at("new.json")), "fresh");
+  CHECK_INT(cs_test_count_entries(dir), ==, 2);
+  CHECK_INT(cs_test_count_entries(state), ==, 0);
+  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "x", 1, 0644, "", &err), ==, CS_EINVAL);
+  CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
+  CHECK_INT(cs_plat_remove_tree(state, NULL), ==, CS_OK);
+}
+
+/* Cut short between ReplaceFile's renames (the old file at its backup name, the new
+ * contents at the temp name, nothing at the path): the recovery puts back the old
+ * file and removes the temp file it recorded, and leaves alone the look-alikes it did
+ * not make (the old clean-up listed the folder and removed them, or put a planted
+ * ".bak" in place of the file). */
+CS_TEST(recovery_acts_only_on_what_was_recorded) {
+  cs_err_t err;
+  cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
+  cs_test_mkdtemp("cs-winfs-state", state, sizeof state);
+  put(at("tls.json"), "old");
+  put(at(".tls.json.Decoy1.tmp"), "planted tmp");
+  put(at(".tls.json.Decoy2.bak"), "planted bak");
+  cs__win_test_cut_replace = 1;
+  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, 0644, state, &err), ==, CS_EFAILED);
+  CHECK(!cs_plat_exists(at("tls.json")));
+  CHECK_INT(cs_test_count_entries(dir), ==, 4); /* the recorded .bak and .tmp, the two planted */
+  CHECK_INT(cs_test_count_entries(state), ==, 1);
+  if (cs_plat_recover_recorded(at("tls.json"), state, &err) != CS_OK)
+    CHECK_STR(err.text, "");
+  CHECK_STR(contents(at("tls.json")), "old");
+  CHECK_STR(contents(at(".tls.json.Decoy1.tmp")), "planted tmp");
+  CHECK_STR(contents(at(".tls.json.Decoy2.bak")), "planted bak");
+  CHECK_INT(cs_test_count_entries(dir), ==, 3);
+  CHECK_INT(cs_test_count_entries(state), ==, 0);
+  /* nothing recorded any more: a second recovery changes nothing */
+  CHECK_INT(cs_plat_remove(at("tls.json"), &err), ==, CS_OK);
+  CHECK_INT(cs_plat_recover_recorded(at("tls.json"), state, &err), ==, CS_OK);
+  CHECK(!cs_plat_exists(at("tls.json")));
+  CHECK_INT(cs_test_count_entries(dir), ==, 2);
+  CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
+  CHECK_INT(cs_plat_remove_tree(state, NULL), ==, CS_OK);
+}
+
+/* A file put at a recorded name after the crash is not the one recorded (another
+ * file index): it is neither moved into place nor deleted, and the record stays. */
+CS_TEST(recovery_leaves_a_file_swapped_in_at_a_recorded_name) {
+  char bak[1024] = "";
+  WIN32_FIND_DATAA fd;
+  HANDLE find;
+  cs_err_t err;
+  cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
+  cs_test_mkdtemp("cs-winfs-state", state, sizeof state);
+  put(at("tls.json"), "old");
+  cs__win_test_cut_replace = 1;
+  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, 0644, state, &err), ==, CS_EFAILED);
+  find = FindFirstFileA(at(".tls.json.*.bak"), &fd);
+  CHECK(find != INVALID_HANDLE_VALUE);
+  if (find != INVALID_HANDLE_VALUE) {
+    snprintf(bak, sizeof bak, "%s", at(fd.cFileName));
+    FindClose(find);
+  }
+  put(at("other"), "someone else's"); /* made while the backup exists: another file index */
+  CHECK_INT(cs_plat_remove(bak, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_rename(at("other"), bak, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_recover_recorded(at("tls.json"), state, &err), ==, CS_EINVAL);
+  CHECK_CONTAINS(err.text, "not the file certsteward made");
+  CHECK(!cs_plat_exists(at("tls.json")));
+  CHECK_STR(contents(bak), "someone else's");
+  CHECK_INT(cs_test_count_entries(state), ==, 1);
+  CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
+  CHECK_INT(cs_plat_remove_tree(state, NULL), ==, CS_OK);
+}
+
+/* The prefixes the walk opens, from the drive (or share) root on. */
+CS_TEST(path_components_from_the_root) {
+  static const wchar_t *p1 = L"C:\\a\\b\\tls.json", *p2 = L"\\\\?\\C:\\a\\b", *p3 = L"\\\\srv\\share\\x\\y",
+                       *p4 = L"\\\\?\\UNC\\srv\\share\\x", *p5 = L"C:\\a\\\\b\\";
+  size_t ends[8];
+  CHECK_INT(cs__win_component_ends(p1, ends, 8), ==, 3);
+  CHECK(wcsncmp(p1, L"C:\\a", ends[0]) == 0 && ends[0] == 4);
+  CHECK(ends[1] == 6 && ends[2] == wcslen(p1));
+  CHECK_INT(cs__win_component_ends(p2, ends, 8), ==, 2);
+  CHECK(ends[0] == 8); /* \\?\C:\a */
+  CHECK_INT(cs__win_component_ends(p3, ends, 8), ==, 2);
+  CHECK(ends[0] == 13); /* \\srv\share\x */
+  CHECK_INT(cs__win_component_ends(p4, ends, 8), ==, 1);
+  CHECK(ends[0] == wcslen(p4));
+  CHECK_INT(cs__win_component_ends(p5, ends, 8), ==, 2);
+  CHECK(ends[1] == 7);
+  CHECK_INT(cs__win_component_ends(p1, ends, 1), ==, 3); /* counted past max, stored up to it */
+}
+
+/* The decision on the walk: the first component that is a reparse point (a junction
+ * or a symbolic link to a folder carries FILE_ATTRIBUTE_REPARSE_POINT). */
+CS_TEST(first_link_in_path_decides) {
+  const DWORD d = FILE_ATTRIBUTE_DIRECTORY, j = FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT;
+  const DWORD plain[] = {d, d, d, FILE_ATTRIBUTE_ARCHIVE};
+  const DWORD junction[] = {d, d, j, FILE_ATTRIBUTE_ARCHIVE};
+  const DWORD file_link[] = {d, d, d, FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_REPARSE_POINT};
+  const DWORD first[] = {j, d};
+  CHECK_INT(cs__win_first_link(plain, 4), ==, 4);
+  CHECK_INT(cs__win_first_link(junction, 4), ==, 2);
+  CHECK_INT(cs__win_first_link(file_link, 4), ==, 3);
+  CHECK_INT(cs__win_first_link(first, 2), ==, 0);
+  CHECK_INT(cs__win_first_link(plain, 0), ==, 0);
+}
+
+/* What GetFinalPathNameByHandleW answers against the path meant. */
+CS_TEST(final_path_comparison) {
+  CHECK(cs__win_same_path(L"C:\\Program Files\\BOARD\\config\\servers\\tls.json",
+                          L"\\\\?\\c:\\program files\\board\\CONFIG\\servers\\TLS.JSON"));
+  CHECK(cs__win_same_path(L"C:/x/y.json", L"\\\\?\\C:\\x\\y.json"));
+  CHECK(cs__win_same_path(L"\\\\srv\\share\\f", L"\\\\?\\UNC\\srv\\share\\f"));
+  CHECK(!cs__win_same_path(L"C:\\x\\servers\\tls.json", L"\\\\?\\C:\\attacker\\tls.json"));
+  CHECK(!cs__win_same_path(L"C:\\a\\b", L"C:\\a\\bb"));
+  CHECK(!cs__win_same_path(L"C:\\a\\bb", L"C:\\a\\b"));
+  CHECK(!cs__win_same_path(L"\\\\srv\\c\\x", L"C:\\x"));
+  CHECK(!cs__win_same_path(L"C:\\PROGRA~1\\x", L"\\\\?\\C:\\Program Files\\x")); /* short names: refused */
+}
