@@ -42,9 +42,25 @@ static void free_argv(char **argv) {
   free(argv);
 }
 
+/* RedirectionGuard for the whole process: a filesystem junction that a non-admin user
+ * created is not followed ("prevent the process from following filesystem junctions
+ * created by non-admin users and log the attempt",
+ * PROCESS_MITIGATION_REDIRECTION_TRUST_POLICY). certsteward works as LocalSystem in
+ * folders such accounts may write (the connector's settings): this closes the junction
+ * half of a swapped folder on the Windows builds that have the policy; the others (and
+ * Wine) refuse it, and the checks of each path (pathguard.c, adopt.c) still hold.
+ * Symbolic links and hard links are not covered by it; only real Windows proves it. */
+static void redirection_guard(void) {
+  PROCESS_MITIGATION_REDIRECTION_TRUST_POLICY p;
+  memset(&p, 0, sizeof p);
+  p.EnforceRedirectionTrust = 1;
+  (void)SetProcessMitigationPolicy(ProcessRedirectionTrustPolicy, &p, sizeof p);
+}
+
 int cs__win_wmain(int argc, wchar_t **wargv, int (*run)(int argc, char **argv), int nomem_code) {
   char **argv = calloc((size_t)(argc > 0 ? argc : 0) + 1, sizeof *argv);
   int i, rc;
+  redirection_guard();
   for (i = 0; argv != NULL && i < argc; i++)
     if ((argv[i] = cs__win_utf8(wargv[i])) == NULL) {
       free_argv(argv);
