@@ -132,8 +132,10 @@ void cs_run_result_free(cs_run_result_t *res);
 
 /* cs_plat_run for a program that parses untrusted input (the worker). Windows: with
  * a restricted copy of this process's token, no privilege left but
- * SeChangeNotifyPrivilege (same account and groups: it still reads the file it is
- * handed and writes its stage). POSIX: as cs_plat_run. */
+ * SeChangeNotifyPrivilege and, under LocalSystem, Administrators deny-only (same
+ * account: it still reads the file it is handed and writes its stage), in a job of
+ * its own that allows no second process and ends all it holds when the run ends
+ * (win/confine.c). POSIX: as cs_plat_run. */
 int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms,
                          size_t max_out, cs_run_result_t *res, cs_err_t *err);
 

@@ -38,6 +38,7 @@
 #include "report.h"
 #include "validate.h"
 #ifdef _WIN32
+#include "win/confine.h"
 #include "win/win.h"
 #endif
 

@@ -21,6 +21,7 @@
 #include "win.h"
 
 #include <aclapi.h>
+#include <bcrypt.h>
 #include <sddl.h>
 
 #include <stdio.h>
@@ -134,32 +135,43 @@ PACL cs__win_dacl_with_base(PACL dacl) {
   return acl;
 }
 
-void cs__win_untrusted_name(const char *path, const SYSTEMTIME *t, int n, char *buf, size_t len) {
-  char extra[8] = "";
-  if (n > 1)
-    snprintf(extra, sizeof extra, "-%d", n);
-  snprintf(buf, len, "%s.untrusted-%04u%02u%02u-%02u%02u%02u%s", path, t->wYear, t->wMonth, t->wDay, t->wHour,
-           t->wMinute, t->wSecond, extra);
+void cs__win_untrusted_name(const char *path, const SYSTEMTIME *t, const unsigned char rnd[CS_WIN_UNTRUSTED_RANDOM],
+                            char *buf, size_t len) {
+  snprintf(buf, len, "%s.untrusted-%04u%02u%02u-%02u%02u%02u-%02x%02x%02x%02x", path, t->wYear, t->wMonth, t->wDay,
+           t->wHour, t->wMinute, t->wSecond, rnd[0], rnd[1], rnd[2], rnd[3]);
 }
 
 /* Renames what h is open on (DELETE access) to a new dated name beside path; the
- * name taken into out->moved_to. A name already there is not replaced. */
+ * name taken into out->moved_to. A name already there is not replaced: a new random
+ * suffix is drawn, a few times. The suffix is what keeps a user who may create files
+ * beside path from taking every name install could choose (a date alone, to the
+ * second, can be guessed and created in advance: install would then fail). */
 static int move_aside(HANDLE h, const char *path, cs_win_secured_t *out, cs_err_t *err) {
   union { FILE_RENAME_INFO r; unsigned char b[sizeof(FILE_RENAME_INFO) + 33000 * sizeof(wchar_t)]; } *info = NULL;
+  unsigned char rnd[CS_WIN_UNTRUSTED_RANDOM];
   SYSTEMTIME now;
   DWORD e = ERROR_ALREADY_EXISTS;
+  NTSTATUS st;
   int n, rc;
   GetLocalTime(&now);
   if ((info = calloc(1, sizeof *info)) == NULL)
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-  for (n = 1; n <= 9 && (e == ERROR_ALREADY_EXISTS || e == ERROR_FILE_EXISTS); n++) {
+  for (n = 0; n < 4 && (e == ERROR_ALREADY_EXISTS || e == ERROR_FILE_EXISTS); n++) {
     wchar_t *w;
     size_t wn;
-    cs__win_untrusted_name(path, &now, n, out->moved_to, sizeof out->moved_to);
+    if (!BCRYPT_SUCCESS(st = BCryptGenRandom(NULL, rnd, sizeof rnd, BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
+      free(info);
+      out->moved_to[0] = '\0';
+      return cs_err_set(err, CS_EIO, (long)st, "cannot name %s.untrusted-...: no random number (status 0x%08lx)", path,
+                        (unsigned long)st);
+    }
+    cs__win_untrusted_name(path, &now, rnd, out->moved_to, sizeof out->moved_to);
     if ((w = cs__win_path(out->moved_to)) == NULL || (wn = wcslen(w)) >= 33000) {
       free(w);
       free(info);
-      return cs_err_set(err, CS_EINVAL, 0, "cannot name %s: the path is too long or not valid", out->moved_to);
+      rc = cs_err_set(err, CS_EINVAL, 0, "cannot name %s: the path is too long or not valid", out->moved_to);
+      out->moved_to[0] = '\0';
+      return rc;
     }
     memset(info, 0, sizeof *info);
     info->r.ReplaceIfExists = FALSE;

@@ -28,8 +28,9 @@ typedef struct cs_win_secured_s {
  * - missing: a folder is made private; a file stays missing (the caller writes it);
  * - a reparse point, a file with more than one name, the wrong kind, an owner other
  *   than Administrators, SYSTEM, TrustedInstaller or self (may be NULL), or a file
- *   others may change: renamed on that handle to "<path>.untrusted-YYYYMMDD-HHMMSS"
- *   (nothing is deleted), and a folder is made again, private;
+ *   others may change: renamed on that handle to
+ *   "<path>.untrusted-YYYYMMDD-HHMMSS-xxxxxxxx" (nothing is deleted), and a folder is
+ *   made again, private;
  * - a folder owned by an administrator that others may write: its DACL reset to
  *   private on that handle (what it holds is judged by its own owner);
  * - a folder owned by an administrator and safe, with a protected DACL (install's own,
@@ -52,7 +53,11 @@ enum { CS_WIN_KEEP = 0, CS_WIN_ADD_BASE, CS_WIN_RESET };
 int cs__win_safe_folder_action(SECURITY_DESCRIPTOR_CONTROL control, PACL dacl, int foreign_with_files);
 
 /* The new name of what is moved aside from path at local time t into buf:
- * "<path>.untrusted-YYYYMMDD-HHMMSS", with "-2" .. "-9" added while n (1..9) > 1. */
-void cs__win_untrusted_name(const char *path, const SYSTEMTIME *t, int n, char *buf, size_t len);
+ * "<path>.untrusted-YYYYMMDD-HHMMSS-xxxxxxxx", the date for the administrator who
+ * finds it, xxxxxxxx the random bytes rnd in hex (drawn anew for each try), so that
+ * no one can create the names install will choose in advance. */
+#define CS_WIN_UNTRUSTED_RANDOM 4
+void cs__win_untrusted_name(const char *path, const SYSTEMTIME *t, const unsigned char rnd[CS_WIN_UNTRUSTED_RANDOM],
+                            char *buf, size_t len);
 
 #endif

@@ -2,23 +2,25 @@
  *
  * The child starts suspended, goes into a job object, then runs: a timeout ends the
  * job, so whatever the child started (cmd.exe's children, a hung tool) ends with it,
- * as a POSIX process group does. A child that ends normally leaves what it started
- * in the background running (no KILL_ON_JOB_CLOSE), as on POSIX.
+ * as a POSIX process group does. A child of cs_plat_run that ends normally leaves
+ * what it started in the background running (no KILL_ON_JOB_CLOSE), as on POSIX.
  * Only the three handles meant for the child are inherited (PROC_THREAD_ATTRIBUTE_
  * HANDLE_LIST): the daemon runs several of these at once from libuv's threads, and a
  * pipe end inherited by the wrong child would keep the other's output from ending.
  * Standard output is read by polling (anonymous pipes have no overlapped I/O), the
  * input is written by a thread of its own, so that a child that does not read cannot
  * stall the deadline.
- * cs_plat_run_confined starts the child with a restricted copy of this process's
- * token (cs__win_confined_token), for the worker, which parses untrusted files.
+ * cs_plat_run_confined runs the worker, which parses untrusted files, confined
+ * (confine.c): a restricted copy of this process's token, and a job of its own
+ * limited to that one process and ended with the run; without either it does not run.
  * Proven under Wine: output, input, exit codes, timeouts, cmd.exe, the confined
- * child's privileges. Only real Windows proves that the handle list keeps other
- * handles from being inherited (Wine accepts the attribute), that a nested job object
- * works inside a service's job, and that DISABLE_MAX_PRIVILEGE is what removes the
- * privileges there (Wine ignores the flag and honours the explicit list). */
+ * child's privileges, that nothing the confined child started outlives the run. Only
+ * real Windows proves that the handle list keeps other handles from being inherited
+ * (Wine accepts the attribute), that a nested job object works inside a service's
+ * job, and what confine.c says of the token and the job's limits. */
 #include "../platform.h"
 #include "../text.h"
+#include "confine.h"
 #include "win.h"
 
 #include <stdio.h>
@@ -92,105 +94,10 @@ static HANDLE child_handle(HANDLE h, int for_write) {
   return dup == INVALID_HANDLE_VALUE ? NULL : dup;
 }
 
-/* ---- a confined child ------------------------------------------------------------ */
-
-/* The token's privileges (free()), NULL with GetLastError() set. */
-static TOKEN_PRIVILEGES *privileges_of(HANDLE token) {
-  TOKEN_PRIVILEGES *tp = NULL;
-  DWORD n = 0;
-  (void)GetTokenInformation(token, TokenPrivileges, NULL, 0, &n);
-  if (n == 0 || (tp = malloc(n)) == NULL || !GetTokenInformation(token, TokenPrivileges, tp, n, &n)) {
-    DWORD e = tp == NULL && n != 0 ? ERROR_NOT_ENOUGH_MEMORY : GetLastError();
-    free(tp);
-    SetLastError(e);
-    return NULL;
-  }
-  return tp;
-}
-
-int cs__win_privilege_names(HANDLE token, int enabled_only, char *buf, size_t len) {
-  TOKEN_PRIVILEGES *tp = privileges_of(token);
-  wchar_t name[128];
-  char *utf8;
-  size_t used = 0;
-  DWORD i, n;
-  if (len > 0)
-    buf[0] = '\0';
-  if (tp == NULL)
-    return -1;
-  for (i = 0; i < tp->PrivilegeCount; i++) {
-    if (enabled_only && !(tp->Privileges[i].Attributes & SE_PRIVILEGE_ENABLED))
-      continue;
-    n = sizeof name / sizeof name[0];
-    utf8 = LookupPrivilegeNameW(NULL, &tp->Privileges[i].Luid, name, &n) ? cs__win_utf8(name) : NULL;
-    if (used < len)
-      used += (size_t)snprintf(buf + used, len - used, "%s%s", used > 0 ? " " : "", utf8 ? utf8 : "(unknown)");
-    free(utf8);
-  }
-  free(tp);
-  return 0;
-}
-
-/* Every privilege gone but SeChangeNotifyPrivilege (folder traversal, which every
- * file open relies on). The user and the groups stay as they are: the worker must
- * read the file it is handed, which keeps the ACL it was dropped with, and write its
- * stage into the state folder (Administrators and SYSTEM only), also when an admin
- * runs certsteward check or apply from a console; Administrators made deny-only would
- * break both for an admin, and takes nothing from LocalSystem that its own SID does
- * not grant anyway. Without privileges, what parses a hostile file can no longer take
- * ownership of, back up or restore any file, debug or impersonate another process,
- * load a driver or act as part of the operating system.
- * DISABLE_MAX_PRIVILEGE does it on Windows, which then ignores the list of privileges
- * to delete (CreateRestrictedToken's documentation); the list (all the token holds
- * but SeChangeNotifyPrivilege) is for Wine, which ignores the flag and honours the
- * list, so that the tests see the child's token there too.
- * The handle is opened with what CreateProcessAsUserW needs of the token (TOKEN_QUERY,
- * TOKEN_DUPLICATE, TOKEN_ASSIGN_PRIMARY; the restricted token's handle has the same
- * access). No SeAssignPrimaryTokenPrivilege is needed for a restricted version of the
- * caller's own primary token (Restricted Tokens, Microsoft's documentation), and
- * SeIncreaseQuotaPrivilege, which CreateProcessAsUserW "typically" wants, is held by
- * LocalSystem and by an elevated admin: so the service and an admin's console start
- * the worker alike. Only real Windows proves that an unelevated console can too; where
- * it cannot, the command says why and stops: the worker never runs unrestricted. */
-int cs__win_confined_token(HANDLE *token, cs_err_t *err) {
-  HANDLE own = NULL;
-  TOKEN_PRIVILEGES *tp = NULL;
-  LUID_AND_ATTRIBUTES *del = NULL;
-  LUID notify;
-  DWORD i, n = 0;
-  int rc = CS_OK;
-
-  *token = NULL;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY | TOKEN_DUPLICATE | TOKEN_ASSIGN_PRIMARY, &own) ||
-      !LookupPrivilegeValueW(NULL, SE_CHANGE_NOTIFY_NAME, &notify) || (tp = privileges_of(own)) == NULL) {
-    rc = cs__win_fail(err, GetLastError(), "cannot read this process's token");
-    goto out;
-  }
-  if ((del = malloc(sizeof *del * (tp->PrivilegeCount + 1))) == NULL) {
-    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-    goto out;
-  }
-  for (i = 0; i < tp->PrivilegeCount; i++)
-    if (tp->Privileges[i].Luid.LowPart != notify.LowPart || tp->Privileges[i].Luid.HighPart != notify.HighPart) {
-      del[n].Luid = tp->Privileges[i].Luid;
-      del[n++].Attributes = 0;
-    }
-  if (!CreateRestrictedToken(own, DISABLE_MAX_PRIVILEGE, 0, NULL, n, n > 0 ? del : NULL, 0, NULL, token)) {
-    *token = NULL;
-    rc = cs__win_fail(err, GetLastError(), "cannot make a restricted token for the worker");
-  }
-out:
-  free(del);
-  free(tp);
-  if (own != NULL)
-    CloseHandle(own);
-  return rc;
-}
-
 /* ---- running ---------------------------------------------------------------------- */
 
 /* Runs the program wprog with the command line wcmd (modified by CreateProcessW);
- * confined: with cs__win_confined_token's token. */
+ * confined: as the worker (confine.c). */
 static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, int confined, const void *input,
                     size_t input_len, int timeout_ms, size_t max_out, cs_run_result_t *res, cs_err_t *err) {
   HANDLE in_r = NULL, in_w = NULL, out_w = NULL, err_h = NULL, job = NULL, feeder = NULL, token = NULL;
@@ -250,17 +157,24 @@ static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, int c
   /* Suspended until it is in the job, so that nothing it starts can escape the job.
    * A child of a process without a console (the service) gets none either. */
   flags = CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | (GetConsoleWindow() == NULL ? CREATE_NO_WINDOW : 0);
-  if (confined && (rc = cs__win_confined_token(&token, err)) != CS_OK)
+  if (confined &&
+      ((rc = cs__win_confined_token(&token, err)) != CS_OK || (rc = cs__win_confined_job(&job, err)) != CS_OK))
     goto out;
   if (!(token != NULL ? CreateProcessAsUserW(token, wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &pi)
                       : CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &pi))) {
     rc = cs__win_fail(err, GetLastError(), what);
     goto out;
   }
-  /* Without a job (assignment refused), a timeout ends the child alone. */
-  if ((job = CreateJobObjectW(NULL, NULL)) != NULL && !AssignProcessToJobObject(job, pi.hProcess)) {
-    CloseHandle(job);
+  if (job == NULL) /* a plain child: without a job (none, or assignment refused), a timeout ends it alone */
+    job = CreateJobObjectW(NULL, NULL);
+  if (job != NULL && !AssignProcessToJobObject(job, pi.hProcess)) {
+    DWORD e = GetLastError();
+    CloseHandle(job); /* an empty job: the suspended child is ended alone below */
     job = NULL;
+    if (confined) {
+      rc = cs__win_fail(err, e, "cannot put the worker into its job object");
+      goto out;
+    }
   }
   ResumeThread(pi.hThread);
   /* only the child keeps these: their closing is how each side sees end of file */

@@ -53,17 +53,6 @@ void cs__win_quote_arg(struct cs_buf_s *b, const char *arg);
  * UTF-16 string in *line (free()). CS_EINVAL, CS_ENOMEM or CS_ETOOBIG with err set. */
 int cs__win_command_line(const char *const *argv, wchar_t **line, cs_err_t *err);
 
-/* A primary token for a child that parses untrusted input (the worker): a
- * restricted copy of this process's, every privilege removed but
- * SeChangeNotifyPrivilege, the user and groups as they are (run.c says why). New
- * handle in *token (CloseHandle), for CreateProcessAsUserW. */
-int cs__win_confined_token(HANDLE *token, cs_err_t *err);
-
-/* The names of the privileges token holds (only the enabled ones when enabled_only),
- * space-separated ("SeChangeNotifyPrivilege ..."), into buf, cut to fit; 0, or -1
- * when they cannot be read (buf ""). */
-int cs__win_privilege_names(HANDLE token, int enabled_only, char *buf, size_t len);
-
 /* What a program's wmain does (linked with -municode): run(argc, argv) with wargv in
  * UTF-8, converted once here, and its exit status; nomem_code when that conversion
  * runs out of memory. Windows' own argv for main is in the ANSI code page, which

@@ -181,7 +181,10 @@ CS_TEST(install_again_keeps_an_added_entry) {
   CHECK_INT(action("D:(A;OICI;FA;;;SY)(A;OICI;FA;;;S-1-5-21-0-0-0-1000)(A;OICI;0x1200a9;;;WD)", 0), ==, CS_WIN_KEEP);
 }
 
-CS_TEST(untrusted_name_is_dated) {
+/* The date for the administrator who finds it, then the random suffix in hex. */
+CS_TEST(untrusted_name_is_dated_and_random) {
+  static const unsigned char rnd[CS_WIN_UNTRUSTED_RANDOM] = {0x0a, 0x1b, 0xc2, 0xff};
+  static const unsigned char zero[CS_WIN_UNTRUSTED_RANDOM] = {0};
   SYSTEMTIME t;
   char name[256];
   memset(&t, 0, sizeof t);
@@ -190,10 +193,10 @@ CS_TEST(untrusted_name_is_dated) {
   t.wDay = 6;
   t.wHour = 23;
   t.wMinute = 15;
-  cs__win_untrusted_name("C:\\ProgramData\\certsteward\\certsteward.ini", &t, 1, name, sizeof name);
-  CHECK_STR(name, "C:\\ProgramData\\certsteward\\certsteward.ini.untrusted-20261206-231500");
-  cs__win_untrusted_name("C:\\x", &t, 3, name, sizeof name);
-  CHECK_STR(name, "C:\\x.untrusted-20261206-231500-3");
+  cs__win_untrusted_name("C:\\ProgramData\\certsteward\\certsteward.ini", &t, rnd, name, sizeof name);
+  CHECK_STR(name, "C:\\ProgramData\\certsteward\\certsteward.ini.untrusted-20261206-231500-0a1bc2ff");
+  cs__win_untrusted_name("C:\\x", &t, zero, name, sizeof name);
+  CHECK_STR(name, "C:\\x.untrusted-20261206-231500-00000000");
 }
 
 /* ---- on real files under Wine --------------------------------------------------------- */
@@ -210,6 +213,19 @@ static int hard_link(const char *link, const char *target) {
   return ok;
 }
 
+/* 1 when moved is path + ".untrusted-YYYYMMDD-HHMMSS-" and eight hex digits. */
+static int is_moved_name(const char *moved, const char *path) {
+  size_t n = strlen(path), i;
+  if (strncmp(moved, path, n) != 0 || strncmp(moved + n, ".untrusted-", 11) != 0 || strlen(moved + n + 11) != 24)
+    return 0;
+  for (i = 0; i < 24; i++) {
+    char c = moved[n + 11 + i];
+    if (i == 8 || i == 15 ? c != '-' : i < 15 ? (c < '0' || c > '9') : !strchr("0123456789abcdef", c))
+      return 0;
+  }
+  return 1;
+}
+
 /* A configuration someone else owns (under Wine: no "self", so the owner Wine gives
  * every file is someone else) is moved aside under a dated name with its content,
  * and its name left free for a new one; a folder is made again, empty. */
@@ -221,7 +237,7 @@ CS_TEST(planted_config_is_moved_aside_with_its_content) {
   cs_test_put_str(tmp("certsteward.ini"), "[connector]\r\nrestart_command = C:\\Users\\Public\\evil.cmd\r\n");
   CHECK_INT(cs__win_secure(tmp("certsteward.ini"), CS_WIN_SECURE_FILE, NULL, &s, &err), ==, 0);
   CHECK_INT(s.found, ==, CS_WIN_FOUND_OWNER);
-  CHECK_CONTAINS(s.moved_to, "certsteward.ini.untrusted-");
+  CHECK(is_moved_name(s.moved_to, tmp("certsteward.ini")));
   CHECK_CONTAINS(s.why, "owned by");
   CHECK(!cs_plat_exists(tmp("certsteward.ini")));
   cs_test_file_is_str(s.moved_to, "[connector]\r\nrestart_command = C:\\Users\\Public\\evil.cmd\r\n");
@@ -240,6 +256,56 @@ CS_TEST(planted_config_is_moved_aside_with_its_content) {
   CHECK_INT(cs__win_secure(tmp("state"), 0, NULL, &s, &err), ==, 0);
   CHECK_INT(s.found, ==, CS_WIN_FOUND_KIND);
   cs_test_file_is_str(s.moved_to, "not a folder");
+  CHECK_INT(cs_plat_remove_tree(tmp_dir, NULL), ==, 0);
+}
+
+/* A user who may create files beside the configuration creates, for this second and
+ * the next few, every name a date alone could give ("-2" .. "-9" too): install still
+ * moves the planted file aside, under a name no one could know; two moves in the same
+ * second take two names. */
+CS_TEST(names_created_in_advance_do_not_block_the_move) {
+  char first[1200], name[1300];
+  const char *ini;
+  cs_win_secured_t s;
+  cs_err_t err;
+  SYSTEMTIME now;
+  FILETIME ft;
+  ULARGE_INTEGER u;
+  int sec, n;
+  cs_test_mkdtemp("cs-adopt", tmp_dir, sizeof tmp_dir);
+  ini = tmp("certsteward.ini");
+  GetSystemTimeAsFileTime(&ft);
+  for (sec = 0; sec < 5; sec++) {
+    SYSTEMTIME utc;
+    FILETIME f;
+    u.LowPart = ft.dwLowDateTime;
+    u.HighPart = ft.dwHighDateTime;
+    u.QuadPart += (ULONGLONG)sec * 10000000u;
+    f.dwLowDateTime = u.LowPart;
+    f.dwHighDateTime = u.HighPart;
+    FileTimeToSystemTime(&f, &utc);
+    SystemTimeToTzSpecificLocalTime(NULL, &utc, &now);
+    for (n = 1; n <= 9; n++) {
+      snprintf(name, sizeof name, "%s.untrusted-%04u%02u%02u-%02u%02u%02u", ini, now.wYear, now.wMonth, now.wDay,
+               now.wHour, now.wMinute, now.wSecond);
+      if (n > 1)
+        snprintf(name + strlen(name), sizeof name - strlen(name), "-%d", n);
+      cs_test_put_str(name, "someone's");
+    }
+  }
+  cs_test_put_str(ini, "planted one");
+  CHECK_INT(cs__win_secure(ini, CS_WIN_SECURE_FILE, NULL, &s, &err), ==, 0);
+  CHECK(is_moved_name(s.moved_to, ini));
+  cs_test_file_is_str(s.moved_to, "planted one");
+  snprintf(first, sizeof first, "%s", s.moved_to);
+  cs_test_put_str(ini, "planted two");
+  CHECK_INT(cs__win_secure(ini, CS_WIN_SECURE_FILE, NULL, &s, &err), ==, 0);
+  CHECK(is_moved_name(s.moved_to, ini));
+  CHECK(strcmp(s.moved_to, first) != 0);
+  cs_test_file_is_str(s.moved_to, "planted two");
+  cs_test_file_is_str(first, "planted one");
+  CHECK(!cs_plat_exists(ini));
+  CHECK_INT(cs_test_count_entries(tmp_dir), ==, 5 * 9 + 2);
   CHECK_INT(cs_plat_remove_tree(tmp_dir, NULL), ==, 0);
 }
 

@@ -1,6 +1,7 @@
 /* The Windows half of platform.h (common/win/): files, folders, processes, the lock
- * and the folder check. Runs under Wine in CI; what Wine cannot prove (ACLs stored on
- * files, the handle list, lock release timing) is said in the sources under test.
+ * and the folder check (the worker's confinement: test_win_confine.c). Runs under
+ * Wine in CI; what Wine cannot prove (ACLs stored on files, the handle list, lock
+ * release timing) is said in the sources under test.
  * The test program is also its own child: with CS_WIN_CHILD set, it does that job
  * before main (echo its input, print its arguments, start a grandchild and hang, ...). */
 #include "cs_test.h"
@@ -569,105 +570,5 @@ CS_TEST(log_file_opened_without_second_names) {
   }
   free(a);
   free(b);
-  tmp_close();
-}
-
-/* ---- the worker's restricted token (cs_plat_run_confined, run.c) ------------------ */
-
-/* A child for these tests, chosen by CS_WIN_CONFINED_CHILD (CS_WIN_CHILD unset): it
- * prints the names of its enabled privileges. */
-CS__CTOR(confined_child_main) {
-  char job[32], names[1024];
-  HANDLE t = NULL;
-  DWORD w;
-  if (GetEnvironmentVariableA("CS_WIN_CONFINED_CHILD", job, sizeof job) == 0)
-    return;
-  if (strcmp(job, "privileges") != 0 || !OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t) ||
-      cs__win_privilege_names(t, 1, names, sizeof names) != 0)
-    ExitProcess(98);
-  WriteFile(GetStdHandle(STD_OUTPUT_HANDLE), names, (DWORD)strlen(names), &w, NULL);
-  ExitProcess(0);
-}
-
-/* This program as a child with env=job (CS_WIN_CHILD or CS_WIN_CONFINED_CHILD) and
- * args, confined or not. */
-static int run_self(int confined, const char *env, const char *job, const char *const *args, int timeout_ms,
-                    cs_run_result_t *res, cs_err_t *err) {
-  const char *argv[8] = {self_exe()};
-  int i, rc;
-  for (i = 0; args != NULL && args[i] != NULL && i < 6; i++)
-    argv[i + 1] = args[i];
-  SetEnvironmentVariableA(env, job);
-  rc = (confined ? cs_plat_run_confined : cs_plat_run)(argv, NULL, 0, timeout_ms, 4096, res, err);
-  SetEnvironmentVariableA(env, NULL);
-  return rc;
-}
-
-/* The token itself: nothing but SeChangeNotifyPrivilege, the same user. (Under Wine
- * the explicit list of privileges removes them; on Windows DISABLE_MAX_PRIVILEGE,
- * which only real Windows proves.) */
-CS_TEST(confined_token_keeps_only_change_notify) {
-  BYTE own_user[256], new_user[256];
-  HANDLE own = NULL, t = NULL;
-  char names[1024];
-  DWORD n;
-  cs_err_t err;
-  CHECK_INT(cs__win_confined_token(&t, &err), ==, 0);
-  CHECK(t != NULL);
-  CHECK_INT(cs__win_privilege_names(t, 0, names, sizeof names), ==, 0);
-  CHECK_STR(names, "SeChangeNotifyPrivilege");
-  CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &own));
-  CHECK(GetTokenInformation(own, TokenUser, own_user, sizeof own_user, &n));
-  CHECK(GetTokenInformation(t, TokenUser, new_user, sizeof new_user, &n));
-  CHECK(EqualSid(((TOKEN_USER *)(void *)own_user)->User.Sid, ((TOKEN_USER *)(void *)new_user)->User.Sid));
-  if (own != NULL)
-    CloseHandle(own);
-  if (t != NULL)
-    CloseHandle(t);
-}
-
-/* A child started confined holds no enabled privilege but SeChangeNotifyPrivilege;
- * the same child started plainly holds more (this test process's own, which the
- * worker used to inherit). Wide arguments arrive whole in the confined child too. */
-CS_TEST(run_confined_child_has_only_change_notify) {
-  static const char *const args[] = {"C:\\Zertifikate\\Übergang\\neu.pfx", "証明書 ключ", NULL};
-  cs_run_result_t res;
-  cs_err_t err;
-  CHECK_INT(run_self(1, "CS_WIN_CONFINED_CHILD", "privileges", NULL, 20000, &res, &err), ==, 0);
-  CHECK_INT(res.exit_code, ==, 0);
-  CHECK_STR(res.out, "SeChangeNotifyPrivilege");
-  cs_run_result_free(&res);
-  CHECK_INT(run_self(0, "CS_WIN_CONFINED_CHILD", "privileges", NULL, 20000, &res, &err), ==, 0);
-  CHECK_INT(res.exit_code, ==, 0);
-  CHECK(res.out != NULL && strcmp(res.out, "SeChangeNotifyPrivilege") != 0 && res.out[0] != '\0');
-  cs_run_result_free(&res);
-  CHECK_INT(run_self(1, "CS_WIN_CHILD", "args", args, 20000, &res, &err), ==, 0);
-  CHECK_INT(res.exit_code, ==, 0);
-  CHECK_STR(res.out, "C:\\Zertifikate\\Übergang\\neu.pfx|証明書 ключ|");
-  cs_run_result_free(&res);
-}
-
-/* The job object still holds a confined child: a timeout ends it and what it started. */
-CS_TEST(run_confined_timeout_ends_the_whole_tree) {
-  cs_run_result_t res;
-  cs_err_t err;
-  unsigned long pid = 0;
-  HANDLE h;
-  FILE *f;
-  tmp_open();
-  SetEnvironmentVariableA("CS_WIN_PIDFILE", tmp("pid"));
-  CHECK_INT(run_self(1, "CS_WIN_CHILD", "tree", NULL, 3000, &res, &err), ==, 0);
-  SetEnvironmentVariableA("CS_WIN_PIDFILE", NULL);
-  CHECK_INT(res.timed_out, ==, 1);
-  cs_run_result_free(&res);
-  if ((f = fopen(tmp("pid"), "rb")) != NULL) {
-    CHECK_INT(fscanf(f, "%lu", &pid), ==, 1);
-    fclose(f);
-  }
-  CHECK(pid != 0);
-  h = pid != 0 ? OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid) : NULL;
-  CHECK(h == NULL || WaitForSingleObject(h, 5000) == WAIT_OBJECT_0); /* gone with the job */
-  if (h != NULL)
-    CloseHandle(h);
   tmp_close();
 }
