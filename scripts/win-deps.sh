@@ -56,7 +56,7 @@ OSSL_OPTS="no-shared no-tests no-module no-dso no-engine no-comp no-autoload-con
 # paths, ENGINESDIR, MODULESDIR): certsteward reads none of them on Windows (no configuration
 # is loaded, the machine's chain engine decides trust, nothing is loaded dynamically), and
 # they name the product's own folder under Program Files, not this machine's build prefix:
-# a build path such as /root/.cache/... would be a folder under C:\ on a server, which any
+# a build path such as ~/.cache/certsteward/... would be a folder under C:\ on a server, which any
 # user may create. The headers and libraries are copied into the prefix by hand (below).
 # (--openssldir relative to --prefix: Configure on Linux does not see "C:/" as absolute.)
 OSSL_DIRS=(--prefix="C:/Program Files/certsteward/openssl" --openssldir=ssl)
