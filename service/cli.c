@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "connector.h"
@@ -63,6 +64,29 @@ int cs_cli_config(const char *path, cs_config_t *cfg) {
     return -1;
   }
   return 0;
+}
+
+int cs_cli_command_config(int argc, char **argv, cs_config_t *cfg, int *json) {
+  cs_opt_t opts[] = {{"config", 1, NULL}, {"json", 0, NULL}, {NULL, 0, NULL}};
+  const char **operands = malloc(sizeof *operands * (size_t)argc);
+  int n_operands = 0, rc = -1;
+  if (json == NULL)
+    opts[1].name = NULL; /* --config only */
+  if (operands == NULL || cs_cli_parse(argc, argv, 2, opts, operands, &n_operands) != 0)
+    goto out;
+  if (n_operands > 0) {
+    fprintf(stderr, "certsteward %s: unexpected argument %s\n\n", argv[1], operands[0]);
+    cs_cli_usage(argv[1], stderr);
+    goto out;
+  }
+  if (cs_cli_config(opts[0].value, cfg) != 0)
+    goto out;
+  if (json != NULL)
+    *json = opts[1].value != NULL;
+  rc = 0;
+out:
+  free(operands);
+  return rc;
 }
 
 int cs_cli_host(const cs_config_t *cfg, const char *override, char *buf, size_t len) {

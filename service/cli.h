@@ -36,6 +36,12 @@ int cs_cli_config_unsafe(const cs_config_t *cfg, char *why, size_t len, char *ms
  * reason on error (cfg is then freed). 0 or -1. */
 int cs_cli_config(const char *path, cs_config_t *cfg);
 
+/* The start of a command whose only options are --config FILE and, when json is not
+ * NULL, --json: parses them, refuses any other argument (why and the command's usage
+ * printed), and loads the configuration (cs_cli_config). 0 with *cfg loaded (free it
+ * with cs_config_free) and *json set, or -1 with nothing to free. */
+int cs_cli_command_config(int argc, char **argv, cs_config_t *cfg, int *json);
+
 /* The host name certificates must carry: override, else [connector] host, else
  * this machine's FQDN. Prints the reason on error. 0 or -1. */
 int cs_cli_host(const cs_config_t *cfg, const char *override, char *buf, size_t len);

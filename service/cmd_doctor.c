@@ -463,40 +463,26 @@ static void print_json(const doctor_t *d) {
 }
 
 int cs_cmd_doctor(int argc, char **argv) {
-  enum { O_CONFIG, O_JSON };
-  cs_opt_t opts[] = {{"config", 1, NULL}, {"json", 0, NULL}, {NULL, 0, NULL}};
-  const char **operands = malloc(sizeof *operands * (size_t)argc);
-  int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0;
   cs_config_t cfg;
   doctor_t d;
   size_t i;
+  int json, rc;
 
+  if (cs_cli_command_config(argc, argv, &cfg, &json) != 0)
+    return CS_EXIT_USAGE;
   memset(&d, 0, sizeof d);
-  if (operands == NULL || cs_cli_parse(argc, argv, 2, opts, operands, &n_operands) != 0)
-    goto out;
-  if (n_operands > 0) {
-    fprintf(stderr, "certsteward doctor: unexpected argument %s\n\n", operands[0]);
-    cs_cli_usage("doctor", stderr);
-    goto out;
-  }
-  if (cs_cli_config(opts[O_CONFIG].value, &cfg) != 0)
-    goto out;
-  have_cfg = 1;
   d.cfg = &cfg;
   if (cs_worker_init(&d.worker, cfg.path, &d.worker_err) != CS_OK && d.worker_err.code == CS_OK)
     cs_err_set(&d.worker_err, CS_EFAILED, 0, "the worker cannot be found");
   run_checks(&d);
-  if (opts[O_JSON].value != NULL)
+  if (json)
     print_json(&d);
   else
     print_text(&d);
   rc = verdict(&d) == CS_DOCTOR_FAIL ? CS_EXIT_REJECTED : CS_EXIT_OK;
-out:
   for (i = 0; i < d.n; i++)
     free(d.checks[i].detail);
   free(d.checks);
-  if (have_cfg)
-    cs_config_free(&cfg);
-  free(operands);
+  cs_config_free(&cfg);
   return rc;
 }

@@ -155,9 +155,7 @@ static int windows_archived(const cs_config_t *cfg, const char *dir, const char 
 }
 
 int cs_cmd_rollback(int argc, char **argv) {
-  cs_opt_t opts[] = {{"config", 1, NULL}, {NULL, 0, NULL}};
-  const char **operands = malloc(sizeof *operands * (size_t)argc);
-  int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0;
+  int rc = CS_EXIT_USAGE, have_cfg = 0;
   char host[256], current[41], tp[41], archive[PATH_LEN], dir[PATH_LEN], name[64], bundle[PATH_LEN], file[PATH_LEN];
   cs_plat_lock_t *lock = NULL;
   cs_renewal_result_t res;
@@ -168,13 +166,7 @@ int cs_cmd_rollback(int argc, char **argv) {
 
   memset(&res, 0, sizeof res);
   bundle[0] = '\0';
-  if (operands == NULL || cs_cli_parse(argc, argv, 2, opts, operands, &n_operands) != 0)
-    goto out;
-  if (n_operands > 0) {
-    fprintf(stderr, "certsteward rollback: unexpected argument %s\n", operands[0]);
-    goto out;
-  }
-  if (cs_cli_config(opts[0].value, &cfg) != 0)
+  if (cs_cli_command_config(argc, argv, &cfg, NULL) != 0)
     goto out;
   have_cfg = 1;
   /* under the lock, after any recovery: a recovered commit archives a folder too */
@@ -218,6 +210,5 @@ out:
   cs_cli_end(lock);
   if (have_cfg)
     cs_config_free(&cfg);
-  free(operands);
   return rc;
 }

@@ -574,39 +574,25 @@ static void print_json(const status_t *s) {
 }
 
 int cs_cmd_status(int argc, char **argv) {
-  enum { O_CONFIG, O_JSON };
-  cs_opt_t opts[] = {{"config", 1, NULL}, {"json", 0, NULL}, {NULL, 0, NULL}};
-  const char **operands = malloc(sizeof *operands * (size_t)argc);
-  int n_operands = 0, rc = CS_EXIT_USAGE, have_cfg = 0;
   cs_worker_t worker;
   cs_config_t cfg;
   cs_err_t w_err;
   status_t s;
+  int json;
 
+  if (cs_cli_command_config(argc, argv, &cfg, &json) != 0)
+    return CS_EXIT_USAGE;
   memset(&s, 0, sizeof s);
-  if (operands == NULL || cs_cli_parse(argc, argv, 2, opts, operands, &n_operands) != 0)
-    goto out;
-  if (n_operands > 0) {
-    fprintf(stderr, "certsteward status: unexpected argument %s\n", operands[0]);
-    goto out;
-  }
-  if (cs_cli_config(opts[O_CONFIG].value, &cfg) != 0)
-    goto out;
-  have_cfg = 1;
   cs_err_clear(&w_err);
   if (cs_worker_init(&worker, cfg.path, &w_err) != CS_OK && w_err.code == CS_OK)
     cs_err_set(&w_err, CS_EFAILED, 0, "the worker cannot be found");
   s.cfg = &cfg;
   gather(&s, &worker, &w_err);
-  if (opts[O_JSON].value != NULL)
+  if (json)
     print_json(&s);
   else
     print_text(&s);
-  rc = CS_EXIT_OK;
-out:
   status_free(&s);
-  if (have_cfg)
-    cs_config_free(&cfg);
-  free(operands);
-  return rc;
+  cs_config_free(&cfg);
+  return CS_EXIT_OK;
 }
