@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef _WIN32
 #include <direct.h>
@@ -155,3 +156,45 @@ void cs_test_file_is(const char *path, const void *want, size_t len) {
 }
 
 void cs_test_file_is_str(const char *path, const char *want) { cs_test_file_is(path, want, strlen(want)); }
+
+#ifdef _WIN32
+int cs_test_service_create(const char *name, const char *command, const char *depends_on, const char *start_name) {
+  wchar_t wname[96], wcmd[2048], deps[100], wstart[200];
+  SC_HANDLE scm, svc = NULL;
+  memset(deps, 0, sizeof deps); /* a list of names, each ended by a NUL, and one more */
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, wname, 96);
+  MultiByteToWideChar(CP_UTF8, 0, command, -1, wcmd, 2048);
+  if (depends_on != NULL)
+    MultiByteToWideChar(CP_UTF8, 0, depends_on, -1, deps, 98);
+  if (start_name != NULL)
+    MultiByteToWideChar(CP_UTF8, 0, start_name, -1, wstart, 200);
+  scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CREATE_SERVICE | SC_MANAGER_CONNECT);
+  CHECK(scm != NULL);
+  if (scm != NULL)
+    svc = CreateServiceW(scm, wname, wname, SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
+                         SERVICE_ERROR_NORMAL, wcmd, NULL, NULL, depends_on != NULL ? deps : NULL,
+                         start_name != NULL ? wstart : NULL, start_name != NULL ? L"" : NULL);
+  if (svc == NULL)
+    fprintf(stderr, "CreateService %s: Windows error %lu\n", name, (unsigned long)GetLastError());
+  CHECK(svc != NULL);
+  if (svc != NULL)
+    CloseServiceHandle(svc);
+  if (scm != NULL)
+    CloseServiceHandle(scm);
+  return svc != NULL;
+}
+
+void cs_test_service_delete(const char *name) {
+  wchar_t wname[96];
+  SC_HANDLE scm, svc = NULL;
+  MultiByteToWideChar(CP_UTF8, 0, name, -1, wname, 96);
+  scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+  if (scm != NULL)
+    svc = OpenServiceW(scm, wname, DELETE);
+  CHECK(svc != NULL && DeleteService(svc));
+  if (svc != NULL)
+    CloseServiceHandle(svc);
+  if (scm != NULL)
+    CloseServiceHandle(scm);
+}
+#endif

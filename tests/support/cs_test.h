@@ -36,6 +36,17 @@ void cs_test_put_str(const char *path, const char *text);
 void cs_test_file_is(const char *path, const void *want, size_t len);
 void cs_test_file_is_str(const char *path, const char *want);
 
+#ifdef _WIN32
+/* Registers a demand-start service name (display name the same) running command line
+ * command, depending on the service depends_on (NULL: none), as start_name with an
+ * empty password (NULL: LocalSystem), with the SCM's own calls; a CHECK fails when it
+ * cannot. 1 when it was created. */
+int cs_test_service_create(const char *name, const char *command, const char *depends_on, const char *start_name);
+
+/* Deletes the service name (CHECKed), with the SCM's own calls. */
+void cs_test_service_delete(const char *name);
+#endif
+
 /* Folder of test data made at test time (CS_TEST_DIR), joined with name; static buffer. */
 const char *cs_test_path(const char *name);
 

@@ -44,8 +44,6 @@ static void put(const svc_t *s, const char *rel, const char *text) {
  * line image (an "@" in it becomes the install folder). */
 static void svc_create(svc_t *s, const char *tag, const char *start_name, const char *image) {
   char cmd[1200];
-  wchar_t wname[96], wcmd[1200], wstart[200];
-  SC_HANDLE scm, svc = NULL;
   memset(s, 0, sizeof *s);
   snprintf(s->name, sizeof s->name, "cs-conn-%lu-%s", (unsigned long)GetCurrentProcessId(), tag);
   cs_test_mkdtemp("cs-conn", s->dir, sizeof s->dir);
@@ -56,41 +54,13 @@ static void svc_create(svc_t *s, const char *tag, const char *start_name, const 
     else
       snprintf(cmd, sizeof cmd, "%s", image);
   }
-  MultiByteToWideChar(CP_UTF8, 0, s->name, -1, wname, 96);
-  MultiByteToWideChar(CP_UTF8, 0, cmd, -1, wcmd, 1200);
-  if (start_name != NULL)
-    MultiByteToWideChar(CP_UTF8, 0, start_name, -1, wstart, 200);
-  scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CREATE_SERVICE | SC_MANAGER_CONNECT);
-  CHECK(scm != NULL);
-  if (scm != NULL)
-    svc = CreateServiceW(scm, wname, wname, SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
-                         SERVICE_ERROR_NORMAL, wcmd, NULL, NULL, NULL, start_name != NULL ? wstart : NULL,
-                         start_name != NULL ? L"" : NULL);
-  if (svc == NULL)
-    fprintf(stderr, "CreateService %s: Windows error %lu\n", s->name, (unsigned long)GetLastError());
-  CHECK(svc != NULL);
-  s->created = svc != NULL;
-  if (svc != NULL)
-    CloseServiceHandle(svc);
-  if (scm != NULL)
-    CloseServiceHandle(scm);
+  s->created = cs_test_service_create(s->name, cmd, NULL, start_name);
 }
 
 static void svc_delete(svc_t *s) {
-  wchar_t wname[96];
-  SC_HANDLE scm, svc = NULL;
   cs_err_t err;
-  if (s->created) {
-    MultiByteToWideChar(CP_UTF8, 0, s->name, -1, wname, 96);
-    scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-    if (scm != NULL)
-      svc = OpenServiceW(scm, wname, DELETE);
-    CHECK(svc != NULL && DeleteService(svc));
-    if (svc != NULL)
-      CloseServiceHandle(svc);
-    if (scm != NULL)
-      CloseServiceHandle(scm);
-  }
+  if (s->created)
+    cs_test_service_delete(s->name);
   (void)cs_plat_remove_tree(s->dir, &err);
 }
 

@@ -105,8 +105,6 @@ static void svc_create(svc_t *s, const char *tag) { svc_create_on(s, tag, NULL);
 /* The same, depending on the service depends_on (NULL: none). */
 static void svc_create_on(svc_t *s, const char *tag, const char *depends_on) {
   char exe[1024], image[2048];
-  wchar_t wname[96], wimage[2048], deps[100];
-  SC_HANDLE scm = NULL, svc = NULL;
 
   memset(s, 0, sizeof *s);
   snprintf(s->name, sizeof s->name, "cs-test-%lu-%s", (unsigned long)GetCurrentProcessId(), tag);
@@ -116,24 +114,7 @@ static void svc_create_on(svc_t *s, const char *tag, const char *depends_on) {
     return;
   }
   snprintf(image, sizeof image, "\"%s\" %s \"%s\"", exe, s->name, s->dir);
-  MultiByteToWideChar(CP_UTF8, 0, s->name, -1, wname, 96);
-  MultiByteToWideChar(CP_UTF8, 0, image, -1, wimage, 2048);
-  memset(deps, 0, sizeof deps); /* a list of names, each ended by a NUL, and one more */
-  if (depends_on != NULL)
-    MultiByteToWideChar(CP_UTF8, 0, depends_on, -1, deps, 98);
-  scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CREATE_SERVICE | SC_MANAGER_CONNECT);
-  CHECK(scm != NULL);
-  if (scm != NULL)
-    svc = CreateServiceW(scm, wname, wname, SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
-                         SERVICE_ERROR_NORMAL, wimage, NULL, NULL, depends_on != NULL ? deps : NULL, NULL, NULL);
-  if (svc == NULL)
-    fprintf(stderr, "CreateService %s: Windows error %lu\n", s->name, (unsigned long)GetLastError());
-  CHECK(svc != NULL);
-  s->created = svc != NULL;
-  if (svc != NULL)
-    CloseServiceHandle(svc);
-  if (scm != NULL)
-    CloseServiceHandle(scm);
+  s->created = cs_test_service_create(s->name, image, depends_on, NULL);
 }
 
 static SC_HANDLE svc_handle(const svc_t *s, SC_HANDLE *scm) {
@@ -175,11 +156,11 @@ static void svc_delete(svc_t *s) {
       Sleep(50);
     }
     CHECK_INT(svc_state(s), ==, SERVICE_STOPPED);
-    CHECK(svc != NULL && DeleteService(svc));
     if (svc != NULL)
       CloseServiceHandle(svc);
     if (scm != NULL)
       CloseServiceHandle(scm);
+    cs_test_service_delete(s->name);
     s->created = 0;
   }
   (void)cs_plat_remove_tree(s->dir, NULL);
