@@ -380,16 +380,6 @@ unsigned long long cs_connector_skips_read(const char *path, const char *const *
 
 /* ---- the resolution ---------------------------------------------------------------- */
 
-static void event(int id, const char *a1, const char *a2, const char *a3) {
-  cs_event_t ev;
-  memset(&ev, 0, sizeof ev);
-  ev.id = id;
-  ev.args[0] = a1;
-  ev.args[1] = a2;
-  ev.args[2] = a3;
-  cs_event_emit(&ev);
-}
-
 static int set_list(cs_strlist_t *l, char **v, size_t n) {
   size_t i;
   for (i = 0; i < l->n; i++)
@@ -431,12 +421,12 @@ static int resolve_account(cs_config_t *cfg, const char *start_name, int known, 
   char account[ACCOUNT_MAX + 16];
   int d = known ? cs_connector_account(start_name, service, account, sizeof account) : CS_EINVAL;
   if (known && d != CS_OK && d != CS_CONNECTOR_NO_GRANT) {
-    event(CS_EV_CONNECTOR_UNKNOWN, service, "the account it runs as", "its start name is not an account name");
+    cs_event_say(CS_EV_CONNECTOR_UNKNOWN, NULL, service, "the account it runs as", "its start name is not an account name");
     known = 0;
   }
   if (cfg->connector.account != NULL) {
     if (known && !cs_connector_same_account(cfg->connector.account, d == CS_OK ? account : ""))
-      event(CS_EV_CONNECTOR_ACCOUNT_DIFFERS, cfg->connector.account, service,
+      cs_event_say(CS_EV_CONNECTOR_ACCOUNT_DIFFERS, NULL, cfg->connector.account, service,
             d == CS_OK ? account : "LocalSystem");
     cs_buf_printf(said, "key READ for %s (configured)", cfg->connector.account);
     return CS_OK;
@@ -467,7 +457,7 @@ static int resolve_files(cs_config_t *cfg, const char *image_path, cs_buf_t *sai
       rc = CS_ENOMEM;
       goto out;
     }
-    event(CS_EV_CONNECTOR_UNKNOWN, cfg->connector.service, "its install folder", why.text);
+    cs_event_say(CS_EV_CONNECTOR_UNKNOWN, NULL, cfg->connector.service, "its install folder", why.text);
   }
   for (i = 0; i < n_cand && binding == NULL; i++)
     if (cs_plat_exists(cand[i]))
@@ -536,12 +526,12 @@ int cs_connector_resolve(cs_config_t *cfg, cs_err_t *err) {
     goto out;
   known = rc == CS_OK;
   if (!known)
-    event(CS_EV_CONNECTOR_UNKNOWN, cfg->connector.service, "its settings in the service manager", why.text);
+    cs_event_say(CS_EV_CONNECTOR_UNKNOWN, NULL, cfg->connector.service, "its settings in the service manager", why.text);
   rc = resolve_account(cfg, start_name, known, &said);
   if (rc == CS_OK)
     rc = resolve_files(cfg, known ? image_path : NULL, &said);
   if (rc == CS_OK)
-    event(CS_EV_CONNECTOR_SETTINGS, cfg->connector.service, cs_buf_str(&said) != NULL ? cs_buf_str(&said) : "-", NULL);
+    cs_event_say(CS_EV_CONNECTOR_SETTINGS, NULL, cfg->connector.service, cs_buf_str(&said) != NULL ? cs_buf_str(&said) : "-", NULL);
 out:
   if (rc != CS_OK)
     cs_err_set(err, rc, 0, "out of memory reading the connector's settings");

@@ -333,3 +333,24 @@ void cs_event_emit(const cs_event_t *ev) {
 }
 
 unsigned long cs_events_count(void) { return atomic_load(&n_emitted); }
+
+void cs_event_say(int id, const char *file, const char *a1, const char *a2, const char *a3) {
+  cs_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.id = id;
+  ev.file = file;
+  ev.args[0] = a1;
+  ev.args[1] = a2;
+  ev.args[2] = a3;
+  cs_event_emit(&ev);
+}
+
+void cs_event_say_system(int id, const char *a1, const char *a2, const char *a3) {
+  cs_events_cfg_t system_only;
+  memset(&system_only, 0, sizeof system_only);
+  system_only.to_system = 1;
+  if (cs_events_open(&system_only) != CS_OK)
+    return;
+  cs_event_say(id, NULL, a1, a2, a3);
+  cs_events_close();
+}

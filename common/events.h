@@ -68,6 +68,14 @@ void cs_events_close(void);
 /* Sends ev to every configured sink. Thread-safe. Never fails the caller. */
 void cs_event_emit(const cs_event_t *ev);
 
+/* cs_event_emit of event id about file (may be NULL) with insertion strings a1..a3
+ * (NULL for those it has none of), and no certificate. */
+void cs_event_say(int id, const char *file, const char *a1, const char *a2, const char *a3);
+
+/* The same, to the system log alone, from a command that has no sinks open (install,
+ * a service that could not start): opens that sink, emits, closes it. */
+void cs_event_say_system(int id, const char *a1, const char *a2, const char *a3);
+
 /* Events emitted so far in this process (tests and status). */
 unsigned long cs_events_count(void);
 

@@ -61,16 +61,6 @@ static void join(char *out, const char *dir, const char *name) {
 
 static void state_path(const daemon_t *d, char *out, const char *name) { join(out, d->cfg->store.state_dir, name); }
 
-void cs__daemon_event(int id, const char *file, const char *a1, const char *a2, const char *a3) {
-  cs_event_t ev;
-  memset(&ev, 0, sizeof ev);
-  ev.id = id;
-  ev.file = file;
-  ev.args[0] = a1;
-  ev.args[1] = a2;
-  ev.args[2] = a3;
-  cs_event_emit(&ev);
-}
 
 /* A file name as it will be stored: the dropped name with anything but
  * [A-Za-z0-9._-] replaced, behind a time stamp that keeps names unique. */
@@ -119,7 +109,7 @@ static void park(daemon_t *d, const job_t *job, const char *folder, const char *
   stored_name(name, sizeof name, job->name);
   join(target, dir, name);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(job->path, target, &err) != CS_OK) {
-    cs__daemon_event(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
+    cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
     (void)cs_plat_remove(job->path, NULL); /* it may hold a private key: never left in incoming */
     return;
   }
@@ -196,7 +186,7 @@ static int gate_cb(const cs_renewal_result_t *res, void *arg) {
   long long wait;
   (void)res;
   if (!job->from_window)
-    cs__daemon_event(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
+    cs_event_say(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
   wait = job->from_window ? 0 : window_wait(d);
   return wait > 0 && !(d->stats.not_after > 0 && d->stats.not_after <= cs_clock_now() + wait);
 }
@@ -233,7 +223,7 @@ static void after_drop(daemon_t *d, job_t *job) {
   case CS_OUT_VALID: /* accepted, outside the window */
     wait = window_wait(d);
     park(d, job, "waiting", NULL, NULL);
-    cs__daemon_event(CS_EV_DROP_WAITING, job->name, job->name, d->cfg->connector.maintenance_window, NULL);
+    cs_event_say(CS_EV_DROP_WAITING, job->name, job->name, d->cfg->connector.maintenance_window, NULL);
     arm_window(d, wait);
     break;
   case CS_OUT_COMMITTED:
@@ -241,7 +231,7 @@ static void after_drop(daemon_t *d, job_t *job) {
     if (d->cfg->watch.keep_processed)
       park(d, job, "processed", NULL, NULL);
     else if (cs_plat_remove(job->path, NULL) != CS_OK)
-      cs__daemon_event(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a committed drop", NULL);
+      cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a committed drop", NULL);
     enqueue(d, new_job(JOB_EXPIRY)); /* a new certificate in service: a new expiry */
     break;
   case CS_OUT_REJECTED:
@@ -269,7 +259,7 @@ static void after_drop(daemon_t *d, job_t *job) {
     break;
   default:
     if (strcmp(d->res.step, "validate") == 0)
-      cs__daemon_event(CS_EV_WORKER_FAILED, job->name, job->name, d->res.err.text, NULL);
+      cs_event_say(CS_EV_WORKER_FAILED, job->name, job->name, d->res.err.text, NULL);
     snprintf(why, sizeof why, "could not be processed at %s: %.600s", d->res.step, d->res.err.text);
     quarantine(d, job, why, &d->res);
     break;
@@ -407,11 +397,11 @@ static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
   stored_name(stored, sizeof stored, name);
   join(job->path, dir, stored);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
-    cs__daemon_event(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
+    cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
     free(job);
     return;
   }
-  cs__daemon_event(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
+  cs_event_say(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
   if ((reason = untrusted_file(job->path, st, why, sizeof why)) != NULL) { /* never opened: out of the way */
     quarantine(d, job, reason, NULL);
     free(job);
@@ -622,7 +612,7 @@ static void orphans(daemon_t *d) {
       join(from, dir, ent.name);
       join(to, to_dir, ent.name);
       if (cs_plat_mkdirs(to_dir, 0700, &err) != CS_OK || cs_plat_rename(from, to, &err) != CS_OK)
-        cs__daemon_event(CS_EV_STATE_ERROR, ent.name, d->cfg->store.state_dir, err.text, NULL);
+        cs_event_say(CS_EV_STATE_ERROR, ent.name, d->cfg->store.state_dir, err.text, NULL);
     }
   }
   uv_fs_req_cleanup(&req);
@@ -704,7 +694,7 @@ void cs__daemon_start(daemon_t *d) {
   if (!d->once) {
     d->watching = uv_fs_event_start(&d->watch, fs_cb, d->cfg->watch.folder, 0) == 0;
     if (!d->watching)
-      cs__daemon_event(CS_EV_STATE_ERROR, NULL, d->cfg->watch.folder,
+      cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->watch.folder,
                        "cannot watch the folder for changes; rescanning only", NULL);
     /* the rescan also checks again what was unsafe */
     uv_timer_start(&d->rescan, rescan_cb, (uint64_t)d->cfg->watch.rescan_interval * 1000,

@@ -76,9 +76,9 @@ unsigned cs__daemon_guard(daemon_t *d, unsigned which, unsigned *cleared) {
     if (unsafe && why[0] == '\0')
       snprintf(why, sizeof why, "the check gave no reason");
     if (unsafe && d->guard[i] != GUARD_SAID_UNSAFE)
-      cs__daemon_event(event, NULL, path, why, NULL);
+      cs_event_say(event, NULL, path, why, NULL);
     else if (!unsafe && d->guard[i] == GUARD_SAID_UNSAFE) {
-      cs__daemon_event(CS_EV_SAFE_AGAIN, NULL, path, NULL, NULL);
+      cs_event_say(CS_EV_SAFE_AGAIN, NULL, path, NULL, NULL);
       if (cleared != NULL)
         *cleared |= 1u << i;
     }

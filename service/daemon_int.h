@@ -74,8 +74,6 @@ typedef struct daemon_s {
 unsigned cs__daemon_guard(daemon_t *d, unsigned which, unsigned *cleared);
 
 /* daemon.c */
-/* Emits event id with up to three arguments and the dropped file's name (may be NULL). */
-void cs__daemon_event(int id, const char *file, const char *a1, const char *a2, const char *a3);
 /* Sets up the loop's timers, sets aside what a previous run left in incoming, queues
  * the recovery and the first expiry check, and starts watching the drop folder.
  * What is unsafe (daemon_guard.c) is said and waited out, not used. */

@@ -39,7 +39,7 @@ void cs_daemon_request_stop(void) {
 static void stop_deadline_cb(uv_timer_t *t) {
   daemon_t *d = t->data;
   /* the step did not finish in time: the journal rolls it back at the next start */
-  cs__daemon_event(CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL);
+  cs_event_say(CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL);
   cs_events_close();
   if (d->host != NULL && d->host->abandoned != NULL)
     d->host->abandoned(d->host->arg);
@@ -84,12 +84,12 @@ static void startup_checks(daemon_t *d) {
   cs_err_t err;
   size_t i;
   if (cfg->connector.service != NULL && cs_plat_service_exists(cfg->connector.service, &err) == 0)
-    cs__daemon_event(CS_EV_CONNECTOR_MISSING, NULL, "the service", cfg->connector.service, NULL);
+    cs_event_say(CS_EV_CONNECTOR_MISSING, NULL, "the service", cfg->connector.service, NULL);
   for (i = 0; i < cfg->connector.binding_files.n; i++)
     if (!cs_plat_exists(cfg->connector.binding_files.v[i]))
-      cs__daemon_event(CS_EV_CONNECTOR_MISSING, NULL, "a binding file", cfg->connector.binding_files.v[i], NULL);
+      cs_event_say(CS_EV_CONNECTOR_MISSING, NULL, "a binding file", cfg->connector.binding_files.v[i], NULL);
   if (cs_renewal_current(&d->env, tp, &err) != CS_OK)
-    cs__daemon_event(CS_EV_CONNECTOR_MISSING, NULL, "the certificate in service", err.text, NULL);
+    cs_event_say(CS_EV_CONNECTOR_MISSING, NULL, "the certificate in service", err.text, NULL);
 }
 
 /* A start that ends before the event sinks are open: said on stderr, and to the host. */
@@ -141,7 +141,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
     memset(&sys, 0, sizeof sys);
     sys.to_system = 1;
     if (cs_events_open(&sys) == CS_OK)
-      cs__daemon_event(CS_EV_CONFIG_UNSAFE, NULL, cfg.path, why, NULL);
+      cs_event_say(CS_EV_CONFIG_UNSAFE, NULL, cfg.path, why, NULL);
     start_failed(&d, cfg.path, msg);
     goto out;
   }
@@ -149,26 +149,26 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
     goto out;
   /* what [connector] leaves empty, from the connector itself: said in the event log */
   if (cs_connector_resolve(&cfg, &err) != CS_OK) {
-    cs__daemon_event(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
+    cs_event_say(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
     goto out;
   }
   snprintf(lockpath, sizeof lockpath, "%s%slock", cfg.store.state_dir, cs_plat_is_windows() ? "\\" : "/");
   if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
-    cs__daemon_event(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
+    cs_event_say(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
     goto out;
   }
   if (cs_plat_mkdirs(cfg.watch.folder, 0700, &err) != CS_OK) {
-    cs__daemon_event(CS_EV_STATE_ERROR, NULL, cfg.watch.folder, err.text, NULL);
+    cs_event_say(CS_EV_STATE_ERROR, NULL, cfg.watch.folder, err.text, NULL);
     goto out;
   }
   if (cs_worker_init(&d.worker, cfg.path, &err) != CS_OK) {
-    cs__daemon_event(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
+    cs_event_say(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
     goto out;
   }
   d.env.cfg = &cfg;
   d.env.worker = &d.worker;
   d.env.host = d.host_name;
-  cs__daemon_event(CS_EV_SERVICE_STARTED, NULL, CS_VERSION, cfg.path ? cfg.path : "(built-in defaults)", NULL);
+  cs_event_say(CS_EV_SERVICE_STARTED, NULL, CS_VERSION, cfg.path ? cfg.path : "(built-in defaults)", NULL);
   startup_checks(&d);
 
   d.loop = uv_default_loop();
@@ -197,7 +197,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   uv_mutex_lock(&stop_lock);
   stop_wake = NULL;
   uv_mutex_unlock(&stop_lock);
-  cs__daemon_event(CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL);
+  cs_event_say(CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL);
   uv_walk(d.loop, close_cb, NULL);
   uv_run(d.loop, UV_RUN_DEFAULT);
   (void)uv_loop_close(d.loop);

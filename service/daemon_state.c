@@ -24,12 +24,7 @@ static void state_file(const cs_config_t *cfg, char *out, size_t len, const char
 }
 
 static void state_error(const cs_config_t *cfg, const char *why) {
-  cs_event_t ev;
-  memset(&ev, 0, sizeof ev);
-  ev.id = CS_EV_STATE_ERROR;
-  ev.args[0] = cfg->store.state_dir;
-  ev.args[1] = why;
-  cs_event_emit(&ev);
+  cs_event_say(CS_EV_STATE_ERROR, NULL, cfg->store.state_dir, why, NULL);
 }
 
 /* The certificate in service into st, and its expiry events. CS_ENOENT when it

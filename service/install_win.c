@@ -22,22 +22,10 @@
  * folder whose access rules were reset or left as they were. */
 static void report(cs_install_ctx_t *c, const char *path, const cs_win_secured_t *s) {
   if (s->moved_to[0] != '\0') {
-    cs_events_cfg_t sinks;
-    cs_event_t ev;
     c->moved++;
     fprintf(stderr, "certsteward install: %s was not made by an administrator (%s): moved aside to %s%s\n", path,
             s->why, s->moved_to, s->created ? "; a new one was made" : "");
-    memset(&sinks, 0, sizeof sinks);
-    sinks.to_system = 1;
-    if (cs_events_open(&sinks) == CS_OK) {
-      memset(&ev, 0, sizeof ev);
-      ev.id = CS_EV_UNTRUSTED_MOVED;
-      ev.args[0] = path;
-      ev.args[1] = s->why;
-      ev.args[2] = s->moved_to;
-      cs_event_emit(&ev);
-      cs_events_close();
-    }
+    cs_event_say_system(CS_EV_UNTRUSTED_MOVED, path, s->why, s->moved_to);
   } else if (s->left) {
     fprintf(stderr, "certsteward install: warning: %s exists, holds files, and %s: its access rules are left as "
                     "they are (the service does not use it while others can write to it)\n", path, s->why);

@@ -388,8 +388,6 @@ static void on_abandoned(void *arg) {
 /* The daemon could not start before its event sinks were open: CONFIG_ERROR in the
  * Event Log, with the line when the reason starts "<file>:<line>: ". */
 static void on_failed(void *arg, const char *config_path, const char *why) {
-  cs_events_cfg_t sinks;
-  cs_event_t ev;
   char line[16] = "-";
   size_t n = strlen(config_path), i = 0;
   (void)arg;
@@ -404,17 +402,7 @@ static void on_failed(void *arg, const char *config_path, const char *why) {
       why = p + i + 1 + (p[i + 1] == ' ');
     }
   }
-  memset(&sinks, 0, sizeof sinks);
-  sinks.to_system = 1;
-  if (cs_events_open(&sinks) != 0)
-    return;
-  memset(&ev, 0, sizeof ev);
-  ev.id = CS_EV_CONFIG_ERROR;
-  ev.args[0] = config_path;
-  ev.args[1] = line;
-  ev.args[2] = why;
-  cs_event_emit(&ev);
-  cs_events_close();
+  cs_event_say_system(CS_EV_CONFIG_ERROR, config_path, line, why);
 }
 
 /* The options come from the ImagePath's command line (svc_argv); the SCM's start
