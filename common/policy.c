@@ -262,6 +262,8 @@ out:
   return rc;
 }
 
+/* The chain check against the trust anchors p->trust (ca_file, or OpenSSL's default
+ * store); check_chain_machine when the machine decides (p->trust NULL). */
 static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **built) {
   static const char id[] = CS_CHECK_CHAIN;
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -271,10 +273,6 @@ static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *
 
   if (built != NULL)
     *built = NULL;
-  if (p->trust == NULL) {
-    X509_STORE_CTX_free(ctx);
-    return check_chain_machine(p, b, r, built);
-  }
   if (ctx == NULL || !X509_STORE_CTX_init(ctx, p->trust, b->leaf, b->chain)) {
     X509_STORE_CTX_free(ctx);
     return CS_ENOMEM;
@@ -498,7 +496,8 @@ int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, 
   iso_time(X509_get0_notAfter(b->leaf), r->not_after, sizeof r->not_after);
   free(r->subject);
   r->subject = name_text(X509_get_subject_name(b->leaf));
-  if ((rc = RUN(before_chain)) != CS_OK || (rc = check_chain(p, b, r, &built)) != CS_OK ||
+  if ((rc = RUN(before_chain)) != CS_OK ||
+      (rc = (p->trust != NULL ? check_chain : check_chain_machine)(p, b, r, &built)) != CS_OK ||
       (rc = RUN(after_chain)) != CS_OK || (rc = check_signature(p, b, built, r)) != CS_OK ||
       (p->current != NULL && (rc = RUN(renewal)) != CS_OK))
     goto out;

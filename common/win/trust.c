@@ -112,17 +112,21 @@ static HCERTSTORE open_machine(DWORD location, const wchar_t *name) {
                        location | CERT_STORE_READONLY_FLAG | CERT_STORE_OPEN_EXISTING_FLAG, name);
 }
 
-/* 1 when store (location\name) holds c, 0 when not or when the store does not exist. */
+/* 1 when the store location\name holds c, 0 when it does not or the store does not
+ * exist, -1 when that cannot be told (the store exists but cannot be opened, or the
+ * lookup fails other than with "not found"), for a caller that must fail closed. */
 static int store_has(DWORD location, const wchar_t *name, PCCERT_CONTEXT c) {
   HCERTSTORE s = open_machine(location, name);
   PCCERT_CONTEXT found;
+  int rc;
   if (s == NULL)
-    return 0;
+    return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : -1;
   found = CertFindCertificateInStore(s, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_EXISTING, c, NULL);
+  rc = found != NULL ? 1 : (DWORD)GetLastError() == (DWORD)CRYPT_E_NOT_FOUND ? 0 : -1;
   if (found != NULL)
     CertFreeCertificateContext(found);
   CertCloseStore(s, 0);
-  return found != NULL;
+  return rc;
 }
 
 /* Where the engine found the root: the most specific of the stores that hold it
@@ -140,29 +144,16 @@ static void root_origin(PCCERT_CONTEXT root, char *buf, size_t len) {
   };
   size_t i;
   for (i = 0; i < sizeof where / sizeof where[0]; i++)
-    if (store_has(where[i].location, where[i].store, root)) {
+    if (store_has(where[i].location, where[i].store, root) > 0) {
       snprintf(buf, len, "%s", where[i].name);
       return;
     }
   snprintf(buf, len, "the machine's trusted roots");
 }
 
-/* 1 when LocalMachine\Disallowed holds c. Fails closed: a Disallowed store that
- * exists but cannot be opened, or a lookup that fails other than with "not found",
- * answers -1 (a missing store is empty, as under Wine). */
-static int disallowed(PCCERT_CONTEXT c) {
-  HCERTSTORE s = open_machine(CERT_SYSTEM_STORE_LOCAL_MACHINE, L"Disallowed");
-  PCCERT_CONTEXT found;
-  int rc;
-  if (s == NULL)
-    return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : -1;
-  found = CertFindCertificateInStore(s, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_EXISTING, c, NULL);
-  rc = found != NULL ? 1 : (DWORD)GetLastError() == (DWORD)CRYPT_E_NOT_FOUND ? 0 : -1;
-  if (found != NULL)
-    CertFreeCertificateContext(found);
-  CertCloseStore(s, 0);
-  return rc;
-}
+/* 1 when LocalMachine\Disallowed holds c; -1 (counted as distrust) when that cannot be
+ * told; a missing store is empty (as under Wine). */
+static int disallowed(PCCERT_CONTEXT c) { return store_has(CERT_SYSTEM_STORE_LOCAL_MACHINE, L"Disallowed", c); }
 
 static FILETIME filetime(time_t t) {
   ULONGLONG v = ((ULONGLONG)t + 11644473600ULL) * 10000000ULL; /* 100 ns since 1601 */
