@@ -10,6 +10,9 @@
  * byte per time reached, so it counts across processes: the workers), else in the
  * process. With CERTSTEWARD_TEST_FAULT_IF set, the point is armed only while that
  * file exists (a test's restart command can create it: "from the restart on").
+ * With CERTSTEWARD_TEST_FAULT_RUN set to a command, the point does not kill: the
+ * command runs through the system shell and waits to its end, then the process carries
+ * on (a test makes a race deterministic: another account swaps a file at that step).
  * A point is a fixed name, or a prefix joined to a name or a number
  * ("after_" + "install", "bindings_write:" + 1). */
 #ifndef CS_FAULT_H
