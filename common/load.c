@@ -405,7 +405,7 @@ int cs_load_key_file(const char *path, size_t max, const char *password, EVP_PKE
 
   memset(&b, 0, sizeof b);
   *key = NULL;
-  rc = cs_plat_read_file(path, max, 0, &data, &len, err);
+  rc = cs_plat_read_file(path, max, CS_READ_NOFOLLOW, &data, &len, err);
   if (rc != CS_OK)
     goto out;
   if (len == 0) {

@@ -44,7 +44,8 @@ int cs_load_mem(const unsigned char *data, size_t len, const char *password, cs_
 int cs_load_file(const char *path, size_t max, unsigned flags, const char *password,
                  cs_bundle_t *b, cs_err_t *err);
 
-/* Loads a private key alone (PEM, DER or the key of a PKCS#12 file); *key owned by the caller. */
+/* Loads a private key alone (PEM, DER or the key of a PKCS#12 file), reached with no link in
+ * any component of path (the key in service, in a folder others may write); *key owned by the caller. */
 int cs_load_key_file(const char *path, size_t max, const char *password, EVP_PKEY **key,
                      cs_err_t *err);
 

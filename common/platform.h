@@ -15,7 +15,7 @@
 int cs_plat_is_windows(void);
 
 /* cs_plat_read_file flags */
-#define CS_READ_NOFOLLOW 0x1 /* refuse a symbolic link / reparse point as the last component */
+#define CS_READ_NOFOLLOW 0x1 /* refuse a symbolic link / reparse point in any component of the path */
 
 /* Reads a whole regular file of at most max bytes into a new buffer (NUL-terminated
  * after *len bytes, for convenience). Refuses FIFOs, devices and folders (CS_ENOTREG)

@@ -42,7 +42,7 @@ int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate
   if ((rc = cs_policy_trust_load(ca_file, &v->policy.trust, err)) != CS_OK)
     goto out;
   if (o->current != NULL) {
-    rc = cs_load_file(o->current, v->max_file_size, 0, v->password, &v->current, &why);
+    rc = cs_load_file(o->current, v->max_file_size, CS_READ_NOFOLLOW, v->password, &v->current, &why);
     if (rc != CS_OK) {
       rc = cs_err_set(err, rc, why.raw, "cannot read the certificate in service %s: %s", o->current, why.text);
       goto out;

@@ -467,7 +467,8 @@ static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
     cs_fault_point2("worker_scan:", base_name(files[i])); /* test builds: daemon.sh, one file that kills */
     cs_reply_put(out, "file", files[i]);
     /* No password: certificate files only; a PFX is an error for its own line. */
-    if (cs_load_file(files[i], (size_t)max, 0, NULL, &b, &err) != CS_OK || put_leaf(out, b.leaf) != CS_OK) {
+    if (cs_load_file(files[i], (size_t)max, CS_READ_NOFOLLOW, NULL, &b, &err) != CS_OK ||
+        put_leaf(out, b.leaf) != CS_OK) {
       cs_buf_free(&line);
       cs_buf_printf(&line, "%s: %s", files[i], err.text[0] ? err.text : "cannot describe the certificate");
       cs_reply_put(out, "error", cs_buf_str(&line));

@@ -5,6 +5,7 @@
 
 #include <acl/libacl.h>
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -20,31 +21,12 @@
 #define TEMP_ATTEMPTS 100
 
 
-/* The folder part of path (new string, "." or "/" when there is none) and its last component. */
-static int split_path(const char *path, char **dir, const char **base, cs_err_t *err) {
-  const char *slash = strrchr(path, '/');
-
-  *dir = NULL;
-  *base = slash != NULL ? slash + 1 : path;
-  if (**base == '\0')
-    return cs_err_set(err, CS_EINVAL, 0, "%s names a folder, not a file", path);
-  if (slash == NULL)
-    *dir = cs_strdup(".");
-  else if (slash == path)
-    *dir = cs_strdup("/");
-  else if ((*dir = malloc((size_t)(slash - path) + 1)) != NULL) {
-    memcpy(*dir, path, (size_t)(slash - path));
-    (*dir)[slash - path] = '\0';
-  }
-  return *dir != NULL ? CS_OK : cs_err_set(err, CS_ENOMEM, 0, "out of memory writing %s", path);
-}
-
-/* Creates ".<base>.XXXXXX" in dir, exclusively, close-on-exec from the start (mkstemp
- * is not: a fork in another thread could inherit it), with mode from the first byte. */
-static int open_temp(const char *path, const char *dir, const char *base, int mode, char **tmp, int *fd,
-                     cs_err_t *err) {
+/* Creates ".<base>.XXXXXX" in the folder dfd, exclusively, close-on-exec from the
+ * start (mkstemp is not: a fork in another thread could inherit it), 0600 until its
+ * owner and mode are set. */
+static int open_temp(const char *path, int dfd, const char *base, char **tmp, int *fd, cs_err_t *err) {
   static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  size_t n = strlen(dir) + strlen(base) + 10;
+  size_t n = strlen(base) + 9;
   struct timespec ts;
   uint64_t seed;
   size_t x;
@@ -61,10 +43,10 @@ static int open_temp(const char *path, const char *dir, const char *base, int mo
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     z ^= z >> 31;
-    snprintf(*tmp, n, "%s/.%s.XXXXXX", dir, base);
+    snprintf(*tmp, n, ".%s.XXXXXX", base);
     for (x = strlen(*tmp) - 6, i = 0; i < 6; i++, z /= 62)
       (*tmp)[x + (size_t)i] = alphabet[z % 62];
-    *fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, (mode_t)(mode & 0777));
+    *fd = openat(dfd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
     if (*fd >= 0)
       return CS_OK;
     if (errno != EEXIST)
@@ -74,50 +56,113 @@ static int open_temp(const char *path, const char *dir, const char *base, int mo
     int e = errno;
     free(*tmp);
     *tmp = NULL;
-    return cs_err_set(err, cs__posix_errno(e), e, "cannot create a temp file for %s in %s: %s", path, dir, strerror(e));
+    return cs_err_set(err, cs__posix_errno(e), e, "cannot create a temp file for %s: %s", path, strerror(e));
   }
 }
 
-/* Gives the new file the ACL of the one it replaces. A target without extended
- * entries needs nothing beyond its mode, unless the temp file inherited entries
- * from the folder's default ACL that the old file did not have. */
-static int copy_acl(int fd, const char *path, cs_err_t *err) {
-  acl_t acl = NULL;
-  int rc = CS_OK;
+static const char *kind_of(mode_t m) {
+  return S_ISLNK(m) ? "a symbolic link" : S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
+                                                                                                          : "a device";
+}
 
-  acl = acl_get_file(path, ACL_TYPE_ACCESS);
-  if (acl == NULL) {
+/* The owner, group, mode and ACL of base in dfd: a regular file with one name
+ * (opened, never followed, and judged by its descriptor). CS_ENOENT when absent. */
+static int meta_at(int dfd, const char *base, const char *path, cs__posix_meta_t *m, cs_err_t *err) {
+  struct stat st;
+  acl_t acl = NULL;
+  int fd, rc = CS_OK;
+
+  memset(m, 0, sizeof *m);
+  /* O_NONBLOCK: a FIFO put there must not hold this open; it is refused just below */
+  fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT)
+      return cs_err_set(err, CS_ENOENT, e, "%s does not exist", path);
+    if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+      return cs_err_set(err, CS_ENOTREG, e, "%s is %s, not a regular file; not replaced", path, kind_of(st.st_mode));
+    return cs_err_set(err, cs__posix_errno(e), e, "cannot open %s: %s", path, strerror(e));
+  }
+  if (fstat(fd, &st) != 0) {
+    rc = cs_err_set(err, CS_EIO, errno, "cannot stat %s: %s", path, strerror(errno));
+    goto out;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is %s, not a regular file; not replaced", path, kind_of(st.st_mode));
+    goto out;
+  }
+  if (st.st_nlink != 1) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s has %lu names (hard links): another name could reach what is written "
+                    "there; not replaced", path, (unsigned long)st.st_nlink);
+    goto out;
+  }
+  m->uid = (long long)st.st_uid;
+  m->gid = (long long)st.st_gid;
+  m->mode = (int)(st.st_mode & 07777);
+  if ((acl = acl_get_fd(fd)) == NULL) {
     if (errno != ENOTSUP && errno != EOPNOTSUPP)
       rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot read the ACL of %s: %s", path, strerror(errno));
     goto out;
   }
-  if ((acl_equiv_mode(acl, NULL) != 0 || acl_extended_fd(fd) == 1) && acl_set_fd(fd, acl) != 0)
-    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot give the new %s the ACL of the old one: %s", path,
-                    strerror(errno));
+  if (acl_equiv_mode(acl, NULL) != 0) {
+    char *text = acl_to_any_text(acl, NULL, ',', TEXT_ABBREVIATE | TEXT_NUMERIC_IDS);
+    if (text == NULL || (m->acl = cs_strdup(text)) == NULL)
+      rc = cs_err_set(err, CS_ENOMEM, errno, "cannot keep the ACL of %s", path);
+    if (text != NULL)
+      acl_free(text);
+  }
 out:
   if (acl != NULL) /* libacl's acl_free does not take NULL quietly */
     acl_free(acl);
+  close(fd);
+  if (rc != CS_OK)
+    cs__posix_meta_free(m);
+  return rc;
+}
+
+void cs__posix_meta_free(cs__posix_meta_t *m) {
+  free(m->acl);
+  m->acl = NULL;
+}
+
+int cs__posix_meta_read(const char *path, cs__posix_meta_t *m, cs_err_t *err) {
+  char *base = NULL;
+  int dfd = -1, rc;
+  memset(m, 0, sizeof *m);
+  if ((rc = cs__posix_open_parent(path, &dfd, &base, err)) == CS_OK)
+    rc = meta_at(dfd, base, path, m, err);
+  if (dfd >= 0)
+    close(dfd);
+  free(base);
   return rc;
 }
 
 /* Owner and group first: fchown clears set-id bits, so the mode comes after it, and
- * the ACL last, since it rewrites the group bits of the mode (they hold its mask). */
-static int set_meta(int fd, const char *path, const struct stat *old, int mode, cs_err_t *err) {
-  struct stat st;
+ * the ACL last, since it rewrites the group bits of the mode (they hold its mask).
+ * A temp file that inherited entries from the folder's default ACL gets the mode's
+ * own ACL, so that it has exactly what m says. */
+static int set_meta(int fd, const char *path, const cs__posix_meta_t *m, cs_err_t *err) {
+  acl_t acl = NULL;
+  int rc = CS_OK, ext;
 
-  if (old != NULL) {
-    if (fstat(fd, &st) != 0)
-      return cs_err_set(err, CS_EIO, errno, "cannot stat the temp file for %s: %s", path, strerror(errno));
-    if ((st.st_uid != old->st_uid || st.st_gid != old->st_gid) && fchown(fd, old->st_uid, old->st_gid) != 0)
-      return cs_err_set(err, cs__posix_errno(errno), errno, "cannot give the new %s the owner %ld:%ld of the old one: %s",
-                        path, (long)old->st_uid, (long)old->st_gid, strerror(errno));
-    mode = (int)(old->st_mode & 07777);
-  }
-  /* The mode given to open() went through the umask; this makes it exact. */
-  if (fchmod(fd, (mode_t)(mode & 07777)) != 0)
-    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot set mode %04o on the new %s: %s", (unsigned)(mode & 07777),
-                      path, strerror(errno));
-  return old != NULL ? copy_acl(fd, path, err) : CS_OK;
+  if (fchown(fd, (uid_t)m->uid, (gid_t)m->gid) != 0)
+    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot give the new %s the owner %lld:%lld: %s", path,
+                      m->uid, m->gid, strerror(errno));
+  if (fchmod(fd, (mode_t)(m->mode & 07777)) != 0)
+    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot set mode %04o on the new %s: %s",
+                      (unsigned)(m->mode & 07777), path, strerror(errno));
+  if (m->acl != NULL)
+    acl = acl_from_text(m->acl);
+  else if ((ext = acl_extended_fd(fd)) == 1)
+    acl = acl_from_mode((mode_t)(m->mode & 0777));
+  else
+    return CS_OK; /* no ACL to give, none inherited (or a file system without ACLs) */
+  if (acl == NULL)
+    return cs_err_set(err, CS_EFORMAT, errno, "the ACL recorded for %s cannot be read back", path);
+  if (acl_set_fd(fd, acl) != 0)
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot give the new %s its ACL: %s", path, strerror(errno));
+  acl_free(acl);
+  return rc;
 }
 
 static int write_all(int fd, const char *path, const unsigned char *p, size_t len, cs_err_t *err) {
@@ -134,30 +179,17 @@ static int write_all(int fd, const char *path, const unsigned char *p, size_t le
   return CS_OK;
 }
 
-int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err) {
-  char *dir = NULL, *tmp = NULL;
-  const char *base;
-  struct stat old;
-  int fd = -1, dfd = -1, have_old = 0, renamed = 0, rc;
+/* The atomic replacement, inside the folder dfd only: a temp file there with m's
+ * owner, mode and ACL before any data, flushed, renamed over base, the folder flushed.
+ * Nothing is resolved by path again, so a folder swapped meanwhile changes nothing. */
+static int write_at(int dfd, const char *base, const char *path, const void *data, size_t len,
+                    const cs__posix_meta_t *m, cs_err_t *err) {
+  char *tmp = NULL;
+  int fd = -1, renamed = 0, rc;
 
-  if ((rc = split_path(path, &dir, &base, err)) != CS_OK)
+  if ((rc = open_temp(path, dfd, base, &tmp, &fd, err)) != CS_OK)
     goto out;
-  if (lstat(path, &old) == 0) {
-    /* Renaming over a link would replace the link, not what it points to. */
-    if (!S_ISREG(old.st_mode)) {
-      rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (%s); not replaced", path,
-                      S_ISLNK(old.st_mode) ? "a symbolic link" : S_ISDIR(old.st_mode) ? "a folder" : "special");
-      goto out;
-    }
-    have_old = 1;
-  } else if (errno != ENOENT) {
-    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot stat %s: %s", path, strerror(errno));
-    goto out;
-  }
-  if ((rc = open_temp(path, dir, base, have_old ? (int)(old.st_mode & 0777) : mode, &tmp, &fd, err)) != CS_OK)
-    goto out;
-  /* Permissions are settled before the first byte of data goes in. */
-  if ((rc = set_meta(fd, path, have_old ? &old : NULL, mode, err)) != CS_OK)
+  if ((rc = set_meta(fd, path, m, err)) != CS_OK)
     goto out;
   if ((rc = write_all(fd, path, data, len, err)) != CS_OK)
     goto out;
@@ -172,98 +204,102 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
     goto out;
   }
   fd = -1;
-  if (rename(tmp, path) != 0) {
-    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot rename %s over %s: %s", tmp, path, strerror(errno));
+  if (renameat(dfd, tmp, dfd, base) != 0) {
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot rename the temp file %s over %s: %s", tmp, path,
+                    strerror(errno));
     goto out;
   }
   renamed = 1;
   /* The rename is durable only once the folder entry is on disk. */
-  dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) {
-    rc = cs_err_set(err, CS_EIO, errno, "%s was replaced, but its folder %s cannot be flushed to disk: %s", path,
-                    dir, strerror(errno));
+  if (fsync(dfd) != 0 && errno != EINVAL) {
+    rc = cs_err_set(err, CS_EIO, errno, "%s was replaced, but its folder cannot be flushed to disk: %s", path,
+                    strerror(errno));
     goto out;
   }
   rc = CS_OK;
 out:
   if (fd >= 0)
     close(fd);
+  if (tmp != NULL && !renamed)
+    unlinkat(dfd, tmp, 0);
+  free(tmp);
+  return rc;
+}
+
+/* m NULL: keep what is at path (owner, group, mode, ACL), or a new file owned by this
+ * process with mode. */
+static int write_file(const char *path, const void *data, size_t len, int mode, const cs__posix_meta_t *m,
+                      cs_err_t *err) {
+  cs__posix_meta_t old;
+  char *base = NULL;
+  int dfd = -1, rc;
+
+  memset(&old, 0, sizeof old);
+  if ((rc = cs__posix_open_parent(path, &dfd, &base, err)) != CS_OK)
+    goto out;
+  if (m == NULL) {
+    cs_err_t why;
+    cs_err_clear(&why);
+    if ((rc = meta_at(dfd, base, path, &old, &why)) == CS_ENOENT) {
+      old.uid = (long long)geteuid();
+      old.gid = (long long)getegid();
+      old.mode = mode & 07777;
+    } else if (rc != CS_OK) {
+      rc = cs_err_set(err, rc, why.raw, "%s", why.text);
+      goto out;
+    }
+    m = &old;
+  }
+  rc = write_at(dfd, base, path, data, len, m, err);
+out:
   if (dfd >= 0)
     close(dfd);
-  if (tmp != NULL && !renamed)
-    unlink(tmp);
-  free(tmp);
-  free(dir);
+  free(base);
+  cs__posix_meta_free(&old);
   return rc;
 }
 
-/* One level of cs_plat_mkdirs: created with mode exactly (not through the umask), or
- * already a folder (a link to one is fine, as for mkdir -p). */
-static int make_level(const char *path, const char *level, int mode, cs_err_t *err) {
-  struct stat st;
-  int fd, e;
-
-  if (mkdir(level, (mode_t)(mode & 07777)) != 0) {
-    e = errno;
-    if (e == EEXIST && stat(level, &st) == 0) {
-      if (S_ISDIR(st.st_mode))
-        return CS_OK;
-      return cs_err_set(err, CS_ENOTREG, 0, "cannot create folder %s: %s exists and is not a folder", path, level);
-    }
-    return cs_err_set(err, cs__posix_errno(e), e, "cannot create folder %s: mkdir %s: %s", path, level, strerror(e));
-  }
-  /* Through an fd opened without following links: the name may have been swapped meanwhile. */
-  fd = open(level, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 || fchmod(fd, (mode_t)(mode & 07777)) != 0) {
-    e = errno;
-    if (fd >= 0)
-      close(fd);
-    return cs_err_set(err, cs__posix_errno(e), e, "cannot create folder %s: cannot set mode %04o on %s: %s", path,
-                      (unsigned)(mode & 07777), level, strerror(e));
-  }
-  close(fd);
-  return CS_OK;
+int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err) {
+  return write_file(path, data, len, mode, NULL, err);
 }
 
-int cs_plat_mkdirs(const char *path, int mode, cs_err_t *err) {
-  char *p = NULL;
-  size_t i, n;
-  int rc = CS_OK;
-
-  if (path == NULL || *path == '\0')
-    return cs_err_set(err, CS_EINVAL, 0, "empty folder path");
-  if ((p = cs_strdup(path)) == NULL) {
-    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory creating %s", path);
-    goto out;
-  }
-  n = strlen(p);
-  while (n > 1 && p[n - 1] == '/')
-    p[--n] = '\0';
-  for (i = 1; i <= n; i++) {
-    char c = p[i];
-    if ((c != '/' && c != '\0') || p[i - 1] == '/')
-      continue;
-    p[i] = '\0';
-    rc = make_level(path, p, mode, err);
-    p[i] = c;
-    if (rc != CS_OK)
-      goto out;
-  }
-out:
-  free(p);
-  return rc;
+int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m,
+                         cs_err_t *err) {
+  return write_file(path, data, len, 0, m, err);
 }
 
 int cs_plat_rename(const char *from, const char *to, cs_err_t *err) {
-  if (rename(from, to) != 0)
-    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot rename %s to %s: %s", from, to, strerror(errno));
-  return CS_OK;
+  char *fb = NULL, *tb = NULL;
+  int fd = -1, td = -1, rc;
+
+  if ((rc = cs__posix_open_parent(from, &fd, &fb, err)) != CS_OK ||
+      (rc = cs__posix_open_parent(to, &td, &tb, err)) != CS_OK)
+    goto out;
+  if (renameat(fd, fb, td, tb) != 0)
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot rename %s to %s: %s", from, to, strerror(errno));
+out:
+  if (fd >= 0)
+    close(fd);
+  if (td >= 0)
+    close(td);
+  free(fb);
+  free(tb);
+  return rc;
 }
 
 int cs_plat_remove(const char *path, cs_err_t *err) {
-  if (unlink(path) != 0 && errno != ENOENT)
-    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot remove %s: %s", path, strerror(errno));
-  return CS_OK;
+  char *base = NULL;
+  int dfd = -1, rc;
+
+  rc = cs__posix_open_parent(path, &dfd, &base, err);
+  if (rc == CS_ENOENT) /* its folder is gone: so is the file */
+    return CS_OK;
+  if (rc == CS_OK && unlinkat(dfd, base, 0) != 0 && errno != ENOENT)
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot remove %s: %s", path, strerror(errno));
+  if (dfd >= 0)
+    close(dfd);
+  free(base);
+  return rc;
 }
 
 /* ".<base>.XXXXXX", as open_temp makes them */
@@ -279,35 +315,50 @@ static int is_temp_of(const char *name, const char *base, size_t len) {
 }
 
 int cs_plat_remove_temps(const char *path, cs_err_t *err) {
-  char *dir = NULL;
-  const char *base;
+  char *base = NULL;
   struct dirent *e;
   DIR *d = NULL;
-  int rc;
+  int dfd = -1, list, rc;
 
-  if ((rc = split_path(path, &dir, &base, err)) != CS_OK)
+  if ((rc = cs__posix_open_parent(path, &dfd, &base, err)) != CS_OK) {
+    if (rc == CS_ENOENT)
+      rc = CS_OK; /* no folder, no temp files */
     goto out;
-  if ((d = opendir(dir)) == NULL) {
-    if (errno != ENOENT)
-      rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot look for temp files of %s in %s: %s", path, dir,
-                      strerror(errno));
+  }
+  if ((list = dup(dfd)) < 0 || (d = fdopendir(list)) == NULL) {
+    if (list >= 0)
+      close(list);
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot look for temp files of %s: %s", path, strerror(errno));
     goto out;
   }
   while ((e = readdir(d)) != NULL)
-    if (is_temp_of(e->d_name, base, strlen(base)) && unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT &&
+    if (is_temp_of(e->d_name, base, strlen(base)) && unlinkat(dfd, e->d_name, 0) != 0 && errno != ENOENT &&
         rc == CS_OK)
-      rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot remove the temp file %s/%s: %s", dir, e->d_name,
+      rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot remove the temp file %s of %s: %s", e->d_name, path,
                       strerror(errno));
 out:
   if (d != NULL)
     closedir(d);
-  free(dir);
+  if (dfd >= 0)
+    close(dfd);
+  free(base);
   return rc;
 }
 
+/* Something there, as far as a walk that follows no link can tell: a link in the way
+ * counts as something (what is then done with the path says what it is). */
 int cs_plat_exists(const char *path) {
   struct stat st;
-  return lstat(path, &st) == 0;
+  char *base = NULL;
+  int dfd = -1, rc, found;
+
+  rc = cs__posix_open_parent(path, &dfd, &base, NULL);
+  if (rc != CS_OK)
+    return rc == CS_ENOENT ? 0 : 1;
+  found = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  close(dfd);
+  free(base);
+  return found;
 }
 
 FILE *cs_plat_fopen(const char *path, const char *mode) { return fopen(path, mode); }
@@ -315,9 +366,13 @@ FILE *cs_plat_fopen(const char *path, const char *mode) { return fopen(path, mod
 FILE *cs_plat_fopen_log(const char *path) {
   struct stat st;
   FILE *f;
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
-  if (fd < 0)
+  cs_err_t why;
+  int fd;
+  if (cs__posix_open_file(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0600, &fd, &why) != CS_OK) {
+    /* a link on the way: "something else sits at path" */
+    errno = why.raw == 0 || why.raw == ELOOP || why.raw == ENOTDIR ? EPERM : (int)why.raw;
     return NULL;
+  }
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
       (st.st_uid != 0 && st.st_uid != geteuid())) {
     close(fd);

@@ -5,6 +5,7 @@
 
 #include <acl/libacl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,13 +105,37 @@ static int widen_mask(acl_t *acl) {
   return acl_calc_mask(acl);
 }
 
-/* Reads the file's owner and ACL; CS_EFAILED where the file system has no ACLs. */
-static int read_acl(const char *key_path, struct stat *st, acl_t *acl, cs_err_t *err) {
-  if (stat(key_path, st) != 0)
-    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot stat key %s: %s", key_path, strerror(errno));
-  if (!S_ISREG(st->st_mode))
-    return cs_err_set(err, CS_ENOTREG, 0, "key %s is not a regular file", key_path);
-  if ((*acl = acl_get_file(key_path, ACL_TYPE_ACCESS)) == NULL) {
+/* Opens the key without following a link in any component (walk.c) and judges it by
+ * its descriptor: a regular file with one name, owned by root, this process's user or
+ * the account itself (PostgreSQL wants its own key). Anything else is refused, never
+ * granted: a link or a second name could make the grant land on another file. */
+static int open_key(const char *key_path, uid_t account, int *fd, struct stat *st, cs_err_t *err) {
+  int rc;
+  if ((rc = cs__posix_open_file(key_path, O_RDONLY | O_NONBLOCK, 0, fd, err)) != CS_OK)
+    return rc;
+  if (fstat(*fd, st) != 0)
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot stat key %s: %s", key_path, strerror(errno));
+  else if (!S_ISREG(st->st_mode))
+    rc = cs_err_set(err, CS_ENOTREG, 0, "key %s is not a regular file; no permission is granted on it", key_path);
+  else if (st->st_nlink != 1)
+    rc = cs_err_set(err, CS_ENOTREG, 0,
+                    "key %s has %lu names (hard links); no permission is granted on it: another name could belong "
+                    "to another file's owner",
+                    key_path, (unsigned long)st->st_nlink);
+  else if (st->st_uid != 0 && st->st_uid != geteuid() && st->st_uid != account)
+    rc = cs_err_set(err, CS_EACCES, 0,
+                    "key %s is owned by user %lu, neither root nor the account; no permission is granted on it",
+                    key_path, (unsigned long)st->st_uid);
+  if (rc != CS_OK) {
+    close(*fd);
+    *fd = -1;
+  }
+  return rc;
+}
+
+/* Reads the key's ACL through fd; CS_EFAILED where the file system has no ACLs. */
+static int read_acl(int fd, const char *key_path, acl_t *acl, cs_err_t *err) {
+  if ((*acl = acl_get_fd(fd)) == NULL) {
     if (errno == ENOTSUP || errno == EOPNOTSUPP)
       return cs_err_set(err, CS_EFAILED, errno, "the file system holding %s has no POSIX ACLs", key_path);
     return cs_err_set(err, cs__posix_errno(errno), errno, "cannot read the ACL of %s: %s", key_path, strerror(errno));
@@ -122,17 +147,19 @@ int cs_plat_key_check(const char *key_path, const char *account, int *granted, c
   acl_t acl = NULL;
   struct stat st;
   uid_t uid;
-  int rc;
+  int fd = -1, rc;
 
   *granted = 0;
   if ((rc = lookup_uid(account, &uid, err)) != CS_OK)
     goto out;
-  if ((rc = read_acl(key_path, &st, &acl, err)) != CS_OK)
+  if ((rc = open_key(key_path, uid, &fd, &st, err)) != CS_OK || (rc = read_acl(fd, key_path, &acl, err)) != CS_OK)
     goto out;
   *granted = acl_grants(acl, uid, st.st_uid);
 out:
   if (acl != NULL) /* libacl's acl_free does not take NULL quietly */
     acl_free(acl);
+  if (fd >= 0)
+    close(fd);
   return rc;
 }
 
@@ -141,11 +168,11 @@ int cs_plat_key_grant(const char *key_path, const char *account, cs_err_t *err) 
   acl_entry_t entry;
   struct stat st;
   uid_t uid;
-  int rc, granted = 0;
+  int fd = -1, rc;
 
   if ((rc = lookup_uid(account, &uid, err)) != CS_OK)
     goto out;
-  if ((rc = read_acl(key_path, &st, &acl, err)) != CS_OK)
+  if ((rc = open_key(key_path, uid, &fd, &st, err)) != CS_OK || (rc = read_acl(fd, key_path, &acl, err)) != CS_OK)
     goto out;
   if (acl_grants(acl, uid, st.st_uid))
     goto out; /* already there: rewriting it would only change its ctime */
@@ -174,17 +201,22 @@ int cs_plat_key_grant(const char *key_path, const char *account, cs_err_t *err) 
     rc = cs_err_set(err, CS_EFAILED, errno, "the ACL made for %s on %s is not valid", account, key_path);
     goto out;
   }
-  if (acl_set_file(key_path, ACL_TYPE_ACCESS, acl) != 0) {
+  /* Through the descriptor judged above: the very file, whatever the path names now. */
+  if (acl_set_fd(fd, acl) != 0) {
     rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot set the ACL of %s: %s", key_path, strerror(errno));
     goto out;
   }
   /* Read back: what counts is what the file system kept. */
-  if ((rc = cs_plat_key_check(key_path, account, &granted, err)) != CS_OK)
+  acl_free(acl);
+  acl = NULL;
+  if ((rc = read_acl(fd, key_path, &acl, err)) != CS_OK)
     goto out;
-  if (!granted)
+  if (!acl_grants(acl, uid, st.st_uid))
     rc = cs_err_set(err, CS_EFAILED, 0, "READ for %s on %s did not take effect", account, key_path);
 out:
   if (acl != NULL)
     acl_free(acl);
+  if (fd >= 0)
+    close(fd);
   return rc;
 }

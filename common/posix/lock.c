@@ -4,6 +4,7 @@
  * process; flock belongs to the open file description and ends with it, however the
  * process ends. (On NFS, Linux emulates flock with fcntl locks, so keep the file local.) */
 #include "../platform.h"
+#include "posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -35,13 +37,15 @@ static long holder_pid(int fd) {
 int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
   cs_plat_lock_t *l = NULL;
   char pid[32];
+  struct stat st;
   int fd = -1, rc, n;
 
   *lock = NULL;
-  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-  if (fd < 0) {
-    rc = cs_err_set(err, errno == EACCES || errno == EPERM ? CS_EACCES : errno == ENOENT ? CS_ENOENT : CS_EIO, errno,
-                    "cannot open lock file %s: %s", path, strerror(errno));
+  /* no link in any component; O_NONBLOCK: a FIFO put there cannot hold this open */
+  if ((rc = cs__posix_open_file(path, O_RDWR | O_CREAT | O_NONBLOCK, 0600, &fd, err)) != CS_OK)
+    goto out;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "the lock file %s is not a regular file", path);
     goto out;
   }
   while ((n = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)

@@ -2,7 +2,45 @@
 #ifndef CS_POSIX_H
 #define CS_POSIX_H
 
+#include "../error.h"
+
 /* The CS_E* code for an errno value. */
 int cs__posix_errno(int e);
+
+/* ---- reaching files without following links (walk.c) ------------------------- */
+
+/* Opens the folder that holds path's last component, walking from / (or the current
+ * folder, for a relative path) one component at a time without following a link: a
+ * component that is a symbolic link, or "..", is refused (CS_ENOTREG / CS_EINVAL,
+ * naming it). *dfd is that folder (close it), *base the last component (a new
+ * string, free it); a path ending in "/" names no file (CS_EINVAL). */
+int cs__posix_open_parent(const char *path, int *dfd, char **base, cs_err_t *err);
+
+/* Opens the folder path itself the same way (*dfd; close it). */
+int cs__posix_open_dir(const char *path, int *dfd, cs_err_t *err);
+
+/* Opens the file path through cs__posix_open_parent with openat(flags | O_NOFOLLOW |
+ * O_CLOEXEC | O_NOCTTY, mode): a link at the last component is refused too. */
+int cs__posix_open_file(const char *path, int flags, int mode, int *fd, cs_err_t *err);
+
+/* The owner, group, mode and ACL a file is written with (fs.c). */
+typedef struct cs__posix_meta_s {
+  long long uid, gid;
+  int mode;  /* permission bits, & 07777 */
+  char *acl; /* its access ACL as text (numeric ids) when it has entries beyond the
+                mode; NULL when the mode says it all */
+} cs__posix_meta_t;
+
+/* What path (reached by cs__posix_open_parent) has: a regular file with one name,
+ * else refused (CS_ENOTREG, saying what it is); CS_ENOENT when nothing is there.
+ * Free with cs__posix_meta_free. */
+int cs__posix_meta_read(const char *path, cs__posix_meta_t *m, cs_err_t *err);
+void cs__posix_meta_free(cs__posix_meta_t *m);
+
+/* cs_plat_write_atomic giving the new file exactly m's owner, group, mode and ACL,
+ * whatever occupies path now (the undo of a replacement restores what was recorded,
+ * not what someone may have put there since). */
+int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m,
+                         cs_err_t *err);
 
 #endif

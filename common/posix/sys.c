@@ -39,15 +39,13 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
 
   *data = NULL;
   *len = 0;
-  if (flags & CS_READ_NOFOLLOW)
-    oflags |= O_NOFOLLOW;
-  fd = open(path, oflags);
-  if (fd < 0) {
-    int e = errno;
-    if (e == ELOOP && (flags & CS_READ_NOFOLLOW))
-      rc = cs_err_set(err, CS_ENOTREG, e, "%s is a symbolic link, which is not followed", path);
-    else
-      rc = cs_err_set(err, cs__posix_errno(e), e, "cannot open %s: %s", path, strerror(e));
+  if (flags & CS_READ_NOFOLLOW) {
+    /* no link in any component (walk.c); what a link points to is never opened, so
+     * nothing of it (size, kind) reaches a message */
+    if ((rc = cs__posix_open_file(path, oflags, 0, &fd, err)) != CS_OK)
+      goto out;
+  } else if ((fd = open(path, oflags)) < 0) {
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot open %s: %s", path, strerror(errno));
     goto out;
   }
   if (fstat(fd, &st) != 0) {

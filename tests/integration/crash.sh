@@ -248,7 +248,7 @@ test_unknown_journal_step_refused() {
 }
 
 # ---- inside one file's atomic write: the temp file written, not yet renamed ----------
-# A preloaded rename() kills the daemon as it is about to rename its temp file over
+# A preloaded renameat() kills the daemon as it is about to rename its temp file over
 # PATH for the WHEN-th time: what a crash in the middle of cs_plat_write_atomic leaves.
 # (strace's fault injection cannot do it: its -P matches rename's first path only.)
 
@@ -260,26 +260,35 @@ killrename_so() {
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-int rename(const char *from, const char *to) {
+#include <unistd.h>
+/* the product renames inside a folder descriptor (renameat): the target is the
+ * folder's path (from /proc) joined with the name */
+int renameat(int fromdir, const char *from, int todir, const char *to) {
   static int seen;
   const char *want = getenv("CS_KILL_RENAME_TO"), *when = getenv("CS_KILL_RENAME_WHEN");
-  int (*real)(const char *, const char *);
-  if (want != NULL && strcmp(to, want) == 0 && ++seen == (when ? atoi(when) : 1)) {
-    fprintf(stderr, "killrename: killed before renaming %s over %s\n", from, to);
+  int (*real)(int, const char *, int, const char *);
+  char link[64], dir[4096], full[8192];
+  ssize_t n;
+  snprintf(link, sizeof link, "/proc/self/fd/%d", todir);
+  n = readlink(link, dir, sizeof dir - 1);
+  dir[n > 0 ? n : 0] = '\0';
+  snprintf(full, sizeof full, "%s/%s", dir, to);
+  if (want != NULL && strcmp(full, want) == 0 && ++seen == (when ? atoi(when) : 1)) {
+    fprintf(stderr, "killrename: killed before renaming %s over %s\n", from, want);
     raise(SIGKILL);
   }
-  *(void **)&real = dlsym(RTLD_NEXT, "rename");
-  return real(from, to);
+  *(void **)&real = dlsym(RTLD_NEXT, "renameat");
+  return real(fromdir, from, todir, to);
 }
 SRC
-  cc -shared -fPIC -o "$T/killrename.so" "$T/killrename.c" -ldl || fail "cannot build the rename() shim"
+  cc -shared -fPIC -o "$T/killrename.so" "$T/killrename.c" -ldl || fail "cannot build the renameat() shim"
 }
 
 # kill_in_write PATH WHEN: one daemon run killed there
 kill_in_write() {
   local st=0
   killrename_so
-  # an ASan build checks that its runtime comes first; the shim only wraps rename()
+  # an ASan build checks that its runtime comes first; the shim only wraps renameat()
   LD_PRELOAD=$T/killrename.so CS_KILL_RENAME_TO=$1 CS_KILL_RENAME_WHEN=$2 \
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
     "$CS" run --config "$T/cs.ini" --once >"$T/run1.out" 2>&1 || st=$?
