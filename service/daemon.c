@@ -132,8 +132,9 @@ static void failed_checks(const cs_report_t *r, cs_buf_t *out) {
 }
 
 /* res: the transaction's result when there was one (its checks go into the
- * reason file), NULL otherwise. */
-static void quarantine(daemon_t *d, const job_t *job, const char *why, const cs_renewal_result_t *res) {
+ * reason file), NULL otherwise. id: DROP_REJECTED, which says the certificate in
+ * service is unchanged, or DROP_NOT_UNDONE when that is not known. */
+static void quarantine_as(daemon_t *d, const job_t *job, int id, const char *why, const cs_renewal_result_t *res) {
   static const cs_renewal_result_t none;
   cs_buf_t reason = CS_BUF_INIT;
   char where[PATH_LEN] = "";
@@ -152,7 +153,7 @@ static void quarantine(daemon_t *d, const job_t *job, const char *why, const cs_
   }
   park(d, job, "quarantine", cs_buf_str(&reason) ? cs_buf_str(&reason) : why, where);
   memset(&ev, 0, sizeof ev);
-  ev.id = CS_EV_DROP_REJECTED;
+  ev.id = id;
   ev.file = job->name;
   ev.thumbprint = res->new_tp[0] ? res->new_tp : NULL;
   ev.old_thumbprint = res->old_tp[0] ? res->old_tp : NULL;
@@ -163,6 +164,12 @@ static void quarantine(daemon_t *d, const job_t *job, const char *why, const cs_
   cs_event_emit(&ev);
   d->stats.rejected++;
   cs_buf_free(&reason);
+}
+
+/* A renewal whose undo failed may have left anything in service. */
+static void quarantine(daemon_t *d, const job_t *job, const char *why, const cs_renewal_result_t *res) {
+  int in_doubt = res != NULL && res->outcome == CS_OUT_ROLLBACK_FAILED;
+  quarantine_as(d, job, in_doubt ? CS_EV_DROP_NOT_UNDONE : CS_EV_DROP_REJECTED, why, res);
 }
 
 /* Seconds until the maintenance window opens (0: open now, or none configured). */
@@ -653,13 +660,13 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
     if (strcmp(ent.name, first) != 0 || recovered->outcome == CS_OUT_VALID)
       quarantine(d, &job, "interrupted: certsteward stopped before this file was put in service; nothing was "
                           "changed for it", NULL);
-    else if (recovered->outcome != CS_OUT_COMMITTED)
-      quarantine(d, &job, recovered->outcome == CS_OUT_ROLLED_BACK
-                              ? "interrupted: certsteward stopped while this file was being put in service; the "
-                                "renewal was rolled back"
-                              : "interrupted: certsteward stopped while this file was being put in service; "
-                                "the renewal could be neither undone nor finished (see the events before this one)",
-                 recovered);
+    else if (recovered->outcome == CS_OUT_ROLLED_BACK)
+      quarantine(d, &job, "interrupted: certsteward stopped while this file was being put in service; the renewal "
+                          "was rolled back", recovered);
+    else if (recovered->outcome != CS_OUT_COMMITTED) /* not undone, or the recovery could not run */
+      quarantine_as(d, &job, CS_EV_DROP_NOT_UNDONE,
+                    "interrupted: certsteward stopped while this file was being put in service; the renewal could "
+                    "be neither undone nor finished (see the events before this one)", recovered);
     else if (d->cfg->watch.keep_processed) /* the recovery completed it: in service */
       park(d, &job, "processed", NULL, NULL);
     else

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# What an account that may write near certsteward's files can make root do. The
+# setting many admins have: the connector's account (www-data) owns the TLS folder
+# that holds [store] cert_file and key_file and the folder of its binding file; the
+# drop and state folders are root's, 0700. As www-data (setpriv), at the exact step
+# where it hurts (the test build's fault points with CERTSTEWARD_TEST_FAULT_RUN,
+# common/fault.h), the key is swapped for a link or a file that is not the key, a
+# folder above a file root writes is swapped for a link to the account's own folder.
+# Root must refuse each with a clear event, change nothing outside the paths it was
+# given, grant nothing on another file, and say nothing of what another file holds.
+# Usage: attacks.sh TEST_NAME. Needs a build with CS_TEST_HOOKS=ON, root, www-data,
+# nginx on 127.0.0.1 (lib.sh).
+. "$(dirname "$0")/lib.sh"
+cs_use_daemon
+
+ACCOUNT=www-data
+[ "$(id -u)" = 0 ] || fail "these tests act as root and as $ACCOUNT: run them as root"
+id "$ACCOUNT" >/dev/null 2>&1 || fail "no account $ACCOUNT on this system"
+AS_ACCOUNT="setpriv --reuid=$ACCOUNT --regid=$ACCOUNT --clear-groups --"
+
+# as_account 'SHELL COMMANDS': run as www-data (no group of root's)
+as_account() { $AS_ACCOUNT sh -c "cd / && $1"; }
+# account_run 'SHELL COMMANDS': the same, as a command line for CERTSTEWARD_TEST_FAULT_RUN
+account_run() { echo "$AS_ACCOUNT sh -c 'cd / && $1'"; }
+
+# attack_setup: lib.sh's setup (nginx on P1 serving the certificate in service), with
+# the TLS folder moved to $T/srv/tls ($T/srv and $T/srv/tls owned by www-data, the
+# files in it root's, the key readable by www-data through its ACL, as certsteward
+# keeps it), [connector] account www-data, root's 0700 drop and state folders, a
+# good PFX waiting in the drop folder. $T itself is root's, 0755: www-data may
+# pass through it, write nothing in it.
+attack_setup() {
+  setup
+  chmod 755 "$T"
+  mkdir -p "$T/srv"
+  mv "$T/store" "$T/srv/tls"
+  chown "$ACCOUNT:" "$T/srv" "$T/srv/tls"
+  chmod 755 "$T/srv" "$T/srv/tls"
+  setfacl -m "u:$ACCOUNT:r" "$T/srv/tls/key.pem"
+  TLS=$T/srv/tls
+  cp "$TLS/key.pem" "$T/key.pem.orig"
+  sed -i "s|$T/store/|$TLS/|g" "$T/nginx/nginx.conf"
+  $RELOAD
+  expect_served "$P1" "$OLD" "nginx serves the certificate in service from $TLS"
+  cs_set connector account "$ACCOUNT"
+  cs_set store cert_file "$TLS/cert.pem"
+  cs_set store key_file "$TLS/key.pem"
+  cs_watch_config
+  cs_private_password
+  chmod 700 "$T/state" "$T/drop"
+  # the account's own folder, where it would like root to write
+  mkdir -p "$T/elsewhere"
+  chown "$ACCOUNT:" "$T/elsewhere"
+  NEW=$(thumbprint "$PKI/good-aes.pfx")
+  [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] || fail "test PKI: no new thumbprint"
+}
+
+# root_secret PATH [SIZE]: a root-only file (0600) outside the TLS folder, of SIZE bytes
+# of plain text (not a key, not a certificate)
+root_secret() {
+  { yes 'root only: not for the connector account' || true; } | head -c "${2:-600}" > "$1"
+  chmod 600 "$1"
+  cp "$1" "$1.orig"
+  getfacl -cp "$1" > "$1.acl"
+}
+
+# untouched_secret PATH: its bytes and ACL as made, no entry for www-data, and www-data
+# still cannot read it
+untouched_secret() {
+  cmp -s "$1" "$1.orig" || fail "$1 was changed"
+  local acl; acl=$(getfacl -cp "$1")
+  ! grep -q "^user:$ACCOUNT:" <<<"$acl" || fail "$1 got an ACL entry for $ACCOUNT: $(tr '\n' ' ' <<<"$acl")"
+  expect_eq "$acl" "$(cat "$1.acl")" "the ACL of $1"
+  ! as_account "cat $1" >/dev/null 2>&1 || fail "$ACCOUNT can read $1"
+}
+
+# run_once [ENV=VALUE...]: one daemon run (--once: recovery, the expiry check with the
+# key's permission, the drop folder), its output in $T/run.out
+run_once() {
+  local st=0
+  env "$@" "$CS" run --config "$T/cs.ini" --once >"$T/run.out" 2>&1 || st=$?
+  echo "run --once exit status $st"
+}
+
+# fault_ran POINT: the account's move at POINT was made (else this test could not tell)
+fault_ran() {
+  grep -q "test fault point $1 reached" "$T/run.out" || { cat "$T/run.out" >&2; fail "the point $1 was not reached"; }
+  ! grep -q "test fault command at $1 did not exit 0" "$T/run.out" || fail "the account's move at $1 failed"
+}
+
+# events_with ID...: the messages of those events, one a line
+events_with() {
+  local id
+  for id in "$@"; do event_message "$id"; done
+}
+
+# nothing_in_elsewhere [EXCEPT]: the account's folder holds what it put there, no more
+nothing_in_elsewhere() {
+  local extra
+  extra=$(find "$T/elsewhere" -mindepth 1 ! -name "${1:-/}" | sed "s|$T/||")
+  [ -z "$extra" ] || fail "root wrote into the account's folder: $extra"
+}
+
+# ---- 1. the key's READ grant follows what the account put at key_file --------------
+
+# key_refused WHAT: READ was not "repaired"; an error event (KEY_PERMISSION_FAILED, or
+# another error about the key) refuses it, naming WHAT
+key_refused() {
+  expect_eq "$(cs_events_count 4008)" 0 "key permission \"repaired\" (events: $(events_with 4008))"
+  local about_key
+  about_key=$(jq -r 'select(.severity == "error") | .message' "$T/state/events.jsonl" | grep -i "key" || true)
+  grep -qi "$1" <<<"$about_key" ||
+    fail "no error event refuses the key saying /$1/; events: $(event_ids): $(events_with 4009)"
+}
+
+# key_file a symbolic link (made by the account) to a root-only file elsewhere: the
+# check at start "repairs" READ on that file for the account.
+test_key_grant_does_not_follow_a_link() {
+  attack_setup
+  root_secret "$T/root-secret"
+  as_account "mv $TLS/key.pem $TLS/key.bak && ln -s $T/root-secret $TLS/key.pem"
+  run_once
+  untouched_secret "$T/root-secret"
+  key_refused "link"
+}
+
+# key_file a hard link to a root-only file: fs.protected_hardlinks=1 (this machine)
+# keeps the account from making one to a file it cannot read, so root makes it, as
+# the account can where protected_hardlinks is 0. Two names, one file: not the key.
+test_key_grant_refuses_a_hard_linked_key() {
+  attack_setup
+  root_secret "$T/root-secret"
+  as_account "mv $TLS/key.pem $TLS/key.bak"
+  ln "$T/root-secret" "$TLS/key.pem"
+  run_once
+  untouched_secret "$T/root-secret"
+  key_refused "link"
+}
+
+# key_file another account's file (nobody's, 0600), moved into the TLS folder by its
+# owner (a rename needs write on the folders, not the file): not root's, not the
+# connector account's, so not its key to grant.
+test_key_grant_refuses_a_key_owned_by_another_user() {
+  attack_setup
+  mkdir -p "$T/shared"
+  chown "$ACCOUNT:" "$T/shared"
+  root_secret "$T/shared/nobody-secret"
+  chown nobody "$T/shared/nobody-secret"
+  getfacl -cp "$T/shared/nobody-secret" > "$T/shared/nobody-secret.acl"
+  as_account "mv $TLS/key.pem $TLS/key.bak && mv $T/shared/nobody-secret $TLS/key.pem"
+  cp "$T/shared/nobody-secret.orig" "$TLS/key.pem.orig"
+  mv "$T/shared/nobody-secret.acl" "$TLS/key.pem.acl"
+  run_once
+  untouched_secret "$TLS/key.pem"
+  key_refused "owned\|owner"
+}
+
+# ---- 2. a folder above a file root writes, swapped for a link ------------------------
+
+# rolled_back_at STEP: the renewal failed at STEP, its error names a link, it was not
+# committed; the rollback ran (5001, or 5002 when its undo also meets the link)
+rolled_back_at() {
+  expect_eq "$(cs_events_count 4006)" 0 "committed"
+  [ "$(cs_events_count 5000)" -ge 1 ] || fail "no rollback started; events: $(event_ids)"
+  local started; started=$(events_with 5000)
+  grep -q "at step $1:" <<<"$started" || fail "the renewal did not fail at $1: $started"
+  grep -qi "link" <<<"$started" || fail "the error does not name the link: $started"
+  expect_eq "$(($(cs_events_count 5001) + $(cs_events_count 5002)))" 1 "rollback completed or failed"
+  echo "events: $(event_ids); the rollback: $(events_with 5001 5002)"
+}
+
+# The binding file's folder ($T/app/config, in $T/app which the account owns) becomes
+# a link to the account's folder between the read of tls.json and its write: root
+# would write tls.json there (in real life: a folder root reads its orders from).
+test_binding_folder_swapped_for_a_link() {
+  attack_setup
+  mkdir -p "$T/app/config"
+  mv "$T/tls.json" "$T/app/config/tls.json"
+  chown -R "$ACCOUNT:" "$T/app"
+  cs_set connector binding_files "$T/app/config/tls.json"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once CERTSTEWARD_TEST_FAULT=bindings_manifest \
+    CERTSTEWARD_TEST_FAULT_RUN="$(account_run "mv $T/app/config $T/app/config.real && ln -s $T/elsewhere $T/app/config")"
+  fault_ran bindings_manifest
+  nothing_in_elsewhere
+  cmp -s "$T/app/config.real/tls.json" "$T/tls.json.orig" || fail "the binding file was changed"
+  rolled_back_at bindings
+}
+
+# The TLS folder becomes a link to the account's folder once cert.pem is installed
+# (store_install:cert.pem): root would write the new private key there, into a key.pem
+# the account made beforehand, whose owner and mode a replaced file keeps: the
+# account would read the new key.
+test_store_folder_swapped_for_a_link() {
+  attack_setup
+  as_account "echo planted > $T/elsewhere/key.pem && chmod 644 $T/elsewhere/key.pem"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once CERTSTEWARD_TEST_FAULT=store_install:cert.pem \
+    CERTSTEWARD_TEST_FAULT_RUN="$(account_run "mv $TLS $T/srv/tls.real && ln -s $T/elsewhere $TLS")"
+  fault_ran store_install:cert.pem
+  local readable; readable=$(as_account "cat $T/elsewhere/*" 2>/dev/null || true)
+  ! grep -q "PRIVATE KEY" <<<"$readable" || fail "$ACCOUNT can read the new private key"
+  [ "$(cat "$T/elsewhere/key.pem")" = planted ] || fail "root wrote over the account's key.pem"
+  nothing_in_elsewhere key.pem
+  cmp -s "$T/srv/tls.real/key.pem" "$T/key.pem.orig" || fail "key.pem in the TLS folder is not the old one"
+  rolled_back_at install
+}
+
+# ---- 3. the certificate or key in service read through the account's link -----------
+
+# says_nothing_of SIZE: no output (events, the daemon's output, quarantine reasons,
+# status) tells another file's size or what it holds
+says_nothing_of() {
+  local all
+  all=$(cat "$T/state/events.jsonl" "$T/run.out" "$T/state/quarantine/"*.reason 2>/dev/null
+        "$CS" status --config "$T/cs.ini" 2>&1 || true
+        "$CS" status --config "$T/cs.ini" --json 2>&1 || true)
+  ! grep -q "$1" <<<"$all" || fail "another file's size ($1 bytes) was told: $(grep "$1" <<<"$all" | head -3)"
+  ! grep -Eiq "neither PEM nor DER|not a certificate file|holds no private key|is empty|truncated|malformed|[0-9] bytes" \
+    <<<"$all" || fail "what another file holds was told: $(grep -Ei "PEM nor DER|certificate file|private key|empty|truncated|malformed|bytes" <<<"$all" | head -3)"
+}
+
+# refused_as_link: the renewal was not started, an error event names the link
+refused_as_link() {
+  expect_eq "$(cs_events_count 4000)" 0 "renewals started"
+  local said; said=$(events_with 1005 3002)
+  grep -qi "link" <<<"$said" || fail "no event says the file in service is a link: $said"
+}
+
+# in_service_link_tells_nothing NAME SIZE: [store] NAME (cert.pem or key.pem) made a
+# link by the account to a root-only text file of SIZE bytes; the renewal's worker reads
+# it as the certificate or key in service, and today its error tells the size and that
+# it is neither PEM nor DER.
+in_service_link_tells_nothing() {
+  attack_setup
+  root_secret "$T/root-notes" "$2"
+  as_account "mv $TLS/$1 $TLS/$1.bak && ln -s $T/root-notes $TLS/$1"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once
+  [ "$(cs_events_count 3000)" -ge 1 ] || fail "the drop was not taken; events: $(event_ids)"
+  says_nothing_of "$2"
+  refused_as_link
+  cmp -s "$T/root-notes" "$T/root-notes.orig" || fail "the root file was changed"
+}
+test_key_in_service_link_tells_nothing() { in_service_link_tells_nothing key.pem 4321; }
+test_cert_in_service_link_tells_nothing() { in_service_link_tells_nothing cert.pem 5432; }
+
+# ---- after a rollback that failed, nothing says the certificate is unchanged ----------
+
+# not_said_unchanged: no event says the certificate in service is unchanged
+not_said_unchanged() {
+  local all; all=$(jq -r .message "$T/state/events.jsonl")
+  ! grep -qi "certificate in service is unchanged" <<<"$all" ||
+    fail "an event says the certificate in service is unchanged: $(grep -i unchanged <<<"$all")"
+}
+
+# said_may_have_changed: the error event about the dropped file says the certificate in
+# service may have changed
+said_may_have_changed() {
+  local about
+  about=$(jq -r 'select((.file // "" | contains("renewed.pfx")) and .severity == "error") | .message' "$T/state/events.jsonl")
+  grep -qi "may have changed" <<<"$about" ||
+    fail "no event about the file says the certificate in service may have changed: $about"
+}
+
+# The restart fails every time (the renewal's and the rollback's): the undo is not
+# proven, the certificate in service may be anything. The quarantine's event must not
+# say "The certificate in service is unchanged".
+test_failed_rollback_does_not_say_unchanged() {
+  attack_setup
+  cs_set connector restart_command "exit 3"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once
+  expect_eq "$(cs_events_count 5002)" 1 "rollback failed"
+  not_said_unchanged
+  said_may_have_changed
+}
+
+# The same after a crash: killed once the connector was restarted on the new
+# certificate (after_restart), then the restart breaks; the recovery at the next start
+# cannot prove its undo, and the interrupted file's event says so.
+test_failed_recovery_does_not_say_unchanged() {
+  attack_setup
+  cs_set connector restart_command "if [ -e $T/broken ]; then exit 3; fi; $RELOAD"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  local st=0
+  CERTSTEWARD_TEST_FAULT=after_restart "$CS" run --config "$T/cs.ini" --once >"$T/run1.out" 2>&1 || st=$?
+  [ "$st" -eq 137 ] || { cat "$T/run1.out" >&2; fail "the daemon was not killed after the restart (exit $st)"; }
+  touch "$T/broken"
+  run_once
+  expect_eq "$(cs_events_count 5003) $(cs_events_count 5002)" "1 1" "recovery, rollback failed"
+  not_said_unchanged
+  said_may_have_changed
+  $RELOAD # the old files are back: nginx serves them again before the test ends
+}
+
+run_test "$@"
