@@ -163,6 +163,17 @@ int cs_plat_folder_unsafe(const char *path, char *why, size_t len);
 int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len);
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len);
 
+/* Who, besides root / Administrators, SYSTEM, TrustedInstaller and this process's
+ * account, can change a folder on the path of a file certsteward writes (the [store]
+ * files, the binding files, the event and metrics files): every folder from / (the
+ * drive's root) down to the one that holds path, links on the way followed and judged
+ * too; the file itself is not judged (it may not exist yet). 0 when no one else can;
+ * 1 with the first folder others can change in folder and who can, by name, in who:
+ * "user www-data (owner)", "group ssl-cert (mode 775)", "user postgres, group adm
+ * (ACL)", "NT SERVICE\\X (S-1-5-80-...) (DACL)". Fails closed as the checks above:
+ * what cannot be looked at answers 1, who saying "cannot be told: ..." and why. */
+int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char *who, size_t who_len);
+
 /* A state file the daemon trusts (the journal, a manifest, a parked file) or a state
  * folder and everything below it: 0 when each was made by root / an administrator
  * (owner root or this process's user; Windows: Administrators, SYSTEM,

@@ -15,6 +15,7 @@
 #include "bindings.h"
 #include "cli.h"
 #include "connector.h"
+#include "daemon.h"
 #include "platform.h"
 #include "renewal.h"
 #include "text.h"
@@ -354,6 +355,29 @@ static void check_safe(doctor_t *d, const char *id, const char *what, const char
         cs_plat_is_windows() ? "Administrators and SYSTEM" : "root");
 }
 
+/* The folders on the path of each file certsteward writes (the daemon's event 1014):
+ * a warning per file whose folders others can change, or one line saying none can. */
+static void check_writers(doctor_t *d) {
+  size_t i, n = cs_daemon_written_count(d->cfg), files = 0, open = 0;
+  char folder[4096], who[1024];
+  for (i = 0; i < n; i++) {
+    const char *file = cs_daemon_written_file(d->cfg, i);
+    if (file == NULL)
+      continue;
+    files++;
+    if (cs_plat_path_writers(file, folder, sizeof folder, who, sizeof who)) {
+      open++;
+      add(d, "written_path", CS_DOCTOR_WARN, "%s is written as %s, but the folder %s on its path can be changed by %s",
+          file, cs_plat_is_windows() ? "LocalSystem" : "root", folder, who);
+    }
+  }
+  if (open == 0)
+    add(d, "written_path", CS_DOCTOR_OK, files ? "the folders on the path of each file certsteward writes can be "
+                                                 "changed by %s only"
+                                               : "no file is written outside the state folder%s",
+        files ? (cs_plat_is_windows() ? "Administrators and SYSTEM" : "root") : "");
+}
+
 static void check_platform(doctor_t *d) {
   char detail[DETAIL_MAX];
   cs_doctor_outcome_t o = cs_plat_doctor_event_source(detail, sizeof detail);
@@ -399,6 +423,7 @@ static void run_checks(doctor_t *d) {
   check_safe(d, "drop_folder", "the drop folder", cfg->watch.folder, cs_plat_folder_unsafe, 0);
   check_safe(d, "state_folder", "the state folder", cfg->store.state_dir, cs_plat_folder_unsafe, 0);
   check_safe(d, "password_file", "the password file", cfg->watch.password_file, cs_plat_secret_file_unsafe, 1);
+  check_writers(d);
   check_platform(d);
   cs_reply_free(&v);
 }

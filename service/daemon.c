@@ -337,6 +337,8 @@ static void pump(daemon_t *d) {
       once_cut_short(d);
     return;
   }
+  if ((*p)->kind == JOB_DROP)
+    cs__daemon_writers(d); /* said, not refused: see daemon_guard.c */
   d->running = *p;
   *p = d->running->next;
   d->work.data = d;

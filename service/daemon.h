@@ -118,4 +118,11 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host);
  * before the loop runs, the daemon stops as soon as it does. */
 void cs_daemon_request_stop(void);
 
+/* daemon_guard.c: the files certsteward writes as root outside the state folder (the
+ * [store] files, [log] events_file and metrics_file, the binding files), whose folders
+ * are judged by cs_plat_path_writers: cs_daemon_written_file(cfg, i) for i below
+ * cs_daemon_written_count(cfg), in a fixed order, NULL where one is not configured. */
+size_t cs_daemon_written_count(const cs_config_t *cfg);
+const char *cs_daemon_written_file(const cs_config_t *cfg, size_t i);
+
 #endif

@@ -64,6 +64,7 @@ typedef struct daemon_s {
   int watching;            /* the drop folder's change notifications run */
   int orphans_pending;     /* a previous run's files in incoming, not yet set aside */
   int once_incomplete;     /* run --once: something due was held back (unsafe, blocked) */
+  char **writers;          /* per written file (daemon_guard.c): "folder\nwho" said in 1014, or NULL */
 } daemon_t;
 
 /* daemon_guard.c */
@@ -72,6 +73,12 @@ typedef struct daemon_s {
  * Returns the unsafe ones; *cleared (may be NULL) receives those that were said
  * unsafe before and are safe now. A check that fails counts as unsafe. */
 unsigned cs__daemon_guard(daemon_t *d, unsigned which, unsigned *cleared);
+/* Judges the folders on the path of each file certsteward writes outside the state
+ * folder (cs_plat_path_writers) and says a change once: 1014 when others can change
+ * one (again when the folder or who changes), 1015 when that stops. A warning only. */
+void cs__daemon_writers(daemon_t *d);
+/* Frees what cs__daemon_writers keeps (d->cfg still set). */
+void cs__daemon_writers_free(daemon_t *d);
 
 /* daemon.c */
 /* Sets up the loop's timers, sets aside what a previous run left in incoming, queues

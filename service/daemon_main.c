@@ -170,6 +170,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   d.env.host = d.host_name;
   cs_event_say(CS_EV_SERVICE_STARTED, NULL, CS_VERSION, cfg.path ? cfg.path : "(built-in defaults)", NULL);
   startup_checks(&d);
+  cs__daemon_writers(&d); /* and again before each renewal (daemon.c) */
 
   d.loop = uv_default_loop();
   uv_timer_init(d.loop, &d.stop);
@@ -205,6 +206,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
   if (d.once_incomplete)
     fprintf(stderr, "certsteward run --once: not everything due could be done (see the events)\n");
 out:
+  cs__daemon_writers_free(&d);
   cs__daemon_free(&d);
   cs_plat_unlock(lock);
   cs_events_close();

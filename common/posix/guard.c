@@ -20,6 +20,8 @@
 #include <acl/libacl.h>
 
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -32,7 +34,13 @@
 
 #define GUARD_MAX_LINKS 40 /* as the kernel's own limit on links in one path */
 
-typedef enum { G_FOLDER, G_SECRET, G_CONFIG } guard_kind_t;
+typedef enum { G_FOLDER, G_SECRET, G_CONFIG, G_WRITERS } guard_kind_t;
+
+/* What G_WRITERS tells besides why: the folder at fault and who can write it. */
+typedef struct writer_s {
+  char *at, *who;
+  size_t at_len, who_len;
+} writer_t;
 
 static int trusted_uid(uid_t u) { return u == 0 || u == geteuid(); }
 
@@ -91,22 +99,96 @@ static int default_acl_writers(const char *dir) {
   return other || (masked && mask_w);
 }
 
+/* The name of a user (group 0) or group (group 1) by its number ("www-data"), or the
+ * number when it has none here. */
+static void id_name(int group, unsigned long id, char *out, size_t len) {
+  struct passwd pw, *user = NULL;
+  struct group gr, *grp = NULL;
+  char buf[4096];
+  const char *name = NULL;
+  if (!group && getpwuid_r((uid_t)id, &pw, buf, sizeof buf, &user) == 0 && user != NULL)
+    name = user->pw_name;
+  else if (group && getgrgid_r((gid_t)id, &gr, buf, sizeof buf, &grp) == 0 && grp != NULL)
+    name = grp->gr_name;
+  if (name != NULL)
+    snprintf(out, len, "%s", name);
+  else
+    snprintf(out, len, "%lu", id);
+}
+
+/* The users and groups the access ACL of path names with write ("user www-data,
+ * group adm"), into out; "" when none can be read (the caller then says so in general). */
+static void acl_writer_names(const char *path, char *out, size_t len) {
+  acl_t acl = acl_get_file(path, ACL_TYPE_ACCESS);
+  acl_entry_t e;
+  int which = ACL_FIRST_ENTRY;
+  size_t n = 0;
+  out[0] = '\0';
+  if (acl == NULL)
+    return;
+  while (acl_get_entry(acl, which, &e) == 1 && n + 1 < len) {
+    acl_tag_t t;
+    acl_permset_t ps;
+    char name[256];
+    void *q;
+    which = ACL_NEXT_ENTRY;
+    if (acl_get_tag_type(e, &t) != 0 || (t != ACL_USER && t != ACL_GROUP) || acl_get_permset(e, &ps) != 0 ||
+        acl_get_perm(ps, ACL_WRITE) != 1 || (q = acl_get_qualifier(e)) == NULL)
+      continue;
+    id_name(t == ACL_GROUP, t == ACL_USER ? (unsigned long)*(uid_t *)q : (unsigned long)*(gid_t *)q, name,
+            sizeof name);
+    acl_free(q);
+    n += (size_t)snprintf(out + n, len - n, "%s%s %s", n ? ", " : "", t == ACL_USER ? "user" : "group", name);
+  }
+  acl_free(acl);
+  if (n >= len)
+    out[len - 1] = '\0';
+}
+
+/* Says who can write (who, may be NULL): the account, group or entries at fault. */
+static void name_writer(char *who, size_t wlen, const char *fmt, ...) CS_PRINTF(3, 4);
+static void name_writer(char *who, size_t wlen, const char *fmt, ...) {
+  va_list ap;
+  if (who == NULL)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(who, wlen, fmt, ap);
+  va_end(ap);
+}
+
 /* May someone untrusted change what folder dir (lstat in st) holds? For a folder
  * above the target, child_trusted says the entry below it is owned by root or
- * this user (then a sticky folder protects it); for the target folder pass -1. */
-static int folder_open(const char *dir, const struct stat *st, int child_trusted, char *why, size_t len) {
+ * this user (then a sticky folder protects it); for the target folder pass -1.
+ * who (may be NULL) receives who can, by name ("user www-data (owner)"). */
+static int folder_open(const char *dir, const struct stat *st, int child_trusted, char *why, size_t len, char *who,
+                       size_t wlen) {
   int sticky_ok = child_trusted == 1 && (st->st_mode & S_ISVTX);
+  char name[256], names[512];
   int acl;
-  if (!trusted_uid(st->st_uid))
+  if (!trusted_uid(st->st_uid)) {
+    id_name(0, st->st_uid, name, sizeof name);
+    name_writer(who, wlen, "user %s (owner)", name);
     return say(why, len, "%s is owned by user %ld, who can change what it holds", dir, (long)st->st_uid);
-  if ((st->st_mode & S_IWOTH) && !sticky_ok)
+  }
+  if ((st->st_mode & S_IWOTH) && !sticky_ok) {
+    name_writer(who, wlen, "all users (mode %03lo)", (unsigned long)(st->st_mode & 07777));
     return say(why, len, "%s can be written by all users (mode %03lo)", dir, (unsigned long)(st->st_mode & 07777));
-  if ((st->st_mode & S_IWGRP) && st->st_gid != 0 && !sticky_ok)
+  }
+  if ((st->st_mode & S_IWGRP) && st->st_gid != 0 && !sticky_ok) {
+    id_name(1, st->st_gid, name, sizeof name);
+    name_writer(who, wlen, "group %s (mode %03lo)", name, (unsigned long)(st->st_mode & 07777));
     return say(why, len, "%s can be written by group %ld", dir, (long)st->st_gid);
-  if ((acl = acl_writers(dir, st)) < 0)
+  }
+  if ((acl = acl_writers(dir, st)) < 0) {
+    name_writer(who, wlen, "cannot be told: its ACL cannot be read (%s)", strerror(errno));
     return say(why, len, "cannot read the ACL of %s: %s", dir, strerror(errno));
-  if (acl == 1 && !sticky_ok)
+  }
+  if (acl == 1 && !sticky_ok) {
+    if (who != NULL)
+      acl_writer_names(dir, names, sizeof names);
+    name_writer(who, wlen, "%s (ACL)", who != NULL && names[0] ? names : "the users and groups its ACL names");
     return say(why, len, "%s can be written by the users and groups its ACL names", dir);
+  }
   if (child_trusted == -1 && (acl = default_acl_writers(dir)) != 0)
     return acl < 0 ? say(why, len, "cannot read the default ACL of %s: %s", dir, strerror(errno))
                    : say(why, len, "%s gives others write access to what is created in it (its default ACL)", dir);
@@ -168,7 +250,20 @@ static int only_slashes(const char *s) {
   return *s == '\0';
 }
 
-static int chain_unsafe(const char *path, guard_kind_t kind, char *why, size_t len) {
+/* G_WRITERS: who can write the folder cur (its lstat in dst), which holds the next
+ * entry; child_trusted as folder_open. */
+static int writers_at(writer_t *wr, const char *cur, const struct stat *dst, int child_trusted, char *why,
+                      size_t len) {
+  snprintf(wr->at, wr->at_len, "%s", cur);
+  return folder_open(cur, dst, child_trusted, why, len, wr->who, wr->who_len);
+}
+
+/* G_WRITERS (wr set): every folder from / down to the one that holds the last
+ * component, links on the way followed and judged as for the others; the last
+ * component itself is not judged (it may not exist yet, and its writes replace it,
+ * never follow it), but the folder that holds it is, as the folder of an entry
+ * others could create when it is missing. */
+static int chain_unsafe(const char *path, guard_kind_t kind, char *why, size_t len, writer_t *wr) {
   char cur[PATH_MAX], cand[PATH_MAX], comp[NAME_MAX + 1], target[PATH_MAX];
   char work[2][2 * PATH_MAX + 2];
   const char *rest;
@@ -213,11 +308,22 @@ static int chain_unsafe(const char *path, guard_kind_t kind, char *why, size_t l
       return say(why, len, "the path %s ends in . or .., which names no file of its own", path);
     if (snprintf(cand, sizeof cand, "%s/%s", strcmp(cur, "/") == 0 ? "" : cur, comp) >= (int)sizeof cand)
       return say(why, len, "the path %s is too long to be checked", path);
-    if (lstat(cand, &st) != 0)
+    if (lstat(cand, &st) != 0) {
+      if (kind == G_WRITERS && last && errno == ENOENT)
+        return writers_at(wr, cur, &dst, 0, why, len); /* not there yet: whoever can create it */
+      if (wr != NULL)
+        snprintf(wr->at, wr->at_len, "%s", cur);
       return say(why, len, "cannot look at %s: %s", cand, strerror(errno));
+    }
     /* the folder that holds this entry: whoever can write it can replace the entry */
-    if (folder_open(cur, &dst, trusted_uid(st.st_uid), why, len))
+    if (kind == G_WRITERS) {
+      if (writers_at(wr, cur, &dst, trusted_uid(st.st_uid), why, len))
+        return 1;
+      if (last)
+        return 0;
+    } else if (folder_open(cur, &dst, trusted_uid(st.st_uid), why, len, NULL, 0)) {
       return 1;
+    }
     if (S_ISLNK(st.st_mode)) {
       ssize_t n;
       if (last)
@@ -249,24 +355,41 @@ static int chain_unsafe(const char *path, guard_kind_t kind, char *why, size_t l
     if (kind == G_FOLDER) {
       if (!S_ISDIR(st.st_mode))
         return say(why, len, "%s is not a folder", cand);
-      return folder_open(cand, &st, -1, why, len);
+      return folder_open(cand, &st, -1, why, len, NULL, 0);
     }
     return file_open(cand, &st, kind, why, len);
   }
   /* the path is / */
   if (kind != G_FOLDER)
     return say(why, len, "%s is not a plain file", path);
-  return folder_open("/", &dst, -1, why, len);
+  return folder_open("/", &dst, -1, why, len, NULL, 0);
 }
 
-int cs_plat_folder_unsafe(const char *path, char *why, size_t len) { return chain_unsafe(path, G_FOLDER, why, len); }
+int cs_plat_folder_unsafe(const char *path, char *why, size_t len) {
+  return chain_unsafe(path, G_FOLDER, why, len, NULL);
+}
 
 int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
-  return chain_unsafe(path, G_SECRET, why, len);
+  return chain_unsafe(path, G_SECRET, why, len, NULL);
 }
 
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
-  return chain_unsafe(path, G_CONFIG, why, len);
+  return chain_unsafe(path, G_CONFIG, why, len, NULL);
+}
+
+int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char *who, size_t who_len) {
+  char why[1024];
+  writer_t wr;
+  int rc;
+  snprintf(folder, folder_len, "%s", path != NULL ? path : "");
+  who[0] = '\0';
+  wr.at = folder;
+  wr.at_len = folder_len;
+  wr.who = who;
+  wr.who_len = who_len;
+  if ((rc = chain_unsafe(path, G_WRITERS, why, sizeof why, &wr)) != 0 && who[0] == '\0')
+    snprintf(who, who_len, "cannot be told: %s", why); /* fail closed, with what stopped the check */
+  return rc != 0;
 }
 
 /* ---- state files (cs_plat_state_unsafe) ---------------------------------------- */

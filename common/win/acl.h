@@ -47,6 +47,27 @@ int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PS
  * read answers unsafe (CS_WIN_OWNER, CS_WIN_UNKNOWN_ENTRY). */
 int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights);
 
+/* ---- the folders on the path of a file certsteward writes (folder.c) ------------ */
+
+/* Rights on a folder above that let someone replace an entry it holds: delete or
+ * rename a child (FILE_DELETE_CHILD), the folder itself (DELETE), change who may
+ * (WRITE_DAC, WRITE_OWNER), and the generic rights that include them. Adding a file
+ * or folder, what C:\ lets every user do, replaces nothing that exists. */
+#define CS_WIN_REPLACE_RIGHTS (FILE_DELETE_CHILD | DELETE | WRITE_DAC | WRITE_OWNER | GENERIC_ALL | MAXIMUM_ALLOWED)
+
+/* Who other than Administrators, SYSTEM, TrustedInstaller and self (may be NULL) can
+ * change a folder on the path of a written file, from its owner and DACL: own 1 for
+ * the folder that holds the file (every write-type right, CS_WIN_FOLDER_WRITE_RIGHTS,
+ * entries for what is created inside included: adding a file there plants one), 0 for
+ * one above (CS_WIN_REPLACE_RIGHTS, entries that apply only inside not counted: what
+ * is inside is judged on its own). CS_WIN_SAFE or CS_WIN_OWNER / CS_WIN_WRITER with
+ * *who (may be NULL) the SID at fault, CS_WIN_NO_DACL, CS_WIN_UNKNOWN_ENTRY. Pure. */
+int cs__win_writers_judge(PACL dacl, PSID owner, PSID self, int own, PSID *who);
+
+/* Says a cs__win_writers_judge answer as platform.h's who: "NT SERVICE\\X (S-1-5-80-...)
+ * (DACL)", "BUILTIN\\Users (S-1-5-32-545) (owner)", "everyone (no DACL)". */
+void cs__win_writers_say(int judged, PSID at_fault, char *who, size_t len);
+
 /* ---- what was found at a path, before it is trusted (folder.c) ------------------ */
 
 /* The answer of cs__win_found_judge. */

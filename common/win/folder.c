@@ -96,7 +96,9 @@ static int allowed_entry(ACE_HEADER *ace, ACCESS_MASK *mask, PSID *sid) {
   return 1;
 }
 
-int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PSID *who) {
+/* cs__win_dacl_unsafe; above 1: entries that apply only to what is created inside are
+ * not counted (cs__win_writers_judge on a folder above a written file). */
+static int dacl_judge(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, int above, PSID *who) {
   DWORD i;
   if (who != NULL)
     *who = NULL;
@@ -117,13 +119,18 @@ int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PS
     kind = allowed_entry(ace, &mask, &sid);
     if (kind < 0)
       return CS_WIN_UNKNOWN_ENTRY;
-    if (kind == 0 || (mask & rights) == 0 || cs__win_sid_trusted(sid, owner, self))
+    if (kind == 0 || (mask & rights) == 0 || (above && (((ACE_HEADER *)ace)->AceFlags & INHERIT_ONLY_ACE)) ||
+        cs__win_sid_trusted(sid, owner, self))
       continue;
     if (who != NULL)
       *who = sid;
     return CS_WIN_WRITER;
   }
   return CS_WIN_SAFE;
+}
+
+int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PSID *who) {
+  return dacl_judge(dacl, owner, self, rights, 0, who);
 }
 
 /* "DOMAIN\name (S-1-...)", or the SID alone when it has no name here. */
@@ -449,4 +456,118 @@ int cs_plat_state_unsafe(const char *path, char *why, size_t len) {
   rc = state_level(w, 0, self_sid(&user), why, len);
   free(w);
   return rc;
+}
+
+/* ---- the folders on the path of a file certsteward writes (cs_plat_path_writers) -- */
+
+int cs__win_writers_judge(PACL dacl, PSID owner, PSID self, int own, PSID *who) {
+  return own ? dacl_judge(dacl, owner, self, CS_WIN_FOLDER_WRITE_RIGHTS, 0, who)
+             : dacl_judge(dacl, owner, self, CS_WIN_REPLACE_RIGHTS, 1, who);
+}
+
+void cs__win_writers_say(int judged, PSID at_fault, char *who, size_t len) {
+  char account[400];
+  if (at_fault != NULL)
+    cs__win_describe_sid(at_fault, account, sizeof account);
+  if ((judged == CS_WIN_OWNER || judged == CS_WIN_WRITER) && at_fault != NULL)
+    snprintf(who, len, "%s (%s)", account, judged == CS_WIN_OWNER ? "owner" : "DACL");
+  else if (judged == CS_WIN_NO_DACL)
+    snprintf(who, len, "everyone (no DACL)");
+  else
+    snprintf(who, len, "cannot be told: an access rule of a kind certsteward cannot read");
+}
+
+/* Who else can change the folder dir: own as cs__win_writers_judge; 1 with who set. */
+static int writers_folder(const char *dir, int own, PSID self, char *who, size_t len) {
+  PSECURITY_DESCRIPTOR sd = NULL;
+  PSID owner = NULL, at_fault = NULL;
+  PACL dacl = NULL;
+  BY_HANDLE_FILE_INFORMATION info;
+  HANDLE h = INVALID_HANDLE_VALUE;
+  wchar_t *w = cs__win_path(dir);
+  cs_err_t err;
+  int rc = 1, judged;
+  if (w == NULL) {
+    snprintf(who, len, "cannot be told: not a valid UTF-8 path, or out of memory");
+    goto out;
+  }
+  if ((h = cs__win_open_self(w, READ_CONTROL | FILE_READ_ATTRIBUTES)) == INVALID_HANDLE_VALUE) {
+    cs__win_failf(&err, GetLastError(), "cannot look at %s", dir);
+    snprintf(who, len, "cannot be told: %s", err.text);
+    goto out;
+  }
+  if (!GetFileInformationByHandle(h, &info) || !(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||
+      (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    /* a junction or link on the way is not followed here: what it points to is not judged */
+    snprintf(who, len, "cannot be told: it is not a plain folder (a link, junction or file)");
+    goto out;
+  }
+  if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL, &dacl,
+                      NULL, &sd) != ERROR_SUCCESS || owner == NULL) {
+    snprintf(who, len, "cannot be told: its owner and permissions cannot be read");
+    goto out;
+  }
+  if ((judged = cs__win_writers_judge(dacl, owner, self, own, &at_fault)) == CS_WIN_SAFE)
+    rc = 0;
+  else
+    cs__win_writers_say(judged, at_fault, who, len);
+out:
+  if (h != INVALID_HANDLE_VALUE)
+    CloseHandle(h);
+  LocalFree(sd);
+  free(w);
+  return rc;
+}
+
+static int is_sep(char c) { return c == '\\' || c == '/'; }
+
+/* Length of the root of path, its separator included ("C:\\", "\\\\?\\C:\\",
+ * "\\\\server\\share\\"); 0 when it has none that is judged here (a relative name). */
+static size_t root_len(const char *p) {
+  size_t off = strncmp(p, "\\\\?\\", 4) == 0 ? 4 : 0, i;
+  int parts = 0;
+  if (((p[off] >= 'A' && p[off] <= 'Z') || (p[off] >= 'a' && p[off] <= 'z')) && p[off + 1] == ':' &&
+      is_sep(p[off + 2]))
+    return off + 3;
+  if (off != 0 || !is_sep(p[0]) || !is_sep(p[1]))
+    return 0;
+  for (i = 2; p[i] != '\0'; i++) /* \\server\share\ */
+    if (is_sep(p[i]) && i > 2 && !is_sep(p[i - 1]) && ++parts == 2)
+      return i + 1;
+  return 0;
+}
+
+/* From the drive's root down to the folder that holds the file, each judged through
+ * its own handle (not following a reparse point); the file itself is not. Proven only
+ * on real Windows: Wine stores no ACLs on files and makes every file its user's. */
+int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char *who, size_t who_len) {
+  union self_sid_u user;
+  PSID self = self_sid(&user);
+  size_t r, last = 0, i, n;
+  snprintf(folder, folder_len, "%s", path != NULL ? path : "");
+  who[0] = '\0';
+  if (path == NULL || (r = root_len(path)) == 0) {
+    snprintf(who, who_len, "cannot be told: the path does not start at a drive or share");
+    return 1;
+  }
+  for (i = r; path[i] != '\0'; i++)
+    if (is_sep(path[i]))
+      last = i;
+  if (last == 0)
+    last = r - 1; /* a file in the root itself */
+  for (i = r - 1;;) {
+    n = i == r - 1 ? r : i; /* the root keeps its separator */
+    if (n >= folder_len) {
+      snprintf(who, who_len, "cannot be told: the path is too long");
+      return 1;
+    }
+    memcpy(folder, path, n);
+    folder[n] = '\0';
+    if (writers_folder(folder, i == last, self, who, who_len))
+      return 1;
+    if (i == last)
+      return 0;
+    for (i++; !is_sep(path[i]); i++)
+      ;
+  }
 }

@@ -5,6 +5,8 @@
 #include <acl/libacl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,5 +295,97 @@ CS_TEST(state_files) {
     CHECK_INT(chown(at("journal"), NOBODY, NOBODY), ==, 0);
     UNSAFE(cs_plat_state_unsafe(at("journal"), why, sizeof why), "is owned by user 65534");
   }
+  end();
+}
+
+/* ---- cs_plat_path_writers: who can change a folder on the path of a written file -- */
+
+static char wfolder[1024], wwho[512];
+
+#define NO_WRITERS(path) CHECK_INT((wwho[0] = '\0', cs_plat_path_writers(path, wfolder, sizeof wfolder, wwho, sizeof wwho)), ==, 0)
+#define WRITERS(path, at_folder, by)                                                                              \
+  do {                                                                                                          \
+    CHECK_INT(cs_plat_path_writers(path, wfolder, sizeof wfolder, wwho, sizeof wwho), ==, 1);                   \
+    CHECK_STR(wfolder, at_folder);                                                                              \
+    CHECK_CONTAINS(wwho, by);                                                                                   \
+  } while (0)
+
+/* The file itself is not judged (it may not exist yet, or be the service's own), its
+ * folder and every folder above are, each named with who can write it. */
+CS_TEST(path_writers_name_the_folder_and_who) {
+  char above[600], text[64];
+  begin();
+  folder(at("tls"), 0755);
+  file(at("tls/cert.pem"), 0666); /* the file's own mode is not this check's */
+  NO_WRITERS(at("tls/cert.pem"));
+  NO_WRITERS(at("tls/missing.pem"));
+  CHECK_INT(chmod(at("tls"), 0777), ==, 0);
+  WRITERS(at("tls/cert.pem"), at("tls"), "all users (mode 777)");
+  WRITERS(at("tls/missing.pem"), at("tls"), "all users (mode 777)");
+  /* sticky: others cannot replace root's file, but could create a missing one */
+  CHECK_INT(chmod(at("tls"), 01777), ==, 0);
+  NO_WRITERS(at("tls/cert.pem"));
+  WRITERS(at("tls/missing.pem"), at("tls"), "all users (mode 1777)");
+  CHECK_INT(chmod(at("tls"), 0755), ==, 0);
+  /* a folder further up */
+  snprintf(above, sizeof above, "%s", at("tls"));
+  folder(at("tls/deep"), 0700);
+  CHECK_INT(chmod(above, 0777), ==, 0);
+  WRITERS(at("tls/deep/cert.pem"), above, "all users");
+  CHECK_INT(chmod(above, 0755), ==, 0);
+  if (root("owners and groups by name")) {
+    CHECK_INT(chown(at("tls"), 33, 0), ==, 0);
+    snprintf(text, sizeof text, "user %s (owner)", getpwuid(33) ? getpwuid(33)->pw_name : "33");
+    WRITERS(at("tls/cert.pem"), at("tls"), text);
+    CHECK_INT(chown(at("tls"), 0, 33), ==, 0);
+    CHECK_INT(chmod(at("tls"), 0775), ==, 0);
+    snprintf(text, sizeof text, "group %s (mode 775)", getgrgid(33) ? getgrgid(33)->gr_name : "33");
+    WRITERS(at("tls/cert.pem"), at("tls"), text);
+    CHECK_INT(chown(at("tls"), 0, 0), ==, 0);
+    NO_WRITERS(at("tls/cert.pem"));
+  }
+  end();
+}
+
+/* Entries of an ACL that may write are named; a mask without write caps them. */
+CS_TEST(path_writers_name_acl_entries) {
+  acl_t acl;
+  char text[64];
+  begin();
+  folder(at("tls"), 0700);
+  acl = acl_from_text("u::rwx,g::r-x,o::---,u:65534:rwx,g:65534:rwx,m::rwx");
+  CHECK(acl != NULL);
+  if (acl != NULL) {
+    CHECK_INT(acl_set_file(at("tls"), ACL_TYPE_ACCESS, acl), ==, 0);
+    acl_free(acl);
+  }
+  snprintf(text, sizeof text, "user %s, group %s (ACL)", getpwuid(NOBODY) ? getpwuid(NOBODY)->pw_name : "65534",
+           getgrgid(NOBODY) ? getgrgid(NOBODY)->gr_name : "65534");
+  WRITERS(at("tls/cert.pem"), at("tls"), text);
+  CHECK_INT(chmod(at("tls"), 0750), ==, 0);
+  NO_WRITERS(at("tls/cert.pem"));
+  end();
+}
+
+/* A link on the way is followed and its target's folders judged too; the last
+ * component, a link, is not followed (the writes replace it). What cannot be looked at
+ * counts as open, with the reason. */
+CS_TEST(path_writers_follow_links_and_fail_closed) {
+  char target[600];
+  begin();
+  folder(at("real"), 0777);
+  folder(at("real/tls"), 0700);
+  CHECK_INT(symlink(at("real/tls"), at("tls")), ==, 0);
+  WRITERS(at("tls/cert.pem"), at("real"), "all users (mode 777)");
+  CHECK_INT(chmod(at("real"), 0755), ==, 0);
+  NO_WRITERS(at("tls/cert.pem"));
+  folder(at("open"), 0777);
+  snprintf(target, sizeof target, "%s", at("open/cert.pem"));
+  CHECK_INT(symlink(target, at("real/tls/cert.pem")), ==, 0);
+  NO_WRITERS(at("tls/cert.pem"));
+  WRITERS(at("gone/cert.pem"), dir_, "cannot be told: cannot look at");
+  CHECK_CONTAINS(wwho, "No such file or directory");
+  CHECK_INT(cs_plat_path_writers("", wfolder, sizeof wfolder, wwho, sizeof wwho), ==, 1);
+  CHECK_CONTAINS(wwho, "cannot be told");
   end();
 }
