@@ -6,7 +6,16 @@
  * descriptor is dropped), so that a private folder (mode 0700) gets its protected DACL
  * is proven only on real Windows (NTFS). The same goes for the retry on a sharing
  * violation (antivirus, the indexer, a reader without FILE_SHARE_DELETE). Under Wine
- * the data path is proven: rename, remove, trees. */
+ * the data path is proven: rename, remove, trees.
+ *
+ * Every path is reached through cs__win_walk (walk.c): each folder opened relative to
+ * the handle of the one before, none a link; folders are made one level at a time
+ * relative to their parent's handle; a rename, a removal go through a handle of the
+ * entry itself (FileRenameInformation relative to the target folder's handle,
+ * FileDispositionInformation); a tree is emptied through handles and never entered
+ * through a link inside it, which is removed as a link. Under Wine this is proven for
+ * a Unix symbolic link to a folder in the path; a link inside a tree, which Wine
+ * follows on open, is left alone there (not removed); on Windows it is removed itself. */
 #include "../platform.h"
 #include "../text.h"
 #include "acl.h"
@@ -84,7 +93,7 @@ int cs_plat_mkdirs(const char *path, int mode, cs_err_t *err) {
   wchar_t *w = NULL;
   PSECURITY_DESCRIPTOR sd = NULL;
   SECURITY_ATTRIBUTES sa;
-  size_t i, n, root;
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
   int rc = CS_OK;
 
   if (path == NULL || *path == '\0')
@@ -97,35 +106,11 @@ int cs_plat_mkdirs(const char *path, int mode, cs_err_t *err) {
     rc = cs__win_fail(err, GetLastError(), "cannot make the access rules of a private folder");
     goto out;
   }
-  n = wcslen(w);
-  root = cs__win_root_len(w);
-  while (n > root && is_sep(w[n - 1]))
-    w[--n] = L'\0';
-  for (i = root + 1; i <= n; i++) {
-    wchar_t c = w[i];
-    DWORD attrs, e;
-    if ((c != L'\0' && !is_sep(c)) || is_sep(w[i - 1]))
-      continue;
-    w[i] = L'\0';
-    if (!CreateDirectoryW(w, sd != NULL ? &sa : NULL)) {
-      e = GetLastError();
-      attrs = GetFileAttributesW(w);
-      if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_DIRECTORY)) {
-        char *level = cs__win_utf8(w), what[600];
-        if (attrs != INVALID_FILE_ATTRIBUTES)
-          rc = cs_err_set(err, CS_ENOTREG, 0, "cannot create folder %s: %s exists and is not a folder", path,
-                          level ? level : "a level");
-        else {
-          snprintf(what, sizeof what, "cannot create folder %s: %s", path, level ? level : "a level");
-          rc = cs__win_fail(err, e, what);
-        }
-        free(level);
-        goto out;
-      }
-    }
-    w[i] = c;
-  }
+  /* each level opened, or created, relative to its parent's handle; an existing one
+   * that is a link is refused, one that is a file too */
+  rc = cs__win_walk(w, path, CS__WIN_WALK_CREATE | CS__WIN_WALK_ALL, sd, &at, err);
 out:
+  cs__win_at_close(&at);
   LocalFree(sd);
   free(w);
   return rc;
@@ -135,157 +120,179 @@ out:
 
 int cs_plat_rename(const char *from, const char *to, cs_err_t *err) {
   wchar_t *wf = cs__win_path(from), *wt = cs__win_path(to);
-  DWORD e = 0;
-  int rc = CS_OK;
-  if (wf == NULL || wt == NULL)
+  cs__win_at_t af = {INVALID_HANDLE_VALUE, NULL, L"", 0}, ato = {INVALID_HANDLE_VALUE, NULL, L"", 0};
+  HANDLE h = INVALID_HANDLE_VALUE;
+  DWORD e = ERROR_SUCCESS;
+  int rc = CS_OK, i;
+  if (wf == NULL || wt == NULL) {
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot rename %s to %s: not valid UTF-8, or out of memory", from, to);
-  else if (!cs__win_move_replace(wf, wt, &e)) {
-    rc = cs__win_failf(err, e, "cannot rename %s to %s", from, to);
+    goto out;
   }
+  /* both folders reached without a link; from itself is moved, not what it may link to */
+  if ((rc = cs__win_walk(wf, from, 0, NULL, &af, err)) != CS_OK || (rc = cs__win_walk(wt, to, 0, NULL, &ato, err)) != CS_OK)
+    goto out;
+  if (af.len == 0 || ato.len == 0) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot rename %s to %s: a root is no file", from, to);
+    goto out;
+  }
+  for (i = 0;; i++) {
+    e = cs__win_open_at(af.dir, af.name, af.len, DELETE | FILE_READ_ATTRIBUTES,
+                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, NULL, &h, NULL);
+    if (e == ERROR_SUCCESS)
+      e = cs__win_rename_at(h, ato.dir, ato.name, ato.len, 1);
+    if (e == ERROR_SUCCESS || i == BUSY_RETRIES || !cs__win_transient(e))
+      break;
+    if (h != INVALID_HANDLE_VALUE)
+      CloseHandle(h);
+    h = INVALID_HANDLE_VALUE;
+    Sleep(50);
+  }
+  if (e != ERROR_SUCCESS)
+    rc = cs__win_failf(err, e, "cannot rename %s to %s", from, to);
+out:
+  if (h != INVALID_HANDLE_VALUE)
+    CloseHandle(h);
+  cs__win_at_close(&af);
+  cs__win_at_close(&ato);
   free(wf);
   free(wt);
   return rc;
 }
 
-/* Removes one entry without following it: a file (read-only or not), or a link or
- * junction to a folder (RemoveDirectory removes the link itself). */
-static DWORD remove_entry(const wchar_t *w, DWORD attrs) {
-  int i;
-  if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && (attrs & FILE_ATTRIBUTE_REPARSE_POINT))
-    return RemoveDirectoryW(w) ? ERROR_SUCCESS : GetLastError();
-  if (attrs & FILE_ATTRIBUTE_READONLY) /* unlink ignores the mode; DeleteFile does not */
-    (void)SetFileAttributesW(w, attrs & ~(DWORD)FILE_ATTRIBUTE_READONLY);
-  for (i = 0;; i++) {
-    DWORD e;
-    if (DeleteFileW(w))
-      return ERROR_SUCCESS;
-    e = GetLastError();
-    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
-      return ERROR_SUCCESS;
-    if (i == BUSY_RETRIES || !cs__win_transient(e))
-      return e;
-    Sleep(50);
-  }
+/* Deletes name in dir through a handle opened without following it: a file (read-only
+ * or not), or a link itself (the handle of the link, never of what it leads to). A
+ * link Wine followed on open (CS__WIN_FOLLOWED) is not touched. A folder is emptied
+ * first when tree is set, refused otherwise (ERROR_DIRECTORY). depth bounds the recursion. */
+static DWORD remove_at(HANDLE dir, const wchar_t *name, size_t len, int tree, int depth);
+
+typedef struct tree_s {
+  HANDLE dir;
+  int depth;
+  DWORD e;
+} tree_t;
+
+static int remove_child(void *ctx, const wchar_t *name, size_t len, DWORD attrs, const FILETIME *written) {
+  tree_t *t = ctx;
+  (void)attrs;
+  (void)written;
+  t->e = remove_at(t->dir, name, len, 1, t->depth + 1);
+  return t->e != ERROR_SUCCESS;
 }
 
-int cs_plat_remove(const char *path, cs_err_t *err) {
+static DWORD remove_at(HANDLE dir, const wchar_t *name, size_t len, int tree, int depth) {
+  BY_HANDLE_FILE_INFORMATION fi;
+  HANDLE h = INVALID_HANDLE_VALUE;
+  tree_t t;
+  DWORD e = ERROR_SUCCESS;
+  int i, v;
+
+  if (depth > 256)
+    return ERROR_FILENAME_EXCED_RANGE;
+  for (i = 0;; i++) {
+    e = cs__win_open_at(dir, name, len, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES,
+                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, NULL, &h, NULL);
+    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+      return ERROR_SUCCESS;
+    if (e == ERROR_SUCCESS || i == BUSY_RETRIES || !cs__win_transient(e))
+      break;
+    Sleep(50);
+  }
+  if (e != ERROR_SUCCESS)
+    return e;
+  if ((v = cs__win_look_at(dir, name, len, h, &fi)) < 0) {
+    e = GetLastError();
+    goto out;
+  }
+  if (v == CS__WIN_FOLLOWED) {
+    e = ERROR_CANT_ACCESS_FILE; /* the handle is what a link leads to: neither it nor the link is touched */
+    goto out;
+  }
+  if (v == CS__WIN_PLAIN && (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    if (!tree) {
+      e = ERROR_DIRECTORY;
+      goto out;
+    }
+    t.dir = h;
+    t.depth = depth;
+    t.e = ERROR_SUCCESS;
+    if ((e = cs__win_list_at(h, NULL, 0, remove_child, &t)) == ERROR_SUCCESS)
+      e = t.e;
+    if (e != ERROR_SUCCESS)
+      goto out;
+  }
+  /* unlink ignores the mode; a delete-on-close does not */
+  if (fi.dwFileAttributes & FILE_ATTRIBUTE_READONLY) {
+    FILE_BASIC_INFO b;
+    memset(&b, 0, sizeof b);
+    b.FileAttributes = (fi.dwFileAttributes & ~(DWORD)FILE_ATTRIBUTE_READONLY) | FILE_ATTRIBUTE_NORMAL;
+    (void)SetFileInformationByHandle(h, FileBasicInfo, &b, sizeof b);
+  }
+  if (cs__win_delete_handle(h) != 0)
+    e = GetLastError();
+out:
+  CloseHandle(h);
+  return e;
+}
+
+/* cs_plat_remove and cs_plat_remove_tree: path's folder reached without a link. */
+static int remove_path(const char *path, int tree, cs_err_t *err) {
   wchar_t *w = cs__win_path(path);
-  DWORD attrs, e;
-  int rc = CS_OK;
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
+  DWORD e;
+  int rc;
   if (w == NULL) {
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot remove %s: not valid UTF-8, or out of memory", path);
     goto out;
   }
-  attrs = GetFileAttributesW(w);
-  if (attrs == INVALID_FILE_ATTRIBUTES) {
-    e = GetLastError();
-    if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND) {
-      rc = cs__win_failf(err, e, "cannot remove %s", path);
-    }
+  if ((rc = cs__win_walk(w, path, 0, NULL, &at, err)) != CS_OK) {
+    if (rc == CS_ENOENT) /* a folder above is missing: already gone */
+      rc = CS_OK;
     goto out;
   }
-  if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+  if (at.len == 0) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot remove %s: it is a root", path);
+    goto out;
+  }
+  e = remove_at(at.dir, at.name, at.len, tree, 0);
+  if (e == ERROR_DIRECTORY)
     rc = cs_err_set(err, CS_ENOTREG, 0, "cannot remove %s: it is a folder", path);
-    goto out;
-  }
-  if ((e = remove_entry(w, attrs)) != ERROR_SUCCESS) {
+  else if (e == ERROR_CANT_ACCESS_FILE)
+    rc = cs_err_set(err, CS_ENOTREG, 0, "cannot remove %s: it or an entry in it is a link that was followed, "
+                                        "left alone", path);
+  else if (e != ERROR_SUCCESS)
     rc = cs__win_failf(err, e, "cannot remove %s", path);
-  }
 out:
+  cs__win_at_close(&at);
   free(w);
   return rc;
 }
 
+int cs_plat_remove(const char *path, cs_err_t *err) { return remove_path(path, 0, err); }
+
 int cs_plat_exists(const char *path) {
   wchar_t *w = cs__win_path(path);
-  /* GetFileAttributes looks at a link itself, not at its target */
-  int yes = w != NULL && GetFileAttributesW(w) != INVALID_FILE_ATTRIBUTES;
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
+  HANDLE h;
+  int yes = 0;
+  /* reached without a link (a path through one does not exist for certsteward); the
+   * last component is looked at itself, a link counting as there */
+  if (w != NULL && cs__win_walk(w, path, 0, NULL, &at, NULL) == CS_OK &&
+      cs__win_open_at(at.dir, at.name, at.len, FILE_READ_ATTRIBUTES,
+                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, NULL, &h,
+                      NULL) == ERROR_SUCCESS) {
+    CloseHandle(h);
+    yes = 1;
+  }
+  cs__win_at_close(&at);
   free(w);
   return yes;
 }
 
 /* ---- cs_plat_remove_tree --------------------------------------------------------- */
 
-/* Empties and removes the folder w (its contents first; links removed, never followed).
- * depth bounds the recursion. Returns ERROR_SUCCESS or the first error. */
-static DWORD remove_folder(wchar_t *w, int depth) {
-  WIN32_FIND_DATAW fd;
-  HANDLE find;
-  size_t n = wcslen(w);
-  DWORD e = ERROR_SUCCESS;
-  wchar_t *pattern, *child;
-
-  if (depth > 256)
-    return ERROR_FILENAME_EXCED_RANGE;
-  if ((pattern = malloc(sizeof *pattern * (n + 3))) == NULL)
-    return ERROR_NOT_ENOUGH_MEMORY;
-  memcpy(pattern, w, sizeof *w * n);
-  memcpy(pattern + n, L"\\*", sizeof(L"\\*"));
-  find = FindFirstFileExW(pattern, FindExInfoBasic, &fd, FindExSearchNameMatch, NULL, 0);
-  free(pattern);
-  if (find == INVALID_HANDLE_VALUE) {
-    e = GetLastError();
-    if (e != ERROR_FILE_NOT_FOUND && e != ERROR_NO_MORE_FILES)
-      return e;
-    e = ERROR_SUCCESS;
-  } else {
-    do {
-      size_t m;
-      if (wcscmp(fd.cFileName, L".") == 0 || wcscmp(fd.cFileName, L"..") == 0)
-        continue;
-      m = wcslen(fd.cFileName);
-      if ((child = malloc(sizeof *child * (n + m + 2))) == NULL) {
-        e = ERROR_NOT_ENOUGH_MEMORY;
-        break;
-      }
-      memcpy(child, w, sizeof *w * n);
-      child[n] = L'\\';
-      memcpy(child + n + 1, fd.cFileName, sizeof *child * (m + 1));
-      if ((fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !(fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
-        e = remove_folder(child, depth + 1);
-      else
-        e = remove_entry(child, fd.dwFileAttributes);
-      free(child);
-    } while (e == ERROR_SUCCESS && FindNextFileW(find, &fd));
-    FindClose(find);
-  }
-  if (e == ERROR_SUCCESS && !RemoveDirectoryW(w)) {
-    e = GetLastError();
-    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
-      e = ERROR_SUCCESS;
-  }
-  return e;
-}
-
-int cs_plat_remove_tree(const char *path, cs_err_t *err) {
-  wchar_t *w = cs__win_path(path);
-  DWORD attrs, e = ERROR_SUCCESS;
-  size_t n;
-  int rc = CS_OK;
-
-  if (w == NULL) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "cannot remove %s: not valid UTF-8, or out of memory", path);
-    goto out;
-  }
-  n = wcslen(w);
-  while (n > 1 && is_sep(w[n - 1]) && w[n - 2] != L':')
-    w[--n] = L'\0';
-  attrs = GetFileAttributesW(w);
-  if (attrs == INVALID_FILE_ATTRIBUTES) {
-    e = GetLastError();
-    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
-      e = ERROR_SUCCESS; /* already gone */
-  } else if ((attrs & FILE_ATTRIBUTE_DIRECTORY) && !(attrs & FILE_ATTRIBUTE_REPARSE_POINT))
-    e = remove_folder(w, 0);
-  else
-    e = remove_entry(w, attrs);
-  if (e != ERROR_SUCCESS) {
-    rc = cs__win_failf(err, e, "cannot remove %s", path);
-  }
-out:
-  free(w);
-  return rc;
-}
+/* Never through a link: the folders above are walked, and inside, a link is removed as
+ * a link (its own handle), never descended into. */
+int cs_plat_remove_tree(const char *path, cs_err_t *err) { return remove_path(path, 1, err); }
 
 FILE *cs_plat_fopen(const char *path, const char *mode) {
   wchar_t *wpath = cs__win_path(path), *wmode = cs__win_wide(mode);
@@ -299,40 +306,41 @@ FILE *cs_plat_fopen(const char *path, const char *mode) {
   return f;
 }
 
-/* Opened without following a reparse point at path itself; created for SYSTEM and
+/* Opened relative to its folder's handle, the folders above reached without a link,
+ * without following a reparse point at path itself; created for SYSTEM and
  * Administrators only; refused when it has more than one name (a hard link to
  * another file) or when anyone else may change it (someone made it first).
- * Folders above are not judged here (a junction there is followed): only real
- * Windows proves the ACL part, Wine stores none. */
+ * Only real Windows proves the ACL part, Wine stores none. */
 FILE *cs_plat_fopen_log(const char *path) {
   wchar_t *wpath = cs__win_path(path);
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
   BY_HANDLE_FILE_INFORMATION info;
-  SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
+  PSECURITY_DESCRIPTOR sd = NULL;
   HANDLE h = INVALID_HANDLE_VALUE;
   FILE *f = NULL;
-  int fd;
+  int fd, rc;
   if (wpath == NULL) {
     errno = path != NULL ? EINVAL : ENOMEM;
     return NULL;
   }
-  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;FA;;;SY)(A;;FA;;;BA)", SDDL_REVISION_1,
-                                                            &sa.lpSecurityDescriptor, NULL)) {
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;FA;;;SY)(A;;FA;;;BA)", SDDL_REVISION_1, &sd,
+                                                            NULL)) {
     free(wpath);
     errno = ENOMEM;
     return NULL;
   }
-  h = CreateFileW(wpath, FILE_APPEND_DATA | READ_CONTROL | SYNCHRONIZE,
-                  FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, &sa, OPEN_ALWAYS,
-                  FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-  LocalFree(sa.lpSecurityDescriptor);
+  if ((rc = cs__win_walk(wpath, path, 0, NULL, &at, NULL)) == CS_OK)
+    rc = cs__win_open_last(&at, FILE_APPEND_DATA | READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           FILE_OPEN_IF, FILE_NON_DIRECTORY_FILE, sd, &h, &info, path, NULL);
+  cs__win_at_close(&at);
+  LocalFree(sd);
   free(wpath);
-  if (h == INVALID_HANDLE_VALUE) {
-    errno = EACCES;
+  if (rc != CS_OK) {
+    errno = rc == CS_ENOTREG ? EPERM : rc == CS_ENOENT ? ENOENT : EACCES;
     return NULL;
   }
-  if (!GetFileInformationByHandle(h, &info) || (info.dwFileAttributes & (FILE_ATTRIBUTE_REPARSE_POINT |
-                                                                       FILE_ATTRIBUTE_DIRECTORY)) ||
-      info.nNumberOfLinks != 1 || cs__win_handle_unsafe(h, CS_WIN_FOLDER_WRITE_RIGHTS) != CS_WIN_SAFE) {
+  if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || info.nNumberOfLinks != 1 ||
+      cs__win_handle_unsafe(h, CS_WIN_FOLDER_WRITE_RIGHTS) != CS_WIN_SAFE) {
     CloseHandle(h);
     errno = EPERM;
     return NULL;
@@ -345,4 +353,3 @@ FILE *cs_plat_fopen_log(const char *path) {
     _close(fd);
   return f;
 }
-

@@ -5,6 +5,8 @@
  * at its start stays readable for the message another process gives.
  * The file is opened without FILE_SHARE_DELETE: while held, nobody can delete or
  * rename it and make a second lock file beside it.
+ * The lock file is opened relative to its folder's handle, the folders above reached
+ * without following a link (walk.c), the file itself not followed when it is one.
  * Proven under Wine: exclusion between handles and between processes, release at exit.
  * Only real Windows proves how soon the lock of a killed process is released (the
  * system releases it "depending on available resources"). */
@@ -41,7 +43,9 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
   cs_plat_lock_t *l = NULL;
   HANDLE h = INVALID_HANDLE_VALUE;
   wchar_t *w = NULL;
-  OVERLAPPED at;
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
+  BY_HANDLE_FILE_INFORMATION fi;
+  OVERLAPPED ov;
   char pid[32];
   DWORD n = 0;
   int rc, len;
@@ -51,16 +55,19 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
     rc = cs_err_set(err, CS_EINVAL, 0, "lock file %s: not a valid UTF-8 path, or out of memory", path);
     goto out;
   }
-  /* not inheritable (no SECURITY_ATTRIBUTES): a worker we start must not keep it */
-  h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,
-                  FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-  if (h == INVALID_HANDLE_VALUE) {
-    rc = cs__win_failf(err, GetLastError(), "cannot open lock file %s", path);
+  /* not inheritable (NtCreateFile without OBJ_INHERIT): a worker we start must not keep
+   * it; its folder reached without a link, the file itself not followed */
+  if ((rc = cs__win_walk(w, path, 0, NULL, &at, err)) != CS_OK)
     goto out;
-  }
-  memset(&at, 0, sizeof at);
-  at.OffsetHigh = LOCK_OFFSET_HIGH;
-  if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &at)) {
+  rc = cs__win_open_last(&at, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN_IF,
+                         FILE_NON_DIRECTORY_FILE, NULL, &h, &fi, path, err);
+  if (rc == CS_ENOENT)
+    rc = cs__win_failf(err, ERROR_PATH_NOT_FOUND, "cannot open lock file %s", path);
+  if (rc != CS_OK)
+    goto out;
+  memset(&ov, 0, sizeof ov);
+  ov.OffsetHigh = LOCK_OFFSET_HIGH;
+  if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov)) {
     DWORD e = GetLastError();
     unsigned long holder;
     if (e != ERROR_LOCK_VIOLATION && e != ERROR_IO_PENDING) {
@@ -75,9 +82,9 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
   }
   /* A pid left by a holder that crashed is overwritten here; it is never read unless locked. */
   len = snprintf(pid, sizeof pid, "%lu\r\n", (unsigned long)GetCurrentProcessId());
-  memset(&at, 0, sizeof at);
+  memset(&ov, 0, sizeof ov);
   if (SetFilePointer(h, 0, NULL, FILE_BEGIN) == INVALID_SET_FILE_POINTER || !SetEndOfFile(h) ||
-      !WriteFile(h, pid, (DWORD)len, &n, &at) || n != (DWORD)len) {
+      !WriteFile(h, pid, (DWORD)len, &n, &ov) || n != (DWORD)len) {
     rc = cs__win_failf(err, GetLastError(), "cannot write the pid into lock file %s", path);
     goto out;
   }
@@ -92,6 +99,7 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
 out:
   if (h != INVALID_HANDLE_VALUE)
     CloseHandle(h); /* releases a lock taken before a later failure */
+  cs__win_at_close(&at);
   free(w);
   return rc;
 }

@@ -5,15 +5,15 @@
  * and file identities of that temp file and of the backup name ReplaceFileW will move
  * the old file to are written to "pending-<hash of the path>" in the record folder,
  * which only Administrators and SYSTEM can write. After a crash, the recovery puts
- * back or deletes only those: each opened without following a link, refused when it
- * is a reparse point, has more than one name, is not the file recorded (volume serial
- * and file index) or does not sit where the record says (its final path); deleted or
- * renamed through that handle. The folder of the binding file is never listed: a
+ * back or deletes only those: each opened relative to its folder's handle, the folders
+ * reached without following a link (walk.c), refused when it is a reparse point, has
+ * more than one name or is not the file recorded (volume serial and file index);
+ * deleted or renamed (relative to the folder's handle) through that handle. The folder of the binding file is never listed: a
  * name found there is no proof that certsteward made it.
  * A crash between the creation of the temp file and its record leaves that empty
  * temp file behind (harmless litter); nothing else a crash leaves is missed.
- * Only real Windows (NTFS) proves that ReplaceFileW's backup keeps the old file's
- * index; Wine's ReplaceFileW is two renames, which do. */
+ * A rename keeps a file's index (NTFS and Wine alike), so the old file moved aside to
+ * its backup name is still the file recorded. */
 #include "../platform.h"
 #include "../text.h"
 #include "win.h"
@@ -140,8 +140,6 @@ static int settle(const entry_t *en, const wchar_t *wpath, int put_back, const c
     rc = cs_err_set(err, CS_EINVAL, 0, "%s is not the file certsteward made there: left alone", name);
     goto out;
   }
-  if ((rc = cs__win_handle_is_at(h, en->path, name, err)) != CS_OK)
-    goto out;
   if (put_back) {
     rc = cs__win_open_nofollow(wpath, 0, &cur, &at, path, err);
     if (rc == CS_ENOENT) { /* a replacement cut short between its renames: the old file goes back */
@@ -217,8 +215,6 @@ int cs__win_pending_recover(const char *record_dir, const wchar_t *wpath, const 
                     path);
     goto out;
   }
-  if ((rc = cs__win_no_link_in_path(wpath, path, err)) != CS_OK)
-    goto out;
   /* the old file first (back in place when the path is missing), then the new contents */
   if (bak.path != NULL && (rc = settle(&bak, wpath, 1, path, err)) != CS_OK)
     goto out;

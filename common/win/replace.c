@@ -1,24 +1,27 @@
 /* Windows half of platform.h: the atomic replacement of a file (cs_plat_write_atomic)
  * and the clean-up of what a crash in one left (cs_plat_remove_temps).
  *
- * The new contents go to a temp file beside the old one, ".<base>.XXXXXX.tmp", made
- * exclusively. A file that exists keeps its identity: the temp file gets its owner
- * and its DACL before the first byte of data, is flushed, and then takes its place
- * through ReplaceFileW, which keeps the old file's creation time, DACL, named streams,
- * encryption and compression; its attributes are put back after (read-only included,
- * which ReplaceFile refuses to replace). The old file is moved aside first, to
- * ".<base>.XXXXXX.bak" (ReplaceFile's backup): if the process dies between the two
- * renames ReplaceFile does, cs_plat_remove_temps puts it back, so that the path never
- * stays empty. A new file is renamed into place (MoveFileEx, write-through).
- * Every other program's handle must have been opened with FILE_SHARE_DELETE for either
- * to succeed (ReplaceFile opens the old file with GENERIC_READ | DELETE); a connector
- * that holds its settings file otherwise must be stopped first (renewal.c does), and a
- * short-lived holder (antivirus, the indexer) is waited out for a second.
+ * The file's folder is reached without following a link (cs__win_walk, walk.c) and
+ * everything after is relative to its handle: the old file opened without following
+ * it; the new contents go to a temp file beside it, ".<base>.XXXXXX.tmp", created
+ * exclusively under that handle. A file that exists keeps its identity: the temp file
+ * gets its owner and its DACL before the first byte of data (copied by handle), is
+ * flushed, and takes its place by two renames through handles, as ReplaceFileW did:
+ * the old file to ".<base>.XXXXXX.bak", the temp file to the name (FileRenameInformation
+ * with RootDirectory, so that no path is resolved again); then the old file is deleted
+ * through its handle and its attributes (read-only included) and creation time go on
+ * the new one. If the process dies between the renames, cs_plat_remove_temps (or the
+ * record's recovery, pending.c) puts the old file back, so that the path never stays
+ * empty. A new file is renamed into place, then flushed.
+ * Every other program's handle must have been opened with FILE_SHARE_DELETE for the
+ * old file to move; a connector that holds its settings file otherwise must be stopped
+ * first (renewal.c does), and a short-lived holder (antivirus, the indexer) is waited
+ * out for a second. Named streams, encryption and compression, which ReplaceFileW
+ * carried over, are not: binding files have none.
  *
- * What Wine proves and what only real Windows does: Wine's ReplaceFileW is two renames
- * and carries nothing over (its sharing checks are real: proven under Wine, with the
- * attributes this code puts back itself); Wine stores no ACLs on files, so that the
- * owner and the DACL are kept is proven only on NTFS, as are the streams, the
+ * What Wine proves and what only real Windows does: the renames by handle, the sharing
+ * checks and the attributes run under Wine for real; Wine stores no ACLs on files, so
+ * that the owner and the DACL are kept is proven only on NTFS, as are the
  * SeRestorePrivilege the owner takes, and the flush of the rename to disk. */
 #include "../platform.h"
 #include "win.h"
@@ -41,18 +44,6 @@ int cs__win_test_cut_replace; /* tests/unit/test_win_fs.c */
    FILE_ATTRIBUTE_NOT_CONTENT_INDEXED | FILE_ATTRIBUTE_OFFLINE | FILE_ATTRIBUTE_TEMPORARY)
 
 static int is_sep(wchar_t c) { return c == L'\\' || c == L'/'; }
-
-BOOL cs__win_move_replace(const wchar_t *from, const wchar_t *to, DWORD *e) {
-  int i;
-  for (i = 0;; i++) {
-    if (MoveFileExW(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-      return TRUE;
-    *e = GetLastError();
-    if (i == BUSY_RETRIES || !cs__win_transient(*e))
-      return FALSE;
-    Sleep(50);
-  }
-}
 
 /* ---- temp names ------------------------------------------------------------------ */
 
@@ -87,35 +78,50 @@ static unsigned long long seed(const void *p) {
          (unsigned long long)(uintptr_t)p;
 }
 
-/* Creates a ".tmp" temp file exclusively (CREATE_NEW), not inheritable, with WRITE_DAC
- * and WRITE_OWNER so the old file's owner and DACL can be put on it before any data. */
-static int open_temp(const wchar_t *wpath, const char *path, wchar_t **tmp, HANDLE *h, cs_err_t *err) {
+/* Creates a ".tmp" temp file beside at's file, relative to the folder's handle, made
+ * exclusively (FILE_CREATE), shared with nobody, not inheritable, with WRITE_DAC and
+ * WRITE_OWNER (the old file's owner and DACL go on it before any data) and DELETE (it
+ * is renamed into place through its handle). *tmp: its name, from wpath. */
+static int open_temp(const cs__win_at_t *at, const wchar_t *wpath, const char *path, wchar_t **tmp, HANDLE *h,
+                     cs_err_t *err) {
   unsigned long long z = seed(tmp);
+  const wchar_t *base;
   DWORD e = 0;
   int attempt;
   for (attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
     if ((*tmp = temp_name(wpath, L".tmp", &z)) == NULL)
       return cs_err_set(err, CS_ENOMEM, 0, "out of memory writing %s", path);
-    *h = CreateFileW(*tmp, GENERIC_WRITE | WRITE_DAC | WRITE_OWNER | READ_CONTROL | DELETE, 0, NULL, CREATE_NEW,
-                     FILE_ATTRIBUTE_NORMAL, NULL);
-    if (*h != INVALID_HANDLE_VALUE)
+    base = *tmp + cs__win_base_of(*tmp);
+    e = cs__win_open_at(at->dir, base, wcslen(base), GENERIC_WRITE | WRITE_DAC | WRITE_OWNER | READ_CONTROL | DELETE,
+                        0, FILE_CREATE, FILE_NON_DIRECTORY_FILE, NULL, h, NULL);
+    if (e == ERROR_SUCCESS)
       return CS_OK;
     free(*tmp);
     *tmp = NULL;
-    if ((e = GetLastError()) != ERROR_FILE_EXISTS && e != ERROR_ALREADY_EXISTS)
+    if (e != ERROR_FILE_EXISTS && e != ERROR_ALREADY_EXISTS)
       break;
   }
   return cs__win_failf(err, e, "cannot create a temp file for %s", path);
 }
 
-/* A ".bak" name no file has now, for ReplaceFile's backup of the old file. */
-static wchar_t *backup_name(const wchar_t *wpath) {
+/* A ".bak" name no entry of at's folder has now, for the old file. */
+static wchar_t *backup_name(const cs__win_at_t *at, const wchar_t *wpath) {
   unsigned long long z = seed(wpath);
+  const wchar_t *base;
+  HANDLE h;
+  DWORD e;
   int attempt;
   for (attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
     wchar_t *b = temp_name(wpath, L".bak", &z);
-    if (b == NULL || (GetFileAttributesW(b) == INVALID_FILE_ATTRIBUTES && GetLastError() == ERROR_FILE_NOT_FOUND))
+    if (b == NULL)
+      return NULL;
+    base = b + cs__win_base_of(b);
+    e = cs__win_open_at(at->dir, base, wcslen(base), FILE_READ_ATTRIBUTES,
+                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, NULL, &h, NULL);
+    if (e == ERROR_FILE_NOT_FOUND)
       return b;
+    if (e == ERROR_SUCCESS)
+      CloseHandle(h);
     free(b);
   }
   return NULL;
@@ -201,102 +207,95 @@ static int same_file(const BY_HANDLE_FILE_INFORMATION *a, const BY_HANDLE_FILE_I
          a->nFileIndexLow == b->nFileIndexLow;
 }
 
-/* Opens w itself (never what it links to, nor a file with another name) with access,
- * when it is the file *want (identity; NULL: any); INVALID_HANDLE_VALUE otherwise. */
-static HANDLE open_same(const wchar_t *w, DWORD access, const BY_HANDLE_FILE_INFORMATION *want) {
-  BY_HANDLE_FILE_INFORMATION fi;
-  HANDLE h;
-  if (cs__win_open_nofollow(w, access, &h, &fi, "", NULL) != CS_OK)
-    return INVALID_HANDLE_VALUE;
-  if (want != NULL && !same_file(&fi, want)) {
-    CloseHandle(h);
-    return INVALID_HANDLE_VALUE;
-  }
-  return h;
-}
-
-/* Sets the attributes of the file *want at w through its handle (0: FILE_ATTRIBUTE_NORMAL). */
-static BOOL set_attributes(const wchar_t *w, const BY_HANDLE_FILE_INFORMATION *want, DWORD attrs) {
-  HANDLE h = open_same(w, FILE_WRITE_ATTRIBUTES, want);
+/* Sets the attributes (0: FILE_ATTRIBUTE_NORMAL) and, when given, the creation time of
+ * the file of h (opened with FILE_WRITE_ATTRIBUTES). */
+static BOOL set_basic(HANDLE h, DWORD attrs, const FILETIME *created) {
   FILE_BASIC_INFO b;
-  BOOL ok;
-  if (h == INVALID_HANDLE_VALUE)
-    return FALSE;
   memset(&b, 0, sizeof b); /* times 0: left as they are */
+  if (created != NULL) {
+    b.CreationTime.LowPart = created->dwLowDateTime;
+    b.CreationTime.HighPart = (LONG)created->dwHighDateTime;
+  }
   b.FileAttributes = attrs ? attrs : FILE_ATTRIBUTE_NORMAL;
-  ok = SetFileInformationByHandle(h, FileBasicInfo, &b, sizeof b);
-  CloseHandle(h);
-  return ok;
+  return SetFileInformationByHandle(h, FileBasicInfo, &b, sizeof b);
 }
 
-/* The replacement of the existing file wpath (identity *old) by tmp;
- * 0 or the Windows error. The old file goes to bak first, removed once all is done. */
-static DWORD replace_existing(const wchar_t *wpath, const wchar_t *tmp, const wchar_t *bak,
-                              const BY_HANDLE_FILE_INFORMATION *old) {
-  DWORD e = ERROR_SUCCESS, attrs = old->dwFileAttributes & KEPT_ATTRIBUTES;
-  HANDLE h;
+/* Opens at's file to move it, when it is still the file *want (not swapped since it was
+ * looked at); tried again for a second while someone else's handle blocks it. */
+static DWORD open_old_to_move(const cs__win_at_t *at, const BY_HANDLE_FILE_INFORMATION *want, HANDLE *h) {
+  BY_HANDLE_FILE_INFORMATION fi;
+  DWORD e;
   int i;
-
-  if ((attrs & FILE_ATTRIBUTE_READONLY) && !set_attributes(wpath, old, attrs & ~FILE_ATTRIBUTE_READONLY))
-    return GetLastError() ? GetLastError() : ERROR_ACCESS_DENIED;
   for (i = 0;; i++) {
-    if (ReplaceFileW(wpath, tmp, bak, REPLACEFILE_IGNORE_MERGE_ERRORS, NULL, NULL)) {
-      e = ERROR_SUCCESS;
+    e = cs__win_open_at(at->dir, at->name, at->len, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES,
+                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, FILE_NON_DIRECTORY_FILE,
+                        NULL, h, NULL);
+    if (e == ERROR_SUCCESS)
       break;
-    }
-    e = GetLastError();
-    if (e == ERROR_UNABLE_TO_MOVE_REPLACEMENT_2) {
-      /* the old file is at bak, the new one still at tmp: the old one goes back (failing
-       * that, the recovery does) */
-      if ((h = open_same(bak, DELETE, old)) != INVALID_HANDLE_VALUE) {
-        (void)cs__win_rename_in_place(h, wpath);
-        CloseHandle(h);
-      }
-      break;
-    }
-    if (i == BUSY_RETRIES || !(cs__win_transient(e) || e == ERROR_UNABLE_TO_REMOVE_REPLACED))
-      break;
+    if (i == BUSY_RETRIES || !cs__win_transient(e))
+      return e;
     Sleep(50);
   }
-  if (e == ERROR_SUCCESS) {
-    if ((h = open_same(bak, DELETE, old)) != INVALID_HANDLE_VALUE) { /* what is left, the recovery removes */
-      (void)cs__win_delete_handle(h);
-      CloseHandle(h);
-    }
-    /* write-through: ReplaceFile has no such flag (REPLACEFILE_WRITE_THROUGH is not
-     * supported); a flush of the file in place commits its metadata, the rename among
-     * them, as MOVEFILE_WRITE_THROUGH would. Best effort: the data was flushed before. */
-    if ((h = open_same(wpath, GENERIC_WRITE, NULL)) != INVALID_HANDLE_VALUE) {
-      (void)FlushFileBuffers(h);
-      CloseHandle(h);
-    }
-    (void)set_attributes(wpath, NULL, attrs); /* the old file's, on the new one */
-  } else {
-    (void)set_attributes(wpath, old, attrs); /* the old one is still in place */
+  if (!GetFileInformationByHandle(*h, &fi) || !same_file(&fi, want) ||
+      (fi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    CloseHandle(*h);
+    *h = INVALID_HANDLE_VALUE;
+    return ERROR_CANT_ACCESS_FILE;
   }
-  return e;
+  return ERROR_SUCCESS;
 }
 
-/* Opens the file at wpath that a replacement keeps the identity of: itself, never
- * through a link as the last component. CS_ENOENT (no text) when there is none. */
-static int open_old(const wchar_t *wpath, const char *path, HANDLE *h, BY_HANDLE_FILE_INFORMATION *fi,
-                    cs_err_t *err) {
+/* Renames the file of h to name in dir, tried again for a second while someone else's
+ * handle blocks it. */
+static DWORD rename_retried(HANDLE h, HANDLE dir, const wchar_t *name, size_t len, int replace) {
   DWORD e;
-  *h = CreateFileW(wpath, READ_CONTROL | FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                   NULL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, NULL);
-  if (*h == INVALID_HANDLE_VALUE) {
-    if ((e = GetLastError()) == ERROR_FILE_NOT_FOUND)
-      return CS_ENOENT;
-    return cs__win_failf(err, e, "cannot look at %s", path);
+  int i;
+  for (i = 0;; i++) {
+    if ((e = cs__win_rename_at(h, dir, name, len, replace)) == ERROR_SUCCESS || i == BUSY_RETRIES ||
+        !cs__win_transient(e))
+      return e;
+    Sleep(50);
   }
-  if (!GetFileInformationByHandle(*h, fi))
-    return cs__win_failf(err, GetLastError(), "cannot look at %s", path);
-  if (fi->dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT))
-    /* replacing a link would replace the link, not what it points to */
-    return cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (%s); not replaced", path,
-                      fi->dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT ? "a symbolic link or reparse point"
-                                                                          : "a folder");
-  return CS_OK;
+}
+
+/* The replacement of at's existing file (identity *old) by the temp file tmp (its
+ * handle), both renames relative to the folder's handle; 0 or the Windows error. As
+ * ReplaceFileW does, the old file goes aside to bak first and is removed once all is
+ * done: a rename over a file another program holds open fails even when it shares
+ * deletion (only FileRenameInformationEx's POSIX semantics, Windows 10 1709 on, allow
+ * it), a rename of that file does not. */
+static DWORD replace_existing(const cs__win_at_t *at, HANDLE tmp, const wchar_t *bak,
+                              const BY_HANDLE_FILE_INFORMATION *old) {
+  DWORD e, attrs = old->dwFileAttributes & KEPT_ATTRIBUTES;
+  const wchar_t *b = bak + cs__win_base_of(bak);
+  HANDLE h = INVALID_HANDLE_VALUE;
+
+  if ((e = open_old_to_move(at, old, &h)) != ERROR_SUCCESS)
+    return e;
+  /* read-only: moved and deleted only once that is off; back on the new one after */
+  if ((attrs & FILE_ATTRIBUTE_READONLY) && !set_basic(h, attrs & ~(DWORD)FILE_ATTRIBUTE_READONLY, NULL)) {
+    e = GetLastError();
+    goto out;
+  }
+  if ((e = rename_retried(h, at->dir, b, wcslen(b), 0)) != ERROR_SUCCESS)
+    goto out;
+  if ((e = rename_retried(tmp, at->dir, at->name, at->len, 0)) != ERROR_SUCCESS) {
+    /* the old file back (failing that, the recovery or cs_plat_remove_temps puts it back) */
+    (void)cs__win_rename_at(h, at->dir, at->name, at->len, 0);
+    goto out;
+  }
+  (void)cs__win_delete_handle(h); /* what is left, the recovery removes */
+  CloseHandle(h);
+  h = INVALID_HANDLE_VALUE;
+  /* the old file's attributes and creation time, as ReplaceFileW kept them */
+  (void)set_basic(tmp, attrs, &old->ftCreationTime);
+out:
+  if (h != INVALID_HANDLE_VALUE) {
+    if (attrs & FILE_ATTRIBUTE_READONLY)
+      (void)set_basic(h, attrs, NULL);
+    CloseHandle(h);
+  }
+  return e;
 }
 
 /* Both writes; record_dir NULL: cs_plat_write_atomic. */
@@ -304,6 +303,7 @@ static int write_file(const char *path, const void *data, size_t len, const char
   wchar_t *wpath = NULL, *tmp = NULL, *bak = NULL;
   HANDLE h = INVALID_HANDLE_VALUE, old = INVALID_HANDLE_VALUE;
   BY_HANDLE_FILE_INFORMATION ofi, tfi;
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
   const unsigned char *p = data;
   int rc, exists, recorded = 0;
   DWORD e;
@@ -317,30 +317,34 @@ static int write_file(const char *path, const void *data, size_t len, const char
     goto out;
   }
   /* in a folder others may write: what an earlier replacement of it left is settled
-   * first (its record would be overwritten), and no folder on the way may be a link */
-  if (record_dir != NULL && ((rc = cs__win_pending_recover(record_dir, wpath, path, err)) != CS_OK ||
-                             (rc = cs__win_no_link_in_path(wpath, path, err)) != CS_OK))
+   * first (its record would be overwritten) */
+  if (record_dir != NULL && (rc = cs__win_pending_recover(record_dir, wpath, path, err)) != CS_OK)
     goto out;
-  rc = open_old(wpath, path, &old, &ofi, err);
+  /* every folder on the way opened relative to the one before, none a link; all that
+   * follows is relative to the handle of the file's folder */
+  if ((rc = cs__win_walk(wpath, path, 0, NULL, &at, err)) != CS_OK)
+    goto out;
+  rc = cs__win_open_last(&at, READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, NULL,
+                         &old, &ofi, path, err);
   if (rc != CS_OK && rc != CS_ENOENT)
-    goto out;
+    goto out; /* replacing a link would replace the link, not what it points to: refused */
   exists = rc == CS_OK;
-  if (exists && record_dir != NULL && (rc = cs__win_handle_is_at(old, wpath, path, err)) != CS_OK)
+  if (exists && (ofi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (a folder); not replaced", path);
     goto out;
-  if (exists && (bak = backup_name(wpath)) == NULL) {
+  }
+  if (exists && (bak = backup_name(&at, wpath)) == NULL) {
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory writing %s", path);
     goto out;
   }
-  if ((rc = open_temp(wpath, path, &tmp, &h, err)) != CS_OK)
+  if ((rc = open_temp(&at, wpath, path, &tmp, &h, err)) != CS_OK)
     goto out;
   if (!GetFileInformationByHandle(h, &tfi)) {
     rc = cs__win_failf(err, GetLastError(), "cannot look at the new %s", path);
     goto out;
   }
-  /* the temp file is where it was meant to be made (no folder swapped for a link since
-   * the walk), and recorded before any data goes in */
-  if (record_dir != NULL && ((rc = cs__win_handle_is_at(h, tmp, path, err)) != CS_OK ||
-                             (rc = cs__win_pending_write(record_dir, wpath, tmp, &tfi, bak, &ofi, err)) != CS_OK))
+  /* recorded before any data goes in */
+  if (record_dir != NULL && (rc = cs__win_pending_write(record_dir, wpath, tmp, &tfi, bak, &ofi, err)) != CS_OK)
     goto out;
   recorded = record_dir != NULL;
   /* Owner and permissions are settled before the first byte of data goes in. */
@@ -361,12 +365,13 @@ static int write_file(const char *path, const void *data, size_t len, const char
     rc = cs__win_failf(err, GetLastError(), "cannot flush the new %s to disk", path);
     goto out;
   }
-  CloseHandle(h);
-  h = INVALID_HANDLE_VALUE;
 #ifdef CS_TEST_HOOKS
-  if (cs__win_test_cut_replace && exists && recorded) { /* as a crash between ReplaceFile's renames */
+  if (cs__win_test_cut_replace && exists && recorded) { /* as a crash between the two renames */
     cs__win_test_cut_replace = 0;
-    (void)MoveFileExW(wpath, bak, 0);
+    if (open_old_to_move(&at, &ofi, &old) == ERROR_SUCCESS)
+      (void)cs__win_rename_at(old, at.dir, bak + cs__win_base_of(bak), wcslen(bak + cs__win_base_of(bak)), 0);
+    CloseHandle(h);
+    h = INVALID_HANDLE_VALUE;
     recorded = 0; /* nothing is cleaned up: the record stays, and so do the files */
     free(tmp);
     tmp = NULL;
@@ -375,14 +380,20 @@ static int write_file(const char *path, const void *data, size_t len, const char
   }
 #endif
   if (exists)
-    e = replace_existing(wpath, tmp, bak, &ofi);
-  else /* WRITE_THROUGH: returns once the rename is on disk (Windows has no folder fsync) */
-    e = cs__win_move_replace(tmp, wpath, &e) ? ERROR_SUCCESS : e;
+    e = replace_existing(&at, h, bak, &ofi);
+  else
+    e = rename_retried(h, at.dir, at.name, at.len, 1);
   if (e != ERROR_SUCCESS) {
     rc = cs__win_failf(err, e, "cannot put the new %s in place of the old one (a program holding it open without "
                                "sharing it for deletion stops this)", path);
     goto out;
   }
+  /* Windows has no folder fsync: a flush of the file in place commits its metadata, the
+   * rename among them, as MOVEFILE_WRITE_THROUGH would. Best effort: the data was
+   * flushed before. */
+  (void)FlushFileBuffers(h);
+  CloseHandle(h); /* in place: closed, not deleted */
+  h = INVALID_HANDLE_VALUE;
   free(tmp);
   tmp = NULL;
   rc = CS_OK;
@@ -392,10 +403,8 @@ out:
   if (h != INVALID_HANDLE_VALUE) { /* the temp file, never renamed: deleted through its handle */
     (void)cs__win_delete_handle(h);
     CloseHandle(h);
-  } else if (tmp != NULL && (h = open_same(tmp, DELETE, &tfi)) != INVALID_HANDLE_VALUE) {
-    (void)cs__win_delete_handle(h);
-    CloseHandle(h);
   }
+  cs__win_at_close(&at);
   /* done: the record goes; after a failure the recovery settles what is left (the old
    * file at its backup name goes back) and drops it, or keeps it for the next start */
   if (recorded && rc == CS_OK)
@@ -433,113 +442,155 @@ int cs_plat_recover_recorded(const char *path, const char *record_dir, cs_err_t 
 
 /* ---- cs_plat_remove_temps -------------------------------------------------------- */
 
-/* The folder part of w (base characters) joined with name, in a new string. */
-static wchar_t *sibling(const wchar_t *w, size_t base, const wchar_t *name) {
-  size_t m = wcslen(name);
-  wchar_t *c = malloc(sizeof *c * (base + m + 1));
-  if (c != NULL) {
-    memcpy(c, w, sizeof *w * base);
-    memcpy(c + base, name, sizeof *c * (m + 1));
+typedef struct found_s {
+  const wchar_t *base, *suffix; /* the file's name (len characters) and the temp suffix */
+  size_t len, n, cap;
+  wchar_t **names; /* the temp files of base found, each NUL-terminated */
+  FILETIME *written;
+  int oom;
+} found_t;
+
+static int collect(void *ctx, const wchar_t *name, size_t len, DWORD attrs, const FILETIME *written) {
+  found_t *f = ctx;
+  wchar_t *c;
+  if ((attrs & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) || len != f->len + 12)
+    return 0;
+  if ((c = malloc(sizeof *c * (len + 1))) == NULL) {
+    f->oom = 1;
+    return 1;
   }
-  return c;
+  memcpy(c, name, sizeof *c * len);
+  c[len] = L'\0';
+  if (!cs__win_is_temp_of(c, f->base, f->len, f->suffix)) {
+    free(c);
+    return 0;
+  }
+  if (f->n == f->cap) {
+    size_t cap = f->cap ? 2 * f->cap : 8;
+    wchar_t **nn = realloc(f->names, sizeof *nn * cap);
+    FILETIME *nw = nn != NULL ? realloc(f->written, sizeof *nw * cap) : NULL;
+    if (nn != NULL)
+      f->names = nn;
+    if (nw == NULL) {
+      free(c);
+      f->oom = 1;
+      return 1;
+    }
+    f->written = nw;
+    f->cap = cap;
+  }
+  f->names[f->n] = c;
+  f->written[f->n++] = *written;
+  return 0;
 }
 
-/* Removes the file at c itself, never what it links to; ERROR_SUCCESS when it is gone. */
-static DWORD remove_nofollow(const wchar_t *c) {
+/* Removes the temp file name of at's folder itself (relative to the folder's handle,
+ * never what it links to); ERROR_SUCCESS when it is gone. */
+static DWORD remove_temp(const cs__win_at_t *at, const wchar_t *name) {
   BY_HANDLE_FILE_INFORMATION fi;
   HANDLE h;
-  DWORD e = ERROR_SUCCESS;
-  int rc = cs__win_open_nofollow(c, DELETE, &h, &fi, "", NULL);
-  if (rc == CS_ENOENT)
+  DWORD e = cs__win_open_at(at->dir, name, wcslen(name), DELETE | FILE_READ_ATTRIBUTES,
+                            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, FILE_NON_DIRECTORY_FILE,
+                            NULL, &h, NULL);
+  if (e == ERROR_FILE_NOT_FOUND)
     return ERROR_SUCCESS;
-  if (rc != CS_OK)
-    return ERROR_ACCESS_DENIED; /* a link, a folder, a file with two names: not removed */
-  if (cs__win_delete_handle(h) != 0)
+  if (e != ERROR_SUCCESS)
+    return e;
+  if (cs__win_look_at(at->dir, name, wcslen(name), h, &fi) != CS__WIN_PLAIN || fi.nNumberOfLinks != 1)
+    e = ERROR_ACCESS_DENIED; /* a link, a file with two names: not removed */
+  else if (cs__win_delete_handle(h) != 0)
     e = GetLastError();
   CloseHandle(h);
   return e;
 }
 
-/* Renames the file at keep itself to w, in its folder, not over an existing file. */
-static DWORD restore_nofollow(const wchar_t *keep, const wchar_t *w) {
+/* Renames the temp file name of at's folder back to at's name, not over an existing file. */
+static DWORD restore_temp(const cs__win_at_t *at, const wchar_t *name) {
   BY_HANDLE_FILE_INFORMATION fi;
   HANDLE h;
-  DWORD e = ERROR_SUCCESS;
-  if (cs__win_open_nofollow(keep, DELETE, &h, &fi, "", NULL) != CS_OK)
-    return ERROR_ACCESS_DENIED;
-  if (cs__win_rename_in_place(h, w) != 0)
-    e = GetLastError();
+  DWORD e = cs__win_open_at(at->dir, name, wcslen(name), DELETE | FILE_READ_ATTRIBUTES,
+                            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, FILE_NON_DIRECTORY_FILE,
+                            NULL, &h, NULL);
+  if (e != ERROR_SUCCESS)
+    return e;
+  if (cs__win_look_at(at->dir, name, wcslen(name), h, &fi) != CS__WIN_PLAIN || fi.nNumberOfLinks != 1)
+    e = ERROR_ACCESS_DENIED;
+  else
+    e = cs__win_rename_at(h, at->dir, at->name, at->len, 0);
   CloseHandle(h);
   return e;
 }
 
-/* Runs through the temp files of w with suffix: when restore is set and w is missing,
- * the newest one is renamed back to w (a replacement cut short between its renames);
- * every other one is removed. */
-static int sweep(const wchar_t *w, const char *path, const wchar_t *suffix, int restore, cs_err_t *err) {
-  size_t base = cs__win_base_of(w), len = wcslen(w) - base;
-  wchar_t *pattern = NULL, *child = NULL, *keep = NULL, glob[8];
-  HANDLE find = INVALID_HANDLE_VALUE;
-  FILETIME newest = {0, 0};
-  WIN32_FIND_DATAW fd;
+/* Runs through the temp files of at's file with suffix, in its folder reached without a
+ * link: when restore is set and the file is missing, the newest one is renamed back to
+ * it (a replacement cut short between its renames); every other one is removed. */
+static int sweep(const cs__win_at_t *at, const char *path, const wchar_t *suffix, int restore, cs_err_t *err) {
+  found_t f;
+  wchar_t pattern[64 + 16], *pat = pattern;
+  size_t i, keep = (size_t)-1;
+  HANDLE h;
   DWORD e;
   int rc = CS_OK;
 
-  swprintf(glob, 8, L".*%ls", suffix);
-  if ((pattern = malloc(sizeof *pattern * (base + len + 12))) == NULL)
+  memset(&f, 0, sizeof f);
+  f.base = at->name;
+  f.len = at->len;
+  f.suffix = suffix;
+  if (f.len + 16 > 64 && (pat = malloc(sizeof *pat * (f.len + 16))) == NULL)
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory looking for temp files of %s", path);
-  memcpy(pattern, w, sizeof *w * base);
-  pattern[base] = L'.';
-  memcpy(pattern + base + 1, w + base, sizeof *w * len);
-  memcpy(pattern + base + 1 + len, glob, sizeof *glob * (wcslen(glob) + 1));
-  restore = restore && GetFileAttributesW(w) == INVALID_FILE_ATTRIBUTES && GetLastError() == ERROR_FILE_NOT_FOUND;
-  find = FindFirstFileExW(pattern, FindExInfoBasic, &fd, FindExSearchNameMatch, NULL, 0);
-  if (find == INVALID_HANDLE_VALUE) {
-    e = GetLastError();
-    if (e != ERROR_FILE_NOT_FOUND && e != ERROR_PATH_NOT_FOUND && e != ERROR_NO_MORE_FILES)
-      rc = cs__win_failf(err, e, "cannot look for temp files of %s", path);
+  pat[0] = L'.';
+  memcpy(pat + 1, at->name, sizeof *pat * f.len);
+  swprintf(pat + 1 + f.len, 16, L".*%ls", suffix);
+  if (restore) {
+    e = cs__win_open_at(at->dir, at->name, at->len, FILE_READ_ATTRIBUTES,
+                        FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, NULL, &h, NULL);
+    if (e == ERROR_SUCCESS)
+      CloseHandle(h);
+    restore = e == ERROR_FILE_NOT_FOUND;
+  }
+  e = cs__win_list_at(at->dir, pat, wcslen(pat), collect, &f);
+  if (f.oom) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory removing temp files of %s", path);
     goto out;
   }
-  do {
-    if ((fd.dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT)) ||
-        !cs__win_is_temp_of(fd.cFileName, w + base, len, suffix))
-      continue;
-    free(child);
-    if ((child = sibling(w, base, fd.cFileName)) == NULL) {
-      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory removing temp files of %s", path);
-      goto out;
-    }
-    if (restore && (keep == NULL || CompareFileTime(&fd.ftLastWriteTime, &newest) > 0)) {
-      wchar_t *t = keep;
-      keep = child; /* the one to put back so far; the one it displaces goes */
-      child = t;
-      newest = fd.ftLastWriteTime;
-      if (child == NULL)
-        continue;
-    }
-    if ((e = remove_nofollow(child)) != ERROR_SUCCESS && rc == CS_OK)
+  if (e != ERROR_SUCCESS) {
+    rc = cs__win_failf(err, e, "cannot look for temp files of %s", path);
+    goto out;
+  }
+  for (i = 0; restore && i < f.n; i++) /* the one to put back: the newest */
+    if (keep == (size_t)-1 || CompareFileTime(&f.written[i], &f.written[keep]) > 0)
+      keep = i;
+  for (i = 0; i < f.n; i++)
+    if (i != keep && (e = remove_temp(at, f.names[i])) != ERROR_SUCCESS && rc == CS_OK)
       rc = cs__win_failf(err, e, "cannot remove a temp file of %s", path);
-  } while (FindNextFileW(find, &fd));
-  if (keep != NULL && (e = restore_nofollow(keep, w)) != ERROR_SUCCESS && rc == CS_OK)
+  if (keep != (size_t)-1 && (e = restore_temp(at, f.names[keep])) != ERROR_SUCCESS && rc == CS_OK)
     rc = cs__win_failf(err, e, "cannot put %s back from the copy a cut-short replacement left", path);
 out:
-  if (find != INVALID_HANDLE_VALUE)
-    FindClose(find);
-  free(keep);
-  free(child);
-  free(pattern);
+  for (i = 0; i < f.n; i++)
+    free(f.names[i]);
+  free(f.names);
+  free(f.written);
+  if (pat != pattern)
+    free(pat);
   return rc;
 }
 
 int cs_plat_remove_temps(const char *path, cs_err_t *err) {
   wchar_t *w = cs__win_path(path);
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
   int rc, r;
   if (w == NULL)
     return cs_err_set(err, CS_EINVAL, 0, "cannot look for temp files of %s: not valid UTF-8, or out of memory", path);
-  /* the old file first (back in place when it is missing), then the new contents that never got there */
-  rc = sweep(w, path, L".bak", 1, err);
-  if ((r = sweep(w, path, L".tmp", 0, err)) != CS_OK && rc == CS_OK)
-    rc = r;
+  rc = cs__win_walk(w, path, 0, NULL, &at, err);
+  if (rc == CS_ENOENT) /* no folder: no temp file in it */
+    rc = CS_OK;
+  else if (rc == CS_OK && at.len > 0) {
+    /* the old file first (back in place when it is missing), then the new contents that never got there */
+    rc = sweep(&at, path, L".bak", 1, err);
+    if ((r = sweep(&at, path, L".tmp", 0, err)) != CS_OK && rc == CS_OK)
+      rc = r;
+  }
+  cs__win_at_close(&at);
   free(w);
   return rc;
 }

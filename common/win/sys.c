@@ -1,7 +1,9 @@
 /* Windows half of platform.h: files, host name, paths. Strings cross the
  * interface as UTF-8 and are converted to UTF-16 for the wide Win32 API here.
- * Proven under Wine: reading files, the host name, paths. Only real Windows
- * proves the reparse-point refusal on NTFS symbolic links and junctions. */
+ * Proven under Wine: reading files, the host name, paths, and the refusal of a Unix
+ * symbolic link to a folder in the path of a CS_READ_NOFOLLOW read. Only real Windows
+ * proves it on NTFS symbolic links and junctions, and for a link as the file itself
+ * (walk.c). */
 #include "../platform.h"
 #include "win.h"
 
@@ -31,15 +33,14 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
   size_t got = 0;
   BY_HANDLE_FILE_INFORMATION info;
   LARGE_INTEGER size;
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
   /* BACKUP_SEMANTICS opens a folder too, so it is refused by type below rather
-   * than as "access denied"; OPEN_REPARSE_POINT opens a link itself, not its target. */
+   * than as "access denied". */
   DWORD fl = FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_SEQUENTIAL_SCAN;
   int rc;
 
   *data = NULL;
   *len = 0;
-  if (flags & CS_READ_NOFOLLOW)
-    fl |= FILE_FLAG_OPEN_REPARSE_POINT;
   /* cs__win_path: a long path gets \\?\ as the writes do, so that what
    * cs_plat_write_atomic wrote can be read back */
   if ((wpath = cs__win_path(path)) == NULL) {
@@ -49,11 +50,24 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
   /* Shared for everything: a reader must not stand in the way of the program that owns
    * the file (the connector keeps its settings open for writing) nor of a replacement
    * (ReplaceFile, MoveFileEx need FILE_SHARE_DELETE from every open handle). */
-  h = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-                  fl, NULL);
-  if (h == INVALID_HANDLE_VALUE) {
-    rc = cs__win_failf(err, GetLastError(), "cannot open %s", path);
-    goto out;
+  if (flags & CS_READ_NOFOLLOW) {
+    /* every folder on the way and the file itself opened relative to the handle of
+     * the folder before it, none followed when it is a link (walk.c) */
+    if ((rc = cs__win_walk(wpath, path, 0, NULL, &at, err)) != CS_OK)
+      goto out;
+    rc = cs__win_open_last(&at, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN,
+                           FILE_SEQUENTIAL_ONLY, NULL, &h, &info, path, err);
+    if (rc == CS_ENOENT)
+      rc = cs__win_failf(err, ERROR_FILE_NOT_FOUND, "cannot open %s", path);
+    if (rc != CS_OK)
+      goto out;
+  } else {
+    h = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                    fl, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+      rc = cs__win_failf(err, GetLastError(), "cannot open %s", path);
+      goto out;
+    }
   }
   if (GetFileType(h) != FILE_TYPE_DISK) {
     rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (a pipe or a device)", path);
@@ -106,6 +120,7 @@ out:
     cs_plat_free_file(buf, got);
   if (h != INVALID_HANDLE_VALUE)
     CloseHandle(h);
+  cs__win_at_close(&at);
   free(wpath);
   return rc;
 }

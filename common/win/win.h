@@ -36,10 +36,6 @@ int cs__win_failf(cs_err_t *err, DWORD e, const char *fmt, ...) CS_PRINTF(3, 4);
  * (antivirus, an indexer, a reader without FILE_SHARE_DELETE): 1 to try again. */
 int cs__win_transient(DWORD e);
 
-/* MoveFileExW(REPLACE_EXISTING | WRITE_THROUGH), tried again for a second while
- * someone else's handle blocks it; FALSE with the error in *e (common/win/replace.c). */
-BOOL cs__win_move_replace(const wchar_t *from, const wchar_t *to, DWORD *e);
-
 /* Appends to b (a cs_buf_t *) one argument quoted so that the Microsoft C runtime and
  * CommandLineToArgvW read it back unchanged. */
 struct cs_buf_s;
@@ -64,7 +60,13 @@ int cs__win_wmain(int argc, wchar_t **wargv, int (*run)(int argc, char **argv), 
 struct cs_event_def_s;
 DWORD cs__win_event_message_id(const struct cs_event_def_s *def);
 
-/* ---- files in folders others may write (pathguard.c) ------------------------------- */
+/* ---- paths walked without following a link (walk.c, pathguard.c) --------------------
+ * Every file certsteward touches as LocalSystem is reached by opening each component
+ * of its path relative to the handle of the folder before it, never following a
+ * reparse point (junction, symbolic link, mount point): a link planted in a folder
+ * another account can write (a connector's config folder, a folder above a binding
+ * file) redirects no read, write, replacement, deletion, rename or folder creation.
+ * What stays open is said in walk.c and pathguard.c. */
 
 /* Length of the part of path that is no folder of its own: "C:\", "\", "\\server\share\",
  * "\\?\C:\", "\\?\UNC\server\share\"; 0 for a relative path (fs.c). */
@@ -73,31 +75,74 @@ size_t cs__win_root_len(const wchar_t *path);
 /* Index where the last component of w starts. */
 size_t cs__win_base_of(const wchar_t *w);
 
-/* Where each component of path after its root ends: path[0..ends[i]) is the i-th
- * prefix ("C:\a", "C:\a\b", ...). Returns how many there are (only max are stored). */
-size_t cs__win_component_ends(const wchar_t *path, size_t *ends, size_t max);
-
-/* The decision on a path's components, given their attributes in order from the root:
- * the index of the first reparse point (junction, symbolic link, mount point), or n. */
-size_t cs__win_first_link(const DWORD *attrs, size_t n);
-
 /* 1 when a and b name the same path: compared case-insensitively (ordinal), '/' and
  * '\' alike, after dropping a \\?\ or \??\ prefix (\\?\UNC\ counts as \\). */
 int cs__win_same_path(const wchar_t *a, const wchar_t *b);
 
-/* Walks every component of path from the drive root (each opened with
- * FILE_FLAG_OPEN_REPARSE_POINT): CS_ENOTREG naming the first that is a reparse point;
- * a missing one ends the walk (0). shown: path as the error text names it. */
-int cs__win_no_link_in_path(const wchar_t *path, const char *shown, cs_err_t *err);
+/* The folder of a path's last component, reached without following a link. */
+typedef struct cs__win_at_s {
+  HANDLE dir;          /* that folder (INVALID_HANDLE_VALUE when not walked) */
+  wchar_t *full;       /* the path, absolute (owned) */
+  const wchar_t *name; /* its last component, in full ("" for a root or with CS__WIN_WALK_ALL) */
+  size_t len;          /* name's length */
+} cs__win_at_t;
 
-/* 0 when h's final path (GetFinalPathNameByHandleW, VOLUME_NAME_DOS) is path, made
- * absolute; CS_ENOTREG naming where it leads when not (a folder swapped for a link). */
-int cs__win_handle_is_at(HANDLE h, const wchar_t *path, const char *shown, cs_err_t *err);
+#define CS__WIN_WALK_CREATE 1u /* missing folders are created (with sd), each relative to its parent */
+#define CS__WIN_WALK_ALL 2u    /* the last component is a folder too, and walked: dir is it */
 
-/* Opens path itself, never what it links to, with access (+ FILE_READ_ATTRIBUTES,
- * SYNCHRONIZE) and every sharing, and its information into *fi: CS_ENOENT without text
- * when it is missing, CS_ENOTREG when it is a reparse point, a folder or a file with
- * more than one name (a hard link to a file elsewhere). */
+/* Opens path's folder from its root, one component at a time relative to the handle of
+ * the one before (NtCreateFile, FILE_OPEN_REPARSE_POINT, OBJ_DONT_REPARSE where known),
+ * refusing (CS_ENOTREG) the first that is a junction, symbolic link or mount point, by
+ * name; "." and ".." components, wildcards and streams are refused (CS_EINVAL); a
+ * missing folder is CS_ENOENT (with text). shown: path as the error text names it.
+ * Close *at with cs__win_at_close (also after a failure). */
+int cs__win_walk(const wchar_t *path, const char *shown, unsigned flags, PSECURITY_DESCRIPTOR sd, cs__win_at_t *at,
+                 cs_err_t *err);
+void cs__win_at_close(cs__win_at_t *at);
+
+/* NtCreateFile of name (len characters, one component; "" reopens dir) relative to dir,
+ * with FILE_OPEN_REPARSE_POINT, synchronous; *h INVALID_HANDLE_VALUE on failure.
+ * *created (may be NULL): 1 when it was made. ERROR_SUCCESS or the Windows error
+ * (ERROR_REPARSE_POINT_ENCOUNTERED when OBJ_DONT_REPARSE met a link). */
+DWORD cs__win_open_at(HANDLE dir, const wchar_t *name, size_t len, DWORD access, DWORD share, ULONG disposition,
+                      ULONG options, PSECURITY_DESCRIPTOR sd, HANDLE *h, int *created);
+
+/* What was opened as name in a folder: */
+#define CS__WIN_PLAIN 0    /* no reparse point */
+#define CS__WIN_LINK 1     /* the handle is the reparse point itself (Windows opened the link) */
+#define CS__WIN_FOLLOWED 2 /* the folder lists a reparse point the handle is not: followed (Wine's
+                            * Unix symbolic links), or swapped between the open and the look */
+
+/* The decision, given the attributes of the handle and of name's entry in its folder. */
+int cs__win_link_verdict(DWORD handle_attrs, DWORD entry_attrs);
+
+/* h's information into *fi and the verdict on h as name in dir; -1 (GetLastError) when
+ * it cannot be told. */
+int cs__win_look_at(HANDLE dir, const wchar_t *name, size_t len, HANDLE h, BY_HANDLE_FILE_INFORMATION *fi);
+
+/* Opens at's last component relative to its folder (access + FILE_READ_ATTRIBUTES),
+ * its information into *fi: CS_ENOENT without text when it is missing, CS_ENOTREG
+ * when it is a link or reparse point. */
+int cs__win_open_last(const cs__win_at_t *at, DWORD access, DWORD share, ULONG disposition, ULONG options,
+                      PSECURITY_DESCRIPTOR sd, HANDLE *h, BY_HANDLE_FILE_INFORMATION *fi, const char *shown,
+                      cs_err_t *err);
+
+/* Renames the file of h (opened with DELETE) to name relative to dir
+ * (FileRenameInformation with RootDirectory); ERROR_SUCCESS or the Windows error. */
+DWORD cs__win_rename_at(HANDLE h, HANDLE dir, const wchar_t *name, size_t len, int replace);
+
+/* Calls fn for each entry of the folder dir (but "." and "..") whose name matches
+ * pattern (plen characters; NtQueryDirectoryFile's, '*' and '?'; NULL: all), with its name (len
+ * characters, not NUL-terminated), attributes and last write time, until fn returns
+ * nonzero. ERROR_SUCCESS or the Windows error. */
+typedef int (*cs__win_entry_cb)(void *ctx, const wchar_t *name, size_t len, DWORD attrs, const FILETIME *written);
+DWORD cs__win_list_at(HANDLE dir, const wchar_t *pattern, size_t plen, cs__win_entry_cb fn, void *ctx);
+
+/* Opens path itself through cs__win_walk, never what it links to, with access (+
+ * FILE_READ_ATTRIBUTES, SYNCHRONIZE) and every sharing, and its information into *fi:
+ * CS_ENOENT without text when it (or a folder above) is missing, CS_ENOTREG when it or a
+ * folder above is a reparse point, or it is a folder or a file with more than one name
+ * (a hard link to a file elsewhere). */
 int cs__win_open_nofollow(const wchar_t *path, DWORD access, HANDLE *h, BY_HANDLE_FILE_INFORMATION *fi,
                           const char *shown, cs_err_t *err);
 
@@ -105,8 +150,7 @@ int cs__win_open_nofollow(const wchar_t *path, DWORD access, HANDLE *h, BY_HANDL
 int cs__win_delete_handle(HANDLE h);
 
 /* Renames the file of h (opened with DELETE) to path, not over an existing file: the
- * name relative to a handle of path's folder, which must be no link and have path's
- * folder as its final path; 0, or -1 (GetLastError). */
+ * name relative to path's folder reached by cs__win_walk; 0, or -1 (GetLastError). */
 int cs__win_rename_in_place(HANDLE h, const wchar_t *path);
 
 /* ---- the record of a replacement in progress (pending.c) ----------------------------- */

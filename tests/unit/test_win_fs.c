@@ -179,8 +179,6 @@ CS_TEST(replacement_cut_short_is_put_back) {
 /* ---- binding files in a folder the connector's account may write ---------------- */
 
 extern int cs__win_test_cut_replace; /* common/win/replace.c, test builds */
-size_t cs__win_component_ends(const wchar_t *path, size_t *ends, size_t max);
-size_t cs__win_first_link(const DWORD *attrs, size_t n);
 int cs__win_same_path(const wchar_t *a, const wchar_t *b);
 
 static char state[1024];
@@ -265,41 +263,7 @@ CS_TEST(recovery_leaves_a_file_swapped_in_at_a_recorded_name) {
   CHECK_INT(cs_plat_remove_tree(state, NULL), ==, CS_OK);
 }
 
-/* The prefixes the walk opens, from the drive (or share) root on. */
-CS_TEST(path_components_from_the_root) {
-  static const wchar_t *p1 = L"C:\\a\\b\\tls.json", *p2 = L"\\\\?\\C:\\a\\b", *p3 = L"\\\\srv\\share\\x\\y",
-                       *p4 = L"\\\\?\\UNC\\srv\\share\\x", *p5 = L"C:\\a\\\\b\\";
-  size_t ends[8];
-  CHECK_INT(cs__win_component_ends(p1, ends, 8), ==, 3);
-  CHECK(wcsncmp(p1, L"C:\\a", ends[0]) == 0 && ends[0] == 4);
-  CHECK(ends[1] == 6 && ends[2] == wcslen(p1));
-  CHECK_INT(cs__win_component_ends(p2, ends, 8), ==, 2);
-  CHECK(ends[0] == 8); /* \\?\C:\a */
-  CHECK_INT(cs__win_component_ends(p3, ends, 8), ==, 2);
-  CHECK(ends[0] == 13); /* \\srv\share\x */
-  CHECK_INT(cs__win_component_ends(p4, ends, 8), ==, 1);
-  CHECK(ends[0] == wcslen(p4));
-  CHECK_INT(cs__win_component_ends(p5, ends, 8), ==, 2);
-  CHECK(ends[1] == 7);
-  CHECK_INT(cs__win_component_ends(p1, ends, 1), ==, 3); /* counted past max, stored up to it */
-}
-
-/* The decision on the walk: the first component that is a reparse point (a junction
- * or a symbolic link to a folder carries FILE_ATTRIBUTE_REPARSE_POINT). */
-CS_TEST(first_link_in_path_decides) {
-  const DWORD d = FILE_ATTRIBUTE_DIRECTORY, j = FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT;
-  const DWORD plain[] = {d, d, d, FILE_ATTRIBUTE_ARCHIVE};
-  const DWORD junction[] = {d, d, j, FILE_ATTRIBUTE_ARCHIVE};
-  const DWORD file_link[] = {d, d, d, FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_REPARSE_POINT};
-  const DWORD first[] = {j, d};
-  CHECK_INT(cs__win_first_link(plain, 4), ==, 4);
-  CHECK_INT(cs__win_first_link(junction, 4), ==, 2);
-  CHECK_INT(cs__win_first_link(file_link, 4), ==, 3);
-  CHECK_INT(cs__win_first_link(first, 2), ==, 0);
-  CHECK_INT(cs__win_first_link(plain, 0), ==, 0);
-}
-
-/* What GetFinalPathNameByHandleW answers against the path meant. */
+/* A record's path against the path meant: one file, whatever the form. */
 CS_TEST(final_path_comparison) {
   CHECK(cs__win_same_path(L"C:\\Program Files\\BOARD\\config\\servers\\tls.json",
                           L"\\\\?\\c:\\program files\\board\\CONFIG\\servers\\TLS.JSON"));
