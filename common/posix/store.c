@@ -87,8 +87,13 @@ static int meta_same(const cs__posix_meta_t *a, const cs__posix_meta_t *b) {
 }
 
 /* Reads target (no link in any component, a regular file with one name) and what it
- * is written with. CS_ENOENT when nothing is there. The owner is read before and
- * after the bytes and must not have changed: what is recorded is what was read. */
+ * is written with. CS_ENOENT when nothing is there. The bytes and the owner come from
+ * separate opens of the path, so the owner, mode and ACL are read before and after the
+ * bytes and must not have changed. A file swapped out and back between them would pair
+ * another file's bytes with these: that other file must be one this folder's writer
+ * could put there (its own, or a second name of a file it may link, which
+ * fs.protected_hardlinks limits to files it can read and write), so it learns nothing
+ * it could not read already. */
 static int read_target(const char *target, unsigned char **data, size_t *len, cs__posix_meta_t *m, cs_err_t *err) {
   cs__posix_meta_t after;
   cs_err_t why;
