@@ -518,6 +518,23 @@ out:
   return rc;
 }
 
+int cs_bindings_backup_check(const cs_bindings_backup_t *backup, const char *const *files, size_t n, cs_err_t *err) {
+  size_t i, j;
+  for (i = 0; i < backup->n; i++) {
+    const char *original = backup->entries[i].original;
+    for (j = 0; j < n && strcmp(original, files[j]) != 0; j++)
+      ;
+    if (j == n)
+      return cs_err_set(err, CS_ECONFIG, 0, "the binding backup in %s names %s, which is not one of [connector] "
+                        "binding_files: nothing was restored from it", backup->dir, original);
+    for (j = 0; j < i; j++)
+      if (strcmp(original, backup->entries[j].original) == 0)
+        return cs_err_set(err, CS_EFORMAT, 0, "the binding backup in %s names %s twice: nothing was restored "
+                          "from it", backup->dir, original);
+  }
+  return CS_OK;
+}
+
 int cs_bindings_backup_remove(const cs_bindings_backup_t *backup, cs_err_t *err) {
   char *path = join_path(backup->dir, CS_BINDINGS_MANIFEST);
   cs_err_t e;

@@ -99,6 +99,12 @@ int cs_bindings_restore(const cs_bindings_backup_t *backup, cs_err_t *err);
  * Free *backup with cs_bindings_backup_free. */
 int cs_bindings_backup_load(const char *backup_dir, cs_bindings_backup_t *backup, cs_err_t *err);
 
+/* Before an undo from a loaded backup: every file it names must be one of files (the
+ * configured binding files), exactly as written there, and none named twice. Otherwise
+ * the manifest is not this configuration's (CS_ECONFIG, naming the file) and nothing
+ * may be restored from it: the whole manifest is checked before any file is written. */
+int cs_bindings_backup_check(const cs_bindings_backup_t *backup, const char *const *files, size_t n, cs_err_t *err);
+
 /* Removes the manifest, then the backup copies (not the folder): after COMMIT, or
  * after a restore, so the folder can take the next rewrite. Files already gone are fine. */
 int cs_bindings_backup_remove(const cs_bindings_backup_t *backup, cs_err_t *err);

@@ -121,6 +121,22 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
   return rc;
 }
 
+int cs_journal_check_txdir(const cs_journal_t *j, const char *path, const char *txdir, cs_err_t *err) {
+  cs_buf_t b = CS_BUF_INIT;
+  int rc;
+  cs_text_sanitize(&b, txdir); /* as cs_journal_write wrote it */
+  if (cs_buf_str(&b) == NULL)
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  else if (j->txdir == NULL || strcmp(cs_buf_str(&b), j->txdir) != 0)
+    rc = cs_err_set(err, CS_EFORMAT, 0, "the journal %s names the transaction folder %.200s, not %s: it was not "
+                    "written for this state folder, nothing was undone; restore by hand", path,
+                    j->txdir != NULL ? j->txdir : "(none)", txdir);
+  else
+    rc = CS_OK;
+  cs_buf_free(&b);
+  return rc;
+}
+
 void cs_journal_free(cs_journal_t *j) {
   free(j->file);
   free(j->subject);

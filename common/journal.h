@@ -35,6 +35,10 @@ int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err);
 /* CS_ENOENT when there is no journal; CS_EFORMAT when it is unreadable, or of a
  * version this one does not know (a newer one's is refused, never guessed at). */
 int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err);
+/* A journal read back is acted on only when its transaction folder is txdir, the one
+ * of the state folder it was read from: one naming another folder was not written for
+ * this configuration (CS_EFORMAT, saying so; path is the journal's, for the message). */
+int cs_journal_check_txdir(const cs_journal_t *j, const char *path, const char *txdir, cs_err_t *err);
 void cs_journal_free(cs_journal_t *j);
 
 #endif

@@ -124,12 +124,16 @@ static int step_bindings(tx_t *tx, cs_err_t *err) {
   return CS_OK;
 }
 
+/* Only the configured binding files are put back: a manifest naming another file is
+ * refused whole, before any file is written. */
 static int undo_bindings(tx_t *tx, cs_err_t *err) {
+  const cs_strlist_t *files = &tx->env->cfg->connector.binding_files;
   cs_bindings_backup_t backup;
   int rc = cs_bindings_backup_load(tx->bind_backup, &backup, err);
   if (rc == CS_ENOENT) /* the rewrite never changed a file */
     return CS_OK;
-  if (rc == CS_OK && (rc = cs_bindings_restore(&backup, err)) == CS_OK)
+  if (rc == CS_OK && (rc = cs_bindings_backup_check(&backup, (const char *const *)files->v, files->n, err)) == CS_OK &&
+      (rc = cs_bindings_restore(&backup, err)) == CS_OK)
     rc = cs_bindings_backup_remove(&backup, err);
   cs_bindings_backup_free(&backup);
   return rc;
@@ -609,7 +613,11 @@ int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
   memcpy(res->old_tp, tx.j.old_tp, 41);
   memcpy(res->new_tp, tx.j.new_tp, 41);
   emit(&tx, CS_EV_JOURNAL_RECOVERY, tx.j.state, NULL);
-  if (strcmp(tx.j.state, CS_TX_COMMITTED) == 0) {
+  if ((rc = cs_journal_check_txdir(&tx.j, tx.journal, tx.txdir, &err)) != CS_OK) {
+    emit(&tx, CS_EV_STATE_ERROR, tx.journal, err.text);
+    cs_journal_free(&tx.j);
+    return fail(res, CS_OUT_ERROR, "recover", &err);
+  } else if (strcmp(tx.j.state, CS_TX_COMMITTED) == 0) {
     res->outcome = CS_OUT_COMMITTED;
     commit_tail(&tx);
   } else if ((rc = plan_of(&tx, &err)) != CS_OK) {

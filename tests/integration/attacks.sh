@@ -294,4 +294,106 @@ test_failed_recovery_does_not_say_unchanged() {
   $RELOAD # the old files are back: nginx serves them again before the test ends
 }
 
+# ---- 4. the undo of the store, and the recovery's trust in what the state folder holds ---
+
+# killed_at POINT: one daemon run killed at POINT (the test build's fault point), so that
+# the next start recovers; its output in $T/run1.out
+killed_at() {
+  local st=0
+  CERTSTEWARD_TEST_FAULT=$1 "$CS" run --config "$T/cs.ini" --once >"$T/run1.out" 2>&1 || st=$?
+  [ "$st" -eq 137 ] || { cat "$T/run1.out" >&2; fail "the daemon was not killed at $1 (exit $st)"; }
+}
+
+# still_planted PATH: the account's own file at PATH holds what it wrote, no more
+still_planted() {
+  [ "$(cat "$1")" = planted ] || fail "root wrote into the account's $1: $(head -c 80 "$1" | tr '\n' ' ')"
+  expect_eq "$(stat -c %U "$1")" "$ACCOUNT" "the owner of the account's $1"
+}
+
+# Attack A, whole: once the worker has read the key in service (after_begin), the
+# account makes key.pem a link to a root-only file. The store's backup must not save
+# that file's bytes (today it did, through the link, and the install then failed);
+# then the account puts a world-readable file of its own at key.pem and the daemon
+# starts again: a recovery that "rolls back" must not write root's bytes into it.
+test_store_backup_of_a_link_restores_nothing_into_the_account_file() {
+  attack_setup
+  root_secret "$T/root-secret"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once CERTSTEWARD_TEST_FAULT=after_begin \
+    CERTSTEWARD_TEST_FAULT_RUN="$(account_run "mv $TLS/key.pem $TLS/key.bak && ln -s $T/root-secret $TLS/key.pem")"
+  fault_ran after_begin
+  local saved; saved=$(grep -rl "root only" "$T/state" || true)
+  [ -z "$saved" ] || fail "the store's backup holds the root file's bytes: $saved"
+  [ "$(cs_events_count 5000)" -ge 1 ] || fail "the install did not fail; events: $(event_ids)"
+  grep -qi "link" <<<"$(events_with 5000)" || fail "the failure does not name the link: $(events_with 5000)"
+  as_account "rm $TLS/key.pem && echo planted > $TLS/key.pem && chmod 666 $TLS/key.pem"
+  run_once
+  still_planted "$TLS/key.pem"
+  untouched_secret "$T/root-secret"
+  ! as_account "cat $TLS/* $T/elsewhere/* 2>/dev/null" | grep -q "root only" || fail "$ACCOUNT can read the root file"
+}
+
+# Attack A, the undo's side: killed once the new key is installed, the account replaces
+# key.pem by a world-readable file of its own before the next start. The recovery must
+# not put the saved key into it (today it did, the file keeping its owner and mode): it
+# refuses that file, saying its owner changed, restores the others, and reports 5002.
+test_recovery_does_not_restore_into_a_file_the_account_put_there() {
+  attack_setup
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  killed_at store_install:key.pem
+  as_account "rm $TLS/key.pem && echo planted > $TLS/key.pem && chmod 666 $TLS/key.pem"
+  run_once
+  echo "events: $(event_ids); the rollback: $(events_with 5002)"
+  still_planted "$TLS/key.pem"
+  cmp -s "$TLS/cert.pem" "$T/cert.pem.orig" || fail "cert.pem was not put back"
+  expect_eq "$(cs_events_count 5003) $(cs_events_count 5002)" "1 1" "recovery, rollback failed"
+  grep -q "owned by uid $(id -u "$ACCOUNT")" <<<"$(events_with 5002)" ||
+    fail "the failure does not say the owner changed: $(events_with 5002)"
+}
+
+# The install side: the account swaps key.pem for a world-readable file of its own once
+# the store's manifest is written (store_manifest), before the new key is written. The
+# new key gets the owner, mode and ACL recorded for the old one (today it took the
+# account's file's: the new private key world-readable).
+test_new_key_gets_the_recorded_owner_not_the_account_file() {
+  attack_setup
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once CERTSTEWARD_TEST_FAULT=store_manifest \
+    CERTSTEWARD_TEST_FAULT_RUN="$(account_run "rm $TLS/key.pem && echo planted > $TLS/key.pem && chmod 666 $TLS/key.pem")"
+  fault_ran store_manifest
+  expect_eq "$(stat -c '%U %a' "$TLS/key.pem")" "root 640" "the key's owner and mode (rw, and the ACL's mask)"
+  ! nobody_reads_key || fail "others can read the key: $(getfacl -cp "$TLS/key.pem" | tr '\n' ' ')"
+}
+nobody_reads_key() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- cat "$TLS/key.pem" >/dev/null 2>&1; }
+
+# Attack B: the state folder holds a journal in rolling-back and manifests naming files
+# the configuration does not ($T/etc stands for /etc): the store's, in the format
+# written before owners were recorded, writes x and deletes y; the bindings' writes z.
+# The folder is root's and judged safe: the manifests' check alone must stop it. None
+# of x, y, z is written or deleted; the failure says why (5002).
+test_recovery_refuses_manifests_naming_other_files() {
+  attack_setup
+  mkdir -p "$T/etc"
+  local f
+  for f in x y z; do echo "root's $f" > "$T/etc/$f"; cp "$T/etc/$f" "$T/etc/$f.orig"; done
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  killed_at after_bindings
+  [ -f "$T/state/tx/store/manifest" ] && [ -f "$T/state/tx/bindings/manifest" ] || fail "no manifests after the kill"
+  sed -i 's/^state running$/state rolling-back/' "$T/state/journal"
+  grep -q '^state rolling-back$' "$T/state/journal" || fail "the journal is not rolling back: $(cat "$T/state/journal")"
+  printf 'key.pem\t1\t%s\ncert.pem\t0\t%s\n' "$T/etc/x" "$T/etc/y" > "$T/state/tx/store/manifest"
+  printf '# certsteward binding backup 1: backup name TAB original path\n0-tls.json\t%s\n' "$T/etc/z" \
+    > "$T/state/tx/bindings/manifest"
+  chmod 600 "$T/state/tx/store/manifest" "$T/state/tx/bindings/manifest" "$T/state/journal"
+  run_once
+  echo "events: $(event_ids); the rollback: $(events_with 5002)"
+  for f in x y z; do
+    [ -f "$T/etc/$f" ] || fail "root deleted $T/etc/$f"
+    cmp -s "$T/etc/$f" "$T/etc/$f.orig" || fail "root wrote into $T/etc/$f: $(head -c 80 "$T/etc/$f")"
+  done
+  expect_eq "$(cs_events_count 5003) $(cs_events_count 5002)" "1 1" "recovery, rollback failed"
+  grep -q "not one of \[connector\] binding_files" <<<"$(events_with 5002)" ||
+    fail "the failure does not say the manifest names another file: $(events_with 5002)"
+}
+
 run_test "$@"

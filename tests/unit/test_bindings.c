@@ -9,6 +9,7 @@
 
 #include "bindings.h"
 #include "platform.h"
+#include "text.h"
 
 #ifdef _WIN32
 #include <direct.h>
@@ -446,6 +447,44 @@ CS_TEST(backup_load_after_crash_then_restore) {
   cs_test_put_str(tmp_path("bk/manifest"), "../../etc/passwd\t/etc/passwd\n");
   CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, CS_EFORMAT);
   CHECK(bk.entries == NULL);
+  tmp_close();
+}
+
+/* The undo puts back the configured binding files only: a manifest naming another
+ * file (planted in the state folder, standing for /etc/x) is refused whole by the
+ * check the undo makes before writing any file, whatever its other lines say; a file
+ * named twice is refused too. */
+CS_TEST(backup_check_refuses_file_not_configured) {
+  char a[2048], b[2048];
+  const char *files[2];
+  cs_buf_t m = CS_BUF_INIT;
+  cs_bindings_backup_t bk;
+  cs_err_t err;
+  int i;
+  tmp_open();
+  two_tls_json(files, a, b, sizeof a);
+  cs_test_put_str(tmp_path("x"), "root's x");
+  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  cs_bindings_backup_free(&bk);
+  /* the manifest the rewrite wrote names the configured files */
+  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_backup_check(&bk, files, 2, &err), ==, 0);
+  /* a configuration that no longer names the second file */
+  CHECK_INT(cs_bindings_backup_check(&bk, files, 1, &err), ==, CS_ECONFIG);
+  CHECK_CONTAINS(err.text, "not one of [connector] binding_files");
+  cs_bindings_backup_free(&bk);
+  for (i = 0; i < 2; i++) {
+    cs_buf_printf(&m, "0-tls.json\t%s\n1-tls.json\t%s\n", files[0], i == 0 ? tmp_path("x") : files[0]);
+    cs_test_put_str(tmp_path("bk/manifest"), cs_buf_str(&m));
+    cs_buf_free(&m);
+    CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+    CHECK_INT(cs_bindings_backup_check(&bk, files, 2, &err), ==, i == 0 ? CS_ECONFIG : CS_EFORMAT);
+    CHECK_CONTAINS(err.text, i == 0 ? tmp_path("x") : "twice");
+    CHECK_CONTAINS(err.text, "nothing was restored");
+    cs_bindings_backup_free(&bk);
+  }
+  cs_test_file_is_str(tmp_path("x"), "root's x");
+  cs_test_file_is_str(files[1], "\xEF\xBB\xBFthumbprint=" NEW_U "\r\n");
   tmp_close();
 }
 
