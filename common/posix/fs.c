@@ -65,44 +65,28 @@ static const char *kind_of(mode_t m) {
                                                                                                           : "a device";
 }
 
-/* The owner, group, mode and ACL of base in dfd: a regular file with one name
- * (opened, never followed, and judged by its descriptor). CS_ENOENT when absent. */
-static int meta_at(int dfd, const char *base, const char *path, cs__posix_meta_t *m, cs_err_t *err) {
+/* The owner, group, mode and ACL of the file open at fd: a regular file with one name. */
+static int meta_fd(int fd, const char *path, cs__posix_meta_t *m, cs_err_t *err) {
   struct stat st;
   acl_t acl = NULL;
-  int fd, rc = CS_OK;
+  int rc = CS_OK;
 
   memset(m, 0, sizeof *m);
-  /* O_NONBLOCK: a FIFO put there must not hold this open; it is refused just below */
-  fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    int e = errno;
-    if (e == ENOENT)
-      return cs_err_set(err, CS_ENOENT, e, "%s does not exist", path);
-    if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
-      return cs_err_set(err, CS_ENOTREG, e, "%s is %s, not a regular file; not replaced", path, kind_of(st.st_mode));
-    return cs_err_set(err, cs__posix_errno(e), e, "cannot open %s: %s", path, strerror(e));
-  }
-  if (fstat(fd, &st) != 0) {
-    rc = cs_err_set(err, CS_EIO, errno, "cannot stat %s: %s", path, strerror(errno));
-    goto out;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    rc = cs_err_set(err, CS_ENOTREG, 0, "%s is %s, not a regular file; not replaced", path, kind_of(st.st_mode));
-    goto out;
-  }
-  if (st.st_nlink != 1) {
-    rc = cs_err_set(err, CS_ENOTREG, 0, "%s has %lu names (hard links): another name could reach what is written "
-                    "there; not replaced", path, (unsigned long)st.st_nlink);
-    goto out;
-  }
+  if (fstat(fd, &st) != 0)
+    return cs_err_set(err, CS_EIO, errno, "cannot stat %s: %s", path, strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return cs_err_set(err, CS_ENOTREG, 0, "%s is %s, not a regular file; not replaced", path, kind_of(st.st_mode));
+  if (st.st_nlink != 1)
+    return cs_err_set(err, CS_ENOTREG, 0,
+                      "%s has %lu names (hard links): another name could reach what is written there; not replaced",
+                      path, (unsigned long)st.st_nlink);
   m->uid = (long long)st.st_uid;
   m->gid = (long long)st.st_gid;
   m->mode = (int)(st.st_mode & 07777);
   if ((acl = acl_get_fd(fd)) == NULL) {
     if (errno != ENOTSUP && errno != EOPNOTSUPP)
       rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot read the ACL of %s: %s", path, strerror(errno));
-    goto out;
+    return rc;
   }
   if (acl_equiv_mode(acl, NULL) != 0) {
     char *text = acl_to_any_text(acl, NULL, ',', TEXT_ABBREVIATE | TEXT_NUMERIC_IDS);
@@ -111,12 +95,54 @@ static int meta_at(int dfd, const char *base, const char *path, cs__posix_meta_t
     if (text != NULL)
       acl_free(text);
   }
-out:
-  if (acl != NULL) /* libacl's acl_free does not take NULL quietly */
-    acl_free(acl);
-  close(fd);
+  acl_free(acl); /* libacl's acl_free does not take NULL quietly */
   if (rc != CS_OK)
     cs__posix_meta_free(m);
+  return rc;
+}
+
+/* Opens base in dfd for reading, never followed; O_NONBLOCK: a FIFO put there must not
+ * hold this open (meta_fd / the read refuse it). CS_ENOENT when absent. */
+static int open_at(int dfd, const char *base, const char *path, int *fd, cs_err_t *err) {
+  struct stat st;
+  int e;
+  if ((*fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) >= 0)
+    return CS_OK;
+  e = errno;
+  if (e == ENOENT)
+    return cs_err_set(err, CS_ENOENT, e, "%s does not exist", path);
+  if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+    return cs_err_set(err, CS_ENOTREG, e, "%s is %s, not a regular file; not replaced", path, kind_of(st.st_mode));
+  return cs_err_set(err, cs__posix_errno(e), e, "cannot open %s: %s", path, strerror(e));
+}
+
+static int meta_at(int dfd, const char *base, const char *path, cs__posix_meta_t *m, cs_err_t *err) {
+  int fd, rc;
+  memset(m, 0, sizeof *m);
+  if ((rc = open_at(dfd, base, path, &fd, err)) != CS_OK)
+    return rc;
+  rc = meta_fd(fd, path, m, err);
+  close(fd);
+  return rc;
+}
+
+int cs__posix_read_meta(const char *path, size_t max, unsigned char **data, size_t *len, cs__posix_meta_t *m,
+                        cs_err_t *err) {
+  char *base = NULL;
+  int dfd = -1, fd = -1, rc;
+
+  *data = NULL;
+  *len = 0;
+  memset(m, 0, sizeof *m);
+  if ((rc = cs__posix_open_parent(path, &dfd, &base, err)) == CS_OK &&
+      (rc = open_at(dfd, base, path, &fd, err)) == CS_OK && (rc = meta_fd(fd, path, m, err)) == CS_OK &&
+      (rc = cs__posix_read_fd(fd, path, max, data, len, err)) != CS_OK)
+    cs__posix_meta_free(m);
+  if (fd >= 0)
+    close(fd);
+  if (dfd >= 0)
+    close(dfd);
+  free(base);
   return rc;
 }
 

@@ -81,43 +81,18 @@ static void meta_new(cs__posix_meta_t *m, int mode) {
   m->mode = mode;
 }
 
-static int meta_same(const cs__posix_meta_t *a, const cs__posix_meta_t *b) {
-  return a->uid == b->uid && a->gid == b->gid && a->mode == b->mode &&
-         (a->acl == NULL ? b->acl == NULL : b->acl != NULL && strcmp(a->acl, b->acl) == 0);
-}
-
 /* Reads target (no link in any component, a regular file with one name) and what it
- * is written with. CS_ENOENT when nothing is there. The bytes and the owner come from
- * separate opens of the path, so the owner, mode and ACL are read before and after the
- * bytes and must not have changed. A file swapped out and back between them would pair
- * another file's bytes with these: that other file must be one this folder's writer
- * could put there (its own, or a second name of a file it may link, which
- * fs.protected_hardlinks limits to files it can read and write), so it learns nothing
- * it could not read already. */
+ * is written with, both through one descriptor, so that the bytes saved and the owner,
+ * mode and ACL recorded belong to the same file. CS_ENOENT when nothing is there. */
 static int read_target(const char *target, unsigned char **data, size_t *len, cs__posix_meta_t *m, cs_err_t *err) {
-  cs__posix_meta_t after;
   cs_err_t why;
   int rc;
 
-  *data = NULL;
-  *len = 0;
-  memset(&after, 0, sizeof after);
   cs_err_clear(&why);
-  if ((rc = cs__posix_meta_read(target, m, &why)) == CS_ENOENT)
-    return CS_ENOENT;
-  if (rc == CS_OK && (rc = cs_plat_read_file(target, FILE_MAX, CS_READ_NOFOLLOW, data, len, &why)) == CS_OK &&
-      (rc = cs__posix_meta_read(target, &after, &why)) == CS_OK && !meta_same(m, &after))
-    rc = cs_err_set(&why, CS_EBUSY, 0, "its owner, mode or ACL changed while it was read");
-  cs__posix_meta_free(&after);
-  if (rc != CS_OK) {
-    cs_plat_free_file(*data, *len);
-    *data = NULL;
-    *len = 0;
-    cs__posix_meta_free(m);
-    return cs_err_set(err, rc, why.raw, "cannot save %s before replacing it, so nothing was replaced: %s", target,
-                      why.text);
-  }
-  return CS_OK;
+  if ((rc = cs__posix_read_meta(target, FILE_MAX, data, len, m, &why)) == CS_OK || rc == CS_ENOENT)
+    return rc;
+  return cs_err_set(err, rc, why.raw, "cannot save %s before replacing it, so nothing was replaced: %s", target,
+                    why.text);
 }
 
 /* One manifest line, format 2. */

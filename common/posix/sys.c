@@ -28,26 +28,15 @@ int cs__posix_errno(int e) {
 }
 
 
-int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
-                      size_t *len, cs_err_t *err) {
-  int fd = -1, rc;
+/* What cs_plat_read_file does once the file is open (fd opened O_NONBLOCK). */
+int cs__posix_read_fd(int fd, const char *path, size_t max, unsigned char **data, size_t *len, cs_err_t *err) {
   unsigned char *buf = NULL;
   size_t got = 0;
   struct stat st;
-  /* O_NONBLOCK: opening a FIFO must not wait for a writer; cleared below for regular files. */
-  int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  int rc;
 
   *data = NULL;
   *len = 0;
-  if (flags & CS_READ_NOFOLLOW) {
-    /* no link in any component (walk.c); what a link points to is never opened, so
-     * nothing of it (size, kind) reaches a message */
-    if ((rc = cs__posix_open_file(path, oflags, 0, &fd, err)) != CS_OK)
-      goto out;
-  } else if ((fd = open(path, oflags)) < 0) {
-    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot open %s: %s", path, strerror(errno));
-    goto out;
-  }
   if (fstat(fd, &st) != 0) {
     rc = cs_err_set(err, CS_EIO, errno, "cannot stat %s: %s", path, strerror(errno));
     goto out;
@@ -94,8 +83,27 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
 out:
   if (buf != NULL)
     cs_plat_free_file(buf, got);
-  if (fd >= 0)
-    close(fd);
+  return rc;
+}
+
+int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
+                      size_t *len, cs_err_t *err) {
+  int fd = -1, rc;
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; cleared for regular files. */
+  int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+
+  *data = NULL;
+  *len = 0;
+  if (flags & CS_READ_NOFOLLOW) {
+    /* no link in any component (walk.c); what a link points to is never opened, so
+     * nothing of it (size, kind) reaches a message */
+    if ((rc = cs__posix_open_file(path, oflags, 0, &fd, err)) != CS_OK)
+      return rc;
+  } else if ((fd = open(path, oflags)) < 0) {
+    return cs_err_set(err, cs__posix_errno(errno), errno, "cannot open %s: %s", path, strerror(errno));
+  }
+  rc = cs__posix_read_fd(fd, path, max, data, len, err);
+  close(fd);
   return rc;
 }
 
