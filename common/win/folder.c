@@ -12,11 +12,12 @@
  * which Wine handles correctly. Reading a real folder's DACL is proven only on real
  * Windows: Wine stores no ACLs on files and makes one up. The same decision, with read
  * rights added, judges a secret file (cs_plat_secret_file_unsafe: the PFX password).
- * Every path is judged through one handle opened without following a reparse point
- * (cs__win_found_judge: not a reparse point, one name for a file, an owner that is an
- * administrator, no one else with write-type rights), which also judges the state
- * files the daemon reads (cs_plat_state_unsafe) and what certsteward install finds
- * before it uses it (adopt.c). */
+ * Every path is judged through one handle (cs__win_found_judge: not a reparse point,
+ * one name for a file, an owner that is an administrator, no one else with write-type
+ * rights), which also judges the state files the daemon reads (cs_plat_state_unsafe)
+ * and what certsteward install finds (adopt.c, which opens by name). Here that handle
+ * comes from cs__win_walk: a link in any folder on the way is refused, not judged in
+ * place of what the path names. */
 #include "../platform.h"
 #include "acl.h"
 #include "win.h"
@@ -246,6 +247,33 @@ PSID cs__win_self_sid(void) {
   return copy;
 }
 
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+
+/* Opens path itself (folder or file) with access, through cs__win_walk and
+ * cs__win_open_last: no link on the way or at path is followed (CS_ENOTREG); a root is
+ * opened by name, as the walk does. CS_ENOENT without text: path itself is missing. */
+static int open_walked(const wchar_t *w, const char *shown, DWORD access, HANDLE *h, cs_err_t *err) {
+  cs__win_at_t at;
+  BY_HANDLE_FILE_INFORMATION fi;
+  int rc;
+  *h = INVALID_HANDLE_VALUE;
+  if ((rc = cs__win_walk(w, shown, 0, NULL, &at, err)) == CS_OK) {
+    if (at.len > 0)
+      rc = cs__win_open_last(&at, access, SHARE_ALL, FILE_OPEN, 0, NULL, h, &fi, shown, err);
+    else if ((*h = cs__win_open_self(w, access | FILE_READ_ATTRIBUTES)) == INVALID_HANDLE_VALUE)
+      rc = cs__win_failf(err, GetLastError(), "cannot open %s", shown);
+  }
+  cs__win_at_close(&at);
+  return rc;
+}
+
+/* The reason open_walked failed, into why. */
+static void walked_why(int rc, cs_err_t *err, const char *path, char *why, size_t len) {
+  if (rc == CS_ENOENT && err->text[0] == '\0')
+    cs__win_failf(err, ERROR_FILE_NOT_FOUND, "cannot look at %s", path);
+  snprintf(why, len, "%s", err->text);
+}
+
 /* What the checks share: a folder (dir) or a regular file, judged on the rights
  * given, through one handle that does not follow a reparse point (the attributes,
  * the link count, the owner and the DACL are those of one object, whatever is
@@ -258,15 +286,15 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why,
   wchar_t *w = NULL;
   char account[400];
   cs_err_t err;
-  int rc = 1;
+  int rc = 1, r;
 
   if ((w = cs__win_path(path)) == NULL) {
     snprintf(why, len, "%s is not a valid UTF-8 path, or out of memory", path);
     goto out;
   }
-  if ((h = cs__win_open_self(w, READ_CONTROL | FILE_READ_ATTRIBUTES)) == INVALID_HANDLE_VALUE) {
-    cs__win_failf(&err, GetLastError(), "cannot look at %s", path);
-    snprintf(why, len, "%s", err.text);
+  cs_err_clear(&err);
+  if ((r = open_walked(w, path, READ_CONTROL, &h, &err)) != CS_OK) {
+    walked_why(r, &err, path, why, len);
     goto out;
   }
   switch (cs__win_found_handle(h, dir, self_sid(&user), rights, &at_fault, &sd)) {
@@ -374,14 +402,12 @@ static int state_level(const wchar_t *w, int depth, PSID self, char *why, size_t
   cs_err_t err;
   int rc = 1, found;
 
-  if ((h = cs__win_open_self(w, READ_CONTROL | FILE_READ_ATTRIBUTES)) == INVALID_HANDLE_VALUE) {
-    DWORD e = GetLastError();
-    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) {
+  cs_err_clear(&err);
+  if ((found = open_walked(w, p8 ? p8 : "a state file", READ_CONTROL, &h, &err)) != CS_OK) {
+    if (found == CS_ENOENT)
       rc = 0; /* nothing there (or gone since it was listed): nothing to trust */
-      goto out;
-    }
-    cs__win_failf(&err, e, "cannot look at %s", p8 ? p8 : "a state file");
-    snprintf(why, len, "%s", err.text);
+    else
+      walked_why(found, &err, p8 ? p8 : "a state file", why, len);
     goto out;
   }
   found = cs__win_found_handle(h, -1, self, CS_WIN_FOLDER_WRITE_RIGHTS, &at_fault, &sd);
@@ -491,9 +517,11 @@ static int writers_folder(const char *dir, int own, PSID self, char *who, size_t
     snprintf(who, len, "cannot be told: not a valid UTF-8 path, or out of memory");
     goto out;
   }
-  if ((h = cs__win_open_self(w, READ_CONTROL | FILE_READ_ATTRIBUTES)) == INVALID_HANDLE_VALUE) {
-    cs__win_failf(&err, GetLastError(), "cannot look at %s", dir);
-    snprintf(who, len, "cannot be told: %s", err.text);
+  cs_err_clear(&err);
+  if ((judged = open_walked(w, dir, READ_CONTROL, &h, &err)) != CS_OK) {
+    char reason[500];
+    walked_why(judged, &err, dir, reason, sizeof reason);
+    snprintf(who, len, "cannot be told: %s", reason);
     goto out;
   }
   if (!GetFileInformationByHandle(h, &info) || !(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||
@@ -538,7 +566,8 @@ static size_t root_len(const char *p) {
 }
 
 /* From the drive's root down to the folder that holds the file, each judged through
- * its own handle (not following a reparse point); the file itself is not. Proven only
+ * its own handle, reached by a walk from the root that follows no link (a junction on
+ * the way answers "cannot be told"); the file itself is not. Proven only
  * on real Windows: Wine stores no ACLs on files and makes every file its user's. */
 int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char *who, size_t who_len) {
   union self_sid_u user;

@@ -33,6 +33,8 @@
 #include <string.h>
 
 #define BUSY_RETRIES 20 /* x 50 ms: how long someone else's open handle may block a removal */
+/* FileDispositionInfoEx of FILE_INFO_BY_HANDLE_CLASS (minwinbase.h hides it below Windows 10 1809) */
+#define DISPOSITION_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)21)
 
 static int is_sep(wchar_t c) { return c == L'\\' || c == L'/'; }
 
@@ -220,7 +222,17 @@ static DWORD remove_at(HANDLE dir, const wchar_t *name, size_t len, int tree, in
     if (e != ERROR_SUCCESS)
       goto out;
   }
-  /* unlink ignores the mode; a delete-on-close does not */
+  /* unlink ignores the mode; a delete-on-close does not. Read-only is taken off only
+   * for a file with one name: attributes belong to the file, every name of it ("Hard
+   * links and junctions"), so with another name (a hard link to a file elsewhere) the
+   * deletion is asked to ignore read-only instead (FileDispositionInfoEx, Windows 10
+   * 1809 on) and fails where that is unknown: the other name's file keeps its mode. */
+  if ((fi.dwFileAttributes & FILE_ATTRIBUTE_READONLY) && fi.nNumberOfLinks > 1 &&
+      !(fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    DWORD flags = 0x1 | 0x10; /* FILE_DISPOSITION_INFO_EX: FLAG_DELETE | FLAG_IGNORE_READONLY_ATTRIBUTE */
+    e = SetFileInformationByHandle(h, DISPOSITION_INFO_EX, &flags, sizeof flags) ? ERROR_SUCCESS : GetLastError();
+    goto out;
+  }
   if (fi.dwFileAttributes & FILE_ATTRIBUTE_READONLY) {
     FILE_BASIC_INFO b;
     memset(&b, 0, sizeof b);

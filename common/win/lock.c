@@ -6,7 +6,8 @@
  * The file is opened without FILE_SHARE_DELETE: while held, nobody can delete or
  * rename it and make a second lock file beside it.
  * The lock file is opened relative to its folder's handle, the folders above reached
- * without following a link (walk.c), the file itself not followed when it is one.
+ * without following a link (walk.c), the file itself not followed when it is one, and
+ * refused when it has a second name (a hard link: it is emptied and written).
  * Proven under Wine: exclusion between handles and between processes, release at exit.
  * Only real Windows proves how soon the lock of a killed process is released (the
  * system releases it "depending on available resources"). */
@@ -65,6 +66,12 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
     rc = cs__win_failf(err, ERROR_PATH_NOT_FOUND, "cannot open lock file %s", path);
   if (rc != CS_OK)
     goto out;
+  /* emptied and written below: a second name would make that another file's */
+  if (fi.nNumberOfLinks != 1) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "lock file %s has more than one name (a hard link to a file elsewhere): "
+                                        "not used", path);
+    goto out;
+  }
   memset(&ov, 0, sizeof ov);
   ov.OffsetHigh = LOCK_OFFSET_HIGH;
   if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov)) {

@@ -15,8 +15,9 @@
  * Not closed: a folder held by its handle can still be renamed or moved by whoever may
  * write its parent (the handle shares deletion, so that the connector and its account
  * keep working): a file is then written into that same folder under its new name, never
- * anywhere the account could not write itself. A hard link is refused, not followed,
- * only for files that are replaced or removed. Reparse points on a share are resolved
+ * anywhere the account could not write itself. A file with a second name (a hard
+ * link) is refused when it would be replaced, recovered or locked; a removal takes
+ * away the one name, never the read-only mode the other name shares. Reparse points on a share are resolved
  * by the server. The listing check that catches Wine's Unix links is a second opinion:
  * on Windows the handle's own attributes decide.
  *

@@ -275,3 +275,45 @@ CS_TEST(final_path_comparison) {
   CHECK(!cs__win_same_path(L"\\\\srv\\c\\x", L"C:\\x"));
   CHECK(!cs__win_same_path(L"C:\\PROGRA~1\\x", L"\\\\?\\C:\\Program Files\\x")); /* short names: refused */
 }
+
+/* A hard link planted at a binding file's name (or at the lock file's), to a file of
+ * someone else's: the replacement and the lock refuse it and leave that file as it
+ * was, its bytes and its read-only mode; a removal takes away the planted name at
+ * most, never the mode of the file it shares (attributes are the file's, every name
+ * of it). Wine keeps hard links and the mode as the host does: this runs for real. */
+CS_TEST(hard_link_planted_at_the_name) {
+  cs_plat_lock_t *lock = NULL;
+  wchar_t secret[1200], other[1200], name[1200];
+  cs_err_t err;
+  int rc;
+  cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
+  CHECK_INT(cs_plat_mkdirs(at("config"), 0755, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_mkdirs(at("system"), 0755, &err), ==, CS_OK);
+  put(at("system\\secret.dat"), "system's");
+  put(at("system\\other.dat"), "other");
+  MultiByteToWideChar(CP_UTF8, 0, at("system\\secret.dat"), -1, secret, 1200);
+  MultiByteToWideChar(CP_UTF8, 0, at("system\\other.dat"), -1, other, 1200);
+  CHECK(SetFileAttributesW(secret, FILE_ATTRIBUTE_READONLY));
+  MultiByteToWideChar(CP_UTF8, 0, at("config\\tls.json"), -1, name, 1200);
+  CHECK(CreateHardLinkW(name, secret, NULL));
+  CHECK_INT(cs_plat_write_atomic(at("config\\tls.json"), "new", 3, 0644, &err), ==, CS_ENOTREG);
+  CHECK_CONTAINS(err.text, "more than one name");
+  CHECK_INT(cs_plat_write_recorded(at("config\\tls.json"), "new", 3, 0644, at("state"), &err), ==, CS_ENOTREG);
+  CHECK_STR(contents(at("config\\tls.json")), "system's");
+  CHECK_STR(contents(at("system\\secret.dat")), "system's");
+  CHECK((GetFileAttributesW(secret) & FILE_ATTRIBUTE_READONLY) != 0);
+  CHECK_INT(cs_test_count_entries(at("config")), ==, 1); /* no temp file, no backup left */
+
+  MultiByteToWideChar(CP_UTF8, 0, at("config\\certsteward.lock"), -1, name, 1200);
+  CHECK(CreateHardLinkW(name, other, NULL));
+  CHECK_INT(cs_plat_lock(at("config\\certsteward.lock"), &lock, &err), ==, CS_ENOTREG);
+  CHECK(lock == NULL);
+  CHECK_STR(contents(at("system\\other.dat")), "other");
+
+  rc = cs_plat_remove(at("config\\tls.json"), &err);
+  CHECK((GetFileAttributesW(secret) & FILE_ATTRIBUTE_READONLY) != 0);
+  CHECK_STR(contents(at("system\\secret.dat")), "system's");
+  CHECK(rc == CS_OK ? !cs_plat_exists(at("config\\tls.json")) : cs_plat_exists(at("config\\tls.json")));
+  (void)SetFileAttributesW(secret, FILE_ATTRIBUTE_NORMAL);
+  CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
+}

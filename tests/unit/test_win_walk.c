@@ -255,6 +255,27 @@ CS_TEST(exists_lock_and_log_through_a_linked_folder) {
   unplant();
 }
 
+/* The safety checks judge what the path names, reached without a link: a folder
+ * or file behind a planted link is not judged (and found safe) in its place, and the
+ * folders on the path of a written file are not walked through the link either. */
+CS_TEST(checks_through_a_linked_folder_refused) {
+  char why[600], folder[1024];
+  plant();
+  CHECK_INT(cs_plat_folder_unsafe(at("outside\\sub"), why, sizeof why), ==, 0); /* the real path is judged */
+  CHECK_INT(cs_plat_folder_unsafe(at("config\\sub"), why, sizeof why), ==, 1);
+  CHECK_CONTAINS(why, "config is a junction, symbolic link or mount point");
+  CHECK_INT(cs_plat_folder_unsafe(at("config"), why, sizeof why), ==, 1);
+  CHECK_CONTAINS(why, "config is a link or reparse point: not followed");
+  CHECK_INT(cs_plat_state_unsafe(at("config\\secret.json"), why, sizeof why), ==, 1);
+  CHECK_CONTAINS(why, "config is a junction, symbolic link or mount point");
+  CHECK_INT(cs_plat_path_writers(at("config\\sub\\f"), folder, sizeof folder, why, sizeof why), ==, 1);
+  CHECK_CONTAINS(folder, "config");
+  CHECK_CONTAINS(why, "cannot be told");
+  CHECK_CONTAINS(why, "config is a link or reparse point: not followed");
+  outside_untouched(2);
+  unplant();
+}
+
 /* A link inside a tree is never descended into: what it leads to stays. (Under Wine
  * the old RemoveDirectoryW did not follow the Unix link either: this guards the new
  * removal through handles, which would empty the folder if it followed.) */
