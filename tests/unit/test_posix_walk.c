@@ -182,7 +182,7 @@ CS_TEST(key_grant_refuses_link_hardlink_and_stranger) {
   CHECK_CONTAINS(err.text, "hard links");
   /* someone else's file: owned by daemon (uid 1), granted to nobody */
   CHECK_INT(unlink(at("real/key.pem")), ==, 0);
-  cs_test_put_str(at("real/key.pem"), "key");
+  cs_test_put_str(at("real/key.pem"), "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n");
   if (geteuid() == 0) {
     CHECK_INT(chown(at("real/key.pem"), 1, 1), ==, 0);
     CHECK_INT(cs_plat_key_grant(at("real/key.pem"), "nobody", &err), ==, CS_EACCES);
