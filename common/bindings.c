@@ -353,7 +353,10 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
       rc = cs_err_set(err, CS_EINVAL, 0, "binding file name holds a line break: %s", files[i]);
       goto out;
     }
-    rc = cs_plat_read_file(files[i], CS_BINDINGS_MAX_FILE, CS_READ_NOFOLLOW, &c[i].orig, &c[i].len, err);
+    /* KEEP_META: the file written back gets the owner and mode of the one read here,
+     * not those of a file the folder's owner puts at the path before the write */
+    rc = cs_plat_read_file(files[i], CS_BINDINGS_MAX_FILE, CS_READ_NOFOLLOW | CS_READ_KEEP_META, &c[i].orig,
+                           &c[i].len, err);
     if (rc != CS_OK)
       goto out;
     if ((c[i].next = malloc(c[i].len + 1)) == NULL) {

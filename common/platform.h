@@ -16,6 +16,11 @@ int cs_plat_is_windows(void);
 
 /* cs_plat_read_file flags */
 #define CS_READ_NOFOLLOW 0x1 /* refuse a symbolic link / reparse point in any component of the path */
+/* CS_READ_NOFOLLOW, and (POSIX) a regular file with one name only, whose owner, group,
+ * mode and ACL, read through the same descriptor as its bytes, are what every
+ * cs_plat_write_recorded of path in this process gives the new file until the next such
+ * read (the file read, not one put at path since). The Windows half ignores this bit. */
+#define CS_READ_KEEP_META 0x2
 
 /* Reads a whole regular file of at most max bytes into a new buffer (NUL-terminated
  * after *len bytes, for convenience). Refuses FIFOs, devices and folders (CS_ENOTREG)
@@ -66,7 +71,9 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
  * existing folder only Administrators / SYSTEM can write, e.g. in the state folder)
  * before the temp file gets data, so that cs_plat_recover_recorded acts on those
  * alone; an earlier replacement of path left unsettled is settled first.
- * POSIX: cs_plat_write_atomic (record_dir unused). */
+ * POSIX: cs_plat_write_atomic, the new file given the owner, group, mode and ACL the
+ * last CS_READ_KEEP_META read of path in this process kept (else those of the file at
+ * path); record_dir unused. */
 int cs_plat_write_recorded(const char *path, const void *data, size_t len, int mode, const char *record_dir,
                            cs_err_t *err);
 

@@ -409,16 +409,3 @@ FILE *cs_plat_fopen_log(const char *path) {
     close(fd);
   return f;
 }
-
-/* Here the temp file is made beside path and swept from path's folder as before;
- * record_dir is used by the Windows half only. */
-int cs_plat_write_recorded(const char *path, const void *data, size_t len, int mode, const char *record_dir,
-                           cs_err_t *err) {
-  (void)record_dir;
-  return cs_plat_write_atomic(path, data, len, mode, err);
-}
-
-int cs_plat_recover_recorded(const char *path, const char *record_dir, cs_err_t *err) {
-  (void)record_dir;
-  return cs_plat_remove_temps(path, err);
-}

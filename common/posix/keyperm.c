@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#define KEY_FILE_MAX (1u << 20) /* a key, or a certificate chain with its key */
 
 static int lookup_uid(const char *account, uid_t *uid, cs_err_t *err) {
   struct passwd pw, *found = NULL;
@@ -133,6 +134,42 @@ static int open_key(const char *key_path, uid_t account, int *fd, struct stat *s
   return rc;
 }
 
+/* 1 when the text holds a PEM private key block: a line "-----BEGIN <label>PRIVATE
+ * KEY-----" (PKCS#8, RSA, EC, encrypted; "Bag Attributes" or a certificate before it
+ * are fine, as openssl and HAProxy write them). */
+static int holds_pem_key(const unsigned char *p, size_t len) {
+  static const char begin[] = "-----BEGIN ", end[] = "PRIVATE KEY-----";
+  size_t i = 0, n, e;
+  while (i < len) {
+    for (n = 0; i + n < len && p[i + n] != '\n'; n++)
+      ;
+    e = n > 0 && p[i + n - 1] == '\r' ? n - 1 : n;
+    if (e >= sizeof begin - 1 + sizeof end - 1 && memcmp(p + i, begin, sizeof begin - 1) == 0 &&
+        memcmp(p + i + e - (sizeof end - 1), end, sizeof end - 1) == 0)
+      return 1;
+    i += n + 1;
+  }
+  return 0;
+}
+
+/* The grant is for the service's private key alone. The account may be able to put
+ * another file of root's at key_file's path (a rename needs write on the folders
+ * only: its TLS folder and any folder it may write on the same file system), and the
+ * key check repeats the grant every check_interval: a file that holds no PEM private
+ * key gets no READ. Read through the descriptor the grant is set on. */
+static int key_content(int fd, const char *key_path, cs_err_t *err) {
+  unsigned char *data = NULL;
+  size_t len = 0;
+  int rc;
+  if ((rc = cs__posix_read_fd(fd, key_path, KEY_FILE_MAX, &data, &len, err)) != CS_OK)
+    return rc;
+  if (!holds_pem_key(data, len))
+    rc = cs_err_set(err, CS_EFORMAT, 0, "key %s holds no PEM private key; no permission is granted on it",
+                    key_path);
+  cs_plat_free_file(data, len);
+  return rc;
+}
+
 /* Reads the key's ACL through fd; CS_EFAILED where the file system has no ACLs. */
 static int read_acl(int fd, const char *key_path, acl_t *acl, cs_err_t *err) {
   if ((*acl = acl_get_fd(fd)) == NULL) {
@@ -172,7 +209,8 @@ int cs_plat_key_grant(const char *key_path, const char *account, cs_err_t *err) 
 
   if ((rc = lookup_uid(account, &uid, err)) != CS_OK)
     goto out;
-  if ((rc = open_key(key_path, uid, &fd, &st, err)) != CS_OK || (rc = read_acl(fd, key_path, &acl, err)) != CS_OK)
+  if ((rc = open_key(key_path, uid, &fd, &st, err)) != CS_OK || (rc = key_content(fd, key_path, err)) != CS_OK ||
+      (rc = read_acl(fd, key_path, &acl, err)) != CS_OK)
     goto out;
   if (acl_grants(acl, uid, st.st_uid))
     goto out; /* already there: rewriting it would only change its ctime */

@@ -155,6 +155,23 @@ test_key_grant_refuses_a_key_owned_by_another_user() {
   key_refused "owned\|owner"
 }
 
+# key_file a root-only file that is not a key (0600, one name), moved into the TLS
+# folder by the account from a folder it may write (a rename needs write on the
+# folders, not the file): owned by root, like the key, so the owner rule lets it
+# through; the check at start would "repair" READ on it for the account.
+test_key_grant_refuses_a_root_file_moved_in() {
+  attack_setup
+  mkdir -p "$T/shared"
+  chown "$ACCOUNT:" "$T/shared"
+  root_secret "$T/shared/root-secret"
+  as_account "mv $TLS/key.pem $TLS/key.bak && mv $T/shared/root-secret $TLS/key.pem"
+  cp "$T/shared/root-secret.orig" "$TLS/key.pem.orig"
+  mv "$T/shared/root-secret.acl" "$TLS/key.pem.acl"
+  run_once
+  untouched_secret "$TLS/key.pem"
+  key_refused "private key"
+}
+
 # ---- 2. a folder above a file root writes, swapped for a link ------------------------
 
 # rolled_back_at STEP: the renewal failed at STEP, its error names a link, it was not
@@ -204,6 +221,55 @@ test_store_folder_swapped_for_a_link() {
   nothing_in_elsewhere key.pem
   cmp -s "$T/srv/tls.real/key.pem" "$T/key.pem.orig" || fail "key.pem in the TLS folder is not the old one"
   rolled_back_at install
+}
+
+# binding_setup: the binding file $T/app/config/tls.json root's, 0600, holding a line
+# the account must not read beside the thumbprints; $T/app/config the account's
+binding_setup() {
+  attack_setup
+  mkdir -p "$T/app/config"
+  { cat "$T/tls.json"; echo 'root only: the connector key password'; } > "$T/app/config/tls.json"
+  chmod 600 "$T/app/config/tls.json"
+  chown -R "$ACCOUNT:" "$T/app"
+  chown root: "$T/app/config/tls.json"
+  cs_set connector binding_files "$T/app/config/tls.json"
+}
+
+# binding_not_leaked: nothing the account can read holds the root-only line, and the
+# binding file is root's, 0600, as it was
+binding_not_leaked() {
+  local readable; readable=$(as_account "cat $T/app/config/* $T/app/config/.[!.]* $T/elsewhere/* 2>/dev/null" || true)
+  ! grep -q "root only" <<<"$readable" ||
+    fail "$ACCOUNT can read what the root-only binding file holds: $(ls -l "$T/app/config" | tr '\n' ' ')"
+  expect_eq "$(stat -c '%U %a' "$T/app/config/tls.json")" "root 600" "the binding file's owner and mode"
+}
+
+# Between root's read of tls.json and its write (bindings_manifest), the account puts a
+# world-readable file of its own at the path: the rewritten file (the root-only line
+# and the new thumbprint) must not take that file's owner and mode.
+test_binding_rewrite_does_not_take_the_account_file() {
+  binding_setup
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once CERTSTEWARD_TEST_FAULT=bindings_manifest \
+    CERTSTEWARD_TEST_FAULT_RUN="$(account_run "rm $T/app/config/tls.json && echo planted > $T/app/config/tls.json && chmod 666 $T/app/config/tls.json")"
+  fault_ran bindings_manifest
+  echo "events: $(event_ids)"
+  binding_not_leaked
+}
+
+# The rollback's side: once tls.json is rewritten (after_bindings) the account puts a
+# world-readable file of its own there; the restart fails, and the undo puts the old
+# tls.json back: not into the account's file's owner and mode.
+test_binding_restore_does_not_take_the_account_file() {
+  binding_setup
+  cs_set connector restart_command "exit 3"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once CERTSTEWARD_TEST_FAULT=after_bindings \
+    CERTSTEWARD_TEST_FAULT_RUN="$(account_run "rm $T/app/config/tls.json && echo planted > $T/app/config/tls.json && chmod 666 $T/app/config/tls.json")"
+  fault_ran after_bindings
+  echo "events: $(event_ids)"
+  [ "$(cs_events_count 5000)" -ge 1 ] || fail "no rollback started; events: $(event_ids)"
+  binding_not_leaked
 }
 
 # ---- 3. the certificate or key in service read through the account's link -----------

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bindings.h"
+#include "fault.h"
 #include "platform.h"
 #include "text.h"
 
@@ -532,11 +533,52 @@ CS_TEST(symbolic_link_refused) {
 #endif
 
 #ifdef __linux__
-/* Writing the second file fails, though reading it worked: it has a second name (a
- * hard link), which a replacement refuses (another name could reach what is written).
- * The first file must be put back and no backup left. */
-CS_TEST(failed_second_write_puts_first_back) {
+/* A binding file with a second name (a hard link) is refused when it is read, before
+ * anything is written: the file written back takes the owner and mode of the file
+ * read, and another name could reach the file read. */
+CS_TEST(second_name_refused_before_anything_changes) {
   char a[2048];
+  const char *files[2];
+  cs_bindings_backup_t bk;
+  cs_err_t err;
+  tmp_open();
+  files[0] = tmp_path("tls.json");
+  files[1] = tmp_path("b");
+  tls_json(a, sizeof a, OLD_L, OLD_U);
+  cs_test_put_str(files[0], a);
+  cs_test_put_str(files[1], "tp=" OLD_U "\n");
+  CHECK_INT(link(files[1], tmp_path("b.second-name")), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, CS_ENOTREG);
+  CHECK_CONTAINS(err.text, "hard links");
+  CHECK(bk.entries == NULL);
+  cs_test_file_is_str(files[0], a);
+  cs_test_file_is_str(files[1], "tp=" OLD_U "\n");
+  CHECK(!cs_plat_exists(tmp_path("bk")));
+  tmp_close();
+}
+
+/* 1 when this build has the test hooks (common/fault.h): a point armed with a command
+ * runs it. */
+static int have_fault_hooks(void) {
+  char cmd[PATH_LEN + 16];
+  int ran;
+  snprintf(cmd, sizeof cmd, "touch '%s'", tmp_path("hooked"));
+  setenv("CERTSTEWARD_TEST_FAULT", "bindings_hook_probe", 1);
+  setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd, 1);
+  cs_fault_point("bindings_hook_probe");
+  unsetenv("CERTSTEWARD_TEST_FAULT");
+  unsetenv("CERTSTEWARD_TEST_FAULT_RUN");
+  ran = cs_plat_exists(tmp_path("hooked"));
+  if (!ran)
+    fprintf(stderr, "test_bindings: no test hooks in this build: the failing write is not made\n");
+  return ran;
+}
+
+/* Writing the second file fails, though reading it worked: once the first is written
+ * (bindings_write:0), the second's folder is made a symbolic link, which the write
+ * refuses. The first file must be put back and no backup left. */
+CS_TEST(failed_second_write_puts_first_back) {
+  char a[2048], cmd[4 * PATH_LEN];
   const char *files[2];
   cs_bindings_backup_t bk;
   cs_err_t err;
@@ -545,19 +587,29 @@ CS_TEST(failed_second_write_puts_first_back) {
   tmp_path("bk/0-tls.json");
   tmp_path("bk/1-b");
   tmp_path("bk/manifest");
+  tmp_path("sub.real");
+  tmp_path("sub.real/b");
+  tmp_mkdir("sub");
   files[0] = tmp_path("tls.json");
-  files[1] = tmp_path("b");
+  files[1] = tmp_path("sub/b");
   tls_json(a, sizeof a, OLD_L, OLD_U);
   cs_test_put_str(files[0], a);
   cs_test_put_str(files[1], "tp=" OLD_U "\n");
-  CHECK_INT(link(files[1], tmp_path("b.second-name")), ==, 0);
-  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), <, 0);
-  CHECK_CONTAINS(err.text, "no binding file was left changed");
-  CHECK_CONTAINS(err.text, "hard links");
-  CHECK(bk.entries == NULL);
-  cs_test_file_is_str(files[0], a);
-  cs_test_file_is_str(files[1], "tp=" OLD_U "\n");
-  CHECK(!cs_plat_exists(tmp_path("bk/manifest")));
+  if (have_fault_hooks()) {
+    snprintf(cmd, sizeof cmd, "mv '%s' '%s' && ln -s sub.real '%s'", tmp_path("sub"), tmp_path("sub.real"),
+             tmp_path("sub"));
+    setenv("CERTSTEWARD_TEST_FAULT", "bindings_write:0", 1);
+    setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd, 1);
+    CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), <, 0);
+    unsetenv("CERTSTEWARD_TEST_FAULT");
+    unsetenv("CERTSTEWARD_TEST_FAULT_RUN");
+    CHECK_CONTAINS(err.text, "no binding file was left changed");
+    CHECK_CONTAINS(err.text, "symbolic link");
+    CHECK(bk.entries == NULL);
+    cs_test_file_is_str(files[0], a);
+    cs_test_file_is_str(tmp_path("sub.real/b"), "tp=" OLD_U "\n");
+    CHECK(!cs_plat_exists(tmp_path("bk/manifest")));
+  }
   tmp_close();
 }
 #endif

@@ -24,6 +24,8 @@
 #include "platform.h"
 
 #define NOBODY 65534 /* uid and gid of nobody / nogroup on Debian */
+/* what the key grant looks for: a PEM private key block (its bytes are not parsed) */
+#define KEY_PEM "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
 
 static char dir_[256];
 
@@ -585,7 +587,7 @@ CS_TEST(key_grant_adds_effective_entry) {
   int granted = -1, count = 0;
   tmp_begin();
   chmod(dir_, 0711); /* nobody must get through the folder to the key */
-  put(at("key"), "secret", 0600);
+  put(at("key"), KEY_PEM, 0600);
   CHECK_INT(cs_plat_key_check(at("key"), "nobody", &granted, &err), ==, CS_OK);
   CHECK_INT(granted, ==, 0);
   if (is_root("access as nobody"))
@@ -606,7 +608,7 @@ CS_TEST(key_grant_is_idempotent) {
   cs_err_t err;
   int entries, count = 0;
   tmp_begin();
-  put(at("key"), "secret", 0600);
+  put(at("key"), KEY_PEM, 0600);
   CHECK_INT(cs_plat_key_grant(at("key"), "nobody", &err), ==, CS_OK);
   entries = entry_count(at("key"));
   CHECK_INT(entries, ==, 5); /* user::, user:nobody, group::, mask::, other:: */
@@ -622,7 +624,7 @@ CS_TEST(key_check_detects_drift) {
   int granted = -1;
   acl_t plain = acl_from_mode(0600);
   tmp_begin();
-  put(at("key"), "secret", 0600);
+  put(at("key"), KEY_PEM, 0600);
   CHECK_INT(cs_plat_key_grant(at("key"), "nobody", &err), ==, CS_OK);
   CHECK(plain != NULL && acl_set_file(at("key"), ACL_TYPE_ACCESS, plain) == 0);
   CHECK_INT(cs_plat_key_check(at("key"), "nobody", &granted, &err), ==, CS_OK);
@@ -643,7 +645,7 @@ CS_TEST(key_grant_unknown_user_or_file) {
   cs_err_t err;
   int granted = -1;
   tmp_begin();
-  put(at("key"), "secret", 0600);
+  put(at("key"), KEY_PEM, 0600);
   CHECK_INT(cs_plat_key_grant(at("key"), "cs-no-such-user-4242", &err), ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, "no such user");
   CHECK_INT(cs_plat_key_check(at("key"), "cs-no-such-user-4242", &granted, &err), ==, CS_ENOENT);
@@ -658,14 +660,14 @@ CS_TEST(key_grant_merges_and_keeps_mask_narrow) {
   int count = 0;
   tmp_begin();
   /* group and user 4242 were given rw, then narrowed to r by the mask (chmod g-w) */
-  put(at("key"), "secret", 0600);
+  put(at("key"), KEY_PEM, 0600);
   CHECK_INT(set_acl_text(at("key"), "u::rw-,u:4242:rw-,g::rw-,m::r--,o::---"), ==, 0);
   CHECK_INT(cs_plat_key_grant(at("key"), "nobody", &err), ==, CS_OK);
   CHECK_INT(acl_perm(at("key"), ACL_MASK, 0, NULL), ==, ACL_READ); /* write not re-opened */
   CHECK_INT(acl_perm(at("key"), ACL_USER, 4242, NULL), ==, ACL_READ | ACL_WRITE);
   CHECK_INT(acl_perm(at("key"), ACL_USER, NOBODY, NULL), ==, ACL_READ);
   /* an entry nobody already had keeps what it had and gains READ, without a second one */
-  put(at("key2"), "secret", 0600);
+  put(at("key2"), KEY_PEM, 0600);
   CHECK_INT(set_acl_text(at("key2"), "u::rw-,u:nobody:-w-,g::---,m::-w-,o::---"), ==, 0);
   CHECK_INT(cs_plat_key_grant(at("key2"), "nobody", &err), ==, CS_OK);
   CHECK_INT(acl_perm(at("key2"), ACL_USER, NOBODY, &count), ==, ACL_READ | ACL_WRITE);
@@ -680,7 +682,7 @@ CS_TEST(key_grant_to_owner_uses_owner_bits) {
   struct passwd *pw;
   char me[64] = "";
   tmp_begin();
-  put(at("key"), "secret", 0200);
+  put(at("key"), KEY_PEM, 0200);
   pw = getpwuid(geteuid());
   CHECK(pw != NULL);
   if (pw != NULL)
@@ -693,6 +695,27 @@ CS_TEST(key_grant_to_owner_uses_owner_bits) {
   CHECK_INT(count, ==, 0); /* no user:<owner> entry, which the kernel would ignore */
   CHECK_INT(cs_plat_key_check(at("key"), me, &granted, &err), ==, CS_OK);
   CHECK_INT(granted, ==, 1);
+  tmp_end();
+}
+
+/* A file of root's that holds no private key (the account can rename one into
+ * key_file's path) gets no READ; a key after a certificate (HAProxy), or with CRLF
+ * line ends, does. */
+CS_TEST(key_grant_refuses_a_file_that_holds_no_key) {
+  cs_err_t err;
+  tmp_begin();
+  put(at("notes"), "root only\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", 0600);
+  CHECK_INT(cs_plat_key_grant(at("notes"), "nobody", &err), ==, CS_EFORMAT);
+  CHECK_CONTAINS(err.text, "holds no PEM private key");
+  CHECK_INT(entry_count(at("notes")), ==, 3); /* untouched */
+  put(at("empty"), "", 0600);
+  CHECK_INT(cs_plat_key_grant(at("empty"), "nobody", &err), ==, CS_EFORMAT);
+  put(at("half"), "-----BEGIN PRIVATE KEY", 0600);
+  CHECK_INT(cs_plat_key_grant(at("half"), "nobody", &err), ==, CS_EFORMAT);
+  put(at("combined"), "-----BEGIN CERTIFICATE-----\r\nMIIB\r\n-----END CERTIFICATE-----\r\n"
+      "-----BEGIN RSA PRIVATE KEY-----\r\nMIIB\r\n-----END RSA PRIVATE KEY-----\r\n", 0600);
+  CHECK_INT(cs_plat_key_grant(at("combined"), "nobody", &err), ==, CS_OK);
+  CHECK_INT(acl_perm(at("combined"), ACL_USER, NOBODY, NULL), ==, ACL_READ);
   tmp_end();
 }
 

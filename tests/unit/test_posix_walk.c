@@ -182,7 +182,7 @@ CS_TEST(key_grant_refuses_link_hardlink_and_stranger) {
   CHECK_CONTAINS(err.text, "hard links");
   /* someone else's file: owned by daemon (uid 1), granted to nobody */
   CHECK_INT(unlink(at("real/key.pem")), ==, 0);
-  cs_test_put_str(at("real/key.pem"), "key");
+  cs_test_put_str(at("real/key.pem"), "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n");
   if (geteuid() == 0) {
     CHECK_INT(chown(at("real/key.pem"), 1, 1), ==, 0);
     CHECK_INT(cs_plat_key_grant(at("real/key.pem"), "nobody", &err), ==, CS_EACCES);
@@ -234,5 +234,51 @@ CS_TEST(write_meta_restores_recorded_not_present) {
   CHECK_INT(symlink(at("elsewhere/f"), at("real/link")), ==, 0);
   CHECK_INT(cs__posix_meta_read(at("real/link"), &m, &err), ==, CS_ENOTREG);
   CHECK_INT(cs__posix_meta_read(at("real/none"), &m, &err), ==, CS_ENOENT);
+  teardown();
+}
+
+/* A binding file read with CS_READ_KEEP_META (root's, 0600) and then swapped by the
+ * folder's owner for a world-writable file of its own: cs_plat_write_recorded gives
+ * the new file what the file read had, not the swapped one's owner and mode, every
+ * time (the rewrite, the undo) until the next such read. A second name is refused at
+ * the read. */
+CS_TEST(write_recorded_gives_what_the_read_kept) {
+  unsigned char *data = NULL;
+  size_t len = 0;
+  struct stat st;
+  cs_err_t err;
+  setup();
+  cs_test_put_str(at("real/tls.json"), "root only");
+  CHECK_INT(chmod(at("real/tls.json"), 0600), ==, 0);
+  CHECK_INT(cs_plat_read_file(at("real/tls.json"), 1024, CS_READ_NOFOLLOW | CS_READ_KEEP_META, &data, &len, &err),
+            ==, CS_OK);
+  CHECK_INT(len, ==, 9);
+  cs_plat_free_file(data, len);
+  /* the swap */
+  CHECK_INT(unlink(at("real/tls.json")), ==, 0);
+  cs_test_put_str(at("real/tls.json"), "planted");
+  CHECK_INT(chmod(at("real/tls.json"), 0666), ==, 0);
+  if (geteuid() == 0)
+    CHECK_INT(chown(at("real/tls.json"), NOBODY, NOBODY), ==, 0);
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "root only 2", 11, 0644, at("elsewhere"), &err), ==, CS_OK);
+  CHECK_INT(stat(at("real/tls.json"), &st), ==, 0);
+  CHECK_INT(st.st_mode & 07777, ==, 0600);
+  CHECK_INT((long)st.st_uid, ==, (long)geteuid());
+  /* swapped again before the undo: the same */
+  CHECK_INT(unlink(at("real/tls.json")), ==, 0);
+  cs_test_put_str(at("real/tls.json"), "planted");
+  CHECK_INT(chmod(at("real/tls.json"), 0666), ==, 0);
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "root only", 9, 0644, at("elsewhere"), &err), ==, CS_OK);
+  CHECK_INT(stat(at("real/tls.json"), &st), ==, 0);
+  CHECK_INT(st.st_mode & 07777, ==, 0600);
+  cs_test_file_is_str(at("real/tls.json"), "root only");
+  /* a second name: refused when read, nothing kept */
+  CHECK_INT(link(at("elsewhere/secret"), at("real/two")), ==, 0);
+  CHECK_INT(cs_plat_read_file(at("real/two"), 1024, CS_READ_NOFOLLOW | CS_READ_KEEP_META, &data, &len, &err), ==,
+            CS_ENOTREG);
+  CHECK(data == NULL);
+  CHECK_CONTAINS(err.text, "hard links");
+  CHECK_INT(unlink(at("real/two")), ==, 0);
+  elsewhere_untouched();
   teardown();
 }
