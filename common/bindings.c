@@ -12,7 +12,11 @@
 #include "platform.h"
 #include "text.h"
 
-#define MANIFEST_HEADER "# certsteward binding backup 1: backup name TAB original path\n"
+/* Format 2 names what each file is written back with (cs_plat_read_file_meta, "-" for
+ * none); format 1, written before, has no such field: its files are written back with
+ * what is at their path, as they were then. */
+#define MANIFEST_HEADER "# certsteward binding backup 2: backup name TAB written with TAB original path\n"
+#define MANIFEST_V2 "# certsteward binding backup 2:"
 
 /* What one binding file held and what it will hold. */
 typedef struct cs__bfile_s {
@@ -315,7 +319,8 @@ static const char *put_back(const cs__bfile_t *c, const char *const *files, size
   const char *stuck = NULL;
   size_t i;
   for (i = 0; i < k; i++)
-    if (cs_plat_write_recorded(files[i], c[i].orig, c[i].len, 0644, b->dir, NULL) != CS_OK && stuck == NULL)
+    if (cs_plat_write_recorded(files[i], c[i].orig, c[i].len, b->entries[i].meta, b->dir, NULL) != CS_OK &&
+        stuck == NULL)
       stuck = files[i];
   if (stuck == NULL)
     (void)cs_bindings_backup_remove(b, NULL);
@@ -353,10 +358,9 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
       rc = cs_err_set(err, CS_EINVAL, 0, "binding file name holds a line break: %s", files[i]);
       goto out;
     }
-    /* KEEP_META: the file written back gets the owner and mode of the one read here,
-     * not those of a file the folder's owner puts at the path before the write */
-    rc = cs_plat_read_file(files[i], CS_BINDINGS_MAX_FILE, CS_READ_NOFOLLOW | CS_READ_KEEP_META, &c[i].orig,
-                           &c[i].len, err);
+    /* meta: the file written back gets the owner and mode of the one read here, not
+     * those of a file the folder's owner puts at the path before the write */
+    rc = cs_plat_read_file_meta(files[i], CS_BINDINGS_MAX_FILE, &c[i].orig, &c[i].len, &b.entries[i].meta, err);
     if (rc != CS_OK)
       goto out;
     if ((c[i].next = malloc(c[i].len + 1)) == NULL) {
@@ -377,7 +381,7 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
       rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
       goto out;
     }
-    cs_buf_printf(&manifest, "%s\t%s\n", name, files[i]);
+    cs_buf_printf(&manifest, "%s\t%s\t%s\n", name, b.entries[i].meta != NULL ? b.entries[i].meta : "-", files[i]);
   }
   if (manifest.oom) {
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
@@ -400,7 +404,7 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
     goto out;
   cs_fault_point("bindings_manifest"); /* test builds: crash.sh */
   for (i = 0; i < n; i++) {
-    rc = cs_plat_write_recorded(files[i], c[i].next, c[i].len, 0644, backup_dir, &werr);
+    rc = cs_plat_write_recorded(files[i], c[i].next, c[i].len, b.entries[i].meta, backup_dir, &werr);
     if (rc != CS_OK) {
       const char *stuck = put_back(c, files, i, &b);
       /* The outcome first: long paths may cut the end of the text. */
@@ -440,7 +444,7 @@ int cs_bindings_restore(const cs_bindings_backup_t *backup, cs_err_t *err) {
     const cs_bindings_entry_t *en = &backup->entries[i];
     r = cs_plat_read_file(en->backup, CS_BINDINGS_MAX_FILE, CS_READ_NOFOLLOW, &data, &len, &e);
     if (r == CS_OK)
-      r = cs_plat_write_recorded(en->original, data, len, 0644, backup->dir, &e);
+      r = cs_plat_write_recorded(en->original, data, len, en->meta, backup->dir, &e);
     cs_plat_free_file(data, len);
     data = NULL;
     len = 0;
@@ -454,10 +458,10 @@ int cs_bindings_restore(const cs_bindings_backup_t *backup, cs_err_t *err) {
 int cs_bindings_backup_load(const char *backup_dir, cs_bindings_backup_t *backup, cs_err_t *err) {
   cs_bindings_backup_t b = {NULL, NULL, 0};
   cs_bindings_entry_t *en;
-  char *path = NULL, *line, *next, *end, *tab;
+  char *path = NULL, *line, *next, *end, *tab, *tab2 = NULL, *meta;
   unsigned char *data = NULL;
   size_t len = 0, lines = 1, lineno = 0, i;
-  int rc;
+  int rc, v2 = 0;
 
   memset(backup, 0, sizeof *backup);
   path = join_path(backup_dir, CS_BINDINGS_MANIFEST);
@@ -492,17 +496,28 @@ int cs_bindings_backup_load(const char *backup_dir, cs_bindings_backup_t *backup
     if (end > line && end[-1] == '\r')
       end--;
     *end = '\0';
+    if (lineno == 1 && strncmp(line, MANIFEST_V2, strlen(MANIFEST_V2)) == 0)
+      v2 = 1;
     if (line[0] == '\0' || line[0] == '#')
       continue;
-    /* Split at the first TAB: names never hold one, paths might. */
+    /* Split at the first TABs: names and what a file is written with never hold one,
+     * paths might. */
     tab = strchr(line, '\t');
-    if (tab == NULL || !backup_name_ok(line, tab) || tab[1] == '\0') {
-      rc = cs_err_set(err, CS_EFORMAT, 0, "%s, line %zu: not \"backup name TAB original path\"", path, lineno);
+    tab2 = NULL;
+    meta = v2 && tab != NULL ? tab + 1 : NULL;
+    if (meta != NULL && (tab2 = strchr(meta, '\t')) != NULL)
+      *tab2 = '\0';
+    if (tab == NULL || !backup_name_ok(line, tab) || (v2 && (tab2 == NULL || *meta == '\0')) ||
+        (v2 ? tab2[1] : tab[1]) == '\0') {
+      rc = cs_err_set(err, CS_EFORMAT, 0, "%s, line %zu: not \"backup name TAB %soriginal path\"", path, lineno,
+                      v2 ? "written with TAB " : "");
       goto out;
     }
     *tab = '\0';
     en = &b.entries[b.n++];
-    if ((en->original = cs_strdup(tab + 1)) == NULL || (en->backup = join_path(backup_dir, line)) == NULL) {
+    if ((en->original = cs_strdup(v2 ? tab2 + 1 : tab + 1)) == NULL ||
+        (en->backup = join_path(backup_dir, line)) == NULL ||
+        (meta != NULL && strcmp(meta, "-") != 0 && (en->meta = cs_strdup(meta)) == NULL)) {
       rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
       goto out;
     }
@@ -565,6 +580,7 @@ void cs_bindings_backup_free(cs_bindings_backup_t *backup) {
   for (i = 0; backup->entries != NULL && i < backup->n; i++) {
     free(backup->entries[i].original);
     free(backup->entries[i].backup);
+    free(backup->entries[i].meta);
   }
   free(backup->entries);
   free(backup->dir);

@@ -65,6 +65,7 @@ size_t cs_bindings_swap(unsigned char *p, size_t len, const char *old_tp, const 
 typedef struct cs_bindings_entry_s {
   char *original;  /* path of the binding file */
   char *backup;    /* path of its copy in the backup folder */
+  char *meta;      /* what it is written back with (cs_plat_read_file_meta), NULL: what is at its path */
   size_t replaced; /* occurrences cs_bindings_rewrite replaced (0 after cs_bindings_backup_load) */
 } cs_bindings_entry_t;
 

@@ -16,11 +16,6 @@ int cs_plat_is_windows(void);
 
 /* cs_plat_read_file flags */
 #define CS_READ_NOFOLLOW 0x1 /* refuse a symbolic link / reparse point in any component of the path */
-/* CS_READ_NOFOLLOW, and (POSIX) a regular file with one name only, whose owner, group,
- * mode and ACL, read through the same descriptor as its bytes, are what every
- * cs_plat_write_recorded of path in this process gives the new file until the next such
- * read (the file read, not one put at path since). The Windows half ignores this bit. */
-#define CS_READ_KEEP_META 0x2
 
 /* Reads a whole regular file of at most max bytes into a new buffer (NUL-terminated
  * after *len bytes, for convenience). Refuses FIFOs, devices and folders (CS_ENOTREG)
@@ -71,17 +66,22 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
  * existing folder only Administrators / SYSTEM can write, e.g. in the state folder)
  * before the temp file gets data, so that cs_plat_recover_recorded acts on those
  * alone; an earlier replacement of path left unsettled is settled first.
- * POSIX: cs_plat_write_atomic, the new file given the owner, group, mode and ACL the
- * last CS_READ_KEEP_META read of path in this process kept (else those of the file at
- * path); record_dir unused. */
-int cs_plat_write_recorded(const char *path, const void *data, size_t len, int mode, const char *record_dir,
+ * meta (from cs_plat_read_file_meta, may be NULL) is what the new file is given, not
+ * what occupies path by then (someone who can write the folder can put a file of their
+ * own there, to be handed bytes they could not read); NULL: what the file at path has,
+ * or, for a new file, this process's owner and mode 0644 (POSIX).
+ * POSIX: cs_plat_write_atomic with meta's owner, group, mode and ACL; record_dir unused. */
+int cs_plat_write_recorded(const char *path, const void *data, size_t len, const char *meta, const char *record_dir,
                            cs_err_t *err);
 
-/* The recovery after a crash inside cs_plat_write_recorded(path, ..., record_dir).
- * Windows: only what record_dir's record names (path's folder is never listed): the
- * old file put back when path is missing, else removed, and the temp file removed,
- * each only when it is the very file recorded (one name, no link); then the record
- * goes; 0 when there is none. POSIX: cs_plat_remove_temps(path). */
+/* cs_plat_read_file(CS_READ_NOFOLLOW) of a file in a folder others may write that is
+ * to be written back changed (a binding file), and *meta: what the file written back
+ * must be given, read through the same handle as the bytes, from a file with one name
+ * (POSIX: owner, group, mode and ACL; Windows: NULL, see common/win/sys.c), as one line
+ * of text without tab or line break, for a manifest (a new string, free()). */
+int cs_plat_read_file_meta(const char *path, size_t max, unsigned char **data, size_t *len, char **meta,
+                           cs_err_t *err);
+
 int cs_plat_recover_recorded(const char *path, const char *record_dir, cs_err_t *err);
 
 /* fopen with a UTF-8 path (Windows: _wfopen, long paths too); NULL with errno set. */

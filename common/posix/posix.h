@@ -37,9 +37,6 @@ typedef struct cs__posix_meta_s {
 int cs__posix_meta_read(const char *path, cs__posix_meta_t *m, cs_err_t *err);
 void cs__posix_meta_free(cs__posix_meta_t *m);
 
-/* Keeps m for the next cs_plat_write_recorded of path in this process (a copy;
- * recorded.c): what a CS_READ_KEEP_META read of path saw. CS_ENOMEM or CS_OK. */
-int cs__posix_keep_meta(const char *path, const cs__posix_meta_t *m);
 
 /* Reads path's bytes (at most max, as cs_plat_read_file) and its owner, group, mode and
  * ACL through one descriptor, so that the two belong to the same file: what a backup

@@ -94,21 +94,6 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
 
   *data = NULL;
   *len = 0;
-  if (flags & CS_READ_KEEP_META) {
-    /* the bytes and the owner, group, mode and ACL through one descriptor (a regular
-     * file with one name), the latter kept for the write of path (recorded.c) */
-    cs__posix_meta_t m;
-    if ((rc = cs__posix_read_meta(path, max, data, len, &m, err)) != CS_OK)
-      return rc;
-    if ((rc = cs__posix_keep_meta(path, &m)) != CS_OK) {
-      cs_plat_free_file(*data, *len);
-      *data = NULL;
-      *len = 0;
-      rc = cs_err_set(err, rc, 0, "out of memory reading %s", path);
-    }
-    cs__posix_meta_free(&m);
-    return rc;
-  }
   if (flags & CS_READ_NOFOLLOW) {
     /* no link in any component (walk.c); what a link points to is never opened, so
      * nothing of it (size, kind) reaches a message */

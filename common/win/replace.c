@@ -431,9 +431,11 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
   return write_file(path, data, len, NULL, err);
 }
 
-int cs_plat_write_recorded(const char *path, const void *data, size_t len, int mode, const char *record_dir,
+/* meta: always NULL here (cs_plat_read_file_meta, sys.c): the new file takes the owner
+ * and DACL of the file at path, as said there. */
+int cs_plat_write_recorded(const char *path, const void *data, size_t len, const char *meta, const char *record_dir,
                            cs_err_t *err) {
-  (void)mode;
+  (void)meta;
   if (record_dir == NULL || record_dir[0] == '\0')
     return cs_err_set(err, CS_EINVAL, 0, "no record folder for the replacement of %s", path);
   return write_file(path, data, len, record_dir, err);

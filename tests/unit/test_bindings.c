@@ -490,18 +490,24 @@ CS_TEST(backup_check_refuses_file_not_configured) {
 }
 
 #ifndef _WIN32
+/* One binding file, tls.json, holding text with mode, and the names of its backup
+ * (removed by tmp_close). */
+static void one_tls_json(const char **files, const char *text, int mode) {
+  files[0] = tmp_path("tls.json");
+  tmp_path("bk");
+  tmp_path("bk/0-tls.json");
+  tmp_path("bk/manifest");
+  cs_test_put_str(files[0], text);
+  CHECK_INT(chmod(files[0], (mode_t)mode), ==, 0);
+}
+
 CS_TEST(mode_kept_after_rewrite) {
   struct stat st;
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
   tmp_open();
-  files[0] = tmp_path("tls.json");
-  tmp_path("bk");
-  tmp_path("bk/0-tls.json");
-  tmp_path("bk/manifest");
-  cs_test_put_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
-  CHECK_INT(chmod(files[0], 0640), ==, 0);
+  one_tls_json(files, "{\"thumbprint\":\"" OLD_U "\"}\n", 0640);
   CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
   CHECK_INT(stat(files[0], &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0640);
@@ -510,6 +516,57 @@ CS_TEST(mode_kept_after_rewrite) {
   CHECK_INT(stat(tmp_path("bk/0-tls.json"), &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0600);
   cs_bindings_backup_free(&bk);
+  tmp_close();
+}
+
+/* After a crash (the backup loaded from disk alone), the folder's owner has put a
+ * world-writable file of its own at the binding file's path: the undo gives the file
+ * put back the owner and mode recorded when it was read (manifest format 2), not the
+ * planted file's. A manifest of format 1 (before owners were recorded) is still read,
+ * and its files are written back with what is at their path. */
+CS_TEST(restore_after_crash_gives_recorded_owner_and_mode) {
+  const char *orig = "{\"thumbprint\":\"" OLD_U "\"}\n";
+  struct stat st;
+  const char *files[1];
+  cs_bindings_backup_t bk;
+  cs_err_t err;
+  tmp_open();
+  one_tls_json(files, orig, 0600);
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  cs_bindings_backup_free(&bk);
+  CHECK_INT(unlink(files[0]), ==, 0);
+  cs_test_put_str(files[0], "planted");
+  CHECK_INT(chmod(files[0], 0666), ==, 0);
+  if (geteuid() == 0)
+    CHECK_INT(chown(files[0], 65534, 65534), ==, 0);
+  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK(bk.n == 1 && bk.entries[0].meta != NULL);
+  CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
+  cs_bindings_backup_free(&bk);
+  cs_test_file_is_str(files[0], orig);
+  CHECK_INT(stat(files[0], &st), ==, 0);
+  CHECK_INT(st.st_mode & 07777, ==, 0600);
+  CHECK_INT((long)st.st_uid, ==, (long)geteuid());
+  /* format 1 */
+  cs_test_put_str(tmp_path("bk/manifest"), "# certsteward binding backup 1: backup name TAB original path\n0-tls.json\t");
+  {
+    FILE *f = fopen(tmp_path("bk/manifest"), "ab");
+    CHECK(f != NULL);
+    if (f != NULL) {
+      fprintf(f, "%s\n", files[0]);
+      fclose(f);
+    }
+  }
+  CHECK_INT(chmod(files[0], 0640), ==, 0);
+  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK(bk.n == 1 && bk.entries[0].meta == NULL);
+  CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
+  cs_bindings_backup_free(&bk);
+  CHECK_INT(stat(files[0], &st), ==, 0);
+  CHECK_INT(st.st_mode & 07777, ==, 0640);
+  /* format 2 with no "written with" field: refused */
+  cs_test_put_str(tmp_path("bk/manifest"), "# certsteward binding backup 2: x\n0-tls.json\t\t/x\n");
+  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, CS_EFORMAT);
   tmp_close();
 }
 

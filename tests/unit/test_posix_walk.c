@@ -75,7 +75,7 @@ CS_TEST(write_refuses_link_in_folder) {
   CHECK_INT(cs_plat_write_atomic(at("via/f"), "attack", 6, 0600, &err), ==, CS_ENOTREG);
   CHECK_CONTAINS(err.text, "is a symbolic link");
   CHECK_INT(cs_plat_write_atomic(at("via/new"), "attack", 6, 0600, &err), ==, CS_ENOTREG);
-  CHECK_INT(cs_plat_write_recorded(at("via/new"), "attack", 6, 0600, at("real"), &err), ==, CS_ENOTREG);
+  CHECK_INT(cs_plat_write_recorded(at("via/new"), "attack", 6, NULL, at("real"), &err), ==, CS_ENOTREG);
   elsewhere_untouched();
   /* a link deeper in: real/sub -> elsewhere */
   CHECK_INT(symlink(at("elsewhere"), at("real/sub")), ==, 0);
@@ -237,22 +237,23 @@ CS_TEST(write_meta_restores_recorded_not_present) {
   teardown();
 }
 
-/* A binding file read with CS_READ_KEEP_META (root's, 0600) and then swapped by the
- * folder's owner for a world-writable file of its own: cs_plat_write_recorded gives
- * the new file what the file read had, not the swapped one's owner and mode, every
- * time (the rewrite, the undo) until the next such read. A second name is refused at
- * the read. */
+/* A binding file read with cs_plat_read_file_meta (root's, 0600) and then swapped by
+ * the folder's owner for a world-writable file of its own: cs_plat_write_recorded with
+ * that meta gives the new file what the file read had, not the swapped one's owner and
+ * mode, every time (the rewrite, the undo). A second name is refused at the read; a
+ * meta that cannot be read back is refused before anything is written. */
 CS_TEST(write_recorded_gives_what_the_read_kept) {
   unsigned char *data = NULL;
   size_t len = 0;
   struct stat st;
+  char *meta = NULL;
   cs_err_t err;
   setup();
   cs_test_put_str(at("real/tls.json"), "root only");
   CHECK_INT(chmod(at("real/tls.json"), 0600), ==, 0);
-  CHECK_INT(cs_plat_read_file(at("real/tls.json"), 1024, CS_READ_NOFOLLOW | CS_READ_KEEP_META, &data, &len, &err),
-            ==, CS_OK);
+  CHECK_INT(cs_plat_read_file_meta(at("real/tls.json"), 1024, &data, &len, &meta, &err), ==, CS_OK);
   CHECK_INT(len, ==, 9);
+  CHECK(meta != NULL && strchr(meta, '\t') == NULL && strchr(meta, '\n') == NULL);
   cs_plat_free_file(data, len);
   /* the swap */
   CHECK_INT(unlink(at("real/tls.json")), ==, 0);
@@ -260,7 +261,7 @@ CS_TEST(write_recorded_gives_what_the_read_kept) {
   CHECK_INT(chmod(at("real/tls.json"), 0666), ==, 0);
   if (geteuid() == 0)
     CHECK_INT(chown(at("real/tls.json"), NOBODY, NOBODY), ==, 0);
-  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "root only 2", 11, 0644, at("elsewhere"), &err), ==, CS_OK);
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "root only 2", 11, meta, at("elsewhere"), &err), ==, CS_OK);
   CHECK_INT(stat(at("real/tls.json"), &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0600);
   CHECK_INT((long)st.st_uid, ==, (long)geteuid());
@@ -268,15 +269,28 @@ CS_TEST(write_recorded_gives_what_the_read_kept) {
   CHECK_INT(unlink(at("real/tls.json")), ==, 0);
   cs_test_put_str(at("real/tls.json"), "planted");
   CHECK_INT(chmod(at("real/tls.json"), 0666), ==, 0);
-  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "root only", 9, 0644, at("elsewhere"), &err), ==, CS_OK);
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "root only", 9, meta, at("elsewhere"), &err), ==, CS_OK);
   CHECK_INT(stat(at("real/tls.json"), &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0600);
   cs_test_file_is_str(at("real/tls.json"), "root only");
-  /* a second name: refused when read, nothing kept */
+  /* without meta: what is at the path (the old behaviour, for a manifest of format 1) */
+  CHECK_INT(chmod(at("real/tls.json"), 0640), ==, 0);
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "x", 1, NULL, at("elsewhere"), &err), ==, CS_OK);
+  CHECK_INT(stat(at("real/tls.json"), &st), ==, 0);
+  CHECK_INT(st.st_mode & 07777, ==, 0640);
+  /* a meta that is not one: refused, nothing written */
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "y", 1, "0:0:999999:-", at("elsewhere"), &err), ==,
+            CS_EFORMAT);
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "y", 1, "root:0:600:-", at("elsewhere"), &err), ==,
+            CS_EFORMAT);
+  cs_test_file_is_str(at("real/tls.json"), "x");
+  free(meta);
+  meta = NULL;
+  /* a second name: refused when read, nothing given */
   CHECK_INT(link(at("elsewhere/secret"), at("real/two")), ==, 0);
-  CHECK_INT(cs_plat_read_file(at("real/two"), 1024, CS_READ_NOFOLLOW | CS_READ_KEEP_META, &data, &len, &err), ==,
-            CS_ENOTREG);
+  CHECK_INT(cs_plat_read_file_meta(at("real/two"), 1024, &data, &len, &meta, &err), ==, CS_ENOTREG);
   CHECK(data == NULL);
+  CHECK(meta == NULL);
   CHECK_CONTAINS(err.text, "hard links");
   CHECK_INT(unlink(at("real/two")), ==, 0);
   elsewhere_untouched();

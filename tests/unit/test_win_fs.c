@@ -189,13 +189,13 @@ CS_TEST(recorded_write_leaves_nothing) {
   cs_test_mkdtemp("cs-winfs", dir, sizeof dir);
   cs_test_mkdtemp("cs-winfs-state", state, sizeof state);
   put(at("tls.json"), "old");
-  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, 0644, state, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, NULL, state, &err), ==, CS_OK);
   CHECK_STR(contents(at("tls.json")), "new");
-  CHECK_INT(cs_plat_write_recorded(at("new.json"), "fresh", 5, 0644, state, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_write_recorded(at("new.json"), "fresh", 5, NULL, state, &err), ==, CS_OK);
   CHECK_STR(contents(at("new.json")), "fresh");
   CHECK_INT(cs_test_count_entries(dir), ==, 2);
   CHECK_INT(cs_test_count_entries(state), ==, 0);
-  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "x", 1, 0644, "", &err), ==, CS_EINVAL);
+  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "x", 1, NULL, "", &err), ==, CS_EINVAL);
   CHECK_INT(cs_plat_remove_tree(dir, NULL), ==, CS_OK);
   CHECK_INT(cs_plat_remove_tree(state, NULL), ==, CS_OK);
 }
@@ -213,7 +213,7 @@ CS_TEST(recovery_acts_only_on_what_was_recorded) {
   put(at(".tls.json.Decoy1.tmp"), "planted tmp");
   put(at(".tls.json.Decoy2.bak"), "planted bak");
   cs__win_test_cut_replace = 1;
-  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, 0644, state, &err), ==, CS_EFAILED);
+  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, NULL, state, &err), ==, CS_EFAILED);
   CHECK(!cs_plat_exists(at("tls.json")));
   CHECK_INT(cs_test_count_entries(dir), ==, 4); /* the recorded .bak and .tmp, the two planted */
   CHECK_INT(cs_test_count_entries(state), ==, 1);
@@ -244,7 +244,7 @@ CS_TEST(recovery_leaves_a_file_swapped_in_at_a_recorded_name) {
   cs_test_mkdtemp("cs-winfs-state", state, sizeof state);
   put(at("tls.json"), "old");
   cs__win_test_cut_replace = 1;
-  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, 0644, state, &err), ==, CS_EFAILED);
+  CHECK_INT(cs_plat_write_recorded(at("tls.json"), "new", 3, NULL, state, &err), ==, CS_EFAILED);
   find = FindFirstFileA(at(".tls.json.*.bak"), &fd);
   CHECK(find != INVALID_HANDLE_VALUE);
   if (find != INVALID_HANDLE_VALUE) {
@@ -298,7 +298,7 @@ CS_TEST(hard_link_planted_at_the_name) {
   CHECK(CreateHardLinkW(name, secret, NULL));
   CHECK_INT(cs_plat_write_atomic(at("config\\tls.json"), "new", 3, 0644, &err), ==, CS_ENOTREG);
   CHECK_CONTAINS(err.text, "more than one name");
-  CHECK_INT(cs_plat_write_recorded(at("config\\tls.json"), "new", 3, 0644, at("state"), &err), ==, CS_ENOTREG);
+  CHECK_INT(cs_plat_write_recorded(at("config\\tls.json"), "new", 3, NULL, at("state"), &err), ==, CS_ENOTREG);
   CHECK_STR(contents(at("config\\tls.json")), "system's");
   CHECK_STR(contents(at("system\\secret.dat")), "system's");
   CHECK((GetFileAttributesW(secret) & FILE_ATTRIBUTE_READONLY) != 0);

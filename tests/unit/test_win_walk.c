@@ -190,8 +190,8 @@ CS_TEST(write_recorded_through_a_linked_folder_refused) {
   plant();
   snprintf(state, sizeof state, "%s", at("state"));
   CHECK_INT(cs_plat_mkdirs(state, 0700, &err), ==, CS_OK);
-  refused(cs_plat_write_recorded(at("config\\secret.json"), "planted", 7, 0644, state, &err), &err);
-  refused(cs_plat_write_recorded(at("config\\sub\\f"), "planted", 7, 0644, state, &err), &err);
+  refused(cs_plat_write_recorded(at("config\\secret.json"), "planted", 7, NULL, state, &err), &err);
+  refused(cs_plat_write_recorded(at("config\\sub\\f"), "planted", 7, NULL, state, &err), &err);
   outside_untouched(2);
   CHECK_INT(cs_test_count_entries(state), ==, 0);
   unplant();
