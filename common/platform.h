@@ -69,16 +69,22 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
  * meta (from cs_plat_read_file_meta, may be NULL) is what the new file is given, not
  * what occupies path by then (someone who can write the folder can put a file of their
  * own there, to be handed bytes they could not read); NULL: what the file at path has,
- * or, for a new file, this process's owner and mode 0644 (POSIX).
- * POSIX: cs_plat_write_atomic with meta's owner, group, mode and ACL; record_dir unused. */
+ * or, for a new file, this process's owner and mode 0644 (POSIX) / the folder's
+ * inherited ACL (Windows). A meta that cannot be read: CS_EFORMAT, nothing written.
+ * POSIX: cs_plat_write_atomic with meta's owner, group, mode and ACL; record_dir unused.
+ * Windows: the temp file gets meta's DACL (protected or inheriting as recorded; an
+ * inheriting one takes the entries the folder passes on) and owner (SeRestorePrivilege)
+ * before its data, and meta's attributes once in place. */
 int cs_plat_write_recorded(const char *path, const void *data, size_t len, const char *meta, const char *record_dir,
                            cs_err_t *err);
 
 /* cs_plat_read_file(CS_READ_NOFOLLOW) of a file in a folder others may write that is
  * to be written back changed (a binding file), and *meta: what the file written back
  * must be given, read through the same handle as the bytes, from a file with one name
- * (POSIX: owner, group, mode and ACL; Windows: NULL, see common/win/sys.c), as one line
- * of text without tab or line break, for a manifest (a new string, free()). */
+ * (a second name: CS_ENOTREG) (POSIX: owner, group, mode and ACL; Windows: attributes,
+ * owner and DACL with its protected / auto-inherited bits, "A:<hex>;<SDDL>", see
+ * common/win/filemeta.c), as one line of text without tab or line break, for a manifest
+ * (a new string, free()). */
 int cs_plat_read_file_meta(const char *path, size_t max, unsigned char **data, size_t *len, char **meta,
                            cs_err_t *err);
 

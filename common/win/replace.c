@@ -5,7 +5,9 @@
  * everything after is relative to its handle: the old file opened without following
  * it; the new contents go to a temp file beside it, ".<base>.XXXXXX.tmp", created
  * exclusively under that handle. A file that exists keeps its identity: the temp file
- * gets its owner and its DACL before the first byte of data (copied by handle), is
+ * gets its owner and its DACL before the first byte of data (copied by handle; for
+ * cs_plat_write_recorded given a meta, those recorded when the file was read, whatever
+ * file is at the path by now, and the recorded attributes instead of the old file's), is
  * flushed, and takes its place by two renames through handles, as ReplaceFileW did:
  * the old file to ".<base>.XXXXXX.bak", the temp file to the name (FileRenameInformation
  * with RootDirectory, so that no path is resolved again); then the old file is deleted
@@ -25,8 +27,8 @@
  *
  * What Wine proves and what only real Windows does: the renames by handle, the sharing
  * checks and the attributes run under Wine for real; Wine stores no ACLs on files, so
- * that the owner and the DACL are kept is proven only on NTFS, as are the
- * SeRestorePrivilege the owner takes, and the flush of the rename to disk. */
+ * that the owner and the DACL are kept (or given from a meta) is proven only on NTFS, as
+ * are the SeRestorePrivilege the owner takes, and the flush of the rename to disk. */
 #include "../platform.h"
 #include "win.h"
 
@@ -42,10 +44,6 @@ int cs__win_test_cut_replace; /* tests/unit/test_win_fs.c */
 
 #define TEMP_ATTEMPTS 100
 #define BUSY_RETRIES 20 /* x 50 ms: how long someone else's open handle may block a rename */
-/* the attributes a replacement keeps (SetFileAttributes takes these) */
-#define KEPT_ATTRIBUTES                                                                                        \
-  (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |          \
-   FILE_ATTRIBUTE_NOT_CONTENT_INDEXED | FILE_ATTRIBUTE_OFFLINE | FILE_ATTRIBUTE_TEMPORARY)
 
 static int is_sep(wchar_t c) { return c == L'\\' || c == L'/'; }
 
@@ -133,73 +131,21 @@ static wchar_t *backup_name(const cs__win_at_t *at, const wchar_t *wpath) {
 
 /* ---- the old file's owner and DACL on the new one --------------------------------- */
 
-/* Turns SeRestorePrivilege on for this thread alone, which lets an owner other than
- * oneself be set: the thread impersonates its own process (ImpersonateSelf) and the
- * privilege is enabled in that thread token, so that no other thread of the process
- * runs with it meanwhile. 1 when the thread now impersonates (end it with
- * RevertToSelf, which drops the thread token and the privilege with it), 0 when it
- * could not (the set then fails unless the owner is oneself). */
-static int restore_privilege(void) {
-  TOKEN_PRIVILEGES tp;
-  HANDLE tok = NULL;
-  int ok;
-  if (!ImpersonateSelf(SecurityImpersonation))
-    return 0;
-  tp.PrivilegeCount = 1;
-  tp.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
-  ok = OpenThreadToken(GetCurrentThread(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, TRUE, &tok) &&
-       LookupPrivilegeValueW(NULL, SE_RESTORE_NAME, &tp.Privileges[0].Luid) &&
-       AdjustTokenPrivileges(tok, FALSE, &tp, 0, NULL, NULL) && GetLastError() != ERROR_NOT_ALL_ASSIGNED;
-  if (tok != NULL)
-    CloseHandle(tok);
-  if (!ok) {
-    (void)RevertToSelf();
-    return 0;
-  }
-  return 1;
-}
-
-/* Gives the temp file h the owner and the DACL of the file it replaces. The DACL's
- * inherited entries are recomputed from the folder, which is the same folder; a
- * protected DACL stays protected. The owner is set only when it is not already the
- * one a new file gets; that takes SeRestorePrivilege (LocalSystem and elevated
- * administrators hold it), turned on for the call and back off after. */
+/* Gives the temp file h the owner and the DACL of the file it replaces (cs__win_sd_apply,
+ * filemeta.c). The DACL's inherited entries are recomputed from the folder, which is the
+ * same folder; a protected DACL stays protected. The owner is set only when it is not
+ * already the one a new file gets; that takes SeRestorePrivilege (LocalSystem and
+ * elevated administrators hold it), turned on for the call and back off after. */
 static int copy_security(HANDLE from, HANDLE h, const char *path, cs_err_t *err) {
-  PSECURITY_DESCRIPTOR sd = NULL, mine = NULL;
-  SECURITY_DESCRIPTOR_CONTROL control = 0;
-  SECURITY_INFORMATION si = DACL_SECURITY_INFORMATION;
-  PSID owner = NULL, now = NULL;
-  PACL dacl = NULL;
-  DWORD rev, e;
-  int rc = CS_OK, impersonating;
-
+  PSECURITY_DESCRIPTOR sd = NULL;
+  DWORD e;
+  int rc;
   /* through the handle of the old file: its path is not resolved again */
-  e = GetSecurityInfo(from, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL,
-                      &dacl, NULL, &sd);
-  if (e != ERROR_SUCCESS) {
-    rc = cs__win_failf(err, e, "cannot read the owner and ACL of %s", path);
-    goto out;
-  }
-  if (GetSecurityDescriptorControl(sd, &control, &rev) && (control & SE_DACL_PROTECTED))
-    si |= PROTECTED_DACL_SECURITY_INFORMATION;
-  else
-    si |= UNPROTECTED_DACL_SECURITY_INFORMATION;
-  if ((e = SetSecurityInfo(h, SE_FILE_OBJECT, si, NULL, NULL, dacl, NULL)) != ERROR_SUCCESS) {
-    rc = cs__win_failf(err, e, "cannot give the new %s the ACL of the old one", path);
-    goto out;
-  }
-  e = GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &now, NULL, NULL, NULL, &mine);
-  if (owner == NULL || (e == ERROR_SUCCESS && now != NULL && EqualSid(owner, now)))
-    goto out;
-  impersonating = restore_privilege();
-  e = SetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner, NULL, NULL, NULL);
-  if (impersonating)
-    (void)RevertToSelf();
+  e = GetSecurityInfo(from, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL, NULL,
+                      NULL, &sd);
   if (e != ERROR_SUCCESS)
-    rc = cs__win_failf(err, e, "cannot give the new %s the owner of the old one (this takes SeRestorePrivilege)",
-                       path);
-out:
-  LocalFree(mine);
+    return cs__win_failf(err, e, "cannot read the owner and ACL of %s", path);
+  rc = cs__win_sd_apply(h, sd, path, err);
   LocalFree(sd);
   return rc;
 }
@@ -267,10 +213,11 @@ static DWORD rename_retried(HANDLE h, HANDLE dir, const wchar_t *name, size_t le
  * ReplaceFileW does, the old file goes aside to bak first and is removed once all is
  * done: a rename over a file another program holds open fails even when it shares
  * deletion (only FileRenameInformationEx's POSIX semantics, Windows 10 1709 on, allow
- * it), a rename of that file does not. */
+ * it), a rename of that file does not. The new file gets attributes want and the old
+ * one's creation time. */
 static DWORD replace_existing(const cs__win_at_t *at, HANDLE tmp, const wchar_t *bak,
-                              const BY_HANDLE_FILE_INFORMATION *old) {
-  DWORD e, attrs = old->dwFileAttributes & KEPT_ATTRIBUTES;
+                              const BY_HANDLE_FILE_INFORMATION *old, DWORD want) {
+  DWORD e, attrs = old->dwFileAttributes & CS__WIN_KEPT_ATTRIBUTES;
   const wchar_t *b = bak + cs__win_base_of(bak);
   HANDLE h = INVALID_HANDLE_VALUE;
 
@@ -291,8 +238,9 @@ static DWORD replace_existing(const cs__win_at_t *at, HANDLE tmp, const wchar_t 
   (void)cs__win_delete_handle(h); /* what is left, the recovery removes */
   CloseHandle(h);
   h = INVALID_HANDLE_VALUE;
-  /* the old file's attributes and creation time, as ReplaceFileW kept them */
-  (void)set_basic(tmp, attrs, &old->ftCreationTime);
+  /* attributes (read-only included) after the renames, the creation time as ReplaceFileW
+   * kept it */
+  (void)set_basic(tmp, want, &old->ftCreationTime);
 out:
   if (h != INVALID_HANDLE_VALUE) {
     if (attrs & FILE_ATTRIBUTE_READONLY)
@@ -302,8 +250,10 @@ out:
   return e;
 }
 
-/* Both writes; record_dir NULL: cs_plat_write_atomic. */
-static int write_file(const char *path, const void *data, size_t len, const char *record_dir, cs_err_t *err) {
+/* Both writes; record_dir NULL: cs_plat_write_atomic. sd (NULL: those of the file at
+ * path) and attrs: the owner, DACL and attributes the new file gets. */
+static int write_file(const char *path, const void *data, size_t len, const char *record_dir, PSECURITY_DESCRIPTOR sd,
+                      DWORD attrs, cs_err_t *err) {
   wchar_t *wpath = NULL, *tmp = NULL, *bak = NULL;
   HANDLE h = INVALID_HANDLE_VALUE, old = INVALID_HANDLE_VALUE;
   BY_HANDLE_FILE_INFORMATION ofi, tfi;
@@ -356,8 +306,11 @@ static int write_file(const char *path, const void *data, size_t len, const char
   if (record_dir != NULL && (rc = cs__win_pending_write(record_dir, wpath, tmp, &tfi, bak, &ofi, err)) != CS_OK)
     goto out;
   recorded = record_dir != NULL;
-  /* Owner and permissions are settled before the first byte of data goes in. */
-  if (exists && (rc = copy_security(old, h, path, err)) != CS_OK)
+  /* Owner and permissions are settled before the first byte of data goes in: those
+   * recorded, else those of the file found at path. */
+  if (sd != NULL && (rc = cs__win_sd_apply(h, sd, path, err)) != CS_OK)
+    goto out;
+  if (sd == NULL && exists && (rc = copy_security(old, h, path, err)) != CS_OK)
     goto out;
   CloseHandle(old);
   old = INVALID_HANDLE_VALUE;
@@ -389,9 +342,9 @@ static int write_file(const char *path, const void *data, size_t len, const char
   }
 #endif
   if (exists)
-    e = replace_existing(&at, h, bak, &ofi);
-  else
-    e = rename_retried(h, at.dir, at.name, at.len, 1);
+    e = replace_existing(&at, h, bak, &ofi, sd != NULL ? attrs : ofi.dwFileAttributes & CS__WIN_KEPT_ATTRIBUTES);
+  else if ((e = rename_retried(h, at.dir, at.name, at.len, 1)) == ERROR_SUCCESS && sd != NULL && attrs != 0)
+    (void)set_basic(h, attrs, NULL);
   if (e != ERROR_SUCCESS) {
     rc = cs__win_failf(err, e, "cannot put the new %s in place of the old one (a program holding it open without "
                                "sharing it for deletion stops this)", path);
@@ -428,17 +381,25 @@ out:
 
 int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mode, cs_err_t *err) {
   (void)mode; /* files inherit the folder's ACL; cs_plat_mkdirs makes private folders private */
-  return write_file(path, data, len, NULL, err);
+  return write_file(path, data, len, NULL, NULL, 0, err);
 }
 
-/* meta: always NULL here (cs_plat_read_file_meta, sys.c): the new file takes the owner
- * and DACL of the file at path, as said there. */
+/* meta (cs_plat_read_file_meta, filemeta.c): the owner, DACL and attributes of the file
+ * read, given to the new file whatever file is at path by now; read before anything is
+ * touched, so that a meta that cannot be read changes nothing. */
 int cs_plat_write_recorded(const char *path, const void *data, size_t len, const char *meta, const char *record_dir,
                            cs_err_t *err) {
-  (void)meta;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  DWORD attrs = 0;
+  int rc;
   if (record_dir == NULL || record_dir[0] == '\0')
     return cs_err_set(err, CS_EINVAL, 0, "no record folder for the replacement of %s", path);
-  return write_file(path, data, len, record_dir, err);
+  if (meta != NULL && (rc = cs__win_meta_decode(meta, &attrs, &sd)) != CS_OK)
+    return cs_err_set(err, rc, 0, "what %s is to be written with cannot be read (\"%.40s\"); not written", path,
+                      meta);
+  rc = write_file(path, data, len, record_dir, sd, attrs, err);
+  LocalFree(sd);
+  return rc;
 }
 
 int cs_plat_recover_recorded(const char *path, const char *record_dir, cs_err_t *err) {

@@ -25,8 +25,9 @@ static int to_utf8(const wchar_t *w, char *buf, size_t len) {
   return CS_OK;
 }
 
-int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
-                      size_t *len, cs_err_t *err) {
+/* cs_plat_read_file; meta not NULL: cs_plat_read_file_meta (flags CS_READ_NOFOLLOW). */
+static int read_file(const char *path, size_t max, unsigned flags, unsigned char **data, size_t *len, char **meta,
+                     cs_err_t *err) {
   HANDLE h = INVALID_HANDLE_VALUE;
   wchar_t *wpath = NULL;
   unsigned char *buf = NULL;
@@ -55,8 +56,9 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
      * the folder before it, none followed when it is a link (walk.c) */
     if ((rc = cs__win_walk(wpath, path, 0, NULL, &at, err)) != CS_OK)
       goto out;
-    rc = cs__win_open_last(&at, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN,
-                           FILE_SEQUENTIAL_ONLY, NULL, &h, &info, path, err);
+    rc = cs__win_open_last(&at, GENERIC_READ | (meta != NULL ? READ_CONTROL : 0),
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, FILE_SEQUENTIAL_ONLY, NULL,
+                           &h, &info, path, err);
     if (rc == CS_ENOENT)
       rc = cs__win_failf(err, ERROR_FILE_NOT_FOUND, "cannot open %s", path);
     if (rc != CS_OK)
@@ -86,6 +88,14 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
     rc = cs_err_set(err, CS_ENOTREG, 0, "%s is a symbolic link or reparse point, which is not followed", path);
     goto out;
   }
+  /* what is written back must be what this file had: one name, so that the owner and
+   * DACL read are not those of a file elsewhere linked in by the folder's writer */
+  if (meta != NULL && info.nNumberOfLinks != 1) {
+    rc = cs_err_set(err, CS_ENOTREG, 0, "%s has more than one name (a hard link to a file elsewhere); not read", path);
+    goto out;
+  }
+  if (meta != NULL && (rc = cs__win_meta_of(h, info.dwFileAttributes, meta, path, err)) != CS_OK)
+    goto out;
   if (!GetFileSizeEx(h, &size) || (unsigned long long)size.QuadPart > (unsigned long long)max) {
     rc = cs_err_set(err, CS_ETOOBIG, 0, "%s is %lld bytes, over the limit of %zu", path, (long long)size.QuadPart,
                     max);
@@ -116,6 +126,10 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
   buf = NULL;
   rc = CS_OK;
 out:
+  if (rc != CS_OK && meta != NULL) {
+    free(*meta);
+    *meta = NULL;
+  }
   if (buf != NULL)
     cs_plat_free_file(buf, got);
   if (h != INVALID_HANDLE_VALUE)
@@ -125,14 +139,24 @@ out:
   return rc;
 }
 
-/* The Windows half gives no meta yet: a binding file written back takes the owner and
- * DACL of the file found at its path when it is replaced (replace.c), which the account
- * that can write the folder may have put there. Binding files hold thumbprints and
- * settings, no secret; still, this is a gap the POSIX half has closed. */
+int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data, size_t *len,
+                      cs_err_t *err) {
+  return read_file(path, max, flags, data, len, NULL, err);
+}
+
+/* The account that may write a binding file's folder can put a file of its own at the
+ * path between this read and the write back, and a replacement that kept the owner and
+ * DACL of what it finds there would hand that account the bytes. So the bytes, the
+ * owner, the DACL (with its protected and auto-inherited bits) and the attributes are
+ * read through one handle, opened as cs_plat_read_file(CS_READ_NOFOLLOW) does (no
+ * reparse point on the way, walk.c) with READ_CONTROL, of a file with one name; *meta
+ * is their text (filemeta.c), which cs_plat_write_recorded gives the new file. Under
+ * Wine the handle, the refusal of a second name and the text are real, the owner and
+ * DACL are made up from the Unix mode: that they are the file's is proven on NTFS. */
 int cs_plat_read_file_meta(const char *path, size_t max, unsigned char **data, size_t *len, char **meta,
                            cs_err_t *err) {
   *meta = NULL;
-  return cs_plat_read_file(path, max, CS_READ_NOFOLLOW, data, len, err);
+  return read_file(path, max, CS_READ_NOFOLLOW, data, len, meta, err);
 }
 
 void cs_plat_free_file(unsigned char *data, size_t len) {

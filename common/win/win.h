@@ -174,4 +174,36 @@ void cs__win_pending_drop(const char *record_dir, const wchar_t *wpath);
  * there was no record. path: wpath as the error text names it. */
 int cs__win_pending_recover(const char *record_dir, const wchar_t *wpath, const char *path, cs_err_t *err);
 
+/* ---- what a file is written back with (filemeta.c) -----------------------------------
+ * "A:<hex attributes>;<SDDL of owner and DACL>", a line for the backup manifest
+ * (cs_plat_read_file_meta, cs_plat_write_recorded). */
+
+/* The attributes a replacement keeps (SetFileAttributes takes these). */
+#define CS__WIN_KEPT_ATTRIBUTES                                                                                \
+  (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |          \
+   FILE_ATTRIBUTE_NOT_CONTENT_INDEXED | FILE_ATTRIBUTE_OFFLINE | FILE_ATTRIBUTE_TEMPORARY)
+
+/* The text of sd's owner and DACL (both must be there) and attrs (within
+ * CS__WIN_KEPT_ATTRIBUTES) into *meta (free()); CS_EFORMAT, CS_ENOMEM. */
+int cs__win_meta_encode(PSECURITY_DESCRIPTOR sd, DWORD attrs, char **meta);
+
+/* meta's attributes and a security descriptor with its owner and DACL (LocalFree);
+ * CS_EFORMAT for anything the encoding does not make (no owner, no DACL, a group or a
+ * SACL, other attributes, a tab or a line break), CS_ENOMEM. */
+int cs__win_meta_decode(const char *meta, DWORD *attrs, PSECURITY_DESCRIPTOR *sd);
+
+/* The text of the owner and DACL of the file of h (opened with READ_CONTROL) and of
+ * attrs; err names path. */
+int cs__win_meta_of(HANDLE h, DWORD attrs, char **meta, const char *path, cs_err_t *err);
+
+/* SeRestorePrivilege on for this thread alone (ImpersonateSelf, enabled in the thread
+ * token): 1 when the thread now impersonates (RevertToSelf ends it and drops the
+ * privilege), 0 when it could not. */
+int cs__win_restore_privilege(void);
+
+/* Gives the file of h (opened with WRITE_DAC, WRITE_OWNER, READ_CONTROL) sd's DACL,
+ * protected or not as sd's control says, then sd's owner when it is not already the
+ * file's (with SeRestorePrivilege). */
+int cs__win_sd_apply(HANDLE h, PSECURITY_DESCRIPTOR sd, const char *path, cs_err_t *err);
+
 #endif
