@@ -15,7 +15,8 @@ CS=$PWD/build/native/service/certsteward
 D=build/demo
 NGINX_PID= DAEMON_PID=
 stop() {
-  [ -z "$DAEMON_PID" ] || { kill -TERM "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null || true; }
+  # each step may fail (the daemon already gone): the next must run all the same
+  [ -z "$DAEMON_PID" ] || { kill -TERM "$DAEMON_PID" 2>/dev/null || true; wait "$DAEMON_PID" 2>/dev/null || true; }
   [ -z "$NGINX_PID" ] || kill "$NGINX_PID" 2>/dev/null || true
 }
 trap stop EXIT

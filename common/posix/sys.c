@@ -149,14 +149,63 @@ int cs_plat_default_config_path(char *buf, size_t len) {
 
 int cs_plat_path_is_absolute(const char *path) { return path != NULL && path[0] == '/'; }
 
+/* path with "." and ".." folded away by name: "/a/./b/../c" -> "/a/c", "a/.." -> ".".
+ * Sound because no operation follows a link (walk.c): without links, the folder a
+ * name's ".." leads to is the one written before it. A relative path that climbs above
+ * its start keeps its leading "..". Read from a copy, written over path (never longer);
+ * out of memory: path is left as it is (the walk then refuses its "..", failing closed). */
+static void fold_dots(char *path) {
+  int absolute = path[0] == '/';
+  char *src = strdup(path), *out = path + absolute;
+  const char *r;
+  size_t kept = 0; /* components written after any leading ".." */
+
+  if (src == NULL)
+    return;
+  for (r = src + absolute; *r != '\0';) {
+    size_t n = strcspn(r, "/");
+    const char *comp = r;
+    r += n;
+    while (*r == '/')
+      r++;
+    if (n == 0 || (n == 1 && comp[0] == '.'))
+      continue;
+    if (n == 2 && comp[0] == '.' && comp[1] == '.') {
+      if (kept > 0) { /* drop the last component written and the '/' after it */
+        out--;
+        while (out > path + absolute && out[-1] != '/')
+          out--;
+        kept--;
+        continue;
+      }
+      if (absolute)
+        continue; /* "/.." is "/" */
+    } else {
+      kept++;
+    }
+    memcpy(out, comp, n);
+    out += n;
+    *out++ = '/';
+  }
+  if (out > path + absolute)
+    out--; /* the last '/' */
+  *out = '\0';
+  if (path[0] == '\0')
+    strcpy(path, ".");
+  free(src);
+}
+
 char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
   const char *slash;
   size_t dir_len;
   char *out;
 
   if (cs_plat_path_is_absolute(path) || relative_to_file == NULL ||
-      (slash = strrchr(relative_to_file, '/')) == NULL)
-    return strdup(path);
+      (slash = strrchr(relative_to_file, '/')) == NULL) {
+    if ((out = strdup(path)) != NULL)
+      fold_dots(out);
+    return out;
+  }
   dir_len = (size_t)(slash - relative_to_file);
   out = malloc(dir_len + 1 + strlen(path) + 1);
   if (out == NULL)
@@ -164,6 +213,7 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
   memcpy(out, relative_to_file, dir_len);
   out[dir_len] = '/';
   strcpy(out + dir_len + 1, path);
+  fold_dots(out);
   return out;
 }
 

@@ -204,6 +204,45 @@ int cs_plat_path_is_absolute(const char *path) {
          (path[2] == '\\' || path[2] == '/');
 }
 
+/* An absolute path (not \\?\) with "." and ".." folded away by name, as
+ * GetFullPathNameW does it (a string operation: nothing is opened): the walk refuses
+ * "..", and since it follows no link, the folder a ".." leads to is the one named before
+ * it. Other paths, and a path that cannot be folded, are returned as they are (the walk
+ * then refuses their "..", failing closed). Takes path (may be NULL) and returns it or
+ * its replacement. */
+static int has_dot_component(const char *p) {
+  const char *c = p;
+  for (;; p++) {
+    if (*p == '\\' || *p == '/' || *p == '\0') {
+      size_t n = (size_t)(p - c);
+      if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+        return 1;
+      if (*p == '\0')
+        return 0;
+      c = p + 1;
+    }
+  }
+}
+
+static char *fold_dots(char *path) {
+  wchar_t *w = NULL, *full = NULL;
+  char *folded = NULL;
+  DWORD n;
+  /* only a path with such a component: GetFullPathNameW rewrites more than dots */
+  if (path == NULL || !cs_plat_path_is_absolute(path) || strncmp(path, "\\\\?\\", 4) == 0 ||
+      !has_dot_component(path) || (w = cs__win_wide(path)) == NULL)
+    goto out;
+  if ((n = GetFullPathNameW(w, 0, NULL, NULL)) == 0 || (full = malloc(sizeof(wchar_t) * n)) == NULL ||
+      GetFullPathNameW(w, n, full, NULL) >= n || (folded = cs__win_utf8(full)) == NULL)
+    goto out;
+  free(path);
+  path = folded;
+out:
+  free(w);
+  free(full);
+  return path;
+}
+
 char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
   const char *sep = NULL, *p;
   size_t dir_len;
@@ -213,7 +252,7 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
     if (*p == '\\' || *p == '/')
       sep = p;
   if (cs_plat_path_is_absolute(path) || sep == NULL)
-    return _strdup(path);
+    return fold_dots(_strdup(path));
   dir_len = (size_t)(sep - relative_to_file);
   out = malloc(dir_len + 1 + strlen(path) + 1);
   if (out == NULL)
@@ -221,7 +260,7 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
   memcpy(out, relative_to_file, dir_len);
   out[dir_len] = '\\';
   strcpy(out + dir_len + 1, path);
-  return out;
+  return fold_dots(out);
 }
 
 void cs_plat_sleep_ms(int ms) { Sleep((DWORD)ms); }

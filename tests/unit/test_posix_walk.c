@@ -296,3 +296,29 @@ CS_TEST(write_recorded_gives_what_the_read_kept) {
   elsewhere_untouched();
   teardown();
 }
+
+/* Paths from the configuration are taken relative to its folder and folded by name
+ * ("conf/../build/x" is "build/x"): the walk refuses "..", and with no link followed
+ * the name is the folder. */
+CS_TEST(path_resolve_folds_dots) {
+  static const struct {
+    const char *file, *path, *want;
+  } cases[] = {
+      {"conf/demo.ini", "../build/demo/state", "build/demo/state"},
+      {"/etc/certsteward/certsteward.ini", "../ssl/./key.pem", "/etc/ssl/key.pem"},
+      {"/etc/certsteward/certsteward.ini", "/var/lib//certsteward/", "/var/lib/certsteward"},
+      {"/a.ini", "../../x", "/x"},
+      {"a.ini", "x/..", "."}, /* no folder in the file's name: the path as written, folded */
+      {"c/a.ini", "../../x/y", "../x/y"},
+      {"c/a.ini", "..", "."},
+      {NULL, "/a/b/../../..", "/"},
+  };
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *got = cs_plat_path_resolve(cases[i].file, cases[i].path);
+    CHECK(got != NULL);
+    if (got != NULL)
+      CHECK_STR(got, cases[i].want);
+    free(got);
+  }
+}

@@ -353,3 +353,24 @@ CS_TEST(link_verdict_decides) {
   CHECK_INT(cs__win_link_verdict(d, d | r), ==, CS__WIN_FOLLOWED);
   CHECK_INT(cs__win_link_verdict(f, f | r), ==, CS__WIN_FOLLOWED);
 }
+
+/* Paths from the configuration, taken relative to its folder, are folded by name
+ * ("C:\ProgramData\certsteward\..\x" is "C:\ProgramData\x"): the walk refuses "..". */
+CS_TEST(path_resolve_folds_dots) {
+  char *got = cs_plat_path_resolve("C:\\ProgramData\\certsteward\\certsteward.ini", "..\\ssl\\.\\cert.pem");
+  CHECK(got != NULL);
+  if (got != NULL)
+    CHECK_STR(got, "C:\\ProgramData\\ssl\\cert.pem");
+  free(got);
+  got = cs_plat_path_resolve(NULL, "C:\\a\\b\\..\\c");
+  CHECK(got != NULL);
+  if (got != NULL)
+    CHECK_STR(got, "C:\\a\\c");
+  free(got);
+  /* a relative result stays as written (refused later by the walk, naming "..") */
+  got = cs_plat_path_resolve("conf\\a.ini", "..\\x");
+  CHECK(got != NULL);
+  if (got != NULL)
+    CHECK_STR(got, "conf\\..\\x");
+  free(got);
+}
