@@ -31,6 +31,61 @@
 
 #define OWNER_AND_DACL (OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION)
 
+/* An owner whose implicit READ_CONTROL and WRITE_DAC ("Security Descriptors", Win32
+ * docs) would go to many accounts, or that is no account at all: a SID every token, every
+ * service, every user or every domain member holds (Everyone, Authenticated Users,
+ * SERVICE, Users, Domain Users...), a logon or creator placeholder (CREATOR OWNER,
+ * OWNER RIGHTS), an integrity label or an app package. A file gets one only from
+ * someone holding SeRestorePrivilege (the owner a token may give is its user or a group
+ * marked SE_GROUP_OWNER): refused, so that no text makes LocalSystem give the folder's
+ * writer, through such a group, the right to rewrite a file's DACL. Kept: SYSTEM,
+ * Administrators, accounts and groups of a machine or domain (S-1-5-21-), service SIDs
+ * (S-1-5-80-: TrustedInstaller, a service's virtual account), IIS pools (S-1-5-82-). */
+static int owner_acceptable(PSID sid) {
+  PSID_IDENTIFIER_AUTHORITY ia;
+  PUCHAR n;
+  DWORD first, last;
+  static const BYTE nt[6] = {0, 0, 0, 0, 0, 5};
+  if (sid == NULL || !IsValidSid(sid) || (ia = GetSidIdentifierAuthority(sid)) == NULL ||
+      memcmp(ia->Value, nt, 6) != 0 || (n = GetSidSubAuthorityCount(sid)) == NULL || *n == 0)
+    return 0;
+  first = *GetSidSubAuthority(sid, 0);
+  last = *GetSidSubAuthority(sid, (DWORD)*n - 1);
+  if (first == SECURITY_LOCAL_SYSTEM_RID)
+    return *n == 1;
+  if (first == SECURITY_BUILTIN_DOMAIN_RID)
+    return *n == 2 && last == DOMAIN_ALIAS_RID_ADMINS;
+  if (first == SECURITY_NT_NON_UNIQUE) /* S-1-5-21-a-b-c-RID: not the domain's all-members groups, nor Guest */
+    return *n == 5 && last != DOMAIN_GROUP_RID_USERS && last != DOMAIN_GROUP_RID_GUESTS &&
+           last != DOMAIN_GROUP_RID_COMPUTERS && last != DOMAIN_USER_RID_GUEST;
+  return (first == SECURITY_SERVICE_ID_BASE_RID || first == 82) && *n >= 2; /* S-1-5-80-, S-1-5-82- */
+}
+
+/* What the text may carry, read or written (encoded and decoded alike, so that what
+ * is read can be written back): an acceptable owner and a DACL that is there and not
+ * NULL (a NULL DACL lets everyone do everything with the file: "D:NO_ACCESS_CONTROL",
+ * refused), made only of ACCESS_ALLOWED and ACCESS_DENIED entries. Conditional (callback),
+ * object and any other entry types are refused: a file's settings do not carry them, and
+ * what they grant cannot be judged here. */
+static int sd_acceptable(PSECURITY_DESCRIPTOR sd) {
+  PSID owner = NULL;
+  BOOL defaulted, present = FALSE;
+  PACL dacl = NULL;
+  ACL_SIZE_INFORMATION size;
+  DWORD i;
+  if (!GetSecurityDescriptorOwner(sd, &owner, &defaulted) || !owner_acceptable(owner) ||
+      !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !present || dacl == NULL ||
+      !GetAclInformation(dacl, &size, sizeof size, AclSizeInformation))
+    return 0;
+  for (i = 0; i < size.AceCount; i++) {
+    ACE_HEADER *ace = NULL;
+    if (!GetAce(dacl, i, (LPVOID *)&ace) || ace == NULL ||
+        (ace->AceType != ACCESS_ALLOWED_ACE_TYPE && ace->AceType != ACCESS_DENIED_ACE_TYPE))
+      return 0;
+  }
+  return 1;
+}
+
 int cs__win_meta_encode(PSECURITY_DESCRIPTOR sd, DWORD attrs, char **meta) {
   wchar_t *sddl = NULL;
   char *text = NULL;
@@ -41,10 +96,10 @@ int cs__win_meta_encode(PSECURITY_DESCRIPTOR sd, DWORD attrs, char **meta) {
   int rc = CS_EFORMAT;
 
   *meta = NULL;
-  /* an owner and a DACL ("D:NO_ACCESS_CONTROL" for a NULL one) must be there to be
-   * given back; a descriptor without them says nothing to write back with */
+  /* an owner and a DACL must be there to be given back; a descriptor without them says
+   * nothing to write back with, and one sd_acceptable refuses would not be written */
   if (!GetSecurityDescriptorOwner(sd, &owner, &defaulted) || owner == NULL ||
-      !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !present ||
+      !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !present || !sd_acceptable(sd) ||
       (attrs & ~(DWORD)CS__WIN_KEPT_ATTRIBUTES) != 0)
     goto out;
   if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, OWNER_AND_DACL, &sddl, NULL)) {
@@ -95,7 +150,9 @@ int cs__win_meta_decode(const char *meta, DWORD *attrs, PSECURITY_DESCRIPTOR *sd
   if (digits == 0 || digits > 8 || *p != ';' || (a & ~(unsigned long)CS__WIN_KEPT_ATTRIBUTES) != 0)
     return CS_EFORMAT;
   p++;
-  if (*p == '\0' || strpbrk(p, "\t\r\n") != NULL)
+  /* the NULL DACL by its name too: Wine's parser makes an empty DACL of it, Windows' a
+   * NULL one, which sd_acceptable refuses */
+  if (*p == '\0' || strpbrk(p, "\t\r\n") != NULL || strstr(p, "NO_ACCESS_CONTROL") != NULL)
     return CS_EFORMAT;
   if ((w = cs__win_wide(p)) == NULL)
     return CS_EFORMAT; /* invalid UTF-8 (SDDL is ASCII) */
@@ -107,7 +164,7 @@ int cs__win_meta_decode(const char *meta, DWORD *attrs, PSECURITY_DESCRIPTOR *sd
   if (!GetSecurityDescriptorOwner(got, &owner, &defaulted) || owner == NULL ||
       !GetSecurityDescriptorGroup(got, &group, &defaulted) || group != NULL ||
       !GetSecurityDescriptorDacl(got, &present, &acl, &defaulted) || !present ||
-      !GetSecurityDescriptorSacl(got, &present, &acl, &defaulted) || present)
+      !GetSecurityDescriptorSacl(got, &present, &acl, &defaulted) || present || !sd_acceptable(got))
     goto out;
   *sd = got;
   got = NULL;
@@ -133,7 +190,8 @@ int cs__win_meta_of(HANDLE h, DWORD attrs, char **meta, const char *path, cs_err
   if (rc == CS_ENOMEM)
     rc = cs_err_set(err, rc, 0, "out of memory reading %s", path);
   else if (rc != CS_OK)
-    rc = cs_err_set(err, rc, 0, "the owner and ACL of %s cannot be kept as text (no owner or no DACL)", path);
+    rc = cs_err_set(err, rc, 0, "the owner and ACL of %s cannot be kept as text (no owner, no DACL or a NULL one, an "
+                                "owner many accounts share, or an entry other than allow and deny)", path);
   LocalFree(sd);
   return rc;
 }
@@ -142,6 +200,12 @@ int cs__win_restore_privilege(void) {
   TOKEN_PRIVILEGES tp;
   HANDLE tok = NULL;
   int ok;
+  /* a thread already impersonating someone is not given the privilege: RevertToSelf
+   * would end that impersonation too */
+  if (OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &tok)) {
+    CloseHandle(tok);
+    return 0;
+  }
   if (!ImpersonateSelf(SecurityImpersonation))
     return 0;
   tp.PrivilegeCount = 1;
@@ -152,10 +216,47 @@ int cs__win_restore_privilege(void) {
   if (tok != NULL)
     CloseHandle(tok);
   if (!ok) {
-    (void)RevertToSelf();
+    cs__win_revert();
     return 0;
   }
   return 1;
+}
+
+void cs__win_revert(void) {
+  /* "If RevertToSelf fails, your application continues to run in the context of the
+   * client, which is not appropriate. You should shut down the process" (RevertToSelf,
+   * Win32 docs): here that context holds SeRestorePrivilege enabled, with which every
+   * open (FILE_OPEN_FOR_BACKUP_INTENT) writes past any DACL. */
+  if (!RevertToSelf())
+    abort();
+}
+
+int cs__win_creator_only_sd(PSECURITY_DESCRIPTOR *sd) {
+  HANDLE tok = NULL;
+  union {
+    TOKEN_USER u;
+    BYTE b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+  } user;
+  DWORD n = 0;
+  wchar_t *sid = NULL, text[16 + 2 * SECURITY_MAX_SID_SIZE * 4];
+  int rc = CS_EFAILED;
+  *sd = NULL;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) ||
+      !GetTokenInformation(tok, TokenUser, &user, sizeof user, &n) || !ConvertSidToStringSidW(user.u.User.Sid, &sid))
+    goto out;
+  /* P: protected, so that the folder's inheritable entries are not merged in ("DACL for a
+   * New Object", Win32 docs); the creator alone, with every right */
+  _snwprintf(text, sizeof text / sizeof *text, L"D:P(A;;FA;;;%ls)", sid);
+  text[sizeof text / sizeof *text - 1] = L'\0';
+  if (ConvertStringSecurityDescriptorToSecurityDescriptorW(text, SDDL_REVISION_1, sd, NULL))
+    rc = CS_OK;
+  else
+    rc = GetLastError() == ERROR_NOT_ENOUGH_MEMORY ? CS_ENOMEM : CS_EFAILED;
+out:
+  LocalFree(sid);
+  if (tok != NULL)
+    CloseHandle(tok);
+  return rc;
 }
 
 int cs__win_sd_apply(HANDLE h, PSECURITY_DESCRIPTOR sd, const char *path, cs_err_t *err) {
@@ -188,7 +289,7 @@ int cs__win_sd_apply(HANDLE h, PSECURITY_DESCRIPTOR sd, const char *path, cs_err
   impersonating = cs__win_restore_privilege();
   e = SetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner, NULL, NULL, NULL);
   if (impersonating)
-    (void)RevertToSelf();
+    cs__win_revert();
   if (e != ERROR_SUCCESS)
     rc = cs__win_failf(err, e, "cannot give the new %s its owner (this takes SeRestorePrivilege)", path);
 out:

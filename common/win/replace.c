@@ -4,7 +4,8 @@
  * The file's folder is reached without following a link (cs__win_walk, walk.c) and
  * everything after is relative to its handle: the old file opened without following
  * it; the new contents go to a temp file beside it, ".<base>.XXXXXX.tmp", created
- * exclusively under that handle. A file that exists keeps its identity: the temp file
+ * exclusively under that handle, with a DACL for LocalSystem alone when its own is set
+ * after (cs__win_creator_only_sd). A file that exists keeps its identity: the temp file
  * gets its owner and its DACL before the first byte of data (copied by handle; for
  * cs_plat_write_recorded given a meta, those recorded when the file was read, whatever
  * file is at the path by now, and the recorded attributes instead of the old file's), is
@@ -83,9 +84,10 @@ static unsigned long long seed(const void *p) {
 /* Creates a ".tmp" temp file beside at's file, relative to the folder's handle, made
  * exclusively (FILE_CREATE), shared with nobody, not inheritable, with WRITE_DAC and
  * WRITE_OWNER (the old file's owner and DACL go on it before any data) and DELETE (it
- * is renamed into place through its handle). *tmp: its name, from wpath. */
-static int open_temp(const cs__win_at_t *at, const wchar_t *wpath, const char *path, wchar_t **tmp, HANDLE *h,
-                     cs_err_t *err) {
+ * is renamed into place through its handle), with the descriptor sd (NULL: what the
+ * folder passes on). *tmp: its name, from wpath. */
+static int open_temp(const cs__win_at_t *at, const wchar_t *wpath, PSECURITY_DESCRIPTOR sd, const char *path,
+                     wchar_t **tmp, HANDLE *h, cs_err_t *err) {
   unsigned long long z = seed(tmp);
   const wchar_t *base;
   DWORD e = 0;
@@ -95,7 +97,7 @@ static int open_temp(const cs__win_at_t *at, const wchar_t *wpath, const char *p
       return cs_err_set(err, CS_ENOMEM, 0, "out of memory writing %s", path);
     base = *tmp + cs__win_base_of(*tmp);
     e = cs__win_open_at(at->dir, base, wcslen(base), GENERIC_WRITE | WRITE_DAC | WRITE_OWNER | READ_CONTROL | DELETE,
-                        0, FILE_CREATE, FILE_NON_DIRECTORY_FILE, NULL, h, NULL);
+                        0, FILE_CREATE, FILE_NON_DIRECTORY_FILE, sd, h, NULL);
     if (e == ERROR_SUCCESS)
       return CS_OK;
     free(*tmp);
@@ -256,6 +258,7 @@ static int write_file(const char *path, const void *data, size_t len, const char
                       DWORD attrs, cs_err_t *err) {
   wchar_t *wpath = NULL, *tmp = NULL, *bak = NULL;
   HANDLE h = INVALID_HANDLE_VALUE, old = INVALID_HANDLE_VALUE;
+  PSECURITY_DESCRIPTOR creator = NULL;
   BY_HANDLE_FILE_INFORMATION ofi, tfi;
   cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
   const unsigned char *p = data;
@@ -296,7 +299,17 @@ static int write_file(const char *path, const void *data, size_t len, const char
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory writing %s", path);
     goto out;
   }
-  if ((rc = open_temp(&at, wpath, path, &tmp, &h, err)) != CS_OK)
+  /* A temp file whose owner and DACL are set after its creation is made with a DACL
+   * for LocalSystem alone: made with what the folder passes on, its writer (who may get
+   * WRITE_DAC or WRITE_OWNER that way) could open it for those rights, which no sharing
+   * mode refuses, in the moment before the DACL is set, and keep that handle to give
+   * itself the file once it holds the data. Only a new file without a meta keeps the
+   * folder's entries, the DACL it ends with. */
+  if ((exists || sd != NULL) && (rc = cs__win_creator_only_sd(&creator)) != CS_OK) {
+    rc = cs_err_set(err, rc, 0, "cannot make the temporary ACL for the new %s", path);
+    goto out;
+  }
+  if ((rc = open_temp(&at, wpath, creator, path, &tmp, &h, err)) != CS_OK)
     goto out;
   if (!GetFileInformationByHandle(h, &tfi)) {
     rc = cs__win_failf(err, GetLastError(), "cannot look at the new %s", path);
@@ -373,6 +386,7 @@ out:
     cs__win_pending_drop(record_dir, wpath);
   else if (recorded)
     (void)cs__win_pending_recover(record_dir, wpath, path, NULL);
+  LocalFree(creator);
   free(bak);
   free(tmp);
   free(wpath);

@@ -178,10 +178,14 @@ int cs__win_pending_recover(const char *record_dir, const wchar_t *wpath, const 
  * "A:<hex attributes>;<SDDL of owner and DACL>", a line for the backup manifest
  * (cs_plat_read_file_meta, cs_plat_write_recorded). */
 
-/* The attributes a replacement keeps (SetFileAttributes takes these). */
+/* The attributes a replacement keeps (SetFileAttributes takes these): none that grants
+ * access, nor encryption, compression, sparseness or a reparse point, which
+ * FileBasicInfo does not set. Not FILE_ATTRIBUTE_OFFLINE: it says the data was moved to
+ * offline storage, which the new file's is not ("applications should not arbitrarily
+ * change this attribute", File Attribute Constants, Win32 docs). */
 #define CS__WIN_KEPT_ATTRIBUTES                                                                                \
   (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |          \
-   FILE_ATTRIBUTE_NOT_CONTENT_INDEXED | FILE_ATTRIBUTE_OFFLINE | FILE_ATTRIBUTE_TEMPORARY)
+   FILE_ATTRIBUTE_NOT_CONTENT_INDEXED | FILE_ATTRIBUTE_TEMPORARY)
 
 /* The text of sd's owner and DACL (both must be there) and attrs (within
  * CS__WIN_KEPT_ATTRIBUTES) into *meta (free()); CS_EFORMAT, CS_ENOMEM. */
@@ -189,7 +193,8 @@ int cs__win_meta_encode(PSECURITY_DESCRIPTOR sd, DWORD attrs, char **meta);
 
 /* meta's attributes and a security descriptor with its owner and DACL (LocalFree);
  * CS_EFORMAT for anything the encoding does not make (no owner, no DACL, a group or a
- * SACL, other attributes, a tab or a line break), CS_ENOMEM. */
+ * SACL, other attributes, a tab or a line break) and for what it refuses (a NULL DACL,
+ * an owner many accounts share, an entry other than allow and deny), CS_ENOMEM. */
 int cs__win_meta_decode(const char *meta, DWORD *attrs, PSECURITY_DESCRIPTOR *sd);
 
 /* The text of the owner and DACL of the file of h (opened with READ_CONTROL) and of
@@ -197,9 +202,18 @@ int cs__win_meta_decode(const char *meta, DWORD *attrs, PSECURITY_DESCRIPTOR *sd
 int cs__win_meta_of(HANDLE h, DWORD attrs, char **meta, const char *path, cs_err_t *err);
 
 /* SeRestorePrivilege on for this thread alone (ImpersonateSelf, enabled in the thread
- * token): 1 when the thread now impersonates (RevertToSelf ends it and drops the
- * privilege), 0 when it could not. */
+ * token): 1 when the thread now impersonates (cs__win_revert ends it and drops the
+ * privilege), 0 when it could not or the thread already impersonates. */
 int cs__win_restore_privilege(void);
+
+/* RevertToSelf; the process ends (abort) when it fails, as its documentation asks. */
+void cs__win_revert(void);
+
+/* A descriptor (LocalFree) whose DACL is protected and lets the process's user alone in:
+ * what a file gets at its creation when its DACL is set right after, so that nobody the
+ * folder's inheritable entries let in can open it (for WRITE_DAC, which sharing does not
+ * stop) before then. CS_OK, CS_ENOMEM, CS_EFAILED. */
+int cs__win_creator_only_sd(PSECURITY_DESCRIPTOR *sd);
 
 /* Gives the file of h (opened with WRITE_DAC, WRITE_OWNER, READ_CONTROL) sd's DACL,
  * protected or not as sd's control says, then sd's owner when it is not already the

@@ -110,6 +110,19 @@ CS_TEST(meta_text_refused_without_owner_or_dacl) {
   LocalFree(sd);
 }
 
+/* Each of bad[0..n) is refused (CS_EFORMAT) and gives no descriptor. */
+static void all_refused(const char *const *bad, size_t n) {
+  PSECURITY_DESCRIPTOR sd;
+  DWORD attrs;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    sd = (PSECURITY_DESCRIPTOR)&attrs;
+    if (cs__win_meta_decode(bad[i], &attrs, &sd) != CS_EFORMAT)
+      CHECK_STR(bad[i], "(refused)");
+    CHECK(sd == NULL);
+  }
+}
+
 CS_TEST(malformed_meta_refused) {
   static const char *const bad[] = {
       "",                                         /* empty */
@@ -130,21 +143,148 @@ CS_TEST(malformed_meta_refused) {
       "A:1;O:SYD:(A;;FA;;;SY)\n",                 /* a line break */
       "A:1;O:SYD:(X;;FA;;;SY)",                   /* no such entry type */
       "A:1;garbage",
+      "A:1000;O:SYD:(A;;FA;;;SY)",                /* FILE_ATTRIBUTE_OFFLINE: the new file's data is online */
   };
   PSECURITY_DESCRIPTOR sd;
   DWORD attrs;
-  size_t i;
-  for (i = 0; i < sizeof bad / sizeof *bad; i++) {
-    sd = (PSECURITY_DESCRIPTOR)&attrs;
-    if (cs__win_meta_decode(bad[i], &attrs, &sd) != CS_EFORMAT)
-      CHECK_STR(bad[i], "(refused)");
-    CHECK(sd == NULL);
-  }
+  all_refused(bad, sizeof bad / sizeof *bad);
   CHECK_INT(cs__win_meta_decode(NULL, &attrs, &sd), ==, CS_EFORMAT);
   /* and the well-formed one beside them is read */
   CHECK_INT(cs__win_meta_decode("A:1;O:SYD:(A;;FA;;;SY)", &attrs, &sd), ==, CS_OK);
   CHECK_INT(attrs, ==, FILE_ATTRIBUTE_READONLY);
   LocalFree(sd);
+}
+
+/* A text that would give more than a file can have without SeRestorePrivilege is
+ * refused, whoever wrote it: a NULL DACL (everyone, every right), an owner that many
+ * accounts hold (its implicit WRITE_DAC to all of them), a placeholder owner. On the
+ * code before, each was read and would have been set by LocalSystem. */
+CS_TEST(meta_refuses_what_grants_more) {
+  static const char *const bad[] = {
+      "A:0;O:SYD:NO_ACCESS_CONTROL",                   /* a NULL DACL */
+      "A:0;O:WDD:PAI(A;;FA;;;SY)",                     /* Everyone */
+      "A:0;O:AUD:PAI(A;;FA;;;SY)",                     /* Authenticated Users */
+      "A:0;O:BUD:PAI(A;;FA;;;SY)",                     /* Users */
+      "A:0;O:BGD:PAI(A;;FA;;;SY)",                     /* Guests */
+      "A:0;O:COD:PAI(A;;FA;;;SY)",                     /* CREATOR OWNER */
+      "A:0;O:OWD:PAI(A;;FA;;;SY)",                     /* OWNER RIGHTS */
+      "A:0;O:AND:PAI(A;;FA;;;SY)",                     /* Anonymous */
+      "A:0;O:S-1-5-6D:PAI(A;;FA;;;SY)",                /* SERVICE: every service */
+      "A:0;O:S-1-5-19D:PAI(A;;FA;;;SY)",               /* LOCAL SERVICE, shared by many */
+      "A:0;O:S-1-5-21-1-2-3-513D:PAI(A;;FA;;;SY)",     /* Domain Users */
+      "A:0;O:S-1-5-21-1-2-3-515D:PAI(A;;FA;;;SY)",     /* Domain Computers */
+      "A:0;O:S-1-5-21-1-2-3-501D:PAI(A;;FA;;;SY)",     /* Guest */
+      "A:0;O:S-1-16-16384D:PAI(A;;FA;;;SY)",           /* an integrity label */
+      "A:0;O:S-1-5-32-545D:PAI(A;;FA;;;SY)",           /* Users, by SID */
+  };
+  static const char *const good[] = {
+      "A:0;O:SYD:PAI(A;;FA;;;SY)",
+      "A:0;O:BAD:PAI(A;;FA;;;SY)",
+      "A:0;O:" CONNECTOR "D:PAI(A;;FA;;;SY)",
+      "A:0;O:S-1-5-21-1-2-3-1001D:AI(A;ID;FA;;;SY)(D;;FW;;;WD)",
+      "A:0;O:S-1-5-21-1-2-3-512D:(A;;FA;;;SY)", /* Domain Admins */
+      "A:0;O:SYD:", /* an empty DACL: nobody but the owner */
+  };
+  PSECURITY_DESCRIPTOR sd;
+  DWORD attrs;
+  size_t i;
+  all_refused(bad, sizeof bad / sizeof *bad);
+  for (i = 0; i < sizeof good / sizeof *good; i++) {
+    sd = NULL;
+    if (cs__win_meta_decode(good[i], &attrs, &sd) != CS_OK)
+      CHECK_STR(good[i], "(read)");
+    LocalFree(sd);
+  }
+}
+
+/* The encoding refuses the same: a descriptor with a NULL DACL, and one with an entry
+ * other than allow and deny (here a conditional one, ACCESS_ALLOWED_CALLBACK, made by
+ * hand since the SDDL functions of older systems do not parse it). */
+CS_TEST(meta_encode_refuses_null_dacl_and_other_entries) {
+  SECURITY_DESCRIPTOR sd;
+  union {
+    ACL acl;
+    BYTE b[256];
+  } acl;
+  struct {
+    ACE_HEADER h;
+    ACCESS_MASK mask;
+    BYTE sid[SECURITY_MAX_SID_SIZE];
+  } ace;
+  BYTE system[SECURITY_MAX_SID_SIZE];
+  DWORD n = sizeof system;
+  char *meta = NULL;
+  CHECK(CreateWellKnownSid(WinLocalSystemSid, NULL, system, &n));
+  CHECK(InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION));
+  CHECK(SetSecurityDescriptorOwner(&sd, system, FALSE));
+  CHECK(SetSecurityDescriptorDacl(&sd, TRUE, NULL, FALSE));
+  CHECK_INT(cs__win_meta_encode(&sd, 0, &meta), ==, CS_EFORMAT);
+  CHECK(meta == NULL);
+  /* the same owner with a DACL of one plain entry is kept */
+  CHECK(InitializeAcl(&acl.acl, sizeof acl, ACL_REVISION));
+  CHECK(AddAccessAllowedAce(&acl.acl, ACL_REVISION, FILE_ALL_ACCESS, system));
+  CHECK(SetSecurityDescriptorDacl(&sd, TRUE, &acl.acl, FALSE));
+  CHECK_INT(cs__win_meta_encode(&sd, 0, &meta), ==, CS_OK);
+  free(meta);
+  meta = NULL;
+  /* and refused with a callback entry added */
+  memset(&ace, 0, sizeof ace);
+  ace.h.AceType = ACCESS_ALLOWED_CALLBACK_ACE_TYPE;
+  ace.h.AceSize = (WORD)(sizeof ace.h + sizeof ace.mask + GetLengthSid(system));
+  ace.mask = FILE_ALL_ACCESS;
+  memcpy(ace.sid, system, GetLengthSid(system));
+  CHECK(AddAce(&acl.acl, ACL_REVISION, MAXDWORD, &ace, ace.h.AceSize));
+  CHECK_INT(cs__win_meta_encode(&sd, 0, &meta), ==, CS_EFORMAT);
+  CHECK(meta == NULL);
+}
+
+/* The DACL a temp file is created with before its own is set: protected (nothing the
+ * folder passes on), one entry, every right, for the process's user alone. */
+CS_TEST(creator_only_descriptor) {
+  PSECURITY_DESCRIPTOR sd = NULL;
+  SECURITY_DESCRIPTOR_CONTROL control = 0;
+  BOOL present = FALSE, defaulted;
+  PACL dacl = NULL;
+  ACCESS_ALLOWED_ACE *ace = NULL;
+  HANDLE tok = NULL;
+  union {
+    TOKEN_USER u;
+    BYTE b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+  } user;
+  DWORD rev, n;
+  CHECK_INT(cs__win_creator_only_sd(&sd), ==, CS_OK);
+  CHECK(sd != NULL);
+  if (sd == NULL)
+    return;
+  CHECK(GetSecurityDescriptorControl(sd, &control, &rev) && (control & SE_DACL_PROTECTED));
+  CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) && present && dacl != NULL);
+  CHECK(dacl != NULL && dacl->AceCount == 1 && GetAce(dacl, 0, (LPVOID *)&ace));
+  CHECK(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) &&
+        GetTokenInformation(tok, TokenUser, &user, sizeof user, &n));
+  CHECK(ace != NULL && ace->Header.AceType == ACCESS_ALLOWED_ACE_TYPE && ace->Mask == FILE_ALL_ACCESS &&
+        EqualSid((PSID)&ace->SidStart, user.u.User.Sid));
+  CloseHandle(tok);
+  LocalFree(sd);
+}
+
+/* SeRestorePrivilege is not turned on for a thread that already impersonates (the
+ * RevertToSelf after would end that impersonation): it is left as it was. */
+CS_TEST(restore_privilege_leaves_an_impersonation_alone) {
+  HANDLE tok = NULL;
+  CHECK(ImpersonateSelf(SecurityIdentification));
+  CHECK_INT(cs__win_restore_privilege(), ==, 0);
+  CHECK(OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &tok));
+  if (tok != NULL)
+    CloseHandle(tok);
+  CHECK(RevertToSelf());
+  /* not impersonating: it turns the privilege on (LocalSystem and administrators hold
+   * it; Wine's user is one), and cs__win_revert ends it */
+  if (cs__win_restore_privilege()) {
+    cs__win_revert();
+  }
+  tok = NULL;
+  CHECK(!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &tok));
+  CHECK_INT(GetLastError(), ==, ERROR_NO_TOKEN);
 }
 
 /* ---- through the files ----------------------------------------------------------- */
