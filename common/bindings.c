@@ -140,21 +140,6 @@ size_t cs_bindings_swap(unsigned char *p, size_t len, const char *old_tp, const 
   return count;
 }
 
-/* dir + name with this platform's separator (no #ifdef: the core is portable). */
-static char *join_path(const char *dir, const char *name) {
-  char sep = cs_plat_is_windows() ? '\\' : '/';
-  size_t dl = strlen(dir), nl = strlen(name);
-  size_t add = dl > 0 && dir[dl - 1] != '/' && dir[dl - 1] != sep ? 1 : 0;
-  char *p = malloc(dl + add + nl + 1);
-  if (p == NULL)
-    return NULL;
-  memcpy(p, dir, dl);
-  if (add)
-    p[dl] = sep;
-  memcpy(p + dl + add, name, nl + 1);
-  return p;
-}
-
 static int name_char_ok(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '-';
@@ -347,7 +332,7 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
   b.entries = calloc(n, sizeof *b.entries);
   b.n = n;
   b.dir = cs_strdup(backup_dir);
-  manifest_path = join_path(backup_dir, CS_BINDINGS_MANIFEST);
+  manifest_path = cs_plat_path_join_new(backup_dir, CS_BINDINGS_MANIFEST);
   if (c == NULL || b.entries == NULL || b.dir == NULL || manifest_path == NULL) {
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
     goto out;
@@ -377,7 +362,7 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
     free(name);
     name = backup_name(i, files[i]);
     if (name == NULL || (b.entries[i].original = cs_strdup(files[i])) == NULL ||
-        (b.entries[i].backup = join_path(backup_dir, name)) == NULL) {
+        (b.entries[i].backup = cs_plat_path_join_new(backup_dir, name)) == NULL) {
       rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
       goto out;
     }
@@ -464,7 +449,7 @@ int cs_bindings_backup_load(const char *backup_dir, cs_bindings_backup_t *backup
   int rc, v2 = 0;
 
   memset(backup, 0, sizeof *backup);
-  path = join_path(backup_dir, CS_BINDINGS_MANIFEST);
+  path = cs_plat_path_join_new(backup_dir, CS_BINDINGS_MANIFEST);
   b.dir = cs_strdup(backup_dir);
   if (path == NULL || b.dir == NULL) {
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
@@ -516,7 +501,7 @@ int cs_bindings_backup_load(const char *backup_dir, cs_bindings_backup_t *backup
     *tab = '\0';
     en = &b.entries[b.n++];
     if ((en->original = cs_strdup(v2 ? tab2 + 1 : tab + 1)) == NULL ||
-        (en->backup = join_path(backup_dir, line)) == NULL ||
+        (en->backup = cs_plat_path_join_new(backup_dir, line)) == NULL ||
         (meta != NULL && strcmp(meta, "-") != 0 && (en->meta = cs_strdup(meta)) == NULL)) {
       rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
       goto out;
@@ -554,7 +539,7 @@ int cs_bindings_backup_check(const cs_bindings_backup_t *backup, const char *con
 }
 
 int cs_bindings_backup_remove(const cs_bindings_backup_t *backup, cs_err_t *err) {
-  char *path = join_path(backup->dir, CS_BINDINGS_MANIFEST);
+  char *path = cs_plat_path_join_new(backup->dir, CS_BINDINGS_MANIFEST);
   cs_err_t e;
   size_t i;
   int rc, r;

@@ -98,12 +98,6 @@ out:
   return rc;
 }
 
-/* dir + separator + name into out; 0, or -1 when it does not fit. */
-static int join(char *out, size_t len, const char *dir, const char *name) {
-  int n = snprintf(out, len, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
-  return n >= 0 && (size_t)n < len ? 0 : -1;
-}
-
 /* Replaces path with data: an existing file is removed first, so that nothing keeps
  * the mode or ACL of an older one (as the worker's other staged files). */
 static int put(const char *path, const void *data, size_t len, cs_err_t *err) {
@@ -132,7 +126,8 @@ int cs_pfx_stage(const char *dir, const char *key_provider, X509 *leaf, EVP_PKEY
   struct tm tm;
   int rc, wrote_pfx = 0;
 
-  if (join(pfx_path, sizeof pfx_path, dir, CS_PFX_FILE) || join(info_path, sizeof info_path, dir, CS_PFX_INFO_FILE))
+  if (cs_plat_path_join(pfx_path, sizeof pfx_path, dir, CS_PFX_FILE) ||
+      cs_plat_path_join(info_path, sizeof info_path, dir, CS_PFX_INFO_FILE))
     return cs_err_set(err, CS_EINVAL, 0, "stage folder path too long");
   if (key == NULL) {
     if (bound_tp == NULL || strlen(bound_tp) != 40)

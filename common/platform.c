@@ -2,6 +2,7 @@
 #include "platform.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void cs_run_result_free(cs_run_result_t *res) {
   if (res == NULL)
@@ -31,4 +32,33 @@ void cs_plat_machine_chain_free(cs_machine_chain_t *c) {
   c->der = NULL;
   c->der_len = NULL;
   c->n = 0;
+}
+
+/* The separator is added unless dir ends with one ('/' on both platforms, '\\' too on
+ * Windows), so that "C:\\" + "x" is "C:\\x" and "/" + "x" is "/x". */
+static int needs_sep(const char *dir, size_t dl) {
+  return dl > 0 && dir[dl - 1] != '/' && !(cs_plat_is_windows() && dir[dl - 1] == '\\');
+}
+
+int cs_plat_path_join(char *out, size_t len, const char *dir, const char *name) {
+  size_t dl = strlen(dir), nl = strlen(name), add = needs_sep(dir, dl) ? 1 : 0;
+  if (len == 0)
+    return CS_ETOOBIG;
+  if (dl + add + nl >= len) {
+    out[0] = '\0';
+    return CS_ETOOBIG;
+  }
+  memcpy(out, dir, dl);
+  if (add)
+    out[dl] = cs_plat_is_windows() ? '\\' : '/';
+  memcpy(out + dl + add, name, nl + 1);
+  return CS_OK;
+}
+
+char *cs_plat_path_join_new(const char *dir, const char *name) {
+  size_t len = strlen(dir) + 1 + strlen(name) + 1;
+  char *out = malloc(len);
+  if (out != NULL)
+    (void)cs_plat_path_join(out, len, dir, name); /* always fits */
+  return out;
 }

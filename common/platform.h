@@ -45,6 +45,14 @@ int cs_plat_path_is_absolute(const char *path);
  * taken relative to the folder holding relative_to_file. NULL when out of memory. */
 char *cs_plat_path_resolve(const char *relative_to_file, const char *path);
 
+/* dir, this platform's separator (none when dir ends with one) and name, into out (len
+ * bytes): CS_OK, or CS_ETOOBIG when it does not fit, and out is then "" (an over-long
+ * path is never used cut short: it fails where it is used, by name). */
+int cs_plat_path_join(char *out, size_t len, const char *dir, const char *name);
+
+/* cs_plat_path_join into a new string (free()); NULL when out of memory. */
+char *cs_plat_path_join_new(const char *dir, const char *name);
+
 /* ---- files (atomic replacement) ------------------------------------------ */
 
 /* Writes data to path atomically: a temp file in the same folder, created with

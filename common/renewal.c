@@ -67,12 +67,6 @@ static void emit(const tx_t *tx, int id, const char *a1, const char *a2) {
   cs_event_emit(&ev);
 }
 
-/* dir + separator + name into out (PATH_LEN); 0, or -1 when it does not fit. */
-static int path_join(char *out, const char *dir, const char *name) {
-  int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
-  return n >= 0 && n < PATH_LEN ? 0 : -1;
-}
-
 static int journal(tx_t *tx, cs_err_t *err) { return cs_journal_write(tx->journal, &tx->j, err); }
 
 /* ---- steps ------------------------------------------------------------------ */
@@ -177,7 +171,7 @@ static int step_start(tx_t *tx, cs_err_t *err) {
 static int skipped(tx_t *tx, size_t i) {
   const cs_strlist_t *eps = &tx->env->cfg->connector.endpoints;
   char path[PATH_LEN];
-  if (!tx->skipped_read && path_join(path, tx->txdir, SKIPPED_FILE) == 0)
+  if (!tx->skipped_read && cs_plat_path_join(path, PATH_LEN, tx->txdir, SKIPPED_FILE) == 0)
     tx->skipped = cs_connector_skips_read(path, (const char *const *)eps->v, eps->n);
   tx->skipped_read = 1;
   return i < CS_CONNECTOR_SKIP_MAX && (tx->skipped >> i & 1u);
@@ -191,7 +185,7 @@ static int skip(tx_t *tx, size_t i, const char *why) {
     return -1;
   tx->skipped |= 1ull << i;
   /* best effort: without the list, a recovery probes every endpoint, as it always did */
-  if (path_join(path, tx->txdir, SKIPPED_FILE) == 0)
+  if (cs_plat_path_join(path, PATH_LEN, tx->txdir, SKIPPED_FILE) == 0)
     (void)cs_connector_skips_write(path, (const char *const *)eps->v, eps->n, tx->skipped);
   emit(tx, CS_EV_ENDPOINT_SKIPPED, eps->v[i], why + strlen(eps->v[i]) + 2);
   return 0;
@@ -271,9 +265,11 @@ static int tx_paths(tx_t *tx, const cs_renewal_env_t *env, cs_renewal_result_t *
   memset(tx, 0, sizeof *tx);
   tx->env = env;
   tx->res = res;
-  if (path_join(tx->journal, state, "journal") || path_join(tx->txdir, state, "tx") ||
-      path_join(tx->stage, tx->txdir, "stage") || path_join(tx->store_backup, tx->txdir, "store") ||
-      path_join(tx->bind_backup, tx->txdir, "bindings"))
+  if (cs_plat_path_join(tx->journal, PATH_LEN, state, "journal") ||
+      cs_plat_path_join(tx->txdir, PATH_LEN, state, "tx") ||
+      cs_plat_path_join(tx->stage, PATH_LEN, tx->txdir, "stage") ||
+      cs_plat_path_join(tx->store_backup, PATH_LEN, tx->txdir, "store") ||
+      cs_plat_path_join(tx->bind_backup, PATH_LEN, tx->txdir, "bindings"))
     return cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is too long");
   return CS_OK;
 }
@@ -290,7 +286,7 @@ static void record_last(const tx_t *tx, cs_outcome_t o, const char *step, const 
   cs_buf_puts(&b, "\nreason ");
   cs_text_sanitize(&b, reason ? reason : "");
   cs_buf_puts(&b, "\n");
-  if (path_join(path, tx->env->cfg->store.state_dir, "last") == 0 && cs_buf_str(&b) != NULL)
+  if (cs_plat_path_join(path, PATH_LEN, tx->env->cfg->store.state_dir, "last") == 0 && cs_buf_str(&b) != NULL)
     (void)cs_plat_write_atomic(path, b.p, b.len, 0600, &err);
   cs_buf_free(&b);
 }
@@ -373,7 +369,8 @@ static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
 static void commit_tail(tx_t *tx) {
   char archive[PATH_LEN], dir[PATH_LEN];
   cs_err_t err;
-  int rc = path_join(archive, tx->env->cfg->store.state_dir, "archive") != 0 || path_join(dir, archive, tx->j.old_tp) != 0
+  int rc = cs_plat_path_join(archive, PATH_LEN, tx->env->cfg->store.state_dir, "archive") != 0 ||
+                   cs_plat_path_join(dir, PATH_LEN, archive, tx->j.old_tp) != 0
                ? cs_err_set(&err, CS_ETOOBIG, 0, "[store] state_dir is too long")
                : cs_plat_store_archive(tx->env->cfg, tx->store_backup, dir, &err);
   if (rc == CS_OK)
@@ -565,7 +562,7 @@ static void remove_temps(const tx_t *tx) {
   char last[PATH_LEN];
   size_t i;
   (void)cs_plat_remove_temps(tx->journal, NULL);
-  if (path_join(last, cfg->store.state_dir, "last") == 0)
+  if (cs_plat_path_join(last, PATH_LEN, cfg->store.state_dir, "last") == 0)
     (void)cs_plat_remove_temps(last, NULL);
   for (i = 0; i < sizeof store / sizeof store[0]; i++)
     if (store[i] != NULL)

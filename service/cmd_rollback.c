@@ -24,12 +24,6 @@
 
 #define PATH_LEN 4096
 
-/* dir + separator + name into out (PATH_LEN); 0, or -1 when it does not fit. */
-static int join(char *out, const char *dir, const char *name) {
-  int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
-  return n >= 0 && n < PATH_LEN ? 0 : -1;
-}
-
 /* The newest archive/<thumbprint> folder whose thumbprint is not skip_tp:
  * its path into dir, its name into tp. CS_ENOENT when there is none. */
 static int newest_archive(const char *archive, const char *skip_tp, char dir[PATH_LEN], char tp[41], cs_err_t *err) {
@@ -54,7 +48,7 @@ static int newest_archive(const char *archive, const char *skip_tp, char dir[PAT
     cs_thumbprint_upper(name);
     if (strcmp(name, skip_tp) == 0)
       continue; /* that one is in service already */
-    if (join(path, archive, ent.name) != 0)
+    if (cs_plat_path_join(path, PATH_LEN, archive, ent.name) != 0)
       continue;
     if (uv_fs_lstat(NULL, &st, path, NULL) != 0 || (st.statbuf.st_mode & S_IFMT) != S_IFDIR) {
       uv_fs_req_cleanup(&st);
@@ -84,13 +78,13 @@ static int write_bundle(const char *dir, const char *bundle, size_t max, cs_err_
   char *all = NULL, path[PATH_LEN];
   int rc;
 
-  if (join(path, dir, "cert.pem") != 0) {
+  if (cs_plat_path_join(path, PATH_LEN, dir, "cert.pem") != 0) {
     rc = cs_err_set(err, CS_ETOOBIG, 0, "path too long");
     goto out;
   }
   if ((rc = cs_plat_read_file(path, max, CS_READ_NOFOLLOW, &cert, &cert_len, err)) != CS_OK)
     goto out;
-  (void)join(path, dir, "key.pem"); /* not longer than cert.pem's */
+  (void)cs_plat_path_join(path, PATH_LEN, dir, "key.pem"); /* not longer than cert.pem's */
   rc = cs_plat_read_file(path, max, CS_READ_NOFOLLOW, &key, &key_len, err);
   if (rc == CS_ENOENT) /* a key-less one: validation pairs it with the key in service */
     cs_err_clear(err);
@@ -129,7 +123,7 @@ static int windows_archived(const cs_config_t *cfg, const char *dir, const char 
   int found = -1; /* -1 not in My, 0 there without key, 1 with */
   cs_err_t err;
 
-  if (join(file, dir, "cert.cer") != 0 || !cs_plat_exists(file)) {
+  if (cs_plat_path_join(file, PATH_LEN, dir, "cert.cer") != 0 || !cs_plat_exists(file)) {
     fprintf(stderr, "certsteward rollback: %s holds no archived certificate (cert.cer)\n", dir);
     return -1;
   }
@@ -175,7 +169,7 @@ int cs_cmd_rollback(int argc, char **argv) {
     goto out;
   if (cs_renewal_current(&env, current, &err) != CS_OK)
     current[0] = '\0'; /* the transaction below says why */
-  if (join(archive, cfg.store.state_dir, "archive") != 0) {
+  if (cs_plat_path_join(archive, PATH_LEN, cfg.store.state_dir, "archive") != 0) {
     fprintf(stderr, "certsteward rollback: [store] state_dir is too long\n");
     goto out;
   }
@@ -188,7 +182,7 @@ int cs_cmd_rollback(int argc, char **argv) {
       goto out;
   } else {
     snprintf(name, sizeof name, "rollback-%s.pem", tp);
-    if (join(bundle, cfg.store.state_dir, name) != 0) {
+    if (cs_plat_path_join(bundle, PATH_LEN, cfg.store.state_dir, name) != 0) {
       bundle[0] = '\0';
       fprintf(stderr, "certsteward rollback: [store] state_dir is too long\n");
       goto out;

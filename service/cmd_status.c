@@ -73,12 +73,6 @@ typedef struct status_s {
   cs_daemon_monitor_t monitored; /* [store] monitor, when set */
 } status_t;
 
-/* dir + separator + name into out (PATH_LEN); 0, or -1 when it does not fit. */
-static int join(char *out, const char *dir, const char *name) {
-  int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
-  return n >= 0 && n < PATH_LEN ? 0 : -1;
-}
-
 static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -112,7 +106,7 @@ static void list_files(folder_t *f, int waiting) {
     if (skipped(ent.name, waiting))
       continue;
     if (ent.type == UV_DIRENT_UNKNOWN) {
-      is_dir = join(path, f->path, ent.name) == 0 && uv_fs_lstat(NULL, &st, path, NULL) == 0 &&
+      is_dir = cs_plat_path_join(path, PATH_LEN, f->path, ent.name) == 0 && uv_fs_lstat(NULL, &st, path, NULL) == 0 &&
                (st.statbuf.st_mode & S_IFMT) == S_IFDIR;
       uv_fs_req_cleanup(&st);
     }
@@ -144,7 +138,7 @@ static void read_last(status_t *s) {
   size_t len = 0, i;
   int rc;
 
-  if (join(path, s->state_dir, "last") != 0) {
+  if (cs_plat_path_join(path, PATH_LEN, s->state_dir, "last") != 0) {
     s->last.exists = 1;
     cs_err_set(&s->last.err, CS_ETOOBIG, 0, "[store] state_dir is too long");
     return;
@@ -228,14 +222,14 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
   s->state_dir = cfg->store.state_dir;
   s->state_exists = cs_plat_exists(s->state_dir);
   read_last(s);
-  if (join(journal, s->state_dir, "journal") == 0 && cs_plat_exists(journal)) {
+  if (cs_plat_path_join(journal, PATH_LEN, s->state_dir, "journal") == 0 && cs_plat_exists(journal)) {
     s->has_journal = 1;
     (void)cs_journal_read(journal, &s->j, &s->j_err);
   }
   snprintf(s->drop.path, sizeof s->drop.path, "%s", cfg->watch.folder ? cfg->watch.folder : "");
   if (s->drop.path[0] != '\0')
     list_files(&s->drop, 0);
-  if (join(s->waiting.path, s->state_dir, "waiting") == 0)
+  if (cs_plat_path_join(s->waiting.path, PATH_LEN, s->state_dir, "waiting") == 0)
     list_files(&s->waiting, 1);
   if (cs_daemon_monitor_source(cfg) != NULL)
     (void)cs_daemon_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */

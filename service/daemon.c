@@ -53,13 +53,9 @@ static int trusted(daemon_t *d, unsigned which) {
   return bad == 0;
 }
 
-static void join(char *out, const char *dir, const char *name) {
-  int n = snprintf(out, PATH_LEN, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name);
-  if (n < 0 || n >= PATH_LEN)
-    out[0] = '\0'; /* an over-long path then fails where it is used, by name */
+static void state_path(const daemon_t *d, char *out, const char *name) {
+  (void)cs_plat_path_join(out, PATH_LEN, d->cfg->store.state_dir, name); /* too long: "", fails by name where used */
 }
-
-static void state_path(const daemon_t *d, char *out, const char *name) { join(out, d->cfg->store.state_dir, name); }
 
 
 /* A file name as it will be stored: the dropped name with anything but
@@ -107,7 +103,7 @@ static void park(daemon_t *d, const job_t *job, const char *folder, const char *
   cs_err_t err;
   state_path(d, dir, folder);
   stored_name(name, sizeof name, job->name);
-  join(target, dir, name);
+  cs_plat_path_join(target, PATH_LEN, dir, name);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(job->path, target, &err) != CS_OK) {
     cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
     (void)cs_plat_remove(job->path, NULL); /* it may hold a private key: never left in incoming */
@@ -401,10 +397,10 @@ static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
   cs_text_sanitize(&clean, name);
   snprintf(job->name, sizeof job->name, "%s", cs_buf_str(&clean) ? cs_buf_str(&clean) : "?");
   cs_buf_free(&clean);
-  join(from, d->cfg->watch.folder, name);
+  cs_plat_path_join(from, PATH_LEN, d->cfg->watch.folder, name);
   state_path(d, dir, "incoming");
   stored_name(stored, sizeof stored, name);
-  join(job->path, dir, stored);
+  cs_plat_path_join(job->path, PATH_LEN, dir, stored);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
     cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
     free(job);
@@ -451,7 +447,7 @@ static void scan(daemon_t *d) {
   while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
     if (ignored(ent.name))
       continue;
-    join(path, d->cfg->watch.folder, ent.name);
+    cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, ent.name);
     if (uv_fs_lstat(NULL, &st, path, NULL) != 0) {
       uv_fs_req_cleanup(&st);
       continue; /* gone meanwhile */
@@ -487,7 +483,7 @@ static void scan(daemon_t *d) {
       forget(d, i); /* removed by the admin before it settled */
     } else if (p->stable_since + settle <= now) {
       char *name = p->name;
-      join(path, d->cfg->watch.folder, name);
+      cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, name);
       p->name = NULL;
       forget(d, i);
       {
@@ -530,7 +526,7 @@ static void quarantine_gc(daemon_t *d) {
     return;
   }
   while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-    join(path, dir, ent.name);
+    cs_plat_path_join(path, PATH_LEN, dir, ent.name);
     if (uv_fs_lstat(NULL, &st, path, NULL) == 0 && st.statbuf.st_mtim.tv_sec < limit)
       (void)((st.statbuf.st_mode & S_IFMT) == S_IFDIR ? cs_plat_remove_tree(path, NULL) : cs_plat_remove(path, NULL));
     uv_fs_req_cleanup(&st);
@@ -577,7 +573,7 @@ static void window_cb(uv_timer_t *t) {
         continue;
       if ((job = new_job(JOB_DROP)) == NULL)
         break;
-      join(job->path, dir, ent.name);
+      cs_plat_path_join(job->path, PATH_LEN, dir, ent.name);
       snprintf(job->name, sizeof job->name, "%s", ent.name);
       job->from_window = 1;
       /* only what this daemon parked, as take() judged it: the folder may have been
@@ -618,8 +614,8 @@ static void orphans(daemon_t *d) {
   state_path(d, to_dir, "interrupted");
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-      join(from, dir, ent.name);
-      join(to, to_dir, ent.name);
+      cs_plat_path_join(from, PATH_LEN, dir, ent.name);
+      cs_plat_path_join(to, PATH_LEN, to_dir, ent.name);
       if (cs_plat_mkdirs(to_dir, 0700, &err) != CS_OK || cs_plat_rename(from, to, &err) != CS_OK)
         cs_event_say(CS_EV_STATE_ERROR, ent.name, d->cfg->store.state_dir, err.text, NULL);
     }
@@ -657,7 +653,7 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
   while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
     job_t job;
     memset(&job, 0, sizeof job);
-    join(job.path, dir, ent.name);
+    cs_plat_path_join(job.path, PATH_LEN, dir, ent.name);
     snprintf(job.name, sizeof job.name, "%s", ent.name);
     if (strcmp(ent.name, first) != 0 || recovered->outcome == CS_OUT_VALID)
       quarantine(d, &job, "interrupted: certsteward stopped before this file was put in service; nothing was "

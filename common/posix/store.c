@@ -65,12 +65,6 @@ static const char *target_path(const cs_config_t *cfg, const target_t *t) {
   return *(char *const *)(const void *)((const char *)cfg + t->offset);
 }
 
-static char *join(const char *dir, const char *name) {
-  cs_buf_t b = CS_BUF_INIT;
-  cs_buf_printf(&b, "%s/%s", dir, name);
-  return b.oom ? (cs_buf_free(&b), NULL) : b.p;
-}
-
 static int oom(cs_err_t *err) { return cs_err_set(err, CS_ENOMEM, 0, "out of memory"); }
 
 /* What a new file is given: this process's owner and group (root), t's mode, no ACL. */
@@ -138,7 +132,7 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
     existed[i] = rc == CS_OK;
     if (existed[i]) {
       free(path);
-      if ((path = join(backup_dir, targets[i].name)) == NULL) {
+      if ((path = cs_plat_path_join_new(backup_dir, targets[i].name)) == NULL) {
         rc = oom(err);
         goto out;
       }
@@ -154,7 +148,7 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
     manifest_line(&manifest, &targets[i], existed[i], &meta[i], target);
   }
   free(path);
-  if ((path = join(backup_dir, "manifest")) == NULL || manifest.oom) {
+  if ((path = cs_plat_path_join_new(backup_dir, "manifest")) == NULL || manifest.oom) {
     rc = oom(err);
     goto out;
   }
@@ -168,7 +162,7 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
     if (target == NULL)
       continue;
     free(path);
-    if ((path = join(stage_dir, targets[i].name)) == NULL) {
+    if ((path = cs_plat_path_join_new(stage_dir, targets[i].name)) == NULL) {
       rc = oom(err);
       goto out;
     }
@@ -291,7 +285,7 @@ static int manifest_load(const cs_config_t *cfg, const char *backup_dir, int che
                          cs_err_t *err) {
   unsigned char *data = NULL;
   size_t len = 0, lineno = 0;
-  char *path = join(backup_dir, "manifest"), *line, *next, *f[7];
+  char *path = cs_plat_path_join_new(backup_dir, "manifest"), *line, *next, *f[7];
   int rc = CS_OK;
 
   memset(m, 0, sizeof *m);
@@ -376,7 +370,7 @@ static int undo_one(const char *backup_dir, const manifest_t *m, const saved_t *
     return cs_plat_remove(e->target, err);
   if ((rc = owner_unchanged(m, e, err)) != CS_OK)
     return rc;
-  if ((saved = join(backup_dir, e->t->name)) == NULL)
+  if ((saved = cs_plat_path_join_new(backup_dir, e->t->name)) == NULL)
     return oom(err);
   restore_meta(m, e, &meta);
   if ((rc = cs_plat_read_file(saved, FILE_MAX, CS_READ_NOFOLLOW, &data, &len, err)) == CS_OK)
@@ -414,10 +408,10 @@ static int archive_one(const char *dir, const saved_t *e, const char *archive_di
   int rc = CS_OK;
   if (!e->existed)
     return CS_OK;
-  if ((saved = join(dir, e->t->name)) == NULL)
+  if ((saved = cs_plat_path_join_new(dir, e->t->name)) == NULL)
     return oom(err);
   if (archive_dir != NULL) {
-    if ((kept = join(archive_dir, e->t->name)) == NULL)
+    if ((kept = cs_plat_path_join_new(archive_dir, e->t->name)) == NULL)
       rc = oom(err);
     else if ((rc = cs_plat_rename(saved, kept, err)) != CS_OK && !cs_plat_exists(saved) && cs_plat_exists(kept))
       rc = CS_OK; /* archived before a crash cut the clean-up short: the recovery's second pass */

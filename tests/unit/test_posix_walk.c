@@ -322,3 +322,25 @@ CS_TEST(path_resolve_folds_dots) {
     free(got);
   }
 }
+
+/* One way to join a folder and a name: one separator, and a path that does not fit is
+ * refused whole (out ""), never used cut short. */
+CS_TEST(path_join_one_rule) {
+  char out[16];
+  char *p;
+  CHECK_INT(cs_plat_path_join(out, sizeof out, "/var/lib", "x"), ==, CS_OK);
+  CHECK_STR(out, "/var/lib/x");
+  CHECK_INT(cs_plat_path_join(out, sizeof out, "/", "x"), ==, CS_OK);
+  CHECK_STR(out, "/x");
+  CHECK_INT(cs_plat_path_join(out, sizeof out, "state/", "journal"), ==, CS_OK);
+  CHECK_STR(out, "state/journal");
+  CHECK_INT(cs_plat_path_join(out, sizeof out, "/var/lib/cs", "journal"), ==, CS_ETOOBIG);
+  CHECK_STR(out, "");
+  CHECK_INT(cs_plat_path_join(out, 11, "/var/lib", "xy"), ==, CS_ETOOBIG); /* 11 bytes + NUL needed */
+  CHECK_INT(cs_plat_path_join(out, 12, "/var/lib", "xy"), ==, CS_OK);
+  p = cs_plat_path_join_new("/var/lib/certsteward", "tx");
+  CHECK(p != NULL);
+  if (p != NULL)
+    CHECK_STR(p, "/var/lib/certsteward/tx");
+  free(p);
+}

@@ -374,3 +374,15 @@ CS_TEST(path_resolve_folds_dots) {
     CHECK_STR(got, "conf\\..\\x");
   free(got);
 }
+
+/* One way to join a folder and a name: the Windows separator, none added after a
+ * drive root; a path that does not fit is refused whole. */
+CS_TEST(path_join_one_rule) {
+  char out[32];
+  CHECK_INT(cs_plat_path_join(out, sizeof out, "C:\\ProgramData", "x"), ==, CS_OK);
+  CHECK_STR(out, "C:\\ProgramData\\x");
+  CHECK_INT(cs_plat_path_join(out, sizeof out, "C:\\", "x"), ==, CS_OK);
+  CHECK_STR(out, "C:\\x");
+  CHECK_INT(cs_plat_path_join(out, 8, "C:\\ProgramData", "x"), ==, CS_ETOOBIG);
+  CHECK_STR(out, "");
+}
