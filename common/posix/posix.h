@@ -16,9 +16,6 @@ int cs__posix_errno(int e);
  * string, free it); a path ending in "/" names no file (CS_EINVAL). */
 int cs__posix_open_parent(const char *path, int *dfd, char **base, cs_err_t *err);
 
-/* Opens the folder path itself the same way (*dfd; close it). */
-int cs__posix_open_dir(const char *path, int *dfd, cs_err_t *err);
-
 /* Opens the file path through cs__posix_open_parent with openat(flags | O_NOFOLLOW |
  * O_CLOEXEC | O_NOCTTY, mode): a link at the last component is refused too. */
 int cs__posix_open_file(const char *path, int flags, int mode, int *fd, cs_err_t *err);

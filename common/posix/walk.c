@@ -26,15 +26,15 @@
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
 
 /* What stands at name in dfd that cannot be gone through as a folder. */
-static int refuse(int dfd, const char *name, const char *shown, const char *whole, int e, int last, cs_err_t *err) {
+static int refuse(int dfd, const char *name, const char *shown, const char *whole, int e, cs_err_t *err) {
   struct stat st;
   if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISLNK(st.st_mode))
       return cs_err_set(err, CS_ENOTREG, ELOOP,
                         "%s is a symbolic link: certsteward follows no link in the paths it works on as root "
                         "(one could be put there by anyone who can write the folder that holds it); name the "
-                        "real %s",
-                        shown, last ? "file or folder" : "folder");
+                        "real folder",
+                        shown);
     if (!S_ISDIR(st.st_mode))
       return cs_err_set(err, CS_ENOTREG, ENOTDIR, "cannot reach %s: %s is not a folder", whole, shown);
   }
@@ -88,7 +88,7 @@ static int walk(const char *path, size_t end, int mode, int *dfd, cs_err_t *err)
     if ((next = openat(fd, comp, DIR_FLAGS)) < 0) {
       int e = errno, rc;
       char *shown = strndup(path, i);
-      rc = refuse(fd, comp, shown != NULL ? shown : path, path, e, 0, err);
+      rc = refuse(fd, comp, shown != NULL ? shown : path, path, e, err);
       free(shown);
       close(fd);
       return rc;
@@ -136,33 +136,6 @@ int cs__posix_open_parent(const char *path, int *dfd, char **base, cs_err_t *err
     free(*base);
     *base = NULL;
   }
-  return rc;
-}
-
-int cs__posix_open_dir(const char *path, int *dfd, cs_err_t *err) {
-  char *base = NULL;
-  int parent = -1, rc;
-  size_t len = path != NULL ? strlen(path) : 0;
-
-  *dfd = -1;
-  while (len > 1 && path[len - 1] == '/')
-    len--;
-  if (len == 0)
-    return cs_err_set(err, CS_EINVAL, 0, "empty path");
-  if (path[len - 1] == '/' || path[len - 1] == '.')
-    return walk(path, len, -1, dfd, err); /* "/", ".", "x/.", "x/..": walk refuses ".." */
-  {
-    char *p = strndup(path, len);
-    if (p == NULL)
-      return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-    rc = cs__posix_open_parent(p, &parent, &base, err);
-    if (rc == CS_OK && (*dfd = openat(parent, base, DIR_FLAGS)) < 0)
-      rc = refuse(parent, base, p, p, errno, 1, err);
-    free(p);
-  }
-  if (parent >= 0)
-    close(parent);
-  free(base);
   return rc;
 }
 
