@@ -215,6 +215,33 @@ void cs_plat_sleep_ms(int ms);
 /* Path of this executable's sibling named name (the worker next to certsteward). */
 int cs_plat_sibling_path(const char *name, char *buf, size_t len, cs_err_t *err);
 
+/* ---- the program's entry and standard streams ------------------------------- */
+
+/* Each executable linking the cs_entry library (common/posix/entry.c: main;
+ * common/win/entry.c: wmain, the arguments converted from UTF-16) defines both:
+ * cs_main runs with the arguments in UTF-8; cs_main_nomem_exit is the exit status
+ * when they cannot be converted (out of memory). */
+int cs_main(int argc, char **argv);
+extern const int cs_main_nomem_exit;
+
+/* Standard output written byte for byte, "\n" never made "\r\n" (Windows: binary
+ * mode; POSIX: nothing to do), for a reader that takes lines (the daemon). */
+void cs_plat_stdout_binary(void);
+
+/* Reads standard input up to the first line end, EOF, or cap bytes into buf (*len
+ * bytes), for a secret. On a terminal / console the prompt goes to standard error,
+ * what is typed is not echoed (a signal, Ctrl+C, puts the echo back first) and the
+ * rest of a line too long for buf is dropped, not left to the shell; a Windows console
+ * is read as UTF-16 and given as UTF-8 ending in "\n" (Ctrl+Z alone: nothing given).
+ * 0 (also when nothing was given), -1 when it cannot be read, -2 when the first line
+ * does not fit. */
+int cs_plat_read_secret_line(const char *prompt, char *buf, size_t cap, size_t *len);
+
+/* The names of the privileges enabled in this process's token, space separated
+ * ("" when none): CS_OK on Windows (CS_EIO when the token cannot be read); POSIX
+ * CS_EINVAL with buf "" (root's powers are no list a process holds). */
+int cs_plat_privileges(char *buf, size_t len);
+
 /* ---- private-key permission ------------------------------------------------ */
 
 /* Grants account READ on the private key key_ref (POSIX: a key file, through an

@@ -1,9 +1,8 @@
 /* certsteward install on Windows: the folders and files it uses, judged before they are
- * used (install_win.c; winsvc.c runs it). */
+ * used (install_win.c; winsvc.c runs it). Windows only: the build compiles neither
+ * elsewhere. */
 #ifndef CS_INSTALL_WIN_H
 #define CS_INSTALL_WIN_H
-
-#ifdef _WIN32
 
 #include <windows.h>
 
@@ -38,5 +37,4 @@ int cs_install_file(cs_install_ctx_t *c, const char *path);
  * folder is judged itself. */
 int cs_install_state(cs_install_ctx_t *c, const char *state);
 
-#endif
 #endif

@@ -3,10 +3,6 @@
  * OpenSSL runs in certsteward-worker, next to it. */
 #include <stdio.h>
 #include <string.h>
-#ifdef _WIN32
-#include "win/win.h"
-#endif
-
 #include "cli.h"
 #include "daemon.h"
 #include "platform.h"
@@ -252,13 +248,7 @@ static int run_command(int argc, char **argv) {
   return CS_EXIT_USAGE;
 }
 
-#ifdef _WIN32
-/* The arguments as Windows holds them, UTF-16, converted to UTF-8 once here: main's
- * would be in the ANSI code page, which cannot hold every path (C:\Zertifikate\Übergang
- * where the code page has no Ü, any CJK name on a Western system). Everything after
- * works in UTF-8 and opens files through the wide API (common/win/wide.c). */
-int wmain(int argc, wchar_t **wargv);
-int wmain(int argc, wchar_t **wargv) { return cs__win_wmain(argc, wargv, run_command, CS_EXIT_USAGE); }
-#else
-int main(int argc, char **argv) { return run_command(argc, argv); }
-#endif
+/* Entered from the platform's main / wmain (cs_entry, common/win/entry.c: the arguments
+ * converted from Windows' UTF-16, so that every path reaches the file API whole). */
+const int cs_main_nomem_exit = CS_EXIT_USAGE;
+int cs_main(int argc, char **argv) { return run_command(argc, argv); }

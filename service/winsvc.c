@@ -19,14 +19,12 @@
  * and keeps nothing or fails with ERROR_INVALID_LEVEL (install then warns), every
  * service runs as one user, the Event Log stores nothing and files keep no ACL:
  * those parts are proven only on real Windows.
- * On Linux these commands only say that they are Windows-only. */
+ * The build picks this file on Windows; svc_posix.c elsewhere. */
 #include "cli.h"
 #include "daemon.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#ifdef _WIN32
 
 #include <windows.h>
 #include <shellapi.h>
@@ -442,34 +440,3 @@ int cs_cmd_service(int argc, char **argv) {
   }
   return fail("service", "cannot connect to the Service Control Manager", e);
 }
-
-#else /* POSIX */
-
-static int windows_only(const char *cmd) {
-  fprintf(stderr,
-          "certsteward %s: this command is for Windows only; on Linux the Debian package installs the systemd "
-          "unit certsteward.service (systemctl enable --now certsteward)\n\n",
-          cmd);
-  cs_cli_usage(cmd, stderr);
-  return CS_EXIT_USAGE;
-}
-
-int cs_cmd_install(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  return windows_only("install");
-}
-
-int cs_cmd_uninstall(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  return windows_only("uninstall");
-}
-
-int cs_cmd_service(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  return windows_only("service");
-}
-
-#endif

@@ -12,11 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _WIN32
-#include <fcntl.h>
-#include <io.h>
-#include <windows.h>
-#endif
 
 #include <openssl/bio.h>
 #include <openssl/buffer.h>
@@ -37,10 +32,6 @@
 #include "reply.h"
 #include "report.h"
 #include "validate.h"
-#ifdef _WIN32
-#include "win/confine.h"
-#include "win/win.h"
-#endif
 
 #ifndef CS_VERSION
 #define CS_VERSION "unknown"
@@ -576,19 +567,15 @@ out:
   return rc;
 }
 
-#ifdef _WIN32
-/* "privileges <enabled ones>" in the version answer: what this process may do beyond
- * its account's access, as the one who started it left it (certsteward version shows
- * it; started by certsteward, only SeChangeNotifyPrivilege). */
+/* "privileges <enabled ones>" in the version answer where a process holds such a list
+ * (Windows): what this process may do beyond its account's access, as the one who
+ * started it left it (certsteward version shows it; started by certsteward, only
+ * SeChangeNotifyPrivilege). */
 static void put_privileges(cs_buf_t *out) {
   char names[1024];
-  HANDLE t = NULL;
-  if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t) && cs__win_privilege_names(t, 1, names, sizeof names) == 0)
+  if (cs_plat_privileges(names, sizeof names) == CS_OK)
     cs_reply_put(out, "privileges", names[0] ? names : "none");
-  if (t != NULL)
-    CloseHandle(t);
 }
-#endif
 
 static int run_command(int argc, char **argv) {
   cs_buf_t out = CS_BUF_INIT;
@@ -597,10 +584,7 @@ static int run_command(int argc, char **argv) {
 
   if (strcmp(cmd, "check") == 0)
     return cmd_check(argc, argv);
-#ifdef _WIN32
-  /* "\n" must reach the daemon as "\n", not "\r\n". */
-  (void)_setmode(_fileno(stdout), _O_BINARY);
-#endif
+  cs_plat_stdout_binary(); /* "\n" must reach the daemon as "\n", not "\r\n" */
   cs_buf_puts(&out, CS_REPLY_MAGIC "\n");
   if (strcmp(cmd, "validate") == 0) {
     rc = cmd_validate(argc, argv, &out);
@@ -611,9 +595,7 @@ static int run_command(int argc, char **argv) {
   } else if (strcmp(cmd, "version") == 0 && argc == 2) {
     cs_reply_put(&out, "version", CS_VERSION);
     cs_reply_put(&out, "openssl", OpenSSL_version(OPENSSL_VERSION));
-#ifdef _WIN32
     put_privileges(&out);
-#endif
     rc = EXIT_ANSWERED;
   } else {
     rc = fail(&out, EXIT_USAGE, usage);
@@ -633,12 +615,8 @@ static int run_command(int argc, char **argv) {
   return rc;
 }
 
-#ifdef _WIN32
-/* The arguments in UTF-8 from Windows' UTF-16, as certsteward's own wmain: the paths
- * the daemon and certsteward check hand over reach the file API whole, whatever the
- * ANSI code page. */
-int wmain(int argc, wchar_t **wargv);
-int wmain(int argc, wchar_t **wargv) { return cs__win_wmain(argc, wargv, run_command, EXIT_FAILED); }
-#else
-int main(int argc, char **argv) { return run_command(argc, argv); }
-#endif
+/* Entered from the platform's main / wmain (cs_entry) with the arguments in UTF-8: the
+ * paths the daemon and certsteward check hand over reach the file API whole, whatever
+ * Windows' ANSI code page. */
+const int cs_main_nomem_exit = EXIT_FAILED;
+int cs_main(int argc, char **argv) { return run_command(argc, argv); }
