@@ -63,33 +63,25 @@ static int count(const char *hay, const char *needle) {
   return n;
 }
 
-static char *p(const char *name) { /* a test file path that survives the next call */
-  static char buf[16][4096];
-  static int i;
-  i = (i + 1) % 16;
-  snprintf(buf[i], sizeof buf[i], "%s", cs_test_path(name));
-  return buf[i];
-}
-
 CS_TEST(accepts_every_format) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--key", p("leaf.key"), p("good-aes.pfx"),
-                p("good-legacy.pfx"), p("good-bundle.pem"), p("good-enc.pem"), p("good-ec.pem"),
-                p("good-chain.p7b"), p("good-chain-der.p7b"), NULL), ==, 0);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--key", cs_test_path("leaf.key"), cs_test_path("good-aes.pfx"),
+                cs_test_path("good-legacy.pfx"), cs_test_path("good-bundle.pem"), cs_test_path("good-enc.pem"), cs_test_path("good-ec.pem"),
+                cs_test_path("good-chain.p7b"), cs_test_path("good-chain-der.p7b"), NULL), ==, 0);
   CHECK_INT(count(r.out, ": accepted\n"), ==, 7);
   CHECK_INT(count(r.out, "FAILED"), ==, 0);
   CHECK_CONTAINS(r.out, "[ok    ] chain");
   cs_proc_result_free(&r);
   /* a lone DER certificate: the intermediate comes with the trust anchors */
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", p("ca-chain.pem"), "--key", p("leaf.key"),
-                p("good-leaf.der"), NULL), ==, 0);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("ca-chain.pem"), "--key", cs_test_path("leaf.key"),
+                cs_test_path("good-leaf.der"), NULL), ==, 0);
   CHECK_INT(count(r.out, ": accepted\n"), ==, 1);
   cs_proc_result_free(&r);
 }
 
 CS_TEST(rejected_file_exit_1) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), p("good-aes.pfx"), p("bad-eku.pem"), NULL), ==, 1);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), cs_test_path("good-aes.pfx"), cs_test_path("bad-eku.pem"), NULL), ==, 1);
   CHECK_INT(count(r.out, ": accepted\n"), ==, 1);
   CHECK_INT(count(r.out, ": rejected\n"), ==, 1);
   CHECK_CONTAINS(r.out, "[FAILED] eku");
@@ -98,7 +90,7 @@ CS_TEST(rejected_file_exit_1) {
 
 CS_TEST(text_output_shows_thumbprint_subject_expiry) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), p("good-bundle.pem"), NULL), ==, 0);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), cs_test_path("good-bundle.pem"), NULL), ==, 0);
   CHECK_CONTAINS(r.out, "thumbprint");
   CHECK_CONTAINS(r.out, "subject     CN=board.example.test");
   CHECK_CONTAINS(r.out, "not after");
@@ -110,8 +102,8 @@ CS_TEST(json_parses_back) {
   cs_proc_result_t r;
   char *line, *save = NULL;
   int lines = 0;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", p("good-aes.pfx"), p("bad-nosan.pem"),
-                p("unicode.pem"), p("garbage.bin"), NULL), ==, 1);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", cs_test_path("good-aes.pfx"), cs_test_path("bad-nosan.pem"),
+                cs_test_path("unicode.pem"), cs_test_path("garbage.bin"), NULL), ==, 1);
   for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     cJSON *o = cJSON_Parse(line), *checks, *c;
     const char *verdict, *file;
@@ -163,7 +155,7 @@ CS_TEST(json_parses_back) {
 CS_TEST(text_output_escapes_control_bytes) {
   cs_proc_result_t r;
   size_t i;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), p("unicode.pem"), NULL), ==, 0);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), cs_test_path("unicode.pem"), NULL), ==, 0);
   for (i = 0; i < r.out_len; i++)
     CHECK(r.out[i] == '\n' || (unsigned char)r.out[i] >= 0x20);
   CHECK_CONTAINS(r.out, "Cert\xC3\xA9");
@@ -172,30 +164,30 @@ CS_TEST(text_output_escapes_control_bytes) {
 
 CS_TEST(options_override_config) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--host", "other.example.test", p("good-bundle.pem"), NULL),
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--host", "other.example.test", cs_test_path("good-bundle.pem"), NULL),
             ==, 1);
   CHECK_CONTAINS(r.out, "other.example.test is not among the SAN DNS names");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", p("other-root.pem"), p("good-bundle.pem"), NULL), ==, 1);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("other-root.pem"), cs_test_path("good-bundle.pem"), NULL), ==, 1);
   CHECK_CONTAINS(r.out, "[FAILED] chain");
   cs_proc_result_free(&r);
 }
 
 CS_TEST(current_certificate) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", p("current-ok.pem"), p("good-bundle.pem"), NULL),
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", cs_test_path("current-ok.pem"), cs_test_path("good-bundle.pem"), NULL),
             ==, 0);
   CHECK_CONTAINS(r.out, "[ok    ] expires_later");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", p("current-more-names.pem"),
-                p("good-bundle.pem"), NULL), ==, 1);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", cs_test_path("current-more-names.pem"),
+                cs_test_path("good-bundle.pem"), NULL), ==, 1);
   CHECK_CONTAINS(r.out, "[FAILED] names_kept");
   cs_proc_result_free(&r);
 }
 
 CS_TEST(password_never_printed) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", p("good-aes.pfx"), p("good-enc.pem"), NULL), ==, 0);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", cs_test_path("good-aes.pfx"), cs_test_path("good-enc.pem"), NULL), ==, 0);
   CHECK(strstr(r.out, "demo-pass") == NULL && strstr(r.err, "demo-pass") == NULL);
   cs_proc_result_free(&r);
 }
@@ -205,16 +197,16 @@ CS_TEST(usage_errors_exit_2) {
   CHECK_INT(run(&r, "check", "--config", pki_config(), NULL), ==, 2);
   CHECK_CONTAINS(r.err, "at least one certificate file");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--bogus", p("good-aes.pfx"), NULL), ==, 2);
+  CHECK_INT(run(&r, "check", "--bogus", cs_test_path("good-aes.pfx"), NULL), ==, 2);
   CHECK_CONTAINS(r.err, "unknown option --bogus");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--config", p("no-such.ini"), p("good-aes.pfx"), NULL), ==, 2);
+  CHECK_INT(run(&r, "check", "--config", cs_test_path("no-such.ini"), cs_test_path("good-aes.pfx"), NULL), ==, 2);
   CHECK_CONTAINS(r.err, "no-such.ini");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", p("no-such-ca.pem"), p("good-aes.pfx"), NULL), ==, 2);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("no-such-ca.pem"), cs_test_path("good-aes.pfx"), NULL), ==, 2);
   CHECK_CONTAINS(r.err, "no-such-ca.pem");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--password-file", p("no-such-pass"), p("good-aes.pfx"),
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--password-file", cs_test_path("no-such-pass"), cs_test_path("good-aes.pfx"),
                 NULL), ==, 2);
   cs_proc_result_free(&r);
   CHECK_INT(run(&r, "frobnicate", NULL), ==, 2);
@@ -224,7 +216,7 @@ CS_TEST(usage_errors_exit_2) {
 CS_TEST(bad_config_names_file_and_line) {
   cs_proc_result_t r;
   const char *cfg = write_config("cli-bad.ini", "[policy]\n; comment\nmin_valid_days = 7\nmin_rsa_bits = lots\n");
-  CHECK_INT(run(&r, "check", "--config", cfg, p("good-aes.pfx"), NULL), ==, 2);
+  CHECK_INT(run(&r, "check", "--config", cfg, cs_test_path("good-aes.pfx"), NULL), ==, 2);
   CHECK_CONTAINS(r.err, "cli-bad.ini:4");
   CHECK_CONTAINS(r.err, "min_rsa_bits");
   cs_proc_result_free(&r);

@@ -44,14 +44,6 @@ static const char *worker(void) {
   return w ? w : "certsteward-worker";
 }
 
-static char *p(const char *name) { /* a test file path that survives the next calls */
-  static char buf[16][4096];
-  static int i;
-  i = (i + 1) % 16;
-  snprintf(buf[i], sizeof buf[i], "%s", cs_test_path(name));
-  return buf[i];
-}
-
 typedef struct answer_s {
   cs_proc_result_t proc;
   cs_reply_t reply;
@@ -95,8 +87,8 @@ static void answer_free(answer_t *a) {
 }
 
 /* A config for the test PKI (paths relative to the file), one per test: tests run in parallel. */
-static char *config(const char *name, const char *ca_file) {
-  char *path = p(name);
+static const char *config(const char *name, const char *ca_file) {
+  const char *path = cs_test_path(name);
   FILE *f = fopen(path, "wb");
   CHECK(f != NULL);
   if (f != NULL) {
@@ -109,8 +101,9 @@ static char *config(const char *name, const char *ca_file) {
 static const char *const staged[] = {"cert.pem", "chain.pem", "key.pem", "bundle.pem", "leaf.der"};
 
 /* A stage folder path that does not exist yet. */
-static char *fresh_stage(const char *name) {
-  char *dir = p(name), file[4200];
+static const char *fresh_stage(const char *name) {
+  const char *dir = cs_test_path(name);
+  char file[4200];
   size_t i;
   for (i = 0; i < sizeof staged / sizeof staged[0]; i++) {
     snprintf(file, sizeof file, "%s/%s", dir, staged[i]);
@@ -146,21 +139,6 @@ static int count(const char *hay, const char *needle) {
   for (hay = hay ? strstr(hay, needle) : NULL; hay; hay = strstr(hay + 1, needle))
     n++;
   return n;
-}
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  long n;
-  if (f == NULL)
-    return NULL;
-  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-      (buf = calloc(1, (size_t)n + 1)) != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  return buf;
 }
 
 static X509 *read_first_cert(const char *path) {
@@ -201,23 +179,23 @@ static EVP_PKEY *check_staged(const char *dir, const char *thumbprint, int chain
 
   cert = read_first_cert(staged_path(dir, "cert.pem"));
   CHECK_STR(thumbprint_of(cert), thumbprint);
-  text = slurp(staged_path(dir, "cert.pem"));
+  text = cs_test_read_text(staged_path(dir, "cert.pem"));
   CHECK_INT(count(text, "BEGIN CERTIFICATE"), ==, 1 + chain_certs);
   free(text);
-  text = slurp(staged_path(dir, "chain.pem"));
+  text = cs_test_read_text(staged_path(dir, "chain.pem"));
   CHECK_INT(count(text, "BEGIN CERTIFICATE"), ==, chain_certs);
   if (chain_certs == 0)
     CHECK_INT(size_of(staged_path(dir, "chain.pem")), ==, 0);
   free(text);
 
   /* unencrypted PKCS#8, and the leaf's own key */
-  text = slurp(staged_path(dir, "key.pem"));
+  text = cs_test_read_text(staged_path(dir, "key.pem"));
   CHECK(text != NULL && strncmp(text, "-----BEGIN PRIVATE KEY-----", 27) == 0);
   free(text);
   key = read_key(staged_path(dir, "key.pem"));
   CHECK(key != NULL && cert != NULL && X509_check_private_key(cert, key) == 1);
 
-  text = slurp(staged_path(dir, "bundle.pem"));
+  text = cs_test_read_text(staged_path(dir, "bundle.pem"));
   CHECK_INT(count(text, "BEGIN CERTIFICATE"), ==, 1 + chain_certs);
   CHECK_INT(count(text, "BEGIN PRIVATE KEY"), ==, 1);
   CHECK(text != NULL && strncmp(text, "-----BEGIN CERTIFICATE-----", 27) == 0); /* leaf first */
@@ -233,11 +211,11 @@ static EVP_PKEY *check_staged(const char *dir, const char *thumbprint, int chain
 }
 
 CS_TEST(validate_accepted_pfx_is_staged) {
-  char *dir = fresh_stage("worker-stage-pfx");
+  const char *dir = fresh_stage("worker-stage-pfx");
   EVP_PKEY *key;
   answer_t a;
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-pfx.ini", "root.pem"), "--stage", dir, "--",
-                p("good-aes.pfx")), ==, 0);
+                cs_test_path("good-aes.pfx")), ==, 0);
   CHECK(cs_report_accepted(&a.reply.report));
   CHECK_INT(a.reply.report.n_checks, >=, 10);
   CHECK_STR(a.reply.format, "PKCS#12");
@@ -265,7 +243,7 @@ static void check_certs_at(int line, const char *path, ...) {
   do {
     name = va_arg(ap, const char *);
     got = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-    want = name ? read_first_cert(p(name)) : NULL;
+    want = name ? read_first_cert(cs_test_path(name)) : NULL;
     if ((got == NULL) != (name == NULL) || (got != NULL && (want == NULL || X509_cmp(got, want) != 0)))
       cs_test_fail(__FILE__, line, "%s: certificate %d is %s, not %s", path, i, got ? thumbprint_of(got) : "none",
                    name ? name : "none (the end)");
@@ -285,7 +263,7 @@ static void check_openssl_verify(const char *dir) {
   char root[4096], chain[4200], cert[4200];
   const char *argv[] = {OPENSSL_BIN, "verify", "-CAfile", root, "-untrusted", chain, cert, NULL};
   cs_proc_result_t r;
-  snprintf(root, sizeof root, "%s", p("root.pem"));
+  snprintf(root, sizeof root, "%s", cs_test_path("root.pem"));
   snprintf(chain, sizeof chain, "%s", staged_path(dir, "chain.pem"));
   snprintf(cert, sizeof cert, "%s", staged_path(dir, "cert.pem"));
   CHECK_INT(cs_proc_run(argv, &r), ==, 0);
@@ -300,11 +278,11 @@ static void check_openssl_verify(const char *dir) {
  * nor an intermediate, which the trust anchors hold: the verified chain is staged
  * (the server must send the intermediate), without the root. */
 CS_TEST(validate_keyless_der_stages_service_key) {
-  char *dir = fresh_stage("worker-stage-der");
+  const char *dir = fresh_stage("worker-stage-der");
   EVP_PKEY *staged_key = NULL, *service_key = NULL;
   answer_t a;
-  CHECK_INT(ASK(&a, "validate", "--config", config("worker-der.ini", "ca-chain.pem"), "--key", p("leaf.key"),
-                "--stage", dir, p("good-leaf.der")), ==, 0);
+  CHECK_INT(ASK(&a, "validate", "--config", config("worker-der.ini", "ca-chain.pem"), "--key", cs_test_path("leaf.key"),
+                "--stage", dir, cs_test_path("good-leaf.der")), ==, 0);
   CHECK(cs_report_accepted(&a.reply.report));
   CHECK_STR(a.reply.format, "DER");
   CHECK_INT(a.reply.has_key, ==, 0);
@@ -314,7 +292,7 @@ CS_TEST(validate_keyless_der_stages_service_key) {
   CHECK_CERTS(staged_path(dir, "chain.pem"), "inter.pem");
   CHECK_CERTS(staged_path(dir, "bundle.pem"), "good-bundle.pem", "inter.pem");
   check_openssl_verify(dir);
-  service_key = read_key(p("leaf.key"));
+  service_key = read_key(cs_test_path("leaf.key"));
   CHECK(staged_key != NULL && service_key != NULL && EVP_PKEY_eq(staged_key, service_key) == 1);
   EVP_PKEY_free(staged_key);
   EVP_PKEY_free(service_key);
@@ -323,15 +301,15 @@ CS_TEST(validate_keyless_der_stages_service_key) {
 
 /* A new key in the file wins over the key in service (the one it replaces). */
 CS_TEST(validate_file_key_wins_over_service_key) {
-  char *dir = fresh_stage("worker-stage-newkey");
+  const char *dir = fresh_stage("worker-stage-newkey");
   EVP_PKEY *key, *old;
   answer_t a;
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-newkey.ini", "root.pem"), "--key",
-                p("bad-keymismatch.pem"), "--stage", dir, p("good-bundle.pem")), ==, 0);
+                cs_test_path("bad-keymismatch.pem"), "--stage", dir, cs_test_path("good-bundle.pem")), ==, 0);
   CHECK(cs_report_accepted(&a.reply.report));
   CHECK_STR(a.reply.staged, dir);
   key = check_staged(dir, a.reply.report.thumbprint, 1);
-  old = read_key(p("bad-keymismatch.pem"));
+  old = read_key(cs_test_path("bad-keymismatch.pem"));
   CHECK(key != NULL && old != NULL && EVP_PKEY_eq(key, old) != 1);
   EVP_PKEY_free(key);
   EVP_PKEY_free(old);
@@ -342,14 +320,15 @@ CS_TEST(validate_file_key_wins_over_service_key) {
  * another leaf of the same intermediate) are not staged, nor is the root. */
 CS_TEST(validate_bundle_junk_is_not_staged) {
   static const char *const parts[] = {"good-bundle.pem", "other-root.pem", "current-ok.pem", "root.pem"};
-  char *dir = fresh_stage("worker-stage-junk"), *file = p("worker-junk.pem"), *text;
+  const char *dir = fresh_stage("worker-stage-junk"), *file = cs_test_path("worker-junk.pem");
+  char *text;
   FILE *f = fopen(file, "wb");
   EVP_PKEY *key;
   answer_t a;
   size_t i;
   CHECK(f != NULL);
   for (i = 0; f != NULL && i < sizeof parts / sizeof parts[0]; i++) {
-    text = slurp(p(parts[i]));
+    text = cs_test_read_text(cs_test_path(parts[i]));
     CHECK(text != NULL && fputs(text, f) >= 0);
     free(text);
   }
@@ -368,10 +347,10 @@ CS_TEST(validate_bundle_junk_is_not_staged) {
 }
 
 CS_TEST(validate_rejected_is_not_staged) {
-  char *dir = fresh_stage("worker-stage-bad");
+  const char *dir = fresh_stage("worker-stage-bad");
   const cs_check_t *c;
   answer_t a;
-  CHECK_INT(ASK(&a, "validate", "--config", config("worker-bad.ini", "root.pem"), "--stage", dir, p("bad-eku.pem")),
+  CHECK_INT(ASK(&a, "validate", "--config", config("worker-bad.ini", "root.pem"), "--stage", dir, cs_test_path("bad-eku.pem")),
             ==, 0);
   CHECK(!cs_report_accepted(&a.reply.report));
   c = cs_report_find(&a.reply.report, CS_CHECK_EKU);
@@ -386,7 +365,7 @@ CS_TEST(validate_rejected_is_not_staged) {
 /* A dropped file is never read through a link: someone who can write the drop
  * folder must not make the service read (and stage) a file of their choosing. */
 CS_TEST(validate_symlink_refused) {
-  char *dir = fresh_stage("worker-stage-link"), *link = p("worker-link.pem");
+  const char *dir = fresh_stage("worker-stage-link"), *link = cs_test_path("worker-link.pem");
   const cs_check_t *c;
   answer_t a;
   unlink(link);
@@ -405,11 +384,11 @@ CS_TEST(validate_symlink_refused) {
 CS_TEST(validate_garbage_is_a_load_failure) {
   const cs_check_t *c;
   answer_t a;
-  CHECK_INT(ASK(&a, "validate", "--config", config("worker-garbage.ini", "root.pem"), p("garbage.bin")), ==, 0);
+  CHECK_INT(ASK(&a, "validate", "--config", config("worker-garbage.ini", "root.pem"), cs_test_path("garbage.bin")), ==, 0);
   CHECK_INT(a.reply.report.n_checks, ==, 1);
   c = cs_report_find(&a.reply.report, CS_CHECK_LOAD);
   CHECK(c != NULL && !c->ok);
-  CHECK_STR(a.reply.report.file, p("garbage.bin"));
+  CHECK_STR(a.reply.report.file, cs_test_path("garbage.bin"));
   CHECK_STR(a.reply.format, "");
   CHECK(a.reply.error == NULL);
   answer_free(&a);
@@ -419,13 +398,13 @@ CS_TEST(validate_with_current_checks_renewal) {
   const cs_check_t *c;
   answer_t a;
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-cur.ini", "root.pem"), "--current",
-                p("current-ok.pem"), p("good-enc.pem")), ==, 0);
+                cs_test_path("current-ok.pem"), cs_test_path("good-enc.pem")), ==, 0);
   CHECK(cs_report_accepted(&a.reply.report));
   c = cs_report_find(&a.reply.report, CS_CHECK_EXPIRES_LATER);
   CHECK(c != NULL && c->ok);
   answer_free(&a);
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-cur.ini", "root.pem"), "--current",
-                p("current-more-names.pem"), p("good-bundle.pem")), ==, 0);
+                cs_test_path("current-more-names.pem"), cs_test_path("good-bundle.pem")), ==, 0);
   c = cs_report_find(&a.reply.report, CS_CHECK_NAMES_KEPT);
   CHECK(c != NULL && !c->ok);
   answer_free(&a);
@@ -434,12 +413,12 @@ CS_TEST(validate_with_current_checks_renewal) {
 /* Could not do what was asked: an error line, exit status 1, still a whole answer. */
 CS_TEST(validate_unusable_setup_is_an_error) {
   answer_t a;
-  CHECK_INT(ASK(&a, "validate", "--config", p("no-such.ini"), p("good-bundle.pem")), ==, 1);
+  CHECK_INT(ASK(&a, "validate", "--config", cs_test_path("no-such.ini"), cs_test_path("good-bundle.pem")), ==, 1);
   CHECK(a.reply.error != NULL);
   CHECK_INT(a.reply.report.n_checks, ==, 0);
   answer_free(&a);
-  CHECK_INT(ASK(&a, "validate", "--config", config("worker-nokey.ini", "root.pem"), "--key", p("no-such.key"),
-                p("good-leaf.der")), ==, 1);
+  CHECK_INT(ASK(&a, "validate", "--config", config("worker-nokey.ini", "root.pem"), "--key", cs_test_path("no-such.key"),
+                cs_test_path("good-leaf.der")), ==, 1);
   CHECK_CONTAINS(a.reply.error, "key in service");
   answer_free(&a);
 }
@@ -449,10 +428,10 @@ CS_TEST(usage_errors) {
   CHECK_INT(ASK(&a, "frobnicate"), ==, 2);
   CHECK_CONTAINS(a.reply.error, "usage");
   answer_free(&a);
-  CHECK_INT(ASK(&a, "validate", "--bogus", "x", p("good-bundle.pem")), ==, 2);
+  CHECK_INT(ASK(&a, "validate", "--bogus", "x", cs_test_path("good-bundle.pem")), ==, 2);
   CHECK(a.reply.error != NULL);
   answer_free(&a);
-  CHECK_INT(ASK(&a, "validate", p("good-bundle.pem"), p("good-aes.pfx")), ==, 2);
+  CHECK_INT(ASK(&a, "validate", cs_test_path("good-bundle.pem"), cs_test_path("good-aes.pfx")), ==, 2);
   answer_free(&a);
   CHECK_INT(ASK(&a, "probe", "127.0.0.1:1"), ==, 2); /* no --sni */
   answer_free(&a);
@@ -469,7 +448,7 @@ CS_TEST(version_answers) {
 
 CS_TEST(scan_describes_certificate_files) {
   answer_t a;
-  CHECK_INT(ASK(&a, "scan", p("good-bundle.pem")), ==, 0);
+  CHECK_INT(ASK(&a, "scan", cs_test_path("good-bundle.pem")), ==, 0);
   CHECK_INT(strlen(a.reply.report.thumbprint), ==, 40);
   CHECK_CONTAINS(a.reply.report.subject, "CN=" HOST);
   CHECK_INT(strlen(a.reply.report.not_after), ==, 20);
@@ -477,11 +456,11 @@ CS_TEST(scan_describes_certificate_files) {
   CHECK(a.reply.error == NULL);
   answer_free(&a);
   /* a PFX needs a password, which a scan never has: an error for that file only */
-  CHECK_INT(ASK(&a, "scan", p("good-aes.pfx")), ==, 0);
+  CHECK_INT(ASK(&a, "scan", cs_test_path("good-aes.pfx")), ==, 0);
   CHECK_STR(a.reply.report.thumbprint, "");
   CHECK_CONTAINS(a.reply.error, "good-aes.pfx");
   answer_free(&a);
-  CHECK_INT(ASK(&a, "scan", "--max-size", "100", p("good-bundle.pem")), ==, 0);
+  CHECK_INT(ASK(&a, "scan", "--max-size", "100", cs_test_path("good-bundle.pem")), ==, 0);
   CHECK(a.reply.error != NULL);
   answer_free(&a);
 }
@@ -490,7 +469,7 @@ CS_TEST(scan_describes_certificate_files) {
  * this answer is read as text). */
 CS_TEST(scan_several_files_in_order) {
   cs_proc_result_t r;
-  const char *argv[] = {worker(), "scan", p("good-leaf.der"), p("garbage.bin"), p("current-ok.pem"), NULL};
+  const char *argv[] = {worker(), "scan", cs_test_path("good-leaf.der"), cs_test_path("garbage.bin"), cs_test_path("current-ok.pem"), NULL};
   const char *a, *b, *c;
   CHECK_INT(cs_proc_run(argv, &r), ==, 0);
   CHECK_INT(r.status, ==, 0);
@@ -569,8 +548,8 @@ static pid_t start_tls_server(int port) {
     return -1;
   }
   snprintf(accept, sizeof accept, "127.0.0.1:%d", port);
-  snprintf(cert, sizeof cert, "%s", p("good-bundle.pem"));
-  snprintf(key, sizeof key, "%s", p("leaf.key"));
+  snprintf(cert, sizeof cert, "%s", cs_test_path("good-bundle.pem"));
+  snprintf(key, sizeof key, "%s", cs_test_path("leaf.key"));
   argv[5] = cert;
   argv[7] = key;
   posix_spawn_file_actions_init(&fa);
@@ -605,7 +584,7 @@ static void stop_server(pid_t pid) {
 
 CS_TEST(probe_reads_served_certificate) {
   char endpoint[64];
-  X509 *good = read_first_cert(p("good-bundle.pem"));
+  X509 *good = read_first_cert(cs_test_path("good-bundle.pem"));
   const char *want = thumbprint_of(good);
   char expected[41];
   pid_t server = -1;

@@ -6,10 +6,12 @@
 
 #ifdef _WIN32
 #include <direct.h>
+#include <io.h>
 #include <process.h>
 #include <windows.h>
 #else
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -45,10 +47,71 @@ void cs_test_fail(const char *file, int line, const char *fmt, ...) {
 int cs_test_failed(void) { return failures; }
 
 const char *cs_test_path(const char *name) {
-  static char buf[4096];
+  static char bufs[16][4096];
+  static int next;
+  char *b = bufs[next++ % 16];
   const char *dir = getenv("CS_TEST_DIR");
-  snprintf(buf, sizeof buf, "%s/%s", dir ? dir : ".", name);
+  snprintf(b, sizeof bufs[0], "%s/%s", dir ? dir : ".", name);
+  return b;
+}
+
+int cs_test_mkdir(const char *path) {
+#ifdef _WIN32
+  return _mkdir(path);
+#else
+  return mkdir(path, 0700);
+#endif
+}
+
+int cs_test_rmdir(const char *path) {
+#ifdef _WIN32
+  return _rmdir(path);
+#else
+  return rmdir(path);
+#endif
+}
+
+char *cs_test_read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  long n;
+  if (f == NULL)
+    return NULL;
+  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (buf = malloc((size_t)n + 1)) != NULL)
+    buf[fread(buf, 1, (size_t)n, f)] = '\0';
+  fclose(f);
   return buf;
+}
+
+int cs_test_stderr_to(FILE *f) {
+  int saved;
+  fflush(stderr);
+#ifdef _WIN32
+  if ((saved = _dup(_fileno(stderr))) >= 0 && _dup2(_fileno(f), _fileno(stderr)) != 0) {
+    _close(saved);
+    saved = -1;
+  }
+#else
+  if ((saved = dup(fileno(stderr))) >= 0 && dup2(fileno(f), fileno(stderr)) < 0) {
+    close(saved);
+    saved = -1;
+  }
+#endif
+  return saved;
+}
+
+void cs_test_stderr_back(int saved) {
+  fflush(stderr);
+  if (saved < 0)
+    return;
+#ifdef _WIN32
+  _dup2(saved, _fileno(stderr));
+  _close(saved);
+#else
+  dup2(saved, fileno(stderr));
+  close(saved);
+#endif
 }
 
 const char *cs_test_join(const char *dir, const char *name) {

@@ -36,6 +36,28 @@ void cs_test_put_str(const char *path, const char *text);
 void cs_test_file_is(const char *path, const void *want, size_t len);
 void cs_test_file_is_str(const char *path, const char *want);
 
+/* ---- one spelling on both systems for what the tests ask of the OS --------------- */
+
+/* The null device, for a shell redirection. */
+#ifdef _WIN32
+#define CS_TEST_NULL_DEVICE "NUL"
+#else
+#define CS_TEST_NULL_DEVICE "/dev/null"
+#endif
+
+/* Makes the folder path (mode 0700 where modes exist); removes the empty folder path.
+ * 0, or -1 with errno set, as mkdir / rmdir. */
+int cs_test_mkdir(const char *path);
+int cs_test_rmdir(const char *path);
+
+/* The whole file at path as a new string (free()); NULL when it cannot be read. */
+char *cs_test_read_text(const char *path);
+
+/* Sends this process's standard error to f (flushed first) until cs_test_stderr_back
+ * with what this returned (-1: not redirected). */
+int cs_test_stderr_to(FILE *f);
+void cs_test_stderr_back(int saved);
+
 #ifdef _WIN32
 /* Registers a demand-start service name (display name the same) running command line
  * command, depending on the service depends_on (NULL: none), as start_name with an
@@ -47,7 +69,8 @@ int cs_test_service_create(const char *name, const char *command, const char *de
 void cs_test_service_delete(const char *name);
 #endif
 
-/* Folder of test data made at test time (CS_TEST_DIR), joined with name; static buffer. */
+/* Folder of test data made at test time (CS_TEST_DIR), joined with name, in one of 16
+ * rotating buffers, so that the paths of one command line can be alive at once. */
 const char *cs_test_path(const char *name);
 
 #if defined(_MSC_VER)

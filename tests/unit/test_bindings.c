@@ -12,14 +12,8 @@
 #include "platform.h"
 #include "text.h"
 
-#ifdef _WIN32
-#include <direct.h>
-#include <process.h>
-#include <windows.h>
-#define rmdir _rmdir
-#define mkdir(p, m) _mkdir(p)
-#else
-#include <sys/stat.h>
+#ifndef _WIN32
+#include <sys/stat.h> /* the POSIX-only tests: modes, links */
 #include <unistd.h>
 #endif
 
@@ -62,7 +56,7 @@ static const char *tmp_path(const char *name) {
 
 static const char *tmp_mkdir(const char *name) {
   const char *p = tmp_path(name);
-  CHECK_INT(mkdir(p, 0700), ==, 0);
+  CHECK_INT(cs_test_mkdir(p), ==, 0);
   return p;
 }
 
@@ -70,8 +64,8 @@ static void tmp_close(void) {
   int i;
   for (i = n_tmp_paths - 1; i >= 0; i--)
     if (remove(tmp_paths[i]) != 0)
-      (void)rmdir(tmp_paths[i]);
-  CHECK_INT(rmdir(tmp_dir), ==, 0);
+      (void)cs_test_rmdir(tmp_paths[i]);
+  CHECK_INT(cs_test_rmdir(tmp_dir), ==, 0);
 }
 
 /* Path of copy name in backup folder "bk" as cs_bindings_* spell it (with the

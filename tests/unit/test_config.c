@@ -9,15 +9,6 @@
 #include "config.h"
 #include "platform.h"
 
-#ifdef _WIN32
-#include <direct.h>
-#include <process.h>
-#include <windows.h>
-#define rmdir _rmdir
-#else
-#include <unistd.h>
-#endif
-
 #ifndef CS_INI_MAX_LINE
 #define CS_INI_MAX_LINE 8192 /* the build's default, see CMakeLists.txt */
 #endif
@@ -38,7 +29,7 @@ static void tmp_close(void) {
   int i;
   for (i = 0; i < n_tmp_files; i++)
     remove(tmp_files[i]);
-  CHECK_INT(rmdir(tmp_dir), ==, 0);
+  CHECK_INT(cs_test_rmdir(tmp_dir), ==, 0);
 }
 
 /* Full path of name in the temporary folder, remembered for tmp_close. */
@@ -69,21 +60,6 @@ static const char *write_text(const char *name, const char *text) {
   return write_bytes(name, text, strlen(text));
 }
 
-/* Whole file as a new string (NULL if unreadable). */
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  long n;
-  if (f == NULL)
-    return NULL;
-  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-      (buf = malloc((size_t)n + 1)) != NULL) {
-    buf[fread(buf, 1, (size_t)n, f)] = '\0';
-  }
-  fclose(f);
-  return buf;
-}
-
 /* cs_config_dump's output as a new string. */
 static char *dump_text(const cs_config_t *cfg, const char *name) {
   const char *path = tmp_path(name);
@@ -93,7 +69,7 @@ static char *dump_text(const cs_config_t *cfg, const char *name) {
     return NULL;
   CHECK_INT(cs_config_dump(cfg, f), ==, 0);
   CHECK_INT(fclose(f), ==, 0);
-  return read_text(path);
+  return cs_test_read_text(path);
 }
 
 static int load_text(const char *text, cs_config_t *cfg, cs_err_t *err, const char **path) {
@@ -205,7 +181,7 @@ CS_TEST(shipped_ini_lists_every_key) {
   tmp_open();
   CHECK_INT(cs_config_defaults(&def), ==, 0);
   dump = dump_text(&def, "defaults.ini");
-  text = read_text(shipped_ini(path, sizeof path));
+  text = cs_test_read_text(shipped_ini(path, sizeof path));
   CHECK(dump != NULL && text != NULL);
   for (line = dump; dump != NULL && text != NULL && line != NULL && *line != '\0';) {
     char *nl = strchr(line, '\n');
@@ -228,7 +204,7 @@ CS_TEST(shipped_ini_lists_every_key) {
 
 CS_TEST(shipped_ini_is_ascii) {
   char path[PATH_MAX_LEN], *text, *p;
-  text = read_text(shipped_ini(path, sizeof path));
+  text = cs_test_read_text(shipped_ini(path, sizeof path));
   CHECK(text != NULL && strlen(text) > 100);
   for (p = text; text != NULL && *p != '\0'; p++)
     CHECK((unsigned char)*p < 0x80);

@@ -14,31 +14,10 @@
 #include "platform.h"
 
 #if defined(_WIN32)
-#include <io.h>
-#include <windows.h>
-#define dup _dup
-#define dup2 _dup2
-#define fileno _fileno
-#else
-#include <unistd.h>
+#include <windows.h> /* FormatMessage: message_table_renders_catalog */
 #endif
 
 /* ---- helpers ------------------------------------------------------------------- */
-
-static char *read_text(const char *path) {
-  unsigned char *data = NULL;
-  size_t len = 0;
-  char *s;
-  if (cs_plat_read_file(path, 1 << 24, 0, &data, &len, NULL) != 0)
-    return NULL;
-  s = malloc(len + 1);
-  if (s != NULL) {
-    memcpy(s, data, len);
-    s[len] = '\0';
-  }
-  cs_plat_free_file(data, len);
-  return s;
-}
 
 /* A folder for one test, in the working folder (CTest: the build's tests/), not
  * in CS_TEST_DIR: that one belongs to the PKI fixture, which may run alongside. */
@@ -219,7 +198,7 @@ CS_TEST(docs_list_every_event) {
   size_t n, i;
   const cs_event_def_t *cat = cs_event_catalog(&n);
   snprintf(path, sizeof path, "%s/docs/events.md", src != NULL ? src : ".");
-  doc = read_text(path);
+  doc = cs_test_read_text(path);
   CHECK(doc != NULL);
   if (doc == NULL)
     return;
@@ -373,27 +352,22 @@ CS_TEST(count_counts_every_emit) {
  * to a file; returns what was written there. */
 static char *capture_stderr_n(const char *dir, const cs_events_cfg_t *cfg, const cs_event_t *ev, int times) {
   char path[4096];
-  int saved, fd;
+  int saved;
   FILE *f;
   join(path, sizeof path, dir, "stderr.txt");
   f = fopen(path, "wb");
   if (f == NULL)
     return NULL;
-  fflush(stderr);
-  saved = dup(fileno(stderr));
-  fd = fileno(f);
-  dup2(fd, fileno(stderr));
+  saved = cs_test_stderr_to(f);
   if (cfg != NULL)
     cs_events_open(cfg);
   while (times-- > 0)
     cs_event_emit(ev);
   if (cfg != NULL)
     cs_events_close();
-  fflush(stderr);
-  dup2(saved, fileno(stderr));
-  close(saved);
+  cs_test_stderr_back(saved);
   fclose(f);
-  return read_text(path);
+  return cs_test_read_text(path);
 }
 
 static char *capture_stderr(const char *dir, const cs_events_cfg_t *cfg, const cs_event_t *ev) {
@@ -463,7 +437,7 @@ CS_TEST(jsonl_one_parseable_line_per_event) {
   ev.id = CS_EV_SERVICE_STOPPED;
   cs_event_emit(&ev);
   cs_events_close();
-  text = read_text(path);
+  text = cs_test_read_text(path);
   CHECK(text != NULL);
   n = text != NULL ? parse_lines(text, lines, 8) : -1;
   CHECK_INT(n, ==, 4);
@@ -514,7 +488,7 @@ CS_TEST(jsonl_time_has_milliseconds) {
   cs_event_emit(&ev);
   after = ((long long)time(NULL) + 1) * 1000;
   cs_events_close();
-  text = read_text(path);
+  text = cs_test_read_text(path);
   n = text != NULL ? parse_lines(text, lines, 4) : -1;
   CHECK_INT(n, ==, 2);
   for (i = 0; i < n && i < 2; i++) {
@@ -548,8 +522,8 @@ CS_TEST(jsonl_rotates_keeping_one_generation) {
     cs_event_emit(&ev);
   }
   cs_events_close();
-  cur_text = read_text(path);
-  old_text = read_text(old);
+  cur_text = cs_test_read_text(path);
+  old_text = cs_test_read_text(old);
   CHECK(cur_text != NULL && old_text != NULL);
   if (cur_text == NULL || old_text == NULL)
     goto out;
@@ -594,7 +568,7 @@ CS_TEST(jsonl_failed_rotation_keeps_events) {
   snprintf(old, sizeof old, "%s.1", path);
   CHECK_INT(cs_plat_mkdirs(old, 0700, NULL), ==, 0);
   err = capture_stderr_n(test_dir("events.rotate_fails"), &cfg, &ev, 4);
-  text = read_text(path);
+  text = cs_test_read_text(path);
   n = text != NULL ? parse_lines(text, lines, 8) : -1;
   CHECK_INT(n, ==, 4);
   free_lines(lines, n > 0 ? n : 0);
@@ -660,8 +634,8 @@ CS_TEST(emit_from_threads_keeps_lines_and_generations) {
     uv_thread_join(&t[i]);
   cs_events_close();
   CHECK_INT(cs_events_count() - before, ==, THREADS * PER_THREAD);
-  text = read_text(path);
-  old_text = read_text(old);
+  text = cs_test_read_text(path);
+  old_text = cs_test_read_text(old);
   n = text != NULL ? parse_lines(text, lines, THREADS * PER_THREAD + 1) : -1;
   CHECK_INT(n, ==, (THREADS * PER_THREAD - 1) % 3 + 1);
   free_lines(lines, n > 0 ? n : 0);

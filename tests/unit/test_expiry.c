@@ -12,13 +12,8 @@
 #include "expiry.h"
 #include "platform.h"
 
-#ifdef _WIN32
-#include <direct.h>
-#include <process.h>
-#include <windows.h>
-#else
-#include <sys/stat.h>
-#include <unistd.h>
+#ifndef _WIN32
+#include <sys/stat.h> /* the state file's mode */
 #endif
 
 #define DAY 86400LL
@@ -54,14 +49,8 @@ static const char *tmp_path(const char *name) {
 }
 
 static char *read_events_text(void) {
-  unsigned char *data = NULL;
-  size_t len = 0;
-  char *s;
-  if (cs_plat_read_file(tmp_path("events.jsonl"), 1 << 20, 0, &data, &len, NULL) != 0)
-    return cs_strdup("(no event file)");
-  s = cs_strdup((const char *)data);
-  cs_plat_free_file(data, len);
-  return s;
+  char *s = cs_test_read_text(tmp_path("events.jsonl"));
+  return s != NULL ? s : cs_strdup("(no event file)");
 }
 
 /* The events written so far, one "ID days/threshold" or "ID" per event, ';'-ended. */

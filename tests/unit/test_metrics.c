@@ -10,15 +10,8 @@
 #include "platform.h"
 #include "text.h"
 
-#ifdef _WIN32
-#include <direct.h>
-#include <process.h>
-#include <windows.h>
-#define NULL_DEVICE "NUL"
-#else
-#include <sys/stat.h>
-#include <unistd.h>
-#define NULL_DEVICE "/dev/null"
+#ifndef _WIN32
+#include <sys/stat.h> /* the metrics file's mode */
 #endif
 
 #define TP "3B2C1A0F9E8D7C6B5A4938271605F4E3D2C1B0A9"
@@ -45,17 +38,6 @@ static void tmp_close(void) {
 static const char *tmp_path(const char *name) {
   snprintf(path_buf, sizeof path_buf, "%s/%s", tmp_dir, name);
   return path_buf;
-}
-
-static char *read_text(const char *path) {
-  unsigned char *data = NULL;
-  size_t len = 0;
-  char *s;
-  if (cs_plat_read_file(path, 1 << 20, 0, &data, &len, NULL) != 0)
-    return NULL;
-  s = cs_strdup((const char *)data);
-  cs_plat_free_file(data, len);
-  return s;
 }
 
 static const cs_metrics_cert_t FIXED_CERTS[] = {
@@ -113,7 +95,7 @@ CS_TEST(exact_text) {
   char *text;
   tmp_open();
   CHECK_INT(cs_metrics_write(tmp_path("certsteward.prom"), &m, 1700000000LL, &err), ==, 0);
-  text = read_text(tmp_path("certsteward.prom"));
+  text = cs_test_read_text(tmp_path("certsteward.prom"));
   CHECK_STR(text, EXPECTED);
   free(text);
 #ifndef _WIN32
@@ -127,7 +109,7 @@ CS_TEST(exact_text) {
   m.last_result = NULL;
   m.n_certs = 0;
   CHECK_INT(cs_metrics_write(tmp_path("certsteward.prom"), &m, 1700000060LL, &err), ==, 0);
-  text = read_text(tmp_path("certsteward.prom"));
+  text = cs_test_read_text(tmp_path("certsteward.prom"));
   CHECK_CONTAINS(text, "# TYPE certsteward_last_renewal_result gauge\n# HELP certsteward_drops_accepted_total");
   CHECK_CONTAINS(text, "# TYPE certsteward_last_renewal_timestamp_seconds gauge\n# HELP certsteward_last_renewal_result");
   CHECK_CONTAINS(text, "# TYPE certsteward_certificate_not_after_seconds gauge\n# HELP certsteward_certificate_expiry");
@@ -196,7 +178,7 @@ static int promtool_check(const char *path, char **said) {
     return -1;
   cs_buf_printf(&cmd, "promtool check metrics < \"%s\" > \"%s\" 2>&1", path, out);
   rc = cs_buf_str(&cmd) != NULL ? system(cs_buf_str(&cmd)) : -1;
-  *said = read_text(out);
+  *said = cs_test_read_text(out);
   cs_plat_remove(out, NULL);
   cs_buf_free(&cmd);
   return rc;
@@ -211,7 +193,7 @@ CS_TEST(promtool_accepts) {
   int rc;
   tmp_open();
   /* missing promtool fails the test: a skipped check proves nothing */
-  if (system("promtool --version > " NULL_DEVICE " 2>&1") != 0) {
+  if (system("promtool --version > " CS_TEST_NULL_DEVICE " 2>&1") != 0) {
     cs_test_fail(__FILE__, __LINE__,
                  "promtool not found on PATH: install it (Debian 12: apt-get install --no-install-recommends prometheus)");
     tmp_close();
