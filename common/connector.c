@@ -293,7 +293,7 @@ static int walk_file(const char *path, cs_json_cb cb, void *arg, cs_buf_t *how) 
 }
 
 int cs_connector_endpoints(const char *binding_file, char ***out, size_t *n, cs_buf_t *how, cs_err_t *err) {
-  const char *sep = strrchr(binding_file, cs_plat_is_windows() ? '\\' : '/');
+  const char *sep = strrchr(binding_file, cs_plat_path_sep());
   size_t dir_len = sep != NULL ? (size_t)(sep - binding_file) : 0, i;
   char path[4200], ep[32];
   tls_seen_t tls;
@@ -314,8 +314,8 @@ int cs_connector_endpoints(const char *binding_file, char ***out, size_t *n, cs_
       continue;
     }
     if (dir_len + 32 < sizeof path) {
-      snprintf(path, sizeof path, "%.*s%c%s%cgeneral.json", (int)dir_len, binding_file, cs_plat_is_windows() ? '\\' : '/',
-               listeners[i].folder, cs_plat_is_windows() ? '\\' : '/');
+      snprintf(path, sizeof path, "%.*s%c%s%cgeneral.json", (int)dir_len, binding_file, cs_plat_path_sep(),
+               listeners[i].folder, cs_plat_path_sep());
       if (walk_file(path, port_cb, &ps, how) == CS_OK && (ps.tls != 0 || ps.plain != 0)) {
         port = ps.tls != 0 ? ps.tls : ps.plain;
         from = path;
@@ -519,7 +519,7 @@ int cs_connector_resolve(cs_config_t *cfg, cs_err_t *err) {
     cfg->connector.endpoints_default = 1;
   }
 #endif
-  if (!cs_plat_is_windows() || cfg->connector.service == NULL)
+  if (!cs_plat_service_config_known() || cfg->connector.service == NULL)
     return CS_OK; /* Linux: the configuration says it all; no service: nothing to ask */
   rc = cs_plat_service_config(cfg->connector.service, &start_name, &image_path, &why);
   if (rc == CS_ENOMEM)

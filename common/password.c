@@ -69,7 +69,7 @@ static void parent_of(const char *path, char *buf, size_t len) {
   const char *p, *sep = NULL;
   size_t n;
   for (p = path; *p; p++)
-    if (*p == '/' || (cs_plat_is_windows() && *p == '\\'))
+    if (cs_plat_is_path_sep(*p))
       sep = p;
   n = sep == NULL ? 0 : (size_t)(sep - path);
   if (n == 0 && sep != NULL)

@@ -37,7 +37,7 @@ void cs_plat_machine_chain_free(cs_machine_chain_t *c) {
 /* The separator is added unless dir ends with one ('/' on both platforms, '\\' too on
  * Windows), so that "C:\\" + "x" is "C:\\x" and "/" + "x" is "/x". */
 static int needs_sep(const char *dir, size_t dl) {
-  return dl > 0 && dir[dl - 1] != '/' && !(cs_plat_is_windows() && dir[dl - 1] == '\\');
+  return dl > 0 && !cs_plat_is_path_sep(dir[dl - 1]);
 }
 
 int cs_plat_path_join(char *out, size_t len, const char *dir, const char *name) {
@@ -50,7 +50,7 @@ int cs_plat_path_join(char *out, size_t len, const char *dir, const char *name) 
   }
   memcpy(out, dir, dl);
   if (add)
-    out[dl] = cs_plat_is_windows() ? '\\' : '/';
+    out[dl] = cs_plat_path_sep();
   memcpy(out + dl + add, name, nl + 1);
   return CS_OK;
 }

@@ -10,9 +10,42 @@
 
 #include "error.h"
 
-/* 1 when built for Windows, 0 otherwise: lets tables hold both platforms'
- * defaults side by side without #ifdef in the core. */
+/* 1 when built for Windows, 0 otherwise: which OS, for tables holding both platforms'
+ * defaults side by side and for messages that name the OS's own tools. A decision
+ * about what the platform is asks one of the queries below instead. */
 int cs_plat_is_windows(void);
+
+/* ---- what the platform is (each a fixed answer of the build) ----------------- */
+
+/* The separator this platform writes between folders: '\\' (Windows) or '/'. */
+char cs_plat_path_sep(void);
+/* 1 when c separates folders in a path here: '/' everywhere, '\\' too on Windows. */
+int cs_plat_is_path_sep(int c);
+
+/* 1 when a file's mode bits are its access rules (POSIX); 0 when an ACL is and the
+ * mode the C library reports is made up from attributes (Windows). */
+int cs_plat_has_file_modes(void);
+
+/* The account certsteward runs as, and who administers the machine, by name, for
+ * messages: "LocalSystem" and "Administrators and SYSTEM" (Windows), "root" and "root". */
+const char *cs_plat_service_account(void);
+const char *cs_plat_admins(void);
+
+/* 1 when the certificate in service is in the system's certificate store, which
+ * cs_plat_store_list and cs_plat_store_cert read (Windows: LocalMachine\\My); 0 when
+ * it is the [store] files. */
+int cs_plat_store_is_system(void);
+/* 1 when a certificate's private key stays in that store with it (Windows: the machine
+ * keys), so that a certificate without a key in a file can still be put in service. */
+int cs_plat_store_holds_keys(void);
+
+/* 1 when the machine's own chain engine decides trust when no [policy] ca_file is
+ * set (cs_plat_machine_chain, Windows); 0 when OpenSSL reads the system's bundle. */
+int cs_plat_machine_trust(void);
+
+/* 1 when the service manager keeps each service's account and command line
+ * (cs_plat_service_config answers, Windows); 0 when the configuration says it all. */
+int cs_plat_service_config_known(void);
 
 /* cs_plat_read_file flags */
 #define CS_READ_NOFOLLOW 0x1 /* refuse a symbolic link / reparse point in any component of the path */
@@ -325,6 +358,9 @@ int cs_plat_store_undo(const struct cs_config_s *cfg, const char *backup_dir, cs
  * old_certificates = keep) or deletes it (delete); archive_dir is root-only. */
 int cs_plat_store_archive(const struct cs_config_s *cfg, const char *backup_dir, const char *archive_dir,
                           cs_err_t *err);
+/* What the certificate store is called in events and messages: "LocalMachine\\My"
+ * (Windows), [store] cert_file (POSIX; NULL when not set). */
+const char *cs_plat_store_name(const struct cs_config_s *cfg);
 /* Where the certificate in service is, for the worker (POSIX: [store] cert_file
  * and key_file; "" when not configured or missing). */
 int cs_plat_store_current(const struct cs_config_s *cfg, char *cert_path, size_t cert_len, char *key_path,

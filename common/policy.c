@@ -526,7 +526,7 @@ int cs_policy_trust_load(const char *ca_file, X509_STORE **store, cs_err_t *err)
       snprintf(why, sizeof why, "%s", e ? ERR_reason_error_string(e) : "no certificate");
       rc = cs_err_set(err, CS_ECONFIG, (long)e, "cannot load trust anchors from %s (%s)", ca_file, why);
     }
-  } else if (cs_plat_is_windows()) {
+  } else if (cs_plat_machine_trust()) {
     /* The machine decides (check_chain_machine): OpenSSL's default paths on Windows
      * are a folder named when OpenSSL was built, which any user may create. */
     X509_STORE_free(s);

@@ -75,7 +75,7 @@ static int step_install(tx_t *tx, cs_err_t *err) {
   int rc = cs_plat_store_install(tx->env->cfg, tx->stage, tx->store_backup, err);
   if (rc == CS_OK)
     emit(tx, CS_EV_CERT_INSTALLED,
-         cs_plat_is_windows() ? "LocalMachine\\My" : tx->env->cfg->store.cert_file, NULL);
+         cs_plat_store_name(tx->env->cfg), NULL);
   return rc;
 }
 

@@ -40,8 +40,7 @@ int cs_cli_config_unsafe(const cs_config_t *cfg, char *why, size_t len, char *ms
   snprintf(msg, msg_len,
            "the configuration file %s is not safe to use: %s. It names commands that run as %s, so only %s may be "
            "able to change it and the folders above it; nothing was done",
-           cfg->path, why, cs_plat_is_windows() ? "LocalSystem" : "root",
-           cs_plat_is_windows() ? "Administrators and SYSTEM" : "root");
+           cfg->path, why, cs_plat_service_account(), cs_plat_admins());
   return 1;
 }
 

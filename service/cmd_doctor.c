@@ -111,7 +111,7 @@ static void check_service(doctor_t *d) {
     return;
   }
   account[0] = '\0';
-  if (cs_plat_is_windows()) { /* the account it runs as, from the service manager */
+  if (cs_plat_service_config_known()) { /* the account it runs as, from the service manager */
     char name[300];
     if (cs_plat_service_config(svc, &start_name, &image, &err) != CS_OK)
       snprintf(account, sizeof account, ", its account unknown (%s)", err.text);
@@ -323,7 +323,7 @@ static void check_chain(doctor_t *d, const cs_reply_t *v, int have_v) {
   const cs_check_t *c;
   if (!d->tp[0]) {
     add(d, "chain", CS_DOCTOR_FAIL, "no certificate in service to check");
-  } else if (cs_plat_is_windows()) {
+  } else if (cs_plat_machine_trust()) {
     if (d->cfg->policy.ca_file == NULL)
       check_machine_chain(d);
     else /* the file is read by OpenSSL, in the worker, which takes a file: not done here */
@@ -352,7 +352,7 @@ static void check_safe(doctor_t *d, const char *id, const char *what, const char
     add(d, id, CS_DOCTOR_FAIL, "%s %s is not safe: %s", what, path, why);
   else
     add(d, id, CS_DOCTOR_OK, "%s %s can be %s by %s only", what, path, secret ? "read and changed" : "changed",
-        cs_plat_is_windows() ? "Administrators and SYSTEM" : "root");
+        cs_plat_admins());
 }
 
 /* The folders on the path of each file certsteward writes (the daemon's event 1014):
@@ -368,14 +368,14 @@ static void check_writers(doctor_t *d) {
     if (cs_plat_path_writers(file, folder, sizeof folder, who, sizeof who)) {
       open++;
       add(d, "written_path", CS_DOCTOR_WARN, "%s is written as %s, but the folder %s on its path can be changed by %s",
-          file, cs_plat_is_windows() ? "LocalSystem" : "root", folder, who);
+          file, cs_plat_service_account(), folder, who);
     }
   }
   if (open == 0)
     add(d, "written_path", CS_DOCTOR_OK, files ? "the folders on the path of each file certsteward writes can be "
                                                  "changed by %s only"
                                                : "no file is written outside the state folder%s",
-        files ? (cs_plat_is_windows() ? "Administrators and SYSTEM" : "root") : "");
+        files ? cs_plat_admins() : "");
 }
 
 static void check_platform(doctor_t *d) {
@@ -408,7 +408,7 @@ static void run_checks(doctor_t *d) {
   env.host = d->host;
   if (cs_renewal_current(&env, d->tp, &d->tp_err) != CS_OK)
     d->tp[0] = '\0';
-  if (cs_plat_is_windows()) {
+  if (cs_plat_store_is_system()) {
     if (d->tp[0])
       check_cert_store(d);
     else

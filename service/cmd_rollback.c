@@ -177,7 +177,7 @@ int cs_cmd_rollback(int argc, char **argv) {
     fprintf(stderr, "certsteward rollback: %s\n", err.text);
     goto out;
   }
-  if (cs_plat_is_windows()) {
+  if (cs_plat_store_is_system()) {
     if (windows_archived(&cfg, dir, tp, file) != 0)
       goto out;
   } else {

@@ -372,7 +372,7 @@ static const char *untrusted_file(const char *path, const uv_stat_t *st, char *w
              (unsigned long)st->st_uid);
     return why;
   }
-  if (!cs_plat_is_windows() && (st->st_mode & 022)) { /* whoever holds it open could change it */
+  if (cs_plat_has_file_modes() && (st->st_mode & 022)) { /* whoever holds it open could change it */
     snprintf(why, len, "mode %03lo: others can change it; not read. Copy it in as root, mode 0600",
              (unsigned long)(st->st_mode & 0777));
     return why;

@@ -191,7 +191,7 @@ static int stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v
       goto out;
     cs_fault_point2("worker_stage:", staged_names[written]); /* test builds: crash.sh */
   }
-  if (cs_plat_is_windows() &&
+  if (cs_plat_store_is_system() && /* the system store imports a PKCS#12 */
       (rc = cs_pfx_stage(dir, cfg->store.key_provider, b->leaf, key, chain, keyless ? bound_tp : NULL, err)) != CS_OK)
     goto out;
   rc = CS_OK;
@@ -275,8 +275,8 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   vo.host = opts[O_HOST].value;
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
-  vo.key_in_store = cs_plat_is_windows(); /* the machine keys stay in LocalMachine\My */
-  vo.own_key_in_store = cs_plat_is_windows(); /* without a key in service: a rollback's own key */
+  vo.key_in_store = cs_plat_store_holds_keys(); /* the machine keys stay in LocalMachine\My */
+  vo.own_key_in_store = cs_plat_store_holds_keys(); /* without a key in service: a rollback's own key */
   cs_fault_point("worker_validate"); /* test builds: crash.sh */
   if (cs_crypto_init(&err) != CS_OK || cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
     fail(out, rc, err.text);
@@ -409,7 +409,7 @@ out:
 static const char *base_name(const char *path) {
   const char *p, *base = path;
   for (p = path; *p != '\0'; p++)
-    if (*p == '/' || (*p == '\\' && cs_plat_is_windows()))
+    if (cs_plat_is_path_sep(*p))
       base = p + 1;
   return base;
 }
@@ -543,7 +543,7 @@ static int cmd_check(int argc, char **argv) {
   vo.password_file = opts[O_PASSWORD_FILE].value;
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
-  vo.key_in_store = cs_plat_is_windows(); /* judged as the service judges it */
+  vo.key_in_store = cs_plat_store_holds_keys(); /* judged as the service judges it */
   vo.own_key_in_store = 0;                /* a file alone: what the store holds is not looked at */
   if (cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
     fprintf(stderr, "certsteward check: %s\n", err.text);

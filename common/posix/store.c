@@ -460,6 +460,8 @@ int cs_plat_store_current(const cs_config_t *cfg, char *cert_path, size_t cert_l
   return CS_OK;
 }
 
+const char *cs_plat_store_name(const cs_config_t *cfg) { return cfg->store.cert_file; }
+
 int cs_plat_store_key_ref(const cs_config_t *cfg, const char *thumbprint, char *buf, size_t len) {
   (void)thumbprint;
   if (cfg->store.key_file == NULL)

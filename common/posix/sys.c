@@ -16,6 +16,17 @@
 
 int cs_plat_is_windows(void) { return 0; }
 
+/* What the platform is (platform.h): a POSIX system, its store the [store] files. */
+char cs_plat_path_sep(void) { return '/'; }
+int cs_plat_is_path_sep(int c) { return c == '/'; }
+int cs_plat_has_file_modes(void) { return 1; }
+const char *cs_plat_service_account(void) { return "root"; }
+const char *cs_plat_admins(void) { return "root"; }
+int cs_plat_store_is_system(void) { return 0; }
+int cs_plat_store_holds_keys(void) { return 0; }
+int cs_plat_machine_trust(void) { return 0; }
+int cs_plat_service_config_known(void) { return 0; }
+
 int cs__posix_errno(int e) {
   switch (e) {
   case ENOENT: case ENOTDIR: return CS_ENOENT;

@@ -130,6 +130,11 @@ int cs_plat_store_current(const cs_config_t *cfg, char *cert_path, size_t cert_l
   return rc;
 }
 
+const char *cs_plat_store_name(const cs_config_t *cfg) {
+  (void)cfg;
+  return "LocalMachine\\My";
+}
+
 int cs_plat_store_key_ref(const cs_config_t *cfg, const char *thumbprint, char *buf, size_t len) {
   (void)cfg;
   if (!cs_thumbprint_valid(thumbprint))

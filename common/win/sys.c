@@ -17,6 +17,18 @@
 
 int cs_plat_is_windows(void) { return 1; }
 
+/* What the platform is (platform.h): Windows, its store LocalMachine\My with the
+ * machine keys, its trust the machine's chain engine, its services' settings the SCM's. */
+char cs_plat_path_sep(void) { return '\\'; }
+int cs_plat_is_path_sep(int c) { return c == '/' || c == '\\'; }
+int cs_plat_has_file_modes(void) { return 0; }
+const char *cs_plat_service_account(void) { return "LocalSystem"; }
+const char *cs_plat_admins(void) { return "Administrators and SYSTEM"; }
+int cs_plat_store_is_system(void) { return 1; }
+int cs_plat_store_holds_keys(void) { return 1; }
+int cs_plat_machine_trust(void) { return 1; }
+int cs_plat_service_config_known(void) { return 1; }
+
 /* UTF-16 to UTF-8 into buf; 0 or CS_ETOOBIG / CS_EINVAL. */
 static int to_utf8(const wchar_t *w, char *buf, size_t len) {
   int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, buf, (int)len, NULL, NULL);

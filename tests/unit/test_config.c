@@ -686,3 +686,34 @@ CS_TEST(daemon_value_errors) {
   CHECK_LOAD_FAILS(SIX_LINES "[expiry]\nwarn_days = 30, soon\n", 8, "\"soon\" is not a number of days");
   tmp_close();
 }
+
+/* The named platform queries (platform.h) answer as the branches on
+ * cs_plat_is_windows() they replace did: Windows joins with '\' and takes '/' too,
+ * names LocalMachine\My and keeps keys there; POSIX joins with '/' only and names
+ * [store] cert_file. */
+CS_TEST(platform_queries_answer_for_this_build) {
+  cs_config_t cfg;
+  char out[64];
+  int win = cs_plat_is_windows();
+  CHECK_INT(cs_config_defaults(&cfg), ==, 0);
+  CHECK(cs_plat_path_sep() == (win ? '\\' : '/'));
+  CHECK(cs_plat_is_path_sep('/'));
+  CHECK_INT(cs_plat_is_path_sep('\\'), ==, win);
+  CHECK(!cs_plat_is_path_sep(':'));
+  CHECK_INT(cs_plat_path_join(out, sizeof out, "a", "b"), ==, CS_OK);
+  CHECK_STR(out, win ? "a\\b" : "a/b");
+  CHECK_INT(cs_plat_path_join(out, sizeof out, "a\\", "b"), ==, CS_OK);
+  CHECK_STR(out, win ? "a\\b" : "a\\/b");
+  if (win)
+    CHECK_STR(cs_plat_store_name(&cfg), "LocalMachine\\My");
+  else
+    CHECK(cs_plat_store_name(&cfg) == cfg.store.cert_file);
+  CHECK_INT(cs_plat_store_is_system(), ==, win);
+  CHECK_INT(cs_plat_store_holds_keys(), ==, win);
+  CHECK_INT(cs_plat_machine_trust(), ==, win);
+  CHECK_INT(cs_plat_service_config_known(), ==, win);
+  CHECK_INT(cs_plat_has_file_modes(), ==, !win);
+  CHECK_STR(cs_plat_service_account(), win ? "LocalSystem" : "root");
+  CHECK_STR(cs_plat_admins(), win ? "Administrators and SYSTEM" : "root");
+  cs_config_free(&cfg);
+}
