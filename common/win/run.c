@@ -54,10 +54,16 @@ static DWORD WINAPI feed_main(void *arg) {
   return 0;
 }
 
+/* One run: the child, its job and what it has said so far. */
 typedef struct run_s {
+  const char *prog;
+  PROCESS_INFORMATION pi;
+  HANDLE job;    /* NULL when the child could not be put into one */
+  HANDLE feeder; /* the thread writing the input, or NULL */
   HANDLE out;    /* our end of the child's stdout; NULL at end of file */
   cs_buf_t buf;
   size_t max_out;
+  int timed_out;
 } run_t;
 
 /* Reads what is in the pipe now, at most budget bytes; never blocks. Bytes past
@@ -96,28 +102,27 @@ static HANDLE child_handle(HANDLE h, int for_write) {
 
 /* ---- running ---------------------------------------------------------------------- */
 
-/* Runs the program wprog with the command line wcmd (modified by CreateProcessW);
- * confined: as the worker (confine.c). */
-static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, int confined, const void *input,
-                    size_t input_len, int timeout_ms, size_t max_out, cs_run_result_t *res, cs_err_t *err) {
-  HANDLE in_r = NULL, in_w = NULL, out_w = NULL, err_h = NULL, job = NULL, feeder = NULL, token = NULL;
+/* Starts the program wprog with the command line wcmd (modified by CreateProcessW),
+ * confined: as the worker (confine.c), into r: its standard output to r->out, its
+ * standard error the caller's, input (may be NULL) fed by a thread of its own, in a job
+ * (for a plain child: when one can be made). Suspended until it is in the job, so
+ * that nothing it starts can escape the job. On failure r may hold a child already
+ * made, which run_wide ends. */
+static int spawn(run_t *r, const wchar_t *wprog, wchar_t *wcmd, int confined, const void *input, size_t input_len,
+                 cs_err_t *err) {
+  HANDLE in_r = NULL, in_w = NULL, out_w = NULL, err_h = NULL, token = NULL;
   HANDLE inherit[3];
   LPPROC_THREAD_ATTRIBUTE_LIST attrs = NULL;
   STARTUPINFOEXW si;
-  PROCESS_INFORMATION pi = {NULL, NULL, 0, 0};
   SIZE_T attrs_size = 0;
-  ULONGLONG deadline;
-  DWORD code = 0, flags;
+  DWORD flags;
   feed_t *f = NULL;
-  run_t r;
-  int rc, timed_out = 0;
+  int rc;
   char what[600];
 
-  memset(&r, 0, sizeof r);
-  r.max_out = max_out;
-  snprintf(what, sizeof what, "cannot run %s", prog);
+  snprintf(what, sizeof what, "cannot run %s", r->prog);
   /* our ends are not inheritable; the child's ends are made so by duplication */
-  if (!CreatePipe(&r.out, &out_w, NULL, 64 * 1024) ||
+  if (!CreatePipe(&r->out, &out_w, NULL, 64 * 1024) ||
       (input != NULL && input_len > 0 && !CreatePipe(&in_r, &in_w, NULL, 64 * 1024))) {
     rc = cs__win_fail(err, GetLastError(), what);
     goto out;
@@ -154,29 +159,29 @@ static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, int c
     rc = cs__win_fail(err, GetLastError(), what);
     goto out;
   }
-  /* Suspended until it is in the job, so that nothing it starts can escape the job.
-   * A child of a process without a console (the service) gets none either. */
+  /* A child of a process without a console (the service) gets none either. */
   flags = CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | (GetConsoleWindow() == NULL ? CREATE_NO_WINDOW : 0);
   if (confined &&
-      ((rc = cs__win_confined_token(&token, err)) != CS_OK || (rc = cs__win_confined_job(&job, err)) != CS_OK))
+      ((rc = cs__win_confined_token(&token, err)) != CS_OK || (rc = cs__win_confined_job(&r->job, err)) != CS_OK))
     goto out;
-  if (!(token != NULL ? CreateProcessAsUserW(token, wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &pi)
-                      : CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &pi))) {
+  if (!(token != NULL
+            ? CreateProcessAsUserW(token, wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &r->pi)
+            : CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &r->pi))) {
     rc = cs__win_fail(err, GetLastError(), what);
     goto out;
   }
-  if (job == NULL) /* a plain child: without a job (none, or assignment refused), a timeout ends it alone */
-    job = CreateJobObjectW(NULL, NULL);
-  if (job != NULL && !AssignProcessToJobObject(job, pi.hProcess)) {
+  if (r->job == NULL) /* a plain child: without a job (none, or assignment refused), a timeout ends it alone */
+    r->job = CreateJobObjectW(NULL, NULL);
+  if (r->job != NULL && !AssignProcessToJobObject(r->job, r->pi.hProcess)) {
     DWORD e = GetLastError();
-    CloseHandle(job); /* an empty job: the suspended child is ended alone below */
-    job = NULL;
+    CloseHandle(r->job); /* an empty job: the suspended child is ended alone below */
+    r->job = NULL;
     if (confined) {
       rc = cs__win_fail(err, e, "cannot put the worker into its job object");
       goto out;
     }
   }
-  ResumeThread(pi.hThread);
+  ResumeThread(r->pi.hThread);
   /* only the child keeps these: their closing is how each side sees end of file */
   CloseHandle(in_r);
   CloseHandle(out_w);
@@ -187,80 +192,27 @@ static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, int c
       f->pipe = in_w;
       f->len = input_len;
       memcpy(f->data, input, input_len);
-      if ((feeder = CreateThread(NULL, 64 * 1024, feed_main, f, 0, NULL)) != NULL) {
+      if ((r->feeder = CreateThread(NULL, 64 * 1024, feed_main, f, 0, NULL)) != NULL) {
         in_w = NULL; /* the thread owns both now */
         f = NULL;
       }
     }
-    if (feeder == NULL) {
+    if (r->feeder == NULL) {
       rc = cs__win_fail(err, f == NULL ? ERROR_NOT_ENOUGH_MEMORY : GetLastError(), what);
       goto out;
     }
   }
-
-  deadline = GetTickCount64() + (ULONGLONG)timeout_ms;
-  for (;;) {
-    ULONGLONG now;
-    drain(&r, DRAIN_STEP);
-    if (WaitForSingleObject(pi.hProcess, r.out != NULL ? TICK_MS : 2 * TICK_MS) == WAIT_OBJECT_0) {
-      /* Something it started in the background may hold the pipe open for long:
-       * take what is there and do not wait for that end of file. */
-      drain(&r, DRAIN_AT_EXIT);
-      break;
-    }
-    if ((now = GetTickCount64()) >= deadline) {
-      timed_out = 1;
-      if (job == NULL || !TerminateJobObject(job, 1))
-        TerminateProcess(pi.hProcess, 1);
-      WaitForSingleObject(pi.hProcess, 5000);
-      drain(&r, DRAIN_AT_EXIT); /* what it said before it was stopped helps to tell why */
-      break;
-    }
-  }
-  if (cs_buf_str(&r.buf) == NULL) {
-    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory keeping the output of %s", prog);
-    goto out;
-  }
-  (void)GetExitCodeProcess(pi.hProcess, &code);
-  res->timed_out = timed_out;
-  /* An NTSTATUS error (0xC0000005 access violation, ...) is a crash, not an exit. */
-  res->exit_code = timed_out || code >= 0xC0000000u ? -1 : (int)code;
-  res->signal = 0;
-  res->out_len = r.buf.len;
-  res->out = r.buf.p != NULL ? r.buf.p : cs_strdup("");
-  r.buf.p = NULL;
-  rc = res->out != NULL ? CS_OK : cs_err_set(err, CS_ENOMEM, 0, "out of memory keeping the output of %s", prog);
+  rc = CS_OK;
 out:
-  if (feeder != NULL) {
-    /* A child that ended without reading, or a grandchild holding its stdin: the
-     * write is cancelled; a thread that still does not end is left to its own. */
-    if (WaitForSingleObject(feeder, 0) != WAIT_OBJECT_0) {
-      (void)CancelSynchronousIo(feeder);
-      WaitForSingleObject(feeder, 1000);
-    }
-    CloseHandle(feeder);
-  }
   if (f != NULL) { /* the thread never started: the copy of the input is ours to wipe */
     SecureZeroMemory(f->data, f->len);
     free(f);
   }
-  if (pi.hProcess != NULL && rc != CS_OK && WaitForSingleObject(pi.hProcess, 0) != WAIT_OBJECT_0) {
-    if (job == NULL || !TerminateJobObject(job, 1))
-      TerminateProcess(pi.hProcess, 1);
-  }
-  if (pi.hThread != NULL)
-    CloseHandle(pi.hThread);
-  if (pi.hProcess != NULL)
-    CloseHandle(pi.hProcess);
-  if (job != NULL)
-    CloseHandle(job);
   if (token != NULL)
     CloseHandle(token);
   if (attrs != NULL)
     DeleteProcThreadAttributeList(attrs);
   free(attrs);
-  if (r.out != NULL)
-    CloseHandle(r.out);
   if (in_r != NULL)
     CloseHandle(in_r);
   if (in_w != NULL)
@@ -269,6 +221,79 @@ out:
     CloseHandle(out_w);
   if (err_h != NULL)
     CloseHandle(err_h);
+  return rc;
+}
+
+/* Reads the child's output until it ends or timeout_ms has passed (then ends its job,
+ * or it alone), and gives what it said and how it ended in res. */
+static int supervise(run_t *r, int timeout_ms, cs_run_result_t *res, cs_err_t *err) {
+  ULONGLONG deadline = GetTickCount64() + (ULONGLONG)timeout_ms;
+  DWORD code = 0;
+
+  for (;;) {
+    drain(r, DRAIN_STEP);
+    if (WaitForSingleObject(r->pi.hProcess, r->out != NULL ? TICK_MS : 2 * TICK_MS) == WAIT_OBJECT_0) {
+      /* Something it started in the background may hold the pipe open for long:
+       * take what is there and do not wait for that end of file. */
+      drain(r, DRAIN_AT_EXIT);
+      break;
+    }
+    if (GetTickCount64() >= deadline) {
+      r->timed_out = 1;
+      if (r->job == NULL || !TerminateJobObject(r->job, 1))
+        TerminateProcess(r->pi.hProcess, 1);
+      WaitForSingleObject(r->pi.hProcess, 5000);
+      drain(r, DRAIN_AT_EXIT); /* what it said before it was stopped helps to tell why */
+      break;
+    }
+  }
+  if (cs_buf_str(&r->buf) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory keeping the output of %s", r->prog);
+  (void)GetExitCodeProcess(r->pi.hProcess, &code);
+  res->timed_out = r->timed_out;
+  /* An NTSTATUS error (0xC0000005 access violation, ...) is a crash, not an exit. */
+  res->exit_code = r->timed_out || code >= 0xC0000000u ? -1 : (int)code;
+  res->signal = 0;
+  res->out_len = r->buf.len;
+  res->out = r->buf.p != NULL ? r->buf.p : cs_strdup("");
+  r->buf.p = NULL;
+  return res->out != NULL ? CS_OK : cs_err_set(err, CS_ENOMEM, 0, "out of memory keeping the output of %s", r->prog);
+}
+
+/* Runs the program wprog with the command line wcmd (modified by CreateProcessW);
+ * confined: as the worker (confine.c). */
+static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, int confined, const void *input,
+                    size_t input_len, int timeout_ms, size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+  run_t r;
+  int rc;
+
+  memset(&r, 0, sizeof r);
+  r.prog = prog;
+  r.max_out = max_out;
+  rc = spawn(&r, wprog, wcmd, confined, input, input_len, err);
+  if (rc == CS_OK)
+    rc = supervise(&r, timeout_ms, res, err);
+  if (r.feeder != NULL) {
+    /* A child that ended without reading, or a grandchild holding its stdin: the
+     * write is cancelled; a thread that still does not end is left to its own. */
+    if (WaitForSingleObject(r.feeder, 0) != WAIT_OBJECT_0) {
+      (void)CancelSynchronousIo(r.feeder);
+      WaitForSingleObject(r.feeder, 1000);
+    }
+    CloseHandle(r.feeder);
+  }
+  if (r.pi.hProcess != NULL && rc != CS_OK && WaitForSingleObject(r.pi.hProcess, 0) != WAIT_OBJECT_0) {
+    if (r.job == NULL || !TerminateJobObject(r.job, 1))
+      TerminateProcess(r.pi.hProcess, 1);
+  }
+  if (r.pi.hThread != NULL)
+    CloseHandle(r.pi.hThread);
+  if (r.pi.hProcess != NULL)
+    CloseHandle(r.pi.hProcess);
+  if (r.job != NULL)
+    CloseHandle(r.job);
+  if (r.out != NULL)
+    CloseHandle(r.out);
   cs_buf_free(&r.buf);
   return rc;
 }
