@@ -55,6 +55,45 @@ const char *cs_test_path(const char *name) {
   return b;
 }
 
+#define TMP_MAX_PATHS 64
+#define TMP_PATH_LEN 4200
+
+static char tmp_dir[1024];
+static char tmp_paths[TMP_MAX_PATHS][TMP_PATH_LEN];
+static int n_tmp_paths;
+
+void cs_test_tmp_open(const char *prefix) {
+  cs_test_mkdtemp(prefix, tmp_dir, sizeof tmp_dir);
+  n_tmp_paths = 0;
+}
+
+const char *cs_test_tmp_dir(void) { return tmp_dir; }
+
+const char *cs_test_tmp_path(const char *name) {
+  int i;
+  if (n_tmp_paths == TMP_MAX_PATHS) {
+    fprintf(stderr, "too many temporary paths\n");
+    exit(1);
+  }
+  if (snprintf(tmp_paths[n_tmp_paths], TMP_PATH_LEN, "%s/%s", tmp_dir, name) >= TMP_PATH_LEN) {
+    fprintf(stderr, "test path too long: %s/%s\n", tmp_dir, name);
+    exit(1);
+  }
+  for (i = 0; i < n_tmp_paths; i++)
+    if (strcmp(tmp_paths[i], tmp_paths[n_tmp_paths]) == 0)
+      return tmp_paths[i];
+  return tmp_paths[n_tmp_paths++];
+}
+
+void cs_test_tmp_close(void) {
+  int i;
+  for (i = n_tmp_paths - 1; i >= 0; i--)
+    if (remove(tmp_paths[i]) != 0)
+      (void)cs_test_rmdir(tmp_paths[i]);
+  n_tmp_paths = 0;
+  CHECK_INT(cs_test_rmdir(tmp_dir), ==, 0);
+}
+
 int cs_test_mkdir(const char *path) {
 #ifdef _WIN32
   return _mkdir(path);

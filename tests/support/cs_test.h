@@ -23,6 +23,16 @@ void cs_test_mkdtemp(const char *prefix, char *dir, size_t len);
  * path too long ends the test run. */
 const char *cs_test_join(const char *dir, const char *name);
 
+/* One temporary folder for a test that proves it leaves nothing behind:
+ * cs_test_tmp_open makes it (cs_test_mkdtemp); cs_test_tmp_path gives name in it
+ * ("/" works on both platforms) and remembers it; cs_test_tmp_close removes what was
+ * remembered, newest first (files, then folders), and CHECKs that the folder, then
+ * empty, is removed: a stray temp or backup file fails the test. */
+void cs_test_tmp_open(const char *prefix);
+const char *cs_test_tmp_path(const char *name);
+const char *cs_test_tmp_dir(void);
+void cs_test_tmp_close(void);
+
 /* Entries of dir besides . and .. (a temp file left behind shows up here); -1 when
  * it cannot be listed. */
 int cs_test_count_entries(const char *dir);

@@ -24,55 +24,19 @@
 #define OTHER "0123456789ABCDEF0123456789ABCDEF01234567"
 #define SHA256_TAIL "00112233445566778899AABBCCDDEEFF00112233" /* 24 more digits after OLD: 64 */
 
-#define MAX_PATHS 48
 #define PATH_LEN 4200
 
-static char tmp_dir[1024];
-static char tmp_paths[MAX_PATHS][PATH_LEN];
-static int n_tmp_paths;
-
-static void tmp_open(void) {
-  cs_test_mkdtemp("cs-bindings", tmp_dir, sizeof tmp_dir);
-  n_tmp_paths = 0;
-}
-
-/* Full path of name in the temporary folder ("/" works on both platforms),
- * remembered so that tmp_close removes it (files and folders, newest first). */
-static const char *tmp_path(const char *name) {
-  int i;
-  if (n_tmp_paths == MAX_PATHS) {
-    fprintf(stderr, "test_bindings: too many temporary paths\n");
-    exit(1);
-  }
-  if (snprintf(tmp_paths[n_tmp_paths], PATH_LEN, "%s/%s", tmp_dir, name) >= PATH_LEN) {
-    fprintf(stderr, "test_bindings: path too long: %s/%s\n", tmp_dir, name);
-    exit(1);
-  }
-  for (i = 0; i < n_tmp_paths; i++)
-    if (strcmp(tmp_paths[i], tmp_paths[n_tmp_paths]) == 0)
-      return tmp_paths[i];
-  return tmp_paths[n_tmp_paths++];
-}
-
 static const char *tmp_mkdir(const char *name) {
-  const char *p = tmp_path(name);
+  const char *p = cs_test_tmp_path(name);
   CHECK_INT(cs_test_mkdir(p), ==, 0);
   return p;
 }
 
-static void tmp_close(void) {
-  int i;
-  for (i = n_tmp_paths - 1; i >= 0; i--)
-    if (remove(tmp_paths[i]) != 0)
-      (void)cs_test_rmdir(tmp_paths[i]);
-  CHECK_INT(cs_test_rmdir(tmp_dir), ==, 0);
-}
-
 /* Path of copy name in backup folder "bk" as cs_bindings_* spell it (with the
- * platform's separator, which tmp_path("bk/<name>") does not use on Windows). */
+ * platform's separator, which cs_test_tmp_path("bk/<name>") does not use on Windows). */
 static const char *bk_file(const char *name) {
   static char buf[PATH_LEN];
-  if (snprintf(buf, sizeof buf, "%s%c%s", tmp_path("bk"), cs_plat_is_windows() ? '\\' : '/', name) >=
+  if (snprintf(buf, sizeof buf, "%s%c%s", cs_test_tmp_path("bk"), cs_plat_path_sep(), name) >=
       (int)sizeof buf) {
     fprintf(stderr, "test_bindings: path too long: %s\n", name);
     exit(1);
@@ -118,24 +82,24 @@ CS_TEST(tls_json_both_selections_case_kept) {
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
-  files[0] = tmp_path("tls.json");
-  tmp_path("bk");
-  tmp_path("bk/0-tls.json");
-  tmp_path("bk/manifest");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("tls.json");
+  cs_test_tmp_path("bk");
+  cs_test_tmp_path("bk/0-tls.json");
+  cs_test_tmp_path("bk/manifest");
   tls_json(before, sizeof before, OLD_L, OLD_U);
   cs_test_put_str(files[0], before);
-  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   tls_json(want, sizeof want, NEW_L, NEW_U);
   cs_test_file_is_str(files[0], want);
   CHECK_INT(bk.n, ==, 1);
   CHECK_INT(bk.n > 0 ? bk.entries[0].replaced : 0, ==, 2);
   CHECK_STR(bk.n > 0 ? bk.entries[0].original : NULL, files[0]);
   CHECK_STR(bk.n > 0 ? bk.entries[0].backup : NULL, bk_file("0-tls.json"));
-  cs_test_file_is_str(tmp_path("bk/0-tls.json"), before);
+  cs_test_file_is_str(cs_test_tmp_path("bk/0-tls.json"), before);
   cs_bindings_backup_free(&bk);
   CHECK(bk.entries == NULL && bk.n == 0);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(longer_hex_runs_and_other_thumbprints_untouched) {
@@ -159,17 +123,17 @@ CS_TEST(longer_hex_runs_and_other_thumbprints_untouched) {
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
-  files[0] = tmp_path("app.conf");
-  tmp_path("bk");
-  tmp_path("bk/0-app.conf");
-  tmp_path("bk/manifest");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("app.conf");
+  cs_test_tmp_path("bk");
+  cs_test_tmp_path("bk/0-app.conf");
+  cs_test_tmp_path("bk/manifest");
   cs_test_put_str(files[0], before);
-  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_L, NEW_L, tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_L, NEW_L, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   cs_test_file_is_str(files[0], want);
   CHECK_INT(bk.n > 0 ? bk.entries[0].replaced : 0, ==, 4);
   cs_bindings_backup_free(&bk);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(crlf_and_bom_kept_byte_for_byte) {
@@ -178,42 +142,42 @@ CS_TEST(crlf_and_bom_kept_byte_for_byte) {
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
-  files[0] = tmp_path("tls.json");
-  tmp_path("bk");
-  tmp_path("bk/0-tls.json");
-  tmp_path("bk/manifest");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("tls.json");
+  cs_test_tmp_path("bk");
+  cs_test_tmp_path("bk/0-tls.json");
+  cs_test_tmp_path("bk/manifest");
   cs_test_put(files[0], before, sizeof before - 1);
-  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   cs_test_file_is(files[0], want, sizeof want - 1);
   cs_bindings_backup_free(&bk);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(file_without_old_thumbprint_changes_nothing) {
   const char *files[2];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
-  files[0] = tmp_path("tls.json");
-  files[1] = tmp_path("other.json");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("tls.json");
+  files[1] = cs_test_tmp_path("other.json");
   cs_test_put_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
   cs_test_put_str(files[1], "{\"thumbprint\":\"" OTHER "\"}\n");
-  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
+  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, "does not name the certificate in service");
   CHECK_CONTAINS(err.text, "other.json");
   CHECK(bk.entries == NULL && bk.n == 0);
   cs_test_file_is_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
   cs_test_file_is_str(files[1], "{\"thumbprint\":\"" OTHER "\"}\n");
-  CHECK(!cs_plat_exists(tmp_path("bk")));
+  CHECK(!cs_plat_exists(cs_test_tmp_path("bk")));
   /* an unreadable file: same, nothing written */
-  files[1] = tmp_path("missing.json");
-  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
+  files[1] = cs_test_tmp_path("missing.json");
+  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, "missing.json");
   cs_test_file_is_str(files[0], "{\"thumbprint\":\"" OLD_U "\"}\n");
-  CHECK(!cs_plat_exists(tmp_path("bk")));
-  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, "not-a-thumbprint", tmp_path("bk"), &bk, &err), ==, CS_EINVAL);
-  tmp_close();
+  CHECK(!cs_plat_exists(cs_test_tmp_path("bk")));
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, "not-a-thumbprint", cs_test_tmp_path("bk"), &bk, &err), ==, CS_EINVAL);
+  cs_test_tmp_close();
 }
 
 CS_TEST(scan_finds_one) {
@@ -222,9 +186,9 @@ CS_TEST(scan_finds_one) {
   cs_bindings_scan_t s;
   char tp[CS_THUMBPRINT_LEN + 1];
   cs_err_t err;
-  tmp_open();
-  files[0] = tmp_path("tls.json");
-  files[1] = tmp_path("extra.conf");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("tls.json");
+  files[1] = cs_test_tmp_path("extra.conf");
   tls_json(text, sizeof text, OLD_L, OLD_U);
   cs_test_put_str(files[0], text);
   cs_test_put_str(files[1], "tp=" OLD_L "\nsha256=" OLD_U SHA256_TAIL "\nrun=0" OTHER "\n");
@@ -239,7 +203,7 @@ CS_TEST(scan_finds_one) {
   CHECK_STR(tp, OLD_U);
   cs_bindings_scan_free(&s);
   CHECK(s.found == NULL && s.n_found == 0);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(scan_finds_none) {
@@ -247,8 +211,8 @@ CS_TEST(scan_finds_none) {
   cs_bindings_scan_t s;
   char tp[CS_THUMBPRINT_LEN + 1];
   cs_err_t err;
-  tmp_open();
-  files[0] = tmp_path("tls.json");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("tls.json");
   cs_test_put_str(files[0], "{\"thumbprint\": \"\", \"sha256\": \"" OLD_U SHA256_TAIL "\"}\n");
   CHECK_INT(cs_bindings_scan(files, 1, &s, &err), ==, 0);
   CHECK_INT(s.n_found, ==, 0);
@@ -256,10 +220,10 @@ CS_TEST(scan_finds_none) {
   CHECK_CONTAINS(err.text, "no certificate thumbprint");
   CHECK_CONTAINS(err.text, "tls.json");
   cs_bindings_scan_free(&s);
-  files[0] = tmp_path("missing.json");
+  files[0] = cs_test_tmp_path("missing.json");
   CHECK_INT(cs_bindings_scan(files, 1, &s, &err), ==, CS_ENOENT);
   CHECK(s.files == NULL && s.n_found == 0);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(scan_finds_several_config_error) {
@@ -268,9 +232,9 @@ CS_TEST(scan_finds_several_config_error) {
   cs_bindings_scan_t s;
   char tp[CS_THUMBPRINT_LEN + 1];
   cs_err_t err;
-  tmp_open();
-  files[0] = tmp_path("tls.json");
-  files[1] = tmp_path("extra.conf");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("tls.json");
+  files[1] = cs_test_tmp_path("extra.conf");
   tls_json(text, sizeof text, OLD_L, OTHER);
   cs_test_put_str(files[0], text);
   cs_test_put_str(files[1], "tp=" OTHER "\n");
@@ -289,7 +253,7 @@ CS_TEST(scan_finds_several_config_error) {
   CHECK_CONTAINS(err.text, "extra.conf");
   CHECK_STR(tp, "");
   cs_bindings_scan_free(&s);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(scan_refuses_too_many_values) {
@@ -298,8 +262,8 @@ CS_TEST(scan_refuses_too_many_values) {
   cs_bindings_scan_t s;
   cs_err_t err;
   size_t i, off = 0;
-  tmp_open();
-  files[0] = tmp_path("hashes.txt");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("hashes.txt");
   for (i = 0; i <= CS_BINDINGS_MAX_FOUND; i++)
     off += (size_t)snprintf(text + off, sizeof text - off, "%040zX\n", i);
   cs_test_put_str(files[0], text);
@@ -311,19 +275,19 @@ CS_TEST(scan_refuses_too_many_values) {
   CHECK_INT(cs_bindings_scan(files, 1, &s, &err), ==, 0);
   CHECK_INT(s.n_found, ==, CS_BINDINGS_MAX_FOUND);
   cs_bindings_scan_free(&s);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* Two files with the same base name in different folders: their backups must not collide. */
 static void two_tls_json(const char **files, char *a, char *b, size_t len) {
   tmp_mkdir("web");
   tmp_mkdir("cfg");
-  files[0] = tmp_path("web/tls.json");
-  files[1] = tmp_path("cfg/tls.json");
-  tmp_path("bk");
-  tmp_path("bk/0-tls.json");
-  tmp_path("bk/1-tls.json");
-  tmp_path("bk/manifest");
+  files[0] = cs_test_tmp_path("web/tls.json");
+  files[1] = cs_test_tmp_path("cfg/tls.json");
+  cs_test_tmp_path("bk");
+  cs_test_tmp_path("bk/0-tls.json");
+  cs_test_tmp_path("bk/1-tls.json");
+  cs_test_tmp_path("bk/manifest");
   tls_json(a, len, OLD_L, OLD_U);
   snprintf(b, len, "\xEF\xBB\xBFthumbprint=%s\r\n", OLD_U);
   cs_test_put_str(files[0], a);
@@ -357,11 +321,11 @@ CS_TEST(utf16_files_rewritten_in_their_encoding) {
   char tp[41];
   cs_err_t err;
   for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-    tmp_open();
-    files[0] = tmp_path("tls.json");
-    tmp_path("bk");
-    tmp_path("bk/0-tls.json");
-    tmp_path("bk/manifest");
+    cs_test_tmp_open("cs-bindings");
+    files[0] = cs_test_tmp_path("tls.json");
+    cs_test_tmp_path("bk");
+    cs_test_tmp_path("bk/0-tls.json");
+    cs_test_tmp_path("bk/manifest");
     snprintf(text, sizeof text, "{\r\n  \"a\": \"%s\",\r\n  \"b\": \"%s\", \"c\": \"%s" SHA256_TAIL "\"\r\n}\r\n",
              OLD_L, OLD_U, OLD_U);
     len = utf16(before, text, kinds[k][0], kinds[k][1]);
@@ -370,7 +334,7 @@ CS_TEST(utf16_files_rewritten_in_their_encoding) {
     CHECK_INT(cs_bindings_current(&scan, tp, &err), ==, 0);
     CHECK_STR(tp, OLD_U);
     cs_bindings_scan_free(&scan);
-    CHECK_INT(cs_bindings_rewrite(files, 1, OLD_L, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+    CHECK_INT(cs_bindings_rewrite(files, 1, OLD_L, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
     CHECK_INT(bk.n == 1 ? bk.entries[0].replaced : 0, ==, 2);
     snprintf(text, sizeof text, "{\r\n  \"a\": \"%s\",\r\n  \"b\": \"%s\", \"c\": \"%s" SHA256_TAIL "\"\r\n}\r\n",
              NEW_L, NEW_U, OLD_U);
@@ -380,7 +344,7 @@ CS_TEST(utf16_files_rewritten_in_their_encoding) {
     cs_test_file_is(files[0], before, len);
     CHECK_INT(cs_bindings_backup_remove(&bk, &err), ==, 0);
     cs_bindings_backup_free(&bk);
-    tmp_close();
+    cs_test_tmp_close();
   }
 }
 
@@ -389,16 +353,16 @@ CS_TEST(restore_puts_originals_back) {
   const char *files[2];
   cs_bindings_backup_t bk, again;
   cs_err_t err;
-  tmp_open();
+  cs_test_tmp_open("cs-bindings");
   two_tls_json(files, a, b, sizeof a);
-  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   CHECK_INT(bk.n, ==, 2);
   CHECK_INT(bk.n == 2 ? bk.entries[1].replaced : 0, ==, 1);
   cs_test_file_is_str(files[1], "\xEF\xBB\xBFthumbprint=" NEW_U "\r\n");
-  cs_test_file_is_str(tmp_path("bk/0-tls.json"), a);
-  cs_test_file_is_str(tmp_path("bk/1-tls.json"), b);
+  cs_test_file_is_str(cs_test_tmp_path("bk/0-tls.json"), a);
+  cs_test_file_is_str(cs_test_tmp_path("bk/1-tls.json"), b);
   /* the same folder must not take a second rewrite over the first one's backup */
-  CHECK_INT(cs_bindings_rewrite(files, 2, NEW_U, OTHER, tmp_path("bk"), &again, &err), ==, CS_EINVAL);
+  CHECK_INT(cs_bindings_rewrite(files, 2, NEW_U, OTHER, cs_test_tmp_path("bk"), &again, &err), ==, CS_EINVAL);
   CHECK_CONTAINS(err.text, "already holds a binding backup");
   CHECK(again.entries == NULL && again.n == 0);
   cs_test_file_is_str(files[1], "\xEF\xBB\xBFthumbprint=" NEW_U "\r\n");
@@ -408,10 +372,10 @@ CS_TEST(restore_puts_originals_back) {
   CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0); /* twice is harmless */
   cs_test_file_is_str(files[0], a);
   CHECK_INT(cs_bindings_backup_remove(&bk, &err), ==, 0);
-  CHECK(!cs_plat_exists(tmp_path("bk/manifest")));
-  CHECK(!cs_plat_exists(tmp_path("bk/0-tls.json")));
+  CHECK(!cs_plat_exists(cs_test_tmp_path("bk/manifest")));
+  CHECK(!cs_plat_exists(cs_test_tmp_path("bk/0-tls.json")));
   cs_bindings_backup_free(&bk);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(backup_load_after_crash_then_restore) {
@@ -419,11 +383,11 @@ CS_TEST(backup_load_after_crash_then_restore) {
   const char *files[2];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
+  cs_test_tmp_open("cs-bindings");
   two_tls_json(files, a, b, sizeof a);
-  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   cs_bindings_backup_free(&bk); /* the "crash": only the folder is left */
-  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   CHECK_INT(bk.n, ==, 2);
   if (bk.n == 2) {
     CHECK_STR(bk.entries[0].original, files[0]);
@@ -436,13 +400,13 @@ CS_TEST(backup_load_after_crash_then_restore) {
   CHECK_INT(cs_bindings_backup_remove(&bk, &err), ==, 0);
   cs_bindings_backup_free(&bk);
   /* no manifest: the rewrite never began changing files */
-  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
+  CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, "no binding file was changed");
   /* a manifest that is not ours is refused, not followed out of the folder */
-  cs_test_put_str(tmp_path("bk/manifest"), "../../etc/passwd\t/etc/passwd\n");
-  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, CS_EFORMAT);
+  cs_test_put_str(cs_test_tmp_path("bk/manifest"), "../../etc/passwd\t/etc/passwd\n");
+  CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, CS_EFORMAT);
   CHECK(bk.entries == NULL);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* The undo puts back the configured binding files only: a manifest naming another
@@ -456,41 +420,41 @@ CS_TEST(backup_check_refuses_file_not_configured) {
   cs_bindings_backup_t bk;
   cs_err_t err;
   int i;
-  tmp_open();
+  cs_test_tmp_open("cs-bindings");
   two_tls_json(files, a, b, sizeof a);
-  cs_test_put_str(tmp_path("x"), "root's x");
-  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  cs_test_put_str(cs_test_tmp_path("x"), "root's x");
+  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   cs_bindings_backup_free(&bk);
   /* the manifest the rewrite wrote names the configured files */
-  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   CHECK_INT(cs_bindings_backup_check(&bk, files, 2, &err), ==, 0);
   /* a configuration that no longer names the second file */
   CHECK_INT(cs_bindings_backup_check(&bk, files, 1, &err), ==, CS_ECONFIG);
   CHECK_CONTAINS(err.text, "not one of [connector] binding_files");
   cs_bindings_backup_free(&bk);
   for (i = 0; i < 2; i++) {
-    cs_buf_printf(&m, "0-tls.json\t%s\n1-tls.json\t%s\n", files[0], i == 0 ? tmp_path("x") : files[0]);
-    cs_test_put_str(tmp_path("bk/manifest"), cs_buf_str(&m));
+    cs_buf_printf(&m, "0-tls.json\t%s\n1-tls.json\t%s\n", files[0], i == 0 ? cs_test_tmp_path("x") : files[0]);
+    cs_test_put_str(cs_test_tmp_path("bk/manifest"), cs_buf_str(&m));
     cs_buf_free(&m);
-    CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+    CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, 0);
     CHECK_INT(cs_bindings_backup_check(&bk, files, 2, &err), ==, i == 0 ? CS_ECONFIG : CS_EFORMAT);
-    CHECK_CONTAINS(err.text, i == 0 ? tmp_path("x") : "twice");
+    CHECK_CONTAINS(err.text, i == 0 ? cs_test_tmp_path("x") : "twice");
     CHECK_CONTAINS(err.text, "nothing was restored");
     cs_bindings_backup_free(&bk);
   }
-  cs_test_file_is_str(tmp_path("x"), "root's x");
+  cs_test_file_is_str(cs_test_tmp_path("x"), "root's x");
   cs_test_file_is_str(files[1], "\xEF\xBB\xBFthumbprint=" NEW_U "\r\n");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 #ifndef _WIN32
 /* One binding file, tls.json, holding text with mode, and the names of its backup
  * (removed by tmp_close). */
 static void one_tls_json(const char **files, const char *text, int mode) {
-  files[0] = tmp_path("tls.json");
-  tmp_path("bk");
-  tmp_path("bk/0-tls.json");
-  tmp_path("bk/manifest");
+  files[0] = cs_test_tmp_path("tls.json");
+  cs_test_tmp_path("bk");
+  cs_test_tmp_path("bk/0-tls.json");
+  cs_test_tmp_path("bk/manifest");
   cs_test_put_str(files[0], text);
   CHECK_INT(chmod(files[0], (mode_t)mode), ==, 0);
 }
@@ -500,17 +464,17 @@ CS_TEST(mode_kept_after_rewrite) {
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
+  cs_test_tmp_open("cs-bindings");
   one_tls_json(files, "{\"thumbprint\":\"" OLD_U "\"}\n", 0640);
-  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   CHECK_INT(stat(files[0], &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0640);
-  CHECK_INT(stat(tmp_path("bk"), &st), ==, 0);
+  CHECK_INT(stat(cs_test_tmp_path("bk"), &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0700);
-  CHECK_INT(stat(tmp_path("bk/0-tls.json"), &st), ==, 0);
+  CHECK_INT(stat(cs_test_tmp_path("bk/0-tls.json"), &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0600);
   cs_bindings_backup_free(&bk);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* After a crash (the backup loaded from disk alone), the folder's owner has put a
@@ -524,16 +488,16 @@ CS_TEST(restore_after_crash_gives_recorded_owner_and_mode) {
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
+  cs_test_tmp_open("cs-bindings");
   one_tls_json(files, orig, 0600);
-  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   cs_bindings_backup_free(&bk);
   CHECK_INT(unlink(files[0]), ==, 0);
   cs_test_put_str(files[0], "planted");
   CHECK_INT(chmod(files[0], 0666), ==, 0);
   if (geteuid() == 0)
     CHECK_INT(chown(files[0], 65534, 65534), ==, 0);
-  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   CHECK(bk.n == 1 && bk.entries[0].meta != NULL);
   CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
   cs_bindings_backup_free(&bk);
@@ -542,9 +506,9 @@ CS_TEST(restore_after_crash_gives_recorded_owner_and_mode) {
   CHECK_INT(st.st_mode & 07777, ==, 0600);
   CHECK_INT((long)st.st_uid, ==, (long)geteuid());
   /* format 1 */
-  cs_test_put_str(tmp_path("bk/manifest"), "# certsteward binding backup 1: backup name TAB original path\n0-tls.json\t");
+  cs_test_put_str(cs_test_tmp_path("bk/manifest"), "# certsteward binding backup 1: backup name TAB original path\n0-tls.json\t");
   {
-    FILE *f = fopen(tmp_path("bk/manifest"), "ab");
+    FILE *f = fopen(cs_test_tmp_path("bk/manifest"), "ab");
     CHECK(f != NULL);
     if (f != NULL) {
       fprintf(f, "%s\n", files[0]);
@@ -552,16 +516,16 @@ CS_TEST(restore_after_crash_gives_recorded_owner_and_mode) {
     }
   }
   CHECK_INT(chmod(files[0], 0640), ==, 0);
-  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, 0);
+  CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   CHECK(bk.n == 1 && bk.entries[0].meta == NULL);
   CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
   cs_bindings_backup_free(&bk);
   CHECK_INT(stat(files[0], &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0640);
   /* format 2 with no "written with" field: refused */
-  cs_test_put_str(tmp_path("bk/manifest"), "# certsteward binding backup 2: x\n0-tls.json\t\t/x\n");
-  CHECK_INT(cs_bindings_backup_load(tmp_path("bk"), &bk, &err), ==, CS_EFORMAT);
-  tmp_close();
+  cs_test_put_str(cs_test_tmp_path("bk/manifest"), "# certsteward binding backup 2: x\n0-tls.json\t\t/x\n");
+  CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, CS_EFORMAT);
+  cs_test_tmp_close();
 }
 
 /* The atomic rewrite would replace a link by a file: a link is refused, nothing written. */
@@ -570,16 +534,16 @@ CS_TEST(symbolic_link_refused) {
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
-  cs_test_put_str(tmp_path("real.json"), "{\"thumbprint\":\"" OLD_U "\"}\n");
-  files[0] = tmp_path("tls.json");
+  cs_test_tmp_open("cs-bindings");
+  cs_test_put_str(cs_test_tmp_path("real.json"), "{\"thumbprint\":\"" OLD_U "\"}\n");
+  files[0] = cs_test_tmp_path("tls.json");
   CHECK_INT(symlink("real.json", files[0]), ==, 0);
-  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, CS_ENOTREG);
+  CHECK_INT(cs_bindings_rewrite(files, 1, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, CS_ENOTREG);
   CHECK_INT(lstat(files[0], &st), ==, 0);
   CHECK(S_ISLNK(st.st_mode));
-  cs_test_file_is_str(tmp_path("real.json"), "{\"thumbprint\":\"" OLD_U "\"}\n");
-  CHECK(!cs_plat_exists(tmp_path("bk")));
-  tmp_close();
+  cs_test_file_is_str(cs_test_tmp_path("real.json"), "{\"thumbprint\":\"" OLD_U "\"}\n");
+  CHECK(!cs_plat_exists(cs_test_tmp_path("bk")));
+  cs_test_tmp_close();
 }
 #endif
 
@@ -592,20 +556,20 @@ CS_TEST(second_name_refused_before_anything_changes) {
   const char *files[2];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
-  files[0] = tmp_path("tls.json");
-  files[1] = tmp_path("b");
+  cs_test_tmp_open("cs-bindings");
+  files[0] = cs_test_tmp_path("tls.json");
+  files[1] = cs_test_tmp_path("b");
   tls_json(a, sizeof a, OLD_L, OLD_U);
   cs_test_put_str(files[0], a);
   cs_test_put_str(files[1], "tp=" OLD_U "\n");
-  CHECK_INT(link(files[1], tmp_path("b.second-name")), ==, 0);
-  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), ==, CS_ENOTREG);
+  CHECK_INT(link(files[1], cs_test_tmp_path("b.second-name")), ==, 0);
+  CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), ==, CS_ENOTREG);
   CHECK_CONTAINS(err.text, "hard links");
   CHECK(bk.entries == NULL);
   cs_test_file_is_str(files[0], a);
   cs_test_file_is_str(files[1], "tp=" OLD_U "\n");
-  CHECK(!cs_plat_exists(tmp_path("bk")));
-  tmp_close();
+  CHECK(!cs_plat_exists(cs_test_tmp_path("bk")));
+  cs_test_tmp_close();
 }
 
 /* 1 when this build has the test hooks (common/fault.h): a point armed with a command
@@ -613,13 +577,13 @@ CS_TEST(second_name_refused_before_anything_changes) {
 static int have_fault_hooks(void) {
   char cmd[PATH_LEN + 16];
   int ran;
-  snprintf(cmd, sizeof cmd, "touch '%s'", tmp_path("hooked"));
+  snprintf(cmd, sizeof cmd, "touch '%s'", cs_test_tmp_path("hooked"));
   setenv("CERTSTEWARD_TEST_FAULT", "bindings_hook_probe", 1);
   setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd, 1);
   cs_fault_point("bindings_hook_probe");
   unsetenv("CERTSTEWARD_TEST_FAULT");
   unsetenv("CERTSTEWARD_TEST_FAULT_RUN");
-  ran = cs_plat_exists(tmp_path("hooked"));
+  ran = cs_plat_exists(cs_test_tmp_path("hooked"));
   if (!ran)
     fprintf(stderr, "test_bindings: no test hooks in this build: the failing write is not made\n");
   return ran;
@@ -633,34 +597,34 @@ CS_TEST(failed_second_write_puts_first_back) {
   const char *files[2];
   cs_bindings_backup_t bk;
   cs_err_t err;
-  tmp_open();
-  tmp_path("bk");
-  tmp_path("bk/0-tls.json");
-  tmp_path("bk/1-b");
-  tmp_path("bk/manifest");
-  tmp_path("sub.real");
-  tmp_path("sub.real/b");
+  cs_test_tmp_open("cs-bindings");
+  cs_test_tmp_path("bk");
+  cs_test_tmp_path("bk/0-tls.json");
+  cs_test_tmp_path("bk/1-b");
+  cs_test_tmp_path("bk/manifest");
+  cs_test_tmp_path("sub.real");
+  cs_test_tmp_path("sub.real/b");
   tmp_mkdir("sub");
-  files[0] = tmp_path("tls.json");
-  files[1] = tmp_path("sub/b");
+  files[0] = cs_test_tmp_path("tls.json");
+  files[1] = cs_test_tmp_path("sub/b");
   tls_json(a, sizeof a, OLD_L, OLD_U);
   cs_test_put_str(files[0], a);
   cs_test_put_str(files[1], "tp=" OLD_U "\n");
   if (have_fault_hooks()) {
-    snprintf(cmd, sizeof cmd, "mv '%s' '%s' && ln -s sub.real '%s'", tmp_path("sub"), tmp_path("sub.real"),
-             tmp_path("sub"));
+    snprintf(cmd, sizeof cmd, "mv '%s' '%s' && ln -s sub.real '%s'", cs_test_tmp_path("sub"), cs_test_tmp_path("sub.real"),
+             cs_test_tmp_path("sub"));
     setenv("CERTSTEWARD_TEST_FAULT", "bindings_write:0", 1);
     setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd, 1);
-    CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, tmp_path("bk"), &bk, &err), <, 0);
+    CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), <, 0);
     unsetenv("CERTSTEWARD_TEST_FAULT");
     unsetenv("CERTSTEWARD_TEST_FAULT_RUN");
     CHECK_CONTAINS(err.text, "no binding file was left changed");
     CHECK_CONTAINS(err.text, "symbolic link");
     CHECK(bk.entries == NULL);
     cs_test_file_is_str(files[0], a);
-    cs_test_file_is_str(tmp_path("sub.real/b"), "tp=" OLD_U "\n");
-    CHECK(!cs_plat_exists(tmp_path("bk/manifest")));
+    cs_test_file_is_str(cs_test_tmp_path("sub.real/b"), "tp=" OLD_U "\n");
+    CHECK(!cs_plat_exists(cs_test_tmp_path("bk/manifest")));
   }
-  tmp_close();
+  cs_test_tmp_close();
 }
 #endif

@@ -13,40 +13,10 @@
 #define CS_INI_MAX_LINE 8192 /* the build's default, see CMakeLists.txt */
 #endif
 
-#define MAX_FILES 16
 #define PATH_MAX_LEN 2048
 
-static char tmp_dir[1024];
-static char tmp_files[MAX_FILES][PATH_MAX_LEN];
-static int n_tmp_files;
-
-static void tmp_open(void) {
-  cs_test_mkdtemp("cs-config", tmp_dir, sizeof tmp_dir);
-  n_tmp_files = 0;
-}
-
-static void tmp_close(void) {
-  int i;
-  for (i = 0; i < n_tmp_files; i++)
-    remove(tmp_files[i]);
-  CHECK_INT(cs_test_rmdir(tmp_dir), ==, 0);
-}
-
-/* Full path of name in the temporary folder, remembered for tmp_close. */
-static const char *tmp_path(const char *name) {
-  int i;
-  CHECK(n_tmp_files < MAX_FILES);
-  if (n_tmp_files == MAX_FILES)
-    exit(1);
-  snprintf(tmp_files[n_tmp_files], PATH_MAX_LEN, "%s/%s", tmp_dir, name);
-  for (i = 0; i < n_tmp_files; i++)
-    if (strcmp(tmp_files[i], tmp_files[n_tmp_files]) == 0)
-      return tmp_files[i];
-  return tmp_files[n_tmp_files++];
-}
-
 static const char *write_bytes(const char *name, const char *data, size_t len) {
-  const char *path = tmp_path(name);
+  const char *path = cs_test_tmp_path(name);
   FILE *f = fopen(path, "wb");
   CHECK(f != NULL);
   if (f != NULL) {
@@ -62,7 +32,7 @@ static const char *write_text(const char *name, const char *text) {
 
 /* cs_config_dump's output as a new string. */
 static char *dump_text(const cs_config_t *cfg, const char *name) {
-  const char *path = tmp_path(name);
+  const char *path = cs_test_tmp_path(name);
   FILE *f = fopen(path, "wb");
   CHECK(f != NULL);
   if (f == NULL)
@@ -133,14 +103,14 @@ CS_TEST(empty_file_gives_defaults) {
   cs_config_t cfg;
   cs_err_t err;
   const char *path;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_text("", &cfg, &err, &path), ==, 0);
   CHECK_STR(cfg.path, path);
   CHECK_INT(cfg.watch.max_file_size, ==, 1048576);
   CHECK_INT(cfg.policy.min_valid_days, ==, 7);
   CHECK(cfg.policy.require_cn);
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* The configuration file this platform ships (CS_SHIPPED_INI): conf/certsteward.ini
@@ -156,7 +126,7 @@ CS_TEST(shipped_ini_equals_defaults) {
   cs_config_t def, cfg;
   cs_err_t err;
   char path[PATH_MAX_LEN], *a, *b;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(cs_config_defaults(&def), ==, 0);
   CHECK_INT(cs_config_load(&cfg, shipped_ini(path, sizeof path), &err), ==, 0);
   if (cfg.path == NULL)
@@ -172,13 +142,13 @@ CS_TEST(shipped_ini_equals_defaults) {
   free(b);
   cs_config_free(&def);
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(shipped_ini_lists_every_key) {
   cs_config_t def;
   char path[PATH_MAX_LEN], want[128], *dump, *text, *line, *eq;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(cs_config_defaults(&def), ==, 0);
   dump = dump_text(&def, "defaults.ini");
   text = cs_test_read_text(shipped_ini(path, sizeof path));
@@ -199,7 +169,7 @@ CS_TEST(shipped_ini_lists_every_key) {
   free(dump);
   free(text);
   cs_config_free(&def);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(shipped_ini_is_ascii) {
@@ -215,23 +185,23 @@ CS_TEST(shipped_ini_is_ascii) {
 
 CS_TEST(string_key) {
   cs_config_t cfg;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("[connector]\nhost = board.example.com\n", &cfg), ==, 0);
   CHECK_STR(cfg.connector.host, "board.example.com");
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(empty_values_are_null) {
   cs_config_t cfg;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("[connector]\nhost =\n[watch]\npassword_file=\n[policy]\nca_file =   \n",
                       &cfg), ==, 0);
   CHECK(cfg.connector.host == NULL);
   CHECK(cfg.watch.password_file == NULL);
   CHECK(cfg.policy.ca_file == NULL);
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(bool_spellings) {
@@ -242,7 +212,7 @@ CS_TEST(bool_spellings) {
                {"on", true},  {"OFF", false}, {"1", true},   {"0", false}};
   char text[128];
   size_t i;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cs_config_t cfg;
     snprintf(text, sizeof text, "[policy]\nallow_sha1 = %s\nrequire_cn = %s\n", cases[i].word,
@@ -252,12 +222,12 @@ CS_TEST(bool_spellings) {
     CHECK_INT(cfg.policy.require_cn, ==, cases[i].value);
     cs_config_free(&cfg);
   }
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(int_keys) {
   cs_config_t cfg;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("[policy]\nmin_valid_days = 30\nmin_rsa_bits = 3072\n", &cfg), ==, 0);
   CHECK_INT(cfg.policy.min_valid_days, ==, 30);
   CHECK_INT(cfg.policy.min_rsa_bits, ==, 3072);
@@ -271,7 +241,7 @@ CS_TEST(int_keys) {
   CHECK_INT(cfg.policy.min_valid_days, ==, 3650);
   CHECK_INT(cfg.policy.min_rsa_bits, ==, 1024);
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(size_suffixes) {
@@ -283,7 +253,7 @@ CS_TEST(size_suffixes) {
                {"1K", 1024},           {"64M", 64 * 1048576}, {"1024", 1024}};
   char text[128];
   size_t i;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cs_config_t cfg;
     snprintf(text, sizeof text, "[watch]\nmax_file_size = %s\n", cases[i].text);
@@ -291,46 +261,46 @@ CS_TEST(size_suffixes) {
     CHECK_INT(cfg.watch.max_file_size, ==, cases[i].value);
     cs_config_free(&cfg);
   }
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(relative_path_resolved) {
   cs_config_t cfg;
   const char *v;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("[watch]\npassword_file = secrets/pfx.pass\n", &cfg), ==, 0);
   v = cfg.watch.password_file;
   CHECK(v != NULL && cs_plat_path_is_absolute(v));
-  CHECK(v != NULL && strncmp(v, tmp_dir, strlen(tmp_dir)) == 0);
+  CHECK(v != NULL && strncmp(v, cs_test_tmp_dir(), strlen(cs_test_tmp_dir())) == 0);
   CHECK(v != NULL && strlen(v) > 8 && strcmp(v + strlen(v) - 8, "pfx.pass") == 0);
 #ifndef _WIN32
   {
     char want[PATH_MAX_LEN];
-    snprintf(want, sizeof want, "%s/secrets/pfx.pass", tmp_dir);
+    snprintf(want, sizeof want, "%s/secrets/pfx.pass", cs_test_tmp_dir());
     CHECK_STR(v, want);
   }
 #endif
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(absolute_path_kept) {
   cs_config_t cfg;
   char text[PATH_MAX_LEN + 64], abs_ca[PATH_MAX_LEN];
-  tmp_open();
-  snprintf(abs_ca, sizeof abs_ca, "%s/trust/ca.pem", tmp_dir);
+  cs_test_tmp_open("cs-config");
+  snprintf(abs_ca, sizeof abs_ca, "%s/trust/ca.pem", cs_test_tmp_dir());
   snprintf(text, sizeof text, "[policy]\nca_file = %s\n", abs_ca);
   CHECK_INT(load_good(text, &cfg), ==, 0);
   CHECK_STR(cfg.policy.ca_file, abs_ca);
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(long_path_value) {
   cs_config_t cfg;
   const char *v;
   char value[1501], text[1600];
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   memset(value, 'p', 1500);
   memcpy(value, "deep/", 5);
   value[1500] = '\0';
@@ -339,7 +309,7 @@ CS_TEST(long_path_value) {
   v = cfg.policy.ca_file;
   CHECK(v != NULL && strlen(v) > 1500 && strcmp(v + strlen(v) - 1500, value) == 0);
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* A line of exactly CS_INI_MAX_LINE bytes (CRLF not counted) is whole. */
@@ -347,7 +317,7 @@ CS_TEST(line_at_limit) {
   cs_config_t cfg;
   char *text = malloc(CS_INI_MAX_LINE + 64);
   size_t head;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK(text != NULL);
   if (text != NULL) {
     head = (size_t)snprintf(text, 64, "[connector]\r\nhost = ");
@@ -358,13 +328,13 @@ CS_TEST(line_at_limit) {
     cs_config_free(&cfg);
   }
   free(text);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(line_too_long_error) {
   char *text = malloc(CS_INI_MAX_LINE + 256), want[64];
   size_t head;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK(text != NULL);
   if (text != NULL) {
     head = (size_t)snprintf(text, 128, "; long line below\n[policy]\nmin_rsa_bits = 4096\n\n"
@@ -375,59 +345,59 @@ CS_TEST(line_too_long_error) {
     CHECK_LOAD_FAILS(text, 5, want);
   }
   free(text);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* Lines 1-6 of the files below are valid; the line under test is line 7. */
 #define SIX_LINES "; test\n[connector]\nhost = a.example\n\n[policy]\nrequire_cn = yes\n"
 
 CS_TEST(unknown_section_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS("; test\n[connector]\nhost = a.example\n\n[policy]\n[polcy]\n"
                    "min_rsa_bits = 4096\n", 7,
                    "[polcy] min_rsa_bits: unknown section "
                    "(expected [connector], [store], [watch], [expiry], [policy] or [log])");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(unknown_empty_section_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "[storage]\n; nothing here yet\n[watch]\nmax_file_size = 2M\n", 7,
                    "[storage]: unknown section");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(unknown_key_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "min_valid_dayz = 3\n", 7,
                    "[policy] min_valid_dayz: unknown key (expected ca_file, min_valid_days,");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(key_outside_section_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS("; test\n;\n;\n;\n;\n\nhost = a.example\n[connector]\n", 7,
                    "host: outside any section");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(duplicate_key_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS("; test\n[policy]\nmin_rsa_bits = 4096\nallow_sha1 = no\n\n[policy]\n"
                    "min_rsa_bits = 3072\n",
                    7, "[policy] min_rsa_bits: set a second time (expected once; first set on line 3)");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(bad_bool_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "allow_sha1 = maybe\n", 7,
                    "[policy] allow_sha1: \"maybe\" is not a boolean (expected yes/no");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(int_out_of_range_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "min_rsa_bits = 512\n", 7,
                    "[policy] min_rsa_bits: 512 is out of range (expected 1024 to 16384)");
   CHECK_LOAD_FAILS("[policy]\nmin_valid_days = 3651\n", 2,
@@ -435,54 +405,54 @@ CS_TEST(int_out_of_range_error) {
   CHECK_LOAD_FAILS("[policy]\nmin_valid_days = -1\n", 2,
                    "[policy] min_valid_days: -1 is out of range");
   CHECK_LOAD_FAILS("[policy]\nmin_valid_days = 99999999999999999999999\n", 2, "is out of range");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(int_not_a_number_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "min_valid_days = 7d\n", 7,
                    "[policy] min_valid_days: \"7d\" is not a whole number (expected 0 to 3650)");
   CHECK_LOAD_FAILS("[policy]\nmin_valid_days =\n", 2,
                    "[policy] min_valid_days: \"\" is not a whole number");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(bad_size_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "[watch]\nmax_file_size = 2X\n", 8,
                    "[watch] max_file_size: \"2X\" is not a size "
                    "(expected bytes, or a number with K or M, from 1K to 64M)");
   CHECK_LOAD_FAILS("[watch]\n\n\n\n\n\nmax_file_size = 1.5M\n", 7, "\"1.5M\" is not a size");
   CHECK_LOAD_FAILS("[watch]\nmax_file_size = 2G\n", 2, "\"2G\" is not a size");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(size_out_of_range_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS("[watch]\n\n\n\n\n\nmax_file_size = 65M\n", 7,
                    "[watch] max_file_size: 65M is out of range (expected 1K to 64M)");
   CHECK_LOAD_FAILS("[watch]\nmax_file_size = 1023\n", 2, "1023 is out of range");
   CHECK_LOAD_FAILS("[watch]\nmax_file_size = 0\n", 2, "0 is out of range");
   CHECK_LOAD_FAILS("[watch]\nmax_file_size = 99999999999999999999999M\n", 2, "is out of range");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(syntax_error) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "allow_sha1\n", 7, "syntax error");
   CHECK_LOAD_FAILS(SIX_LINES "[watch\n", 7, "syntax error");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* The first error in the file is the one reported, whoever found it. */
 CS_TEST(first_error_wins) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS("[policy]\nmin_rsa_bits = 4096\nno equals sign here\n\n\n\nallow_sha1 = maybe\n", 3,
                    "syntax error");
   CHECK_LOAD_FAILS("[policy]\nmin_rsa_bits = 4096\nallow_sha1 = maybe\n\n\n\nno equals sign here\n", 3,
                    "allow_sha1");
   CHECK_LOAD_FAILS("[nothing]\nno equals sign here\n[policy]\n", 1, "[nothing]: unknown section");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(nul_byte_error) {
@@ -491,16 +461,16 @@ CS_TEST(nul_byte_error) {
   cs_err_t err;
   const char *path;
   int rc;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   path = write_bytes("with-nul.ini", text, sizeof text - 1); /* not "nul.ini": the NUL device on Windows */
   rc = cs_config_load(&cfg, path, &err);
   CHECK_CONFIG_ERROR(rc, err, path, 3, "NUL byte");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(bom_crlf_file) {
   cs_config_t cfg;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("\xEF\xBB\xBF[policy]\r\nmin_rsa_bits = 3072\r\nallow_sha1 = yes\r\n\r\n[watch]\r\n"
                       "password_file = pfx.pass\r\nmax_file_size = 2M", &cfg), ==, 0);
   CHECK_INT(cfg.policy.min_rsa_bits, ==, 3072);
@@ -516,7 +486,7 @@ CS_TEST(bom_crlf_file) {
                    7, "\"maybe\" is not a boolean");
   /* the BOM does not hide what follows it on line 1 */
   CHECK_LOAD_FAILS("\xEF\xBB\xBF[polcy]\r\n[policy]\r\n", 1, "[polcy]: unknown section");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(utf16_rejected) {
@@ -525,41 +495,41 @@ CS_TEST(utf16_rejected) {
   cs_err_t err;
   const char *path;
   int rc;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   path = write_bytes("utf16.ini", text, sizeof text - 1);
   rc = cs_config_load(&cfg, path, &err);
   CHECK_CONFIG_ERROR(rc, err, path, 1, "UTF-16");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* Leading blanks are not continuation lines, in any build of inih. */
 CS_TEST(indented_keys) {
   cs_config_t cfg;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("[policy]\n  min_valid_days = 9\n\tmin_rsa_bits = 3072\n    allow_sha1 = on\n",
                       &cfg), ==, 0);
   CHECK_INT(cfg.policy.min_valid_days, ==, 9);
   CHECK_INT(cfg.policy.min_rsa_bits, ==, 3072);
   CHECK(cfg.policy.allow_sha1);
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(names_case_insensitive) {
   cs_config_t cfg;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("[Policy]\nAllow_SHA1 = Yes\nMIN_RSA_BITS = 4096\n", &cfg), ==, 0);
   CHECK(cfg.policy.allow_sha1);
   CHECK_INT(cfg.policy.min_rsa_bits, ==, 4096);
   cs_config_free(&cfg);
   CHECK_LOAD_FAILS("[policy]\nallow_sha1 = no\nALLOW_SHA1 = yes\n", 3, "set a second time");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(dump_format) {
   cs_config_t def;
   char *text;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(cs_config_defaults(&def), ==, 0);
   text = dump_text(&def, "dump.ini");
   if (cs_plat_is_windows())
@@ -586,7 +556,7 @@ CS_TEST(dump_format) {
                     "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
   free(text);
   cs_config_free(&def);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(dump_loads_back) {
@@ -594,12 +564,12 @@ CS_TEST(dump_loads_back) {
   cs_err_t err;
   const char *dump_path;
   char *first, *second;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("[connector]\nhost = board.example.com\n[watch]\npassword_file = pfx.pass\n"
                       "max_file_size = 1536\n[policy]\nca_file = ca.pem\nmin_valid_days = 30\n"
                       "min_rsa_bits = 4096\nallow_sha1 = yes\nrequire_cn = no\n", &a), ==, 0);
   first = dump_text(&a, "dump1.ini");
-  dump_path = tmp_path("dump1.ini");
+  dump_path = cs_test_tmp_path("dump1.ini");
   CHECK_INT(cs_config_load(&b, dump_path, &err), ==, 0);
   second = dump_text(&b, "dump2.ini");
   CHECK_STR(second, first);
@@ -615,20 +585,20 @@ CS_TEST(dump_loads_back) {
   free(second);
   cs_config_free(&a);
   cs_config_free(&b);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(missing_file_error) {
   cs_config_t cfg;
   cs_err_t err;
   const char *path;
-  tmp_open();
-  path = tmp_path("absent.ini");
+  cs_test_tmp_open("cs-config");
+  path = cs_test_tmp_path("absent.ini");
   CHECK_INT(cs_config_load(&cfg, path, &err), ==, CS_ENOENT);
   CHECK_INT(err.code, ==, CS_ENOENT);
   CHECK_CONTAINS(err.text, path);
   CHECK(cfg.path == NULL);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(no_path_error) {
@@ -643,21 +613,21 @@ CS_TEST(folder_instead_of_file_error) {
   cs_config_t cfg;
   cs_err_t err;
   int rc;
-  tmp_open();
-  rc = cs_config_load(&cfg, tmp_dir, &err);
+  cs_test_tmp_open("cs-config");
+  rc = cs_config_load(&cfg, cs_test_tmp_dir(), &err);
   CHECK_INT(rc, ==, CS_ENOTREG);
   CHECK_CONTAINS(err.text, "not a regular file");
   CHECK_INT(err.code, ==, rc);
-  CHECK_CONTAINS(err.text, tmp_dir);
+  CHECK_CONTAINS(err.text, cs_test_tmp_dir());
   CHECK(cfg.path == NULL);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(lists_parsed_and_paths_resolved) {
   const char *abs = cs_plat_is_windows() ? "C:\\abs\\other.json" : "/abs/other.json";
   char text[256];
   cs_config_t cfg;
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   snprintf(text, sizeof text,
            "[connector]\nendpoints = 127.0.0.1:8197 ,[::1]:8096\nbinding_files = conf/tls.json, %s\n"
            "[expiry]\nwarn_days = 10,2\n", abs);
@@ -673,18 +643,18 @@ CS_TEST(lists_parsed_and_paths_resolved) {
   CHECK_INT(cfg.expiry.warn_days.n, ==, 2);
   CHECK_STR(cfg.expiry.warn_days.v[1], "2");
   cs_config_free(&cfg);
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 CS_TEST(daemon_value_errors) {
-  tmp_open();
+  cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = 127.0.0.1\n", 8, "[connector] endpoints: endpoint \"127.0.0.1\" is not host:port");
   CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = a:1,,b:2\n", 8, "[connector] endpoints: empty element");
   CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = a:70000\n", 8, "no valid port");
   CHECK_LOAD_FAILS(SIX_LINES "[connector]\nmaintenance_window = 2-4\n", 8, "is not a maintenance window");
   CHECK_LOAD_FAILS(SIX_LINES "[store]\nold_certificates = shred\n", 8, "is not keep or delete");
   CHECK_LOAD_FAILS(SIX_LINES "[expiry]\nwarn_days = 30, soon\n", 8, "\"soon\" is not a number of days");
-  tmp_close();
+  cs_test_tmp_close();
 }
 
 /* The named platform queries (platform.h) answer as the branches on
