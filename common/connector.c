@@ -293,7 +293,7 @@ static int walk_file(const char *path, cs_json_cb cb, void *arg, cs_buf_t *how) 
 }
 
 int cs_connector_endpoints(const char *binding_file, char ***out, size_t *n, cs_buf_t *how, cs_err_t *err) {
-  const char *sep = strrchr(binding_file, cs_plat_path_sep());
+  const char *sep = strrchr(binding_file, cs_plat_is_windows() ? '\\' : '/');
   size_t dir_len = sep != NULL ? (size_t)(sep - binding_file) : 0, i;
   char path[4200], ep[32];
   tls_seen_t tls;
@@ -314,8 +314,8 @@ int cs_connector_endpoints(const char *binding_file, char ***out, size_t *n, cs_
       continue;
     }
     if (dir_len + 32 < sizeof path) {
-      snprintf(path, sizeof path, "%.*s%c%s%cgeneral.json", (int)dir_len, binding_file, cs_plat_path_sep(),
-               listeners[i].folder, cs_plat_path_sep());
+      snprintf(path, sizeof path, "%.*s%c%s%cgeneral.json", (int)dir_len, binding_file, cs_plat_is_windows() ? '\\' : '/',
+               listeners[i].folder, cs_plat_is_windows() ? '\\' : '/');
       if (walk_file(path, port_cb, &ps, how) == CS_OK && (ps.tls != 0 || ps.plain != 0)) {
         port = ps.tls != 0 ? ps.tls : ps.plain;
         from = path;
