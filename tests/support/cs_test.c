@@ -110,6 +110,17 @@ int cs_test_rmdir(const char *path) {
 #endif
 }
 
+void cs_test_setenv(const char *name, const char *value) {
+#ifdef _WIN32
+  _putenv_s(name, value != NULL ? value : "");
+#else
+  if (value != NULL)
+    setenv(name, value, 1);
+  else
+    unsetenv(name);
+#endif
+}
+
 char *cs_test_read_text(const char *path) {
   FILE *f = fopen(path, "rb");
   char *buf = NULL;

@@ -60,6 +60,10 @@ void cs_test_file_is_str(const char *path, const char *want);
 int cs_test_mkdir(const char *path);
 int cs_test_rmdir(const char *path);
 
+/* Sets the environment variable name to value for this process and the children it
+ * starts; value NULL removes it (Windows: set to nothing, which is the same there). */
+void cs_test_setenv(const char *name, const char *value);
+
 /* The whole file at path as a new string (free()); NULL when it cannot be read. */
 char *cs_test_read_text(const char *path);
 

@@ -578,11 +578,11 @@ static int have_fault_hooks(void) {
   char cmd[PATH_LEN + 16];
   int ran;
   snprintf(cmd, sizeof cmd, "touch '%s'", cs_test_tmp_path("hooked"));
-  setenv("CERTSTEWARD_TEST_FAULT", "bindings_hook_probe", 1);
-  setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd, 1);
+  cs_test_setenv("CERTSTEWARD_TEST_FAULT", "bindings_hook_probe");
+  cs_test_setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd);
   cs_fault_point("bindings_hook_probe");
-  unsetenv("CERTSTEWARD_TEST_FAULT");
-  unsetenv("CERTSTEWARD_TEST_FAULT_RUN");
+  cs_test_setenv("CERTSTEWARD_TEST_FAULT", NULL);
+  cs_test_setenv("CERTSTEWARD_TEST_FAULT_RUN", NULL);
   ran = cs_plat_exists(cs_test_tmp_path("hooked"));
   if (!ran)
     fprintf(stderr, "test_bindings: no test hooks in this build: the failing write is not made\n");
@@ -613,11 +613,11 @@ CS_TEST(failed_second_write_puts_first_back) {
   if (have_fault_hooks()) {
     snprintf(cmd, sizeof cmd, "mv '%s' '%s' && ln -s sub.real '%s'", cs_test_tmp_path("sub"), cs_test_tmp_path("sub.real"),
              cs_test_tmp_path("sub"));
-    setenv("CERTSTEWARD_TEST_FAULT", "bindings_write:0", 1);
-    setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd, 1);
+    cs_test_setenv("CERTSTEWARD_TEST_FAULT", "bindings_write:0");
+    cs_test_setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd);
     CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), <, 0);
-    unsetenv("CERTSTEWARD_TEST_FAULT");
-    unsetenv("CERTSTEWARD_TEST_FAULT_RUN");
+    cs_test_setenv("CERTSTEWARD_TEST_FAULT", NULL);
+    cs_test_setenv("CERTSTEWARD_TEST_FAULT_RUN", NULL);
     CHECK_CONTAINS(err.text, "no binding file was left changed");
     CHECK_CONTAINS(err.text, "symbolic link");
     CHECK(bk.entries == NULL);
