@@ -109,7 +109,7 @@ int cs_cli_open_events(const cs_config_t *cfg, int foreground) {
   if (cfg->log.events_file != NULL)
     snprintf(jsonl, sizeof jsonl, "%s", cfg->log.events_file);
   else
-    snprintf(jsonl, sizeof jsonl, "%s%sevents.jsonl", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/");
+    (void)cs_plat_path_join(jsonl, sizeof jsonl, cfg->store.state_dir, "events.jsonl");
   memset(&ev, 0, sizeof ev);
   ev.to_stderr = foreground;
   ev.to_system = 1;
@@ -133,7 +133,7 @@ int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_w
   memset(&res, 0, sizeof res);
   if (cs_cli_open_events(cfg, 1) != 0)
     goto out;
-  snprintf(lockpath, sizeof lockpath, "%s%slock", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/");
+  (void)cs_plat_path_join(lockpath, sizeof lockpath, cfg->store.state_dir, "lock"); /* "" when too long: refused */
   if (cs_plat_lock(lockpath, lock, &err) != CS_OK) {
     if (err.code == CS_EBUSY)
       fprintf(stderr,

@@ -32,8 +32,7 @@ static int state_unsafe(const char *dir, char *why, size_t len) {
   if (cs_plat_folder_unsafe(dir, why, len))
     return 1;
   for (i = 0; i < sizeof trusted / sizeof trusted[0]; i++) {
-    if (snprintf(path, sizeof path, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", trusted[i]) >=
-        (int)sizeof path) {
+    if (cs_plat_path_join(path, sizeof path, dir, trusted[i]) != CS_OK) {
       snprintf(why, len, "the state folder's path is too long");
       return 1;
     }

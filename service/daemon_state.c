@@ -19,8 +19,7 @@
 #define PATH_LEN 4096
 
 static void state_file(const cs_config_t *cfg, char *out, size_t len, const char *name) {
-  if (snprintf(out, len, "%s%s%s", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/", name) >= (int)len)
-    out[0] = '\0';
+  (void)cs_plat_path_join(out, len, cfg->store.state_dir, name); /* "" when too long: fails where used */
 }
 
 static void state_error(const cs_config_t *cfg, const char *why) {
@@ -370,8 +369,7 @@ out:
 
 int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daemon_monitor_t *m) {
   const char *dir = cfg->store.monitor;
-  cs_buf_t path = CS_BUF_INIT;
-  char **names = NULL, **nv, **files = NULL;
+  char **names = NULL, **nv, **files = NULL, *path = NULL;
   size_t n = 0, room = 0, i, cap, nf = 0;
   uv_dirent_t ent;
   uv_fs_t req;
@@ -415,11 +413,14 @@ int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daem
       m->left_out = n - i;
       break;
     }
-    cs_buf_free(&path);
-    cs_buf_printf(&path, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", names[i]);
-    if (cs_buf_str(&path) == NULL || !regular(cs_buf_str(&path)))
+    free(path);
+    if ((path = cs_plat_path_join_new(dir, names[i])) == NULL) {
+      rc = cs_err_set(&m->err, CS_ENOMEM, 0, "out of memory listing %s", dir);
+      goto out;
+    }
+    if (!regular(path))
       continue;
-    if ((files[nf] = cs_strdup(cs_buf_str(&path))) == NULL) {
+    if ((files[nf] = cs_strdup(path)) == NULL) {
       rc = cs_err_set(&m->err, CS_ENOMEM, 0, "out of memory listing %s", dir);
       goto out;
     }
@@ -434,7 +435,7 @@ out:
   for (i = 0; i < nf; i++)
     free(files[i]);
   free(files);
-  cs_buf_free(&path);
+  free(path);
   return rc;
 }
 

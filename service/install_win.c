@@ -169,7 +169,7 @@ int cs_install_state(cs_install_ctx_t *c, const char *state) {
       free(name); /* what an earlier install moved aside stays where it was put */
       continue;
     }
-    snprintf(path, sizeof path, "%s\\%s", state, name);
+    (void)cs_plat_path_join(path, sizeof path, state, name); /* "" when too long: refused below */
     if (_stricmp(name, "quarantine") == 0) {
       rc = secure(c, path, (dir ? 0 : CS_WIN_SECURE_FILE) | CS_WIN_SECURE_AS_IS);
     } else if (cs_plat_state_unsafe(path, why, sizeof why)) {

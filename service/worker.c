@@ -147,7 +147,6 @@ static int stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v
   EVP_PKEY *key = b->key ? b->key : keyless ? NULL : v->policy.service_key;
   BIO *bios[S_N] = {NULL};
   char path[S_N][4096], bound_tp[41] = "";
-  const char *sep = cs_plat_is_windows() ? "\\" : "/";
   char *data;
   long len;
   int i, written = 0, rc;
@@ -165,7 +164,7 @@ static int stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v
     goto out;
   }
   for (i = 0; i < S_N; i++) {
-    if ((size_t)snprintf(path[i], sizeof path[i], "%s%s%s", dir, sep, staged_names[i]) >= sizeof path[i]) {
+    if (cs_plat_path_join(path[i], sizeof path[i], dir, staged_names[i]) != CS_OK) {
       rc = cs_err_set(err, CS_EINVAL, 0, "stage folder path too long");
       goto out;
     }

@@ -13,8 +13,7 @@
 /* ---- helpers (store.h) -------------------------------------------------------------- */
 
 int cs__store_join(char out[CS__STORE_PATH], const char *dir, const char *name) {
-  int n = snprintf(out, CS__STORE_PATH, "%s\\%s", dir, name);
-  return n >= 0 && n < CS__STORE_PATH ? 0 : -1;
+  return cs_plat_path_join(out, CS__STORE_PATH, dir, name) == CS_OK ? 0 : -1;
 }
 
 int cs__store_read(const char *dir, const char *name, unsigned char **data, size_t *len, cs_err_t *err) {
