@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "platform.h"
 #include "renewal.h"
+#include "statedir.h"
 #include "text.h"
 #include "worker.h"
 
@@ -138,7 +139,7 @@ static void read_last(status_t *s) {
   size_t len = 0, i;
   int rc;
 
-  if (cs_plat_path_join(path, PATH_LEN, s->state_dir, "last") != 0) {
+  if (cs_plat_path_join(path, PATH_LEN, s->state_dir, CS_STATE_LAST) != 0) {
     s->last.exists = 1;
     cs_err_set(&s->last.err, CS_ETOOBIG, 0, "[store] state_dir is too long");
     return;
@@ -222,14 +223,14 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
   s->state_dir = cfg->store.state_dir;
   s->state_exists = cs_plat_exists(s->state_dir);
   read_last(s);
-  if (cs_plat_path_join(journal, PATH_LEN, s->state_dir, "journal") == 0 && cs_plat_exists(journal)) {
+  if (cs_plat_path_join(journal, PATH_LEN, s->state_dir, CS_STATE_JOURNAL) == 0 && cs_plat_exists(journal)) {
     s->has_journal = 1;
     (void)cs_journal_read(journal, &s->j, &s->j_err);
   }
   snprintf(s->drop.path, sizeof s->drop.path, "%s", cfg->watch.folder ? cfg->watch.folder : "");
   if (s->drop.path[0] != '\0')
     list_files(&s->drop, 0);
-  if (cs_plat_path_join(s->waiting.path, PATH_LEN, s->state_dir, "waiting") == 0)
+  if (cs_plat_path_join(s->waiting.path, PATH_LEN, s->state_dir, CS_STATE_WAITING) == 0)
     list_files(&s->waiting, 1);
   if (cs_daemon_monitor_source(cfg) != NULL)
     (void)cs_daemon_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */

@@ -20,6 +20,7 @@
 #include "expiry.h"
 #include "platform.h"
 #include "renewal.h"
+#include "statedir.h"
 #include "text.h"
 #include "window.h"
 
@@ -112,7 +113,7 @@ static void park(daemon_t *d, const job_t *job, const char *folder, const char *
   if (where != NULL)
     snprintf(where, PATH_LEN, "%s", target);
   if (reason != NULL) {
-    snprintf(rpath, sizeof rpath, "%s.reason", target);
+    snprintf(rpath, sizeof rpath, "%s" CS_STATE_REASON_SUFFIX, target);
     (void)cs_plat_write_atomic(rpath, reason, strlen(reason), 0600, &err);
   }
 }
@@ -147,7 +148,7 @@ static void quarantine_as(daemon_t *d, const job_t *job, int id, const char *why
       cs_buf_puts(&reason, "\n");
     }
   }
-  park(d, job, "quarantine", cs_buf_str(&reason) ? cs_buf_str(&reason) : why, where);
+  park(d, job, CS_STATE_QUARANTINE, cs_buf_str(&reason) ? cs_buf_str(&reason) : why, where);
   memset(&ev, 0, sizeof ev);
   ev.id = id;
   ev.file = job->name;
@@ -225,7 +226,7 @@ static void after_drop(daemon_t *d, job_t *job) {
   switch (d->res.outcome) {
   case CS_OUT_VALID: /* accepted, outside the window */
     wait = window_wait(d);
-    park(d, job, "waiting", NULL, NULL);
+    park(d, job, CS_STATE_WAITING, NULL, NULL);
     cs_event_say(CS_EV_DROP_WAITING, job->name, job->name, d->cfg->connector.maintenance_window, NULL);
     arm_window(d, wait);
     break;
@@ -398,7 +399,7 @@ static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
   snprintf(job->name, sizeof job->name, "%s", cs_buf_str(&clean) ? cs_buf_str(&clean) : "?");
   cs_buf_free(&clean);
   cs_plat_path_join(from, PATH_LEN, d->cfg->watch.folder, name);
-  state_path(d, dir, "incoming");
+  state_path(d, dir, CS_STATE_INCOMING);
   stored_name(stored, sizeof stored, name);
   cs_plat_path_join(job->path, PATH_LEN, dir, stored);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
@@ -520,7 +521,7 @@ static void quarantine_gc(daemon_t *d) {
   long long limit = cs_clock_now() - (long long)d->cfg->watch.quarantine_days * 86400;
   uv_fs_t req, st;
   uv_dirent_t ent;
-  state_path(d, dir, "quarantine");
+  state_path(d, dir, CS_STATE_QUARANTINE);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) < 0) {
     uv_fs_req_cleanup(&req);
     return;
@@ -561,7 +562,7 @@ static void window_cb(uv_timer_t *t) {
     arm_window(d, d->cfg->watch.rescan_interval);
     return;
   }
-  state_path(d, dir, "waiting");
+  state_path(d, dir, CS_STATE_WAITING);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       job_t *job;
@@ -569,7 +570,7 @@ static void window_cb(uv_timer_t *t) {
       char why[1200];
       const char *reason;
       size_t n = strlen(ent.name);
-      if (n > 7 && strcmp(ent.name + n - 7, ".reason") == 0)
+      if (n > strlen(CS_STATE_REASON_SUFFIX) && strcmp(ent.name + n - strlen(CS_STATE_REASON_SUFFIX), CS_STATE_REASON_SUFFIX) == 0)
         continue;
       if ((job = new_job(JOB_DROP)) == NULL)
         break;
@@ -610,7 +611,7 @@ static void orphans(daemon_t *d) {
   uv_fs_t req;
   uv_dirent_t ent;
   cs_err_t err;
-  state_path(d, dir, "incoming");
+  state_path(d, dir, CS_STATE_INCOMING);
   state_path(d, to_dir, "interrupted");
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {

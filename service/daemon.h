@@ -46,16 +46,16 @@ typedef struct cs_daemon_stats_s {
   long long not_after;  /* 0 unknown */
   long long next_due;   /* seconds until the next expiry check is due */
   /* [store] monitor at the last expiry check: how many of its certificates the
-   * metrics carry, kept in <state_dir>/monitored (CS_DAEMON_MONITORED_FILE) rather
+   * metrics carry, kept in <state_dir>/monitored (CS_STATE_MONITORED) rather
    * than in memory: a list of 10,000 would more than double the idle daemon's
    * memory. The expiry job writes it on the thread pool; the loop reads it only in
    * after_work, when no job runs. */
   size_t monitored;
 } cs_daemon_stats_t;
 
-/* Under state_dir: one line per monitored certificate in the metrics, "thumbprint
- * TAB not_after_epoch TAB source TAB subject" (sanitised text, no tab in it). */
-#define CS_DAEMON_MONITORED_FILE "monitored"
+/* <state_dir>/CS_STATE_MONITORED (statedir.h): one line per monitored certificate in
+ * the metrics, "thumbprint TAB not_after_epoch TAB source TAB subject" (sanitised
+ * text, no tab in it). */
 
 /* At each expiry check (blocking: asks the worker; runs on the thread pool):
  * - expiry events for the certificate in service (once per threshold, remembered

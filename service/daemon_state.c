@@ -14,6 +14,7 @@
 #include "expiry.h"
 #include "metrics.h"
 #include "platform.h"
+#include "statedir.h"
 #include "text.h"
 
 #define PATH_LEN 4096
@@ -48,7 +49,7 @@ static int service_expiry(const cs_config_t *cfg, const cs_renewal_env_t *env, c
   st->not_after = reply.not_after_epoch;
   if (cs_expiry_thresholds(&cfg->expiry.warn_days, days, CS_EXPIRY_MAX_THRESHOLDS, &n) != CS_OK)
     n = 0;
-  state_file(cfg, path, sizeof path, "expiry");
+  state_file(cfg, path, sizeof path, CS_STATE_EXPIRY);
   (void)cs_expiry_load(path, &es, &err); /* a damaged state is an empty one: at worst a repeated warning */
   cs_expiry_check(&es, st->tp, st->subject, st->not_after, cs_clock_now(), days, n, &changed, &next_due);
   if (changed && cs_expiry_save(path, &es, &err) != CS_OK)
@@ -100,7 +101,7 @@ static size_t save_monitored(const cs_config_t *cfg, const cs_daemon_monitor_t *
   size_t i, k = 0;
   int rc;
 
-  state_file(cfg, path, sizeof path, CS_DAEMON_MONITORED_FILE);
+  state_file(cfg, path, sizeof path, CS_STATE_MONITORED);
   for (i = 0; i < m->n; i++) {
     const cs_daemon_cert_t *c = &m->certs[i];
     if (!c->in_metrics)
@@ -153,7 +154,7 @@ static size_t load_monitored(const cs_config_t *cfg, cs_metrics_cert_t *certs, s
 
   *data = NULL;
   *len = 0;
-  state_file(cfg, path, sizeof path, CS_DAEMON_MONITORED_FILE);
+  state_file(cfg, path, sizeof path, CS_STATE_MONITORED);
   if (cs_plat_read_file(path, (size_t)64 << 20, CS_READ_NOFOLLOW, data, len, &err) != CS_OK)
     return 0;
   for (p = (char *)*data; k < max && (end = strchr(p, '\n')) != NULL; p = end + 1) {

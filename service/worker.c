@@ -36,6 +36,7 @@
 #include "probe.h"
 #include "reply.h"
 #include "report.h"
+#include "statedir.h"
 #include "validate.h"
 #ifdef _WIN32
 #include "win/confine.h"
@@ -122,7 +123,7 @@ static int pem_certs(BIO *b, X509 *leaf, STACK_OF(X509) *chain) {
   return 1;
 }
 
-static const char *const staged_names[] = {"cert.pem", "chain.pem", "key.pem", "bundle.pem", "leaf.der"};
+static const char *const staged_names[] = {CS_STAGE_CERT, CS_STAGE_CHAIN, CS_STAGE_KEY, CS_STAGE_BUNDLE, CS_STAGE_LEAF_DER};
 enum { S_CERT, S_CHAIN, S_KEY, S_BUNDLE, S_DER, S_N };
 
 /* Writes the files the store installs (platform.h: cs_plat_store_install) into
