@@ -13,6 +13,7 @@
 #include "events.h"
 #include "fault.h"
 #include "journal.h"
+#include "last.h"
 #include "platform.h"
 #include "statedir.h"
 #include "text.h"
@@ -274,21 +275,11 @@ static int tx_paths(tx_t *tx, const cs_renewal_env_t *env, cs_renewal_result_t *
   return CS_OK;
 }
 
-/* Writes the last transaction's result for `status`. */
+/* Writes the last transaction's result for `status` (last.h); best effort. */
 static void record_last(const tx_t *tx, cs_outcome_t o, const char *step, const char *reason) {
-  cs_buf_t b = CS_BUF_INIT;
-  char path[PATH_LEN];
   cs_err_t err;
-  cs_buf_printf(&b, "result %s\ntime %lld\nold %s\nnew %s\n", cs_outcome_name(o), (long long)time(NULL),
-                tx->j.old_tp, tx->j.new_tp);
-  cs_buf_puts(&b, "step ");
-  cs_text_sanitize(&b, step ? step : "");
-  cs_buf_puts(&b, "\nreason ");
-  cs_text_sanitize(&b, reason ? reason : "");
-  cs_buf_puts(&b, "\n");
-  if (cs_plat_path_join(path, PATH_LEN, tx->env->cfg->store.state_dir, CS_STATE_LAST) == 0 && cs_buf_str(&b) != NULL)
-    (void)cs_plat_write_atomic(path, b.p, b.len, 0600, &err);
-  cs_buf_free(&b);
+  (void)cs_last_write(tx->env->cfg->store.state_dir, cs_outcome_name(o), (long long)time(NULL), tx->j.old_tp,
+                      tx->j.new_tp, step, reason, &err);
 }
 
 /* The transaction is over: its folder and journal go (journal last: while it

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "journal.h"
+#include "last.h"
 #include "platform.h"
 #include "renewal.h"
 #include "statedir.h"
@@ -22,7 +23,6 @@
 
 #define PATH_LEN 4096
 #define PROBE_TIMEOUT_MS 3000 /* per endpoint: status answers now, not after a restart */
-#define LAST_MAX (64u << 10)
 #define LABEL_WIDTH 18 /* text: labels are padded to this */
 
 typedef struct folder_s {
@@ -39,13 +39,9 @@ typedef struct endpoint_s {
   cs_err_t err;
 } endpoint_t;
 
-/* <state_dir>/last, written by renewal.c: one "key value" line each */
-static const char *const last_keys[] = {"result", "time", "old", "new", "step", "reason"};
-enum { L_RESULT, L_TIME, L_OLD, L_NEW, L_STEP, L_REASON, L_N };
-
 typedef struct last_s {
   int exists;
-  char *v[L_N]; /* NULL when the line is absent */
+  cs_last_t l; /* last.h */
   cs_err_t err;
 } last_t;
 
@@ -134,32 +130,11 @@ static void folder_free(folder_t *f) {
 }
 
 static void read_last(status_t *s) {
-  unsigned char *data = NULL;
-  char path[PATH_LEN], *line, *next;
-  size_t len = 0, i;
-  int rc;
-
-  if (cs_plat_path_join(path, PATH_LEN, s->state_dir, CS_STATE_LAST) != 0) {
-    s->last.exists = 1;
-    cs_err_set(&s->last.err, CS_ETOOBIG, 0, "[store] state_dir is too long");
-    return;
-  }
-  rc = cs_plat_read_file(path, LAST_MAX, CS_READ_NOFOLLOW, &data, &len, &s->last.err);
-  if (rc == CS_ENOENT) {
+  if (cs_last_read(s->state_dir, &s->last.l, &s->last.err) == CS_ENOENT) {
     cs_err_clear(&s->last.err);
     return;
   }
   s->last.exists = 1;
-  for (line = (char *)data; rc == CS_OK && line != NULL && *line; line = next) {
-    if ((next = strchr(line, '\n')) != NULL)
-      *next++ = '\0';
-    for (i = 0; i < L_N; i++) {
-      size_t k = strlen(last_keys[i]);
-      if (strncmp(line, last_keys[i], k) == 0 && (line[k] == ' ' || line[k] == '\0') && s->last.v[i] == NULL)
-        s->last.v[i] = cs_strdup(line[k] ? line + k + 1 : "");
-    }
-  }
-  cs_plat_free_file(data, len);
 }
 
 /* seconds since 1970 as YYYY-MM-DDTHH:MM:SSZ; "" when not a time */
@@ -237,13 +212,11 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
 }
 
 static void status_free(status_t *s) {
-  size_t i;
   cs_reply_free(&s->cert);
   if (s->have_scan)
     cs_bindings_scan_free(&s->scan);
   free(s->eps);
-  for (i = 0; i < L_N; i++)
-    free(s->last.v[i]);
+  cs_last_free(&s->last.l);
   cs_journal_free(&s->j);
   folder_free(&s->drop);
   folder_free(&s->waiting);
@@ -330,11 +303,12 @@ static void text_transactions(cs_buf_t *b, const status_t *s) {
   } else if (l->err.code != CS_OK) {
     tline(b, "last renewal", l->err.text, NULL);
   } else {
-    iso_time(l->v[L_TIME], when);
-    tline(b, "last renewal", nonempty(l->v[L_RESULT], "(unknown)"), when[0] ? " at " : "", when, ": ", nonempty(l->v[L_OLD], "?"),
-          " -> ", nonempty(l->v[L_NEW], "?"), NULL);
-    if (l->v[L_STEP] != NULL && *l->v[L_STEP])
-      tline(b, "", "failed at ", l->v[L_STEP], ": ", nonempty(l->v[L_REASON], "?"), NULL);
+    char *const *v = l->l.v;
+    iso_time(v[CS_LAST_TIME], when);
+    tline(b, "last renewal", nonempty(v[CS_LAST_RESULT], "(unknown)"), when[0] ? " at " : "", when, ": ",
+          nonempty(v[CS_LAST_OLD], "?"), " -> ", nonempty(v[CS_LAST_NEW], "?"), NULL);
+    if (v[CS_LAST_STEP] != NULL && *v[CS_LAST_STEP])
+      tline(b, "", "failed at ", v[CS_LAST_STEP], ": ", nonempty(v[CS_LAST_REASON], "?"), NULL);
   }
   if (!s->has_journal) {
     tline(b, "transaction", "none unfinished", NULL);
@@ -499,10 +473,10 @@ static void json_transactions(cs_buf_t *b, const status_t *s) {
   if (!s->last.exists) {
     cs_buf_puts(b, "null");
   } else {
-    iso_time(s->last.v[L_TIME], when);
+    iso_time(s->last.l.v[CS_LAST_TIME], when);
     cs_buf_puts(b, "{");
-    for (i = 0; i < L_N; i++)
-      jstr(b, &first, last_keys[i], i == L_TIME ? when : s->last.v[i]);
+    for (i = 0; i < CS_LAST_N; i++)
+      jstr(b, &first, cs_last_keys[i], i == CS_LAST_TIME ? when : s->last.l.v[i]);
     jerr(b, &first, &s->last.err);
     cs_buf_puts(b, "}");
   }
