@@ -88,7 +88,7 @@ static int clean_text(const char *s, size_t n) {
   size_t k;
   while (n > 0) {
     k = cs_utf8_decode((const unsigned char *)s, n, &cp);
-    if (k == 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029)
+    if (k == 0 || cs_text_unsafe_cp(cp))
       return 0;
     s += k;
     n -= k;

@@ -130,6 +130,10 @@ size_t cs_utf8_decode(const unsigned char *s, size_t n, unsigned long *cp) {
   return len;
 }
 
+int cs_text_unsafe_cp(unsigned long cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029;
+}
+
 void cs_json_str(cs_buf_t *b, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   size_t n, k;
@@ -155,8 +159,7 @@ void cs_json_str(cs_buf_t *b, const char *s) {
       cs_buf_puts(b, "\\r");
     } else if (cp == '\t') {
       cs_buf_puts(b, "\\t");
-    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) {
-      /* C0/C1 controls and the JavaScript line separators, escaped so the line stays one line */
+    } else if (cs_text_unsafe_cp(cp)) { /* escaped so that the line stays one line */
       cs_buf_printf(b, "\\u%04lx", cp);
     } else {
       cs_buf_append(b, (const char *)p, k);
@@ -179,7 +182,7 @@ void cs_text_sanitize(cs_buf_t *b, const char *s) {
     if (k == 0) {
       cs_buf_printf(b, "\\x%02X", p[0]);
       k = 1;
-    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) {
+    } else if (cs_text_unsafe_cp(cp)) {
       for (i = 0; i < k; i++)
         cs_buf_printf(b, "\\x%02X", p[i]);
     } else {

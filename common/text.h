@@ -47,4 +47,11 @@ char *cs_strdup(const char *s);
  * *cp receives the code point. n = bytes available. */
 size_t cs_utf8_decode(const unsigned char *s, size_t n, unsigned long *cp);
 
+/* 1 when the code point cp never leaves the program as it is: the C0 controls, DEL,
+ * the C1 controls and U+2028 / U+2029 (line breaks to JavaScript and some viewers).
+ * The one rule of cs_json_str, cs_text_sanitize, the metrics' label values and the
+ * worker-answer parser, so that what a sanitiser lets through the parser accepts.
+ * Invalid UTF-8 (cs_utf8_decode 0) is a separate, equally refused case. */
+int cs_text_unsafe_cp(unsigned long cp);
+
 #endif
