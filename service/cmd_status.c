@@ -13,6 +13,7 @@
 #include "bindings.h"
 #include "cli.h"
 #include "daemon.h"
+#include "drop.h"
 #include "journal.h"
 #include "last.h"
 #include "platform.h"
@@ -74,16 +75,6 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* What the daemon leaves alone in the drop folder (daemon.c): hidden, Office
- * lock and partial files. */
-static int skipped(const char *name, int waiting) {
-  size_t n = strlen(name);
-  if (waiting)
-    return n > 7 && strcmp(name + n - 7, ".reason") == 0;
-  return name[0] == '.' || (name[0] == '~' && name[1] == '$') || (n > 4 && strcmp(name + n - 4, ".tmp") == 0) ||
-         (n > 5 && strcmp(name + n - 5, ".part") == 0);
-}
-
 /* Lists the files (not the folders) in f->path. */
 static void list_files(folder_t *f, int waiting) {
   uv_fs_t req, st;
@@ -100,7 +91,7 @@ static void list_files(folder_t *f, int waiting) {
   while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
     char **nv, *copy;
     int is_dir = ent.type == UV_DIRENT_DIR;
-    if (skipped(ent.name, waiting))
+    if (waiting ? !cs_parked_candidate(ent.name) : !cs_drop_candidate(ent.name)) /* what the daemon leaves alone */
       continue;
     if (ent.type == UV_DIRENT_UNKNOWN) {
       is_dir = cs_plat_path_join(path, PATH_LEN, f->path, ent.name) == 0 && uv_fs_lstat(NULL, &st, path, NULL) == 0 &&

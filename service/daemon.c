@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "daemon_int.h"
+#include "drop.h"
 #include "events.h"
 #include "expiry.h"
 #include "platform.h"
@@ -72,12 +73,6 @@ static void stored_name(char *out, size_t len, const char *name) {
                    : '_';
   }
   out[n] = '\0';
-}
-
-static int ignored(const char *name) {
-  size_t n = strlen(name);
-  return name[0] == '.' || (name[0] == '~' && name[1] == '$') || (n > 4 && strcmp(name + n - 4, ".tmp") == 0) ||
-         (n > 5 && strcmp(name + n - 5, ".part") == 0);
 }
 
 /* ---- jobs ------------------------------------------------------------------ */
@@ -446,7 +441,7 @@ static void scan(daemon_t *d) {
     return;
   }
   while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-    if (ignored(ent.name))
+    if (!cs_drop_candidate(ent.name))
       continue;
     cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, ent.name);
     if (uv_fs_lstat(NULL, &st, path, NULL) != 0) {
@@ -569,8 +564,7 @@ static void window_cb(uv_timer_t *t) {
       uv_fs_t st;
       char why[1200];
       const char *reason;
-      size_t n = strlen(ent.name);
-      if (n > strlen(CS_STATE_REASON_SUFFIX) && strcmp(ent.name + n - strlen(CS_STATE_REASON_SUFFIX), CS_STATE_REASON_SUFFIX) == 0)
+      if (!cs_parked_candidate(ent.name))
         continue;
       if ((job = new_job(JOB_DROP)) == NULL)
         break;
