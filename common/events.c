@@ -334,15 +334,23 @@ void cs_event_emit(const cs_event_t *ev) {
 
 unsigned long cs_events_count(void) { return atomic_load(&n_emitted); }
 
-void cs_event_say(int id, const char *file, const char *a1, const char *a2, const char *a3) {
+void cs_event_cert(int id, const char *tp, const char *old_tp, const char *subject, const char *file,
+                   const char *a1, const char *a2, const char *a3) {
   cs_event_t ev;
   memset(&ev, 0, sizeof ev);
   ev.id = id;
+  ev.thumbprint = tp != NULL && tp[0] != '\0' ? tp : NULL;
+  ev.old_thumbprint = old_tp != NULL && old_tp[0] != '\0' ? old_tp : NULL;
+  ev.subject = subject;
   ev.file = file;
   ev.args[0] = a1;
   ev.args[1] = a2;
   ev.args[2] = a3;
   cs_event_emit(&ev);
+}
+
+void cs_event_say(int id, const char *file, const char *a1, const char *a2, const char *a3) {
+  cs_event_cert(id, NULL, NULL, NULL, file, a1, a2, a3);
 }
 
 void cs_event_say_system(int id, const char *a1, const char *a2, const char *a3) {

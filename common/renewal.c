@@ -56,17 +56,9 @@ const char *cs_outcome_name(cs_outcome_t o) {
   }
 }
 
+/* An event about this transaction's certificates and file. */
 static void emit(const tx_t *tx, int id, const char *a1, const char *a2) {
-  cs_event_t ev;
-  memset(&ev, 0, sizeof ev);
-  ev.id = id;
-  ev.thumbprint = tx->j.new_tp[0] ? tx->j.new_tp : NULL;
-  ev.old_thumbprint = tx->j.old_tp[0] ? tx->j.old_tp : NULL;
-  ev.subject = tx->j.subject;
-  ev.file = tx->j.file;
-  ev.args[0] = a1;
-  ev.args[1] = a2;
-  cs_event_emit(&ev);
+  cs_event_cert(id, tx->j.new_tp, tx->j.old_tp, tx->j.subject, tx->j.file, a1, a2, NULL);
 }
 
 static int journal(tx_t *tx, cs_err_t *err) { return cs_journal_write(tx->journal, &tx->j, err); }

@@ -130,7 +130,6 @@ static void quarantine_as(daemon_t *d, const job_t *job, int id, const char *why
   static const cs_renewal_result_t none;
   cs_buf_t reason = CS_BUF_INIT;
   char where[PATH_LEN] = "";
-  cs_event_t ev;
   if (res == NULL)
     res = &none;
   cs_buf_printf(&reason, "file %s\nreason %s\n", job->name, why);
@@ -144,16 +143,7 @@ static void quarantine_as(daemon_t *d, const job_t *job, int id, const char *why
     }
   }
   park(d, job, CS_STATE_QUARANTINE, cs_buf_str(&reason) ? cs_buf_str(&reason) : why, where);
-  memset(&ev, 0, sizeof ev);
-  ev.id = id;
-  ev.file = job->name;
-  ev.thumbprint = res->new_tp[0] ? res->new_tp : NULL;
-  ev.old_thumbprint = res->old_tp[0] ? res->old_tp : NULL;
-  ev.subject = res->validation.report.subject;
-  ev.args[0] = job->name;
-  ev.args[1] = why;
-  ev.args[2] = where;
-  cs_event_emit(&ev);
+  cs_event_cert(id, res->new_tp, res->old_tp, res->validation.report.subject, job->name, job->name, why, where);
   d->stats.rejected++;
   cs_buf_free(&reason);
 }

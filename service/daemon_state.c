@@ -67,7 +67,6 @@ static void key_permission(const cs_config_t *cfg, const cs_daemon_stats_t *st) 
   const char *account = cfg->connector.account;
   char ref[PATH_LEN], what[PATH_LEN + 256];
   int granted = 0, rc;
-  cs_event_t ev;
   cs_err_t err;
 
   if (account == NULL || cs_plat_store_key_ref(cfg, st->tp, ref, sizeof ref) != CS_OK)
@@ -77,19 +76,14 @@ static void key_permission(const cs_config_t *cfg, const cs_daemon_stats_t *st) 
     return;
   if (rc == CS_OK)
     rc = cs_plat_key_grant(ref, account, &err);
-  memset(&ev, 0, sizeof ev);
-  ev.thumbprint = st->tp;
-  ev.subject = st->subject[0] ? st->subject : NULL;
   if (rc == CS_OK) {
-    ev.id = CS_EV_KEY_PERMISSION_REPAIRED;
-    ev.args[0] = account;
+    cs_event_cert(CS_EV_KEY_PERMISSION_REPAIRED, st->tp, NULL, st->subject[0] ? st->subject : NULL, NULL, account,
+                  NULL, NULL);
   } else { /* no such account, no key file, no ACLs there, not permitted: the service may not read its key */
     snprintf(what, sizeof what, "%s (key %s)", account, ref);
-    ev.id = CS_EV_KEY_PERMISSION_FAILED;
-    ev.args[0] = what;
-    ev.args[1] = err.text;
+    cs_event_cert(CS_EV_KEY_PERMISSION_FAILED, st->tp, NULL, st->subject[0] ? st->subject : NULL, NULL, what,
+                  err.text, NULL);
   }
-  cs_event_emit(&ev);
 }
 
 /* The certificates of m the metrics carry into <state_dir>/monitored (removed when
