@@ -62,6 +62,17 @@ void cs_buf_free(cs_buf_t *b) {
   b->oom = 0;
 }
 
+void cs_text_line(cs_buf_t *b, int width, const char *label, ...) {
+  const char *piece;
+  va_list ap;
+  cs_buf_printf(b, "%-*s", width, label);
+  va_start(ap, label);
+  while ((piece = va_arg(ap, const char *)) != NULL)
+    cs_text_sanitize(b, piece);
+  va_end(ap);
+  cs_buf_puts(b, "\n");
+}
+
 /* Without gmtime (not thread-safe; gmtime_r / gmtime_s differ by platform):
  * H. Hinnant's civil_from_days, exact over the proleptic Gregorian calendar. */
 char *cs_time_utc(long long t, char *buf, size_t len) {

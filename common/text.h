@@ -33,6 +33,10 @@ void cs_json_str(cs_buf_t *b, const char *s);
  * characters and invalid bytes written as \xNN. */
 void cs_text_sanitize(cs_buf_t *b, const char *s);
 
+/* Appends one line for a terminal: label padded to width, then each piece (a NULL
+ * ends them) as cs_text_sanitize writes it, then a newline. */
+void cs_text_line(cs_buf_t *b, int width, const char *label, ...);
+
 /* t (seconds since 1970) as RFC 3339 UTC, "YYYY-MM-DDTHH:MM:SSZ", into buf;
  * returns buf. Thread-safe and the same on every platform (no gmtime). */
 char *cs_time_utc(long long t, char *buf, size_t len);

@@ -2,7 +2,6 @@
  * person or (--json) a script. Reads only: nothing is created, locked, recovered
  * or changed, and nothing missing (no state folder yet, no endpoint, a worker
  * that fails) stops the report: each part says what it could not tell. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +67,7 @@ typedef struct status_s {
   cs_journal_t j;
   cs_err_t j_err;
   folder_t drop, waiting;
-  cs_daemon_monitor_t monitored; /* [store] monitor, when set */
+  cs_monitor_t monitored; /* [store] monitor, when set */
 } status_t;
 
 static int cmp_names(const void *a, const void *b) {
@@ -198,8 +197,8 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
     list_files(&s->drop, 0);
   if (cs_plat_path_join(s->waiting.path, PATH_LEN, s->state_dir, CS_STATE_WAITING) == 0)
     list_files(&s->waiting, 1);
-  if (cs_daemon_monitor_source(cfg) != NULL)
-    (void)cs_daemon_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */
+  if (cs_monitor_source(cfg) != NULL)
+    (void)cs_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */
 }
 
 static void status_free(status_t *s) {
@@ -211,22 +210,13 @@ static void status_free(status_t *s) {
   cs_journal_free(&s->j);
   folder_free(&s->drop);
   folder_free(&s->waiting);
-  cs_daemon_monitor_free(&s->monitored);
+  cs_monitor_free(&s->monitored);
 }
 
 /* ---- text ------------------------------------------------------------------- */
 
 /* One line: the label, then each piece (NULL ends them) sanitised. */
-static void tline(cs_buf_t *b, const char *label, ...) {
-  const char *piece;
-  va_list ap;
-  cs_buf_printf(b, "%-*s", LABEL_WIDTH, label);
-  va_start(ap, label);
-  while ((piece = va_arg(ap, const char *)) != NULL)
-    cs_text_sanitize(b, piece);
-  va_end(ap);
-  cs_buf_puts(b, "\n");
-}
+#define tline(b, ...) cs_text_line((b), LABEL_WIDTH, __VA_ARGS__)
 
 static const char *nonempty(const char *s, const char *dflt) { return s != NULL && *s ? s : dflt; }
 
@@ -328,7 +318,7 @@ static void print_text(const status_t *s) {
   snprintf(from, sizeof from, " (from %s)", s->tp_from);
   tline(&b, "in service", s->tp[0] ? s->tp : s->tp_err.text, s->tp[0] ? from : "", NULL);
   text_cert(&b, s);
-  cs_daemon_monitor_text(&b, cs_daemon_monitor_source(s->cfg), &s->monitored, (long long)time(NULL), LABEL_WIDTH);
+  cs_monitor_text(&b, cs_monitor_source(s->cfg), &s->monitored, (long long)time(NULL), LABEL_WIDTH);
   text_bindings(&b, s);
   if (s->n_eps == 0)
     tline(&b, "endpoints", "none ([connector] endpoints not set)", NULL);
@@ -511,7 +501,7 @@ static void print_json(const status_t *s) {
   else
     cs_buf_puts(&b, "null");
   jkey(&b, &first, "monitored");
-  cs_daemon_monitor_json(&b, cs_daemon_monitor_source(s->cfg), &s->monitored, (long long)time(NULL));
+  cs_monitor_json(&b, cs_monitor_source(s->cfg), &s->monitored, (long long)time(NULL));
   jkey(&b, &first, "bindings");
   json_bindings(&b, s);
   jkey(&b, &first, "endpoints");
