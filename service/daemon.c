@@ -218,7 +218,7 @@ static void after_drop(daemon_t *d, job_t *job) {
   case CS_OUT_COMMITTED:
     d->stats.accepted++;
     if (d->cfg->watch.keep_processed)
-      park(d, job, "processed", NULL, NULL);
+      park(d, job, CS_STATE_PROCESSED, NULL, NULL);
     else if (cs_plat_remove(job->path, NULL) != CS_OK)
       cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a committed drop", NULL);
     enqueue(d, new_job(JOB_EXPIRY)); /* a new certificate in service: a new expiry */
@@ -651,7 +651,7 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
                     "interrupted: certsteward stopped while this file was being put in service; the renewal could "
                     "be neither undone nor finished (see the events before this one)", recovered);
     else if (d->cfg->watch.keep_processed) /* the recovery completed it: in service */
-      park(d, &job, "processed", NULL, NULL);
+      park(d, &job, CS_STATE_PROCESSED, NULL, NULL);
     else
       (void)cs_plat_remove(job.path, NULL);
   }

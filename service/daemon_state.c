@@ -194,7 +194,7 @@ void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st
   if (cfg->log.metrics_file != NULL)
     snprintf(path, sizeof path, "%s", cfg->log.metrics_file);
   else
-    state_file(cfg, path, sizeof path, "certsteward.prom");
+    state_file(cfg, path, sizeof path, CS_STATE_METRICS);
   (void)cs_metrics_write(path, &m, cs_clock_now(), &err);
   if (data != NULL)
     cs_plat_free_file(data, len);

@@ -8,6 +8,7 @@
 
 #include "../bindings.h"
 #include "../platform.h"
+#include "../statedir.h"
 #include "../text.h"
 
 /* ---- helpers (store.h) -------------------------------------------------------------- */
@@ -114,7 +115,7 @@ int cs_plat_store_current(const cs_config_t *cfg, char *cert_path, size_t cert_l
   cs__store_copy(key_path, key_len, ""); /* machine keys are not exportable: the worker compares public keys */
   if ((rc = cs__store_in_service(cfg, tp, err)) != CS_OK || !tp[0])
     return rc;
-  if (cfg->store.state_dir == NULL || cs__store_join(path, cfg->store.state_dir, "current.cer") != 0 ||
+  if (cfg->store.state_dir == NULL || cs__store_join(path, cfg->store.state_dir, CS_STATE_CURRENT_CER) != 0 ||
       strlen(path) >= cert_len)
     return cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is not set or too long");
   if ((rc = cs__store_open(L"My", "My", &my, err)) != CS_OK)
