@@ -5,9 +5,10 @@
  * happens before the configuration is read (CONFIG_ERROR above all) is never lost.
  *
  * Locking: cs_event_emit runs on the loop thread and on thread-pool threads. The
- * sinks are guarded by a C11 atomic_flag spinlock because the platform layer has
- * no mutex yet; the critical section is one write per sink (and, rarely, a
- * rotation), and everything that can be prepared without it is prepared first. */
+ * sinks are guarded by a C11 atomic_flag spinlock (the core has no mutex: it does
+ * not link libuv). Held for one event's output: the stderr line, the system log
+ * entry, and the events file opened (no link followed), appended to, rarely
+ * rotated, and closed; the message, the line and the JSON are prepared before. */
 #include "events.h"
 
 #include <errno.h>

@@ -6,15 +6,14 @@
  * record would otherwise be silently merged with the first. A scan of many files
  * is parsed record by record (cs_reply_parse_many), each record held to the same
  * rule. */
-/* text.h first: reply.h names cs_buf_t without including it (reported). */
-#include "text.h"
-
 #include "reply.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "text.h"
 
 /* Check ids mapped back to the static strings report.h promises. */
 static const char *const check_ids[] = {

@@ -25,8 +25,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "text.h" /* before reply.h, which uses cs_buf_t */
-
 #include "config.h"
 #include "fault.h"
 #include "load.h"
@@ -37,6 +35,7 @@
 #include "reply.h"
 #include "report.h"
 #include "statedir.h"
+#include "text.h"
 #include "validate.h"
 #ifdef _WIN32
 #include "win/confine.h"

@@ -4,10 +4,9 @@
 #include <string.h>
 
 #include "cs_test.h"
-#include "text.h" /* before reply.h, which uses cs_buf_t */
-
 #include "metrics.h"
 #include "reply.h"
+#include "text.h"
 #include "worker.h"
 
 #define TP "1DEDF7311D54F50785EFCA8C121003C2EB636220"
