@@ -5,9 +5,15 @@
  * happens before the configuration is read (CONFIG_ERROR above all) is never lost.
  *
  * Locking: cs_event_emit runs on the loop thread and on thread-pool threads. The
- * sinks are guarded by a C11 atomic_flag spinlock because the platform layer has
- * no mutex yet; the critical section is one write per sink (and, rarely, a
- * rotation), and everything that can be prepared without it is prepared first. */
+ * sinks are guarded by the platform's mutex (cs_plat_events_lock: a pthread mutex, a
+ * Windows SRW lock), not a spinlock: the holder does file I/O (open, write, flush,
+ * rename for a rotation), syslog or ReportEvent, and may block on a full stderr pipe
+ * or a slow disk, for milliseconds or more; spinning waiters would burn a core each
+ * meanwhile (on a two-core server, the loop thread against the worker it waits for)
+ * with no fairness, where a mutex puts them to sleep. ThreadSanitizer knows both,
+ * so this is about behaviour under contention, not about correctness. The critical
+ * section is one write per sink (and, rarely, a rotation); everything that can be
+ * prepared without the lock is prepared first. */
 #include "events.h"
 
 #include <errno.h>
@@ -156,7 +162,6 @@ static void now_ms(long long *t, int *ms) {
 
 /* ---- sinks ----------------------------------------------------------------- */
 
-static atomic_flag sink_lock = ATOMIC_FLAG_INIT;
 static atomic_ulong n_emitted;
 
 static struct {
@@ -167,12 +172,9 @@ static struct {
   int jsonl_failing; /* said once on stderr; quiet until the file works again */
 } sinks = {1, 0, NULL, 0, 0};
 
-static void lock_sinks(void) {
-  while (atomic_flag_test_and_set_explicit(&sink_lock, memory_order_acquire))
-    ;
-}
+static void lock_sinks(void) { cs_plat_events_lock(); }
 
-static void unlock_sinks(void) { atomic_flag_clear_explicit(&sink_lock, memory_order_release); }
+static void unlock_sinks(void) { cs_plat_events_unlock(); }
 
 static void put_field(cs_buf_t *b, const char *label, const char *value) {
   if (value == NULL)
