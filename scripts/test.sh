@@ -36,9 +36,9 @@ CC=clang run_suite build/fuzz -DCS_FUZZ=ON
 # ThreadSanitizer: the unit tests and the daemon's (its thread pool), every report an error.
 # Reports also go to files, so that one in a process a test does not watch (a daemon
 # started in the background) still fails the run. Not daemon_under_valgrind: valgrind
-# cannot run a ThreadSanitizer build.
+# cannot run a ThreadSanitizer build. gcc, whose runtime (libtsan2) deps.sh installs.
 echo "== build build/tsan (ThreadSanitizer)"
-cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON -DCS_WERROR=ON -DCS_TSAN=ON >/dev/null
+CC=gcc cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TEST_HOOKS=ON -DCS_WERROR=ON -DCS_TSAN=ON >/dev/null
 cmake --build build/tsan -j"$JOBS"
 echo "== test build/tsan (unit and daemon tests)"
 rm -rf build/tsan/reports && mkdir -p build/tsan/reports
@@ -52,7 +52,7 @@ if compgen -G 'build/tsan/reports/tsan*' >/dev/null; then
 fi
 
 echo "== build build/analyzer (gcc -fanalyzer on common/ and service/, warnings as errors)"
-cmake -S . -B build/analyzer -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_WERROR=ON -DCS_ANALYZER=ON \
+CC=gcc cmake -S . -B build/analyzer -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_WERROR=ON -DCS_ANALYZER=ON \
   -DCS_BUILD_TESTS=OFF >/dev/null
 cmake --build build/analyzer -j"$JOBS" >/dev/null
 for cc in gcc clang; do
