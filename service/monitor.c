@@ -31,18 +31,18 @@ static int regular(const char *path) {
   return yes;
 }
 
-/* The worker's description of path (reply: what it answered; NULL with the reason
- * in why when it could not be asked) appended to m (room was made). */
+/* The worker's description of path appended to m (room was made): why is NULL and
+ * reply what it answered, or why the reason it could not be asked (reply not read). */
 static void add(cs_monitor_t *m, const char *path, const cs_reply_t *reply, const char *why) {
   cs_monitor_cert_t *c = &m->certs[m->n++];
-  const char *named = reply != NULL && reply->report.file != NULL ? reply->report.file : path;
+  const char *named = why == NULL && reply->report.file != NULL ? reply->report.file : path;
   size_t k = strlen(named);
 
   memset(c, 0, sizeof *c);
   if ((c->shown = sanitised(path)) == NULL) {
     c->error = cs_strdup("out of memory");
-  } else if (reply == NULL || reply->error != NULL) {
-    why = reply != NULL ? reply->error : why; /* "<file>: <why>": the file is said already */
+  } else if (why != NULL || reply->error != NULL) {
+    why = why != NULL ? why : reply->error; /* "<file>: <why>": the file is said already */
     c->error = cs_strdup(strncmp(why, named, k) == 0 && strncmp(why + k, ": ", 2) == 0 ? why + k + 2 : why);
   } else if (reply->report.thumbprint[0] == '\0') {
     c->error = cs_strdup("the worker's scan answer names no certificate");
