@@ -68,11 +68,11 @@ served, and rolls everything back if any step fails.")
 
 # A test build (a movable clock, sanitizers) must never pass for a release: its
 # version sorts before the release's ("~test") and its description says so.
-if(CS_TEST_HOOKS OR CS_SANITIZE)
+if(CS_TEST_HOOKS OR CS_SANITIZE OR CS_TSAN)
   set(CPACK_DEBIAN_PACKAGE_VERSION "${PROJECT_VERSION}~test")
   string(APPEND CPACK_DEBIAN_PACKAGE_DESCRIPTION "
 .
-TEST BUILD (CS_TEST_HOOKS or CS_SANITIZE): not for production.")
+TEST BUILD (CS_TEST_HOOKS, CS_SANITIZE or CS_TSAN): not for production.")
 endif()
 
 include(CPack)

@@ -294,13 +294,17 @@ static int walk_file(const char *path, cs_json_cb cb, void *arg, cs_buf_t *how) 
 
 int cs_connector_endpoints(const char *binding_file, char ***out, size_t *n, cs_buf_t *how, cs_err_t *err) {
   const char *sep = strrchr(binding_file, cs_plat_is_windows() ? '\\' : '/');
-  size_t dir_len = sep != NULL ? (size_t)(sep - binding_file) : 0, i;
-  char path[4200], ep[32];
+  size_t dir_len = sep == NULL ? 0 : sep == binding_file ? 1 : (size_t)(sep - binding_file), i; /* "/" kept */
+  char path[4200], dir[4200] = "", sub[4200], ep[32];
   tls_seen_t tls;
   int rc = CS_OK, tls_read;
 
   *out = NULL;
   *n = 0;
+  if (dir_len < sizeof dir) {
+    memcpy(dir, binding_file, dir_len);
+    dir[dir_len] = '\0';
+  }
   memset(&tls, 0, sizeof tls);
   tls_read = walk_file(binding_file, tls_cb, &tls, how) == CS_OK;
   for (i = 0; i < N_LISTENERS; i++) {
@@ -313,16 +317,16 @@ int cs_connector_endpoints(const char *binding_file, char ***out, size_t *n, cs_
                       listeners[i].title, binding_file);
       continue;
     }
-    if (dir_len + 32 < sizeof path) {
-      snprintf(path, sizeof path, "%.*s%c%s%cgeneral.json", (int)dir_len, binding_file, cs_plat_is_windows() ? '\\' : '/',
-               listeners[i].folder, cs_plat_is_windows() ? '\\' : '/');
-      if (walk_file(path, port_cb, &ps, how) == CS_OK && (ps.tls != 0 || ps.plain != 0)) {
-        port = ps.tls != 0 ? ps.tls : ps.plain;
-        from = path;
-      } else if (tls.port[i] != 0) {
-        port = tls.port[i];
-        from = binding_file;
-      }
+    /* <folder of the TLS settings file>/<listener>/general.json (not read when the settings
+     * file's name has no folder) */
+    if (dir[0] != '\0' && cs_plat_path_join(sub, sizeof sub, dir, listeners[i].folder) == CS_OK &&
+        cs_plat_path_join(path, sizeof path, sub, "general.json") == CS_OK &&
+        walk_file(path, port_cb, &ps, how) == CS_OK && (ps.tls != 0 || ps.plain != 0)) {
+      port = ps.tls != 0 ? ps.tls : ps.plain;
+      from = path;
+    } else if (tls.port[i] != 0) {
+      port = tls.port[i];
+      from = binding_file;
     }
     snprintf(ep, sizeof ep, "127.0.0.1:%d", port);
     if ((rc = list_add(out, n, ep)) != CS_OK) {

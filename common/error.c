@@ -26,16 +26,12 @@ const char *cs_strerror(int code) {
   }
 }
 
-int cs_err_set(cs_err_t *err, int code, long raw, const char *fmt, ...) {
+void cs_err_vset(cs_err_t *err, int code, long raw, const char *fmt, va_list ap) {
   if (err != NULL) {
-    va_list ap;
     err->code = code;
     err->raw = raw;
-    va_start(ap, fmt);
     vsnprintf(err->text, sizeof err->text, fmt, ap);
-    va_end(ap);
   }
-  return code;
 }
 
 void cs_err_clear(cs_err_t *err) {

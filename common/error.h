@@ -4,6 +4,7 @@
 #ifndef CS_ERROR_H
 #define CS_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* printf-style format checking; MinGW's ANSI stdio (%zu, %lld) is gnu_printf. */
@@ -45,8 +46,21 @@ typedef struct cs_err_s {
 /* Short name of a CS_E* code ("ENOENT"-like but ours), never NULL. */
 const char *cs_strerror(int code);
 
-/* Records code, raw and a printf-style text into err (if not NULL); returns code. */
-int cs_err_set(cs_err_t *err, int code, long raw, const char *fmt, ...) CS_PRINTF(4, 5);
+/* Records code, raw and a printf-style text into err (if not NULL). */
+void cs_err_vset(cs_err_t *err, int code, long raw, const char *fmt, va_list ap) CS_PRINTF(4, 0);
+
+/* Records code, raw and a printf-style text into err (if not NULL); returns code.
+ * Defined here, not in error.c, so that every caller's compiler sees that it returns
+ * code: the static analyzer (CS_ANALYZER) would otherwise follow
+ * "rc = cs_err_set(err, CS_ENOMEM, ...); goto out;" as a success. */
+static inline int cs_err_set(cs_err_t *err, int code, long raw, const char *fmt, ...) CS_PRINTF(4, 5);
+static inline int cs_err_set(cs_err_t *err, int code, long raw, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  cs_err_vset(err, code, raw, fmt, ap);
+  va_end(ap);
+  return code;
+}
 
 /* Resets err to "no error". */
 void cs_err_clear(cs_err_t *err);

@@ -5,9 +5,16 @@
  * happens before the configuration is read (CONFIG_ERROR above all) is never lost.
  *
  * Locking: cs_event_emit runs on the loop thread and on thread-pool threads. The
- * sinks are guarded by a C11 atomic_flag spinlock because the platform layer has
- * no mutex yet; the critical section is one write per sink (and, rarely, a
- * rotation), and everything that can be prepared without it is prepared first. */
+ * sinks are guarded by the platform's mutex (cs_plat_events_lock: a pthread mutex, a
+ * Windows SRW lock), not a spinlock: the holder does file I/O (open, write, flush,
+ * rename for a rotation), syslog or ReportEvent, and may block on a full stderr pipe
+ * or a slow disk, for milliseconds or more; spinning waiters would burn a core each
+ * meanwhile (on a two-core server, the loop thread against the worker it waits for)
+ * with no fairness, where a mutex puts them to sleep. ThreadSanitizer knows both,
+ * so this is about behaviour under contention, not about correctness. It is held for
+ * one event's output: the stderr line, the system log entry, and the events file
+ * opened (no link followed), appended to, rarely rotated, and closed; the message,
+ * the line and the JSON are prepared before. */
 #include "events.h"
 
 #include <errno.h>
@@ -156,7 +163,6 @@ static void now_ms(long long *t, int *ms) {
 
 /* ---- sinks ----------------------------------------------------------------- */
 
-static atomic_flag sink_lock = ATOMIC_FLAG_INIT;
 static atomic_ulong n_emitted;
 
 static struct {
@@ -167,12 +173,9 @@ static struct {
   int jsonl_failing; /* said once on stderr; quiet until the file works again */
 } sinks = {1, 0, NULL, 0, 0};
 
-static void lock_sinks(void) {
-  while (atomic_flag_test_and_set_explicit(&sink_lock, memory_order_acquire))
-    ;
-}
+static void lock_sinks(void) { cs_plat_events_lock(); }
 
-static void unlock_sinks(void) { atomic_flag_clear_explicit(&sink_lock, memory_order_release); }
+static void unlock_sinks(void) { cs_plat_events_unlock(); }
 
 static void put_field(cs_buf_t *b, const char *label, const char *value) {
   if (value == NULL)
@@ -334,15 +337,23 @@ void cs_event_emit(const cs_event_t *ev) {
 
 unsigned long cs_events_count(void) { return atomic_load(&n_emitted); }
 
-void cs_event_say(int id, const char *file, const char *a1, const char *a2, const char *a3) {
+void cs_event_cert(int id, const char *tp, const char *old_tp, const char *subject, const char *file,
+                   const char *a1, const char *a2, const char *a3) {
   cs_event_t ev;
   memset(&ev, 0, sizeof ev);
   ev.id = id;
+  ev.thumbprint = tp != NULL && tp[0] != '\0' ? tp : NULL;
+  ev.old_thumbprint = old_tp != NULL && old_tp[0] != '\0' ? old_tp : NULL;
+  ev.subject = subject;
   ev.file = file;
   ev.args[0] = a1;
   ev.args[1] = a2;
   ev.args[2] = a3;
   cs_event_emit(&ev);
+}
+
+void cs_event_say(int id, const char *file, const char *a1, const char *a2, const char *a3) {
+  cs_event_cert(id, NULL, NULL, NULL, file, a1, a2, a3);
 }
 
 void cs_event_say_system(int id, const char *a1, const char *a2, const char *a3) {

@@ -68,8 +68,14 @@ void cs_events_close(void);
 /* Sends ev to every configured sink. Thread-safe. Never fails the caller. */
 void cs_event_emit(const cs_event_t *ev);
 
-/* cs_event_emit of event id about file (may be NULL) with insertion strings a1..a3
- * (NULL for those it has none of), and no certificate. */
+/* The one way to build and send an event: cs_event_emit of event id about the
+ * certificate tp (the new one in a renewal) replacing old_tp (NULL or "": none), its
+ * subject and the dropped file (each may be NULL), with the insertion strings a1..a3
+ * (NULL for those it has none of). */
+void cs_event_cert(int id, const char *tp, const char *old_tp, const char *subject, const char *file,
+                   const char *a1, const char *a2, const char *a3);
+
+/* cs_event_cert about no certificate. */
 void cs_event_say(int id, const char *file, const char *a1, const char *a2, const char *a3);
 
 /* The same, to the system log alone, from a command that has no sinks open (install,

@@ -179,18 +179,6 @@ out:
 
 /* ---- the decision ------------------------------------------------------------------- */
 
-static void emit(int id, const char *tp, const char *subject, const char *a1, const char *a2, const char *a3) {
-  cs_event_t ev;
-  memset(&ev, 0, sizeof ev);
-  ev.id = id;
-  ev.thumbprint = tp;
-  ev.subject = subject;
-  ev.args[0] = a1;
-  ev.args[1] = a2;
-  ev.args[2] = a3;
-  cs_event_emit(&ev);
-}
-
 int cs_expiry_check(cs_expiry_state_t *st, const char *tp, const char *subject, long long not_after,
                     long long now, const int *days, size_t n, int *changed, long long *next_due) {
   long long left, due = CS_EXPIRY_NEVER, days_left;
@@ -216,7 +204,7 @@ int cs_expiry_check(cs_expiry_state_t *st, const char *tp, const char *subject, 
 
   if (left <= 0) {
     if (!st->expired_announced) {
-      emit(CS_EV_CERT_EXPIRED, tp, subject, when, NULL, NULL);
+      cs_event_cert(CS_EV_CERT_EXPIRED, tp, NULL, subject, NULL, when, NULL, NULL);
       st->expired_announced = 1;
       *changed = 1;
     }
@@ -233,7 +221,7 @@ int cs_expiry_check(cs_expiry_state_t *st, const char *tp, const char *subject, 
     if (!(st->notified & (1u << (k - 1)))) {
       snprintf(dl, sizeof dl, "%lld", days_left);
       snprintf(th, sizeof th, "%d", days[k - 1]);
-      emit(CS_EV_CERT_EXPIRING, tp, subject, dl, th, when);
+      cs_event_cert(CS_EV_CERT_EXPIRING, tp, NULL, subject, NULL, dl, th, when);
     }
     if ((st->notified | mark) != st->notified) {
       st->notified |= mark;

@@ -33,7 +33,7 @@ static void label_value(cs_buf_t *b, const char *s) {
       cs_buf_puts(b, "\\\"");
     } else if (cp == '\n') {
       cs_buf_puts(b, "\\n");
-    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) {
+    } else if (cs_text_unsafe_cp(cp)) {
       cs_buf_puts(b, REPLACEMENT);
     } else {
       cs_buf_append(b, (const char *)p, k);

@@ -13,8 +13,7 @@
 
 #include "error.h"
 
-#define CS_PFX_FILE "store.pfx"      /* in the stage folder: the PKCS#12 (only when there is a key) */
-#define CS_PFX_INFO_FILE "store.txt" /* in the stage folder: "name value" lines, see cs_pfx_stage */
+#include "statedir.h" /* CS_PFX_FILE, CS_PFX_INFO_FILE: the stage folder's files */
 
 /* Provider names for [store] key_provider (a PKCS#12 names the provider Windows
  * imports its key into in the Microsoft CSP name attribute, 1.3.6.1.4.1.311.17.1). */

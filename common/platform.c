@@ -34,6 +34,14 @@ void cs_plat_machine_chain_free(cs_machine_chain_t *c) {
   c->n = 0;
 }
 
+/* Both halves allocate what cs_plat_read_file returns with malloc: one way to wipe and free it. */
+void cs_plat_free_file(unsigned char *data, size_t len) {
+  if (data == NULL)
+    return;
+  cs_plat_wipe(data, len);
+  free(data);
+}
+
 /* The separator is added unless dir ends with one ('/' on both platforms, '\\' too on
  * Windows), so that "C:\\" + "x" is "C:\\x" and "/" + "x" is "/x". */
 static int needs_sep(const char *dir, size_t dl) {

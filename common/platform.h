@@ -338,6 +338,10 @@ int cs_plat_syslog_open(cs_err_t *err);
 /* Writes one event; message is the formatted, sanitised text. */
 void cs_plat_syslog_write(const struct cs_event_def_s *def, const struct cs_event_s *ev, const char *message);
 void cs_plat_syslog_close(void);
+/* The event sinks' lock (events.c): one process-wide mutex, usable from any thread
+ * without set-up (statically initialised) and held only while one event is written. */
+void cs_plat_events_lock(void);
+void cs_plat_events_unlock(void);
 
 /* ---- certificate store ------------------------------------------------------- */
 

@@ -13,7 +13,9 @@
 #include "events.h"
 #include "fault.h"
 #include "journal.h"
+#include "last.h"
 #include "platform.h"
+#include "statedir.h"
 #include "text.h"
 #include "txplan.h"
 
@@ -54,17 +56,9 @@ const char *cs_outcome_name(cs_outcome_t o) {
   }
 }
 
+/* An event about this transaction's certificates and file. */
 static void emit(const tx_t *tx, int id, const char *a1, const char *a2) {
-  cs_event_t ev;
-  memset(&ev, 0, sizeof ev);
-  ev.id = id;
-  ev.thumbprint = tx->j.new_tp[0] ? tx->j.new_tp : NULL;
-  ev.old_thumbprint = tx->j.old_tp[0] ? tx->j.old_tp : NULL;
-  ev.subject = tx->j.subject;
-  ev.file = tx->j.file;
-  ev.args[0] = a1;
-  ev.args[1] = a2;
-  cs_event_emit(&ev);
+  cs_event_cert(id, tx->j.new_tp, tx->j.old_tp, tx->j.subject, tx->j.file, a1, a2, NULL);
 }
 
 static int journal(tx_t *tx, cs_err_t *err) { return cs_journal_write(tx->journal, &tx->j, err); }
@@ -166,12 +160,11 @@ static int step_start(tx_t *tx, cs_err_t *err) {
  * of this renewal, its probes after the restart and its rollback included; the list
  * is kept in the transaction folder, so that a recovery after a crash leaves out the
  * same ones. An endpoint configured explicitly is never left out. */
-#define SKIPPED_FILE "skipped-endpoints"
 
 static int skipped(tx_t *tx, size_t i) {
   const cs_strlist_t *eps = &tx->env->cfg->connector.endpoints;
   char path[PATH_LEN];
-  if (!tx->skipped_read && cs_plat_path_join(path, PATH_LEN, tx->txdir, SKIPPED_FILE) == 0)
+  if (!tx->skipped_read && cs_plat_path_join(path, PATH_LEN, tx->txdir, CS_TX_SKIPPED) == 0)
     tx->skipped = cs_connector_skips_read(path, (const char *const *)eps->v, eps->n);
   tx->skipped_read = 1;
   return i < CS_CONNECTOR_SKIP_MAX && (tx->skipped >> i & 1u);
@@ -185,7 +178,7 @@ static int skip(tx_t *tx, size_t i, const char *why) {
     return -1;
   tx->skipped |= 1ull << i;
   /* best effort: without the list, a recovery probes every endpoint, as it always did */
-  if (cs_plat_path_join(path, PATH_LEN, tx->txdir, SKIPPED_FILE) == 0)
+  if (cs_plat_path_join(path, PATH_LEN, tx->txdir, CS_TX_SKIPPED) == 0)
     (void)cs_connector_skips_write(path, (const char *const *)eps->v, eps->n, tx->skipped);
   emit(tx, CS_EV_ENDPOINT_SKIPPED, eps->v[i], why + strlen(eps->v[i]) + 2);
   return 0;
@@ -265,30 +258,20 @@ static int tx_paths(tx_t *tx, const cs_renewal_env_t *env, cs_renewal_result_t *
   memset(tx, 0, sizeof *tx);
   tx->env = env;
   tx->res = res;
-  if (cs_plat_path_join(tx->journal, PATH_LEN, state, "journal") ||
-      cs_plat_path_join(tx->txdir, PATH_LEN, state, "tx") ||
-      cs_plat_path_join(tx->stage, PATH_LEN, tx->txdir, "stage") ||
-      cs_plat_path_join(tx->store_backup, PATH_LEN, tx->txdir, "store") ||
-      cs_plat_path_join(tx->bind_backup, PATH_LEN, tx->txdir, "bindings"))
+  if (cs_plat_path_join(tx->journal, PATH_LEN, state, CS_STATE_JOURNAL) ||
+      cs_plat_path_join(tx->txdir, PATH_LEN, state, CS_STATE_TX) ||
+      cs_plat_path_join(tx->stage, PATH_LEN, tx->txdir, CS_TX_STAGE) ||
+      cs_plat_path_join(tx->store_backup, PATH_LEN, tx->txdir, CS_TX_STORE_BACKUP) ||
+      cs_plat_path_join(tx->bind_backup, PATH_LEN, tx->txdir, CS_TX_BINDINGS_BACKUP))
     return cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is too long");
   return CS_OK;
 }
 
-/* Writes the last transaction's result for `status`. */
+/* Writes the last transaction's result for `status` (last.h); best effort. */
 static void record_last(const tx_t *tx, cs_outcome_t o, const char *step, const char *reason) {
-  cs_buf_t b = CS_BUF_INIT;
-  char path[PATH_LEN];
   cs_err_t err;
-  cs_buf_printf(&b, "result %s\ntime %lld\nold %s\nnew %s\n", cs_outcome_name(o), (long long)time(NULL),
-                tx->j.old_tp, tx->j.new_tp);
-  cs_buf_puts(&b, "step ");
-  cs_text_sanitize(&b, step ? step : "");
-  cs_buf_puts(&b, "\nreason ");
-  cs_text_sanitize(&b, reason ? reason : "");
-  cs_buf_puts(&b, "\n");
-  if (cs_plat_path_join(path, PATH_LEN, tx->env->cfg->store.state_dir, "last") == 0 && cs_buf_str(&b) != NULL)
-    (void)cs_plat_write_atomic(path, b.p, b.len, 0600, &err);
-  cs_buf_free(&b);
+  (void)cs_last_write(tx->env->cfg->store.state_dir, cs_outcome_name(o), (long long)time(NULL), tx->j.old_tp,
+                      tx->j.new_tp, step, reason, &err);
 }
 
 /* The transaction is over: its folder and journal go (journal last: while it
@@ -369,7 +352,7 @@ static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
 static void commit_tail(tx_t *tx) {
   char archive[PATH_LEN], dir[PATH_LEN];
   cs_err_t err;
-  int rc = cs_plat_path_join(archive, PATH_LEN, tx->env->cfg->store.state_dir, "archive") != 0 ||
+  int rc = cs_plat_path_join(archive, PATH_LEN, tx->env->cfg->store.state_dir, CS_STATE_ARCHIVE) != 0 ||
                    cs_plat_path_join(dir, PATH_LEN, archive, tx->j.old_tp) != 0
                ? cs_err_set(&err, CS_ETOOBIG, 0, "[store] state_dir is too long")
                : cs_plat_store_archive(tx->env->cfg, tx->store_backup, dir, &err);
@@ -562,7 +545,7 @@ static void remove_temps(const tx_t *tx) {
   char last[PATH_LEN];
   size_t i;
   (void)cs_plat_remove_temps(tx->journal, NULL);
-  if (cs_plat_path_join(last, PATH_LEN, cfg->store.state_dir, "last") == 0)
+  if (cs_plat_path_join(last, PATH_LEN, cfg->store.state_dir, CS_STATE_LAST) == 0)
     (void)cs_plat_remove_temps(last, NULL);
   for (i = 0; i < sizeof store / sizeof store[0]; i++)
     if (store[i] != NULL)

@@ -6,15 +6,14 @@
  * record would otherwise be silently merged with the first. A scan of many files
  * is parsed record by record (cs_reply_parse_many), each record held to the same
  * rule. */
-/* text.h first: reply.h names cs_buf_t without including it (reported). */
-#include "text.h"
-
 #include "reply.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "text.h"
 
 /* Check ids mapped back to the static strings report.h promises. */
 static const char *const check_ids[] = {
@@ -88,7 +87,7 @@ static int clean_text(const char *s, size_t n) {
   size_t k;
   while (n > 0) {
     k = cs_utf8_decode((const unsigned char *)s, n, &cp);
-    if (k == 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029)
+    if (k == 0 || cs_text_unsafe_cp(cp))
       return 0;
     s += k;
     n -= k;

@@ -62,6 +62,17 @@ void cs_buf_free(cs_buf_t *b) {
   b->oom = 0;
 }
 
+void cs_text_line(cs_buf_t *b, int width, const char *label, ...) {
+  const char *piece;
+  va_list ap;
+  cs_buf_printf(b, "%-*s", width, label);
+  va_start(ap, label);
+  while ((piece = va_arg(ap, const char *)) != NULL)
+    cs_text_sanitize(b, piece);
+  va_end(ap);
+  cs_buf_puts(b, "\n");
+}
+
 /* Without gmtime (not thread-safe; gmtime_r / gmtime_s differ by platform):
  * H. Hinnant's civil_from_days, exact over the proleptic Gregorian calendar. */
 char *cs_time_utc(long long t, char *buf, size_t len) {
@@ -130,6 +141,10 @@ size_t cs_utf8_decode(const unsigned char *s, size_t n, unsigned long *cp) {
   return len;
 }
 
+int cs_text_unsafe_cp(unsigned long cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029;
+}
+
 void cs_json_str(cs_buf_t *b, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   size_t n, k;
@@ -155,8 +170,7 @@ void cs_json_str(cs_buf_t *b, const char *s) {
       cs_buf_puts(b, "\\r");
     } else if (cp == '\t') {
       cs_buf_puts(b, "\\t");
-    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) {
-      /* C0/C1 controls and the JavaScript line separators, escaped so the line stays one line */
+    } else if (cs_text_unsafe_cp(cp)) { /* escaped so that the line stays one line */
       cs_buf_printf(b, "\\u%04lx", cp);
     } else {
       cs_buf_append(b, (const char *)p, k);
@@ -179,7 +193,7 @@ void cs_text_sanitize(cs_buf_t *b, const char *s) {
     if (k == 0) {
       cs_buf_printf(b, "\\x%02X", p[0]);
       k = 1;
-    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) {
+    } else if (cs_text_unsafe_cp(cp)) {
       for (i = 0; i < k; i++)
         cs_buf_printf(b, "\\x%02X", p[i]);
     } else {

@@ -33,6 +33,10 @@ void cs_json_str(cs_buf_t *b, const char *s);
  * characters and invalid bytes written as \xNN. */
 void cs_text_sanitize(cs_buf_t *b, const char *s);
 
+/* Appends one line for a terminal: label padded to width, then each piece (a NULL
+ * ends them) as cs_text_sanitize writes it, then a newline. */
+void cs_text_line(cs_buf_t *b, int width, const char *label, ...);
+
 /* t (seconds since 1970) as RFC 3339 UTC, "YYYY-MM-DDTHH:MM:SSZ", into buf;
  * returns buf. Thread-safe and the same on every platform (no gmtime). */
 char *cs_time_utc(long long t, char *buf, size_t len);
@@ -46,5 +50,12 @@ char *cs_strdup(const char *s);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if s does not start one.
  * *cp receives the code point. n = bytes available. */
 size_t cs_utf8_decode(const unsigned char *s, size_t n, unsigned long *cp);
+
+/* 1 when the code point cp never leaves the program as it is: the C0 controls, DEL,
+ * the C1 controls and U+2028 / U+2029 (line breaks to JavaScript and some viewers).
+ * The one rule of cs_json_str, cs_text_sanitize, the metrics' label values and the
+ * worker-answer parser, so that what a sanitiser lets through the parser accepts.
+ * Invalid UTF-8 (cs_utf8_decode 0) is a separate, equally refused case. */
+int cs_text_unsafe_cp(unsigned long cp);
 
 #endif

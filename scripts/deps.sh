@@ -8,7 +8,7 @@
 #                                         scripts and tests run
 #
 # Groups (the scripts that install each):
-#   build  build, native tests, demo, fuzzing      scripts/test.sh, demo.sh, fuzz.sh, bench.sh
+#   build  build, native tests, demo, fuzzing      scripts/test.sh, demo.sh, fuzz.sh, bench.sh, format.sh
 #   mingw  the Windows cross-toolchain             scripts/win-deps.sh
 #   wine   the Windows tests under Wine            scripts/win-build.sh
 #   msi    the MSI                                 scripts/win-msi.sh
@@ -24,9 +24,12 @@ set -euo pipefail
 # permissions), procps (pgrep, ps), python3 (hostile.sh, secrets.sh: inotify, a syslog
 # listener), shfmt (parses the scripts for the check of this list), git; the package:
 # dpkg-dev and file (CPack's dependency computation), systemd (systemd-analyze verify);
-# valgrind runs the daemon's renewal test once.
+# valgrind runs the daemon's renewal test once; libtsan2 is gcc's ThreadSanitizer runtime
+# (the TSan build; gcc pulls it in today, named so that it stays); clang-format
+# (scripts/format.sh).
 PKGS_build="gcc clang libclang-rt-14-dev make cmake pkgconf binutils libssl-dev libuv1-dev libinih-dev libacl1-dev
-  libcjson-dev openssl acl nginx jq prometheus procps python3 shfmt git dpkg-dev file systemd valgrind"
+  libcjson-dev openssl acl nginx jq prometheus procps python3 shfmt git dpkg-dev file systemd valgrind libtsan2
+  clang-format"
 PKGS_mingw="gcc-mingw-w64-x86-64-win32 binutils-mingw-w64-x86-64 cmake make perl pkgconf patch xz-utils"
 # wine: and gcc with libssl-dev for the native programs the Windows tests compare with
 PKGS_wine="wine wine64 gcc libssl-dev pkgconf libuv1-dev libinih-dev libacl1-dev jq openssl"
@@ -37,7 +40,8 @@ PKGS_bench="certmonger strace"
 TOOLS_build="cc:gcc gcc:gcc clang:clang make:make cmake:cmake ctest:cmake cpack:cmake pkg-config:pkgconf
   nm:binutils openssl:openssl getfacl:acl setfacl:acl nginx:nginx jq:jq promtool:prometheus pgrep:procps
   ps:procps top:procps python3:python3 shfmt:shfmt git:git dpkg-shlibdeps:dpkg-dev file:file
-  systemd-analyze:systemd systemd-detect-virt:systemd systemctl:systemd valgrind:valgrind"
+  systemd-analyze:systemd systemd-detect-virt:systemd systemctl:systemd valgrind:valgrind
+  clang-format:clang-format"
 TOOLS_mingw="x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64-win32 x86_64-w64-mingw32-ar:binutils-mingw-w64-x86-64
   x86_64-w64-mingw32-objdump:binutils-mingw-w64-x86-64 x86_64-w64-mingw32-strip:binutils-mingw-w64-x86-64
   x86_64-w64-mingw32-windres:binutils-mingw-w64-x86-64 x86_64-w64-mingw32-windmc:binutils-mingw-w64-x86-64

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "events.h"
 #include "platform.h"
+#include "statedir.h"
 
 int cs_cli_parse(int argc, char **argv, int first, cs_opt_t *opts, const char **operands, int *n_operands) {
   cs_err_t err;
@@ -108,7 +109,7 @@ int cs_cli_open_events(const cs_config_t *cfg, int foreground) {
   if (cfg->log.events_file != NULL)
     snprintf(jsonl, sizeof jsonl, "%s", cfg->log.events_file);
   else
-    snprintf(jsonl, sizeof jsonl, "%s%sevents.jsonl", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/");
+    (void)cs_plat_path_join(jsonl, sizeof jsonl, cfg->store.state_dir, CS_STATE_EVENTS);
   memset(&ev, 0, sizeof ev);
   ev.to_stderr = foreground;
   ev.to_system = 1;
@@ -132,7 +133,7 @@ int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_w
   memset(&res, 0, sizeof res);
   if (cs_cli_open_events(cfg, 1) != 0)
     goto out;
-  snprintf(lockpath, sizeof lockpath, "%s%slock", cfg->store.state_dir, cs_plat_is_windows() ? "\\" : "/");
+  (void)cs_plat_path_join(lockpath, sizeof lockpath, cfg->store.state_dir, CS_STATE_LOCK); /* "" when too long: refused */
   if (cs_plat_lock(lockpath, lock, &err) != CS_OK) {
     if (err.code == CS_EBUSY)
       fprintf(stderr,

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "platform.h"
 #include "renewal.h"
+#include "statedir.h"
 #include "text.h"
 
 #define PATH_LEN 4096
@@ -78,13 +79,13 @@ static int write_bundle(const char *dir, const char *bundle, size_t max, cs_err_
   char *all = NULL, path[PATH_LEN];
   int rc;
 
-  if (cs_plat_path_join(path, PATH_LEN, dir, "cert.pem") != 0) {
+  if (cs_plat_path_join(path, PATH_LEN, dir, CS_STAGE_CERT) != 0) {
     rc = cs_err_set(err, CS_ETOOBIG, 0, "path too long");
     goto out;
   }
   if ((rc = cs_plat_read_file(path, max, CS_READ_NOFOLLOW, &cert, &cert_len, err)) != CS_OK)
     goto out;
-  (void)cs_plat_path_join(path, PATH_LEN, dir, "key.pem"); /* not longer than cert.pem's */
+  (void)cs_plat_path_join(path, PATH_LEN, dir, CS_STAGE_KEY); /* not longer than cert.pem's */
   rc = cs_plat_read_file(path, max, CS_READ_NOFOLLOW, &key, &key_len, err);
   if (rc == CS_ENOENT) /* a key-less one: validation pairs it with the key in service */
     cs_err_clear(err);
@@ -169,7 +170,7 @@ int cs_cmd_rollback(int argc, char **argv) {
     goto out;
   if (cs_renewal_current(&env, current, &err) != CS_OK)
     current[0] = '\0'; /* the transaction below says why */
-  if (cs_plat_path_join(archive, PATH_LEN, cfg.store.state_dir, "archive") != 0) {
+  if (cs_plat_path_join(archive, PATH_LEN, cfg.store.state_dir, CS_STATE_ARCHIVE) != 0) {
     fprintf(stderr, "certsteward rollback: [store] state_dir is too long\n");
     goto out;
   }

@@ -2,7 +2,6 @@
  * person or (--json) a script. Reads only: nothing is created, locked, recovered
  * or changed, and nothing missing (no state folder yet, no endpoint, a worker
  * that fails) stops the report: each part says what it could not tell. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +12,17 @@
 #include "bindings.h"
 #include "cli.h"
 #include "daemon.h"
+#include "drop.h"
 #include "journal.h"
+#include "last.h"
 #include "platform.h"
 #include "renewal.h"
+#include "statedir.h"
 #include "text.h"
 #include "worker.h"
 
 #define PATH_LEN 4096
 #define PROBE_TIMEOUT_MS 3000 /* per endpoint: status answers now, not after a restart */
-#define LAST_MAX (64u << 10)
 #define LABEL_WIDTH 18 /* text: labels are padded to this */
 
 typedef struct folder_s {
@@ -38,13 +39,9 @@ typedef struct endpoint_s {
   cs_err_t err;
 } endpoint_t;
 
-/* <state_dir>/last, written by renewal.c: one "key value" line each */
-static const char *const last_keys[] = {"result", "time", "old", "new", "step", "reason"};
-enum { L_RESULT, L_TIME, L_OLD, L_NEW, L_STEP, L_REASON, L_N };
-
 typedef struct last_s {
   int exists;
-  char *v[L_N]; /* NULL when the line is absent */
+  cs_last_t l; /* last.h */
   cs_err_t err;
 } last_t;
 
@@ -70,21 +67,11 @@ typedef struct status_s {
   cs_journal_t j;
   cs_err_t j_err;
   folder_t drop, waiting;
-  cs_daemon_monitor_t monitored; /* [store] monitor, when set */
+  cs_monitor_t monitored; /* [store] monitor, when set */
 } status_t;
 
 static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* What the daemon leaves alone in the drop folder (daemon.c): hidden, Office
- * lock and partial files. */
-static int skipped(const char *name, int waiting) {
-  size_t n = strlen(name);
-  if (waiting)
-    return n > 7 && strcmp(name + n - 7, ".reason") == 0;
-  return name[0] == '.' || (name[0] == '~' && name[1] == '$') || (n > 4 && strcmp(name + n - 4, ".tmp") == 0) ||
-         (n > 5 && strcmp(name + n - 5, ".part") == 0);
 }
 
 /* Lists the files (not the folders) in f->path. */
@@ -103,7 +90,7 @@ static void list_files(folder_t *f, int waiting) {
   while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
     char **nv, *copy;
     int is_dir = ent.type == UV_DIRENT_DIR;
-    if (skipped(ent.name, waiting))
+    if (waiting ? !cs_parked_candidate(ent.name) : !cs_drop_candidate(ent.name)) /* what the daemon leaves alone */
       continue;
     if (ent.type == UV_DIRENT_UNKNOWN) {
       is_dir = cs_plat_path_join(path, PATH_LEN, f->path, ent.name) == 0 && uv_fs_lstat(NULL, &st, path, NULL) == 0 &&
@@ -133,32 +120,11 @@ static void folder_free(folder_t *f) {
 }
 
 static void read_last(status_t *s) {
-  unsigned char *data = NULL;
-  char path[PATH_LEN], *line, *next;
-  size_t len = 0, i;
-  int rc;
-
-  if (cs_plat_path_join(path, PATH_LEN, s->state_dir, "last") != 0) {
-    s->last.exists = 1;
-    cs_err_set(&s->last.err, CS_ETOOBIG, 0, "[store] state_dir is too long");
-    return;
-  }
-  rc = cs_plat_read_file(path, LAST_MAX, CS_READ_NOFOLLOW, &data, &len, &s->last.err);
-  if (rc == CS_ENOENT) {
+  if (cs_last_read(s->state_dir, &s->last.l, &s->last.err) == CS_ENOENT) {
     cs_err_clear(&s->last.err);
     return;
   }
   s->last.exists = 1;
-  for (line = (char *)data; rc == CS_OK && line != NULL && *line; line = next) {
-    if ((next = strchr(line, '\n')) != NULL)
-      *next++ = '\0';
-    for (i = 0; i < L_N; i++) {
-      size_t k = strlen(last_keys[i]);
-      if (strncmp(line, last_keys[i], k) == 0 && (line[k] == ' ' || line[k] == '\0') && s->last.v[i] == NULL)
-        s->last.v[i] = cs_strdup(line[k] ? line + k + 1 : "");
-    }
-  }
-  cs_plat_free_file(data, len);
 }
 
 /* seconds since 1970 as YYYY-MM-DDTHH:MM:SSZ; "" when not a time */
@@ -222,46 +188,35 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
   s->state_dir = cfg->store.state_dir;
   s->state_exists = cs_plat_exists(s->state_dir);
   read_last(s);
-  if (cs_plat_path_join(journal, PATH_LEN, s->state_dir, "journal") == 0 && cs_plat_exists(journal)) {
+  if (cs_plat_path_join(journal, PATH_LEN, s->state_dir, CS_STATE_JOURNAL) == 0 && cs_plat_exists(journal)) {
     s->has_journal = 1;
     (void)cs_journal_read(journal, &s->j, &s->j_err);
   }
   snprintf(s->drop.path, sizeof s->drop.path, "%s", cfg->watch.folder ? cfg->watch.folder : "");
   if (s->drop.path[0] != '\0')
     list_files(&s->drop, 0);
-  if (cs_plat_path_join(s->waiting.path, PATH_LEN, s->state_dir, "waiting") == 0)
+  if (cs_plat_path_join(s->waiting.path, PATH_LEN, s->state_dir, CS_STATE_WAITING) == 0)
     list_files(&s->waiting, 1);
-  if (cs_daemon_monitor_source(cfg) != NULL)
-    (void)cs_daemon_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */
+  if (cs_monitor_source(cfg) != NULL)
+    (void)cs_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */
 }
 
 static void status_free(status_t *s) {
-  size_t i;
   cs_reply_free(&s->cert);
   if (s->have_scan)
     cs_bindings_scan_free(&s->scan);
   free(s->eps);
-  for (i = 0; i < L_N; i++)
-    free(s->last.v[i]);
+  cs_last_free(&s->last.l);
   cs_journal_free(&s->j);
   folder_free(&s->drop);
   folder_free(&s->waiting);
-  cs_daemon_monitor_free(&s->monitored);
+  cs_monitor_free(&s->monitored);
 }
 
 /* ---- text ------------------------------------------------------------------- */
 
 /* One line: the label, then each piece (NULL ends them) sanitised. */
-static void tline(cs_buf_t *b, const char *label, ...) {
-  const char *piece;
-  va_list ap;
-  cs_buf_printf(b, "%-*s", LABEL_WIDTH, label);
-  va_start(ap, label);
-  while ((piece = va_arg(ap, const char *)) != NULL)
-    cs_text_sanitize(b, piece);
-  va_end(ap);
-  cs_buf_puts(b, "\n");
-}
+#define tline(b, ...) cs_text_line((b), LABEL_WIDTH, __VA_ARGS__)
 
 static const char *nonempty(const char *s, const char *dflt) { return s != NULL && *s ? s : dflt; }
 
@@ -329,11 +284,12 @@ static void text_transactions(cs_buf_t *b, const status_t *s) {
   } else if (l->err.code != CS_OK) {
     tline(b, "last renewal", l->err.text, NULL);
   } else {
-    iso_time(l->v[L_TIME], when);
-    tline(b, "last renewal", nonempty(l->v[L_RESULT], "(unknown)"), when[0] ? " at " : "", when, ": ", nonempty(l->v[L_OLD], "?"),
-          " -> ", nonempty(l->v[L_NEW], "?"), NULL);
-    if (l->v[L_STEP] != NULL && *l->v[L_STEP])
-      tline(b, "", "failed at ", l->v[L_STEP], ": ", nonempty(l->v[L_REASON], "?"), NULL);
+    char *const *v = l->l.v;
+    iso_time(v[CS_LAST_TIME], when);
+    tline(b, "last renewal", nonempty(v[CS_LAST_RESULT], "(unknown)"), when[0] ? " at " : "", when, ": ",
+          nonempty(v[CS_LAST_OLD], "?"), " -> ", nonempty(v[CS_LAST_NEW], "?"), NULL);
+    if (v[CS_LAST_STEP] != NULL && *v[CS_LAST_STEP])
+      tline(b, "", "failed at ", v[CS_LAST_STEP], ": ", nonempty(v[CS_LAST_REASON], "?"), NULL);
   }
   if (!s->has_journal) {
     tline(b, "transaction", "none unfinished", NULL);
@@ -362,7 +318,7 @@ static void print_text(const status_t *s) {
   snprintf(from, sizeof from, " (from %s)", s->tp_from);
   tline(&b, "in service", s->tp[0] ? s->tp : s->tp_err.text, s->tp[0] ? from : "", NULL);
   text_cert(&b, s);
-  cs_daemon_monitor_text(&b, cs_daemon_monitor_source(s->cfg), &s->monitored, (long long)time(NULL), LABEL_WIDTH);
+  cs_monitor_text(&b, cs_monitor_source(s->cfg), &s->monitored, (long long)time(NULL), LABEL_WIDTH);
   text_bindings(&b, s);
   if (s->n_eps == 0)
     tline(&b, "endpoints", "none ([connector] endpoints not set)", NULL);
@@ -498,10 +454,10 @@ static void json_transactions(cs_buf_t *b, const status_t *s) {
   if (!s->last.exists) {
     cs_buf_puts(b, "null");
   } else {
-    iso_time(s->last.v[L_TIME], when);
+    iso_time(s->last.l.v[CS_LAST_TIME], when);
     cs_buf_puts(b, "{");
-    for (i = 0; i < L_N; i++)
-      jstr(b, &first, last_keys[i], i == L_TIME ? when : s->last.v[i]);
+    for (i = 0; i < CS_LAST_N; i++)
+      jstr(b, &first, cs_last_keys[i], i == CS_LAST_TIME ? when : s->last.l.v[i]);
     jerr(b, &first, &s->last.err);
     cs_buf_puts(b, "}");
   }
@@ -545,7 +501,7 @@ static void print_json(const status_t *s) {
   else
     cs_buf_puts(&b, "null");
   jkey(&b, &first, "monitored");
-  cs_daemon_monitor_json(&b, cs_daemon_monitor_source(s->cfg), &s->monitored, (long long)time(NULL));
+  cs_monitor_json(&b, cs_monitor_source(s->cfg), &s->monitored, (long long)time(NULL));
   jkey(&b, &first, "bindings");
   json_bindings(&b, s);
   jkey(&b, &first, "endpoints");

@@ -16,10 +16,12 @@
 #include "cli.h"
 #include "clock.h"
 #include "daemon_int.h"
+#include "drop.h"
 #include "events.h"
 #include "expiry.h"
 #include "platform.h"
 #include "renewal.h"
+#include "statedir.h"
 #include "text.h"
 #include "window.h"
 
@@ -73,12 +75,6 @@ static void stored_name(char *out, size_t len, const char *name) {
   out[n] = '\0';
 }
 
-static int ignored(const char *name) {
-  size_t n = strlen(name);
-  return name[0] == '.' || (name[0] == '~' && name[1] == '$') || (n > 4 && strcmp(name + n - 4, ".tmp") == 0) ||
-         (n > 5 && strcmp(name + n - 5, ".part") == 0);
-}
-
 /* ---- jobs ------------------------------------------------------------------ */
 
 static void enqueue(daemon_t *d, job_t *job) {
@@ -112,7 +108,7 @@ static void park(daemon_t *d, const job_t *job, const char *folder, const char *
   if (where != NULL)
     snprintf(where, PATH_LEN, "%s", target);
   if (reason != NULL) {
-    snprintf(rpath, sizeof rpath, "%s.reason", target);
+    snprintf(rpath, sizeof rpath, "%s" CS_STATE_REASON_SUFFIX, target);
     (void)cs_plat_write_atomic(rpath, reason, strlen(reason), 0600, &err);
   }
 }
@@ -134,7 +130,6 @@ static void quarantine_as(daemon_t *d, const job_t *job, int id, const char *why
   static const cs_renewal_result_t none;
   cs_buf_t reason = CS_BUF_INIT;
   char where[PATH_LEN] = "";
-  cs_event_t ev;
   if (res == NULL)
     res = &none;
   cs_buf_printf(&reason, "file %s\nreason %s\n", job->name, why);
@@ -147,17 +142,8 @@ static void quarantine_as(daemon_t *d, const job_t *job, int id, const char *why
       cs_buf_puts(&reason, "\n");
     }
   }
-  park(d, job, "quarantine", cs_buf_str(&reason) ? cs_buf_str(&reason) : why, where);
-  memset(&ev, 0, sizeof ev);
-  ev.id = id;
-  ev.file = job->name;
-  ev.thumbprint = res->new_tp[0] ? res->new_tp : NULL;
-  ev.old_thumbprint = res->old_tp[0] ? res->old_tp : NULL;
-  ev.subject = res->validation.report.subject;
-  ev.args[0] = job->name;
-  ev.args[1] = why;
-  ev.args[2] = where;
-  cs_event_emit(&ev);
+  park(d, job, CS_STATE_QUARANTINE, cs_buf_str(&reason) ? cs_buf_str(&reason) : why, where);
+  cs_event_cert(id, res->new_tp, res->old_tp, res->validation.report.subject, job->name, job->name, why, where);
   d->stats.rejected++;
   cs_buf_free(&reason);
 }
@@ -225,14 +211,14 @@ static void after_drop(daemon_t *d, job_t *job) {
   switch (d->res.outcome) {
   case CS_OUT_VALID: /* accepted, outside the window */
     wait = window_wait(d);
-    park(d, job, "waiting", NULL, NULL);
+    park(d, job, CS_STATE_WAITING, NULL, NULL);
     cs_event_say(CS_EV_DROP_WAITING, job->name, job->name, d->cfg->connector.maintenance_window, NULL);
     arm_window(d, wait);
     break;
   case CS_OUT_COMMITTED:
     d->stats.accepted++;
     if (d->cfg->watch.keep_processed)
-      park(d, job, "processed", NULL, NULL);
+      park(d, job, CS_STATE_PROCESSED, NULL, NULL);
     else if (cs_plat_remove(job->path, NULL) != CS_OK)
       cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a committed drop", NULL);
     enqueue(d, new_job(JOB_EXPIRY)); /* a new certificate in service: a new expiry */
@@ -398,7 +384,7 @@ static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
   snprintf(job->name, sizeof job->name, "%s", cs_buf_str(&clean) ? cs_buf_str(&clean) : "?");
   cs_buf_free(&clean);
   cs_plat_path_join(from, PATH_LEN, d->cfg->watch.folder, name);
-  state_path(d, dir, "incoming");
+  state_path(d, dir, CS_STATE_INCOMING);
   stored_name(stored, sizeof stored, name);
   cs_plat_path_join(job->path, PATH_LEN, dir, stored);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
@@ -445,7 +431,7 @@ static void scan(daemon_t *d) {
     return;
   }
   while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-    if (ignored(ent.name))
+    if (!cs_drop_candidate(ent.name))
       continue;
     cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, ent.name);
     if (uv_fs_lstat(NULL, &st, path, NULL) != 0) {
@@ -520,7 +506,7 @@ static void quarantine_gc(daemon_t *d) {
   long long limit = cs_clock_now() - (long long)d->cfg->watch.quarantine_days * 86400;
   uv_fs_t req, st;
   uv_dirent_t ent;
-  state_path(d, dir, "quarantine");
+  state_path(d, dir, CS_STATE_QUARANTINE);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) < 0) {
     uv_fs_req_cleanup(&req);
     return;
@@ -561,15 +547,14 @@ static void window_cb(uv_timer_t *t) {
     arm_window(d, d->cfg->watch.rescan_interval);
     return;
   }
-  state_path(d, dir, "waiting");
+  state_path(d, dir, CS_STATE_WAITING);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       job_t *job;
       uv_fs_t st;
       char why[1200];
       const char *reason;
-      size_t n = strlen(ent.name);
-      if (n > 7 && strcmp(ent.name + n - 7, ".reason") == 0)
+      if (!cs_parked_candidate(ent.name))
         continue;
       if ((job = new_job(JOB_DROP)) == NULL)
         break;
@@ -610,7 +595,7 @@ static void orphans(daemon_t *d) {
   uv_fs_t req;
   uv_dirent_t ent;
   cs_err_t err;
-  state_path(d, dir, "incoming");
+  state_path(d, dir, CS_STATE_INCOMING);
   state_path(d, to_dir, "interrupted");
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
@@ -666,7 +651,7 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
                     "interrupted: certsteward stopped while this file was being put in service; the renewal could "
                     "be neither undone nor finished (see the events before this one)", recovered);
     else if (d->cfg->watch.keep_processed) /* the recovery completed it: in service */
-      park(d, &job, "processed", NULL, NULL);
+      park(d, &job, CS_STATE_PROCESSED, NULL, NULL);
     else
       (void)cs_plat_remove(job.path, NULL);
   }

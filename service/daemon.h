@@ -1,40 +1,15 @@
 /* The daemon (certsteward run): its loop is daemon.c; what it knows and
  * publishes about certificates (daemon_state.c): the one in service (expiry
  * events, the key permission, metrics) and the monitored ones ([store] monitor,
- * listed in the metrics and by certsteward status). */
+ * monitor.h: listed in the metrics and by certsteward status). */
 #ifndef CS_DAEMON_H
 #define CS_DAEMON_H
 
 #include "config.h"
+#include "monitor.h"
 #include "renewal.h"
 #include "text.h"
 #include "worker.h"
-
-/* Listed on Windows when [store] monitor is not set: the machine's own store. */
-#define CS_DAEMON_STORE_NAME "LocalMachine\\My"
-
-/* [store] monitor: at most this many files are listed, the first by name (byte order). */
-#define CS_DAEMON_MONITOR_MAX 10000
-
-/* One monitored file. Every string is owned by the list. */
-typedef struct cs_daemon_cert_s {
-  char *shown;              /* its path sanitised (cs_text_sanitize): status and the metrics' source label */
-  char tp[41];              /* "" when the file could not be described (error says why) */
-  char *subject;            /* may be NULL */
-  char not_after[21];       /* YYYY-MM-DDTHH:MM:SSZ */
-  long long not_after_epoch;
-  char *error;              /* NULL when described */
-  int in_metrics;           /* 0: not described, or its source label repeats an earlier one's */
-} cs_daemon_cert_t;
-
-/* The files of [store] monitor: regular files only (links, folders, FIFOs and
- * devices are not listed), sorted by name. Free with cs_daemon_monitor_free. */
-typedef struct cs_daemon_monitor_s {
-  cs_daemon_cert_t *certs;
-  size_t n;
-  size_t left_out; /* files past CS_DAEMON_MONITOR_MAX, not listed */
-  cs_err_t err;    /* the folder could not be listed; code CS_OK otherwise */
-} cs_daemon_monitor_t;
 
 typedef struct cs_daemon_stats_s {
   unsigned long accepted, rejected, rollbacks; /* drops since start */
@@ -46,16 +21,16 @@ typedef struct cs_daemon_stats_s {
   long long not_after;  /* 0 unknown */
   long long next_due;   /* seconds until the next expiry check is due */
   /* [store] monitor at the last expiry check: how many of its certificates the
-   * metrics carry, kept in <state_dir>/monitored (CS_DAEMON_MONITORED_FILE) rather
+   * metrics carry, kept in <state_dir>/monitored (CS_STATE_MONITORED) rather
    * than in memory: a list of 10,000 would more than double the idle daemon's
    * memory. The expiry job writes it on the thread pool; the loop reads it only in
    * after_work, when no job runs. */
   size_t monitored;
 } cs_daemon_stats_t;
 
-/* Under state_dir: one line per monitored certificate in the metrics, "thumbprint
- * TAB not_after_epoch TAB source TAB subject" (sanitised text, no tab in it). */
-#define CS_DAEMON_MONITORED_FILE "monitored"
+/* <state_dir>/CS_STATE_MONITORED (statedir.h): one line per monitored certificate in
+ * the metrics, "thumbprint TAB not_after_epoch TAB source TAB subject" (sanitised
+ * text, no tab in it). */
 
 /* At each expiry check (blocking: asks the worker; runs on the thread pool):
  * - expiry events for the certificate in service (once per threshold, remembered
@@ -70,26 +45,6 @@ void cs_daemon_expiry_check(const cs_config_t *cfg, const cs_renewal_env_t *env,
  * the certificate in service (source "service") and each described monitored
  * file (source = its path). */
 void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st);
-
-/* What is monitored: [store] monitor when set; else on Windows the machine store
- * (CS_DAEMON_STORE_NAME), on Linux nothing (NULL). */
-const char *cs_daemon_monitor_source(const cs_config_t *cfg);
-
-/* Lists what cs_daemon_monitor_source names into m (zeroed by the caller or freed
- * before): a folder's files, described by the worker (up to CS_WORKER_SCAN_FILES in
- * one process; the files of a process that failed as a whole are asked again one
- * process each, so that one file that crashes or hangs it hides no other), or the
- * Windows store's certificates as crypt32 gives them (entries named
- * LocalMachine\My\<thumbprint>). 0, or the CS_E* also in m->err when it cannot be listed. */
-int cs_daemon_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_daemon_monitor_t *m);
-void cs_daemon_monitor_free(cs_daemon_monitor_t *m);
-
-/* For certsteward status at time now: m as text lines (labels padded to width,
- * every string sanitised), or as one JSON object
- * {"folder":…,"files":[{"file","thumbprint","subject","not_after","days_left","error"}],"left_out":N,"error":…}.
- * folder: [store] monitor; NULL (not set) writes nothing / null. */
-void cs_daemon_monitor_text(cs_buf_t *b, const char *folder, const cs_daemon_monitor_t *m, long long now, int width);
-void cs_daemon_monitor_json(cs_buf_t *b, const char *folder, const cs_daemon_monitor_t *m, long long now);
 
 /* certsteward run [--config FILE] [--foreground] [--once] (cs_daemon_main without a host). */
 int cs_cmd_run(int argc, char **argv);

@@ -16,6 +16,7 @@
 #include "daemon_int.h"
 #include "events.h"
 #include "platform.h"
+#include "statedir.h"
 #include "text.h"
 
 typedef int (*check_fn)(const char *path, char *why, size_t len);
@@ -26,14 +27,13 @@ typedef int (*check_fn)(const char *path, char *why, size_t len);
  * judged before recovery and before each renewal, since a manifest planted while the
  * folder was open to others would make an undo delete other certificates. */
 static int state_unsafe(const char *dir, char *why, size_t len) {
-  static const char *const trusted[] = {"journal", "tx"};
+  static const char *const trusted[] = {CS_STATE_JOURNAL, CS_STATE_TX};
   char path[4096];
   size_t i;
   if (cs_plat_folder_unsafe(dir, why, len))
     return 1;
   for (i = 0; i < sizeof trusted / sizeof trusted[0]; i++) {
-    if (snprintf(path, sizeof path, "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", trusted[i]) >=
-        (int)sizeof path) {
+    if (cs_plat_path_join(path, sizeof path, dir, trusted[i]) != CS_OK) {
       snprintf(why, len, "the state folder's path is too long");
       return 1;
     }

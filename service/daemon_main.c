@@ -14,6 +14,7 @@
 #include "events.h"
 #include "opts.h"
 #include "platform.h"
+#include "statedir.h"
 
 /* A stop asked from another thread reaches the loop through this async handle,
  * set while the loop runs; asked before, the flag keeps it until then. */
@@ -152,7 +153,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
     cs_event_say(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
     goto out;
   }
-  snprintf(lockpath, sizeof lockpath, "%s%slock", cfg.store.state_dir, cs_plat_is_windows() ? "\\" : "/");
+  (void)cs_plat_path_join(lockpath, sizeof lockpath, cfg.store.state_dir, CS_STATE_LOCK); /* "" when too long: refused */
   if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
     cs_event_say(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
     goto out;

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "events.h"
 #include "platform.h"
+#include "statedir.h"
 #include "win/acl.h"
 #include "win/adopt.h"
 #include "win/win.h"
@@ -169,8 +170,8 @@ int cs_install_state(cs_install_ctx_t *c, const char *state) {
       free(name); /* what an earlier install moved aside stays where it was put */
       continue;
     }
-    snprintf(path, sizeof path, "%s\\%s", state, name);
-    if (_stricmp(name, "quarantine") == 0) {
+    (void)cs_plat_path_join(path, sizeof path, state, name); /* "" when too long: refused below */
+    if (_stricmp(name, CS_STATE_QUARANTINE) == 0) {
       rc = secure(c, path, (dir ? 0 : CS_WIN_SECURE_FILE) | CS_WIN_SECURE_AS_IS);
     } else if (cs_plat_state_unsafe(path, why, sizeof why)) {
       if (cs__win_secure(path, CS_WIN_SECURE_MOVE | (dir ? 0 : CS_WIN_SECURE_FILE), c->self, &s, &err) != CS_OK) {

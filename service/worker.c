@@ -20,8 +20,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "text.h" /* before reply.h, which uses cs_buf_t */
-
 #include "config.h"
 #include "fault.h"
 #include "load.h"
@@ -31,6 +29,8 @@
 #include "probe.h"
 #include "reply.h"
 #include "report.h"
+#include "statedir.h"
+#include "text.h"
 #include "validate.h"
 
 #ifndef CS_VERSION
@@ -113,7 +113,7 @@ static int pem_certs(BIO *b, X509 *leaf, STACK_OF(X509) *chain) {
   return 1;
 }
 
-static const char *const staged_names[] = {"cert.pem", "chain.pem", "key.pem", "bundle.pem", "leaf.der"};
+static const char *const staged_names[] = {CS_STAGE_CERT, CS_STAGE_CHAIN, CS_STAGE_KEY, CS_STAGE_BUNDLE, CS_STAGE_LEAF_DER};
 enum { S_CERT, S_CHAIN, S_KEY, S_BUNDLE, S_DER, S_N };
 
 /* Writes the files the store installs (platform.h: cs_plat_store_install) into
@@ -138,7 +138,6 @@ static int stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v
   EVP_PKEY *key = b->key ? b->key : keyless ? NULL : v->policy.service_key;
   BIO *bios[S_N] = {NULL};
   char path[S_N][4096], bound_tp[41] = "";
-  const char *sep = cs_plat_is_windows() ? "\\" : "/";
   char *data;
   long len;
   int i, written = 0, rc;
@@ -156,7 +155,7 @@ static int stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v
     goto out;
   }
   for (i = 0; i < S_N; i++) {
-    if ((size_t)snprintf(path[i], sizeof path[i], "%s%s%s", dir, sep, staged_names[i]) >= sizeof path[i]) {
+    if (cs_plat_path_join(path[i], sizeof path[i], dir, staged_names[i]) != CS_OK) {
       rc = cs_err_set(err, CS_EINVAL, 0, "stage folder path too long");
       goto out;
     }

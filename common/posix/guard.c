@@ -306,7 +306,7 @@ static int chain_unsafe(const char *path, guard_kind_t kind, char *why, size_t l
     }
     if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
       return say(why, len, "the path %s ends in . or .., which names no file of its own", path);
-    if (snprintf(cand, sizeof cand, "%s/%s", strcmp(cur, "/") == 0 ? "" : cur, comp) >= (int)sizeof cand)
+    if (cs_plat_path_join(cand, sizeof cand, cur, comp) != CS_OK)
       return say(why, len, "the path %s is too long to be checked", path);
     if (lstat(cand, &st) != 0) {
       if (kind == G_WRITERS && last && errno == ENOENT)
@@ -430,7 +430,7 @@ static int state_level(const char *path, int depth, char *why, size_t len) {
   while (rc == 0 && (e = readdir(d)) != NULL) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;
-    if (snprintf(child, sizeof child, "%s/%s", path, e->d_name) >= (int)sizeof child)
+    if (cs_plat_path_join(child, sizeof child, path, e->d_name) != CS_OK)
       rc = say(why, len, "a path below %s is too long to be checked", path);
     else
       rc = state_level(child, depth + 1, why, len);

@@ -10,6 +10,7 @@
  * path by then; the undo acts only on the configured files, after checking the whole
  * manifest, and does not put a file back over one whose owner changed since. */
 #include "../platform.h"
+#include "../statedir.h"
 #include "posix.h"
 
 #include <acl/libacl.h>
@@ -40,10 +41,10 @@ typedef struct target_s {
 } target_t;
 
 static const target_t targets[] = {
-    {"cert.pem", "cert_file", offsetof(cs_config_t, store.cert_file), 0644},
-    {"key.pem", "key_file", offsetof(cs_config_t, store.key_file), 0600},
-    {"chain.pem", "chain_file", offsetof(cs_config_t, store.chain_file), 0644},
-    {"bundle.pem", "bundle_file", offsetof(cs_config_t, store.bundle_file), 0600},
+    {CS_STAGE_CERT, "cert_file", offsetof(cs_config_t, store.cert_file), 0644},
+    {CS_STAGE_KEY, "key_file", offsetof(cs_config_t, store.key_file), 0600},
+    {CS_STAGE_CHAIN, "chain_file", offsetof(cs_config_t, store.chain_file), 0644},
+    {CS_STAGE_BUNDLE, "bundle_file", offsetof(cs_config_t, store.bundle_file), 0600},
 };
 #define N_TARGETS (sizeof targets / sizeof targets[0])
 

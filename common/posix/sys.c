@@ -118,13 +118,6 @@ int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned cha
   return rc;
 }
 
-void cs_plat_free_file(unsigned char *data, size_t len) {
-  if (data == NULL)
-    return;
-  cs_plat_wipe(data, len);
-  free(data);
-}
-
 void cs_plat_wipe(void *p, size_t n) {
   /* A volatile function pointer keeps the compiler from proving the memset dead. */
   static void *(*const volatile do_memset)(void *, int, size_t) = memset;

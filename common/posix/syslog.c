@@ -6,7 +6,14 @@
 #include "../events.h"
 #include "../platform.h"
 
+#include <pthread.h>
 #include <syslog.h>
+
+static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Cannot fail for a default mutex locked and unlocked by one thread at a time. */
+void cs_plat_events_lock(void) { (void)pthread_mutex_lock(&events_lock); }
+void cs_plat_events_unlock(void) { (void)pthread_mutex_unlock(&events_lock); }
 
 int cs_plat_syslog_open(cs_err_t *err) {
   /* LOG_NDELAY: connect now, before a chroot or a full file table can stop it later */

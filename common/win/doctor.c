@@ -226,19 +226,21 @@ cs_doctor_outcome_t cs__win_failure_actions_judge(const SERVICE_FAILURE_ACTIONSW
   return same ? CS_DOCTOR_OK : CS_DOCTOR_WARN;
 }
 
-/* QueryServiceConfig2W of level into a new buffer (free()); the error code, 0 when read. */
+/* QueryServiceConfig2W of level into a new buffer (free()); the error code, 0 when read
+ * (and only then: a failure whose GetLastError() is 0 is still a failure, never a NULL
+ * buffer said to be read). */
 static DWORD config2(SC_HANDLE svc, DWORD level, void **out) {
   DWORD need = 0, e;
   *out = NULL;
   if (!QueryServiceConfig2W(svc, level, NULL, 0, &need) && (e = GetLastError()) != ERROR_INSUFFICIENT_BUFFER)
-    return e;
+    return e != 0 ? e : ERROR_GEN_FAILURE;
   if (need == 0 || (*out = malloc(need)) == NULL)
     return ERROR_NOT_ENOUGH_MEMORY;
   if (!QueryServiceConfig2W(svc, level, *out, need, &need)) {
     e = GetLastError();
     free(*out);
     *out = NULL;
-    return e;
+    return e != 0 ? e : ERROR_GEN_FAILURE;
   }
   return 0;
 }

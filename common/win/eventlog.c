@@ -119,3 +119,10 @@ void cs_plat_syslog_write(const struct cs_event_def_s *def, const struct cs_even
   for (i = 0; i < n; i++)
     free(owned[i]);
 }
+
+/* A slim reader/writer lock taken exclusively: statically initialised, so it works
+ * before anything is set up, and a waiting thread sleeps rather than spins. */
+static SRWLOCK events_lock = SRWLOCK_INIT;
+
+void cs_plat_events_lock(void) { AcquireSRWLockExclusive(&events_lock); }
+void cs_plat_events_unlock(void) { ReleaseSRWLockExclusive(&events_lock); }

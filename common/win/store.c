@@ -20,6 +20,7 @@
 #include "../bindings.h"
 #include "../config.h"
 #include "../platform.h"
+#include "../statedir.h"
 #include "../text.h"
 
 #define ENC CS__STORE_ENC
@@ -360,13 +361,14 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
 
   memset(&m, 0, sizeof m);
   /* 1. everything needed, read and checked before anything changes */
-  if ((rc = fields_read(stage_dir, "store.txt", stage_fields, 4, &st, sizeof st, err)) != CS_OK ||
-      (rc = cs__store_read(stage_dir, "leaf.der", &der, &der_len, err)) != CS_OK ||
-      (rc = cs__store_read(stage_dir, "chain.pem", &pem, &pem_len, err)) != CS_OK ||
+  if ((rc = fields_read(stage_dir, CS_PFX_INFO_FILE, stage_fields, 4, &st, sizeof st, err)) != CS_OK ||
+      (rc = cs__store_read(stage_dir, CS_STAGE_LEAF_DER, &der, &der_len, err)) != CS_OK ||
+      (rc = cs__store_read(stage_dir, CS_STAGE_CHAIN, &pem, &pem_len, err)) != CS_OK ||
       (rc = pem_chain((const char *)pem, chain, &n_chain, err)) != CS_OK)
     goto out;
   if ((st.pfx[0] == '\0') == (st.keyless[0] == '\0') || strpbrk(st.pfx, "\\/:") != NULL) {
-    rc = cs_err_set(err, CS_EFORMAT, 0, "%s\\store.txt names neither a PKCS#12 nor a key to keep", stage_dir);
+    rc = cs_err_set(err, CS_EFORMAT, 0, "%s\\%s names neither a PKCS#12 nor a key to keep", stage_dir,
+                      CS_PFX_INFO_FILE);
     goto out;
   }
   if ((leaf = CertCreateCertificateContext(ENC, der, (DWORD)der_len)) == NULL || !cs__store_tp(leaf, m.new_tp)) {

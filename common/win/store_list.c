@@ -8,13 +8,13 @@
 
 #include "../bindings.h"
 #include "../platform.h"
+#include "../statedir.h"
 #include "../text.h"
 
 /* ---- helpers (store.h) -------------------------------------------------------------- */
 
 int cs__store_join(char out[CS__STORE_PATH], const char *dir, const char *name) {
-  int n = snprintf(out, CS__STORE_PATH, "%s\\%s", dir, name);
-  return n >= 0 && n < CS__STORE_PATH ? 0 : -1;
+  return cs_plat_path_join(out, CS__STORE_PATH, dir, name) == CS_OK ? 0 : -1;
 }
 
 int cs__store_read(const char *dir, const char *name, unsigned char **data, size_t *len, cs_err_t *err) {
@@ -115,7 +115,7 @@ int cs_plat_store_current(const cs_config_t *cfg, char *cert_path, size_t cert_l
   cs__store_copy(key_path, key_len, ""); /* machine keys are not exportable: the worker compares public keys */
   if ((rc = cs__store_in_service(cfg, tp, err)) != CS_OK || !tp[0])
     return rc;
-  if (cfg->store.state_dir == NULL || cs__store_join(path, cfg->store.state_dir, "current.cer") != 0 ||
+  if (cfg->store.state_dir == NULL || cs__store_join(path, cfg->store.state_dir, CS_STATE_CURRENT_CER) != 0 ||
       strlen(path) >= cert_len)
     return cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is not set or too long");
   if ((rc = cs__store_open(L"My", "My", &my, err)) != CS_OK)

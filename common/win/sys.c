@@ -171,13 +171,6 @@ int cs_plat_read_file_meta(const char *path, size_t max, unsigned char **data, s
   return read_file(path, max, CS_READ_NOFOLLOW, data, len, meta, err);
 }
 
-void cs_plat_free_file(unsigned char *data, size_t len) {
-  if (data == NULL)
-    return;
-  cs_plat_wipe(data, len);
-  free(data);
-}
-
 void cs_plat_wipe(void *p, size_t n) {
   if (p != NULL && n > 0)
     SecureZeroMemory(p, n);

@@ -27,11 +27,10 @@
 #include <openssl/x509.h>
 
 #include "cs_test.h"
-#include "proc.h"
-#include "text.h" /* before reply.h, which uses cs_buf_t */
-
 #include "policy.h"
+#include "proc.h"
 #include "reply.h"
+#include "text.h"
 
 #define HOST "board.example.test"
 #define PASSWORD "demo-pass"

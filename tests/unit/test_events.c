@@ -450,6 +450,45 @@ CS_TEST(jsonl_one_parseable_line_per_event) {
   free(text);
 }
 
+/* cs_event_cert fills every field where the JSON line shows it: thumbprints, subject,
+ * file and insertion strings; an empty thumbprint is none (null), as is cs_event_say's. */
+CS_TEST(event_cert_fills_each_field) {
+  char path[4096];
+  cs_events_cfg_t cfg = {0, 0, NULL, 1 << 20};
+  cJSON *lines[4];
+  char *text;
+  int n;
+  cfg.jsonl_path = fresh_jsonl("events.cert", path, sizeof path);
+  CHECK_INT(cs_events_open(&cfg), ==, 0);
+  cs_event_cert(CS_EV_DROP_REJECTED, "AA11", "BB22", "CN=s", "f.pfx", "f.pfx", "why", "where");
+  cs_event_cert(CS_EV_DROP_REJECTED, "", "", NULL, NULL, NULL, NULL, NULL);
+  cs_event_say(CS_EV_STATE_ERROR, "g.pfx", "dir", "reason", NULL);
+  cs_events_close();
+  text = read_text(path);
+  CHECK(text != NULL);
+  n = text != NULL ? parse_lines(text, lines, 4) : -1;
+  CHECK_INT(n, ==, 3);
+  if (n == 3) {
+    cs_event_t ev = {CS_EV_DROP_REJECTED, NULL, NULL, NULL, NULL, {"f.pfx", "why", "where"}};
+    char *want = format(&ev);
+    CHECK_STR(jstr(lines[0], "thumbprint"), "AA11");
+    CHECK_STR(jstr(lines[0], "old_thumbprint"), "BB22");
+    CHECK_STR(jstr(lines[0], "subject"), "CN=s");
+    CHECK_STR(jstr(lines[0], "file"), "f.pfx");
+    CHECK_STR(jstr(lines[0], "message"), want);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lines[1], "thumbprint")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lines[1], "old_thumbprint")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lines[1], "subject")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lines[1], "file")));
+    CHECK_INT(jint(lines[2], "id"), ==, CS_EV_STATE_ERROR);
+    CHECK_STR(jstr(lines[2], "file"), "g.pfx");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lines[2], "thumbprint")));
+    free(want);
+  }
+  free_lines(lines, n);
+  free(text);
+}
+
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" as milliseconds since 1970; -1 when it has another shape. */
 static long long rfc3339_ms(const char *s) {
   int y, mo, d, h, mi, sec, ms, n = 0;

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "cs_test.h"
-#include "text.h" /* before reply.h, which uses cs_buf_t */
-
+#include "metrics.h"
 #include "reply.h"
+#include "text.h"
 #include "worker.h"
 
 #define TP "1DEDF7311D54F50785EFCA8C121003C2EB636220"
@@ -313,6 +313,105 @@ CS_TEST(garbage_bytes) {
     memcpy(buf + n, junk, sizeof junk);
     CHECK_INT(cs_reply_parse(buf, n + sizeof junk, &r, &err), ==, CS_EFORMAT);
     cs_reply_free(&r);
+  }
+}
+
+/* ---- one rule for unsafe code points: the parser and the sanitisers agree ---------- */
+
+/* s (len bytes) between "a" and "b", as the subject of an answer; 1 when it parses. */
+static int subject_accepted(const char *s, size_t len) {
+  cs_buf_t b = CS_BUF_INIT;
+  cs_reply_t r;
+  cs_err_t err;
+  int rc;
+  cs_buf_puts(&b, CS_REPLY_MAGIC "\nsubject a");
+  cs_buf_append(&b, s, len);
+  cs_buf_puts(&b, "b\nend\n");
+  rc = cs_reply_parse(b.p, b.len, &r, &err);
+  cs_reply_free(&r);
+  cs_buf_free(&b);
+  return rc == CS_OK;
+}
+
+/* 1 when the metrics file carries the bytes of s unchanged in a subject label. */
+static int metrics_keep(const char *s) {
+  cs_metrics_cert_t c = {TP, NULL, "h", "service", 1827273438LL};
+  cs_metrics_t m;
+  char subject[32], *text = NULL;
+  cs_err_t err;
+  int kept;
+  snprintf(subject, sizeof subject, "a%sb", s);
+  c.subject = subject;
+  memset(&m, 0, sizeof m);
+  m.certs = &c;
+  m.n_certs = 1;
+  CHECK_INT(cs_metrics_format(&m, 1767225600LL, &text, &err), ==, CS_OK);
+  kept = text != NULL && strstr(text, subject) != NULL;
+  free(text);
+  return kept;
+}
+
+/* Each code point at a boundary of the rule (C0, DEL, C1, U+2028/9, the bidi controls
+ * around them, the last code points) and invalid UTF-8: cs_text_unsafe_cp says which are
+ * unsafe; cs_text_sanitize, cs_json_str and the metrics keep exactly the others, the
+ * parser accepts exactly the others, and it accepts whatever the sanitiser writes. */
+CS_TEST(parser_and_sanitisers_agree_on_code_points) {
+  static const unsigned long cps[] = {0x00,   0x01,   0x09,   0x0A,   0x0D,   0x1B,   0x1F,    0x20,
+                                      0x7E,   0x7F,   0x80,   0x85,   0x9B,   0x9F,   0xA0,    0xFF,
+                                      0x200E, 0x2027, 0x2028, 0x2029, 0x202A, 0x202E, 0x2066,  0xFEFF,
+                                      0xFFFD, 0xFFFF, 0x10000, 0x10FFFF};
+  static const unsigned long unsafe[] = {0x00, 0x01, 0x09, 0x0A, 0x0D, 0x1B, 0x1F, 0x7F,
+                                         0x80, 0x85, 0x9B, 0x9F, 0x2028, 0x2029};
+  static const char *const invalid[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x80", "\xf4\x90\x80\x80", "\x80"};
+  size_t i, j;
+  for (i = 0; i < sizeof cps / sizeof cps[0]; i++) {
+    unsigned long cp = cps[i], back = 0;
+    char u[5] = "";
+    int want_unsafe = 0, len;
+    cs_buf_t san = CS_BUF_INIT, json = CS_BUF_INIT;
+    for (j = 0; j < sizeof unsafe / sizeof unsafe[0]; j++)
+      want_unsafe |= unsafe[j] == cp;
+    /* UTF-8 of cp */
+    if (cp < 0x80) {
+      u[0] = (char)cp, len = 1;
+    } else if (cp < 0x800) {
+      u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), len = 2;
+    } else if (cp < 0x10000) {
+      u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F)), len = 3;
+    } else {
+      u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)), u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+      u[3] = (char)(0x80 | (cp & 0x3F)), len = 4;
+    }
+    CHECK_INT(cs_utf8_decode((const unsigned char *)u, (size_t)len, &back), ==, len);
+    CHECK_INT(back, ==, cp);
+    if (cs_text_unsafe_cp(cp) != want_unsafe)
+      cs_test_fail(__FILE__, __LINE__, "U+%04lX: cs_text_unsafe_cp says %d", cp, !want_unsafe);
+    /* a line break ends the answer's line: that is the protocol, not this rule */
+    if (cp != '\n' && subject_accepted(u, (size_t)len) != !want_unsafe)
+      cs_test_fail(__FILE__, __LINE__, "U+%04lX: the parser %s it", cp, want_unsafe ? "accepts" : "refuses");
+    if (cp == 0)
+      continue; /* a C string ends there: nothing more to sanitise */
+    cs_text_sanitize(&san, u);
+    if ((strcmp(cs_buf_str(&san), u) == 0) != !want_unsafe)
+      cs_test_fail(__FILE__, __LINE__, "U+%04lX: cs_text_sanitize gives \"%s\"", cp, cs_buf_str(&san));
+    if (!subject_accepted(san.p, san.len))
+      cs_test_fail(__FILE__, __LINE__, "U+%04lX: the parser refuses the sanitiser's \"%s\"", cp, cs_buf_str(&san));
+    cs_json_str(&json, u);
+    if ((strstr(cs_buf_str(&json), u) != NULL) != !want_unsafe)
+      cs_test_fail(__FILE__, __LINE__, "U+%04lX: cs_json_str gives %s", cp, cs_buf_str(&json));
+    if (metrics_keep(u) != !want_unsafe)
+      cs_test_fail(__FILE__, __LINE__, "U+%04lX: the metrics %s it", cp, want_unsafe ? "keep" : "change");
+    cs_buf_free(&san);
+    cs_buf_free(&json);
+  }
+  for (i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
+    cs_buf_t san = CS_BUF_INIT;
+    CHECK(!subject_accepted(invalid[i], strlen(invalid[i])));
+    cs_text_sanitize(&san, invalid[i]);
+    CHECK(strcmp(cs_buf_str(&san), invalid[i]) != 0);
+    CHECK(subject_accepted(san.p, san.len));
+    CHECK(!metrics_keep(invalid[i]));
+    cs_buf_free(&san);
   }
 }
 
