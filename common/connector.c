@@ -293,7 +293,7 @@ static int walk_file(const char *path, cs_json_cb cb, void *arg, cs_buf_t *how) 
 }
 
 int cs_connector_endpoints(const char *binding_file, char ***out, size_t *n, cs_buf_t *how, cs_err_t *err) {
-  const char *sep = strrchr(binding_file, cs_plat_is_windows() ? '\\' : '/');
+  const char *sep = strrchr(binding_file, cs_plat_path_sep());
   size_t dir_len = sep == NULL ? 0 : sep == binding_file ? 1 : (size_t)(sep - binding_file), i; /* "/" kept */
   char path[4200], dir[4200] = "", sub[4200], ep[32];
   tls_seen_t tls;

@@ -126,7 +126,7 @@ static void pick_for_metrics(cs_monitor_t *m) {
 const char *cs_monitor_source(const cs_config_t *cfg) {
   if (cfg->store.monitor != NULL)
     return cfg->store.monitor;
-  return cs_plat_is_windows() ? CS_MONITOR_STORE_NAME : NULL;
+  return cs_plat_store_is_system() ? CS_MONITOR_STORE_NAME : NULL;
 }
 
 /* The machine's store (Windows) as crypt32 lists it: no worker, no OpenSSL. */
@@ -177,7 +177,7 @@ int cs_monitor_scan(const cs_config_t *cfg, const cs_worker_t *w, cs_monitor_t *
 
   cs_err_clear(&m->err);
   if (dir == NULL)
-    return cs_plat_is_windows() ? store_scan(cfg, m) : CS_OK;
+    return cs_plat_store_is_system() ? store_scan(cfg, m) : CS_OK;
   if ((r = uv_fs_scandir(NULL, &req, dir, 0, NULL)) < 0) {
     rc = cs_err_set(&m->err, r == UV_ENOENT ? CS_ENOENT : CS_EIO, r, "cannot list %s: %s", dir, uv_strerror(r));
     uv_fs_req_cleanup(&req);

@@ -464,7 +464,7 @@ CS_TEST(event_cert_fills_each_field) {
   cs_event_cert(CS_EV_DROP_REJECTED, "", "", NULL, NULL, NULL, NULL, NULL);
   cs_event_say(CS_EV_STATE_ERROR, "g.pfx", "dir", "reason", NULL);
   cs_events_close();
-  text = read_text(path);
+  text = cs_test_read_text(path);
   CHECK(text != NULL);
   n = text != NULL ? parse_lines(text, lines, 4) : -1;
   CHECK_INT(n, ==, 3);
