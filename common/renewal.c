@@ -208,7 +208,8 @@ static int skip(tx_t *tx, size_t i, const char *why) {
 static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const cs_reply_t *seen,
                      const char **failed, cs_err_t *err) {
   const cs_config_t *cfg = tx->env->cfg;
-  time_t deadline = time(NULL) + cfg->connector.restart_timeout;
+  /* monotonic: a wall clock set back during the restart must not keep the probes going */
+  long long deadline = cs_plat_monotonic_ms() + (long long)cfg->connector.restart_timeout * 1000;
   char served[41];
   size_t i;
   int rc = CS_OK;
@@ -229,7 +230,7 @@ static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const 
         break;
       if (rc == CS_OK)
         rc = cs_err_set(err, CS_EFAILED, 0, "%s serves %s, not %s", ep, served, tp);
-      if (time(NULL) >= deadline) {
+      if (cs_plat_monotonic_ms() >= deadline) {
         if (failed != NULL)
           *failed = ep;
         return rc;
