@@ -6,6 +6,7 @@
 #define CS_JOURNAL_H
 
 #include "error.h"
+#include "txplan.h"
 
 /* States written to the journal */
 #define CS_TX_RUNNING "running"         /* steps 1..step may have been done */
@@ -19,6 +20,8 @@ typedef struct cs_journal_s {
   char *plan;            /* the transaction's steps by name, in order, space-separated
                             (version 2; NULL in a version 1 journal) */
   int step;              /* index of the last step started (1-based) in plan; 0 = none yet */
+  char *step_name;       /* that step by name; NULL when none was started yet, and in a
+                            journal written before the name was kept (see journal.c) */
   char old_tp[41];
   char new_tp[41];
   long long started;     /* seconds since 1970 */
@@ -39,6 +42,12 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err);
  * of the state folder it was read from: one naming another folder was not written for
  * this configuration (CS_EFORMAT, saying so; path is the journal's, for the message). */
 int cs_journal_check_txdir(const cs_journal_t *j, const char *path, const char *txdir, cs_err_t *err);
+/* The plan j names (a version 1 journal: its one fixed plan) into p, and the last step
+ * started, as a 1-based index into p (0: none) into *step. By its name where the
+ * journal keeps one: a name this certsteward does not know, a step not in the plan, or
+ * an index that says another step is refused; else by the index, which must be within
+ * the plan. CS_EFORMAT with err saying which. */
+int cs_journal_plan(const cs_journal_t *j, cs_plan_t *p, int *step, cs_err_t *err);
 void cs_journal_free(cs_journal_t *j);
 
 #endif
