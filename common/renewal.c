@@ -526,7 +526,8 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
     cs_err_clear(&err);
     if (tx.j.plan == NULL || tx.j.step_name == NULL)
       rc = cs_err_set(&err, CS_ENOMEM, 0, "out of memory");
-    else if ((rc = journal(&tx, &err)) == CS_OK)
+    else if ((rc = journal(&tx, &err)) == CS_OK &&
+             (rc = cs_fault_fail2("step_", name, &err)) == CS_OK) /* test builds: the step fails */
       rc = steps[tx.plan.step[i]].run(&tx, &err);
     if (rc != CS_OK) {
       rollback(&tx, tx.plan.step[i], &err);
@@ -537,7 +538,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
   }
   /* COMMIT */
   snprintf(tx.j.state, sizeof tx.j.state, "%s", CS_TX_COMMITTED);
-  if (journal(&tx, &err) != CS_OK) {
+  if (cs_fault_fail("step_commit", &err) != CS_OK || journal(&tx, &err) != CS_OK) {
     rollback(&tx, CS_STEP_COMMIT, &err);
     cs_journal_free(&tx.j);
     return CS_OK;
