@@ -69,17 +69,18 @@ static int set_step(int *dst, const char *v) {
   return CS_OK;
 }
 
-int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
-  unsigned char *data = NULL;
-  size_t len = 0;
-  char *line, *next, *v;
-  int rc, ended = 0, n = 0, other = 0;
+int cs_journal_parse(const char *text, size_t len, const char *path, cs_journal_t *j, cs_err_t *err) {
+  char *data, *line, *next, *v;
+  int rc = CS_OK, ended = 0, n = 0, other = 0;
 
   memset(j, 0, sizeof *j);
-  rc = cs_plat_read_file(path, JOURNAL_MAX, CS_READ_NOFOLLOW, &data, &len, err);
-  if (rc != CS_OK)
-    return rc;
-  for (line = (char *)data; line != NULL && *line && !ended; line = next, n++) {
+  if (len > JOURNAL_MAX)
+    return cs_err_set(err, CS_EFORMAT, 0, "the journal %s is too large to be one", path);
+  if ((data = malloc(len + 1)) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  memcpy(data, text, len);
+  data[len] = '\0'; /* the lines end at a NUL too, as in the file read */
+  for (line = data; line != NULL && *line && !ended; line = next, n++) {
     next = strchr(line, '\n');
     if (next != NULL)
       *next++ = '\0';
@@ -127,7 +128,7 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
     if (rc != CS_OK)
       break;
   }
-  cs_plat_free_file(data, len);
+  free(data);
   if (rc == CS_EFORMAT)
     rc = cs_err_set(err, CS_EFORMAT, 0, "the journal %s is damaged (its step is not a number)", path);
   else if (rc == CS_ENOMEM)
@@ -141,6 +142,18 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
     rc = cs_err_set(err, CS_EFORMAT, 0, "the journal %s is incomplete or damaged", path);
   if (rc != CS_OK)
     cs_journal_free(j);
+  return rc;
+}
+
+int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
+  unsigned char *data = NULL;
+  size_t len = 0;
+  int rc;
+  memset(j, 0, sizeof *j);
+  if ((rc = cs_plat_read_file(path, JOURNAL_MAX, CS_READ_NOFOLLOW, &data, &len, err)) != CS_OK)
+    return rc;
+  rc = cs_journal_parse((const char *)data, len, path, j, err);
+  cs_plat_free_file(data, len);
   return rc;
 }
 

@@ -38,6 +38,8 @@ int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err);
 /* CS_ENOENT when there is no journal; CS_EFORMAT when it is unreadable, or of a
  * version this one does not know (a newer one's is refused, never guessed at). */
 int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err);
+/* The same for the len bytes at text, read from path (for the messages). */
+int cs_journal_parse(const char *text, size_t len, const char *path, cs_journal_t *j, cs_err_t *err);
 /* A journal read back is acted on only when its transaction folder is txdir, the one
  * of the state folder it was read from: one naming another folder was not written for
  * this configuration (CS_EFORMAT, saying so; path is the journal's, for the message). */
