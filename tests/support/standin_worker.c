@@ -1,50 +1,77 @@
 /* A stand-in for certsteward-worker (service/worker.c) in the in-process tests of the
  * renewal transaction (tests/unit/test_renewal.c): it answers the worker's protocol
- * (common/reply.h) as the real one does, without OpenSSL and without a TLS server.
+ * (common/reply.h) as the real one does, without a TLS server and without judging a
+ * certificate.
  *
- * A "certificate" here is any file whose first line is "thumbprint <40 hex>"; a line
- * "reject" in it makes validation fail one check. What an endpoint "serves" is the
- * certificate in the file named by CS_STANDIN_SERVED (the test's restart command and
- * systemctl stand-in copy the store's certificate file there when they "start" the
- * connector, and remove it when they stop it), so a probe proves which certificate
- * the last start put in service.
+ * POSIX: a "certificate" is any file whose first line is "thumbprint <40 hex>"; no
+ * OpenSSL. Windows: a real certificate file with its key (the test PKI's), since the
+ * store is the real LocalMachine\My: it is staged as the worker stages it there
+ * (leaf.der, chain.pem and cs_pfx_stage's PKCS#12). Either way a line "reject" in the
+ * file makes validation fail one check.
+ *
+ * What an endpoint "serves" is the thumbprint named in the file CS_STANDIN_SERVED (the
+ * first 40 hex digits after the word thumbprint, as in "thumbprint <tp>" or in a
+ * tls.json's "thumbprint": "<tp>"): the test's restart command and systemctl stand-in
+ * copy the store's certificate file, or the binding file the connector reads, there
+ * when they "start" the connector, and remove it when they stop it; so a probe proves
+ * which certificate the last start put in service.
  *
  *   validate [--config F] [--current F] [--key F] [--stage DIR] [--sni S --timeout MS] -- FILE [ENDPOINT...]
  *   probe --timeout MS --sni S --confirm N ENDPOINT
  *   scan [--] FILE...
  *
- * Staged files: cert.pem (the file's bytes), chain.pem, key.pem, bundle.pem, leaf.der,
- * each naming the thumbprint, as the store installs them (common/posix/store.c). */
+ * POSIX staged files: cert.pem (the file's bytes), chain.pem, key.pem, bundle.pem,
+ * leaf.der, as the store installs them (common/posix/store.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "load.h"
+#include "pfx.h"
+#include "policy.h"
+#endif
 
 #include "platform.h"
 #include "reply.h"
 #include "report.h"
 
-/* The thumbprint on the first line of path into tp; 0, or -1 when it has none. */
+/* The first 40 hex digits after the word "thumbprint" in path, upper-case, into tp;
+ * 0, or -1 when there are none. *reject (may be NULL): a line "reject" is there. */
 static int thumbprint_of(const char *path, char tp[41], int *reject) {
-  char line[256];
-  FILE *f = path != NULL ? cs_plat_fopen(path, "rb") : NULL;
+  static const char hex[] = "0123456789abcdefABCDEF";
+  unsigned char *data = NULL;
+  size_t len = 0, n;
+  const char *p;
+  char *text;
   int ok = 0;
-  size_t n;
   if (reject != NULL)
     *reject = 0;
-  if (f == NULL)
+  if (path == NULL || cs_plat_read_file(path, 1u << 20, 0, &data, &len, NULL) != CS_OK)
     return -1;
-  if (fgets(line, sizeof line, f) != NULL && strncmp(line, "thumbprint ", 11) == 0) {
-    n = strcspn(line + 11, "\r\n");
-    if (n == 40) {
-      memcpy(tp, line + 11, 40);
-      tp[40] = '\0';
-      ok = 1;
+  if ((text = malloc(len + 1)) != NULL) {
+    memcpy(text, data, len);
+    text[len] = '\0';
+    if ((p = strstr(text, "thumbprint")) != NULL) {
+      p += strcspn(p + 10, hex) + 10;
+      if ((n = strspn(p, hex)) == 40) {
+        for (n = 0; n < 40; n++)
+          tp[n] = p[n] >= 'a' && p[n] <= 'f' ? (char)(p[n] - 'a' + 'A') : p[n];
+        tp[40] = '\0';
+        ok = 1;
+      }
     }
+    if (reject != NULL)
+      *reject = strncmp(text, "reject", 6) == 0 || strstr(text, "\nreject") != NULL;
+    free(text);
   }
-  while (reject != NULL && fgets(line, sizeof line, f) != NULL)
-    if (strncmp(line, "reject", 6) == 0)
-      *reject = 1;
-  fclose(f);
+  cs_plat_free_file(data, len);
   return ok ? 0 : -1;
 }
 
@@ -60,7 +87,50 @@ static void describe(cs_buf_t *out, const char *tp) {
  * runs (the file is not there). */
 static int served(char tp[41]) { return thumbprint_of(getenv("CS_STANDIN_SERVED"), tp, NULL); }
 
-static int stage(const char *dir, const char *file, const char *tp, cs_err_t *err) {
+#ifdef _WIN32
+/* The certificate of file (a test PKI file with its key): its thumbprint, and staged
+ * into dir as the worker stages it on Windows. */
+static int certificate_of(const char *file, const char *dir, char tp[41], cs_err_t *err) {
+  static const char *const names[] = {"leaf.der", "chain.pem"};
+  cs_bundle_t b;
+  unsigned char *der = NULL;
+  BIO *pem = NULL;
+  char *text, path[4096];
+  long len;
+  int rc, n, i;
+  memset(&b, 0, sizeof b);
+  if ((rc = cs_crypto_init(err)) != CS_OK || (rc = cs_load_file(file, 1u << 20, 0, NULL, &b, err)) != CS_OK)
+    return rc;
+  if (b.leaf == NULL || cs_x509_thumbprint(b.leaf, tp) != CS_OK) {
+    rc = cs_err_set(err, CS_EFORMAT, 0, "no certificate in %s", file);
+    goto out;
+  }
+  if (dir == NULL)
+    goto out;
+  if ((n = i2d_X509(b.leaf, &der)) <= 0 || (pem = BIO_new(BIO_s_mem())) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    goto out;
+  }
+  for (i = 0; i < sk_X509_num(b.chain); i++)
+    (void)PEM_write_bio_X509(pem, sk_X509_value(b.chain, i));
+  len = BIO_get_mem_data(pem, &text);
+  if ((rc = cs_plat_mkdirs(dir, 0700, err)) != CS_OK)
+    goto out;
+  for (i = 0; i < 2 && rc == CS_OK; i++)
+    rc = cs_plat_path_join(path, sizeof path, dir, names[i]) != 0
+             ? cs_err_set(err, CS_ETOOBIG, 0, "stage path too long")
+             : cs_plat_write_atomic(path, i == 0 ? (const void *)der : (const void *)text,
+                                    i == 0 ? (size_t)n : (size_t)(len > 0 ? len : 0), 0600, err);
+  if (rc == CS_OK)
+    rc = cs_pfx_stage(dir, "default", b.leaf, b.key, b.chain, NULL, err);
+out:
+  OPENSSL_free(der);
+  BIO_free(pem);
+  cs_bundle_free(&b);
+  return rc;
+}
+#else
+static int stage_files(const char *dir, const char *file, const char *tp, cs_err_t *err) {
   static const char *const names[] = {"cert.pem", "chain.pem", "key.pem", "bundle.pem", "leaf.der"};
   unsigned char *data = NULL;
   size_t len = 0, i;
@@ -83,6 +153,15 @@ static int stage(const char *dir, const char *file, const char *tp, cs_err_t *er
   return rc;
 }
 
+
+/* The stand-in certificate of file: its thumbprint, and staged into dir (NULL: not). */
+static int certificate_of(const char *file, const char *dir, char tp[41], cs_err_t *err) {
+  if (thumbprint_of(file, tp, NULL) != 0)
+    return cs_err_set(err, CS_EFORMAT, 0, "not a stand-in certificate");
+  return dir != NULL ? stage_files(dir, file, tp, err) : CS_OK;
+}
+#endif
+
 static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   const char *stage_dir = NULL, *sni = NULL;
   char tp[41], now[41];
@@ -100,8 +179,11 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   if (++i >= argc)
     return cs_reply_put(out, "error", "validate: no file"), 0;
   cs_reply_put(out, "file", argv[i]);
-  if (thumbprint_of(argv[i], tp, &reject) != 0) {
-    cs_reply_put(out, "check", CS_CHECK_LOAD " failed not a stand-in certificate");
+  (void)thumbprint_of(argv[i], tp, &reject);
+  if (certificate_of(argv[i], reject ? NULL : stage_dir, tp, &err) != CS_OK) {
+    cs_buf_printf(&line, "%s %s", CS_CHECK_LOAD " failed", err.text);
+    cs_reply_put(out, "check", cs_buf_str(&line));
+    cs_buf_free(&line);
     return 0;
   }
   describe(out, tp);
@@ -110,11 +192,8 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   cs_reply_put(out, "check", reject ? CS_CHECK_CHAIN " failed the file says reject" : CS_CHECK_CHAIN " ok");
   if (reject)
     return 0;
-  if (stage_dir != NULL) {
-    if (stage(stage_dir, argv[i], tp, &err) != CS_OK)
-      return cs_reply_put(out, "error", err.text), 0;
+  if (stage_dir != NULL)
     cs_reply_put(out, "staged", stage_dir);
-  }
   for (i++; sni != NULL && i < argc; i++) {
     cs_buf_free(&line);
     cs_buf_printf(&line, "%s %s", served(now) == 0 ? now : "-", argv[i]);
@@ -168,6 +247,9 @@ int main(int argc, char **argv) {
   else
     cs_reply_put(&out, "error", "the stand-in worker knows validate, probe and scan");
   cs_buf_puts(&out, "end\n");
+#ifdef _WIN32
+  (void)_setmode(_fileno(stdout), _O_BINARY); /* the lines end in \n, as the real worker's */
+#endif
   if (cs_buf_str(&out) != NULL)
     fwrite(out.p, 1, out.len, stdout);
   cs_buf_free(&out);
