@@ -14,7 +14,8 @@
  * tls.json's "thumbprint": "<tp>"): the test's restart command and systemctl stand-in
  * copy the store's certificate file, or the binding file the connector reads, there
  * when they "start" the connector, and remove it when they stop it; so a probe proves
- * which certificate the last start put in service.
+ * which certificate the last start put in service. With CS_STANDIN_RUNNING set, nothing
+ * is served unless the file it names exists (a test service's "running" file).
  *
  *   validate [--config F] [--current F] [--key F] [--stage DIR] [--sni S --timeout MS] -- FILE [ENDPOINT...]
  *   probe --timeout MS --sni S --confirm N ENDPOINT
@@ -84,8 +85,14 @@ static void describe(cs_buf_t *out, const char *tp) {
 }
 
 /* What an endpoint serves now: the thumbprint of CS_STANDIN_SERVED; -1 when nothing
- * runs (the file is not there). */
-static int served(char tp[41]) { return thumbprint_of(getenv("CS_STANDIN_SERVED"), tp, NULL); }
+ * runs (that file is not there, or the file CS_STANDIN_RUNNING names, when set: a
+ * service that says so while it runs). */
+static int served(char tp[41]) {
+  const char *running = getenv("CS_STANDIN_RUNNING");
+  if (running != NULL && *running != '\0' && !cs_plat_exists(running))
+    return -1;
+  return thumbprint_of(getenv("CS_STANDIN_SERVED"), tp, NULL);
+}
 
 #ifdef _WIN32
 /* The certificate of file (a test PKI file with its key): its thumbprint, and staged
