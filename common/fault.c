@@ -25,28 +25,38 @@ static long reached(void) {
   return (before < 0 ? 0 : before) + 1;
 }
 
-void cs_fault_point(const char *point) {
-  const char *want = getenv("CERTSTEWARD_TEST_FAULT"), *cond, *run;
+/* Whether point is the armed one and is due this time (its count in *count). */
+static int due(const char *point, long *count) {
+  const char *want = getenv("CERTSTEWARD_TEST_FAULT"), *cond;
   size_t n = strlen(point);
-  long nth = 0, count;
+  long nth = 0;
   int and_after = 0;
   char *end;
 
   if (want == NULL || strncmp(want, point, n) != 0)
-    return;
+    return 0;
   if (want[n] == '@') {
     nth = strtol(want + n + 1, &end, 10);
     and_after = *end == '+';
     if (nth < 1 || (*end != '\0' && strcmp(end, "+") != 0))
-      return; /* a malformed count arms nothing */
+      return 0; /* a malformed count arms nothing */
   } else if (want[n] != '\0') {
-    return; /* another point that starts with this name */
+    return 0; /* another point that starts with this name */
   }
   if ((cond = getenv("CERTSTEWARD_TEST_FAULT_IF")) != NULL && !cs_plat_exists(cond))
-    return; /* not armed yet */
-  count = reached();
-  if (nth > 0 && (and_after ? count < nth : count != nth))
-    return;
+    return 0; /* not armed yet */
+  *count = reached();
+  return nth == 0 || (and_after ? *count >= nth : *count == nth);
+}
+
+static int fail_mode(void) {
+  const char *mode = getenv("CERTSTEWARD_TEST_FAULT_MODE");
+  return mode != NULL && strcmp(mode, "fail") == 0;
+}
+
+/* The kill, or the command of CERTSTEWARD_TEST_FAULT_RUN, at a point that is due. */
+static void strike(const char *point, long count) {
+  const char *run;
   if ((run = getenv("CERTSTEWARD_TEST_FAULT_RUN")) != NULL && *run != '\0') {
     /* Another account's move at this exact point (a race made deterministic): the
      * command runs to its end, then this process carries on. */
@@ -62,6 +72,32 @@ void cs_fault_point(const char *point) {
   raise(SIGKILL); /* as `kill -KILL`: no handler, no clean-up, no buffered output */
 #endif
   _Exit(137); /* no SIGKILL (Windows C runtime): exit at once, without clean-up */
+}
+
+void cs_fault_point(const char *point) {
+  long count = 0;
+  if (!fail_mode() && due(point, &count))
+    strike(point, count);
+}
+
+int cs_fault_fail(const char *point, cs_err_t *err) {
+  long count = 0;
+  if (!due(point, &count))
+    return CS_OK;
+  if (!fail_mode()) {
+    strike(point, count);
+    return CS_OK;
+  }
+  return cs_err_set(err, CS_EFAILED, 0, "test fault point %s failed (time %ld)", point, count);
+}
+
+int cs_fault_fail2(const char *prefix, const char *name, cs_err_t *err) {
+  char point[128];
+  if (getenv("CERTSTEWARD_TEST_FAULT") == NULL)
+    return CS_OK;
+  if (snprintf(point, sizeof point, "%s%s", prefix, name) < (int)sizeof point)
+    return cs_fault_fail(point, err);
+  return CS_OK;
 }
 
 void cs_fault_point2(const char *prefix, const char *name) {
@@ -90,6 +126,17 @@ void cs_fault_point2(const char *prefix, const char *name) {
 void cs_fault_point_n(const char *prefix, size_t n) {
   (void)prefix;
   (void)n;
+}
+int cs_fault_fail(const char *point, cs_err_t *err) {
+  (void)point;
+  (void)err;
+  return CS_OK;
+}
+int cs_fault_fail2(const char *prefix, const char *name, cs_err_t *err) {
+  (void)prefix;
+  (void)name;
+  (void)err;
+  return CS_OK;
 }
 
 #endif

@@ -13,6 +13,10 @@
  * With CERTSTEWARD_TEST_FAULT_RUN set to a command, the point does not kill: the
  * command runs through the system shell and waits to its end, then the process carries
  * on (a test makes a race deterministic: another account swaps a file at that step).
+ * With CERTSTEWARD_TEST_FAULT_MODE=fail, a point asked with cs_fault_fail neither kills
+ * nor runs: it answers an error, as if the work that follows it had failed (a test
+ * makes any step of the renewal fail, in process, and checks the rollback); a point
+ * that cannot fail (cs_fault_point) does nothing in that mode.
  * A point is a fixed name, or a prefix joined to a name or a number
  * ("after_" + "install", "bindings_write:" + 1). */
 #ifndef CS_FAULT_H
@@ -20,7 +24,13 @@
 
 #include <stddef.h>
 
+#include "error.h"
+
 void cs_fault_point(const char *point);
+/* As cs_fault_point, and in the fail mode: CS_EFAILED with err saying which point
+ * failed. 0 otherwise (always, in a release build). */
+int cs_fault_fail(const char *point, cs_err_t *err);
+int cs_fault_fail2(const char *prefix, const char *name, cs_err_t *err);
 void cs_fault_point2(const char *prefix, const char *name);
 void cs_fault_point_n(const char *prefix, size_t n);
 

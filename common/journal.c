@@ -9,7 +9,11 @@
 
 #define JOURNAL_MAX (64u << 10)
 /* Version 2 added the plan (the steps by name); version 1 had one fixed list of
- * steps, which the reader supplies. An older certsteward refuses version 2. */
+ * steps, which the reader supplies. An older certsteward refuses version 2.
+ * The last step started is kept by name too (step_name) beside its index, still as
+ * version 2: the index stays right, so a certsteward that knows only the index (it
+ * ignores a key it does not know) recovers such a journal as well as before, and a
+ * new version number would only make it refuse. The reader goes by the name. */
 #define MAGIC_V1 "certsteward-journal 1"
 #define MAGIC "certsteward-journal 2"
 
@@ -30,6 +34,7 @@ int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err) {
   put(&b, "plan", j->plan);
   snprintf(num, sizeof num, "%d", j->step);
   put(&b, "step", num);
+  put(&b, "step_name", j->step_name);
   put(&b, "old", j->old_tp);
   put(&b, "new", j->new_tp);
   snprintf(num, sizeof num, "%lld", j->started);
@@ -52,17 +57,30 @@ static int set_str(char **dst, const char *v) {
   return (*dst = cs_strdup(v)) != NULL ? CS_OK : CS_ENOMEM;
 }
 
-int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
-  unsigned char *data = NULL;
-  size_t len = 0;
-  char *line, *next, *v;
-  int rc, ended = 0, n = 0, other = 0;
+/* A step index: digits only, a few of them (a plan has a handful of steps). */
+static int set_step(int *dst, const char *v) {
+  size_t i, n = strlen(v);
+  if (n == 0 || n > 3)
+    return CS_EFORMAT;
+  for (i = 0; i < n; i++)
+    if (v[i] < '0' || v[i] > '9')
+      return CS_EFORMAT;
+  *dst = atoi(v);
+  return CS_OK;
+}
+
+int cs_journal_parse(const char *text, size_t len, const char *path, cs_journal_t *j, cs_err_t *err) {
+  char *data, *line, *next, *v;
+  int rc = CS_OK, ended = 0, n = 0, other = 0;
 
   memset(j, 0, sizeof *j);
-  rc = cs_plat_read_file(path, JOURNAL_MAX, CS_READ_NOFOLLOW, &data, &len, err);
-  if (rc != CS_OK)
-    return rc;
-  for (line = (char *)data; line != NULL && *line && !ended; line = next, n++) {
+  if (len > JOURNAL_MAX)
+    return cs_err_set(err, CS_EFORMAT, 0, "the journal %s is too large to be one", path);
+  if ((data = malloc(len + 1)) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  memcpy(data, text, len);
+  data[len] = '\0'; /* the lines end at a NUL too, as in the file read */
+  for (line = data; line != NULL && *line && !ended; line = next, n++) {
     next = strchr(line, '\n');
     if (next != NULL)
       *next++ = '\0';
@@ -84,7 +102,9 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
     if (strcmp(line, "state") == 0)
       snprintf(j->state, sizeof j->state, "%s", v);
     else if (strcmp(line, "step") == 0)
-      j->step = atoi(v);
+      rc = set_step(&j->step, v);
+    else if (strcmp(line, "step_name") == 0 && j->version >= 2)
+      rc = set_str(&j->step_name, v);
     else if (strcmp(line, "old") == 0)
       snprintf(j->old_tp, sizeof j->old_tp, "%s", v);
     else if (strcmp(line, "new") == 0)
@@ -108,8 +128,12 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
     if (rc != CS_OK)
       break;
   }
-  cs_plat_free_file(data, len);
-  if (rc == CS_OK && other)
+  free(data);
+  if (rc == CS_EFORMAT)
+    rc = cs_err_set(err, CS_EFORMAT, 0, "the journal %s is damaged (its step is not a number)", path);
+  else if (rc == CS_ENOMEM)
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  else if (rc == CS_OK && other)
     rc = cs_err_set(err, CS_EFORMAT, 0,
                     "the journal %s was written by another version of certsteward (not 1 or 2): finish or roll "
                     "back that renewal with the version that started it",
@@ -118,6 +142,18 @@ int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
     rc = cs_err_set(err, CS_EFORMAT, 0, "the journal %s is incomplete or damaged", path);
   if (rc != CS_OK)
     cs_journal_free(j);
+  return rc;
+}
+
+int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err) {
+  unsigned char *data = NULL;
+  size_t len = 0;
+  int rc;
+  memset(j, 0, sizeof *j);
+  if ((rc = cs_plat_read_file(path, JOURNAL_MAX, CS_READ_NOFOLLOW, &data, &len, err)) != CS_OK)
+    return rc;
+  rc = cs_journal_parse((const char *)data, len, path, j, err);
+  cs_plat_free_file(data, len);
   return rc;
 }
 
@@ -137,7 +173,36 @@ int cs_journal_check_txdir(const cs_journal_t *j, const char *path, const char *
   return rc;
 }
 
+int cs_journal_plan(const cs_journal_t *j, cs_plan_t *p, int *step, cs_err_t *err) {
+  cs_step_t named;
+  int rc, i;
+
+  *step = 0;
+  if ((rc = cs_plan_parse(j->plan, p, err)) != CS_OK)
+    return rc;
+  if (j->step_name == NULL) { /* none started yet, or a journal from before the name was kept */
+    if (j->step < 0 || j->step > p->n)
+      return cs_err_set(err, CS_EFORMAT, 0, "the journal's step %d is not one of its %d steps", j->step, p->n);
+    *step = j->step;
+    return CS_OK;
+  }
+  if ((named = cs_step_find(j->step_name, strlen(j->step_name))) == CS_STEP_NONE)
+    return cs_err_set(err, CS_EFORMAT, 0, "the journal names a step this certsteward does not know: \"%.40s\"",
+                      j->step_name);
+  for (i = 0; i < p->n && p->step[i] != named; i++)
+    ;
+  if (i == p->n)
+    return cs_err_set(err, CS_EFORMAT, 0, "the journal's step %s is not in its plan (%d steps)", cs_step_name(named),
+                      p->n);
+  if (j->step != i + 1)
+    return cs_err_set(err, CS_EFORMAT, 0, "the journal's step %s is step %d of its plan, but its index says %d",
+                      cs_step_name(named), i + 1, j->step);
+  *step = i + 1;
+  return CS_OK;
+}
+
 void cs_journal_free(cs_journal_t *j) {
+  free(j->step_name);
   free(j->file);
   free(j->subject);
   free(j->txdir);

@@ -6,6 +6,7 @@
 #define CS_JOURNAL_H
 
 #include "error.h"
+#include "txplan.h"
 
 /* States written to the journal */
 #define CS_TX_RUNNING "running"         /* steps 1..step may have been done */
@@ -19,6 +20,8 @@ typedef struct cs_journal_s {
   char *plan;            /* the transaction's steps by name, in order, space-separated
                             (version 2; NULL in a version 1 journal) */
   int step;              /* index of the last step started (1-based) in plan; 0 = none yet */
+  char *step_name;       /* that step by name; NULL when none was started yet, and in a
+                            journal written before the name was kept (see journal.c) */
   char old_tp[41];
   char new_tp[41];
   long long started;     /* seconds since 1970 */
@@ -35,10 +38,18 @@ int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err);
 /* CS_ENOENT when there is no journal; CS_EFORMAT when it is unreadable, or of a
  * version this one does not know (a newer one's is refused, never guessed at). */
 int cs_journal_read(const char *path, cs_journal_t *j, cs_err_t *err);
+/* The same for the len bytes at text, read from path (for the messages). */
+int cs_journal_parse(const char *text, size_t len, const char *path, cs_journal_t *j, cs_err_t *err);
 /* A journal read back is acted on only when its transaction folder is txdir, the one
  * of the state folder it was read from: one naming another folder was not written for
  * this configuration (CS_EFORMAT, saying so; path is the journal's, for the message). */
 int cs_journal_check_txdir(const cs_journal_t *j, const char *path, const char *txdir, cs_err_t *err);
+/* The plan j names (a version 1 journal: its one fixed plan) into p, and the last step
+ * started, as a 1-based index into p (0: none) into *step. By its name where the
+ * journal keeps one: a name this certsteward does not know, a step not in the plan, or
+ * an index that says another step is refused; else by the index, which must be within
+ * the plan. CS_EFORMAT with err saying which. */
+int cs_journal_plan(const cs_journal_t *j, cs_plan_t *p, int *step, cs_err_t *err);
 void cs_journal_free(cs_journal_t *j);
 
 #endif

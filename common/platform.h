@@ -245,6 +245,11 @@ int cs_plat_exec(const char *path, char *const argv[], cs_err_t *err);
 /* Sleeps ms milliseconds (blocking: the daemon's worker threads only). */
 void cs_plat_sleep_ms(int ms);
 
+/* Milliseconds from a fixed point (boot, on both platforms) that only goes forward:
+ * for deadlines, which a change of the wall clock (an admin, NTP) must not cut short
+ * or stretch. POSIX: CLOCK_MONOTONIC; Windows: GetTickCount64. */
+long long cs_plat_monotonic_ms(void);
+
 /* Path of this executable's sibling named name (the worker next to certsteward). */
 int cs_plat_sibling_path(const char *name, char *buf, size_t len, cs_err_t *err);
 

@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "platform.h"
 #include "policy.h"
 #include "validate.h"
 
@@ -84,9 +85,9 @@ static int endpoint_ok(const char *ep) {
 }
 
 /* Waits at most a second for the socket: 1 ready, 0 not yet, -1 the wait failed.
- * Callers loop until their deadline. One-second waits keep the phase of the wall
- * clock: a peer that stays silent is given up on after the timeout to within
- * milliseconds, although time() counts whole seconds. */
+ * Callers loop until their deadline (cs_plat_monotonic_ms, which a change of the wall
+ * clock does not move; BIO_socket_wait's own limit is in wall-clock seconds, one at
+ * most here). */
 static int wait_ready(BIO *bio, int for_read) {
   int fd = -1, r;
   if (BIO_get_fd(bio, &fd) < 0 || fd < 0)
@@ -95,7 +96,7 @@ static int wait_ready(BIO *bio, int for_read) {
   return r > 0 ? 1 : r;
 }
 
-static int connect_bio(BIO *bio, time_t deadline, int secs, cs_err_t *err) {
+static int connect_bio(BIO *bio, long long deadline, int secs, cs_err_t *err) {
   char why[256];
   int w;
   for (;;) {
@@ -104,7 +105,7 @@ static int connect_bio(BIO *bio, time_t deadline, int secs, cs_err_t *err) {
     if (!BIO_should_retry(bio))
       return cs_err_set(err, CS_EIO, (long)ERR_peek_last_error(), CS_PROBE_NO_CONNECTION ": %s", queue_reason(why, sizeof why));
     do {
-      if (time(NULL) >= deadline)
+      if (cs_plat_monotonic_ms() >= deadline)
         return cs_err_set(err, CS_ETIMEDOUT, 0, CS_PROBE_CONNECT_TIMEOUT " %d s", secs);
       w = wait_ready(bio, 0);
     } while (w == 0);
@@ -113,7 +114,7 @@ static int connect_bio(BIO *bio, time_t deadline, int secs, cs_err_t *err) {
   }
 }
 
-static int handshake(SSL *ssl, BIO *bio, time_t deadline, int secs, cs_err_t *err) {
+static int handshake(SSL *ssl, BIO *bio, long long deadline, int secs, cs_err_t *err) {
   char why[256];
   int r, e, w;
   for (;;) {
@@ -128,7 +129,7 @@ static int handshake(SSL *ssl, BIO *bio, time_t deadline, int secs, cs_err_t *er
                         queue_reason(why, sizeof why));
     }
     do {
-      if (time(NULL) >= deadline)
+      if (cs_plat_monotonic_ms() >= deadline)
         return cs_err_set(err, CS_ETIMEDOUT, 0, CS_PROBE_TLS_TIMEOUT " %d s", secs);
       w = wait_ready(bio, e == SSL_ERROR_WANT_READ);
     } while (w == 0);
@@ -149,8 +150,7 @@ int cs_probe(const char *endpoint, const char *sni, int timeout_ms, char thumbpr
   BIO *bio = NULL;
   X509 *peer = NULL;
   char not_after[21], ep_copy[300], sni_copy[300];
-  long long epoch;
-  time_t deadline;
+  long long epoch, deadline;
   int rc, secs;
 
   thumbprint[0] = '\0';
@@ -165,7 +165,7 @@ int cs_probe(const char *endpoint, const char *sni, int timeout_ms, char thumbpr
     goto out;
   }
   secs = (int)(((long)timeout_ms + 999) / 1000);
-  deadline = time(NULL) + secs;
+  deadline = cs_plat_monotonic_ms() + (long long)secs * 1000;
 
   ctx = SSL_CTX_new(TLS_client_method());
   if (ctx == NULL) {

@@ -201,7 +201,8 @@ static int skip(tx_t *tx, size_t i, const char *why) {
 static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const cs_reply_t *seen,
                      const char **failed, cs_err_t *err) {
   const cs_config_t *cfg = tx->env->cfg;
-  time_t deadline = time(NULL) + cfg->connector.restart_timeout;
+  /* monotonic: a wall clock set back during the restart must not keep the probes going */
+  long long deadline = cs_plat_monotonic_ms() + (long long)cfg->connector.restart_timeout * 1000;
   char served[41];
   size_t i;
   int rc = CS_OK;
@@ -222,7 +223,7 @@ static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const 
         break;
       if (rc == CS_OK)
         rc = cs_err_set(err, CS_EFAILED, 0, "%s serves %s, not %s", ep, served, tp);
-      if (time(NULL) >= deadline) {
+      if (cs_plat_monotonic_ms() >= deadline) {
         if (failed != NULL)
           *failed = ep;
         return rc;
@@ -293,7 +294,8 @@ static void note_failure(int *ok, cs_err_t *first, const cs_err_t *err) {
 /* Undoes what steps 1..tx->j.step of the plan may have done (txplan.h decides: the
  * connector stopped first where it may run on changed files, the undo in reverse
  * order, the connector brought back), and proves the old certificate is served again. */
-static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
+static void rollback(tx_t *tx, cs_step_t failed_step, const cs_err_t *why) {
+  const char *failed = cs_step_name(failed_step);
   const cs_config_t *cfg = tx->env->cfg;
   cs_renewal_result_t *res = tx->res;
   cs_rollback_t rb;
@@ -301,7 +303,7 @@ static void rollback(tx_t *tx, const char *failed, const cs_err_t *why) {
   int i, rc = CS_OK, ok = 1;
 
   cs_err_clear(&first);
-  snprintf(res->step, sizeof res->step, "%s", failed);
+  res->step = failed_step;
   res->err = *why;
   snprintf(tx->j.state, sizeof tx->j.state, "%s", CS_TX_ROLLING_BACK);
   free(tx->j.failed_step);
@@ -423,9 +425,11 @@ static int validate(tx_t *tx, const char *file, unsigned flags, cs_err_t *err) {
   return rc;
 }
 
-static int fail(cs_renewal_result_t *res, cs_outcome_t o, const char *step, const cs_err_t *err) {
+/* The run ended at step with outcome o (any outcome: VALID and REJECTED too) and err's
+ * reason; what cs_renewal_run returns for it. */
+static int set_outcome(cs_renewal_result_t *res, cs_outcome_t o, cs_step_t step, const cs_err_t *err) {
   res->outcome = o;
-  snprintf(res->step, sizeof res->step, "%s", step);
+  res->step = step;
   res->err = *err;
   return o == CS_OUT_ERROR ? (err->code ? err->code : CS_EFAILED) : CS_OK;
 }
@@ -440,21 +444,21 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
   memset(res, 0, sizeof *res);
   cs_err_clear(&err);
   if (tx_paths(&tx, env, res, &err) != CS_OK)
-    return fail(res, CS_OUT_ERROR, "begin", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_BEGIN, &err);
   if (cs_plat_exists(tx.journal)) {
     cs_err_set(&err, CS_EBUSY, 0, "an unfinished renewal must be recovered first (journal %s)", tx.journal);
-    return fail(res, CS_OUT_ERROR, "begin", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_BEGIN, &err);
   }
   if ((rc = cs_renewal_current(env, tx.j.old_tp, &err)) != CS_OK)
-    return fail(res, CS_OUT_ERROR, "current", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_CURRENT, &err);
   /* a scratch folder a crash left before BEGIN holds nothing in service */
   if (cs_plat_remove_tree(tx.txdir, &err) != CS_OK || cs_plat_mkdirs(tx.txdir, 0700, &err) != CS_OK)
-    return fail(res, CS_OUT_ERROR, "begin", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_BEGIN, &err);
 
   rc = validate(&tx, file, flags, &err);
   if (rc != CS_OK) {
     (void)cs_plat_remove_tree(tx.txdir, NULL);
-    return fail(res, CS_OUT_ERROR, "validate", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_VALIDATE, &err);
   }
   memcpy(tx.j.new_tp, res->validation.report.thumbprint, 41);
   memcpy(res->old_tp, tx.j.old_tp, 41);
@@ -464,24 +468,24 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
   tx.j.txdir = cs_strdup(tx.txdir);
   if (!cs_report_accepted(&res->validation.report) || res->validation.staged == NULL) {
     cs_err_set(&err, CS_EINVAL, 0, "the file failed validation");
-    rc = fail(res, CS_OUT_REJECTED, "validate", &err);
+    rc = set_outcome(res, CS_OUT_REJECTED, CS_STEP_VALIDATE, &err);
     goto out_clean;
   }
   if (strcmp(tx.j.new_tp, tx.j.old_tp) == 0) {
     cs_err_set(&err, CS_EINVAL, 0, "this certificate is already in service");
-    rc = fail(res, CS_OUT_REJECTED, "validate", &err);
+    rc = set_outcome(res, CS_OUT_REJECTED, CS_STEP_VALIDATE, &err);
     goto out_clean;
   }
   /* pre-flight: the swap can be proven only if the old certificate is what is served */
   if (probe_all(&tx, tx.j.old_tp, 1, 0, &res->validation, &failed_ep, &err) != CS_OK) {
-    rc = fail(res, CS_OUT_REFUSED, "preflight", &err);
+    rc = set_outcome(res, CS_OUT_REFUSED, CS_STEP_PREFLIGHT, &err);
     emit(&tx, CS_EV_PREFLIGHT_REFUSED, failed_ep, err.text);
     goto out_clean;
   }
   /* a dry run ends here, and so does a file the caller holds back (it is fit, and
    * nothing was changed: the daemon's maintenance window) */
   if ((flags & CS_RENEW_DRY_RUN) || (env->gate_cb != NULL && env->gate_cb(res, env->gate_arg) != 0)) {
-    rc = fail(res, CS_OUT_VALID, "", &err);
+    rc = set_outcome(res, CS_OUT_VALID, CS_STEP_NONE, &err);
     goto out_clean;
   }
 
@@ -492,7 +496,7 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
   cs_plan_format(&tx.plan, plan, sizeof plan);
   tx.j.plan = cs_strdup(plan);
   if ((rc = journal(&tx, &err)) != CS_OK) {
-    rc = fail(res, CS_OUT_ERROR, "begin", &err);
+    rc = set_outcome(res, CS_OUT_ERROR, CS_STEP_BEGIN, &err);
     goto out_clean;
   }
   emit(&tx, CS_EV_RENEWAL_STARTED, tx.j.file, NULL);
@@ -500,13 +504,16 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
   for (i = 0; i < tx.plan.n; i++) {
     const char *name = cs_step_name(tx.plan.step[i]);
     tx.j.step = i + 1;
+    free(tx.j.step_name);
+    tx.j.step_name = cs_strdup(name);
     cs_err_clear(&err);
-    if (tx.j.plan == NULL)
+    if (tx.j.plan == NULL || tx.j.step_name == NULL)
       rc = cs_err_set(&err, CS_ENOMEM, 0, "out of memory");
-    else if ((rc = journal(&tx, &err)) == CS_OK)
+    else if ((rc = journal(&tx, &err)) == CS_OK &&
+             (rc = cs_fault_fail2("step_", name, &err)) == CS_OK) /* test builds: the step fails */
       rc = steps[tx.plan.step[i]].run(&tx, &err);
     if (rc != CS_OK) {
-      rollback(&tx, name, &err);
+      rollback(&tx, tx.plan.step[i], &err);
       cs_journal_free(&tx.j);
       return CS_OK;
     }
@@ -514,8 +521,8 @@ int cs_renewal_run(const cs_renewal_env_t *env, const char *file, unsigned flags
   }
   /* COMMIT */
   snprintf(tx.j.state, sizeof tx.j.state, "%s", CS_TX_COMMITTED);
-  if (journal(&tx, &err) != CS_OK) {
-    rollback(&tx, "commit", &err);
+  if (cs_fault_fail("step_commit", &err) != CS_OK || journal(&tx, &err) != CS_OK) {
+    rollback(&tx, CS_STEP_COMMIT, &err);
     cs_journal_free(&tx.j);
     return CS_OK;
   }
@@ -555,21 +562,23 @@ static void remove_temps(const tx_t *tx) {
 }
 
 /* The plan of the journal read into tx (a version 1 journal: its one fixed plan, now
- * written out), checked against its step. */
+ * written out) and its last step started, looked up by name where the journal keeps
+ * it (cs_journal_plan); the name is written from now on either way. */
 static int plan_of(tx_t *tx, cs_err_t *err) {
   char text[128];
-  cs_rollback_t rb;
   cs_err_t why;
-  int rc;
-  if ((rc = cs_plan_parse(tx->j.plan, &tx->plan, &why)) != CS_OK ||
-      (rc = cs_plan_rollback(&tx->plan, tx->j.step, 0, &rb, &why)) != CS_OK)
+  int rc, step;
+  if ((rc = cs_journal_plan(&tx->j, &tx->plan, &step, &why)) != CS_OK)
     return cs_err_set(err, rc, 0, "the journal %s cannot be recovered (%.200s): nothing was undone; restore by hand",
                       tx->journal, why.text);
+  tx->j.step = step;
   if (tx->j.plan == NULL) {
     cs_plan_format(&tx->plan, text, sizeof text);
     if ((tx->j.plan = cs_strdup(text)) == NULL)
       return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   }
+  if (tx->j.step_name == NULL && step >= 1 && (tx->j.step_name = cs_strdup(cs_step_name(tx->plan.step[step - 1]))) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   return CS_OK;
 }
 
@@ -580,7 +589,7 @@ int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
 
   memset(res, 0, sizeof *res);
   if (tx_paths(&tx, env, res, &err) != CS_OK)
-    return fail(res, CS_OUT_ERROR, "recover", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_RECOVER, &err);
   remove_temps(&tx);
   rc = cs_journal_read(tx.journal, &tx.j, &err);
   if (rc == CS_ENOENT) {
@@ -589,14 +598,14 @@ int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
     return CS_ENOENT;
   }
   if (rc != CS_OK)
-    return fail(res, CS_OUT_ERROR, "recover", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_RECOVER, &err);
   memcpy(res->old_tp, tx.j.old_tp, 41);
   memcpy(res->new_tp, tx.j.new_tp, 41);
   emit(&tx, CS_EV_JOURNAL_RECOVERY, tx.j.state, NULL);
   if ((rc = cs_journal_check_txdir(&tx.j, tx.journal, tx.txdir, &err)) != CS_OK) {
     emit(&tx, CS_EV_STATE_ERROR, tx.journal, err.text);
     cs_journal_free(&tx.j);
-    return fail(res, CS_OUT_ERROR, "recover", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_RECOVER, &err);
   } else if (strcmp(tx.j.state, CS_TX_COMMITTED) == 0) {
     res->outcome = CS_OUT_COMMITTED;
     commit_tail(&tx);
@@ -604,11 +613,11 @@ int cs_renewal_recover(const cs_renewal_env_t *env, cs_renewal_result_t *res) {
     /* nothing is undone from a journal that is not understood: the wrong undo would do harm */
     emit(&tx, CS_EV_STATE_ERROR, tx.journal, err.text);
     cs_journal_free(&tx.j);
-    return fail(res, CS_OUT_ERROR, "recover", &err);
+    return set_outcome(res, CS_OUT_ERROR, CS_STEP_RECOVER, &err);
   } else {
     cs_err_set(&err, CS_EFAILED, 0, "interrupted at step %d of %d (the service stopped or the machine crashed)",
                tx.j.step, tx.plan.n);
-    rollback(&tx, tx.j.step >= 1 ? cs_step_name(tx.plan.step[tx.j.step - 1]) : "begin", &err);
+    rollback(&tx, tx.j.step >= 1 ? tx.plan.step[tx.j.step - 1] : CS_STEP_BEGIN, &err);
   }
   cs_journal_free(&tx.j);
   return CS_OK;

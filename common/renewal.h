@@ -20,6 +20,7 @@
 #include "config.h"
 #include "error.h"
 #include "reply.h"
+#include "txplan.h"
 #include "worker.h"
 
 typedef enum cs_outcome_e {
@@ -52,7 +53,9 @@ typedef struct cs_renewal_result_s {
   cs_reply_t validation; /* the worker's verdict on the file, when it ran */
   char old_tp[41];
   char new_tp[41];
-  char step[24];         /* the step that failed, "" when none */
+  cs_step_t step;        /* where it failed or ended (a step of the plan, or a phase
+                            outside it: validate, preflight, ...); CS_STEP_NONE when
+                            nowhere; cs_step_name says it as events print it */
   cs_err_t err;          /* why it failed */
 } cs_renewal_result_t;
 

@@ -4,9 +4,38 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const names[CS_STEP_COUNT] = {"install", "grant", "stop", "bindings", "start", "restart", "probe"};
+/* The step table: by cs_step_t, its name and whether a plan may list it. */
+static const struct {
+  const char *name;
+  int planned;
+} table[CS_STEP_COUNT] = {
+    [CS_STEP_NONE] = {"", 0},
+    [CS_STEP_INSTALL] = {"install", 1},
+    [CS_STEP_GRANT] = {"grant", 1},
+    [CS_STEP_STOP] = {"stop", 1},
+    [CS_STEP_BINDINGS] = {"bindings", 1},
+    [CS_STEP_START] = {"start", 1},
+    [CS_STEP_RESTART] = {"restart", 1},
+    [CS_STEP_PROBE] = {"probe", 1},
+    [CS_STEP_BEGIN] = {"begin", 0},
+    [CS_STEP_CURRENT] = {"current", 0},
+    [CS_STEP_VALIDATE] = {"validate", 0},
+    [CS_STEP_PREFLIGHT] = {"preflight", 0},
+    [CS_STEP_COMMIT] = {"commit", 0},
+    [CS_STEP_RECOVER] = {"recover", 0},
+};
 
-const char *cs_step_name(cs_step_t s) { return s >= 0 && s < CS_STEP_COUNT ? names[s] : "?"; }
+const char *cs_step_name(cs_step_t s) { return s >= 0 && s < CS_STEP_COUNT ? table[s].name : "?"; }
+
+int cs_step_planned(cs_step_t s) { return s >= 0 && s < CS_STEP_COUNT && table[s].planned; }
+
+cs_step_t cs_step_find(const char *name, size_t len) {
+  int k;
+  for (k = 0; k < CS_STEP_COUNT; k++)
+    if (table[k].planned && strlen(table[k].name) == len && strncmp(table[k].name, name, len) == 0)
+      return (cs_step_t)k;
+  return CS_STEP_NONE;
+}
 
 static void set(cs_plan_t *p, const cs_step_t *v, int n) {
   memset(p, 0, sizeof *p);
@@ -30,7 +59,7 @@ void cs_plan_for(int split, cs_plan_t *p) {
 int cs_plan_parse(const char *text, cs_plan_t *p, cs_err_t *err) {
   const char *s = text, *end;
   unsigned seen = 0;
-  int k;
+  cs_step_t k;
 
   if (text == NULL) {
     cs_plan_for(0, p);
@@ -44,16 +73,13 @@ int cs_plan_parse(const char *text, cs_plan_t *p, cs_err_t *err) {
       break;
     for (end = s; *end != '\0' && *end != ' '; end++)
       ;
-    for (k = 0; k < CS_STEP_COUNT; k++)
-      if (strlen(names[k]) == (size_t)(end - s) && strncmp(names[k], s, (size_t)(end - s)) == 0)
-        break;
-    if (k == CS_STEP_COUNT)
+    if ((k = cs_step_find(s, (size_t)(end - s))) == CS_STEP_NONE)
       return cs_err_set(err, CS_EFORMAT, 0, "the journal names a step this certsteward does not know: \"%.*s\"",
                         (int)(end - s > 40 ? 40 : end - s), s);
     if (seen & (1u << k))
-      return cs_err_set(err, CS_EFORMAT, 0, "the journal names the step %s twice", names[k]);
+      return cs_err_set(err, CS_EFORMAT, 0, "the journal names the step %s twice", table[k].name);
     seen |= 1u << k;
-    p->step[p->n++] = (cs_step_t)k;
+    p->step[p->n++] = k;
     s = end;
   }
   if (p->n == 0)

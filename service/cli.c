@@ -182,7 +182,7 @@ int cs_cli_outcome(const char *what, const cs_renewal_result_t *res) {
            !cs_report_accepted(&res->validation.report))
     printf("\n");
   else
-    printf(" at %s: %s\n", res->step, res->err.text);
+    printf(" at %s: %s\n", cs_step_name(res->step), res->err.text);
   return res->outcome == CS_OUT_COMMITTED || res->outcome == CS_OUT_VALID ? CS_EXIT_OK
          : res->outcome == CS_OUT_ERROR                                 ? CS_EXIT_USAGE
                                                                         : CS_EXIT_REJECTED;

@@ -238,7 +238,7 @@ static void after_drop(daemon_t *d, job_t *job) {
     /* fall through */
   case CS_OUT_ROLLED_BACK:
     d->stats.rollbacks++;
-    snprintf(why, sizeof why, "the renewal failed at step %s and was %s: %.500s", d->res.step,
+    snprintf(why, sizeof why, "the renewal failed at step %s and was %s: %.500s", cs_step_name(d->res.step),
              d->res.outcome == CS_OUT_ROLLED_BACK ? "rolled back" : "NOT rolled back", d->res.err.text);
     quarantine(d, job, why, &d->res);
     break;
@@ -247,9 +247,9 @@ static void after_drop(daemon_t *d, job_t *job) {
     quarantine(d, job, why, &d->res);
     break;
   default:
-    if (strcmp(d->res.step, "validate") == 0)
+    if (d->res.step == CS_STEP_VALIDATE)
       cs_event_say(CS_EV_WORKER_FAILED, job->name, job->name, d->res.err.text, NULL);
-    snprintf(why, sizeof why, "could not be processed at %s: %.600s", d->res.step, d->res.err.text);
+    snprintf(why, sizeof why, "could not be processed at %s: %.600s", cs_step_name(d->res.step), d->res.err.text);
     quarantine(d, job, why, &d->res);
     break;
   }

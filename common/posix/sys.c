@@ -231,6 +231,13 @@ void cs_plat_sleep_ms(int ms) {
   }
 }
 
+long long cs_plat_monotonic_ms(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) /* EINVAL only: every POSIX system this runs on has it */
+    return 0;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int cs_plat_localtime(long long t, struct tm *out) {
   time_t tt = (time_t)t;
   return localtime_r(&tt, out) != NULL ? CS_OK : CS_EINVAL;

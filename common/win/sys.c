@@ -270,6 +270,10 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
 
 void cs_plat_sleep_ms(int ms) { Sleep((DWORD)ms); }
 
+/* GetTickCount64: milliseconds since boot, not adjusted with the system time (it does
+ * not wrap, unlike GetTickCount's 49.7 days). */
+long long cs_plat_monotonic_ms(void) { return (long long)GetTickCount64(); }
+
 int cs_plat_localtime(long long t, struct tm *out) {
   __time64_t tt = (__time64_t)t;
   return _localtime64_s(out, &tt) == 0 ? CS_OK : CS_EINVAL;
