@@ -33,17 +33,6 @@ void fx_tls_json(const char *tp, char *buf, size_t len) {
            low, tp);
 }
 
-void fx_set_env(const char *name, const char *value) {
-#ifdef _WIN32
-  _putenv_s(name, value != NULL ? value : "");
-#else
-  if (value != NULL)
-    setenv(name, value, 1);
-  else
-    unsetenv(name);
-#endif
-}
-
 /* dir/name, in one of eight rotating buffers. */
 const char *fx_at(const fx_t *f, const char *name) {
   static char buf[8][1200];
@@ -76,29 +65,14 @@ void fx_load(fx_t *f) {
 }
 
 void fx_fault(const char *point, const char *mode, const char *run) {
-  fx_set_env("CERTSTEWARD_TEST_FAULT", point);
-  fx_set_env("CERTSTEWARD_TEST_FAULT_MODE", mode);
-  fx_set_env("CERTSTEWARD_TEST_FAULT_RUN", run);
-}
-
-char *fx_slurp(const char *path) {
-  unsigned char *data = NULL;
-  size_t len = 0;
-  cs_err_t err;
-  char *s;
-  if (cs_plat_read_file(path, 1u << 20, 0, &data, &len, &err) != CS_OK)
-    return NULL;
-  if ((s = malloc(len + 1)) != NULL) {
-    memcpy(s, data, len);
-    s[len] = '\0';
-  }
-  cs_plat_free_file(data, len);
-  return s;
+  cs_test_setenv("CERTSTEWARD_TEST_FAULT", point);
+  cs_test_setenv("CERTSTEWARD_TEST_FAULT_MODE", mode);
+  cs_test_setenv("CERTSTEWARD_TEST_FAULT_RUN", run);
 }
 
 /* `last` (what `status` shows) says result and step. */
 void fx_last_says(const fx_t *f, const char *result, const char *step) {
-  char want[128], *last = fx_slurp(fx_at(f, "state" SEP "last"));
+  char want[128], *last = cs_test_read_text(fx_at(f, "state" SEP "last"));
   snprintf(want, sizeof want, "result %s\n", result);
   CHECK_CONTAINS(last, want);
   snprintf(want, sizeof want, "\nstep %s\n", step);
@@ -149,8 +123,8 @@ void fx_setup(fx_t *f, int split) {
            f->dir);
   cs_test_put_str(fx_at(f, "systemctl"), script);
   CHECK_INT(chmod(fx_at(f, "systemctl"), 0700), ==, 0);
-  fx_set_env("CERTSTEWARD_TEST_SYSTEMCTL", fx_at(f, "systemctl"));
-  fx_set_env("CS_STANDIN_SERVED", fx_at(f, "served"));
+  cs_test_setenv("CERTSTEWARD_TEST_SYSTEMCTL", fx_at(f, "systemctl"));
+  cs_test_setenv("CS_STANDIN_SERVED", fx_at(f, "served"));
   fx_open_events(f);
   fx_load(f);
 }
@@ -165,7 +139,7 @@ void fx_old_in_service(const fx_t *f) {
 }
 
 void fx_new_in_service(const fx_t *f) {
-  char *tls = fx_slurp(fx_at(f, "tls.json")), want[512];
+  char *tls = cs_test_read_text(fx_at(f, "tls.json")), want[512];
   cs_test_file_is_str(fx_at(f, "store/cert.pem"), new_cert);
   cs_test_file_is_str(fx_at(f, "served"), new_cert);
   fx_tls_json(NEW_TP, want, sizeof want);

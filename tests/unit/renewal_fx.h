@@ -45,8 +45,6 @@ extern char old_tls[512];
 
 /* tls.json naming tp, as the connector writes it */
 void fx_tls_json(const char *tp, char *buf, size_t len);
-/* sets (value NULL: removes) an environment variable of this process and its children */
-void fx_set_env(const char *name, const char *value);
 /* the fault points' variables (NULL: unset) */
 void fx_fault(const char *point, const char *mode, const char *run);
 /* f->dir joined with name, in one of eight rotating buffers */
@@ -55,8 +53,6 @@ const char *fx_at(const fx_t *f, const char *name);
 void fx_open_events(const fx_t *f);
 /* reads f->dir/cs.ini again, and the worker and env of f */
 void fx_load(fx_t *f);
-/* a file's bytes as a string (free()), NULL when it cannot be read */
-char *fx_slurp(const char *path);
 
 /* split: the connector is a service certsteward stops and starts; else an admin's
  * restart command restarts it in one go. */

@@ -185,8 +185,8 @@ void fx_setup(fx_t *f, int split) {
            "%srestart_timeout = 10\n\n[store]\nstate_dir = %s\nold_certificates = keep\nkey_provider = default\n",
            fx_at(f, "tls.json"), connector, fx_at(f, "state"));
   cs_test_put_str(fx_at(f, "cs.ini"), ini);
-  fx_set_env("CS_STANDIN_SERVED", fx_at(f, split ? "tls.json" : "served"));
-  fx_set_env("CS_STANDIN_RUNNING", split ? fx_at(f, "running") : NULL);
+  cs_test_setenv("CS_STANDIN_SERVED", fx_at(f, split ? "tls.json" : "served"));
+  cs_test_setenv("CS_STANDIN_RUNNING", split ? fx_at(f, "running") : NULL);
   if (split)
     service_create(f);
   fx_open_events(f);

@@ -53,7 +53,7 @@ static void every_step_fails(int split) {
     fx_old_in_service(&f);
     fx_last_says(&f, "rolled-back", cs_step_name(failing[i]));
     cs_events_close();
-    events = fx_slurp(fx_at(&f, "events.jsonl"));
+    events = cs_test_read_text(fx_at(&f, "events.jsonl"));
     CHECK_CONTAINS(events, point); /* the rollback's events say why */
     free(events);
     fx_teardown(&f);
@@ -76,7 +76,7 @@ CS_TEST(commit) {
     fx_new_in_service(&f);
     fx_last_says(&f, "committed", "");
 #ifdef _WIN32
-    log = fx_slurp(fx_at(&f, "starts.log")); /* the service: started by the fixture, then anew */
+    log = cs_test_read_text(fx_at(&f, "starts.log")); /* the service: started by the fixture, then anew */
     if (split) {
       const char *p = log;
       int starts = 0;
@@ -85,7 +85,7 @@ CS_TEST(commit) {
       CHECK_INT(starts, ==, 2);
     }
 #else
-    log = fx_slurp(fx_at(&f, "systemctl.log"));
+    log = cs_test_read_text(fx_at(&f, "systemctl.log"));
     if (split) /* stopped while its files changed, then started as a new process */
       CHECK_STR(log, "stop\nrestart\n");
     else
@@ -141,13 +141,13 @@ static void crashed_at(fx_t *f, const char *point) {
   CHECK_INT(cs_plat_sibling_path("test_renewal", exe, sizeof exe, &err), ==, CS_OK);
   cs_events_close();
   cs_config_free(&f->cfg);
-  fx_set_env("CS_RENEWAL_FX_DIR", f->dir);
+  cs_test_setenv("CS_RENEWAL_FX_DIR", f->dir);
   fx_fault(point, NULL, NULL);
   CHECK_INT(cs_plat_run(argv, NULL, 0, 60000, 1 << 16, &res, &err), ==, CS_OK);
   CHECK_INT(res.exit_code, ==, 137); /* killed at the point */
   cs_run_result_free(&res);
   fx_fault(NULL, NULL, NULL);
-  fx_set_env("CS_RENEWAL_FX_DIR", NULL);
+  cs_test_setenv("CS_RENEWAL_FX_DIR", NULL);
   CHECK(cs_plat_exists(fx_at(f, "state" SEP "journal")));
   fx_open_events(f);
   fx_load(f);
@@ -256,7 +256,7 @@ CS_TEST(recovery_refuses_a_step_it_does_not_know) {
     CHECK_CONTAINS(f.res.err.text, "nothing was undone");
     fx_tls_json(NEW_TP, tls, sizeof tls); /* the rewrite stays */
     cs_test_file_is_str(fx_at(&f, "tls.json"), tls);
-    served = fx_slurp(fx_at(&f, "served"));
+    served = cs_test_read_text(fx_at(&f, "served"));
     CHECK_CONTAINS(served, NEW_TP);
     free(served);
     CHECK(cs_plat_exists(fx_at(&f, "state" SEP "journal")));
