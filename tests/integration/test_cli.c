@@ -19,17 +19,12 @@ static const char *bin(void) {
 
 /* Runs certsteward with the given arguments (NULL-terminated list). */
 static int run(cs_proc_result_t *r, const char *first, ...) {
-  const char *argv[64];
-  int n = 0;
   va_list ap;
-  argv[n++] = bin();
-  argv[n++] = first;
+  int rc;
   va_start(ap, first);
-  while (n < 63 && (argv[n] = va_arg(ap, const char *)) != NULL)
-    n++;
+  rc = cs_proc_run_va(r, bin(), first, ap);
   va_end(ap);
-  argv[n] = NULL;
-  if (cs_proc_run(argv, r) != 0) {
+  if (rc != 0) {
     cs_test_fail(__FILE__, __LINE__, "cannot run %s", bin());
     return -1;
   }

@@ -52,20 +52,15 @@ typedef struct answer_s {
 /* Runs the worker with the arguments (NULL-terminated); the answer must parse
  * and must not hold the password, whatever was asked. Returns the exit status. */
 static int ask_at(int line, answer_t *a, const char *first, ...) {
-  const char *argv[64];
   cs_err_t err;
   va_list ap;
-  int n = 0;
+  int rc;
   memset(a, 0, sizeof *a);
   a->status = -1;
-  argv[n++] = worker();
-  argv[n++] = first;
   va_start(ap, first);
-  while (n < 63 && (argv[n] = va_arg(ap, const char *)) != NULL)
-    n++;
+  rc = cs_proc_run_va(&a->proc, worker(), first, ap);
   va_end(ap);
-  argv[n] = NULL;
-  if (cs_proc_run(argv, &a->proc) != 0) {
+  if (rc != 0) {
     cs_test_fail(__FILE__, line, "cannot run %s", worker());
     return -1;
   }

@@ -62,6 +62,17 @@ out:
   return rc;
 }
 
+int cs_proc_run_va(cs_proc_result_t *res, const char *prog, const char *first, va_list ap) {
+  const char *argv[64];
+  int n = 0;
+  argv[n++] = prog;
+  argv[n++] = first;
+  while (n < 63 && (argv[n] = va_arg(ap, const char *)) != NULL)
+    n++;
+  argv[n] = NULL;
+  return cs_proc_run(argv, res);
+}
+
 void cs_proc_result_free(cs_proc_result_t *res) {
   free(res->out);
   free(res->err);
