@@ -25,28 +25,24 @@
 #include "text.h"
 #include "window.h"
 
-static void pump(daemon_t *d);
 static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered);
 static void arm_window(daemon_t *d, long long wait);
 static void expiry_cb(uv_timer_t *t);
-static void fs_cb(uv_fs_event_t *h, const char *name, int events, int status);
 static void orphans(daemon_t *d);
 
-/* 1 when every path in which (GUARD_BIT()s) is safe to use now. What depends on a
- * path that has become safe again is picked up here: the drop folder's watch
- * (the folder may be a new one) and the files a previous run left in incoming. */
 /* run --once: what is due cannot all be done now; the run ends, and says so. */
-static void once_cut_short(daemon_t *d) {
+void cs__daemon_once_cut_short(daemon_t *d) {
   d->once_incomplete = 1;
   uv_stop(d->loop);
 }
 
-static int trusted(daemon_t *d, unsigned which) {
+/* 1 when every path in which (GUARD_BIT()s) is safe to use now. What depends on a
+ * path that has become safe again is picked up here: the drop folder's watch
+ * (the folder may be a new one) and the files a previous run left in incoming. */
+int cs__daemon_trusted(daemon_t *d, unsigned which) {
   unsigned cleared = 0, bad = cs__daemon_guard(d, which, &cleared);
   if ((cleared & GUARD_BIT(GUARD_DROP)) && !d->once) {
-    if (d->watching)
-      uv_fs_event_stop(&d->watch);
-    d->watching = uv_fs_event_start(&d->watch, fs_cb, d->cfg->watch.folder, 0) == 0;
+    (void)cs__daemon_watch(d);
   }
   if (d->orphans_pending && (which & GUARD_BIT(GUARD_STATE)) && !(bad & GUARD_BIT(GUARD_STATE))) {
     d->orphans_pending = 0;
@@ -55,37 +51,22 @@ static int trusted(daemon_t *d, unsigned which) {
   return bad == 0;
 }
 
-static void state_path(const daemon_t *d, char *out, const char *name) {
+void cs__daemon_state_path(const daemon_t *d, char *out, const char *name) {
   (void)cs_plat_path_join(out, PATH_LEN, d->cfg->store.state_dir, name); /* too long: "", fails by name where used */
 }
 
 
-/* A file name as it will be stored: the dropped name with anything but
- * [A-Za-z0-9._-] replaced, behind a time stamp that keeps names unique. */
-static void stored_name(char *out, size_t len, const char *name) {
-  static unsigned counter;
-  size_t i, n = (size_t)snprintf(out, len, "%lld-%u-", cs_clock_now(), counter++);
-  for (i = 0; name[i] != '\0' && n + 1 < len; i++) {
-    char c = name[i];
-    out[n++] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                       c == '-' || c == '_'
-                   ? c
-                   : '_';
-  }
-  out[n] = '\0';
-}
-
 /* ---- jobs ------------------------------------------------------------------ */
 
-static void enqueue(daemon_t *d, job_t *job) {
+void cs__daemon_enqueue(daemon_t *d, job_t *job) {
   job_t **p = &d->queue;
   while (*p != NULL)
     p = &(*p)->next;
   *p = job;
-  pump(d);
+  cs__daemon_pump(d);
 }
 
-static job_t *new_job(job_kind_t kind) {
+job_t *cs__daemon_new_job(job_kind_t kind) {
   job_t *j = calloc(1, sizeof *j);
   if (j != NULL)
     j->kind = kind;
@@ -97,8 +78,8 @@ static job_t *new_job(job_kind_t kind) {
 static void park(daemon_t *d, const job_t *job, const char *folder, const char *reason, char *where) {
   char dir[PATH_LEN], name[300], target[PATH_LEN], rpath[PATH_LEN + 8];
   cs_err_t err;
-  state_path(d, dir, folder);
-  stored_name(name, sizeof name, job->name);
+  cs__daemon_state_path(d, dir, folder);
+  cs__daemon_stored_name(name, sizeof name, job->name);
   cs_plat_path_join(target, PATH_LEN, dir, name);
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(job->path, target, &err) != CS_OK) {
     cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
@@ -149,7 +130,7 @@ static void quarantine_as(daemon_t *d, const job_t *job, int id, const char *why
 }
 
 /* A renewal whose undo failed may have left anything in service. */
-static void quarantine(daemon_t *d, const job_t *job, const char *why, const cs_renewal_result_t *res) {
+void cs__daemon_quarantine(daemon_t *d, const job_t *job, const char *why, const cs_renewal_result_t *res) {
   int in_doubt = res != NULL && res->outcome == CS_OUT_ROLLBACK_FAILED;
   quarantine_as(d, job, in_doubt ? CS_EV_DROP_NOT_UNDONE : CS_EV_DROP_REJECTED, why, res);
 }
@@ -221,16 +202,16 @@ static void after_drop(daemon_t *d, job_t *job) {
       park(d, job, CS_STATE_PROCESSED, NULL, NULL);
     else if (cs_plat_remove(job->path, NULL) != CS_OK)
       cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a committed drop", NULL);
-    enqueue(d, new_job(JOB_EXPIRY)); /* a new certificate in service: a new expiry */
+    cs__daemon_enqueue(d, cs__daemon_new_job(JOB_EXPIRY)); /* a new certificate in service: a new expiry */
     break;
   case CS_OUT_REJECTED:
     if (d->res.validation.report.n_checks > 0 && !cs_report_accepted(&d->res.validation.report)) {
       cs_buf_t b = CS_BUF_INIT;
       failed_checks(&d->res.validation.report, &b);
-      quarantine(d, job, cs_buf_str(&b) ? cs_buf_str(&b) : "failed validation", &d->res);
+      cs__daemon_quarantine(d, job, cs_buf_str(&b) ? cs_buf_str(&b) : "failed validation", &d->res);
       cs_buf_free(&b);
     } else {
-      quarantine(d, job, d->res.err.text, &d->res);
+      cs__daemon_quarantine(d, job, d->res.err.text, &d->res);
     }
     break;
   case CS_OUT_ROLLBACK_FAILED:
@@ -240,17 +221,17 @@ static void after_drop(daemon_t *d, job_t *job) {
     d->stats.rollbacks++;
     snprintf(why, sizeof why, "the renewal failed at step %s and was %s: %.500s", cs_step_name(d->res.step),
              d->res.outcome == CS_OUT_ROLLED_BACK ? "rolled back" : "NOT rolled back", d->res.err.text);
-    quarantine(d, job, why, &d->res);
+    cs__daemon_quarantine(d, job, why, &d->res);
     break;
   case CS_OUT_REFUSED:
     snprintf(why, sizeof why, "pre-flight refused: %.600s", d->res.err.text);
-    quarantine(d, job, why, &d->res);
+    cs__daemon_quarantine(d, job, why, &d->res);
     break;
   default:
     if (d->res.step == CS_STEP_VALIDATE)
       cs_event_say(CS_EV_WORKER_FAILED, job->name, job->name, d->res.err.text, NULL);
     snprintf(why, sizeof why, "could not be processed at %s: %.600s", cs_step_name(d->res.step), d->res.err.text);
-    quarantine(d, job, why, &d->res);
+    cs__daemon_quarantine(d, job, why, &d->res);
     break;
   }
   if (d->res.outcome != CS_OUT_VALID) {
@@ -287,14 +268,14 @@ static void after_work_cb(uv_work_t *req, int status) {
     uv_stop(d->loop);
     return;
   }
-  pump(d);
+  cs__daemon_pump(d);
 }
 
 /* Starts the next job when none runs. While blocked, only recovery runs. Every job
  * reads and writes the state folder and acts on the configuration; a renewal also
  * reads the password file: each is checked first, and while one is unsafe the job
  * waits (the rescan timer checks again). */
-static void pump(daemon_t *d) {
+void cs__daemon_pump(daemon_t *d) {
   job_t **p;
   unsigned need;
   if (d->running != NULL || d->stopping)
@@ -305,7 +286,7 @@ static void pump(daemon_t *d) {
   if (*p == NULL) {
     if (d->once && d->n_drops == 0) {
       if (d->queue != NULL)
-        once_cut_short(d); /* renewals held back by a failed rollback */
+        cs__daemon_once_cut_short(d); /* renewals held back by a failed rollback */
       else
         uv_stop(d->loop);
     }
@@ -314,9 +295,9 @@ static void pump(daemon_t *d) {
   need = GUARD_BIT(GUARD_STATE) | GUARD_BIT(GUARD_CONFIG);
   if ((*p)->kind == JOB_DROP)
     need |= GUARD_BIT(GUARD_PASSWORD);
-  if (!trusted(d, need)) {
+  if (!cs__daemon_trusted(d, need)) {
     if (d->once)
-      once_cut_short(d);
+      cs__daemon_once_cut_short(d);
     return;
   }
   if ((*p)->kind == JOB_DROP)
@@ -325,209 +306,6 @@ static void pump(daemon_t *d) {
   *p = d->running->next;
   d->work.data = d;
   uv_queue_work(d->loop, &d->work, work_cb, after_work_cb);
-}
-
-/* ---- the drop folder --------------------------------------------------------- */
-
-/* The user this daemon runs as (libuv: -1 on Windows, where files show owner 0). */
-static unsigned long self_uid(void) {
-  static unsigned long uid;
-  static int known;
-  uv_passwd_t pw;
-  if (!known && uv_os_get_passwd(&pw) == 0) {
-    uid = pw.uid;
-    uv_os_free_passwd(&pw);
-    known = 1;
-  }
-  return uid;
-}
-
-/* Why the file at path the daemon is about to read is not trusted, into why (NULL: it
- * is): st (NULL: it could not be looked at) is not a regular file, is owned by someone
- * other than root or this service's account, who could rewrite it at any moment, or
- * others may write it (POSIX mode), or, judged on the file itself through one handle
- * (cs_plat_state_unsafe; on Windows the owner and DACL, which libuv's stat does not
- * show), it has a second name, an owner other than an administrator or a writer who
- * is not one. */
-static const char *untrusted_file(const char *path, const uv_stat_t *st, char *why, size_t len) {
-  char detail[1024];
-  if (st == NULL || (st->st_mode & S_IFMT) != S_IFREG)
-    return "not a regular file (a link, FIFO, device or folder), not read";
-  if (st->st_uid != 0 && st->st_uid != self_uid()) {
-    snprintf(why, len, "owned by user %lu, not by root (or this service's account): not read; copy it in as root",
-             (unsigned long)st->st_uid);
-    return why;
-  }
-  if (cs_plat_has_file_modes() && (st->st_mode & 022)) { /* whoever holds it open could change it */
-    snprintf(why, len, "mode %03lo: others can change it; not read. Copy it in as root, mode 0600",
-             (unsigned long)(st->st_mode & 0777));
-    return why;
-  }
-  if (cs_plat_state_unsafe(path, detail, sizeof detail)) {
-    snprintf(why, len, "%s: not read; copy it in as an administrator (root)", detail);
-    return why;
-  }
-  return NULL;
-}
-
-/* Takes a settled file out of the drop folder (it may hold a private key) into
- * state_dir/incoming, and queues it unless untrusted_file(st) says otherwise. */
-static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
-  char from[PATH_LEN], dir[PATH_LEN], stored[300], why[1200];
-  const char *reason;
-  job_t *job = new_job(JOB_DROP);
-  cs_err_t err;
-  if (job == NULL)
-    return;
-  cs_buf_t clean = CS_BUF_INIT;
-  cs_text_sanitize(&clean, name);
-  snprintf(job->name, sizeof job->name, "%s", cs_buf_str(&clean) ? cs_buf_str(&clean) : "?");
-  cs_buf_free(&clean);
-  cs_plat_path_join(from, PATH_LEN, d->cfg->watch.folder, name);
-  state_path(d, dir, CS_STATE_INCOMING);
-  stored_name(stored, sizeof stored, name);
-  cs_plat_path_join(job->path, PATH_LEN, dir, stored);
-  if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
-    cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
-    free(job);
-    return;
-  }
-  cs_event_say(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
-  if ((reason = untrusted_file(job->path, st, why, sizeof why)) != NULL) { /* never opened: out of the way */
-    quarantine(d, job, reason, NULL);
-    free(job);
-    return;
-  }
-  enqueue(d, job);
-}
-
-static void forget(daemon_t *d, size_t i) {
-  free(d->drops[i].name);
-  memmove(&d->drops[i], &d->drops[i + 1], (d->n_drops - i - 1) * sizeof *d->drops);
-  d->n_drops--;
-}
-
-static void settle_cb(uv_timer_t *t);
-
-/* Looks at the drop folder: new and changed files are tracked, files unchanged
- * for settle_seconds are taken, in the order they arrived. */
-static void scan(daemon_t *d) {
-  uint64_t now = uv_now(d->loop), settle = (uint64_t)d->cfg->watch.settle_seconds * 1000, next = 0;
-  uv_fs_t req, st;
-  uv_dirent_t ent;
-  char path[PATH_LEN];
-  size_t i;
-
-  if (d->stopping)
-    return;
-  if (!trusted(d, GUARD_ALL)) { /* an unsafe drop or state folder is not looked into; files wait */
-    if (d->once)
-      once_cut_short(d);
-    return;
-  }
-  d->generation++;
-  if (uv_fs_scandir(NULL, &req, d->cfg->watch.folder, 0, NULL) < 0) {
-    uv_fs_req_cleanup(&req);
-    return;
-  }
-  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-    if (!cs_drop_candidate(ent.name))
-      continue;
-    cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, ent.name);
-    if (uv_fs_lstat(NULL, &st, path, NULL) != 0) {
-      uv_fs_req_cleanup(&st);
-      continue; /* gone meanwhile */
-    }
-    for (i = 0; i < d->n_drops && strcmp(d->drops[i].name, ent.name) != 0; i++)
-      ;
-    if (i == d->n_drops) {
-      drop_t *nd = realloc(d->drops, (d->n_drops + 1) * sizeof *nd);
-      if (nd == NULL || (nd[d->n_drops].name = cs_strdup(ent.name)) == NULL) {
-        d->drops = nd ? nd : d->drops;
-        uv_fs_req_cleanup(&st);
-        continue;
-      }
-      d->drops = nd;
-      d->n_drops++;
-      d->drops[i].size = -1;
-    }
-    if (d->drops[i].size != (long long)st.statbuf.st_size ||
-        d->drops[i].mtime != st.statbuf.st_mtim.tv_sec + st.statbuf.st_mtim.tv_nsec / 1e9) {
-      d->drops[i].size = (long long)st.statbuf.st_size;
-      d->drops[i].mtime = st.statbuf.st_mtim.tv_sec + st.statbuf.st_mtim.tv_nsec / 1e9;
-      d->drops[i].stable_since = now;
-    }
-    d->drops[i].seen = d->generation;
-    if ((st.statbuf.st_mode & S_IFMT) != S_IFREG)
-      d->drops[i].stable_since = 0; /* nothing to wait for */
-    uv_fs_req_cleanup(&st);
-  }
-  uv_fs_req_cleanup(&req);
-  for (i = 0; i < d->n_drops;) {
-    drop_t *p = &d->drops[i];
-    if (p->seen != d->generation) {
-      forget(d, i); /* removed by the admin before it settled */
-    } else if (p->stable_since + settle <= now) {
-      char *name = p->name;
-      cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, name);
-      p->name = NULL;
-      forget(d, i);
-      {
-        uv_fs_t s2;
-        int seen = uv_fs_lstat(NULL, &s2, path, NULL) == 0;
-        take(d, name, seen ? &s2.statbuf : NULL);
-        uv_fs_req_cleanup(&s2);
-      }
-      free(name);
-    } else {
-      uint64_t due = p->stable_since + settle;
-      if (next == 0 || due < next)
-        next = due;
-      i++;
-    }
-  }
-  if (next != 0)
-    uv_timer_start(&d->settle, settle_cb, next - now, 0);
-  pump(d);
-}
-
-static void settle_cb(uv_timer_t *t) { scan(t->data); }
-
-static void fs_cb(uv_fs_event_t *h, const char *name, int events, int status) {
-  (void)name;
-  (void)events;
-  (void)status;
-  scan(h->data);
-}
-
-/* Removes quarantine entries older than quarantine_days. */
-static void quarantine_gc(daemon_t *d) {
-  char dir[PATH_LEN], path[PATH_LEN];
-  long long limit = cs_clock_now() - (long long)d->cfg->watch.quarantine_days * 86400;
-  uv_fs_t req, st;
-  uv_dirent_t ent;
-  state_path(d, dir, CS_STATE_QUARANTINE);
-  if (uv_fs_scandir(NULL, &req, dir, 0, NULL) < 0) {
-    uv_fs_req_cleanup(&req);
-    return;
-  }
-  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-    cs_plat_path_join(path, PATH_LEN, dir, ent.name);
-    if (uv_fs_lstat(NULL, &st, path, NULL) == 0 && st.statbuf.st_mtim.tv_sec < limit)
-      (void)((st.statbuf.st_mode & S_IFMT) == S_IFDIR ? cs_plat_remove_tree(path, NULL) : cs_plat_remove(path, NULL));
-    uv_fs_req_cleanup(&st);
-  }
-  uv_fs_req_cleanup(&req);
-}
-
-/* A failed rollback is not tried again before the next start (event 5002 says so):
- * each try restarts the connector, which an admin may be repairing by hand. */
-static void rescan_cb(uv_timer_t *t) {
-  daemon_t *d = t->data;
-  scan(d); /* checks what it trusts first, and so notices what is safe again */
-  if (d->guard[GUARD_STATE] == GUARD_SAFE)
-    quarantine_gc(d);
-  pump(d); /* a job that waited for a path to be safe again */
 }
 
 /* ---- timers: window and expiry --------------------------------------------- */
@@ -543,11 +321,11 @@ static void window_cb(uv_timer_t *t) {
     arm_window(d, wait);
     return;
   }
-  if (!trusted(d, GUARD_BIT(GUARD_STATE))) { /* looked at again in a while */
+  if (!cs__daemon_trusted(d, GUARD_BIT(GUARD_STATE))) { /* looked at again in a while */
     arm_window(d, d->cfg->watch.rescan_interval);
     return;
   }
-  state_path(d, dir, CS_STATE_WAITING);
+  cs__daemon_state_path(d, dir, CS_STATE_WAITING);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       job_t *job;
@@ -556,22 +334,22 @@ static void window_cb(uv_timer_t *t) {
       const char *reason;
       if (!cs_parked_candidate(ent.name))
         continue;
-      if ((job = new_job(JOB_DROP)) == NULL)
+      if ((job = cs__daemon_new_job(JOB_DROP)) == NULL)
         break;
       cs_plat_path_join(job->path, PATH_LEN, dir, ent.name);
       snprintf(job->name, sizeof job->name, "%s", ent.name);
       job->from_window = 1;
       /* only what this daemon parked, as take() judged it: the folder may have been
        * open to others once */
-      reason = untrusted_file(job->path, uv_fs_lstat(NULL, &st, job->path, NULL) == 0 ? &st.statbuf : NULL, why,
+      reason = cs__daemon_untrusted_file(job->path, uv_fs_lstat(NULL, &st, job->path, NULL) == 0 ? &st.statbuf : NULL, why,
                               sizeof why);
       uv_fs_req_cleanup(&st);
       if (reason != NULL) {
-        quarantine(d, job, reason, NULL);
+        cs__daemon_quarantine(d, job, reason, NULL);
         free(job);
         continue;
       }
-      enqueue(d, job);
+      cs__daemon_enqueue(d, job);
     }
   }
   uv_fs_req_cleanup(&req);
@@ -583,7 +361,7 @@ static void arm_window(daemon_t *d, long long wait) {
   uv_timer_start(&d->window, window_cb, ms, 0);
 }
 
-static void expiry_cb(uv_timer_t *t) { enqueue(t->data, new_job(JOB_EXPIRY)); }
+static void expiry_cb(uv_timer_t *t) { cs__daemon_enqueue(t->data, cs__daemon_new_job(JOB_EXPIRY)); }
 
 /* ---- start and end (the command itself: daemon_main.c) ------------------------ */
 
@@ -595,8 +373,8 @@ static void orphans(daemon_t *d) {
   uv_fs_t req;
   uv_dirent_t ent;
   cs_err_t err;
-  state_path(d, dir, CS_STATE_INCOMING);
-  state_path(d, to_dir, "interrupted");
+  cs__daemon_state_path(d, dir, CS_STATE_INCOMING);
+  cs__daemon_state_path(d, to_dir, "interrupted");
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       cs_plat_path_join(from, PATH_LEN, dir, ent.name);
@@ -625,7 +403,7 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
   char dir[PATH_LEN], first[256] = "";
   uv_fs_t req;
   uv_dirent_t ent;
-  state_path(d, dir, "interrupted");
+  cs__daemon_state_path(d, dir, "interrupted");
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0)
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF)
       if (first[0] == '\0' || taken_before(ent.name, first))
@@ -641,10 +419,10 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
     cs_plat_path_join(job.path, PATH_LEN, dir, ent.name);
     snprintf(job.name, sizeof job.name, "%s", ent.name);
     if (strcmp(ent.name, first) != 0 || recovered->outcome == CS_OUT_VALID)
-      quarantine(d, &job, "interrupted: certsteward stopped before this file was put in service; nothing was "
+      cs__daemon_quarantine(d, &job, "interrupted: certsteward stopped before this file was put in service; nothing was "
                           "changed for it", NULL);
     else if (recovered->outcome == CS_OUT_ROLLED_BACK)
-      quarantine(d, &job, "interrupted: certsteward stopped while this file was being put in service; the renewal "
+      cs__daemon_quarantine(d, &job, "interrupted: certsteward stopped while this file was being put in service; the renewal "
                           "was rolled back", recovered);
     else if (recovered->outcome != CS_OUT_COMMITTED) /* not undone, or the recovery could not run */
       quarantine_as(d, &job, CS_EV_DROP_NOT_UNDONE,
@@ -677,22 +455,21 @@ void cs__daemon_start(daemon_t *d) {
   /* what is unsafe is said now; the files a crash left in incoming are set aside
    * once the state folder is safe (now, or when it becomes so) */
   d->orphans_pending = 1;
-  (void)trusted(d, GUARD_ALL);
-  enqueue(d, new_job(JOB_RECOVER)); /* an unfinished transaction before anything else */
-  enqueue(d, new_job(JOB_EXPIRY));
+  (void)cs__daemon_trusted(d, GUARD_ALL);
+  cs__daemon_enqueue(d, cs__daemon_new_job(JOB_RECOVER)); /* an unfinished transaction before anything else */
+  cs__daemon_enqueue(d, cs__daemon_new_job(JOB_EXPIRY));
   arm_window(d, 0);                 /* files parked before a restart */
   if (!d->once) {
-    d->watching = uv_fs_event_start(&d->watch, fs_cb, d->cfg->watch.folder, 0) == 0;
-    if (!d->watching)
+    if (!cs__daemon_watch(d))
       cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->watch.folder,
                        "cannot watch the folder for changes; rescanning only", NULL);
     /* the rescan also checks again what was unsafe */
-    uv_timer_start(&d->rescan, rescan_cb, (uint64_t)d->cfg->watch.rescan_interval * 1000,
+    uv_timer_start(&d->rescan, cs__daemon_rescan_cb, (uint64_t)d->cfg->watch.rescan_interval * 1000,
                    (uint64_t)d->cfg->watch.rescan_interval * 1000);
   }
   if (d->guard[GUARD_STATE] == GUARD_SAFE)
-    quarantine_gc(d);
-  scan(d);
+    cs__daemon_quarantine_gc(d);
+  cs__daemon_scan(d);
 }
 
 void cs__daemon_free(daemon_t *d) {
@@ -701,8 +478,5 @@ void cs__daemon_free(daemon_t *d) {
     d->queue = j->next;
     free(j);
   }
-  while (d->n_drops > 0)
-    forget(d, d->n_drops - 1);
-  free(d->drops);
-  d->drops = NULL;
+  cs__daemon_drops_free(d);
 }

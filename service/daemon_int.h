@@ -1,6 +1,6 @@
-/* Inside the daemon: what daemon.c (the loop's reactions: jobs, the drop folder,
- * timers) and daemon_main.c (the command, start and stop, the service's hooks)
- * share. Not for other files. */
+/* Inside the daemon: what daemon.c (the loop's reactions: jobs, timers),
+ * daemon_drop.c (the drop folder), daemon_guard.c (what is safe to use) and
+ * daemon_main.c (the command, start and stop, the service's hooks) share. Not for other files. */
 #ifndef CS_DAEMON_INT_H
 #define CS_DAEMON_INT_H
 
@@ -81,11 +81,37 @@ void cs__daemon_writers(daemon_t *d);
 void cs__daemon_writers_free(daemon_t *d);
 
 /* daemon.c */
+/* 1 when every path in which (GUARD_BIT()s) is safe to use now; what depends on a
+ * path that became safe again is picked up (the watch, the files left in incoming). */
+int cs__daemon_trusted(daemon_t *d, unsigned which);
+/* run --once: what is due cannot all be done now; the run ends, and says so. */
+void cs__daemon_once_cut_short(daemon_t *d);
+/* state_dir joined with name into out (PATH_LEN); "" when too long (fails by name where used). */
+void cs__daemon_state_path(const daemon_t *d, char *out, const char *name);
+job_t *cs__daemon_new_job(job_kind_t kind); /* NULL: out of memory */
+void cs__daemon_enqueue(daemon_t *d, job_t *job); /* takes job; NULL is ignored */
+/* Moves the job's file to the quarantine with why (res: the renewal's answer, may be NULL). */
+void cs__daemon_quarantine(daemon_t *d, const job_t *job, const char *why, const cs_renewal_result_t *res);
+void cs__daemon_pump(daemon_t *d); /* starts the next queued job when none runs */
 /* Sets up the loop's timers, sets aside what a previous run left in incoming, queues
  * the recovery and the first expiry check, and starts watching the drop folder.
  * What is unsafe (daemon_guard.c) is said and waited out, not used. */
 void cs__daemon_start(daemon_t *d);
 /* Frees the queue and the tracked drops (the loop is closed). */
 void cs__daemon_free(daemon_t *d);
+
+/* daemon_drop.c */
+/* Looks at the drop folder: new and changed files are tracked, files unchanged for
+ * settle_seconds are taken, in the order they arrived. */
+void cs__daemon_scan(daemon_t *d);
+/* (Re)starts the drop folder's change notifications; 1 when they run. */
+int cs__daemon_watch(daemon_t *d);
+void cs__daemon_rescan_cb(uv_timer_t *t); /* the rescan timer: scan, quarantine clean-up */
+void cs__daemon_quarantine_gc(daemon_t *d); /* quarantine entries older than quarantine_days go */
+/* Why the file at path the daemon is about to read is not trusted, into why; NULL: it is. */
+const char *cs__daemon_untrusted_file(const char *path, const uv_stat_t *st, char *why, size_t len);
+/* The dropped name as stored: [A-Za-z0-9._-] kept, behind a unique time stamp. */
+void cs__daemon_stored_name(char *out, size_t len, const char *name);
+void cs__daemon_drops_free(daemon_t *d); /* the tracked drops */
 
 #endif

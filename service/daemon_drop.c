@@ -1,0 +1,247 @@
+/* The daemon's drop folder (see daemon.c): change notifications and the rescan
+ * timer look at it, a file unchanged for settle_seconds is taken into the state
+ * folder's incoming folder and queued, unless it is not to be trusted; old
+ * quarantine entries are removed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "clock.h"
+#include "daemon_int.h"
+#include "drop.h"
+#include "events.h"
+#include "platform.h"
+#include "statedir.h"
+#include "text.h"
+
+/* A file name as it will be stored: the dropped name with anything but
+ * [A-Za-z0-9._-] replaced, behind a time stamp that keeps names unique. */
+void cs__daemon_stored_name(char *out, size_t len, const char *name) {
+  static unsigned counter;
+  size_t i, n = (size_t)snprintf(out, len, "%lld-%u-", cs_clock_now(), counter++);
+  for (i = 0; name[i] != '\0' && n + 1 < len; i++) {
+    char c = name[i];
+    out[n++] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                       c == '-' || c == '_'
+                   ? c
+                   : '_';
+  }
+  out[n] = '\0';
+}
+
+/* The user this daemon runs as (libuv: -1 on Windows, where files show owner 0). */
+static unsigned long self_uid(void) {
+  static unsigned long uid;
+  static int known;
+  uv_passwd_t pw;
+  if (!known && uv_os_get_passwd(&pw) == 0) {
+    uid = pw.uid;
+    uv_os_free_passwd(&pw);
+    known = 1;
+  }
+  return uid;
+}
+
+/* Why the file at path the daemon is about to read is not trusted, into why (NULL: it
+ * is): st (NULL: it could not be looked at) is not a regular file, is owned by someone
+ * other than root or this service's account, who could rewrite it at any moment, or
+ * others may write it (POSIX mode), or, judged on the file itself through one handle
+ * (cs_plat_state_unsafe; on Windows the owner and DACL, which libuv's stat does not
+ * show), it has a second name, an owner other than an administrator or a writer who
+ * is not one. */
+const char *cs__daemon_untrusted_file(const char *path, const uv_stat_t *st, char *why, size_t len) {
+  char detail[1024];
+  if (st == NULL || (st->st_mode & S_IFMT) != S_IFREG)
+    return "not a regular file (a link, FIFO, device or folder), not read";
+  if (st->st_uid != 0 && st->st_uid != self_uid()) {
+    snprintf(why, len, "owned by user %lu, not by root (or this service's account): not read; copy it in as root",
+             (unsigned long)st->st_uid);
+    return why;
+  }
+  if (cs_plat_has_file_modes() && (st->st_mode & 022)) { /* whoever holds it open could change it */
+    snprintf(why, len, "mode %03lo: others can change it; not read. Copy it in as root, mode 0600",
+             (unsigned long)(st->st_mode & 0777));
+    return why;
+  }
+  if (cs_plat_state_unsafe(path, detail, sizeof detail)) {
+    snprintf(why, len, "%s: not read; copy it in as an administrator (root)", detail);
+    return why;
+  }
+  return NULL;
+}
+
+/* Takes a settled file out of the drop folder (it may hold a private key) into
+ * state_dir/incoming, and queues it unless cs__daemon_untrusted_file(st) says otherwise. */
+static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
+  char from[PATH_LEN], dir[PATH_LEN], stored[300], why[1200];
+  const char *reason;
+  job_t *job = cs__daemon_new_job(JOB_DROP);
+  cs_err_t err;
+  if (job == NULL)
+    return;
+  cs_buf_t clean = CS_BUF_INIT;
+  cs_text_sanitize(&clean, name);
+  snprintf(job->name, sizeof job->name, "%s", cs_buf_str(&clean) ? cs_buf_str(&clean) : "?");
+  cs_buf_free(&clean);
+  cs_plat_path_join(from, PATH_LEN, d->cfg->watch.folder, name);
+  cs__daemon_state_path(d, dir, CS_STATE_INCOMING);
+  cs__daemon_stored_name(stored, sizeof stored, name);
+  cs_plat_path_join(job->path, PATH_LEN, dir, stored);
+  if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
+    cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
+    free(job);
+    return;
+  }
+  cs_event_say(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
+  if ((reason = cs__daemon_untrusted_file(job->path, st, why, sizeof why)) != NULL) { /* never opened: out of the way */
+    cs__daemon_quarantine(d, job, reason, NULL);
+    free(job);
+    return;
+  }
+  cs__daemon_enqueue(d, job);
+}
+
+static void forget(daemon_t *d, size_t i) {
+  free(d->drops[i].name);
+  memmove(&d->drops[i], &d->drops[i + 1], (d->n_drops - i - 1) * sizeof *d->drops);
+  d->n_drops--;
+}
+
+static void settle_cb(uv_timer_t *t);
+
+/* Looks at the drop folder: new and changed files are tracked, files unchanged
+ * for settle_seconds are taken, in the order they arrived. */
+void cs__daemon_scan(daemon_t *d) {
+  uint64_t now = uv_now(d->loop), settle = (uint64_t)d->cfg->watch.settle_seconds * 1000, next = 0;
+  uv_fs_t req, st;
+  uv_dirent_t ent;
+  char path[PATH_LEN];
+  size_t i;
+
+  if (d->stopping)
+    return;
+  if (!cs__daemon_trusted(d, GUARD_ALL)) { /* an unsafe drop or state folder is not looked into; files wait */
+    if (d->once)
+      cs__daemon_once_cut_short(d);
+    return;
+  }
+  d->generation++;
+  if (uv_fs_scandir(NULL, &req, d->cfg->watch.folder, 0, NULL) < 0) {
+    uv_fs_req_cleanup(&req);
+    return;
+  }
+  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+    if (!cs_drop_candidate(ent.name))
+      continue;
+    cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, ent.name);
+    if (uv_fs_lstat(NULL, &st, path, NULL) != 0) {
+      uv_fs_req_cleanup(&st);
+      continue; /* gone meanwhile */
+    }
+    for (i = 0; i < d->n_drops && strcmp(d->drops[i].name, ent.name) != 0; i++)
+      ;
+    if (i == d->n_drops) {
+      drop_t *nd = realloc(d->drops, (d->n_drops + 1) * sizeof *nd);
+      if (nd == NULL || (nd[d->n_drops].name = cs_strdup(ent.name)) == NULL) {
+        d->drops = nd ? nd : d->drops;
+        uv_fs_req_cleanup(&st);
+        continue;
+      }
+      d->drops = nd;
+      d->n_drops++;
+      d->drops[i].size = -1;
+    }
+    if (d->drops[i].size != (long long)st.statbuf.st_size ||
+        d->drops[i].mtime != st.statbuf.st_mtim.tv_sec + st.statbuf.st_mtim.tv_nsec / 1e9) {
+      d->drops[i].size = (long long)st.statbuf.st_size;
+      d->drops[i].mtime = st.statbuf.st_mtim.tv_sec + st.statbuf.st_mtim.tv_nsec / 1e9;
+      d->drops[i].stable_since = now;
+    }
+    d->drops[i].seen = d->generation;
+    if ((st.statbuf.st_mode & S_IFMT) != S_IFREG)
+      d->drops[i].stable_since = 0; /* nothing to wait for */
+    uv_fs_req_cleanup(&st);
+  }
+  uv_fs_req_cleanup(&req);
+  for (i = 0; i < d->n_drops;) {
+    drop_t *p = &d->drops[i];
+    if (p->seen != d->generation) {
+      forget(d, i); /* removed by the admin before it settled */
+    } else if (p->stable_since + settle <= now) {
+      char *name = p->name;
+      cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, name);
+      p->name = NULL;
+      forget(d, i);
+      {
+        uv_fs_t s2;
+        int seen = uv_fs_lstat(NULL, &s2, path, NULL) == 0;
+        take(d, name, seen ? &s2.statbuf : NULL);
+        uv_fs_req_cleanup(&s2);
+      }
+      free(name);
+    } else {
+      uint64_t due = p->stable_since + settle;
+      if (next == 0 || due < next)
+        next = due;
+      i++;
+    }
+  }
+  if (next != 0)
+    uv_timer_start(&d->settle, settle_cb, next - now, 0);
+  cs__daemon_pump(d);
+}
+
+static void settle_cb(uv_timer_t *t) { cs__daemon_scan(t->data); }
+
+static void fs_cb(uv_fs_event_t *h, const char *name, int events, int status) {
+  (void)name;
+  (void)events;
+  (void)status;
+  cs__daemon_scan(h->data);
+}
+
+/* Removes quarantine entries older than quarantine_days. */
+void cs__daemon_quarantine_gc(daemon_t *d) {
+  char dir[PATH_LEN], path[PATH_LEN];
+  long long limit = cs_clock_now() - (long long)d->cfg->watch.quarantine_days * 86400;
+  uv_fs_t req, st;
+  uv_dirent_t ent;
+  cs__daemon_state_path(d, dir, CS_STATE_QUARANTINE);
+  if (uv_fs_scandir(NULL, &req, dir, 0, NULL) < 0) {
+    uv_fs_req_cleanup(&req);
+    return;
+  }
+  while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+    cs_plat_path_join(path, PATH_LEN, dir, ent.name);
+    if (uv_fs_lstat(NULL, &st, path, NULL) == 0 && st.statbuf.st_mtim.tv_sec < limit)
+      (void)((st.statbuf.st_mode & S_IFMT) == S_IFDIR ? cs_plat_remove_tree(path, NULL) : cs_plat_remove(path, NULL));
+    uv_fs_req_cleanup(&st);
+  }
+  uv_fs_req_cleanup(&req);
+}
+
+/* A failed rollback is not tried again before the next start (event 5002 says so):
+ * each try restarts the connector, which an admin may be repairing by hand. */
+void cs__daemon_rescan_cb(uv_timer_t *t) {
+  daemon_t *d = t->data;
+  cs__daemon_scan(d); /* checks what it trusts first, and so notices what is safe again */
+  if (d->guard[GUARD_STATE] == GUARD_SAFE)
+    cs__daemon_quarantine_gc(d);
+  cs__daemon_pump(d); /* a job that waited for a path to be safe again */
+}
+
+int cs__daemon_watch(daemon_t *d) {
+  if (d->watching)
+    uv_fs_event_stop(&d->watch);
+  d->watching = uv_fs_event_start(&d->watch, fs_cb, d->cfg->watch.folder, 0) == 0;
+  return d->watching;
+}
+
+void cs__daemon_drops_free(daemon_t *d) {
+  while (d->n_drops > 0)
+    forget(d, d->n_drops - 1);
+  free(d->drops);
+  d->drops = NULL;
+}
