@@ -79,6 +79,8 @@ int cs_plan_parse(const char *text, cs_plan_t *p, cs_err_t *err) {
     if (seen & (1u << k))
       return cs_err_set(err, CS_EFORMAT, 0, "the journal names the step %s twice", table[k].name);
     seen |= 1u << k;
+    if (p->n >= CS_PLAN_MAX) /* cannot be: each planned step once, and CS_PLAN_MAX of them */
+      return cs_err_set(err, CS_EFORMAT, 0, "the journal names more steps than a plan has");
     p->step[p->n++] = k;
     s = end;
   }

@@ -170,8 +170,10 @@ int cs_install_state(cs_install_ctx_t *c, const char *state) {
       free(name); /* what an earlier install moved aside stays where it was put */
       continue;
     }
-    (void)cs_plat_path_join(path, sizeof path, state, name); /* "" when too long: refused below */
-    if (_stricmp(name, CS_STATE_QUARANTINE) == 0) {
+    if (cs_plat_path_join(path, sizeof path, state, name) != 0) { /* never judged as "" (not there: safe) */
+      fprintf(stderr, "certsteward install: the path of %s in %s is too long to check\n", name, state);
+      rc = CS_EXIT_USAGE;
+    } else if (_stricmp(name, CS_STATE_QUARANTINE) == 0) {
       rc = secure(c, path, (dir ? 0 : CS_WIN_SECURE_FILE) | CS_WIN_SECURE_AS_IS);
     } else if (cs_plat_state_unsafe(path, why, sizeof why)) {
       if (cs__win_secure(path, CS_WIN_SECURE_MOVE | (dir ? 0 : CS_WIN_SECURE_FILE), c->self, &s, &err) != CS_OK) {

@@ -11,8 +11,14 @@
 
 #include "../password.h"
 
-/* "\n" reaches a reader that takes lines (the daemon) as "\n", not "\r\n". */
-void cs_plat_stdout_binary(void) { (void)_setmode(_fileno(stdout), _O_BINARY); }
+/* "\n" reaches a reader that takes lines (the daemon) as "\n", not "\r\n". Without a
+ * standard output stream _fileno gives -2, which _setmode would hand to the invalid
+ * parameter handler (the process ends): there is nothing to set then. */
+void cs_plat_stdout_binary(void) {
+  int fd = _fileno(stdout);
+  if (fd >= 0)
+    (void)_setmode(fd, _O_BINARY);
+}
 
 int cs_plat_privileges(char *buf, size_t len) {
   HANDLE t = NULL;

@@ -88,13 +88,14 @@ static void drain(run_t *r, size_t budget) {
   }
 }
 
-/* An inheritable duplicate of h, or of the NUL device when h is none. */
+/* An inheritable duplicate of h, or of the NUL device when h is none; NULL when h
+ * cannot be duplicated (never NUL in its place: the child's output would be lost). */
 static HANDLE child_handle(HANDLE h, int for_write) {
   HANDLE dup = NULL;
   SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
-  if (h != NULL && h != INVALID_HANDLE_VALUE &&
-      DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, TRUE, DUPLICATE_SAME_ACCESS))
-    return dup;
+  if (h != NULL && h != INVALID_HANDLE_VALUE)
+    return DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, TRUE, DUPLICATE_SAME_ACCESS) ? dup
+                                                                                                               : NULL;
   dup = CreateFileW(L"NUL", for_write ? GENERIC_WRITE : GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
                     OPEN_EXISTING, 0, NULL);
   return dup == INVALID_HANDLE_VALUE ? NULL : dup;
@@ -181,7 +182,10 @@ static int spawn(run_t *r, const wchar_t *wprog, wchar_t *wcmd, int confined, co
       goto out;
     }
   }
-  ResumeThread(r->pi.hThread);
+  if (ResumeThread(r->pi.hThread) == (DWORD)-1) { /* it would sit suspended until the deadline */
+    rc = cs__win_fail(err, GetLastError(), what);
+    goto out;
+  }
   /* only the child keeps these: their closing is how each side sees end of file */
   CloseHandle(in_r);
   CloseHandle(out_w);
