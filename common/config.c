@@ -2,12 +2,15 @@
  * and the dump: a new key is one row there plus one field in cs_config_t.
  * inih parses; our own line reader feeds it, so that we know each key's line number,
  * refuse over-long lines instead of letting them be split, and behave the same with
- * Debian's inih (run-time options) and upstream's (compile-time options). */
-#include "config.h"
+ * Debian's inih (run-time options) and upstream's (compile-time options).
+ * This file: the table, the parsing, each value stored into its field (cs__set, lists
+ * included), the defaults, load, free, dump and host; numbers read and written, the
+ * checks of values and a field written back are in config_values.c. */
+#include "config_int.h"
 
-#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,41 +18,14 @@
 
 #include "platform.h"
 #include "text.h"
-#include "window.h"
 
 #ifndef CS_INI_MAX_LINE
 #error "the build must define CS_INI_MAX_LINE (longest configuration line, in bytes)"
 #endif
 
-#define CS__KIB 1024ull
-#define CS__MIB (1024ull * 1024ull)
 #define CS__FILE_MAX (4 * CS__MIB) /* a configuration file is small text */
-#define CS__CLEAN_MAX 200 /* a file-supplied name or value quoted in a message */
-
-typedef enum { CS__STR, CS__PATH, CS__BOOL, CS__INT, CS__SIZE, CS__LIST, CS__PATHLIST } cs__type_t;
-
-/* Extra check of a string value (or of each element of a list): 0 if fine, else
- * CS_ECONFIG with "what is wrong (expected ...)" in why. */
-typedef int (*cs__check_fn)(const char *v, char *why, size_t n);
-
-typedef struct {
-  const char *section;
-  const char *key;
-  cs__type_t type;
-  size_t offset;           /* of the field in cs_config_t: char *, bool, int or uint64_t */
-  const char *def_posix;   /* defaults written as in the file; "" = none (NULL field) */
-  const char *def_windows;
-  long long min, max;      /* CS__INT and CS__SIZE */
-  cs__check_fn check;      /* NULL = any value */
-} cs__key_t;
 
 #define CS__OFF(field) offsetof(cs_config_t, field)
-
-static int cs__check_endpoint(const char *v, char *why, size_t n);
-static int cs__check_window(const char *v, char *why, size_t n);
-static int cs__check_old(const char *v, char *why, size_t n);
-static int cs__check_provider(const char *v, char *why, size_t n);
-static int cs__check_days(const char *v, char *why, size_t n);
 
 #define CS__BOARD "BOARD Connector Service"
 
@@ -118,19 +94,6 @@ typedef struct {
   cs_err_t e;            /* the first error, copied to the caller's err */
 } cs__parse_t;
 
-static int cs__lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
-
-/* s[0..n) equals word, ASCII case-insensitively (Windows INI habits). */
-static int cs__ieqn(const char *s, size_t n, const char *word) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (word[i] == '\0' || cs__lower((unsigned char)s[i]) != cs__lower((unsigned char)word[i]))
-      return 0;
-  return word[n] == '\0';
-}
-
-static int cs__ieq(const char *s, const char *word) { return cs__ieqn(s, strlen(s), word); }
-
 static int cs__section_known(const char *s, size_t n) {
   size_t i;
   for (i = 0; i < CS__NKEYS; i++)
@@ -168,21 +131,6 @@ static void cs__list(char *out, size_t n, const char *section) {
   }
 }
 
-/* A file-supplied string, shortened and made printable for an error message. */
-static void cs__clean(char out[CS__CLEAN_MAX], const char *s) {
-  char head[41];
-  cs_buf_t b = CS_BUF_INIT;
-  size_t len = strlen(s);
-
-  memcpy(head, s, len < 40 ? len + 1 : 40);
-  head[40] = '\0';
-  cs_text_sanitize(&b, head);
-  if (len > 40)
-    cs_buf_puts(&b, "...");
-  snprintf(out, CS__CLEAN_MAX, "%s", cs_buf_str(&b) ? cs_buf_str(&b) : "?");
-  cs_buf_free(&b);
-}
-
 static void cs__fail(cs__parse_t *p, int line, int code, const char *fmt, ...) CS_PRINTF(4, 5);
 /* Records "FILE:LINE: text" unless an error on an earlier line is already known. */
 static void cs__fail(cs__parse_t *p, int line, int code, const char *fmt, ...) {
@@ -200,46 +148,6 @@ static void cs__fail(cs__parse_t *p, int line, int code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(p->e.text + n, sizeof p->e.text - (size_t)n, fmt, ap);
   va_end(ap);
-}
-
-/* An integer as written in the file: sizes with a K or M suffix when exact. */
-static void cs__fmt_num(char *buf, size_t n, cs__type_t type, long long v) {
-  if (type == CS__SIZE && v > 0 && v % (long long)CS__MIB == 0)
-    snprintf(buf, n, "%lldM", v / (long long)CS__MIB);
-  else if (type == CS__SIZE && v > 0 && v % (long long)CS__KIB == 0)
-    snprintf(buf, n, "%lldK", v / (long long)CS__KIB);
-  else
-    snprintf(buf, n, "%lld", v);
-}
-
-/* CS__INT: optional sign and decimal digits. CS__SIZE: decimal bytes with an optional
- * binary suffix (K or KiB, M or MiB). Numbers too large for *out give LLONG_MIN/MAX,
- * which any range refuses. */
-static int cs__parse_num(const char *s, cs__type_t type, long long *out) {
-  unsigned long long v = 0, mult = 1;
-  const char *p = s;
-  char *end;
-
-  if (type == CS__INT) {
-    if (s[0] == '\0' || strchr("+-0123456789", s[0]) == NULL)
-      return 0;
-    *out = strtoll(s, &end, 10);
-    return end != s && *end == '\0';
-  }
-  if (*p < '0' || *p > '9')
-    return 0;
-  for (; *p >= '0' && *p <= '9'; p++)
-    v = v > LLONG_MAX / 10 ? LLONG_MAX : v * 10 + (unsigned)(*p - '0');
-  while (*p == ' ' || *p == '\t')
-    p++;
-  if (cs__ieq(p, "K") || cs__ieq(p, "KiB"))
-    mult = CS__KIB;
-  else if (cs__ieq(p, "M") || cs__ieq(p, "MiB"))
-    mult = CS__MIB;
-  else if (*p != '\0')
-    return 0;
-  *out = v > LLONG_MAX / mult ? LLONG_MAX : (long long)(v * mult);
-  return 1;
 }
 
 static void cs__list_free(cs_strlist_t *l) {
@@ -309,56 +217,6 @@ out:
   free(elem);
   cs__list_free(&l);
   return rc;
-}
-
-/* host:port or [v6]:port, port 1..65535. */
-static int cs__check_endpoint(const char *v, char *why, size_t n) {
-  const char *colon = strrchr(v, ':');
-  char *end;
-  long port;
-  if (colon == NULL || colon == v || (v[0] == '[' && colon[-1] != ']')) {
-    snprintf(why, n, "endpoint \"%.100s\" is not host:port (expected e.g. 127.0.0.1:8197 or [::1]:443)", v);
-    return CS_ECONFIG;
-  }
-  port = strtol(colon + 1, &end, 10);
-  if (end == colon + 1 || *end != '\0' || port < 1 || port > 65535) {
-    snprintf(why, n, "endpoint \"%.100s\" has no valid port (expected 1 to 65535)", v);
-    return CS_ECONFIG;
-  }
-  return 0;
-}
-
-static int cs__check_window(const char *v, char *why, size_t n) {
-  if (cs_window_parse(v, NULL) != 0) {
-    snprintf(why, n, "\"%.100s\" is not a maintenance window (expected HH:MM-HH:MM, optionally after days, "
-             "e.g. 02:00-04:00 or Sat,Sun 02:00-04:00)", v);
-    return CS_ECONFIG;
-  }
-  return 0;
-}
-
-static int cs__check_old(const char *v, char *why, size_t n) {
-  if (cs__ieq(v, "keep") || cs__ieq(v, "delete"))
-    return 0;
-  snprintf(why, n, "\"%.100s\" is not keep or delete", v);
-  return CS_ECONFIG;
-}
-
-static int cs__check_provider(const char *v, char *why, size_t n) {
-  if (cs__ieq(v, "default") || cs__ieq(v, "cng") || cs__ieq(v, "capi"))
-    return 0;
-  snprintf(why, n, "\"%.100s\" is not default, cng or capi", v);
-  return CS_ECONFIG;
-}
-
-static int cs__check_days(const char *v, char *why, size_t n) {
-  char *end;
-  long d = strtol(v, &end, 10);
-  if (end == v || *end != '\0' || d < 0 || d > 3650) {
-    snprintf(why, n, "\"%.100s\" is not a number of days (expected 0 to 3650)", v);
-    return CS_ECONFIG;
-  }
-  return 0;
 }
 
 /* Stores value v (as written in the file) into k's field of cfg. Relative paths are
@@ -646,39 +504,6 @@ void cs_config_free(cs_config_t *cfg) {
   }
   free(cfg->path);
   memset(cfg, 0, sizeof *cfg);
-}
-
-/* The value of k in cfg as it would be written in the file ("" = empty). */
-/* Appends k's value in cfg as written in a file. */
-static void cs__value(const cs_config_t *cfg, const cs__key_t *k, cs_buf_t *out) {
-  const void *field = (const char *)cfg + k->offset;
-  const cs_strlist_t *l = field;
-  char buf[32];
-  size_t i;
-
-  switch (k->type) {
-  case CS__STR:
-  case CS__PATH:
-    if (*(char *const *)field != NULL)
-      cs_buf_puts(out, *(char *const *)field);
-    return;
-  case CS__LIST:
-  case CS__PATHLIST:
-    for (i = 0; i < l->n; i++)
-      cs_buf_printf(out, "%s%s", i ? ", " : "", l->v[i]);
-    return;
-  case CS__BOOL:
-    cs_buf_puts(out, *(const bool *)field ? "yes" : "no");
-    return;
-  case CS__INT:
-    cs__fmt_num(buf, sizeof buf, k->type, *(const int *)field);
-    cs_buf_puts(out, buf);
-    return;
-  case CS__SIZE:
-    cs__fmt_num(buf, sizeof buf, k->type, (long long)*(const uint64_t *)field);
-    cs_buf_puts(out, buf);
-    return;
-  }
 }
 
 int cs_config_dump(const cs_config_t *cfg, FILE *out) {

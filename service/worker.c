@@ -8,30 +8,28 @@
  * (an "error" line says why), 2 bad usage. Nothing secret is ever printed: no
  * password, no key bytes.
  * One exception: `check` is `certsteward check` itself (certsteward hands its
- * command line over), with that command's text output and exit statuses. */
+ * command line over), with that command's text output and exit statuses.
+ * This file: the arguments, the validate, probe, scan and version commands and the
+ * dispatch; the staging of a validated file is in worker_stage.c, check in
+ * worker_check.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bio.h>
-#include <openssl/buffer.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "config.h"
 #include "fault.h"
 #include "load.h"
 #include "opts.h"
-#include "pfx.h"
 #include "platform.h"
 #include "probe.h"
 #include "reply.h"
 #include "report.h"
-#include "statedir.h"
 #include "text.h"
 #include "validate.h"
+#include "worker_int.h"
 
 #ifndef CS_VERSION
 #define CS_VERSION "unknown"
@@ -89,118 +87,6 @@ static int put_leaf(cs_buf_t *out, X509 *leaf) {
     cs_reply_put(out, "not_after_epoch", num);
   }
   free(subject);
-  return rc;
-}
-
-/* ---- staging ------------------------------------------------------------------ */
-
-/* Frees a memory BIO that held key material, wiping its buffer first. */
-static void free_secret_bio(BIO *b) {
-  BUF_MEM *m = NULL;
-  if (b != NULL && BIO_get_mem_ptr(b, &m) == 1 && m != NULL && m->data != NULL)
-    OPENSSL_cleanse(m->data, m->max);
-  BIO_free(b);
-}
-
-/* leaf (unless NULL), then chain in its order. */
-static int pem_certs(BIO *b, X509 *leaf, STACK_OF(X509) *chain) {
-  int i;
-  if (leaf != NULL && !PEM_write_bio_X509(b, leaf))
-    return 0;
-  for (i = 0; i < sk_X509_num(chain); i++)
-    if (!PEM_write_bio_X509(b, sk_X509_value(chain, i)))
-      return 0;
-  return 1;
-}
-
-static const char *const staged_names[] = {CS_STAGE_CERT, CS_STAGE_CHAIN, CS_STAGE_KEY, CS_STAGE_BUNDLE, CS_STAGE_LEAF_DER};
-enum { S_CERT, S_CHAIN, S_KEY, S_BUNDLE, S_DER, S_N };
-
-/* Writes the files the store installs (platform.h: cs_plat_store_install) into
- * dir, created 0700. The certificates after the leaf are chain, the chain that
- * validation built (cs_validate_file), not what the file held: a lone leaf gets
- * the intermediate from the trust anchors, a certificate of the file off the
- * path is left out, the self-signed root is never sent. An existing file is
- * removed first: cs_plat_write_atomic keeps an existing file's mode, and a key
- * must not inherit a readable one. On failure the files written are removed again.
- * Windows also gets what its store imports (pfx.h, cs_pfx_stage): the PKCS#12, or
- * for a file without key that v accepted against a key in the store, no key file at
- * all but the thumbprint whose key the certificate is bound to: the certificate in
- * service's (v->store_key, a renewal that kept its key) or its own (v->own_key, a
- * rollback to a certificate still in the store with its key). The PKCS#12 is written
- * on Windows only: nothing else reads it, and every copy of a key on disk is one more
- * to protect. */
-static int stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v, const cs_bundle_t *b,
-                 STACK_OF(X509) *chain, cs_err_t *err) {
-  static const int modes[S_N] = {0644, 0644, 0600, 0600, 0644};
-  int own = b->key == NULL && v->own_key; /* accepted: so the store holds its key */
-  int keyless = b->key == NULL && (v->store_key || own);
-  EVP_PKEY *key = b->key ? b->key : keyless ? NULL : v->policy.service_key;
-  BIO *bios[S_N] = {NULL};
-  char path[S_N][4096], bound_tp[41] = "";
-  char *data;
-  long len;
-  int i, written = 0, rc;
-
-  if (key == NULL && !keyless) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "no private key to stage (the file has none and no --key was given)");
-    goto out;
-  }
-  if (keyless && cs_x509_thumbprint(own ? b->leaf : v->current.leaf, bound_tp) != CS_OK) {
-    rc = cs_err_set(err, CS_ECRYPTO, 0, "cannot read the thumbprint of the certificate whose key it keeps");
-    goto out;
-  }
-  if (chain == NULL) {
-    rc = cs_err_set(err, CS_EINVAL, 0, "no verified chain to stage");
-    goto out;
-  }
-  for (i = 0; i < S_N; i++) {
-    if (cs_plat_path_join(path[i], sizeof path[i], dir, staged_names[i]) != CS_OK) {
-      rc = cs_err_set(err, CS_EINVAL, 0, "stage folder path too long");
-      goto out;
-    }
-    if ((bios[i] = BIO_new(BIO_s_mem())) == NULL) {
-      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-      goto out;
-    }
-  }
-  /* Unencrypted PKCS#8: the server reads it unattended from a root-only file.
-   * Key-less: key.pem and bundle.pem stay empty and are not written. */
-  if (!pem_certs(bios[S_CERT], b->leaf, chain) || !pem_certs(bios[S_CHAIN], NULL, chain) ||
-      (key != NULL && !PEM_write_bio_PKCS8PrivateKey(bios[S_KEY], key, NULL, NULL, 0, NULL, NULL)) ||
-      (key != NULL && !pem_certs(bios[S_BUNDLE], b->leaf, chain)) ||
-      (key != NULL && !PEM_write_bio_PKCS8PrivateKey(bios[S_BUNDLE], key, NULL, NULL, 0, NULL, NULL)) ||
-      !i2d_X509_bio(bios[S_DER], b->leaf)) {
-    rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(), "cannot encode the staged files");
-    goto out;
-  }
-  if ((rc = cs_plat_mkdirs(dir, 0700, err)) != CS_OK)
-    goto out;
-  for (written = 0; written < S_N; written++) {
-    len = BIO_get_mem_data(bios[written], &data);
-    if (len < 0) {
-      rc = cs_err_set(err, CS_ECRYPTO, 0, "cannot encode %s", staged_names[written]);
-      goto out;
-    }
-    if ((rc = cs_plat_remove(path[written], err)) != CS_OK)
-      goto out;
-    if (key == NULL && (written == S_KEY || written == S_BUNDLE))
-      continue;
-    if ((rc = cs_plat_write_atomic(path[written], len ? data : "", (size_t)len, modes[written], err)) != CS_OK)
-      goto out;
-    cs_fault_point2("worker_stage:", staged_names[written]); /* test builds: crash.sh */
-  }
-  if (cs_plat_store_is_system() && /* the system store imports a PKCS#12 */
-      (rc = cs_pfx_stage(dir, cfg->store.key_provider, b->leaf, key, chain, keyless ? bound_tp : NULL, err)) != CS_OK)
-    goto out;
-  rc = CS_OK;
-out:
-  if (rc != CS_OK)
-    for (i = 0; i < written && i < S_N; i++)
-      (void)cs_plat_remove(path[i], NULL);
-  ERR_clear_error();
-  for (i = 0; i < S_N; i++)
-    free_secret_bio(bios[i]);
   return rc;
 }
 
@@ -303,7 +189,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
     cs_reply_put(out, "check", cs_buf_str(&line));
   }
   if (cs_report_accepted(&rep) && opts[O_STAGE].value != NULL) {
-    if (stage(opts[O_STAGE].value, &cfg, &v, &b, chain, &err) != CS_OK) {
+    if (cs__worker_stage(opts[O_STAGE].value, &cfg, &v, &b, chain, &err) != CS_OK) {
       cs_buf_t why = CS_BUF_INIT;
       cs_buf_printf(&why, "staging into %s failed: %s", opts[O_STAGE].value, err.text);
       fail(out, rc, cs_buf_str(&why));
@@ -476,95 +362,7 @@ out:
   return rc;
 }
 
-/* ---- check: certsteward check, for a person ------------------------------------- */
-
-/* Not the answer protocol: `certsteward check` hands its command line over to this
- * one (the certsteward executable never loads OpenSSL), so the output, the messages
- * and the exit status are the ones certsteward documents for check. */
-#define CHECK_ACCEPTED 0 /* every file accepted */
-#define CHECK_REJECTED 1 /* a file was rejected */
-#define CHECK_USAGE 2    /* could not run: bad usage, configuration, trust anchors, password */
-
-/* Checks one file and prints its verdict; 1 accepted, 0 rejected, -1 out of memory. */
-static int check_one(const cs_validate_t *v, const char *file, int json) {
-  cs_report_t rep;
-  cs_bundle_t b;
-  int accepted = -1;
-
-  memset(&b, 0, sizeof b);
-  if (cs_report_init(&rep, file) != CS_OK)
-    return -1;
-  /* an admin's own file may be a link (e.g. to a certbot "live" folder): followed here */
-  if (cs_validate_file(v, file, 0, &b, &rep, NULL) == CS_OK) {
-    if (json)
-      cs_report_print_json(&rep, stdout);
-    else
-      cs_report_print_text(&rep, stdout);
-    accepted = cs_report_accepted(&rep) ? 1 : 0;
-  }
-  cs_bundle_free(&b);
-  cs_report_free(&rep);
-  return accepted;
-}
-
-static int cmd_check(int argc, char **argv) {
-  enum { O_CONFIG = CS_CHECK_O_CONFIG, O_HOST = CS_CHECK_O_HOST, O_CA = CS_CHECK_O_CA,
-         O_PASSWORD_FILE = CS_CHECK_O_PASSWORD_FILE, O_CURRENT = CS_CHECK_O_CURRENT, O_KEY = CS_CHECK_O_KEY,
-         O_JSON = CS_CHECK_O_JSON };
-  cs_opt_t opts[] = CS_CHECK_OPTIONS;
-  const char **files = NULL;
-  int n_files = 0, i, rc = CHECK_USAGE, any_rejected = 0, have_cfg = 0;
-  cs_validate_opts_t vo;
-  cs_validate_t v;
-  cs_config_t cfg;
-  cs_err_t err;
-
-  memset(&v, 0, sizeof v);
-  if ((files = malloc(sizeof *files * (size_t)argc)) == NULL) {
-    fprintf(stderr, "certsteward check: out of memory\n");
-    goto out;
-  }
-  if (cs_opts_parse(argc, argv, 2, opts, files, &n_files, &err) != CS_OK) {
-    fprintf(stderr, "certsteward check: %s\n", err.text);
-    goto out;
-  }
-  if (n_files == 0) {
-    fprintf(stderr, "certsteward check: name at least one certificate file (see certsteward --help)\n");
-    goto out;
-  }
-  if (cs_opts_config(opts[O_CONFIG].value, &cfg, &err) != CS_OK) {
-    fprintf(stderr, "certsteward: %s\n", err.text);
-    goto out;
-  }
-  have_cfg = 1;
-  vo.host = opts[O_HOST].value;
-  vo.ca_file = opts[O_CA].value;
-  vo.password_file = opts[O_PASSWORD_FILE].value;
-  vo.current = opts[O_CURRENT].value;
-  vo.key = opts[O_KEY].value;
-  vo.key_in_store = cs_plat_store_holds_keys(); /* judged as the service judges it */
-  vo.own_key_in_store = 0;                /* a file alone: what the store holds is not looked at */
-  if (cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
-    fprintf(stderr, "certsteward check: %s\n", err.text);
-    goto out;
-  }
-  for (i = 0; i < n_files; i++) {
-    int r = check_one(&v, files[i], opts[O_JSON].value != NULL);
-    if (r < 0) {
-      fprintf(stderr, "certsteward check: out of memory\n");
-      goto out;
-    }
-    any_rejected |= r == 0;
-    fflush(stdout);
-  }
-  rc = any_rejected ? CHECK_REJECTED : CHECK_ACCEPTED;
-out:
-  cs_validate_close(&v);
-  if (have_cfg)
-    cs_config_free(&cfg);
-  free(files);
-  return rc;
-}
+/* ---- version and dispatch ------------------------------------------------------ */
 
 /* "privileges <enabled ones>" in the version answer where a process holds such a list
  * (Windows): what this process may do beyond its account's access, as the one who
@@ -582,7 +380,7 @@ static int run_command(int argc, char **argv) {
   int rc;
 
   if (strcmp(cmd, "check") == 0)
-    return cmd_check(argc, argv);
+    return cs__worker_check(argc, argv);
   cs_plat_stdout_binary(); /* "\n" must reach the daemon as "\n", not "\r\n" */
   cs_buf_puts(&out, CS_REPLY_MAGIC "\n");
   if (strcmp(cmd, "validate") == 0) {

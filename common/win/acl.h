@@ -47,7 +47,7 @@ int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PS
  * read answers unsafe (CS_WIN_OWNER, CS_WIN_UNKNOWN_ENTRY). */
 int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights);
 
-/* ---- the folders on the path of a file certsteward writes (folder.c) ------------ */
+/* ---- the folders on the path of a file certsteward writes (writers.c) ----------- */
 
 /* Rights on a folder above that let someone replace an entry it holds: delete or
  * rename a child (FILE_DELETE_CHILD), the folder itself (DELETE), change who may

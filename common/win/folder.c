@@ -17,9 +17,13 @@
  * rights), which also judges the state files the daemon reads (cs_plat_state_unsafe)
  * and what certsteward install finds (adopt.c, which opens by name). Here that handle
  * comes from cs__win_walk: a link in any folder on the way is refused, not judged in
- * place of what the path names. */
+ * place of what the path names.
+ * This file: the decision on a DACL, the folder, secret-file, configuration and state
+ * checks; the folders on the path of a written file (cs_plat_path_writers) are in
+ * writers.c. */
 #include "../platform.h"
 #include "acl.h"
+#include "folder_int.h"
 #include "win.h"
 
 #include <aclapi.h>
@@ -32,11 +36,6 @@
 
 /* NT SERVICE\TrustedInstaller, the owner of the system's own folders */
 #define TRUSTED_INSTALLER_SID "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
-
-union self_sid_u {
-  TOKEN_USER u;
-  unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-};
 
 static int well_known(PSID sid, WELL_KNOWN_SID_TYPE type) {
   union { SID s; unsigned char b[SECURITY_MAX_SID_SIZE]; } known;
@@ -99,7 +98,7 @@ static int allowed_entry(ACE_HEADER *ace, ACCESS_MASK *mask, PSID *sid) {
 
 /* cs__win_dacl_unsafe; above 1: entries that apply only to what is created inside are
  * not counted (cs__win_writers_judge on a folder above a written file). */
-static int dacl_judge(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, int above, PSID *who) {
+int cs__win_dacl_judge(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, int above, PSID *who) {
   DWORD i;
   if (who != NULL)
     *who = NULL;
@@ -131,7 +130,7 @@ static int dacl_judge(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, int 
 }
 
 int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PSID *who) {
-  return dacl_judge(dacl, owner, self, rights, 0, who);
+  return cs__win_dacl_judge(dacl, owner, self, rights, 0, who);
 }
 
 /* "DOMAIN\name (S-1-...)", or the SID alone when it has no name here. */
@@ -158,7 +157,7 @@ void cs__win_describe_sid(PSID sid, char *buf, size_t len) {
 }
 
 /* This process's user SID, copied into buf (NULL when it cannot be read). */
-static PSID self_sid(union self_sid_u *buf) {
+PSID cs__win_self_sid_into(union cs__win_self_sid_u *buf) {
   HANDLE tok = NULL;
   DWORD n = 0;
   PSID sid = NULL;
@@ -171,7 +170,7 @@ static PSID self_sid(union self_sid_u *buf) {
 }
 
 int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights) {
-  union self_sid_u user;
+  union cs__win_self_sid_u user;
   PSECURITY_DESCRIPTOR sd = NULL;
   PSID owner = NULL;
   PACL dacl = NULL;
@@ -179,7 +178,7 @@ int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights) {
   if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL, &dacl,
                       NULL, &sd) != ERROR_SUCCESS)
     return CS_WIN_UNKNOWN_ENTRY;
-  r = owner == NULL ? CS_WIN_OWNER : cs__win_dacl_unsafe(dacl, owner, self_sid(&user), rights, NULL);
+  r = owner == NULL ? CS_WIN_OWNER : cs__win_dacl_unsafe(dacl, owner, cs__win_self_sid_into(&user), rights, NULL);
   LocalFree(sd);
   return r;
 }
@@ -237,8 +236,8 @@ int cs__win_found_handle(HANDLE h, int want, PSID self, ACCESS_MASK rights, PSID
 }
 
 PSID cs__win_self_sid(void) {
-  union self_sid_u user;
-  PSID sid = self_sid(&user), copy = NULL;
+  union cs__win_self_sid_u user;
+  PSID sid = cs__win_self_sid_into(&user), copy = NULL;
   DWORD n = sid != NULL ? GetLengthSid(sid) : 0;
   if (n > 0 && (copy = LocalAlloc(LMEM_FIXED, n)) != NULL && !CopySid(n, copy, sid)) {
     LocalFree(copy);
@@ -252,7 +251,7 @@ PSID cs__win_self_sid(void) {
 /* Opens path itself (folder or file) with access, through cs__win_walk and
  * cs__win_open_last: no link on the way or at path is followed (CS_ENOTREG); a root is
  * opened by name, as the walk does. CS_ENOENT without text: path itself is missing. */
-static int open_walked(const wchar_t *w, const char *shown, DWORD access, HANDLE *h, cs_err_t *err) {
+int cs__win_open_walked(const wchar_t *w, const char *shown, DWORD access, HANDLE *h, cs_err_t *err) {
   cs__win_at_t at;
   BY_HANDLE_FILE_INFORMATION fi;
   int rc;
@@ -267,8 +266,8 @@ static int open_walked(const wchar_t *w, const char *shown, DWORD access, HANDLE
   return rc;
 }
 
-/* The reason open_walked failed, into why. */
-static void walked_why(int rc, cs_err_t *err, const char *path, char *why, size_t len) {
+/* The reason cs__win_open_walked failed, into why. */
+void cs__win_walked_why(int rc, cs_err_t *err, const char *path, char *why, size_t len) {
   if (rc == CS_ENOENT && err->text[0] == '\0')
     cs__win_failf(err, ERROR_FILE_NOT_FOUND, "cannot look at %s", path);
   snprintf(why, len, "%s", err->text);
@@ -279,7 +278,7 @@ static void walked_why(int rc, cs_err_t *err, const char *path, char *why, size_
  * the link count, the owner and the DACL are those of one object, whatever is
  * renamed meanwhile). Fail closed: 1 with the reason when anything cannot be read. */
 static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why, size_t len) {
-  union self_sid_u user;
+  union cs__win_self_sid_u user;
   PSECURITY_DESCRIPTOR sd = NULL;
   PSID at_fault = NULL;
   HANDLE h = INVALID_HANDLE_VALUE;
@@ -293,11 +292,11 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why,
     goto out;
   }
   cs_err_clear(&err);
-  if ((r = open_walked(w, path, READ_CONTROL, &h, &err)) != CS_OK) {
-    walked_why(r, &err, path, why, len);
+  if ((r = cs__win_open_walked(w, path, READ_CONTROL, &h, &err)) != CS_OK) {
+    cs__win_walked_why(r, &err, path, why, len);
     goto out;
   }
-  switch (cs__win_found_handle(h, dir, self_sid(&user), rights, &at_fault, &sd)) {
+  switch (cs__win_found_handle(h, dir, cs__win_self_sid_into(&user), rights, &at_fault, &sd)) {
   case CS_WIN_FOUND_OK:
     rc = 0;
     break;
@@ -403,11 +402,11 @@ static int state_level(const wchar_t *w, int depth, PSID self, char *why, size_t
   int rc = 1, found;
 
   cs_err_clear(&err);
-  if ((found = open_walked(w, p8 ? p8 : "a state file", READ_CONTROL, &h, &err)) != CS_OK) {
+  if ((found = cs__win_open_walked(w, p8 ? p8 : "a state file", READ_CONTROL, &h, &err)) != CS_OK) {
     if (found == CS_ENOENT)
       rc = 0; /* nothing there (or gone since it was listed): nothing to trust */
     else
-      walked_why(found, &err, p8 ? p8 : "a state file", why, len);
+      cs__win_walked_why(found, &err, p8 ? p8 : "a state file", why, len);
     goto out;
   }
   found = cs__win_found_handle(h, -1, self, CS_WIN_FOLDER_WRITE_RIGHTS, &at_fault, &sd);
@@ -472,131 +471,14 @@ out:
  * right for anyone else. Proven only on real Windows: Wine makes every file its
  * user's (this process's), with a DACL made up from the Unix mode. */
 int cs_plat_state_unsafe(const char *path, char *why, size_t len) {
-  union self_sid_u user;
+  union cs__win_self_sid_u user;
   wchar_t *w = cs__win_path(path);
   int rc;
   if (w == NULL) {
     snprintf(why, len, "%s is not a valid UTF-8 path, or out of memory", path);
     return 1;
   }
-  rc = state_level(w, 0, self_sid(&user), why, len);
+  rc = state_level(w, 0, cs__win_self_sid_into(&user), why, len);
   free(w);
   return rc;
-}
-
-/* ---- the folders on the path of a file certsteward writes (cs_plat_path_writers) -- */
-
-int cs__win_writers_judge(PACL dacl, PSID owner, PSID self, int own, PSID *who) {
-  return own ? dacl_judge(dacl, owner, self, CS_WIN_FOLDER_WRITE_RIGHTS, 0, who)
-             : dacl_judge(dacl, owner, self, CS_WIN_REPLACE_RIGHTS, 1, who);
-}
-
-void cs__win_writers_say(int judged, PSID at_fault, char *who, size_t len) {
-  char account[400];
-  if (at_fault != NULL)
-    cs__win_describe_sid(at_fault, account, sizeof account);
-  if ((judged == CS_WIN_OWNER || judged == CS_WIN_WRITER) && at_fault != NULL)
-    snprintf(who, len, "%s (%s)", account, judged == CS_WIN_OWNER ? "owner" : "DACL");
-  else if (judged == CS_WIN_NO_DACL)
-    snprintf(who, len, "everyone (no DACL)");
-  else
-    snprintf(who, len, "cannot be told: an access rule of a kind certsteward cannot read");
-}
-
-/* Who else can change the folder dir: own as cs__win_writers_judge; 1 with who set. */
-static int writers_folder(const char *dir, int own, PSID self, char *who, size_t len) {
-  PSECURITY_DESCRIPTOR sd = NULL;
-  PSID owner = NULL, at_fault = NULL;
-  PACL dacl = NULL;
-  BY_HANDLE_FILE_INFORMATION info;
-  HANDLE h = INVALID_HANDLE_VALUE;
-  wchar_t *w = cs__win_path(dir);
-  cs_err_t err;
-  int rc = 1, judged;
-  if (w == NULL) {
-    snprintf(who, len, "cannot be told: not a valid UTF-8 path, or out of memory");
-    goto out;
-  }
-  cs_err_clear(&err);
-  if ((judged = open_walked(w, dir, READ_CONTROL, &h, &err)) != CS_OK) {
-    char reason[500];
-    walked_why(judged, &err, dir, reason, sizeof reason);
-    snprintf(who, len, "cannot be told: %s", reason);
-    goto out;
-  }
-  if (!GetFileInformationByHandle(h, &info) || !(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ||
-      (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
-    /* a junction or link on the way is not followed here: what it points to is not judged */
-    snprintf(who, len, "cannot be told: it is not a plain folder (a link, junction or file)");
-    goto out;
-  }
-  if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL, &dacl,
-                      NULL, &sd) != ERROR_SUCCESS || owner == NULL) {
-    snprintf(who, len, "cannot be told: its owner and permissions cannot be read");
-    goto out;
-  }
-  if ((judged = cs__win_writers_judge(dacl, owner, self, own, &at_fault)) == CS_WIN_SAFE)
-    rc = 0;
-  else
-    cs__win_writers_say(judged, at_fault, who, len);
-out:
-  if (h != INVALID_HANDLE_VALUE)
-    CloseHandle(h);
-  LocalFree(sd);
-  free(w);
-  return rc;
-}
-
-static int is_sep(char c) { return c == '\\' || c == '/'; }
-
-/* Length of the root of path, its separator included ("C:\\", "\\\\?\\C:\\",
- * "\\\\server\\share\\"); 0 when it has none that is judged here (a relative name). */
-static size_t root_len(const char *p) {
-  size_t off = strncmp(p, "\\\\?\\", 4) == 0 ? 4 : 0, i;
-  int parts = 0;
-  if (((p[off] >= 'A' && p[off] <= 'Z') || (p[off] >= 'a' && p[off] <= 'z')) && p[off + 1] == ':' &&
-      is_sep(p[off + 2]))
-    return off + 3;
-  if (off != 0 || !is_sep(p[0]) || !is_sep(p[1]))
-    return 0;
-  for (i = 2; p[i] != '\0'; i++) /* \\server\share\ */
-    if (is_sep(p[i]) && i > 2 && !is_sep(p[i - 1]) && ++parts == 2)
-      return i + 1;
-  return 0;
-}
-
-/* From the drive's root down to the folder that holds the file, each judged through
- * its own handle, reached by a walk from the root that follows no link (a junction on
- * the way answers "cannot be told"); the file itself is not. Proven only
- * on real Windows: Wine stores no ACLs on files and makes every file its user's. */
-int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char *who, size_t who_len) {
-  union self_sid_u user;
-  PSID self = self_sid(&user);
-  size_t r, last = 0, i, n;
-  snprintf(folder, folder_len, "%s", path != NULL ? path : "");
-  who[0] = '\0';
-  if (path == NULL || (r = root_len(path)) == 0) {
-    snprintf(who, who_len, "cannot be told: the path does not start at a drive or share");
-    return 1;
-  }
-  for (i = r; path[i] != '\0'; i++)
-    if (is_sep(path[i]))
-      last = i;
-  if (last == 0)
-    last = r - 1; /* a file in the root itself */
-  for (i = r - 1;;) {
-    n = i == r - 1 ? r : i; /* the root keeps its separator */
-    if (n >= folder_len) {
-      snprintf(who, who_len, "cannot be told: the path is too long");
-      return 1;
-    }
-    memcpy(folder, path, n);
-    folder[n] = '\0';
-    if (writers_folder(folder, i == last, self, who, who_len))
-      return 1;
-    if (i == last)
-      return 0;
-    for (i++; !is_sep(path[i]); i++)
-      ;
-  }
 }

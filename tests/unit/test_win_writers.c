@@ -1,5 +1,5 @@
 /* Who can change a folder on the path of a file certsteward writes, on Windows
- * (cs_plat_path_writers, common/win/folder.c): the decision (cs__win_writers_judge)
+ * (cs_plat_path_writers, common/win/writers.c): the decision (cs__win_writers_judge)
  * and how the account at fault is named (cs__win_writers_say), on security descriptors
  * from SDDL, which Wine handles correctly; and the walk over real folders. Under Wine
  * every file is the process's user's and DACLs are made up from the Unix mode, so what

@@ -1,0 +1,30 @@
+/* Inside the Windows folder checks: what folder.c (the DACL decision, the folder,
+ * secret-file and state checks) and writers.c (cs_plat_path_writers) share. Not for
+ * other files. */
+#ifndef CS_WIN_FOLDER_INT_H
+#define CS_WIN_FOLDER_INT_H
+
+#include <windows.h>
+
+#include "../error.h"
+
+/* Room for this process's TOKEN_USER and its SID. */
+union cs__win_self_sid_u {
+  TOKEN_USER u;
+  unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+};
+
+/* This process's user SID, copied into buf (NULL when it cannot be read). */
+PSID cs__win_self_sid_into(union cs__win_self_sid_u *buf);
+
+/* cs__win_dacl_unsafe; above 1: inherit-only entries not counted. */
+int cs__win_dacl_judge(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, int above, PSID *who);
+
+/* Opens path itself through the walk, following no link (CS_ENOTREG); CS_ENOENT
+ * without text: path itself is missing. */
+int cs__win_open_walked(const wchar_t *w, const char *shown, DWORD access, HANDLE *h, cs_err_t *err);
+
+/* The reason cs__win_open_walked failed, into why. */
+void cs__win_walked_why(int rc, cs_err_t *err, const char *path, char *why, size_t len);
+
+#endif
