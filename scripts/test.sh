@@ -6,7 +6,9 @@
 #  3. the libFuzzer targets (clang): their seed corpora and a fixed, seeded run each;
 #  4. the unit tests and the daemon's tests once more under ThreadSanitizer (the loop
 #     thread and libuv's thread pool share the event sinks and the daemon's state);
-#  5. GCC's static analyzer (-fanalyzer) over the product's code (common/, service/);
+#  5. GCC's static analyzer (-fanalyzer) over the product's code (common/, service/), in
+#     the native build and in the Windows cross-build (common/win/ and the Windows service
+#     files, which only the latter compiles);
 #  6. Release builds with gcc and with clang (built, not run: the optimiser's warnings);
 #  7. the Windows executables (mingw-w64, static) and their tests under Wine.
 set -euo pipefail
@@ -55,6 +57,8 @@ echo "== build build/analyzer (gcc -fanalyzer on common/ and service/, warnings 
 CC=gcc cmake -S . -B build/analyzer -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_WERROR=ON -DCS_ANALYZER=ON \
   -DCS_BUILD_TESTS=OFF >/dev/null
 cmake --build build/analyzer -j"$JOBS" >/dev/null
+echo "== build build/win64-analyzer (mingw-w64 gcc -fanalyzer on common/ and service/, warnings as errors)"
+bash scripts/win-build.sh --analyze # builds only: the Windows tests run once, below
 for cc in gcc clang; do
   echo "== build build/release-$cc (Release, $cc, warnings as errors)"
   CC=$cc cmake -S . -B "build/release-$cc" -DCMAKE_BUILD_TYPE=Release -DCS_WERROR=ON >/dev/null

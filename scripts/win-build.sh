@@ -8,6 +8,8 @@
 #   CS_WIN_TESTS=0 bash scripts/win-build.sh   # build and check only (no Wine needed)
 #   CS_WIN_BUILD_DIR=build/w2 bash scripts/win-build.sh   # another build folder (default build/win64)
 #   bash scripts/win-build.sh -R store        # extra arguments go to ctest (here: tests matching "store")
+#   bash scripts/win-build.sh --analyze       # only GCC's static analyzer (-fanalyzer) over the
+#                                             # product's code, into build/win64-analyzer: no tests
 #
 # Debian 12, as root or with sudo; installs what is missing (mingw-w64, Wine, and gcc with
 # libssl-dev for the native cs-testpki that writes the test PKI).
@@ -21,6 +23,8 @@ ROOT=$PWD
 B=${CS_WIN_BUILD_DIR:-build/win64}
 JOBS=$(nproc 2>/dev/null || echo 2)
 TESTS=${CS_WIN_TESTS:-1}
+ANALYZE=0
+if [ "${1:-}" = --analyze ]; then ANALYZE=1; shift; fi
 export DEBIAN_FRONTEND=noninteractive
 # OpenSSL's variables of this machine reach every Wine process; a Windows server has none, so
 # the tests run without them (they would hide a trust or configuration read from the wrong
@@ -35,12 +39,27 @@ die() { log "error: $*"; exit 1; }
 # ---- packages --------------------------------------------------------------------------
 # (scripts/deps.sh: "wine", Wine and the native pieces the tests compare with; win-deps.sh
 # installs the cross-toolchain, win-msi.sh wixl)
-[ "$TESTS" = 0 ] || bash scripts/deps.sh wine
+[ "$TESTS" = 0 ] || [ "$ANALYZE" = 1 ] || bash scripts/deps.sh wine
 
 # ---- dependencies and toolchain (cached) ---------------------------------------------------
 PREFIX=$(bash scripts/win-deps.sh)
 TC=$PREFIX/toolchain-mingw64.cmake
 [ -f "$TC" ] || die "scripts/win-deps.sh gave no toolchain file ($TC)"
+
+# ---- the analyzer build: -fanalyzer on common/ and service/ (common/win/ and the Windows
+# service files included, which the native build/analyzer never compiles), its findings
+# errors; the product's targets only, nothing run, no tests, no Wine ------------------------
+if [ "$ANALYZE" = 1 ]; then
+  B=${CS_WIN_BUILD_DIR:-build/win64-analyzer}
+  [ ! -f "$B/CMakeCache.txt" ] || grep -qxF "CMAKE_TOOLCHAIN_FILE:FILEPATH=$TC" "$B/CMakeCache.txt" ||
+    grep -qxF "CMAKE_TOOLCHAIN_FILE:UNINITIALIZED=$TC" "$B/CMakeCache.txt" || rm -rf "$B/CMakeCache.txt" "$B/CMakeFiles"
+  t0=$SECONDS
+  cmake -S . -B "$B" -DCMAKE_TOOLCHAIN_FILE="$TC" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_WERROR=ON \
+    -DCS_ANALYZER=ON -DCS_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$B" -j"$JOBS" >/dev/null
+  log "analyzer build in $((SECONDS - t0)) s"
+  exit 0
+fi
 
 # ---- the Wine runner CTest uses for every Windows executable --------------------------
 # Debian's wine64 comes without Wine's preloader: with the address space randomised, a

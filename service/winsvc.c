@@ -69,25 +69,38 @@ static wchar_t *exe_path(void) {
   return n > 0 && n < 32768 ? _wcsdup(buf) : NULL;
 }
 
+/* Appends " --config <absolute FILE, quoted>" to b; -1 when FILE is not a valid path or
+ * out of memory. Each free() gets a string, never a NULL (see image_path). */
+static int append_config(cs_buf_t *b, const char *config) {
+  wchar_t *wconfig = cs_install_full_path(config);
+  char *config8 = NULL;
+  if (wconfig != NULL) {
+    config8 = cs__win_utf8(wconfig);
+    free(wconfig);
+  }
+  if (config8 == NULL)
+    return -1;
+  cs_buf_puts(b, " --config ");
+  cs__win_quote_arg(b, config8);
+  free(config8);
+  return 0;
+}
+
 /* ImagePath: "<exe>" service, with --config <absolute FILE> when one was given (the
- * service runs in System32: a relative path would be taken from there). */
+ * service runs in System32: a relative path would be taken from there).
+ * Each free() gets a string, never a NULL: given free(p) with p NULL on some path, GCC 12's
+ * analyzer takes the NULL constant itself for freed, so that a later free() of another NULL
+ * of that path (a configuration string never made) reads as a double free. */
 static int image_path(const wchar_t *exe, const char *config, wchar_t **image) {
-  wchar_t *wconfig = config != NULL ? cs_install_full_path(config) : NULL;
-  char *exe8 = cs__win_utf8(exe), *config8 = wconfig != NULL ? cs__win_utf8(wconfig) : NULL;
+  char *exe8 = cs__win_utf8(exe);
   cs_buf_t b = CS_BUF_INIT;
   *image = NULL;
-  if (exe8 != NULL && (config == NULL || config8 != NULL)) {
+  if (exe8 != NULL) {
     cs_buf_printf(&b, "\"%s\" service", exe8);
-    if (config8 != NULL) {
-      cs_buf_puts(&b, " --config ");
-      cs__win_quote_arg(&b, config8);
-    }
-    if (cs_buf_str(&b) != NULL)
+    free(exe8);
+    if ((config == NULL || append_config(&b, config) == 0) && cs_buf_str(&b) != NULL)
       *image = cs__win_wide(b.p);
   }
-  free(wconfig);
-  free(exe8);
-  free(config8);
   cs_buf_free(&b);
   return *image != NULL ? 0 : -1;
 }

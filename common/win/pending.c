@@ -59,12 +59,18 @@ static char *record_path(const char *record_dir, const wchar_t *wpath) {
   return b.p;
 }
 
+/* A name that cannot be converted marks the record out of memory (the caller then writes
+ * nothing). free() only ever gets a string here: given free(u) with u NULL, GCC 12's
+ * analyzer takes the NULL constant itself for freed, and the caller's free(rec) of a NULL
+ * record path (record_path out of memory) on the same path for a double free. */
 static void put_entry(cs_buf_t *b, const char *key, const BY_HANDLE_FILE_INFORMATION *fi, const wchar_t *w) {
   char *u = cs__win_utf8(w);
-  cs_buf_printf(b, "%s\t%08lx:%08lx%08lx\t%s\n", key, (unsigned long)fi->dwVolumeSerialNumber,
-                (unsigned long)fi->nFileIndexHigh, (unsigned long)fi->nFileIndexLow, u != NULL ? u : "");
-  if (u == NULL)
+  if (u == NULL) {
     b->oom = 1;
+    return;
+  }
+  cs_buf_printf(b, "%s\t%08lx:%08lx%08lx\t%s\n", key, (unsigned long)fi->dwVolumeSerialNumber,
+                (unsigned long)fi->nFileIndexHigh, (unsigned long)fi->nFileIndexLow, u);
   free(u);
 }
 
