@@ -88,7 +88,8 @@ static unsigned char unit(const unsigned char *p, const enc_t *e, size_t k) {
 /* Next token at or after unit *pos (which never points inside a hex run): a maximal run
  * of exactly 40 hex digits, so nothing is ever matched inside a SHA-256 or a longer
  * blob; its characters go to tok (upper case kept as it is). */
-static int next_token(const unsigned char *p, const enc_t *e, size_t *pos, size_t *at, char tok[CS_THUMBPRINT_LEN + 1]) {
+static int next_token(const unsigned char *p, const enc_t *e, size_t *pos, size_t *at,
+                      char tok[CS_THUMBPRINT_LEN + 1]) {
   size_t i = *pos, start, k;
   while (i < e->n) {
     if (!is_hex(unit(p, e, i))) {
@@ -141,8 +142,7 @@ size_t cs_bindings_swap(unsigned char *p, size_t len, const char *old_tp, const 
 }
 
 static int name_char_ok(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 /* "<index>-<base name>" with the base name reduced to [A-Za-z0-9._-]: the index keeps
@@ -288,7 +288,8 @@ int cs_bindings_current(const cs_bindings_scan_t *s, char out[CS_THUMBPRINT_LEN 
     }
     rc = cs_err_set(err, CS_ECONFIG, 0,
                     "the binding files name %zu different thumbprints; set [connector] thumbprint to the "
-                    "one in service: %s", s->n_found, cs_buf_str(&b) ? cs_buf_str(&b) : "(out of memory)");
+                    "one in service: %s",
+                    s->n_found, cs_buf_str(&b) ? cs_buf_str(&b) : "(out of memory)");
   }
   cs_buf_free(&b);
   return rc;
@@ -299,8 +300,7 @@ int cs_bindings_current(const cs_bindings_scan_t *s, char out[CS_THUMBPRINT_LEN 
 /* Writing file k failed: puts files 0..k-1 back from memory (the very bytes of the
  * backups) and then drops the backup, as nothing is left to undo. Returns the first
  * file that could not be put back (the backup then stays for the undo), or NULL. */
-static const char *put_back(const cs__bfile_t *c, const char *const *files, size_t k,
-                            const cs_bindings_backup_t *b) {
+static const char *put_back(const cs__bfile_t *c, const char *const *files, size_t k, const cs_bindings_backup_t *b) {
   const char *stuck = NULL;
   size_t i;
   for (i = 0; i < k; i++)
@@ -396,8 +396,8 @@ int cs_bindings_rewrite(const char *const *files, size_t n, const char *old_tp, 
       if (stuck == NULL)
         cs_err_set(err, rc, werr.raw, "binding rewrite failed, no binding file was left changed: %s", werr.text);
       else
-        cs_err_set(err, rc, werr.raw, "binding rewrite failed and %s could not be put back (undo from %s): %s",
-                   stuck, backup_dir, werr.text);
+        cs_err_set(err, rc, werr.raw, "binding rewrite failed and %s could not be put back (undo from %s): %s", stuck,
+                   backup_dir, werr.text);
       goto out;
     }
     cs_fault_point_n("bindings_write:", i); /* test builds: crash.sh */
@@ -528,12 +528,16 @@ int cs_bindings_backup_check(const cs_bindings_backup_t *backup, const char *con
     for (j = 0; j < n && strcmp(original, files[j]) != 0; j++)
       ;
     if (j == n)
-      return cs_err_set(err, CS_ECONFIG, 0, "the binding backup in %s names %s, which is not one of [connector] "
-                        "binding_files: nothing was restored from it", backup->dir, original);
+      return cs_err_set(err, CS_ECONFIG, 0,
+                        "the binding backup in %s names %s, which is not one of [connector] "
+                        "binding_files: nothing was restored from it",
+                        backup->dir, original);
     for (j = 0; j < i; j++)
       if (strcmp(original, backup->entries[j].original) == 0)
-        return cs_err_set(err, CS_EFORMAT, 0, "the binding backup in %s names %s twice: nothing was restored "
-                          "from it", backup->dir, original);
+        return cs_err_set(err, CS_EFORMAT, 0,
+                          "the binding backup in %s names %s twice: nothing was restored "
+                          "from it",
+                          backup->dir, original);
   }
   return CS_OK;
 }

@@ -17,10 +17,10 @@
 
 #include "error.h"
 
-#define CS_THUMBPRINT_LEN 40                     /* hex digits of a SHA-1 thumbprint */
+#define CS_THUMBPRINT_LEN 40                      /* hex digits of a SHA-1 thumbprint */
 #define CS_BINDINGS_MAX_FILE (4u * 1024u * 1024u) /* size limit of a binding file */
-#define CS_BINDINGS_MAX_FOUND 256                /* distinct tokens a scan lists (a binding file names a few) */
-#define CS_BINDINGS_MANIFEST "manifest"          /* in backup_dir: "name TAB original path" lines */
+#define CS_BINDINGS_MAX_FOUND 256                 /* distinct tokens a scan lists (a binding file names a few) */
+#define CS_BINDINGS_MANIFEST "manifest"           /* in backup_dir: "name TAB original path" lines */
 
 /* 1 if s is exactly 40 hex digits (either case), else 0; NULL gives 0. */
 int cs_thumbprint_valid(const char *s);
@@ -37,7 +37,7 @@ typedef struct cs_bindings_found_s {
 } cs_bindings_found_t;
 
 typedef struct cs_bindings_scan_s {
-  char **files;               /* copies of the scanned paths */
+  char **files; /* copies of the scanned paths */
   size_t n_files;
   cs_bindings_found_t *found; /* distinct thumbprints in order of first occurrence */
   size_t n_found;

@@ -41,23 +41,20 @@ static const cs__key_t cs__keys[] = {
     {"connector", "restart_command", CS__STR, CS__OFF(connector.restart_command), "", "", 0, 0, NULL},
     {"connector", "status_command", CS__STR, CS__OFF(connector.status_command), "", "", 0, 0, NULL},
     {"connector", "restart_timeout", CS__INT, CS__OFF(connector.restart_timeout), "120", "120", 1, 3600, NULL},
-    {"connector", "maintenance_window", CS__STR, CS__OFF(connector.maintenance_window), "", "", 0, 0,
-     cs__check_window},
-    {"store", "state_dir", CS__PATH, CS__OFF(store.state_dir), "/var/lib/certsteward",
-     "C:\\ProgramData\\certsteward", 0, 0, NULL},
+    {"connector", "maintenance_window", CS__STR, CS__OFF(connector.maintenance_window), "", "", 0, 0, cs__check_window},
+    {"store", "state_dir", CS__PATH, CS__OFF(store.state_dir), "/var/lib/certsteward", "C:\\ProgramData\\certsteward",
+     0, 0, NULL},
     {"store", "cert_file", CS__PATH, CS__OFF(store.cert_file), "", "", 0, 0, NULL},
     {"store", "key_file", CS__PATH, CS__OFF(store.key_file), "", "", 0, 0, NULL},
     {"store", "chain_file", CS__PATH, CS__OFF(store.chain_file), "", "", 0, 0, NULL},
     {"store", "bundle_file", CS__PATH, CS__OFF(store.bundle_file), "", "", 0, 0, NULL},
     {"store", "old_certificates", CS__STR, CS__OFF(store.old_certificates), "keep", "keep", 0, 0, cs__check_old},
-    {"store", "key_provider", CS__STR, CS__OFF(store.key_provider), "default", "default", 0, 0,
-     cs__check_provider},
+    {"store", "key_provider", CS__STR, CS__OFF(store.key_provider), "default", "default", 0, 0, cs__check_provider},
     {"store", "monitor", CS__PATH, CS__OFF(store.monitor), "", "", 0, 0, NULL},
     {"watch", "folder", CS__PATH, CS__OFF(watch.folder), "/var/lib/certsteward/drop",
      "C:\\ProgramData\\certsteward\\drop", 0, 0, NULL},
     {"watch", "password_file", CS__PATH, CS__OFF(watch.password_file), "", "", 0, 0, NULL},
-    {"watch", "max_file_size", CS__SIZE, CS__OFF(watch.max_file_size), "1M", "1M", 1024,
-     64 * 1024 * 1024, NULL},
+    {"watch", "max_file_size", CS__SIZE, CS__OFF(watch.max_file_size), "1M", "1M", 1024, 64 * 1024 * 1024, NULL},
     {"watch", "settle_seconds", CS__INT, CS__OFF(watch.settle_seconds), "2", "2", 0, 3600, NULL},
     {"watch", "rescan_interval", CS__INT, CS__OFF(watch.rescan_interval), "300", "300", 1, 86400, NULL},
     {"watch", "keep_processed", CS__BOOL, CS__OFF(watch.keep_processed), "no", "no", 0, 0, NULL},
@@ -71,8 +68,8 @@ static const cs__key_t cs__keys[] = {
     {"policy", "allow_sha1", CS__BOOL, CS__OFF(policy.allow_sha1), "no", "no", 0, 0, NULL},
     {"policy", "require_cn", CS__BOOL, CS__OFF(policy.require_cn), "yes", "yes", 0, 0, NULL},
     {"log", "events_file", CS__PATH, CS__OFF(log.events_file), "", "", 0, 0, NULL},
-    {"log", "events_max_size", CS__SIZE, CS__OFF(log.events_max_size), "10M", "10M", 64 * 1024,
-     1024 * 1024 * 1024, NULL},
+    {"log", "events_max_size", CS__SIZE, CS__OFF(log.events_max_size), "10M", "10M", 64 * 1024, 1024 * 1024 * 1024,
+     NULL},
     {"log", "metrics_file", CS__PATH, CS__OFF(log.metrics_file), "", "", 0, 0, NULL},
 };
 #define CS__NKEYS (sizeof cs__keys / sizeof cs__keys[0])
@@ -86,12 +83,12 @@ typedef struct {
   const unsigned char *data; /* the whole file (read with cs_plat_read_file: UTF-8 paths on Windows too) */
   size_t len, pos;
   const char *path;
-  int line;              /* lines handed to inih so far = line of the key being handled */
-  int err_line;          /* line of the first error found; 0 = none yet */
-  int seen[CS__NKEYS];   /* line that set each key; 0 = not set yet */
-  int pend_line;         /* an unknown [section] that has had no key yet */
+  int line;            /* lines handed to inih so far = line of the key being handled */
+  int err_line;        /* line of the first error found; 0 = none yet */
+  int seen[CS__NKEYS]; /* line that set each key; 0 = not set yet */
+  int pend_line;       /* an unknown [section] that has had no key yet */
   char pend_name[CS__CLEAN_MAX];
-  cs_err_t e;            /* the first error, copied to the caller's err */
+  cs_err_t e; /* the first error, copied to the caller's err */
 } cs__parse_t;
 
 static int cs__section_known(const char *s, size_t n) {
@@ -126,7 +123,9 @@ static void cs__list(char *out, size_t n, const char *section) {
       continue;
     count++;
     len += (size_t)snprintf(out + len, n - len, section != NULL ? "%s%s" : "%s[%s]",
-                            count == 1 ? "" : count == total ? " or " : ", ",
+                            count == 1       ? ""
+                            : count == total ? " or "
+                                             : ", ",
                             section != NULL ? cs__keys[i].key : cs__keys[i].section);
   }
 }
@@ -222,8 +221,7 @@ out:
 /* Stores value v (as written in the file) into k's field of cfg. Relative paths are
  * taken relative to the folder of file (NULL: kept as they are). On a bad value
  * returns CS_ECONFIG with "what is wrong (expected ...)" in why. */
-static int cs__set(cs_config_t *cfg, const cs__key_t *k, const char *v, const char *file,
-                   char *why, size_t n) {
+static int cs__set(cs_config_t *cfg, const cs__key_t *k, const char *v, const char *file, char *why, size_t n) {
   void *field = (char *)cfg + k->offset;
   char q[CS__CLEAN_MAX], lo[32], hi[32];
   long long i;
@@ -236,8 +234,7 @@ static int cs__set(cs_config_t *cfg, const cs__key_t *k, const char *v, const ch
     char *s = NULL;
     if (v[0] != '\0' && k->check != NULL && k->check(v, why, n) != 0)
       return CS_ECONFIG;
-    if (v[0] != '\0' &&
-        (s = k->type == CS__PATH ? cs_plat_path_resolve(file, v) : cs_strdup(v)) == NULL)
+    if (v[0] != '\0' && (s = k->type == CS__PATH ? cs_plat_path_resolve(file, v) : cs_strdup(v)) == NULL)
       return CS_ENOMEM;
     free(*(char **)field);
     *(char **)field = s;
@@ -260,9 +257,8 @@ static int cs__set(cs_config_t *cfg, const cs__key_t *k, const char *v, const ch
     cs__fmt_num(lo, sizeof lo, k->type, k->min);
     cs__fmt_num(hi, sizeof hi, k->type, k->max);
     if (!cs__parse_num(v, k->type, &i)) {
-      snprintf(why, n, "\"%s\" is not %s (expected %s%s to %s)", q,
-               k->type == CS__INT ? "a whole number" : "a size", k->type == CS__INT ? "" :
-               "bytes, or a number with K or M, from ", lo, hi);
+      snprintf(why, n, "\"%s\" is not %s (expected %s%s to %s)", q, k->type == CS__INT ? "a whole number" : "a size",
+               k->type == CS__INT ? "" : "bytes, or a number with K or M, from ", lo, hi);
       return CS_ECONFIG;
     }
     if (i < k->min || i > k->max) {
@@ -359,8 +355,7 @@ static int cs__handler(void *user, const char *section, const char *name, const 
     return 0;
   }
   if (section[0] == '\0') {
-    cs__fail(p, p->line, CS_ECONFIG, "%s: outside any section (expected a [section] line above it)",
-             key);
+    cs__fail(p, p->line, CS_ECONFIG, "%s: outside any section (expected a [section] line above it)", key);
     return 0;
   }
   if (!cs__section_known(section, strlen(section))) {
@@ -537,8 +532,9 @@ int cs_config_host(const cs_config_t *cfg, const char *override, char *buf, size
   if (override != NULL && override[0] != '\0')
     return snprintf(buf, len, "%s", override) < (int)len ? 0 : cs_err_set(err, CS_ETOOBIG, 0, "host name too long");
   if (cfg->connector.host != NULL)
-    return snprintf(buf, len, "%s", cfg->connector.host) < (int)len ? 0
-                                                                      : cs_err_set(err, CS_ETOOBIG, 0, "host name too long");
+    return snprintf(buf, len, "%s", cfg->connector.host) < (int)len
+               ? 0
+               : cs_err_set(err, CS_ETOOBIG, 0, "host name too long");
   if ((rc = cs_plat_fqdn(buf, len, &why)) != 0)
     return cs_err_set(err, rc, why.raw, "no --host or [connector] host, and %s", why.text);
   return 0;

@@ -19,55 +19,55 @@ typedef struct cs_strlist_s {
 typedef struct cs_config_s {
   char *path; /* file the values were read from; NULL = built-in defaults only */
   struct {
-    char *host;              /* DNS name the certificate must carry; NULL = this machine's FQDN */
-    char *service;           /* service to restart (systemd unit / Windows service name) */
-    char *account;           /* gets READ on the private key; NULL = no such step (Windows: the
-                              * account the service runs as, see cs_connector_resolve) */
-    char *thumbprint;        /* certificate in service; NULL = found from bindings / cert_file */
-    cs_strlist_t endpoints;  /* host:port the connector serves TLS on, probed after a restart */
-    int endpoints_default;   /* 1: not configured but taken from the connector's settings or the
-                              * documented defaults (cs_connector_resolve): one that does not
-                              * listen or speak TLS is skipped with a warning, not refused */
+    char *host;                 /* DNS name the certificate must carry; NULL = this machine's FQDN */
+    char *service;              /* service to restart (systemd unit / Windows service name) */
+    char *account;              /* gets READ on the private key; NULL = no such step (Windows: the
+                                 * account the service runs as, see cs_connector_resolve) */
+    char *thumbprint;           /* certificate in service; NULL = found from bindings / cert_file */
+    cs_strlist_t endpoints;     /* host:port the connector serves TLS on, probed after a restart */
+    int endpoints_default;      /* 1: not configured but taken from the connector's settings or the
+                                 * documented defaults (cs_connector_resolve): one that does not
+                                 * listen or speak TLS is skipped with a warning, not refused */
     cs_strlist_t binding_files; /* files naming the thumbprint in service */
-    char *restart_command;   /* replaces the platform's restart; NULL = none */
-    char *status_command;    /* polled until it exits 0 after a restart; NULL = none */
-    int restart_timeout;     /* seconds for restart + probe */
-    char *maintenance_window; /* NULL = any time; see window.h */
+    char *restart_command;      /* replaces the platform's restart; NULL = none */
+    char *status_command;       /* polled until it exits 0 after a restart; NULL = none */
+    int restart_timeout;        /* seconds for restart + probe */
+    char *maintenance_window;   /* NULL = any time; see window.h */
   } connector;
   struct {
-    char *state_dir;         /* journal, archive, quarantine, events, metrics */
-    char *cert_file;         /* POSIX store: leaf + chain */
+    char *state_dir; /* journal, archive, quarantine, events, metrics */
+    char *cert_file; /* POSIX store: leaf + chain */
     char *key_file;
-    char *chain_file;        /* chain only; NULL = none */
-    char *bundle_file;       /* leaf + chain + key; NULL = none */
-    char *old_certificates;  /* "keep" or "delete" (after COMMIT) */
-    char *key_provider;      /* Windows: "default", "cng" or "capi" (where an imported key goes) */
-    char *monitor;           /* folder of PEM/DER files listed with their expiry; NULL = none */
+    char *chain_file;       /* chain only; NULL = none */
+    char *bundle_file;      /* leaf + chain + key; NULL = none */
+    char *old_certificates; /* "keep" or "delete" (after COMMIT) */
+    char *key_provider;     /* Windows: "default", "cng" or "capi" (where an imported key goes) */
+    char *monitor;          /* folder of PEM/DER files listed with their expiry; NULL = none */
   } store;
   struct {
-    char *folder;            /* drop folder */
-    char *password_file;     /* first line = PFX / key password; NULL = none */
-    uint64_t max_file_size;  /* bytes; larger dropped files are refused before parsing */
-    int settle_seconds;      /* a file is taken once unchanged this long */
-    int rescan_interval;     /* seconds between full scans besides change events */
-    bool keep_processed;     /* keep committed drops under state_dir/processed */
-    int quarantine_days;     /* quarantine entries older than this are removed */
+    char *folder;           /* drop folder */
+    char *password_file;    /* first line = PFX / key password; NULL = none */
+    uint64_t max_file_size; /* bytes; larger dropped files are refused before parsing */
+    int settle_seconds;     /* a file is taken once unchanged this long */
+    int rescan_interval;    /* seconds between full scans besides change events */
+    bool keep_processed;    /* keep committed drops under state_dir/processed */
+    int quarantine_days;    /* quarantine entries older than this are removed */
   } watch;
   struct {
-    int check_interval;      /* seconds between expiry checks */
-    cs_strlist_t warn_days;  /* thresholds, in days */
+    int check_interval;     /* seconds between expiry checks */
+    cs_strlist_t warn_days; /* thresholds, in days */
   } expiry;
   struct {
     char *ca_file;      /* PEM trust anchors; NULL = the system's default store */
     int min_valid_days; /* a new certificate must stay valid at least this long */
     int min_rsa_bits;
-    bool allow_sha1;    /* accept SHA-1 signatures on leaf and intermediates */
-    bool require_cn;    /* the subject CN must match the host too */
+    bool allow_sha1; /* accept SHA-1 signatures on leaf and intermediates */
+    bool require_cn; /* the subject CN must match the host too */
   } policy;
   struct {
-    char *events_file;       /* JSON lines; NULL = state_dir/events.jsonl */
+    char *events_file; /* JSON lines; NULL = state_dir/events.jsonl */
     uint64_t events_max_size;
-    char *metrics_file;      /* Prometheus text; NULL = state_dir/certsteward.prom */
+    char *metrics_file; /* Prometheus text; NULL = state_dir/certsteward.prom */
   } log;
 } cs_config_t;
 

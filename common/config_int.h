@@ -24,11 +24,11 @@ typedef struct {
   const char *section;
   const char *key;
   cs__type_t type;
-  size_t offset;           /* of the field in cs_config_t: char *, bool, int or uint64_t */
-  const char *def_posix;   /* defaults written as in the file; "" = none (NULL field) */
+  size_t offset;         /* of the field in cs_config_t: char *, bool, int or uint64_t */
+  const char *def_posix; /* defaults written as in the file; "" = none (NULL field) */
   const char *def_windows;
-  long long min, max;      /* CS__INT and CS__SIZE */
-  cs__check_fn check;      /* NULL = any value */
+  long long min, max; /* CS__INT and CS__SIZE */
+  cs__check_fn check; /* NULL = any value */
 } cs__key_t;
 
 /* The checks of the table's rows. */

@@ -100,8 +100,10 @@ int cs__check_endpoint(const char *v, char *why, size_t n) {
 
 int cs__check_window(const char *v, char *why, size_t n) {
   if (cs_window_parse(v, NULL) != 0) {
-    snprintf(why, n, "\"%.100s\" is not a maintenance window (expected HH:MM-HH:MM, optionally after days, "
-             "e.g. 02:00-04:00 or Sat,Sun 02:00-04:00)", v);
+    snprintf(why, n,
+             "\"%.100s\" is not a maintenance window (expected HH:MM-HH:MM, optionally after days, "
+             "e.g. 02:00-04:00 or Sat,Sun 02:00-04:00)",
+             v);
     return CS_ECONFIG;
   }
   return 0;

@@ -12,7 +12,7 @@
 #include "platform.h"
 #include "probe.h"
 
-#define ACCOUNT_MAX 256       /* an account name: domain (DNS, 255) is the longest part */
+#define ACCOUNT_MAX 256         /* an account name: domain (DNS, 255) is the longest part */
 #define SETTINGS_MAX (1u << 20) /* a settings file is small text */
 
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
@@ -129,8 +129,9 @@ int cs_connector_image_exe(const char *image_path, char *out, size_t len, cs_err
   for (p = s; p < end; p++) {
     if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '%' || *p == '"' || *p == '*' || *p == '?' || *p == '<' ||
         *p == '>' || *p == '|' || (*p == ':' && p != s + 1))
-      return cs_err_set(err, CS_EFORMAT, 0, "its program path holds a character a path cannot (or an unexpanded "
-                                            "variable)");
+      return cs_err_set(err, CS_EFORMAT, 0,
+                        "its program path holds a character a path cannot (or an unexpanded "
+                        "variable)");
   }
   for (seg = s + 3; seg < end; seg = p + 1) {
     for (p = seg; p < end && *p != '\\' && *p != '/'; p++)
@@ -214,10 +215,10 @@ out:
 /* ---- the connector's settings files ---------------------------------------------- */
 
 typedef struct listener_s {
-  const char *title;   /* for a person */
-  const char *folder;  /* its settings folder beside tls.json */
-  const char *key;     /* a part of its TLS selection's member name in tls.json */
-  int port;            /* the documented one */
+  const char *title;  /* for a person */
+  const char *folder; /* its settings folder beside tls.json */
+  const char *key;    /* a part of its TLS selection's member name in tls.json */
+  int port;           /* the documented one */
 } listener_t;
 
 static const listener_t listeners[] = {
@@ -313,8 +314,8 @@ int cs_connector_endpoints(const char *binding_file, char ***out, size_t *n, cs_
     int port = listeners[i].port;
     if (tls_read && tls.selection[i] < 0) {
       if (how != NULL)
-        cs_buf_printf(how, "%s%s: no certificate selected in %s, not probed", how->len ? "; " : "",
-                      listeners[i].title, binding_file);
+        cs_buf_printf(how, "%s%s: no certificate selected in %s, not probed", how->len ? "; " : "", listeners[i].title,
+                      binding_file);
       continue;
     }
     /* <folder of the TLS settings file>/<listener>/general.json (not read when the settings
@@ -425,13 +426,14 @@ static int resolve_account(cs_config_t *cfg, const char *start_name, int known, 
   char account[ACCOUNT_MAX + 16];
   int d = known ? cs_connector_account(start_name, service, account, sizeof account) : CS_EINVAL;
   if (known && d != CS_OK && d != CS_CONNECTOR_NO_GRANT) {
-    cs_event_say(CS_EV_CONNECTOR_UNKNOWN, NULL, service, "the account it runs as", "its start name is not an account name");
+    cs_event_say(CS_EV_CONNECTOR_UNKNOWN, NULL, service, "the account it runs as",
+                 "its start name is not an account name");
     known = 0;
   }
   if (cfg->connector.account != NULL) {
     if (known && !cs_connector_same_account(cfg->connector.account, d == CS_OK ? account : ""))
       cs_event_say(CS_EV_CONNECTOR_ACCOUNT_DIFFERS, NULL, cfg->connector.account, service,
-            d == CS_OK ? account : "LocalSystem");
+                   d == CS_OK ? account : "LocalSystem");
     cs_buf_printf(said, "key READ for %s (configured)", cfg->connector.account);
     return CS_OK;
   }
@@ -530,12 +532,14 @@ int cs_connector_resolve(cs_config_t *cfg, cs_err_t *err) {
     goto out;
   known = rc == CS_OK;
   if (!known)
-    cs_event_say(CS_EV_CONNECTOR_UNKNOWN, NULL, cfg->connector.service, "its settings in the service manager", why.text);
+    cs_event_say(CS_EV_CONNECTOR_UNKNOWN, NULL, cfg->connector.service, "its settings in the service manager",
+                 why.text);
   rc = resolve_account(cfg, start_name, known, &said);
   if (rc == CS_OK)
     rc = resolve_files(cfg, known ? image_path : NULL, &said);
   if (rc == CS_OK)
-    cs_event_say(CS_EV_CONNECTOR_SETTINGS, NULL, cfg->connector.service, cs_buf_str(&said) != NULL ? cs_buf_str(&said) : "-", NULL);
+    cs_event_say(CS_EV_CONNECTOR_SETTINGS, NULL, cfg->connector.service,
+                 cs_buf_str(&said) != NULL ? cs_buf_str(&said) : "-", NULL);
 out:
   if (rc != CS_OK)
     cs_err_set(err, rc, 0, "out of memory reading the connector's settings");

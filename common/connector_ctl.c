@@ -56,6 +56,6 @@ int cs_connector_start(const cs_config_t *cfg, const char *dependents, int fresh
 }
 
 int cs_connector_restart(const cs_config_t *cfg, cs_err_t *err) {
-  return cs_plat_service_restart(cfg->connector.service, cfg->connector.restart_command,
-                                 cfg->connector.status_command, timeout_ms(cfg), err);
+  return cs_plat_service_restart(cfg->connector.service, cfg->connector.restart_command, cfg->connector.status_command,
+                                 timeout_ms(cfg), err);
 }

@@ -14,6 +14,4 @@ int cs_drop_candidate(const char *name) {
   return !(name[0] == '.' || (name[0] == '~' && name[1] == '$') || ends_with(name, ".tmp") || ends_with(name, ".part"));
 }
 
-int cs_parked_candidate(const char *name) {
-  return !ends_with(name, CS_STATE_REASON_SUFFIX);
-}
+int cs_parked_candidate(const char *name) { return !ends_with(name, CS_STATE_REASON_SUFFIX); }

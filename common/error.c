@@ -6,23 +6,40 @@
 
 const char *cs_strerror(int code) {
   switch (code) {
-  case CS_OK: return "success";
-  case CS_ENOMEM: return "out of memory";
-  case CS_EINVAL: return "invalid argument";
-  case CS_EIO: return "input/output error";
-  case CS_ENOENT: return "no such file";
-  case CS_ETOOBIG: return "too big";
-  case CS_EFORMAT: return "unrecognised format";
-  case CS_EPASSWORD: return "wrong or missing password";
-  case CS_ENOTREG: return "not a regular file";
-  case CS_ECONFIG: return "configuration error";
-  case CS_ECRYPTO: return "cryptographic library error";
-  case CS_EACCES: return "permission denied";
-  case CS_EEMPTY: return "empty";
-  case CS_EBUSY: return "busy";
-  case CS_ETIMEDOUT: return "timed out";
-  case CS_EFAILED: return "failed";
-  default: return "unknown error";
+  case CS_OK:
+    return "success";
+  case CS_ENOMEM:
+    return "out of memory";
+  case CS_EINVAL:
+    return "invalid argument";
+  case CS_EIO:
+    return "input/output error";
+  case CS_ENOENT:
+    return "no such file";
+  case CS_ETOOBIG:
+    return "too big";
+  case CS_EFORMAT:
+    return "unrecognised format";
+  case CS_EPASSWORD:
+    return "wrong or missing password";
+  case CS_ENOTREG:
+    return "not a regular file";
+  case CS_ECONFIG:
+    return "configuration error";
+  case CS_ECRYPTO:
+    return "cryptographic library error";
+  case CS_EACCES:
+    return "permission denied";
+  case CS_EEMPTY:
+    return "empty";
+  case CS_EBUSY:
+    return "busy";
+  case CS_ETIMEDOUT:
+    return "timed out";
+  case CS_EFAILED:
+    return "failed";
+  default:
+    return "unknown error";
   }
 }
 

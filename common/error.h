@@ -38,9 +38,9 @@ enum {
 #define CS_ERR_TEXT_MAX 512
 
 typedef struct cs_err_s {
-  int code;                      /* CS_E* */
-  long raw;                      /* errno, GetLastError() or OpenSSL code; 0 if none */
-  char text[CS_ERR_TEXT_MAX];    /* what went wrong, for a person; no secrets */
+  int code;                   /* CS_E* */
+  long raw;                   /* errno, GetLastError() or OpenSSL code; 0 if none */
+  char text[CS_ERR_TEXT_MAX]; /* what went wrong, for a person; no secrets */
 } cs_err_t;
 
 /* Short name of a CS_E* code ("ENOENT"-like but ours), never NULL. */

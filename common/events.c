@@ -26,8 +26,8 @@
 
 #include "platform.h"
 
-#define CS_EVENT(id, sev, name, nargs, message) \
-  _Static_assert((nargs) >= 0 && (nargs) <= CS_EVENT_MAX_ARGS, #name ": nargs out of range"); \
+#define CS_EVENT(id, sev, name, nargs, message)                                                                        \
+  _Static_assert((nargs) >= 0 && (nargs) <= CS_EVENT_MAX_ARGS, #name ": nargs out of range");                          \
   _Static_assert((id) > 0 && (id) <= 0xFFFF, #name ": ID must fit the 16-bit Windows event ID");
 #include "events.def"
 #undef CS_EVENT
@@ -337,8 +337,8 @@ void cs_event_emit(const cs_event_t *ev) {
 
 unsigned long cs_events_count(void) { return atomic_load(&n_emitted); }
 
-void cs_event_cert(int id, const char *tp, const char *old_tp, const char *subject, const char *file,
-                   const char *a1, const char *a2, const char *a3) {
+void cs_event_cert(int id, const char *tp, const char *old_tp, const char *subject, const char *file, const char *a1,
+                   const char *a2, const char *a3) {
   cs_event_t ev;
   memset(&ev, 0, sizeof ev);
   ev.id = id;

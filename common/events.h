@@ -36,7 +36,7 @@ typedef struct cs_event_s {
   const char *thumbprint;     /* the certificate concerned (the new one in a renewal) */
   const char *old_thumbprint; /* the certificate in service before, in a renewal */
   const char *subject;
-  const char *file;           /* the dropped file, when there is one */
+  const char *file;                    /* the dropped file, when there is one */
   const char *args[CS_EVENT_MAX_ARGS]; /* %1..%n */
 } cs_event_t;
 
@@ -72,8 +72,8 @@ void cs_event_emit(const cs_event_t *ev);
  * certificate tp (the new one in a renewal) replacing old_tp (NULL or "": none), its
  * subject and the dropped file (each may be NULL), with the insertion strings a1..a3
  * (NULL for those it has none of). */
-void cs_event_cert(int id, const char *tp, const char *old_tp, const char *subject, const char *file,
-                   const char *a1, const char *a2, const char *a3);
+void cs_event_cert(int id, const char *tp, const char *old_tp, const char *subject, const char *file, const char *a1,
+                   const char *a2, const char *a3);
 
 /* cs_event_cert about no certificate. */
 void cs_event_say(int id, const char *file, const char *a1, const char *a2, const char *a3);

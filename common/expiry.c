@@ -58,7 +58,6 @@ int cs_expiry_thresholds(const cs_strlist_t *l, int *days, size_t max, size_t *n
 
 /* ---- UTC time --------------------------------------------------------------------- */
 
-
 /* ---- persisted state ---------------------------------------------------------------- */
 
 static int tp_valid(const char *tp) {
@@ -113,7 +112,7 @@ static int parse_line(char *line, cs_expiry_state_t *st, unsigned *seen) {
     *seen |= 1;
   } else if (strcmp(line, "notified") == 0 && !(*seen & 2)) {
     if (v[0] < '0' || v[0] > '9')
-      return CS_EFORMAT; /* strtoul would take "-1" */
+      return CS_EFORMAT;       /* strtoul would take "-1" */
     u = strtoull(v, &end, 10); /* 64 bits everywhere: unsigned long is 32 on Windows */
     if (*end != '\0' || u > 0xFFFFFFFFULL)
       return CS_EFORMAT;
@@ -179,15 +178,16 @@ out:
 
 /* ---- the decision ------------------------------------------------------------------- */
 
-int cs_expiry_check(cs_expiry_state_t *st, const char *tp, const char *subject, long long not_after,
-                    long long now, const int *days, size_t n, int *changed, long long *next_due) {
+int cs_expiry_check(cs_expiry_state_t *st, const char *tp, const char *subject, long long not_after, long long now,
+                    const int *days, size_t n, int *changed, long long *next_due) {
   long long left, due = CS_EXPIRY_NEVER, days_left;
   char when[32], dl[24], th[24];
   size_t i, k;
   unsigned mark;
 
-  if (st == NULL || changed == NULL || next_due == NULL || tp == NULL || tp[0] == '\0' || !tp_valid(tp) || n > CS_EXPIRY_MAX_THRESHOLDS ||
-      not_after <= -TIME_LIMIT || not_after >= TIME_LIMIT || now <= -TIME_LIMIT || now >= TIME_LIMIT)
+  if (st == NULL || changed == NULL || next_due == NULL || tp == NULL || tp[0] == '\0' || !tp_valid(tp) ||
+      n > CS_EXPIRY_MAX_THRESHOLDS || not_after <= -TIME_LIMIT || not_after >= TIME_LIMIT || now <= -TIME_LIMIT ||
+      now >= TIME_LIMIT)
     return CS_EINVAL;
   for (i = 0; i < n; i++)
     if (days[i] < 0 || days[i] > DAYS_MAX || (i > 0 && days[i] >= days[i - 1]))

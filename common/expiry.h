@@ -52,8 +52,7 @@ int cs_expiry_save(const char *path, const cs_expiry_state_t *st, cs_err_t *err)
  * *changed = 1 when st changed and must be saved. *next_due = seconds (>= 1) from
  * now until the next threshold is crossed or the certificate expires, or
  * CS_EXPIRY_NEVER. CS_EINVAL on bad arguments (st untouched). */
-int cs_expiry_check(cs_expiry_state_t *st, const char *tp, const char *subject, long long not_after,
-                    long long now, const int *days, size_t n, int *changed, long long *next_due);
-
+int cs_expiry_check(cs_expiry_state_t *st, const char *tp, const char *subject, long long not_after, long long now,
+                    const int *days, size_t n, int *changed, long long *next_due);
 
 #endif

@@ -164,9 +164,10 @@ int cs_journal_check_txdir(const cs_journal_t *j, const char *path, const char *
   if (cs_buf_str(&b) == NULL)
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   else if (j->txdir == NULL || strcmp(cs_buf_str(&b), j->txdir) != 0)
-    rc = cs_err_set(err, CS_EFORMAT, 0, "the journal %s names the transaction folder %.200s, not %s: it was not "
-                    "written for this state folder, nothing was undone; restore by hand", path,
-                    j->txdir != NULL ? j->txdir : "(none)", txdir);
+    rc = cs_err_set(err, CS_EFORMAT, 0,
+                    "the journal %s names the transaction folder %.200s, not %s: it was not "
+                    "written for this state folder, nothing was undone; restore by hand",
+                    path, j->txdir != NULL ? j->txdir : "(none)", txdir);
   else
     rc = CS_OK;
   cs_buf_free(&b);

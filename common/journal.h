@@ -9,29 +9,29 @@
 #include "txplan.h"
 
 /* States written to the journal */
-#define CS_TX_RUNNING "running"         /* steps 1..step may have been done */
+#define CS_TX_RUNNING "running" /* steps 1..step may have been done */
 #define CS_TX_ROLLING_BACK "rolling-back"
-#define CS_TX_COMMITTED "committed"     /* new certificate proven; only archiving left */
+#define CS_TX_COMMITTED "committed" /* new certificate proven; only archiving left */
 
 typedef struct cs_journal_s {
-  int version;           /* of the file read: 1 (no plan: the steps install grant bindings
-                            restart probe) or 2; cs_journal_write always writes 2 */
+  int version; /* of the file read: 1 (no plan: the steps install grant bindings
+                  restart probe) or 2; cs_journal_write always writes 2 */
   char state[16];
-  char *plan;            /* the transaction's steps by name, in order, space-separated
-                            (version 2; NULL in a version 1 journal) */
-  int step;              /* index of the last step started (1-based) in plan; 0 = none yet */
-  char *step_name;       /* that step by name; NULL when none was started yet, and in a
-                            journal written before the name was kept (see journal.c) */
+  char *plan;      /* the transaction's steps by name, in order, space-separated
+                      (version 2; NULL in a version 1 journal) */
+  int step;        /* index of the last step started (1-based) in plan; 0 = none yet */
+  char *step_name; /* that step by name; NULL when none was started yet, and in a
+                      journal written before the name was kept (see journal.c) */
   char old_tp[41];
   char new_tp[41];
-  long long started;     /* seconds since 1970 */
-  char *file;            /* the drop being installed (informational) */
+  long long started; /* seconds since 1970 */
+  char *file;        /* the drop being installed (informational) */
   char *subject;
-  char *txdir;           /* the transaction's folder: stage, backups */
-  char *failed_step;     /* when rolling back */
+  char *txdir;       /* the transaction's folder: stage, backups */
+  char *failed_step; /* when rolling back */
   char *reason;
-  char *dependents;      /* the services stopped with the connector, "/"-separated (a
-                            service name never holds a slash); NULL when not known yet */
+  char *dependents; /* the services stopped with the connector, "/"-separated (a
+                       service name never holds a slash); NULL when not known yet */
 } cs_journal_t;
 
 int cs_journal_write(const char *path, const cs_journal_t *j, cs_err_t *err);

@@ -9,7 +9,7 @@ typedef struct js_s {
   cs_json_cb cb;
   void *arg;
   int depth;
-  int stop;  /* what the callback returned to stop, else 0 */
+  int stop; /* what the callback returned to stop, else 0 */
   cs_err_t *err;
 } js_t;
 
@@ -27,8 +27,10 @@ static int hex4(const char *p, unsigned *v) {
   *v = 0;
   for (i = 0; i < 4; i++) {
     char c = p[i];
-    unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                 : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+    unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                 : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                 : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                        : 16u;
     if (d == 16u)
       return 0;
     *v = *v * 16 + d;
@@ -56,12 +58,25 @@ static int string(js_t *j, char *out, size_t n, int *fits) {
         return bad(j, "a string does not end");
       c = *j->p++;
       switch (c) {
-      case '"': case '\\': case '/': break;
-      case 'b': c = '\b'; break;
-      case 'f': c = '\f'; break;
-      case 'n': c = '\n'; break;
-      case 'r': c = '\r'; break;
-      case 't': c = '\t'; break;
+      case '"':
+      case '\\':
+      case '/':
+        break;
+      case 'b':
+        c = '\b';
+        break;
+      case 'f':
+        c = '\f';
+        break;
+      case 'n':
+        c = '\n';
+        break;
+      case 'r':
+        c = '\r';
+        break;
+      case 't':
+        c = '\t';
+        break;
       case 'u':
         if (j->end - j->p < 4 || !hex4(j->p, &u))
           return bad(j, "a \\u escape without four hex digits");

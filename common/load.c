@@ -70,11 +70,16 @@ int cs_crypto_init(cs_err_t *err) {
 
 const char *cs_format_name(cs_format_t f) {
   switch (f) {
-  case CS_FMT_PKCS12: return "PKCS#12";
-  case CS_FMT_PEM: return "PEM";
-  case CS_FMT_DER: return "DER";
-  case CS_FMT_PKCS7: return "PKCS#7";
-  default: return "unknown";
+  case CS_FMT_PKCS12:
+    return "PKCS#12";
+  case CS_FMT_PEM:
+    return "PEM";
+  case CS_FMT_DER:
+    return "DER";
+  case CS_FMT_PKCS7:
+    return "PKCS#7";
+  default:
+    return "unknown";
   }
 }
 
@@ -86,7 +91,7 @@ void cs_bundle_free(cs_bundle_t *b) {
 }
 
 /* 1 if some other certificate in certs was issued by c. */
-static int issued_another(STACK_OF(X509) *certs, X509 *c) {
+static int issued_another(STACK_OF(X509) * certs, X509 *c) {
   int i;
   for (i = 0; i < sk_X509_num(certs); i++) {
     X509 *o = sk_X509_value(certs, i);
@@ -98,7 +103,7 @@ static int issued_another(STACK_OF(X509) *certs, X509 *c) {
 
 /* Moves certs into b: the leaf is the certificate of the key when there is one,
  * else the one certificate that issued no other and is not a CA, else the first. */
-static int pick_leaf(cs_bundle_t *b, STACK_OF(X509) *certs, cs_err_t *err) {
+static int pick_leaf(cs_bundle_t *b, STACK_OF(X509) * certs, cs_err_t *err) {
   int i, leaf = -1;
   if (sk_X509_num(certs) == 0)
     return cs_err_set(err, CS_EFORMAT, 0, "the file holds no certificate");
@@ -119,8 +124,7 @@ static int pick_leaf(cs_bundle_t *b, STACK_OF(X509) *certs, cs_err_t *err) {
   return CS_OK;
 }
 
-static int load_pkcs12(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b,
-                       cs_err_t *err) {
+static int load_pkcs12(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b, cs_err_t *err) {
   const unsigned char *p = data;
   PKCS12 *p12 = NULL;
   X509 *cert = NULL;
@@ -142,10 +146,9 @@ static int load_pkcs12(const unsigned char *data, size_t len, const char *passwo
     if (ERR_GET_LIB(e) == ERR_LIB_PKCS12 && ERR_GET_REASON(e) == PKCS12_R_MAC_VERIFY_FAILURE) {
       ERR_clear_error();
       rc = cs_err_set(err, CS_EPASSWORD, 0, "%s",
-                      password == NULL
-                          ? "the PKCS#12 file is password-protected and no password is configured "
-                            "([watch] password_file)"
-                          : "wrong password for the PKCS#12 file (integrity check failed)");
+                      password == NULL ? "the PKCS#12 file is password-protected and no password is configured "
+                                         "([watch] password_file)"
+                                       : "wrong password for the PKCS#12 file (integrity check failed)");
     } else {
       rc = cs_err_set(err, CS_EFORMAT, 0, "cannot decrypt the PKCS#12 file (%s)", ossl_reason(why, sizeof why));
     }
@@ -174,7 +177,7 @@ out:
 }
 
 /* Appends the certificates of a signed-data PKCS#7 to certs. */
-static int take_pkcs7_certs(PKCS7 *p7, STACK_OF(X509) *certs, cs_err_t *err) {
+static int take_pkcs7_certs(PKCS7 *p7, STACK_OF(X509) * certs, cs_err_t *err) {
   STACK_OF(X509) *in = NULL;
   int i;
   if (PKCS7_type_is_signed(p7) && p7->d.sign != NULL)
@@ -203,8 +206,7 @@ static int mem_find(const unsigned char *data, size_t len, const char *s) {
 static int is_pem(const unsigned char *data, size_t len) { return mem_find(data, len, "-----BEGIN "); }
 
 /* The first private key of a PEM text (PKCS#8 plain or encrypted, traditional RSA / EC). */
-static int read_pem_key(const unsigned char *data, size_t len, const char *password, EVP_PKEY **key,
-                        cs_err_t *err) {
+static int read_pem_key(const unsigned char *data, size_t len, const char *password, EVP_PKEY **key, cs_err_t *err) {
   BIO *bio = BIO_new_mem_buf(data, (int)len);
   pw_t pw = {password, 0};
   char why[256];
@@ -228,8 +230,8 @@ static int read_pem_key(const unsigned char *data, size_t len, const char *passw
 
 /* Adds the certificate(s) of one PEM block to certs by its label; other labels
  * (keys, requests, CRLs, parameters) are left alone. */
-static int take_pem_block(const char *name, const unsigned char *der, long len, cs_bundle_t *b,
-                          STACK_OF(X509) *certs, cs_err_t *err) {
+static int take_pem_block(const char *name, const unsigned char *der, long len, cs_bundle_t *b, STACK_OF(X509) * certs,
+                          cs_err_t *err) {
   const unsigned char *p = der;
   X509 *x = NULL;
   PKCS7 *p7 = NULL;
@@ -261,8 +263,7 @@ static int take_pem_block(const char *name, const unsigned char *der, long len, 
   return CS_OK;
 }
 
-static int load_pem(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b,
-                    cs_err_t *err) {
+static int load_pem(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b, cs_err_t *err) {
   BIO *bio = NULL;
   STACK_OF(X509) *certs = NULL;
   char *name = NULL, *header = NULL, why[256];
@@ -310,8 +311,7 @@ out:
 }
 
 /* DER: a PKCS#12, an X.509 certificate or a PKCS#7 bundle. */
-static int load_der(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b,
-                    cs_err_t *err) {
+static int load_der(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b, cs_err_t *err) {
   const unsigned char *p = data;
   long obj_len = 0;
   int tag = 0, cls = 0, rc, ret;
@@ -353,7 +353,8 @@ static int load_der(const unsigned char *data, size_t len, const char *password,
       goto out;
     b->format = CS_FMT_PKCS7;
   } else {
-    rc = cs_err_set(err, CS_EFORMAT, 0, "unrecognised DER structure: not a PKCS#12, X.509 certificate or PKCS#7 bundle");
+    rc =
+        cs_err_set(err, CS_EFORMAT, 0, "unrecognised DER structure: not a PKCS#12, X.509 certificate or PKCS#7 bundle");
     goto out;
   }
   rc = pick_leaf(b, certs, err);
@@ -367,9 +368,7 @@ out:
   return rc;
 }
 
-
-int cs_load_mem(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b,
-                cs_err_t *err) {
+int cs_load_mem(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b, cs_err_t *err) {
   int rc;
   memset(b, 0, sizeof *b);
   if (len == 0)
@@ -383,8 +382,7 @@ int cs_load_mem(const unsigned char *data, size_t len, const char *password, cs_
   return rc;
 }
 
-int cs_load_file(const char *path, size_t max, unsigned flags, const char *password, cs_bundle_t *b,
-                 cs_err_t *err) {
+int cs_load_file(const char *path, size_t max, unsigned flags, const char *password, cs_bundle_t *b, cs_err_t *err) {
   unsigned char *data = NULL;
   size_t len = 0;
   int rc;

@@ -11,18 +11,12 @@
 
 #include "error.h"
 
-typedef enum cs_format_e {
-  CS_FMT_UNKNOWN = 0,
-  CS_FMT_PKCS12,
-  CS_FMT_PEM,
-  CS_FMT_DER,
-  CS_FMT_PKCS7
-} cs_format_t;
+typedef enum cs_format_e { CS_FMT_UNKNOWN = 0, CS_FMT_PKCS12, CS_FMT_PEM, CS_FMT_DER, CS_FMT_PKCS7 } cs_format_t;
 
 typedef struct cs_bundle_s {
   cs_format_t format;
   X509 *leaf;             /* the end-entity certificate */
-  STACK_OF(X509) *chain;  /* every other certificate in the file; never NULL once loaded */
+  STACK_OF(X509) * chain; /* every other certificate in the file; never NULL once loaded */
   EVP_PKEY *key;          /* the private key in the file, NULL if none */
 } cs_bundle_t;
 
@@ -37,17 +31,14 @@ const char *cs_format_name(cs_format_t f);
  * Errors: CS_EEMPTY, CS_EFORMAT (garbage, truncated, no certificate),
  * CS_EPASSWORD (needed and missing, or wrong). On error *b is empty.
  * The caller frees *b with cs_bundle_free. */
-int cs_load_mem(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b,
-                cs_err_t *err);
+int cs_load_mem(const unsigned char *data, size_t len, const char *password, cs_bundle_t *b, cs_err_t *err);
 
 /* Reads the file (at most max bytes, CS_READ_* flags, see platform.h), then cs_load_mem. */
-int cs_load_file(const char *path, size_t max, unsigned flags, const char *password,
-                 cs_bundle_t *b, cs_err_t *err);
+int cs_load_file(const char *path, size_t max, unsigned flags, const char *password, cs_bundle_t *b, cs_err_t *err);
 
 /* Loads a private key alone (PEM, DER or the key of a PKCS#12 file), reached with no link in
  * any component of path (the key in service, in a folder others may write); *key owned by the caller. */
-int cs_load_key_file(const char *path, size_t max, const char *password, EVP_PKEY **key,
-                     cs_err_t *err);
+int cs_load_key_file(const char *path, size_t max, const char *password, EVP_PKEY **key, cs_err_t *err);
 
 /* Frees what b holds; b is left empty. */
 void cs_bundle_free(cs_bundle_t *b);

@@ -25,8 +25,8 @@ typedef struct cs_metrics_cert_s {
 typedef struct cs_metrics_s {
   const cs_metrics_cert_t *certs; /* written in this order */
   size_t n_certs;
-  const char *last_result;   /* "committed", "rolled-back", "rejected", ...; NULL = no renewal yet */
-  long long last_time;       /* when last_result happened; unused when last_result is NULL */
+  const char *last_result; /* "committed", "rolled-back", "rejected", ...; NULL = no renewal yet */
+  long long last_time;     /* when last_result happened; unused when last_result is NULL */
   /* counters: never decrease while the daemon runs; a reset at a restart is fine (rate() handles it) */
   unsigned long long drops_accepted; /* certsteward_drops_accepted_total */
   unsigned long long drops_rejected; /* certsteward_drops_rejected_total */

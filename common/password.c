@@ -16,8 +16,8 @@ int cs_password_read(const char *path, char **password, cs_err_t *err) {
   rc = cs_plat_read_file(path, CS_PASSWORD_FILE_MAX, 0, &data, &len, err);
   if (rc != CS_OK) {
     if (rc == CS_ETOOBIG)
-      cs_err_set(err, rc, 0, "password file %s is over %d bytes; it must hold the password on its first line",
-                 path, CS_PASSWORD_FILE_MAX);
+      cs_err_set(err, rc, 0, "password file %s is over %d bytes; it must hold the password on its first line", path,
+                 CS_PASSWORD_FILE_MAX);
     goto out;
   }
   if (len == 0) {
@@ -93,8 +93,7 @@ static int check_password(const char *pw, size_t n, cs_err_t *err) {
     if (pw[i] == '\r' || pw[i] == '\n')
       return cs_err_set(err, CS_EINVAL, 0, "the password holds a line break; it must be one line");
     if ((step = cs_utf8_decode((const unsigned char *)pw + i, n - i, &cp)) == 0)
-      return cs_err_set(err, CS_EINVAL, 0,
-                        "the password is not valid UTF-8 (byte %zu); give it as UTF-8 text", i + 1);
+      return cs_err_set(err, CS_EINVAL, 0, "the password is not valid UTF-8 (byte %zu); give it as UTF-8 text", i + 1);
   }
   return CS_OK;
 }

@@ -44,9 +44,7 @@ void cs_plat_free_file(unsigned char *data, size_t len) {
 
 /* The separator is added unless dir ends with one ('/' on both platforms, '\\' too on
  * Windows), so that "C:\\" + "x" is "C:\\x" and "/" + "x" is "/x". */
-static int needs_sep(const char *dir, size_t dl) {
-  return dl > 0 && !cs_plat_is_path_sep(dir[dl - 1]);
-}
+static int needs_sep(const char *dir, size_t dl) { return dl > 0 && !cs_plat_is_path_sep(dir[dl - 1]); }
 
 int cs_plat_path_join(char *out, size_t len, const char *dir, const char *name) {
   size_t dl = strlen(dir), nl = strlen(name), add = needs_sep(dir, dl) ? 1 : 0;

@@ -56,8 +56,7 @@ int cs_plat_service_config_known(void);
  * Windows: shared for reading, writing and deletion (never in the way of the file's
  * owner nor of a replacement), long paths as the writes take them.
  * The caller frees *data with cs_plat_free_file, which wipes it. */
-int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
-                      size_t *len, cs_err_t *err);
+int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data, size_t *len, cs_err_t *err);
 void cs_plat_free_file(unsigned char *data, size_t len);
 
 /* Overwrites n bytes at p with zeros in a way the compiler cannot drop. */
@@ -126,8 +125,7 @@ int cs_plat_write_recorded(const char *path, const void *data, size_t len, const
  * owner and DACL with its protected / auto-inherited bits, "A:<hex>;<SDDL>", see
  * common/win/filemeta.c), as one line of text without tab or line break, for a manifest
  * (a new string, free()). */
-int cs_plat_read_file_meta(const char *path, size_t max, unsigned char **data, size_t *len, char **meta,
-                           cs_err_t *err);
+int cs_plat_read_file_meta(const char *path, size_t max, unsigned char **data, size_t *len, char **meta, cs_err_t *err);
 
 int cs_plat_recover_recorded(const char *path, const char *record_dir, cs_err_t *err);
 
@@ -168,10 +166,10 @@ int cs_plat_exists(const char *path);
 /* ---- processes ------------------------------------------------------------- */
 
 typedef struct cs_run_result_s {
-  int exit_code;   /* exit status; -1 when it did not exit normally */
-  int timed_out;   /* killed after timeout_ms */
-  int signal;      /* POSIX: signal that ended it; 0 otherwise */
-  char *out;       /* standard output, NUL-terminated (owned); stderr is not captured */
+  int exit_code; /* exit status; -1 when it did not exit normally */
+  int timed_out; /* killed after timeout_ms */
+  int signal;    /* POSIX: signal that ended it; 0 otherwise */
+  char *out;     /* standard output, NUL-terminated (owned); stderr is not captured */
   size_t out_len;
 } cs_run_result_t;
 
@@ -190,8 +188,8 @@ void cs_run_result_free(cs_run_result_t *res);
  * account: it still reads the file it is handed and writes its stage), in a job of
  * its own that allows no second process and ends all it holds when the run ends
  * (win/confine.c). POSIX: as cs_plat_run. */
-int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms,
-                         size_t max_out, cs_run_result_t *res, cs_err_t *err);
+int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
+                         cs_run_result_t *res, cs_err_t *err);
 
 /* Runs a command line through the system shell (/bin/sh -c, cmd.exe /c), as
  * cs_plat_run, for admin-configured commands such as [connector] restart_command. */
@@ -358,8 +356,7 @@ struct cs_config_s;
  * imports into LocalMachine\My. What it replaces is first saved under backup_dir,
  * with a manifest, so that cs_plat_store_undo can put it back from disk alone
  * (also after a crash). */
-int cs_plat_store_install(const struct cs_config_s *cfg, const char *stage_dir, const char *backup_dir,
-                          cs_err_t *err);
+int cs_plat_store_install(const struct cs_config_s *cfg, const char *stage_dir, const char *backup_dir, cs_err_t *err);
 /* Undoes cs_plat_store_install from backup_dir: restores what was replaced and
  * removes what did not exist before. Safe when install stopped half-way or never ran. */
 int cs_plat_store_undo(const struct cs_config_s *cfg, const char *backup_dir, cs_err_t *err);
@@ -380,11 +377,11 @@ int cs_plat_store_key_ref(const struct cs_config_s *cfg, const char *thumbprint,
 
 /* One certificate of the platform's store (cs_plat_store_list). */
 typedef struct cs_plat_cert_s {
-  char tp[41];          /* SHA-1 thumbprint, upper-case hex */
-  char *subject;        /* subject, one line (owned; may be NULL) */
-  char *friendly;       /* friendly name (owned; may be NULL) */
-  long long not_after;  /* seconds since 1970 */
-  int has_key;          /* a private key is linked to it */
+  char tp[41];         /* SHA-1 thumbprint, upper-case hex */
+  char *subject;       /* subject, one line (owned; may be NULL) */
+  char *friendly;      /* friendly name (owned; may be NULL) */
+  long long not_after; /* seconds since 1970 */
+  int has_key;         /* a private key is linked to it */
 } cs_plat_cert_t;
 
 /* Every certificate of the platform's store with its expiry, read without OpenSSL
@@ -403,10 +400,10 @@ typedef struct cs_der_s {
 
 /* What the machine's own chain engine says of a certificate (see common/win/trust.c). */
 typedef struct cs_machine_chain_s {
-  int trusted;           /* 1: chains to a root this machine trusts, for server authentication */
-  char why[640];         /* trusted == 0: every reason the engine gave, for the report */
-  char root_from[96];    /* trusted == 1: where the root was found ("LocalMachine\\Root", ...) */
-  unsigned char **der;   /* the chain the engine built, the leaf first (n entries, owned) */
+  int trusted;         /* 1: chains to a root this machine trusts, for server authentication */
+  char why[640];       /* trusted == 0: every reason the engine gave, for the report */
+  char root_from[96];  /* trusted == 1: where the root was found ("LocalMachine\\Root", ...) */
+  unsigned char **der; /* the chain the engine built, the leaf first (n entries, owned) */
   size_t *der_len;
   size_t n;
 } cs_machine_chain_t;
@@ -444,8 +441,7 @@ int cs_plat_service_state(const char *service, char *state, size_t len, int *run
  * that takes on the account's user and groups and opens the file; the file's own
  * entries when this process cannot become another user). *readable 1 or 0, why says
  * what decided it. An error when it could not be told. */
-int cs_plat_key_readable(const char *key_ref, const char *account, int *readable, char *why, size_t len,
-                         cs_err_t *err);
+int cs_plat_key_readable(const char *key_ref, const char *account, int *readable, char *why, size_t len, cs_err_t *err);
 
 /* The DER bytes of the certificate with SHA-1 thumbprint tp in the platform's store
  * (Windows: LocalMachine\\My, opened read only), new (free()). CS_ENOENT when it is

@@ -103,7 +103,8 @@ static int connect_bio(BIO *bio, long long deadline, int secs, cs_err_t *err) {
     if (BIO_do_connect(bio) > 0)
       return CS_OK;
     if (!BIO_should_retry(bio))
-      return cs_err_set(err, CS_EIO, (long)ERR_peek_last_error(), CS_PROBE_NO_CONNECTION ": %s", queue_reason(why, sizeof why));
+      return cs_err_set(err, CS_EIO, (long)ERR_peek_last_error(), CS_PROBE_NO_CONNECTION ": %s",
+                        queue_reason(why, sizeof why));
     do {
       if (cs_plat_monotonic_ms() >= deadline)
         return cs_err_set(err, CS_ETIMEDOUT, 0, CS_PROBE_CONNECT_TIMEOUT " %d s", secs);

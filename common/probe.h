@@ -27,7 +27,6 @@
 #define CS_PROBE_NO_TLS "TLS handshake failed"
 #define CS_PROBE_TLS_TIMEOUT "no TLS handshake within"
 
-int cs_probe(const char *endpoint, const char *sni, int timeout_ms, char thumbprint[41], char **subject,
-             cs_err_t *err);
+int cs_probe(const char *endpoint, const char *sni, int timeout_ms, char thumbprint[41], char **subject, cs_err_t *err);
 
 #endif

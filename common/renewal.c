@@ -20,7 +20,7 @@
 #include "txplan.h"
 
 #define PATH_LEN 4096
-#define PROBE_TIMEOUT_MS 5000 /* one probe; retried until restart_timeout */
+#define PROBE_TIMEOUT_MS 5000   /* one probe; retried until restart_timeout */
 #define PROBE_PAUSE_FIRST_MS 20 /* between tries: doubled after each one that fails ... */
 #define PROBE_PAUSE_MS 250      /* ... up to this */
 #define PROBE_CONFIRM 2         /* handshakes in a row that must agree after a restart */
@@ -46,13 +46,20 @@ typedef struct step_s {
 
 const char *cs_outcome_name(cs_outcome_t o) {
   switch (o) {
-  case CS_OUT_COMMITTED: return "committed";
-  case CS_OUT_VALID: return "valid";
-  case CS_OUT_REJECTED: return "rejected";
-  case CS_OUT_REFUSED: return "refused";
-  case CS_OUT_ROLLED_BACK: return "rolled-back";
-  case CS_OUT_ROLLBACK_FAILED: return "rollback-failed";
-  default: return "error";
+  case CS_OUT_COMMITTED:
+    return "committed";
+  case CS_OUT_VALID:
+    return "valid";
+  case CS_OUT_REJECTED:
+    return "rejected";
+  case CS_OUT_REFUSED:
+    return "refused";
+  case CS_OUT_ROLLED_BACK:
+    return "rolled-back";
+  case CS_OUT_ROLLBACK_FAILED:
+    return "rollback-failed";
+  default:
+    return "error";
   }
 }
 
@@ -68,14 +75,11 @@ static int journal(tx_t *tx, cs_err_t *err) { return cs_journal_write(tx->journa
 static int step_install(tx_t *tx, cs_err_t *err) {
   int rc = cs_plat_store_install(tx->env->cfg, tx->stage, tx->store_backup, err);
   if (rc == CS_OK)
-    emit(tx, CS_EV_CERT_INSTALLED,
-         cs_plat_store_name(tx->env->cfg), NULL);
+    emit(tx, CS_EV_CERT_INSTALLED, cs_plat_store_name(tx->env->cfg), NULL);
   return rc;
 }
 
-static int undo_install(tx_t *tx, cs_err_t *err) {
-  return cs_plat_store_undo(tx->env->cfg, tx->store_backup, err);
-}
+static int undo_install(tx_t *tx, cs_err_t *err) { return cs_plat_store_undo(tx->env->cfg, tx->store_backup, err); }
 
 /* No undo: on POSIX the new key file is replaced by the old one (with its own
  * ACL) when install is undone; on Windows the new key goes with its certificate. */
@@ -141,9 +145,8 @@ static int step_restart(tx_t *tx, cs_err_t *err) {
  * recovery starts them again too. */
 static int step_stop(tx_t *tx, cs_err_t *err) {
   int rc;
-  if (tx->j.dependents == NULL &&
-      ((rc = cs_connector_dependents(tx->env->cfg, &tx->j.dependents, err)) != CS_OK ||
-       (rc = journal(tx, err)) != CS_OK))
+  if (tx->j.dependents == NULL && ((rc = cs_connector_dependents(tx->env->cfg, &tx->j.dependents, err)) != CS_OK ||
+                                   (rc = journal(tx, err)) != CS_OK))
     return rc;
   return cs_connector_stop(tx->env->cfg, tx->j.dependents, err);
 }
@@ -198,8 +201,8 @@ static int skip(tx_t *tx, size_t i, const char *why) {
  * was tp; anything else is probed again here. Only the pre-flight passes seen: there
  * a default endpoint that does not listen or speak TLS is left out (skip), and every
  * later probe of the transaction leaves it out too. *failed: the endpoint that did not. */
-static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const cs_reply_t *seen,
-                     const char **failed, cs_err_t *err) {
+static int probe_all(tx_t *tx, const char *tp, int confirm, int announce, const cs_reply_t *seen, const char **failed,
+                     cs_err_t *err) {
   const cs_config_t *cfg = tx->env->cfg;
   /* monotonic: a wall clock set back during the restart must not keep the probes going */
   long long deadline = cs_plat_monotonic_ms() + (long long)cfg->connector.restart_timeout * 1000;
@@ -384,8 +387,8 @@ int cs_renewal_current(const cs_renewal_env_t *env, char tp[41], cs_err_t *err) 
     return CS_OK;
   }
   if (cfg->connector.binding_files.n > 0) {
-    rc = cs_bindings_scan((const char *const *)cfg->connector.binding_files.v, cfg->connector.binding_files.n,
-                          &scan, err);
+    rc = cs_bindings_scan((const char *const *)cfg->connector.binding_files.v, cfg->connector.binding_files.n, &scan,
+                          err);
     if (rc == CS_OK)
       rc = cs_bindings_current(&scan, tp, err);
     cs_bindings_scan_free(&scan);
@@ -394,8 +397,9 @@ int cs_renewal_current(const cs_renewal_env_t *env, char tp[41], cs_err_t *err) 
   if ((rc = cs_plat_store_current(cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
     return rc;
   if (cert[0] == '\0')
-    return cs_err_set(err, CS_ENOENT, 0, "the certificate in service is unknown: no [connector] thumbprint, no "
-                                         "binding file, and no [store] cert_file");
+    return cs_err_set(err, CS_ENOENT, 0,
+                      "the certificate in service is unknown: no [connector] thumbprint, no "
+                      "binding file, and no [store] cert_file");
   rc = cs_worker_scan(env->worker, cert, &reply, err);
   if (rc == CS_OK)
     memcpy(tp, reply.report.thumbprint, 41);
@@ -577,7 +581,8 @@ static int plan_of(tx_t *tx, cs_err_t *err) {
     if ((tx->j.plan = cs_strdup(text)) == NULL)
       return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   }
-  if (tx->j.step_name == NULL && step >= 1 && (tx->j.step_name = cs_strdup(cs_step_name(tx->plan.step[step - 1]))) == NULL)
+  if (tx->j.step_name == NULL && step >= 1 &&
+      (tx->j.step_name = cs_strdup(cs_step_name(tx->plan.step[step - 1]))) == NULL)
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   return CS_OK;
 }

@@ -53,18 +53,19 @@ typedef struct cs_renewal_result_s {
   cs_reply_t validation; /* the worker's verdict on the file, when it ran */
   char old_tp[41];
   char new_tp[41];
-  cs_step_t step;        /* where it failed or ended (a step of the plan, or a phase
-                            outside it: validate, preflight, ...); CS_STEP_NONE when
-                            nowhere; cs_step_name says it as events print it */
-  cs_err_t err;          /* why it failed */
+  cs_step_t step; /* where it failed or ended (a step of the plan, or a phase
+                     outside it: validate, preflight, ...); CS_STEP_NONE when
+                     nowhere; cs_step_name says it as events print it */
+  cs_err_t err;   /* why it failed */
 } cs_renewal_result_t;
 
 const char *cs_outcome_name(cs_outcome_t o); /* "committed", "rolled-back", ... */
 
 /* cs_renewal_run flags */
-#define CS_RENEW_DRY_RUN 0x1  /* validation and pre-flight only: nothing changes */
-#define CS_RENEW_ROLLBACK 0x2 /* a deliberate step back to an archived certificate: not judged
-                                 against the one in service (expires_later, names_kept) */
+#define CS_RENEW_DRY_RUN 0x1 /* validation and pre-flight only: nothing changes */
+#define CS_RENEW_ROLLBACK                                                                                              \
+  0x2 /* a deliberate step back to an archived certificate: not judged                                                 \
+         against the one in service (expires_later, names_kept) */
 
 /* Runs the whole transaction on file (CS_RENEW_* flags). Returns 0 when it ran
  * to an outcome (see res, even for a rejection), or CS_E* when it could not run

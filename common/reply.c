@@ -17,8 +17,8 @@
 
 /* Check ids mapped back to the static strings report.h promises. */
 static const char *const check_ids[] = {
-    CS_CHECK_LOAD,     CS_CHECK_KEY_MATCH,   CS_CHECK_SAN_HOST,      CS_CHECK_CN_HOST,   CS_CHECK_VALIDITY,
-    CS_CHECK_CHAIN,    CS_CHECK_NOT_CA,      CS_CHECK_EKU,           CS_CHECK_KEY_USAGE, CS_CHECK_KEY_STRENGTH,
+    CS_CHECK_LOAD,      CS_CHECK_KEY_MATCH,     CS_CHECK_SAN_HOST,  CS_CHECK_CN_HOST,   CS_CHECK_VALIDITY,
+    CS_CHECK_CHAIN,     CS_CHECK_NOT_CA,        CS_CHECK_EKU,       CS_CHECK_KEY_USAGE, CS_CHECK_KEY_STRENGTH,
     CS_CHECK_SIGNATURE, CS_CHECK_EXPIRES_LATER, CS_CHECK_NAMES_KEPT};
 
 static const char *const formats[] = {"PKCS#12", "PEM", "DER", "PKCS#7"};
@@ -184,9 +184,9 @@ static int parse_served(cs_reply_t *reply, const char *v, size_t lineno, cs_err_
 static const struct {
   const char *key;
   unsigned bit;
-} once[] = {{"file", SEEN_FILE},         {"format", SEEN_FORMAT},       {"thumbprint", SEEN_THUMBPRINT},
-            {"subject", SEEN_SUBJECT},   {"not_after", SEEN_NOT_AFTER}, {"not_after_epoch", SEEN_EPOCH},
-            {"key", SEEN_KEY},           {"staged", SEEN_STAGED},       {"served", SEEN_SERVED},
+} once[] = {{"file", SEEN_FILE},       {"format", SEEN_FORMAT},       {"thumbprint", SEEN_THUMBPRINT},
+            {"subject", SEEN_SUBJECT}, {"not_after", SEEN_NOT_AFTER}, {"not_after_epoch", SEEN_EPOCH},
+            {"key", SEEN_KEY},         {"staged", SEEN_STAGED},       {"served", SEEN_SERVED},
             {"error", SEEN_ERROR}};
 
 /* 1 for a key this parser gives a meaning to. */
@@ -225,8 +225,7 @@ static int parse_preflight(cs_reply_t *reply, const char *v, size_t lineno, cs_e
 }
 
 /* One "key value" line (value NUL-terminated, "" when the line had no space). */
-static int parse_line(cs_reply_t *reply, const char *key, const char *v, size_t lineno, unsigned *seen,
-                      cs_err_t *err) {
+static int parse_line(cs_reply_t *reply, const char *key, const char *v, size_t lineno, unsigned *seen, cs_err_t *err) {
   size_t i;
   int rc = CS_OK;
 
@@ -234,8 +233,7 @@ static int parse_line(cs_reply_t *reply, const char *key, const char *v, size_t 
     if (strcmp(key, once[i].key) != 0)
       continue;
     if (*seen & once[i].bit)
-      return cs_err_set(err, CS_EFORMAT, 0, "line %zu: a second %s line (one answer describes one item)", lineno,
-                        key);
+      return cs_err_set(err, CS_EFORMAT, 0, "line %zu: a second %s line (one answer describes one item)", lineno, key);
     *seen |= once[i].bit;
     if (v[0] == '\0')
       return cs_err_set(err, CS_EFORMAT, 0, "line %zu: %s without a value", lineno, key);

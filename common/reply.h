@@ -33,7 +33,7 @@
 #define CS_REPLY_MAGIC "certsteward-worker 1"
 #define CS_REPLY_LINE_MAX 8192
 #define CS_REPLY_MAX (1024 * 1024) /* a whole answer */
-#define CS_REPLY_PREFLIGHT_MAX 64   /* preflight lines in one answer */
+#define CS_REPLY_PREFLIGHT_MAX 64  /* preflight lines in one answer */
 
 typedef struct cs_reply_probe_s {
   char tp[41];    /* "" when the endpoint could not be probed */
@@ -41,14 +41,14 @@ typedef struct cs_reply_probe_s {
 } cs_reply_probe_t;
 
 typedef struct cs_reply_s {
-  cs_report_t report;     /* file, thumbprint, subject, not_after, checks */
+  cs_report_t report; /* file, thumbprint, subject, not_after, checks */
   char format[16];
   long long not_after_epoch; /* 0 when not given */
   int has_key;
-  char *staged;           /* owned; NULL when none */
-  char served[41];        /* probe answer; "" when none */
-  char *served_subject;   /* owned; NULL when none */
-  char *error;            /* owned; NULL when none */
+  char *staged;                /* owned; NULL when none */
+  char served[41];             /* probe answer; "" when none */
+  char *served_subject;        /* owned; NULL when none */
+  char *error;                 /* owned; NULL when none */
   cs_reply_probe_t *preflight; /* owned; in the order of the lines */
   size_t n_preflight;
 } cs_reply_t;
@@ -63,8 +63,8 @@ void cs_reply_free(cs_reply_t *reply);
 /* A scan of many files (certsteward-worker scan FILE...): one record per file, each
  * opened by its "file" line, in the order the files were asked. */
 typedef struct cs_reply_many_s {
-  cs_reply_t head;    /* lines before the first "file" line: only an error (the scan did not start) */
-  cs_reply_t *items;  /* owned; one per "file" line */
+  cs_reply_t head;   /* lines before the first "file" line: only an error (the scan did not start) */
+  cs_reply_t *items; /* owned; one per "file" line */
   size_t n;
 } cs_reply_many_t;
 

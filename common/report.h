@@ -11,24 +11,24 @@
 #include "error.h" /* CS_PRINTF */
 
 /* Stable check ids */
-#define CS_CHECK_LOAD "load"                 /* the file could be read and parsed */
-#define CS_CHECK_KEY_MATCH "key_match"       /* private key belongs to the leaf */
-#define CS_CHECK_SAN_HOST "san_host"         /* host among the SAN dNSNames */
-#define CS_CHECK_CN_HOST "cn_host"           /* subject CN matches the host */
-#define CS_CHECK_VALIDITY "validity"         /* notBefore <= now, notAfter >= now + min days */
-#define CS_CHECK_CHAIN "chain"               /* chain to a trust anchor, all valid now */
-#define CS_CHECK_NOT_CA "not_ca"             /* leaf is not a CA */
-#define CS_CHECK_EKU "eku"                   /* serverAuth, or no EKU */
-#define CS_CHECK_KEY_USAGE "key_usage"       /* digitalSignature (+ keyEncipherment for RSA) */
-#define CS_CHECK_KEY_STRENGTH "key_strength" /* RSA bits, EC curve */
-#define CS_CHECK_SIGNATURE "signature_hash"  /* no MD5 / SHA-1 on leaf and intermediates */
+#define CS_CHECK_LOAD "load"                   /* the file could be read and parsed */
+#define CS_CHECK_KEY_MATCH "key_match"         /* private key belongs to the leaf */
+#define CS_CHECK_SAN_HOST "san_host"           /* host among the SAN dNSNames */
+#define CS_CHECK_CN_HOST "cn_host"             /* subject CN matches the host */
+#define CS_CHECK_VALIDITY "validity"           /* notBefore <= now, notAfter >= now + min days */
+#define CS_CHECK_CHAIN "chain"                 /* chain to a trust anchor, all valid now */
+#define CS_CHECK_NOT_CA "not_ca"               /* leaf is not a CA */
+#define CS_CHECK_EKU "eku"                     /* serverAuth, or no EKU */
+#define CS_CHECK_KEY_USAGE "key_usage"         /* digitalSignature (+ keyEncipherment for RSA) */
+#define CS_CHECK_KEY_STRENGTH "key_strength"   /* RSA bits, EC curve */
+#define CS_CHECK_SIGNATURE "signature_hash"    /* no MD5 / SHA-1 on leaf and intermediates */
 #define CS_CHECK_EXPIRES_LATER "expires_later" /* later notAfter than the certificate in service */
-#define CS_CHECK_NAMES_KEPT "names_kept"     /* every DNS name of the certificate in service kept */
+#define CS_CHECK_NAMES_KEPT "names_kept"       /* every DNS name of the certificate in service kept */
 
 typedef struct cs_check_s {
   const char *id; /* one of CS_CHECK_*, static */
   bool ok;
-  char *detail;   /* owned; may hold untrusted text (raw bytes), sanitised on output */
+  char *detail; /* owned; may hold untrusted text (raw bytes), sanitised on output */
 } cs_check_t;
 
 typedef struct cs_report_s {

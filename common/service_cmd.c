@@ -45,8 +45,7 @@ typedef struct command_s {
   const char *line;
 } command_t;
 
-static int probe_command(void *ctx, const char *service, int ms, int *up, char *why, size_t why_len,
-                         cs_err_t *err) {
+static int probe_command(void *ctx, const char *service, int ms, int *up, char *why, size_t why_len, cs_err_t *err) {
   const command_t *cmd = ctx;
   cs_run_result_t res;
   char how[64];
@@ -124,6 +123,6 @@ int cs__service_restart(const char *service, const char *restart_command, const 
   if (rc != CS_OK)
     return rc;
   /* An admin's restart command with no status command: its exit 0 is all there is to go by. */
-  return cs__service_wait_running(restart_command != NULL ? NULL : way, service, status_command, deadline,
-                                  timeout_ms, err);
+  return cs__service_wait_running(restart_command != NULL ? NULL : way, service, status_command, deadline, timeout_ms,
+                                  err);
 }

@@ -134,8 +134,7 @@ size_t cs_utf8_decode(const unsigned char *s, size_t n, unsigned long *cp) {
     c = (c << 6) | (s[i] & 0x3Fu);
   }
   /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-  if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10FFFF ||
-      (c >= 0xD800 && c <= 0xDFFF))
+  if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
     return 0;
   *cp = c;
   return len;

@@ -10,13 +10,14 @@
 #include "error.h" /* CS_PRINTF */
 
 typedef struct cs_buf_s {
-  char *p;    /* NUL-terminated once anything was appended; owned, free with cs_buf_free */
+  char *p; /* NUL-terminated once anything was appended; owned, free with cs_buf_free */
   size_t len;
   size_t cap;
-  int oom;    /* sticky: an append failed for lack of memory */
+  int oom; /* sticky: an append failed for lack of memory */
 } cs_buf_t;
 
-#define CS_BUF_INIT {NULL, 0, 0, 0}
+#define CS_BUF_INIT                                                                                                    \
+  { NULL, 0, 0, 0 }
 
 void cs_buf_append(cs_buf_t *b, const char *s, size_t n);
 void cs_buf_puts(cs_buf_t *b, const char *s);

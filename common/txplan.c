@@ -9,20 +9,11 @@ static const struct {
   const char *name;
   int planned;
 } table[CS_STEP_COUNT] = {
-    [CS_STEP_NONE] = {"", 0},
-    [CS_STEP_INSTALL] = {"install", 1},
-    [CS_STEP_GRANT] = {"grant", 1},
-    [CS_STEP_STOP] = {"stop", 1},
-    [CS_STEP_BINDINGS] = {"bindings", 1},
-    [CS_STEP_START] = {"start", 1},
-    [CS_STEP_RESTART] = {"restart", 1},
-    [CS_STEP_PROBE] = {"probe", 1},
-    [CS_STEP_BEGIN] = {"begin", 0},
-    [CS_STEP_CURRENT] = {"current", 0},
-    [CS_STEP_VALIDATE] = {"validate", 0},
-    [CS_STEP_PREFLIGHT] = {"preflight", 0},
-    [CS_STEP_COMMIT] = {"commit", 0},
-    [CS_STEP_RECOVER] = {"recover", 0},
+    [CS_STEP_NONE] = {"", 0},           [CS_STEP_INSTALL] = {"install", 1},   [CS_STEP_GRANT] = {"grant", 1},
+    [CS_STEP_STOP] = {"stop", 1},       [CS_STEP_BINDINGS] = {"bindings", 1}, [CS_STEP_START] = {"start", 1},
+    [CS_STEP_RESTART] = {"restart", 1}, [CS_STEP_PROBE] = {"probe", 1},       [CS_STEP_BEGIN] = {"begin", 0},
+    [CS_STEP_CURRENT] = {"current", 0}, [CS_STEP_VALIDATE] = {"validate", 0}, [CS_STEP_PREFLIGHT] = {"preflight", 0},
+    [CS_STEP_COMMIT] = {"commit", 0},   [CS_STEP_RECOVER] = {"recover", 0},
 };
 
 const char *cs_step_name(cs_step_t s) { return s >= 0 && s < CS_STEP_COUNT ? table[s].name : "?"; }
@@ -46,7 +37,7 @@ static void set(cs_plan_t *p, const cs_step_t *v, int n) {
 /* The one plan of a version 1 journal, and of an admin's restart command today. */
 static const cs_step_t plan_restart[] = {CS_STEP_INSTALL, CS_STEP_GRANT, CS_STEP_BINDINGS, CS_STEP_RESTART,
                                          CS_STEP_PROBE};
-static const cs_step_t plan_split[] = {CS_STEP_INSTALL, CS_STEP_GRANT,  CS_STEP_STOP,
+static const cs_step_t plan_split[] = {CS_STEP_INSTALL,  CS_STEP_GRANT, CS_STEP_STOP,
                                        CS_STEP_BINDINGS, CS_STEP_START, CS_STEP_PROBE};
 
 void cs_plan_for(int split, cs_plan_t *p) {

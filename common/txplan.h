@@ -13,22 +13,22 @@
 /* The step table's keys: the steps a plan is made of, and the phases of a run outside
  * its plan, so that where a run ended is one of these, never a free string. */
 typedef enum cs_step_e {
-  CS_STEP_NONE = 0,    /* "": the run did not fail anywhere */
+  CS_STEP_NONE = 0, /* "": the run did not fail anywhere */
   /* planned: a plan lists them, the journal names them */
-  CS_STEP_INSTALL,     /* the new certificate into the store (undo: the old one back) */
-  CS_STEP_GRANT,       /* the connector's account READ on the new key (goes with the install) */
-  CS_STEP_STOP,        /* the connector stopped, its process ended (its dependents first) */
-  CS_STEP_BINDINGS,    /* the binding files name the new thumbprint (undo: the originals back) */
-  CS_STEP_START,       /* the connector started again (a new process), its dependents after it */
-  CS_STEP_RESTART,     /* the connector restarted in one go (an admin's restart_command) */
-  CS_STEP_PROBE,       /* every endpoint serves the new certificate */
+  CS_STEP_INSTALL,  /* the new certificate into the store (undo: the old one back) */
+  CS_STEP_GRANT,    /* the connector's account READ on the new key (goes with the install) */
+  CS_STEP_STOP,     /* the connector stopped, its process ended (its dependents first) */
+  CS_STEP_BINDINGS, /* the binding files name the new thumbprint (undo: the originals back) */
+  CS_STEP_START,    /* the connector started again (a new process), its dependents after it */
+  CS_STEP_RESTART,  /* the connector restarted in one go (an admin's restart_command) */
+  CS_STEP_PROBE,    /* every endpoint serves the new certificate */
   /* phases outside the plan */
-  CS_STEP_BEGIN,       /* the state folder, the journal's first write */
-  CS_STEP_CURRENT,     /* finding the certificate in service */
-  CS_STEP_VALIDATE,    /* the worker's verdict on the file */
-  CS_STEP_PREFLIGHT,   /* every endpoint serves the old certificate */
-  CS_STEP_COMMIT,      /* the journal's committed state written */
-  CS_STEP_RECOVER,     /* reading back a journal a crash left */
+  CS_STEP_BEGIN,     /* the state folder, the journal's first write */
+  CS_STEP_CURRENT,   /* finding the certificate in service */
+  CS_STEP_VALIDATE,  /* the worker's verdict on the file */
+  CS_STEP_PREFLIGHT, /* every endpoint serves the old certificate */
+  CS_STEP_COMMIT,    /* the journal's committed state written */
+  CS_STEP_RECOVER,   /* reading back a journal a crash left */
   CS_STEP_COUNT
 } cs_step_t;
 

@@ -104,11 +104,13 @@ static int own_key_check(const cs_validate_t *v, const cs_bundle_t *b, cs_report
       if (strcmp(certs[i].tp, tp) == 0)
         found = certs[i].has_key != 0;
     if (found == 1)
-      rc = cs_report_add(r, id, true, "no key in the file; the certificate is in LocalMachine\\My with its own "
-                                      "private key, which it keeps");
+      rc = cs_report_add(r, id, true,
+                         "no key in the file; the certificate is in LocalMachine\\My with its own "
+                         "private key, which it keeps");
     else
-      rc = cs_report_add(r, id, false, "no key in the file, and the certificate is %s: certsteward has no key "
-                                       "for it; drop a PFX file with its private key instead",
+      rc = cs_report_add(r, id, false,
+                         "no key in the file, and the certificate is %s: certsteward has no key "
+                         "for it; drop a PFX file with its private key instead",
                          found == 0 ? "in LocalMachine\\My without a private key" : "not in LocalMachine\\My");
   }
   cs_plat_store_list_free(certs, n);
@@ -120,7 +122,7 @@ static int own_key_check(const cs_validate_t *v, const cs_bundle_t *b, cs_report
 }
 
 int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
-                     STACK_OF(X509) **chain) {
+                     STACK_OF(X509) * *chain) {
   cs_err_t err;
   int rc;
   cs_err_clear(&err);

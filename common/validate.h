@@ -33,12 +33,12 @@ typedef struct cs_validate_opts_s {
 } cs_validate_opts_t;
 
 typedef struct cs_validate_s {
-  cs_policy_t policy;   /* trust, service_key owned; host points into host[], current into current;
-                           service_key is only the current certificate's public key when
-                           key_in_store took it from there (then store_key is 1) */
-  int store_key;        /* a key-less file is bound to the key of current in the store */
-  int own_key;          /* a key-less file is bound to its own key in the store (own_key_in_store,
-                           no key in service): accepted only when the store holds it with its key */
+  cs_policy_t policy;     /* trust, service_key owned; host points into host[], current into current;
+                             service_key is only the current certificate's public key when
+                             key_in_store took it from there (then store_key is 1) */
+  int store_key;          /* a key-less file is bound to the key of current in the store */
+  int own_key;            /* a key-less file is bound to its own key in the store (own_key_in_store,
+                             no key in service): accepted only when the store holds it with its key */
   const cs_config_t *cfg; /* what v was opened with (not owned) */
   char host[256];
   char *password;       /* owned, wiped on close; never printed */
@@ -62,7 +62,7 @@ void cs_validate_close(cs_validate_t *v);
  * chain check passed; the caller frees it with sk_X509_pop_free(*chain,
  * X509_free)): the worker stages it. Returns 0 (verdict in r) or CS_ENOMEM. */
 int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
-                     STACK_OF(X509) **chain);
+                     STACK_OF(X509) * *chain);
 
 /* Describes x: SHA-1 thumbprint (cs_x509_thumbprint), subject in RFC 2253 (the
  * same form as the report's; *subject new, caller frees with free()), notAfter as

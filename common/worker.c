@@ -44,8 +44,8 @@ static int ask(const cs_worker_t *w, const char **argv, int timeout_ms, cs_reply
   if ((rc = run(w, argv, timeout_ms, &res, err)) != CS_OK)
     return rc;
   if (cs_reply_parse(res.out ? res.out : "", res.out_len, reply, &perr) != CS_OK)
-    rc = cs_err_set(err, CS_EFAILED, res.exit_code, "the worker's answer is not valid (%s; exit status %d)",
-                    perr.text, res.exit_code);
+    rc = cs_err_set(err, CS_EFAILED, res.exit_code, "the worker's answer is not valid (%s; exit status %d)", perr.text,
+                    res.exit_code);
   else if (reply->error != NULL)
     rc = cs_err_set(err, CS_EFAILED, res.exit_code, "%s", reply->error);
   else if (res.exit_code != 0)
@@ -107,15 +107,14 @@ int cs_worker_validate(const cs_worker_t *w, const char *file, const char *curre
   return cs_worker_validate_probing(w, file, current, key, stage_dir, NULL, NULL, 0, 0, reply, err);
 }
 
-int cs_worker_probe_confirmed(const cs_worker_t *w, const char *endpoint, const char *sni, int timeout_ms,
-                              int confirm, char served[41], cs_err_t *err) {
+int cs_worker_probe_confirmed(const cs_worker_t *w, const char *endpoint, const char *sni, int timeout_ms, int confirm,
+                              char served[41], cs_err_t *err) {
   char ms[16], times[16];
   const char *argv[] = {NULL, "probe", "--timeout", ms, "--sni", sni, "--confirm", times, endpoint, NULL};
   cs_reply_t reply;
   int rc;
   if (confirm < 1 || confirm > CS_WORKER_CONFIRM_MAX)
-    return cs_err_set(err, CS_EINVAL, 0, "a probe is confirmed 1 to %d times, not %d", CS_WORKER_CONFIRM_MAX,
-                      confirm);
+    return cs_err_set(err, CS_EINVAL, 0, "a probe is confirmed 1 to %d times, not %d", CS_WORKER_CONFIRM_MAX, confirm);
   snprintf(ms, sizeof ms, "%d", timeout_ms);
   snprintf(times, sizeof times, "%d", confirm);
   served[0] = '\0';
@@ -195,8 +194,8 @@ int cs_worker_scan_many(const cs_worker_t *w, const char *const *files, size_t n
   if ((rc = run(w, argv, CS_WORKER_TIMEOUT_MS, &res, err)) != CS_OK)
     goto out;
   if (cs_reply_parse_many(res.out ? res.out : "", res.out_len, n, &m, &perr) != CS_OK)
-    rc = cs_err_set(err, CS_EFAILED, res.exit_code, "the worker's answer is not valid (%s; exit status %d)",
-                    perr.text, res.exit_code);
+    rc = cs_err_set(err, CS_EFAILED, res.exit_code, "the worker's answer is not valid (%s; exit status %d)", perr.text,
+                    res.exit_code);
   else if (m.head.error != NULL)
     rc = cs_err_set(err, CS_EFAILED, res.exit_code, "%s", m.head.error);
   else if (res.exit_code != 0)

@@ -42,8 +42,8 @@ int cs_worker_probe(const cs_worker_t *w, const char *endpoint, const char *sni,
  * certificate, else CS_EFAILED naming both (a server answering from old and new
  * processes at once, as a reloading nginx does for a moment). */
 #define CS_WORKER_CONFIRM_MAX 10
-int cs_worker_probe_confirmed(const cs_worker_t *w, const char *endpoint, const char *sni, int timeout_ms,
-                              int confirm, char served[41], cs_err_t *err);
+int cs_worker_probe_confirmed(const cs_worker_t *w, const char *endpoint, const char *sni, int timeout_ms, int confirm,
+                              char served[41], cs_err_t *err);
 
 /* Thumbprint, subject and expiry of the certificate in a file (reply fields). */
 int cs_worker_scan(const cs_worker_t *w, const char *file, cs_reply_t *reply, cs_err_t *err);

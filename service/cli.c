@@ -122,8 +122,8 @@ int cs_cli_open_events(const cs_config_t *cfg, int foreground) {
   return 0;
 }
 
-int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_worker_t *worker,
-                 cs_renewal_env_t *env, cs_plat_lock_t **lock) {
+int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_worker_t *worker, cs_renewal_env_t *env,
+                 cs_plat_lock_t **lock) {
   cs_renewal_result_t res;
   char lockpath[4096];
   cs_err_t err;
@@ -133,7 +133,8 @@ int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_w
   memset(&res, 0, sizeof res);
   if (cs_cli_open_events(cfg, 1) != 0)
     goto out;
-  (void)cs_plat_path_join(lockpath, sizeof lockpath, cfg->store.state_dir, CS_STATE_LOCK); /* "" when too long: refused */
+  (void)cs_plat_path_join(lockpath, sizeof lockpath, cfg->store.state_dir,
+                          CS_STATE_LOCK); /* "" when too long: refused */
   if (cs_plat_lock(lockpath, lock, &err) != CS_OK) {
     if (err.code == CS_EBUSY)
       fprintf(stderr,
@@ -184,6 +185,6 @@ int cs_cli_outcome(const char *what, const cs_renewal_result_t *res) {
   else
     printf(" at %s: %s\n", cs_step_name(res->step), res->err.text);
   return res->outcome == CS_OUT_COMMITTED || res->outcome == CS_OUT_VALID ? CS_EXIT_OK
-         : res->outcome == CS_OUT_ERROR                                 ? CS_EXIT_USAGE
-                                                                        : CS_EXIT_REJECTED;
+         : res->outcome == CS_OUT_ERROR                                   ? CS_EXIT_USAGE
+                                                                          : CS_EXIT_REJECTED;
 }

@@ -55,8 +55,8 @@ int cs_cli_open_events(const cs_config_t *cfg, int foreground);
  * then the recovery of a transaction a crash left unfinished. Fills env (it
  * points at cfg, worker and host). Prints why and returns -1 when the command
  * must not go on. Whatever it returned, the caller ends with cs_cli_end(*lock). */
-int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_worker_t *worker,
-                 cs_renewal_env_t *env, cs_plat_lock_t **lock);
+int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_worker_t *worker, cs_renewal_env_t *env,
+                 cs_plat_lock_t **lock);
 /* Releases the lock (may be NULL) and closes the event sinks. */
 void cs_cli_end(cs_plat_lock_t *lock);
 /* Prints a transaction's outcome on what (the verdict's checks, then one line)

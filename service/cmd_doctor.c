@@ -268,7 +268,7 @@ static void check_bindings(doctor_t *d) {
 static void check_endpoints(doctor_t *d) {
   const cs_config_t *cfg = d->cfg;
   const char *why = cfg->connector.endpoints_default ? "taken from the connector's settings, not configured"
-                                                      : "configured in [connector] endpoints";
+                                                     : "configured in [connector] endpoints";
   const char *want = d->store_tp[0] ? d->store_tp : d->tp;
   char served[41];
   cs_err_t err;
@@ -283,8 +283,8 @@ static void check_endpoints(doctor_t *d) {
     else if (!d->host[0])
       add(d, "endpoint", CS_DOCTOR_FAIL, "%s (%s): no host name to send as SNI: %s", ep, why, d->host_err.text);
     else if (cs_worker_probe(&d->worker, ep, d->host, PROBE_TIMEOUT_MS, served, &err) != CS_OK)
-      add(d, "endpoint", cfg->connector.endpoints_default && cs_connector_not_tls(ep, err.text) ? CS_DOCTOR_WARN
-                                                                                             : CS_DOCTOR_FAIL,
+      add(d, "endpoint",
+          cfg->connector.endpoints_default && cs_connector_not_tls(ep, err.text) ? CS_DOCTOR_WARN : CS_DOCTOR_FAIL,
           "%s (%s): %s", ep, why, err.text);
     else if (!want[0] || strcmp(served, want) != 0)
       add(d, "endpoint", CS_DOCTOR_FAIL, "%s (%s) serves %s, not the certificate in service %s", ep, why, served,
@@ -327,8 +327,9 @@ static void check_chain(doctor_t *d, const cs_reply_t *v, int have_v) {
     if (d->cfg->policy.ca_file == NULL)
       check_machine_chain(d);
     else /* the file is read by OpenSSL, in the worker, which takes a file: not done here */
-      add(d, "chain", CS_DOCTOR_WARN, "[policy] ca_file %s decides trust: check the certificate in service with "
-                                      "certsteward check --ca against an exported copy",
+      add(d, "chain", CS_DOCTOR_WARN,
+          "[policy] ca_file %s decides trust: check the certificate in service with "
+          "certsteward check --ca against an exported copy",
           d->cfg->policy.ca_file);
   } else if (!have_v) {
     add(d, "chain", CS_DOCTOR_FAIL, "%s could not be judged (see certificate)", nonempty(d->cfg->store.cert_file, "-"));
@@ -372,9 +373,10 @@ static void check_writers(doctor_t *d) {
     }
   }
   if (open == 0)
-    add(d, "written_path", CS_DOCTOR_OK, files ? "the folders on the path of each file certsteward writes can be "
-                                                 "changed by %s only"
-                                               : "no file is written outside the state folder%s",
+    add(d, "written_path", CS_DOCTOR_OK,
+        files ? "the folders on the path of each file certsteward writes can be "
+                "changed by %s only"
+              : "no file is written outside the state folder%s",
         files ? cs_plat_admins() : "");
 }
 

@@ -23,7 +23,7 @@
 
 #define PATH_LEN 4096
 #define PROBE_TIMEOUT_MS 3000 /* per endpoint: status answers now, not after a restart */
-#define LABEL_WIDTH 18 /* text: labels are padded to this */
+#define LABEL_WIDTH 18        /* text: labels are padded to this */
 
 typedef struct folder_s {
   char path[PATH_LEN];
@@ -70,9 +70,7 @@ typedef struct status_s {
   cs_monitor_t monitored; /* [store] monitor, when set */
 } status_t;
 
-static int cmp_names(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Lists the files (not the folders) in f->path. */
 static void list_files(folder_t *f, int waiting) {
@@ -150,7 +148,7 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
   env.cfg = cfg;
   env.worker = w;
   env.host = s->host;
-  s->tp_from = cfg->connector.thumbprint      ? "[connector] thumbprint"
+  s->tp_from = cfg->connector.thumbprint        ? "[connector] thumbprint"
                : cfg->connector.binding_files.n ? "the binding files"
                                                 : "[store] cert_file";
   if (cs_renewal_current(&env, s->tp, &s->tp_err) != CS_OK)
@@ -168,8 +166,8 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
   }
 
   if (cfg->connector.binding_files.n > 0)
-    s->have_scan = cs_bindings_scan((const char *const *)cfg->connector.binding_files.v,
-                                    cfg->connector.binding_files.n, &s->scan, &s->scan_err) == CS_OK;
+    s->have_scan = cs_bindings_scan((const char *const *)cfg->connector.binding_files.v, cfg->connector.binding_files.n,
+                                    &s->scan, &s->scan_err) == CS_OK;
 
   s->n_eps = cfg->connector.endpoints.n;
   if (s->n_eps > 0 && (s->eps = calloc(s->n_eps, sizeof *s->eps)) == NULL)
@@ -301,9 +299,9 @@ static void text_transactions(cs_buf_t *b, const status_t *s) {
     snprintf(step, sizeof step, "%lld", s->j.started);
     iso_time(step, when);
     snprintf(step, sizeof step, " at step %d, started ", s->j.step);
-    tline(b, "transaction", "UNFINISHED: ", s->j.state, step, nonempty(when, "?"), ", ", s->j.old_tp, " -> ", s->j.new_tp,
-          s->j.failed_step ? "; failed at " : "", nonempty(s->j.failed_step, ""), s->j.failed_step ? ": " : "",
-          s->j.failed_step ? nonempty(s->j.reason, "?") : "", NULL);
+    tline(b, "transaction", "UNFINISHED: ", s->j.state, step, nonempty(when, "?"), ", ", s->j.old_tp, " -> ",
+          s->j.new_tp, s->j.failed_step ? "; failed at " : "", nonempty(s->j.failed_step, ""),
+          s->j.failed_step ? ": " : "", s->j.failed_step ? nonempty(s->j.reason, "?") : "", NULL);
   }
   tline(b, "", "the next apply, rollback or run finishes it or rolls it back", NULL);
 }

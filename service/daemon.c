@@ -55,7 +55,6 @@ void cs__daemon_state_path(const daemon_t *d, char *out, const char *name) {
   (void)cs_plat_path_join(out, PATH_LEN, d->cfg->store.state_dir, name); /* too long: "", fails by name where used */
 }
 
-
 /* ---- jobs ------------------------------------------------------------------ */
 
 void cs__daemon_enqueue(daemon_t *d, job_t *job) {
@@ -250,7 +249,7 @@ static void after_work_cb(uv_work_t *req, int status) {
     after_drop(d, job);
   } else if (job->kind == JOB_RECOVER) {
     d->blocked = d->res.outcome == CS_OUT_ROLLBACK_FAILED || d->res.outcome == CS_OUT_ERROR;
-    interrupted(d, &d->res); /* what the crash left in incoming, now that its fate is known */
+    interrupted(d, &d->res);                        /* what the crash left in incoming, now that its fate is known */
   } else if (job->kind == JOB_EXPIRY && !d->once) { /* the next check when it is due, no sooner */
     uv_timer_start(&d->expiry, expiry_cb, (uint64_t)(d->stats.next_due > 0 ? d->stats.next_due : 1) * 1000, 0);
   }
@@ -341,8 +340,8 @@ static void window_cb(uv_timer_t *t) {
       job->from_window = 1;
       /* only what this daemon parked, as take() judged it: the folder may have been
        * open to others once */
-      reason = cs__daemon_untrusted_file(job->path, uv_fs_lstat(NULL, &st, job->path, NULL) == 0 ? &st.statbuf : NULL, why,
-                              sizeof why);
+      reason = cs__daemon_untrusted_file(job->path, uv_fs_lstat(NULL, &st, job->path, NULL) == 0 ? &st.statbuf : NULL,
+                                         why, sizeof why);
       uv_fs_req_cleanup(&st);
       if (reason != NULL) {
         cs__daemon_quarantine(d, job, reason, NULL);
@@ -419,15 +418,20 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
     cs_plat_path_join(job.path, PATH_LEN, dir, ent.name);
     snprintf(job.name, sizeof job.name, "%s", ent.name);
     if (strcmp(ent.name, first) != 0 || recovered->outcome == CS_OUT_VALID)
-      cs__daemon_quarantine(d, &job, "interrupted: certsteward stopped before this file was put in service; nothing was "
-                          "changed for it", NULL);
+      cs__daemon_quarantine(d, &job,
+                            "interrupted: certsteward stopped before this file was put in service; nothing was "
+                            "changed for it",
+                            NULL);
     else if (recovered->outcome == CS_OUT_ROLLED_BACK)
-      cs__daemon_quarantine(d, &job, "interrupted: certsteward stopped while this file was being put in service; the renewal "
-                          "was rolled back", recovered);
+      cs__daemon_quarantine(d, &job,
+                            "interrupted: certsteward stopped while this file was being put in service; the renewal "
+                            "was rolled back",
+                            recovered);
     else if (recovered->outcome != CS_OUT_COMMITTED) /* not undone, or the recovery could not run */
       quarantine_as(d, &job, CS_EV_DROP_NOT_UNDONE,
                     "interrupted: certsteward stopped while this file was being put in service; the renewal could "
-                    "be neither undone nor finished (see the events before this one)", recovered);
+                    "be neither undone nor finished (see the events before this one)",
+                    recovered);
     else if (d->cfg->watch.keep_processed) /* the recovery completed it: in service */
       park(d, &job, CS_STATE_PROCESSED, NULL, NULL);
     else
@@ -458,11 +462,11 @@ void cs__daemon_start(daemon_t *d) {
   (void)cs__daemon_trusted(d, GUARD_ALL);
   cs__daemon_enqueue(d, cs__daemon_new_job(JOB_RECOVER)); /* an unfinished transaction before anything else */
   cs__daemon_enqueue(d, cs__daemon_new_job(JOB_EXPIRY));
-  arm_window(d, 0);                 /* files parked before a restart */
+  arm_window(d, 0); /* files parked before a restart */
   if (!d->once) {
     if (!cs__daemon_watch(d))
       cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->watch.folder,
-                       "cannot watch the folder for changes; rescanning only", NULL);
+                   "cannot watch the folder for changes; rescanning only", NULL);
     /* the rescan also checks again what was unsafe */
     uv_timer_start(&d->rescan, cs__daemon_rescan_cb, (uint64_t)d->cfg->watch.rescan_interval * 1000,
                    (uint64_t)d->cfg->watch.rescan_interval * 1000);

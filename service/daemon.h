@@ -16,10 +16,10 @@ typedef struct cs_daemon_stats_s {
   int has_last;                                /* a renewal ended since start */
   cs_outcome_t last_result;
   long long last_time;
-  char tp[41];          /* the certificate in service at the last expiry check; "" unknown */
+  char tp[41]; /* the certificate in service at the last expiry check; "" unknown */
   char subject[512];
-  long long not_after;  /* 0 unknown */
-  long long next_due;   /* seconds until the next expiry check is due */
+  long long not_after; /* 0 unknown */
+  long long next_due;  /* seconds until the next expiry check is due */
   /* [store] monitor at the last expiry check: how many of its certificates the
    * metrics carry, kept in <state_dir>/monitored (CS_STATE_MONITORED) rather
    * than in memory: a list of 10,000 would more than double the idle daemon's

@@ -23,10 +23,10 @@ void cs__daemon_stored_name(char *out, size_t len, const char *name) {
   size_t i, n = (size_t)snprintf(out, len, "%lld-%u-", cs_clock_now(), counter++);
   for (i = 0; name[i] != '\0' && n + 1 < len; i++) {
     char c = name[i];
-    out[n++] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                       c == '-' || c == '_'
-                   ? c
-                   : '_';
+    out[n++] =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'
+            ? c
+            : '_';
   }
   out[n] = '\0';
 }

@@ -100,8 +100,8 @@ unsigned cs__daemon_guard(daemon_t *d, unsigned which, unsigned *cleared) {
 #define WRITTEN_FIXED 6 /* the [store] and [log] files, before the binding files */
 
 const char *cs_daemon_written_file(const cs_config_t *cfg, size_t i) {
-  const char *fixed[WRITTEN_FIXED] = {cfg->store.cert_file, cfg->store.key_file, cfg->store.chain_file,
-                                     cfg->store.bundle_file, cfg->log.events_file, cfg->log.metrics_file};
+  const char *fixed[WRITTEN_FIXED] = {cfg->store.cert_file,   cfg->store.key_file,  cfg->store.chain_file,
+                                      cfg->store.bundle_file, cfg->log.events_file, cfg->log.metrics_file};
   if (i < WRITTEN_FIXED)
     return fixed[i];
   i -= WRITTEN_FIXED;

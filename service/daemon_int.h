@@ -59,12 +59,12 @@ typedef struct daemon_s {
   uv_work_t work;
   cs_renewal_result_t res; /* of the running job */
   cs_daemon_stats_t stats;
-  long long window_open;   /* when the waiting file may go, 0 = none waiting */
-  int guard[GUARD_COUNT];  /* GUARD_UNCHECKED, GUARD_SAFE, GUARD_SAID_UNSAFE */
-  int watching;            /* the drop folder's change notifications run */
-  int orphans_pending;     /* a previous run's files in incoming, not yet set aside */
-  int once_incomplete;     /* run --once: something due was held back (unsafe, blocked) */
-  char **writers;          /* per written file (daemon_guard.c): "folder\nwho" said in 1014, or NULL */
+  long long window_open;  /* when the waiting file may go, 0 = none waiting */
+  int guard[GUARD_COUNT]; /* GUARD_UNCHECKED, GUARD_SAFE, GUARD_SAID_UNSAFE */
+  int watching;           /* the drop folder's change notifications run */
+  int orphans_pending;    /* a previous run's files in incoming, not yet set aside */
+  int once_incomplete;    /* run --once: something due was held back (unsafe, blocked) */
+  char **writers;         /* per written file (daemon_guard.c): "folder\nwho" said in 1014, or NULL */
 } daemon_t;
 
 /* daemon_guard.c */
@@ -88,7 +88,7 @@ int cs__daemon_trusted(daemon_t *d, unsigned which);
 void cs__daemon_once_cut_short(daemon_t *d);
 /* state_dir joined with name into out (PATH_LEN); "" when too long (fails by name where used). */
 void cs__daemon_state_path(const daemon_t *d, char *out, const char *name);
-job_t *cs__daemon_new_job(job_kind_t kind); /* NULL: out of memory */
+job_t *cs__daemon_new_job(job_kind_t kind);       /* NULL: out of memory */
 void cs__daemon_enqueue(daemon_t *d, job_t *job); /* takes job; NULL is ignored */
 /* Moves the job's file to the quarantine with why (res: the renewal's answer, may be NULL). */
 void cs__daemon_quarantine(daemon_t *d, const job_t *job, const char *why, const cs_renewal_result_t *res);
@@ -106,7 +106,7 @@ void cs__daemon_free(daemon_t *d);
 void cs__daemon_scan(daemon_t *d);
 /* (Re)starts the drop folder's change notifications; 1 when they run. */
 int cs__daemon_watch(daemon_t *d);
-void cs__daemon_rescan_cb(uv_timer_t *t); /* the rescan timer: scan, quarantine clean-up */
+void cs__daemon_rescan_cb(uv_timer_t *t);   /* the rescan timer: scan, quarantine clean-up */
 void cs__daemon_quarantine_gc(daemon_t *d); /* quarantine entries older than quarantine_days go */
 /* Why the file at path the daemon is about to read is not trusted, into why; NULL: it is. */
 const char *cs__daemon_untrusted_file(const char *path, const uv_stat_t *st, char *why, size_t len);

@@ -153,7 +153,8 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
     cs_event_say(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
     goto out;
   }
-  (void)cs_plat_path_join(lockpath, sizeof lockpath, cfg.store.state_dir, CS_STATE_LOCK); /* "" when too long: refused */
+  (void)cs_plat_path_join(lockpath, sizeof lockpath, cfg.store.state_dir,
+                          CS_STATE_LOCK); /* "" when too long: refused */
   if (cs_plat_lock(lockpath, &lock, &err) != CS_OK) {
     cs_event_say(CS_EV_STATE_ERROR, NULL, cfg.store.state_dir, err.text, NULL);
     goto out;

@@ -74,12 +74,12 @@ static void key_permission(const cs_config_t *cfg, const cs_daemon_stats_t *st) 
   if (rc == CS_OK)
     rc = cs_plat_key_grant(ref, account, &err);
   if (rc == CS_OK) {
-    cs_event_cert(CS_EV_KEY_PERMISSION_REPAIRED, st->tp, NULL, st->subject[0] ? st->subject : NULL, NULL, account,
-                  NULL, NULL);
+    cs_event_cert(CS_EV_KEY_PERMISSION_REPAIRED, st->tp, NULL, st->subject[0] ? st->subject : NULL, NULL, account, NULL,
+                  NULL);
   } else { /* no such account, no key file, no ACLs there, not permitted: the service may not read its key */
     snprintf(what, sizeof what, "%s (key %s)", account, ref);
-    cs_event_cert(CS_EV_KEY_PERMISSION_FAILED, st->tp, NULL, st->subject[0] ? st->subject : NULL, NULL, what,
-                  err.text, NULL);
+    cs_event_cert(CS_EV_KEY_PERMISSION_FAILED, st->tp, NULL, st->subject[0] ? st->subject : NULL, NULL, what, err.text,
+                  NULL);
   }
 }
 

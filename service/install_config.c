@@ -21,8 +21,6 @@
 
 #define TEMPLATE_MAX (1u << 20)
 
-
-
 /* 1 when the n bytes at a are b, ignoring ASCII case (configuration names). */
 static int ieq(const char *a, size_t n, const char *b) {
   size_t i;
@@ -48,8 +46,10 @@ static int parse_set(const char *arg, cs_install_set_t *s) {
   klen = strlen(dot != NULL ? dot + 1 : name);
   if (n == 0 || i != n || dot == name || klen == 0 || klen >= sizeof s->key ||
       (dot != NULL && (size_t)(dot - name) >= sizeof s->section)) {
-    fprintf(stderr, "certsteward install: --set %s: expected KEY=VALUE with a key of the configuration file "
-                    "(e.g. --set host=board.example.com)\n", arg);
+    fprintf(stderr,
+            "certsteward install: --set %s: expected KEY=VALUE with a key of the configuration file "
+            "(e.g. --set host=board.example.com)\n",
+            arg);
     return -1;
   }
   if (dot != NULL) { /* both lengths were checked above */
@@ -60,13 +60,14 @@ static int parse_set(const char *arg, cs_install_set_t *s) {
   s->key[klen] = '\0';
   for (v = p = eq + 1; *p != '\0'; p++) {
     unsigned char c = (unsigned char)*p;
-    const char *why = c < 0x20 || c == 0x7f                                    ? "a control character"
-                      : c == '"'                                               ? "a double quote"
+    const char *why = c < 0x20 || c == 0x7f                                  ? "a control character"
+                      : c == '"'                                             ? "a double quote"
                       : c == ';' && p > v && (p[-1] == ' ' || p[-1] == '\t') ? "\" ;\", which starts a comment"
-                                                                               : NULL;
+                                                                             : NULL;
     if (why != NULL) {
-      fprintf(stderr, "certsteward install: --set %s: the value holds %s (byte 0x%02X at position %d): a "
-                      "configuration value is one line of plain text; nothing was installed\n",
+      fprintf(stderr,
+              "certsteward install: --set %s: the value holds %s (byte 0x%02X at position %d): a "
+              "configuration value is one line of plain text; nothing was installed\n",
               s->key, why, c, (int)(p - v) + 1);
       return -1;
     }
@@ -111,8 +112,8 @@ static int apply_sets(const char *tpath, const char *t, size_t len, cs_install_s
         p++;
       if (i < n && p < eol && *p == '=') {
         if (sets[i].line != 0) {
-          fprintf(stderr, "certsteward install: the template %s sets %s twice (lines %d and %d)\n", tpath,
-                  sets[i].key, sets[i].line, line);
+          fprintf(stderr, "certsteward install: the template %s sets %s twice (lines %d and %d)\n", tpath, sets[i].key,
+                  sets[i].line, line);
           return -1;
         }
         sets[i].line = line;
@@ -127,8 +128,8 @@ static int apply_sets(const char *tpath, const char *t, size_t len, cs_install_s
   }
   for (i = 0; i < n; i++)
     if (sets[i].value_len > 0 && sets[i].line == 0) {
-      fprintf(stderr, "certsteward install: the template %s has no \"%s =\" line%s%s%s to set\n", tpath,
-              sets[i].key, sets[i].section[0] ? " in [" : "", sets[i].section, sets[i].section[0] ? "]" : "");
+      fprintf(stderr, "certsteward install: the template %s has no \"%s =\" line%s%s%s to set\n", tpath, sets[i].key,
+              sets[i].section[0] ? " in [" : "", sets[i].section, sets[i].section[0] ? "]" : "");
       return -1;
     }
   return 0;
@@ -150,16 +151,20 @@ int cs_install_first_config(const char *path, const char *template_path, cs_inst
     given += sets[i].value_len > 0;
   if (cs_plat_exists(path)) {
     if (given > 0)
-      fprintf(stderr, "certsteward install: %s exists and is kept as it is: the --set values are not applied "
-                      "(change them in the file)\n", path);
+      fprintf(stderr,
+              "certsteward install: %s exists and is kept as it is: the --set values are not applied "
+              "(change them in the file)\n",
+              path);
     return CS_EXIT_OK;
   }
   if (template_path == NULL) {
     if (cs_plat_sibling_path(CS_INSTALL_TEMPLATE, sibling, sizeof sibling, &err) != CS_OK || !cs_plat_exists(sibling)) {
       if (given == 0)
         return CS_EXIT_OK; /* no template here (a build folder): the built-in defaults apply */
-      fprintf(stderr, "certsteward install: cannot write %s: %s is not beside certsteward.exe (give "
-                      "--config-template FILE)\n", path, CS_INSTALL_TEMPLATE);
+      fprintf(stderr,
+              "certsteward install: cannot write %s: %s is not beside certsteward.exe (give "
+              "--config-template FILE)\n",
+              path, CS_INSTALL_TEMPLATE);
       return CS_EXIT_USAGE;
     }
     template_path = sibling;
@@ -231,4 +236,3 @@ int cs_install_take_sets(int argc, char **argv, char **rest, int *n_rest, cs_ins
   rest[*n_rest] = NULL;
   return 0;
 }
-

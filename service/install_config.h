@@ -12,7 +12,7 @@ typedef struct cs_install_set_s {
   char section[32], key[64]; /* lower case; section "" when not given (keys are unique) */
   const char *value;         /* trimmed, value_len bytes; 0 = leave the template's line */
   size_t value_len;
-  int line;                  /* the template line it went into */
+  int line; /* the template line it went into */
 } cs_install_set_t;
 
 /* Takes every "--set [SECTION.]KEY=VALUE" (or --set=...) out of argv (from argv[2]) into

@@ -28,8 +28,10 @@ static void report(cs_install_ctx_t *c, const char *path, const cs_win_secured_t
             s->why, s->moved_to, s->created ? "; a new one was made" : "");
     cs_event_say_system(CS_EV_UNTRUSTED_MOVED, path, s->why, s->moved_to);
   } else if (s->left) {
-    fprintf(stderr, "certsteward install: warning: %s exists, holds files, and %s: its access rules are left as "
-                    "they are (the service does not use it while others can write to it)\n", path, s->why);
+    fprintf(stderr,
+            "certsteward install: warning: %s exists, holds files, and %s: its access rules are left as "
+            "they are (the service does not use it while others can write to it)\n",
+            path, s->why);
   } else if (s->changed && s->found == CS_WIN_FOUND_WRITER) {
     printf("%s: access limited to Administrators and SYSTEM (%s)\n", path, s->why);
   }

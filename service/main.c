@@ -15,14 +15,13 @@
 
 /* Each command's usage: its synopsis, then what it does (certsteward --help
  * prints them all, certsteward COMMAND --help its own). */
-static const char usage_run[] =
-    "  run [--config FILE] [--foreground] [--once]\n"
-    "      The daemon: watch the drop folder and put every fit certificate dropped\n"
-    "      there in service (as apply does), warn before the certificate in service\n"
-    "      expires, write the metrics file. SIGTERM / SIGINT stop it.\n"
-    "      --foreground  events also on standard error\n"
-    "      --once        do what is due now (recovery, expiry check, files already\n"
-    "                    dropped), then exit\n";
+static const char usage_run[] = "  run [--config FILE] [--foreground] [--once]\n"
+                                "      The daemon: watch the drop folder and put every fit certificate dropped\n"
+                                "      there in service (as apply does), warn before the certificate in service\n"
+                                "      expires, write the metrics file. SIGTERM / SIGINT stop it.\n"
+                                "      --foreground  events also on standard error\n"
+                                "      --once        do what is due now (recovery, expiry check, files already\n"
+                                "                    dropped), then exit\n";
 static const char usage_check[] =
     "  check [--config FILE] [--host NAME] [--ca FILE] [--password-file FILE]\n"
     "        [--current FILE] [--key FILE] [--json] FILE...\n"
@@ -43,16 +42,14 @@ static const char usage_apply[] =
     "      bindings, restart, prove the new certificate is served, or roll back.\n"
     "      --dry-run   validation and pre-flight only; nothing changes\n"
     "      Exit status: 0 committed, 1 rejected, refused or rolled back, 2 could not run.\n";
-static const char usage_rollback[] =
-    "  rollback [--config FILE]\n"
-    "      Put the previous certificate (the newest in <state_dir>/archive) back in\n"
-    "      service through the same transaction as apply, without requiring that it\n"
-    "      expire later than the one in service. Exit status as apply.\n";
-static const char usage_status[] =
-    "  status [--config FILE] [--json]\n"
-    "      Show the certificate in service, what the binding files name, what each\n"
-    "      endpoint serves, the last renewal, an unfinished one, and the files\n"
-    "      waiting. Changes nothing. Exit status: 0 reported, 2 bad configuration.\n";
+static const char usage_rollback[] = "  rollback [--config FILE]\n"
+                                     "      Put the previous certificate (the newest in <state_dir>/archive) back in\n"
+                                     "      service through the same transaction as apply, without requiring that it\n"
+                                     "      expire later than the one in service. Exit status as apply.\n";
+static const char usage_status[] = "  status [--config FILE] [--json]\n"
+                                   "      Show the certificate in service, what the binding files name, what each\n"
+                                   "      endpoint serves, the last renewal, an unfinished one, and the files\n"
+                                   "      waiting. Changes nothing. Exit status: 0 reported, 2 bad configuration.\n";
 static const char usage_doctor[] =
     "  doctor [--config FILE] [--json]\n"
     "      Is this server ready? The first thing to run after installing: the\n"
@@ -76,29 +73,25 @@ static const char usage_set_password[] =
     "      password from that file only, so there is no default to write to).\n"
     "      Exit status: 0 stored, 2 nothing written (no or empty password, no\n"
     "      password_file, the file could not be written).\n";
-static const char usage_install[] =
-    "  install [--config FILE] [--config-template TEMPLATE] [--set KEY=VALUE]...\n"
-    "      Windows: register the service certsteward (LocalSystem, automatic delayed\n"
-    "      start, restarted after a failure) and its Event Log source, and make the\n"
-    "      program data, drop and state folders (Administrators and SYSTEM only).\n"
-    "      Run again, it updates. --config: the service reads FILE.\n"
-    "      A configuration file that does not exist yet is first written from\n"
-    "      TEMPLATE (default: certsteward-default.ini beside certsteward.exe, when\n"
-    "      there), each VALUE put into its \"KEY =\" line and the result checked as\n"
-    "      config does: install --set host=board.example.com --set binding_files=F\n"
-    "      An empty VALUE leaves the line as it is; a VALUE with a control character,\n"
-    "      a double quote or \" ;\" is refused. An existing configuration is never\n"
-    "      changed (--set is then ignored, with a warning). The MSI does the same.\n";
-static const char usage_uninstall[] =
-    "  uninstall\n"
-    "      Windows: stop and delete the service and its event source; the\n"
-    "      configuration and the state are kept.\n";
-static const char usage_service[] =
-    "  service [--config FILE]\n"
-    "      Windows: what the Service Control Manager starts (the daemon of run).\n";
-static const char usage_version[] =
-    "  version\n"
-    "      Print the version (and the worker's, with its OpenSSL).\n";
+static const char usage_install[] = "  install [--config FILE] [--config-template TEMPLATE] [--set KEY=VALUE]...\n"
+                                    "      Windows: register the service certsteward (LocalSystem, automatic delayed\n"
+                                    "      start, restarted after a failure) and its Event Log source, and make the\n"
+                                    "      program data, drop and state folders (Administrators and SYSTEM only).\n"
+                                    "      Run again, it updates. --config: the service reads FILE.\n"
+                                    "      A configuration file that does not exist yet is first written from\n"
+                                    "      TEMPLATE (default: certsteward-default.ini beside certsteward.exe, when\n"
+                                    "      there), each VALUE put into its \"KEY =\" line and the result checked as\n"
+                                    "      config does: install --set host=board.example.com --set binding_files=F\n"
+                                    "      An empty VALUE leaves the line as it is; a VALUE with a control character,\n"
+                                    "      a double quote or \" ;\" is refused. An existing configuration is never\n"
+                                    "      changed (--set is then ignored, with a warning). The MSI does the same.\n";
+static const char usage_uninstall[] = "  uninstall\n"
+                                      "      Windows: stop and delete the service and its event source; the\n"
+                                      "      configuration and the state are kept.\n";
+static const char usage_service[] = "  service [--config FILE]\n"
+                                    "      Windows: what the Service Control Manager starts (the daemon of run).\n";
+static const char usage_version[] = "  version\n"
+                                    "      Print the version (and the worker's, with its OpenSSL).\n";
 
 static const char usage_footer[] =
     "\n"

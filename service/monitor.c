@@ -259,8 +259,8 @@ void cs_monitor_text(cs_buf_t *b, const char *folder, const cs_monitor_t *m, lon
     return; /* [store] monitor not set: nothing to say */
   snprintf(count, sizeof count, ": %zu %s%s", m->n, strcmp(folder, CS_MONITOR_STORE_NAME) == 0 ? "certificate" : "file",
            m->n == 1 ? "" : "s");
-  cs_text_line(b, width, "monitored", folder, m->err.code != CS_OK ? ": " : count, m->err.code != CS_OK ? m->err.text : "",
-       NULL);
+  cs_text_line(b, width, "monitored", folder, m->err.code != CS_OK ? ": " : count,
+               m->err.code != CS_OK ? m->err.text : "", NULL);
   for (i = 0; i < m->n; i++) {
     const cs_monitor_cert_t *c = &m->certs[i];
     long long days = (c->not_after_epoch - now) / 86400;

@@ -17,13 +17,13 @@
 
 /* One monitored file. Every string is owned by the list. */
 typedef struct cs_monitor_cert_s {
-  char *shown;              /* its path sanitised (cs_text_sanitize): status and the metrics' source label */
-  char tp[41];              /* "" when the file could not be described (error says why) */
-  char *subject;            /* may be NULL */
-  char not_after[21];       /* YYYY-MM-DDTHH:MM:SSZ */
+  char *shown;        /* its path sanitised (cs_text_sanitize): status and the metrics' source label */
+  char tp[41];        /* "" when the file could not be described (error says why) */
+  char *subject;      /* may be NULL */
+  char not_after[21]; /* YYYY-MM-DDTHH:MM:SSZ */
   long long not_after_epoch;
-  char *error;              /* NULL when described */
-  int in_metrics;           /* 0: not described, or its source label repeats an earlier one's */
+  char *error;    /* NULL when described */
+  int in_metrics; /* 0: not described, or its source label repeats an earlier one's */
 } cs_monitor_cert_t;
 
 /* The files of [store] monitor: regular files only (links, folders, FIFOs and

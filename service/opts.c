@@ -51,8 +51,7 @@ int cs_opts_config(const char *path, cs_config_t *cfg, cs_err_t *err) {
 
   cs_err_clear(err);
   /* opened through the wide API: %ProgramData% may hold what the ANSI code page cannot */
-  if (path == NULL && cs_plat_default_config_path(def, sizeof def) == CS_OK &&
-      (f = cs_plat_fopen(def, "rb")) != NULL) {
+  if (path == NULL && cs_plat_default_config_path(def, sizeof def) == CS_OK && (f = cs_plat_fopen(def, "rb")) != NULL) {
     fclose(f);
     path = def;
   }

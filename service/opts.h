@@ -16,12 +16,21 @@ typedef struct cs_opt_s {
 
 /* The options of `check`, which certsteward checks (for its usage on an error)
  * and the worker then reads: one list for both. Index with CS_CHECK_O_*. */
-enum { CS_CHECK_O_CONFIG, CS_CHECK_O_HOST, CS_CHECK_O_CA, CS_CHECK_O_PASSWORD_FILE, CS_CHECK_O_CURRENT,
-       CS_CHECK_O_KEY, CS_CHECK_O_JSON };
-#define CS_CHECK_OPTIONS                                                                                          \
-  {                                                                                                             \
-    {"config", 1, NULL}, {"host", 1, NULL}, {"ca", 1, NULL}, {"password-file", 1, NULL}, {"current", 1, NULL},  \
-        {"key", 1, NULL}, {"json", 0, NULL}, { NULL, 0, NULL }                                                  \
+enum {
+  CS_CHECK_O_CONFIG,
+  CS_CHECK_O_HOST,
+  CS_CHECK_O_CA,
+  CS_CHECK_O_PASSWORD_FILE,
+  CS_CHECK_O_CURRENT,
+  CS_CHECK_O_KEY,
+  CS_CHECK_O_JSON
+};
+#define CS_CHECK_OPTIONS                                                                                               \
+  {                                                                                                                    \
+    {"config", 1, NULL}, {"host", 1, NULL}, {"ca", 1, NULL}, {"password-file", 1, NULL}, {"current", 1, NULL},         \
+        {"key", 1, NULL}, {"json", 0, NULL}, {                                                                         \
+      NULL, 0, NULL                                                                                                    \
+    }                                                                                                                  \
   }
 
 /* Fills opts from argv[first..]; other arguments go to operands (argv order

@@ -43,7 +43,7 @@
 #include "win/win.h"
 
 #define EVENT_SOURCE_KEY L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\certsteward"
-#define START_WAIT_HINT_MS 60000                    /* configuration, worker, checks said once */
+#define START_WAIT_HINT_MS 60000 /* configuration, worker, checks said once */
 #define STOP_WAIT_HINT_MS (CS_DAEMON_STOP_GRACE_MS + 5000)
 #define PRESHUTDOWN_MS (CS_DAEMON_STOP_GRACE_MS + 10000)
 #define UNINSTALL_STOP_MS (CS_DAEMON_STOP_GRACE_MS + 10000)
@@ -185,8 +185,8 @@ static int event_source(const wchar_t *exe) {
   DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE; /* 7 */
   HKEY key = NULL;
   LSTATUS e;
-  e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, NULL,
-                      &key, NULL);
+  e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, EVENT_SOURCE_KEY, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, NULL, &key,
+                      NULL);
   if (e == ERROR_SUCCESS)
     e = RegSetValueExW(key, L"EventMessageFile", 0, REG_EXPAND_SZ, (const BYTE *)exe,
                        (DWORD)((wcslen(exe) + 1) * sizeof *exe));
@@ -279,8 +279,8 @@ int cs_cmd_install(int argc, char **argv) {
          "event source certsteward registered in the Application log\n"
          "folders for Administrators and SYSTEM only:\n  %s\n  %s (drop)\n  %s (state)\n"
          "start it with: sc.exe start certsteward\n",
-         updated ? "updated" : "registered", image8, CS_SVC_RESTART_MS / 1000, CS_SVC_EXIT_CONFIG, home, cfg.watch.folder,
-         cfg.store.state_dir);
+         updated ? "updated" : "registered", image8, CS_SVC_RESTART_MS / 1000, CS_SVC_EXIT_CONFIG, home,
+         cfg.watch.folder, cfg.store.state_dir);
   rc = CS_EXIT_OK;
 out:
   if (have_cfg)

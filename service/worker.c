@@ -115,7 +115,7 @@ static void preflight(cs_buf_t *out, const char *sni, long timeout, const char *
 
 static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   enum { O_CONFIG, O_CURRENT, O_KEY, O_STAGE, O_HOST, O_SNI, O_TIMEOUT };
-  cs_opt_t opts[] = {{"config", 1, NULL}, {"current", 1, NULL}, {"key", 1, NULL}, {"stage", 1, NULL},
+  cs_opt_t opts[] = {{"config", 1, NULL}, {"current", 1, NULL}, {"key", 1, NULL},     {"stage", 1, NULL},
                      {"host", 1, NULL},   {"sni", 1, NULL},     {"timeout", 1, NULL}, {NULL, 0, NULL}};
   const char **files = NULL;
   cs_validate_opts_t vo;
@@ -151,8 +151,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
     goto out;
   }
   rc = EXIT_FAILED;
-  if ((opts[O_CONFIG].value ? cs_config_load(&cfg, opts[O_CONFIG].value, &err) : cs_config_defaults(&cfg)) !=
-      CS_OK) {
+  if ((opts[O_CONFIG].value ? cs_config_load(&cfg, opts[O_CONFIG].value, &err) : cs_config_defaults(&cfg)) != CS_OK) {
     fail(out, rc, err.text[0] ? err.text : "cannot load the configuration");
     goto out;
   }
@@ -160,9 +159,9 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   vo.host = opts[O_HOST].value;
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
-  vo.key_in_store = cs_plat_store_holds_keys(); /* the machine keys stay in LocalMachine\My */
+  vo.key_in_store = cs_plat_store_holds_keys();     /* the machine keys stay in LocalMachine\My */
   vo.own_key_in_store = cs_plat_store_holds_keys(); /* without a key in service: a rollback's own key */
-  cs_fault_point("worker_validate"); /* test builds: crash.sh */
+  cs_fault_point("worker_validate");                /* test builds: crash.sh */
   if (cs_crypto_init(&err) != CS_OK || cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
     fail(out, rc, err.text);
     goto out;
@@ -339,7 +338,7 @@ static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
     goto out;
   }
   for (i = 0; i < n; i++) {
-    cs_fault_point("worker_scan"); /* test builds: crash.sh */
+    cs_fault_point("worker_scan");                        /* test builds: crash.sh */
     cs_fault_point2("worker_scan:", base_name(files[i])); /* test builds: daemon.sh, one file that kills */
     cs_reply_put(out, "file", files[i]);
     /* No password: certificate files only; a PFX is an error for its own line. */

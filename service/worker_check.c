@@ -42,9 +42,15 @@ static int check_one(const cs_validate_t *v, const char *file, int json) {
 }
 
 int cs__worker_check(int argc, char **argv) {
-  enum { O_CONFIG = CS_CHECK_O_CONFIG, O_HOST = CS_CHECK_O_HOST, O_CA = CS_CHECK_O_CA,
-         O_PASSWORD_FILE = CS_CHECK_O_PASSWORD_FILE, O_CURRENT = CS_CHECK_O_CURRENT, O_KEY = CS_CHECK_O_KEY,
-         O_JSON = CS_CHECK_O_JSON };
+  enum {
+    O_CONFIG = CS_CHECK_O_CONFIG,
+    O_HOST = CS_CHECK_O_HOST,
+    O_CA = CS_CHECK_O_CA,
+    O_PASSWORD_FILE = CS_CHECK_O_PASSWORD_FILE,
+    O_CURRENT = CS_CHECK_O_CURRENT,
+    O_KEY = CS_CHECK_O_KEY,
+    O_JSON = CS_CHECK_O_JSON
+  };
   cs_opt_t opts[] = CS_CHECK_OPTIONS;
   const char **files = NULL;
   int n_files = 0, i, rc = CHECK_USAGE, any_rejected = 0, have_cfg = 0;
@@ -77,7 +83,7 @@ int cs__worker_check(int argc, char **argv) {
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
   vo.key_in_store = cs_plat_store_holds_keys(); /* judged as the service judges it */
-  vo.own_key_in_store = 0;                /* a file alone: what the store holds is not looked at */
+  vo.own_key_in_store = 0;                      /* a file alone: what the store holds is not looked at */
   if (cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
     fprintf(stderr, "certsteward check: %s\n", err.text);
     goto out;

@@ -61,8 +61,8 @@ int cs_plat_service_state(const char *service, char *state, size_t len, int *run
   }
   if (res.timed_out || res.exit_code != 0) {
     cs__service_describe(&res, SYSTEMCTL_TIMEOUT_MS, how, sizeof how);
-    rc = cs_err_set(err, res.timed_out ? CS_ETIMEDOUT : CS_EFAILED, res.exit_code, "systemctl show %s %s", service,
-                    how);
+    rc =
+        cs_err_set(err, res.timed_out ? CS_ETIMEDOUT : CS_EFAILED, res.exit_code, "systemctl show %s %s", service, how);
     goto out;
   }
   prop(res.out, "LoadState", load, sizeof load);
@@ -143,8 +143,9 @@ int cs_plat_store_cert(const char *tp, unsigned char **der, size_t *len, cs_err_
   (void)tp;
   *der = NULL;
   *len = 0;
-  return cs_err_set(err, CS_EINVAL, 0, "this system has no certificate store: the certificate in service is [store] "
-                                       "cert_file");
+  return cs_err_set(err, CS_EINVAL, 0,
+                    "this system has no certificate store: the certificate in service is [store] "
+                    "cert_file");
 }
 
 cs_doctor_outcome_t cs_plat_doctor_event_source(char *detail, size_t len) {

@@ -20,7 +20,6 @@
 
 #define TEMP_ATTEMPTS 100
 
-
 /* Creates ".<base>.XXXXXX" in the folder dfd, exclusively, close-on-exec from the
  * start (mkstemp is not: a fork in another thread could inherit it), 0600 until its
  * owner and mode are set. */
@@ -61,8 +60,11 @@ static int open_temp(const char *path, int dfd, const char *base, char **tmp, in
 }
 
 static const char *kind_of(mode_t m) {
-  return S_ISLNK(m) ? "a symbolic link" : S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
-                                                                                                          : "a device";
+  return S_ISLNK(m)    ? "a symbolic link"
+         : S_ISDIR(m)  ? "a folder"
+         : S_ISFIFO(m) ? "a FIFO"
+         : S_ISSOCK(m) ? "a socket"
+                       : "a device";
 }
 
 /* The owner, group, mode and ACL of the file open at fd: a regular file with one name. */
@@ -289,8 +291,7 @@ int cs_plat_write_atomic(const char *path, const void *data, size_t len, int mod
   return write_file(path, data, len, mode, NULL, err);
 }
 
-int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m,
-                         cs_err_t *err) {
+int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m, cs_err_t *err) {
   return write_file(path, data, len, 0, m, err);
 }
 
@@ -358,8 +359,7 @@ int cs_plat_remove_temps(const char *path, cs_err_t *err) {
     goto out;
   }
   while ((e = readdir(d)) != NULL)
-    if (is_temp_of(e->d_name, base, strlen(base)) && unlinkat(dfd, e->d_name, 0) != 0 && errno != ENOENT &&
-        rc == CS_OK)
+    if (is_temp_of(e->d_name, base, strlen(base)) && unlinkat(dfd, e->d_name, 0) != 0 && errno != ENOENT && rc == CS_OK)
       rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot remove the temp file %s of %s: %s", e->d_name, path,
                       strerror(errno));
 out:
@@ -399,8 +399,7 @@ FILE *cs_plat_fopen_log(const char *path) {
     errno = why.raw == 0 || why.raw == ELOOP || why.raw == ENOTDIR ? EPERM : (int)why.raw;
     return NULL;
   }
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-      (st.st_uid != 0 && st.st_uid != geteuid())) {
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || (st.st_uid != 0 && st.st_uid != geteuid())) {
     close(fd);
     errno = EPERM; /* a FIFO, a second name of another file, someone else's file */
     return NULL;

@@ -135,8 +135,7 @@ static void acl_writer_names(const char *path, char *out, size_t len) {
     if (acl_get_tag_type(e, &t) != 0 || (t != ACL_USER && t != ACL_GROUP) || acl_get_permset(e, &ps) != 0 ||
         acl_get_perm(ps, ACL_WRITE) != 1 || (q = acl_get_qualifier(e)) == NULL)
       continue;
-    id_name(t == ACL_GROUP, t == ACL_USER ? (unsigned long)*(uid_t *)q : (unsigned long)*(gid_t *)q, name,
-            sizeof name);
+    id_name(t == ACL_GROUP, t == ACL_USER ? (unsigned long)*(uid_t *)q : (unsigned long)*(gid_t *)q, name, sizeof name);
     acl_free(q);
     n += (size_t)snprintf(out + n, len - n, "%s%s %s", n ? ", " : "", t == ACL_USER ? "user" : "group", name);
   }
@@ -252,8 +251,7 @@ static int only_slashes(const char *s) {
 
 /* G_WRITERS: who can write the folder cur (its lstat in dst), which holds the next
  * entry; child_trusted as folder_open. */
-static int writers_at(writer_t *wr, const char *cur, const struct stat *dst, int child_trusted, char *why,
-                      size_t len) {
+static int writers_at(writer_t *wr, const char *cur, const struct stat *dst, int child_trusted, char *why, size_t len) {
   snprintf(wr->at, wr->at_len, "%s", cur);
   return folder_open(cur, dst, child_trusted, why, len, wr->who, wr->who_len);
 }

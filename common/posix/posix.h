@@ -34,7 +34,6 @@ typedef struct cs__posix_meta_s {
 int cs__posix_meta_read(const char *path, cs__posix_meta_t *m, cs_err_t *err);
 void cs__posix_meta_free(cs__posix_meta_t *m);
 
-
 /* Reads path's bytes (at most max, as cs_plat_read_file) and its owner, group, mode and
  * ACL through one descriptor, so that the two belong to the same file: what a backup
  * records. Errors as cs__posix_meta_read's. */
@@ -47,7 +46,6 @@ int cs__posix_read_fd(int fd, const char *path, size_t max, unsigned char **data
 /* cs_plat_write_atomic giving the new file exactly m's owner, group, mode and ACL,
  * whatever occupies path now (the undo of a replacement restores what was recorded,
  * not what someone may have put there since). */
-int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m,
-                         cs_err_t *err);
+int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m, cs_err_t *err);
 
 #endif

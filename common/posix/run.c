@@ -28,7 +28,7 @@
 extern char **environ;
 
 #define SHELL_MAX_OUT (64 * 1024)
-#define DRAIN_STEP (64 * 1024)     /* per wake-up, so a child that never stops writing cannot hold off the deadline */
+#define DRAIN_STEP (64 * 1024)      /* per wake-up, so a child that never stops writing cannot hold off the deadline */
 #define DRAIN_AT_EXIT (1024 * 1024) /* the most a pipe can hold (Linux pipe-max-size default) */
 
 typedef struct run_s {
@@ -76,7 +76,10 @@ static int spawn(run_t *r, const char *const *argv, int in_r, int out_w, cs_err_
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, all;
-  union { const char *const *c; char *const *m; } u;
+  union {
+    const char *const *c;
+    char *const *m;
+  } u;
   int e;
 
   posix_spawn_file_actions_init(&fa);
@@ -105,7 +108,10 @@ static int spawn(run_t *r, const char *const *argv, int in_r, int out_w, cs_err_
   posix_spawn_file_actions_destroy(&fa);
   if (e != 0) {
     r->pid = -1;
-    return cs_err_set(err, e == ENOENT || e == ENOTDIR ? CS_ENOENT : e == EACCES || e == EPERM ? CS_EACCES : CS_EIO,
+    return cs_err_set(err,
+                      e == ENOENT || e == ENOTDIR ? CS_ENOENT
+                      : e == EACCES || e == EPERM ? CS_EACCES
+                                                  : CS_EIO,
                       e, "cannot start %s: %s", argv[0], strerror(e));
   }
   return CS_OK;
@@ -343,7 +349,7 @@ int cs_plat_sibling_path(const char *name, char *buf, size_t len, cs_err_t *err)
 
 /* The worker runs as the caller here: dropping root needs an account to drop to,
  * which the installation does not have. */
-int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms,
-                         size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
+                         cs_run_result_t *res, cs_err_t *err) {
   return cs_plat_run(argv, input, input_len, timeout_ms, max_out, res, err);
 }

@@ -68,8 +68,7 @@ static int restrict_old(const char *path, cs_err_t *err) {
     goto out;
   }
   /* An access ACL equal to mode 0600 drops every named entry (and the mask). */
-  if ((acl = acl_from_mode(0600)) != NULL && acl_set_fd(fd, acl) != 0 && errno != ENOTSUP &&
-      errno != EOPNOTSUPP) {
+  if ((acl = acl_from_mode(0600)) != NULL && acl_set_fd(fd, acl) != 0 && errno != ENOTSUP && errno != EOPNOTSUPP) {
     rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot remove the ACL entries of %s: %s", path,
                     strerror(errno));
     goto out;

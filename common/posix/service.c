@@ -38,8 +38,9 @@ static int find_systemctl(const char **path, cs_err_t *err) {
   else if (access("/usr/bin/systemctl", X_OK) == 0)
     *path = "/usr/bin/systemctl";
   else
-    return cs_err_set(err, CS_ENOENT, 0, "systemctl is not here (neither /bin/systemctl nor /usr/bin/systemctl): "
-                                         "without systemd, set restart_command and status_command");
+    return cs_err_set(err, CS_ENOENT, 0,
+                      "systemctl is not here (neither /bin/systemctl nor /usr/bin/systemctl): "
+                      "without systemd, set restart_command and status_command");
   return CS_OK;
 }
 
@@ -112,8 +113,8 @@ static int systemctl(systemd_t *sd, const char *verb, const char *service, int l
   }
   if (res.timed_out || res.signal != 0 || res.exit_code != 0) {
     cs__service_describe(&res, left, how, sizeof how);
-    rc = cs_err_set(err, res.timed_out ? CS_ETIMEDOUT : CS_EFAILED, res.exit_code, "systemctl %s %s %s", verb,
-                    service, how);
+    rc = cs_err_set(err, res.timed_out ? CS_ETIMEDOUT : CS_EFAILED, res.exit_code, "systemctl %s %s %s", verb, service,
+                    how);
   }
 out:
   cs_run_result_free(&res);
@@ -125,8 +126,7 @@ static int systemd_restart(void *ctx, const char *service, int left, cs_err_t *e
 }
 
 /* One look: up when systemctl is-active says "active". */
-static int systemd_probe(void *ctx, const char *service, int ms, int *up, char *why, size_t why_len,
-                         cs_err_t *err) {
+static int systemd_probe(void *ctx, const char *service, int ms, int *up, char *why, size_t why_len, cs_err_t *err) {
   const systemd_t *sd = ctx;
   const char *argv[] = {sd->sc, "is-active", "--", service, NULL};
   cs_run_result_t res;

@@ -34,10 +34,10 @@
 #define MANIFEST_OTHER "certsteward-store-manifest "
 
 typedef struct target_s {
-  const char *name;   /* staged file name and backup name */
-  const char *key;    /* the [store] key naming it */
-  size_t offset;      /* of the char * path in cs_config_t */
-  int mode;           /* for a file that does not exist yet */
+  const char *name; /* staged file name and backup name */
+  const char *key;  /* the [store] key naming it */
+  size_t offset;    /* of the char * path in cs_config_t */
+  int mode;         /* for a file that does not exist yet */
 } target_t;
 
 static const target_t targets[] = {
@@ -91,8 +91,7 @@ static int read_target(const char *target, unsigned char **data, size_t *len, cs
 }
 
 /* One manifest line, format 2. */
-static void manifest_line(cs_buf_t *b, const target_t *t, int existed, const cs__posix_meta_t *m,
-                          const char *target) {
+static void manifest_line(cs_buf_t *b, const target_t *t, int existed, const cs__posix_meta_t *m, const char *target) {
   if (existed)
     cs_buf_printf(b, "%s\t1\t%lld\t%lld\t%o\t%s\t%s\n", t->name, m->uid, m->gid, (unsigned)(m->mode & 07777),
                   m->acl != NULL ? m->acl : "-", target);
@@ -253,27 +252,34 @@ static int check_line(const cs_config_t *cfg, const char *mpath, size_t lineno, 
   for (i = 0; i < N_TARGETS && strcmp(f[0], targets[i].name) != 0; i++)
     ;
   if (i == N_TARGETS || (strcmp(f[1], "0") != 0 && strcmp(f[1], "1") != 0))
-    return cs_err_set(err, CS_EFORMAT, 0, "the store backup manifest %s is damaged at line %zu: nothing was "
-                      "restored from it", mpath, lineno);
+    return cs_err_set(err, CS_EFORMAT, 0,
+                      "the store backup manifest %s is damaged at line %zu: nothing was "
+                      "restored from it",
+                      mpath, lineno);
   e->t = &targets[i];
   e->existed = f[1][0] == '1';
   for (i = 0; i < m->n; i++)
     if (m->e[i].t == e->t)
-      return cs_err_set(err, CS_EFORMAT, 0, "the store backup manifest %s names %s twice: nothing was restored "
-                        "from it", mpath, e->t->name);
+      return cs_err_set(err, CS_EFORMAT, 0,
+                        "the store backup manifest %s names %s twice: nothing was restored "
+                        "from it",
+                        mpath, e->t->name);
   if (version == 2 && e->existed && parse_meta(f + 2, &e->meta) != 0) {
     cs__posix_meta_free(&e->meta);
-    return cs_err_set(err, CS_EFORMAT, 0, "the store backup manifest %s is damaged at line %zu (owner, mode or "
-                      "ACL): nothing was restored from it", mpath, lineno);
+    return cs_err_set(err, CS_EFORMAT, 0,
+                      "the store backup manifest %s is damaged at line %zu (owner, mode or "
+                      "ACL): nothing was restored from it",
+                      mpath, lineno);
   }
   want = target_path(cfg, e->t);
   e->target = want;
   if (check_targets && (want == NULL || strcmp(target, want) != 0)) {
     cs__posix_meta_free(&e->meta);
     /* the configured path first: a long planted one may be cut off */
-    return cs_err_set(err, CS_ECONFIG, 0, "the store backup %s is not of the configured files ([store] %s is %s), "
-                      "it names %s: nothing was restored or removed from it", mpath, e->t->key,
-                      want != NULL ? want : "not set", target);
+    return cs_err_set(err, CS_ECONFIG, 0,
+                      "the store backup %s is not of the configured files ([store] %s is %s), "
+                      "it names %s: nothing was restored or removed from it",
+                      mpath, e->t->key, want != NULL ? want : "not set", target);
   }
   return CS_OK;
 }
@@ -304,11 +310,15 @@ static int manifest_load(const cs_config_t *cfg, const char *backup_dir, int che
       continue;
     }
     if (lineno == 1 && strncmp(line, MANIFEST_OTHER, strlen(MANIFEST_OTHER)) == 0)
-      rc = cs_err_set(err, CS_EFORMAT, 0, "the store backup manifest %s was written by another version of "
-                      "certsteward: undo that renewal with the version that started it", path);
+      rc = cs_err_set(err, CS_EFORMAT, 0,
+                      "the store backup manifest %s was written by another version of "
+                      "certsteward: undo that renewal with the version that started it",
+                      path);
     else if (m->n == N_TARGETS || split(line, f, m->version == 2 ? 6 : 2) != 0)
-      rc = cs_err_set(err, CS_EFORMAT, 0, "the store backup manifest %s is damaged at line %zu: nothing was "
-                      "restored from it", path, lineno);
+      rc = cs_err_set(err, CS_EFORMAT, 0,
+                      "the store backup manifest %s is damaged at line %zu: nothing was "
+                      "restored from it",
+                      path, lineno);
     else if ((rc = check_line(cfg, path, lineno, m->version, f, check_targets, m, &m->e[m->n], err)) == CS_OK)
       m->n++;
   }
@@ -351,11 +361,11 @@ static int owner_unchanged(const manifest_t *m, const saved_t *e, cs_err_t *err)
     return CS_OK;
   if (rc != CS_OK)
     return cs_err_set(err, rc, why.raw, "%s was not put back from its backup: %s", e->target, why.text);
-  rc = now.uid == e->meta.uid
-           ? CS_OK
-           : cs_err_set(err, CS_EACCES, 0, "%s was not put back from its backup: it is now owned by uid %lld, not "
-                        "by uid %lld as when it was saved (another file was put in its place since)", e->target,
-                        now.uid, e->meta.uid);
+  rc = now.uid == e->meta.uid ? CS_OK
+                              : cs_err_set(err, CS_EACCES, 0,
+                                           "%s was not put back from its backup: it is now owned by uid %lld, not "
+                                           "by uid %lld as when it was saved (another file was put in its place since)",
+                                           e->target, now.uid, e->meta.uid);
   cs__posix_meta_free(&now);
   return rc;
 }
@@ -477,4 +487,3 @@ int cs_plat_store_list(const cs_config_t *cfg, cs_plat_cert_t **certs, size_t *n
   return cs_err_set(err, CS_EINVAL, 0,
                     "this system has no certificate store to list: the certificate in service is [store] cert_file");
 }
-

@@ -29,15 +29,26 @@ int cs_plat_service_config_known(void) { return 0; }
 
 int cs__posix_errno(int e) {
   switch (e) {
-  case ENOENT: case ENOTDIR: return CS_ENOENT;
-  case EACCES: case EPERM: case EROFS: return CS_EACCES;
-  case ELOOP: case EISDIR: return CS_ENOTREG;
-  case ENOMEM: return CS_ENOMEM;
-  case EFBIG: case ENOSPC: case EDQUOT: return CS_ETOOBIG;
-  default: return CS_EIO;
+  case ENOENT:
+  case ENOTDIR:
+    return CS_ENOENT;
+  case EACCES:
+  case EPERM:
+  case EROFS:
+    return CS_EACCES;
+  case ELOOP:
+  case EISDIR:
+    return CS_ENOTREG;
+  case ENOMEM:
+    return CS_ENOMEM;
+  case EFBIG:
+  case ENOSPC:
+  case EDQUOT:
+    return CS_ETOOBIG;
+  default:
+    return CS_EIO;
   }
 }
-
 
 /* What cs_plat_read_file does once the file is open (fd opened O_NONBLOCK). */
 int cs__posix_read_fd(int fd, const char *path, size_t max, unsigned char **data, size_t *len, cs_err_t *err) {
@@ -54,13 +65,14 @@ int cs__posix_read_fd(int fd, const char *path, size_t max, unsigned char **data
   }
   if (!S_ISREG(st.st_mode)) {
     rc = cs_err_set(err, CS_ENOTREG, 0, "%s is not a regular file (%s)", path,
-                    S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO"
-                    : S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+                    S_ISDIR(st.st_mode)    ? "a folder"
+                    : S_ISFIFO(st.st_mode) ? "a FIFO"
+                    : S_ISSOCK(st.st_mode) ? "a socket"
+                                           : "a device");
     goto out;
   }
   if ((unsigned long long)st.st_size > (unsigned long long)max) {
-    rc = cs_err_set(err, CS_ETOOBIG, 0, "%s is %lld bytes, over the limit of %zu", path,
-                    (long long)st.st_size, max);
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "%s is %lld bytes, over the limit of %zu", path, (long long)st.st_size, max);
     goto out;
   }
   (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -97,8 +109,7 @@ out:
   return rc;
 }
 
-int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data,
-                      size_t *len, cs_err_t *err) {
+int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data, size_t *len, cs_err_t *err) {
   int fd = -1, rc;
   /* O_NONBLOCK: opening a FIFO must not wait for a writer; cleared for regular files. */
   int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
@@ -204,8 +215,7 @@ char *cs_plat_path_resolve(const char *relative_to_file, const char *path) {
   size_t dir_len;
   char *out;
 
-  if (cs_plat_path_is_absolute(path) || relative_to_file == NULL ||
-      (slash = strrchr(relative_to_file, '/')) == NULL) {
+  if (cs_plat_path_is_absolute(path) || relative_to_file == NULL || (slash = strrchr(relative_to_file, '/')) == NULL) {
     if ((out = strdup(path)) != NULL)
       fold_dots(out);
     return out;
@@ -234,7 +244,7 @@ void cs_plat_sleep_ms(int ms) {
 long long cs_plat_monotonic_ms(void) {
   struct timespec ts;
   if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) /* EINVAL only: every POSIX system this runs on has it; */
-    return (long long)time(NULL) * 1000;          /* a clock that stood still would keep deadlines off */
+    return (long long)time(NULL) * 1000;        /* a clock that stood still would keep deadlines off */
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -242,7 +252,6 @@ int cs_plat_localtime(long long t, struct tm *out) {
   time_t tt = (time_t)t;
   return localtime_r(&tt, out) != NULL ? CS_OK : CS_EINVAL;
 }
-
 
 /* A Linux machine's trust is a file OpenSSL reads (cs_policy_trust_load), not an engine. */
 int cs_plat_machine_chain(const cs_der_t *leaf, const cs_der_t *extra, size_t n_extra, time_t at,

@@ -31,9 +31,7 @@ static void put_field(cs_buf_t *b, const char *label, const char *value) {
 void cs_plat_syslog_write(const struct cs_event_def_s *def, const struct cs_event_s *ev, const char *message) {
   cs_buf_t b = CS_BUF_INIT;
   const char *text;
-  int priority = def->severity == CS_SEV_ERROR     ? LOG_ERR
-                 : def->severity == CS_SEV_WARNING ? LOG_WARNING
-                                                   : LOG_INFO;
+  int priority = def->severity == CS_SEV_ERROR ? LOG_ERR : def->severity == CS_SEV_WARNING ? LOG_WARNING : LOG_INFO;
   cs_buf_printf(&b, "[%d %s] ", def->id, def->name);
   cs_text_sanitize(&b, message); /* already sanitised by cs_event_format; cheap to be sure */
   put_field(&b, "thumbprint", ev->thumbprint);

@@ -8,23 +8,23 @@
 /* Rights that let someone change what a folder holds or who may: add files or
  * folders, delete children, delete or rename the folder, its attributes, its DACL or
  * owner, and the generic rights that include any of them. */
-#define CS_WIN_FOLDER_WRITE_RIGHTS                                                              \
-  (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_DELETE_CHILD | FILE_WRITE_ATTRIBUTES | \
-   DELETE | WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL | MAXIMUM_ALLOWED)
+#define CS_WIN_FOLDER_WRITE_RIGHTS                                                                                     \
+  (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_DELETE_CHILD | FILE_WRITE_ATTRIBUTES | DELETE |           \
+   WRITE_DAC | WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL | MAXIMUM_ALLOWED)
 
 /* Rights that let someone read or change a secret file (the PFX password): reading its
  * data or extended attributes, the generic rights that include it, and every right that
  * lets one change the file or who may. */
-#define CS_WIN_SECRET_RIGHTS \
+#define CS_WIN_SECRET_RIGHTS                                                                                           \
   (CS_WIN_FOLDER_WRITE_RIGHTS | FILE_READ_DATA | FILE_READ_EA | GENERIC_READ | GENERIC_EXECUTE)
 
 /* What makes a folder unsafe (cs__win_dacl_unsafe's answer). */
 enum {
   CS_WIN_SAFE = 0,
-  CS_WIN_NO_DACL,       /* a NULL DACL grants everyone everything */
-  CS_WIN_OWNER,         /* owned by someone untrusted, who can always rewrite the DACL */
-  CS_WIN_WRITER,        /* an allow entry gives write-type rights to someone untrusted */
-  CS_WIN_UNKNOWN_ENTRY  /* an allow entry of a kind this check cannot read */
+  CS_WIN_NO_DACL,      /* a NULL DACL grants everyone everything */
+  CS_WIN_OWNER,        /* owned by someone untrusted, who can always rewrite the DACL */
+  CS_WIN_WRITER,       /* an allow entry gives write-type rights to someone untrusted */
+  CS_WIN_UNKNOWN_ENTRY /* an allow entry of a kind this check cannot read */
 };
 
 /* 1 if sid is one that may write to a protected folder: Administrators, SYSTEM,

@@ -147,7 +147,10 @@ void cs__win_untrusted_name(const char *path, const SYSTEMTIME *t, const unsigne
  * beside path from taking every name install could choose (a date alone, to the
  * second, can be guessed and created in advance: install would then fail). */
 static int move_aside(HANDLE h, const char *path, cs_win_secured_t *out, cs_err_t *err) {
-  union { FILE_RENAME_INFO r; unsigned char b[sizeof(FILE_RENAME_INFO) + 33000 * sizeof(wchar_t)]; } *info = NULL;
+  union {
+    FILE_RENAME_INFO r;
+    unsigned char b[sizeof(FILE_RENAME_INFO) + 33000 * sizeof(wchar_t)];
+  } *info = NULL;
   unsigned char rnd[CS_WIN_UNTRUSTED_RANDOM];
   SYSTEMTIME now;
   DWORD e = ERROR_ALREADY_EXISTS;
@@ -179,7 +182,8 @@ static int move_aside(HANDLE h, const char *path, cs_win_secured_t *out, cs_err_
     info->r.FileNameLength = (DWORD)(wn * sizeof(wchar_t));
     memcpy(info->r.FileName, w, (wn + 1) * sizeof(wchar_t));
     free(w);
-    e = SetFileInformationByHandle(h, FileRenameInfo, &info->r, (DWORD)(sizeof(FILE_RENAME_INFO) + wn * sizeof(wchar_t)))
+    e = SetFileInformationByHandle(h, FileRenameInfo, &info->r,
+                                   (DWORD)(sizeof(FILE_RENAME_INFO) + wn * sizeof(wchar_t)))
             ? ERROR_SUCCESS
             : GetLastError();
   }

@@ -7,21 +7,23 @@
 
 #include "../error.h"
 
-#define CS_WIN_SECURE_FILE 0x1    /* path is a file: judged, moved aside when not trusted, never made */
-#define CS_WIN_SECURE_FOREIGN 0x2 /* a folder outside certsteward's home: one with something in it that
-                                   * others may write is left as it is (a misconfigured C:\ keeps its rules) */
-#define CS_WIN_SECURE_AS_IS 0x4   /* a safe folder is kept exactly as it is (no base entries added) */
-#define CS_WIN_SECURE_MOVE 0x8    /* moved aside whatever it is (the caller judged what it holds), not made
-                                   * again; a missing path is left missing */
+#define CS_WIN_SECURE_FILE 0x1 /* path is a file: judged, moved aside when not trusted, never made */
+#define CS_WIN_SECURE_FOREIGN                                                                                          \
+  0x2                           /* a folder outside certsteward's home: one with something in it that                  \
+                                 * others may write is left as it is (a misconfigured C:\ keeps its rules) */
+#define CS_WIN_SECURE_AS_IS 0x4 /* a safe folder is kept exactly as it is (no base entries added) */
+#define CS_WIN_SECURE_MOVE                                                                                             \
+  0x8 /* moved aside whatever it is (the caller judged what it holds), not made                                        \
+       * again; a missing path is left missing */
 
 /* What cs__win_secure found and did. */
 typedef struct cs_win_secured_s {
-  int found;            /* CS_WIN_FOUND_* (acl.h) of what was there; -1 when nothing was */
-  int created;          /* made now: a folder, private (Administrators and SYSTEM, protected) */
-  int changed;          /* an existing folder's DACL: the base entries added, or reset to private */
-  int left;             /* CS_WIN_SECURE_FOREIGN: others may write it; left as it was */
-  char moved_to[1200];  /* where what was there went, "" when nothing was moved */
-  char why[600];        /* why it was moved, reset or left ("" when kept as it was) */
+  int found;           /* CS_WIN_FOUND_* (acl.h) of what was there; -1 when nothing was */
+  int created;         /* made now: a folder, private (Administrators and SYSTEM, protected) */
+  int changed;         /* an existing folder's DACL: the base entries added, or reset to private */
+  int left;            /* CS_WIN_SECURE_FOREIGN: others may write it; left as it was */
+  char moved_to[1200]; /* where what was there went, "" when nothing was moved */
+  char why[600];       /* why it was moved, reset or left ("" when kept as it was) */
 } cs_win_secured_t;
 
 /* Makes path safe to use, through one handle opened without following a reparse point:

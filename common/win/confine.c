@@ -181,8 +181,8 @@ out:
 
 void cs__win_confined_limits(JOBOBJECT_EXTENDED_LIMIT_INFORMATION *limits, JOBOBJECT_BASIC_UI_RESTRICTIONS *ui) {
   memset(limits, 0, sizeof *limits);
-  limits->BasicLimitInformation.LimitFlags =
-      JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_ACTIVE_PROCESS | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+  limits->BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_ACTIVE_PROCESS |
+                                             JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
   limits->BasicLimitInformation.ActiveProcessLimit = 1;
   memset(ui, 0, sizeof *ui);
   ui->UIRestrictionsClass = JOB_OBJECT_UILIMIT_DESKTOP | JOB_OBJECT_UILIMIT_DISPLAYSETTINGS |

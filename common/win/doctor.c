@@ -22,14 +22,22 @@
 
 static const char *state_name(DWORD s) {
   switch (s) {
-  case SERVICE_STOPPED: return "stopped";
-  case SERVICE_START_PENDING: return "starting";
-  case SERVICE_STOP_PENDING: return "stopping";
-  case SERVICE_RUNNING: return "running";
-  case SERVICE_CONTINUE_PENDING: return "continuing";
-  case SERVICE_PAUSE_PENDING: return "pausing";
-  case SERVICE_PAUSED: return "paused";
-  default: return "in an unknown state";
+  case SERVICE_STOPPED:
+    return "stopped";
+  case SERVICE_START_PENDING:
+    return "starting";
+  case SERVICE_STOP_PENDING:
+    return "stopping";
+  case SERVICE_RUNNING:
+    return "running";
+  case SERVICE_CONTINUE_PENDING:
+    return "continuing";
+  case SERVICE_PAUSE_PENDING:
+    return "pausing";
+  case SERVICE_PAUSED:
+    return "paused";
+  default:
+    return "in an unknown state";
   }
 }
 
@@ -184,8 +192,10 @@ cs_doctor_outcome_t cs_plat_doctor_event_source(char *detail, size_t len) {
   }
   n = GetModuleFileNameW(NULL, self, MAX_PATH * 2);
   if (n == 0 || n >= MAX_PATH * 2 || CompareStringOrdinal(self, -1, file, -1, TRUE) != CSTR_EQUAL) {
-    snprintf(detail, len, "the event source names %s, not this certsteward.exe (run certsteward install again "
-                          "after moving it); event 1000 there reads \"%s\"", path, text);
+    snprintf(detail, len,
+             "the event source names %s, not this certsteward.exe (run certsteward install again "
+             "after moving it); event 1000 there reads \"%s\"",
+             path, text);
     o = CS_DOCTOR_WARN;
     goto out;
   }
@@ -278,7 +288,8 @@ cs_doctor_outcome_t cs_plat_doctor_own_service(char *detail, size_t len) {
     goto out;
   }
   if (e != 0 && e != ERROR_INVALID_LEVEL) {
-    snprintf(detail, len, "the service certsteward's delayed start cannot be read: %s", cs__win_text(e, text, sizeof text));
+    snprintf(detail, len, "the service certsteward's delayed start cannot be read: %s",
+             cs__win_text(e, text, sizeof text));
     goto out;
   }
   if (e == 0 && (e = config2(svc, SERVICE_CONFIG_FAILURE_ACTIONS, (void **)&fa)) == 0) {
@@ -287,8 +298,10 @@ cs_doctor_outcome_t cs_plat_doctor_own_service(char *detail, size_t len) {
     goto out;
   }
   if (e == ERROR_INVALID_LEVEL) { /* a system that does not say (Wine); every Windows since Vista does */
-    snprintf(detail, len, "the service certsteward starts automatically; this system does not tell its delayed "
-                          "start and failure actions (%s)", cs__win_text(e, text, sizeof text));
+    snprintf(detail, len,
+             "the service certsteward starts automatically; this system does not tell its delayed "
+             "start and failure actions (%s)",
+             cs__win_text(e, text, sizeof text));
     o = CS_DOCTOR_WARN;
   } else {
     snprintf(detail, len, "the service certsteward's failure actions cannot be read: %s",

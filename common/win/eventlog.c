@@ -115,7 +115,8 @@ void cs_plat_syslog_write(const struct cs_event_def_s *def, const struct cs_even
   for (i = 0; i < n; i++)
     strings[i] = owned[i] != NULL ? owned[i] : L"-";
   /* nothing to do on failure: the event log is the last place to tell it */
-  (void)ReportEventW(source, event_type(def->severity), 0, cs__win_event_message_id(def), NULL, (WORD)n, 0, strings, NULL);
+  (void)ReportEventW(source, event_type(def->severity), 0, cs__win_event_message_id(def), NULL, (WORD)n, 0, strings,
+                     NULL);
   for (i = 0; i < n; i++)
     free(owned[i]);
 }

@@ -190,8 +190,10 @@ int cs__win_meta_of(HANDLE h, DWORD attrs, char **meta, const char *path, cs_err
   if (rc == CS_ENOMEM)
     rc = cs_err_set(err, rc, 0, "out of memory reading %s", path);
   else if (rc != CS_OK)
-    rc = cs_err_set(err, rc, 0, "the owner and ACL of %s cannot be kept as text (no owner, no DACL or a NULL one, an "
-                                "owner many accounts share, or an entry other than allow and deny)", path);
+    rc = cs_err_set(err, rc, 0,
+                    "the owner and ACL of %s cannot be kept as text (no owner, no DACL or a NULL one, an "
+                    "owner many accounts share, or an entry other than allow and deny)",
+                    path);
   LocalFree(sd);
   return rc;
 }

@@ -38,7 +38,10 @@
 #define TRUSTED_INSTALLER_SID "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
 
 static int well_known(PSID sid, WELL_KNOWN_SID_TYPE type) {
-  union { SID s; unsigned char b[SECURITY_MAX_SID_SIZE]; } known;
+  union {
+    SID s;
+    unsigned char b[SECURITY_MAX_SID_SIZE];
+  } known;
   DWORD n = sizeof known;
   return CreateWellKnownSid(type, NULL, &known, &n) && EqualSid(sid, &known);
 }
@@ -231,8 +234,8 @@ int cs__win_found_handle(HANDLE h, int want, PSID self, ACCESS_MASK rights, PSID
     *sd = NULL;
     owner = NULL;
   }
-  return cs__win_found_judge(info.dwFileAttributes, info.nNumberOfLinks, want, owner, *sd != NULL, dacl, self,
-                             rights, who);
+  return cs__win_found_judge(info.dwFileAttributes, info.nNumberOfLinks, want, owner, *sd != NULL, dacl, self, rights,
+                             who);
 }
 
 PSID cs__win_self_sid(void) {
@@ -322,10 +325,15 @@ static int path_unsafe(const char *path, int dir, ACCESS_MASK rights, char *why,
     } else if (at_fault != NULL) {
       cs__win_describe_sid(at_fault, account, sizeof account);
       snprintf(why, len, "%s can be %s by %s", path,
-               rights == CS_WIN_SECRET_RIGHTS ? "read or changed" : dir ? "written" : "changed", account);
+               rights == CS_WIN_SECRET_RIGHTS ? "read or changed"
+               : dir                          ? "written"
+                                              : "changed",
+               account);
     } else {
-      snprintf(why, len, "%s has no DACL, which lets everyone do anything with it, or an access rule of a kind "
-                         "certsteward cannot read", path);
+      snprintf(why, len,
+               "%s has no DACL, which lets everyone do anything with it, or an access rule of a kind "
+               "certsteward cannot read",
+               path);
     }
     break;
   }

@@ -68,7 +68,10 @@ size_t cs__win_root_len(const wchar_t *p) {
  * made inside; any other mode inherits the parent's ACL. */
 static int private_sa(SECURITY_ATTRIBUTES *sa, PSECURITY_DESCRIPTOR *sd) {
   HANDLE tok = NULL;
-  union { TOKEN_USER u; unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE]; } user;
+  union {
+    TOKEN_USER u;
+    unsigned char b[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+  } user;
   DWORD n = 0;
   wchar_t *sid = NULL, sddl[256];
   int ok = 0;
@@ -131,7 +134,8 @@ int cs_plat_rename(const char *from, const char *to, cs_err_t *err) {
     goto out;
   }
   /* both folders reached without a link; from itself is moved, not what it may link to */
-  if ((rc = cs__win_walk(wf, from, 0, NULL, &af, err)) != CS_OK || (rc = cs__win_walk(wt, to, 0, NULL, &ato, err)) != CS_OK)
+  if ((rc = cs__win_walk(wf, from, 0, NULL, &af, err)) != CS_OK ||
+      (rc = cs__win_walk(wt, to, 0, NULL, &ato, err)) != CS_OK)
     goto out;
   if (af.len == 0 || ato.len == 0) {
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot rename %s to %s: a root is no file", from, to);
@@ -269,8 +273,10 @@ static int remove_path(const char *path, int tree, cs_err_t *err) {
   if (e == ERROR_DIRECTORY)
     rc = cs_err_set(err, CS_ENOTREG, 0, "cannot remove %s: it is a folder", path);
   else if (e == ERROR_CANT_ACCESS_FILE)
-    rc = cs_err_set(err, CS_ENOTREG, 0, "cannot remove %s: it or an entry in it is a link that was followed, "
-                                        "left alone", path);
+    rc = cs_err_set(err, CS_ENOTREG, 0,
+                    "cannot remove %s: it or an entry in it is a link that was followed, "
+                    "left alone",
+                    path);
   else if (e != ERROR_SUCCESS)
     rc = cs__win_failf(err, e, "cannot remove %s", path);
 out:

@@ -24,7 +24,10 @@
 #include <string.h>
 
 int cs__win_key_check_sd(PSECURITY_DESCRIPTOR sd, PSECURITY_DESCRIPTOR *out, cs_err_t *err) {
-  union { SID s; unsigned char b[SECURITY_MAX_SID_SIZE]; } system;
+  union {
+    SID s;
+    unsigned char b[SECURITY_MAX_SID_SIZE];
+  } system;
   SECURITY_DESCRIPTOR abs;
   BOOL present = FALSE, defaulted = FALSE;
   PACL dacl = NULL, acl = NULL;

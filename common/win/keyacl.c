@@ -154,8 +154,7 @@ static int lookup(const char *account, const char *name, PSID *sid, cs_err_t *er
       break;
     e = GetLastError();
     if (e == ERROR_NONE_MAPPED) {
-      rc = cs_err_set(err, CS_ENOENT, (long)e, "no such account: %s (Windows knows no account of that name)",
-                      account);
+      rc = cs_err_set(err, CS_ENOENT, (long)e, "no such account: %s (Windows knows no account of that name)", account);
       goto out;
     }
     if (e != ERROR_INSUFFICIENT_BUFFER || found != NULL) {
@@ -195,7 +194,10 @@ int cs__win_account_sid(const char *account, PSID *sid, cs_err_t *err) {
     return *sid != NULL ? CS_OK : cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   }
   if (has_prefix(account, "LocalSystem") && account[strlen("LocalSystem")] == '\0') {
-    union { SID s; unsigned char b[SECURITY_MAX_SID_SIZE]; } system;
+    union {
+      SID s;
+      unsigned char b[SECURITY_MAX_SID_SIZE];
+    } system;
     DWORD n = sizeof system;
     if (!CreateWellKnownSid(WinLocalSystemSid, NULL, &system, &n))
       return cs__win_fail(err, GetLastError(), "cannot make the SID of LocalSystem");
@@ -249,7 +251,8 @@ ACCESS_MASK cs__win_key_mapped(ACCESS_MASK m) {
 static int own_explicit_allow(ACE_HEADER *h, PSID sid) {
   ACCESS_MASK mask;
   PSID s;
-  return cs__win_ace_entry(h, &mask, &s) == ACE_ALLOW && !(h->AceFlags & (INHERITED_ACE | INHERIT_ONLY_ACE)) && EqualSid(s, sid);
+  return cs__win_ace_entry(h, &mask, &s) == ACE_ALLOW && !(h->AceFlags & (INHERITED_ACE | INHERIT_ONLY_ACE)) &&
+         EqualSid(s, sid);
 }
 
 int cs__win_key_access(PACL dacl, PSID sid) {

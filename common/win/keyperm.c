@@ -63,7 +63,10 @@ bad:
 /* CS_E* for what the key functions report: HRESULTs (NTE_*, CRYPT_E_*) or Win32 codes. */
 static int key_code(DWORD e) {
   switch (e) {
-  case (DWORD)NTE_BAD_KEYSET: case (DWORD)NTE_NO_KEY: case (DWORD)NTE_NOT_FOUND: case (DWORD)CRYPT_E_NO_KEY_PROPERTY:
+  case (DWORD)NTE_BAD_KEYSET:
+  case (DWORD)NTE_NO_KEY:
+  case (DWORD)NTE_NOT_FOUND:
+  case (DWORD)CRYPT_E_NO_KEY_PROPERTY:
     return CS_ENOENT;
   case (DWORD)NTE_PERM:
     return CS_EACCES;
@@ -82,8 +85,8 @@ static int key_fail(cs_err_t *err, DWORD e, const char *what, const char *tp) {
                          ? " (its key storage keeps no access rules per key, as on a smart card or HSM: grant "
                            "access with that provider's own tools)"
                          : "";
-  return cs_err_set(err, key_code(e), (long)e, "%s the private key of certificate %s in " STORE_NAME ": %s%s", what,
-                    tp, cs__win_text(e, text, sizeof text), hint);
+  return cs_err_set(err, key_code(e), (long)e, "%s the private key of certificate %s in " STORE_NAME ": %s%s", what, tp,
+                    cs__win_text(e, text, sizeof text), hint);
 }
 
 static int has_key_link(PCCERT_CONTEXT cert) {
@@ -121,15 +124,15 @@ static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
   memset(k, 0, sizeof *k);
   if ((rc = parse_thumbprint(tp, hash, err)) != CS_OK)
     return rc;
-  k->store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                           CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG,
-                           L"My");
+  k->store =
+      CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+                    CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"My");
   if (k->store == NULL)
     return cs__win_fail(err, GetLastError(), "cannot open the certificate store " STORE_NAME);
   blob.cbData = sizeof hash;
   blob.pbData = hash;
-  k->cert = CertFindCertificateInStore(k->store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH,
-                                       &blob, NULL);
+  k->cert = CertFindCertificateInStore(k->store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH, &blob,
+                                       NULL);
   if (k->cert == NULL) {
     e = GetLastError();
     if (e == (DWORD)CRYPT_E_NOT_FOUND)
@@ -147,8 +150,8 @@ static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
    * back sees what the key storage kept. The provider info carries the machine-keyset
    * flag; a CNG key comes as an NCrypt handle, a legacy CSP key as a CAPI one.
    * Proven only on real Windows (Wine: 0x8009200B for machine keys). */
-  if (!CryptAcquireCertificatePrivateKey(k->cert, CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG,
-                                         NULL, &k->h, &k->spec, &k->free_h)) {
+  if (!CryptAcquireCertificatePrivateKey(k->cert, CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG, NULL,
+                                         &k->h, &k->spec, &k->free_h)) {
     k->h = 0;
     return key_fail(err, GetLastError(), "cannot open", tp);
   }
@@ -173,8 +176,10 @@ static int read_sd(struct cs__key *k, const char *tp, PSECURITY_DESCRIPTOR *sd, 
     e = GetLastError();
   }
   if (e == 0 && *sd == NULL)
-    return cs_err_set(err, n > 0 ? CS_ENOMEM : CS_EFORMAT, 0, "no access rules came back for the private key of "
-                      "certificate %s in " STORE_NAME, tp);
+    return cs_err_set(err, n > 0 ? CS_ENOMEM : CS_EFORMAT, 0,
+                      "no access rules came back for the private key of "
+                      "certificate %s in " STORE_NAME,
+                      tp);
   if (e == 0 && !IsValidSecurityDescriptor(*sd))
     e = ERROR_INVALID_SECURITY_DESCR;
   if (e != 0) {

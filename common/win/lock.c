@@ -68,8 +68,10 @@ int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err) {
     goto out;
   /* emptied and written below: a second name would make that another file's */
   if (fi.nNumberOfLinks != 1) {
-    rc = cs_err_set(err, CS_ENOTREG, 0, "lock file %s has more than one name (a hard link to a file elsewhere): "
-                                        "not used", path);
+    rc = cs_err_set(err, CS_ENOTREG, 0,
+                    "lock file %s has more than one name (a hard link to a file elsewhere): "
+                    "not used",
+                    path);
     goto out;
   }
   memset(&ov, 0, sizeof ov);

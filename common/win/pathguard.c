@@ -82,8 +82,8 @@ int cs__win_open_nofollow(const wchar_t *path, DWORD access, HANDLE *h, BY_HANDL
   *h = INVALID_HANDLE_VALUE;
   if ((rc = cs__win_walk(path, shown, 0, NULL, &at, err)) != CS_OK)
     return rc; /* CS_ENOENT: a missing folder, nothing below it either */
-  rc = cs__win_open_last(&at, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, NULL, h,
-                         fi, shown, err);
+  rc = cs__win_open_last(&at, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, NULL, h, fi,
+                         shown, err);
   cs__win_at_close(&at);
   if (rc != CS_OK)
     return rc;
@@ -91,7 +91,8 @@ int cs__win_open_nofollow(const wchar_t *path, DWORD access, HANDLE *h, BY_HANDL
     CloseHandle(*h);
     *h = INVALID_HANDLE_VALUE;
     return cs_err_set(err, CS_ENOTREG, 0, "%s is %s: not touched", shown,
-                      (fi->dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? "a folder" : "a file with more than one name");
+                      (fi->dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? "a folder"
+                                                                        : "a file with more than one name");
   }
   return CS_OK;
 }

@@ -8,12 +8,11 @@
  * back or deletes only those: each opened relative to its folder's handle, the folders
  * reached without following a link (walk.c), refused when it is a reparse point, has
  * more than one name or is not the file recorded (volume serial and file index);
- * deleted or renamed (relative to the folder's handle) through that handle. The folder of the binding file is never listed: a
- * name found there is no proof that certsteward made it.
- * A crash between the creation of the temp file and its record leaves that empty
- * temp file behind (harmless litter); nothing else a crash leaves is missed.
- * A rename keeps a file's index (NTFS and Wine alike), so the old file moved aside to
- * its backup name is still the file recorded. */
+ * deleted or renamed (relative to the folder's handle) through that handle. The folder of the binding file is never
+ * listed: a name found there is no proof that certsteward made it. A crash between the creation of the temp file and
+ * its record leaves that empty temp file behind (harmless litter); nothing else a crash leaves is missed. A rename
+ * keeps a file's index (NTFS and Wine alike), so the old file moved aside to its backup name is still the file
+ * recorded. */
 #include "../platform.h"
 #include "../text.h"
 #include "win.h"
@@ -215,8 +214,8 @@ int cs__win_pending_recover(const char *record_dir, const wchar_t *wpath, const 
     }
   }
   /* the record must be of this path, and name only temp files beside it */
-  if (recorded == NULL || !cs__win_same_path(recorded, wpath) || tmp.path == NULL ||
-      !beside(&tmp, wpath, L".tmp") || (bak.path != NULL && !beside(&bak, wpath, L".bak"))) {
+  if (recorded == NULL || !cs__win_same_path(recorded, wpath) || tmp.path == NULL || !beside(&tmp, wpath, L".tmp") ||
+      (bak.path != NULL && !beside(&bak, wpath, L".bak"))) {
     rc = cs_err_set(err, CS_EFORMAT, 0, "%s is not a record of a replacement of %s: nothing was done after it", rec,
                     path);
     goto out;

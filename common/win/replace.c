@@ -96,8 +96,8 @@ static int open_temp(const cs__win_at_t *at, const wchar_t *wpath, PSECURITY_DES
     if ((*tmp = temp_name(wpath, L".tmp", &z)) == NULL)
       return cs_err_set(err, CS_ENOMEM, 0, "out of memory writing %s", path);
     base = *tmp + cs__win_base_of(*tmp);
-    e = cs__win_open_at(at->dir, base, wcslen(base), GENERIC_WRITE | WRITE_DAC | WRITE_OWNER | READ_CONTROL | DELETE,
-                        0, FILE_CREATE, FILE_NON_DIRECTORY_FILE, sd, h, NULL);
+    e = cs__win_open_at(at->dir, base, wcslen(base), GENERIC_WRITE | WRITE_DAC | WRITE_OWNER | READ_CONTROL | DELETE, 0,
+                        FILE_CREATE, FILE_NON_DIRECTORY_FILE, sd, h, NULL);
     if (e == ERROR_SUCCESS)
       return CS_OK;
     free(*tmp);
@@ -291,8 +291,10 @@ static int write_file(const char *path, const void *data, size_t len, const char
     goto out;
   }
   if (exists && ofi.nNumberOfLinks != 1) {
-    rc = cs_err_set(err, CS_ENOTREG, 0, "%s has more than one name (a hard link to a file elsewhere); not replaced, "
-                                        "not touched", path);
+    rc = cs_err_set(err, CS_ENOTREG, 0,
+                    "%s has more than one name (a hard link to a file elsewhere); not replaced, "
+                    "not touched",
+                    path);
     goto out;
   }
   if (exists && (bak = backup_name(&at, wpath)) == NULL) {
@@ -359,8 +361,10 @@ static int write_file(const char *path, const void *data, size_t len, const char
   else if ((e = rename_retried(h, at.dir, at.name, at.len, 1)) == ERROR_SUCCESS && sd != NULL && attrs != 0)
     (void)set_basic(h, attrs, NULL);
   if (e != ERROR_SUCCESS) {
-    rc = cs__win_failf(err, e, "cannot put the new %s in place of the old one (a program holding it open without "
-                               "sharing it for deletion stops this)", path);
+    rc = cs__win_failf(err, e,
+                       "cannot put the new %s in place of the old one (a program holding it open without "
+                       "sharing it for deletion stops this)",
+                       path);
     goto out;
   }
   /* Windows has no folder fsync: a flush of the file in place commits its metadata, the
@@ -409,8 +413,7 @@ int cs_plat_write_recorded(const char *path, const void *data, size_t len, const
   if (record_dir == NULL || record_dir[0] == '\0')
     return cs_err_set(err, CS_EINVAL, 0, "no record folder for the replacement of %s", path);
   if (meta != NULL && (rc = cs__win_meta_decode(meta, &attrs, &sd)) != CS_OK)
-    return cs_err_set(err, rc, 0, "what %s is to be written with cannot be read (\"%.40s\"); not written", path,
-                      meta);
+    return cs_err_set(err, rc, 0, "what %s is to be written with cannot be read (\"%.40s\"); not written", path, meta);
   rc = write_file(path, data, len, record_dir, sd, attrs, err);
   LocalFree(sd);
   return rc;

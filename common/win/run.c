@@ -29,7 +29,7 @@
 
 #define SHELL_MAX_OUT (64 * 1024)
 #define TICK_MS 10
-#define DRAIN_STEP (64 * 1024)      /* per tick, so that a child that never stops writing cannot hold off the deadline */
+#define DRAIN_STEP (64 * 1024) /* per tick, so that a child that never stops writing cannot hold off the deadline */
 #define DRAIN_AT_EXIT (1024 * 1024) /* what is still in the pipe once it ended */
 
 /* What the input thread owns: a copy of the input and our end of the child's stdin. */
@@ -95,7 +95,7 @@ static HANDLE child_handle(HANDLE h, int for_write) {
   SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
   if (h != NULL && h != INVALID_HANDLE_VALUE)
     return DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, TRUE, DUPLICATE_SAME_ACCESS) ? dup
-                                                                                                               : NULL;
+                                                                                                              : NULL;
   dup = CreateFileW(L"NUL", for_write ? GENERIC_WRITE : GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
                     OPEN_EXISTING, 0, NULL);
   return dup == INVALID_HANDLE_VALUE ? NULL : dup;
@@ -341,8 +341,8 @@ int cs_plat_run(const char *const *argv, const void *input, size_t input_len, in
   return run_argv(argv, 0, input, input_len, timeout_ms, max_out, res, err);
 }
 
-int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms,
-                         size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+int cs_plat_run_confined(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
+                         cs_run_result_t *res, cs_err_t *err) {
   return run_argv(argv, 1, input, input_len, timeout_ms, max_out, res, err);
 }
 

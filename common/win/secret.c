@@ -45,7 +45,10 @@ static int copy_out(const void *data, size_t len, unsigned char **out, size_t *o
 }
 
 int cs_plat_secret_seal(const void *data, size_t len, unsigned char **out, size_t *out_len, cs_err_t *err) {
-  union { const void *c; BYTE *m; } in_data; /* DATA_BLOB is not const; DPAPI does not write it */
+  union {
+    const void *c;
+    BYTE *m;
+  } in_data; /* DATA_BLOB is not const; DPAPI does not write it */
   DATA_BLOB in, ent, blob;
   int rc;
 
@@ -77,7 +80,10 @@ int cs_plat_secret_seal(const void *data, size_t len, unsigned char **out, size_
 }
 
 int cs_plat_secret_unseal(const void *data, size_t len, unsigned char **out, size_t *out_len, cs_err_t *err) {
-  union { const unsigned char *c; BYTE *m; } blob_data;
+  union {
+    const unsigned char *c;
+    BYTE *m;
+  } blob_data;
   DATA_BLOB in, ent, plain;
   const unsigned char *p = data;
   size_t n;

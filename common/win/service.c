@@ -95,14 +95,22 @@ int cs_plat_service_exists(const char *service, cs_err_t *err) {
 
 static const char *state_name(DWORD state) {
   switch (state) {
-  case SERVICE_STOPPED: return "stopped";
-  case SERVICE_START_PENDING: return "starting (start pending)";
-  case SERVICE_STOP_PENDING: return "stopping (stop pending)";
-  case SERVICE_RUNNING: return "running";
-  case SERVICE_CONTINUE_PENDING: return "resuming (continue pending)";
-  case SERVICE_PAUSE_PENDING: return "pausing (pause pending)";
-  case SERVICE_PAUSED: return "paused";
-  default: return "in an unknown state";
+  case SERVICE_STOPPED:
+    return "stopped";
+  case SERVICE_START_PENDING:
+    return "starting (start pending)";
+  case SERVICE_STOP_PENDING:
+    return "stopping (stop pending)";
+  case SERVICE_RUNNING:
+    return "running";
+  case SERVICE_CONTINUE_PENDING:
+    return "resuming (continue pending)";
+  case SERVICE_PAUSE_PENDING:
+    return "pausing (pause pending)";
+  case SERVICE_PAUSED:
+    return "paused";
+  default:
+    return "in an unknown state";
   }
 }
 
@@ -171,8 +179,8 @@ static int wait_exit(const svc_t *s, HANDLE proc, DWORD pid, long long deadline,
     return cs_err_set(err, CS_ETIMEDOUT, 0,
                       "service %.*s reported stopped, but its process (id %lu) had not ended within %d ms",
                       NAME_MAX_SHOWN, s->name, (unsigned long)pid, budget_ms);
-  return cs__win_failf(err, GetLastError(), "cannot wait for the process (id %lu) of service %.*s",
-                       (unsigned long)pid, NAME_MAX_SHOWN, s->name);
+  return cs__win_failf(err, GetLastError(), "cannot wait for the process (id %lu) of service %.*s", (unsigned long)pid,
+                       NAME_MAX_SHOWN, s->name);
 }
 
 /* Until STOPPED and its process has ended: a stop request while it runs or is paused,
@@ -238,8 +246,8 @@ static int start_failed(const svc_t *s, const SERVICE_STATUS_PROCESS *st, cs_err
   if (code != NO_ERROR)
     return cs_err_set(err, CS_EFAILED, (long)code, "service %.*s stopped while starting, with exit code %lu: %s",
                       NAME_MAX_SHOWN, s->name, (unsigned long)code, cs__win_text(code, text, sizeof text));
-  return cs_err_set(err, CS_EFAILED, 0, "service %.*s stopped as soon as it started, with exit code 0",
-                    NAME_MAX_SHOWN, s->name);
+  return cs_err_set(err, CS_EFAILED, 0, "service %.*s stopped as soon as it started, with exit code 0", NAME_MAX_SHOWN,
+                    s->name);
 }
 
 int cs__win_new_process_runs(DWORD state, DWORD pid, DWORD old_pid) {
@@ -417,9 +425,9 @@ static int cycle(const char *service, const char *dependents, int fresh, long lo
   } else {
     if ((rc = query(&s, &st, err)) != CS_OK)
       goto out;
-    if (st.dwCurrentState != SERVICE_STOPPED &&
-        ((rc = list_dependents(&s, &now, err)) != CS_OK || (rc = stop_names(now.p, deadline, budget_ms, err)) != CS_OK ||
-         (rc = stop_wait(&s, deadline, budget_ms, &old_pid, err)) != CS_OK))
+    if (st.dwCurrentState != SERVICE_STOPPED && ((rc = list_dependents(&s, &now, err)) != CS_OK ||
+                                                 (rc = stop_names(now.p, deadline, budget_ms, err)) != CS_OK ||
+                                                 (rc = stop_wait(&s, deadline, budget_ms, &old_pid, err)) != CS_OK))
       goto out;
     rc = start_wait(&s, old_pid, deadline, budget_ms, err);
   }

@@ -29,28 +29,28 @@
 
 /* Why a certificate without its key in LocalMachine\My cannot go back in service, and
  * what the admin can do (a rollback that finds it gone or key-less says so). */
-#define OWN_KEY_HELP \
-  "it can go back in service only with its own private key, which never leaves the store and of which " \
-  "certsteward keeps no copy ([store] old_certificates = delete removes a replaced certificate from " \
+#define OWN_KEY_HELP                                                                                                   \
+  "it can go back in service only with its own private key, which never leaves the store and of which "                \
+  "certsteward keeps no copy ([store] old_certificates = delete removes a replaced certificate from "                  \
   "LocalMachine\\My); to put it back, drop its PFX file (certificate and private key) into the drop folder"
 
 /* backup_dir\manifest: what install is about to change, as "name value" lines. */
 typedef struct manifest_s {
   char new_tp[41];
-  int existed;           /* new_tp was in My before the install */
-  int had_key;           /* ... with a private key: then it is used as it is */
-  char old_tp[41];       /* in service at the time; "" none */
-  char bound_tp[41];     /* key-less: the certificate whose key it shares; "" otherwise */
-  char container[128];   /* the key container the PKCS#12 asked for; "" none */
-  char ca[MAX_CA * 41];  /* intermediates the install added to CA, space-separated */
+  int existed;          /* new_tp was in My before the install */
+  int had_key;          /* ... with a private key: then it is used as it is */
+  char old_tp[41];      /* in service at the time; "" none */
+  char bound_tp[41];    /* key-less: the certificate whose key it shares; "" otherwise */
+  char container[128];  /* the key container the PKCS#12 asked for; "" none */
+  char ca[MAX_CA * 41]; /* intermediates the install added to CA, space-separated */
 } manifest_t;
 
 /* stage_dir\store.txt, as cs_pfx_stage (pfx.h) writes it. */
 typedef struct stage_s {
-  char pfx[64];         /* the PKCS#12's file name in the stage; "" key-less */
-  char password[128];   /* its password (wiped after use) */
-  char container[128];  /* the key container name it asks for */
-  char keyless[41];     /* key-less: the certificate whose key the new one shares */
+  char pfx[64];        /* the PKCS#12's file name in the stage; "" key-less */
+  char password[128];  /* its password (wiped after use) */
+  char container[128]; /* the key container name it asks for */
+  char keyless[41];    /* key-less: the certificate whose key the new one shares */
 } stage_t;
 
 /* One "name value" line of such a file: a string of size bytes, or an int flag (size 0). */
@@ -59,16 +59,16 @@ typedef struct field_s {
   size_t off, size;
 } field_t;
 
-#define F(type, name, member, size) {name, offsetof(type, member), size}
+#define F(type, name, member, size)                                                                                    \
+  { name, offsetof(type, member), size }
 static const field_t manifest_fields[] = {
-    F(manifest_t, "new", new_tp, 41),       F(manifest_t, "existed", existed, 0),
-    F(manifest_t, "had_key", had_key, 0),   F(manifest_t, "old", old_tp, 41),
-    F(manifest_t, "bound", bound_tp, 41),   F(manifest_t, "container", container, 128),
+    F(manifest_t, "new", new_tp, 41),     F(manifest_t, "existed", existed, 0),
+    F(manifest_t, "had_key", had_key, 0), F(manifest_t, "old", old_tp, 41),
+    F(manifest_t, "bound", bound_tp, 41), F(manifest_t, "container", container, 128),
     F(manifest_t, "ca", ca, MAX_CA * 41)};
 static const field_t stage_fields[] = {F(stage_t, "pfx", pfx, 64), F(stage_t, "password", password, 128),
                                        F(stage_t, "container", container, 128), F(stage_t, "keyless", keyless, 41)};
 #undef F
-
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -108,7 +108,8 @@ static int fields_read(const char *dir, const char *name, const field_t *f, size
 static int same_key(const CRYPT_KEY_PROV_INFO *a, const CRYPT_KEY_PROV_INFO *b) {
   return a != NULL && b != NULL && a->dwProvType == b->dwProvType &&
          _wcsicmp(a->pwszProvName ? a->pwszProvName : L"", b->pwszProvName ? b->pwszProvName : L"") == 0 &&
-         wcscmp(a->pwszContainerName ? a->pwszContainerName : L"", b->pwszContainerName ? b->pwszContainerName : L"") == 0;
+         wcscmp(a->pwszContainerName ? a->pwszContainerName : L"", b->pwszContainerName ? b->pwszContainerName : L"") ==
+             0;
 }
 
 /* Removes c from its store; c is freed, also on failure. */
@@ -367,8 +368,8 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
       (rc = pem_chain((const char *)pem, chain, &n_chain, err)) != CS_OK)
     goto out;
   if ((st.pfx[0] == '\0') == (st.keyless[0] == '\0') || strpbrk(st.pfx, "\\/:") != NULL) {
-    rc = cs_err_set(err, CS_EFORMAT, 0, "%s\\%s names neither a PKCS#12 nor a key to keep", stage_dir,
-                      CS_PFX_INFO_FILE);
+    rc =
+        cs_err_set(err, CS_EFORMAT, 0, "%s\\%s names neither a PKCS#12 nor a key to keep", stage_dir, CS_PFX_INFO_FILE);
     goto out;
   }
   if ((leaf = CertCreateCertificateContext(ENC, der, (DWORD)der_len)) == NULL || !cs__store_tp(leaf, m.new_tp)) {
@@ -390,11 +391,14 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
                         bound ? "in LocalMachine\\My without its private key" : "no longer in LocalMachine\\My",
                         OWN_KEY_HELP);
       else
-        rc = cs_err_set(err, CS_ENOENT, 0, "the renewal keeps the key of certificate %s, which is not in "
-                        "LocalMachine\\My with a private key", m.bound_tp);
+        rc = cs_err_set(err, CS_ENOENT, 0,
+                        "the renewal keeps the key of certificate %s, which is not in "
+                        "LocalMachine\\My with a private key",
+                        m.bound_tp);
       goto out;
     }
-    if (!CertComparePublicKeyInfo(ENC, &leaf->pCertInfo->SubjectPublicKeyInfo, &bound->pCertInfo->SubjectPublicKeyInfo)) {
+    if (!CertComparePublicKeyInfo(ENC, &leaf->pCertInfo->SubjectPublicKeyInfo,
+                                  &bound->pCertInfo->SubjectPublicKeyInfo)) {
       rc = cs_err_set(err, CS_EINVAL, 0, "certificate %s does not have the public key of %s, whose key it would share",
                       m.new_tp, m.bound_tp);
       goto out;
@@ -549,9 +553,9 @@ int cs_plat_store_archive(const cs_config_t *cfg, const char *backup_dir, const 
   if ((rc = cs__store_open(L"My", "My", &my, err)) != CS_OK)
     return rc;
   if ((c = cs__store_find(my, m.old_tp)) == NULL) {
-    rc = cs_plat_exists(path) ? CS_OK
-                              : cs_err_set(err, CS_ENOENT, 0, "the old certificate %s is no longer in LocalMachine\\My",
-                                           m.old_tp);
+    rc = cs_plat_exists(path)
+             ? CS_OK
+             : cs_err_set(err, CS_ENOENT, 0, "the old certificate %s is no longer in LocalMachine\\My", m.old_tp);
   } else if ((rc = cs_plat_mkdirs(archive_dir, 0700, err)) == CS_OK &&
              (rc = cs_plat_write_atomic(path, c->pbCertEncoded, c->cbCertEncoded, 0644, err)) == CS_OK && !keep) {
     rc = delete_ctx(c, "My", m.old_tp, err);

@@ -14,7 +14,7 @@
 #include "../config.h"
 
 #define CS__STORE_ENC (X509_ASN_ENCODING | PKCS_7_ASN_ENCODING)
-#define CS__STORE_PATH 4096          /* a path built by cs__store_join */
+#define CS__STORE_PATH 4096           /* a path built by cs__store_join */
 #define CS__STORE_FILE_MAX (1u << 20) /* a staged file or a manifest */
 
 /* s (NULL: "") into out[len], cut to fit. */

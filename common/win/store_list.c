@@ -208,4 +208,3 @@ int cs_plat_store_list(const cs_config_t *cfg, cs_plat_cert_t **certs, size_t *n
   *n = k;
   return CS_OK;
 }
-

@@ -69,8 +69,8 @@ static int read_file(const char *path, size_t max, unsigned flags, unsigned char
     if ((rc = cs__win_walk(wpath, path, 0, NULL, &at, err)) != CS_OK)
       goto out;
     rc = cs__win_open_last(&at, GENERIC_READ | (meta != NULL ? READ_CONTROL : 0),
-                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, FILE_SEQUENTIAL_ONLY, NULL,
-                           &h, &info, path, err);
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, FILE_SEQUENTIAL_ONLY,
+                           NULL, &h, &info, path, err);
     if (rc == CS_ENOENT)
       rc = cs__win_failf(err, ERROR_FILE_NOT_FOUND, "cannot open %s", path);
     if (rc != CS_OK)
@@ -109,8 +109,7 @@ static int read_file(const char *path, size_t max, unsigned flags, unsigned char
   if (meta != NULL && (rc = cs__win_meta_of(h, info.dwFileAttributes, meta, path, err)) != CS_OK)
     goto out;
   if (!GetFileSizeEx(h, &size) || (unsigned long long)size.QuadPart > (unsigned long long)max) {
-    rc = cs_err_set(err, CS_ETOOBIG, 0, "%s is %lld bytes, over the limit of %zu", path, (long long)size.QuadPart,
-                    max);
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "%s is %lld bytes, over the limit of %zu", path, (long long)size.QuadPart, max);
     goto out;
   }
   if ((buf = malloc(max + 2)) == NULL) {
@@ -151,8 +150,7 @@ out:
   return rc;
 }
 
-int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data, size_t *len,
-                      cs_err_t *err) {
+int cs_plat_read_file(const char *path, size_t max, unsigned flags, unsigned char **data, size_t *len, cs_err_t *err) {
   return read_file(path, max, flags, data, len, NULL, err);
 }
 
@@ -193,8 +191,7 @@ int cs_plat_default_config_path(char *buf, size_t len) {
   PWSTR dir = NULL;
   char utf8[MAX_PATH * 3];
   int rc = CS_EIO;
-  if (SUCCEEDED(SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &dir)) &&
-      to_utf8(dir, utf8, sizeof utf8) == CS_OK)
+  if (SUCCEEDED(SHGetKnownFolderPath(&FOLDERID_ProgramData, 0, NULL, &dir)) && to_utf8(dir, utf8, sizeof utf8) == CS_OK)
     rc = snprintf(buf, len, "%s\\certsteward\\certsteward.ini", utf8) < (int)len ? CS_OK : CS_ETOOBIG;
   CoTaskMemFree(dir);
   return rc;
@@ -234,8 +231,8 @@ static char *fold_dots(char *path) {
   char *folded = NULL;
   DWORD n;
   /* only a path with such a component: GetFullPathNameW rewrites more than dots */
-  if (path == NULL || !cs_plat_path_is_absolute(path) || strncmp(path, "\\\\?\\", 4) == 0 ||
-      !has_dot_component(path) || (w = cs__win_wide(path)) == NULL)
+  if (path == NULL || !cs_plat_path_is_absolute(path) || strncmp(path, "\\\\?\\", 4) == 0 || !has_dot_component(path) ||
+      (w = cs__win_wide(path)) == NULL)
     goto out;
   if ((n = GetFullPathNameW(w, 0, NULL, NULL)) == 0 || (full = malloc(sizeof(wchar_t) * n)) == NULL ||
       GetFullPathNameW(w, n, full, NULL) >= n || (folded = cs__win_utf8(full)) == NULL)

@@ -204,8 +204,8 @@ int cs_plat_machine_chain(const cs_der_t *leaf, const cs_der_t *extra, size_t n_
     rc = cs__win_fail(err, GetLastError(), "cannot make a certificate store in memory");
     goto out;
   }
-  if (!CertAddEncodedCertificateToStore(files, X509_ASN_ENCODING, leaf->p, (DWORD)leaf->len,
-                                        CERT_STORE_ADD_ALWAYS, &cert)) {
+  if (!CertAddEncodedCertificateToStore(files, X509_ASN_ENCODING, leaf->p, (DWORD)leaf->len, CERT_STORE_ADD_ALWAYS,
+                                        &cert)) {
     rc = cs__win_fail(err, GetLastError(), "Windows cannot read the certificate");
     goto out;
   }

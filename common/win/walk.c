@@ -321,8 +321,7 @@ static int step(HANDLE *cur, wchar_t *full, size_t start, size_t end, int create
       rc = cs_err_set(err, CS_ENOTREG, 0, "%s, in the path of %s, exists and is not a folder",
                       name != NULL ? name : "a level", shown);
     else
-      rc = cs__win_failf(err, e, "cannot open folder %s, in the path of %s", name != NULL ? name : "(a level)",
-                         shown);
+      rc = cs__win_failf(err, e, "cannot open folder %s, in the path of %s", name != NULL ? name : "(a level)", shown);
     free(name);
     return rc;
   }
@@ -362,8 +361,10 @@ int cs__win_walk(const wchar_t *path, const char *shown, unsigned flags, PSECURI
     for (end = i; path[end] != L'\0' && !is_sep(path[end]); end++)
       ;
     if (end > i && !plain_component(path + i, end - i, wcsncmp(path, L"\\\\?\\", 4) == 0)) {
-      rc = cs_err_set(err, CS_EINVAL, 0, "%s has a \".\" or \"..\" component, a wildcard or a stream: refused, give "
-                                         "the full path", shown);
+      rc = cs_err_set(err, CS_EINVAL, 0,
+                      "%s has a \".\" or \"..\" component, a wildcard or a stream: refused, give "
+                      "the full path",
+                      shown);
       goto out;
     }
   }
@@ -371,7 +372,8 @@ int cs__win_walk(const wchar_t *path, const char *shown, unsigned flags, PSECURI
     at->full = _wcsdup(path); /* taken as it is, as the system does */
   } else {
     n = GetFullPathNameW(path, 0, NULL, NULL); /* a string operation: no file is touched */
-    if (n > 0 && (at->full = malloc(sizeof(wchar_t) * n)) != NULL && GetFullPathNameW(path, (DWORD)n, at->full, NULL) >= n) {
+    if (n > 0 && (at->full = malloc(sizeof(wchar_t) * n)) != NULL &&
+        GetFullPathNameW(path, (DWORD)n, at->full, NULL) >= n) {
       free(at->full);
       at->full = NULL;
     }

@@ -108,10 +108,11 @@ DWORD cs__win_open_at(HANDLE dir, const wchar_t *name, size_t len, DWORD access,
                       ULONG options, PSECURITY_DESCRIPTOR sd, HANDLE *h, int *created);
 
 /* What was opened as name in a folder: */
-#define CS__WIN_PLAIN 0    /* no reparse point */
-#define CS__WIN_LINK 1     /* the handle is the reparse point itself (Windows opened the link) */
-#define CS__WIN_FOLLOWED 2 /* the folder lists a reparse point the handle is not: followed (Wine's
-                            * Unix symbolic links), or swapped between the open and the look */
+#define CS__WIN_PLAIN 0 /* no reparse point */
+#define CS__WIN_LINK 1  /* the handle is the reparse point itself (Windows opened the link) */
+#define CS__WIN_FOLLOWED                                                                                               \
+  2 /* the folder lists a reparse point the handle is not: followed (Wine's                                            \
+     * Unix symbolic links), or swapped between the open and the look */
 
 /* The decision, given the attributes of the handle and of name's entry in its folder. */
 int cs__win_link_verdict(DWORD handle_attrs, DWORD entry_attrs);
@@ -183,8 +184,8 @@ int cs__win_pending_recover(const char *record_dir, const wchar_t *wpath, const 
  * FileBasicInfo does not set. Not FILE_ATTRIBUTE_OFFLINE: it says the data was moved to
  * offline storage, which the new file's is not ("applications should not arbitrarily
  * change this attribute", File Attribute Constants, Win32 docs). */
-#define CS__WIN_KEPT_ATTRIBUTES                                                                                \
-  (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |          \
+#define CS__WIN_KEPT_ATTRIBUTES                                                                                        \
+  (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |                  \
    FILE_ATTRIBUTE_NOT_CONTENT_INDEXED | FILE_ATTRIBUTE_TEMPORARY)
 
 /* The text of sd's owner and DACL (both must be there) and attrs (within

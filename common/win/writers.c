@@ -60,7 +60,8 @@ static int writers_folder(const char *dir, int own, PSID self, char *who, size_t
     goto out;
   }
   if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, NULL, &dacl,
-                      NULL, &sd) != ERROR_SUCCESS || owner == NULL) {
+                      NULL, &sd) != ERROR_SUCCESS ||
+      owner == NULL) {
     snprintf(who, len, "cannot be told: its owner and permissions cannot be read");
     goto out;
   }
@@ -83,8 +84,7 @@ static int is_sep(char c) { return c == '\\' || c == '/'; }
 static size_t root_len(const char *p) {
   size_t off = strncmp(p, "\\\\?\\", 4) == 0 ? 4 : 0, i;
   int parts = 0;
-  if (((p[off] >= 'A' && p[off] <= 'Z') || (p[off] >= 'a' && p[off] <= 'z')) && p[off + 1] == ':' &&
-      is_sep(p[off + 2]))
+  if (((p[off] >= 'A' && p[off] <= 'Z') || (p[off] >= 'a' && p[off] <= 'z')) && p[off + 1] == ':' && is_sep(p[off + 2]))
     return off + 3;
   if (off != 0 || !is_sep(p[0]) || !is_sep(p[1]))
     return 0;

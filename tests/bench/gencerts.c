@@ -51,13 +51,10 @@ static X509 *make(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_
   X509 *x = X509_new();
   X509_NAME *name = X509_NAME_new();
   char san[300];
-  int ok = x != NULL && name != NULL && X509_set_version(x, 2) &&
-           ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-           X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"certsteward bench", -1, -1,
-                                      0) &&
+  int ok = x != NULL && name != NULL && X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
+           X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"certsteward bench", -1, -1, 0) &&
            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) &&
-           X509_set_subject_name(x, name) &&
-           X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) &&
+           X509_set_subject_name(x, name) && X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) &&
            X509_gmtime_adj(X509_getm_notBefore(x), nb) && X509_gmtime_adj(X509_getm_notAfter(x), na) &&
            X509_set_pubkey(x, key);
   if (ok && ca) {

@@ -61,22 +61,25 @@ static int count(const char *hay, const char *needle) {
 CS_TEST(accepts_every_format) {
   cs_proc_result_t r;
   CHECK_INT(run(&r, "check", "--config", pki_config(), "--key", cs_test_path("leaf.key"), cs_test_path("good-aes.pfx"),
-                cs_test_path("good-legacy.pfx"), cs_test_path("good-bundle.pem"), cs_test_path("good-enc.pem"), cs_test_path("good-ec.pem"),
-                cs_test_path("good-chain.p7b"), cs_test_path("good-chain-der.p7b"), NULL), ==, 0);
+                cs_test_path("good-legacy.pfx"), cs_test_path("good-bundle.pem"), cs_test_path("good-enc.pem"),
+                cs_test_path("good-ec.pem"), cs_test_path("good-chain.p7b"), cs_test_path("good-chain-der.p7b"), NULL),
+            ==, 0);
   CHECK_INT(count(r.out, ": accepted\n"), ==, 7);
   CHECK_INT(count(r.out, "FAILED"), ==, 0);
   CHECK_CONTAINS(r.out, "[ok    ] chain");
   cs_proc_result_free(&r);
   /* a lone DER certificate: the intermediate comes with the trust anchors */
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("ca-chain.pem"), "--key", cs_test_path("leaf.key"),
-                cs_test_path("good-leaf.der"), NULL), ==, 0);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("ca-chain.pem"), "--key",
+                cs_test_path("leaf.key"), cs_test_path("good-leaf.der"), NULL),
+            ==, 0);
   CHECK_INT(count(r.out, ": accepted\n"), ==, 1);
   cs_proc_result_free(&r);
 }
 
 CS_TEST(rejected_file_exit_1) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), cs_test_path("good-aes.pfx"), cs_test_path("bad-eku.pem"), NULL), ==, 1);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), cs_test_path("good-aes.pfx"), cs_test_path("bad-eku.pem"), NULL),
+            ==, 1);
   CHECK_INT(count(r.out, ": accepted\n"), ==, 1);
   CHECK_INT(count(r.out, ": rejected\n"), ==, 1);
   CHECK_CONTAINS(r.out, "[FAILED] eku");
@@ -97,8 +100,9 @@ CS_TEST(json_parses_back) {
   cs_proc_result_t r;
   char *line, *save = NULL;
   int lines = 0;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", cs_test_path("good-aes.pfx"), cs_test_path("bad-nosan.pem"),
-                cs_test_path("unicode.pem"), cs_test_path("garbage.bin"), NULL), ==, 1);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", cs_test_path("good-aes.pfx"),
+                cs_test_path("bad-nosan.pem"), cs_test_path("unicode.pem"), cs_test_path("garbage.bin"), NULL),
+            ==, 1);
   for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     cJSON *o = cJSON_Parse(line), *checks, *c;
     const char *verdict, *file;
@@ -159,30 +163,37 @@ CS_TEST(text_output_escapes_control_bytes) {
 
 CS_TEST(options_override_config) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--host", "other.example.test", cs_test_path("good-bundle.pem"), NULL),
-            ==, 1);
+  CHECK_INT(
+      run(&r, "check", "--config", pki_config(), "--host", "other.example.test", cs_test_path("good-bundle.pem"), NULL),
+      ==, 1);
   CHECK_CONTAINS(r.out, "other.example.test is not among the SAN DNS names");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("other-root.pem"), cs_test_path("good-bundle.pem"), NULL), ==, 1);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("other-root.pem"),
+                cs_test_path("good-bundle.pem"), NULL),
+            ==, 1);
   CHECK_CONTAINS(r.out, "[FAILED] chain");
   cs_proc_result_free(&r);
 }
 
 CS_TEST(current_certificate) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", cs_test_path("current-ok.pem"), cs_test_path("good-bundle.pem"), NULL),
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", cs_test_path("current-ok.pem"),
+                cs_test_path("good-bundle.pem"), NULL),
             ==, 0);
   CHECK_CONTAINS(r.out, "[ok    ] expires_later");
   cs_proc_result_free(&r);
   CHECK_INT(run(&r, "check", "--config", pki_config(), "--current", cs_test_path("current-more-names.pem"),
-                cs_test_path("good-bundle.pem"), NULL), ==, 1);
+                cs_test_path("good-bundle.pem"), NULL),
+            ==, 1);
   CHECK_CONTAINS(r.out, "[FAILED] names_kept");
   cs_proc_result_free(&r);
 }
 
 CS_TEST(password_never_printed) {
   cs_proc_result_t r;
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", cs_test_path("good-aes.pfx"), cs_test_path("good-enc.pem"), NULL), ==, 0);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--json", cs_test_path("good-aes.pfx"),
+                cs_test_path("good-enc.pem"), NULL),
+            ==, 0);
   CHECK(strstr(r.out, "demo-pass") == NULL && strstr(r.err, "demo-pass") == NULL);
   cs_proc_result_free(&r);
 }
@@ -198,11 +209,14 @@ CS_TEST(usage_errors_exit_2) {
   CHECK_INT(run(&r, "check", "--config", cs_test_path("no-such.ini"), cs_test_path("good-aes.pfx"), NULL), ==, 2);
   CHECK_CONTAINS(r.err, "no-such.ini");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("no-such-ca.pem"), cs_test_path("good-aes.pfx"), NULL), ==, 2);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--ca", cs_test_path("no-such-ca.pem"),
+                cs_test_path("good-aes.pfx"), NULL),
+            ==, 2);
   CHECK_CONTAINS(r.err, "no-such-ca.pem");
   cs_proc_result_free(&r);
-  CHECK_INT(run(&r, "check", "--config", pki_config(), "--password-file", cs_test_path("no-such-pass"), cs_test_path("good-aes.pfx"),
-                NULL), ==, 2);
+  CHECK_INT(run(&r, "check", "--config", pki_config(), "--password-file", cs_test_path("no-such-pass"),
+                cs_test_path("good-aes.pfx"), NULL),
+            ==, 2);
   cs_proc_result_free(&r);
   CHECK_INT(run(&r, "frobnicate", NULL), ==, 2);
   cs_proc_result_free(&r);

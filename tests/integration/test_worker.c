@@ -209,7 +209,8 @@ CS_TEST(validate_accepted_pfx_is_staged) {
   EVP_PKEY *key;
   answer_t a;
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-pfx.ini", "root.pem"), "--stage", dir, "--",
-                cs_test_path("good-aes.pfx")), ==, 0);
+                cs_test_path("good-aes.pfx")),
+            ==, 0);
   CHECK(cs_report_accepted(&a.reply.report));
   CHECK_INT(a.reply.report.n_checks, >=, 10);
   CHECK_STR(a.reply.format, "PKCS#12");
@@ -276,7 +277,8 @@ CS_TEST(validate_keyless_der_stages_service_key) {
   EVP_PKEY *staged_key = NULL, *service_key = NULL;
   answer_t a;
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-der.ini", "ca-chain.pem"), "--key", cs_test_path("leaf.key"),
-                "--stage", dir, cs_test_path("good-leaf.der")), ==, 0);
+                "--stage", dir, cs_test_path("good-leaf.der")),
+            ==, 0);
   CHECK(cs_report_accepted(&a.reply.report));
   CHECK_STR(a.reply.format, "DER");
   CHECK_INT(a.reply.has_key, ==, 0);
@@ -299,7 +301,8 @@ CS_TEST(validate_file_key_wins_over_service_key) {
   EVP_PKEY *key, *old;
   answer_t a;
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-newkey.ini", "root.pem"), "--key",
-                cs_test_path("bad-keymismatch.pem"), "--stage", dir, cs_test_path("good-bundle.pem")), ==, 0);
+                cs_test_path("bad-keymismatch.pem"), "--stage", dir, cs_test_path("good-bundle.pem")),
+            ==, 0);
   CHECK(cs_report_accepted(&a.reply.report));
   CHECK_STR(a.reply.staged, dir);
   key = check_staged(dir, a.reply.report.thumbprint, 1);
@@ -344,7 +347,8 @@ CS_TEST(validate_rejected_is_not_staged) {
   const char *dir = fresh_stage("worker-stage-bad");
   const cs_check_t *c;
   answer_t a;
-  CHECK_INT(ASK(&a, "validate", "--config", config("worker-bad.ini", "root.pem"), "--stage", dir, cs_test_path("bad-eku.pem")),
+  CHECK_INT(ASK(&a, "validate", "--config", config("worker-bad.ini", "root.pem"), "--stage", dir,
+                cs_test_path("bad-eku.pem")),
             ==, 0);
   CHECK(!cs_report_accepted(&a.reply.report));
   c = cs_report_find(&a.reply.report, CS_CHECK_EKU);
@@ -378,7 +382,8 @@ CS_TEST(validate_symlink_refused) {
 CS_TEST(validate_garbage_is_a_load_failure) {
   const cs_check_t *c;
   answer_t a;
-  CHECK_INT(ASK(&a, "validate", "--config", config("worker-garbage.ini", "root.pem"), cs_test_path("garbage.bin")), ==, 0);
+  CHECK_INT(ASK(&a, "validate", "--config", config("worker-garbage.ini", "root.pem"), cs_test_path("garbage.bin")), ==,
+            0);
   CHECK_INT(a.reply.report.n_checks, ==, 1);
   c = cs_report_find(&a.reply.report, CS_CHECK_LOAD);
   CHECK(c != NULL && !c->ok);
@@ -392,13 +397,15 @@ CS_TEST(validate_with_current_checks_renewal) {
   const cs_check_t *c;
   answer_t a;
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-cur.ini", "root.pem"), "--current",
-                cs_test_path("current-ok.pem"), cs_test_path("good-enc.pem")), ==, 0);
+                cs_test_path("current-ok.pem"), cs_test_path("good-enc.pem")),
+            ==, 0);
   CHECK(cs_report_accepted(&a.reply.report));
   c = cs_report_find(&a.reply.report, CS_CHECK_EXPIRES_LATER);
   CHECK(c != NULL && c->ok);
   answer_free(&a);
   CHECK_INT(ASK(&a, "validate", "--config", config("worker-cur.ini", "root.pem"), "--current",
-                cs_test_path("current-more-names.pem"), cs_test_path("good-bundle.pem")), ==, 0);
+                cs_test_path("current-more-names.pem"), cs_test_path("good-bundle.pem")),
+            ==, 0);
   c = cs_report_find(&a.reply.report, CS_CHECK_NAMES_KEPT);
   CHECK(c != NULL && !c->ok);
   answer_free(&a);
@@ -411,8 +418,9 @@ CS_TEST(validate_unusable_setup_is_an_error) {
   CHECK(a.reply.error != NULL);
   CHECK_INT(a.reply.report.n_checks, ==, 0);
   answer_free(&a);
-  CHECK_INT(ASK(&a, "validate", "--config", config("worker-nokey.ini", "root.pem"), "--key", cs_test_path("no-such.key"),
-                cs_test_path("good-leaf.der")), ==, 1);
+  CHECK_INT(ASK(&a, "validate", "--config", config("worker-nokey.ini", "root.pem"), "--key",
+                cs_test_path("no-such.key"), cs_test_path("good-leaf.der")),
+            ==, 1);
   CHECK_CONTAINS(a.reply.error, "key in service");
   answer_free(&a);
 }
@@ -463,7 +471,9 @@ CS_TEST(scan_describes_certificate_files) {
  * this answer is read as text). */
 CS_TEST(scan_several_files_in_order) {
   cs_proc_result_t r;
-  const char *argv[] = {worker(), "scan", cs_test_path("good-leaf.der"), cs_test_path("garbage.bin"), cs_test_path("current-ok.pem"), NULL};
+  const char *argv[] = {
+      worker(), "scan", cs_test_path("good-leaf.der"), cs_test_path("garbage.bin"), cs_test_path("current-ok.pem"),
+      NULL};
   const char *a, *b, *c;
   CHECK_INT(cs_proc_run(argv, &r), ==, 0);
   CHECK_INT(r.status, ==, 0);
@@ -529,9 +539,12 @@ static int can_connect(int port) {
 static pid_t start_tls_server(int port) {
   posix_spawn_file_actions_t fa;
   char accept[64];
-  const char *argv[] = {OPENSSL_BIN, "s_server", "-accept", accept, "-cert", NULL, "-key", NULL,
-                        "-naccept", "20", "-quiet", NULL};
-  union { const char *const *c; char *const *m; } u;
+  const char *argv[] = {OPENSSL_BIN, "s_server", "-accept",  accept, "-cert",  NULL,
+                        "-key",      NULL,       "-naccept", "20",   "-quiet", NULL};
+  union {
+    const char *const *c;
+    char *const *m;
+  } u;
   long long until;
   pid_t pid;
   int st;
@@ -630,8 +643,8 @@ CS_TEST(probe_silent_server_times_out) {
   t0 = now_ms();
   CHECK_INT(ASK(&a, "probe", "--timeout", "1000", "--sni", HOST, endpoint), ==, 0);
   took = now_ms() - t0;
-  CHECK(took >= 900);  /* it did wait: not an instant failure */
-  CHECK(took < 2500);  /* and no longer than the timeout allows (see probe.h), with start-up slack */
+  CHECK(took >= 900); /* it did wait: not an instant failure */
+  CHECK(took < 2500); /* and no longer than the timeout allows (see probe.h), with start-up slack */
   CHECK_STR(a.reply.served, "");
   CHECK_CONTAINS(a.reply.error, "within 1 s");
   answer_free(&a);

@@ -89,44 +89,47 @@ const char *cs_test_path(const char *name);
 
 #if defined(_MSC_VER)
 #pragma section(".CRT$XCU", read)
-#define CS__CTOR(f) static void f(void); \
-  __declspec(allocate(".CRT$XCU")) void (*f##_)(void) = f; static void f(void)
+#define CS__CTOR(f)                                                                                                    \
+  static void f(void);                                                                                                 \
+  __declspec(allocate(".CRT$XCU")) void (*f##_)(void) = f;                                                             \
+  static void f(void)
 #else
-#define CS__CTOR(f) static void f(void) __attribute__((constructor)); static void f(void)
+#define CS__CTOR(f)                                                                                                    \
+  static void f(void) __attribute__((constructor));                                                                    \
+  static void f(void)
 #endif
 
-#define CS_TEST(name)                                                                   \
-  static void cs_test_##name(void);                                                     \
-  CS__CTOR(cs_test_reg_##name) { cs_test_register(#name, cs_test_##name); }            \
+#define CS_TEST(name)                                                                                                  \
+  static void cs_test_##name(void);                                                                                    \
+  CS__CTOR(cs_test_reg_##name) { cs_test_register(#name, cs_test_##name); }                                            \
   static void cs_test_##name(void)
 
-#define CHECK(cond)                                                                     \
-  do {                                                                                  \
-    if (!(cond))                                                                        \
-      cs_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                             \
+#define CHECK(cond)                                                                                                    \
+  do {                                                                                                                 \
+    if (!(cond))                                                                                                       \
+      cs_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                                                            \
   } while (0)
 
-#define CHECK_INT(a, op, b)                                                             \
-  do {                                                                                  \
-    long long cs__a = (long long)(a), cs__b = (long long)(b);                           \
-    if (!(cs__a op cs__b))                                                              \
-      cs_test_fail(__FILE__, __LINE__, "%s %s %s: %lld vs %lld", #a, #op, #b, cs__a, cs__b); \
+#define CHECK_INT(a, op, b)                                                                                            \
+  do {                                                                                                                 \
+    long long cs__a = (long long)(a), cs__b = (long long)(b);                                                          \
+    if (!(cs__a op cs__b))                                                                                             \
+      cs_test_fail(__FILE__, __LINE__, "%s %s %s: %lld vs %lld", #a, #op, #b, cs__a, cs__b);                           \
   } while (0)
 
-#define CHECK_STR(a, b)                                                                 \
-  do {                                                                                  \
-    const char *cs__a = (a), *cs__b = (b);                                              \
-    if (cs__a == NULL || cs__b == NULL || strcmp(cs__a, cs__b) != 0)                    \
-      cs_test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" vs \"%s\"", #a, #b,           \
-                   cs__a ? cs__a : "(null)", cs__b ? cs__b : "(null)");                \
+#define CHECK_STR(a, b)                                                                                                \
+  do {                                                                                                                 \
+    const char *cs__a = (a), *cs__b = (b);                                                                             \
+    if (cs__a == NULL || cs__b == NULL || strcmp(cs__a, cs__b) != 0)                                                   \
+      cs_test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" vs \"%s\"", #a, #b, cs__a ? cs__a : "(null)",                 \
+                   cs__b ? cs__b : "(null)");                                                                          \
   } while (0)
 
-#define CHECK_CONTAINS(hay, needle)                                                     \
-  do {                                                                                  \
-    const char *cs__h = (hay), *cs__n = (needle);                                       \
-    if (cs__h == NULL || strstr(cs__h, cs__n) == NULL)                                  \
-      cs_test_fail(__FILE__, __LINE__, "%s contains \"%s\": got \"%s\"", #hay, cs__n,  \
-                   cs__h ? cs__h : "(null)");                                           \
+#define CHECK_CONTAINS(hay, needle)                                                                                    \
+  do {                                                                                                                 \
+    const char *cs__h = (hay), *cs__n = (needle);                                                                      \
+    if (cs__h == NULL || strstr(cs__h, cs__n) == NULL)                                                                 \
+      cs_test_fail(__FILE__, __LINE__, "%s contains \"%s\": got \"%s\"", #hay, cs__n, cs__h ? cs__h : "(null)");       \
   } while (0)
 
 #endif

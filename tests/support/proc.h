@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 typedef struct cs_proc_result_s {
-  int status;   /* exit status; -1 if it did not exit normally */
-  char *out;    /* stdout, NUL-terminated; owned */
+  int status; /* exit status; -1 if it did not exit normally */
+  char *out;  /* stdout, NUL-terminated; owned */
   size_t out_len;
-  char *err;    /* stderr, NUL-terminated; owned */
+  char *err; /* stderr, NUL-terminated; owned */
   size_t err_len;
 } cs_proc_result_t;
 

@@ -27,7 +27,10 @@ static char *slurp(FILE *f, size_t *len) {
 int cs_proc_run(const char *const *argv, cs_proc_result_t *res) {
   FILE *out = tmpfile(), *err = tmpfile();
   posix_spawn_file_actions_t fa;
-  union { const char *const *c; char *const *m; } u;
+  union {
+    const char *const *c;
+    char *const *m;
+  } u;
   pid_t pid;
   int st, rc = -1;
 

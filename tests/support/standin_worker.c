@@ -160,7 +160,6 @@ static int stage_files(const char *dir, const char *file, const char *tp, cs_err
   return rc;
 }
 
-
 /* The stand-in certificate of file: its thumbprint, and staged into dir (NULL: not). */
 static int certificate_of(const char *file, const char *dir, char tp[41], cs_err_t *err) {
   if (thumbprint_of(file, tp, NULL) != 0)

@@ -135,8 +135,7 @@ static int add_del(const char *op, const char *store, const char *path) {
       !CryptStringToBinaryA(pem, len, CRYPT_STRING_BASE64HEADER, der, &der_len, NULL, NULL) ||
       (c = CertCreateCertificateContext(X509_ASN_ENCODING, der, der_len)) == NULL ||
       (s = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, wstore)) == NULL) {
-    fprintf(stderr, "cannot read %s or open LocalMachine\\%s: error %lu\n", path, store,
-            (unsigned long)GetLastError());
+    fprintf(stderr, "cannot read %s or open LocalMachine\\%s: error %lu\n", path, store, (unsigned long)GetLastError());
     goto out;
   }
   if (strcmp(op, "add") == 0) {
@@ -201,9 +200,8 @@ int main(int argc, char **argv) {
     if (c != NULL)
       CertFreeCertificateContext(c);
   } else {
-    rc = c != NULL && CertDeleteCertificateFromStore(c) && CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL)
-             ? 0
-             : 1;
+    rc =
+        c != NULL && CertDeleteCertificateFromStore(c) && CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL) ? 0 : 1;
   }
   CertCloseStore(my, 0);
   return rc;

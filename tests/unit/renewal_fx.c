@@ -104,23 +104,26 @@ void fx_setup(fx_t *f, int split) {
   if (split)
     snprintf(restart, sizeof restart, "service = cs-test-connector\n");
   else /* the restart command: the store's certificate is what is served now */
-    snprintf(restart, sizeof restart, "restart_command = cp '%s' '%s'\n", fx_at(f, "store/cert.pem"), fx_at(f, "served"));
+    snprintf(restart, sizeof restart, "restart_command = cp '%s' '%s'\n", fx_at(f, "store/cert.pem"),
+             fx_at(f, "served"));
   snprintf(ini, sizeof ini,
            "[connector]\nhost = standin.test\nendpoints = 127.0.0.1:9\nbinding_files = %s\n"
            "status_command = test -e '%s'\nrestart_timeout = 2\n%s\n"
            "[store]\nstate_dir = %s\ncert_file = %s\nkey_file = %s\n",
-           fx_at(f, "tls.json"), fx_at(f, "served"), restart, fx_at(f, "state"), fx_at(f, "store/cert.pem"), fx_at(f, "store/key.pem"));
+           fx_at(f, "tls.json"), fx_at(f, "served"), restart, fx_at(f, "state"), fx_at(f, "store/cert.pem"),
+           fx_at(f, "store/key.pem"));
   cs_test_put_str(fx_at(f, "cs.ini"), ini);
   /* systemctl as the split plan asks it (common/posix/service.c); a start of a running
    * unit does nothing, a restart starts it anew */
-  snprintf(script, sizeof script,
-           "#!/bin/sh\nD='%s'\ncase $1 in\nshow) echo loaded ;;\n"
-           "is-active) if [ -e \"$D/served\" ]; then echo active; else echo inactive; exit 3; fi ;;\n"
-           "stop) rm -f \"$D/served\"; echo stop >>\"$D/systemctl.log\" ;;\n"
-           "start) [ -e \"$D/served\" ] || cp \"$D/store/cert.pem\" \"$D/served\"; echo start >>\"$D/systemctl.log\" ;;\n"
-           "restart) cp \"$D/store/cert.pem\" \"$D/served\"; echo restart >>\"$D/systemctl.log\" ;;\n"
-           "*) exit 1 ;;\nesac\n",
-           f->dir);
+  snprintf(
+      script, sizeof script,
+      "#!/bin/sh\nD='%s'\ncase $1 in\nshow) echo loaded ;;\n"
+      "is-active) if [ -e \"$D/served\" ]; then echo active; else echo inactive; exit 3; fi ;;\n"
+      "stop) rm -f \"$D/served\"; echo stop >>\"$D/systemctl.log\" ;;\n"
+      "start) [ -e \"$D/served\" ] || cp \"$D/store/cert.pem\" \"$D/served\"; echo start >>\"$D/systemctl.log\" ;;\n"
+      "restart) cp \"$D/store/cert.pem\" \"$D/served\"; echo restart >>\"$D/systemctl.log\" ;;\n"
+      "*) exit 1 ;;\nesac\n",
+      f->dir);
   cs_test_put_str(fx_at(f, "systemctl"), script);
   CHECK_INT(chmod(fx_at(f, "systemctl"), 0700), ==, 0);
   cs_test_setenv("CERTSTEWARD_TEST_SYSTEMCTL", fx_at(f, "systemctl"));

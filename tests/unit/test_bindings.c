@@ -36,8 +36,7 @@ static const char *tmp_mkdir(const char *name) {
  * platform's separator, which cs_test_tmp_path("bk/<name>") does not use on Windows). */
 static const char *bk_file(const char *name) {
   static char buf[PATH_LEN];
-  if (snprintf(buf, sizeof buf, "%s%c%s", cs_test_tmp_path("bk"), cs_plat_path_sep(), name) >=
-      (int)sizeof buf) {
+  if (snprintf(buf, sizeof buf, "%s%c%s", cs_test_tmp_path("bk"), cs_plat_path_sep(), name) >= (int)sizeof buf) {
     fprintf(stderr, "test_bindings: path too long: %s\n", name);
     exit(1);
   }
@@ -104,22 +103,20 @@ CS_TEST(tls_json_both_selections_case_kept) {
 
 CS_TEST(longer_hex_runs_and_other_thumbprints_untouched) {
   /* lower-case old given, mixed-case occurrence: becomes upper */
-  static const char before[] =
-      "sha256=" OLD_U SHA256_TAIL "\n"
-      "run41=0" OLD_U "\n"
-      "run41b=" OLD_L "f\n"
-      "other=" OTHER "\n"
-      "mixed=3b2C1A0F9E8D7C6B5A4938271605F4E3D2C1B0A9\n"
-      "quoted=\"" OLD_L "\",bare:" OLD_U "\n"
-      "edge=" OLD_U;
-  static const char want[] =
-      "sha256=" OLD_U SHA256_TAIL "\n"
-      "run41=0" OLD_U "\n"
-      "run41b=" OLD_L "f\n"
-      "other=" OTHER "\n"
-      "mixed=" NEW_U "\n"
-      "quoted=\"" NEW_L "\",bare:" NEW_U "\n"
-      "edge=" NEW_U;
+  static const char before[] = "sha256=" OLD_U SHA256_TAIL "\n"
+                               "run41=0" OLD_U "\n"
+                               "run41b=" OLD_L "f\n"
+                               "other=" OTHER "\n"
+                               "mixed=3b2C1A0F9E8D7C6B5A4938271605F4E3D2C1B0A9\n"
+                               "quoted=\"" OLD_L "\",bare:" OLD_U "\n"
+                               "edge=" OLD_U;
+  static const char want[] = "sha256=" OLD_U SHA256_TAIL "\n"
+                             "run41=0" OLD_U "\n"
+                             "run41b=" OLD_L "f\n"
+                             "other=" OTHER "\n"
+                             "mixed=" NEW_U "\n"
+                             "quoted=\"" NEW_L "\",bare:" NEW_U "\n"
+                             "edge=" NEW_U;
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
@@ -137,8 +134,10 @@ CS_TEST(longer_hex_runs_and_other_thumbprints_untouched) {
 }
 
 CS_TEST(crlf_and_bom_kept_byte_for_byte) {
-  static const char before[] = "\xEF\xBB\xBF{\r\n  \"thumbprint\": \"" OLD_U "\",\r\n  \"name\": \"Caf\xC3\xA9\"\r\n}\r\n";
-  static const char want[] = "\xEF\xBB\xBF{\r\n  \"thumbprint\": \"" NEW_U "\",\r\n  \"name\": \"Caf\xC3\xA9\"\r\n}\r\n";
+  static const char before[] =
+      "\xEF\xBB\xBF{\r\n  \"thumbprint\": \"" OLD_U "\",\r\n  \"name\": \"Caf\xC3\xA9\"\r\n}\r\n";
+  static const char want[] =
+      "\xEF\xBB\xBF{\r\n  \"thumbprint\": \"" NEW_U "\",\r\n  \"name\": \"Caf\xC3\xA9\"\r\n}\r\n";
   const char *files[1];
   cs_bindings_backup_t bk;
   cs_err_t err;
@@ -506,7 +505,8 @@ CS_TEST(restore_after_crash_gives_recorded_owner_and_mode) {
   CHECK_INT(st.st_mode & 07777, ==, 0600);
   CHECK_INT((long)st.st_uid, ==, (long)geteuid());
   /* format 1 */
-  cs_test_put_str(cs_test_tmp_path("bk/manifest"), "# certsteward binding backup 1: backup name TAB original path\n0-tls.json\t");
+  cs_test_put_str(cs_test_tmp_path("bk/manifest"),
+                  "# certsteward binding backup 1: backup name TAB original path\n0-tls.json\t");
   {
     FILE *f = fopen(cs_test_tmp_path("bk/manifest"), "ab");
     CHECK(f != NULL);
@@ -611,8 +611,8 @@ CS_TEST(failed_second_write_puts_first_back) {
   cs_test_put_str(files[0], a);
   cs_test_put_str(files[1], "tp=" OLD_U "\n");
   if (have_fault_hooks()) {
-    snprintf(cmd, sizeof cmd, "mv '%s' '%s' && ln -s sub.real '%s'", cs_test_tmp_path("sub"), cs_test_tmp_path("sub.real"),
-             cs_test_tmp_path("sub"));
+    snprintf(cmd, sizeof cmd, "mv '%s' '%s' && ln -s sub.real '%s'", cs_test_tmp_path("sub"),
+             cs_test_tmp_path("sub.real"), cs_test_tmp_path("sub"));
     cs_test_setenv("CERTSTEWARD_TEST_FAULT", "bindings_write:0");
     cs_test_setenv("CERTSTEWARD_TEST_FAULT_RUN", cmd);
     CHECK_INT(cs_bindings_rewrite(files, 2, OLD_U, NEW_U, cs_test_tmp_path("bk"), &bk, &err), <, 0);

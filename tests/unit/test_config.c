@@ -26,9 +26,7 @@ static const char *write_bytes(const char *name, const char *data, size_t len) {
   return path;
 }
 
-static const char *write_text(const char *name, const char *text) {
-  return write_bytes(name, text, strlen(text));
-}
+static const char *write_text(const char *name, const char *text) { return write_bytes(name, text, strlen(text)); }
 
 /* cs_config_dump's output as a new string. */
 static char *dump_text(const cs_config_t *cfg, const char *name) {
@@ -58,29 +56,29 @@ static int load_good(const char *text, cs_config_t *cfg) {
 }
 
 /* The error is a configuration error that starts with "PATH:LINE: " and says what. */
-#define CHECK_CONFIG_ERROR(rc, err, path, line, what)                                    \
-  do {                                                                                  \
-    char want_[PATH_MAX_LEN + 32];                                                      \
-    snprintf(want_, sizeof want_, "%s:%d: ", (path), (line));                           \
-    CHECK_INT((rc), ==, CS_ECONFIG);                                                    \
-    CHECK_INT((err).code, ==, CS_ECONFIG);                                              \
-    CHECK_CONTAINS((err).text, want_);                                                  \
-    CHECK(strncmp((err).text, want_, strlen(want_)) == 0);                              \
-    CHECK_CONTAINS((err).text, (what));                                                 \
+#define CHECK_CONFIG_ERROR(rc, err, path, line, what)                                                                  \
+  do {                                                                                                                 \
+    char want_[PATH_MAX_LEN + 32];                                                                                     \
+    snprintf(want_, sizeof want_, "%s:%d: ", (path), (line));                                                          \
+    CHECK_INT((rc), ==, CS_ECONFIG);                                                                                   \
+    CHECK_INT((err).code, ==, CS_ECONFIG);                                                                             \
+    CHECK_CONTAINS((err).text, want_);                                                                                 \
+    CHECK(strncmp((err).text, want_, strlen(want_)) == 0);                                                             \
+    CHECK_CONTAINS((err).text, (what));                                                                                \
   } while (0)
 
 /* Loads text (one bad line in it); checks the error and that cfg was left empty. */
-#define CHECK_LOAD_FAILS(text, line, what)                                              \
-  do {                                                                                  \
-    cs_config_t cfg_;                                                                   \
-    cs_err_t err_;                                                                      \
-    const char *path_;                                                                  \
-    int rc_ = load_text((text), &cfg_, &err_, &path_);                                  \
-    CHECK_CONFIG_ERROR(rc_, err_, path_, (line), (what));                               \
-    CHECK(cfg_.path == NULL && cfg_.connector.host == NULL);                            \
-    CHECK_INT(cfg_.policy.min_rsa_bits, ==, 0);                                         \
-    if (rc_ == 0)                                                                       \
-      cs_config_free(&cfg_);                                                            \
+#define CHECK_LOAD_FAILS(text, line, what)                                                                             \
+  do {                                                                                                                 \
+    cs_config_t cfg_;                                                                                                  \
+    cs_err_t err_;                                                                                                     \
+    const char *path_;                                                                                                 \
+    int rc_ = load_text((text), &cfg_, &err_, &path_);                                                                 \
+    CHECK_CONFIG_ERROR(rc_, err_, path_, (line), (what));                                                              \
+    CHECK(cfg_.path == NULL && cfg_.connector.host == NULL);                                                           \
+    CHECK_INT(cfg_.policy.min_rsa_bits, ==, 0);                                                                        \
+    if (rc_ == 0)                                                                                                      \
+      cs_config_free(&cfg_);                                                                                           \
   } while (0)
 
 CS_TEST(defaults_values) {
@@ -195,8 +193,7 @@ CS_TEST(string_key) {
 CS_TEST(empty_values_are_null) {
   cs_config_t cfg;
   cs_test_tmp_open("cs-config");
-  CHECK_INT(load_good("[connector]\nhost =\n[watch]\npassword_file=\n[policy]\nca_file =   \n",
-                      &cfg), ==, 0);
+  CHECK_INT(load_good("[connector]\nhost =\n[watch]\npassword_file=\n[policy]\nca_file =   \n", &cfg), ==, 0);
   CHECK(cfg.connector.host == NULL);
   CHECK(cfg.watch.password_file == NULL);
   CHECK(cfg.policy.ca_file == NULL);
@@ -208,15 +205,14 @@ CS_TEST(bool_spellings) {
   static const struct {
     const char *word;
     bool value;
-  } cases[] = {{"yes", true}, {"No", false}, {"TRUE", true}, {"false", false},
-               {"on", true},  {"OFF", false}, {"1", true},   {"0", false}};
+  } cases[] = {{"yes", true}, {"No", false},  {"TRUE", true}, {"false", false},
+               {"on", true},  {"OFF", false}, {"1", true},    {"0", false}};
   char text[128];
   size_t i;
   cs_test_tmp_open("cs-config");
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cs_config_t cfg;
-    snprintf(text, sizeof text, "[policy]\nallow_sha1 = %s\nrequire_cn = %s\n", cases[i].word,
-             cases[i].word);
+    snprintf(text, sizeof text, "[policy]\nallow_sha1 = %s\nrequire_cn = %s\n", cases[i].word, cases[i].word);
     CHECK_INT(load_good(text, &cfg), ==, 0);
     CHECK_INT(cfg.policy.allow_sha1, ==, cases[i].value);
     CHECK_INT(cfg.policy.require_cn, ==, cases[i].value);
@@ -248,8 +244,8 @@ CS_TEST(size_suffixes) {
   static const struct {
     const char *text;
     unsigned long long value;
-  } cases[] = {{"1048576", 1048576}, {"512K", 512 * 1024}, {"2M", 2 * 1048576},
-               {"4 MiB", 4 * 1048576}, {"3k", 3 * 1024},   {"10KiB", 10 * 1024},
+  } cases[] = {{"1048576", 1048576},   {"512K", 512 * 1024},  {"2M", 2 * 1048576},
+               {"4 MiB", 4 * 1048576}, {"3k", 3 * 1024},      {"10KiB", 10 * 1024},
                {"1K", 1024},           {"64M", 64 * 1048576}, {"1024", 1024}};
   char text[128];
   size_t i;
@@ -337,8 +333,9 @@ CS_TEST(line_too_long_error) {
   cs_test_tmp_open("cs-config");
   CHECK(text != NULL);
   if (text != NULL) {
-    head = (size_t)snprintf(text, 128, "; long line below\n[policy]\nmin_rsa_bits = 4096\n\n"
-                                       "ca_file = ");
+    head = (size_t)snprintf(text, 128,
+                            "; long line below\n[policy]\nmin_rsa_bits = 4096\n\n"
+                            "ca_file = ");
     memset(text + head, 'c', CS_INI_MAX_LINE - 9);
     strcpy(text + head + CS_INI_MAX_LINE - 9, "\nallow_sha1 = yes\n");
     snprintf(want, sizeof want, "line 5 is longer than %d bytes", CS_INI_MAX_LINE);
@@ -354,7 +351,8 @@ CS_TEST(line_too_long_error) {
 CS_TEST(unknown_section_error) {
   cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS("; test\n[connector]\nhost = a.example\n\n[policy]\n[polcy]\n"
-                   "min_rsa_bits = 4096\n", 7,
+                   "min_rsa_bits = 4096\n",
+                   7,
                    "[polcy] min_rsa_bits: unknown section "
                    "(expected [connector], [store], [watch], [expiry], [policy] or [log])");
   cs_test_tmp_close();
@@ -376,8 +374,7 @@ CS_TEST(unknown_key_error) {
 
 CS_TEST(key_outside_section_error) {
   cs_test_tmp_open("cs-config");
-  CHECK_LOAD_FAILS("; test\n;\n;\n;\n;\n\nhost = a.example\n[connector]\n", 7,
-                   "host: outside any section");
+  CHECK_LOAD_FAILS("; test\n;\n;\n;\n;\n\nhost = a.example\n[connector]\n", 7, "host: outside any section");
   cs_test_tmp_close();
 }
 
@@ -400,10 +397,8 @@ CS_TEST(int_out_of_range_error) {
   cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "min_rsa_bits = 512\n", 7,
                    "[policy] min_rsa_bits: 512 is out of range (expected 1024 to 16384)");
-  CHECK_LOAD_FAILS("[policy]\nmin_valid_days = 3651\n", 2,
-                   "[policy] min_valid_days: 3651 is out of range");
-  CHECK_LOAD_FAILS("[policy]\nmin_valid_days = -1\n", 2,
-                   "[policy] min_valid_days: -1 is out of range");
+  CHECK_LOAD_FAILS("[policy]\nmin_valid_days = 3651\n", 2, "[policy] min_valid_days: 3651 is out of range");
+  CHECK_LOAD_FAILS("[policy]\nmin_valid_days = -1\n", 2, "[policy] min_valid_days: -1 is out of range");
   CHECK_LOAD_FAILS("[policy]\nmin_valid_days = 99999999999999999999999\n", 2, "is out of range");
   cs_test_tmp_close();
 }
@@ -412,8 +407,7 @@ CS_TEST(int_not_a_number_error) {
   cs_test_tmp_open("cs-config");
   CHECK_LOAD_FAILS(SIX_LINES "min_valid_days = 7d\n", 7,
                    "[policy] min_valid_days: \"7d\" is not a whole number (expected 0 to 3650)");
-  CHECK_LOAD_FAILS("[policy]\nmin_valid_days =\n", 2,
-                   "[policy] min_valid_days: \"\" is not a whole number");
+  CHECK_LOAD_FAILS("[policy]\nmin_valid_days =\n", 2, "[policy] min_valid_days: \"\" is not a whole number");
   cs_test_tmp_close();
 }
 
@@ -447,10 +441,8 @@ CS_TEST(syntax_error) {
 /* The first error in the file is the one reported, whoever found it. */
 CS_TEST(first_error_wins) {
   cs_test_tmp_open("cs-config");
-  CHECK_LOAD_FAILS("[policy]\nmin_rsa_bits = 4096\nno equals sign here\n\n\n\nallow_sha1 = maybe\n", 3,
-                   "syntax error");
-  CHECK_LOAD_FAILS("[policy]\nmin_rsa_bits = 4096\nallow_sha1 = maybe\n\n\n\nno equals sign here\n", 3,
-                   "allow_sha1");
+  CHECK_LOAD_FAILS("[policy]\nmin_rsa_bits = 4096\nno equals sign here\n\n\n\nallow_sha1 = maybe\n", 3, "syntax error");
+  CHECK_LOAD_FAILS("[policy]\nmin_rsa_bits = 4096\nallow_sha1 = maybe\n\n\n\nno equals sign here\n", 3, "allow_sha1");
   CHECK_LOAD_FAILS("[nothing]\nno equals sign here\n[policy]\n", 1, "[nothing]: unknown section");
   cs_test_tmp_close();
 }
@@ -472,7 +464,9 @@ CS_TEST(bom_crlf_file) {
   cs_config_t cfg;
   cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("\xEF\xBB\xBF[policy]\r\nmin_rsa_bits = 3072\r\nallow_sha1 = yes\r\n\r\n[watch]\r\n"
-                      "password_file = pfx.pass\r\nmax_file_size = 2M", &cfg), ==, 0);
+                      "password_file = pfx.pass\r\nmax_file_size = 2M",
+                      &cfg),
+            ==, 0);
   CHECK_INT(cfg.policy.min_rsa_bits, ==, 3072);
   CHECK(cfg.policy.allow_sha1);
   CHECK_INT(cfg.watch.max_file_size, ==, 2 * 1048576);
@@ -506,8 +500,7 @@ CS_TEST(utf16_rejected) {
 CS_TEST(indented_keys) {
   cs_config_t cfg;
   cs_test_tmp_open("cs-config");
-  CHECK_INT(load_good("[policy]\n  min_valid_days = 9\n\tmin_rsa_bits = 3072\n    allow_sha1 = on\n",
-                      &cfg), ==, 0);
+  CHECK_INT(load_good("[policy]\n  min_valid_days = 9\n\tmin_rsa_bits = 3072\n    allow_sha1 = on\n", &cfg), ==, 0);
   CHECK_INT(cfg.policy.min_valid_days, ==, 9);
   CHECK_INT(cfg.policy.min_rsa_bits, ==, 3072);
   CHECK(cfg.policy.allow_sha1);
@@ -534,26 +527,28 @@ CS_TEST(dump_format) {
   text = dump_text(&def, "dump.ini");
   if (cs_plat_is_windows())
     /* account, endpoints and binding_files: empty = from the connector (connector.c) */
-    CHECK_STR(text, "[connector]\nhost =\nservice = BOARD Connector Service\n"
-                    "account =\nthumbprint =\nendpoints =\nbinding_files =\n"
-                    "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
-                    "[store]\nstate_dir = C:\\ProgramData\\certsteward\ncert_file =\nkey_file =\nchain_file =\n"
-                    "bundle_file =\nold_certificates = keep\nkey_provider = default\nmonitor =\n\n"
-                    "[watch]\nfolder = C:\\ProgramData\\certsteward\\drop\npassword_file =\nmax_file_size = 1M\n"
-                    "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
-                    "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
-                    "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
-                    "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
+    CHECK_STR(text,
+              "[connector]\nhost =\nservice = BOARD Connector Service\n"
+              "account =\nthumbprint =\nendpoints =\nbinding_files =\n"
+              "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
+              "[store]\nstate_dir = C:\\ProgramData\\certsteward\ncert_file =\nkey_file =\nchain_file =\n"
+              "bundle_file =\nold_certificates = keep\nkey_provider = default\nmonitor =\n\n"
+              "[watch]\nfolder = C:\\ProgramData\\certsteward\\drop\npassword_file =\nmax_file_size = 1M\n"
+              "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
+              "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
+              "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
+              "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
   else
-    CHECK_STR(text, "[connector]\nhost =\nservice =\naccount =\nthumbprint =\nendpoints =\nbinding_files =\n"
-                    "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
-                    "[store]\nstate_dir = /var/lib/certsteward\ncert_file =\nkey_file =\nchain_file =\n"
-                    "bundle_file =\nold_certificates = keep\nkey_provider = default\nmonitor =\n\n"
-                    "[watch]\nfolder = /var/lib/certsteward/drop\npassword_file =\nmax_file_size = 1M\n"
-                    "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
-                    "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
-                    "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
-                    "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
+    CHECK_STR(text,
+              "[connector]\nhost =\nservice =\naccount =\nthumbprint =\nendpoints =\nbinding_files =\n"
+              "restart_command =\nstatus_command =\nrestart_timeout = 120\nmaintenance_window =\n\n"
+              "[store]\nstate_dir = /var/lib/certsteward\ncert_file =\nkey_file =\nchain_file =\n"
+              "bundle_file =\nold_certificates = keep\nkey_provider = default\nmonitor =\n\n"
+              "[watch]\nfolder = /var/lib/certsteward/drop\npassword_file =\nmax_file_size = 1M\n"
+              "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
+              "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
+              "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
+              "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
   free(text);
   cs_config_free(&def);
   cs_test_tmp_close();
@@ -567,7 +562,9 @@ CS_TEST(dump_loads_back) {
   cs_test_tmp_open("cs-config");
   CHECK_INT(load_good("[connector]\nhost = board.example.com\n[watch]\npassword_file = pfx.pass\n"
                       "max_file_size = 1536\n[policy]\nca_file = ca.pem\nmin_valid_days = 30\n"
-                      "min_rsa_bits = 4096\nallow_sha1 = yes\nrequire_cn = no\n", &a), ==, 0);
+                      "min_rsa_bits = 4096\nallow_sha1 = yes\nrequire_cn = no\n",
+                      &a),
+            ==, 0);
   first = dump_text(&a, "dump1.ini");
   dump_path = cs_test_tmp_path("dump1.ini");
   CHECK_INT(cs_config_load(&b, dump_path, &err), ==, 0);
@@ -630,7 +627,8 @@ CS_TEST(lists_parsed_and_paths_resolved) {
   cs_test_tmp_open("cs-config");
   snprintf(text, sizeof text,
            "[connector]\nendpoints = 127.0.0.1:8197 ,[::1]:8096\nbinding_files = conf/tls.json, %s\n"
-           "[expiry]\nwarn_days = 10,2\n", abs);
+           "[expiry]\nwarn_days = 10,2\n",
+           abs);
   CHECK_INT(load_good(text, &cfg), ==, 0);
   CHECK_INT(cfg.connector.endpoints.n, ==, 2);
   CHECK_STR(cfg.connector.endpoints.v[0], "127.0.0.1:8197");
@@ -648,7 +646,8 @@ CS_TEST(lists_parsed_and_paths_resolved) {
 
 CS_TEST(daemon_value_errors) {
   cs_test_tmp_open("cs-config");
-  CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = 127.0.0.1\n", 8, "[connector] endpoints: endpoint \"127.0.0.1\" is not host:port");
+  CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = 127.0.0.1\n", 8,
+                   "[connector] endpoints: endpoint \"127.0.0.1\" is not host:port");
   CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = a:1,,b:2\n", 8, "[connector] endpoints: empty element");
   CHECK_LOAD_FAILS(SIX_LINES "[connector]\nendpoints = a:70000\n", 8, "no valid port");
   CHECK_LOAD_FAILS(SIX_LINES "[connector]\nmaintenance_window = 2-4\n", 8, "is not a maintenance window");

@@ -21,20 +21,20 @@ static const char *account(const char *start_name, const char *service, int *rc)
   return out;
 }
 
-#define CHECK_ACCOUNT(start, service, want)                                           \
-  do {                                                                                \
-    int rc_;                                                                          \
-    const char *got_ = account((start), (service), &rc_);                             \
-    CHECK_INT(rc_, ==, CS_OK);                                                        \
-    CHECK_STR(got_, (want));                                                          \
+#define CHECK_ACCOUNT(start, service, want)                                                                            \
+  do {                                                                                                                 \
+    int rc_;                                                                                                           \
+    const char *got_ = account((start), (service), &rc_);                                                              \
+    CHECK_INT(rc_, ==, CS_OK);                                                                                         \
+    CHECK_STR(got_, (want));                                                                                           \
   } while (0)
 
-#define CHECK_NO_GRANT(start)                                                         \
-  do {                                                                                \
-    int rc_;                                                                          \
-    const char *got_ = account((start), "BOARD Connector Service", &rc_);             \
-    CHECK_INT(rc_, ==, CS_CONNECTOR_NO_GRANT);                                        \
-    CHECK_STR(got_, "");                                                              \
+#define CHECK_NO_GRANT(start)                                                                                          \
+  do {                                                                                                                 \
+    int rc_;                                                                                                           \
+    const char *got_ = account((start), "BOARD Connector Service", &rc_);                                              \
+    CHECK_INT(rc_, ==, CS_CONNECTOR_NO_GRANT);                                                                         \
+    CHECK_STR(got_, "");                                                                                               \
   } while (0)
 
 CS_TEST(account_local_system_gets_nothing) {
@@ -146,16 +146,23 @@ CS_TEST(image_path_long_without_prefix) {
 }
 
 CS_TEST(image_path_garbage_is_unknown) {
-  static const char *const bad[] = {
-      NULL, "", "   ", "\"C:\\Program Files\\BOARDConnector\\BCService.exe", /* no closing quote */
-      "\"C:\\a\\b.exe\"x",              /* text right after the quote */
-      "C:\\Program Files\\BOARDConnector\\BCService", /* no .exe */
-      "BCService.exe",                   /* relative */
-      "\\\\server\\share\\BCService.exe", /* a network path */
-      "%ProgramFiles%\\BOARDConnector\\BCService.exe",
-      "\"C:\\Program Files\\..\\Windows\\x.exe\"", "\"C:\\a\\.\\x.exe\"", "\"C:\\a\\\\x.exe\"",
-      "\"C:\\a\\x\tz.exe\"", "\"C:\\a:b\\x.exe\"", "\"C:\\a\\x?.exe\"", "system32\\svchost.exe -k netsvcs",
-      "\\??\\C:\\Windows\\system32\\drivers\\x.sys"};
+  static const char *const bad[] = {NULL,
+                                    "",
+                                    "   ",
+                                    "\"C:\\Program Files\\BOARDConnector\\BCService.exe", /* no closing quote */
+                                    "\"C:\\a\\b.exe\"x",                            /* text right after the quote */
+                                    "C:\\Program Files\\BOARDConnector\\BCService", /* no .exe */
+                                    "BCService.exe",                                /* relative */
+                                    "\\\\server\\share\\BCService.exe",             /* a network path */
+                                    "%ProgramFiles%\\BOARDConnector\\BCService.exe",
+                                    "\"C:\\Program Files\\..\\Windows\\x.exe\"",
+                                    "\"C:\\a\\.\\x.exe\"",
+                                    "\"C:\\a\\\\x.exe\"",
+                                    "\"C:\\a\\x\tz.exe\"",
+                                    "\"C:\\a:b\\x.exe\"",
+                                    "\"C:\\a\\x?.exe\"",
+                                    "system32\\svchost.exe -k netsvcs",
+                                    "\\??\\C:\\Windows\\system32\\drivers\\x.sys"};
   char out[600];
   size_t i;
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -253,8 +260,9 @@ CS_TEST(port_files_give_the_endpoints) {
   char how[2000];
   const char *tls;
   cs_test_mkdtemp("cs-conn", dir, sizeof dir);
-  tls = put("config/servers/tls.json", "\xEF\xBB\xBF{\r\n  \"webServer\": { \"port\": 8197, \"thumbprint\": \"" TP "\" },\r\n"
-                                       "  \"configurationServer\": { \"port\": 8096, \"thumbprint\": \"" TP "\" }\r\n}\r\n");
+  tls = put("config/servers/tls.json",
+            "\xEF\xBB\xBF{\r\n  \"webServer\": { \"port\": 8197, \"thumbprint\": \"" TP "\" },\r\n"
+            "  \"configurationServer\": { \"port\": 8096, \"thumbprint\": \"" TP "\" }\r\n}\r\n");
   put("config/servers/web/general.json", "{ \"HttpPort\": 9097, \"HttpsPort\": 9443, \"Name\": \"web\" }");
   put("config/servers/config/general.json", "{ \"Server\": { \"Port\": 9096 } }");
   CHECK_STR(endpoints(tls, how, sizeof how), "127.0.0.1:9443, 127.0.0.1:9096");
@@ -299,8 +307,8 @@ static int count_cb(void *arg, const char *parent, const char *name, const char 
 
 CS_TEST(json_walker_is_strict) {
   static const char *const good[] = {"{}", "[]", "{\"a\":[1,-2.5e3,\"x\\u0041\",true,false,null,{\"b\":{}}]}", " 0 "};
-  static const char *const bad[] = {"", "{", "{\"a\" 1}", "{\"a\":1,}", "[1 2]", "01", "{\"a\":tru}", "\"\\x\"",
-                                    "{} {}", "[\"a\nb\"]", "-", "1.", "1e"};
+  static const char *const bad[] = {"",        "{",     "{\"a\" 1}",  "{\"a\":1,}", "[1 2]", "01", "{\"a\":tru}",
+                                    "\"\\x\"", "{} {}", "[\"a\nb\"]", "-",          "1.",    "1e"};
   char deep[100];
   cs_err_t err;
   size_t i;

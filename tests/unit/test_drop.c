@@ -6,10 +6,10 @@
 CS_TEST(drop_candidates) {
   CHECK(cs_drop_candidate("new.pfx"));
   CHECK(cs_drop_candidate("board.example.test.pem"));
-  CHECK(cs_drop_candidate("cert.tmp.pfx"));   /* .tmp inside the name, not its end */
-  CHECK(cs_drop_candidate("a~$b.pfx"));       /* ~$ only counts at the start */
-  CHECK(cs_drop_candidate("part"));           /* no dot: not the suffix */
-  CHECK(cs_drop_candidate("x.TMP"));          /* the suffixes are compared exactly */
+  CHECK(cs_drop_candidate("cert.tmp.pfx")); /* .tmp inside the name, not its end */
+  CHECK(cs_drop_candidate("a~$b.pfx"));     /* ~$ only counts at the start */
+  CHECK(cs_drop_candidate("part"));         /* no dot: not the suffix */
+  CHECK(cs_drop_candidate("x.TMP"));        /* the suffixes are compared exactly */
   CHECK(cs_drop_candidate("~x.pfx"));
   CHECK(!cs_drop_candidate(".hidden.pfx"));
   CHECK(!cs_drop_candidate(".tmp"));

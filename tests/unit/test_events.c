@@ -103,24 +103,39 @@ CS_TEST(catalog_released_ids_are_stable) {
     const char *name;
     cs_severity_t sev;
   } want[] = {
-    {1000, "SERVICE_STARTED", CS_SEV_INFO},     {1001, "SERVICE_STOPPED", CS_SEV_INFO},
-    {1002, "CONFIG_ERROR", CS_SEV_ERROR},       {1003, "CONNECTOR_MISSING", CS_SEV_ERROR},
-    {1004, "FOLDER_UNSAFE", CS_SEV_ERROR},      {1005, "WORKER_FAILED", CS_SEV_ERROR},
-    {1006, "STATE_ERROR", CS_SEV_ERROR},        {1007, "SECRET_EXPOSED", CS_SEV_ERROR},
-    {1008, "SAFE_AGAIN", CS_SEV_INFO},          {1009, "CONFIG_UNSAFE", CS_SEV_ERROR},
-    {1014, "PATH_WRITERS", CS_SEV_WARNING},     {1015, "PATH_WRITERS_FIXED", CS_SEV_INFO},
-    {2000, "CERT_EXPIRING", CS_SEV_WARNING},
-    {2001, "CERT_EXPIRED", CS_SEV_ERROR},       {3000, "DROP_DETECTED", CS_SEV_INFO},
-    {3001, "DROP_ACCEPTED", CS_SEV_INFO},       {3002, "DROP_REJECTED", CS_SEV_ERROR},
-    {3003, "DROP_WAITING", CS_SEV_INFO},        {3004, "PREFLIGHT_REFUSED", CS_SEV_ERROR},
-    {4000, "RENEWAL_STARTED", CS_SEV_INFO},     {4001, "CERT_INSTALLED", CS_SEV_INFO},
-    {4002, "KEY_PERMISSION_GRANTED", CS_SEV_INFO}, {4003, "BINDINGS_REWRITTEN", CS_SEV_INFO},
-    {4004, "SERVICE_RESTARTED", CS_SEV_INFO},   {4005, "NEW_CERT_SERVED", CS_SEV_INFO},
-    {4006, "RENEWAL_COMMITTED", CS_SEV_INFO},   {4007, "OLD_CERT_ARCHIVED", CS_SEV_INFO},
-    {4008, "KEY_PERMISSION_REPAIRED", CS_SEV_WARNING}, {4009, "KEY_PERMISSION_FAILED", CS_SEV_ERROR},
-    {5000, "ROLLBACK_STARTED", CS_SEV_WARNING},
-    {5001, "ROLLBACK_COMPLETED", CS_SEV_ERROR}, {5002, "ROLLBACK_FAILED", CS_SEV_ERROR},
-    {5003, "JOURNAL_RECOVERY", CS_SEV_WARNING},
+      {1000, "SERVICE_STARTED", CS_SEV_INFO},
+      {1001, "SERVICE_STOPPED", CS_SEV_INFO},
+      {1002, "CONFIG_ERROR", CS_SEV_ERROR},
+      {1003, "CONNECTOR_MISSING", CS_SEV_ERROR},
+      {1004, "FOLDER_UNSAFE", CS_SEV_ERROR},
+      {1005, "WORKER_FAILED", CS_SEV_ERROR},
+      {1006, "STATE_ERROR", CS_SEV_ERROR},
+      {1007, "SECRET_EXPOSED", CS_SEV_ERROR},
+      {1008, "SAFE_AGAIN", CS_SEV_INFO},
+      {1009, "CONFIG_UNSAFE", CS_SEV_ERROR},
+      {1014, "PATH_WRITERS", CS_SEV_WARNING},
+      {1015, "PATH_WRITERS_FIXED", CS_SEV_INFO},
+      {2000, "CERT_EXPIRING", CS_SEV_WARNING},
+      {2001, "CERT_EXPIRED", CS_SEV_ERROR},
+      {3000, "DROP_DETECTED", CS_SEV_INFO},
+      {3001, "DROP_ACCEPTED", CS_SEV_INFO},
+      {3002, "DROP_REJECTED", CS_SEV_ERROR},
+      {3003, "DROP_WAITING", CS_SEV_INFO},
+      {3004, "PREFLIGHT_REFUSED", CS_SEV_ERROR},
+      {4000, "RENEWAL_STARTED", CS_SEV_INFO},
+      {4001, "CERT_INSTALLED", CS_SEV_INFO},
+      {4002, "KEY_PERMISSION_GRANTED", CS_SEV_INFO},
+      {4003, "BINDINGS_REWRITTEN", CS_SEV_INFO},
+      {4004, "SERVICE_RESTARTED", CS_SEV_INFO},
+      {4005, "NEW_CERT_SERVED", CS_SEV_INFO},
+      {4006, "RENEWAL_COMMITTED", CS_SEV_INFO},
+      {4007, "OLD_CERT_ARCHIVED", CS_SEV_INFO},
+      {4008, "KEY_PERMISSION_REPAIRED", CS_SEV_WARNING},
+      {4009, "KEY_PERMISSION_FAILED", CS_SEV_ERROR},
+      {5000, "ROLLBACK_STARTED", CS_SEV_WARNING},
+      {5001, "ROLLBACK_COMPLETED", CS_SEV_ERROR},
+      {5002, "ROLLBACK_FAILED", CS_SEV_ERROR},
+      {5003, "JOURNAL_RECOVERY", CS_SEV_WARNING},
   };
   size_t i;
   for (i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -203,8 +218,8 @@ CS_TEST(docs_list_every_event) {
   if (doc == NULL)
     return;
   for (i = 0; i < n; i++) {
-    snprintf(row, sizeof row, "\n| %d | %s | `%s` | %s |\n", cat[i].id, cs_severity_name(cat[i].severity),
-             cat[i].name, cat[i].message);
+    snprintf(row, sizeof row, "\n| %d | %s | `%s` | %s |\n", cat[i].id, cs_severity_name(cat[i].severity), cat[i].name,
+             cat[i].message);
     CHECK_CONTAINS(doc, row);
   }
   free(doc);
@@ -254,8 +269,7 @@ CS_TEST(format_unknown_event_keeps_arguments) {
  * cs_event_format writes it (what syslog and the events file say). Wine's
  * FormatMessage is faithful; Event Viewer itself is proven only on real Windows. */
 CS_TEST(message_table_renders_catalog) {
-  const wchar_t *wargs[CS_EVENT_MAX_ARGS] = {L"a1", L"b2", L"c3", L"d4", L"e5",
-                                                          L"f6", L"g7", L"h8", L"i9"};
+  const wchar_t *wargs[CS_EVENT_MAX_ARGS] = {L"a1", L"b2", L"c3", L"d4", L"e5", L"f6", L"g7", L"h8", L"i9"};
   const cs_event_def_t *cat;
   size_t n = 0, i;
   cat = cs_event_catalog(&n);
@@ -265,18 +279,17 @@ CS_TEST(message_table_renders_catalog) {
     DWORD sev = cat[i].severity == CS_SEV_ERROR ? 3u : cat[i].severity == CS_SEV_WARNING ? 2u : 1u;
     wchar_t *text = NULL;
     char *want = format(&ev), got[4096];
-    DWORD len = FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ALLOCATE_BUFFER |
-                                   FORMAT_MESSAGE_ARGUMENT_ARRAY,
-                               GetModuleHandleW(NULL), (sev << 30) | (DWORD)cat[i].id, 0x409, (LPWSTR)&text, 0,
-                               (va_list *)(void *)wargs);
+    DWORD len = FormatMessageW(
+        FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_ARGUMENT_ARRAY,
+        GetModuleHandleW(NULL), (sev << 30) | (DWORD)cat[i].id, 0x409, (LPWSTR)&text, 0, (va_list *)(void *)wargs);
     if (len == 0) {
-      cs_test_fail(__FILE__, __LINE__, "event %d (%s): no message in the table (error %lu)", cat[i].id,
-                   cat[i].name, (unsigned long)GetLastError());
+      cs_test_fail(__FILE__, __LINE__, "event %d (%s): no message in the table (error %lu)", cat[i].id, cat[i].name,
+                   (unsigned long)GetLastError());
     } else {
       /* the message compiler ends every message with CR LF */
       CHECK(len >= 2 && text[len - 2] == L'\r' && text[len - 1] == L'\n');
-      int k = WideCharToMultiByte(CP_UTF8, 0, text, (int)(len >= 2 ? len - 2 : len), got, (int)sizeof got - 1,
-                                  NULL, NULL);
+      int k =
+          WideCharToMultiByte(CP_UTF8, 0, text, (int)(len >= 2 ? len - 2 : len), got, (int)sizeof got - 1, NULL, NULL);
       got[k > 0 ? k : 0] = '\0';
       CHECK_STR(got, want);
     }
@@ -318,9 +331,12 @@ CS_TEST(json_time_is_rfc3339_utc) {
     long long t;
     const char *want;
   } cases[] = {
-    {0, "\"1970-01-01T00:00:00.000Z\""},          {-1, "\"1969-12-31T23:59:59.000Z\""},
-    {951782400, "\"2000-02-29T00:00:00.000Z\""},  {1767225599, "\"2025-12-31T23:59:59.000Z\""},
-    {4102444800LL, "\"2100-01-01T00:00:00.000Z\""}, {4107542399LL, "\"2100-02-28T23:59:59.000Z\""},
+      {0, "\"1970-01-01T00:00:00.000Z\""},
+      {-1, "\"1969-12-31T23:59:59.000Z\""},
+      {951782400, "\"2000-02-29T00:00:00.000Z\""},
+      {1767225599, "\"2025-12-31T23:59:59.000Z\""},
+      {4102444800LL, "\"2100-01-01T00:00:00.000Z\""},
+      {4107542399LL, "\"2100-02-28T23:59:59.000Z\""},
   };
   size_t i;
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -377,7 +393,8 @@ static char *capture_stderr(const char *dir, const cs_events_cfg_t *cfg, const c
 CS_TEST(stderr_line_format) {
   const char *dir = test_dir("events.stderr");
   cs_events_cfg_t cfg = {1, 0, NULL, 0};
-  cs_event_t ev = {CS_EV_DROP_REJECTED, "AA11", NULL, "CN=a\nb", "/drop/x.pfx", {"x.pfx", "expired, key mismatch", "/q/x.pfx"}};
+  cs_event_t ev = {CS_EV_DROP_REJECTED, "AA11",        NULL,
+                   "CN=a\nb",           "/drop/x.pfx", {"x.pfx", "expired, key mismatch", "/q/x.pfx"}};
   cs_event_t plain = {CS_EV_SERVICE_STOPPED, NULL, NULL, NULL, NULL, {NULL}};
   char *s = capture_stderr(dir, &cfg, &ev), *t;
   CHECK_STR(s, "certsteward[3002] error: The certificate file x.pfx was rejected and moved to /q/x.pfx. Failed "
@@ -394,7 +411,11 @@ CS_TEST(stderr_line_format) {
  * Run alone (as CTest does), this is the state before any cs_events_open. */
 CS_TEST(stderr_before_open) {
   const char *dir = test_dir("events.before_open");
-  cs_event_t ev = {CS_EV_CONFIG_ERROR, NULL, NULL, NULL, "/etc/certsteward/certsteward.ini",
+  cs_event_t ev = {CS_EV_CONFIG_ERROR,
+                   NULL,
+                   NULL,
+                   NULL,
+                   "/etc/certsteward/certsteward.ini",
                    {"/etc/certsteward/certsteward.ini", "7", "unknown key"}};
   char *s = capture_stderr(dir, NULL, &ev);
   CHECK_STR(s, "certsteward[1002] error: The configuration file /etc/certsteward/certsteward.ini is not valid at "

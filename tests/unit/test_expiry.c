@@ -169,8 +169,9 @@ static void walk_days(int restart) {
       CHECK_INT(cs_expiry_load(tmp_path("state"), &st, &err), ==, 0);
     }
     before = cs_events_count();
-    CHECK_INT(cs_expiry_check(&st, TP, "CN=board.example.test", na, T0 + k * DAY, DEFAULT_DAYS, N_DEFAULT,
-                              &changed, &due), ==, 0);
+    CHECK_INT(
+        cs_expiry_check(&st, TP, "CN=board.example.test", na, T0 + k * DAY, DEFAULT_DAYS, N_DEFAULT, &changed, &due),
+        ==, 0);
     if (cs_events_count() != before)
       cs_buf_printf(&when, "%d,", k);
     CHECK_INT(changed, ==, cs_events_count() != before || k == 0); /* k == 0: state for TP begins */
@@ -205,7 +206,7 @@ CS_TEST(start_late_says_most_urgent_only) {
   CHECK_INT(cs_expiry_check(&st, TP, "CN=x", na, T0, DEFAULT_DAYS, N_DEFAULT, &changed, &due), ==, 0);
   check_summary("2000 5/7;", __LINE__);
   CHECK_INT(changed, ==, 1);
-  CHECK_INT(st.notified, ==, 0x7); /* 30, 14 and 7 */
+  CHECK_INT(st.notified, ==, 0x7);    /* 30, 14 and 7 */
   CHECK_INT(due, ==, DAY + 7200 + 1); /* threshold 3: once fewer than 4 whole days are left */
   /* the event names the certificate and when it expires */
   text = read_events_text();
@@ -351,17 +352,17 @@ CS_TEST(state_damaged) {
   static const char *const damaged[] = {
       "garbage\n",
       "",
-      "certsteward-expiry 1\n",                                                     /* no end */
-      "certsteward-expiry 1\nnotified 1\nexpired 0\n",                               /* no end */
-      "certsteward-expiry 1\nnotified 1\nexpired 0\nend",                            /* cut short */
-      "certsteward-expiry 2\nnotified 1\nexpired 0\nend\n",                          /* other version */
+      "certsteward-expiry 1\n",                             /* no end */
+      "certsteward-expiry 1\nnotified 1\nexpired 0\n",      /* no end */
+      "certsteward-expiry 1\nnotified 1\nexpired 0\nend",   /* cut short */
+      "certsteward-expiry 2\nnotified 1\nexpired 0\nend\n", /* other version */
       "certsteward-expiry 1\nthumbprint XYZ\nnotified 1\nexpired 0\nend\n",
-      "certsteward-expiry 1\nthumbprint " TP "0\nnotified 1\nexpired 0\nend\n",     /* 41 digits */
+      "certsteward-expiry 1\nthumbprint " TP "0\nnotified 1\nexpired 0\nend\n", /* 41 digits */
       "certsteward-expiry 1\nnotified -1\nexpired 0\nend\n",
       "certsteward-expiry 1\nnotified 4294967296\nexpired 0\nend\n",
       "certsteward-expiry 1\nnotified 1\nexpired 2\nend\n",
       "certsteward-expiry 1\nnotified 1\nnotified 1\nexpired 0\nend\n",
-      "certsteward-expiry 1\nexpired 0\nend\n",                                      /* no notified */
+      "certsteward-expiry 1\nexpired 0\nend\n", /* no notified */
       "certsteward-expiry 1\nnotified 1\nexpired 0\nwhat 1\nend\n",
       "certsteward-expiry 1\nnotified 1\nexpired 0\nend\nmore\n",
   };

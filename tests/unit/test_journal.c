@@ -30,8 +30,8 @@ static void done(void) {
 /* The journal of a renewal of the split plan, stopped at its bindings. */
 static void sample(cs_journal_t *j) {
   static char plan[] = "install grant stop bindings start probe", step[] = "bindings", file[] = "renewed.pfx",
-              subject[] = "CN=board.example.com, O=Example", txdir[] = "/var/lib/certsteward/tx",
-              failed[] = "start", reason[] = "the service did not start", deps[] = "svc-a/svc b";
+              subject[] = "CN=board.example.com, O=Example", txdir[] = "/var/lib/certsteward/tx", failed[] = "start",
+              reason[] = "the service did not start", deps[] = "svc-a/svc b";
   memset(j, 0, sizeof *j);
   snprintf(j->state, sizeof j->state, "%s", CS_TX_ROLLING_BACK);
   j->plan = plan;
@@ -205,7 +205,8 @@ CS_TEST(unknown_version_refused) {
   const char *path = journal_path();
   cs_journal_t back;
   cs_err_t err;
-  cs_test_put_str(path, "certsteward-journal 3\nstate running\nplan install\nstep 1\nstep_name install\ntxdir tx\nend\n");
+  cs_test_put_str(path,
+                  "certsteward-journal 3\nstate running\nplan install\nstep 1\nstep_name install\ntxdir tx\nend\n");
   CHECK_INT(cs_journal_read(path, &back, &err), ==, CS_EFORMAT);
   CHECK_CONTAINS(err.text, "another version of certsteward");
   cs_test_put_str(path, "certsteward-journal 0\nstate running\ntxdir tx\nend\n");

@@ -15,8 +15,9 @@ CS_TEST(round_trip) {
   cs_last_t l;
   cs_err_t err;
   cs_test_mkdtemp("cs-last-", dir, sizeof dir);
-  CHECK_INT(cs_last_write(dir, "rolled-back", 1767225600LL, tp_old, tp_new, "probe", "no answer\nresult committed",
-                          &err), ==, CS_OK);
+  CHECK_INT(
+      cs_last_write(dir, "rolled-back", 1767225600LL, tp_old, tp_new, "probe", "no answer\nresult committed", &err), ==,
+      CS_OK);
   CHECK_INT(cs_last_read(dir, &l, &err), ==, CS_OK);
   CHECK_STR(l.v[CS_LAST_RESULT], "rolled-back");
   CHECK_STR(l.v[CS_LAST_TIME], "1767225600");

@@ -87,9 +87,7 @@ CS_TEST(wrong_pfx_password) { expect_error("good-aes.pfx", "root.pem", MIB, CS_E
 CS_TEST(encrypted_key_without_password) {
   expect_error("good-enc.pem", NULL, MIB, CS_EPASSWORD, "no password is configured");
 }
-CS_TEST(encrypted_key_wrong_password) {
-  expect_error("good-enc.pem", "root.pem", MIB, CS_EPASSWORD, "wrong password");
-}
+CS_TEST(encrypted_key_wrong_password) { expect_error("good-enc.pem", "root.pem", MIB, CS_EPASSWORD, "wrong password"); }
 
 CS_TEST(empty_file) { expect_error("empty.pfx", NULL, MIB, CS_EEMPTY, "empty"); }
 CS_TEST(garbage_file) { expect_error("garbage.bin", NULL, MIB, CS_EFORMAT, "not a certificate file"); }

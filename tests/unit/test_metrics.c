@@ -26,9 +26,7 @@
 static char tmp_dir[1024];
 static char path_buf[1200];
 
-static void tmp_open(void) {
-  cs_test_mkdtemp("cs-metrics", tmp_dir, sizeof tmp_dir);
-}
+static void tmp_open(void) { cs_test_mkdtemp("cs-metrics", tmp_dir, sizeof tmp_dir); }
 
 static void tmp_close(void) {
   CHECK_INT(cs_plat_remove_tree(tmp_dir, NULL), ==, 0);
@@ -58,15 +56,20 @@ static cs_metrics_t fixed_input(void) {
   return m;
 }
 
-#define LABELS1 "{thumbprint=\"" TP "\",subject=\"CN=board.example.test,O=Example\",host=\"board.example.test\",source=\"service\"}"
-#define LABELS2 "{thumbprint=\"" TP2 "\",subject=\"CN=board.example.test\",host=\"board.example.test\",source=\"/etc/certsteward/monitor/old.pem\"}"
+#define LABELS1                                                                                                        \
+  "{thumbprint=\"" TP "\",subject=\"CN=board.example.test,O=Example\",host=\"board.example.test\",source=\"service\"}"
+#define LABELS2                                                                                                        \
+  "{thumbprint=\"" TP2                                                                                                 \
+  "\",subject=\"CN=board.example.test\",host=\"board.example.test\",source=\"/etc/certsteward/monitor/old.pem\"}"
 
 static const char EXPECTED[] =
-    "# HELP certsteward_certificate_not_after_seconds Time the certificate stops being valid (notAfter), in seconds since 1970.\n"
+    "# HELP certsteward_certificate_not_after_seconds Time the certificate stops being valid (notAfter), in seconds "
+    "since 1970.\n"
     "# TYPE certsteward_certificate_not_after_seconds gauge\n"
     "certsteward_certificate_not_after_seconds" LABELS1 " 1827272729\n"
     "certsteward_certificate_not_after_seconds" LABELS2 " 1699999900\n"
-    "# HELP certsteward_certificate_expiry_seconds Seconds until the certificate expires, negative once it has expired.\n"
+    "# HELP certsteward_certificate_expiry_seconds Seconds until the certificate expires, negative once it has "
+    "expired.\n"
     "# TYPE certsteward_certificate_expiry_seconds gauge\n"
     "certsteward_certificate_expiry_seconds" LABELS1 " 127272729\n"
     "certsteward_certificate_expiry_seconds" LABELS2 " -100\n"
@@ -111,7 +114,8 @@ CS_TEST(exact_text) {
   CHECK_INT(cs_metrics_write(tmp_path("certsteward.prom"), &m, 1700000060LL, &err), ==, 0);
   text = cs_test_read_text(tmp_path("certsteward.prom"));
   CHECK_CONTAINS(text, "# TYPE certsteward_last_renewal_result gauge\n# HELP certsteward_drops_accepted_total");
-  CHECK_CONTAINS(text, "# TYPE certsteward_last_renewal_timestamp_seconds gauge\n# HELP certsteward_last_renewal_result");
+  CHECK_CONTAINS(text,
+                 "# TYPE certsteward_last_renewal_timestamp_seconds gauge\n# HELP certsteward_last_renewal_result");
   CHECK_CONTAINS(text, "# TYPE certsteward_certificate_not_after_seconds gauge\n# HELP certsteward_certificate_expiry");
   CHECK_CONTAINS(text, "certsteward_metrics_updated_timestamp_seconds 1700000060\n");
   free(text);
@@ -145,8 +149,9 @@ CS_TEST(hostile_labels_escaped) {
   m.last_result = "bad\"\nresult\\";
   m.last_time = 1;
   CHECK_INT(cs_metrics_format(&m, 1700000000LL, &text, NULL), ==, 0);
-  CHECK_CONTAINS(text, "certsteward_certificate_expiry_seconds{thumbprint=\"" HOSTILE_ESCAPED "\",subject=\"" HOSTILE_ESCAPED
-                       "\",host=\"a\\\\b\",source=\"C:\\\\certs\\\\\\\"x\\\".pem\"} 0\n");
+  CHECK_CONTAINS(text,
+                 "certsteward_certificate_expiry_seconds{thumbprint=\"" HOSTILE_ESCAPED "\",subject=\"" HOSTILE_ESCAPED
+                 "\",host=\"a\\\\b\",source=\"C:\\\\certs\\\\\\\"x\\\".pem\"} 0\n");
   CHECK_CONTAINS(text, "certsteward_last_renewal_result{result=\"bad\\\"\\nresult\\\\\"} 1\n");
   CHECK(text != NULL && clean_utf8(text));
   /* no line was split: every line is a comment or one sample of ours */
@@ -165,7 +170,9 @@ CS_TEST(hostile_labels_escaped) {
   /* NULL strings are empty label values */
   c.thumbprint = c.subject = c.host = c.source = NULL;
   CHECK_INT(cs_metrics_format(&m, 1700000000LL, &text, NULL), ==, 0);
-  CHECK_CONTAINS(text, "certsteward_certificate_not_after_seconds{thumbprint=\"\",subject=\"\",host=\"\",source=\"\"} 1700000000\n");
+  CHECK_CONTAINS(
+      text,
+      "certsteward_certificate_not_after_seconds{thumbprint=\"\",subject=\"\",host=\"\",source=\"\"} 1700000000\n");
   free(text);
 }
 
@@ -194,8 +201,9 @@ CS_TEST(promtool_accepts) {
   tmp_open();
   /* missing promtool fails the test: a skipped check proves nothing */
   if (system("promtool --version > " CS_TEST_NULL_DEVICE " 2>&1") != 0) {
-    cs_test_fail(__FILE__, __LINE__,
-                 "promtool not found on PATH: install it (Debian 12: apt-get install --no-install-recommends prometheus)");
+    cs_test_fail(
+        __FILE__, __LINE__,
+        "promtool not found on PATH: install it (Debian 12: apt-get install --no-install-recommends prometheus)");
     tmp_close();
     return;
   }

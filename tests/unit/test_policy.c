@@ -19,14 +19,14 @@ typedef struct opts_s {
   const char *current; /* --current */
   const char *key;     /* --key */
   int allow_sha1;
-  int require_cn;      /* 0 = default (yes), -1 = no */
+  int require_cn; /* 0 = default (yes), -1 = no */
   const char *host;
-  const char *ca;      /* --ca, default root.pem */
+  const char *ca; /* --ca, default root.pem */
 } opts_t;
 
 /* Loads file and runs the policy with the test PKI's root as the trust anchor;
  * the verified chain into *chain when chain is not NULL (caller frees). */
-static void run_chain(const char *file, const opts_t *o, cs_report_t *r, STACK_OF(X509) **chain) {
+static void run_chain(const char *file, const opts_t *o, cs_report_t *r, STACK_OF(X509) * *chain) {
   cs_bundle_t b, cur;
   cs_policy_t p;
   cs_err_t err;
@@ -203,8 +203,8 @@ CS_TEST(report_fields) {
 }
 
 CS_TEST(every_failure_says_why) {
-  static const char *const bad[] = {"bad-nosan.pem", "bad-expired.pem", "bad-untrusted.pem", "bad-eku.pem",
-                                    "bad-rsa1024.pem", "bad-md5.pem"};
+  static const char *const bad[] = {"bad-nosan.pem", "bad-expired.pem", "bad-untrusted.pem",
+                                    "bad-eku.pem",   "bad-rsa1024.pem", "bad-md5.pem"};
   size_t i, j;
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cs_report_t r;
@@ -226,7 +226,7 @@ static X509 *pki_cert(const char *name) {
 }
 
 /* chain holds exactly want (n certificates), in that order. */
-static void expect_chain(STACK_OF(X509) *chain, X509 *const *want, int n) {
+static void expect_chain(STACK_OF(X509) * chain, X509 *const *want, int n) {
   int i;
   CHECK(chain != NULL);
   CHECK_INT(sk_X509_num(chain), ==, n);
@@ -263,7 +263,7 @@ CS_TEST(chain_of_bundle_is_its_intermediate) {
 }
 
 CS_TEST(no_chain_when_it_does_not_build) {
-  opts_t o = {.key = "leaf.key"}; /* root.pem alone: the intermediate is missing */
+  opts_t o = {.key = "leaf.key"};              /* root.pem alone: the intermediate is missing */
   STACK_OF(X509) *chain = (STACK_OF(X509) *)1; /* must be overwritten */
   cs_report_t r;
   run_chain("good-leaf.der", &o, &r, &chain);
@@ -283,12 +283,12 @@ static X509 *make(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_
   X509 *x = X509_new();
   X509V3_CTX v3;
   X509_EXTENSION *e = NULL;
-  int ok = x != NULL && X509_set_version(x, X509_VERSION_3) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-           X509_gmtime_adj(X509_getm_notBefore(x), -86400) && X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400) &&
-           X509_set_pubkey(x, key) &&
-           X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-                                      -1, 0) &&
-           X509_set_issuer_name(x, X509_get_subject_name(issuer ? issuer : x));
+  int ok =
+      x != NULL && X509_set_version(x, X509_VERSION_3) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
+      X509_gmtime_adj(X509_getm_notBefore(x), -86400) && X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400) &&
+      X509_set_pubkey(x, key) &&
+      X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
+      X509_set_issuer_name(x, X509_get_subject_name(issuer ? issuer : x));
   if (ok) {
     X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
     e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
@@ -326,7 +326,7 @@ static void free_pki(X509 *x[X_N], EVP_PKEY *k[X_N]) {
 /* Checks leaf with the file's other certificates (in[], n_in) against the trust
  * anchors (anchors[], n_anchors); the chain check must pass; *chain out. */
 static void check_made(X509 *leaf, X509 *const *in, int n_in, X509 *const *anchors, int n_anchors,
-                       STACK_OF(X509) **chain) {
+                       STACK_OF(X509) * *chain) {
   cs_bundle_t b;
   cs_policy_t p;
   cs_report_t r;

@@ -56,11 +56,11 @@ static int root(const char *what) {
 }
 
 #define SAFE(call) CHECK_INT((why[0] = '\0', call), ==, 0)
-#define UNSAFE(call, text)                                                                                        \
-  do {                                                                                                          \
-    why[0] = '\0';                                                                                              \
-    CHECK_INT(call, ==, 1);                                                                                     \
-    CHECK_CONTAINS(why, text);                                                                                  \
+#define UNSAFE(call, text)                                                                                             \
+  do {                                                                                                                 \
+    why[0] = '\0';                                                                                                     \
+    CHECK_INT(call, ==, 1);                                                                                            \
+    CHECK_CONTAINS(why, text);                                                                                         \
   } while (0)
 
 CS_TEST(private_folder_is_safe) {
@@ -302,12 +302,13 @@ CS_TEST(state_files) {
 
 static char wfolder[1024], wwho[512];
 
-#define NO_WRITERS(path) CHECK_INT((wwho[0] = '\0', cs_plat_path_writers(path, wfolder, sizeof wfolder, wwho, sizeof wwho)), ==, 0)
-#define WRITERS(path, at_folder, by)                                                                              \
-  do {                                                                                                          \
-    CHECK_INT(cs_plat_path_writers(path, wfolder, sizeof wfolder, wwho, sizeof wwho), ==, 1);                   \
-    CHECK_STR(wfolder, at_folder);                                                                              \
-    CHECK_CONTAINS(wwho, by);                                                                                   \
+#define NO_WRITERS(path)                                                                                               \
+  CHECK_INT((wwho[0] = '\0', cs_plat_path_writers(path, wfolder, sizeof wfolder, wwho, sizeof wwho)), ==, 0)
+#define WRITERS(path, at_folder, by)                                                                                   \
+  do {                                                                                                                 \
+    CHECK_INT(cs_plat_path_writers(path, wfolder, sizeof wfolder, wwho, sizeof wwho), ==, 1);                          \
+    CHECK_STR(wfolder, at_folder);                                                                                     \
+    CHECK_CONTAINS(wwho, by);                                                                                          \
   } while (0)
 
 /* The file itself is not judged (it may not exist yet, or be the service's own), its

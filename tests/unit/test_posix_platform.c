@@ -712,8 +712,10 @@ CS_TEST(key_grant_refuses_a_file_that_holds_no_key) {
   CHECK_INT(cs_plat_key_grant(at("empty"), "nobody", &err), ==, CS_EFORMAT);
   put(at("half"), "-----BEGIN PRIVATE KEY", 0600);
   CHECK_INT(cs_plat_key_grant(at("half"), "nobody", &err), ==, CS_EFORMAT);
-  put(at("combined"), "-----BEGIN CERTIFICATE-----\r\nMIIB\r\n-----END CERTIFICATE-----\r\n"
-      "-----BEGIN RSA PRIVATE KEY-----\r\nMIIB\r\n-----END RSA PRIVATE KEY-----\r\n", 0600);
+  put(at("combined"),
+      "-----BEGIN CERTIFICATE-----\r\nMIIB\r\n-----END CERTIFICATE-----\r\n"
+      "-----BEGIN RSA PRIVATE KEY-----\r\nMIIB\r\n-----END RSA PRIVATE KEY-----\r\n",
+      0600);
   CHECK_INT(cs_plat_key_grant(at("combined"), "nobody", &err), ==, CS_OK);
   CHECK_INT(acl_perm(at("combined"), ACL_USER, NOBODY, NULL), ==, ACL_READ);
   tmp_end();

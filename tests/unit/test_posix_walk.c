@@ -279,10 +279,8 @@ CS_TEST(write_recorded_gives_what_the_read_kept) {
   CHECK_INT(stat(at("real/tls.json"), &st), ==, 0);
   CHECK_INT(st.st_mode & 07777, ==, 0640);
   /* a meta that is not one: refused, nothing written */
-  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "y", 1, "0:0:999999:-", at("elsewhere"), &err), ==,
-            CS_EFORMAT);
-  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "y", 1, "root:0:600:-", at("elsewhere"), &err), ==,
-            CS_EFORMAT);
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "y", 1, "0:0:999999:-", at("elsewhere"), &err), ==, CS_EFORMAT);
+  CHECK_INT(cs_plat_write_recorded(at("real/tls.json"), "y", 1, "root:0:600:-", at("elsewhere"), &err), ==, CS_EFORMAT);
   cs_test_file_is_str(at("real/tls.json"), "x");
   free(meta);
   meta = NULL;

@@ -274,7 +274,8 @@ CS_TEST(journal_names_the_step_started) {
   CHECK_INT(cs_journal_read(fx_at(&f, "state" SEP "journal"), &j, &err), ==, CS_OK);
   CHECK_STR(j.step_name, SPLIT_RECOVERED ? "stop" : "bindings");
   CHECK_INT(j.step, ==, 3);
-  CHECK_STR(j.plan, SPLIT_RECOVERED ? "install grant stop bindings start probe" : "install grant bindings restart probe");
+  CHECK_STR(j.plan,
+            SPLIT_RECOVERED ? "install grant stop bindings start probe" : "install grant bindings restart probe");
   cs_journal_free(&j);
   fx_teardown(&f);
 }
@@ -288,4 +289,3 @@ CS_TEST(monotonic_clock_goes_forward) {
   CHECK_INT(b - a, >=, 150); /* GetTickCount64 counts in steps of 10 to 16 ms */
   CHECK_INT(b - a, <, 5000);
 }
-

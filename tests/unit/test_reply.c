@@ -356,12 +356,11 @@ static int metrics_keep(const char *s) {
  * unsafe; cs_text_sanitize, cs_json_str and the metrics keep exactly the others, the
  * parser accepts exactly the others, and it accepts whatever the sanitiser writes. */
 CS_TEST(parser_and_sanitisers_agree_on_code_points) {
-  static const unsigned long cps[] = {0x00,   0x01,   0x09,   0x0A,   0x0D,   0x1B,   0x1F,    0x20,
-                                      0x7E,   0x7F,   0x80,   0x85,   0x9B,   0x9F,   0xA0,    0xFF,
-                                      0x200E, 0x2027, 0x2028, 0x2029, 0x202A, 0x202E, 0x2066,  0xFEFF,
-                                      0xFFFD, 0xFFFF, 0x10000, 0x10FFFF};
-  static const unsigned long unsafe[] = {0x00, 0x01, 0x09, 0x0A, 0x0D, 0x1B, 0x1F, 0x7F,
-                                         0x80, 0x85, 0x9B, 0x9F, 0x2028, 0x2029};
+  static const unsigned long cps[] = {0x00,   0x01,   0x09,   0x0A,   0x0D,   0x1B,   0x1F,    0x20,    0x7E,   0x7F,
+                                      0x80,   0x85,   0x9B,   0x9F,   0xA0,   0xFF,   0x200E,  0x2027,  0x2028, 0x2029,
+                                      0x202A, 0x202E, 0x2066, 0xFEFF, 0xFFFD, 0xFFFF, 0x10000, 0x10FFFF};
+  static const unsigned long unsafe[] = {0x00, 0x01, 0x09, 0x0A, 0x0D, 0x1B,   0x1F,
+                                         0x7F, 0x80, 0x85, 0x9B, 0x9F, 0x2028, 0x2029};
   static const char *const invalid[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x80", "\xf4\x90\x80\x80", "\x80"};
   size_t i, j;
   for (i = 0; i < sizeof cps / sizeof cps[0]; i++) {
@@ -377,7 +376,8 @@ CS_TEST(parser_and_sanitisers_agree_on_code_points) {
     } else if (cp < 0x800) {
       u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), len = 2;
     } else if (cp < 0x10000) {
-      u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F)), len = 3;
+      u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F)),
+      len = 3;
     } else {
       u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)), u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
       u[3] = (char)(0x80 | (cp & 0x3F)), len = 4;
@@ -541,7 +541,7 @@ CS_TEST(scan_chunks_fit_a_command_line) {
   for (i = 0; i < 100; i++)
     files[i] = mid;
   k = cs_worker_scan_fit(&w, files, 100);
-  CHECK(k >= 25 && k <= 31); /* 1,003 characters each in 32,000 less the program */
+  CHECK(k >= 25 && k <= 31);         /* 1,003 characters each in 32,000 less the program */
   memset(mid, '\\', sizeof mid - 1); /* backslashes may be doubled: counted twice */
   CHECK(cs_worker_scan_fit(&w, files, 100) <= k / 2 + 1);
   memset(longp, 'y', sizeof longp - 1);
@@ -579,8 +579,8 @@ CS_TEST(preflight_lines_malformed_or_too_many) {
   cs_reply_t r;
   cs_err_t err;
   int i;
-  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight " TP "\nend\n", "line 2");                          /* no endpoint */
-  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight " TP " \nend\n", "line 2");                         /* empty endpoint */
+  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight " TP "\nend\n", "line 2");  /* no endpoint */
+  EXPECT_BAD(CS_REPLY_MAGIC "\npreflight " TP " \nend\n", "line 2"); /* empty endpoint */
   EXPECT_BAD(CS_REPLY_MAGIC "\npreflight 1dedf7311d54f50785efca8c121003c2eb636220 a:1\nend\n", "line 2");
   EXPECT_BAD(CS_REPLY_MAGIC "\npreflight -- a:1\nend\n", "line 2");
   EXPECT_BAD(CS_REPLY_MAGIC "\npreflight\nend\n", "line 2");

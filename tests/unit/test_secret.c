@@ -45,8 +45,7 @@ static const char *join(const char *dir, const char *name) {
   static char buf[8][1024];
   static int i;
   i = (i + 1) % 8;
-  if ((size_t)snprintf(buf[i], sizeof buf[i], "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name) >=
-      sizeof buf[i])
+  if ((size_t)snprintf(buf[i], sizeof buf[i], "%s%s%s", dir, cs_plat_is_windows() ? "\\" : "/", name) >= sizeof buf[i])
     cs_test_fail(__FILE__, __LINE__, "path too long: %s", dir);
   return buf[i];
 }
@@ -101,8 +100,8 @@ CS_TEST(seal_unseal_round_trip) {
 
 /* What an admin writes by hand is given back byte for byte, whatever it starts with. */
 CS_TEST(unseal_of_plain_text_is_unchanged) {
-  static const char *const inputs[] = {"hand written\r\n", "\xEF\xBB\xBFwith BOM\n", "x",
-                                       "certsteward sealed", "\x01\x00\x00\x00 not ours"};
+  static const char *const inputs[] = {"hand written\r\n", "\xEF\xBB\xBFwith BOM\n", "x", "certsteward sealed",
+                                       "\x01\x00\x00\x00 not ours"};
   static const size_t lens[] = {14, 13, 1, 18, 14};
   unsigned char *out = NULL;
   size_t i, out_len = 0;
@@ -160,13 +159,12 @@ CS_TEST(corrupted_or_foreign_blob_is_a_clear_error) {
       memcpy(buf, pw, sizeof pw - 1);
       ent.cbData = (DWORD)(sizeof other - 1);
       ent.pbData = other;
-      CHECK(CryptProtectData(&in, L"x", &ent, NULL, NULL, CRYPTPROTECT_LOCAL_MACHINE | CRYPTPROTECT_UI_FORBIDDEN,
-                             &blob));
+      CHECK(
+          CryptProtectData(&in, L"x", &ent, NULL, NULL, CRYPTPROTECT_LOCAL_MACHINE | CRYPTPROTECT_UI_FORBIDDEN, &blob));
       if (blob.pbData != NULL && CS_SECRET_HEADER_LEN + blob.cbData <= sizeof buf) {
         memcpy(buf, CS_SECRET_HEADER, CS_SECRET_HEADER_LEN);
         memcpy(buf + CS_SECRET_HEADER_LEN, blob.pbData, blob.cbData);
-        CHECK_INT(cs_plat_secret_unseal(buf, CS_SECRET_HEADER_LEN + blob.cbData, &out, &out_len, &err), ==,
-                  CS_EFORMAT);
+        CHECK_INT(cs_plat_secret_unseal(buf, CS_SECRET_HEADER_LEN + blob.cbData, &out, &out_len, &err), ==, CS_EFORMAT);
         CHECK_CONTAINS(err.text, "sealed on another machine");
       }
       LocalFree(blob.pbData);
@@ -299,8 +297,7 @@ static const char *cmd_setup(char *dir, size_t len, const char *password_file) {
   cs_test_mkdtemp("cs-setpw", dir, len);
   snprintf(config, sizeof config, "%s", join(dir, "cs.ini"));
   snprintf(text, sizeof text, "[watch]\nfolder = %s\n%s%s\n[store]\nstate_dir = %s\n", join(dir, "drop"),
-           password_file ? "password_file = " : "", password_file ? join(dir, password_file) : "",
-           join(dir, "state"));
+           password_file ? "password_file = " : "", password_file ? join(dir, password_file) : "", join(dir, "state"));
   put_file(config, text, strlen(text));
   return config;
 }
@@ -309,8 +306,7 @@ static const char *cmd_setup(char *dir, size_t len, const char *password_file) {
  * standard input. Its stderr is caught by lending it ours, redirected to a pipe that
  * is read once it has ended, without waiting for the pipe's end (Wine's console host
  * may hold it open a while). out and errtext get what it printed (cap bytes each). */
-static int run_plat(const char *config, const char *extra, const char *input, char *out, char *errtext,
-                    size_t cap) {
+static int run_plat(const char *config, const char *extra, const char *input, char *out, char *errtext, size_t cap) {
   const char *argv[] = {getenv("CS_BIN"), "set-password", "--config", config, extra, NULL};
   cs_run_result_t res;
   size_t len = 0;
@@ -483,7 +479,10 @@ static int run_capped(const char *config, const char *input, long fsize, char *e
     return -1;
   if ((pid = fork()) == 0) {
     const char *argv[] = {bin(), "set-password", "--config", config, NULL};
-    union { const char **c; char **m; } u;
+    union {
+      const char **c;
+      char **m;
+    } u;
     struct rlimit rl;
     dup2(in[0], 0);
     dup2(err[1], 2);
@@ -525,7 +524,7 @@ CS_TEST(cmd_replaces_existing_atomically) {
   CHECK_INT(cs_test_count_entries(dir), ==, 2); /* cs.ini and pfx.pass: no temp file */
   CHECK_INT(run_plat(config, NULL, "new-password\n", out, errtext, sizeof out), ==, 0);
   CHECK_INT(stat(path, &after), ==, 0);
-  CHECK(after.st_ino != before.st_ino); /* renamed over, not rewritten in place */
+  CHECK(after.st_ino != before.st_ino);       /* renamed over, not rewritten in place */
   CHECK_INT(after.st_mode & 07777, ==, 0600); /* the old 0644 was not carried over */
   CHECK_INT(cs_password_read(path, &got, &err), ==, CS_OK);
   CHECK_STR(got, "new-password");
@@ -548,7 +547,10 @@ CS_TEST(cmd_terminal_echo_off) {
     return;
   if ((pid = fork()) == 0) {
     const char *argv[] = {bin(), "set-password", "--config", config, NULL};
-    union { const char **c; char **mu; } u;
+    union {
+      const char **c;
+      char **mu;
+    } u;
     int t;
     setsid(); /* the terminal opened next becomes the controlling one */
     if ((t = open(ptsname(m), O_RDWR)) < 0)

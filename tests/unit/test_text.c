@@ -31,13 +31,15 @@ CS_TEST(json_plain_and_specials) {
 
 CS_TEST(json_utf8_kept_invalid_replaced) {
   json_is("Cert\xC3\xA9", "\"Cert\xC3\xA9\"");
-  json_is("\xF0\x9F\x94\x92", "\"\xF0\x9F\x94\x92\"");           /* 4-byte sequence kept */
-  json_is("a\xFF" "b", "\"a\\ufffdb\"");                        /* invalid byte */
-  json_is("\xC0\xAF", "\"\\ufffd\\ufffd\"");                    /* overlong '/' */
-  json_is("\xED\xA0\x80", "\"\\ufffd\\ufffd\\ufffd\"");         /* UTF-16 surrogate */
-  json_is("\xE2\x82", "\"\\ufffd\\ufffd\"");                    /* truncated sequence */
-  json_is("\xC2\x85", "\"\\u0085\"");                           /* C1 control */
-  json_is("\xE2\x80\xA8", "\"\\u2028\"");                       /* line separator */
+  json_is("\xF0\x9F\x94\x92", "\"\xF0\x9F\x94\x92\""); /* 4-byte sequence kept */
+  json_is("a\xFF"
+          "b",
+          "\"a\\ufffdb\"");                             /* invalid byte */
+  json_is("\xC0\xAF", "\"\\ufffd\\ufffd\"");            /* overlong '/' */
+  json_is("\xED\xA0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* UTF-16 surrogate */
+  json_is("\xE2\x82", "\"\\ufffd\\ufffd\"");            /* truncated sequence */
+  json_is("\xC2\x85", "\"\\u0085\"");                   /* C1 control */
+  json_is("\xE2\x80\xA8", "\"\\u2028\"");               /* line separator */
 }
 
 CS_TEST(sanitize_for_log_lines) {

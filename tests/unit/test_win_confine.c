@@ -56,7 +56,7 @@ static const char *admins_in(HANDLE t) {
     for (i = 0; i < g->GroupCount; i++)
       if (EqualSid(g->Groups[i].Sid, ba))
         what = g->Groups[i].Attributes & SE_GROUP_USE_FOR_DENY_ONLY ? "deny-only"
-               : g->Groups[i].Attributes & SE_GROUP_ENABLED        ? "enabled"
+               : g->Groups[i].Attributes & SE_GROUP_ENABLED         ? "enabled"
                                                                     : "disabled";
   }
   LocalFree(ba);
@@ -88,7 +88,8 @@ CS__CTOR(confine_child_main) {
   } else if (strcmp(job, "spawn") == 0) {
     /* tries to start a process and says how it went, then ends at once */
     pid = start_hanging(&e);
-    snprintf(out, sizeof out, pid != 0 ? "started %lu" : "refused %lu", pid != 0 ? (unsigned long)pid : (unsigned long)e);
+    snprintf(out, sizeof out, pid != 0 ? "started %lu" : "refused %lu",
+             pid != 0 ? (unsigned long)pid : (unsigned long)e);
     put(out);
   } else if (strcmp(job, "tree") == 0) {
     /* the same, then hangs until it is stopped */
@@ -188,7 +189,7 @@ CS_TEST(closing_the_workers_job_ends_what_it_holds) {
   CHECK(WaitForSingleObject(pi.hProcess, 200) == WAIT_TIMEOUT); /* it runs */
   CloseHandle(job);
   CHECK(WaitForSingleObject(pi.hProcess, 5000) == WAIT_OBJECT_0); /* ended with the job */
-  TerminateProcess(pi.hProcess, 1); /* in case it did not */
+  TerminateProcess(pi.hProcess, 1);                               /* in case it did not */
   CloseHandle(pi.hThread);
   CloseHandle(pi.hProcess);
 }

@@ -20,7 +20,7 @@
 
 typedef struct svc_s {
   char name[96];
-  char dir[512];  /* the install folder */
+  char dir[512]; /* the install folder */
   int created;
 } svc_t;
 
@@ -69,8 +69,9 @@ static void svc_delete(svc_t *s) {
 static void connector_files(const svc_t *s, const char *layout) {
   char rel[200];
   snprintf(rel, sizeof rel, "%s\\tls.json", layout);
-  put(s, rel, "{\r\n  \"webServer\": { \"port\": 8197, \"thumbprint\": \"" TP "\" },\r\n"
-              "  \"configurationServer\": { \"port\": 8096, \"thumbprint\": \"" TP "\" }\r\n}\r\n");
+  put(s, rel,
+      "{\r\n  \"webServer\": { \"port\": 8197, \"thumbprint\": \"" TP "\" },\r\n"
+      "  \"configurationServer\": { \"port\": 8096, \"thumbprint\": \"" TP "\" }\r\n}\r\n");
   snprintf(rel, sizeof rel, "%s\\web\\general.json", layout);
   put(s, rel, "{ \"HttpPort\": 18097, \"HttpsPort\": 18197 }");
   snprintf(rel, sizeof rel, "%s\\config\\general.json", layout);

@@ -125,25 +125,25 @@ static void all_refused(const char *const *bad, size_t n) {
 
 CS_TEST(malformed_meta_refused) {
   static const char *const bad[] = {
-      "",                                         /* empty */
-      "-",                                        /* the manifest's "none" */
-      "O:SYD:(A;;FA;;;SY)",                       /* no attributes */
-      "A:;O:SYD:(A;;FA;;;SY)",                    /* no digits */
-      "A:zz;O:SYD:(A;;FA;;;SY)",                  /* not hex */
-      "A:2F;O:SYD:(A;;FA;;;SY)",                  /* upper case: never written so */
-      "A:10;O:SYD:(A;;FA;;;SY)",                  /* FILE_ATTRIBUTE_DIRECTORY */
-      "A:100000001;O:SYD:(A;;FA;;;SY)",           /* nine digits */
-      "A:1O:SYD:(A;;FA;;;SY)",                    /* no ';' */
-      "A:1;",                                     /* no descriptor */
-      "A:1;O:SY",                                 /* no DACL */
-      "A:1;D:(A;;FA;;;SY)",                       /* no owner */
-      "A:1;O:SYG:SYD:(A;;FA;;;SY)",               /* a group: not what is written back */
-      "A:1;O:SYD:(A;;FA;;;SY)S:(AU;SA;FA;;;WD)",  /* a SACL: likewise */
-      "A:1;O:SYD:(A;;FA;;;SY)\t-",                /* a tab */
-      "A:1;O:SYD:(A;;FA;;;SY)\n",                 /* a line break */
-      "A:1;O:SYD:(X;;FA;;;SY)",                   /* no such entry type */
+      "",                                        /* empty */
+      "-",                                       /* the manifest's "none" */
+      "O:SYD:(A;;FA;;;SY)",                      /* no attributes */
+      "A:;O:SYD:(A;;FA;;;SY)",                   /* no digits */
+      "A:zz;O:SYD:(A;;FA;;;SY)",                 /* not hex */
+      "A:2F;O:SYD:(A;;FA;;;SY)",                 /* upper case: never written so */
+      "A:10;O:SYD:(A;;FA;;;SY)",                 /* FILE_ATTRIBUTE_DIRECTORY */
+      "A:100000001;O:SYD:(A;;FA;;;SY)",          /* nine digits */
+      "A:1O:SYD:(A;;FA;;;SY)",                   /* no ';' */
+      "A:1;",                                    /* no descriptor */
+      "A:1;O:SY",                                /* no DACL */
+      "A:1;D:(A;;FA;;;SY)",                      /* no owner */
+      "A:1;O:SYG:SYD:(A;;FA;;;SY)",              /* a group: not what is written back */
+      "A:1;O:SYD:(A;;FA;;;SY)S:(AU;SA;FA;;;WD)", /* a SACL: likewise */
+      "A:1;O:SYD:(A;;FA;;;SY)\t-",               /* a tab */
+      "A:1;O:SYD:(A;;FA;;;SY)\n",                /* a line break */
+      "A:1;O:SYD:(X;;FA;;;SY)",                  /* no such entry type */
       "A:1;garbage",
-      "A:1000;O:SYD:(A;;FA;;;SY)",                /* FILE_ATTRIBUTE_OFFLINE: the new file's data is online */
+      "A:1000;O:SYD:(A;;FA;;;SY)", /* FILE_ATTRIBUTE_OFFLINE: the new file's data is online */
   };
   PSECURITY_DESCRIPTOR sd;
   DWORD attrs;
@@ -161,21 +161,21 @@ CS_TEST(malformed_meta_refused) {
  * code before, each was read and would have been set by LocalSystem. */
 CS_TEST(meta_refuses_what_grants_more) {
   static const char *const bad[] = {
-      "A:0;O:SYD:NO_ACCESS_CONTROL",                   /* a NULL DACL */
-      "A:0;O:WDD:PAI(A;;FA;;;SY)",                     /* Everyone */
-      "A:0;O:AUD:PAI(A;;FA;;;SY)",                     /* Authenticated Users */
-      "A:0;O:BUD:PAI(A;;FA;;;SY)",                     /* Users */
-      "A:0;O:BGD:PAI(A;;FA;;;SY)",                     /* Guests */
-      "A:0;O:COD:PAI(A;;FA;;;SY)",                     /* CREATOR OWNER */
-      "A:0;O:OWD:PAI(A;;FA;;;SY)",                     /* OWNER RIGHTS */
-      "A:0;O:AND:PAI(A;;FA;;;SY)",                     /* Anonymous */
-      "A:0;O:S-1-5-6D:PAI(A;;FA;;;SY)",                /* SERVICE: every service */
-      "A:0;O:S-1-5-19D:PAI(A;;FA;;;SY)",               /* LOCAL SERVICE, shared by many */
-      "A:0;O:S-1-5-21-1-2-3-513D:PAI(A;;FA;;;SY)",     /* Domain Users */
-      "A:0;O:S-1-5-21-1-2-3-515D:PAI(A;;FA;;;SY)",     /* Domain Computers */
-      "A:0;O:S-1-5-21-1-2-3-501D:PAI(A;;FA;;;SY)",     /* Guest */
-      "A:0;O:S-1-16-16384D:PAI(A;;FA;;;SY)",           /* an integrity label */
-      "A:0;O:S-1-5-32-545D:PAI(A;;FA;;;SY)",           /* Users, by SID */
+      "A:0;O:SYD:NO_ACCESS_CONTROL",               /* a NULL DACL */
+      "A:0;O:WDD:PAI(A;;FA;;;SY)",                 /* Everyone */
+      "A:0;O:AUD:PAI(A;;FA;;;SY)",                 /* Authenticated Users */
+      "A:0;O:BUD:PAI(A;;FA;;;SY)",                 /* Users */
+      "A:0;O:BGD:PAI(A;;FA;;;SY)",                 /* Guests */
+      "A:0;O:COD:PAI(A;;FA;;;SY)",                 /* CREATOR OWNER */
+      "A:0;O:OWD:PAI(A;;FA;;;SY)",                 /* OWNER RIGHTS */
+      "A:0;O:AND:PAI(A;;FA;;;SY)",                 /* Anonymous */
+      "A:0;O:S-1-5-6D:PAI(A;;FA;;;SY)",            /* SERVICE: every service */
+      "A:0;O:S-1-5-19D:PAI(A;;FA;;;SY)",           /* LOCAL SERVICE, shared by many */
+      "A:0;O:S-1-5-21-1-2-3-513D:PAI(A;;FA;;;SY)", /* Domain Users */
+      "A:0;O:S-1-5-21-1-2-3-515D:PAI(A;;FA;;;SY)", /* Domain Computers */
+      "A:0;O:S-1-5-21-1-2-3-501D:PAI(A;;FA;;;SY)", /* Guest */
+      "A:0;O:S-1-16-16384D:PAI(A;;FA;;;SY)",       /* an integrity label */
+      "A:0;O:S-1-5-32-545D:PAI(A;;FA;;;SY)",       /* Users, by SID */
   };
   static const char *const good[] = {
       "A:0;O:SYD:PAI(A;;FA;;;SY)",
@@ -183,7 +183,7 @@ CS_TEST(meta_refuses_what_grants_more) {
       "A:0;O:" CONNECTOR "D:PAI(A;;FA;;;SY)",
       "A:0;O:S-1-5-21-1-2-3-1001D:AI(A;ID;FA;;;SY)(D;;FW;;;WD)",
       "A:0;O:S-1-5-21-1-2-3-512D:(A;;FA;;;SY)", /* Domain Admins */
-      "A:0;O:SYD:", /* an empty DACL: nobody but the owner */
+      "A:0;O:SYD:",                             /* an empty DACL: nobody but the owner */
   };
   PSECURITY_DESCRIPTOR sd;
   DWORD attrs;

@@ -59,11 +59,11 @@ static const char *identity(const char *path) {
   PSECURITY_DESCRIPTOR sd = NULL;
   DWORD e;
   MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1200);
-  e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL,
-                            NULL, NULL, &sd);
-  if (e != ERROR_SUCCESS || !ConvertSecurityDescriptorToStringSecurityDescriptorW(
-                                sd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &sddl,
-                                NULL)) {
+  e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL, NULL,
+                            NULL, &sd);
+  if (e != ERROR_SUCCESS ||
+      !ConvertSecurityDescriptorToStringSecurityDescriptorW(
+          sd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &sddl, NULL)) {
     snprintf(out, sizeof out, "(cannot read: %lu)", (unsigned long)e);
   } else {
     snprintf(out, sizeof out, "%08lx %ls", (unsigned long)(GetFileAttributesW(w) & ~FILE_ATTRIBUTE_NORMAL), sddl);

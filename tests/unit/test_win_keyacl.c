@@ -198,7 +198,8 @@ static void check_idempotent(PSECURITY_DESCRIPTOR merged) {
 }
 
 CS_TEST(merge_adds_one_entry_and_keeps_the_rest) {
-  PSECURITY_DESCRIPTOR sd = sd_from("D:PAI(D;;0x2;;;WD)(A;;GA;;;SY)(A;;0x1200a9;;;BU)(A;ID;GA;;;BA)(A;OICIIOID;GA;;;CO)");
+  PSECURITY_DESCRIPTOR sd =
+      sd_from("D:PAI(D;;0x2;;;WD)(A;;GA;;;SY)(A;;0x1200a9;;;BU)(A;ID;GA;;;BA)(A;OICIIOID;GA;;;CO)");
   PSECURITY_DESCRIPTOR out = NULL;
   DWORD i;
 
@@ -310,7 +311,10 @@ CS_TEST(merge_reports_a_deny_entry) {
 /* A conditional (callback) deny entry may hold: it is counted as a deny. SDDL's XD needs
  * conditional-ACE parsing, so the entry is built by hand. */
 CS_TEST(merge_reports_a_conditional_deny_entry) {
-  union { ACL acl; unsigned char b[256]; } buf;
+  union {
+    ACL acl;
+    unsigned char b[256];
+  } buf;
   SECURITY_DESCRIPTOR sd;
   PSECURITY_DESCRIPTOR out = NULL;
   PSID board = NULL;
@@ -423,8 +427,8 @@ CS_TEST(key_errors_thumbprint_account_and_no_key) {
     return;
   }
   store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, L"My");
-  if (store == NULL || !CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING, der, len,
-                                                         CERT_STORE_ADD_REPLACE_EXISTING, &cert) ||
+  if (store == NULL ||
+      !CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING, der, len, CERT_STORE_ADD_REPLACE_EXISTING, &cert) ||
       !CertGetCertificateContextProperty(cert, CERT_SHA1_HASH_PROP_ID, hash, &n) || n != 20) {
     cs_test_fail(__FILE__, __LINE__, "cannot add a certificate to LocalMachine\\My (error 0x%lx)",
                  (unsigned long)GetLastError());

@@ -273,8 +273,8 @@ CS_TEST(run_feeds_input_and_reads_output) {
 }
 
 CS_TEST(run_quotes_arguments) {
-  static const char *const args[] = {"plain", "two words", "", "quote\"inside", "trailing\\", "back\\\\slash \\\"q",
-                                     "ünïcödé", NULL};
+  static const char *const args[] = {"plain",      "two words",           "",        "quote\"inside",
+                                     "trailing\\", "back\\\\slash \\\"q", "ünïcödé", NULL};
   cs_run_result_t res;
   cs_err_t err;
   CHECK_INT(run_child("args", args, NULL, 0, 20000, 4096, &res, &err), ==, 0);
@@ -436,8 +436,8 @@ CS_TEST(secret_file_dacl_rules) {
   CHECK_INT(judge_rights("O:BAD:P(A;;FA;;;SY)(A;;FA;;;BA)", NULL, CS_WIN_SECRET_RIGHTS, who, sizeof who), ==,
             CS_WIN_SAFE);
   /* Users may read: safe for a folder's contents, not for a secret */
-  CHECK_INT(judge_rights("O:BAD:(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;BU)", NULL, CS_WIN_SECRET_RIGHTS, who, sizeof who),
-            ==, CS_WIN_WRITER);
+  CHECK_INT(judge_rights("O:BAD:(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;BU)", NULL, CS_WIN_SECRET_RIGHTS, who, sizeof who), ==,
+            CS_WIN_WRITER);
   CHECK_STR(who, "S-1-5-32-545");
   CHECK_INT(judge("O:BAD:(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;BU)", NULL, who, sizeof who), ==, CS_WIN_SAFE);
   CHECK_INT(judge_rights("O:BAD:(A;;GR;;;AU)", NULL, CS_WIN_SECRET_RIGHTS, who, sizeof who), ==, CS_WIN_WRITER);
@@ -455,11 +455,11 @@ CS_TEST(folder_dacl_rules) {
   CHECK_INT(judge("O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)", NULL, who, sizeof who), ==, CS_WIN_SAFE);
   CHECK_STR(who, "");
   /* read and execute for Users, full control for CREATOR OWNER on what is made inside */
-  CHECK_INT(judge("O:SYD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)(A;OICIIO;GA;;;CO)", NULL, who,
-                  sizeof who), ==, CS_WIN_SAFE);
+  CHECK_INT(
+      judge("O:SYD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)(A;OICIIO;GA;;;CO)", NULL, who, sizeof who),
+      ==, CS_WIN_SAFE);
   /* ProgramData's own rule: Users may add files and folders */
-  CHECK_INT(judge("O:SYD:(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;CI;0x116;;;BU)", NULL, who, sizeof who), ==,
-            CS_WIN_WRITER);
+  CHECK_INT(judge("O:SYD:(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;CI;0x116;;;BU)", NULL, who, sizeof who), ==, CS_WIN_WRITER);
   CHECK_STR(who, "S-1-5-32-545");
   CHECK_INT(judge("O:BAD:(A;;FA;;;WD)", NULL, who, sizeof who), ==, CS_WIN_WRITER);
   CHECK_STR(who, "S-1-1-0");
@@ -480,8 +480,9 @@ CS_TEST(folder_dacl_rules) {
   CHECK_INT(judge(sddl, user, who, sizeof who), ==, CS_WIN_SAFE);
   CHECK_INT(judge(sddl, other, who, sizeof who), ==, CS_WIN_OWNER);
   CHECK_STR(who, user);
-  CHECK_INT(judge("O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464D:P(A;;FA;;;SY)", NULL, who,
-                  sizeof who), ==, CS_WIN_SAFE);
+  CHECK_INT(
+      judge("O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464D:P(A;;FA;;;SY)", NULL, who, sizeof who),
+      ==, CS_WIN_SAFE);
   CHECK_INT(judge("O:BUD:P(A;;FA;;;SY)", NULL, who, sizeof who), ==, CS_WIN_OWNER);
   CHECK_STR(who, "S-1-5-32-545");
   /* another user with write, the owner being safe */
@@ -517,8 +518,14 @@ CS_TEST(folder_unsafe_on_real_paths) {
 /* An allow entry of a type this check does not know answers unsafe; a label (a
  * type that only takes access away) grants nothing. Hand-built ACEs, so pure. */
 CS_TEST(unknown_entry_type_is_unsafe) {
-  union { ACL acl; unsigned char b[256]; } buf;
-  union { ACCESS_ALLOWED_ACE ace; unsigned char b[64]; } ace;
+  union {
+    ACL acl;
+    unsigned char b[256];
+  } buf;
+  union {
+    ACCESS_ALLOWED_ACE ace;
+    unsigned char b[64];
+  } ace;
   PSID users = NULL;
   DWORD sid_len;
   int type, want;

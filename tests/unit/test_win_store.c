@@ -624,7 +624,8 @@ static int worker_judge(const fx_t *f, const char *file, const char *current, ch
   /* a POSIX path from CTest: the same file on Wine's Z: drive */
   snprintf(w.exe, sizeof w.exe, "%s%s", exe[0] == '/' ? "Z:" : "", exe);
   snprintf(ini_path, sizeof ini_path, "%s\\worker.ini", f->dir);
-  snprintf(ini, sizeof ini, "[connector]\nhost = board.example.test\n[policy]\nca_file = %s\n[store]\nkey_provider = %s\n",
+  snprintf(ini, sizeof ini,
+           "[connector]\nhost = board.example.test\n[policy]\nca_file = %s\n[store]\nkey_provider = %s\n",
            cs_test_path("ca-chain.pem"), f->cfg.store.key_provider);
   put(f->dir, "worker.ini", ini, strlen(ini));
   w.config_path = ini_path;
@@ -879,8 +880,8 @@ CS_TEST(undo_opens_a_cng_key_with_its_key_spec) {
 }
 
 CS_TEST(undo_deletes_a_capi_container_with_its_provider_type) {
-  CRYPT_KEY_PROV_INFO kp = link_of(csp, PROV_RSA_AES, AT_KEYEXCHANGE,
-                                   CRYPT_MACHINE_KEYSET | CERT_SET_KEY_CONTEXT_PROP_ID);
+  CRYPT_KEY_PROV_INFO kp =
+      link_of(csp, PROV_RSA_AES, AT_KEYEXCHANGE, CRYPT_MACHINE_KEYSET | CERT_SET_KEY_CONTEXT_PROP_ID);
   cs__store_keydel_t d;
   CHECK_INT(cs__store_keydel(&kp, &d), ==, 0);
   CHECK(!d.cng);

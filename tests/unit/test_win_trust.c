@@ -72,12 +72,11 @@ CS_TEST(machine_chain_untrusted_root) {
   cs_der_t l, x;
   cs_machine_chain_t mc;
   cs_err_t err;
-  CHECK(CryptStringToBinaryA((const char *)pem, (DWORD)inter_len, CRYPT_STRING_BASE64HEADER, NULL, &der_len, NULL,
-                             NULL));
+  CHECK(
+      CryptStringToBinaryA((const char *)pem, (DWORD)inter_len, CRYPT_STRING_BASE64HEADER, NULL, &der_len, NULL, NULL));
   der = malloc(der_len);
-  CHECK(der != NULL &&
-        CryptStringToBinaryA((const char *)pem, (DWORD)inter_len, CRYPT_STRING_BASE64HEADER, der, &der_len, NULL,
-                             NULL));
+  CHECK(der != NULL && CryptStringToBinaryA((const char *)pem, (DWORD)inter_len, CRYPT_STRING_BASE64HEADER, der,
+                                            &der_len, NULL, NULL));
   l.p = leaf;
   l.len = leaf_len;
   x.p = der;

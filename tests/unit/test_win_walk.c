@@ -52,8 +52,8 @@ static int junction(const wchar_t *link, const wchar_t *target) {
   n = wcslen(sub);
   if (!CreateDirectoryW(link, NULL))
     return 0;
-  h = CreateFileW(link, GENERIC_WRITE, 0, NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
-                  NULL);
+  h = CreateFileW(link, GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                  FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
   memset(&buf, 0, sizeof buf);
   buf.r.tag = IO_REPARSE_TAG_MOUNT_POINT;
   buf.r.sub_len = (WORD)(n * 2);

@@ -49,8 +49,8 @@ static int judge(const char *sddl, int own) {
 /* C:\ as Windows ships it: every user may create folders there (this folder only) and
  * Authenticated Users may modify what is below (inherit only, replaced by each child's
  * own DACL). Above a file that replaces nothing; as the file's own folder it plants. */
-#define DRIVE_ROOT                                                                                                   \
-  "O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464D:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)"              \
+#define DRIVE_ROOT                                                                                                     \
+  "O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464D:(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)"                 \
   "(A;OICI;0x1200a9;;;BU)(A;OICIIO;SDGXGWGR;;;AU)(A;;LC;;;AU)(A;OICIIO;GA;;;CO)"
 
 CS_TEST(drive_root_is_safe_above_but_not_as_the_files_folder) {

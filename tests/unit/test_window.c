@@ -42,9 +42,19 @@ CS_TEST(parse_forms) {
 }
 
 CS_TEST(parse_errors) {
-  static const char *const bad[] = {"", "2-4", "02:00", "02:00-02:00", "25:00-26:00", "02:60-03:00",
-                                    "Sat02:00-04:00", "Xyz 02:00-04:00", "Sat, 02:00-04:00", "02:00-04:00 ",
-                                    "24:00-01:00", "Sat-", NULL};
+  static const char *const bad[] = {"",
+                                    "2-4",
+                                    "02:00",
+                                    "02:00-02:00",
+                                    "25:00-26:00",
+                                    "02:60-03:00",
+                                    "Sat02:00-04:00",
+                                    "Xyz 02:00-04:00",
+                                    "Sat, 02:00-04:00",
+                                    "02:00-04:00 ",
+                                    "24:00-01:00",
+                                    "Sat-",
+                                    NULL};
   int i;
   for (i = 0; bad[i] != NULL; i++)
     if (cs_window_parse(bad[i], NULL) == 0)
@@ -58,9 +68,9 @@ CS_TEST(open_now_waits_zero) {
 }
 
 CS_TEST(waits_until_next_opening) {
-  CHECK_INT(wait_for("02:00-04:00", 3, 4, 0), ==, 22 * 3600);       /* closed at 04:00: tomorrow */
+  CHECK_INT(wait_for("02:00-04:00", 3, 4, 0), ==, 22 * 3600); /* closed at 04:00: tomorrow */
   CHECK_INT(wait_for("02:00-04:00", 3, 1, 0), ==, 3600);
-  CHECK_INT(wait_for("Sat 02:00-04:00", 1, 2, 0), ==, 5 * 86400);   /* Monday -> Saturday */
+  CHECK_INT(wait_for("Sat 02:00-04:00", 1, 2, 0), ==, 5 * 86400); /* Monday -> Saturday */
   CHECK_INT(wait_for("Sat 02:00-04:00", 6, 5, 0), ==, 7 * 86400 - 3 * 3600);
   CHECK_INT(wait_for("Sat 22:00-02:00", 0, 2, 0), ==, 6 * 86400 + 20 * 3600); /* Sunday 02:00 -> Saturday 22:00 */
 }
