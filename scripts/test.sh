@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything and runs every test, with warnings as errors
 # (CS_WERROR, off by default for people building the project):
+#  0. the C files formatted as .clang-format says (scripts/format.sh --check; seconds);
 #  1. the native build (RelWithDebInfo) and its tests;
 #  2. the same tests once more under AddressSanitizer + UndefinedBehaviorSanitizer;
 #  3. the libFuzzer targets (clang): their seed corpora and a fixed, seeded run each;
@@ -16,6 +17,9 @@ cd "$(dirname "$0")/.."
 JOBS=$(nproc)
 
 bash scripts/deps.sh
+
+echo "== format (scripts/format.sh --check)"
+bash scripts/format.sh --check
 
 run_suite() { # run_suite BUILD_DIR CMAKE_ARGS...
   local dir=$1; shift
