@@ -91,7 +91,7 @@ void cs_bundle_free(cs_bundle_t *b) {
 }
 
 /* 1 if some other certificate in certs was issued by c. */
-static int issued_another(STACK_OF(X509) * certs, X509 *c) {
+static int issued_another(STACK_OF(X509) *certs, X509 *c) {
   int i;
   for (i = 0; i < sk_X509_num(certs); i++) {
     X509 *o = sk_X509_value(certs, i);
@@ -103,7 +103,7 @@ static int issued_another(STACK_OF(X509) * certs, X509 *c) {
 
 /* Moves certs into b: the leaf is the certificate of the key when there is one,
  * else the one certificate that issued no other and is not a CA, else the first. */
-static int pick_leaf(cs_bundle_t *b, STACK_OF(X509) * certs, cs_err_t *err) {
+static int pick_leaf(cs_bundle_t *b, STACK_OF(X509) *certs, cs_err_t *err) {
   int i, leaf = -1;
   if (sk_X509_num(certs) == 0)
     return cs_err_set(err, CS_EFORMAT, 0, "the file holds no certificate");
@@ -177,7 +177,7 @@ out:
 }
 
 /* Appends the certificates of a signed-data PKCS#7 to certs. */
-static int take_pkcs7_certs(PKCS7 *p7, STACK_OF(X509) * certs, cs_err_t *err) {
+static int take_pkcs7_certs(PKCS7 *p7, STACK_OF(X509) *certs, cs_err_t *err) {
   STACK_OF(X509) *in = NULL;
   int i;
   if (PKCS7_type_is_signed(p7) && p7->d.sign != NULL)
@@ -230,7 +230,7 @@ static int read_pem_key(const unsigned char *data, size_t len, const char *passw
 
 /* Adds the certificate(s) of one PEM block to certs by its label; other labels
  * (keys, requests, CRLs, parameters) are left alone. */
-static int take_pem_block(const char *name, const unsigned char *der, long len, cs_bundle_t *b, STACK_OF(X509) * certs,
+static int take_pem_block(const char *name, const unsigned char *der, long len, cs_bundle_t *b, STACK_OF(X509) *certs,
                           cs_err_t *err) {
   const unsigned char *p = der;
   X509 *x = NULL;

@@ -15,9 +15,9 @@ typedef enum cs_format_e { CS_FMT_UNKNOWN = 0, CS_FMT_PKCS12, CS_FMT_PEM, CS_FMT
 
 typedef struct cs_bundle_s {
   cs_format_t format;
-  X509 *leaf;             /* the end-entity certificate */
-  STACK_OF(X509) * chain; /* every other certificate in the file; never NULL once loaded */
-  EVP_PKEY *key;          /* the private key in the file, NULL if none */
+  X509 *leaf;            /* the end-entity certificate */
+  STACK_OF(X509) *chain; /* every other certificate in the file; never NULL once loaded */
+  EVP_PKEY *key;         /* the private key in the file, NULL if none */
 } cs_bundle_t;
 
 /* Loads OpenSSL's "default" and "legacy" providers (old PFX files use RC2-40 and

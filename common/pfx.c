@@ -35,7 +35,7 @@ const char *cs_pfx_provider(const char *key_provider) {
   return NULL;
 }
 
-int cs_pfx_build(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * chain, const cs_pfx_opts_t *o, unsigned char **der,
+int cs_pfx_build(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain, const cs_pfx_opts_t *o, unsigned char **der,
                  size_t *len, cs_err_t *err) {
   STACK_OF(PKCS12_SAFEBAG) *certs = NULL, *keys = NULL;
   STACK_OF(PKCS7) *safes = NULL;
@@ -115,7 +115,7 @@ static void hex(char *out, const unsigned char *p, size_t n) {
   out[2 * n] = '\0';
 }
 
-int cs_pfx_stage(const char *dir, const char *key_provider, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * chain,
+int cs_pfx_stage(const char *dir, const char *key_provider, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain,
                  const char *bound_tp, cs_err_t *err) {
   char pfx_path[4096], info_path[4096], tp[41], password[33], nonce[9], key_name[64], friendly[32];
   unsigned char rnd[20];

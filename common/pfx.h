@@ -32,7 +32,7 @@ typedef struct cs_pfx_opts_s {
 /* PKCS#12 of leaf, key (must be leaf's) and chain (may be NULL or empty; certificates
  * after the leaf), linked by a localKeyID, as DER in *der (new; free with
  * cs_pfx_free, which wipes it). CS_EINVAL (key is not leaf's), CS_ECRYPTO, CS_ENOMEM. */
-int cs_pfx_build(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * chain, const cs_pfx_opts_t *o, unsigned char **der,
+int cs_pfx_build(X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain, const cs_pfx_opts_t *o, unsigned char **der,
                  size_t *len, cs_err_t *err);
 void cs_pfx_free(unsigned char *der, size_t len);
 
@@ -56,7 +56,7 @@ const char *cs_pfx_provider(const char *key_provider);
  * PKCS#12 password in more than one way. CS_EINVAL for a key the provider cannot
  * hold (capi: RSA only) or a keyless call without bound_tp; files written are
  * removed again on failure. */
-int cs_pfx_stage(const char *dir, const char *key_provider, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * chain,
+int cs_pfx_stage(const char *dir, const char *key_provider, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain,
                  const char *bound_tp, cs_err_t *err);
 
 #endif

@@ -168,7 +168,7 @@ static int check_validity(const cs_policy_t *p, const cs_bundle_t *b, cs_report_
  * first; taken over): without the leaf and without a self-signed trust anchor at
  * its top (a client has it, or must not take it from the server); in the chain's
  * order, the leaf's issuer first. *out is all, or NULL with CS_ENOMEM. */
-static int chain_to_send(STACK_OF(X509) * all, STACK_OF(X509) * *out) {
+static int chain_to_send(STACK_OF(X509) *all, STACK_OF(X509) **out) {
   X509 *top;
   *out = NULL;
   if (all == NULL)
@@ -182,7 +182,7 @@ static int chain_to_send(STACK_OF(X509) * all, STACK_OF(X509) * *out) {
 }
 
 /* "A <- B <- C": the subjects of chain, the leaf first, into path. */
-static void chain_names(STACK_OF(X509) * chain, cs_buf_t *path) {
+static void chain_names(STACK_OF(X509) *chain, cs_buf_t *path) {
   int i;
   for (i = 0; i < sk_X509_num(chain); i++) {
     char *n = name_text(X509_get_subject_name(sk_X509_value(chain, i)));
@@ -211,7 +211,7 @@ static int to_der(const cs_bundle_t *b, cs_der_t *der, unsigned char **buf, int 
 /* The chain check by the machine itself (Windows with [policy] ca_file empty:
  * common/win/trust.c says why its chain engine decides). The chain it built is
  * named and sent as OpenSSL's would be. */
-static int check_chain_machine(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) * *built) {
+static int check_chain_machine(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **built) {
   static const char id[] = CS_CHECK_CHAIN;
   cs_machine_chain_t mc;
   size_t m = (size_t)sk_X509_num(b->chain) + 1;
@@ -264,7 +264,7 @@ out:
 
 /* The chain check against the trust anchors p->trust (ca_file, or OpenSSL's default
  * store); check_chain_machine when the machine decides (p->trust NULL). */
-static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) * *built) {
+static int check_chain(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **built) {
   static const char id[] = CS_CHECK_CHAIN;
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   X509_VERIFY_PARAM *param;
@@ -384,7 +384,7 @@ static int weak_signature(const cs_policy_t *p, X509 *x, const char **bad) {
 /* The leaf and the intermediates that would be sent: the verified chain when it
  * built (intermediates from the trust anchors included, junk in the file not),
  * else the file's other certificates. */
-static int check_signature(const cs_policy_t *p, const cs_bundle_t *b, STACK_OF(X509) * sent, cs_report_t *r) {
+static int check_signature(const cs_policy_t *p, const cs_bundle_t *b, STACK_OF(X509) *sent, cs_report_t *r) {
   static const char id[] = CS_CHECK_SIGNATURE;
   STACK_OF(X509) *chain = sent != NULL ? sent : b->chain;
   cs_buf_t weak = CS_BUF_INIT;
@@ -482,7 +482,7 @@ static int run_checks(const check_fn *fns, size_t n, const cs_policy_t *p, const
 
 #define RUN(fns) run_checks((fns), sizeof(fns) / sizeof(fns)[0], p, b, r)
 
-int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) * *chain) {
+int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **chain) {
   /* the report's order: these, chain, then the rest */
   static const check_fn before_chain[] = {check_key_match, check_san_host, check_cn_host, check_validity};
   static const check_fn after_chain[] = {check_not_ca, check_eku, check_key_usage, check_key_strength};

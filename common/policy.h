@@ -41,7 +41,7 @@ int cs_policy_trust_load(const char *ca_file, X509_STORE **store, cs_err_t *err)
  * the file that is not on the path is not in it. It may be empty (a leaf issued
  * by the root itself). NULL when the chain check failed or on error. The caller
  * frees it with sk_X509_pop_free(*chain, X509_free). */
-int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) * *chain);
+int cs_policy_check(const cs_policy_t *p, const cs_bundle_t *b, cs_report_t *r, STACK_OF(X509) **chain);
 
 /* SHA-1 thumbprint as Windows shows it: 40 upper-case hex digits. */
 int cs_x509_thumbprint(X509 *x, char out[41]);

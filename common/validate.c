@@ -122,7 +122,7 @@ static int own_key_check(const cs_validate_t *v, const cs_bundle_t *b, cs_report
 }
 
 int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
-                     STACK_OF(X509) * *chain) {
+                     STACK_OF(X509) **chain) {
   cs_err_t err;
   int rc;
   cs_err_clear(&err);

@@ -62,7 +62,7 @@ void cs_validate_close(cs_validate_t *v);
  * chain check passed; the caller frees it with sk_X509_pop_free(*chain,
  * X509_free)): the worker stages it. Returns 0 (verdict in r) or CS_ENOMEM. */
 int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
-                     STACK_OF(X509) * *chain);
+                     STACK_OF(X509) **chain);
 
 /* Describes x: SHA-1 thumbprint (cs_x509_thumbprint), subject in RFC 2253 (the
  * same form as the report's; *subject new, caller frees with free()), notAfter as

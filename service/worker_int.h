@@ -13,7 +13,7 @@
 
 /* Writes the staged files of the accepted file b into dir (worker_stage.c). */
 int cs__worker_stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v, const cs_bundle_t *b,
-                     STACK_OF(X509) * chain, cs_err_t *err);
+                     STACK_OF(X509) *chain, cs_err_t *err);
 
 /* certsteward check with its own output and exit statuses (worker_check.c). */
 int cs__worker_check(int argc, char **argv);

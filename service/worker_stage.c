@@ -24,7 +24,7 @@ static void free_secret_bio(BIO *b) {
 }
 
 /* leaf (unless NULL), then chain in its order. */
-static int pem_certs(BIO *b, X509 *leaf, STACK_OF(X509) * chain) {
+static int pem_certs(BIO *b, X509 *leaf, STACK_OF(X509) *chain) {
   int i;
   if (leaf != NULL && !PEM_write_bio_X509(b, leaf))
     return 0;
@@ -53,7 +53,7 @@ enum { S_CERT, S_CHAIN, S_KEY, S_BUNDLE, S_DER, S_N };
  * on Windows only: nothing else reads it, and every copy of a key on disk is one more
  * to protect. */
 int cs__worker_stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v, const cs_bundle_t *b,
-                     STACK_OF(X509) * chain, cs_err_t *err) {
+                     STACK_OF(X509) *chain, cs_err_t *err) {
   static const int modes[S_N] = {0644, 0644, 0600, 0600, 0644};
   int own = b->key == NULL && v->own_key; /* accepted: so the store holds its key */
   int keyless = b->key == NULL && (v->store_key || own);

@@ -49,7 +49,7 @@ static void check_attr(const PKCS12_SAFEBAG *bag, int nid, const char *want) {
 }
 
 /* What the PKCS#12 der holds, checked against leaf, key and chain and o's names. */
-static void check_pfx(const unsigned char *der, size_t len, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) * chain,
+static void check_pfx(const unsigned char *der, size_t len, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain,
                       const cs_pfx_opts_t *o) {
   const unsigned char *p = der;
   PKCS12 *p12 = d2i_PKCS12(NULL, &p, (long)len);

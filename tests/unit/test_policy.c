@@ -26,7 +26,7 @@ typedef struct opts_s {
 
 /* Loads file and runs the policy with the test PKI's root as the trust anchor;
  * the verified chain into *chain when chain is not NULL (caller frees). */
-static void run_chain(const char *file, const opts_t *o, cs_report_t *r, STACK_OF(X509) * *chain) {
+static void run_chain(const char *file, const opts_t *o, cs_report_t *r, STACK_OF(X509) **chain) {
   cs_bundle_t b, cur;
   cs_policy_t p;
   cs_err_t err;
@@ -226,7 +226,7 @@ static X509 *pki_cert(const char *name) {
 }
 
 /* chain holds exactly want (n certificates), in that order. */
-static void expect_chain(STACK_OF(X509) * chain, X509 *const *want, int n) {
+static void expect_chain(STACK_OF(X509) *chain, X509 *const *want, int n) {
   int i;
   CHECK(chain != NULL);
   CHECK_INT(sk_X509_num(chain), ==, n);
@@ -326,7 +326,7 @@ static void free_pki(X509 *x[X_N], EVP_PKEY *k[X_N]) {
 /* Checks leaf with the file's other certificates (in[], n_in) against the trust
  * anchors (anchors[], n_anchors); the chain check must pass; *chain out. */
 static void check_made(X509 *leaf, X509 *const *in, int n_in, X509 *const *anchors, int n_anchors,
-                       STACK_OF(X509) * *chain) {
+                       STACK_OF(X509) **chain) {
   cs_bundle_t b;
   cs_policy_t p;
   cs_report_t r;
