@@ -26,6 +26,10 @@ int cs_plat_is_path_sep(int c);
  * mode the C library reports is made up from attributes (Windows). */
 int cs_plat_has_file_modes(void);
 
+/* 1 when file names differ from each other by more than ASCII case (POSIX: board.crt
+ * and Board.crt are two files); 0 when they do not (Windows: one file). */
+int cs_plat_names_case_sensitive(void);
+
 /* The account certsteward runs as, and who administers the machine, by name, for
  * messages: "LocalSystem" and "Administrators and SYSTEM" (Windows), "root" and "root". */
 const char *cs_plat_service_account(void);

@@ -73,14 +73,16 @@ const char *cs__daemon_untrusted_file(const char *path, const uv_stat_t *st, cha
 }
 
 /* Takes a settled file out of the drop folder (it may hold a private key) into
- * state_dir/incoming, and queues it unless cs__daemon_untrusted_file(st) says otherwise. */
-static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
+ * state_dir/incoming: its job, or NULL when it could not be moved (event 1007 said
+ * so; it stays) or was not to be trusted (cs__daemon_untrusted_file: quarantined). */
+static job_t *take_in(daemon_t *d, const char *name) {
   char from[PATH_LEN], dir[PATH_LEN], stored[300], why[1200];
   const char *reason;
   job_t *job = cs__daemon_new_job(JOB_DROP);
   cs_err_t err;
+  uv_fs_t st;
   if (job == NULL)
-    return;
+    return NULL;
   cs_buf_t clean = CS_BUF_INIT;
   cs_text_sanitize(&clean, name);
   snprintf(job->name, sizeof job->name, "%s", cs_buf_str(&clean) ? cs_buf_str(&clean) : "?");
@@ -89,19 +91,120 @@ static void take(daemon_t *d, const char *name, const uv_stat_t *st) {
   cs__daemon_state_path(d, dir, CS_STATE_INCOMING);
   cs__daemon_stored_name(stored, sizeof stored, name);
   cs_plat_path_join(job->path, PATH_LEN, dir, stored);
+  int seen = uv_fs_lstat(NULL, &st, from, NULL) == 0;
   if (cs_plat_mkdirs(dir, 0700, &err) != CS_OK || cs_plat_rename(from, job->path, &err) != CS_OK) {
     cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, err.text, NULL);
+    uv_fs_req_cleanup(&st);
     free(job);
-    return;
+    return NULL;
   }
   cs_event_say(CS_EV_DROP_DETECTED, job->name, job->name, NULL, NULL);
-  if ((reason = cs__daemon_untrusted_file(job->path, st, why, sizeof why)) != NULL) { /* never opened: out of the way */
+  reason = cs__daemon_untrusted_file(job->path, seen ? &st.statbuf : NULL, why, sizeof why);
+  uv_fs_req_cleanup(&st);
+  if (reason != NULL) { /* never opened: out of the way */
     cs__daemon_quarantine(d, job, reason, NULL);
     free(job);
+    return NULL;
+  }
+  return job;
+}
+
+/* 1 when the text "-----BEGIN " (PEM armour) occurs in data[0..len). */
+static int has_pem(const unsigned char *data, size_t len) {
+  static const char armour[] = "-----BEGIN ";
+  size_t i, k = sizeof armour - 1;
+  for (i = 0; i + k <= len; i++)
+    if (memcmp(data + i, armour, k) == 0)
+      return 1;
+  return 0;
+}
+
+/* Why the taken certificate file c and key file k could not be joined into job's file
+ * (NULL: they were): both are read through the platform layer (no link followed) and
+ * must be PEM text; the certificate's text, then the key's, are written atomically,
+ * mode 0600, into the state folder's incoming folder, which only root / SYSTEM and
+ * Administrators may open. Every copy of the texts is wiped. */
+static const char *join(daemon_t *d, const job_t *c, const job_t *k, job_t *job, char *why, size_t len) {
+  unsigned char *cd = NULL, *kd = NULL, *all = NULL;
+  size_t cl = 0, kl = 0, n = 0, max = (size_t)d->cfg->watch.max_file_size;
+  const char *ret = why;
+  cs_err_t err;
+  if (cs_plat_read_file(c->path, max, CS_READ_NOFOLLOW, &cd, &cl, &err) != CS_OK ||
+      cs_plat_read_file(k->path, max, CS_READ_NOFOLLOW, &kd, &kl, &err) != CS_OK) {
+    snprintf(why, len, "%s", err.text);
+    goto out;
+  }
+  if (!has_pem(cd, cl) || !has_pem(kd, kl)) {
+    snprintf(why, len,
+             "%s is not PEM text: a certificate and its key dropped as two files must both be PEM; drop one PFX, "
+             "or one PEM file holding both, instead",
+             has_pem(cd, cl) ? k->name : c->name);
+    goto out;
+  }
+  if ((all = malloc(cl + 1 + kl)) == NULL) {
+    snprintf(why, len, "out of memory");
+    goto out;
+  }
+  memcpy(all, cd, cl);
+  n = cl;
+  if (n > 0 && all[n - 1] != '\n')
+    all[n++] = '\n';
+  memcpy(all + n, kd, kl);
+  n += kl;
+  if (cs_plat_write_atomic(job->path, all, n, 0600, &err) != CS_OK) {
+    snprintf(why, len, "cannot join them: %s", err.text);
+    goto out;
+  }
+  ret = NULL;
+out:
+  if (all != NULL)
+    cs_plat_wipe(all, cl + 1 + kl);
+  free(all);
+  if (cd != NULL)
+    cs_plat_free_file(cd, cl);
+  if (kd != NULL)
+    cs_plat_free_file(kd, kl);
+  return ret;
+}
+
+/* Takes a certificate file and its key file (cs_drop_pair) as one drop: both are taken
+ * in and judged as take_in does, then joined into one PEM file in incoming, queued as
+ * one job named "cert + key"; the two taken files are removed (they may hold a key).
+ * When one of them was not taken or not trusted, the other is handled alone, as
+ * today; when they cannot be joined (not PEM text), both are quarantined, saying why. */
+static void take_pair(daemon_t *d, const char *cert, const char *key) {
+  job_t *c = take_in(d, cert), *k = take_in(d, key), *job = NULL;
+  char dir[PATH_LEN], stored[300], why[1500];
+  const char *reason;
+  cs_buf_t name = CS_BUF_INIT;
+  if (c == NULL || k == NULL || (job = cs__daemon_new_job(JOB_DROP)) == NULL) {
+    cs__daemon_enqueue(d, c);
+    cs__daemon_enqueue(d, k);
     return;
   }
-  cs__daemon_enqueue(d, job);
+  cs_buf_printf(&name, "%s + %s", c->name, k->name);
+  snprintf(job->name, sizeof job->name, "%s", cs_buf_str(&name) ? cs_buf_str(&name) : c->name);
+  cs_buf_free(&name);
+  cs__daemon_state_path(d, dir, CS_STATE_INCOMING);
+  cs__daemon_stored_name(stored, sizeof stored, cert);
+  cs_plat_path_join(job->path, PATH_LEN, dir, stored);
+  if ((reason = join(d, c, k, job, why, sizeof why)) != NULL) {
+    snprintf(c->name, sizeof c->name, "%s", job->name); /* the events and reasons name the pair */
+    snprintf(k->name, sizeof k->name, "%s", job->name);
+    cs__daemon_quarantine(d, c, reason, NULL);
+    cs__daemon_quarantine(d, k, reason, NULL);
+    free(job);
+  } else {
+    if (cs_plat_remove(c->path, NULL) != CS_OK || cs_plat_remove(k->path, NULL) != CS_OK)
+      cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a joined file", NULL);
+    cs__daemon_enqueue(d, job);
+  }
+  free(c);
+  free(k);
 }
+
+/* Takes a settled file alone and queues it (take_in). */
+static void take(daemon_t *d, const char *name) { cs__daemon_enqueue(d, take_in(d, name)); }
 
 static void forget(daemon_t *d, size_t i) {
   free(d->drops[i].name);
@@ -110,6 +213,21 @@ static void forget(daemon_t *d, size_t i) {
 }
 
 static void settle_cb(uv_timer_t *t);
+
+/* The index of drop i's partner among the drops this scan saw (cs_drop_pair), or
+ * d->n_drops when it has none. */
+static size_t partner(const daemon_t *d, size_t i) {
+  const char *name = d->drops[i].name;
+  cs_drop_role_t role = cs_drop_pair_role(name);
+  int cs = cs_plat_names_case_sensitive();
+  size_t j;
+  for (j = 0; role != CS_DROP_ALONE && j < d->n_drops; j++)
+    if (j != i && d->drops[j].seen == d->generation &&
+        (role == CS_DROP_PAIR_CERT ? cs_drop_pair(name, d->drops[j].name, cs)
+                                   : cs_drop_pair(d->drops[j].name, name, cs)))
+      return j;
+  return d->n_drops;
+}
 
 /* Looks at the drop folder: new and changed files are tracked, files unchanged
  * for settle_seconds are taken, in the order they arrived. */
@@ -167,25 +285,40 @@ void cs__daemon_scan(daemon_t *d) {
   uv_fs_req_cleanup(&req);
   for (i = 0; i < d->n_drops;) {
     drop_t *p = &d->drops[i];
+    size_t j = partner(d, i);
+    uint64_t due = p->stable_since + settle;
     if (p->seen != d->generation) {
       forget(d, i); /* removed by the admin before it settled */
-    } else if (p->stable_since + settle <= now) {
-      char *name = p->name;
-      cs_plat_path_join(path, PATH_LEN, d->cfg->watch.folder, name);
-      p->name = NULL;
-      forget(d, i);
-      {
-        uv_fs_t s2;
-        int seen = uv_fs_lstat(NULL, &s2, path, NULL) == 0;
-        take(d, name, seen ? &s2.statbuf : NULL);
-        uv_fs_req_cleanup(&s2);
-      }
-      free(name);
-    } else {
-      uint64_t due = p->stable_since + settle;
+      continue;
+    }
+    if (j < d->n_drops && d->drops[j].stable_since + settle > due)
+      due = d->drops[j].stable_since + settle; /* a pair is taken when both have settled */
+    else if (j == d->n_drops && p->stable_since != 0 && cs_drop_pair_role(p->name) != CS_DROP_ALONE)
+      due += CS_DROP_PAIR_GRACE_MS; /* a member alone waits for its partner */
+    if (due > now) {
       if (next == 0 || due < next)
         next = due;
       i++;
+      continue;
+    }
+    {
+      char *name = p->name, *other = j < d->n_drops ? d->drops[j].name : NULL;
+      p->name = NULL;
+      if (other != NULL)
+        d->drops[j].name = NULL;
+      forget(d, j < d->n_drops && j > i ? j : i); /* the later one first: the earlier index stays */
+      if (other != NULL)
+        forget(d, j > i ? i : j);
+      if (other == NULL)
+        take(d, name);
+      else if (cs_drop_pair_role(name) == CS_DROP_PAIR_CERT)
+        take_pair(d, name, other);
+      else
+        take_pair(d, other, name);
+      free(name);
+      free(other);
+      i = 0; /* the list changed: look at it again (what waits is only seen again) */
+      next = 0;
     }
   }
   if (next != 0)

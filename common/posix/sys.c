@@ -20,6 +20,8 @@ int cs_plat_is_windows(void) { return 0; }
 char cs_plat_path_sep(void) { return '/'; }
 int cs_plat_is_path_sep(int c) { return c == '/'; }
 int cs_plat_has_file_modes(void) { return 1; }
+
+int cs_plat_names_case_sensitive(void) { return 1; }
 const char *cs_plat_service_account(void) { return "root"; }
 const char *cs_plat_admins(void) { return "root"; }
 int cs_plat_store_is_system(void) { return 0; }

@@ -22,6 +22,8 @@ int cs_plat_is_windows(void) { return 1; }
 char cs_plat_path_sep(void) { return '\\'; }
 int cs_plat_is_path_sep(int c) { return c == '/' || c == '\\'; }
 int cs_plat_has_file_modes(void) { return 0; }
+
+int cs_plat_names_case_sensitive(void) { return 0; }
 const char *cs_plat_service_account(void) { return "LocalSystem"; }
 const char *cs_plat_admins(void) { return "Administrators and SYSTEM"; }
 int cs_plat_store_is_system(void) { return 1; }

@@ -599,4 +599,85 @@ test_daemon_under_valgrind() {
   ! grep -q "Invalid \|definitely lost" "$T/vg.out" || { cat "$T/vg.out"; fail "memory errors"; }
 }
 
+# drop_as FILE NAME: drop FILE under another name
+drop_as() {
+  cp "$1" "$T/drop/.incoming.tmp"
+  mv "$T/drop/.incoming.tmp" "$T/drop/$2"
+}
+
+# the drop folder and incoming are empty: nothing taken was left behind (a key among it)
+nothing_left() {
+  [ -z "$(ls -A "$T/drop")" ] || fail "the drop folder is not empty: $(ls -A "$T/drop")"
+  [ -z "$(ls -A "$T/state/incoming" 2>/dev/null)" ] || fail "left in incoming: $(ls -A "$T/state/incoming")"
+}
+
+# seconds since the epoch, with fractions
+now_s() { date +%s.%N; }
+# elapsed_at_least START SECONDS WHAT
+elapsed_at_least() {
+  awk -v a="$1" -v b="$(now_s)" -v m="$2" 'BEGIN { exit !(b - a >= m) }' || fail "$3: sooner than $2 s"
+}
+
+test_cert_and_key_files_are_one_drop() {
+  setup
+  daemon_config
+  start_daemon
+  local new; new=$(cs_ossl_tp "$PKI/pair-ec.crt")
+  # the key first; its certificate 1.5 s later, after the key has settled (settle_seconds = 1):
+  # the key waits for it instead of being rejected alone
+  drop "$PKI/pair-ec.key"
+  sleep 1.5
+  drop "$PKI/pair-ec.crt"
+  cs_events_wait 4006 1 30
+  expect_served "$P1" "$new" "nginx serves the paired certificate"
+  expect_eq "$(cs_events_count 3002)" 0 "a member of the pair was rejected"
+  expect_eq "$(cs_events_count 3001)" 1 "accepted drops"
+  event_message 3001 | grep -qF "pair-ec.crt + pair-ec.key" || fail "the event does not name the pair: $(event_message 3001)"
+  nothing_left
+  [ -z "$(ls -A "$T/state/quarantine" 2>/dev/null)" ] || fail "quarantined: $(ls -A "$T/state/quarantine")"
+}
+
+test_lone_cert_file_waits_then_is_keyless() {
+  setup
+  daemon_config
+  start_daemon
+  local new start; new=$(thumbprint "$PKI/good-leaf.der")
+  start=$(now_s)
+  drop_as "$PKI/good-leaf.der" board.crt
+  cs_events_wait 3000 1 30
+  # settle_seconds (1) plus the 2 s grace for its key
+  elapsed_at_least "$start" 2.9 "a certificate without its key was taken"
+  cs_events_wait 4006 1 30
+  expect_served "$P1" "$new" "key-less renewal served"
+  nothing_left
+}
+
+test_lone_key_file_waits_then_is_rejected() {
+  setup
+  daemon_config
+  start_daemon
+  local start; start=$(now_s)
+  drop "$PKI/pair-ec.key"
+  cs_events_wait 3002 1 30
+  elapsed_at_least "$start" 2.9 "a key without its certificate was taken"
+  unchanged
+  nothing_left
+  expect_eq "$(cs_events_count 4006)" 0 "renewals"
+  [ -n "$(ls "$T/state/quarantine/"*.reason 2>/dev/null)" ] || fail "no reason file in the quarantine"
+}
+
+test_der_cert_with_key_file_is_refused() {
+  setup
+  daemon_config
+  start_daemon
+  drop_as "$PKI/good-leaf.der" board.crt
+  drop_as "$PKI/leaf.key" board.key
+  cs_events_wait 3002 2 30
+  unchanged
+  nothing_left
+  expect_eq "$(cs_events_count 4006)" 0 "renewals"
+  event_message 3002 | grep -q "board.crt is not PEM text" || fail "the reason: $(event_message 3002)"
+  expect_eq "$(ls "$T/state/quarantine/"*.reason | wc -l)" 2 "both files quarantined"
+}
+
 run_test "$@"

@@ -67,9 +67,11 @@ test_same_bad_file_dropped_100_times() {
   cs_private_password
   cs_daemon_start
   local i rss0 fd0 rss1 fd1
+  # a name without a certificate's or a key's extension: a lone bad.pem would wait
+  # 2 s for a bad.key to pair with (drop.h: CS_DROP_PAIR_GRACE_MS) each time
   drop_bad() {
-    cs_drop "$PKI/bad-eku.pem" bad.pem
-    for _ in $(seq 100); do [ -e "$T/drop/bad.pem" ] || return 0; sleep 0.05; done
+    cs_drop "$PKI/bad-eku.pem" bad.txt
+    for _ in $(seq 100); do [ -e "$T/drop/bad.txt" ] || return 0; sleep 0.05; done
     fail "drop $1 was not taken"
   }
   for i in $(seq 10); do drop_bad "$i"; done
@@ -81,8 +83,8 @@ test_same_bad_file_dropped_100_times() {
   sleep 0.5
   rss1=$(cs_rss_kib "$CS_DAEMON_PID"); fd1=$(cs_fd_count "$CS_DAEMON_PID")
   cs_flat "from the 10th to the 100th drop" "$rss0" "$rss1" "$fd0" "$fd1" 1024
-  expect_eq "$(find "$T/state/quarantine" -name '*bad.pem' | wc -l)" 100 "quarantined files"
-  expect_eq "$(find "$T/state/quarantine" -name '*bad.pem.reason' | wc -l)" 100 "reason files"
+  expect_eq "$(find "$T/state/quarantine" -name '*bad.txt' | wc -l)" 100 "quarantined files"
+  expect_eq "$(find "$T/state/quarantine" -name '*bad.txt.reason' | wc -l)" 100 "reason files"
   expect_eq "$(grep -l '^check eku failed' "$T/state/quarantine/"*.reason | wc -l)" 100 "reasons naming the check"
   expect_eq "$(cs_events_count 3000) $(cs_events_count 3002) $(cs_events_count 4000)" "100 100 0" "detected, rejected, renewals"
   unchanged

@@ -92,9 +92,10 @@ typedef struct {
   const char *file;
   int out;
   int keyfmt;
-  int key;      /* K_LEAF by default */
-  int issuer;   /* C_INTER by default (0 = C_ROOT is never a leaf issuer) */
-  int no_chain; /* do not include the issuer */
+  int key;              /* K_LEAF by default */
+  int issuer;           /* C_INTER by default (0 = C_ROOT is never a leaf issuer) */
+  int no_chain;         /* do not include the issuer */
+  const char *key_file; /* the key in this file (PKCS#8 PEM), file the leaf + chain without it */
   const char *cn, *org, *ou, *san, *ku, *eku;
   int nb_days, na_days; /* both 0: -1 .. 365 */
   int ca;
@@ -104,6 +105,8 @@ typedef struct {
 #define OTHER "other.example.test"
 static const leaf_spec leaf_specs[] = {
     {.file = "good-ec.pem", .key = K_EC, .keyfmt = KF_TRAD},
+    /* a certificate and its key as two files, the key not the one in service */
+    {.file = "pair-ec.crt", .key = K_EC, .key_file = "pair-ec.key"},
     {.file = "good-wildcard.pfx", .out = OUT_PFX, .cn = "*.example.test", .san = "DNS:*.example.test"},
     {.file = "good-later-san.pem", .san = "DNS:" OTHER ",DNS:" HOST},
     {.file = "bad-nosan.pem", .san = ""},
@@ -313,6 +316,16 @@ out:
   return ok;
 }
 
+/* The key alone, PKCS#8 PEM. */
+static int write_pem_key(const char *file, EVP_PKEY *key) {
+  BIO *b = BIO_new(BIO_s_mem());
+  int ok = b != NULL && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) && write_bio(file, b);
+  if (!ok)
+    fail("cannot encode %s", file);
+  BIO_free(b);
+  return ok;
+}
+
 /* PKCS#12 of leaf + key + chain, AES-256-CBC/PBKDF2 with a SHA-256 MAC, or the legacy
  * 3DES (key) / RC2-40 (certs) with a SHA-1 MAC. Also writes the first half as half_file. */
 static int write_pfx(const char *file, const char *half_file, X509 *leaf, EVP_PKEY *key, X509 *chain, int legacy) {
@@ -457,6 +470,8 @@ static int write_variants(EVP_PKEY *const *keys, X509 *const *cas) {
       return 0;
     if (s->out == OUT_PFX)
       ok = write_pfx(s->file, NULL, leaf, o.key, o.issuer, 0);
+    else if (s->key_file != NULL)
+      ok = write_pem(s->file, leaf, NULL, KF_NONE, o.issuer) && write_pem_key(s->key_file, o.key);
     else
       ok = write_pem(s->file, leaf, o.key, s->out == OUT_CERT ? KF_NONE : s->keyfmt,
                      s->no_chain || s->out == OUT_CERT ? NULL : o.issuer);
