@@ -427,6 +427,29 @@ test_service_takes_a_non_ascii_drop() {
   wait_state certsteward STOPPED 30
 }
 
+# A PEM certificate and its key as two files whose base names differ only in case
+# (one name on Windows): one drop, named as the pair, both files gone from the drop folder.
+test_service_pairs_certificate_and_key_files() {
+  setup
+  openssl x509 -inform DER -in "$PKI/good-leaf.der" -out "$T/Board.CRT" || fail "test PKI: cannot convert"
+  NEW=$(pem_thumbprint "$T/Board.CRT")
+  win sc start certsteward >/dev/null || fail "the SCM cannot start certsteward"
+  wait_state certsteward RUNNING 20
+  wait_event 1000 1 20
+  cp "$PKI/leaf.key" "$PD/drop/board.key"
+  cp "$T/Board.CRT" "$PD/drop/Board.CRT"
+  wait_event 4006 1 60
+  events | jq -r 'select(.id == 3001) | .message' | grep -qF "Board.CRT + board.key" ||
+    fail "the accepted drop is not the pair: $(events | jq -r 'select(.id == 3001) | .message')"
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "new thumbprint in tls.json"
+  [ -z "$(ls -A "$PD/drop")" ] || fail "left in the drop folder: $(ls -A "$PD/drop")"
+  # the joined file is deleted once the job ends, just after the commit's events
+  for _ in $(seq 100); do [ -z "$(ls -A "$PD/incoming" 2>/dev/null)" ] && break; sleep 0.1; done
+  [ -z "$(ls -A "$PD/incoming" 2>/dev/null)" ] || fail "left in incoming: $(ls -A "$PD/incoming")"
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
+}
+
 # What doctor must leave alone: the program data folder (configuration, state, drop:
 # names, sizes, times), the connector's binding file, and LocalMachine\My.
 doctor_snapshot() {
