@@ -1,7 +1,8 @@
 /* The daemon's drop folder (see daemon.c): change notifications and the rescan
  * timer look at it, a file unchanged for settle_seconds is taken into the state
- * folder's incoming folder and queued, unless it is not to be trusted; old
- * quarantine entries are removed. */
+ * folder's incoming folder and queued, unless it is not to be trusted; a certificate
+ * file and its key file (drop.h: cs_drop_pair) are taken together and queued as one
+ * joined PEM file; old quarantine entries are removed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
