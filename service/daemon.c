@@ -378,6 +378,12 @@ static void orphans(daemon_t *d) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       cs_plat_path_join(from, PATH_LEN, dir, ent.name);
       cs_plat_path_join(to, PATH_LEN, to_dir, ent.name);
+      if (ent.name[0] == '.') { /* a write into incoming cut short (a joined pair's temporary file, which may
+                                   hold a key): never a taken file, whose stored name starts with its time */
+        if (cs_plat_remove(from, &err) != CS_OK)
+          cs_event_say(CS_EV_STATE_ERROR, ent.name, d->cfg->store.state_dir, err.text, NULL);
+        continue;
+      }
       if (cs_plat_mkdirs(to_dir, 0700, &err) != CS_OK || cs_plat_rename(from, to, &err) != CS_OK)
         cs_event_say(CS_EV_STATE_ERROR, ent.name, d->cfg->store.state_dir, err.text, NULL);
     }

@@ -17,13 +17,26 @@
 #include "statedir.h"
 #include "text.h"
 
+/* How much of a dropped name a stored name keeps: with the time stamp before it and
+ * what the state folder adds after it (".reason", a temporary file's suffix) it stays
+ * well under the 255 bytes a file name may have (ext4, NTFS), so that no rename into
+ * the quarantine, waiting or processed folder fails for a long name. */
+#define STORED_NAME_MAX 160
+#define STORED_TAIL 24 /* a longer name keeps its start and its last bytes (the extension) */
+
 /* A file name as it will be stored: the dropped name with anything but
- * [A-Za-z0-9._-] replaced, behind a time stamp that keeps names unique. */
+ * [A-Za-z0-9._-] replaced, behind a time stamp that keeps names unique; a name
+ * longer than STORED_NAME_MAX keeps its start, "~" and its last STORED_TAIL bytes. */
 void cs__daemon_stored_name(char *out, size_t len, const char *name) {
   static unsigned counter;
-  size_t i, n = (size_t)snprintf(out, len, "%lld-%u-", cs_clock_now(), counter++);
-  for (i = 0; name[i] != '\0' && n + 1 < len; i++) {
+  size_t i, n = (size_t)snprintf(out, len, "%lld-%u-", cs_clock_now(), counter++), k = strlen(name);
+  for (i = 0; i < k && n + 1 < len; i++) {
     char c = name[i];
+    if (k > STORED_NAME_MAX && i == STORED_NAME_MAX - STORED_TAIL - 1) {
+      out[n++] = '~';
+      i = k - STORED_TAIL;
+      c = name[i];
+    }
     out[n++] =
         (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'
             ? c
@@ -190,14 +203,19 @@ static void take_pair(daemon_t *d, const char *cert, const char *key) {
   cs__daemon_stored_name(stored, sizeof stored, cert);
   cs_plat_path_join(job->path, PATH_LEN, dir, stored);
   if ((reason = join(d, c, k, job, why, sizeof why)) != NULL) {
-    snprintf(c->name, sizeof c->name, "%s", job->name); /* the events and reasons name the pair */
-    snprintf(k->name, sizeof k->name, "%s", job->name);
-    cs__daemon_quarantine(d, c, reason, NULL);
-    cs__daemon_quarantine(d, k, reason, NULL);
+    char told[sizeof why + sizeof job->name + 32]; /* each keeps its own name; the reason names the pair */
+    (void)cs_plat_remove(job->path, NULL);         /* a write that failed late may have left the joined file */
+    snprintf(told, sizeof told, "%s (dropped as a pair: %s)", reason, job->name);
+    cs__daemon_quarantine(d, c, told, NULL);
+    cs__daemon_quarantine(d, k, told, NULL);
     free(job);
   } else {
-    if (cs_plat_remove(c->path, NULL) != CS_OK || cs_plat_remove(k->path, NULL) != CS_OK)
-      cs_event_say(CS_EV_STATE_ERROR, job->name, d->cfg->store.state_dir, "cannot delete a joined file", NULL);
+    job_t *part[2] = {c, k};
+    cs_err_t err;
+    int i;
+    for (i = 0; i < 2; i++) /* both tried: the key's copy above all must not stay in incoming */
+      if (cs_plat_remove(part[i]->path, &err) != CS_OK)
+        cs_event_say(CS_EV_STATE_ERROR, part[i]->name, d->cfg->store.state_dir, err.text, NULL);
     cs__daemon_enqueue(d, job);
   }
   free(c);
@@ -318,8 +336,8 @@ void cs__daemon_scan(daemon_t *d) {
         take_pair(d, other, name);
       free(name);
       free(other);
-      i = 0; /* the list changed: look at it again (what waits is only seen again) */
-      next = 0;
+      if (other != NULL && j < i)
+        i--; /* two entries went, one of them before i: the next one is now at i - 1 */
     }
   }
   if (next != 0)

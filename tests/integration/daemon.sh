@@ -680,4 +680,24 @@ test_der_cert_with_key_file_is_refused() {
   expect_eq "$(ls "$T/state/quarantine/"*.reason | wc -l)" 2 "both files quarantined"
 }
 
+# A pair with long names (150 bytes before the extension): the pair's name is twice that,
+# but every stored name is cut to fit a file name, so both land in the quarantine under
+# their own names with their reasons, and nothing is lost.
+test_long_named_pair_is_quarantined_not_lost() {
+  setup
+  daemon_config
+  start_daemon
+  local base; base=$(printf 'board-%.0s0123456789' $(seq 9))$(printf 'x%.0s' $(seq 6))
+  expect_eq "${#base}" 150 "base name length"
+  drop_as "$PKI/good-leaf.der" "$base.crt"
+  drop_as "$PKI/leaf.key" "$base.key"
+  cs_events_wait 3002 2 30
+  unchanged
+  nothing_left
+  expect_eq "$(ls "$T/state/quarantine/"*.reason | wc -l)" 2 "both reasons written"
+  expect_eq "$(find "$T/state/quarantine" -name '*.key' | wc -l)" 1 "the key file under its own name"
+  expect_eq "$(find "$T/state/quarantine" -name '*.crt' | wc -l)" 1 "the certificate under its own name"
+  grep -l "dropped as a pair" "$T/state/quarantine/"*.reason >/dev/null || fail "the reasons name the pair"
+}
+
 run_test "$@"
