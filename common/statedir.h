@@ -13,6 +13,7 @@
 #define CS_STATE_INCOMING "incoming"        /* a dropped file, taken out of the drop folder */
 #define CS_STATE_WAITING "waiting"          /* a valid file waiting for the maintenance window */
 #define CS_STATE_PROCESSED "processed"      /* a committed drop, with [watch] keep_processed */
+#define CS_STATE_INTERRUPTED "interrupted"  /* at start: what a stopped run left in incoming */
 #define CS_STATE_QUARANTINE "quarantine"    /* a rejected file, with <name>CS_STATE_REASON_SUFFIX */
 #define CS_STATE_REASON_SUFFIX ".reason"    /* beside a parked file: why it was parked */
 #define CS_STATE_EXPIRY "expiry"            /* expiry events already given (expiry.h) */

@@ -373,7 +373,7 @@ static void orphans(daemon_t *d) {
   uv_dirent_t ent;
   cs_err_t err;
   cs__daemon_state_path(d, dir, CS_STATE_INCOMING);
-  cs__daemon_state_path(d, to_dir, "interrupted");
+  cs__daemon_state_path(d, to_dir, CS_STATE_INTERRUPTED);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
       cs_plat_path_join(from, PATH_LEN, dir, ent.name);
@@ -408,7 +408,7 @@ static void interrupted(daemon_t *d, const cs_renewal_result_t *recovered) {
   char dir[PATH_LEN], first[256] = "";
   uv_fs_t req;
   uv_dirent_t ent;
-  cs__daemon_state_path(d, dir, "interrupted");
+  cs__daemon_state_path(d, dir, CS_STATE_INTERRUPTED);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0)
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF)
       if (first[0] == '\0' || taken_before(ent.name, first))
