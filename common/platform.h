@@ -386,6 +386,8 @@ typedef struct cs_plat_cert_s {
   char *friendly;      /* friendly name (owned; may be NULL) */
   long long not_after; /* seconds since 1970 */
   int has_key;         /* a private key is linked to it */
+  char renewal[41];    /* the certificate that renewed it, as the store links them (Windows:
+                        * CERT_RENEWAL_PROP_ID, set by autoenrollment and certreq); "" none */
 } cs_plat_cert_t;
 
 /* Every certificate of the platform's store with its expiry, read without OpenSSL
@@ -393,6 +395,23 @@ typedef struct cs_plat_cert_s {
  * no such store: CS_EINVAL with err saying so. Free with cs_plat_store_list_free. */
 int cs_plat_store_list(const struct cs_config_s *cfg, cs_plat_cert_t **certs, size_t *n, cs_err_t *err);
 void cs_plat_store_list_free(cs_plat_cert_t *certs, size_t n);
+
+/* Whether the private key the store links to its certificate tp is there and is that
+ * certificate's own: its public half equals the certificate's (Windows: the key is
+ * opened as LocalSystem would use it, never exported). 1 yes; 0 no, with why said in
+ * why (missing key, another key); CS_E* with err when it cannot be told (tp not in
+ * the store, store unreadable). POSIX: CS_EINVAL (its store is files). */
+int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err);
+
+/* Change notifications of the platform's store (Windows: LocalMachine\My), without
+ * polling: cb(arg) runs on a thread of the watch's own after each change (a burst of
+ * changes may come as one call; a change may also come with none made, so cb only
+ * says "look again"). Stopped and freed by cs_plat_store_watch_stop, after which cb
+^ * runs no more. POSIX: CS_EINVAL (its store is files: [store] adopt_from is watched
+ * as a folder). */
+typedef struct cs_plat_store_watch_s cs_plat_store_watch_t;
+int cs_plat_store_watch_start(void (*cb)(void *arg), void *arg, cs_plat_store_watch_t **w, cs_err_t *err);
+void cs_plat_store_watch_stop(cs_plat_store_watch_t *w); /* NULL: nothing */
 
 /* ---- the machine's trust ------------------------------------------------------ */
 

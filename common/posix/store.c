@@ -487,3 +487,19 @@ int cs_plat_store_list(const cs_config_t *cfg, cs_plat_cert_t **certs, size_t *n
   return cs_err_set(err, CS_EINVAL, 0,
                     "this system has no certificate store to list: the certificate in service is [store] cert_file");
 }
+
+int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err) {
+  (void)tp;
+  if (why_len > 0)
+    why[0] = '\0';
+  return cs_err_set(err, CS_EINVAL, 0, "this system keeps no private keys in a certificate store");
+}
+
+int cs_plat_store_watch_start(void (*cb)(void *arg), void *arg, cs_plat_store_watch_t **w, cs_err_t *err) {
+  (void)cb;
+  (void)arg;
+  *w = NULL;
+  return cs_err_set(err, CS_EINVAL, 0, "this system has no certificate store to watch: [store] adopt_from is a folder");
+}
+
+void cs_plat_store_watch_stop(cs_plat_store_watch_t *w) { (void)w; }
