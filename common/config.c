@@ -51,6 +51,8 @@ static const cs__key_t cs__keys[] = {
     {"store", "old_certificates", CS__STR, CS__OFF(store.old_certificates), "keep", "keep", 0, 0, cs__check_old},
     {"store", "key_provider", CS__STR, CS__OFF(store.key_provider), "default", "default", 0, 0, cs__check_provider},
     {"store", "monitor", CS__PATH, CS__OFF(store.monitor), "", "", 0, 0, NULL},
+    {"store", "adopt", CS__BOOL, CS__OFF(store.adopt), "yes", "yes", 0, 0, NULL},
+    {"store", "adopt_from", CS__PATH, CS__OFF(store.adopt_from), "", "", 0, 0, cs__check_adopt_from},
     {"watch", "folder", CS__PATH, CS__OFF(watch.folder), "/var/lib/certsteward/drop",
      "C:\\ProgramData\\certsteward\\drop", 0, 0, NULL},
     {"watch", "password_file", CS__PATH, CS__OFF(watch.password_file), "", "", 0, 0, NULL},

@@ -43,6 +43,10 @@ typedef struct cs_config_s {
     char *old_certificates; /* "keep" or "delete" (after COMMIT) */
     char *key_provider;     /* Windows: "default", "cng" or "capi" (where an imported key goes) */
     char *monitor;          /* folder of PEM/DER files listed with their expiry; NULL = none */
+    bool adopt;             /* a renewed certificate found where an admin's tool left it is put
+                             * in service (Windows: LocalMachine\My; POSIX: adopt_from) */
+    char *adopt_from;       /* POSIX: folder an ACME client renews into (certbot's live/NAME);
+                             * NULL = none */
   } store;
   struct {
     char *folder;           /* drop folder */

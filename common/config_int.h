@@ -34,6 +34,7 @@ typedef struct {
 /* The checks of the table's rows. */
 int cs__check_endpoint(const char *v, char *why, size_t n);
 int cs__check_window(const char *v, char *why, size_t n);
+int cs__check_adopt_from(const char *v, char *why, size_t n); /* not on a system store */
 int cs__check_old(const char *v, char *why, size_t n);
 int cs__check_provider(const char *v, char *why, size_t n);
 int cs__check_days(const char *v, char *why, size_t n);

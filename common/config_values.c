@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform.h"
 #include "text.h"
 #include "window.h"
 
@@ -107,6 +108,16 @@ int cs__check_window(const char *v, char *why, size_t n) {
     return CS_ECONFIG;
   }
   return 0;
+}
+
+int cs__check_adopt_from(const char *v, char *why, size_t n) {
+  (void)v;
+  if (!cs_plat_store_is_system())
+    return 0;
+  snprintf(why, n,
+           "is for a system whose certificates are files: here certsteward watches the certificate store "
+           "itself ([store] adopt)");
+  return CS_ECONFIG;
 }
 
 int cs__check_old(const char *v, char *why, size_t n) {

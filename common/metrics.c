@@ -97,6 +97,12 @@ int cs_metrics_format(const cs_metrics_t *m, long long now, char **out, cs_err_t
   cs_buf_printf(&b, P "drops_rejected_total %llu\n", m->drops_rejected);
   family(&b, P "rollbacks_total", "counter", "Renewals that failed and were rolled back.");
   cs_buf_printf(&b, P "rollbacks_total %llu\n", m->rollbacks);
+  family(&b, P "adopted_total", "counter",
+         "Certificates found in the certificate store or the adopt_from folder and put in service.");
+  cs_buf_printf(&b, P "adopted_total %llu\n", m->adopted);
+  family(&b, P "not_adopted_total", "counter",
+         "Certificates found in the certificate store or the adopt_from folder that failed a check or a renewal.");
+  cs_buf_printf(&b, P "not_adopted_total %llu\n", m->not_adopted);
 
   family(&b, P "metrics_updated_timestamp_seconds", "gauge", "Time this file was written, in seconds since 1970.");
   cs_buf_printf(&b, P "metrics_updated_timestamp_seconds %lld\n", now);

@@ -31,6 +31,8 @@ typedef struct cs_metrics_s {
   unsigned long long drops_accepted; /* certsteward_drops_accepted_total */
   unsigned long long drops_rejected; /* certsteward_drops_rejected_total */
   unsigned long long rollbacks;      /* certsteward_rollbacks_total */
+  unsigned long long adopted;        /* certsteward_adopted_total */
+  unsigned long long not_adopted;    /* certsteward_not_adopted_total */
 } cs_metrics_t;
 
 /* The text of m at time now (seconds since 1970) as a new string in *out, which

@@ -219,6 +219,20 @@ int cs_plat_folder_unsafe(const char *path, char *why, size_t len);
 int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len);
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len);
 
+/* Reads folder/name of [store] adopt_from, the output of an ACME client, whose links
+ * (certbot's live/NAME/cert.pem -> ../../archive/NAME/cert3.pem) are followed only when
+ * no one but root or this process's user can change a link or a folder on the way
+ * (cs_plat_config_file_unsafe; secret: nor read the file, cs_plat_secret_file_unsafe):
+ * what that chain reaches only they can change, so reaching it again to read it finds
+ * the same file. The file read is opened without following a link (its real path) and
+ * must be a regular file of at most max bytes. id (id_len bytes, at least 128) receives
+ * its version: device, file number, size and change time. data NULL: only id. CS_ENOENT
+ * when it is not there; CS_EACCES with the reason when it is not trusted; CS_ETOOBIG,
+ * CS_ENOTREG. Free *data with cs_plat_free_file. Windows: CS_EINVAL (it adopts from its
+ * certificate store). */
+int cs_plat_source_read(const char *folder, const char *name, int secret, size_t max, unsigned char **data, size_t *len,
+                        char *id, size_t id_len, cs_err_t *err);
+
 /* Who, besides root / Administrators, SYSTEM, TrustedInstaller and this process's
  * account, can change a folder on the path of a file certsteward writes (the [store]
  * files, the binding files, the event and metrics files): every folder from / (the

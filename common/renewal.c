@@ -416,15 +416,19 @@ static int validate(tx_t *tx, const char *file, unsigned flags, cs_err_t *err) {
   const cs_strlist_t *eps = &tx->env->cfg->connector.endpoints;
   const char *current;
   char cert[PATH_LEN], key[PATH_LEN];
+  unsigned wflags;
   int rc;
   if ((rc = cs_plat_store_current(tx->env->cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
     return rc;
   current = flags & CS_RENEW_ROLLBACK ? NULL : cert;
+  wflags = flags & CS_RENEW_ADOPT && cs_plat_store_holds_keys() ? CS_WORKER_OWN_KEY : 0;
   rc = cs_worker_validate_probing(tx->env->worker, file, current, key, tx->stage, tx->env->host,
-                                  (const char *const *)eps->v, eps->n, PROBE_TIMEOUT_MS, &tx->res->validation, err);
+                                  (const char *const *)eps->v, eps->n, PROBE_TIMEOUT_MS, wflags, &tx->res->validation,
+                                  err);
   if (rc != CS_OK && eps->n > 0 && tx->env->host != NULL) {
     cs_reply_free(&tx->res->validation);
-    rc = cs_worker_validate(tx->env->worker, file, current, key, tx->stage, &tx->res->validation, err);
+    rc = cs_worker_validate_probing(tx->env->worker, file, current, key, tx->stage, NULL, NULL, 0, 0, wflags,
+                                    &tx->res->validation, err);
   }
   return rc;
 }

@@ -66,6 +66,10 @@ const char *cs_outcome_name(cs_outcome_t o); /* "committed", "rolled-back", ... 
 #define CS_RENEW_ROLLBACK                                                                                              \
   0x2 /* a deliberate step back to an archived certificate: not judged                                                 \
          against the one in service (expires_later, names_kept) */
+#define CS_RENEW_ADOPT                                                                                                 \
+  0x4 /* file is a certificate found where an admin's tool left it (the system store:                                  \
+         it is bound to its own key there, which never leaves it; a rollback leaves it                                 \
+         in the store, as it was found) */
 
 /* Runs the whole transaction on file (CS_RENEW_* flags). Returns 0 when it ran
  * to an outcome (see res, even for a rejection), or CS_E* when it could not run

@@ -18,6 +18,8 @@
 #define CS_STATE_REASON_SUFFIX ".reason"    /* beside a parked file: why it was parked */
 #define CS_STATE_EXPIRY "expiry"            /* expiry events already given (expiry.h) */
 #define CS_STATE_MONITORED "monitored"      /* [store] monitor's certificates in the metrics (daemon.h) */
+#define CS_STATE_ADOPTED "adopted"          /* certificates found in the store or adopt_from, judged (adopted.h) */
+#define CS_STATE_ADOPTING "adopting"        /* the certificate being adopted, as the worker reads it */
 #define CS_STATE_LOCK "lock"                /* held by the daemon and by a command that changes things */
 #define CS_STATE_EVENTS "events.jsonl"      /* the events file when [log] events_file is not set */
 #define CS_STATE_METRICS "certsteward.prom" /* the metrics file when [log] metrics_file is not set */

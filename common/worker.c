@@ -56,7 +56,7 @@ static int ask(const cs_worker_t *w, const char **argv, int timeout_ms, cs_reply
 
 int cs_worker_validate_probing(const cs_worker_t *w, const char *file, const char *current, const char *key,
                                const char *stage_dir, const char *sni, const char *const *endpoints, size_t n,
-                               int timeout_ms, cs_reply_t *reply, cs_err_t *err) {
+                               int timeout_ms, unsigned flags, cs_reply_t *reply, cs_err_t *err) {
   const char **argv;
   char ms[16];
   size_t k = 1, i;
@@ -65,7 +65,7 @@ int cs_worker_validate_probing(const cs_worker_t *w, const char *file, const cha
   memset(reply, 0, sizeof *reply);
   if (sni == NULL)
     n = 0;
-  if ((argv = malloc((20 + n) * sizeof *argv)) == NULL) /* 16 at most, the endpoints, NULL */
+  if ((argv = malloc((20 + n) * sizeof *argv)) == NULL) /* 18 at most, the endpoints, NULL */
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   argv[k++] = "validate";
   if (w->config_path != NULL) {
@@ -79,6 +79,10 @@ int cs_worker_validate_probing(const cs_worker_t *w, const char *file, const cha
   if (key != NULL && *key) {
     argv[k++] = "--key";
     argv[k++] = key;
+  }
+  if (flags & CS_WORKER_OWN_KEY) {
+    argv[k++] = "--store-key";
+    argv[k++] = "own";
   }
   if (stage_dir != NULL) {
     argv[k++] = "--stage";
@@ -104,7 +108,7 @@ int cs_worker_validate_probing(const cs_worker_t *w, const char *file, const cha
 
 int cs_worker_validate(const cs_worker_t *w, const char *file, const char *current, const char *key,
                        const char *stage_dir, cs_reply_t *reply, cs_err_t *err) {
-  return cs_worker_validate_probing(w, file, current, key, stage_dir, NULL, NULL, 0, 0, reply, err);
+  return cs_worker_validate_probing(w, file, current, key, stage_dir, NULL, NULL, 0, 0, 0, reply, err);
 }
 
 int cs_worker_probe_confirmed(const cs_worker_t *w, const char *endpoint, const char *sni, int timeout_ms, int confirm,

@@ -31,7 +31,11 @@ int cs_worker_validate(const cs_worker_t *w, const char *file, const char *curre
  * validation and pre-flight; a failed probe is a "-" there, not a failure. */
 int cs_worker_validate_probing(const cs_worker_t *w, const char *file, const char *current, const char *key,
                                const char *stage_dir, const char *sni, const char *const *endpoints, size_t n,
-                               int timeout_ms, cs_reply_t *reply, cs_err_t *err);
+                               int timeout_ms, unsigned flags, cs_reply_t *reply, cs_err_t *err);
+/* cs_worker_validate_probing flags */
+#define CS_WORKER_OWN_KEY                                                                                              \
+  0x1 /* file is a certificate of the system store, bound to its own key there (an adopted                             \
+       * one): key_match asks whether that key is its own, never compares it with key */
 
 /* What endpoint (host:port) serves with SNI sni: its thumbprint in served. */
 int cs_worker_probe(const cs_worker_t *w, const char *endpoint, const char *sni, int timeout_ms, char served[41],

@@ -149,12 +149,12 @@ static long long window_wait(const daemon_t *d) {
  * pre-flight, nothing has changed yet. Outside the maintenance window it waits
  * (1: the run ends as CS_OUT_VALID and the loop parks the file), unless the
  * certificate in service expires first. */
-static int gate_cb(const cs_renewal_result_t *res, void *arg) {
+int cs__daemon_gate(const cs_renewal_result_t *res, void *arg) {
   daemon_t *d = arg;
   const job_t *job = d->running;
   long long wait;
   (void)res;
-  if (!job->from_window)
+  if (!job->from_window && job->kind == JOB_DROP)
     cs_event_say(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
   wait = job->from_window ? 0 : window_wait(d);
   return wait > 0 && !(d->stats.not_after > 0 && d->stats.not_after <= cs_clock_now() + wait);
@@ -176,11 +176,14 @@ static void work_cb(uv_work_t *req) {
     /* one job at a time: the events name the dropped file, the gate decides on the
      * window between the pre-flight and BEGIN (one validation, one pre-flight) */
     d->env.name = job->name;
-    d->env.gate_cb = gate_cb;
+    d->env.gate_cb = cs__daemon_gate;
     d->env.gate_arg = d;
     cs_renewal_run(&d->env, job->path, 0, &d->res);
     d->env.gate_cb = NULL;
     d->env.gate_arg = NULL;
+    break;
+  case JOB_ADOPT:
+    cs__daemon_adopt_work(d, job);
     break;
   }
 }
@@ -247,6 +250,8 @@ static void after_work_cb(uv_work_t *req, int status) {
   /* d->running stays set until d->res is freed: a job queued meanwhile must not start */
   if (job->kind == JOB_DROP) {
     after_drop(d, job);
+  } else if (job->kind == JOB_ADOPT) {
+    cs__daemon_adopt_after(d, job);
   } else if (job->kind == JOB_RECOVER) {
     d->blocked = d->res.outcome == CS_OUT_ROLLBACK_FAILED || d->res.outcome == CS_OUT_ERROR;
     interrupted(d, &d->res);                        /* what the crash left in incoming, now that its fate is known */
@@ -280,7 +285,7 @@ void cs__daemon_pump(daemon_t *d) {
   if (d->running != NULL || d->stopping)
     return;
   for (p = &d->queue; *p != NULL; p = &(*p)->next)
-    if (!d->blocked || (*p)->kind != JOB_DROP)
+    if (!d->blocked || ((*p)->kind != JOB_DROP && (*p)->kind != JOB_ADOPT))
       break;
   if (*p == NULL) {
     if (d->once && d->n_drops == 0) {
@@ -292,14 +297,14 @@ void cs__daemon_pump(daemon_t *d) {
     return;
   }
   need = GUARD_BIT(GUARD_STATE) | GUARD_BIT(GUARD_CONFIG);
-  if ((*p)->kind == JOB_DROP)
+  if ((*p)->kind == JOB_DROP || (*p)->kind == JOB_ADOPT)
     need |= GUARD_BIT(GUARD_PASSWORD);
   if (!cs__daemon_trusted(d, need)) {
     if (d->once)
       cs__daemon_once_cut_short(d);
     return;
   }
-  if ((*p)->kind == JOB_DROP)
+  if ((*p)->kind == JOB_DROP || (*p)->kind == JOB_ADOPT)
     cs__daemon_writers(d); /* said, not refused: see daemon_guard.c */
   d->running = *p;
   *p = d->running->next;
@@ -324,6 +329,8 @@ static void window_cb(uv_timer_t *t) {
     arm_window(d, d->cfg->watch.rescan_interval);
     return;
   }
+  if (d->adopt_waiting)
+    cs__daemon_adopt_look(d, 1);
   cs__daemon_state_path(d, dir, CS_STATE_WAITING);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
@@ -353,6 +360,8 @@ static void window_cb(uv_timer_t *t) {
   }
   uv_fs_req_cleanup(&req);
 }
+
+void cs__daemon_arm_window(daemon_t *d) { arm_window(d, window_wait(d)); }
 
 static void arm_window(daemon_t *d, long long wait) {
   /* at most a day at a time: the wall clock may jump (DST, NTP) while we sleep */
@@ -480,6 +489,7 @@ void cs__daemon_start(daemon_t *d) {
   if (d->guard[GUARD_STATE] == GUARD_SAFE)
     cs__daemon_quarantine_gc(d);
   cs__daemon_scan(d);
+  cs__daemon_adopt_start(d);
 }
 
 void cs__daemon_free(daemon_t *d) {
@@ -489,4 +499,5 @@ void cs__daemon_free(daemon_t *d) {
     free(j);
   }
   cs__daemon_drops_free(d);
+  cs__daemon_adopt_free(d);
 }

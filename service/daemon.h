@@ -13,6 +13,7 @@
 
 typedef struct cs_daemon_stats_s {
   unsigned long accepted, rejected, rollbacks; /* drops since start */
+  unsigned long adopted, not_adopted;          /* certificates found in the store or adopt_from */
   int has_last;                                /* a renewal ended since start */
   cs_outcome_t last_result;
   long long last_time;

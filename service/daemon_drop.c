@@ -379,6 +379,7 @@ void cs__daemon_quarantine_gc(daemon_t *d) {
 void cs__daemon_rescan_cb(uv_timer_t *t) {
   daemon_t *d = t->data;
   cs__daemon_scan(d); /* checks what it trusts first, and so notices what is safe again */
+  cs__daemon_adopt_look(d, 0);
   if (d->guard[GUARD_STATE] == GUARD_SAFE)
     cs__daemon_quarantine_gc(d);
   cs__daemon_pump(d); /* a job that waited for a path to be safe again */

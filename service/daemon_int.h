@@ -8,14 +8,26 @@
 
 #include <uv.h>
 
+#include "adopted.h"
 #include "config.h"
 #include "daemon.h"
+#include "platform.h"
 #include "renewal.h"
 #include "worker.h"
 
 #define PATH_LEN 4096
 
-typedef enum { JOB_RECOVER, JOB_EXPIRY, JOB_DROP } job_kind_t;
+typedef enum { JOB_RECOVER, JOB_EXPIRY, JOB_DROP, JOB_ADOPT } job_kind_t;
+
+/* Where adoption looks (daemon_adopt.c) */
+enum { ADOPT_OFF, ADOPT_STORE, ADOPT_FOLDER };
+/* What a JOB_ADOPT's look found */
+enum {
+  ADOPT_NOTHING,   /* nothing new (or not judged now: said, or tried at the next look) */
+  ADOPT_UNSETTLED, /* a new version, still changing: looked at again after settle_seconds */
+  ADOPT_UNUSABLE,  /* a new version that cannot be read or is not trusted: job->why */
+  ADOPT_RAN        /* a candidate went through cs_renewal_run: d->res */
+};
 
 /* What the daemon trusts (daemon_guard.c), as bits of a mask: 1u << GUARD_DROP ... */
 enum { GUARD_DROP, GUARD_STATE, GUARD_PASSWORD, GUARD_CONFIG, GUARD_COUNT };
@@ -29,6 +41,12 @@ typedef struct job_s {
   char path[PATH_LEN]; /* JOB_DROP: the taken file under state_dir/incoming or waiting */
   char name[256];      /* its name as dropped (sanitised) */
   int from_window;     /* the window has opened for a waiting file: no new wait */
+  /* JOB_ADOPT (daemon_adopt.c) */
+  int settled;       /* run --once: taken as it is, without waiting for it to settle */
+  char seen[512];    /* the folder's version at the look before */
+  char version[512]; /* what it found: the folder's version, the store certificate's thumbprint */
+  int adopt;         /* ADOPT_NOTHING ... */
+  char why[700];     /* ADOPT_UNUSABLE: why */
   struct job_s *next;
 } job_t;
 
@@ -65,6 +83,18 @@ typedef struct daemon_s {
   int orphans_pending;    /* a previous run's files in incoming, not yet set aside */
   int once_incomplete;    /* run --once: something due was held back (unsafe, blocked) */
   char **writers;         /* per written file (daemon_guard.c): "folder\nwho" said in 1014, or NULL */
+  /* adoption (daemon_adopt.c) */
+  int adopt_mode;                     /* ADOPT_OFF, ADOPT_STORE, ADOPT_FOLDER */
+  uv_timer_t adopt_settle;            /* the look after a change, once it settled */
+  uv_fs_event_t adopt_fs;             /* ADOPT_FOLDER: the folder's changes */
+  uv_async_t adopt_wake;              /* ADOPT_STORE: the store changed (from the watch's thread) */
+  cs_plat_store_watch_t *store_watch; /* ADOPT_STORE */
+  cs_adopted_t adopted;               /* what was judged (adopted.h) */
+  int adopt_queued;                   /* a look is queued or running */
+  int adopt_waiting;                  /* a fit candidate waits for the maintenance window */
+  char adopt_seen[512];               /* ADOPT_FOLDER: the version at the last look */
+  char adopt_others_said[1024];       /* the other candidates last said (3103) */
+  char adopt_refused_said[700];       /* the last refusal said that was not the certificate's fault */
 } daemon_t;
 
 /* daemon_guard.c */
@@ -99,6 +129,24 @@ void cs__daemon_pump(daemon_t *d); /* starts the next queued job when none runs 
 void cs__daemon_start(daemon_t *d);
 /* Frees the queue and the tracked drops (the loop is closed). */
 void cs__daemon_free(daemon_t *d);
+
+/* The renewal's gate (cs_renewal_env_t) for the running job: outside the maintenance
+ * window it holds a fit file back (1), unless the certificate in service expires first. */
+int cs__daemon_gate(const cs_renewal_result_t *res, void *arg);
+/* The window timer, for what waits for the maintenance window to open. */
+void cs__daemon_arm_window(daemon_t *d);
+
+/* daemon_adopt.c */
+/* Reads what was judged, starts the store's or the folder's watch ([store] adopt), and
+ * queues the first look. */
+void cs__daemon_adopt_start(daemon_t *d);
+/* Queues a look unless one is queued or running (the rescan, the window opening). */
+void cs__daemon_adopt_look(daemon_t *d, int from_window);
+void cs__daemon_adopt_work(daemon_t *d, job_t *job);  /* the look, on the thread pool */
+void cs__daemon_adopt_after(daemon_t *d, job_t *job); /* its outcome, on the loop */
+/* Ends the store watch's thread (before the loop's handles close). */
+void cs__daemon_adopt_stop(daemon_t *d);
+void cs__daemon_adopt_free(daemon_t *d);
 
 /* daemon_drop.c */
 /* Looks at the drop folder: new and changed files are tracked, files unchanged for

@@ -196,6 +196,7 @@ int cs_daemon_main(int argc, char **argv, const cs_daemon_host_t *host) {
 
   cs__daemon_start(&d);
   uv_run(d.loop, UV_RUN_DEFAULT);
+  cs__daemon_adopt_stop(&d);
 
   uv_mutex_lock(&stop_lock);
   stop_wake = NULL;

@@ -191,6 +191,8 @@ void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st
   m.drops_accepted = st->accepted;
   m.drops_rejected = st->rejected;
   m.rollbacks = st->rollbacks;
+  m.adopted = st->adopted;
+  m.not_adopted = st->not_adopted;
   if (cfg->log.metrics_file != NULL)
     snprintf(path, sizeof path, "%s", cfg->log.metrics_file);
   else

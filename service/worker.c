@@ -114,9 +114,11 @@ static void preflight(cs_buf_t *out, const char *sni, long timeout, const char *
 }
 
 static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
-  enum { O_CONFIG, O_CURRENT, O_KEY, O_STAGE, O_HOST, O_SNI, O_TIMEOUT };
-  cs_opt_t opts[] = {{"config", 1, NULL}, {"current", 1, NULL}, {"key", 1, NULL},     {"stage", 1, NULL},
-                     {"host", 1, NULL},   {"sni", 1, NULL},     {"timeout", 1, NULL}, {NULL, 0, NULL}};
+  enum { O_CONFIG, O_CURRENT, O_KEY, O_STAGE, O_HOST, O_SNI, O_TIMEOUT, O_STORE_KEY };
+  cs_opt_t opts[] = {{"config", 1, NULL},  {"current", 1, NULL},   {"key", 1, NULL},
+                     {"stage", 1, NULL},   {"host", 1, NULL},      {"sni", 1, NULL},
+                     {"timeout", 1, NULL}, {"store-key", 1, NULL}, {NULL, 0, NULL}};
+  int own;
   const char **files = NULL;
   cs_validate_opts_t vo;
   cs_validate_t v;
@@ -159,9 +161,17 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   vo.host = opts[O_HOST].value;
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
-  vo.key_in_store = cs_plat_store_holds_keys();     /* the machine keys stay in LocalMachine\My */
-  vo.own_key_in_store = cs_plat_store_holds_keys(); /* without a key in service: a rollback's own key */
-  cs_fault_point("worker_validate");                /* test builds: crash.sh */
+  if (opts[O_STORE_KEY].value != NULL && strcmp(opts[O_STORE_KEY].value, "own") != 0) {
+    fail(out, EXIT_USAGE, "--store-key takes own (a certificate found in the store, with its own key there)");
+    goto out;
+  }
+  /* --store-key own: a certificate adopted from the store is bound to its own key
+   * there, never to the key in service; else the machine keys stay in
+   * LocalMachine\My, and without a key in service a rollback uses its own. */
+  own = opts[O_STORE_KEY].value != NULL;
+  vo.key_in_store = cs_plat_store_holds_keys() && !own;
+  vo.own_key_in_store = cs_plat_store_holds_keys();
+  cs_fault_point("worker_validate"); /* test builds: crash.sh */
   if (cs_crypto_init(&err) != CS_OK || cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
     fail(out, rc, err.text);
     goto out;

@@ -371,3 +371,20 @@ FILE *cs_plat_fopen_log(const char *path) {
     _close(fd);
   return f;
 }
+
+int cs_plat_source_read(const char *folder, const char *name, int secret, size_t max, unsigned char **data, size_t *len,
+                        char *id, size_t id_len, cs_err_t *err) {
+  (void)folder;
+  (void)name;
+  (void)secret;
+  (void)max;
+  if (data != NULL) {
+    *data = NULL;
+    *len = 0;
+  }
+  if (id_len > 0)
+    id[0] = '\0';
+  return cs_err_set(err, CS_EINVAL, 0,
+                    "[store] adopt_from is for a system whose certificates are files: Windows "
+                    "adopts from LocalMachine\\My");
+}

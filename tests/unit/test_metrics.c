@@ -52,6 +52,8 @@ static cs_metrics_t fixed_input(void) {
   m.last_time = 1699990000LL;
   m.drops_accepted = 3;
   m.drops_rejected = 2;
+  m.adopted = 4;
+  m.not_adopted = 5;
   m.rollbacks = 1;
   return m;
 }
@@ -88,6 +90,14 @@ static const char EXPECTED[] =
     "# HELP certsteward_rollbacks_total Renewals that failed and were rolled back.\n"
     "# TYPE certsteward_rollbacks_total counter\n"
     "certsteward_rollbacks_total 1\n"
+    "# HELP certsteward_adopted_total Certificates found in the certificate store or the adopt_from folder and put in "
+    "service.\n"
+    "# TYPE certsteward_adopted_total counter\n"
+    "certsteward_adopted_total 4\n"
+    "# HELP certsteward_not_adopted_total Certificates found in the certificate store or the adopt_from folder that "
+    "failed a check or a renewal.\n"
+    "# TYPE certsteward_not_adopted_total counter\n"
+    "certsteward_not_adopted_total 5\n"
     "# HELP certsteward_metrics_updated_timestamp_seconds Time this file was written, in seconds since 1970.\n"
     "# TYPE certsteward_metrics_updated_timestamp_seconds gauge\n"
     "certsteward_metrics_updated_timestamp_seconds 1700000000\n";
@@ -165,7 +175,7 @@ CS_TEST(hostile_labels_escaped) {
     CHECK(strncmp(p, "certsteward_", 12) == 0);
     samples++;
   }
-  CHECK_INT(samples, ==, 2 + 2 + 3 + 1);
+  CHECK_INT(samples, ==, 2 + 2 + 5 + 1);
   free(text);
   /* NULL strings are empty label values */
   c.thumbprint = c.subject = c.host = c.source = NULL;

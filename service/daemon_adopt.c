@@ -1,0 +1,496 @@
+/* The daemon's adoption ([store] adopt): a renewed certificate found where an admin's
+ * tool left it is put in service by the same checks and the same transaction as a
+ * dropped file (renewal.c, CS_RENEW_ADOPT).
+ *
+ * - The system store (Windows: LocalMachine\My, where the MMC's import, autoenrollment,
+ *   certreq -accept and win-acme leave a certificate): its change notifications
+ *   (cs_plat_store_watch_start) and the rescan timer start a look once settle_seconds
+ *   have passed quietly. A candidate has a private key, is not the certificate in
+ *   service, expires after it, and was not judged before (adopted.h, by thumbprint);
+ *   an archived certificate is never listed (the store's enumeration skips it). The one
+ *   the certificate in service names through its renewal link goes first, then the
+ *   latest-expiring. Whether it is for this host is asked of the worker (OpenSSL's name
+ *   rules, as for a file) before anything is said: a certificate for another site is
+ *   recorded, not announced. The chosen one is exported (DER, never its key) and
+ *   validated bound to its own key in the store; the others for this host are said in
+ *   one event.
+ * - A folder ([store] adopt_from, POSIX): an ACME client's output. Its change
+ *   notifications and the rescan timer start a look; a version (cs_plat_source_read:
+ *   the files' identities) is taken once it has not changed since the look before,
+ *   settle_seconds ago, and read again unchanged: certbot flips its links one by one.
+ *   The certificate and key are joined into a private file of the state folder and put
+ *   in service into [store] cert_file / key_file. certsteward never writes there.
+ *
+ * A judged version is recorded and said once: adopted, rejected (the reasons), already
+ * in service, or for another host. A refusal that is not the certificate's fault (the
+ * pre-flight, a worker that failed) is not recorded: it is tried again at the next
+ * rescan, and said again only when its reason changes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "adopted.h"
+#include "clock.h"
+#include "daemon_int.h"
+#include "events.h"
+#include "platform.h"
+#include "report.h"
+#include "statedir.h"
+#include "text.h"
+
+#define MAX_SOURCE_FILE (1024 * 1024) /* a certificate, its chain or its key */
+
+/* The certificate files an ACME client leaves, in order of preference: a full chain,
+ * else the leaf with its chain beside it. */
+static const char *const full_names[] = {"fullchain.pem", "fullchain.cer", "fullchain.crt"};
+#define LEAF_NAME "cert.pem"
+#define CHAIN_NAME "chain.pem"
+#define KEY_NAME "privkey.pem"
+
+/* ---- the record ----------------------------------------------------------------- */
+
+static void record(daemon_t *d, const char *key, const char *verdict, const char *tp, const char *reason) {
+  cs_err_t err;
+  if (cs_adopted_put(d->cfg->store.state_dir, &d->adopted, key, verdict, cs_clock_now(), tp ? tp : "",
+                     reason ? reason : "", &err) != CS_OK)
+    cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.state_dir, err.text, NULL);
+}
+
+static int judged(const daemon_t *d, const char *key) { return cs_adopted_find(&d->adopted, key) != NULL; }
+
+/* ---- the folder (POSIX) ------------------------------------------------------------ */
+
+/* Which files of the folder make the pair: names[0] the certificate (a full chain, or
+ * the leaf), names[1] its chain ("" none), names[2] the key. 0 when they are there,
+ * CS_ENOENT when no certificate or no key is. */
+static int source_names(const char *folder, const char *names[3], char *why, size_t len) {
+  char id[256];
+  cs_err_t err;
+  size_t i;
+  names[0] = names[1] = NULL;
+  names[2] = KEY_NAME;
+  for (i = 0; i < sizeof full_names / sizeof full_names[0] && names[0] == NULL; i++)
+    if (cs_plat_source_read(folder, full_names[i], 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) !=
+        CS_ENOENT)
+      names[0] = full_names[i];
+  if (names[0] == NULL &&
+      cs_plat_source_read(folder, LEAF_NAME, 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) != CS_ENOENT) {
+    names[0] = LEAF_NAME;
+    if (cs_plat_source_read(folder, CHAIN_NAME, 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) != CS_ENOENT)
+      names[1] = CHAIN_NAME;
+  }
+  if (names[0] == NULL) {
+    snprintf(why, len, "no fullchain.pem, fullchain.cer, fullchain.crt or cert.pem in %s", folder);
+    return CS_ENOENT;
+  }
+  return CS_OK;
+}
+
+/* Reads the pair into one PEM text (*all, *all_len: free with cs_plat_free_file; all
+ * NULL: only their version); version receives "name=id;..." of the files read. CS_OK,
+ * or the first file's error in err. */
+static int source_read(const char *folder, unsigned char **all, size_t *all_len, char *version, size_t vlen,
+                       cs_err_t *err) {
+  const char *names[3];
+  unsigned char *bytes[3] = {NULL, NULL, NULL};
+  size_t len[3] = {0, 0, 0}, used = 0, total = 0, i;
+  char why[300], id[256];
+  int rc = CS_OK;
+  version[0] = '\0';
+  if (all != NULL) {
+    *all = NULL;
+    *all_len = 0;
+  }
+  if (source_names(folder, names, why, sizeof why) != CS_OK)
+    return cs_err_set(err, CS_ENOENT, 0, "%s", why);
+  for (i = 0; i < 3 && rc == CS_OK; i++) {
+    if (names[i] == NULL)
+      continue;
+    rc = cs_plat_source_read(folder, names[i], i == 2, MAX_SOURCE_FILE, all ? &bytes[i] : NULL, &len[i], id,
+                             sizeof id, err);
+    if (rc == CS_OK)
+      used += (size_t)snprintf(version + used, used < vlen ? vlen - used : 0, "%s%s=%s", used ? ";" : "", names[i],
+                               id);
+    total += len[i] + 1;
+  }
+  if (rc == CS_OK && used >= vlen)
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "the version of %s does not fit", folder);
+  if (rc == CS_OK && all != NULL) {
+    if ((*all = malloc(total + 1)) == NULL) {
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    } else {
+      for (i = 0; i < 3; i++) {
+        if (len[i] == 0)
+          continue;
+        memcpy(*all + *all_len, bytes[i], len[i]);
+        *all_len += len[i];
+        (*all)[(*all_len)++] = '\n';
+      }
+      (*all)[*all_len] = '\0';
+    }
+  }
+  for (i = 0; i < 3; i++)
+    if (bytes[i] != NULL)
+      cs_plat_free_file(bytes[i], len[i]);
+  return rc;
+}
+
+/* The look at the folder, on the thread pool: the version, settled, read and run. */
+static void folder_work(daemon_t *d, job_t *job) {
+  const char *folder = d->cfg->store.adopt_from;
+  unsigned char *pem = NULL;
+  size_t pem_len = 0;
+  char again[sizeof job->version];
+  cs_err_t err;
+  int rc;
+
+  job->adopt = ADOPT_NOTHING;
+  rc = source_read(folder, NULL, NULL, job->version, sizeof job->version, &err);
+  if (rc != CS_OK) { /* what it lacks or why it is not trusted is its version: said once, until it changes */
+    snprintf(job->version, sizeof job->version, "unusable:%.200s", err.text);
+    snprintf(job->why, sizeof job->why, "%s", err.text);
+    if (!judged(d, job->version))
+      job->adopt = ADOPT_UNUSABLE;
+    return;
+  }
+  if (judged(d, job->version))
+    return;
+  if (!job->settled && strcmp(job->version, job->seen) != 0) {
+    job->adopt = ADOPT_UNSETTLED; /* changed since the last look: looked at again after settle_seconds */
+    return;
+  }
+  rc = source_read(folder, &pem, &pem_len, again, sizeof again, &err);
+  if (rc == CS_OK && strcmp(again, job->version) != 0) {
+    job->adopt = ADOPT_UNSETTLED; /* changed while it was read */
+    snprintf(job->version, sizeof job->version, "%s", again);
+  } else if (rc == CS_OK) {
+    rc = cs_plat_write_atomic(job->path, pem, pem_len, 0600, &err);
+  }
+  if (pem != NULL)
+    cs_plat_free_file(pem, pem_len);
+  if (job->adopt == ADOPT_UNSETTLED)
+    return;
+  if (rc != CS_OK) {
+    snprintf(job->why, sizeof job->why, "%s", err.text);
+    job->adopt = ADOPT_UNUSABLE;
+    return;
+  }
+  job->adopt = ADOPT_RAN;
+  cs_event_say(CS_EV_ADOPT_FOUND, folder, folder, "a new version of its certificate and key", NULL);
+  d->env.name = folder;
+  d->env.gate_cb = cs__daemon_gate;
+  d->env.gate_arg = d;
+  cs_renewal_run(&d->env, job->path, CS_RENEW_ADOPT, &d->res);
+  d->env.gate_cb = NULL;
+  d->env.gate_arg = NULL;
+  (void)cs_plat_remove(job->path, NULL); /* it holds the key: never left behind */
+}
+
+/* ---- the system store (Windows) --------------------------------------------------- */
+
+/* Whether the worker found the exported certificate at path to be for this host (the
+ * names, as a file's are judged); -1 when it could not tell (err). */
+static int for_this_host(daemon_t *d, const char *path, cs_err_t *err) {
+  char cert[PATH_LEN], key[PATH_LEN];
+  cs_reply_t reply;
+  size_t i;
+  int rc, ok = 1;
+  if ((rc = cs_plat_store_current(d->cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
+    return -1;
+  rc = cs_worker_validate_probing(&d->worker, path, cert, key, NULL, NULL, NULL, 0, 0, CS_WORKER_OWN_KEY, &reply, err);
+  if (rc != CS_OK)
+    return -1;
+  for (i = 0; i < reply.report.n_checks; i++)
+    if (!reply.report.checks[i].ok && (strcmp(reply.report.checks[i].id, CS_CHECK_SAN_HOST) == 0 ||
+                                       strcmp(reply.report.checks[i].id, CS_CHECK_CN_HOST) == 0))
+      ok = 0;
+  if (reply.report.n_checks == 0)
+    ok = -1, cs_err_set(err, CS_EFAILED, 0, "the worker made no check");
+  cs_reply_free(&reply);
+  return ok;
+}
+
+/* Writes the DER of store certificate tp to path. */
+static int export_cert(const char *tp, const char *path, cs_err_t *err) {
+  unsigned char *der = NULL;
+  size_t len = 0;
+  int rc = cs_plat_store_cert(tp, &der, &len, err);
+  if (rc == CS_OK)
+    rc = cs_plat_write_atomic(path, der, len, 0600, err);
+  free(der);
+  return rc;
+}
+
+/* Candidates first to last: the one the renewal link names, then the latest-expiring. */
+static int by_preference(const cs_plat_cert_t *a, const cs_plat_cert_t *b, const char *renewal) {
+  int ra = renewal[0] && strcmp(a->tp, renewal) == 0, rb = renewal[0] && strcmp(b->tp, renewal) == 0;
+  if (ra != rb)
+    return ra ? -1 : 1;
+  return a->not_after > b->not_after ? -1 : a->not_after < b->not_after ? 1 : strcmp(a->tp, b->tp);
+}
+
+static void store_work(daemon_t *d, job_t *job) {
+  cs_plat_cert_t *certs = NULL, *cur = NULL;
+  size_t n = 0, i, j, *order = NULL, n_cand = 0;
+  const char *store = cs_plat_store_name(d->cfg);
+  char tp[41], renewal[41] = "", date[32];
+  cs_buf_t others = CS_BUF_INIT;
+  long long cur_end = 0;
+  cs_err_t err;
+  int chosen = -1, host;
+
+  job->adopt = ADOPT_NOTHING;
+  if (cs_renewal_current(&d->env, tp, &err) != CS_OK || cs_plat_store_list(d->cfg, &certs, &n, &err) != CS_OK) {
+    snprintf(job->why, sizeof job->why, "%s", err.text); /* said by the expiry check; status shows it */
+    goto out;
+  }
+  for (i = 0; i < n; i++)
+    if (strcmp(certs[i].tp, tp) == 0)
+      cur = &certs[i];
+  if (cur != NULL) {
+    cur_end = cur->not_after;
+    snprintf(renewal, sizeof renewal, "%s", cur->renewal);
+  }
+  if ((order = calloc(n ? n : 1, sizeof *order)) == NULL)
+    goto out;
+  for (i = 0; i < n; i++) {
+    if (!certs[i].has_key || strcmp(certs[i].tp, tp) == 0 || certs[i].not_after <= cur_end ||
+        judged(d, certs[i].tp))
+      continue;
+    for (j = n_cand; j > 0 && by_preference(&certs[i], &certs[order[j - 1]], renewal) < 0; j--)
+      order[j] = order[j - 1];
+    order[j] = i;
+    n_cand++;
+  }
+  for (j = 0; j < n_cand; j++) {
+    const cs_plat_cert_t *c = &certs[order[j]];
+    if (export_cert(c->tp, job->path, &err) != CS_OK) {
+      snprintf(job->why, sizeof job->why, "%s", err.text); /* gone meanwhile: the next look sees */
+      continue;
+    }
+    if ((host = for_this_host(d, job->path, &err)) < 0) {
+      snprintf(job->why, sizeof job->why, "%s", err.text);
+      continue; /* the worker failed: not judged, looked at again at the next rescan */
+    }
+    if (host == 0) {
+      record(d, c->tp, CS_ADOPT_OTHER_HOST, c->tp, "not for this host");
+      continue;
+    }
+    if (chosen < 0) {
+      chosen = (int)order[j];
+      continue;
+    }
+    cs_buf_printf(&others, "%s%s (expires %s)", others.len ? ", " : "", c->tp,
+                  cs_time_utc(c->not_after, date, sizeof date));
+  }
+  if (chosen < 0)
+    goto out;
+  if (others.len > 0 && cs_buf_str(&others) != NULL && strcmp(cs_buf_str(&others), d->adopt_others_said) != 0) {
+    snprintf(d->adopt_others_said, sizeof d->adopt_others_said, "%s", cs_buf_str(&others));
+    cs_event_say(CS_EV_ADOPT_OTHERS, NULL, store, cs_buf_str(&others), NULL);
+  }
+  snprintf(job->version, sizeof job->version, "%s", certs[chosen].tp);
+  if (export_cert(certs[chosen].tp, job->path, &err) != CS_OK) {
+    snprintf(job->why, sizeof job->why, "%s", err.text);
+    goto out;
+  }
+  job->adopt = ADOPT_RAN;
+  {
+    char what[200];
+    snprintf(what, sizeof what, "%s, which expires %s%s", certs[chosen].tp,
+             cs_time_utc(certs[chosen].not_after, date, sizeof date),
+             renewal[0] && strcmp(renewal, certs[chosen].tp) == 0 ? ", named by the renewal link of the one in service"
+                                                                  : "");
+    cs_event_cert(CS_EV_ADOPT_FOUND, certs[chosen].tp, tp, certs[chosen].subject, NULL, store, what, NULL);
+  }
+  d->env.name = store;
+  d->env.gate_cb = cs__daemon_gate;
+  d->env.gate_arg = d;
+  cs_renewal_run(&d->env, job->path, CS_RENEW_ADOPT, &d->res);
+  d->env.gate_cb = NULL;
+  d->env.gate_arg = NULL;
+out:
+  (void)cs_plat_remove(job->path, NULL); /* the certificate alone, exported: no key */
+  cs_buf_free(&others);
+  free(order);
+  cs_plat_store_list_free(certs, n);
+}
+
+/* ---- the loop's side ------------------------------------------------------------ */
+
+void cs__daemon_adopt_work(daemon_t *d, job_t *job) {
+  memset(&d->res, 0, sizeof d->res);
+  cs__daemon_state_path(d, job->path, CS_STATE_ADOPTING);
+  if (job->path[0] == '\0') {
+    snprintf(job->why, sizeof job->why, "the state folder's path is too long");
+    job->adopt = ADOPT_NOTHING;
+    return;
+  }
+  if (d->adopt_mode == ADOPT_STORE)
+    store_work(d, job);
+  else
+    folder_work(d, job);
+}
+
+static void settle_cb(uv_timer_t *t);
+
+/* The failed checks of a rejected certificate, or why its run ended. */
+static void reasons(const cs_renewal_result_t *res, cs_buf_t *out) {
+  size_t i, n = 0;
+  for (i = 0; i < res->validation.report.n_checks; i++)
+    if (!res->validation.report.checks[i].ok)
+      cs_buf_printf(out, "%s%s: %s", n++ ? "; " : "", res->validation.report.checks[i].id,
+                    res->validation.report.checks[i].detail);
+  if (n == 0)
+    cs_buf_printf(out, "%s", res->err.text[0] ? res->err.text : cs_outcome_name(res->outcome));
+}
+
+void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
+  const char *source = d->adopt_mode == ADOPT_STORE ? cs_plat_store_name(d->cfg) : d->cfg->store.adopt_from;
+  const cs_renewal_result_t *res = &d->res;
+  cs_buf_t why = CS_BUF_INIT;
+
+  d->adopt_queued = 0;
+  switch (job->adopt) {
+  case ADOPT_NOTHING:
+    return;
+  case ADOPT_UNSETTLED:
+    snprintf(d->adopt_seen, sizeof d->adopt_seen, "%s", job->version);
+    uv_timer_start(&d->adopt_settle, settle_cb, (uint64_t)d->cfg->watch.settle_seconds * 1000 + 100, 0);
+    return;
+  case ADOPT_UNUSABLE:
+    record(d, job->version, CS_ADOPT_REJECTED, "", job->why);
+    d->stats.not_adopted++;
+    cs_event_say(CS_EV_NOT_ADOPTED, source, source, job->why, NULL);
+    return;
+  default:
+    break;
+  }
+  switch (res->outcome) {
+  case CS_OUT_VALID: /* fit, outside the maintenance window: looked at again when it opens */
+    d->adopt_waiting = 1;
+    cs_event_say(CS_EV_DROP_WAITING, source, source, d->cfg->connector.maintenance_window, NULL);
+    cs__daemon_arm_window(d);
+    return;
+  case CS_OUT_COMMITTED:
+    d->stats.adopted++;
+    record(d, job->version, CS_ADOPT_ADOPTED, res->new_tp, "");
+    cs_buf_printf(&why, "%s", res->new_tp);
+    if (res->validation.report.not_after[0])
+      cs_buf_printf(&why, ", which expires %s", res->validation.report.not_after);
+    cs_event_cert(CS_EV_CERT_ADOPTED, res->new_tp, res->old_tp, res->validation.report.subject, NULL, source,
+                  cs_buf_str(&why), NULL);
+    cs__daemon_enqueue(d, cs__daemon_new_job(JOB_EXPIRY));
+    break;
+  case CS_OUT_REJECTED:
+    if (res->new_tp[0] && strcmp(res->new_tp, res->old_tp) == 0) {
+      record(d, job->version, CS_ADOPT_IN_SERVICE, res->new_tp, "");
+      break;
+    }
+    /* fall through */
+  case CS_OUT_ROLLED_BACK:
+  case CS_OUT_ROLLBACK_FAILED:
+    if (res->outcome == CS_OUT_ROLLBACK_FAILED)
+      d->blocked = 1;
+    if (res->outcome != CS_OUT_REJECTED) {
+      d->stats.rollbacks++;
+      cs_buf_printf(&why, "its renewal failed at step %s and was %s: ", cs_step_name(res->step),
+                    res->outcome == CS_OUT_ROLLED_BACK ? "rolled back" : "NOT rolled back");
+    }
+    reasons(res, &why);
+    d->stats.not_adopted++;
+    record(d, job->version, CS_ADOPT_REJECTED, res->new_tp, cs_buf_str(&why));
+    cs_event_cert(CS_EV_NOT_ADOPTED, res->new_tp, res->old_tp, res->validation.report.subject, NULL, source,
+                  cs_buf_str(&why), NULL);
+    break;
+  default: /* refused by the pre-flight, or could not run: not the certificate's fault */
+    cs_buf_printf(&why, "%s: ", res->outcome == CS_OUT_REFUSED ? "the pre-flight refused" : cs_step_name(res->step));
+    reasons(res, &why);
+    if (cs_buf_str(&why) != NULL && strcmp(cs_buf_str(&why), d->adopt_refused_said) != 0) {
+      snprintf(d->adopt_refused_said, sizeof d->adopt_refused_said, "%s", cs_buf_str(&why));
+      cs_event_cert(CS_EV_NOT_ADOPTED, res->new_tp, res->old_tp, res->validation.report.subject, NULL, source,
+                    cs_buf_str(&why), NULL);
+    }
+    break;
+  }
+  if (res->outcome != CS_OUT_VALID) {
+    d->stats.has_last = 1;
+    d->stats.last_result = res->outcome;
+    d->stats.last_time = cs_clock_now();
+  }
+  cs_buf_free(&why);
+}
+
+/* Queues a look unless one is queued or running. */
+void cs__daemon_adopt_look(daemon_t *d, int from_window) {
+  job_t *job;
+  if (d->adopt_mode == ADOPT_OFF || d->adopt_queued)
+    return;
+  if ((job = cs__daemon_new_job(JOB_ADOPT)) == NULL)
+    return;
+  job->from_window = from_window;
+  job->settled = d->once; /* run --once: what is there now, there is no later look */
+  snprintf(job->seen, sizeof job->seen, "%s", d->adopt_seen);
+  snprintf(job->name, sizeof job->name, "%s",
+           d->adopt_mode == ADOPT_STORE ? cs_plat_store_name(d->cfg) : d->cfg->store.adopt_from);
+  d->adopt_queued = 1;
+  if (from_window)
+    d->adopt_waiting = 0;
+  cs__daemon_enqueue(d, job);
+}
+
+static void settle_cb(uv_timer_t *t) { cs__daemon_adopt_look(t->data, 0); }
+
+/* A change: the look comes once settle_seconds have passed without another. */
+static void changed(daemon_t *d) {
+  uv_timer_start(&d->adopt_settle, settle_cb, (uint64_t)d->cfg->watch.settle_seconds * 1000 + 100, 0);
+}
+
+static void fs_cb(uv_fs_event_t *h, const char *name, int events, int status) {
+  (void)name;
+  (void)events;
+  (void)status;
+  changed(h->data);
+}
+
+static void async_cb(uv_async_t *h) { changed(h->data); }
+
+/* The store watch's thread: only wakes the loop. */
+static void store_changed(void *arg) { uv_async_send(arg); }
+
+void cs__daemon_adopt_start(daemon_t *d) {
+  cs_err_t err;
+  d->adopt_mode = !d->cfg->store.adopt                ? ADOPT_OFF
+                  : cs_plat_store_is_system()         ? ADOPT_STORE
+                  : d->cfg->store.adopt_from != NULL ? ADOPT_FOLDER
+                                                      : ADOPT_OFF;
+  uv_timer_init(d->loop, &d->adopt_settle);
+  d->adopt_settle.data = d;
+  uv_async_init(d->loop, &d->adopt_wake, async_cb);
+  d->adopt_wake.data = d;
+  uv_fs_event_init(d->loop, &d->adopt_fs);
+  d->adopt_fs.data = d;
+  if (d->adopt_mode == ADOPT_OFF)
+    return;
+  if (cs_adopted_read(d->cfg->store.state_dir, &d->adopted, &err) != CS_OK)
+    cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.state_dir, err.text, NULL);
+  if (!d->once) {
+    if (d->adopt_mode == ADOPT_STORE) {
+      if (cs_plat_store_watch_start(store_changed, &d->adopt_wake, &d->store_watch, &err) != CS_OK)
+        cs_event_say(CS_EV_STATE_ERROR, NULL, cs_plat_store_name(d->cfg), err.text, NULL);
+    } else if (uv_fs_event_start(&d->adopt_fs, fs_cb, d->cfg->store.adopt_from, 0) != 0) {
+      cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.adopt_from,
+                   "cannot watch the folder for changes; looking at it every rescan_interval only", NULL);
+    }
+  }
+  cs__daemon_adopt_look(d, 0); /* what changed while certsteward did not run */
+}
+
+void cs__daemon_adopt_stop(daemon_t *d) {
+  cs_plat_store_watch_stop(d->store_watch); /* no uv_async_send after this */
+  d->store_watch = NULL;
+}
+
+void cs__daemon_adopt_free(daemon_t *d) { cs_adopted_free(&d->adopted); }
