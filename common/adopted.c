@@ -150,8 +150,8 @@ int cs_adopted_put(const char *state_dir, cs_adopted_t *a, const char *key, cons
 
   memset(&e, 0, sizeof e);
   e.time = time;
-  if ((e.key = clean(key, 200)) == NULL || (e.verdict = clean(verdict, 40)) == NULL ||
-      (e.tp = clean(tp, 40)) == NULL || (e.reason = clean(reason, REASON_MAX)) == NULL) {
+  if ((e.key = clean(key, 200)) == NULL || (e.verdict = clean(verdict, 40)) == NULL || (e.tp = clean(tp, 40)) == NULL ||
+      (e.reason = clean(reason, REASON_MAX)) == NULL) {
     entry_free(&e);
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   }
@@ -177,8 +177,7 @@ int cs_adopted_put(const char *state_dir, cs_adopted_t *a, const char *key, cons
     a->v[a->n++] = e;
   }
   for (i = 0; i < a->n; i++)
-    cs_buf_printf(&b, "%s\t%s\t%lld\t%s\t%s\n", a->v[i].key, a->v[i].verdict, a->v[i].time, a->v[i].tp,
-                  a->v[i].reason);
+    cs_buf_printf(&b, "%s\t%s\t%lld\t%s\t%s\n", a->v[i].key, a->v[i].verdict, a->v[i].time, a->v[i].tp, a->v[i].reason);
   if (cs_buf_str(&b) == NULL)
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   else if (cs_plat_path_join(path, sizeof path, state_dir, CS_STATE_ADOPTED) != CS_OK)

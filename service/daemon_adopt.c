@@ -72,8 +72,7 @@ static int source_names(const char *folder, const char *names[3], char *why, siz
   names[0] = names[1] = NULL;
   names[2] = KEY_NAME;
   for (i = 0; i < sizeof full_names / sizeof full_names[0] && names[0] == NULL; i++)
-    if (cs_plat_source_read(folder, full_names[i], 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) !=
-        CS_ENOENT)
+    if (cs_plat_source_read(folder, full_names[i], 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) != CS_ENOENT)
       names[0] = full_names[i];
   if (names[0] == NULL &&
       cs_plat_source_read(folder, LEAF_NAME, 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) != CS_ENOENT) {
@@ -108,11 +107,10 @@ static int source_read(const char *folder, unsigned char **all, size_t *all_len,
   for (i = 0; i < 3 && rc == CS_OK; i++) {
     if (names[i] == NULL)
       continue;
-    rc = cs_plat_source_read(folder, names[i], i == 2, MAX_SOURCE_FILE, all ? &bytes[i] : NULL, &len[i], id,
-                             sizeof id, err);
+    rc = cs_plat_source_read(folder, names[i], i == 2, MAX_SOURCE_FILE, all ? &bytes[i] : NULL, &len[i], id, sizeof id,
+                             err);
     if (rc == CS_OK)
-      used += (size_t)snprintf(version + used, used < vlen ? vlen - used : 0, "%s%s=%s", used ? ";" : "", names[i],
-                               id);
+      used += (size_t)snprintf(version + used, used < vlen ? vlen - used : 0, "%s%s=%s", used ? ";" : "", names[i], id);
     total += len[i] + 1;
   }
   if (rc == CS_OK && used >= vlen)
@@ -138,6 +136,22 @@ static int source_read(const char *folder, unsigned char **all, size_t *all_len,
 }
 
 /* The look at the folder, on the thread pool: the version, settled, read and run. */
+/* Whether the joined file at job->path holds the certificate in service: then it is
+ * recorded as such, without a word. */
+static int in_service(daemon_t *d, job_t *job) {
+  cs_reply_t reply;
+  char tp[41];
+  cs_err_t err;
+  int same;
+  if (cs_renewal_current(&d->env, tp, &err) != CS_OK || cs_worker_scan(&d->worker, job->path, &reply, &err) != CS_OK)
+    return 0; /* the transaction finds out, and says */
+  same = strcmp(reply.report.thumbprint, tp) == 0;
+  cs_reply_free(&reply);
+  if (same)
+    record(d, job->version, CS_ADOPT_IN_SERVICE, tp, "");
+  return same;
+}
+
 static void folder_work(daemon_t *d, job_t *job) {
   const char *folder = d->cfg->store.adopt_from;
   unsigned char *pem = NULL;
@@ -175,6 +189,10 @@ static void folder_work(daemon_t *d, job_t *job) {
   if (rc != CS_OK) {
     snprintf(job->why, sizeof job->why, "%s", err.text);
     job->adopt = ADOPT_UNUSABLE;
+    return;
+  }
+  if (in_service(d, job)) { /* certsteward started after the client's last renewal, or adopted it before */
+    (void)cs_plat_remove(job->path, NULL);
     return;
   }
   job->adopt = ADOPT_RAN;
@@ -256,8 +274,7 @@ static void store_work(daemon_t *d, job_t *job) {
   if ((order = calloc(n ? n : 1, sizeof *order)) == NULL)
     goto out;
   for (i = 0; i < n; i++) {
-    if (!certs[i].has_key || strcmp(certs[i].tp, tp) == 0 || certs[i].not_after <= cur_end ||
-        judged(d, certs[i].tp))
+    if (!certs[i].has_key || strcmp(certs[i].tp, tp) == 0 || certs[i].not_after <= cur_end || judged(d, certs[i].tp))
       continue;
     for (j = n_cand; j > 0 && by_preference(&certs[i], &certs[order[j - 1]], renewal) < 0; j--)
       order[j] = order[j - 1];
@@ -462,10 +479,10 @@ static void store_changed(void *arg) { uv_async_send(arg); }
 
 void cs__daemon_adopt_start(daemon_t *d) {
   cs_err_t err;
-  d->adopt_mode = !d->cfg->store.adopt                ? ADOPT_OFF
-                  : cs_plat_store_is_system()         ? ADOPT_STORE
+  d->adopt_mode = !d->cfg->store.adopt               ? ADOPT_OFF
+                  : cs_plat_store_is_system()        ? ADOPT_STORE
                   : d->cfg->store.adopt_from != NULL ? ADOPT_FOLDER
-                                                      : ADOPT_OFF;
+                                                     : ADOPT_OFF;
   uv_timer_init(d->loop, &d->adopt_settle);
   d->adopt_settle.data = d;
   uv_async_init(d->loop, &d->adopt_wake, async_cb);

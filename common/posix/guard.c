@@ -16,6 +16,7 @@
  * unreadable ACL, a path too long, too many links) counts as unsafe, with the
  * reason. There is no "error" answer to ignore. */
 #include "../platform.h"
+#include "posix.h"
 
 #include <acl/libacl.h>
 
@@ -261,7 +262,8 @@ static int writers_at(writer_t *wr, const char *cur, const struct stat *dst, int
  * component itself is not judged (it may not exist yet, and its writes replace it,
  * never follow it), but the folder that holds it is, as the folder of an entry
  * others could create when it is missing. */
-static int chain_unsafe(const char *path, guard_kind_t kind, char *why, size_t len, writer_t *wr) {
+/* follow: a link at the end of the path is followed too (cs__posix_source_unsafe). */
+static int chain_unsafe(const char *path, guard_kind_t kind, int follow, char *why, size_t len, writer_t *wr) {
   char cur[PATH_MAX], cand[PATH_MAX], comp[NAME_MAX + 1], target[PATH_MAX];
   char work[2][2 * PATH_MAX + 2];
   const char *rest;
@@ -324,7 +326,7 @@ static int chain_unsafe(const char *path, guard_kind_t kind, char *why, size_t l
     }
     if (S_ISLNK(st.st_mode)) {
       ssize_t n;
-      if (last)
+      if (last && !follow)
         return say(why, len, "%s is a symbolic link: name the %s itself", cand, kind == G_FOLDER ? "folder" : "file");
       if (++links > GUARD_MAX_LINKS)
         return say(why, len, "too many symbolic links in %s", path);
@@ -364,15 +366,19 @@ static int chain_unsafe(const char *path, guard_kind_t kind, char *why, size_t l
 }
 
 int cs_plat_folder_unsafe(const char *path, char *why, size_t len) {
-  return chain_unsafe(path, G_FOLDER, why, len, NULL);
+  return chain_unsafe(path, G_FOLDER, 0, why, len, NULL);
 }
 
 int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
-  return chain_unsafe(path, G_SECRET, why, len, NULL);
+  return chain_unsafe(path, G_SECRET, 0, why, len, NULL);
 }
 
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
-  return chain_unsafe(path, G_CONFIG, why, len, NULL);
+  return chain_unsafe(path, G_CONFIG, 0, why, len, NULL);
+}
+
+int cs__posix_source_unsafe(const char *path, int secret, char *why, size_t len) {
+  return chain_unsafe(path, secret ? G_SECRET : G_CONFIG, 1, why, len, NULL);
 }
 
 int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char *who, size_t who_len) {
@@ -385,7 +391,7 @@ int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char
   wr.at_len = folder_len;
   wr.who = who;
   wr.who_len = who_len;
-  if ((rc = chain_unsafe(path, G_WRITERS, why, sizeof why, &wr)) != 0 && who[0] == '\0')
+  if ((rc = chain_unsafe(path, G_WRITERS, 0, why, sizeof why, &wr)) != 0 && who[0] == '\0')
     snprintf(who, who_len, "cannot be told: %s", why); /* fail closed, with what stopped the check */
   return rc != 0;
 }

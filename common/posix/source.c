@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int cs_plat_source_read(const char *folder, const char *name, int secret, size_t max, unsigned char **data,
-                        size_t *len, char *id, size_t id_len, cs_err_t *err) {
+int cs_plat_source_read(const char *folder, const char *name, int secret, size_t max, unsigned char **data, size_t *len,
+                        char *id, size_t id_len, cs_err_t *err) {
   char path[PATH_MAX], why[1024];
   char *real = NULL;
   struct stat st;
@@ -34,7 +34,7 @@ int cs_plat_source_read(const char *folder, const char *name, int secret, size_t
     return cs_err_set(err, CS_EINVAL, 0, "the path of %s in %s is too long", name, folder);
   if (lstat(path, &st) != 0 && errno == ENOENT)
     return cs_err_set(err, CS_ENOENT, ENOENT, "%s is not there", path);
-  if ((secret ? cs_plat_secret_file_unsafe(path, why, sizeof why) : cs_plat_config_file_unsafe(path, why, sizeof why)))
+  if (cs__posix_source_unsafe(path, secret, why, sizeof why))
     return cs_err_set(err, CS_EACCES, 0, "%s is not trusted: %s", path, why);
   if ((real = realpath(path, NULL)) == NULL)
     return cs_err_set(err, cs__posix_errno(errno), errno, "cannot resolve %s: %s", path, strerror(errno));

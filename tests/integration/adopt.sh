@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Adoption from [store] adopt_from as an admin meets it: a certbot-style folder
+# (live/site/*.pem links into archive/site/*N.pem, owned by root) that certbot renews by
+# flipping its links one by one, nginx on 127.0.0.1 as the connector. A new version is
+# put in service; a bad one is refused and nothing changes; certsteward never writes
+# into the folder and follows no link another account could have planted.
+# Usage: adopt.sh TEST_NAME.
+. "$(dirname "$0")/lib.sh"
+
+cs_use_daemon
+
+LE=
+# le_setup: the renewal setup, a certbot folder whose version 1 is the certificate in
+# service, and a configuration adopting from it (settle_seconds 1)
+le_setup() {
+  setup
+  LE=$T/le
+  mkdir -p -m 700 "$LE" "$LE/live" "$LE/archive" "$LE/live/site" "$LE/archive/site"
+  le_version 1 "$PKI/current-ok.pem" "$PKI/leaf.key"
+  le_point 1
+  sed -i "s|^\[watch\]\$|[watch]\nfolder = drop\nsettle_seconds = 1|; s|^\[store\]\$|[store]\nadopt_from = le/live/site|" "$T/cs.ini"
+  mkdir -p -m 700 "$T/drop"
+}
+
+# le_version N CERT_PEM KEY_PEM: archive/site/{cert,chain,fullchain,privkey}N.pem as certbot writes them
+le_version() {
+  local a=$LE/archive/site
+  openssl x509 -in "$2" -out "$a/cert$1.pem"
+  cp "$PKI/inter.pem" "$a/chain$1.pem"
+  cat "$a/cert$1.pem" "$a/chain$1.pem" >"$a/fullchain$1.pem"
+  (umask 077 && openssl pkey -in "$3" -out "$a/privkey$1.pem")
+}
+
+# le_point N: the live links flipped to version N one at a time, as certbot does (a new
+# link renamed over the old one)
+le_point() {
+  local f
+  for f in cert chain fullchain privkey; do
+    ln -s "../../archive/site/$f$1.pem" "$LE/live/site/.$f.new"
+    mv -T "$LE/live/site/.$f.new" "$LE/live/site/$f.pem"
+  done
+}
+
+# le_snapshot: every entry of the certbot folder with its kind, owner, mode, time and content
+le_snapshot() {
+  (cd "$LE" && find . -printf '%p %y %u %m %T@ %l\n' | sort && find . -type f -exec sha256sum {} + | sort)
+}
+
+# adopted_wait VERDICT N: until <state>/adopted holds N lines with VERDICT (30 s at most)
+adopted_wait() {
+  local i
+  for i in $(seq 300); do
+    [ "$(awk -F'\t' -v v="$1" '$2 == v' "$T/state/adopted" 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+    cs_alive
+    sleep 0.1
+  done
+  fail "no $2 '$1' entries in the adoption record: $(cat "$T/state/adopted" 2>/dev/null); events: $(event_ids)"
+}
+
+# A renewal by certbot (the links flipped to a new version) is checked and put in
+# service: installed into cert_file and key_file, the binding file rewritten, nginx
+# reloaded and serving it, said in 3100 and 3101; the version certbot had before
+# certsteward started (the one in service) is recorded without a word; the certbot
+# folder is left exactly as certbot made it.
+test_certbot_renewal_is_adopted() {
+  le_setup
+  cs_daemon_start
+  adopted_wait in-service 1
+  expect_eq "$(cs_events_count 3100) $(cs_events_count 3102)" "0 0" "the version in service announced"
+  local before new
+  new=$(cs_ossl_tp "$PKI/good-bundle.pem")
+  le_version 2 "$PKI/good-bundle.pem" "$PKI/good-bundle.pem"
+  le_point 2
+  before=$(le_snapshot)
+  cs_events_wait 3101 1 30
+  expect_served "$P1" "$new" "nginx serves the adopted certificate"
+  expect_eq "$(cs_ossl_tp "$T/store/cert.pem")" "$new" "cert_file"
+  cs_key_matches "$T/store/cert.pem" "$T/store/key.pem" || fail "key_file does not match cert_file"
+  grep -q "$new" "$T/tls.json" || fail "bindings not rewritten"
+  expect_eq "$(event_ids | grep -o '3100.*')" "3100 4000 4001 4002 4003 4004 4005 4006 4007 3101" "events"
+  event_message 3101 | grep -qF "$LE/live/site" || fail "3101 does not name the folder: $(event_message 3101)"
+  expect_eq "$(le_snapshot)" "$before" "the certbot folder after the adoption"
+  grep -q '^certsteward_adopted_total 1$' "$T/state/certsteward.prom" || fail "metrics: $(grep adopted "$T/state/certsteward.prom")"
+  [ ! -e "$T/state/adopting" ] || fail "the joined copy (it holds the key) was left in the state folder"
+}
+
+# A bad new version (a certificate for another host) is refused with the failed check,
+# said once, and nothing changes; the same version is not tried again at the next
+# rescan; a good version after it is adopted.
+test_bad_version_is_refused_once() {
+  le_setup
+  sed -i "s|^\[watch\]\$|[watch]\nrescan_interval = 1|" "$T/cs.ini"
+  cs_daemon_start
+  adopted_wait in-service 1
+  le_version 2 "$PKI/bad-wronghost.pem" "$PKI/bad-wronghost.pem"
+  le_point 2
+  cs_events_wait 3102 1 30
+  event_message 3102 | grep -q "san_host" || fail "3102 does not give the failed check: $(event_message 3102)"
+  sleep 3 # three rescans
+  expect_eq "$(cs_events_count 3102) $(cs_events_count 3100) $(cs_events_count 4000)" "1 1 0" "said once, no renewal"
+  unchanged
+  le_version 3 "$PKI/good-bundle.pem" "$PKI/good-bundle.pem"
+  le_point 3
+  cs_events_wait 3101 1 30
+  expect_served "$P1" "$(cs_ossl_tp "$PKI/good-bundle.pem")" "the good version after the bad one"
+}
+
+# A link another account could have planted is not followed: privkey.pem pointing into a
+# folder owned by nobody is refused as not trusted, said once, and nothing changes.
+test_link_into_a_folder_of_another_account_is_refused() {
+  le_setup
+  cs_daemon_start
+  adopted_wait in-service 1
+  local theirs=$T/theirs
+  mkdir -p "$theirs"
+  le_version 2 "$PKI/good-bundle.pem" "$PKI/good-bundle.pem"
+  cp "$LE/archive/site/privkey2.pem" "$theirs/privkey2.pem"
+  chown -R nobody "$theirs"
+  le_point 2
+  ln -sfn "$theirs/privkey2.pem" "$LE/live/site/privkey.pem"
+  cs_events_wait 3102 1 30
+  event_message 3102 | grep -q "not trusted" || fail "3102 does not say why: $(event_message 3102)"
+  expect_eq "$(cs_events_count 4000)" 0 "a renewal started"
+  unchanged
+}
+
+# The configuration's adopt = no: the folder is not looked at.
+test_adopt_no_turns_it_off() {
+  le_setup
+  sed -i "s|^\[store\]\$|[store]\nadopt = no|" "$T/cs.ini"
+  cs_daemon_start
+  le_version 2 "$PKI/good-bundle.pem" "$PKI/good-bundle.pem"
+  le_point 2
+  sleep 3
+  expect_eq "$(cs_events_count 3100) $(cs_events_count 4000)" "0 0" "adopted with adopt = no"
+  [ ! -e "$T/state/adopted" ] || fail "an adoption record was written"
+  unchanged
+}
+
+run_test "$@"
