@@ -17,7 +17,9 @@
 #include <uv.h>
 
 #include "bindings.h"
+#include "adopted.h"
 #include "cli.h"
+#include "clock.h"
 #include "platform.h"
 #include "renewal.h"
 #include "statedir.h"
@@ -149,6 +151,22 @@ static int windows_archived(const cs_config_t *cfg, const char *dir, const char 
   return -1;
 }
 
+/* The certificate a rollback took out of service stays in LocalMachine\My, newer than the
+ * one put back: recorded as judged (adopted.h), so that the service does not adopt it
+ * again ([store] adopt). */
+static void judged_out(const cs_config_t *cfg, const char *tp) {
+  cs_adopted_t a;
+  cs_err_t err;
+  if (cs_adopted_read(cfg->store.state_dir, &a, &err) != CS_OK ||
+      cs_adopted_put(cfg->store.state_dir, &a, tp, CS_ADOPT_REJECTED, cs_clock_now(), tp,
+                     "taken out of service by certsteward rollback", &err) != CS_OK)
+    fprintf(stderr,
+            "certsteward rollback: %s; the service may put %s back in service ([store] adopt): remove it from "
+            "LocalMachine\\My\n",
+            err.text, tp);
+  cs_adopted_free(&a);
+}
+
 int cs_cmd_rollback(int argc, char **argv) {
   int rc = CS_EXIT_USAGE, have_cfg = 0;
   char host[256], current[41], tp[41], archive[PATH_LEN], dir[PATH_LEN], name[64], bundle[PATH_LEN], file[PATH_LEN];
@@ -197,6 +215,8 @@ int cs_cmd_rollback(int argc, char **argv) {
   printf("rolling back to %s (archived in %s)\n", tp, dir);
   fflush(stdout);
   cs_renewal_run(&env, file, CS_RENEW_ROLLBACK, &res);
+  if (res.outcome == CS_OUT_COMMITTED && cs_plat_store_is_system() && res.old_tp[0])
+    judged_out(&cfg, res.old_tp);
   rc = cs_cli_outcome(dir, &res);
 out:
   if (bundle[0] != '\0' && cs_plat_remove(bundle, &err) != CS_OK)

@@ -18,6 +18,7 @@
 #include "platform.h"
 #include "renewal.h"
 #include "statedir.h"
+#include "status_adopt.h"
 #include "text.h"
 #include "worker.h"
 
@@ -67,7 +68,8 @@ typedef struct status_s {
   cs_journal_t j;
   cs_err_t j_err;
   folder_t drop, waiting;
-  cs_monitor_t monitored; /* [store] monitor, when set */
+  cs_monitor_t monitored;  /* [store] monitor, when set */
+  cs_status_adopt_t adopt; /* [store] adopt */
 } status_t;
 
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -197,6 +199,7 @@ static void gather(status_t *s, const cs_worker_t *w, const cs_err_t *w_err) {
     list_files(&s->waiting, 1);
   if (cs_monitor_source(cfg) != NULL)
     (void)cs_monitor_scan(cfg, w, &s->monitored); /* a worker that failed: each file says so */
+  cs_status_adopt_gather(&s->adopt, cfg, s->tp);
 }
 
 static void status_free(status_t *s) {
@@ -209,6 +212,7 @@ static void status_free(status_t *s) {
   folder_free(&s->drop);
   folder_free(&s->waiting);
   cs_monitor_free(&s->monitored);
+  cs_status_adopt_free(&s->adopt);
 }
 
 /* ---- text ------------------------------------------------------------------- */
@@ -334,6 +338,7 @@ static void print_text(const status_t *s) {
   if (s->drop.path[0] != '\0')
     text_folder(&b, "drop folder", &s->drop, "waiting");
   text_folder(&b, "for the window", &s->waiting, "waiting for the maintenance window");
+  cs_status_adopt_text(&b, &s->adopt, LABEL_WIDTH);
   fputs(nonempty(cs_buf_str(&b), "certsteward status: out of memory\n"), stdout);
   cs_buf_free(&b);
 }
@@ -516,7 +521,9 @@ static void print_json(const status_t *s) {
     cs_buf_puts(&b, "null");
   cs_buf_puts(&b, ",\"window\":");
   json_folder(&b, &s->waiting);
-  cs_buf_puts(&b, "}}\n");
+  cs_buf_puts(&b, "},\"adoption\":");
+  cs_status_adopt_json(&b, &s->adopt);
+  cs_buf_puts(&b, "}\n");
   fputs(nonempty(cs_buf_str(&b), "{\"error\":\"out of memory\"}\n"), stdout);
   cs_buf_free(&b);
 }

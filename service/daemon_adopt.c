@@ -58,6 +58,11 @@ static void record(daemon_t *d, const char *key, const char *verdict, const char
     cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.state_dir, err.text, NULL);
 }
 
+void cs__daemon_adopt_judged(daemon_t *d, const char *tp, const char *reason) {
+  if (d->adopt_mode == ADOPT_STORE && tp[0])
+    record(d, tp, CS_ADOPT_REJECTED, tp, reason);
+}
+
 static int judged(const daemon_t *d, const char *key) { return cs_adopted_find(&d->adopted, key) != NULL; }
 
 /* ---- the folder (POSIX) ------------------------------------------------------------ */

@@ -147,6 +147,9 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job); /* its outcome, on the loo
 /* Ends the store watch's thread (before the loop's handles close). */
 void cs__daemon_adopt_stop(daemon_t *d);
 void cs__daemon_adopt_free(daemon_t *d);
+/* A certificate of the store whose renewal from the drop folder failed: it stays there
+ * (it was in the store before) and is not to be adopted. */
+void cs__daemon_adopt_judged(daemon_t *d, const char *tp, const char *reason);
 
 /* daemon_drop.c */
 /* Looks at the drop folder: new and changed files are tracked, files unchanged for

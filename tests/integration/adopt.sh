@@ -82,6 +82,14 @@ test_certbot_renewal_is_adopted() {
   expect_eq "$(le_snapshot)" "$before" "the certbot folder after the adoption"
   grep -q '^certsteward_adopted_total 1$' "$T/state/certsteward.prom" || fail "metrics: $(grep adopted "$T/state/certsteward.prom")"
   [ ! -e "$T/state/adopting" ] || fail "the joined copy (it holds the key) was left in the state folder"
+  # status says where it adopts from and what was judged
+  "$CS" status --config "$T/cs.ini" --json >"$T/status.json" || fail "status failed"
+  jq -e --arg tp "$new" '.adoption.source != null and
+    (.adoption.judged | map(select(.verdict == "adopted" and .thumbprint == $tp)) | length == 1)' \
+    "$T/status.json" >/dev/null || fail "status: $(jq -c .adoption "$T/status.json")"
+  "$CS" status --config "$T/cs.ini" | grep -E "^adoption +from $LE/live/site" >/dev/null ||
+    fail "status text: $("$CS" status --config "$T/cs.ini" | grep -A2 adoption)"
+  "$CS" status --config "$T/cs.ini" | grep -F "last version: adopted $new" >/dev/null || fail "status: the last version"
 }
 
 # A bad new version (a certificate for another host) is refused with the failed check,
