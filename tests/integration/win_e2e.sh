@@ -56,6 +56,7 @@ cleanup() {
   win sc delete "$CONNECTOR" >/dev/null
   [ -z "${OLD:-}" ] || win "$CERTTOOL" remove "$OLD" >/dev/null
   [ -z "${NEW:-}" ] || win "$CERTTOOL" remove "$NEW" >/dev/null
+  for tp in ${EXTRA:-}; do win "$CERTTOOL" remove "$tp" >/dev/null; done
   rm -rf "$T" "$WINEPREFIX/drive_c/Zertifikate"
 }
 trap cleanup EXIT
@@ -446,6 +447,87 @@ test_service_pairs_certificate_and_key_files() {
   # the joined file is deleted once the job ends, just after the commit's events
   for _ in $(seq 100); do [ -z "$(ls -A "$PD/incoming" 2>/dev/null)" ] && break; sleep 0.1; done
   [ -z "$(ls -A "$PD/incoming" 2>/dev/null)" ] || fail "left in incoming: $(ls -A "$PD/incoming")"
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
+}
+
+# import_pem NAME PEM [KEY]: PEM (with KEY, else its own key) as a PFX imported into
+# LocalMachine\My, as the MMC's import wizard does; its thumbprint in IMPORTED (removed
+# at the end)
+import_pem() {
+  openssl pkcs12 -export -in "$2" -inkey "${3:-$2}" -passout "file:$PKI/pass.txt" -out "$T/$1.pfx" ||
+    fail "test PKI: cannot make $1.pfx"
+  IMPORTED=$(win "$CERTTOOL" import "$(wpath "$T/$1.pfx")" "$(wpath "$PKI/pass.txt")" | tr -d '\r')
+  expect_eq "$IMPORTED" "$(pem_thumbprint "$2")" "$1 imported"
+  EXTRA="${EXTRA:-} $IMPORTED"
+}
+
+# judged_as TP VERDICT: until the service's record of adoption ($PD/adopted) says so (30 s)
+judged_as() {
+  local i
+  for i in $(seq 300); do
+    tr -d '\r' <"$PD/adopted" 2>/dev/null | awk -F'\t' -v k="$1" -v v="$2" '$1 == k && $2 == v { f = 1 } END { exit !f }' &&
+      return 0
+    sleep 0.1
+  done
+  fail "$1 is not recorded as $2: $(cat "$PD/adopted" 2>/dev/null)"
+}
+
+# A certificate imported into LocalMachine\My while the service runs (as the MMC does,
+# through crypt32) is adopted through the store's change notification: tls.json names
+# it, the connector restarted, 3100 and 3101 said. One for another host and one that
+# expires before the certificate in service are not: the first is recorded as for
+# another host without a word, the second is no candidate at all. status lists them
+# with the reason.
+test_service_adopts_a_certificate_imported_into_my() {
+  local other short
+  setup
+  win sc start certsteward >/dev/null || fail "the SCM cannot start certsteward"
+  wait_state certsteward RUNNING 20
+  wait_event 1000 1 20
+  import_pem other "$PKI/bad-wronghost.pem"
+  other=$IMPORTED
+  import_pem short "$PKI/bad-shortlived.pem"
+  short=$IMPORTED
+  judged_as "$other" other-host
+  expect_eq "$(count_event 3100) $(count_event 3102) $(count_event 4000)" "0 0 0" "events for no candidate"
+  NEW=$(pfx_thumbprint "$PKI/good-aes.pfx")
+  win "$CERTTOOL" import "$(wpath "$PKI/good-aes.pfx")" "$(wpath "$PKI/pass.txt")" >/dev/null || fail "import"
+  wait_event 3101 1 60
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "new thumbprint in tls.json"
+  expect_eq "$(starts)" 2 "connector starts"
+  expect_eq "$(count_event 3100) $(count_event 5000)" "1 0" "found once, no rollback"
+  events | jq -r .id | tr '\n' ' ' | grep -Eq '3100 4000 .*4006 .*3101' || fail "event order: $(events | jq -r .id | tr '\n' ' ')"
+  win "$CERTTOOL" has "$NEW" || fail "the adopted certificate left LocalMachine\\My"
+  judged_as "$NEW" adopted
+  win "$CS" status --json >"$T/status.json" || fail "status failed"
+  tr -d '\r' <"$T/status.json" | jq -e --arg s "$short" --arg o "$other" '.adoption.certificates |
+    (map(select(.thumbprint == $s and (.why | test("expires before")))) | length == 1) and
+    (map(select(.thumbprint == $o and (.why | test("not for this host")))) | length == 1)' >/dev/null ||
+    fail "status: $(tr -d '\r' <"$T/status.json" | jq -c .adoption)"
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
+}
+
+# Two candidates: the one the renewal link of the certificate in service names is
+# adopted (as autoenrollment links them), not the one that expires last, which is said
+# in 3103. A rollback that follows does not make the service adopt the newer one again.
+test_service_follows_the_renewal_link() {
+  local linked latest
+  setup
+  import_pem latest "$PKI/current-later.pem" "$PKI/leaf.key"
+  latest=$IMPORTED
+  import_pem linked "$PKI/good-later-san.pem"
+  linked=$IMPORTED
+  win "$CERTTOOL" link "$OLD" "$linked" || fail "cs-certtool link failed"
+  win sc start certsteward >/dev/null || fail "the SCM cannot start certsteward"
+  wait_state certsteward RUNNING 20
+  wait_event 3101 1 60
+  expect_eq "$(grep -c "$linked" "$T/connector/tls.json")" 2 "the linked certificate in tls.json"
+  events | jq -r 'select(.id == 3103) | .message' | grep -qF "$latest" ||
+    fail "3103 does not name the other candidate: $(events | jq -c 'select(.id == 3103)')"
+  events | jq -r 'select(.id == 3100) | .message' | grep -qF "renewal link" ||
+    fail "3100 does not say the renewal link chose it: $(events | jq -r 'select(.id == 3100) | .message')"
   win sc stop certsteward >/dev/null
   wait_state certsteward STOPPED 30
 }
