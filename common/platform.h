@@ -413,19 +413,31 @@ void cs_plat_store_list_free(cs_plat_cert_t *certs, size_t n);
 /* Whether the private key the store links to its certificate tp is there and is that
  * certificate's own: its public half equals the certificate's (Windows: the key is
  * opened as LocalSystem would use it, never exported). 1 yes; 0 no, with why said in
- * why (missing key, another key); CS_E* with err when it cannot be told (tp not in
- * the store, store unreadable). POSIX: CS_EINVAL (its store is files). */
+ * why (no key linked, a key that cannot be opened, another certificate's key);
+ * CS_E* with err when it cannot be told (tp not in the store: CS_ENOENT; store
+ * unreadable). It may block as long as the key's provider does (a smart card or a
+ * networked HSM on Windows): call it off the daemon's loop. POSIX: CS_EINVAL (its
+ * store is files). */
 int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err);
 
 /* Change notifications of the platform's store (Windows: LocalMachine\My), without
  * polling: cb(arg) runs on a thread of the watch's own after each change (a burst of
- * changes may come as one call; a change may also come with none made, so cb only
- * says "look again"). Stopped and freed by cs_plat_store_watch_stop, after which cb
-^ * runs no more. POSIX: CS_EINVAL (its store is files: [store] adopt_from is watched
- * as a folder). */
+ * changes may come as one call or as several; a change may also come with none made,
+ * so cb only says "look again"). cb runs on that thread, never on the caller's: it
+ * must be quick and thread-safe (uv_async_send), and while it runs the next change
+ * is already being watched. A change made once start has returned is seen.
+ * Stopped and freed by cs_plat_store_watch_stop, which waits for a cb in progress to
+ * return, after which cb runs no more; stop may be called from cb (it then returns at
+ * once and the watch ends when cb returns). POSIX: CS_EINVAL (its store is files:
+ * [store] adopt_from is watched as a folder). */
 typedef struct cs_plat_store_watch_s cs_plat_store_watch_t;
 int cs_plat_store_watch_start(void (*cb)(void *arg), void *arg, cs_plat_store_watch_t **w, cs_err_t *err);
 void cs_plat_store_watch_stop(cs_plat_store_watch_t *w); /* NULL: nothing */
+/* 1 with err set when the watch has stopped watching by itself (the store's key
+ * deleted, a notification that could not be renewed): cb was called one last time
+ * after that was recorded, and will not be called again; stop it, then start a new
+ * one or look at the store on a timer. 0 while it watches (and for NULL). */
+int cs_plat_store_watch_failed(const cs_plat_store_watch_t *w, cs_err_t *err);
 
 /* ---- the machine's trust ------------------------------------------------------ */
 

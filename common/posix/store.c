@@ -503,3 +503,9 @@ int cs_plat_store_watch_start(void (*cb)(void *arg), void *arg, cs_plat_store_wa
 }
 
 void cs_plat_store_watch_stop(cs_plat_store_watch_t *w) { (void)w; }
+
+int cs_plat_store_watch_failed(const cs_plat_store_watch_t *w, cs_err_t *err) {
+  (void)w;
+  (void)err;
+  return 0;
+}

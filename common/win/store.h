@@ -76,4 +76,11 @@ int cs__store_commit(HCERTSTORE s, const char *name, cs_err_t *err);
  * (a first install). */
 int cs__store_in_service(const cs_config_t *cfg, char tp[41], cs_err_t *err);
 
+/* cs_plat_store_watch_start for any registry key root\path (store_watch.c), which the
+ * tests point at a key of their own; shown names it in errors (a string that outlives
+ * the watch). */
+struct cs_plat_store_watch_s;
+int cs__store_watch_key(HKEY root, const wchar_t *path, const char *shown, void (*cb)(void *arg), void *arg,
+                        struct cs_plat_store_watch_s **out, cs_err_t *err);
+
 #endif

@@ -37,16 +37,20 @@ PCCERT_CONTEXT cs__store_find(HCERTSTORE s, const char *tp) {
 #undef HEX
 }
 
-int cs__store_tp(PCCERT_CONTEXT c, char tp[41]) {
+/* The SHA-1 hash property prop of c (the certificate's own, or the one a link names)
+ * as upper-case hex into tp; 0 and "" when c has none or it is not 20 bytes. */
+static int hash_prop(PCCERT_CONTEXT c, DWORD prop, char tp[41]) {
   BYTE h[20];
   DWORD n = sizeof h, i;
   tp[0] = '\0';
-  if (!CertGetCertificateContextProperty(c, CERT_SHA1_HASH_PROP_ID, h, &n) || n != sizeof h)
+  if (!CertGetCertificateContextProperty(c, prop, h, &n) || n != sizeof h)
     return 0;
   for (i = 0; i < n; i++)
     snprintf(tp + 2 * i, 3, "%02X", h[i]);
   return 1;
 }
+
+int cs__store_tp(PCCERT_CONTEXT c, char tp[41]) { return hash_prop(c, CERT_SHA1_HASH_PROP_ID, tp); }
 
 CRYPT_KEY_PROV_INFO *cs__store_key(PCCERT_CONTEXT c) {
   CRYPT_KEY_PROV_INFO *p = NULL;
@@ -197,7 +201,14 @@ int cs_plat_store_list(const cs_config_t *cfg, cs_plat_cert_t **certs, size_t *n
     t.LowPart = c->pCertInfo->NotAfter.dwLowDateTime;
     t.HighPart = c->pCertInfo->NotAfter.dwHighDateTime;
     v[k].not_after = (long long)(t.QuadPart / 10000000u) - 11644473600LL; /* 1601 -> 1970 */
-    v[k++].has_key = cs__store_has_key(c);
+    v[k].has_key = cs__store_has_key(c);
+    /* The renewal link (CERT_RENEWAL_PROP_ID): the SHA-1 hash of the certificate that
+     * renewed this one, which the enrollment process (certenroll: autoenrollment, a
+     * renewal request installed with certreq -accept or the MMC's renewal wizard) puts
+     * on the OLD certificate in the personal store once the new one is issued. Larger
+     * than 20 bytes: the call fails (ERROR_MORE_DATA); any other size is no SHA-1
+     * hash. Both read as no link. */
+    (void)hash_prop(c, CERT_RENEWAL_PROP_ID, v[k++].renewal);
   }
   CertCloseStore(my, 0);
   if (rc != CS_OK) {

@@ -145,17 +145,19 @@ int cs__win_code(DWORD e) {
 
 const char *cs__win_text(DWORD e, char *buf, size_t len) {
   wchar_t msg[512];
-  char *utf8 = NULL;
+  char *utf8 = NULL, code[16];
   DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS | FORMAT_MESSAGE_MAX_WIDTH_MASK,
                            NULL, e, MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT), msg, 512, NULL);
   while (n > 0 && (msg[n - 1] == L' ' || msg[n - 1] == L'\r' || msg[n - 1] == L'\n'))
     msg[--n] = L'\0';
   if (n > 0)
     utf8 = cs__win_utf8(msg);
+  /* an HRESULT (NTE_*, CRYPT_E_*: the high bit set) as Microsoft's documents write it */
+  snprintf(code, sizeof code, e & 0x80000000u ? "0x%08lX" : "%lu", (unsigned long)e);
   if (utf8 != NULL && utf8[0] != '\0')
-    snprintf(buf, len, "%s (Windows error %lu)", utf8, (unsigned long)e);
+    snprintf(buf, len, "%s (Windows error %s)", utf8, code);
   else
-    snprintf(buf, len, "Windows error %lu", (unsigned long)e);
+    snprintf(buf, len, "Windows error %s", code);
   free(utf8);
   return buf;
 }

@@ -10,6 +10,11 @@
  *   cs-certtool add STORE FILE.pem              add a certificate to LocalMachine\STORE
  *                                               (Root, CA, Disallowed), as an admin does
  *   cs-certtool del STORE FILE.pem              remove it from there (exit 1: was not there)
+ *   cs-certtool link OLD_TP NEW_TP              the renewal link, as the enrollment process
+ *                                               (autoenrollment, certreq -accept) leaves it:
+ *                                               CERT_RENEWAL_PROP_ID on OLD in My holding
+ *                                               the SHA-1 hash of NEW (which need not be in
+ *                                               My), committed (exit 1: OLD not in My)
  *
  * Exit status 2 when the command could not run. Paths and passwords are ASCII here. */
 #include <windows.h>
@@ -61,6 +66,20 @@ static char *read_all(const char *path, DWORD *len) {
   return data;
 }
 
+/* 1 when c (of the PFX's store s) issued another certificate there: not the leaf.
+ * Wine links the key to every certificate of a PFX, its chain too. */
+static int issues_another(HCERTSTORE s, PCCERT_CONTEXT c) {
+  PCCERT_CONTEXT o = NULL;
+  while ((o = CertEnumCertificatesInStore(s, o)) != NULL) {
+    if (!CertCompareCertificate(X509_ASN_ENCODING, o->pCertInfo, c->pCertInfo) &&
+        CertCompareCertificateName(X509_ASN_ENCODING, &o->pCertInfo->Issuer, &c->pCertInfo->Subject)) {
+      CertFreeCertificateContext(o);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 static int import(const char *pfx_path, const char *pass_path) {
   DWORD len = 0, plen = 0, i, n = 0;
   char *pfx = read_all(pfx_path, &len), *pass = read_all(pass_path, &plen);
@@ -83,9 +102,9 @@ static int import(const char *pfx_path, const char *pass_path) {
     fprintf(stderr, "cannot import %s: error %lu\n", pfx_path, (unsigned long)GetLastError());
     goto out;
   }
-  /* the leaf: the certificate with a private key linked to it */
+  /* the leaf: the certificate with a private key linked to it that issued none */
   while ((c = CertEnumCertificatesInStore(tmp, c)) != NULL) {
-    if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n)) {
+    if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n) && !issues_another(tmp, c)) {
       BYTE hash[20];
       DWORD hl = sizeof hash;
       if (!CertAddCertificateContextToStore(my, c, CERT_STORE_ADD_REPLACE_EXISTING, &added) ||
@@ -177,6 +196,37 @@ static int list(void) {
   return 0;
 }
 
+/* link OLD NEW. A property set on a certificate already in the store is saved by
+ * Windows at once; Wine keeps it in its cache until the store is written out, which
+ * only a forced commit does when nothing was added or removed (harmless on Windows). */
+static int link_renewal(const char *old_tp, const char *new_tp) {
+  BYTE hash[20];
+  CRYPT_DATA_BLOB blob = {sizeof hash, hash};
+  HCERTSTORE my;
+  PCCERT_CONTEXT c;
+  int rc;
+  if (hex_to_hash(new_tp, hash) != 0) {
+    fprintf(stderr, "not a thumbprint: %s\n", new_tp);
+    return 2;
+  }
+  if ((my = open_my()) == NULL)
+    return 2;
+  if ((c = find(my, old_tp)) == NULL) {
+    fprintf(stderr, "%s is not in LocalMachine\\My\n", old_tp);
+    rc = 1;
+  } else if (!CertSetCertificateContextProperty(c, CERT_RENEWAL_PROP_ID, 0, &blob) ||
+             !CertControlStore(my, CERT_STORE_CTRL_COMMIT_FORCE_FLAG, CERT_STORE_CTRL_COMMIT, NULL)) {
+    fprintf(stderr, "cannot link %s to %s: error %lu\n", old_tp, new_tp, (unsigned long)GetLastError());
+    rc = 2;
+  } else {
+    rc = 0;
+  }
+  if (c != NULL)
+    CertFreeCertificateContext(c);
+  CertCloseStore(my, 0);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   HCERTSTORE my;
   PCCERT_CONTEXT c;
@@ -187,9 +237,11 @@ int main(int argc, char **argv) {
     return import(argv[2], argv[3]);
   if (argc == 4 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0))
     return add_del(argv[1], argv[2], argv[3]);
+  if (argc == 4 && strcmp(argv[1], "link") == 0)
+    return link_renewal(argv[2], argv[3]);
   if (argc != 3 || (strcmp(argv[1], "has") != 0 && strcmp(argv[1], "remove") != 0)) {
     fprintf(stderr, "usage: cs-certtool import FILE.pfx PASSWORD_FILE | has THUMBPRINT | remove THUMBPRINT | list |\n"
-                    "       add|del Root|CA|Disallowed FILE.pem\n");
+                    "       add|del Root|CA|Disallowed FILE.pem | link OLD_TP NEW_TP\n");
     return 2;
   }
   if ((my = open_my()) == NULL)
