@@ -44,7 +44,7 @@ int cs_status_adopt_why(const cs_status_adopt_t *a, size_t i, char *buf, size_t 
   else {
     snprintf(buf, len, "candidate%s: checked at the service's next look",
              cur != NULL && strcmp(cur->renewal, c->tp) == 0 ? " (the renewal link of the one in service names it)"
-                                                               : "");
+                                                             : "");
     return 1;
   }
   return 0;
@@ -59,8 +59,8 @@ void cs_status_adopt_text(cs_buf_t *b, const cs_status_adopt_t *a, int width) {
   char why[800];
   size_t i, shown = 0;
   if (!a->on) {
-    cs_text_line(b, width, "adoption", a->cfg->store.adopt ? "none ([store] adopt_from not set)" : "off ([store] adopt)",
-                 NULL);
+    cs_text_line(b, width, "adoption",
+                 a->cfg->store.adopt ? "none ([store] adopt_from not set)" : "off ([store] adopt)", NULL);
     return;
   }
   cs_text_line(b, width, "adoption", "from ", a->source, NULL);
@@ -100,9 +100,7 @@ void cs_status_adopt_json(cs_buf_t *b, const cs_status_adopt_t *a) {
   cs_buf_puts(b, "{\"source\":");
   cs_json_str(b, a->source);
   cs_buf_puts(b, ",\"error\":");
-  cs_json_str(b, a->rec_err.code != CS_OK  ? a->rec_err.text
-                 : a->list_err.code != CS_OK ? a->list_err.text
-                                             : NULL);
+  cs_json_str(b, a->rec_err.code != CS_OK ? a->rec_err.text : a->list_err.code != CS_OK ? a->list_err.text : NULL);
   cs_buf_puts(b, ",\"certificates\":[");
   for (i = 0; i < a->n; i++) {
     int cand = cs_status_adopt_why(a, i, why, sizeof why);
