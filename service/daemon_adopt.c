@@ -477,7 +477,16 @@ static void fs_cb(uv_fs_event_t *h, const char *name, int events, int status) {
   changed(h->data);
 }
 
-static void async_cb(uv_async_t *h) { changed(h->data); }
+static void async_cb(uv_async_t *h) {
+  daemon_t *d = h->data;
+  cs_err_t err;
+  if (cs_plat_store_watch_failed(d->store_watch, &err)) { /* the rescan still looks */
+    cs_event_say(CS_EV_ADOPT_UNWATCHED, NULL, cs_plat_store_name(d->cfg), err.text, NULL);
+    cs_plat_store_watch_stop(d->store_watch);
+    d->store_watch = NULL;
+  }
+  changed(d);
+}
 
 /* The store watch's thread: only wakes the loop. */
 static void store_changed(void *arg) { uv_async_send(arg); }
@@ -501,10 +510,10 @@ void cs__daemon_adopt_start(daemon_t *d) {
   if (!d->once) {
     if (d->adopt_mode == ADOPT_STORE) {
       if (cs_plat_store_watch_start(store_changed, &d->adopt_wake, &d->store_watch, &err) != CS_OK)
-        cs_event_say(CS_EV_STATE_ERROR, NULL, cs_plat_store_name(d->cfg), err.text, NULL);
+        cs_event_say(CS_EV_ADOPT_UNWATCHED, NULL, cs_plat_store_name(d->cfg), err.text, NULL);
     } else if (uv_fs_event_start(&d->adopt_fs, fs_cb, d->cfg->store.adopt_from, 0) != 0) {
-      cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.adopt_from,
-                   "cannot watch the folder for changes; looking at it every rescan_interval only", NULL);
+      cs_event_say(CS_EV_ADOPT_UNWATCHED, NULL, d->cfg->store.adopt_from, "the system refused a change notification",
+                   NULL);
     }
   }
   cs__daemon_adopt_look(d, 0); /* what changed while certsteward did not run */

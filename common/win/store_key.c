@@ -94,6 +94,26 @@ static CERT_PUBLIC_KEY_INFO *public_half(HCRYPTPROV_OR_NCRYPT_KEY_HANDLE h, DWOR
   return pub;
 }
 
+/* Wine: its crypt32 opens a machine key among the user's keys and fails (see above).
+ * Told by ntdll's wine_get_version, which Windows never exports: on Windows this is 0
+ * and a key that cannot be opened is refused. */
+static int under_wine(void) {
+  HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+  return nt != NULL && GetProcAddress(nt, "wine_get_version") != NULL;
+}
+
+/* Whether c's link names a key of the machine's key set. */
+static int machine_key(PCCERT_CONTEXT c) {
+  CRYPT_KEY_PROV_INFO *kp = NULL;
+  DWORD n = 0;
+  int m = 0;
+  if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n) && (kp = malloc(n)) != NULL &&
+      CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, kp, &n))
+    m = (kp->dwFlags & CRYPT_MACHINE_KEYSET) != 0;
+  free(kp);
+  return m;
+}
+
 int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err) {
   const DWORD flags = CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG | CRYPT_ACQUIRE_NO_HEALING;
   HCERTSTORE my = NULL;
@@ -134,6 +154,11 @@ int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_
   if (!CryptAcquireCertificatePrivateKey(c, flags, NULL, &h, &spec, &free_h)) {
     e = GetLastError();
     h = 0;
+    if (e == (DWORD)CRYPT_E_NO_KEY_PROPERTY && machine_key(c) && under_wine()) {
+      say(why, why_len, "a machine key is linked to it, which Wine cannot open: whether it is its own was not checked");
+      rc = 2;
+      goto out;
+    }
     say(why, why_len, "the private key linked to it%s%s cannot be opened: %s", prov[0] ? " in " : "", prov,
         cs__win_text(e, text, sizeof text));
     goto out;
