@@ -416,9 +416,8 @@ void cs_plat_store_list_free(cs_plat_cert_t *certs, size_t n);
  * why (no key linked, a key that cannot be opened, another certificate's key);
  * CS_E* with err when it cannot be told (tp not in the store: CS_ENOENT; store
  * unreadable). It may block as long as the key's provider does (a smart card or a
- * networked HSM on Windows): call it off the daemon's loop. 2 under Wine only, whose
- * crypt32 cannot open a machine key: one is linked, and why says that it was not
- * compared. POSIX: CS_EINVAL (its store is files). */
+ * networked HSM on Windows): call it off the daemon's loop. POSIX: CS_EINVAL (its
+ * store is files). */
 int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err);
 
 /* Change notifications of the platform's store (Windows: LocalMachine\My), without

@@ -111,8 +111,6 @@ static int own_key_check(const cs_validate_t *v, const cs_bundle_t *b, cs_report
         rc = cs_report_add(r, id, true,
                            "no key in the file; the certificate is in LocalMachine\\My with its own "
                            "private key, which matches it and which it keeps");
-      else if (m == 2) /* Wine alone (platform.h) */
-        rc = cs_report_add(r, id, true, "no key in the file; the certificate is in LocalMachine\\My with %s", why);
       else if (m == 0)
         rc = cs_report_add(r, id, false,
                            "no key in the file, and the private key LocalMachine\\My links to it is not "
