@@ -115,7 +115,9 @@ static int wine_machine_key(PCCERT_CONTEXT c, HCRYPTPROV_OR_NCRYPT_KEY_HANDLE *h
       CryptAcquireContextW(&prov, kp->pwszContainerName, kp->pwszProvName, kp->dwProvType,
                            CRYPT_MACHINE_KEYSET | CRYPT_SILENT)) {
     *h = prov;
-    *spec = kp->dwKeySpec;
+    /* Wine's PFX import writes a key type of 0 into the link: an imported key is an
+     * exchange key unless the link says it signs only */
+    *spec = kp->dwKeySpec == AT_SIGNATURE ? AT_SIGNATURE : AT_KEYEXCHANGE;
   }
   free(kp);
   return prov != 0;
