@@ -11,6 +11,7 @@
 
 #define FILE_MAX (1024 * 1024) /* CS_ADOPTED_MAX lines of at most a few hundred bytes */
 #define REASON_MAX 600         /* bytes of a reason kept */
+#define KEY_MAX 512            /* bytes of a key kept: a folder's version (daemon_int.h's job_t) */
 
 static void entry_free(cs_adopted_entry_t *e) {
   free(e->key);
@@ -115,29 +116,32 @@ int cs_adopted_read(const char *state_dir, cs_adopted_t *out, cs_err_t *err) {
   return rc == CS_OK ? CS_OK : cs_err_set(err, rc, 0, "out of memory");
 }
 
-const cs_adopted_entry_t *cs_adopted_find(const cs_adopted_t *a, const char *key) {
-  size_t i;
-  for (i = a->n; i > 0; i--)
-    if (strcmp(a->v[i - 1].key, key) == 0)
-      return &a->v[i - 1];
-  return NULL;
-}
-
-/* s with tab, line breaks and control bytes made harmless, at most max bytes. */
+/* The first max bytes of s (NULL: "") made one field: cs_text_sanitize replaces tab,
+ * line breaks and every other control byte. */
 static char *clean(const char *s, size_t max) {
   cs_buf_t b = CS_BUF_INIT;
-  char *out, *p;
-  cs_text_sanitize(&b, s != NULL ? s : "");
-  out = cs_strdup(cs_buf_str(&b) != NULL ? cs_buf_str(&b) : "");
-  cs_buf_free(&b);
-  if (out == NULL)
+  char *head, *out;
+  size_t n = s != NULL ? strlen(s) : 0;
+  if ((head = malloc((n < max ? n : max) + 1)) == NULL)
     return NULL;
-  for (p = out; *p != '\0'; p++)
-    if (*p == '\t')
-      *p = ' ';
-  if (strlen(out) > max)
-    out[max] = '\0';
+  memcpy(head, s != NULL ? s : "", n < max ? n : max);
+  head[n < max ? n : max] = '\0';
+  cs_text_sanitize(&b, head);
+  free(head);
+  out = cs_buf_str(&b) != NULL ? cs_strdup(cs_buf_str(&b)) : NULL;
+  cs_buf_free(&b);
   return out;
+}
+
+const cs_adopted_entry_t *cs_adopted_find(const cs_adopted_t *a, const char *key) {
+  const cs_adopted_entry_t *found = NULL;
+  char *k = clean(key, KEY_MAX); /* as it was stored */
+  size_t i;
+  for (i = a->n; k != NULL && i > 0 && found == NULL; i--)
+    if (strcmp(a->v[i - 1].key, k) == 0)
+      found = &a->v[i - 1];
+  free(k);
+  return found;
 }
 
 int cs_adopted_put(const char *state_dir, cs_adopted_t *a, const char *key, const char *verdict, long long time,
@@ -150,8 +154,8 @@ int cs_adopted_put(const char *state_dir, cs_adopted_t *a, const char *key, cons
 
   memset(&e, 0, sizeof e);
   e.time = time;
-  if ((e.key = clean(key, 200)) == NULL || (e.verdict = clean(verdict, 40)) == NULL || (e.tp = clean(tp, 40)) == NULL ||
-      (e.reason = clean(reason, REASON_MAX)) == NULL) {
+  if ((e.key = clean(key, KEY_MAX)) == NULL || (e.verdict = clean(verdict, 40)) == NULL ||
+      (e.tp = clean(tp, 40)) == NULL || (e.reason = clean(reason, REASON_MAX)) == NULL) {
     entry_free(&e);
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   }

@@ -39,7 +39,8 @@ int cs_adopted_parse(const char *text, size_t len, cs_adopted_t *out);
 /* Reads <state_dir>/adopted (not through a link); none yet: empty, CS_OK. */
 int cs_adopted_read(const char *state_dir, cs_adopted_t *out, cs_err_t *err);
 
-/* The entry for key, NULL when there is none. */
+/* The entry for key (compared as cs_adopted_put stores it: sanitised, cut short), NULL
+ * when there is none. */
 const cs_adopted_entry_t *cs_adopted_find(const cs_adopted_t *a, const char *key);
 
 /* Sets the entry for key (replacing one there, moved to the end; the oldest dropped past

@@ -149,7 +149,7 @@ static long long window_wait(const daemon_t *d) {
  * pre-flight, nothing has changed yet. Outside the maintenance window it waits
  * (1: the run ends as CS_OUT_VALID and the loop parks the file), unless the
  * certificate in service expires first. */
-int cs__daemon_gate(const cs_renewal_result_t *res, void *arg) {
+static int gate_cb(const cs_renewal_result_t *res, void *arg) {
   daemon_t *d = arg;
   const job_t *job = d->running;
   long long wait;
@@ -158,6 +158,17 @@ int cs__daemon_gate(const cs_renewal_result_t *res, void *arg) {
     cs_event_say(CS_EV_DROP_ACCEPTED, job->name, job->name, NULL, NULL);
   wait = job->from_window ? 0 : window_wait(d);
   return wait > 0 && !(d->stats.not_after > 0 && d->stats.not_after <= cs_clock_now() + wait);
+}
+
+void cs__daemon_run_gated(daemon_t *d, const char *name, const char *path, unsigned flags) {
+  /* one job at a time: the events name what it came from, the gate decides on the
+   * window between the pre-flight and BEGIN (one validation, one pre-flight) */
+  d->env.name = name;
+  d->env.gate_cb = gate_cb;
+  d->env.gate_arg = d;
+  cs_renewal_run(&d->env, path, flags, &d->res);
+  d->env.gate_cb = NULL;
+  d->env.gate_arg = NULL;
 }
 
 static void work_cb(uv_work_t *req) {
@@ -173,14 +184,7 @@ static void work_cb(uv_work_t *req) {
     cs_daemon_expiry_check(d->cfg, &d->env, &d->stats);
     break;
   case JOB_DROP:
-    /* one job at a time: the events name the dropped file, the gate decides on the
-     * window between the pre-flight and BEGIN (one validation, one pre-flight) */
-    d->env.name = job->name;
-    d->env.gate_cb = cs__daemon_gate;
-    d->env.gate_arg = d;
-    cs_renewal_run(&d->env, job->path, 0, &d->res);
-    d->env.gate_cb = NULL;
-    d->env.gate_arg = NULL;
+    cs__daemon_run_gated(d, job->name, job->path, 0);
     break;
   case JOB_ADOPT:
     cs__daemon_adopt_work(d, job);

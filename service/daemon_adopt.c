@@ -42,9 +42,7 @@
 
 #define MAX_SOURCE_FILE (1024 * 1024) /* a certificate, its chain or its key */
 
-/* The certificate files an ACME client leaves, in order of preference: a full chain,
- * else the leaf with its chain beside it. */
-static const char *const full_names[] = {"fullchain.pem", "fullchain.cer", "fullchain.crt"};
+/* The files an ACME client leaves (source_read) */
 #define LEAF_NAME "cert.pem"
 #define CHAIN_NAME "chain.pem"
 #define KEY_NAME "privkey.pem"
@@ -67,55 +65,60 @@ static int judged(const daemon_t *d, const char *key) { return cs_adopted_find(&
 
 /* ---- the folder (POSIX) ------------------------------------------------------------ */
 
-/* Which files of the folder make the pair: names[0] the certificate (a full chain, or
- * the leaf), names[1] its chain ("" none), names[2] the key. 0 when they are there,
- * CS_ENOENT when no certificate or no key is. */
-static int source_names(const char *folder, const char *names[3], char *why, size_t len) {
-  char id[256];
-  cs_err_t err;
+/* The first of names[0..n) that is in folder: its version into id and (data not NULL)
+ * its bytes, its name into *which. CS_ENOENT when none is; another error (not
+ * trusted, too big) is that file's. One look per name: cs_plat_source_read judges the
+ * path each time. */
+static int read_first(const char *folder, const char *const *names, size_t n, int secret, unsigned char **data,
+                      size_t *len, char *id, size_t id_len, const char **which, cs_err_t *err) {
   size_t i;
-  names[0] = names[1] = NULL;
-  names[2] = KEY_NAME;
-  for (i = 0; i < sizeof full_names / sizeof full_names[0] && names[0] == NULL; i++)
-    if (cs_plat_source_read(folder, full_names[i], 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) != CS_ENOENT)
-      names[0] = full_names[i];
-  if (names[0] == NULL &&
-      cs_plat_source_read(folder, LEAF_NAME, 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) != CS_ENOENT) {
-    names[0] = LEAF_NAME;
-    if (cs_plat_source_read(folder, CHAIN_NAME, 0, MAX_SOURCE_FILE, NULL, NULL, id, sizeof id, &err) != CS_ENOENT)
-      names[1] = CHAIN_NAME;
+  int rc = CS_ENOENT;
+  for (i = 0; i < n && rc == CS_ENOENT; i++) {
+    *which = names[i];
+    rc = cs_plat_source_read(folder, names[i], secret, MAX_SOURCE_FILE, data, len, id, id_len, err);
   }
-  if (names[0] == NULL) {
-    snprintf(why, len, "no fullchain.pem, fullchain.cer, fullchain.crt or cert.pem in %s", folder);
-    return CS_ENOENT;
-  }
-  return CS_OK;
+  return rc;
 }
 
 /* Reads the pair into one PEM text (*all, *all_len: free with cs_plat_free_file; all
- * NULL: only their version); version receives "name=id;..." of the files read. CS_OK,
- * or the first file's error in err. */
+ * NULL: only their version): the certificate (a full chain, else the leaf with the
+ * chain beside it when there is one), then the key. version receives "name=id;..." of
+ * the files read. CS_OK, or the first file's error in err. */
 static int source_read(const char *folder, unsigned char **all, size_t *all_len, char *version, size_t vlen,
                        cs_err_t *err) {
-  const char *names[3];
+  static const char *const cert_names[] = {"fullchain.pem", "fullchain.cer", "fullchain.crt", LEAF_NAME};
+  static const char *const chain_names[] = {CHAIN_NAME}, *const key_names[] = {KEY_NAME};
+  static const struct {
+    const char *const *names;
+    size_t n;
+    int optional, secret;
+  } parts[3] = {{cert_names, 4, 0, 0}, {chain_names, 1, 1, 0}, {key_names, 1, 0, 1}};
   unsigned char *bytes[3] = {NULL, NULL, NULL};
   size_t len[3] = {0, 0, 0}, used = 0, total = 0, i;
-  char why[300], id[256];
+  const char *which = NULL, *cert = NULL;
+  char id[256];
   int rc = CS_OK;
   version[0] = '\0';
   if (all != NULL) {
     *all = NULL;
     *all_len = 0;
   }
-  if (source_names(folder, names, why, sizeof why) != CS_OK)
-    return cs_err_set(err, CS_ENOENT, 0, "%s", why);
   for (i = 0; i < 3 && rc == CS_OK; i++) {
-    if (names[i] == NULL)
+    if (i == 1 && strcmp(cert, LEAF_NAME) != 0)
+      continue; /* a full chain holds it */
+    rc = read_first(folder, parts[i].names, parts[i].n, parts[i].secret, all ? &bytes[i] : NULL, &len[i], id, sizeof id,
+                    &which, err);
+    if (rc == CS_ENOENT && parts[i].optional) {
+      rc = CS_OK;
       continue;
-    rc = cs_plat_source_read(folder, names[i], i == 2, MAX_SOURCE_FILE, all ? &bytes[i] : NULL, &len[i], id, sizeof id,
-                             err);
-    if (rc == CS_OK)
-      used += (size_t)snprintf(version + used, used < vlen ? vlen - used : 0, "%s%s=%s", used ? ";" : "", names[i], id);
+    }
+    if (rc == CS_ENOENT && i == 0)
+      rc = cs_err_set(err, CS_ENOENT, 0, "no fullchain.pem, fullchain.cer, fullchain.crt or cert.pem in %s", folder);
+    if (rc != CS_OK)
+      break;
+    if (i == 0)
+      cert = which;
+    used += (size_t)snprintf(version + used, used < vlen ? vlen - used : 0, "%s%s=%s", used ? ";" : "", which, id);
     total += len[i] + 1;
   }
   if (rc == CS_OK && used >= vlen)
@@ -140,7 +143,6 @@ static int source_read(const char *folder, unsigned char **all, size_t *all_len,
   return rc;
 }
 
-/* The look at the folder, on the thread pool: the version, settled, read and run. */
 /* Whether the joined file at job->path holds the certificate in service: then it is
  * recorded as such, without a word. */
 static int in_service(daemon_t *d, job_t *job) {
@@ -202,28 +204,21 @@ static void folder_work(daemon_t *d, job_t *job) {
   }
   job->adopt = ADOPT_RAN;
   cs_event_say(CS_EV_ADOPT_FOUND, folder, folder, "a new version of its certificate and key", NULL);
-  d->env.name = folder;
-  d->env.gate_cb = cs__daemon_gate;
-  d->env.gate_arg = d;
-  cs_renewal_run(&d->env, job->path, CS_RENEW_ADOPT, &d->res);
-  d->env.gate_cb = NULL;
-  d->env.gate_arg = NULL;
+  cs__daemon_run_gated(d, folder, job->path, CS_RENEW_ADOPT);
   (void)cs_plat_remove(job->path, NULL); /* it holds the key: never left behind */
 }
 
 /* ---- the system store (Windows) --------------------------------------------------- */
 
 /* Whether the worker found the exported certificate at path to be for this host (the
- * names, as a file's are judged); -1 when it could not tell (err). */
-static int for_this_host(daemon_t *d, const char *path, cs_err_t *err) {
-  char cert[PATH_LEN], key[PATH_LEN];
+ * names, as a file's are judged; cert and key: the one in service, as
+ * cs_plat_store_current gives them); -1 when it could not tell (err). */
+static int for_this_host(daemon_t *d, const char *path, const char *cert, const char *key, cs_err_t *err) {
   cs_reply_t reply;
   size_t i;
-  int rc, ok = 1;
-  if ((rc = cs_plat_store_current(d->cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
-    return -1;
-  rc = cs_worker_validate_probing(&d->worker, path, cert, key, NULL, NULL, NULL, 0, 0, CS_WORKER_OWN_KEY, &reply, err);
-  if (rc != CS_OK)
+  int ok = 1;
+  if (cs_worker_validate_probing(&d->worker, path, cert, key, NULL, NULL, NULL, 0, 0, CS_WORKER_OWN_KEY, &reply, err) !=
+      CS_OK)
     return -1;
   for (i = 0; i < reply.report.n_checks; i++)
     if (!reply.report.checks[i].ok && (strcmp(reply.report.checks[i].id, CS_CHECK_SAN_HOST) == 0 ||
@@ -258,14 +253,15 @@ static void store_work(daemon_t *d, job_t *job) {
   cs_plat_cert_t *certs = NULL, *cur = NULL;
   size_t n = 0, i, j, *order = NULL, n_cand = 0;
   const char *store = cs_plat_store_name(d->cfg);
-  char tp[41], renewal[41] = "", date[32];
+  char tp[41], renewal[41] = "", date[32], cert[PATH_LEN], key[PATH_LEN];
   cs_buf_t others = CS_BUF_INIT;
   long long cur_end = 0;
   cs_err_t err;
   int chosen = -1, host;
 
   job->adopt = ADOPT_NOTHING;
-  if (cs_renewal_current(&d->env, tp, &err) != CS_OK || cs_plat_store_list(d->cfg, &certs, &n, &err) != CS_OK) {
+  if (cs_renewal_current(&d->env, tp, &err) != CS_OK || cs_plat_store_list(d->cfg, &certs, &n, &err) != CS_OK ||
+      cs_plat_store_current(d->cfg, cert, sizeof cert, key, sizeof key, &err) != CS_OK) {
     snprintf(job->why, sizeof job->why, "%s", err.text); /* said by the expiry check; status shows it */
     goto out;
   }
@@ -292,7 +288,7 @@ static void store_work(daemon_t *d, job_t *job) {
       snprintf(job->why, sizeof job->why, "%s", err.text); /* gone meanwhile: the next look sees */
       continue;
     }
-    if ((host = for_this_host(d, job->path, &err)) < 0) {
+    if ((host = for_this_host(d, job->path, cert, key, &err)) < 0) {
       snprintf(job->why, sizeof job->why, "%s", err.text);
       continue; /* the worker failed: not judged, looked at again at the next rescan */
     }
@@ -327,12 +323,7 @@ static void store_work(daemon_t *d, job_t *job) {
                                                                   : "");
     cs_event_cert(CS_EV_ADOPT_FOUND, certs[chosen].tp, tp, certs[chosen].subject, NULL, store, what, NULL);
   }
-  d->env.name = store;
-  d->env.gate_cb = cs__daemon_gate;
-  d->env.gate_arg = d;
-  cs_renewal_run(&d->env, job->path, CS_RENEW_ADOPT, &d->res);
-  d->env.gate_cb = NULL;
-  d->env.gate_arg = NULL;
+  cs__daemon_run_gated(d, store, job->path, CS_RENEW_ADOPT);
 out:
   (void)cs_plat_remove(job->path, NULL); /* the certificate alone, exported: no key */
   cs_buf_free(&others);

@@ -130,9 +130,10 @@ void cs__daemon_start(daemon_t *d);
 /* Frees the queue and the tracked drops (the loop is closed). */
 void cs__daemon_free(daemon_t *d);
 
-/* The renewal's gate (cs_renewal_env_t) for the running job: outside the maintenance
- * window it holds a fit file back (1), unless the certificate in service expires first. */
-int cs__daemon_gate(const cs_renewal_result_t *res, void *arg);
+/* The running job's renewal of path (cs_renewal_run with flags), its events naming name;
+ * outside the maintenance window a fit certificate is held back (CS_OUT_VALID) unless
+ * the one in service expires first. On the thread pool; d->res receives the outcome. */
+void cs__daemon_run_gated(daemon_t *d, const char *name, const char *path, unsigned flags);
 /* The window timer, for what waits for the maintenance window to open. */
 void cs__daemon_arm_window(daemon_t *d);
 

@@ -77,19 +77,18 @@ out:
   return rc;
 }
 
-static int is_sep(char c) { return c == '\\' || c == '/'; }
-
 /* Length of the root of path, its separator included ("C:\\", "\\\\?\\C:\\",
  * "\\\\server\\share\\"); 0 when it has none that is judged here (a relative name). */
 static size_t root_len(const char *p) {
   size_t off = strncmp(p, "\\\\?\\", 4) == 0 ? 4 : 0, i;
   int parts = 0;
-  if (((p[off] >= 'A' && p[off] <= 'Z') || (p[off] >= 'a' && p[off] <= 'z')) && p[off + 1] == ':' && is_sep(p[off + 2]))
+  if (((p[off] >= 'A' && p[off] <= 'Z') || (p[off] >= 'a' && p[off] <= 'z')) && p[off + 1] == ':' &&
+      cs_plat_is_path_sep(p[off + 2]))
     return off + 3;
-  if (off != 0 || !is_sep(p[0]) || !is_sep(p[1]))
+  if (off != 0 || !cs_plat_is_path_sep(p[0]) || !cs_plat_is_path_sep(p[1]))
     return 0;
   for (i = 2; p[i] != '\0'; i++) /* \\server\share\ */
-    if (is_sep(p[i]) && i > 2 && !is_sep(p[i - 1]) && ++parts == 2)
+    if (cs_plat_is_path_sep(p[i]) && i > 2 && !cs_plat_is_path_sep(p[i - 1]) && ++parts == 2)
       return i + 1;
   return 0;
 }
@@ -109,7 +108,7 @@ int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char
     return 1;
   }
   for (i = r; path[i] != '\0'; i++)
-    if (is_sep(path[i]))
+    if (cs_plat_is_path_sep(path[i]))
       last = i;
   if (last == 0)
     last = r - 1; /* a file in the root itself */
@@ -125,7 +124,7 @@ int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char
       return 1;
     if (i == last)
       return 0;
-    for (i++; !is_sep(path[i]); i++)
+    for (i++; !cs_plat_is_path_sep(path[i]); i++)
       ;
   }
 }
