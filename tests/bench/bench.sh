@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# certsteward's benchmark: idle footprint (beside certmonger), reaction (drop -> COMMIT),
+# certsteward's benchmark: idle footprint (beside certmonger, with the drop folder and a
+# certbot-style [store] adopt_from watched), reaction (drop -> COMMIT, then certbot's
+# link flip -> COMMIT),
 # expiry scan and validation, on this machine in one run; prints the results as
 # Markdown (also written to --out). Not part of the pass/fail tests. Run it through
 # scripts/bench.sh, which installs what is missing and builds; directly:
@@ -13,10 +15,11 @@ usage() {
   cat <<'EOF'
 usage: bench.sh --build DIR [options]
   --build DIR       the build folder (certsteward, certsteward-worker, cs-testpki built there)
-  --quick           short run while developing: --window 10 --renewals 5 --sizes 1000
+  --quick           short run while developing: --window 10 --renewals 5 --adoptions 3 --sizes 1000
                     --runs 20 --scan-runs 3 (options after it still apply)
   --window S        each idle window, seconds (default 60; two windows are measured)
   --renewals N      drop -> COMMIT renewals (default 30)
+  --adoptions N     [store] adopt_from -> COMMIT renewals after them (default 10)
   --sizes "A B"     monitored folder sizes (default "1000 10000")
   --runs N          validation runs of each program (default 100)
   --scan-runs N     runs of each scan (default 5; certsteward's own scan runs half as often)
@@ -27,14 +30,15 @@ usage: bench.sh --build DIR [options]
 EOF
 }
 
-B='' WINDOW=60 RENEWALS=30 SIZES="1000 10000" RUNS=100 SCAN_RUNS=5 ONLY=idle,reaction,scan,validation OUT='' KEEP=''
+B='' WINDOW=60 RENEWALS=30 ADOPTIONS=10 SIZES="1000 10000" RUNS=100 SCAN_RUNS=5 ONLY=idle,reaction,scan,validation OUT='' KEEP=''
 BENCH_ARGS='' # the options as given, less --build: the command the report names
 while [ $# -gt 0 ]; do
   case $1 in
     --build) B=${2:?--build needs a value}; shift 2; continue ;;
-    --quick) WINDOW=10 RENEWALS=5 SIZES=1000 RUNS=20 SCAN_RUNS=3 ;;
+    --quick) WINDOW=10 RENEWALS=5 ADOPTIONS=3 SIZES=1000 RUNS=20 SCAN_RUNS=3 ;;
     --window) WINDOW=${2:?--window needs a value} ;;
     --renewals) RENEWALS=${2:?--renewals needs a value} ;;
+    --adoptions) ADOPTIONS=${2:?--adoptions needs a value} ;;
     --sizes) SIZES=${2:?--sizes needs a value} ;;
     --runs) RUNS=${2:?--runs needs a value} ;;
     --scan-runs) SCAN_RUNS=${2:?--scan-runs needs a value} ;;
@@ -116,7 +120,7 @@ log "machine: ${R[machine]}; load ${R[load_start]}; busy: ${R[busy_start]:-nothi
 # ---- idle footprint and reaction: one daemon, one nginx ---------------------------------
 if wants idle || wants reaction; then
   log "reaction set-up: $((RENEWALS)) renewals, nginx on 127.0.0.1"
-  react_setup "$W/react" "$RENEWALS"
+  react_setup "$W/react" "$RENEWALS" "$ADOPTIONS"
   react_start "$W/react"
   T_DAEMON=$(date +%s)
   log "daemon running (pid $DAEMON_PID), nginx on 127.0.0.1:$NGINX_PORT"
@@ -144,6 +148,11 @@ if wants idle || wants reaction; then
     log "reaction: $RENEWALS renewals"
     react_run "$W/react" "$RENEWALS"
     react_analyse "$W/react"
+    if [ "$ADOPTIONS" -gt 0 ]; then
+      log "adoption: $ADOPTIONS renewals by a certbot-style folder"
+      adopt_run "$W/react" "$RENEWALS" "$ADOPTIONS"
+      adopt_analyse "$W/react" "$RENEWALS"
+    fi
     sleep 2
     res idle.certsteward.rss_after "$(status_kib "$DAEMON_PID" VmRSS)"
   fi

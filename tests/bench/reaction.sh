@@ -10,12 +10,19 @@
 HOST=board.example.test
 PFX_PASS=bench-pass
 
-# react_setup DIR N: PKI, the files in service, nginx, the restart command, the configuration
+# react_setup DIR N [M]: PKI (N renewals to drop, M more to adopt), the files in service,
+# a certbot-style folder ([store] adopt_from: live/site links into archive/site, version 0
+# the certificate in service), nginx, the restart command, the configuration
 react_setup() {
-  local d=$1 n=$2 old
+  local d=$1 n=$2 m=${3:-0} old
   mkdir -p "$d/pki" "$d/store" "$d/state" "$d/stage"
-  mkdir -m 700 "$d/drop"
-  "$TOOLS/gencerts" renewals "$d/pki" "$n" "$HOST" "$PFX_PASS" || die "gencerts renewals"
+  mkdir -m 700 "$d/drop" "$d/le" "$d/le/live" "$d/le/archive" "$d/le/live/site" "$d/le/archive/site"
+  "$TOOLS/gencerts" renewals "$d/pki" "$((n + m))" "$HOST" "$PFX_PASS" || die "gencerts renewals"
+  cp "$d/pki/current.pem" "$d/le/archive/site/cert0.pem"
+  cp "$d/pki/inter.pem" "$d/le/archive/site/chain0.pem"
+  cat "$d/pki/current.pem" "$d/pki/inter.pem" > "$d/le/archive/site/fullchain0.pem"
+  install -m 600 "$d/pki/key.pem" "$d/le/archive/site/privkey0.pem"
+  adopt_point "$d" 0
   (umask 077 && printf '%s\n' "$PFX_PASS" > "$d/pki/pass.txt")
   cat "$d/pki/current.pem" "$d/pki/inter.pem" > "$d/store/cert.pem"
   install -m 600 "$d/pki/key.pem" "$d/store/key.pem"
@@ -53,6 +60,8 @@ restart_timeout = 20
 state_dir = state
 cert_file = store/cert.pem
 key_file = store/key.pem
+
+adopt_from = le/live/site
 
 [watch]
 folder = drop
@@ -139,4 +148,69 @@ react_analyse() {
     res "react.$col.p95" "$p95"
   done
   res react.n "$(($(wc -l < "$d/reaction.tsv") - 1))"
+}
+
+# adopt_point DIR V: the live links flipped to version V one at a time, as certbot does
+adopt_point() {
+  local f
+  for f in cert chain fullchain privkey; do
+    ln -s "../../archive/site/$f$2.pem" "$1/le/live/site/.$f.new"
+    mv -T "$1/le/live/site/.$f.new" "$1/le/live/site/$f.pem"
+  done
+}
+
+# adopt_run DIR N M: M renewals by certbot (after the N dropped ones), one after the other:
+# version J's files written into the archive (from renew-(N+J).pfx), then, timed, the
+# links flipped to it; each must commit before the next. DIR/flips: the time before the
+# first link moved.
+adopt_run() {
+  local d=$1 n=$2 m=$3 j k a=$1/le/archive/site pfx
+  : > "$d/flips"
+  for j in $(seq "$m"); do
+    pfx=$(printf '%s/pki/renew-%03d.pfx' "$d" "$((n + j))")
+    openssl pkcs12 -in "$pfx" -passin "pass:$PFX_PASS" -nokeys -clcerts 2>/dev/null | openssl x509 -out "$a/cert$j.pem" ||
+      die "cannot read $pfx"
+    cp "$d/pki/inter.pem" "$a/chain$j.pem"
+    cat "$a/cert$j.pem" "$a/chain$j.pem" > "$a/fullchain$j.pem"
+    (umask 077 && openssl pkcs12 -in "$pfx" -passin "pass:$PFX_PASS" -nocerts -nodes 2>/dev/null |
+      openssl pkey -out "$a/privkey$j.pem") || die "cannot read the key of $pfx"
+    echo "$EPOCHREALTIME" >> "$d/flips"
+    adopt_point "$d" "$j"
+    for k in $(seq 3000); do # 60 s at most
+      [ "$(count_id "$d" 4007)" -ge "$((n + j))" ] && break
+      if grep -q "^[0-9.]* certsteward\[\(1005\|3102\|3004\|5000\|5002\)\]" "$d/events.log"; then
+        die "adoption $j failed: $(grep -v '^[0-9.]* certsteward\[4' "$d/events.log" | tail -5)"
+      fi
+      sleep 0.02
+    done
+    [ "$(count_id "$d" 4007)" -ge "$((n + j))" ] || die "adoption $j did not commit within 60 s"
+    sleep 0.7 # the commit's expiry check
+  done
+  [ "$(served "$NGINX_PORT" "$HOST")" = "$(thumbprint "$a/cert$m.pem")" ] || die "nginx does not serve the last adoption"
+  [ "$(count_id "$d" 3101)" -eq "$m" ] || die "$(count_id "$d" 3101) adoptions said for $m"
+}
+
+# adopt_analyse DIR N: DIR/adopt.tsv, one adoption a line (ms): flip -> COMMIT less the
+# restart command, and the part of it before the daemon said it found the version (3100:
+# the change notification, settle_seconds 0 and the two looks that find it unchanged)
+adopt_analyse() {
+  local d=$1 n=$2 col k
+  awk -v flips="$d/flips" -v restarts="$d/restart.log" -v n="$n" '
+    BEGIN { while ((getline l < flips) > 0) flip[++nf] = l
+            while ((getline l < restarts) > 0) { split(l, a, " "); rs[++nr] = a[1]; re[nr] = a[2] } }
+    match($2, /^certsteward\[[0-9]+\]/) { id = substr($2, 13, RLENGTH - 13); t[id, ++c[id]] = $1 }
+    END {
+      print "adoption\treaction\tfound"
+      for (j = 1; j <= nf; j++)
+        printf "%d\t%.3f\t%.3f\n", j, (t[4006, n + j] - flip[j] - (re[n + j] - rs[n + j])) * 1000,
+          (t[3100, j] - flip[j]) * 1000
+    }' "$d/events.log" > "$d/adopt.tsv"
+  for col in reaction found; do
+    k=$(head -1 "$d/adopt.tsv" | tr '\t' '\n' | grep -nx "$col" | cut -d: -f1)
+    tail -n +2 "$d/adopt.tsv" | cut -f"$k" > "$d/col.txt"
+    read -r _n med p95 _min _max < <(stats "$d/col.txt")
+    res "adopt.$col.median" "$med"
+    res "adopt.$col.p95" "$p95"
+  done
+  res adopt.n "$(($(wc -l < "$d/adopt.tsv") - 1))"
 }

@@ -20,6 +20,10 @@ report_table() {
     echo "| Drop → COMMIT, median of $(r "react.n") renewals (without settle window and connector restart) | $(ms "$(r "react.reaction.median")") | — | — | ≤ 50 ms | $(yes_no "$(r "react.reaction.median") <= 50") |"
     echo "| Drop → COMMIT, p95 | $(ms "$(r "react.reaction.p95")") | — | — | — | — |"
   fi
+  if have adopt.reaction.median; then
+    echo "| certbot renewal in \`[store] adopt_from\` → COMMIT, median of $(r "adopt.n") (links flipped; without the connector restart; settle_seconds 0) | $(ms "$(r "adopt.reaction.median")") | — | — | — | — |"
+    echo "| … of which flip → found (3100: notification, two looks that find it unchanged) | $(ms "$(r "adopt.found.median")") (p95 $(ms "$(r "adopt.found.p95")")) | — | — | — | — |"
+  fi
   local s cs fl sh proj note
   for s in ${SIZES}; do
     have "scan.$s.floor" || continue
