@@ -116,8 +116,9 @@ int cs_adopted_read(const char *state_dir, cs_adopted_t *out, cs_err_t *err) {
   return rc == CS_OK ? CS_OK : cs_err_set(err, rc, 0, "out of memory");
 }
 
-/* The first max bytes of s (NULL: "") made one field: cs_text_sanitize replaces tab,
- * line breaks and every other control byte. */
+/* The first max bytes of s (NULL: "") made one field of at most max bytes:
+ * cs_text_sanitize replaces tab, line breaks and every other control byte, and what it
+ * grew is cut again, so that CS_ADOPTED_MAX entries always fit in FILE_MAX. */
 static char *clean(const char *s, size_t max) {
   cs_buf_t b = CS_BUF_INIT;
   char *head, *out;
@@ -130,6 +131,12 @@ static char *clean(const char *s, size_t max) {
   free(head);
   out = cs_buf_str(&b) != NULL ? cs_strdup(cs_buf_str(&b)) : NULL;
   cs_buf_free(&b);
+  if (out != NULL && (n = strlen(out)) > max) { /* what sanitising grew, cut again, whole characters */
+    n = max;
+    while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
+      n--;
+    out[n] = '\0';
+  }
   return out;
 }
 
@@ -144,13 +151,28 @@ const cs_adopted_entry_t *cs_adopted_find(const cs_adopted_t *a, const char *key
   return found;
 }
 
-int cs_adopted_put(const char *state_dir, cs_adopted_t *a, const char *key, const char *verdict, long long time,
-                   const char *tp, const char *reason, cs_err_t *err) {
-  cs_adopted_entry_t e;
+/* <state_dir>/adopted written anew from a, atomically, mode 0600. */
+static int write_all(const char *state_dir, const cs_adopted_t *a, cs_err_t *err) {
   cs_buf_t b = CS_BUF_INIT;
   char path[4096];
   size_t i;
   int rc;
+  for (i = 0; i < a->n; i++)
+    cs_buf_printf(&b, "%s\t%s\t%lld\t%s\t%s\n", a->v[i].key, a->v[i].verdict, a->v[i].time, a->v[i].tp, a->v[i].reason);
+  if (cs_buf_str(&b) == NULL)
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  else if (cs_plat_path_join(path, sizeof path, state_dir, CS_STATE_ADOPTED) != CS_OK)
+    rc = cs_err_set(err, CS_EINVAL, 0, "the state folder's path is too long");
+  else
+    rc = cs_plat_write_atomic(path, cs_buf_str(&b), strlen(cs_buf_str(&b)), 0600, err);
+  cs_buf_free(&b);
+  return rc;
+}
+
+int cs_adopted_put(const char *state_dir, cs_adopted_t *a, const char *key, const char *verdict, long long time,
+                   const char *tp, const char *reason, cs_err_t *err) {
+  cs_adopted_entry_t e;
+  size_t i;
 
   memset(&e, 0, sizeof e);
   e.time = time;
@@ -180,14 +202,20 @@ int cs_adopted_put(const char *state_dir, cs_adopted_t *a, const char *key, cons
     a->v = grown;
     a->v[a->n++] = e;
   }
-  for (i = 0; i < a->n; i++)
-    cs_buf_printf(&b, "%s\t%s\t%lld\t%s\t%s\n", a->v[i].key, a->v[i].verdict, a->v[i].time, a->v[i].tp, a->v[i].reason);
-  if (cs_buf_str(&b) == NULL)
-    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-  else if (cs_plat_path_join(path, sizeof path, state_dir, CS_STATE_ADOPTED) != CS_OK)
-    rc = cs_err_set(err, CS_EINVAL, 0, "the state folder's path is too long");
-  else
-    rc = cs_plat_write_atomic(path, cs_buf_str(&b), strlen(cs_buf_str(&b)), 0600, err);
-  cs_buf_free(&b);
-  return rc;
+  return write_all(state_dir, a, err);
+}
+
+int cs_adopted_retain(const char *state_dir, cs_adopted_t *a, int (*keep)(const char *key, void *arg), void *arg,
+                      cs_err_t *err) {
+  size_t i, k = 0;
+  for (i = 0; i < a->n; i++) {
+    if (keep(a->v[i].key, arg))
+      a->v[k++] = a->v[i];
+    else
+      entry_free(&a->v[i]);
+  }
+  if (k == a->n)
+    return CS_OK;
+  a->n = k;
+  return write_all(state_dir, a, err);
 }

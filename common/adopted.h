@@ -20,6 +20,7 @@
 #define CS_ADOPT_IN_SERVICE "in-service" /* it was the certificate in service already */
 #define CS_ADOPT_REJECTED "rejected"     /* failed a check, or its renewal was rolled back */
 #define CS_ADOPT_OTHER_HOST "other-host" /* not for this host: not a candidate */
+#define CS_ADOPT_REPLACED "replaced"     /* it was in service and a renewal replaced it */
 #define CS_ADOPTED_MAX 256               /* entries kept; the oldest go first */
 
 typedef struct cs_adopted_entry_s {
@@ -47,6 +48,11 @@ const cs_adopted_entry_t *cs_adopted_find(const cs_adopted_t *a, const char *key
  * CS_ADOPTED_MAX) and writes the file again, atomically, mode 0600. */
 int cs_adopted_put(const char *state_dir, cs_adopted_t *a, const char *key, const char *verdict, long long time,
                    const char *tp, const char *reason, cs_err_t *err);
+
+/* Keeps the entries whose key keep(key, arg) says to keep, and writes the file again when
+ * one went (the system store: what left the store is judged no more). */
+int cs_adopted_retain(const char *state_dir, cs_adopted_t *a, int (*keep)(const char *key, void *arg), void *arg,
+                      cs_err_t *err);
 
 void cs_adopted_free(cs_adopted_t *a);
 

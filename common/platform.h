@@ -395,13 +395,20 @@ int cs_plat_store_key_ref(const struct cs_config_s *cfg, const char *thumbprint,
 
 /* One certificate of the platform's store (cs_plat_store_list). */
 typedef struct cs_plat_cert_s {
-  char tp[41];         /* SHA-1 thumbprint, upper-case hex */
-  char *subject;       /* subject, one line (owned; may be NULL) */
-  char *friendly;      /* friendly name (owned; may be NULL) */
-  long long not_after; /* seconds since 1970 */
-  int has_key;         /* a private key is linked to it */
-  char renewal[41];    /* the certificate that renewed it, as the store links them (Windows:
-                        * CERT_RENEWAL_PROP_ID, set by autoenrollment and certreq); "" none */
+  char tp[41];          /* SHA-1 thumbprint, upper-case hex */
+  char *subject;        /* subject, one line (owned; may be NULL) */
+  char *friendly;       /* friendly name (owned; may be NULL) */
+  long long not_after;  /* seconds since 1970 */
+  int has_key;          /* a private key is linked to it */
+  char renewal[41];     /* the certificate that renewed it, as the store links them (Windows:
+                         * CERT_RENEWAL_PROP_ID, set by autoenrollment and certreq); "" none */
+  long long not_before; /* seconds since 1970 */
+  int archived;         /* Windows: archived (CERT_ARCHIVED_PROP_ID), as a renewal leaves the one
+                         * it renewed; listed all the same, so that the certificate in service
+                         * is found when autoenrollment archived it */
+  int no_server_auth;   /* Windows: the store's own purposes for it (CERT_ENHKEY_USAGE_PROP_ID,
+                         * the MMC's "Disable all purposes" or a list without server
+                         * authentication) rule TLS server use out */
 } cs_plat_cert_t;
 
 /* Every certificate of the platform's store with its expiry, read without OpenSSL
@@ -419,6 +426,17 @@ void cs_plat_store_list_free(cs_plat_cert_t *certs, size_t n);
  * networked HSM on Windows): call it off the daemon's loop. POSIX: CS_EINVAL (its
  * store is files). */
 int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err);
+
+/* Whether the private key of the store's certificate tp is kept to the machine's
+ * administrators: owned by Administrators or SYSTEM (or TrustedInstaller), and no one
+ * else, but account ([connector] account, which the grant gives READ; NULL or "": none),
+ * may read it or change it or its access rules (the key judged as a secret file). 1 yes;
+ * 0 no, why naming who else may; CS_E* with err when it cannot be told (not in the store,
+ * no key, the rules unreadable). Used before a certificate an admin's tool left in the
+ * store is adopted: any user may create a machine key (MachineKeys lets everyone create
+ * files) that a certificate gets linked to, and keep reading it. Blocks as long as the
+ * key's provider does. POSIX: CS_EINVAL. */
+int cs_plat_store_key_private(const char *tp, const char *account, char *why, size_t why_len, cs_err_t *err);
 
 /* Change notifications of the platform's store (Windows: LocalMachine\My), without
  * polling: cb(arg) runs on a thread of the watch's own after each change (a burst of

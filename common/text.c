@@ -212,3 +212,11 @@ unsigned char *cs_memdup(const void *p, size_t n) {
   c[n] = '\0';
   return c;
 }
+
+unsigned long long cs_text_fnv1a(unsigned long long h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  size_t i;
+  for (i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h;
+}

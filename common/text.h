@@ -48,6 +48,11 @@ unsigned char *cs_memdup(const void *p, size_t n);
 /* New copy of s (malloc), NULL when out of memory: strdup is not ISO C. */
 char *cs_strdup(const char *s);
 
+/* FNV-1a, 64 bits, of the n bytes at p, going on from h (CS_FNV1A_INIT to start): a
+ * name or a version for data no adversary chooses, never a check of integrity. */
+#define CS_FNV1A_INIT 0xcbf29ce484222325ULL
+unsigned long long cs_text_fnv1a(unsigned long long h, const void *p, size_t n);
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if s does not start one.
  * *cp receives the code point. n = bytes available. */
 size_t cs_utf8_decode(const unsigned char *s, size_t n, unsigned long *cp);

@@ -204,6 +204,7 @@ static void after_drop(daemon_t *d, job_t *job) {
     break;
   case CS_OUT_COMMITTED:
     d->stats.accepted++;
+    cs__daemon_adopt_judged(d, d->res.old_tp, CS_ADOPT_REPLACED, "replaced by a dropped certificate");
     if (d->cfg->watch.keep_processed)
       park(d, job, CS_STATE_PROCESSED, NULL, NULL);
     else if (cs_plat_remove(job->path, NULL) != CS_OK)
@@ -225,7 +226,7 @@ static void after_drop(daemon_t *d, job_t *job) {
     /* fall through */
   case CS_OUT_ROLLED_BACK:
     d->stats.rollbacks++;
-    cs__daemon_adopt_judged(d, d->res.new_tp, "its renewal from the drop folder failed");
+    cs__daemon_adopt_judged(d, d->res.new_tp, CS_ADOPT_REJECTED, "its renewal from the drop folder failed");
     snprintf(why, sizeof why, "the renewal failed at step %s and was %s: %.500s", cs_step_name(d->res.step),
              d->res.outcome == CS_OUT_ROLLED_BACK ? "rolled back" : "NOT rolled back", d->res.err.text);
     cs__daemon_quarantine(d, job, why, &d->res);

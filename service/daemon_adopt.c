@@ -31,6 +31,7 @@
 
 #include <uv.h>
 
+#include "adopt_pick.h"
 #include "adopted.h"
 #include "clock.h"
 #include "daemon_int.h"
@@ -56,12 +57,22 @@ static void record(daemon_t *d, const char *key, const char *verdict, const char
     cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.state_dir, err.text, NULL);
 }
 
-void cs__daemon_adopt_judged(daemon_t *d, const char *tp, const char *reason) {
+void cs__daemon_adopt_judged(daemon_t *d, const char *tp, const char *verdict, const char *reason) {
   if (d->adopt_mode == ADOPT_STORE && tp[0])
-    record(d, tp, CS_ADOPT_REJECTED, tp, reason);
+    record(d, tp, verdict, tp, reason);
 }
 
 static int judged(const daemon_t *d, const char *key) { return cs_adopted_find(&d->adopted, key) != NULL; }
+
+/* Said once, until the reason changes: a refusal that is not the certificate's fault
+ * (3106; tried again at the next look). tp, in_service, subject may be NULL. */
+static void deferred(daemon_t *d, const char *tp, const char *in_service, const char *subject, const char *why) {
+  const char *source = d->adopt_mode == ADOPT_STORE ? cs_plat_store_name(d->cfg) : d->cfg->store.adopt_from;
+  if (strcmp(why, d->adopt_refused_said) == 0)
+    return;
+  snprintf(d->adopt_refused_said, sizeof d->adopt_refused_said, "%s", why);
+  cs_event_cert(CS_EV_ADOPT_DEFERRED, tp, in_service, subject, NULL, source, why, NULL);
+}
 
 /* ---- the folder (POSIX) ------------------------------------------------------------ */
 
@@ -143,8 +154,8 @@ static int source_read(const char *folder, unsigned char **all, size_t *all_len,
   return rc;
 }
 
-/* Whether the joined file at job->path holds the certificate in service: then it is
- * recorded as such, without a word. */
+/* Whether the joined file at job->path holds the certificate in service: then its
+ * content is recorded as such, without a word. */
 static int in_service(daemon_t *d, job_t *job) {
   cs_reply_t reply;
   char tp[41];
@@ -155,10 +166,21 @@ static int in_service(daemon_t *d, job_t *job) {
   same = strcmp(reply.report.thumbprint, tp) == 0;
   cs_reply_free(&reply);
   if (same)
-    record(d, job->version, CS_ADOPT_IN_SERVICE, tp, "");
+    record(d, job->key, CS_ADOPT_IN_SERVICE, tp, "");
   return same;
 }
 
+/* Whether a failure to read the folder is the folder's (what it holds, or who may change
+ * it: judged once, until that changes) rather than this machine's now (a full disk,
+ * memory: tried again at the next look). */
+static int folders_fault(int rc) {
+  return rc == CS_ENOENT || rc == CS_EACCES || rc == CS_ETOOBIG || rc == CS_ENOTREG || rc == CS_EFORMAT;
+}
+
+/* The look at the folder, on the thread pool. The version (the files' identities) says
+ * whether anything changed and whether it settled; what is judged and recorded is the
+ * content (job->key: its FNV-1a and length), so that a change of metadata alone (a
+ * chmod, a restored backup, a second link) runs nothing again. */
 static void folder_work(daemon_t *d, job_t *job) {
   const char *folder = d->cfg->store.adopt_from;
   unsigned char *pem = NULL;
@@ -169,15 +191,19 @@ static void folder_work(daemon_t *d, job_t *job) {
 
   job->adopt = ADOPT_NOTHING;
   rc = source_read(folder, NULL, NULL, job->version, sizeof job->version, &err);
-  if (rc != CS_OK) { /* what it lacks or why it is not trusted is its version: said once, until it changes */
-    snprintf(job->version, sizeof job->version, "unusable:%.200s", err.text);
+  if (rc != CS_OK) {
     snprintf(job->why, sizeof job->why, "%s", err.text);
-    if (!judged(d, job->version))
+    if (!folders_fault(rc)) {
+      job->adopt = ADOPT_DEFERRED;
+      return;
+    }
+    snprintf(job->key, sizeof job->key, "unusable:%s", err.text); /* said once, until the reason changes */
+    if (!judged(d, job->key))
       job->adopt = ADOPT_UNUSABLE;
     return;
   }
-  if (judged(d, job->version))
-    return;
+  if (!job->from_window && strcmp(job->version, d->adopt_done_version) == 0)
+    return; /* this version was judged, or waits for the window */
   if (!job->settled && strcmp(job->version, job->seen) != 0) {
     job->adopt = ADOPT_UNSETTLED; /* changed since the last look: looked at again after settle_seconds */
     return;
@@ -187,25 +213,30 @@ static void folder_work(daemon_t *d, job_t *job) {
     job->adopt = ADOPT_UNSETTLED; /* changed while it was read */
     snprintf(job->version, sizeof job->version, "%s", again);
   } else if (rc == CS_OK) {
-    rc = cs_plat_write_atomic(job->path, pem, pem_len, 0600, &err);
+    snprintf(job->key, sizeof job->key, "content:%016llx:%zu", cs_text_fnv1a(CS_FNV1A_INIT, pem, pem_len), pem_len);
+    if (judged(d, job->key))
+      job->adopt = ADOPT_KNOWN;
+    else
+      rc = cs_plat_write_atomic(job->path, pem, pem_len, 0600, &err);
   }
   if (pem != NULL)
     cs_plat_free_file(pem, pem_len);
-  if (job->adopt == ADOPT_UNSETTLED)
+  if (job->adopt != ADOPT_NOTHING)
     return;
   if (rc != CS_OK) {
     snprintf(job->why, sizeof job->why, "%s", err.text);
-    job->adopt = ADOPT_UNUSABLE;
+    job->adopt = ADOPT_DEFERRED; /* a read that failed now, a state folder that is full: tried again */
     return;
   }
   if (in_service(d, job)) { /* certsteward started after the client's last renewal, or adopted it before */
     (void)cs_plat_remove(job->path, NULL);
+    job->adopt = ADOPT_KNOWN;
     return;
   }
   job->adopt = ADOPT_RAN;
   cs_event_say(CS_EV_ADOPT_FOUND, folder, folder, "a new version of its certificate and key", NULL);
   cs__daemon_run_gated(d, folder, job->path, CS_RENEW_ADOPT);
-  (void)cs_plat_remove(job->path, NULL); /* it holds the key: never left behind */
+  (void)cs_plat_remove(job->path, NULL); /* it holds the key (a crash leaves it: removed at start) */
 }
 
 /* ---- the system store (Windows) --------------------------------------------------- */
@@ -230,6 +261,12 @@ static int for_this_host(daemon_t *d, const char *path, const char *cert, const 
   return ok;
 }
 
+/* The store's certificates (cs_plat_store_list) */
+struct listing_s {
+  cs_plat_cert_t *certs;
+  size_t n;
+};
+
 /* Writes the DER of store certificate tp to path. */
 static int export_cert(const char *tp, const char *path, cs_err_t *err) {
   unsigned char *der = NULL;
@@ -241,49 +278,75 @@ static int export_cert(const char *tp, const char *path, cs_err_t *err) {
   return rc;
 }
 
-/* Candidates first to last: the one the renewal link names, then the latest-expiring. */
-static int by_preference(const cs_plat_cert_t *a, const cs_plat_cert_t *b, const char *renewal) {
-  int ra = renewal[0] && strcmp(a->tp, renewal) == 0, rb = renewal[0] && strcmp(b->tp, renewal) == 0;
-  if (ra != rb)
-    return ra ? -1 : 1;
-  return a->not_after > b->not_after ? -1 : a->not_after < b->not_after ? 1 : strcmp(a->tp, b->tp);
+static int judged_cb(const char *tp, const void *arg) { return judged(arg, tp); }
+
+static int in_store(const char *tp, void *arg) {
+  const cs_plat_cert_t *certs = ((const struct listing_s *)arg)->certs;
+  size_t n = ((const struct listing_s *)arg)->n, i;
+  for (i = 0; i < n; i++)
+    if (strcmp(certs[i].tp, tp) == 0)
+      return 1;
+  return 0;
+}
+
+/* What key_fit found */
+enum { KEY_FIT, KEY_REJECTED, KEY_REFUSED, KEY_UNKNOWN };
+
+/* The chosen candidate's key (the worker judged the certificate, not the key): KEY_FIT;
+ * KEY_REJECTED, recorded and said, when it is the certificate's fault (a key that is
+ * missing or another's); KEY_REFUSED, said once and tried again at the next look, when
+ * the key's access rules are at fault, which an admin can mend; KEY_UNKNOWN when it
+ * cannot be told now (job->why). */
+static int key_fit(daemon_t *d, job_t *job, const cs_plat_cert_t *c, const char *in_service) {
+  char why[600], text[800];
+  cs_err_t err;
+  int m = cs_plat_store_key_matches(c->tp, why, sizeof why, &err);
+  if (m < 0) {
+    snprintf(job->why, sizeof job->why, "%.600s", err.text);
+    return KEY_UNKNOWN;
+  }
+  if (m == 0) {
+    snprintf(text, sizeof text, "key_match: %s", why);
+    record(d, c->tp, CS_ADOPT_REJECTED, c->tp, text);
+    job->rejected++;
+    cs_event_cert(CS_EV_NOT_ADOPTED, c->tp, in_service, c->subject, NULL, cs_plat_store_name(d->cfg), text, NULL);
+    return KEY_REJECTED;
+  }
+  m = cs_plat_store_key_private(c->tp, d->cfg->connector.account, why, sizeof why, &err);
+  if (m == 1)
+    return KEY_FIT;
+  snprintf(text, sizeof text,
+           "%s; it is looked at again every rescan_interval (certlm.msc, the certificate, All Tasks, "
+           "Manage Private Keys)",
+           m == 0 ? why : err.text);
+  deferred(d, c->tp, in_service, c->subject, text);
+  return KEY_REFUSED;
 }
 
 static void store_work(daemon_t *d, job_t *job) {
-  cs_plat_cert_t *certs = NULL, *cur = NULL;
-  size_t n = 0, i, j, *order = NULL, n_cand = 0;
+  struct listing_s all = {NULL, 0};
+  size_t j, *order = NULL, n_cand;
   const char *store = cs_plat_store_name(d->cfg);
-  char tp[41], renewal[41] = "", date[32], cert[PATH_LEN], key[PATH_LEN];
+  char tp[41], renewed[41], date[32], cert[PATH_LEN], key[PATH_LEN];
   cs_buf_t others = CS_BUF_INIT;
-  long long cur_end = 0;
+  const cs_plat_cert_t *chosen = NULL;
   cs_err_t err;
-  int chosen = -1, host;
+  int host, fit;
 
   job->adopt = ADOPT_NOTHING;
-  if (cs_renewal_current(&d->env, tp, &err) != CS_OK || cs_plat_store_list(d->cfg, &certs, &n, &err) != CS_OK ||
+  if (cs_renewal_current(&d->env, tp, &err) != CS_OK || cs_plat_store_list(d->cfg, &all.certs, &all.n, &err) != CS_OK ||
       cs_plat_store_current(d->cfg, cert, sizeof cert, key, sizeof key, &err) != CS_OK) {
     snprintf(job->why, sizeof job->why, "%s", err.text); /* said by the expiry check; status shows it */
     goto out;
   }
-  for (i = 0; i < n; i++)
-    if (strcmp(certs[i].tp, tp) == 0)
-      cur = &certs[i];
-  if (cur != NULL) {
-    cur_end = cur->not_after;
-    snprintf(renewal, sizeof renewal, "%s", cur->renewal);
-  }
-  if ((order = calloc(n ? n : 1, sizeof *order)) == NULL)
+  /* what left the store is judged no more: the record holds what is there */
+  if (cs_adopted_retain(d->cfg->store.state_dir, &d->adopted, in_store, &all, &err) != CS_OK)
+    cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.state_dir, err.text, NULL);
+  if ((order = calloc(all.n ? all.n : 1, sizeof *order)) == NULL)
     goto out;
-  for (i = 0; i < n; i++) {
-    if (!certs[i].has_key || strcmp(certs[i].tp, tp) == 0 || certs[i].not_after <= cur_end || judged(d, certs[i].tp))
-      continue;
-    for (j = n_cand; j > 0 && by_preference(&certs[i], &certs[order[j - 1]], renewal) < 0; j--)
-      order[j] = order[j - 1];
-    order[j] = i;
-    n_cand++;
-  }
+  n_cand = cs_pick_order(all.certs, all.n, tp, judged_cb, d, order);
   for (j = 0; j < n_cand; j++) {
-    const cs_plat_cert_t *c = &certs[order[j]];
+    const cs_plat_cert_t *c = &all.certs[order[j]];
     if (export_cert(c->tp, job->path, &err) != CS_OK) {
       snprintf(job->why, sizeof job->why, "%s", err.text); /* gone meanwhile: the next look sees */
       continue;
@@ -296,39 +359,43 @@ static void store_work(daemon_t *d, job_t *job) {
       record(d, c->tp, CS_ADOPT_OTHER_HOST, c->tp, "not for this host");
       continue;
     }
-    if (chosen < 0) {
-      chosen = (int)order[j];
+    if (chosen != NULL) {
+      cs_buf_printf(&others, "%s%s (expires %s)", others.len ? ", " : "", c->tp,
+                    cs_time_utc(c->not_after, date, sizeof date));
       continue;
     }
-    cs_buf_printf(&others, "%s%s (expires %s)", others.len ? ", " : "", c->tp,
-                  cs_time_utc(c->not_after, date, sizeof date));
+    if ((fit = key_fit(d, job, c, tp)) == KEY_FIT)
+      chosen = c;
+    else if (fit == KEY_REFUSED)
+      goto out; /* its key's access rules are at fault: no other certificate is put in its place */
   }
-  if (chosen < 0)
+  if (chosen == NULL)
     goto out;
   if (others.len > 0 && cs_buf_str(&others) != NULL && strcmp(cs_buf_str(&others), d->adopt_others_said) != 0) {
     snprintf(d->adopt_others_said, sizeof d->adopt_others_said, "%s", cs_buf_str(&others));
     cs_event_say(CS_EV_ADOPT_OTHERS, NULL, store, cs_buf_str(&others), NULL);
   }
-  snprintf(job->version, sizeof job->version, "%s", certs[chosen].tp);
-  if (export_cert(certs[chosen].tp, job->path, &err) != CS_OK) {
+  snprintf(job->key, sizeof job->key, "%s", chosen->tp);
+  if (!job->from_window && strcmp(chosen->tp, d->adopt_held) == 0)
+    goto out; /* fit, and waiting for the maintenance window */
+  if (export_cert(chosen->tp, job->path, &err) != CS_OK) {
     snprintf(job->why, sizeof job->why, "%s", err.text);
     goto out;
   }
   job->adopt = ADOPT_RAN;
+  cs_pick_renewed(all.certs, all.n, tp, renewed);
   {
     char what[200];
-    snprintf(what, sizeof what, "%s, which expires %s%s", certs[chosen].tp,
-             cs_time_utc(certs[chosen].not_after, date, sizeof date),
-             renewal[0] && strcmp(renewal, certs[chosen].tp) == 0 ? ", named by the renewal link of the one in service"
-                                                                  : "");
-    cs_event_cert(CS_EV_ADOPT_FOUND, certs[chosen].tp, tp, certs[chosen].subject, NULL, store, what, NULL);
+    snprintf(what, sizeof what, "%s, which expires %s%s", chosen->tp, cs_time_utc(chosen->not_after, date, sizeof date),
+             strcmp(renewed, chosen->tp) == 0 ? ", named by the renewal link of the one in service" : "");
+    cs_event_cert(CS_EV_ADOPT_FOUND, chosen->tp, tp, chosen->subject, NULL, store, what, NULL);
   }
   cs__daemon_run_gated(d, store, job->path, CS_RENEW_ADOPT);
 out:
   (void)cs_plat_remove(job->path, NULL); /* the certificate alone, exported: no key */
   cs_buf_free(&others);
   free(order);
-  cs_plat_store_list_free(certs, n);
+  cs_plat_store_list_free(all.certs, all.n);
 }
 
 /* ---- the loop's side ------------------------------------------------------------ */
@@ -366,30 +433,43 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
   cs_buf_t why = CS_BUF_INIT;
 
   d->adopt_queued = 0;
+  d->stats.not_adopted += (unsigned long)job->rejected;
   switch (job->adopt) {
   case ADOPT_NOTHING:
+    return;
+  case ADOPT_KNOWN:
+    snprintf(d->adopt_done_version, sizeof d->adopt_done_version, "%s", job->version);
     return;
   case ADOPT_UNSETTLED:
     snprintf(d->adopt_seen, sizeof d->adopt_seen, "%s", job->version);
     uv_timer_start(&d->adopt_settle, settle_cb, (uint64_t)d->cfg->watch.settle_seconds * 1000 + 100, 0);
     return;
+  case ADOPT_DEFERRED:
+    deferred(d, NULL, NULL, NULL, job->why);
+    return;
   case ADOPT_UNUSABLE:
-    record(d, job->version, CS_ADOPT_REJECTED, "", job->why);
+    record(d, job->key, CS_ADOPT_REJECTED, "", job->why);
     d->stats.not_adopted++;
     cs_event_say(CS_EV_NOT_ADOPTED, source, source, job->why, NULL);
     return;
   default:
     break;
   }
+  /* this version was looked at: the next look runs it again only when it changes, or
+   * when the window opens for it (a refusal that is not its fault clears this, below) */
+  snprintf(d->adopt_done_version, sizeof d->adopt_done_version, "%s", job->version);
   switch (res->outcome) {
   case CS_OUT_VALID: /* fit, outside the maintenance window: looked at again when it opens */
     d->adopt_waiting = 1;
+    snprintf(d->adopt_held, sizeof d->adopt_held, "%s", job->key);
     cs_event_say(CS_EV_DROP_WAITING, source, source, d->cfg->connector.maintenance_window, NULL);
     cs__daemon_arm_window(d);
     return;
   case CS_OUT_COMMITTED:
     d->stats.adopted++;
-    record(d, job->version, CS_ADOPT_ADOPTED, res->new_tp, "");
+    d->adopt_refused_said[0] = '\0'; /* a refusal said before is over */
+    record(d, job->key, CS_ADOPT_ADOPTED, res->new_tp, "");
+    cs__daemon_adopt_judged(d, res->old_tp, CS_ADOPT_REPLACED, "replaced by an adopted certificate");
     cs_buf_printf(&why, "%s", res->new_tp);
     if (res->validation.report.not_after[0])
       cs_buf_printf(&why, ", which expires %s", res->validation.report.not_after);
@@ -399,7 +479,7 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
     break;
   case CS_OUT_REJECTED:
     if (res->new_tp[0] && strcmp(res->new_tp, res->old_tp) == 0) {
-      record(d, job->version, CS_ADOPT_IN_SERVICE, res->new_tp, "");
+      record(d, job->key, CS_ADOPT_IN_SERVICE, res->new_tp, "");
       break;
     }
     /* fall through */
@@ -414,21 +494,20 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
     }
     reasons(res, &why);
     d->stats.not_adopted++;
-    record(d, job->version, CS_ADOPT_REJECTED, res->new_tp, cs_buf_str(&why));
+    record(d, job->key, CS_ADOPT_REJECTED, res->new_tp, cs_buf_str(&why));
     cs_event_cert(CS_EV_NOT_ADOPTED, res->new_tp, res->old_tp, res->validation.report.subject, NULL, source,
                   cs_buf_str(&why), NULL);
     break;
   default: /* refused by the pre-flight, or could not run: not the certificate's fault */
+    d->adopt_done_version[0] = '\0';
     cs_buf_printf(&why, "%s: ", res->outcome == CS_OUT_REFUSED ? "the pre-flight refused" : cs_step_name(res->step));
     reasons(res, &why);
-    if (cs_buf_str(&why) != NULL && strcmp(cs_buf_str(&why), d->adopt_refused_said) != 0) {
-      snprintf(d->adopt_refused_said, sizeof d->adopt_refused_said, "%s", cs_buf_str(&why));
-      cs_event_cert(CS_EV_NOT_ADOPTED, res->new_tp, res->old_tp, res->validation.report.subject, NULL, source,
-                    cs_buf_str(&why), NULL);
-    }
+    if (cs_buf_str(&why) != NULL)
+      deferred(d, res->new_tp, res->old_tp, res->validation.report.subject, cs_buf_str(&why));
     break;
   }
   if (res->outcome != CS_OUT_VALID) {
+    d->adopt_held[0] = '\0';
     d->stats.has_last = 1;
     d->stats.last_result = res->outcome;
     d->stats.last_time = cs_clock_now();
@@ -436,11 +515,29 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
   cs_buf_free(&why);
 }
 
+/* The store watch's thread: only wakes the loop. */
+static void store_changed(void *arg) { uv_async_send(arg); }
+
+/* The store's change notifications, (re)started: at start, and at each look while they
+ * do not run (a watch that ended by itself, or could not start); said once per reason. */
+static void store_watch(daemon_t *d) {
+  cs_err_t err;
+  if (d->adopt_mode != ADOPT_STORE || d->once || d->store_watch != NULL)
+    return;
+  if (cs_plat_store_watch_start(store_changed, &d->adopt_wake, &d->store_watch, &err) == CS_OK) {
+    d->adopt_unwatched_said[0] = '\0';
+  } else if (strcmp(err.text, d->adopt_unwatched_said) != 0) {
+    snprintf(d->adopt_unwatched_said, sizeof d->adopt_unwatched_said, "%s", err.text);
+    cs_event_say(CS_EV_ADOPT_UNWATCHED, NULL, cs_plat_store_name(d->cfg), err.text, NULL);
+  }
+}
+
 /* Queues a look unless one is queued or running. */
 void cs__daemon_adopt_look(daemon_t *d, int from_window) {
   job_t *job;
   if (d->adopt_mode == ADOPT_OFF || d->adopt_queued)
     return;
+  store_watch(d);
   if ((job = cs__daemon_new_job(JOB_ADOPT)) == NULL)
     return;
   job->from_window = from_window;
@@ -471,7 +568,8 @@ static void fs_cb(uv_fs_event_t *h, const char *name, int events, int status) {
 static void async_cb(uv_async_t *h) {
   daemon_t *d = h->data;
   cs_err_t err;
-  if (cs_plat_store_watch_failed(d->store_watch, &err)) { /* the rescan still looks */
+  if (cs_plat_store_watch_failed(d->store_watch, &err)) { /* started again at the next look */
+    snprintf(d->adopt_unwatched_said, sizeof d->adopt_unwatched_said, "%s", err.text);
     cs_event_say(CS_EV_ADOPT_UNWATCHED, NULL, cs_plat_store_name(d->cfg), err.text, NULL);
     cs_plat_store_watch_stop(d->store_watch);
     d->store_watch = NULL;
@@ -479,11 +577,31 @@ static void async_cb(uv_async_t *h) {
   changed(d);
 }
 
-/* The store watch's thread: only wakes the loop. */
-static void store_changed(void *arg) { uv_async_send(arg); }
+/* What a crash left of the joined copy (it holds a key): state_dir/adopting and a
+ * temporary file of its write (".adopting.XXXXXX"), whatever adoption is set to now. */
+static void leftovers(daemon_t *d) {
+  char path[PATH_LEN];
+  uv_fs_t req;
+  uv_dirent_t ent;
+  cs_err_t err;
+  if (d->guard[GUARD_STATE] != GUARD_SAFE)
+    return; /* not a folder to act in now; the next adoption overwrites it */
+  if (uv_fs_scandir(NULL, &req, d->cfg->store.state_dir, 0, NULL) >= 0) {
+    while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+      if (strcmp(ent.name, CS_STATE_ADOPTING) != 0 &&
+          strncmp(ent.name, "." CS_STATE_ADOPTING ".", sizeof CS_STATE_ADOPTING + 1) != 0)
+        continue;
+      cs__daemon_state_path(d, path, ent.name);
+      if (path[0] && cs_plat_remove(path, &err) != CS_OK)
+        cs_event_say(CS_EV_STATE_ERROR, ent.name, d->cfg->store.state_dir, err.text, NULL);
+    }
+  }
+  uv_fs_req_cleanup(&req);
+}
 
 void cs__daemon_adopt_start(daemon_t *d) {
   cs_err_t err;
+  leftovers(d);
   d->adopt_mode = !d->cfg->store.adopt               ? ADOPT_OFF
                   : cs_plat_store_is_system()        ? ADOPT_STORE
                   : d->cfg->store.adopt_from != NULL ? ADOPT_FOLDER
@@ -498,15 +616,11 @@ void cs__daemon_adopt_start(daemon_t *d) {
     return;
   if (cs_adopted_read(d->cfg->store.state_dir, &d->adopted, &err) != CS_OK)
     cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.state_dir, err.text, NULL);
-  if (!d->once) {
-    if (d->adopt_mode == ADOPT_STORE) {
-      if (cs_plat_store_watch_start(store_changed, &d->adopt_wake, &d->store_watch, &err) != CS_OK)
-        cs_event_say(CS_EV_ADOPT_UNWATCHED, NULL, cs_plat_store_name(d->cfg), err.text, NULL);
-    } else if (uv_fs_event_start(&d->adopt_fs, fs_cb, d->cfg->store.adopt_from, 0) != 0) {
-      cs_event_say(CS_EV_ADOPT_UNWATCHED, NULL, d->cfg->store.adopt_from, "the system refused a change notification",
-                   NULL);
-    }
-  }
+  /* the store's notifications start with the first look */
+  if (!d->once && d->adopt_mode == ADOPT_FOLDER &&
+      uv_fs_event_start(&d->adopt_fs, fs_cb, d->cfg->store.adopt_from, 0) != 0)
+    cs_event_say(CS_EV_ADOPT_UNWATCHED, NULL, d->cfg->store.adopt_from, "the system refused a change notification",
+                 NULL);
   cs__daemon_adopt_look(d, 0); /* what changed while certsteward did not run */
 }
 

@@ -25,6 +25,8 @@ enum { ADOPT_OFF, ADOPT_STORE, ADOPT_FOLDER };
 enum {
   ADOPT_NOTHING,   /* nothing new (or not judged now: said, or tried at the next look) */
   ADOPT_UNSETTLED, /* a new version, still changing: looked at again after settle_seconds */
+  ADOPT_KNOWN,     /* a version whose content was judged before (or is in service) */
+  ADOPT_DEFERRED,  /* not now, not its fault (the state folder full, a read cut short): job->why */
   ADOPT_UNUSABLE,  /* a new version that cannot be read or is not trusted: job->why */
   ADOPT_RAN        /* a candidate went through cs_renewal_run: d->res */
 };
@@ -44,9 +46,11 @@ typedef struct job_s {
   /* JOB_ADOPT (daemon_adopt.c) */
   int settled;       /* run --once: taken as it is, without waiting for it to settle */
   char seen[512];    /* the folder's version at the look before */
-  char version[512]; /* what it found: the folder's version, the store certificate's thumbprint */
+  char version[512]; /* ADOPT_FOLDER: the files' identities (cs_plat_source_read) at this look */
+  char key[600];     /* what was judged (adopted.h): its content, the store certificate's thumbprint */
   int adopt;         /* ADOPT_NOTHING ... */
   char why[700];     /* ADOPT_UNUSABLE: why */
+  int rejected;      /* certificates the look rejected besides the one it ran (their keys) */
   struct job_s *next;
 } job_t;
 
@@ -93,8 +97,11 @@ typedef struct daemon_s {
   int adopt_queued;                   /* a look is queued or running */
   int adopt_waiting;                  /* a fit candidate waits for the maintenance window */
   char adopt_seen[512];               /* ADOPT_FOLDER: the version at the last look */
+  char adopt_done_version[512];       /* ADOPT_FOLDER: the last version judged (or waiting) */
+  char adopt_held[600];               /* what waits for the maintenance window (job_t.key) */
   char adopt_others_said[1024];       /* the other candidates last said (3103) */
-  char adopt_refused_said[700];       /* the last refusal said that was not the certificate's fault */
+  char adopt_refused_said[1024];      /* the last refusal said that was not the certificate's fault */
+  char adopt_unwatched_said[512];     /* why the store's notifications do not run, as last said */
 } daemon_t;
 
 /* daemon_guard.c */
@@ -148,9 +155,10 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job); /* its outcome, on the loo
 /* Ends the store watch's thread (before the loop's handles close). */
 void cs__daemon_adopt_stop(daemon_t *d);
 void cs__daemon_adopt_free(daemon_t *d);
-/* A certificate of the store whose renewal from the drop folder failed: it stays there
- * (it was in the store before) and is not to be adopted. */
-void cs__daemon_adopt_judged(daemon_t *d, const char *tp, const char *reason);
+/* A certificate of the store that is not to be adopted (verdict, adopted.h): one whose
+ * renewal from the drop folder failed (it stays there: it was in the store before), one
+ * a renewal replaced. Nothing when adoption is not from the store. */
+void cs__daemon_adopt_judged(daemon_t *d, const char *tp, const char *verdict, const char *reason);
 
 /* daemon_drop.c */
 /* Looks at the drop folder: new and changed files are tracked, files unchanged for

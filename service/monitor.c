@@ -132,12 +132,21 @@ const char *cs_monitor_source(const cs_config_t *cfg) {
 /* The machine's store (Windows) as crypt32 lists it: no worker, no OpenSSL. */
 static int store_scan(const cs_config_t *cfg, cs_monitor_t *m) {
   cs_plat_cert_t *certs = NULL;
-  size_t n = 0, i;
+  size_t n = 0, i, k;
   cs_buf_t name = CS_BUF_INIT;
   int rc = cs_plat_store_list(cfg, &certs, &n, &m->err);
 
   if (rc != CS_OK)
     return rc;
+  for (i = k = 0; i < n; i++) { /* an archived one was renewed: listed no more, as Windows' own views do */
+    if (certs[i].archived) {
+      free(certs[i].subject);
+      free(certs[i].friendly);
+    } else {
+      certs[k++] = certs[i];
+    }
+  }
+  n = k;
   if (n > CS_MONITOR_MAX) {
     m->left_out = n - CS_MONITOR_MAX;
     n = CS_MONITOR_MAX;

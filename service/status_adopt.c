@@ -1,6 +1,8 @@
 /* `certsteward status`: the adoption's candidates (status_adopt.h). */
 #include "status_adopt.h"
 
+#include "adopt_pick.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,31 +24,26 @@ void cs_status_adopt_gather(cs_status_adopt_t *a, const cs_config_t *cfg, const 
     (void)cs_plat_store_list(cfg, &a->certs, &a->n, &a->list_err);
 }
 
+static int judged_cb(const char *tp, const void *arg) { return cs_adopted_find(arg, tp) != NULL; }
+
 int cs_status_adopt_why(const cs_status_adopt_t *a, size_t i, char *buf, size_t len) {
-  const cs_plat_cert_t *c = &a->certs[i], *cur = NULL;
-  const cs_adopted_entry_t *e = cs_adopted_find(&a->rec, c->tp);
-  size_t k;
-  for (k = 0; k < a->n; k++)
-    if (strcmp(a->certs[k].tp, a->tp) == 0)
-      cur = &a->certs[k];
-  if (strcmp(c->tp, a->tp) == 0)
-    snprintf(buf, len, "in service");
-  else if (!c->has_key)
-    snprintf(buf, len, "not a candidate: no private key");
-  else if (a->tp[0] == '\0')
-    snprintf(buf, len, "not a candidate: the certificate in service is unknown");
-  else if (cur != NULL && c->not_after <= cur->not_after)
-    snprintf(buf, len, "not a candidate: expires before the certificate in service");
-  else if (e != NULL && strcmp(e->verdict, CS_ADOPT_OTHER_HOST) == 0)
-    snprintf(buf, len, "not a candidate: not for this host");
-  else if (e != NULL)
-    snprintf(buf, len, "%s%s%s", e->verdict, e->reason[0] ? ": " : "", e->reason);
-  else {
+  const cs_adopted_entry_t *e = cs_adopted_find(&a->rec, a->certs[i].tp);
+  cs_pick_t w = cs_pick_one(a->certs, a->n, i, a->tp, judged_cb, &a->rec);
+  char renewed[41];
+  if (w == CS_PICK_CANDIDATE) {
+    cs_pick_renewed(a->certs, a->n, a->tp, renewed);
     snprintf(buf, len, "candidate%s: checked at the service's next look",
-             cur != NULL && strcmp(cur->renewal, c->tp) == 0 ? " (the renewal link of the one in service names it)"
-                                                             : "");
+             strcmp(renewed, a->certs[i].tp) == 0 ? " (the renewal link of the one in service leads to it)" : "");
     return 1;
   }
+  if (w == CS_PICK_JUDGED && strcmp(e->verdict, CS_ADOPT_OTHER_HOST) == 0)
+    snprintf(buf, len, "not a candidate: not for this host");
+  else if (w == CS_PICK_JUDGED)
+    snprintf(buf, len, "%s%s%s", e->verdict, e->reason[0] ? ": " : "", e->reason);
+  else if (w == CS_PICK_IN_SERVICE)
+    snprintf(buf, len, "%s", cs_pick_text(w));
+  else
+    snprintf(buf, len, "not a candidate: %s", cs_pick_text(w));
   return 0;
 }
 

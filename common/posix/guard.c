@@ -377,8 +377,12 @@ int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
   return chain_unsafe(path, G_CONFIG, 0, why, len, NULL);
 }
 
-int cs__posix_source_unsafe(const char *path, int secret, char *why, size_t len) {
-  return chain_unsafe(path, secret ? G_SECRET : G_CONFIG, 1, why, len, NULL);
+int cs__posix_source_unsafe(const char *path, int kind, char *why, size_t len) {
+  return chain_unsafe(path,
+                      kind == CS__SOURCE_FOLDER   ? G_FOLDER
+                      : kind == CS__SOURCE_SECRET ? G_SECRET
+                                                  : G_CONFIG,
+                      1, why, len, NULL);
 }
 
 int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char *who, size_t who_len) {

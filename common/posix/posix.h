@@ -48,8 +48,10 @@ int cs__posix_read_fd(int fd, const char *path, size_t max, unsigned char **data
  * not what someone may have put there since). */
 int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m, cs_err_t *err);
 
-/* cs_plat_config_file_unsafe (secret: cs_plat_secret_file_unsafe) of a path whose last
- * component may be a link too, followed as the folders above are (source.c). */
-int cs__posix_source_unsafe(const char *path, int secret, char *why, size_t len);
+/* cs_plat_config_file_unsafe (CS__SOURCE_SECRET: cs_plat_secret_file_unsafe,
+ * CS__SOURCE_FOLDER: cs_plat_folder_unsafe) of a path whose last component may be a link
+ * too, followed as the folders above are (source.c). */
+enum { CS__SOURCE_FILE, CS__SOURCE_SECRET, CS__SOURCE_FOLDER };
+int cs__posix_source_unsafe(const char *path, int kind, char *why, size_t len);
 
 #endif

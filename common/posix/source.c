@@ -32,9 +32,14 @@ int cs_plat_source_read(const char *folder, const char *name, int secret, size_t
     id[0] = '\0';
   if (cs_plat_path_join(path, sizeof path, folder, name) != CS_OK)
     return cs_err_set(err, CS_EINVAL, 0, "the path of %s in %s is too long", name, folder);
+  /* the folder first: whether a name is there is asked only of a folder no one else
+   * can change (else a link put there by another account would make it an oracle of
+   * what root can see) */
+  if (cs__posix_source_unsafe(folder, CS__SOURCE_FOLDER, why, sizeof why))
+    return cs_err_set(err, CS_EACCES, 0, "the folder %s is not trusted: %s", folder, why);
   if (lstat(path, &st) != 0 && errno == ENOENT)
     return cs_err_set(err, CS_ENOENT, ENOENT, "%s is not there", path);
-  if (cs__posix_source_unsafe(path, secret, why, sizeof why))
+  if (cs__posix_source_unsafe(path, secret ? CS__SOURCE_SECRET : CS__SOURCE_FILE, why, sizeof why))
     return cs_err_set(err, CS_EACCES, 0, "%s is not trusted: %s", path, why);
   if ((real = realpath(path, NULL)) == NULL)
     return cs_err_set(err, cs__posix_errno(errno), errno, "cannot resolve %s: %s", path, strerror(errno));

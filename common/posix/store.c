@@ -509,3 +509,11 @@ int cs_plat_store_watch_failed(const cs_plat_store_watch_t *w, cs_err_t *err) {
   (void)err;
   return 0;
 }
+
+int cs_plat_store_key_private(const char *tp, const char *account, char *why, size_t why_len, cs_err_t *err) {
+  (void)tp;
+  (void)account;
+  if (why_len > 0)
+    why[0] = '\0';
+  return cs_err_set(err, CS_EINVAL, 0, "this system keeps no private keys in a certificate store");
+}

@@ -118,7 +118,7 @@ int cs_plat_store_cert(const char *tp, unsigned char **der, size_t *len, cs_err_
   *der = NULL;
   *len = 0;
   my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                     CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"My");
+                     CS__STORE_OPEN | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"My");
   if (my == NULL)
     return cs__win_fail(err, GetLastError(), "cannot open the certificate store LocalMachine\\My");
   if ((c = cs__store_find(my, tp)) == NULL)

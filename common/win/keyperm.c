@@ -12,7 +12,9 @@
  * nothing; a CAPI set works once, later ones fail). Under Wine the tests prove the
  * thumbprint, store and "no key" paths, and keyacl.c's DACL decisions. */
 #include "../platform.h"
+#include "acl.h"
 #include "keyacl.h"
+#include "store.h"
 #include "win.h"
 
 #include <wincrypt.h>
@@ -124,9 +126,8 @@ static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
   memset(k, 0, sizeof *k);
   if ((rc = parse_thumbprint(tp, hash, err)) != CS_OK)
     return rc;
-  k->store =
-      CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                    CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"My");
+  k->store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+                           CS__STORE_OPEN | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"My");
   if (k->store == NULL)
     return cs__win_fail(err, GetLastError(), "cannot open the certificate store " STORE_NAME);
   blob.cbData = sizeof hash;
@@ -152,27 +153,29 @@ static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
    * Proven only on real Windows (Wine: 0x8009200B for machine keys). */
   if (!CryptAcquireCertificatePrivateKey(k->cert, CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG, NULL,
                                          &k->h, &k->spec, &k->free_h)) {
+    e = GetLastError();
     k->h = 0;
-    return key_fail(err, GetLastError(), "cannot open", tp);
+    if (e != (DWORD)CRYPT_E_NO_KEY_PROPERTY || !cs__store_wine_key(k->cert, &k->h, &k->spec))
+      return key_fail(err, e, "cannot open", tp);
+    k->free_h = TRUE; /* Wine alone (store.h) */
   }
   return CS_OK;
 }
 
-/* The key's security descriptor, DACL part (self-relative, new: free()). */
-static int read_sd(struct cs__key *k, const char *tp, PSECURITY_DESCRIPTOR *sd, cs_err_t *err) {
+/* The key's security descriptor, the parts info names (DACL_SECURITY_INFORMATION,
+ * OWNER_SECURITY_INFORMATION; self-relative, new: free()). */
+static int read_sd(struct cs__key *k, const char *tp, DWORD info, PSECURITY_DESCRIPTOR *sd, cs_err_t *err) {
   DWORD n = 0, e = 0;
   *sd = NULL;
   if (k->spec == CERT_NCRYPT_KEY_SPEC) {
-    DWORD flags = DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG;
+    DWORD flags = info | NCRYPT_SILENT_FLAG;
     SECURITY_STATUS st = NCryptGetProperty(k->h, NCRYPT_SECURITY_DESCR_PROPERTY, NULL, 0, &n, flags);
     if (st == ERROR_SUCCESS && n > 0 && (*sd = malloc(n)) != NULL)
       st = NCryptGetProperty(k->h, NCRYPT_SECURITY_DESCR_PROPERTY, *sd, n, &n, flags);
     e = (DWORD)st;
-  } else if (!CryptGetProvParam(k->h, PP_KEYSET_SEC_DESCR, NULL, &n, DACL_SECURITY_INFORMATION) &&
-             GetLastError() != ERROR_MORE_DATA) {
+  } else if (!CryptGetProvParam(k->h, PP_KEYSET_SEC_DESCR, NULL, &n, info) && GetLastError() != ERROR_MORE_DATA) {
     e = GetLastError();
-  } else if (n > 0 && (*sd = malloc(n)) != NULL &&
-             !CryptGetProvParam(k->h, PP_KEYSET_SEC_DESCR, *sd, &n, DACL_SECURITY_INFORMATION)) {
+  } else if (n > 0 && (*sd = malloc(n)) != NULL && !CryptGetProvParam(k->h, PP_KEYSET_SEC_DESCR, *sd, &n, info)) {
     e = GetLastError();
   }
   if (e == 0 && *sd == NULL)
@@ -222,7 +225,7 @@ static int key_state(const char *tp, PSID sid, int *state, cs_err_t *err) {
   PACL dacl = NULL;
   int rc;
 
-  if ((rc = open_key(tp, &k, err)) != CS_OK || (rc = read_sd(&k, tp, &sd, err)) != CS_OK)
+  if ((rc = open_key(tp, &k, err)) != CS_OK || (rc = read_sd(&k, tp, DACL_SECURITY_INFORMATION, &sd, err)) != CS_OK)
     goto out;
   if (!GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted)) {
     rc = key_fail(err, GetLastError(), "cannot read the access rules of", tp);
@@ -240,7 +243,7 @@ int cs__win_key_sd(const char *tp, PSECURITY_DESCRIPTOR *sd, cs_err_t *err) {
   int rc;
   *sd = NULL;
   if ((rc = open_key(tp, &k, err)) == CS_OK)
-    rc = read_sd(&k, tp, sd, err);
+    rc = read_sd(&k, tp, DACL_SECURITY_INFORMATION, sd, err);
   close_key(&k);
   return rc;
 }
@@ -273,7 +276,8 @@ int cs_plat_key_grant(const char *key_ref, const char *account, cs_err_t *err) {
   memset(&k, 0, sizeof k);
   if ((rc = parse_thumbprint(key_ref, hash, err)) != CS_OK || (rc = cs__win_account_sid(account, &sid, err)) != CS_OK)
     goto out;
-  if ((rc = open_key(key_ref, &k, err)) != CS_OK || (rc = read_sd(&k, key_ref, &sd, err)) != CS_OK)
+  if ((rc = open_key(key_ref, &k, err)) != CS_OK ||
+      (rc = read_sd(&k, key_ref, DACL_SECURITY_INFORMATION, &sd, err)) != CS_OK)
     goto out;
   if ((rc = cs__win_key_merge(sd, sid, &merged, &len, &state, err)) != CS_OK)
     goto out;
@@ -303,6 +307,63 @@ out:
   free(merged);
   free(sd);
   free(sid);
+  close_key(&k);
+  return rc;
+}
+
+int cs_plat_store_key_private(const char *tp, const char *account, char *why, size_t why_len, cs_err_t *err) {
+  struct cs__key k;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  BOOL present = FALSE, defaulted = FALSE;
+  PACL dacl = NULL;
+  PSID owner = NULL, acct = NULL, who = NULL;
+  char name[600];
+  int rc, judged;
+
+  memset(&k, 0, sizeof k);
+  if (why_len > 0)
+    why[0] = '\0';
+  if (account != NULL && account[0] && (rc = cs__win_account_sid(account, &acct, err)) != CS_OK)
+    goto out;
+  if ((rc = open_key(tp, &k, err)) != CS_OK ||
+      (rc = read_sd(&k, tp, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &sd, err)) != CS_OK)
+    goto out;
+  if (!GetSecurityDescriptorOwner(sd, &owner, &defaulted) ||
+      !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted)) {
+    rc = key_fail(err, GetLastError(), "cannot read the access rules of", tp);
+    goto out;
+  }
+  if (owner == NULL) { /* fail closed: who could change the rules is not known */
+    snprintf(why, why_len, "the owner of its private key cannot be read");
+    rc = 0;
+    goto out;
+  }
+  /* the key as a secret file: no one but Administrators, SYSTEM (and the connector's
+   * account, which the grant gives READ) may read it, change it or its rules */
+  judged = cs__win_dacl_unsafe(present ? dacl : NULL, owner, acct, CS_WIN_SECRET_RIGHTS, &who);
+  if (who != NULL)
+    cs__win_describe_sid(who, name, sizeof name);
+  switch (judged) {
+  case CS_WIN_SAFE:
+    rc = 1;
+    goto out;
+  case CS_WIN_OWNER:
+    snprintf(why, why_len, "its private key is owned by %s, who can give anyone access to it", name);
+    break;
+  case CS_WIN_WRITER:
+    snprintf(why, why_len, "its private key can also be read or changed by %s", name);
+    break;
+  case CS_WIN_NO_DACL:
+    snprintf(why, why_len, "its private key has no access rules: everyone can read it");
+    break;
+  default:
+    snprintf(why, why_len, "its private key has an access rule of a kind certsteward cannot read");
+    break;
+  }
+  rc = 0;
+out:
+  free(sd);
+  free(acct);
   close_key(&k);
   return rc;
 }

@@ -41,14 +41,16 @@ static int is_sep(wchar_t c) { return c == L'\\' || c == L'/'; }
 
 /* "<record_dir>\pending-<FNV-1a 64 of the upper-cased UTF-16 path>" into a new string. */
 static char *record_path(const char *record_dir, const wchar_t *wpath) {
-  unsigned long long h = 0xcbf29ce484222325ULL;
+  unsigned long long h = CS_FNV1A_INIT;
   cs_buf_t b = CS_BUF_INIT;
   const wchar_t *p;
   for (p = wpath; *p; p++) {
     wchar_t c = is_sep(*p) ? L'\\' : *p;
+    unsigned char le[2];
     CharUpperBuffW(&c, 1);
-    h = (h ^ (unsigned)(c & 0xff)) * 0x100000001b3ULL;
-    h = (h ^ (unsigned)(c >> 8)) * 0x100000001b3ULL;
+    le[0] = (unsigned char)(c & 0xff); /* UTF-16LE, as the record's name has always been made */
+    le[1] = (unsigned char)(c >> 8);
+    h = cs_text_fnv1a(h, le, 2);
   }
   cs_buf_printf(&b, "%s\\pending-%016llx", record_dir, h);
   if (b.oom) {

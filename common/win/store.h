@@ -14,6 +14,11 @@
 #include "../config.h"
 
 #define CS__STORE_ENC (X509_ASN_ENCODING | PKCS_7_ASN_ENCODING)
+/* How LocalMachine's stores are opened: archived certificates included (CertOpenStore's
+ * CERT_STORE_ENUM_ARCHIVED_FLAG; without it enumerations and finds skip them), for a
+ * renewal by autoenrollment archives the certificate it renewed, which is the one in
+ * service until certsteward puts the new one there. cs_plat_cert_t.archived tells them. */
+#define CS__STORE_OPEN (CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_ENUM_ARCHIVED_FLAG)
 #define CS__STORE_PATH 4096           /* a path built by cs__store_join */
 #define CS__STORE_FILE_MAX (1u << 20) /* a staged file or a manifest */
 
@@ -35,6 +40,13 @@ int cs__store_join(char out[CS__STORE_PATH], const char *dir, const char *name);
 
 /* dir\name, at most CS__STORE_FILE_MAX bytes (free with cs_plat_free_file). */
 int cs__store_read(const char *dir, const char *name, unsigned char **data, size_t *len, cs_err_t *err);
+
+/* Under Wine alone, whose CryptAcquireCertificatePrivateKey looks for a machine key
+ * among the user's keys (CRYPT_MACHINE_KEYSET dropped) and answers 0x8009200B: the key
+ * c's link names, opened as Windows opens it (CryptAcquireContextW with
+ * CRYPT_MACHINE_KEYSET, silent; a CAPI handle: Wine has no CNG keys), into *h
+ * (CryptReleaseContext) and *spec. 0 on Windows, always, and when it cannot be opened. */
+int cs__store_wine_key(PCCERT_CONTEXT c, HCRYPTPROV_OR_NCRYPT_KEY_HANDLE *h, DWORD *spec);
 
 /* The certificate with SHA-1 thumbprint tp (any case) in s (free it), or NULL. */
 PCCERT_CONTEXT cs__store_find(HCERTSTORE s, const char *tp);

@@ -96,33 +96,6 @@ static CERT_PUBLIC_KEY_INFO *public_half(HCRYPTPROV_OR_NCRYPT_KEY_HANDLE h, DWOR
   return pub;
 }
 
-/* Wine: its crypt32 opens a machine key among the user's keys and fails (see above).
- * Told by ntdll's wine_get_version, which Windows never exports: on Windows this is 0
- * and a key that cannot be opened is refused. */
-static int under_wine(void) {
-  HMODULE nt = GetModuleHandleW(L"ntdll.dll");
-  return nt != NULL && GetProcAddress(nt, "wine_get_version") != NULL;
-}
-
-/* Wine only: the machine key c's link names, opened with CRYPT_MACHINE_KEYSET as
- * Windows' CryptAcquireCertificatePrivateKey does (a CAPI key: Wine has no CNG keys). */
-static int wine_machine_key(PCCERT_CONTEXT c, HCRYPTPROV_OR_NCRYPT_KEY_HANDLE *h, DWORD *spec) {
-  CRYPT_KEY_PROV_INFO *kp = NULL;
-  HCRYPTPROV prov = 0;
-  DWORD n = 0;
-  if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n) && (kp = malloc(n)) != NULL &&
-      CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, kp, &n) &&
-      CryptAcquireContextW(&prov, kp->pwszContainerName, kp->pwszProvName, kp->dwProvType,
-                           CRYPT_MACHINE_KEYSET | CRYPT_SILENT)) {
-    *h = prov;
-    /* Wine's PFX import writes a key type of 0 into the link: an imported key is an
-     * exchange key unless the link says it signs only */
-    *spec = kp->dwKeySpec == AT_SIGNATURE ? AT_SIGNATURE : AT_KEYEXCHANGE;
-  }
-  free(kp);
-  return prov != 0;
-}
-
 int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err) {
   const DWORD flags = CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG | CRYPT_ACQUIRE_NO_HEALING;
   HCERTSTORE my = NULL;
@@ -140,7 +113,7 @@ int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_
                       tp != NULL ? tp : "");
   /* read only: nothing here changes the store */
   my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                     CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"My");
+                     CS__STORE_OPEN | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"My");
   if (my == NULL) {
     rc = cs__win_fail(err, GetLastError(), "cannot open the certificate store " MY_NAME);
     goto out;
@@ -163,7 +136,7 @@ int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_
   if (!CryptAcquireCertificatePrivateKey(c, flags, NULL, &h, &spec, &free_h)) {
     e = GetLastError();
     h = 0;
-    if (e == (DWORD)CRYPT_E_NO_KEY_PROPERTY && under_wine() && wine_machine_key(c, &h, &spec)) {
+    if (e == (DWORD)CRYPT_E_NO_KEY_PROPERTY && cs__store_wine_key(c, &h, &spec)) {
       free_h = TRUE; /* opened as Windows would: compared below as any CAPI key */
       e = 0;
     }

@@ -63,13 +63,36 @@ CRYPT_KEY_PROV_INFO *cs__store_key(PCCERT_CONTEXT c) {
   return p;
 }
 
+/* Wine: its crypt32 opens a machine key among the user's keys and fails (store_key.c).
+ * Told by ntdll's wine_get_version, which Windows never exports. */
+static int under_wine(void) {
+  HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+  return nt != NULL && GetProcAddress(nt, "wine_get_version") != NULL;
+}
+
+int cs__store_wine_key(PCCERT_CONTEXT c, HCRYPTPROV_OR_NCRYPT_KEY_HANDLE *h, DWORD *spec) {
+  CRYPT_KEY_PROV_INFO *kp = NULL;
+  HCRYPTPROV prov = 0;
+  if (!under_wine())
+    return 0;
+  if ((kp = cs__store_key(c)) != NULL && CryptAcquireContextW(&prov, kp->pwszContainerName, kp->pwszProvName,
+                                                              kp->dwProvType, CRYPT_MACHINE_KEYSET | CRYPT_SILENT)) {
+    *h = prov;
+    /* Wine's PFX import writes a key type of 0 into the link: an imported key is an
+     * exchange key unless the link says it signs only */
+    *spec = kp->dwKeySpec == AT_SIGNATURE ? AT_SIGNATURE : AT_KEYEXCHANGE;
+  }
+  free(kp);
+  return prov != 0;
+}
+
 int cs__store_has_key(PCCERT_CONTEXT c) {
   DWORD n = 0;
   return c != NULL && CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n);
 }
 
 int cs__store_open(const wchar_t *wname, const char *name, HCERTSTORE *s, cs_err_t *err) {
-  if ((*s = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, wname)) != NULL)
+  if ((*s = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CS__STORE_OPEN, wname)) != NULL)
     return CS_OK;
   return cs__win_failf(err, GetLastError(), "cannot open the certificate store LocalMachine\\%s", name);
 }
@@ -171,6 +194,25 @@ static char *text_of(PCCERT_CONTEXT c, int friendly) {
   return s;
 }
 
+/* Whether the store's own properties leave TLS server use to c: no
+ * CERT_ENHKEY_USAGE_PROP_ID (the certificate's extension alone decides, which the worker
+ * judges), or one that names server authentication. An empty list is the MMC's "Disable
+ * all purposes"; CertGetEnhancedKeyUsage then reports no usages with
+ * CRYPT_E_NOT_FOUND. */
+static int server_auth_allowed(PCCERT_CONTEXT c) {
+  CERT_ENHKEY_USAGE *u = NULL;
+  DWORD n = 0, i;
+  int ok = 0;
+  if (!CertGetCertificateContextProperty(c, CERT_ENHKEY_USAGE_PROP_ID, NULL, &n))
+    return 1;
+  if ((u = malloc(n)) != NULL && CertGetEnhancedKeyUsage(c, CERT_FIND_PROP_ONLY_ENHKEY_USAGE_FLAG, u, &n))
+    for (i = 0; i < u->cUsageIdentifier; i++)
+      if (strcmp(u->rgpszUsageIdentifier[i], szOID_PKIX_KP_SERVER_AUTH) == 0)
+        ok = 1;
+  free(u);
+  return ok;
+}
+
 int cs_plat_store_list(const cs_config_t *cfg, cs_plat_cert_t **certs, size_t *n, cs_err_t *err) {
   HCERTSTORE my;
   PCCERT_CONTEXT c = NULL;
@@ -201,7 +243,12 @@ int cs_plat_store_list(const cs_config_t *cfg, cs_plat_cert_t **certs, size_t *n
     t.LowPart = c->pCertInfo->NotAfter.dwLowDateTime;
     t.HighPart = c->pCertInfo->NotAfter.dwHighDateTime;
     v[k].not_after = (long long)(t.QuadPart / 10000000u) - 11644473600LL; /* 1601 -> 1970 */
+    t.LowPart = c->pCertInfo->NotBefore.dwLowDateTime;
+    t.HighPart = c->pCertInfo->NotBefore.dwHighDateTime;
+    v[k].not_before = (long long)(t.QuadPart / 10000000u) - 11644473600LL;
     v[k].has_key = cs__store_has_key(c);
+    v[k].archived = CertGetCertificateContextProperty(c, CERT_ARCHIVED_PROP_ID, NULL, &(DWORD){0});
+    v[k].no_server_auth = !server_auth_allowed(c);
     /* The renewal link (CERT_RENEWAL_PROP_ID): the SHA-1 hash of the certificate that
      * renewed this one, which the enrollment process (certenroll: autoenrollment, a
      * renewal request installed with certreq -accept or the MMC's renewal wizard) puts

@@ -22,6 +22,16 @@ le_setup() {
   mkdir -p -m 700 "$T/drop"
 }
 
+# le_running [LINE...]: le_setup, the lines given in [watch] (rescan_interval = 1 ...), the
+# daemon started and its first look done (version 1 recorded as the one in service)
+le_running() {
+  local line
+  le_setup
+  for line in "$@"; do sed -i "s|^\[watch\]\$|[watch]\n$line|" "$T/cs.ini"; done
+  cs_daemon_start
+  adopted_wait in-service 1
+}
+
 # le_version N CERT_PEM KEY_PEM: archive/site/{cert,chain,fullchain,privkey}N.pem as certbot writes them
 le_version() {
   local a=$LE/archive/site
@@ -63,9 +73,7 @@ adopted_wait() {
 # certsteward started (the one in service) is recorded without a word; the certbot
 # folder is left exactly as certbot made it.
 test_certbot_renewal_is_adopted() {
-  le_setup
-  cs_daemon_start
-  adopted_wait in-service 1
+  le_running
   expect_eq "$(cs_events_count 3100) $(cs_events_count 3102)" "0 0" "the version in service announced"
   local before new
   new=$(cs_ossl_tp "$PKI/good-bundle.pem")
@@ -96,10 +104,7 @@ test_certbot_renewal_is_adopted() {
 # said once, and nothing changes; the same version is not tried again at the next
 # rescan; a good version after it is adopted.
 test_bad_version_is_refused_once() {
-  le_setup
-  sed -i "s|^\[watch\]\$|[watch]\nrescan_interval = 1|" "$T/cs.ini"
-  cs_daemon_start
-  adopted_wait in-service 1
+  le_running "rescan_interval = 1"
   le_version 2 "$PKI/bad-wronghost.pem" "$PKI/bad-wronghost.pem"
   le_point 2
   cs_events_wait 3102 1 30
@@ -116,9 +121,7 @@ test_bad_version_is_refused_once() {
 # A link another account could have planted is not followed: privkey.pem pointing into a
 # folder owned by nobody is refused as not trusted, said once, and nothing changes.
 test_link_into_a_folder_of_another_account_is_refused() {
-  le_setup
-  cs_daemon_start
-  adopted_wait in-service 1
+  le_running
   local theirs=$T/theirs
   mkdir -p "$theirs"
   le_version 2 "$PKI/good-bundle.pem" "$PKI/good-bundle.pem"
@@ -130,6 +133,62 @@ test_link_into_a_folder_of_another_account_is_refused() {
   event_message 3102 | grep -q "not trusted" || fail "3102 does not say why: $(event_message 3102)"
   expect_eq "$(cs_events_count 4000)" 0 "a renewal started"
   unchanged
+}
+
+# What is judged is the content: a rejected version whose files only change their
+# metadata (a chmod, a touch, as a restore or a relabel does) is not run again; certbot
+# writing the same bytes anew is not either.
+test_metadata_change_runs_nothing_again() {
+  le_running "rescan_interval = 1"
+  le_version 2 "$PKI/bad-wronghost.pem" "$PKI/bad-wronghost.pem"
+  le_point 2
+  cs_events_wait 3102 1 30
+  touch "$LE/archive/site/"*2.pem
+  chmod 600 "$LE/archive/site/cert2.pem"
+  cp -p "$LE/archive/site/fullchain2.pem" "$T/f" && mv "$T/f" "$LE/archive/site/fullchain2.pem"
+  sleep 4 # settle, and three rescans
+  expect_eq "$(cs_events_count 3100) $(cs_events_count 3102) $(cs_events_count 4000)" "1 1 0" "the same content run again"
+  unchanged
+}
+
+# A fit version outside the maintenance window waits: said once (3003), not checked and
+# announced again at every rescan.
+test_waiting_version_is_said_once() {
+  le_setup
+  cs_window_later
+  sed -i "s|^restart_timeout = 5\$|restart_timeout = 5\nmaintenance_window = $CS_WINDOW|" "$T/cs.ini"
+  sed -i "s|^\[watch\]\$|[watch]\nrescan_interval = 1|" "$T/cs.ini"
+  cs_daemon_start
+  adopted_wait in-service 1
+  le_version 2 "$PKI/good-bundle.pem" "$PKI/good-bundle.pem"
+  le_point 2
+  cs_events_wait 3003 1 30
+  sleep 4
+  expect_eq "$(cs_events_count 3100) $(cs_events_count 3003) $(cs_events_count 4000)" "1 1 0" "announced again"
+  unchanged
+}
+
+# A failure that is this machine's, not the version's (the joined copy cannot be written
+# into the state folder: a folder stands in its way), is said (3106), not recorded, and
+# tried again: once the way is clear the version is adopted. A copy a crash left there
+# (it may hold a key) is removed at start.
+test_failure_of_the_machine_is_tried_again() {
+  le_setup
+  sed -i "s|^\[watch\]\$|[watch]\nrescan_interval = 1|" "$T/cs.ini"
+  (umask 077 && echo "left by a crash: PRIVATE KEY" >"$T/state/adopting" && echo x >"$T/state/.adopting.AbC123")
+  cs_daemon_start
+  adopted_wait in-service 1
+  [ ! -e "$T/state/adopting" ] && [ ! -e "$T/state/.adopting.AbC123" ] || fail "what a crash left was kept"
+  mkdir "$T/state/adopting"
+  le_version 2 "$PKI/good-bundle.pem" "$PKI/good-bundle.pem"
+  le_point 2
+  cs_events_wait 3106 1 30
+  sleep 3
+  expect_eq "$(cs_events_count 3106) $(cs_events_count 3102) $(cs_events_count 3100)" "1 0 0" "said once, not rejected"
+  grep -q rejected "$T/state/adopted" && fail "recorded as rejected: $(cat "$T/state/adopted")"
+  rmdir "$T/state/adopting"
+  cs_events_wait 3101 1 30
+  expect_served "$P1" "$(cs_ossl_tp "$PKI/good-bundle.pem")" "adopted once the way was clear"
 }
 
 # The configuration's adopt = no: the folder is not looked at.

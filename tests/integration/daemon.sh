@@ -101,12 +101,9 @@ test_slowly_written_file_waits_until_complete() {
 
 test_maintenance_window_waits() {
   setup
-  # a window that opens at the hour that begins between one and two hours from now (local time) and lasts one
-  # hour; the later run is put a minute past its start, so the hour turning while the test runs changes nothing
-  local now open start end; now=$(date +%s)
-  open=$(date -d "$(date -d "@$((now + 7200))" '+%F %H:00')" +%s)
-  start=$(date -d "@$open" +%H:%M); end=$(date -d "@$((open + 3600))" +%H:%M)
-  sed -i "s|^restart_timeout = 5\$|restart_timeout = 5\nmaintenance_window = $start-$end|" "$T/cs.ini"
+  # a window an hour or two from now; the later run is put a minute past its start
+  cs_window_later
+  sed -i "s|^restart_timeout = 5\$|restart_timeout = 5\nmaintenance_window = $CS_WINDOW|" "$T/cs.ini"
   daemon_config
   start_daemon
   drop "$PKI/good-aes.pfx"
@@ -116,7 +113,7 @@ test_maintenance_window_waits() {
   stop_daemon
   # a minute after the window opens (the test clock) the next run installs it
   local new; new=$(thumbprint "$PKI/good-aes.pfx")
-  CERTSTEWARD_TEST_CLOCK_OFFSET=$((open + 60 - now)) "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 ||
+  CERTSTEWARD_TEST_CLOCK_OFFSET=$((CS_WINDOW_OPEN + 60 - CS_WINDOW_NOW)) "$CS" run --config "$T/cs.ini" --once >"$T/once.out" 2>&1 ||
     { cat "$T/once.out"; fail "run --once"; }
   cs_events_wait 4006 1 5
   expect_served "$P1" "$new" "installed in the window"

@@ -173,6 +173,16 @@ cs_set() {
   fi
 }
 
+# cs_window_later: a maintenance window that opens at the hour that begins between one and
+# two hours from now (local time) and lasts one hour, so that the hour turning while a test
+# runs changes nothing: CS_WINDOW ("HH:MM-HH:MM"), CS_WINDOW_OPEN (when it opens) and
+# CS_WINDOW_NOW (now), in seconds since 1970
+cs_window_later() {
+  CS_WINDOW_NOW=$(date +%s)
+  CS_WINDOW_OPEN=$(date -d "$(date -d "@$((CS_WINDOW_NOW + 7200))" '+%F %H:00')" +%s)
+  CS_WINDOW="$(date -d "@$CS_WINDOW_OPEN" +%H:%M)-$(date -d "@$((CS_WINDOW_OPEN + 3600))" +%H:%M)"
+}
+
 # cs_events_count ID: how many events with that id were written
 cs_events_count() {
   if [ -f "$T/state/events.jsonl" ]; then jq -r .id "$T/state/events.jsonl" | grep -cx "$1" || true; else echo 0; fi
