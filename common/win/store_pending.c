@@ -38,8 +38,7 @@
 #define ENC CS__STORE_ENC
 #define REQ_NAME "LocalMachine\\REQUEST"
 
-int cs_plat_store_pending(const unsigned char *der, size_t len, char tp[41], char *why, size_t why_len,
-                          cs_err_t *err) {
+int cs_plat_store_pending(const unsigned char *der, size_t len, char tp[41], char *why, size_t why_len, cs_err_t *err) {
   HCERTSTORE req = NULL;
   PCCERT_CONTEXT cert = NULL, c = NULL;
   char one[384], entry_tp[41];
@@ -78,8 +77,8 @@ int cs_plat_store_pending(const unsigned char *der, size_t len, char tp[41], cha
       break;
     }
     if (why_len > 0 && why[0] == '\0')
-      cs__store_say(why, why_len, REQ_NAME " holds the request made on this machine for its key (entry %s), but %s", entry_tp,
-          one);
+      cs__store_say(why, why_len, REQ_NAME " holds the request made on this machine for its key (entry %s), but %s",
+                    entry_tp, one);
   }
 out:
   cs__store_free_ctx(c);
@@ -170,9 +169,9 @@ int cs__store_pending_restore(const char *backup_dir, const char *tp, cs_err_t *
     goto out;
   /* read into a store of its own first: it must be that entry, with its link */
   mem = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
-  if (mem == NULL || !CertAddSerializedElementToStore(mem, data, (DWORD)len, CERT_STORE_ADD_NEW, 0,
-                                                      CERT_STORE_CERTIFICATE_CONTEXT_FLAG, NULL,
-                                                      (const void **)&saved)) {
+  if (mem == NULL ||
+      !CertAddSerializedElementToStore(mem, data, (DWORD)len, CERT_STORE_ADD_NEW, 0,
+                                       CERT_STORE_CERTIFICATE_CONTEXT_FLAG, NULL, (const void **)&saved)) {
     rc = cs__win_failf(err, GetLastError(), "%s\\%s is not a saved certificate", backup_dir, CS__STORE_REQUEST_SAVED);
     goto out;
   }

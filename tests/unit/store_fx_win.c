@@ -275,9 +275,7 @@ int worker_judge(const fx_t *f, const char *file, const char *current, char why[
   return ok;
 }
 
-int worker_stage(const fx_t *f, const char *file, const char *current) {
-  return worker_judge(f, file, current, NULL);
-}
+int worker_stage(const fx_t *f, const char *file, const char *current) { return worker_judge(f, file, current, NULL); }
 
 int staged(const fx_t *f, const char *name) {
   char path[MAX_PATH + 32];

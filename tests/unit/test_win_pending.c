@@ -133,8 +133,8 @@ static int der_of(const char *file, unsigned char **der) {
 static int same_link(const CRYPT_KEY_PROV_INFO *a, const CRYPT_KEY_PROV_INFO *b) {
   return a != NULL && b != NULL && a->pwszContainerName != NULL && b->pwszContainerName != NULL &&
          wcscmp(a->pwszContainerName, b->pwszContainerName) == 0 && a->pwszProvName != NULL &&
-         b->pwszProvName != NULL && wcscmp(a->pwszProvName, b->pwszProvName) == 0 &&
-         a->dwProvType == b->dwProvType && a->dwKeySpec == b->dwKeySpec && a->dwFlags == b->dwFlags;
+         b->pwszProvName != NULL && wcscmp(a->pwszProvName, b->pwszProvName) == 0 && a->dwProvType == b->dwProvType &&
+         a->dwKeySpec == b->dwKeySpec && a->dwFlags == b->dwFlags;
 }
 
 /* The link tp in LocalMachine\<store> has (free()), NULL when none or not there. */
