@@ -337,8 +337,8 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
       (rc = pem_chain((const char *)pem, chain, &n_chain, err)) != CS_OK)
     goto out;
   if ((st.pfx[0] != '\0') + (st.keyless[0] != '\0') + (st.pending[0] != '\0') != 1 || strpbrk(st.pfx, "\\/:") != NULL) {
-    rc =
-        cs_err_set(err, CS_EFORMAT, 0, "%s\\%s names neither a PKCS#12 nor a key to keep", stage_dir, CS_PFX_INFO_FILE);
+    rc = cs_err_set(err, CS_EFORMAT, 0, "%s\\%s names not exactly one of a PKCS#12, a key to keep, a request to join",
+                    stage_dir, CS_PFX_INFO_FILE);
     goto out;
   }
   if ((leaf = CertCreateCertificateContext(ENC, der, (DWORD)der_len)) == NULL || !cs__store_tp(leaf, m.new_tp)) {

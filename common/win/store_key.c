@@ -3,7 +3,12 @@
  * key is opened as LocalSystem would use it (CryptAcquireCertificatePrivateKey: a CNG
  * key or a legacy CAPI one), its public half exported through its provider and
  * compared with the certificate's SubjectPublicKeyInfo. The private half never leaves
- * the provider: nothing here exports, signs, decrypts or writes.
+ * the provider: nothing here exports, signs, decrypts or writes. The same comparison
+ * (cs__store_key_own, store.h) judges the key a pending request's entry in
+ * LocalMachine\REQUEST links to (store_pending.c). What is said below of My's entries
+ * goes for REQUEST's where its registry key (a sibling of MY under
+ * HKLM\SOFTWARE\Microsoft\SystemCertificates) keeps the DACL it inherits: only a real
+ * Windows server shows that DACL.
  *
  * Who put the certificate there, and what opening its key can do, as LocalSystem:
  * - Writing LocalMachine\My means writing HKLM\SOFTWARE\Microsoft\SystemCertificates\MY
