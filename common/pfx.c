@@ -13,6 +13,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 
+#include "bindings.h"
 #include "platform.h"
 #include "policy.h"
 #include "text.h"
@@ -182,4 +183,14 @@ out:
   OPENSSL_cleanse(password, sizeof password);
   OPENSSL_cleanse(rnd, sizeof rnd);
   return rc;
+}
+
+int cs_pfx_stage_pending(const char *dir, const char *pending_tp, cs_err_t *err) {
+  char path[4096], line[64];
+  if (pending_tp == NULL || !cs_thumbprint_valid(pending_tp))
+    return cs_err_set(err, CS_EINVAL, 0, "no pending request whose private key the certificate is joined to");
+  if (cs_plat_path_join(path, sizeof path, dir, CS_PFX_INFO_FILE) != CS_OK)
+    return cs_err_set(err, CS_EINVAL, 0, "stage folder path too long");
+  snprintf(line, sizeof line, "pending %s\n", pending_tp);
+  return put(path, line, strlen(line), err);
 }

@@ -59,4 +59,11 @@ const char *cs_pfx_provider(const char *key_provider);
 int cs_pfx_stage(const char *dir, const char *key_provider, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain,
                  const char *bound_tp, cs_err_t *err);
 
+/* Writes into dir (which must exist) CS_PFX_INFO_FILE with the line "pending <pending_tp>":
+ * the store joins the key-less certificate (leaf.der) to the private key that its
+ * request left in the store's pending requests (Windows: LocalMachine\REQUEST entry
+ * pending_tp, as cs_plat_store_pending found it), as certreq -accept does. CS_EINVAL
+ * when pending_tp is not a thumbprint. */
+int cs_pfx_stage_pending(const char *dir, const char *pending_tp, cs_err_t *err);
+
 #endif

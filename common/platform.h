@@ -371,7 +371,9 @@ struct cs_config_s;
 /* Puts the staged certificate (the worker's stage folder: cert.pem, chain.pem,
  * key.pem, bundle.pem, leaf.der) in service: POSIX writes [store] cert_file,
  * key_file, chain_file, bundle_file (atomically, owner/mode/ACL kept); Windows
- * imports into LocalMachine\My. What it replaces is first saved under backup_dir,
+ * imports into LocalMachine\My (a key-less certificate bound to a key already there,
+ * or joined to the key its request left in LocalMachine\REQUEST, whose entry then
+ * goes, as certreq -accept). What it replaces is first saved under backup_dir,
  * with a manifest, so that cs_plat_store_undo can put it back from disk alone
  * (also after a crash). */
 int cs_plat_store_install(const struct cs_config_s *cfg, const char *stage_dir, const char *backup_dir, cs_err_t *err);
@@ -437,6 +439,23 @@ int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_
  * files) that a certificate gets linked to, and keep reading it. Blocks as long as the
  * key's provider does. POSIX: CS_EINVAL. */
 int cs_plat_store_key_private(const char *tp, const char *account, char *why, size_t why_len, cs_err_t *err);
+/* Whether the private key of the certificate der (DER, len bytes) waits in the store
+ * from a certificate request made on this machine (Windows: LocalMachine\REQUEST, the
+ * placeholder certificate that certreq -new or the MMC's "Create Custom Request" leave
+ * there with the public key of the request and a link to its private key, until
+ * certreq -accept joins the issued certificate to that key). 1 yes: tp is that entry's
+ * thumbprint (the entry's key opens and is the certificate's, as cs_plat_store_key_matches
+ * tells); 0 no: why is "" when no entry has its public key, else says why the one there
+ * cannot serve (no key linked, a key that cannot be opened or is another's); CS_E* with
+ * err when it cannot be told (der is no certificate, the store cannot be read). It may
+ * block as long as the key's provider does: not on the daemon's loop. POSIX: 0, why ""
+ * (no such store). */
+int cs_plat_store_pending(const unsigned char *der, size_t len, char tp[41], char *why, size_t why_len, cs_err_t *err);
+/* After cs_plat_store_install into backup_dir: 1 when it joined the certificate to the
+ * private key a request left in the store (cs_plat_store_pending), where naming that
+ * store (Windows: "LocalMachine\\REQUEST"); 0 otherwise, and always on POSIX. Read
+ * from what install recorded in backup_dir. */
+int cs_plat_store_paired(const char *backup_dir, char *where, size_t len);
 
 /* Change notifications of the platform's store (Windows: LocalMachine\My), without
  * polling: cb(arg) runs on a thread of the watch's own after each change (a burst of

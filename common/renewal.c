@@ -73,9 +73,13 @@ static int journal(tx_t *tx, cs_err_t *err) { return cs_journal_write(tx->journa
 /* ---- steps ------------------------------------------------------------------ */
 
 static int step_install(tx_t *tx, cs_err_t *err) {
+  char where[64];
   int rc = cs_plat_store_install(tx->env->cfg, tx->stage, tx->store_backup, err);
   if (rc == CS_OK)
     emit(tx, CS_EV_CERT_INSTALLED, cs_plat_store_name(tx->env->cfg), NULL);
+  /* a key-less certificate joined to the key its request left in the store */
+  if (rc == CS_OK && cs_plat_store_paired(tx->store_backup, where, sizeof where) == 1)
+    emit(tx, CS_EV_PENDING_PAIRED, where, NULL);
   return rc;
 }
 

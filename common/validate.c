@@ -66,6 +66,7 @@ int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate
     v->store_key = 1;
   }
   v->own_key = o->own_key_in_store && v->policy.service_key == NULL;
+  v->pending_ok = o->own_key_in_store;
   v->cfg = cfg;
   v->policy.min_valid_days = cfg->policy.min_valid_days;
   v->policy.min_rsa_bits = cfg->policy.min_rsa_bits;
@@ -79,63 +80,130 @@ out:
   return rc;
 }
 
+/* The verdict of a key-less file joined to its request's key (the store's wording:
+ * only Windows keeps pending requests, cs_plat_store_pending). */
+#define PENDING_OK                                                                                                     \
+  "no key in the file; its private key waits in LocalMachine\\REQUEST from the request made on this machine "          \
+  "(entry %s): it is joined to it as certreq -accept does"
+
+/* Replaces the check at (key_match) by a new verdict, in its place. */
+static int replace_check(cs_report_t *r, size_t at, bool ok, const char *detail) {
+  if (cs_report_add(r, r->checks[at].id, ok, "%s", detail) != CS_OK)
+    return CS_ENOMEM;
+  free(r->checks[at].detail); /* the new verdict, added last, takes the old one's place */
+  r->checks[at] = r->checks[--r->n_checks];
+  return CS_OK;
+}
+
+/* Whether the private key of leaf waits in the store, left by a request made on this
+ * machine (cs_plat_store_pending, which opens it and compares its public half): 1
+ * with v->pending named; else 0 and note, "" or what to add to the refusal (an entry
+ * for its key that cannot serve; the store not readable: refused, fail closed). */
+static int ask_pending(cs_validate_t *v, X509 *leaf, char *note, size_t len) {
+  unsigned char *der = NULL;
+  char why[512];
+  cs_err_t err;
+  int n, rc = CS_EFORMAT;
+  note[0] = '\0';
+  v->pending[0] = '\0';
+  cs_err_clear(&err);
+  if (!v->pending_ok)
+    return 0;
+  if ((n = i2d_X509(leaf, &der)) > 0)
+    rc = cs_plat_store_pending(der, (size_t)n, v->pending, why, sizeof why, &err);
+  ERR_clear_error();
+  OPENSSL_free(der);
+  if (rc < 0)
+    snprintf(note, len, "; whether a request made on this machine left its private key in the store cannot be told: %s",
+             err.text[0] ? err.text : cs_strerror(rc));
+  else if (rc == 0 && why[0])
+    snprintf(note, len, "; %s", why);
+  if (rc != 1)
+    v->pending[0] = '\0';
+  return rc == 1;
+}
+
 /* (cs_plat_store_key_matches, which opens the key and compares its public half, is not
  * asked here yet: under Wine the machine key of a certificate put back by a rollback
  * is not opened; see common/win/store_key.c.)
  * v->own_key and a file without key: policy.c's key_match ("no private key") is
  * replaced, in its place, by whether the store holds the certificate with a key linked
  * to it (only real Windows proves that the key itself is still there: the link is a
- * property naming a key container; the grant and the probe find out). */
-static int own_key_check(const cs_validate_t *v, const cs_bundle_t *b, cs_report_t *r) {
-  static const char id[] = CS_CHECK_KEY_MATCH;
+ * property naming a key container; the grant and the probe find out), else whether
+ * its request left its key in the store. */
+static int own_key_check(cs_validate_t *v, const cs_bundle_t *b, cs_report_t *r) {
   cs_plat_cert_t *certs = NULL;
   size_t n = 0, i, at;
-  int rc, found = -1; /* -1 not in the store, 0 there without key, 1 with */
-  char tp[41];
+  int found = -1; /* -1 not in the store, 0 there without key, 1 with */
+  char tp[41], note[640], text[1024];
   cs_err_t err;
 
-  for (at = 0; at < r->n_checks && strcmp(r->checks[at].id, id) != 0; at++)
+  for (at = 0; at < r->n_checks && strcmp(r->checks[at].id, CS_CHECK_KEY_MATCH) != 0; at++)
     ;
   if (at == r->n_checks) /* no key check made: nothing to replace */
     return CS_OK;
   if (cs_x509_thumbprint(b->leaf, tp) != CS_OK) {
-    rc = cs_report_add(r, id, false, "no key in the file, and its thumbprint cannot be read");
+    return replace_check(r, at, false, "no key in the file, and its thumbprint cannot be read");
   } else if (cs_plat_store_list(v->cfg, &certs, &n, &err) != CS_OK) {
-    rc = cs_report_add(r, id, false, "no key in the file, and the certificate store cannot be read: %s", err.text);
-  } else {
-    for (i = 0; i < n; i++)
-      if (strcmp(certs[i].tp, tp) == 0)
-        found = certs[i].has_key != 0;
-    if (found == 1)
-      rc = cs_report_add(r, id, true,
+    snprintf(text, sizeof text, "no key in the file, and the certificate store cannot be read: %s", err.text);
+    return replace_check(r, at, false, text);
+  }
+  for (i = 0; i < n; i++)
+    if (strcmp(certs[i].tp, tp) == 0)
+      found = certs[i].has_key != 0;
+  cs_plat_store_list_free(certs, n);
+  if (found == 1)
+    return replace_check(r, at, true,
                          "no key in the file; the certificate is in LocalMachine\\My with its own "
                          "private key, which it keeps");
-    else
-      rc = cs_report_add(r, id, false,
-                         "no key in the file, and the certificate is %s: certsteward has no key "
-                         "for it; drop a PFX file with its private key instead",
-                         found == 0 ? "in LocalMachine\\My without a private key" : "not in LocalMachine\\My");
+  if (ask_pending(v, b->leaf, note, sizeof note)) {
+    snprintf(text, sizeof text, PENDING_OK, v->pending);
+    return replace_check(r, at, true, text);
   }
-  cs_plat_store_list_free(certs, n);
-  if (rc != CS_OK)
-    return rc;
-  free(r->checks[at].detail); /* the new verdict, added last, takes the old one's place */
-  r->checks[at] = r->checks[--r->n_checks];
-  return CS_OK;
+  snprintf(text, sizeof text,
+           "no key in the file, and the certificate is %s: certsteward has no key "
+           "for it; drop a PFX file with its private key instead%s",
+           found == 0 ? "in LocalMachine\\My without a private key" : "not in LocalMachine\\My", note);
+  return replace_check(r, at, false, text);
 }
 
-int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
+/* v->store_key and a file without key that key_match refused (its public key is not
+ * the one in service): accepted instead when its request left its key in the store;
+ * else the refusal stays, with why an entry there could not serve. */
+static int pending_check(cs_validate_t *v, const cs_bundle_t *b, cs_report_t *r) {
+  char note[640], text[1024];
+  size_t at;
+  for (at = 0; at < r->n_checks && strcmp(r->checks[at].id, CS_CHECK_KEY_MATCH) != 0; at++)
+    ;
+  if (at == r->n_checks || r->checks[at].ok)
+    return CS_OK;
+  if (ask_pending(v, b->leaf, note, sizeof note)) {
+    snprintf(text, sizeof text, PENDING_OK, v->pending);
+    return replace_check(r, at, true, text);
+  }
+  if (note[0] == '\0')
+    return CS_OK;
+  snprintf(text, sizeof text, "%s%s", r->checks[at].detail, note);
+  return replace_check(r, at, false, text);
+}
+
+int cs_validate_file(cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
                      STACK_OF(X509) **chain) {
   cs_err_t err;
   int rc;
   cs_err_clear(&err);
+  v->pending[0] = '\0';
   if (chain != NULL)
     *chain = NULL;
   rc = cs_load_file(file, v->max_file_size, flags, v->password, b, &err);
   if (rc != CS_OK)
     return cs_report_add(r, CS_CHECK_LOAD, false, "%s", err.text[0] ? err.text : cs_strerror(rc));
-  if ((rc = cs_policy_check(&v->policy, b, r, chain)) == CS_OK && v->own_key && b->key == NULL && b->leaf != NULL)
-    rc = own_key_check(v, b, r);
+  if ((rc = cs_policy_check(&v->policy, b, r, chain)) == CS_OK && b->key == NULL && b->leaf != NULL) {
+    if (v->own_key)
+      rc = own_key_check(v, b, r);
+    else if (v->store_key && v->pending_ok)
+      rc = pending_check(v, b, r);
+  }
   if (rc != CS_OK && chain != NULL) {
     sk_X509_pop_free(*chain, X509_free);
     *chain = NULL;

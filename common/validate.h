@@ -29,7 +29,10 @@ typedef struct cs_validate_opts_s {
   int own_key_in_store;      /* the transaction on Windows: with neither current nor key (a rollback,
                                 a first install), a file without key is judged by its own key, which
                                 must be in the system's store with that very certificate (the store
-                                then imports nothing). Not for `check`, which judges a file alone. */
+                                then imports nothing); and a file without key whose key is neither
+                                the one in service nor its own there is accepted when its request
+                                left its key in the store (cs_plat_store_pending). Not for `check`,
+                                which judges a file alone. */
 } cs_validate_opts_t;
 
 typedef struct cs_validate_s {
@@ -39,6 +42,10 @@ typedef struct cs_validate_s {
   int store_key;          /* a key-less file is bound to the key of current in the store */
   int own_key;            /* a key-less file is bound to its own key in the store (own_key_in_store,
                              no key in service): accepted only when the store holds it with its key */
+  int pending_ok;         /* own_key_in_store: a key-less file may take the key its request left in
+                             the store */
+  char pending[41];       /* set by cs_validate_file: the store's entry (Windows: LocalMachine\REQUEST)
+                             whose private key the accepted key-less file is to be joined to; "" none */
   const cs_config_t *cfg; /* what v was opened with (not owned) */
   char host[256];
   char *password;       /* owned, wiped on close; never printed */
@@ -54,14 +61,17 @@ void cs_validate_close(cs_validate_t *v);
 
 /* Loads file (at most max_file_size bytes, CS_READ_* flags) and checks it into r,
  * which the caller made with cs_report_init. With v->own_key, the key_match check of
- * a file without key says whether the store holds the certificate with its own key. A file that cannot be loaded gets a
+ * a file without key says whether the store holds the certificate with its own key;
+ * with v->pending_ok, a file without key that key_match refused (not the key in service,
+ * not in the store with its own) is accepted when the private key its request left in
+ * the store is its own, named in v->pending. A file that cannot be loaded gets a
  * failed "load" check (the verdict, not an error). b receives what was loaded
  * (empty when the load failed; the caller frees it with cs_bundle_free: the
  * worker stages its leaf and key). chain, when not NULL, receives the verified
  * chain to send after the leaf, as cs_policy_check gives it (NULL unless the
  * chain check passed; the caller frees it with sk_X509_pop_free(*chain,
  * X509_free)): the worker stages it. Returns 0 (verdict in r) or CS_ENOMEM. */
-int cs_validate_file(const cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
+int cs_validate_file(cs_validate_t *v, const char *file, unsigned flags, cs_bundle_t *b, cs_report_t *r,
                      STACK_OF(X509) **chain);
 
 /* Describes x: SHA-1 thumbprint (cs_x509_thumbprint), subject in RFC 2253 (the

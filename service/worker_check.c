@@ -20,7 +20,7 @@
 #define CHECK_USAGE 2    /* could not run: bad usage, configuration, trust anchors, password */
 
 /* Checks one file and prints its verdict; 1 accepted, 0 rejected, -1 out of memory. */
-static int check_one(const cs_validate_t *v, const char *file, int json) {
+static int check_one(cs_validate_t *v, const char *file, int json) {
   cs_report_t rep;
   cs_bundle_t b;
   int accepted = -1;

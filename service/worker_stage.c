@@ -49,14 +49,16 @@ enum { S_CERT, S_CHAIN, S_KEY, S_BUNDLE, S_DER, S_N };
  * for a file without key that v accepted against a key in the store, no key file at
  * all but the thumbprint whose key the certificate is bound to: the certificate in
  * service's (v->store_key, a renewal that kept its key) or its own (v->own_key, a
- * rollback to a certificate still in the store with its key). The PKCS#12 is written
- * on Windows only: nothing else reads it, and every copy of a key on disk is one more
- * to protect. */
+ * rollback to a certificate still in the store with its key), or (v->pending, which
+ * validation set) the request whose private key waits in the store for it, which the
+ * store joins it to as certreq -accept does. The PKCS#12 is written on Windows only:
+ * nothing else reads it, and every copy of a key on disk is one more to protect. */
 int cs__worker_stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v, const cs_bundle_t *b,
                      STACK_OF(X509) *chain, cs_err_t *err) {
   static const int modes[S_N] = {0644, 0644, 0600, 0600, 0644};
-  int own = b->key == NULL && v->own_key; /* accepted: so the store holds its key */
-  int keyless = b->key == NULL && (v->store_key || own);
+  int pending = b->key == NULL && v->pending[0] != '\0'; /* accepted with its request's key */
+  int own = b->key == NULL && v->own_key && !pending;    /* accepted: so the store holds its key */
+  int keyless = b->key == NULL && (v->store_key || own || pending);
   EVP_PKEY *key = b->key ? b->key : keyless ? NULL : v->policy.service_key;
   BIO *bios[S_N] = {NULL};
   char path[S_N][4096], bound_tp[41] = "";
@@ -68,7 +70,7 @@ int cs__worker_stage(const char *dir, const cs_config_t *cfg, const cs_validate_
     rc = cs_err_set(err, CS_EINVAL, 0, "no private key to stage (the file has none and no --key was given)");
     goto out;
   }
-  if (keyless && cs_x509_thumbprint(own ? b->leaf : v->current.leaf, bound_tp) != CS_OK) {
+  if (keyless && !pending && cs_x509_thumbprint(own ? b->leaf : v->current.leaf, bound_tp) != CS_OK) {
     rc = cs_err_set(err, CS_ECRYPTO, 0, "cannot read the thumbprint of the certificate whose key it keeps");
     goto out;
   }
@@ -113,7 +115,9 @@ int cs__worker_stage(const char *dir, const cs_config_t *cfg, const cs_validate_
     cs_fault_point2("worker_stage:", staged_names[written]); /* test builds: crash.sh */
   }
   if (cs_plat_store_is_system() && /* the system store imports a PKCS#12 */
-      (rc = cs_pfx_stage(dir, cfg->store.key_provider, b->leaf, key, chain, keyless ? bound_tp : NULL, err)) != CS_OK)
+      (rc = pending ? cs_pfx_stage_pending(dir, v->pending, err)
+                    : cs_pfx_stage(dir, cfg->store.key_provider, b->leaf, key, chain, keyless ? bound_tp : NULL,
+                                   err)) != CS_OK)
     goto out;
   rc = CS_OK;
 out:

@@ -495,6 +495,23 @@ int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_
   return cs_err_set(err, CS_EINVAL, 0, "this system keeps no private keys in a certificate store");
 }
 
+int cs_plat_store_pending(const unsigned char *der, size_t len, char tp[41], char *why, size_t why_len, cs_err_t *err) {
+  (void)der;
+  (void)len;
+  (void)err;
+  tp[0] = '\0';
+  if (why_len > 0)
+    why[0] = '\0';
+  return 0; /* no store of pending requests: a key is a file here */
+}
+
+int cs_plat_store_paired(const char *backup_dir, char *where, size_t len) {
+  (void)backup_dir;
+  if (len > 0)
+    where[0] = '\0';
+  return 0;
+}
+
 int cs_plat_store_watch_start(void (*cb)(void *arg), void *arg, cs_plat_store_watch_t **w, cs_err_t *err) {
   (void)cb;
   (void)arg;

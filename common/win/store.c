@@ -2,8 +2,9 @@
  * Install imports the stage's PKCS#12 (common/pfx.h writes it and store.txt) into the
  * machine key set, or binds a key-less certificate to a key already in My: the key of
  * the certificate in service (a renewal that kept its key), or its own (a rollback to
- * a certificate still in My with its key: then nothing is added); the chain goes to
- * LocalMachine\CA. A manifest in backup_dir, written before anything changes, lets
+ * a certificate still in My with its key: then nothing is added), or to the key its
+ * request left in LocalMachine\REQUEST, as certreq -accept (store_pending.c); the chain
+ * goes to LocalMachine\CA. A manifest in backup_dir, written before anything changes, lets
  * the undo work from disk alone, whenever a crash came. Changes are committed with
  * CERT_STORE_CTRL_COMMIT: Wine does not keep a delete without it, and on Windows it
  * is harmless. The look-ups and shared helpers are in store_list.c (store.h). */
@@ -41,6 +42,8 @@ typedef struct manifest_s {
   int had_key;          /* ... with a private key: then it is used as it is */
   char old_tp[41];      /* in service at the time; "" none */
   char bound_tp[41];    /* key-less: the certificate whose key it shares; "" otherwise */
+  char pending_tp[41];  /* key-less: the REQUEST entry whose key it took (saved first, then
+                           removed from REQUEST); "" otherwise */
   char container[128];  /* the key container the PKCS#12 asked for; "" none */
   char ca[MAX_CA * 41]; /* intermediates the install added to CA, space-separated */
 } manifest_t;
@@ -51,59 +54,23 @@ typedef struct stage_s {
   char password[128];  /* its password (wiped after use) */
   char container[128]; /* the key container name it asks for */
   char keyless[41];    /* key-less: the certificate whose key the new one shares */
+  char pending[41];    /* key-less: the REQUEST entry whose key it is joined to */
 } stage_t;
-
-/* One "name value" line of such a file: a string of size bytes, or an int flag (size 0). */
-typedef struct field_s {
-  const char *name;
-  size_t off, size;
-} field_t;
 
 #define F(type, name, member, size)                                                                                    \
   { name, offsetof(type, member), size }
-static const field_t manifest_fields[] = {
-    F(manifest_t, "new", new_tp, 41),     F(manifest_t, "existed", existed, 0),
-    F(manifest_t, "had_key", had_key, 0), F(manifest_t, "old", old_tp, 41),
-    F(manifest_t, "bound", bound_tp, 41), F(manifest_t, "container", container, 128),
-    F(manifest_t, "ca", ca, MAX_CA * 41)};
-static const field_t stage_fields[] = {F(stage_t, "pfx", pfx, 64), F(stage_t, "password", password, 128),
-                                       F(stage_t, "container", container, 128), F(stage_t, "keyless", keyless, 41)};
+static const cs__store_field_t manifest_fields[] = {
+    F(manifest_t, "new", new_tp, 41),           F(manifest_t, "existed", existed, 0),
+    F(manifest_t, "had_key", had_key, 0),       F(manifest_t, "old", old_tp, 41),
+    F(manifest_t, "bound", bound_tp, 41),       F(manifest_t, "pending", pending_tp, 41),
+    F(manifest_t, "container", container, 128), F(manifest_t, "ca", ca, MAX_CA * 41)};
+static const cs__store_field_t stage_fields[] = {
+    F(stage_t, "pfx", pfx, 64), F(stage_t, "password", password, 128), F(stage_t, "container", container, 128),
+    F(stage_t, "keyless", keyless, 41), F(stage_t, "pending", pending, 41)};
+#define N_FIELDS(a) (sizeof(a) / sizeof(a)[0])
 #undef F
 
 /* ---- helpers ------------------------------------------------------------------------ */
-
-/* Reads dir\name into the fields of obj (zeroed first; "-" stands for ""). */
-static int fields_read(const char *dir, const char *name, const field_t *f, size_t nf, void *obj, size_t size,
-                       cs_err_t *err) {
-  unsigned char *data = NULL;
-  size_t len = 0, i;
-  char *p, *line, *v;
-  int rc = cs__store_read(dir, name, &data, &len, err);
-  memset(obj, 0, size);
-  if (rc != CS_OK)
-    return rc;
-  for (p = (char *)data; *p;) {
-    line = p;
-    p += strcspn(p, "\n");
-    if (*p)
-      *p++ = '\0';
-    line[strcspn(line, "\r")] = '\0';
-    if ((v = strchr(line, ' ')) == NULL)
-      continue;
-    *v++ = '\0';
-    for (i = 0; i < nf; i++) {
-      char *dst = (char *)obj + f[i].off;
-      if (strcmp(line, f[i].name) != 0)
-        continue;
-      if (f[i].size == 0)
-        *(int *)(void *)dst = strcmp(v, "1") == 0;
-      else
-        cs__store_copy(dst, f[i].size, strcmp(v, "-") == 0 ? "" : v);
-    }
-  }
-  cs_plat_free_file(data, len); /* wiped: store.txt holds a password */
-  return CS_OK;
-}
 
 static int same_key(const CRYPT_KEY_PROV_INFO *a, const CRYPT_KEY_PROV_INFO *b) {
   return a != NULL && b != NULL && a->dwProvType == b->dwProvType &&
@@ -278,7 +245,7 @@ static int set_friendly(PCCERT_CONTEXT c, cs_err_t *err) {
 }
 
 /* The new certificate into My, linked to its key: imported from the PKCS#12, or
- * (kp not NULL, key-less) the key of the certificate in service. */
+ * (kp not NULL, key-less) the key of the certificate in service or of the request. */
 static int add_leaf(const cs_config_t *cfg, const char *stage_dir, const stage_t *st, const manifest_t *m,
                     HCERTSTORE my, PCCERT_CONTEXT leaf, const CRYPT_KEY_PROV_INFO *kp, cs_err_t *err) {
   HCERTSTORE pfx_store = NULL;
@@ -333,7 +300,7 @@ static int add_leaf(const cs_config_t *cfg, const char *stage_dir, const stage_t
   /* Properties go on the context the add returned: Wine forgets those set through
    * another handle of a certificate already in the store. */
   if (kp != NULL && !CertSetCertificateContextProperty(added, CERT_KEY_PROV_INFO_PROP_ID, 0, kp)) {
-    rc = cs__win_fail(err, GetLastError(), "cannot link the certificate to the key in service");
+    rc = cs__win_fail(err, GetLastError(), "cannot link the certificate to its private key");
     goto out;
   }
   rc = set_friendly(added, err);
@@ -351,6 +318,7 @@ out:
 int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const char *backup_dir, cs_err_t *err) {
   manifest_t m;
   stage_t st;
+  cs__store_pending_t pend = {NULL, NULL, NULL};
   cs_buf_t text = CS_BUF_INIT;
   HCERTSTORE my = NULL, ca = NULL;
   PCCERT_CONTEXT leaf = NULL, have = NULL, bound = NULL, c, chain[MAX_CA];
@@ -362,14 +330,15 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
 
   memset(&m, 0, sizeof m);
   /* 1. everything needed, read and checked before anything changes */
-  if ((rc = fields_read(stage_dir, CS_PFX_INFO_FILE, stage_fields, 4, &st, sizeof st, err)) != CS_OK ||
+  if ((rc = cs__store_fields_read(stage_dir, CS_PFX_INFO_FILE, stage_fields, N_FIELDS(stage_fields), &st, sizeof st,
+                                  err)) != CS_OK ||
       (rc = cs__store_read(stage_dir, CS_STAGE_LEAF_DER, &der, &der_len, err)) != CS_OK ||
       (rc = cs__store_read(stage_dir, CS_STAGE_CHAIN, &pem, &pem_len, err)) != CS_OK ||
       (rc = pem_chain((const char *)pem, chain, &n_chain, err)) != CS_OK)
     goto out;
-  if ((st.pfx[0] == '\0') == (st.keyless[0] == '\0') || strpbrk(st.pfx, "\\/:") != NULL) {
-    rc =
-        cs_err_set(err, CS_EFORMAT, 0, "%s\\%s names neither a PKCS#12 nor a key to keep", stage_dir, CS_PFX_INFO_FILE);
+  if ((st.pfx[0] != '\0') + (st.keyless[0] != '\0') + (st.pending[0] != '\0') != 1 || strpbrk(st.pfx, "\\/:") != NULL) {
+    rc = cs_err_set(err, CS_EFORMAT, 0, "%s\\%s names not exactly one of a PKCS#12, a key to keep, a request to join",
+                    stage_dir, CS_PFX_INFO_FILE);
     goto out;
   }
   if ((leaf = CertCreateCertificateContext(ENC, der, (DWORD)der_len)) == NULL || !cs__store_tp(leaf, m.new_tp)) {
@@ -403,6 +372,16 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
                       m.new_tp, m.bound_tp);
       goto out;
     }
+  } else if (st.pending[0] && !m.had_key) { /* in My with its key already: used as it is */
+    cs__store_copy(m.pending_tp, sizeof m.pending_tp, st.pending);
+    cs_thumbprint_upper(m.pending_tp);
+    if ((rc = cs__store_pending_open(m.pending_tp, leaf, &pend, err)) != CS_OK)
+      goto out;
+    if ((kp = malloc(sizeof *kp)) == NULL) {
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+      goto out;
+    }
+    *kp = *pend.kp; /* its strings stay pend's: freed after kp */
   }
   cs__store_copy(m.container, sizeof m.container, kp != NULL ? "" : st.container);
   for (i = 0; i < n_chain; i++) {
@@ -413,16 +392,17 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
   }
   /* 2. the manifest, and the certificate's DER (to put one back that was there
    * without a key): from here on, the undo knows what to take back */
-  cs_buf_printf(&text, "new %s\nexisted %d\nhad_key %d\nold %s\nbound %s\ncontainer %s\nca %s\n", m.new_tp, m.existed,
-                m.had_key, m.old_tp[0] ? m.old_tp : "-", m.bound_tp[0] ? m.bound_tp : "-",
-                m.container[0] ? m.container : "-", m.ca[0] ? m.ca : "-");
-  if (cs__store_join(path, backup_dir, "leaf.cer") != 0 || cs__store_join(manifest, backup_dir, "manifest") != 0 ||
-      text.oom) {
+  cs_buf_printf(&text, "new %s\nexisted %d\nhad_key %d\nold %s\nbound %s\npending %s\ncontainer %s\nca %s\n", m.new_tp,
+                m.existed, m.had_key, m.old_tp[0] ? m.old_tp : "-", m.bound_tp[0] ? m.bound_tp : "-",
+                m.pending_tp[0] ? m.pending_tp : "-", m.container[0] ? m.container : "-", m.ca[0] ? m.ca : "-");
+  if (cs__store_join(path, backup_dir, "leaf.cer") != 0 ||
+      cs__store_join(manifest, backup_dir, CS__STORE_MANIFEST) != 0 || text.oom) {
     rc = cs_err_set(err, text.oom ? CS_ENOMEM : CS_ETOOBIG, 0, "cannot write the store manifest in %s", backup_dir);
     goto out;
   }
   if ((rc = cs_plat_mkdirs(backup_dir, 0700, err)) != CS_OK ||
       (rc = cs_plat_write_atomic(path, der, der_len, 0600, err)) != CS_OK ||
+      (m.pending_tp[0] && (rc = cs__store_pending_save(&pend, backup_dir, err)) != CS_OK) ||
       (rc = cs_plat_write_atomic(manifest, text.p, text.len, 0600, err)) != CS_OK)
     goto out;
   /* 3. the certificate with its key; one in My with its key already is used as it is
@@ -439,13 +419,15 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
       rc = cs__win_fail(err, GetLastError(), "cannot add an intermediate certificate to LocalMachine\\CA");
       goto out;
     }
-  if ((rc = cs__store_commit(my, "My", err)) == CS_OK)
-    rc = cs__store_commit(ca, "CA", err);
+  if ((rc = cs__store_commit(my, "My", err)) == CS_OK && (rc = cs__store_commit(ca, "CA", err)) == CS_OK &&
+      m.pending_tp[0]) /* 5. the request's entry goes, as certreq -accept removes it: saved in step 2 */
+    rc = cs__store_pending_take(&pend, err);
 out:
   SecureZeroMemory(st.password, sizeof st.password);
   for (i = 0; i < n_chain; i++)
     cs__store_free_ctx(chain[i]);
   free(kp);
+  cs__store_pending_close(&pend);
   cs__store_free_ctx(bound);
   cs__store_free_ctx(have);
   cs__store_free_ctx(leaf);
@@ -473,7 +455,8 @@ static int restore_keyless(HCERTSTORE my, const char *backup_dir, cs_err_t *err)
 /* The manifest of backup_dir; CS_ENOENT (err untouched) when install changed nothing. */
 static int manifest_read(const char *backup_dir, manifest_t *m, cs_err_t *err) {
   cs_err_t why;
-  int rc = fields_read(backup_dir, "manifest", manifest_fields, 7, m, sizeof *m, &why);
+  int rc = cs__store_fields_read(backup_dir, CS__STORE_MANIFEST, manifest_fields, N_FIELDS(manifest_fields), m,
+                                 sizeof *m, &why);
   if (rc == CS_OK && !cs_thumbprint_valid(m->new_tp))
     return cs_err_set(err, CS_EFORMAT, 0, "malformed store manifest in %s", backup_dir);
   if (rc != CS_OK && rc != CS_ENOENT && err != NULL)
@@ -499,7 +482,7 @@ int cs_plat_store_undo(const cs_config_t *cfg, const char *backup_dir, cs_err_t 
   }
   if (!m.had_key) { /* else it was in My with its key before, and nothing of it changed */
     kp = cs__store_key(c = cs__store_find(my, m.new_tp));
-    if (kp != NULL && !m.bound_tp[0]) {
+    if (kp != NULL && !m.bound_tp[0] && !m.pending_tp[0]) {
       /* its imported key, unless that is the key in service (proven on real Windows only) */
       if (m.old_tp[0] && strcmp(m.old_tp, m.new_tp) != 0)
         old_kp = cs__store_key(old = cs__store_find(my, m.old_tp));
@@ -513,6 +496,8 @@ int cs_plat_store_undo(const cs_config_t *cfg, const char *backup_dir, cs_err_t 
     c = NULL;
     if (m.existed) /* it was there without a key: so it is again */
       note(restore_keyless(my, backup_dir, &e), &e, &first, err);
+    if (m.pending_tp[0]) /* the request's entry, back with its key link (the key never left) */
+      note(cs__store_pending_restore(backup_dir, m.pending_tp, &e), &e, &first, err);
   }
   for (p = m.ca; strlen(p) >= 40; p += p[40] ? 41 : 40) {
     PCCERT_CONTEXT x;

@@ -3,7 +3,12 @@
  * key is opened as LocalSystem would use it (CryptAcquireCertificatePrivateKey: a CNG
  * key or a legacy CAPI one), its public half exported through its provider and
  * compared with the certificate's SubjectPublicKeyInfo. The private half never leaves
- * the provider: nothing here exports, signs, decrypts or writes.
+ * the provider: nothing here exports, signs, decrypts or writes. The same comparison
+ * (cs__store_key_own, store.h) judges the key a pending request's entry in
+ * LocalMachine\REQUEST links to (store_pending.c). What is said below of My's entries
+ * goes for REQUEST's where its registry key (a sibling of MY under
+ * HKLM\SOFTWARE\Microsoft\SystemCertificates) keeps the DACL it inherits: only a real
+ * Windows server shows that DACL.
  *
  * Who put the certificate there, and what opening its key can do, as LocalSystem:
  * - Writing LocalMachine\My means writing HKLM\SOFTWARE\Microsoft\SystemCertificates\MY
@@ -48,22 +53,11 @@
 
 #include <ncrypt.h>
 
-#include <stdarg.h>
 #include <stdlib.h>
 
 #include "../bindings.h"
 
 #define MY_NAME "LocalMachine\\My"
-
-static void say(char *why, size_t len, const char *fmt, ...) CS_PRINTF(3, 4);
-static void say(char *why, size_t len, const char *fmt, ...) {
-  va_list ap;
-  if (len == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(why, len, fmt, ap);
-  va_end(ap);
-}
 
 /* The provider named by c's link, for the reason given ("" when it names none). */
 static void provider_of(PCCERT_CONTEXT c, char *out, size_t len) {
@@ -96,10 +90,10 @@ static CERT_PUBLIC_KEY_INFO *public_half(HCRYPTPROV_OR_NCRYPT_KEY_HANDLE h, DWOR
   return pub;
 }
 
-int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err) {
+int cs__store_key_own(HCERTSTORE s, const char *store_name, PCCERT_CONTEXT c, char *why, size_t why_len,
+                      cs_err_t *err) {
   const DWORD flags = CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG | CRYPT_ACQUIRE_NO_HEALING;
-  HCERTSTORE my = NULL;
-  PCCERT_CONTEXT c = NULL, holder = NULL;
+  PCCERT_CONTEXT holder = NULL;
   HCRYPTPROV_OR_NCRYPT_KEY_HANDLE h = 0;
   CERT_PUBLIC_KEY_INFO *pub = NULL;
   DWORD spec = 0, e = 0;
@@ -107,7 +101,68 @@ int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_
   char text[256], prov[128], other[41];
   int rc = 0;
 
-  say(why, why_len, "%s", "");
+  cs__store_say(why, why_len, "%s", "");
+  if (!cs__store_has_key(c)) {
+    cs__store_say(why, why_len, "no private key is linked to it in %s", store_name);
+    goto out;
+  }
+  provider_of(c, prov, sizeof prov);
+  if (!CryptAcquireCertificatePrivateKey(c, flags, NULL, &h, &spec, &free_h)) {
+    e = GetLastError();
+    h = 0;
+    if (e == (DWORD)CRYPT_E_NO_KEY_PROPERTY && cs__store_wine_key(c, &h, &spec)) {
+      free_h = TRUE; /* opened as Windows would: compared below as any CAPI key */
+      e = 0;
+    }
+  }
+  if (h == 0) {
+    cs__store_say(why, why_len, "the private key linked to it%s%s cannot be opened: %s", prov[0] ? " in " : "", prov,
+                  cs__win_text(e, text, sizeof text));
+    goto out;
+  }
+  if ((pub = public_half(h, spec, &e)) == NULL) {
+    if (e == ERROR_OUTOFMEMORY) {
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+      goto out;
+    }
+    cs__store_say(why, why_len, "the public half of the private key linked to it%s%s cannot be read: %s",
+                  prov[0] ? " in " : "", prov, cs__win_text(e, text, sizeof text));
+    goto out;
+  }
+  if (CertComparePublicKeyInfo(X509_ASN_ENCODING, &c->pCertInfo->SubjectPublicKeyInfo, pub)) {
+    rc = 1;
+    goto out;
+  }
+  /* Another key: name the certificate it belongs to when the store holds one (a link
+   * copied from another certificate, or a container reused by a later import). */
+  holder = CertFindCertificateInStore(s, CS__STORE_ENC, 0, CERT_FIND_PUBLIC_KEY, pub, NULL);
+  if (holder != NULL && cs__store_tp(holder, other))
+    cs__store_say(why, why_len, "the private key linked to it is another certificate's: that of %s in %s", other,
+                  store_name);
+  else
+    cs__store_say(why, why_len,
+                  "the private key linked to it is not its own: its public half differs from the certificate's, and no "
+                  "certificate in %s has it",
+                  store_name);
+out:
+  if (h != 0 && free_h) {
+    if (spec == CERT_NCRYPT_KEY_SPEC)
+      NCryptFreeObject(h);
+    else
+      CryptReleaseContext(h, 0);
+  }
+  free(pub);
+  cs__store_free_ctx(holder);
+  return rc;
+}
+
+int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err) {
+  HCERTSTORE my = NULL;
+  PCCERT_CONTEXT c = NULL;
+  DWORD e;
+  int rc = 0;
+
+  cs__store_say(why, why_len, "%s", "");
   if (tp == NULL || !cs_thumbprint_valid(tp))
     return cs_err_set(err, CS_EINVAL, 0, "\"%.60s\" is not a certificate thumbprint (40 hexadecimal digits)",
                       tp != NULL ? tp : "");
@@ -125,58 +180,14 @@ int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_
              : cs__win_failf(err, e, "cannot search " MY_NAME " for certificate %s", tp);
     goto out;
   }
-  if (!cs__store_has_key(c)) {
-    say(why, why_len,
-        "no private key is linked to it in " MY_NAME
-        " (added without its key: from a .cer or .crt rather than a .pfx, or without certreq -accept, which "
-        "joins a certificate to the key its request left behind)");
-    goto out;
-  }
-  provider_of(c, prov, sizeof prov);
-  if (!CryptAcquireCertificatePrivateKey(c, flags, NULL, &h, &spec, &free_h)) {
-    e = GetLastError();
-    h = 0;
-    if (e == (DWORD)CRYPT_E_NO_KEY_PROPERTY && cs__store_wine_key(c, &h, &spec)) {
-      free_h = TRUE; /* opened as Windows would: compared below as any CAPI key */
-      e = 0;
-    }
-  }
-  if (h == 0) {
-    say(why, why_len, "the private key linked to it%s%s cannot be opened: %s", prov[0] ? " in " : "", prov,
-        cs__win_text(e, text, sizeof text));
-    goto out;
-  }
-  if ((pub = public_half(h, spec, &e)) == NULL) {
-    if (e == ERROR_OUTOFMEMORY) {
-      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-      goto out;
-    }
-    say(why, why_len, "the public half of the private key linked to it%s%s cannot be read: %s", prov[0] ? " in " : "",
-        prov, cs__win_text(e, text, sizeof text));
-    goto out;
-  }
-  if (CertComparePublicKeyInfo(X509_ASN_ENCODING, &c->pCertInfo->SubjectPublicKeyInfo, pub)) {
-    rc = 1;
-    goto out;
-  }
-  /* Another key: name the certificate it belongs to when My holds one (a link copied
-   * from another certificate, or a container reused by a later import). */
-  holder = CertFindCertificateInStore(my, CS__STORE_ENC, 0, CERT_FIND_PUBLIC_KEY, pub, NULL);
-  if (holder != NULL && cs__store_tp(holder, other))
-    say(why, why_len, "the private key linked to it is another certificate's: that of %s in " MY_NAME, other);
+  if (!cs__store_has_key(c))
+    cs__store_say(why, why_len,
+                  "no private key is linked to it in " MY_NAME
+                  " (added without its key: from a .cer or .crt rather than a .pfx, or without certreq -accept, which "
+                  "joins a certificate to the key its request left behind)");
   else
-    say(why, why_len,
-        "the private key linked to it is not its own: its public half differs from the certificate's, and no "
-        "certificate in " MY_NAME " has it");
+    rc = cs__store_key_own(my, MY_NAME, c, why, why_len, err);
 out:
-  if (h != 0 && free_h) {
-    if (spec == CERT_NCRYPT_KEY_SPEC)
-      NCryptFreeObject(h);
-    else
-      CryptReleaseContext(h, 0);
-  }
-  free(pub);
-  cs__store_free_ctx(holder);
   cs__store_free_ctx(c);
   cs__store_close(my);
   return rc;

@@ -1,8 +1,9 @@
 /* Windows certificate store, the look-ups (platform.h): the certificate in service,
- * the key reference, the listing of LocalMachine\My; and the helpers both halves
+ * the key reference, the listing of LocalMachine\My; and the helpers the other parts
  * use (store.h). store.c holds install, undo and archive. */
 #include "store.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,15 @@
 
 /* ---- helpers (store.h) -------------------------------------------------------------- */
 
+void cs__store_say(char *why, size_t len, const char *fmt, ...) {
+  va_list ap;
+  if (len == 0)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(why, len, fmt, ap);
+  va_end(ap);
+}
+
 int cs__store_join(char out[CS__STORE_PATH], const char *dir, const char *name) {
   return cs_plat_path_join(out, CS__STORE_PATH, dir, name) == CS_OK ? 0 : -1;
 }
@@ -22,6 +32,38 @@ int cs__store_read(const char *dir, const char *name, unsigned char **data, size
   if (cs__store_join(path, dir, name) != 0)
     return cs_err_set(err, CS_ETOOBIG, 0, "path too long in %s", dir);
   return cs_plat_read_file(path, CS__STORE_FILE_MAX, 0, data, len, err);
+}
+
+int cs__store_fields_read(const char *dir, const char *name, const cs__store_field_t *f, size_t nf, void *obj,
+                          size_t size, cs_err_t *err) {
+  unsigned char *data = NULL;
+  size_t len = 0, i;
+  char *p, *line, *v;
+  int rc = cs__store_read(dir, name, &data, &len, err);
+  memset(obj, 0, size);
+  if (rc != CS_OK)
+    return rc;
+  for (p = (char *)data; *p;) {
+    line = p;
+    p += strcspn(p, "\n");
+    if (*p)
+      *p++ = '\0';
+    line[strcspn(line, "\r")] = '\0';
+    if ((v = strchr(line, ' ')) == NULL)
+      continue;
+    *v++ = '\0';
+    for (i = 0; i < nf; i++) {
+      char *dst = (char *)obj + f[i].off;
+      if (strcmp(line, f[i].name) != 0)
+        continue;
+      if (f[i].size == 0)
+        *(int *)(void *)dst = strcmp(v, "1") == 0;
+      else
+        cs__store_copy(dst, f[i].size, strcmp(v, "-") == 0 ? "" : v);
+    }
+  }
+  cs_plat_free_file(data, len); /* wiped: store.txt holds a password */
+  return CS_OK;
 }
 
 PCCERT_CONTEXT cs__store_find(HCERTSTORE s, const char *tp) {

@@ -7,7 +7,8 @@
 # say so; a bad file is quarantined; the SCM stops it; `uninstall` removes the
 # service and keeps the configuration and the state. `certsteward rollback` puts the
 # old certificate back in service (and refuses, changing nothing, when its key is out
-# of reach or the service runs).
+# of reach or the service runs). A .cer whose key waits in LocalMachine\REQUEST (the
+# request made on the server) is joined to that key as certreq -accept does.
 #
 # Run by CTest in the Windows build (scripts/win-build.sh), which exports the private
 # WINEPREFIX and gives: CS_WINE (the Wine runner), CS_BIN (certsteward.exe),
@@ -57,6 +58,7 @@ cleanup() {
   [ -z "${OLD:-}" ] || win "$CERTTOOL" remove "$OLD" >/dev/null
   [ -z "${NEW:-}" ] || win "$CERTTOOL" remove "$NEW" >/dev/null
   for tp in ${EXTRA:-}; do win "$CERTTOOL" remove "$tp" >/dev/null; done
+  for tp in ${REQUESTS:-}; do win "$CERTTOOL" remove "$tp" REQUEST >/dev/null; done
   rm -rf "$T" "$WINEPREFIX/drive_c/Zertifikate"
 }
 trap cleanup EXIT
@@ -95,16 +97,17 @@ wait_event() {
   fail "event $1 not written $2 time(s) in $3 s"
 }
 
-# The certificate in service: in LocalMachine\My with its key (imported by the tests'
-# own crypt32 tool), named by the test connector's tls.json; the connector registered
-# with the SCM and running.
+# setup [CERT KEY]: the certificate in service (current-ok.pem with leaf.key when not
+# given): in LocalMachine\My with its key (imported by the tests' own crypt32 tool),
+# named by the test connector's tls.json; the connector registered with the SCM and
+# running.
 setup() {
+  local cert=${1:-$PKI/current-ok.pem} key=${2:-$PKI/leaf.key}
   rm -rf "$PD" # an earlier test's configuration, events and archive (uninstall keeps them)
   mkdir -p "$T/connector"
-  openssl pkcs12 -export -in "$PKI/current-ok.pem" -inkey "$PKI/leaf.key" -passout "file:$PKI/pass.txt" \
-    -out "$T/current.pfx"
+  openssl pkcs12 -export -in "$cert" -inkey "$key" -passout "file:$PKI/pass.txt" -out "$T/current.pfx"
   OLD=$(win "$CERTTOOL" import "$(wpath "$T/current.pfx")" "$(wpath "$PKI/pass.txt")" | tr -d '\r')
-  expect_eq "$OLD" "$(pem_thumbprint "$PKI/current-ok.pem")" "the certificate in service, imported"
+  expect_eq "$OLD" "$(pem_thumbprint "$cert")" "the certificate in service, imported"
   printf '{\r\n  "webServer": { "port": 8197, "thumbprint": "%s" },\r\n  "configurationServer": { "port": 8096, "thumbprint": "%s" }\r\n}\r\n' \
     "$OLD" "$OLD" >"$T/connector/tls.json"
   # the test connector keeps tls.json open while it runs, shared for reading only (no
@@ -449,6 +452,72 @@ test_service_pairs_certificate_and_key_files() {
   [ -z "$(ls -A "$PD/incoming" 2>/dev/null)" ] || fail "left in incoming: $(ls -A "$PD/incoming")"
   win sc stop certsteward >/dev/null
   wait_state certsteward STOPPED 30
+}
+
+# setup_pending: a .cer ($T/renewed.cer, current-later.pem's certificate: NEW) whose
+# private key waits in LocalMachine\REQUEST. The request was made on this machine
+# (certreq -new; cs-certtool plants its entry as certreq leaves it, a self-signed
+# placeholder with the request's public key, leaf.key's, linked to that key in the
+# machine key set: REQ). The certificate in service has another key (bad-rsa1024.pem's),
+# so the .cer is no renewal that kept its key. What Wine does not show: certreq's own
+# entries and CNG keys, the key's ACL (see common/win/store_pending.c).
+setup_pending() {
+  setup "$PKI/bad-rsa1024.pem" "$PKI/bad-rsa1024.pem"
+  openssl req -x509 -new -key "$PKI/leaf.key" -subj "/CN=$HOST" -days 30 -out "$T/placeholder.pem" 2>/dev/null ||
+    fail "cannot make the request's placeholder"
+  REQ=$(win "$CERTTOOL" pending "$(wpath "$T/placeholder.pem")" "$(wpath "$PKI/good-aes.pfx")" \
+    "$(wpath "$PKI/pass.txt")" | tr -d '\r')
+  expect_eq "$REQ" "$(pem_thumbprint "$T/placeholder.pem")" "the request planted in LocalMachine\\REQUEST"
+  REQUESTS=$REQ
+  openssl x509 -in "$PKI/current-later.pem" -outform DER -out "$T/renewed.cer" || fail "test PKI: cannot convert"
+  NEW=$(pem_thumbprint "$PKI/current-later.pem")
+}
+
+# requested TP: LocalMachine\REQUEST holds TP with its key link
+requested() { win "$CERTTOOL" list REQUEST | tr -d '\r' | grep -qx "$1 key"; }
+
+# The running service joins the dropped .cer to its request's key as certreq -accept
+# does and puts it in service: tls.json rewritten, 3105 said after 4001, the entry gone
+# from REQUEST, the certificate in My with a key.
+test_service_pairs_a_cer_with_its_pending_key() {
+  setup_pending
+  requested "$REQ" || fail "the planted request has no key link"
+  win sc start certsteward >/dev/null || fail "the SCM cannot start certsteward"
+  wait_state certsteward RUNNING 20
+  wait_event 1000 1 20
+  cp "$T/renewed.cer" "$PD/drop/renewed.cer"
+  wait_event 4006 1 60
+  expect_eq "$(count_event 3105) $(count_event 5000)" "1 0" "events 3105 and 5000"
+  events | jq -r 'select(.id == 3105) | .message' | grep -q 'LocalMachine\\REQUEST, as certreq -accept does' ||
+    fail "3105 does not say where the key was: $(events | jq -r 'select(.id == 3105) | .message')"
+  expect_eq "$(events | jq -r 'select(.id == 3105) | .thumbprint')" "$NEW" "3105's certificate"
+  events | jq -r .id | tr '\n' ' ' | grep -Eq '4001 3105 .*4006' || fail "event order: $(events | jq -r .id | tr '\n' ' ')"
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "new thumbprint in tls.json"
+  win "$CERTTOOL" list | tr -d '\r' | grep -qx "$NEW key" || fail "LocalMachine\\My does not hold $NEW with a key"
+  if win "$CERTTOOL" has "$REQ" REQUEST; then fail "the request's entry is still in LocalMachine\\REQUEST"; fi
+  [ ! -e "$PD/drop/renewed.cer" ] || fail "the dropped file was left in the drop folder"
+  win sc stop certsteward >/dev/null
+  wait_state certsteward STOPPED 30
+}
+
+# certsteward apply of that .cer while the rewrite of tls.json fails (the test build's
+# fault point, in fail mode): the renewal is rolled back and the pairing with it, the
+# certificate out of My, the request's entry back in REQUEST with its key link, tls.json
+# as it was; so the admin can try again: apply without the fault pairs and commits.
+test_rollback_puts_the_pending_request_back() {
+  setup_pending
+  cp "$T/connector/tls.json" "$T/tls.json.orig"
+  CERTSTEWARD_TEST_FAULT=step_bindings CERTSTEWARD_TEST_FAULT_MODE=fail cs_run ap1 apply "$(wpath "$T/renewed.cer")"
+  [ "$ST" != 0 ] || { cat "$T/ap1.out" "$T/ap1.err" >&2; fail "apply did not fail at the bindings step"; }
+  expect_eq "$(count_event 3105) $(count_event 5001) $(count_event 4006)" "1 1 0" "events 3105, 5001 and 4006"
+  if win "$CERTTOOL" has "$NEW"; then fail "the rolled back certificate is still in LocalMachine\\My"; fi
+  requested "$REQ" || fail "the request's entry is not back in LocalMachine\\REQUEST with its key link"
+  cmp -s "$T/connector/tls.json" "$T/tls.json.orig" || fail "tls.json changed"
+  cs_run ap2 apply "$(wpath "$T/renewed.cer")"
+  [ "$ST" = 0 ] || { cat "$T/ap2.out" "$T/ap2.err" >&2; fail "the second apply failed (exit status $ST)"; }
+  expect_eq "$(count_event 3105) $(count_event 4006)" "2 1" "events 3105 and 4006 after the second apply"
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "new thumbprint in tls.json"
+  if win "$CERTTOOL" has "$REQ" REQUEST; then fail "the request's entry is still in LocalMachine\\REQUEST"; fi
 }
 
 # import_pem NAME PEM [KEY]: PEM (with KEY, else its own key) as a PFX imported into

@@ -3,10 +3,13 @@
  *
  *   cs-certtool import FILE.pfx PASSWORD_FILE   import into LocalMachine\My (machine
  *                                               key set), print the leaf's thumbprint
- *   cs-certtool has THUMBPRINT                  exit 0 when My holds it, 1 when not
- *   cs-certtool list                            every certificate of My: its SHA-1
- *                                               thumbprint and whether a key is linked
- *   cs-certtool remove THUMBPRINT               remove it from My (committed)
+ *   cs-certtool has THUMBPRINT [STORE]          exit 0 when My (or LocalMachine\STORE)
+ *                                               holds it, 1 when not
+ *   cs-certtool list [STORE]                    every certificate of My (or
+ *                                               LocalMachine\STORE): its SHA-1 thumbprint
+ *                                               and whether a key is linked
+ *   cs-certtool remove THUMBPRINT [STORE]       remove it from My (or LocalMachine\STORE;
+ *                                               committed)
  *   cs-certtool add STORE FILE.pem              add a certificate to LocalMachine\STORE
  *                                               (Root, CA, Disallowed), as an admin does
  *   cs-certtool del STORE FILE.pem              remove it from there (exit 1: was not there)
@@ -15,6 +18,15 @@
  *                                               CERT_RENEWAL_PROP_ID on OLD in My holding
  *                                               the SHA-1 hash of NEW (which need not be in
  *                                               My), committed (exit 1: OLD not in My)
+ *   cs-certtool pending FILE.pem FILE.pfx PASSWORD_FILE
+ *                                               a pending request as certreq -new leaves
+ *                                               it: FILE.pem (a self-signed placeholder
+ *                                               with the request's public key) added to
+ *                                               LocalMachine\REQUEST, linked to the key of
+ *                                               FILE.pfx's leaf imported into the machine key
+ *                                               set (CERT_KEY_PROV_INFO, AT_KEYEXCHANGE,
+ *                                               CRYPT_MACHINE_KEYSET), committed; prints the
+ *                                               placeholder's thumbprint
  *
  * Exit status 2 when the command could not run. Paths and passwords are ASCII here. */
 #include <windows.h>
@@ -80,15 +92,17 @@ static int issues_another(HCERTSTORE s, PCCERT_CONTEXT c) {
   return 0;
 }
 
-static int import(const char *pfx_path, const char *pass_path) {
-  DWORD len = 0, plen = 0, i, n = 0;
+/* The leaf of the PKCS#12 pfx_path (its key imported into the machine key set): the
+ * certificate with a private key linked to it that issued none (free it); its store in
+ * *tmp (close it). NULL with a message on failure. */
+static PCCERT_CONTEXT pfx_leaf(const char *pfx_path, const char *pass_path, HCERTSTORE *tmp) {
+  DWORD len = 0, plen = 0, n = 0;
   char *pfx = read_all(pfx_path, &len), *pass = read_all(pass_path, &plen);
   wchar_t wpass[256];
   CRYPT_DATA_BLOB blob;
-  HCERTSTORE tmp = NULL, my = NULL;
-  PCCERT_CONTEXT c = NULL, added = NULL;
-  int rc = 2;
+  PCCERT_CONTEXT c = NULL;
 
+  *tmp = NULL;
   if (pfx == NULL || pass == NULL) {
     fprintf(stderr, "cannot read %s or %s\n", pfx_path, pass_path);
     goto out;
@@ -98,31 +112,47 @@ static int import(const char *pfx_path, const char *pass_path) {
     goto out;
   blob.cbData = len;
   blob.pbData = (BYTE *)pfx;
-  if ((tmp = PFXImportCertStore(&blob, wpass, CRYPT_MACHINE_KEYSET)) == NULL || (my = open_my()) == NULL) {
+  if ((*tmp = PFXImportCertStore(&blob, wpass, CRYPT_MACHINE_KEYSET)) == NULL) {
     fprintf(stderr, "cannot import %s: error %lu\n", pfx_path, (unsigned long)GetLastError());
     goto out;
   }
-  /* the leaf: the certificate with a private key linked to it that issued none */
-  while ((c = CertEnumCertificatesInStore(tmp, c)) != NULL) {
-    if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n) && !issues_another(tmp, c)) {
-      BYTE hash[20];
-      DWORD hl = sizeof hash;
-      if (!CertAddCertificateContextToStore(my, c, CERT_STORE_ADD_REPLACE_EXISTING, &added) ||
-          !CertGetCertificateContextProperty(added, CERT_SHA1_HASH_PROP_ID, hash, &hl)) {
-        fprintf(stderr, "cannot add to LocalMachine\\My: error %lu\n", (unsigned long)GetLastError());
-        goto out;
-      }
-      for (i = 0; i < hl; i++)
-        printf("%02X", hash[i]);
-      printf("\n");
-      rc = 0;
+  while ((c = CertEnumCertificatesInStore(*tmp, c)) != NULL)
+    if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n) && !issues_another(*tmp, c))
       break;
-    }
-  }
-  if (rc != 0)
+  if (c == NULL)
     fprintf(stderr, "%s holds no certificate with a key\n", pfx_path);
-  CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL);
 out:
+  if (pass != NULL)
+    SecureZeroMemory(pass, plen);
+  SecureZeroMemory(wpass, sizeof wpass);
+  free(pfx);
+  free(pass);
+  return c;
+}
+
+/* Prints c's SHA-1 thumbprint (upper-case hex) on a line; 0, or 2 when it cannot be read. */
+static int print_tp(PCCERT_CONTEXT c) {
+  BYTE hash[20];
+  DWORD hl = sizeof hash, i;
+  if (!CertGetCertificateContextProperty(c, CERT_SHA1_HASH_PROP_ID, hash, &hl))
+    return 2;
+  for (i = 0; i < hl; i++)
+    printf("%02X", hash[i]);
+  printf("\n");
+  return 0;
+}
+
+static int import(const char *pfx_path, const char *pass_path) {
+  HCERTSTORE tmp = NULL, my = NULL;
+  PCCERT_CONTEXT c = pfx_leaf(pfx_path, pass_path, &tmp), added = NULL;
+  int rc = 2;
+  if (c != NULL && (my = open_my()) != NULL) {
+    if (!CertAddCertificateContextToStore(my, c, CERT_STORE_ADD_REPLACE_EXISTING, &added) || print_tp(added) != 0)
+      fprintf(stderr, "cannot add to LocalMachine\\My: error %lu\n", (unsigned long)GetLastError());
+    else
+      rc = 0;
+    CertControlStore(my, 0, CERT_STORE_CTRL_COMMIT, NULL);
+  }
   if (c != NULL)
     CertFreeCertificateContext(c);
   if (added != NULL)
@@ -131,29 +161,38 @@ out:
     CertCloseStore(tmp, 0);
   if (my != NULL)
     CertCloseStore(my, 0);
-  if (pass != NULL)
-    SecureZeroMemory(pass, plen);
-  SecureZeroMemory(wpass, sizeof wpass);
-  free(pfx);
-  free(pass);
   return rc;
+}
+
+/* The certificate of the PEM file path (free it), or NULL. */
+static PCCERT_CONTEXT pem_cert(const char *path) {
+  DWORD len = 0, der_len = 0;
+  char *pem = read_all(path, &len);
+  BYTE *der = NULL;
+  PCCERT_CONTEXT c = NULL;
+  if (pem != NULL && CryptStringToBinaryA(pem, len, CRYPT_STRING_BASE64HEADER, NULL, &der_len, NULL, NULL) &&
+      (der = malloc(der_len)) != NULL &&
+      CryptStringToBinaryA(pem, len, CRYPT_STRING_BASE64HEADER, der, &der_len, NULL, NULL))
+    c = CertCreateCertificateContext(X509_ASN_ENCODING, der, der_len);
+  free(der);
+  free(pem);
+  return c;
+}
+
+/* LocalMachine\<store> (ASCII name), or NULL. */
+static HCERTSTORE open_machine(const char *store) {
+  wchar_t wstore[32];
+  if (MultiByteToWideChar(CP_UTF8, 0, store, -1, wstore, 32) == 0)
+    return NULL;
+  return CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, wstore);
 }
 
 /* add / del a PEM certificate to / from LocalMachine\<store>. */
 static int add_del(const char *op, const char *store, const char *path) {
-  DWORD len = 0, der_len = 0;
-  char *pem = read_all(path, &len);
-  BYTE *der = NULL;
-  wchar_t wstore[32];
   HCERTSTORE s = NULL;
   PCCERT_CONTEXT c = NULL, found = NULL;
   int rc = 2;
-  if (pem == NULL || MultiByteToWideChar(CP_UTF8, 0, store, -1, wstore, 32) == 0 ||
-      !CryptStringToBinaryA(pem, len, CRYPT_STRING_BASE64HEADER, NULL, &der_len, NULL, NULL) ||
-      (der = malloc(der_len)) == NULL ||
-      !CryptStringToBinaryA(pem, len, CRYPT_STRING_BASE64HEADER, der, &der_len, NULL, NULL) ||
-      (c = CertCreateCertificateContext(X509_ASN_ENCODING, der, der_len)) == NULL ||
-      (s = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, wstore)) == NULL) {
+  if ((c = pem_cert(path)) == NULL || (s = open_machine(store)) == NULL) {
     fprintf(stderr, "cannot read %s or open LocalMachine\\%s: error %lu\n", path, store, (unsigned long)GetLastError());
     goto out;
   }
@@ -172,14 +211,49 @@ out:
     CertFreeCertificateContext(c);
   if (s != NULL)
     CertCloseStore(s, 0);
-  free(der);
-  free(pem);
   return rc;
 }
 
-/* One line per certificate of My: thumbprint and "key" or "nokey", in store order. */
-static int list(void) {
-  HCERTSTORE my = open_my();
+/* pending FILE.pem FILE.pfx PASSWORD_FILE: the placeholder into REQUEST with the link of
+ * the PKCS#12's key; the link's properties set on the context the add returned (Wine
+ * keeps none set through another handle). */
+static int pending(const char *pem_path, const char *pfx_path, const char *pass_path) {
+  HCERTSTORE tmp = NULL, req = NULL;
+  PCCERT_CONTEXT leaf = pfx_leaf(pfx_path, pass_path, &tmp), ph = pem_cert(pem_path), added = NULL;
+  CRYPT_KEY_PROV_INFO *kp = NULL;
+  DWORD n = 0;
+  int rc = 2;
+  if (leaf == NULL || ph == NULL || (req = open_machine("REQUEST")) == NULL ||
+      !CertGetCertificateContextProperty(leaf, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n) || (kp = malloc(n)) == NULL ||
+      !CertGetCertificateContextProperty(leaf, CERT_KEY_PROV_INFO_PROP_ID, kp, &n)) {
+    fprintf(stderr, "cannot read %s or %s, or open LocalMachine\\REQUEST: error %lu\n", pem_path, pfx_path,
+            (unsigned long)GetLastError());
+    goto out;
+  }
+  /* as certreq -new -machine links its key (Wine's import writes neither) */
+  kp->dwKeySpec = AT_KEYEXCHANGE;
+  kp->dwFlags |= CRYPT_MACHINE_KEYSET;
+  if (!CertAddCertificateContextToStore(req, ph, CERT_STORE_ADD_REPLACE_EXISTING, &added) ||
+      !CertSetCertificateContextProperty(added, CERT_KEY_PROV_INFO_PROP_ID, 0, kp) ||
+      !CertControlStore(req, 0, CERT_STORE_CTRL_COMMIT, NULL) || (rc = print_tp(added)) != 0)
+    fprintf(stderr, "cannot add %s to LocalMachine\\REQUEST: error %lu\n", pem_path, (unsigned long)GetLastError());
+out:
+  free(kp);
+  if (added != NULL)
+    CertFreeCertificateContext(added);
+  if (ph != NULL)
+    CertFreeCertificateContext(ph);
+  if (leaf != NULL)
+    CertFreeCertificateContext(leaf);
+  if (tmp != NULL)
+    CertCloseStore(tmp, 0);
+  if (req != NULL)
+    CertCloseStore(req, 0);
+  return rc;
+}
+
+/* One line per certificate of my: thumbprint and "key" or "nokey", in store order. */
+static int list(HCERTSTORE my) {
   PCCERT_CONTEXT c = NULL;
   if (my == NULL)
     return 2;
@@ -231,20 +305,24 @@ int main(int argc, char **argv) {
   HCERTSTORE my;
   PCCERT_CONTEXT c;
   int rc;
-  if (argc == 2 && strcmp(argv[1], "list") == 0)
-    return list();
+  if ((argc == 2 || argc == 3) && strcmp(argv[1], "list") == 0)
+    return list(argc == 3 ? open_machine(argv[2]) : open_my());
   if (argc == 4 && strcmp(argv[1], "import") == 0)
     return import(argv[2], argv[3]);
   if (argc == 4 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0))
     return add_del(argv[1], argv[2], argv[3]);
   if (argc == 4 && strcmp(argv[1], "link") == 0)
     return link_renewal(argv[2], argv[3]);
-  if (argc != 3 || (strcmp(argv[1], "has") != 0 && strcmp(argv[1], "remove") != 0)) {
-    fprintf(stderr, "usage: cs-certtool import FILE.pfx PASSWORD_FILE | has THUMBPRINT | remove THUMBPRINT | list |\n"
-                    "       add|del Root|CA|Disallowed FILE.pem | link OLD_TP NEW_TP\n");
+  if (argc == 5 && strcmp(argv[1], "pending") == 0)
+    return pending(argv[2], argv[3], argv[4]);
+  if ((argc != 3 && argc != 4) || (strcmp(argv[1], "has") != 0 && strcmp(argv[1], "remove") != 0)) {
+    fprintf(stderr,
+            "usage: cs-certtool import FILE.pfx PASSWORD_FILE | has|remove THUMBPRINT [STORE] | list [STORE] |\n"
+            "       add|del Root|CA|Disallowed FILE.pem | link OLD_TP NEW_TP |\n"
+            "       pending FILE.pem FILE.pfx PASSWORD_FILE\n");
     return 2;
   }
-  if ((my = open_my()) == NULL)
+  if ((my = argc == 4 ? open_machine(argv[3]) : open_my()) == NULL)
     return 2;
   c = find(my, argv[2]);
   if (strcmp(argv[1], "has") == 0) {

@@ -306,6 +306,20 @@ CS_TEST(stage_keyless_names_the_bound_certificate) {
   cs_bundle_free(&b);
 }
 
+CS_TEST(stage_pending_names_the_request) {
+  char dir[512], *info;
+  cs_err_t err;
+  cs_test_mkdtemp("pfx-pending", dir, sizeof dir);
+  CHECK_INT(cs_pfx_stage_pending(dir, "89ABCDEF0123456789ABCDEF0123456789abcdef", &err), ==, 0);
+  info = slurp(dir, CS_PFX_INFO_FILE, NULL);
+  CHECK_STR(info, "pending 89ABCDEF0123456789ABCDEF0123456789abcdef\n");
+  CHECK(slurp(dir, CS_PFX_FILE, NULL) == NULL);
+  free(info);
+  CHECK_INT(cs_pfx_stage_pending(dir, "not-a-thumbprint", &err), ==, CS_EINVAL);
+  CHECK_INT(cs_pfx_stage_pending(dir, NULL, &err), ==, CS_EINVAL);
+  cs_plat_remove_tree(dir, NULL);
+}
+
 /* Validates file with the certificate in service current (NULL: none) and no --key;
  * key_in_store and own_key_in_store as given. Returns whether key_match passed (-1
  * when it is missing); *flags: store_key + 2 * own_key; detail: its text. */
@@ -410,5 +424,15 @@ CS_TEST(posix_store_list_says_there_is_none) {
   CHECK(certs == NULL && n == 0);
   CHECK_CONTAINS(err.text, "no certificate store");
   cs_plat_store_list_free(certs, n);
+}
+
+CS_TEST(posix_store_has_no_pending_requests) {
+  char tp[41] = "x", why[64] = "x", where[64] = "x";
+  cs_err_t err;
+  CHECK_INT(cs_plat_store_pending((const unsigned char *)"x", 1, tp, why, sizeof why, &err), ==, 0);
+  CHECK_STR(tp, "");
+  CHECK_STR(why, "");
+  CHECK_INT(cs_plat_store_paired("/nonexistent", where, sizeof where), ==, 0);
+  CHECK_STR(where, "");
 }
 #endif
