@@ -315,9 +315,7 @@ static int key_fit(daemon_t *d, job_t *job, const cs_plat_cert_t *c, const char 
   m = cs_plat_store_key_private(c->tp, d->cfg->connector.account, why, sizeof why, &err);
   if (m == 1)
     return KEY_FIT;
-  snprintf(text, sizeof text,
-           "%s; it is looked at again every rescan_interval (certlm.msc, the certificate, All Tasks, "
-           "Manage Private Keys)",
+  snprintf(text, sizeof text, "%s (certlm.msc, the certificate, All Tasks, Manage Private Keys)",
            m == 0 ? why : err.text);
   deferred(d, c->tp, in_service, c->subject, text);
   return KEY_REFUSED;

@@ -41,6 +41,9 @@ int cs__win_sid_trusted(PSID sid, PSID owner, PSID self);
  * say who may write to the files an admin drops there. Deny entries are not weighed
  * (the check may say unsafe where a deny entry makes it safe, never the reverse). */
 int cs__win_dacl_unsafe(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, PSID *who);
+/* The same; above 1: inherit-only entries not counted (a folder above, a key: they say
+ * only who may do what with entries made inside it). */
+int cs__win_dacl_judge(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, int above, PSID *who);
 
 /* cs__win_dacl_unsafe on the owner and DACL of the open file or folder h (opened
  * with READ_CONTROL), this process's user as self; an owner or DACL that cannot be

@@ -17,9 +17,6 @@ union cs__win_self_sid_u {
 /* This process's user SID, copied into buf (NULL when it cannot be read). */
 PSID cs__win_self_sid_into(union cs__win_self_sid_u *buf);
 
-/* cs__win_dacl_unsafe; above 1: inherit-only entries not counted. */
-int cs__win_dacl_judge(PACL dacl, PSID owner, PSID self, ACCESS_MASK rights, int above, PSID *who);
-
 /* Opens path itself through the walk, following no link (CS_ENOTREG); CS_ENOENT
  * without text: path itself is missing. */
 int cs__win_open_walked(const wchar_t *w, const char *shown, DWORD access, HANDLE *h, cs_err_t *err);

@@ -2,6 +2,7 @@
  * SIDs, and READ merged into a key's DACL. Unit-tested under Wine on DACLs made from
  * SDDL (tests/unit/test_win_keyacl.c); the key itself is keyperm.c's business. */
 #include "keyacl.h"
+#include "acl.h"
 #include "win.h"
 
 #include <bcrypt.h>
@@ -400,4 +401,38 @@ out:
   free(rel);
   free(merged);
   return rc;
+}
+
+int cs__win_key_private(PSECURITY_DESCRIPTOR sd, PSID account, char *why, size_t why_len) {
+  BOOL present = FALSE, defaulted = FALSE;
+  PACL dacl = NULL;
+  PSID owner = NULL, who = NULL;
+  char name[600] = "?";
+  int judged;
+  if (!GetSecurityDescriptorOwner(sd, &owner, &defaulted) ||
+      !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) ||
+      owner == NULL) { /* fail closed: who could change the rules is not known */
+    snprintf(why, why_len, "the owner of its private key cannot be read");
+    return 0;
+  }
+  judged = cs__win_dacl_judge(present ? dacl : NULL, owner, account, CS_WIN_SECRET_RIGHTS, 1, &who);
+  if (who != NULL)
+    cs__win_describe_sid(who, name, sizeof name);
+  switch (judged) {
+  case CS_WIN_SAFE:
+    return 1;
+  case CS_WIN_OWNER:
+    snprintf(why, why_len, "its private key is owned by %s, who can give anyone access to it", name);
+    break;
+  case CS_WIN_WRITER:
+    snprintf(why, why_len, "its private key can also be read or changed by %s", name);
+    break;
+  case CS_WIN_NO_DACL:
+    snprintf(why, why_len, "its private key has no access rules: everyone can read it");
+    break;
+  default:
+    snprintf(why, why_len, "its private key has an access rule of a kind certsteward cannot read");
+    break;
+  }
+  return 0;
 }

@@ -71,6 +71,14 @@ int cs__win_key_merge(PSECURITY_DESCRIPTOR sd, PSID sid, PSECURITY_DESCRIPTOR *o
  * it (keyperm.c). Proven only on real Windows (Wine cannot open machine keys). */
 int cs__win_key_sd(const char *tp, PSECURITY_DESCRIPTOR *sd, cs_err_t *err);
 
+/* Whether a key's security descriptor (owner and DACL) keeps it to the machine's
+ * administrators: owned by Administrators, SYSTEM or TrustedInstaller, and no allow entry
+ * gives another SID (but account, which may be NULL) any right to read it, change it or
+ * its rules (CS_WIN_SECRET_RIGHTS, as for a secret file). Inherit-only entries are left
+ * out: they are for children, which a key has not. 1 yes; 0 no, with why naming who else
+ * may. Pure: tests feed it descriptors made from SDDL. */
+int cs__win_key_private(PSECURITY_DESCRIPTOR sd, PSID account, char *why, size_t why_len);
+
 /* ---- whether an account can read a key (keyaccess.c) ---------------------------------- */
 
 /* sd made ready for an access check: its DACL with generic rights mapped as for files

@@ -314,53 +314,17 @@ out:
 int cs_plat_store_key_private(const char *tp, const char *account, char *why, size_t why_len, cs_err_t *err) {
   struct cs__key k;
   PSECURITY_DESCRIPTOR sd = NULL;
-  BOOL present = FALSE, defaulted = FALSE;
-  PACL dacl = NULL;
-  PSID owner = NULL, acct = NULL, who = NULL;
-  char name[600];
-  int rc, judged;
+  PSID acct = NULL;
+  int rc;
 
   memset(&k, 0, sizeof k);
   if (why_len > 0)
     why[0] = '\0';
   if (account != NULL && account[0] && (rc = cs__win_account_sid(account, &acct, err)) != CS_OK)
     goto out;
-  if ((rc = open_key(tp, &k, err)) != CS_OK ||
-      (rc = read_sd(&k, tp, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &sd, err)) != CS_OK)
-    goto out;
-  if (!GetSecurityDescriptorOwner(sd, &owner, &defaulted) ||
-      !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted)) {
-    rc = key_fail(err, GetLastError(), "cannot read the access rules of", tp);
-    goto out;
-  }
-  if (owner == NULL) { /* fail closed: who could change the rules is not known */
-    snprintf(why, why_len, "the owner of its private key cannot be read");
-    rc = 0;
-    goto out;
-  }
-  /* the key as a secret file: no one but Administrators, SYSTEM (and the connector's
-   * account, which the grant gives READ) may read it, change it or its rules */
-  judged = cs__win_dacl_unsafe(present ? dacl : NULL, owner, acct, CS_WIN_SECRET_RIGHTS, &who);
-  if (who != NULL)
-    cs__win_describe_sid(who, name, sizeof name);
-  switch (judged) {
-  case CS_WIN_SAFE:
-    rc = 1;
-    goto out;
-  case CS_WIN_OWNER:
-    snprintf(why, why_len, "its private key is owned by %s, who can give anyone access to it", name);
-    break;
-  case CS_WIN_WRITER:
-    snprintf(why, why_len, "its private key can also be read or changed by %s", name);
-    break;
-  case CS_WIN_NO_DACL:
-    snprintf(why, why_len, "its private key has no access rules: everyone can read it");
-    break;
-  default:
-    snprintf(why, why_len, "its private key has an access rule of a kind certsteward cannot read");
-    break;
-  }
-  rc = 0;
+  if ((rc = open_key(tp, &k, err)) == CS_OK &&
+      (rc = read_sd(&k, tp, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &sd, err)) == CS_OK)
+    rc = cs__win_key_private(sd, acct, why, why_len);
 out:
   free(sd);
   free(acct);

@@ -26,6 +26,10 @@
 # DACL Wine makes up: administrators only under C:\ProgramData, Everyone's on the Z:
 # drive; so the password file is written by set-password under C:\ProgramData, as an
 # admin would, and the checks themselves are proven by the pure tests of acl.h.
+# Adoption asks whether the key is kept to the administrators: Wine reports the one
+# descriptor it makes for every machine key (owner Administrators, their full control,
+# Users' read inherit-only) and keeps none that is set, so a key others can read is
+# proven by the pure tests of cs__win_key_private (test_win_keyacl) only.
 # Event Log contents are not stored by Wine: the events are read from the
 # JSON-lines copy in the state folder, which Windows writes too.
 set -euo pipefail
@@ -104,6 +108,10 @@ wait_event() {
 setup() {
   local cert=${1:-$PKI/current-ok.pem} key=${2:-$PKI/leaf.key}
   rm -rf "$PD" # an earlier test's configuration, events and archive (uninstall keeps them)
+  # LocalMachine\My as on a new server: what other tests left there (a PFX's chain
+  # certificates among them, which Wine links to its key) is no candidate for adoption
+  local tp
+  for tp in $(win "$CERTTOOL" list | tr -d '\r' | cut -d' ' -f1); do win "$CERTTOOL" remove "$tp" >/dev/null || true; done
   mkdir -p "$T/connector"
   openssl pkcs12 -export -in "$cert" -inkey "$key" -passout "file:$PKI/pass.txt" -out "$T/current.pfx"
   OLD=$(win "$CERTTOOL" import "$(wpath "$T/current.pfx")" "$(wpath "$PKI/pass.txt")" | tr -d '\r')
@@ -581,22 +589,31 @@ test_service_adopts_a_certificate_imported_into_my() {
 }
 
 # Two candidates: the one the renewal link of the certificate in service names is
-# adopted (as autoenrollment links them), not the one that expires last, which is said
-# in 3103. A rollback that follows does not make the service adopt the newer one again.
+# adopted (as autoenrollment links them), the other is said in 3103. A certificate issued
+# with the one in service that expires later still (a longer lifetime, not a renewal) is
+# no candidate at all, and status says why.
 test_service_follows_the_renewal_link() {
-  local linked latest
+  local linked other older
   setup
-  import_pem latest "$PKI/current-later.pem" "$PKI/leaf.key"
-  latest=$IMPORTED
+  import_pem older "$PKI/current-later.pem" "$PKI/leaf.key"
+  older=$IMPORTED
+  import_pem other "$PKI/good-trad-rsa.pem"
+  other=$IMPORTED
   import_pem linked "$PKI/good-later-san.pem"
   linked=$IMPORTED
   win "$CERTTOOL" link "$OLD" "$linked" || fail "cs-certtool link failed"
+  win "$CS" status --json >"$T/status.json" || fail "status failed"
+  tr -d '\r' <"$T/status.json" | jq -e --arg o "$older" --arg l "$linked" '.adoption.certificates |
+    (map(select(.thumbprint == $o and (.why | test("issued before")))) | length == 1) and
+    (map(select(.thumbprint == $l and .candidate and (.why | test("renewal link")))) | length == 1)' >/dev/null ||
+    fail "status: $(tr -d '\r' <"$T/status.json" | jq -c .adoption)"
   win sc start certsteward >/dev/null || fail "the SCM cannot start certsteward"
   wait_state certsteward RUNNING 20
   wait_event 3101 1 60
   expect_eq "$(grep -c "$linked" "$T/connector/tls.json")" 2 "the linked certificate in tls.json"
-  events | jq -r 'select(.id == 3103) | .message' | grep -qF "$latest" ||
+  events | jq -r 'select(.id == 3103) | .message' | grep -qF "$other" ||
     fail "3103 does not name the other candidate: $(events | jq -c 'select(.id == 3103)')"
+  events | jq -r 'select(.id == 3103) | .message' | grep -qF "$older" && fail "3103 names the older certificate"
   events | jq -r 'select(.id == 3100) | .message' | grep -qF "renewal link" ||
     fail "3100 does not say the renewal link chose it: $(events | jq -r 'select(.id == 3100) | .message')"
   win sc stop certsteward >/dev/null

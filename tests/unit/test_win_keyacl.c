@@ -485,3 +485,36 @@ out:
     CertCloseStore(store, 0);
   free(der);
 }
+
+/* [store] adopt puts a certificate of LocalMachine\My in service only when its key is
+ * kept to the administrators (cs__win_key_private): owner and DACL judged as a secret
+ * file's, the connector's account allowed, inherit-only entries (for children) not held
+ * against it. */
+CS_TEST(key_private_judges_owner_and_readers) {
+  static const struct {
+    const char *sddl;
+    int with_account, want;
+    const char *why;
+  } cases[] = {
+      {"O:BAD:P(A;;GA;;;SY)(A;;GA;;;BA)", 0, 1, ""},
+      {"O:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;GR;;;$ME)", 1, 1, ""}, /* the connector's READ */
+      {"O:BAD:(A;CIIO;GR;;;BU)(A;;KA;;;BA)", 0, 1, ""},           /* as Wine makes a machine key's */
+      {"O:BAD:P(A;;GA;;;SY)(A;;GR;;;BU)", 0, 0, "S-1-5-32-545"},  /* Users may read it */
+      {"O:BAD:P(A;;GA;;;SY)(A;;GR;;;$ME)", 0, 0, BOARD_SID},      /* an account not named */
+      {"O:BUD:P(A;;GA;;;SY)(A;;GA;;;BA)", 0, 0, "owned by"},      /* a user's key */
+      {"O:BAD:P(A;;WD;;;AU)", 0, 0, "S-1-5-11"},                  /* may change its rules */
+      {"O:BAD:P(A;;FR;;;WD)", 0, 0, "S-1-1-0"},                   /* Everyone, specific rights */
+  };
+  char why[700];
+  PSID board = NULL;
+  size_t i;
+  CHECK(ConvertStringSidToSidA(BOARD_SID, &board));
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    PSECURITY_DESCRIPTOR sd = sd_from(cases[i].sddl);
+    why[0] = '\0';
+    CHECK_INT(cs__win_key_private(sd, cases[i].with_account ? board : NULL, why, sizeof why), ==, cases[i].want);
+    CHECK_CONTAINS(why, cases[i].why);
+    LocalFree(sd);
+  }
+  LocalFree(board);
+}
