@@ -2,36 +2,26 @@
  * tool left it is put in service by the same checks and the same transaction as a
  * dropped file (renewal.c, CS_RENEW_ADOPT).
  *
- * - The system store (Windows: LocalMachine\My, where the MMC's import, autoenrollment,
- *   certreq -accept and win-acme leave a certificate): its change notifications
- *   (cs_plat_store_watch_start) and the rescan timer start a look once settle_seconds
- *   have passed quietly. A candidate has a private key, is not the certificate in
- *   service, expires after it, and was not judged before (adopted.h, by thumbprint);
- *   an archived certificate is never listed (the store's enumeration skips it). The one
- *   the certificate in service names through its renewal link goes first, then the
- *   latest-expiring. Whether it is for this host is asked of the worker (OpenSSL's name
- *   rules, as for a file) before anything is said: a certificate for another site is
- *   recorded, not announced. The chosen one is exported (DER, never its key) and
- *   validated bound to its own key in the store; the others for this host are said in
- *   one event.
+ * - The system store (Windows: LocalMachine\My): daemon_adopt_store.c.
  * - A folder ([store] adopt_from, POSIX): an ACME client's output. Its change
  *   notifications and the rescan timer start a look; a version (cs_plat_source_read:
  *   the files' identities) is taken once it has not changed since the look before,
  *   settle_seconds ago, and read again unchanged: certbot flips its links one by one.
- *   The certificate and key are joined into a private file of the state folder and put
- *   in service into [store] cert_file / key_file. certsteward never writes there.
+ *   What is judged is its content, so that a change of metadata alone runs nothing
+ *   again. The certificate and key are joined into a private file of the state folder
+ *   and put in service into [store] cert_file / key_file. certsteward never writes there.
  *
- * A judged version is recorded and said once: adopted, rejected (the reasons), already
- * in service, or for another host. A refusal that is not the certificate's fault (the
- * pre-flight, a worker that failed) is not recorded: it is tried again at the next
- * rescan, and said again only when its reason changes. */
+ * A judged certificate or version is recorded and said once: adopted, rejected (the
+ * reasons), already in service, or for another host. A refusal that is not the
+ * certificate's fault (the pre-flight, a worker that failed, a full state folder, a key
+ * others can read) is not recorded: it is tried again at the next look and said again
+ * (3106) only when its reason changes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <uv.h>
 
-#include "adopt_pick.h"
 #include "adopted.h"
 #include "clock.h"
 #include "daemon_int.h"
@@ -50,7 +40,7 @@
 
 /* ---- the record ----------------------------------------------------------------- */
 
-static void record(daemon_t *d, const char *key, const char *verdict, const char *tp, const char *reason) {
+void cs__adopt_record(daemon_t *d, const char *key, const char *verdict, const char *tp, const char *reason) {
   cs_err_t err;
   if (cs_adopted_put(d->cfg->store.state_dir, &d->adopted, key, verdict, cs_clock_now(), tp ? tp : "",
                      reason ? reason : "", &err) != CS_OK)
@@ -59,14 +49,14 @@ static void record(daemon_t *d, const char *key, const char *verdict, const char
 
 void cs__daemon_adopt_judged(daemon_t *d, const char *tp, const char *verdict, const char *reason) {
   if (d->adopt_mode == ADOPT_STORE && tp[0])
-    record(d, tp, verdict, tp, reason);
+    cs__adopt_record(d, tp, verdict, tp, reason);
 }
 
-static int judged(const daemon_t *d, const char *key) { return cs_adopted_find(&d->adopted, key) != NULL; }
+int cs__adopt_known(const daemon_t *d, const char *key) { return cs_adopted_find(&d->adopted, key) != NULL; }
 
 /* Said once, until the reason changes: a refusal that is not the certificate's fault
  * (3106; tried again at the next look). tp, in_service, subject may be NULL. */
-static void deferred(daemon_t *d, const char *tp, const char *in_service, const char *subject, const char *why) {
+void cs__adopt_deferred(daemon_t *d, const char *tp, const char *in_service, const char *subject, const char *why) {
   const char *source = d->adopt_mode == ADOPT_STORE ? cs_plat_store_name(d->cfg) : d->cfg->store.adopt_from;
   if (strcmp(why, d->adopt_refused_said) == 0)
     return;
@@ -166,7 +156,7 @@ static int in_service(daemon_t *d, job_t *job) {
   same = strcmp(reply.report.thumbprint, tp) == 0;
   cs_reply_free(&reply);
   if (same)
-    record(d, job->key, CS_ADOPT_IN_SERVICE, tp, "");
+    cs__adopt_record(d, job->key, CS_ADOPT_IN_SERVICE, tp, "");
   return same;
 }
 
@@ -198,7 +188,7 @@ static void folder_work(daemon_t *d, job_t *job) {
       return;
     }
     snprintf(job->key, sizeof job->key, "unusable:%s", err.text); /* said once, until the reason changes */
-    if (!judged(d, job->key))
+    if (!cs__adopt_known(d, job->key))
       job->adopt = ADOPT_UNUSABLE;
     return;
   }
@@ -214,7 +204,7 @@ static void folder_work(daemon_t *d, job_t *job) {
     snprintf(job->version, sizeof job->version, "%s", again);
   } else if (rc == CS_OK) {
     snprintf(job->key, sizeof job->key, "content:%016llx:%zu", cs_text_fnv1a(CS_FNV1A_INIT, pem, pem_len), pem_len);
-    if (judged(d, job->key))
+    if (cs__adopt_known(d, job->key))
       job->adopt = ADOPT_KNOWN;
     else
       rc = cs_plat_write_atomic(job->path, pem, pem_len, 0600, &err);
@@ -239,163 +229,6 @@ static void folder_work(daemon_t *d, job_t *job) {
   (void)cs_plat_remove(job->path, NULL); /* it holds the key (a crash leaves it: removed at start) */
 }
 
-/* ---- the system store (Windows) --------------------------------------------------- */
-
-/* Whether the worker found the exported certificate at path to be for this host (the
- * names, as a file's are judged; cert and key: the one in service, as
- * cs_plat_store_current gives them); -1 when it could not tell (err). */
-static int for_this_host(daemon_t *d, const char *path, const char *cert, const char *key, cs_err_t *err) {
-  cs_reply_t reply;
-  size_t i;
-  int ok = 1;
-  if (cs_worker_validate_probing(&d->worker, path, cert, key, NULL, NULL, NULL, 0, 0, CS_WORKER_OWN_KEY, &reply, err) !=
-      CS_OK)
-    return -1;
-  for (i = 0; i < reply.report.n_checks; i++)
-    if (!reply.report.checks[i].ok && (strcmp(reply.report.checks[i].id, CS_CHECK_SAN_HOST) == 0 ||
-                                       strcmp(reply.report.checks[i].id, CS_CHECK_CN_HOST) == 0))
-      ok = 0;
-  if (reply.report.n_checks == 0)
-    ok = -1, cs_err_set(err, CS_EFAILED, 0, "the worker made no check");
-  cs_reply_free(&reply);
-  return ok;
-}
-
-/* The store's certificates (cs_plat_store_list) */
-struct listing_s {
-  cs_plat_cert_t *certs;
-  size_t n;
-};
-
-/* Writes the DER of store certificate tp to path. */
-static int export_cert(const char *tp, const char *path, cs_err_t *err) {
-  unsigned char *der = NULL;
-  size_t len = 0;
-  int rc = cs_plat_store_cert(tp, &der, &len, err);
-  if (rc == CS_OK)
-    rc = cs_plat_write_atomic(path, der, len, 0600, err);
-  free(der);
-  return rc;
-}
-
-static int judged_cb(const char *tp, const void *arg) { return judged(arg, tp); }
-
-static int in_store(const char *tp, void *arg) {
-  const cs_plat_cert_t *certs = ((const struct listing_s *)arg)->certs;
-  size_t n = ((const struct listing_s *)arg)->n, i;
-  for (i = 0; i < n; i++)
-    if (strcmp(certs[i].tp, tp) == 0)
-      return 1;
-  return 0;
-}
-
-/* What key_fit found */
-enum { KEY_FIT, KEY_REJECTED, KEY_REFUSED, KEY_UNKNOWN };
-
-/* The chosen candidate's key (the worker judged the certificate, not the key): KEY_FIT;
- * KEY_REJECTED, recorded and said, when it is the certificate's fault (a key that is
- * missing or another's); KEY_REFUSED, said once and tried again at the next look, when
- * the key's access rules are at fault, which an admin can mend; KEY_UNKNOWN when it
- * cannot be told now (job->why). */
-static int key_fit(daemon_t *d, job_t *job, const cs_plat_cert_t *c, const char *in_service) {
-  char why[600], text[800];
-  cs_err_t err;
-  int m = cs_plat_store_key_matches(c->tp, why, sizeof why, &err);
-  if (m < 0) {
-    snprintf(job->why, sizeof job->why, "%.600s", err.text);
-    return KEY_UNKNOWN;
-  }
-  if (m == 0) {
-    snprintf(text, sizeof text, "key_match: %s", why);
-    record(d, c->tp, CS_ADOPT_REJECTED, c->tp, text);
-    job->rejected++;
-    cs_event_cert(CS_EV_NOT_ADOPTED, c->tp, in_service, c->subject, NULL, cs_plat_store_name(d->cfg), text, NULL);
-    return KEY_REJECTED;
-  }
-  m = cs_plat_store_key_private(c->tp, d->cfg->connector.account, why, sizeof why, &err);
-  if (m == 1)
-    return KEY_FIT;
-  snprintf(text, sizeof text, "%s (certlm.msc, the certificate, All Tasks, Manage Private Keys)",
-           m == 0 ? why : err.text);
-  deferred(d, c->tp, in_service, c->subject, text);
-  return KEY_REFUSED;
-}
-
-static void store_work(daemon_t *d, job_t *job) {
-  struct listing_s all = {NULL, 0};
-  size_t j, *order = NULL, n_cand;
-  const char *store = cs_plat_store_name(d->cfg);
-  char tp[41], renewed[41], date[32], cert[PATH_LEN], key[PATH_LEN];
-  cs_buf_t others = CS_BUF_INIT;
-  const cs_plat_cert_t *chosen = NULL;
-  cs_err_t err;
-  int host, fit;
-
-  job->adopt = ADOPT_NOTHING;
-  if (cs_renewal_current(&d->env, tp, &err) != CS_OK || cs_plat_store_list(d->cfg, &all.certs, &all.n, &err) != CS_OK ||
-      cs_plat_store_current(d->cfg, cert, sizeof cert, key, sizeof key, &err) != CS_OK) {
-    snprintf(job->why, sizeof job->why, "%s", err.text); /* said by the expiry check; status shows it */
-    goto out;
-  }
-  /* what left the store is judged no more: the record holds what is there */
-  if (cs_adopted_retain(d->cfg->store.state_dir, &d->adopted, in_store, &all, &err) != CS_OK)
-    cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.state_dir, err.text, NULL);
-  if ((order = calloc(all.n ? all.n : 1, sizeof *order)) == NULL)
-    goto out;
-  n_cand = cs_pick_order(all.certs, all.n, tp, judged_cb, d, order);
-  for (j = 0; j < n_cand; j++) {
-    const cs_plat_cert_t *c = &all.certs[order[j]];
-    if (export_cert(c->tp, job->path, &err) != CS_OK) {
-      snprintf(job->why, sizeof job->why, "%s", err.text); /* gone meanwhile: the next look sees */
-      continue;
-    }
-    if ((host = for_this_host(d, job->path, cert, key, &err)) < 0) {
-      snprintf(job->why, sizeof job->why, "%s", err.text);
-      continue; /* the worker failed: not judged, looked at again at the next rescan */
-    }
-    if (host == 0) {
-      record(d, c->tp, CS_ADOPT_OTHER_HOST, c->tp, "not for this host");
-      continue;
-    }
-    if (chosen != NULL) {
-      cs_buf_printf(&others, "%s%s (expires %s)", others.len ? ", " : "", c->tp,
-                    cs_time_utc(c->not_after, date, sizeof date));
-      continue;
-    }
-    if ((fit = key_fit(d, job, c, tp)) == KEY_FIT)
-      chosen = c;
-    else if (fit == KEY_REFUSED)
-      goto out; /* its key's access rules are at fault: no other certificate is put in its place */
-  }
-  if (chosen == NULL)
-    goto out;
-  if (others.len > 0 && cs_buf_str(&others) != NULL && strcmp(cs_buf_str(&others), d->adopt_others_said) != 0) {
-    snprintf(d->adopt_others_said, sizeof d->adopt_others_said, "%s", cs_buf_str(&others));
-    cs_event_say(CS_EV_ADOPT_OTHERS, NULL, store, cs_buf_str(&others), NULL);
-  }
-  snprintf(job->key, sizeof job->key, "%s", chosen->tp);
-  if (!job->from_window && strcmp(chosen->tp, d->adopt_held) == 0)
-    goto out; /* fit, and waiting for the maintenance window */
-  if (export_cert(chosen->tp, job->path, &err) != CS_OK) {
-    snprintf(job->why, sizeof job->why, "%s", err.text);
-    goto out;
-  }
-  job->adopt = ADOPT_RAN;
-  cs_pick_renewed(all.certs, all.n, tp, renewed);
-  {
-    char what[200];
-    snprintf(what, sizeof what, "%s, which expires %s%s", chosen->tp, cs_time_utc(chosen->not_after, date, sizeof date),
-             strcmp(renewed, chosen->tp) == 0 ? ", named by the renewal link of the one in service" : "");
-    cs_event_cert(CS_EV_ADOPT_FOUND, chosen->tp, tp, chosen->subject, NULL, store, what, NULL);
-  }
-  cs__daemon_run_gated(d, store, job->path, CS_RENEW_ADOPT);
-out:
-  (void)cs_plat_remove(job->path, NULL); /* the certificate alone, exported: no key */
-  cs_buf_free(&others);
-  free(order);
-  cs_plat_store_list_free(all.certs, all.n);
-}
-
 /* ---- the loop's side ------------------------------------------------------------ */
 
 void cs__daemon_adopt_work(daemon_t *d, job_t *job) {
@@ -407,7 +240,7 @@ void cs__daemon_adopt_work(daemon_t *d, job_t *job) {
     return;
   }
   if (d->adopt_mode == ADOPT_STORE)
-    store_work(d, job);
+    cs__daemon_adopt_store(d, job);
   else
     folder_work(d, job);
 }
@@ -443,10 +276,10 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
     uv_timer_start(&d->adopt_settle, settle_cb, (uint64_t)d->cfg->watch.settle_seconds * 1000 + 100, 0);
     return;
   case ADOPT_DEFERRED:
-    deferred(d, NULL, NULL, NULL, job->why);
+    cs__adopt_deferred(d, NULL, NULL, NULL, job->why);
     return;
   case ADOPT_UNUSABLE:
-    record(d, job->key, CS_ADOPT_REJECTED, "", job->why);
+    cs__adopt_record(d, job->key, CS_ADOPT_REJECTED, "", job->why);
     d->stats.not_adopted++;
     cs_event_say(CS_EV_NOT_ADOPTED, source, source, job->why, NULL);
     return;
@@ -466,7 +299,7 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
   case CS_OUT_COMMITTED:
     d->stats.adopted++;
     d->adopt_refused_said[0] = '\0'; /* a refusal said before is over */
-    record(d, job->key, CS_ADOPT_ADOPTED, res->new_tp, "");
+    cs__adopt_record(d, job->key, CS_ADOPT_ADOPTED, res->new_tp, "");
     cs__daemon_adopt_judged(d, res->old_tp, CS_ADOPT_REPLACED, "replaced by an adopted certificate");
     cs_buf_printf(&why, "%s", res->new_tp);
     if (res->validation.report.not_after[0])
@@ -477,7 +310,7 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
     break;
   case CS_OUT_REJECTED:
     if (res->new_tp[0] && strcmp(res->new_tp, res->old_tp) == 0) {
-      record(d, job->key, CS_ADOPT_IN_SERVICE, res->new_tp, "");
+      cs__adopt_record(d, job->key, CS_ADOPT_IN_SERVICE, res->new_tp, "");
       break;
     }
     /* fall through */
@@ -492,7 +325,7 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
     }
     reasons(res, &why);
     d->stats.not_adopted++;
-    record(d, job->key, CS_ADOPT_REJECTED, res->new_tp, cs_buf_str(&why));
+    cs__adopt_record(d, job->key, CS_ADOPT_REJECTED, res->new_tp, cs_buf_str(&why));
     cs_event_cert(CS_EV_NOT_ADOPTED, res->new_tp, res->old_tp, res->validation.report.subject, NULL, source,
                   cs_buf_str(&why), NULL);
     break;
@@ -501,7 +334,7 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
     cs_buf_printf(&why, "%s: ", res->outcome == CS_OUT_REFUSED ? "the pre-flight refused" : cs_step_name(res->step));
     reasons(res, &why);
     if (cs_buf_str(&why) != NULL)
-      deferred(d, res->new_tp, res->old_tp, res->validation.report.subject, cs_buf_str(&why));
+      cs__adopt_deferred(d, res->new_tp, res->old_tp, res->validation.report.subject, cs_buf_str(&why));
     break;
   }
   if (res->outcome != CS_OUT_VALID) {

@@ -155,6 +155,15 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job); /* its outcome, on the loo
 /* Ends the store watch's thread (before the loop's handles close). */
 void cs__daemon_adopt_stop(daemon_t *d);
 void cs__daemon_adopt_free(daemon_t *d);
+/* Within adoption (daemon_adopt.c, daemon_adopt_store.c): what was judged, written to the
+ * record (adopted.h; a failure said); whether key was judged before; a refusal that is not
+ * the certificate's fault, said once until its reason changes (3106; tp, in_service and
+ * subject may be NULL). */
+void cs__adopt_record(daemon_t *d, const char *key, const char *verdict, const char *tp, const char *reason);
+int cs__adopt_known(const daemon_t *d, const char *key);
+void cs__adopt_deferred(daemon_t *d, const char *tp, const char *in_service, const char *subject, const char *why);
+/* daemon_adopt_store.c: the look at the system store, on the thread pool */
+void cs__daemon_adopt_store(daemon_t *d, job_t *job);
 /* A certificate of the store that is not to be adopted (verdict, adopted.h): one whose
  * renewal from the drop folder failed (it stays there: it was in the store before), one
  * a renewal replaced. Nothing when adoption is not from the store. */
