@@ -429,7 +429,8 @@ void cs_plat_store_list_free(cs_plat_cert_t *certs, size_t n);
  * store is files). */
 int cs_plat_store_key_matches(const char *tp, char *why, size_t why_len, cs_err_t *err);
 
-/* Whether the private key of the store's certificate tp is kept to the machine's
+/* Whether the private key of the store's certificate tp (Windows: in LocalMachine\\My, else
+ * the entry tp a request left in LocalMachine\\REQUEST) is kept to the machine's
  * administrators: owned by Administrators or SYSTEM (or TrustedInstaller), and no one
  * else, but account ([connector] account, which the grant gives READ; NULL or "": none),
  * may read it or change it or its access rules (the key judged as a secret file). 1 yes;

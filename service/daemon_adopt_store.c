@@ -180,4 +180,3 @@ out:
   free(order);
   cs_plat_store_list_free(all.certs, all.n);
 }
-

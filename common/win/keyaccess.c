@@ -231,3 +231,32 @@ out:
     AuthzFreeResourceManager(rm);
   return rc;
 }
+
+int cs__win_sid_is_admin(PSID sid) {
+  AUTHZ_RESOURCE_MANAGER_HANDLE rm = NULL;
+  AUTHZ_CLIENT_CONTEXT_HANDLE ctx = NULL;
+  LUID none = {0, 0};
+  PSID *sids = NULL, admins = NULL;
+  size_t n = 0, i;
+  void *groups = NULL;
+  int r = -1;
+
+  if (sid == NULL || !IsValidSid(sid) || !ConvertStringSidToSidA("S-1-5-32-544", &admins))
+    goto out;
+  if (!AuthzInitializeResourceManager(AUTHZ_RM_FLAG_NO_AUDIT, NULL, NULL, NULL, NULL, &rm) ||
+      !AuthzInitializeContextFromSid(0, sid, rm, NULL, none, NULL, &ctx))
+    goto out;
+  if (context_sids(ctx, sid, &sids, &n, &groups) != CS_OK || n < 2)
+    goto out; /* no groups read: not told */
+  for (r = 0, i = 1; i < n && !r; i++)
+    r = EqualSid(sids[i], admins) != 0;
+out:
+  free(sids);
+  free(groups);
+  LocalFree(admins);
+  if (ctx != NULL)
+    AuthzFreeContext(ctx);
+  if (rm != NULL)
+    AuthzFreeResourceManager(rm);
+  return r;
+}

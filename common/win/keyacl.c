@@ -403,36 +403,70 @@ out:
   return rc;
 }
 
-int cs__win_key_private(PSECURITY_DESCRIPTOR sd, PSID account, char *why, size_t why_len) {
+/* A key's specific rights (an entry's generic ones mapped as for files first) that read
+ * it, and that change it or its rules. */
+#define KEY_READ_BITS (FILE_READ_DATA | FILE_READ_EA | FILE_EXECUTE)
+#define KEY_WRITE_BITS                                                                                                 \
+  (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | FILE_DELETE_CHILD | DELETE |           \
+   WRITE_DAC | WRITE_OWNER)
+
+/* Administrators, SYSTEM, TrustedInstaller, or a user the machine counts among
+ * Administrators (is_admin). */
+static int admin_sid(PSID sid, int (*is_admin)(PSID)) {
+  return cs__win_owner_trusted(sid, NULL) || (is_admin != NULL && is_admin(sid) == 1);
+}
+
+int cs__win_key_private(PSECURITY_DESCRIPTOR sd, PSID account, int (*is_admin)(PSID), char *why, size_t why_len) {
   BOOL present = FALSE, defaulted = FALSE;
   PACL dacl = NULL;
-  PSID owner = NULL, who = NULL;
-  char name[600] = "?";
-  int judged;
+  PSID owner = NULL;
+  char name[600];
+  DWORD i;
+
   if (!GetSecurityDescriptorOwner(sd, &owner, &defaulted) ||
       !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) ||
       owner == NULL) { /* fail closed: who could change the rules is not known */
     snprintf(why, why_len, "the owner of its private key cannot be read");
     return 0;
   }
-  judged = cs__win_dacl_judge(present ? dacl : NULL, owner, account, CS_WIN_SECRET_RIGHTS, 1, &who);
-  if (who != NULL)
-    cs__win_describe_sid(who, name, sizeof name);
-  switch (judged) {
-  case CS_WIN_SAFE:
-    return 1;
-  case CS_WIN_OWNER:
+  if (!admin_sid(owner, is_admin)) {
+    cs__win_describe_sid(owner, name, sizeof name);
     snprintf(why, why_len, "its private key is owned by %s, who can give anyone access to it", name);
-    break;
-  case CS_WIN_WRITER:
-    snprintf(why, why_len, "its private key can also be read or changed by %s", name);
-    break;
-  case CS_WIN_NO_DACL:
-    snprintf(why, why_len, "its private key has no access rules: everyone can read it");
-    break;
-  default:
-    snprintf(why, why_len, "its private key has an access rule of a kind certsteward cannot read");
-    break;
+    return 0;
   }
-  return 0;
+  if (!present || dacl == NULL) {
+    snprintf(why, why_len, "its private key has no access rules: everyone can read it");
+    return 0;
+  }
+  for (i = 0; i < dacl->AceCount; i++) {
+    void *ace = NULL;
+    ACCESS_MASK mask = 0, m;
+    PSID sid = NULL;
+    int kind;
+    if (!GetAce(dacl, i, &ace)) {
+      snprintf(why, why_len, "its private key's access rules cannot be read");
+      return 0;
+    }
+    if (((ACE_HEADER *)ace)->AceFlags & INHERIT_ONLY_ACE)
+      continue; /* for children, which a key has not */
+    kind = cs__win_ace_entry(ace, &mask, &sid);
+    if (kind == ACE_DENY)
+      continue;              /* not weighed: it can only take away */
+    if (kind == ACE_OTHER) { /* a conditional or object entry may allow: not read here, refused */
+      snprintf(why, why_len, "its private key has an access rule of a kind certsteward cannot read");
+      return 0;
+    }
+    m = cs__win_key_mapped(mask);
+    if ((m & (KEY_READ_BITS | KEY_WRITE_BITS)) == 0 || cs__win_sid_trusted(sid, NULL, NULL))
+      continue; /* CREATOR OWNER and OWNER RIGHTS too: the owner is one of the above */
+    if (account != NULL && EqualSid(sid, account) && (m & KEY_WRITE_BITS) == 0)
+      continue; /* the connector's account, to read it */
+    if (is_admin != NULL && is_admin(sid) == 1)
+      continue; /* the administrator who made it (a CAPI machine key names its creator) */
+    cs__win_describe_sid(sid, name, sizeof name);
+    snprintf(why, why_len, "its private key can also be %s by %s",
+             account != NULL && EqualSid(sid, account) ? "changed, or its rules," : "read or changed", name);
+    return 0;
+  }
+  return 1;
 }

@@ -72,12 +72,21 @@ int cs__win_key_merge(PSECURITY_DESCRIPTOR sd, PSID sid, PSECURITY_DESCRIPTOR *o
 int cs__win_key_sd(const char *tp, PSECURITY_DESCRIPTOR *sd, cs_err_t *err);
 
 /* Whether a key's security descriptor (owner and DACL) keeps it to the machine's
- * administrators: owned by Administrators, SYSTEM or TrustedInstaller, and no allow entry
- * gives another SID (but account, which may be NULL) any right to read it, change it or
- * its rules (CS_WIN_SECRET_RIGHTS, as for a secret file). Inherit-only entries are left
- * out: they are for children, which a key has not. 1 yes; 0 no, with why naming who else
- * may. Pure: tests feed it descriptors made from SDDL. */
-int cs__win_key_private(PSECURITY_DESCRIPTOR sd, PSID account, char *why, size_t why_len);
+ * administrators: owned by Administrators, SYSTEM, TrustedInstaller or a user the machine
+ * counts among Administrators (is_admin(sid) == 1; may be NULL: none); no allow entry
+ * gives anyone else any right to read it, change it or its rules, but account (may be
+ * NULL), to read it only. Inherit-only entries are left out (they are for children, which
+ * a key has not), deny entries are not weighed, an entry of a kind not read here
+ * (conditional, object) refuses. A CAPI machine key names the administrator who made it
+ * (CryptAcquireContext: "accessed only by its creator and by a user with administrator
+ * privileges"): is_admin lets that one pass. 1 yes; 0 no, with why naming who else may.
+ * Pure but for is_admin: tests feed it descriptors made from SDDL. */
+int cs__win_key_private(PSECURITY_DESCRIPTOR sd, PSID account, int (*is_admin)(PSID), char *why, size_t why_len);
+
+/* 1 when the machine counts sid among BUILTIN\Administrators (its groups as a logon would
+ * give them, through Authz, keyaccess.c); 0 when not, -1 when that cannot be told. Real
+ * Windows only (Wine's Authz is a stub: -1). */
+int cs__win_sid_is_admin(PSID sid);
 
 /* ---- whether an account can read a key (keyaccess.c) ---------------------------------- */
 

@@ -116,8 +116,9 @@ static void close_key(struct cs__key *k) {
   memset(k, 0, sizeof *k);
 }
 
-/* Finds the certificate tp in LocalMachine\My and opens its private key. */
-static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
+/* Finds the certificate tp in LocalMachine\<wstore> (name: how messages say it) and
+ * opens its private key. */
+static int open_key_in(const char *tp, const wchar_t *wstore, const char *name, struct cs__key *k, cs_err_t *err) {
   BYTE hash[20];
   CRYPT_HASH_BLOB blob;
   DWORD e;
@@ -127,9 +128,9 @@ static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
   if ((rc = parse_thumbprint(tp, hash, err)) != CS_OK)
     return rc;
   k->store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                           CS__STORE_OPEN | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"My");
+                           CS__STORE_OPEN | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, wstore);
   if (k->store == NULL)
-    return cs__win_fail(err, GetLastError(), "cannot open the certificate store " STORE_NAME);
+    return cs__win_failf(err, GetLastError(), "cannot open the certificate store %s", name);
   blob.cbData = sizeof hash;
   blob.pbData = hash;
   k->cert = CertFindCertificateInStore(k->store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH, &blob,
@@ -137,16 +138,16 @@ static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
   if (k->cert == NULL) {
     e = GetLastError();
     if (e == (DWORD)CRYPT_E_NOT_FOUND)
-      return cs_err_set(err, CS_ENOENT, (long)e, "no certificate with thumbprint %s in " STORE_NAME, tp);
-    return cs__win_fail(err, e, "cannot search the certificate store " STORE_NAME);
+      return cs_err_set(err, CS_ENOENT, (long)e, "no certificate with thumbprint %s in %s", tp, name);
+    return cs__win_failf(err, e, "cannot search the certificate store %s", name);
   }
   /* The link a PFX import makes; without it CryptAcquireCertificatePrivateKey only says
    * 0x8009200B, which Wine also says for keys it has but cannot open. */
   if (!has_key_link(k->cert))
     return cs_err_set(err, CS_ENOENT, 0,
-                      "certificate %s in " STORE_NAME " has no private key linked to it (imported without its key, "
+                      "certificate %s in %s has no private key linked to it (imported without its key, "
                       "say from a .cer rather than a .pfx): there is no key to grant READ on",
-                      tp);
+                      tp, name);
   /* Silent: no UI in a service. No cache flag: a new handle each time, so that the read
    * back sees what the key storage kept. The provider info carries the machine-keyset
    * flag; a CNG key comes as an NCrypt handle, a legacy CSP key as a CAPI one.
@@ -160,6 +161,10 @@ static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
     k->free_h = TRUE; /* Wine alone (store.h) */
   }
   return CS_OK;
+}
+
+static int open_key(const char *tp, struct cs__key *k, cs_err_t *err) {
+  return open_key_in(tp, L"My", STORE_NAME, k, err);
 }
 
 /* The key's security descriptor, the parts info names (DACL_SECURITY_INFORMATION,
@@ -322,9 +327,13 @@ int cs_plat_store_key_private(const char *tp, const char *account, char *why, si
     why[0] = '\0';
   if (account != NULL && account[0] && (rc = cs__win_account_sid(account, &acct, err)) != CS_OK)
     goto out;
-  if ((rc = open_key(tp, &k, err)) == CS_OK &&
-      (rc = read_sd(&k, tp, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &sd, err)) == CS_OK)
-    rc = cs__win_key_private(sd, acct, why, why_len);
+  /* My's certificate, else (not there) the entry a request left in REQUEST */
+  if ((rc = open_key(tp, &k, err)) == CS_ENOENT && k.cert == NULL) {
+    close_key(&k);
+    rc = open_key_in(tp, L"REQUEST", "LocalMachine\\REQUEST", &k, err);
+  }
+  if (rc == CS_OK && (rc = read_sd(&k, tp, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &sd, err)) == CS_OK)
+    rc = cs__win_key_private(sd, acct, cs__win_sid_is_admin, why, why_len);
 out:
   free(sd);
   free(acct);

@@ -491,13 +491,18 @@ int cs_plat_store_undo(const cs_config_t *cfg, const char *backup_dir, cs_err_t 
     } else if (kp == NULL && !m.bound_tp[0] && m.container[0]) {
       delete_named(m.container); /* imported, never linked: a crash came in between */
     }
-    if (c != NULL)
-      note(delete_ctx(c, "My", m.new_tp, &e), &e, &first, err);
-    c = NULL;
-    if (m.existed) /* it was there without a key: so it is again */
-      note(restore_keyless(my, backup_dir, &e), &e, &first, err);
-    if (m.pending_tp[0]) /* the request's entry, back with its key link (the key never left) */
-      note(cs__store_pending_restore(backup_dir, m.pending_tp, &e), &e, &first, err);
+    /* the request's entry back with its key link (the key never left) before the
+     * certificate goes: when it cannot come back, the certificate stays, so that
+     * something in the store still leads to the key */
+    if (m.pending_tp[0] && (rc = cs__store_pending_restore(backup_dir, m.pending_tp, &e)) != CS_OK) {
+      note(rc, &e, &first, err);
+    } else {
+      if (c != NULL)
+        note(delete_ctx(c, "My", m.new_tp, &e), &e, &first, err);
+      c = NULL;
+      if (m.existed) /* it was there without a key: so it is again */
+        note(restore_keyless(my, backup_dir, &e), &e, &first, err);
+    }
   }
   for (p = m.ca; strlen(p) >= 40; p += p[40] ? 41 : 40) {
     PCCERT_CONTEXT x;

@@ -486,10 +486,20 @@ out:
   free(der);
 }
 
-/* [store] adopt puts a certificate of LocalMachine\My in service only when its key is
- * kept to the administrators (cs__win_key_private): owner and DACL judged as a secret
- * file's, the connector's account allowed, inherit-only entries (for children) not held
- * against it. */
+/* Stands for the machine's answer: the one administrator user of these tests. */
+#define ALICE_SID "S-1-5-21-1111111111-2222222222-3333333333-1001"
+static int alice_is_admin(PSID sid) {
+  PSID alice = NULL;
+  int yes = ConvertStringSidToSidA(ALICE_SID, &alice) && EqualSid(sid, alice);
+  LocalFree(alice);
+  return yes;
+}
+
+/* [store] adopt and the pairing with a pending request put a certificate in service only
+ * when its key is kept to the administrators (cs__win_key_private): the owner an
+ * administrator, no one else may read or change it, the connector's account may read it,
+ * the administrator who made a CAPI key keeps the entry Windows gives them, inherit-only
+ * entries (for children) are not held against it. */
 CS_TEST(key_private_judges_owner_and_readers) {
   static const struct {
     const char *sddl;
@@ -499,11 +509,15 @@ CS_TEST(key_private_judges_owner_and_readers) {
       {"O:BAD:P(A;;GA;;;SY)(A;;GA;;;BA)", 0, 1, ""},
       {"O:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;GR;;;$ME)", 1, 1, ""}, /* the connector's READ */
       {"O:BAD:(A;CIIO;GR;;;BU)(A;;KA;;;BA)", 0, 1, ""},           /* as Wine makes a machine key's */
-      {"O:BAD:P(A;;GA;;;SY)(A;;GR;;;BU)", 0, 0, "S-1-5-32-545"},  /* Users may read it */
-      {"O:BAD:P(A;;GA;;;SY)(A;;GR;;;$ME)", 0, 0, BOARD_SID},      /* an account not named */
-      {"O:BUD:P(A;;GA;;;SY)(A;;GA;;;BA)", 0, 0, "owned by"},      /* a user's key */
-      {"O:BAD:P(A;;WD;;;AU)", 0, 0, "S-1-5-11"},                  /* may change its rules */
-      {"O:BAD:P(A;;FR;;;WD)", 0, 0, "S-1-1-0"},                   /* Everyone, specific rights */
+      {"O:BAD:P(A;;FA;;;SY)(A;;FA;;;" ALICE_SID ")(A;;GA;;;CO)(A;;GR;;;OW)", 0, 1, ""}, /* a CAPI key alice made */
+      {"O:" ALICE_SID "D:P(A;;FA;;;SY)(A;;FA;;;" ALICE_SID ")", 0, 1, ""},  /* "Object creator" as default owner */
+      {"O:BAD:P(A;;GA;;;SY)(A;;GR;;;BU)", 0, 0, "S-1-5-32-545"},            /* Users may read it */
+      {"O:BAD:P(A;;GA;;;SY)(A;;GR;;;$ME)", 0, 0, BOARD_SID},                /* an account not named */
+      {"O:BAD:P(A;;GA;;;SY)(A;;WD;;;$ME)", 1, 0, "changed, or its rules,"}, /* the account may change its rules */
+      {"O:BUD:P(A;;GA;;;SY)(A;;GA;;;BA)", 0, 0, "owned by"},                /* a group's key */
+      {"O:" BOARD_SID "D:P(A;;GA;;;SY)", 1, 0, "owned by"},                 /* the account's own key */
+      {"O:BAD:P(A;;WD;;;AU)", 0, 0, "S-1-5-11"},                            /* may change its rules */
+      {"O:BAD:P(A;;FR;;;WD)", 0, 0, "S-1-1-0"},                             /* Everyone, specific rights */
   };
   char why[700];
   PSID board = NULL;
@@ -512,8 +526,18 @@ CS_TEST(key_private_judges_owner_and_readers) {
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     PSECURITY_DESCRIPTOR sd = sd_from(cases[i].sddl);
     why[0] = '\0';
-    CHECK_INT(cs__win_key_private(sd, cases[i].with_account ? board : NULL, why, sizeof why), ==, cases[i].want);
+    CHECK_INT(cs__win_key_private(sd, cases[i].with_account ? board : NULL, alice_is_admin, why, sizeof why), ==,
+              cases[i].want);
+    if (cases[i].want == 1 && why[0] != '\0')
+      cs_test_fail(__FILE__, __LINE__, "case %zu: %s", i, why);
     CHECK_CONTAINS(why, cases[i].why);
+    LocalFree(sd);
+  }
+  /* without the machine's answer, alice is no one in particular */
+  {
+    PSECURITY_DESCRIPTOR sd = sd_from("O:BAD:P(A;;FA;;;SY)(A;;FA;;;" ALICE_SID ")");
+    CHECK_INT(cs__win_key_private(sd, NULL, NULL, why, sizeof why), ==, 0);
+    CHECK_CONTAINS(why, ALICE_SID);
     LocalFree(sd);
   }
   LocalFree(board);
