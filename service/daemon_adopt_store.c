@@ -152,8 +152,11 @@ void cs__daemon_adopt_store(daemon_t *d, job_t *job) {
     else if (fit == KEY_REFUSED)
       goto out; /* its key's access rules are at fault: no other certificate is put in its place */
   }
-  if (chosen == NULL)
+  if (chosen == NULL) {
+    if (job->why[0]) /* a candidate could not be judged now (a worker, a key that cannot be told) */
+      cs__adopt_deferred(d, NULL, tp, NULL, job->why);
     goto out;
+  }
   if (others.len > 0 && cs_buf_str(&others) != NULL && strcmp(cs_buf_str(&others), d->adopt_others_said) != 0) {
     snprintf(d->adopt_others_said, sizeof d->adopt_others_said, "%s", cs_buf_str(&others));
     cs_event_say(CS_EV_ADOPT_OTHERS, NULL, store, cs_buf_str(&others), NULL);

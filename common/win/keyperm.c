@@ -152,13 +152,18 @@ static int open_key_in(const char *tp, const wchar_t *wstore, const char *name, 
    * back sees what the key storage kept. The provider info carries the machine-keyset
    * flag; a CNG key comes as an NCrypt handle, a legacy CSP key as a CAPI one.
    * Proven only on real Windows (Wine: 0x8009200B for machine keys). */
+  /* Wine alone (store.h): the machine key, first; its crypt32 would find a user key of
+   * the same container name (every PFX import uses one) before it, whose access rules are
+   * the user's. Never on Windows. */
+  if (cs__store_wine_key(k->cert, &k->h, &k->spec)) {
+    k->free_h = TRUE;
+    return CS_OK;
+  }
   if (!CryptAcquireCertificatePrivateKey(k->cert, CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG, NULL,
                                          &k->h, &k->spec, &k->free_h)) {
     e = GetLastError();
     k->h = 0;
-    if (e != (DWORD)CRYPT_E_NO_KEY_PROPERTY || !cs__store_wine_key(k->cert, &k->h, &k->spec))
-      return key_fail(err, e, "cannot open", tp);
-    k->free_h = TRUE; /* Wine alone (store.h) */
+    return key_fail(err, e, "cannot open", tp);
   }
   return CS_OK;
 }
