@@ -150,11 +150,13 @@ int cs_install_first_config(const char *path, const char *template_path, cs_inst
   for (i = 0; i < n_sets; i++)
     given += sets[i].value_len > 0;
   if (cs_plat_exists(path)) {
-    if (given > 0)
-      fprintf(stderr,
-              "certsteward install: %s exists and is kept as it is: the --set values are not applied "
-              "(change them in the file)\n",
-              path);
+    if (given > 0) {
+      fprintf(stderr, "certsteward install: warning: %s exists and is kept as it is: --set", path);
+      for (i = 0; i < n_sets; i++)
+        if (sets[i].value_len > 0)
+          fprintf(stderr, " %s=%.*s", sets[i].key, (int)sets[i].value_len, sets[i].value);
+      fprintf(stderr, " not applied (change the file, or certsteward config)\n");
+    }
     return CS_EXIT_OK;
   }
   if (template_path == NULL) {

@@ -36,6 +36,7 @@
 #include "platform.h"
 #include "text.h"
 #include "install_config.h"
+#include "install_log.h"
 #include "install_win.h"
 #include "win/svc.h"
 #include "win/svcconf.h"
@@ -203,7 +204,7 @@ static void on_failed(void *arg, const char *config_path, const char *why);
  * shows no standard error). */
 static void config_invalid(const char *path, const char *why) { on_failed(NULL, path, why); }
 
-int cs_cmd_install(int argc, char **argv) {
+static int install(int argc, char **argv) {
   cs_opt_t opts[] = {{"config", 1, NULL}, {"config-template", 1, NULL}, {NULL, 0, NULL}};
   char **av = argv; /* UTF-8 from the wide command line (wmain, main.c) */
   char **rest = malloc(sizeof *rest * ((size_t)argc + 1));
@@ -295,7 +296,7 @@ out:
   return rc;
 }
 
-int cs_cmd_uninstall(int argc, char **argv) {
+static int uninstall(int argc, char **argv) {
   SC_HANDLE scm = NULL, svc = NULL;
   cs_err_t err;
   LSTATUS e;
@@ -452,4 +453,20 @@ int cs_cmd_service(int argc, char **argv) {
     return CS_EXIT_USAGE;
   }
   return fail("service", "cannot connect to the Service Control Manager", e);
+}
+
+/* install and uninstall, with what they say kept in a log file and the Event Log
+ * (install_log.h): an MSI shows neither standard output nor standard error. */
+int cs_cmd_install(int argc, char **argv) {
+  cs_install_log_t *log = cs_install_log_begin("install");
+  int rc = install(argc, argv);
+  cs_install_log_end(log, rc);
+  return rc;
+}
+
+int cs_cmd_uninstall(int argc, char **argv) {
+  cs_install_log_t *log = cs_install_log_begin("uninstall");
+  int rc = uninstall(argc, argv);
+  cs_install_log_end(log, rc);
+  return rc;
 }

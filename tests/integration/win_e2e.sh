@@ -189,6 +189,47 @@ cs_run() {
   tr -d '\r' <"$T/$name.rawerr" >"$T/$name.err"
 }
 
+# install_log TAG: the Linux path of the log file certsteward install named on the
+# standard output of the cs_run TAG, checked to hold what it said on standard error
+install_log() {
+  local log unix
+  log=$(sed -n 's/^what certsteward install said is also in //p' "$T/$1.out")
+  [ -n "$log" ] || fail "install named no log file: $(cat "$T/$1.out" "$T/$1.err")"
+  case $log in *'\certsteward-install-'*'Z-'*.log) ;; *) fail "log file name: $log" ;; esac
+  unix=$(win winepath -u "$log" | tr -d '\r')
+  [ -f "$unix" ] || fail "the log file $log ($unix) is not there"
+  while IFS= read -r line; do
+    [ -z "$line" ] || grep -qF -- "$line" "$unix" || fail "'$line' (standard error) is not in the log: $(cat "$unix")"
+  done <"$T/$1.err"
+  printf '%s' "$unix"
+}
+
+# What install says reaches a log file of its own in the temporary folder, made new
+# each time (an MSI shows neither standard output nor error): a failure with its
+# reason and exit code; --set values kept out of an existing configuration, said as a
+# warning, the install still done. The Event Log copies of these lines (1016, 1017)
+# are proven on real Windows only (Wine's ReportEvent stores nothing).
+test_install_says_what_it_did_in_a_log() {
+  local first second tpl
+  tpl=$(wpath "$(dirname "$CS")/../certsteward-windows.ini")
+  rm -rf "$PD"
+  cs_run i1 install --config-template "$tpl" --set nosuchkey=1
+  [ "$ST" != 0 ] || fail "install with an unknown key succeeded"
+  first=$(install_log i1)
+  grep -q 'no "nosuchkey =" line' "$first" || fail "the reason is not in the log: $(cat "$first")"
+  grep -q "exit code $ST (failed)" "$first" || fail "the exit code is not in the log: $(cat "$first")"
+  cs_run i2 install --config-template "$tpl"
+  [ "$ST" = 0 ] || fail "install failed: $(cat "$T/i2.err")"
+  cs_run i3 install --set host=other.example.test
+  [ "$ST" = 0 ] || fail "install with an existing configuration failed: $(cat "$T/i3.err")"
+  grep -q "warning: .* exists and is kept as it is: --set host=other.example.test not applied" "$T/i3.err" ||
+    fail "the kept --set value is not said as a warning: $(cat "$T/i3.err")"
+  second=$(install_log i3)
+  [ "$first" != "$second" ] || fail "two installs wrote one log file"
+  grep -q "exit code 0 (done)" "$second" || fail "the exit code is not in the log: $(cat "$second")"
+  tr -d '\r' <"$PD/certsteward.ini" | grep -q "^host = *$" || fail "the kept configuration changed: $(grep host "$PD/certsteward.ini")"
+}
+
 starts() { grep -c '^start' "$T/connector/starts.log"; }
 
 test_service_renewal() {
