@@ -31,8 +31,10 @@ PKGS_build="gcc clang libclang-rt-14-dev make cmake pkgconf binutils libssl-dev 
   libcjson-dev openssl acl nginx jq prometheus procps python3 shfmt git dpkg-dev file systemd valgrind libtsan2
   clang-format"
 PKGS_mingw="gcc-mingw-w64-x86-64-win32 binutils-mingw-w64-x86-64 cmake make perl pkgconf patch xz-utils"
-# wine: and gcc with libssl-dev for the native programs the Windows tests compare with
-PKGS_wine="wine wine64 gcc libssl-dev pkgconf libuv1-dev libinih-dev libacl1-dev jq openssl"
+# wine: and gcc with libssl-dev for the native programs the Windows tests compare with;
+# softhsm2 and OpenSSL's pkcs11 engine: the token that signs in tests/integration/win_sign.sh
+PKGS_wine="wine wine64 gcc libssl-dev pkgconf libuv1-dev libinih-dev libacl1-dev jq openssl softhsm2
+  libengine-pkcs11-openssl"
 PKGS_msi="wixl msitools osslsigncode"
 PKGS_bench="certmonger strace"
 
@@ -46,7 +48,7 @@ TOOLS_mingw="x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64-win32 x86_64-w64-mingw3
   x86_64-w64-mingw32-objdump:binutils-mingw-w64-x86-64 x86_64-w64-mingw32-strip:binutils-mingw-w64-x86-64
   x86_64-w64-mingw32-windres:binutils-mingw-w64-x86-64 x86_64-w64-mingw32-windmc:binutils-mingw-w64-x86-64
   cmake:cmake ctest:cmake make:make patch:patch xz:xz-utils pkg-config:pkgconf"
-TOOLS_wine="wine:wine wineserver:wine gcc:gcc cc:gcc jq:jq openssl:openssl"
+TOOLS_wine="wine:wine wineserver:wine gcc:gcc cc:gcc jq:jq openssl:openssl softhsm2-util:softhsm2"
 TOOLS_msi="wixl:wixl msibuild:msitools msiinfo:msitools msiextract:msitools osslsigncode:osslsigncode"
 TOOLS_bench="getcert:certmonger certmonger:certmonger strace:strace"
 

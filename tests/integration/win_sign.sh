@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Windows files' signatures and version resources: scripts/win-msi.sh with a code-signing
 # certificate (a throwaway CA and leaf made here with openssl, extendedKeyUsage codeSigning)
-# signs the executables it packs and the MSI after its last edit, and `osslsigncode verify`
-# accepts them against that CA; without a certificate it says "unsigned" and still builds the
+# signs the executables it packs and the MSI after its last edit, from a PFX or from a key on a
+# PKCS#11 token (SoftHSM), and `osslsigncode verify` accepts them against that CA; without a certificate it says "unsigned" and still builds the
 # MSI; an incomplete configuration or a signing failure stops it with no MSI; the password is
 # read from its file, never on a command line or in the log; a time stamp URL reaches
 # osslsigncode (no network here: a closed port on loopback, which must fail the build); both
@@ -138,6 +138,30 @@ test_signed_msi_and_executables_verify() {
   msibuild "$T/edited.msi" -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('CSEDIT', 'x')" ||
     fail "cannot edit the copy"
   ! verify "$T/edited.msi" "$T/ca.pem" || fail "an MSI edited after signing still verifies"
+}
+
+# A key on a token (SoftHSM's PKCS#11 module, the PIN from the password file), the
+# certificate and its chain in a file: the MSI verifies; a wrong PIN writes no MSI.
+test_a_key_on_a_pkcs11_token_signs() {
+  make_pki
+  local module=/usr/lib/softhsm/libsofthsm2.so
+  [ -f "$module" ] || fail "$module is missing (scripts/deps.sh wine installs softhsm2)"
+  mkdir "$T/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$T/tokens" >"$T/softhsm2.conf"
+  export SOFTHSM2_CONF=$T/softhsm2.conf
+  softhsm2-util --init-token --free --label cs-test --pin 4711 --so-pin 1174 >/dev/null
+  openssl pkcs8 -topk8 -nocrypt -in "$T/leaf.key" -out "$T/leaf.p8"
+  softhsm2-util --import "$T/leaf.p8" --token cs-test --label signer --id 01 --pin 4711 >/dev/null
+  cat "$T/leaf.pem" "$T/ca.pem" >"$T/chain.pem"
+  printf '4711\n' >"$T/pin"
+  export CS_SIGN_PKCS11_MODULE=$module CS_SIGN_PKCS11_KEY='pkcs11:token=cs-test;object=signer;type=private'
+  export CS_SIGN_CERT=$T/chain.pem CS_SIGN_PASSWORD_FILE=$T/pin
+  msi "$T/token.msi" || { cat "$T/err" >&2; fail "win-msi.sh failed with a PKCS#11 key"; }
+  grep -q "signing with the PKCS#11 key" "$T/err" || fail "win-msi.sh did not say what signs: $(cat "$T/err")"
+  verify "$T/token.msi" "$T/ca.pem" || { cat "$T/verify.log" >&2; fail "the token-signed MSI does not verify"; }
+  printf '1111\n' >"$T/pin"
+  msi "$T/badpin.msi" && fail "a wrong PIN signed"
+  [ ! -e "$T/badpin.msi" ] || fail "an MSI was written with a wrong PIN"
 }
 
 # No certificate: one line says unsigned, the MSI is built, and it carries no signature.
