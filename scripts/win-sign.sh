@@ -10,8 +10,8 @@
 #   CS_SIGN_PKCS11_MODULE=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
 #   CS_SIGN_PKCS11_KEY='pkcs11:token=...;object=...' CS_SIGN_CERT=codesign-chain.pem
 #       a key on a smart card, token or HSM through its PKCS#11 module, with the certificate
-#       and its chain in a file; the PIN from CS_SIGN_PASSWORD_FILE when set, else in the URI
-#       or the token's own prompt; CS_SIGN_PKCS11_ENGINE names OpenSSL's pkcs11 engine when
+#       and its chain in a file; the PIN from CS_SIGN_PASSWORD_FILE when set, else from the
+#       URI's pin-value (never shown); CS_SIGN_PKCS11_ENGINE names OpenSSL's pkcs11 engine when
 #       it is not where OpenSSL looks (Debian package libengine-pkcs11-openssl)
 #   CS_SIGN_TIMESTAMP_URL=http://timestamp.example/   an RFC 3161 time stamp server: the
 #       signatures stay valid after the certificate expires (without one they do not);
@@ -26,6 +26,8 @@
 set -euo pipefail
 
 log() { printf '[win-sign] %s\n' "$*" >&2; }
+# a PKCS#11 URI may carry the PIN (pin-value=): never shown
+hide_pin() { sed -E 's/(pin-value=)[^;?&[:space:]]*/\1(hidden)/g'; }
 die() { log "error: $*"; exit 1; }
 
 # The configuration, checked: MODE is pfx, pkcs11 or none; ARGS the signing options.
@@ -77,7 +79,7 @@ if [ "$CHECK" = 1 ]; then
   case $MODE in
   none) log "unsigned: set CS_SIGN_PFX and CS_SIGN_PASSWORD_FILE (or CS_SIGN_PKCS11_MODULE, CS_SIGN_PKCS11_KEY and CS_SIGN_CERT) to sign" ;;
   pfx) log "signing with $CS_SIGN_PFX${CS_SIGN_TIMESTAMP_URL:+, time stamps from $CS_SIGN_TIMESTAMP_URL}" ;;
-  pkcs11) log "signing with the PKCS#11 key $CS_SIGN_PKCS11_KEY${CS_SIGN_TIMESTAMP_URL:+, time stamps from $CS_SIGN_TIMESTAMP_URL}" ;;
+  pkcs11) log "signing with the PKCS#11 key $(hide_pin <<<"$CS_SIGN_PKCS11_KEY")${CS_SIGN_TIMESTAMP_URL:+, time stamps from $CS_SIGN_TIMESTAMP_URL}" ;;
   esac
   [ "$MODE" = none ] || [ -n "${CS_SIGN_TIMESTAMP_URL:-}" ] ||
     log "no CS_SIGN_TIMESTAMP_URL: the signatures are valid only until the certificate expires"
@@ -95,7 +97,7 @@ for f in "$@"; do
   rm -f "$tmp"
   # osslsigncode's output names files and the signer, never the password; shown on failure
   if ! osslsigncode sign "${ARGS[@]}" -h sha256 -in "$f" -out "$tmp" >"$tmp.log" 2>&1; then
-    sed 's/^/  /' "$tmp.log" >&2
+    hide_pin <"$tmp.log" | sed 's/^/  /' >&2
     rm -f "$tmp" "$tmp.log"
     die "cannot sign $(basename "$f")"
   fi

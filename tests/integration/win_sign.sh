@@ -162,6 +162,14 @@ test_a_key_on_a_pkcs11_token_signs() {
   printf '1111\n' >"$T/pin"
   msi "$T/badpin.msi" && fail "a wrong PIN signed"
   [ ! -e "$T/badpin.msi" ] || fail "an MSI was written with a wrong PIN"
+  # the PIN in the URI instead: used, and never shown (nor when it is wrong)
+  unset CS_SIGN_PASSWORD_FILE
+  CS_SIGN_PKCS11_KEY="$CS_SIGN_PKCS11_KEY;pin-value=4711" msi "$T/uri.msi" ||
+    { cat "$T/err" >&2; fail "win-msi.sh failed with the PIN in the URI"; }
+  ! grep -q 4711 "$T/err" || fail "the URI's PIN appears in the log"
+  CS_SIGN_PKCS11_KEY="$CS_SIGN_PKCS11_KEY;pin-value=8642" msi "$T/uribad.msi" && fail "a wrong PIN in the URI signed"
+  grep -q "cannot sign" "$T/err" || fail "no reason for the wrong PIN: $(cat "$T/err")"
+  ! grep -q 8642 "$T/err" || fail "the URI's wrong PIN appears in the log"
 }
 
 # No certificate: one line says unsigned, the MSI is built, and it carries no signature.
