@@ -11,7 +11,7 @@
 #   build  build, native tests, demo, fuzzing      scripts/test.sh, demo.sh, fuzz.sh, bench.sh, format.sh
 #   mingw  the Windows cross-toolchain             scripts/win-deps.sh
 #   wine   the Windows tests under Wine            scripts/win-build.sh
-#   msi    the MSI                                 scripts/win-msi.sh
+#   msi    the MSI and its signatures              scripts/win-msi.sh, win-sign.sh
 #   bench  the benchmark's comparison and tracing  scripts/bench.sh
 # tests/integration/deps.sh checks that every command these scripts run is on this list (or
 # part of every Debian system) and on PATH once installed, and that the README lists them.
@@ -31,9 +31,11 @@ PKGS_build="gcc clang libclang-rt-14-dev make cmake pkgconf binutils libssl-dev 
   libcjson-dev openssl acl nginx jq prometheus procps python3 shfmt git dpkg-dev file systemd valgrind libtsan2
   clang-format"
 PKGS_mingw="gcc-mingw-w64-x86-64-win32 binutils-mingw-w64-x86-64 cmake make perl pkgconf patch xz-utils"
-# wine: and gcc with libssl-dev for the native programs the Windows tests compare with
-PKGS_wine="wine wine64 gcc libssl-dev pkgconf libuv1-dev libinih-dev libacl1-dev jq openssl"
-PKGS_msi="wixl msitools"
+# wine: and gcc with libssl-dev for the native programs the Windows tests compare with;
+# softhsm2 and OpenSSL's pkcs11 engine: the token that signs in tests/integration/win_sign.sh
+PKGS_wine="wine wine64 gcc libssl-dev pkgconf libuv1-dev libinih-dev libacl1-dev jq openssl softhsm2
+  libengine-pkcs11-openssl"
+PKGS_msi="wixl msitools osslsigncode"
 PKGS_bench="certmonger strace"
 
 # The programs run by name (or through a variable, as $NGINX, wine) and their packages.
@@ -46,8 +48,8 @@ TOOLS_mingw="x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64-win32 x86_64-w64-mingw3
   x86_64-w64-mingw32-objdump:binutils-mingw-w64-x86-64 x86_64-w64-mingw32-strip:binutils-mingw-w64-x86-64
   x86_64-w64-mingw32-windres:binutils-mingw-w64-x86-64 x86_64-w64-mingw32-windmc:binutils-mingw-w64-x86-64
   cmake:cmake ctest:cmake make:make patch:patch xz:xz-utils pkg-config:pkgconf"
-TOOLS_wine="wine:wine wineserver:wine gcc:gcc cc:gcc jq:jq openssl:openssl"
-TOOLS_msi="wixl:wixl msibuild:msitools msiinfo:msitools"
+TOOLS_wine="wine:wine wineserver:wine gcc:gcc cc:gcc jq:jq openssl:openssl softhsm2-util:softhsm2"
+TOOLS_msi="wixl:wixl msibuild:msitools msiinfo:msitools msiextract:msitools osslsigncode:osslsigncode"
 TOOLS_bench="getcert:certmonger certmonger:certmonger strace:strace"
 
 GROUPS_ALL="build mingw wine msi bench"

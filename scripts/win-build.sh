@@ -10,6 +10,9 @@
 #   bash scripts/win-build.sh -R store        # extra arguments go to ctest (here: tests matching "store")
 #   bash scripts/win-build.sh --analyze       # only GCC's static analyzer (-fanalyzer) over the
 #                                             # product's code, into build/win64-analyzer: no tests
+#   CS_SIGN_PFX=codesign.pfx CS_SIGN_PASSWORD_FILE=codesign.pass bash scripts/win-build.sh
+#       # the executables and the MSI signed (scripts/win-sign.sh: the variables); without a
+#       # certificate they are built unsigned and the build says so
 #
 # Debian 12, as root or with sudo; installs what is missing (mingw-w64, Wine, and gcc with
 # libssl-dev for the native cs-testpki that writes the test PKI).

@@ -13,6 +13,10 @@
 # (cmake --build; CS_MSI_BUILD=0: take them as they are). The version is the project's
 # (CMakeCache.txt); a build with CS_TEST_HOOKS or CS_SANITIZE is named "certsteward (TEST
 # BUILD)" in Programs and Features, as its Debian package says it is not for production.
+# Signed (Authenticode, scripts/win-sign.sh) when a code-signing certificate is given:
+#   CS_SIGN_PFX=codesign.pfx CS_SIGN_PASSWORD_FILE=codesign.pass [CS_SIGN_TIMESTAMP_URL=...]
+#   bash scripts/win-msi.sh   # (or CS_SIGN_PKCS11_*: see scripts/win-sign.sh)
+# the executables before wixl packs them, the MSI after its last edit; without one, unsigned.
 # Installs wixl and msitools with apt when missing (Debian 12, as root or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +42,8 @@ NAME=certsteward
 OUT=${CS_MSI_OUT:-$B/certsteward-$VERSION-x64.msi}
 case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
 
+bash "$ROOT/scripts/win-sign.sh" --check # an incomplete signing configuration stops here
+
 t0=$SECONDS
 if [ "${CS_MSI_BUILD:-1}" != 0 ]; then
   # certsteward is not in the default target while the Windows half is being completed
@@ -53,6 +59,7 @@ trap 'rm -rf "$STAGE"' EXIT
 x86_64-w64-mingw32-strip -o "$STAGE/certsteward.exe" "$EXE"
 x86_64-w64-mingw32-strip -o "$STAGE/certsteward-worker.exe" "$WORKER"
 cp "$INI" "$STAGE/certsteward-default.ini"
+bash "$ROOT/scripts/win-sign.sh" -n "$NAME" "$STAGE/certsteward.exe" "$STAGE/certsteward-worker.exe"
 (cd "$STAGE" && wixl -a x64 -D Version="$VERSION" -D ProductName="$NAME" -o "$STAGE/out.msi" "$WXS") ||
   die "wixl failed on $WXS"
 # The public properties the custom action reads ([HOST] ... in its ExeCommand) must be
@@ -64,6 +71,20 @@ secure=$(msiinfo export "$STAGE/out.msi" Property | tr -d '\r' | awk -F'\t' '$1 
 [ -n "$public" ] && [ -n "$secure" ] || die "no public properties in $WXS, or no SecureCustomProperties from wixl"
 msibuild "$STAGE/out.msi" -q "UPDATE \`Property\` SET \`Value\` = '$secure;$public' WHERE \`Property\` = 'SecureCustomProperties'" ||
   die "cannot set SecureCustomProperties"
+# wixl leaves the File table's Version empty: Windows Installer would then take the packed
+# executables for unversioned, and in a major upgrade (RemoveExistingProducts before
+# InstallFiles, costed earlier) keep out a component whose installed key file has a version,
+# which the removal of the old product then deletes. Their FILEVERSION goes there, as WiX's
+# light writes it.
+for f in certsteward.exe certsteward-worker.exe; do
+  v=$(x86_64-w64-mingw32-windres -i "$STAGE/$f" -O rc | tr -d '\r' |
+    sed -n 's/^ *FILEVERSION \([0-9]*\), *\([0-9]*\), *\([0-9]*\), *\([0-9]*\)$/\1.\2.\3.\4/p' | head -n 1)
+  [ -n "$v" ] || die "$f has no VERSIONINFO"
+  msibuild "$STAGE/out.msi" -q "UPDATE \`File\` SET \`Version\` = '$v', \`Language\` = '1033' WHERE \`FileName\` = '$f'" ||
+    die "cannot set the version of $f in the File table"
+done
+# the last edit is above: a signature covers the MSI as it is now
+bash "$ROOT/scripts/win-sign.sh" -n "$NAME" "$STAGE/out.msi"
 mv "$STAGE/out.msi" "$OUT"
 log "$(basename "$OUT") ($NAME $VERSION, $(($(stat -c %s "$OUT") / 1024)) KiB) in $((SECONDS - t0)) s"
 echo "$OUT"

@@ -19,7 +19,7 @@ scripts_of() {
   build) git ls-files '*.sh' | grep -Ev '^(scripts/(win-|bench)|tests/integration/win_|tests/bench/)' ;;
   mingw) echo scripts/win-deps.sh ;;
   wine) git ls-files 'scripts/win-build.sh' 'tests/integration/win_*.sh' ;;
-  msi) echo scripts/win-msi.sh ;;
+  msi) printf "%s\n" scripts/win-msi.sh scripts/win-sign.sh ;;
   bench) git ls-files 'scripts/bench.sh' 'tests/bench/*.sh' ;;
   esac
 }
