@@ -71,6 +71,29 @@ secure=$(msiinfo export "$STAGE/out.msi" Property | tr -d '\r' | awk -F'\t' '$1 
 [ -n "$public" ] && [ -n "$secure" ] || die "no public properties in $WXS, or no SecureCustomProperties from wixl"
 msibuild "$STAGE/out.msi" -q "UPDATE \`Property\` SET \`Value\` = '$secure;$public' WHERE \`Property\` = 'SecureCustomProperties'" ||
   die "cannot set SecureCustomProperties"
+# A rebuild of the same version upgrades in place (WiX's MajorUpgrade
+# AllowSameVersionUpgrades="yes", which wixl 0.101 does not know): the row that finds
+# the older versions (VersionMax = this version, WIX_UPGRADE_DETECTED) includes this
+# version too, msidbUpgradeAttributesVersionMaxInclusive (0x200). Its Attributes is part
+# of the Upgrade table's key, which libmsi's UPDATE cannot change: the row is put back.
+row=$(msiinfo export "$STAGE/out.msi" Upgrade | tr -d '\r' | awk -F'\t' '$7 == "WIX_UPGRADE_DETECTED"')
+field() { awk -F'\t' -v i="$1" '{ print $i }' <<<"$row"; } # (read would merge empty fields)
+ucode=$(field 1) vmax=$(field 3) attrs=$(field 5)
+[ "$(wc -l <<<"$row")" = 1 ] && [ -z "$(field 2)$(field 4)$(field 6)" ] && [ "$vmax" = "$VERSION" ] &&
+  [[ $attrs =~ ^[0-9]+$ ]] && [ $((attrs & 0x200)) = 0 ] ||
+  die "wixl's Upgrade row for WIX_UPGRADE_DETECTED is not the one expected: '$row'"
+msibuild "$STAGE/out.msi" -q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = 'WIX_UPGRADE_DETECTED'" \
+  -q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('$ucode', '$vmax', $((attrs | 0x200)), 'WIX_UPGRADE_DETECTED')" ||
+  die "cannot make the upgrade include the same version"
+# Programs and Features links to the project's home page only when the project names one
+# (CMakeLists.txt's project(... HOMEPAGE_URL ...)): no link is made up.
+url=$(cache CMAKE_PROJECT_HOMEPAGE_URL)
+if [ -n "$url" ]; then
+  [[ $url =~ ^https://[A-Za-z0-9./_~%#?=+:-]+$ ]] || die "HOMEPAGE_URL '$url' is not a plain https URL"
+  msibuild "$STAGE/out.msi" -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('ARPHELPLINK', '$url')" \
+    -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('ARPURLINFOABOUT', '$url')" ||
+    die "cannot set ARPHELPLINK and ARPURLINFOABOUT"
+fi
 # wixl leaves the File table's Version empty: Windows Installer would then take the packed
 # executables for unversioned, and in a major upgrade (RemoveExistingProducts before
 # InstallFiles, costed earlier) keep out a component whose installed key file has a version,

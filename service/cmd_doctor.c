@@ -380,6 +380,45 @@ static void check_writers(doctor_t *d) {
         files ? cs_plat_admins() : "");
 }
 
+/* The program's folder: certsteward and its worker run as root / LocalSystem, so
+ * whoever can change either program, the folder that holds them (a DLL or a program
+ * put there, one replaced) or a folder above it (renamed away, another put in its
+ * place) runs code as them. The folders are judged as the daemon judges those above the
+ * files it writes (event 1014, cs_plat_path_writers: the program's folder on every
+ * write-type right, a folder above on those that replace what it holds), each program
+ * as the configuration file is (cs_plat_config_file_unsafe: its owner, who else may
+ * change it, one name, no link). */
+static void check_program(doctor_t *d) {
+  const char *names[2] = {"certsteward", CS_WORKER_NAME};
+  char exe[2][4096], folder[4096], who[1024], why[1024], *base[2];
+  cs_err_t err;
+  size_t i;
+
+  for (i = 0; i < 2; i++) {
+    if (cs_plat_sibling_path(names[i], exe[i], sizeof exe[i], &err) != CS_OK) {
+      add(d, "program_folder", CS_DOCTOR_FAIL, "%s", err.text);
+      return;
+    }
+    for (base[i] = exe[i] + strlen(exe[i]); base[i] > exe[i] && !cs_plat_is_path_sep(base[i][-1]); base[i]--)
+      ;
+  }
+  if (cs_plat_path_writers(exe[0], folder, sizeof folder, who, sizeof who)) {
+    add(d, "program_folder", CS_DOCTOR_FAIL,
+        "%s, the folder of %s or one above it, can be changed by %s: whoever can change it runs code as %s", folder,
+        base[0], who, cs_plat_service_account());
+    return;
+  }
+  for (i = 0; i < 2; i++)
+    if (cs_plat_config_file_unsafe(exe[i], why, sizeof why)) {
+      add(d, "program_folder", CS_DOCTOR_FAIL, "%s: whoever can change it runs code as %s", why,
+          cs_plat_service_account());
+      return;
+    }
+  add(d, "program_folder", CS_DOCTOR_OK, "%.*s, the folders above it, %s and %s can be changed by %s only",
+      (int)(base[0] - exe[0] > 1 ? base[0] - exe[0] - 1 : base[0] - exe[0]), exe[0], base[0], base[1],
+      cs_plat_admins());
+}
+
 static void check_platform(doctor_t *d) {
   char detail[DETAIL_MAX];
   cs_doctor_outcome_t o = cs_plat_doctor_event_source(detail, sizeof detail);
@@ -426,6 +465,7 @@ static void run_checks(doctor_t *d) {
   check_safe(d, "state_folder", "the state folder", cfg->store.state_dir, cs_plat_folder_unsafe, 0);
   check_safe(d, "password_file", "the password file", cfg->watch.password_file, cs_plat_secret_file_unsafe, 1);
   check_writers(d);
+  check_program(d);
   check_platform(d);
   cs_reply_free(&v);
 }

@@ -64,6 +64,7 @@ test_good_setup_passes() {
   check_line state_folder ok "state"
   check_line config_file ok "cs.ini"
   check_line password_file ok "pass.txt"
+  check_line program_folder ok "$(dirname "$CS"), the folders above it, certsteward and certsteward-worker can be changed by root only"
   grep -q "^doctor: ready$" "$T/doctor.out" || fail "verdict: $(cat "$T/doctor.out")"
   expect_eq "$(snapshot)" "$before" "doctor changed nothing"
   unchanged
@@ -115,6 +116,22 @@ test_unsafe_drop_folder() {
   good_setup
   chmod 777 "$T/drop"
   expect_fails drop_folder "the drop folder .*drop is not safe: .*777"
+}
+
+# The program's folder (certsteward runs as root): a copy of certsteward and its worker
+# in a folder others can write, then in a safe folder with a worker others can change.
+test_unsafe_program_folder() {
+  good_setup
+  mkdir -m 755 "$T/bin"
+  cp "$CS" "$(dirname "$CS")/certsteward-worker" "$T/bin/"
+  CS=$T/bin/certsteward
+  doctor
+  check_line program_folder ok "$T/bin, the folders above it, certsteward and certsteward-worker can be changed by root only"
+  chmod 777 "$T/bin"
+  expect_fails program_folder "$T/bin, the folder of certsteward or one above it, can be changed by .*777.*: whoever can change it runs code as root"
+  chmod 755 "$T/bin"
+  chmod 666 "$T/bin/certsteward-worker"
+  expect_fails program_folder "$T/bin/certsteward-worker .*: whoever can change it runs code as root"
 }
 
 test_untrusted_chain() {

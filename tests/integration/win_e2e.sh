@@ -63,7 +63,7 @@ cleanup() {
   [ -z "${NEW:-}" ] || win "$CERTTOOL" remove "$NEW" >/dev/null
   for tp in ${EXTRA:-}; do win "$CERTTOOL" remove "$tp" >/dev/null; done
   for tp in ${REQUESTS:-}; do win "$CERTTOOL" remove "$tp" REQUEST >/dev/null; done
-  rm -rf "$T" "$WINEPREFIX/drive_c/Zertifikate"
+  rm -rf "$T" "$WINEPREFIX/drive_c/Zertifikate" "$WINEPREFIX/drive_c/cs-doctor-bin"
 }
 trap cleanup EXIT
 
@@ -693,6 +693,7 @@ test_doctor() {
   has_line "^ok +(drop|state)_folder +the (drop|state) folder C:.ProgramData.certsteward"
   has_line "^ok +event_source +registered; its message file .*certsteward\.exe renders event 1000: \"The certsteward service started"
   has_line "^warn +own_service +the service certsteward starts automatically; this system does not tell"
+  has_line "^ok +program_folder +Z:.*\\\\service, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
   has_line "^doctor: NOT READY: 1 check failed$"
   cs_run doctor_json doctor --json
   expect_eq "$ST" 1 "doctor --json's exit status"
@@ -709,6 +710,22 @@ test_doctor() {
   sed -i "s/^service = .*/service = cs-e2e-not-installed/" "$PD/certsteward.ini"
   cs_run doctor doctor
   has_line "^fail +connector_service +there is no service named cs-e2e-not-installed"
+  # certsteward run from a folder others can change (C:\cs-doctor-bin; Wine's made-up
+  # DACL gives Everyone what the folder's mode gives all users), then from a safe folder
+  # with a worker others can change; the DACL decision itself: test_win_writers
+  local cs=$CS bin=$WINEPREFIX/drive_c/cs-doctor-bin
+  mkdir -m 755 "$bin"
+  cp "$CS" "$(dirname "$CS")/certsteward-worker.exe" "$bin/"
+  CS=$bin/certsteward.exe
+  chmod 777 "$bin"
+  cs_run doctor doctor
+  has_line "^fail +program_folder +C:.cs-doctor-bin, the folder of certsteward\\.exe or one above it, can be changed by .*S-1-1-0.*: whoever can change it runs code as LocalSystem$"
+  chmod 755 "$bin"
+  chmod 666 "$bin/certsteward-worker.exe"
+  cs_run doctor doctor
+  has_line "^fail +program_folder +C:.cs-doctor-bin.certsteward-worker\\.exe can be changed by .*S-1-1-0.*: whoever can change it runs code as LocalSystem$"
+  CS=$cs
+  rm -rf "$bin"
 }
 
 name=${1:?test name}

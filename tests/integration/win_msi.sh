@@ -5,7 +5,11 @@
 # the first configuration from the properties; a major upgrade from an older build keeps an
 # edited configuration (a HOST given then changes nothing) and the state; uninstall removes
 # the service, the event source and the binaries and keeps configuration and state; a
-# property with a control character is refused and nothing stays installed.
+# property with a control character is refused and nothing stays installed; the command
+# line cannot move the program folder nor install per user; the custom action runs for an
+# install, upgrade or repair and not for a removal; a same-version rebuild upgrades in
+# place; and the MSI's tables hold no public property or directory a command line could
+# use but HOST, BINDING_FILE and ENDPOINTS.
 #
 # Run by CTest in the Windows build (scripts/win-build.sh, which exports the private
 # WINEPREFIX and makes the MSI before the tests), with: CS_WINE (the Wine runner), CS_MSI
@@ -70,7 +74,7 @@ config_value() { win "$EXE" config | tr -d '\r' | sed -n "s/^$1 = //p"; }
 
 cleanup() {
   set +e
-  for code in ${OLD_CODE:-} ${NEW_CODE:-}; do win msiexec /x "$code" /qn >/dev/null; done
+  for code in ${OLD_CODE:-} ${NEW_CODE:-} ${SAME_CODE:-}; do win msiexec /x "$code" /qn >/dev/null; done
   win sc stop certsteward >/dev/null
   win sc delete certsteward >/dev/null
   win reg delete "$SOURCE_KEY" /f >/dev/null
@@ -81,6 +85,7 @@ trap cleanup EXIT
 # A clean machine (the e2e tests leave a configuration and state), the build's MSI, and
 # an older build of it.
 setup() {
+  local i
   [ -f "$MSI" ] || fail "$MSI is missing: make it with scripts/win-msi.sh (scripts/win-build.sh does)"
   [ "$MSI" -nt "$BUILD/service/certsteward.exe" ] ||
     fail "$MSI is older than certsteward.exe: make it again with scripts/win-msi.sh"
@@ -88,7 +93,13 @@ setup() {
   win sc delete certsteward >/dev/null || true
   win reg delete "$SOURCE_KEY" /f >/dev/null || true
   rm -rf "$PD"
-  [ ! -e "$PF" ] || fail "certsteward is installed already ($PF)"
+  # the uninstall that ended the test before may still be removing the files under Wine
+  # (seen once in a while: its msiexec had returned 0), so they are given a few seconds
+  for i in $(seq 50); do
+    [ -e "$PF" ] || break
+    sleep 0.2
+  done
+  [ ! -e "$PF" ] || fail "certsteward is installed already ($PF: $(ls "$PF"))"
   CS_WIN_BUILD_DIR=$BUILD CS_MSI_VERSION=0.0.1 CS_MSI_OUT=$T/old.msi CS_MSI_BUILD=0 \
     bash "$SRC/scripts/win-msi.sh" >/dev/null 2>"$T/win-msi.err" || { cat "$T/win-msi.err" >&2; fail "no older MSI"; }
   NEW_VERSION=$(msiinfo export "$MSI" Property | tr -d '\r' | awk -F'\t' '$1 == "ProductVersion" { print $2 }')
@@ -169,6 +180,135 @@ test_install_upgrade_uninstall() {
   expect_eq "$(svc_state)" RUNNING "the service installed again"
   expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the kept configuration after a new installation"
   msiexec /x "$(wpath "$MSI")" || fail "msiexec /x (again) exit status $?"
+}
+
+# What a command line can change, read from the MSI's tables: no directory but TARGETDIR
+# (the root, which holds no file itself) is public, the program's folder is the private
+# InstallFolder under Program Files; the launch conditions, the sequence's conditions
+# and the custom actions read no public property but HOST, BINDING_FILE, ENDPOINTS and
+# FindRelatedProducts' WIX_DOWNGRADE_DETECTED (the guards against quotes and line breaks
+# are private); the public properties the MSI itself sets are ALLUSERS and Programs and
+# Features' ARP* only. CS_Install runs only when certsteward.exe is installed (action
+# state 3, local); Programs and Features offers no Change, shows the install location
+# (set after CostFinalize) and links to the project only when it names a home page; the
+# upgrade includes the same version.
+test_tables() {
+  local t url
+  [ -f "$MSI" ] || fail "$MSI is missing"
+  for t in Directory Property LaunchCondition CustomAction InstallExecuteSequence Upgrade; do
+    msiinfo export "$MSI" "$t" | tr -d '\r' | tail -n +4 >"$T/$t" || fail "cannot read the $t table"
+  done
+  public() { grep -o '[A-Za-z_][A-Za-z0-9_.]*' | grep -v '[a-z]' | grep -vx 'NOT\|AND\|OR\|XOR\|EQV\|IMP' | sort -u | paste -sd' '; }
+  expect_eq "$(cut -f1 "$T/Directory" | public)" TARGETDIR "the public directories"
+  expect_eq "$(awk -F'\t' '$1 == "InstallFolder" { print $2 "|" $3 }' "$T/Directory")" "ProgramFiles64Folder|certsteward" \
+    "the program's folder"
+  expect_eq "$({ cut -f1 "$T/LaunchCondition"; cut -f4 "$T/CustomAction"; cut -f2 "$T/InstallExecuteSequence"; } |
+    sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST WIX_DOWNGRADE_DETECTED" \
+    "the public properties read by conditions and custom actions"
+  url=$(sed -n 's/^CMAKE_PROJECT_HOMEPAGE_URL:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+  expect_eq "$(cut -f1 "$T/Property" | public)" "ALLUSERS ARPNOMODIFY${url:+ ARPHELPLINK ARPURLINFOABOUT}" \
+    "the public properties in the Property table"
+  for t in CsQuote CsCr CsLf CsTab CsBackslash; do
+    grep -q "^$t"$'\t' "$T/Property" || fail "no private guard property $t"
+  done
+  expect_eq "$(awk -F'\t' '$1 == "ARPNOMODIFY" { print $2 }' "$T/Property")" 1 "ARPNOMODIFY"
+  expect_eq "$(awk -F'\t' '$1 == "ARPHELPLINK" || $1 == "ARPURLINFOABOUT" { print $2 }' "$T/Property" | sort -u)" "$url" \
+    "ARPHELPLINK and ARPURLINFOABOUT (CMake's HOMEPAGE_URL: '$url')"
+  expect_eq "$(awk -F'\t' '$1 == "CS_Install" { print $2 }' "$T/InstallExecuteSequence")" '$certsteward.exe=3' \
+    "CS_Install's condition"
+  expect_eq "$(awk -F'\t' '$3 == "ARPINSTALLLOCATION" { print $1 " " $2 " " $3 "=" $4 }' "$T/CustomAction")" \
+    "CS_SetInstallLocation 51 ARPINSTALLLOCATION=[InstallFolder]" "the custom action that sets ARPINSTALLLOCATION"
+  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_SetInstallLocation"] > seq["CostFinalize"] &&
+    seq["CS_SetInstallLocation"] < seq["InstallValidate"]) }' "$T/InstallExecuteSequence" ||
+    fail "CS_SetInstallLocation is not between CostFinalize and InstallValidate"
+  # VersionMax is this version and 0x200 (msidbUpgradeAttributesVersionMaxInclusive) is set
+  NEW_VERSION=$(awk -F'\t' '$1 == "ProductVersion" { print $2 }' "$T/Property")
+  awk -F'\t' -v v="$NEW_VERSION" '$7 == "WIX_UPGRADE_DETECTED" && $2 == "" && $3 == v && int($5 / 512) % 2 == 1 { n++ }
+    END { exit n != 1 }' "$T/Upgrade" || fail "the upgrade does not include $NEW_VERSION: $(cat "$T/Upgrade")"
+  awk -F'\t' -v v="$NEW_VERSION" '$7 == "WIX_DOWNGRADE_DETECTED" && $2 == v && int($5 / 256) % 2 == 0 { n++ }
+    END { exit n != 1 }' "$T/Upgrade" || fail "the same version counts as a downgrade: $(cat "$T/Upgrade")"
+}
+
+# INSTALLDIR (public before) or InstallFolder given on the command line moves nothing:
+# the files go to Program Files\certsteward, which Programs and Features names as the
+# install location (without Change), and certsteward doctor finds that folder and the
+# programs in it changeable by administrators only (under Wine: the DACL Wine makes up).
+# A per-user installation (ALLUSERS empty) is refused.
+test_install_folder_fixed() {
+  setup
+  msiexec /i "$(wpath "$MSI")" 'INSTALLDIR=C:\cs-elsewhere' 'InstallFolder=C:\cs-elsewhere2' HOST=board.example.test ||
+    fail "msiexec /i exit status $?"
+  check_installed "$NEW_CODE" "$NEW_VERSION" 1
+  [ ! -e "$WINEPREFIX/drive_c/cs-elsewhere" ] && [ ! -e "$WINEPREFIX/drive_c/cs-elsewhere2" ] ||
+    fail "the command line moved the installation"
+  expect_eq "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" InstallLocation)" 'REG_SZ C:\Program Files\certsteward\' \
+    "the install location in Programs and Features"
+  expect_eq "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" NoModify)" "REG_DWORD 0x1" "NoModify"
+  win "$EXE" doctor | tr -d '\r' >"$T/doctor.out" || true
+  grep -qx 'ok  *program_folder  *C:\\Program Files\\certsteward, the folders above it, certsteward.exe and certsteward-worker.exe can be changed by Administrators and SYSTEM only' \
+    "$T/doctor.out" || fail "doctor on the program's folder: $(grep program_folder "$T/doctor.out")"
+  msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
+  rm -rf "$WINEPREFIX/drive_c/cs-elsewhere" "$WINEPREFIX/drive_c/cs-elsewhere2"
+  # a per-user installation is refused by the launch conditions: nothing is installed.
+  # (ALLUSERS=2 MSIINSTALLPERUSER=1, for which Windows puts Program Files in the user's
+  # profile and sets ALLUSERS to "", is installed for the machine by Wine, which does
+  # not know MSIINSTALLPERUSER: Windows only.)
+  if msiexec /i "$(wpath "$MSI")" ALLUSERS=; then fail "msiexec /i accepted ALLUSERS="; fi
+  msi_log_has "Action start [0-9:]*: LaunchConditions" || fail "the installation did not start (ALLUSERS=)"
+  ! msi_log_has "Action start [0-9:]*: InstallFiles" || fail "ALLUSERS= passed the launch conditions"
+  [ ! -e "$PF" ] && [ -z "$(svc_state)" ] || fail "something was installed with ALLUSERS="
+}
+
+# CS_Install runs when certsteward.exe is installed or reinstalled (a repair:
+# REINSTALL=ALL, which keeps the configuration), not when it is removed while the
+# product stays in maintenance (REMOVE=Complete: the feature removed, which the former
+# condition NOT REMOVE~="ALL" let it run after the program was gone). Wine's msiexec
+# has no /f and runs an ARP Change (/i of the installed product) as a reinstallation:
+# that the custom action does not run then is proven on Windows only.
+test_custom_action_condition() {
+  local sum
+  setup
+  msiexec /i "$(wpath "$MSI")" HOST=board.example.test || fail "msiexec /i exit status $?"
+  msi_log_has "Action start [0-9:]*: CS_Install" || fail "CS_Install did not run on the installation"
+  sum=$(sha256sum <"$PD/certsteward.ini")
+  msiexec /i "$(wpath "$MSI")" REINSTALL=ALL REINSTALLMODE=vomus HOST=other.example.test || fail "repair exit status $?"
+  msi_log_has "Action start [0-9:]*: CS_Install" || fail "CS_Install did not run on the repair"
+  check_installed "$NEW_CODE" "$NEW_VERSION" 2
+  expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the configuration after the repair"
+  msiexec /i "$(wpath "$MSI")" REMOVE=Complete || fail "REMOVE=Complete exit status $?"
+  msi_log_has "Action start [0-9:]*: RemoveFiles" || fail "REMOVE=Complete removed nothing"
+  ! msi_log_has "Action start [0-9:]*: CS_Install" || fail "CS_Install ran while certsteward.exe was removed"
+  [ ! -e "$PF" ] || fail "files left after REMOVE=Complete: $(ls "$PF")"
+  expect_eq "$(svc_state)" "" "the service after REMOVE=Complete"
+  [ -z "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" DisplayVersion)" ] || fail "the product is still registered"
+}
+
+# A rebuild of the same version (another ProductCode: wixl makes one per build) installed
+# over the build's MSI replaces it: one certsteward in Programs and Features, its files
+# in place, the service running with the kept configuration.
+test_same_version_upgrade() {
+  local same same_code sum
+  setup
+  same=$T/same.msi
+  CS_WIN_BUILD_DIR=$BUILD CS_MSI_OUT=$same CS_MSI_BUILD=0 bash "$SRC/scripts/win-msi.sh" >/dev/null 2>"$T/win-msi.err" ||
+    { cat "$T/win-msi.err" >&2; fail "no rebuild"; }
+  same_code=$(product_code "$same")
+  SAME_CODE=$same_code
+  [ -n "$same_code" ] && [ "$same_code" != "$NEW_CODE" ] || fail "the rebuild's product code '$same_code'"
+  expect_eq "$(msiinfo export "$same" Property | tr -d '\r' | awk -F'\t' '$1 == "ProductVersion" { print $2 }')" \
+    "$NEW_VERSION" "the rebuild's version"
+  msiexec /i "$(wpath "$MSI")" HOST=board.example.test || fail "msiexec /i exit status $?"
+  check_installed "$NEW_CODE" "$NEW_VERSION" 1
+  sum=$(sha256sum <"$PD/certsteward.ini")
+  msiexec /i "$(wpath "$same")" || fail "msiexec /i (rebuild) exit status $?"
+  msi_log_has "Action start [0-9:]*: RemoveExistingProducts" || fail "no RemoveExistingProducts"
+  check_installed "$same_code" "$NEW_VERSION" 2
+  [ -z "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" DisplayVersion)" ] || fail "the first build is still registered"
+  expect_eq "$(win reg query "$UNINSTALL_KEY" /s | tr -d '\r' | grep -c '^ *DisplayName  *REG_SZ  *certsteward')" 1 \
+    "certsteward entries in Programs and Features"
+  expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the configuration after the upgrade"
+  msiexec /x "$(wpath "$same")" || fail "msiexec /x exit status $?"
+  [ ! -e "$PF" ] || fail "files left after uninstall"
 }
 
 # Untrusted property values. A line break, a tab, a double quote or a final backslash

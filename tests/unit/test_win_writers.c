@@ -98,6 +98,34 @@ CS_TEST(replace_rights_above_and_owner_are_said) {
             ==, CS_WIN_SAFE);
 }
 
+/* C:\Program Files as Windows ships it (TrustedInstaller's; SYSTEM and Administrators
+ * modify it and control what is made inside; Users and ALL APPLICATION PACKAGES read
+ * and run; CREATOR OWNER) and certsteward's folder the MSI makes inside it (what it
+ * inherits): certsteward doctor's program_folder check, which judges them as the
+ * folders above a written file and the file's own folder. An admin who lets Users
+ * modify the program's folder is said. */
+#define TI "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
+#define PROGRAM_FILES                                                                                                  \
+  "O:" TI "D:PAI(A;;FA;;;" TI ")(A;CIIO;GA;;;" TI ")(A;;0x1301bf;;;SY)(A;OICIIO;GA;;;SY)(A;;0x1301bf;;;BA)"            \
+  "(A;OICIIO;GA;;;BA)(A;;0x1200a9;;;BU)(A;OICIIO;GXGR;;;BU)(A;OICIIO;GA;;;CO)(A;;0x1200a9;;;AC)(A;OICIIO;GXGR;;;AC)"
+#define PROGRAM_FOLDER_INHERITED                                                                                       \
+  "(A;CIID;FA;;;" TI ")(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;0x1200a9;;;BU)(A;OICIIOID;GA;;;CO)"               \
+  "(A;OICIID;0x1200a9;;;AC)"
+
+CS_TEST(program_files_and_the_program_folder) {
+  CHECK_INT(judge(PROGRAM_FILES, 0), ==, CS_WIN_SAFE);
+  CHECK_INT(judge("O:BAD:AI" PROGRAM_FOLDER_INHERITED, 1), ==, CS_WIN_SAFE);
+  CHECK_INT(judge("O:SYD:AI" PROGRAM_FOLDER_INHERITED, 1), ==, CS_WIN_SAFE);
+  /* "Users: Modify" added by hand (icacls ... /grant Users:M) */
+  CHECK_INT(judge("O:BAD:AI(A;OICI;0x1301bf;;;BU)" PROGRAM_FOLDER_INHERITED, 1), ==, CS_WIN_WRITER);
+  CHECK_CONTAINS(who, "S-1-5-32-545");
+  /* write only (add a file, a DLL planted beside the programs) is enough */
+  CHECK_INT(judge("O:BAD:AI(A;;0x2;;;BU)" PROGRAM_FOLDER_INHERITED, 1), ==, CS_WIN_WRITER);
+  /* a folder owned by the user who copied the programs there */
+  CHECK_INT(judge("O:" USER "D:AI" PROGRAM_FOLDER_INHERITED, 1), ==, CS_WIN_OWNER);
+  CHECK_CONTAINS(who, USER " (owner)");
+}
+
 /* A well-known group is named by its account name where Windows (and Wine) knows it. */
 CS_TEST(well_known_group_is_named) {
   CHECK_INT(judge("O:BAD:(A;;FA;;;BA)(A;;FA;;;BU)", 1), ==, CS_WIN_WRITER);
