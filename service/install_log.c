@@ -189,8 +189,9 @@ cs_install_log_t *cs_install_log_begin(const char *command) {
   snprintf(l->command, sizeof l->command, "%s", command);
   l->out.rfd = l->err.rfd = -1;
   if ((l->file = open_new(l)) == INVALID_HANDLE_VALUE) {
-    fprintf(stderr, "certsteward %s: warning: cannot make a log file in the temporary folder (Windows error %lu): "
-                    "what it says goes to standard output and error only\n",
+    fprintf(stderr,
+            "certsteward %s: warning: cannot make a log file in the temporary folder (Windows error %lu): "
+            "what it says goes to standard output and error only\n",
             command, (unsigned long)GetLastError());
     free(l);
     return NULL;

@@ -36,6 +36,9 @@
 #include "platform.h"
 #include "text.h"
 #include "install_config.h"
+#include "renewal.h"
+#include "statedir.h"
+#include "worker.h"
 #include "install_log.h"
 #include "install_win.h"
 #include "win/svc.h"
@@ -296,11 +299,45 @@ out:
   return rc;
 }
 
+/* A renewal the service left unfinished (its journal in the state folder) is finished
+ * first, as every command finishes one (cs_cli_begin: rolled back, or completed when it
+ * had committed): once the service is gone, no start would. CS_EXIT_OK when there is
+ * none or it was finished; else nothing may be removed. A configuration that cannot be
+ * read leaves nothing to go by: said, and the removal goes on. */
+static int finish_renewal(void) {
+  cs_config_t cfg;
+  cs_worker_t worker;
+  cs_renewal_env_t env;
+  cs_plat_lock_t *lock = NULL;
+  char journal[4096], host[256];
+  int rc = CS_EXIT_OK;
+  if (cs_cli_config(NULL, &cfg) != 0) {
+    fprintf(stderr, "certsteward uninstall: warning: without its configuration, a renewal the service left "
+                    "unfinished cannot be found: none is rolled back\n");
+    return CS_EXIT_OK;
+  }
+  if (cs_plat_path_join(journal, sizeof journal, cfg.store.state_dir, CS_STATE_JOURNAL) != 0 ||
+      cs_plat_exists(journal)) {
+    if (cs_cli_host(&cfg, NULL, host, sizeof host) != 0 ||
+        cs_cli_begin("uninstall", &cfg, host, &worker, &env, &lock) != 0) {
+      fprintf(stderr,
+              "certsteward uninstall: the renewal the service left unfinished in %s could not be finished: "
+              "nothing was removed (the service is stopped; start it to finish the renewal, or run "
+              "certsteward status)\n",
+              cfg.store.state_dir);
+      rc = CS_EXIT_USAGE;
+    }
+    cs_cli_end(lock);
+  }
+  cs_config_free(&cfg);
+  return rc;
+}
+
 static int uninstall(int argc, char **argv) {
   SC_HANDLE scm = NULL, svc = NULL;
   cs_err_t err;
   LSTATUS e;
-  int rc = CS_EXIT_USAGE, there = 1;
+  int rc = CS_EXIT_USAGE, there = 1, stopped = 1;
 
   if (cs_cli_no_arguments(argc, argv) != 0)
     return CS_EXIT_USAGE;
@@ -310,9 +347,14 @@ static int uninstall(int argc, char **argv) {
   }
   if (cs__win_service_stop("certsteward", UNINSTALL_STOP_MS, &err) != CS_OK) {
     there = err.code != CS_ENOENT;
+    stopped = !there;
     if (there) /* deleted all the same: it goes once it has stopped */
       fprintf(stderr, "certsteward uninstall: %s\n", err.text);
   }
+  /* still running: it holds the state folder and finishes its renewal itself */
+  if (stopped && (rc = finish_renewal()) != CS_EXIT_OK)
+    goto out;
+  rc = CS_EXIT_USAGE;
   if (there) {
     if ((svc = OpenServiceW(scm, service_name, DELETE)) == NULL && GetLastError() != ERROR_SERVICE_DOES_NOT_EXIST) {
       rc = fail("uninstall", "cannot open the service certsteward", GetLastError());

@@ -230,6 +230,28 @@ test_install_says_what_it_did_in_a_log() {
   tr -d '\r' <"$PD/certsteward.ini" | grep -q "^host = *$" || fail "the kept configuration changed: $(grep host "$PD/certsteward.ini")"
 }
 
+# An apply killed after it rewrote tls.json leaves its journal; uninstall (as the MSI's
+# removal runs it) rolls that renewal back before it removes the service: tls.json as
+# it was, the new certificate out of My, no journal; said on standard error and in the
+# log. The service is gone after.
+test_uninstall_rolls_back_an_unfinished_renewal() {
+  setup
+  cp "$T/connector/tls.json" "$T/tls.json.orig"
+  NEW=$(pfx_thumbprint "$PKI/good-aes.pfx")
+  CERTSTEWARD_TEST_FAULT=after_bindings cs_run ap apply "$(wpath "$PKI/good-aes.pfx")"
+  [ "$ST" != 0 ] || fail "apply was not stopped at after_bindings"
+  [ -e "$PD/journal" ] || fail "the killed apply left no journal"
+  expect_eq "$(grep -c "$NEW" "$T/connector/tls.json")" 2 "tls.json after the killed apply"
+  cs_run un uninstall
+  [ "$ST" = 0 ] || fail "uninstall failed (exit status $ST): $(cat "$T/un.err")"
+  grep -q "an unfinished renewal was found and rolled-back" "$T/un.err" ||
+    fail "uninstall does not say it rolled the renewal back: $(cat "$T/un.out" "$T/un.err")"
+  cmp -s "$T/connector/tls.json" "$T/tls.json.orig" || fail "tls.json was not put back"
+  if win "$CERTTOOL" has "$NEW"; then fail "the certificate of the unfinished renewal is still in My"; fi
+  [ ! -e "$PD/journal" ] || fail "the journal is still there"
+  expect_eq "$(svc_state certsteward)" "" "the service after uninstall"
+}
+
 starts() { grep -c '^start' "$T/connector/starts.log"; }
 
 test_service_renewal() {

@@ -140,9 +140,13 @@ check_installed() { # PRODUCT_CODE VERSION STARTS (how many times the service ha
   expect_eq "$(svc_state)" RUNNING "the service without BOARD Connector"
 }
 
+# How many logs certsteward uninstall wrote (install_log.h) in the temporary folder
+uninstall_logs() { find "$WINEPREFIX/drive_c/users" -path '*/Temp/certsteward-uninstall-*.log' -newer "$T/started" | wc -l; }
+
 test_install_upgrade_uninstall() {
-  local sum
+  local sum n
   setup
+  touch "$T/started"
   # first install (the older build): the properties go into the new configuration
   msiexec /i "$(wpath "$T/old.msi")" HOST=board.example.test "BINDING_FILE=$BINDING" ||
     fail "msiexec /i (older build) exit status $?"
@@ -166,8 +170,15 @@ test_install_upgrade_uninstall() {
   expect_eq "$(config_value host)" board.example.test "host after an upgrade with HOST=other.example.test"
   [ -f "$PD/state-marker" ] || fail "the upgrade removed the state"
 
-  # uninstall: service, event source, binaries and registration gone; configuration and state kept
+  # (Wine's RemoveExistingProducts leaves UPGRADINGPRODUCTCODE unset in the older version's
+  # removal, so there its CS_Uninstall runs too, harmlessly: the new version's CS_Install
+  # registers the service again; Windows sets it, and skips it)
+  n=$(uninstall_logs)
+
+  # uninstall: service, event source, binaries and registration gone; configuration and state kept;
+  # certsteward uninstall ran (its log), finding no renewal to finish
   msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
+  expect_eq "$(uninstall_logs)" $((n + 1)) "certsteward uninstall's logs after the removal"
   expect_eq "$(svc_state)" "" "the service after uninstall"
   win reg query "$SOURCE_KEY" >/dev/null 2>&1 && fail "the event source is still registered"
   [ ! -e "$PF" ] || fail "Program Files\\certsteward is still there: $(ls "$PF")"
@@ -203,8 +214,13 @@ test_tables() {
   expect_eq "$(awk -F'\t' '$1 == "InstallFolder" { print $2 "|" $3 }' "$T/Directory")" "ProgramFiles64Folder|certsteward" \
     "the program's folder"
   expect_eq "$({ cut -f1 "$T/LaunchCondition"; cut -f4 "$T/CustomAction"; cut -f2 "$T/InstallExecuteSequence"; } |
-    sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST WIX_DOWNGRADE_DETECTED" \
+    sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST UPGRADINGPRODUCTCODE WIX_DOWNGRADE_DETECTED" \
     "the public properties read by conditions and custom actions"
+  expect_eq "$(awk -F'\t' '$1 == "CS_Uninstall" { print $2 }' "$T/InstallExecuteSequence")" \
+    '$certsteward.exe=2 AND NOT UPGRADINGPRODUCTCODE' "CS_Uninstall's condition"
+  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_Uninstall"] > seq["DeleteServices"] &&
+    seq["CS_Uninstall"] < seq["RemoveFiles"]) }' "$T/InstallExecuteSequence" ||
+    fail "CS_Uninstall is not between DeleteServices and RemoveFiles"
   url=$(sed -n 's/^CMAKE_PROJECT_HOMEPAGE_URL:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
   expect_eq "$(cut -f1 "$T/Property" | public)" "ALLUSERS ARPNOMODIFY${url:+ ARPHELPLINK ARPURLINFOABOUT}" \
     "the public properties in the Property table"
