@@ -85,6 +85,12 @@ ucode=$(field 1) vmax=$(field 3) attrs=$(field 5)
 msibuild "$STAGE/out.msi" -q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = 'WIX_UPGRADE_DETECTED'" \
   -q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('$ucode', '$vmax', $((attrs | 0x200)), 'WIX_UPGRADE_DETECTED')" ||
   die "cannot make the upgrade include the same version"
+# CS_InstallRollback is the rollback of CS_Install: wixl 0.101 writes every custom action
+# deferred (0x400), and the rollback flag (msidbCustomActionTypeRollback, 0x100) is added here
+type=$(msiinfo export "$STAGE/out.msi" CustomAction | tr -d '\r' | awk -F'\t' '$1 == "CS_InstallRollback" { print $2 }')
+[[ $type =~ ^[0-9]+$ ]] && [ $((type & 0x400)) != 0 ] || die "CS_InstallRollback is not a deferred custom action: '$type'"
+msibuild "$STAGE/out.msi" -q "UPDATE \`CustomAction\` SET \`Type\` = $((type | 0x100)) WHERE \`Action\` = 'CS_InstallRollback'" ||
+  die "cannot make CS_InstallRollback a rollback custom action"
 # Programs and Features links to the project's home page only when the project names one
 # (CMakeLists.txt's project(... HOMEPAGE_URL ...)): no link is made up.
 url=$(cache CMAKE_PROJECT_HOMEPAGE_URL)

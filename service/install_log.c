@@ -14,6 +14,7 @@
  * contents. */
 #include "install_log.h"
 
+#define _CRT_RAND_S /* rand_s */
 #include <fcntl.h>
 #include <io.h>
 #include <process.h>
@@ -68,6 +69,8 @@ static void put_file(cs_install_log_t *l, const char *tag, const char *text, siz
   GetSystemTime(&t);
   snprintf(stamp, sizeof stamp, "%04u-%02u-%02uT%02u:%02u:%02uZ %s", t.wYear, t.wMonth, t.wDay, t.wHour, t.wMinute,
            t.wSecond, tag);
+  if (l->file == INVALID_HANDLE_VALUE)
+    return;
   EnterCriticalSection(&l->lock);
   (void)WriteFile(l->file, stamp, (DWORD)strlen(stamp), &w, NULL);
   (void)WriteFile(l->file, text, (DWORD)n, &w, NULL);
@@ -145,40 +148,66 @@ static void restore(stream_t *s) {
   if (s->rfd < 0)
     return;
   (void)(s->saved >= 0 ? _dup2(s->saved, s->fd) : _close(s->fd));
-  WaitForSingleObject(s->thread, INFINITE);
+  /* a child that inherited the pipe's write end would keep it open: the thread is not
+   * waited for longer than that, and then left with its pipe (the process ends soon) */
+  if (WaitForSingleObject(s->thread, 10000) != WAIT_OBJECT_0) {
+    CloseHandle(s->thread);
+    s->rfd = -1;
+    return;
+  }
   CloseHandle(s->thread);
   _close(s->rfd);
   s->rfd = -1;
 }
 
-/* The log file, new, for Administrators and SYSTEM only. */
+/* The temporary folder: GetTempPath2W where Windows has it (Windows 11, Server 2022, and
+ * Windows 10 / Server 2016 with the 2025 updates), which gives SYSTEM its own
+ * C:\Windows\SystemTemp, closed to other accounts; else GetTempPathW (C:\Windows\Temp for
+ * SYSTEM). */
+static DWORD temp_folder(wchar_t *dir, DWORD len) {
+  typedef DWORD(WINAPI * temp2_t)(DWORD, LPWSTR);
+  HMODULE k = GetModuleHandleW(L"kernel32.dll");
+  temp2_t temp2 = k != NULL ? (temp2_t)(void (*)(void))GetProcAddress(k, "GetTempPath2W") : NULL;
+  return temp2 != NULL ? temp2(len, dir) : GetTempPathW(len, dir);
+}
+
+/* The log file, new, for Administrators and SYSTEM only. Its name carries the time, the
+ * process ID and a random part: a user who can create files in the folder cannot make
+ * every name fail ahead (a name that exists is tried again with another random part). */
 static HANDLE open_new(cs_install_log_t *l) {
-  wchar_t dir[MAX_PATH + 1], name[96], *full = NULL;
+  wchar_t dir[MAX_PATH + 1], name[128], full[MAX_PATH + 130];
   SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
   HANDLE h = INVALID_HANDLE_VALUE;
   SYSTEMTIME t;
-  char *path8 = NULL;
-  DWORD n = GetTempPathW(MAX_PATH + 1, dir);
-  if (n == 0 || n > MAX_PATH)
+  unsigned int rnd;
+  char *path8;
+  int tries;
+  DWORD n = temp_folder(dir, MAX_PATH + 1), e = 0;
+  if (n == 0 || n > MAX_PATH ||
+      !ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;FA;;;SY)(A;;FA;;;BA)", SDDL_REVISION_1,
+                                                            &sa.lpSecurityDescriptor, NULL))
     return INVALID_HANDLE_VALUE;
   GetSystemTime(&t);
-  swprintf(name, sizeof name / sizeof name[0], L"certsteward-%hs-%04u%02u%02u-%02u%02u%02uZ-%lu.log", l->command,
-           t.wYear, t.wMonth, t.wDay, t.wHour, t.wMinute, t.wSecond, (unsigned long)GetCurrentProcessId());
-  if ((full = malloc(sizeof *full * (wcslen(dir) + wcslen(name) + 1))) == NULL)
-    return INVALID_HANDLE_VALUE;
-  wcscpy(full, dir);
-  wcscat(full, name);
-  if ((path8 = cs__win_utf8(full)) != NULL && strlen(path8) < sizeof l->path &&
-      ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;FA;;;SY)(A;;FA;;;BA)", SDDL_REVISION_1,
-                                                           &sa.lpSecurityDescriptor, NULL)) {
+  for (tries = 0; h == INVALID_HANDLE_VALUE && tries < 8; tries++) {
+    if (rand_s(&rnd) != 0) {
+      e = ERROR_GEN_FAILURE;
+      break;
+    }
+    swprintf(name, sizeof name / sizeof name[0], L"certsteward-%hs-%04u%02u%02u-%02u%02u%02uZ-%lu-%08x.log", l->command,
+             t.wYear, t.wMonth, t.wDay, t.wHour, t.wMinute, t.wSecond, (unsigned long)GetCurrentProcessId(), rnd);
+    swprintf(full, sizeof full / sizeof full[0], L"%ls%ls", dir, name);
     h = CreateFileW(full, GENERIC_WRITE, FILE_SHARE_READ, &sa, CREATE_NEW,
                     FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-    LocalFree(sa.lpSecurityDescriptor);
-    if (h != INVALID_HANDLE_VALUE)
-      snprintf(l->path, sizeof l->path, "%s", path8);
+    if (h == INVALID_HANDLE_VALUE && (e = GetLastError()) != ERROR_FILE_EXISTS && e != ERROR_ALREADY_EXISTS)
+      break;
   }
-  free(path8);
-  free(full);
+  LocalFree(sa.lpSecurityDescriptor);
+  if (h != INVALID_HANDLE_VALUE && (path8 = cs__win_utf8(full)) != NULL) {
+    snprintf(l->path, sizeof l->path, "%s", path8);
+    free(path8);
+  }
+  if (h == INVALID_HANDLE_VALUE)
+    SetLastError(e);
   return h;
 }
 
@@ -188,15 +217,10 @@ cs_install_log_t *cs_install_log_begin(const char *command) {
     return NULL;
   snprintf(l->command, sizeof l->command, "%s", command);
   l->out.rfd = l->err.rfd = -1;
-  if ((l->file = open_new(l)) == INVALID_HANDLE_VALUE) {
-    fprintf(stderr,
-            "certsteward %s: warning: cannot make a log file in the temporary folder (Windows error %lu): "
-            "what it says goes to standard output and error only\n",
-            command, (unsigned long)GetLastError());
-    free(l);
-    return NULL;
-  }
   InitializeCriticalSection(&l->lock);
+  if ((l->file = open_new(l)) == INVALID_HANDLE_VALUE) /* still copied to the Event Log */
+    snprintf(l->path, sizeof l->path, "no file (none could be made in the temporary folder: Windows error %lu)",
+             (unsigned long)GetLastError());
   /* no buffer: the lines of both streams reach the log in the order they were said */
   setvbuf(stdout, NULL, _IONBF, 0);
   fflush(stderr);
@@ -226,7 +250,8 @@ void cs_install_log_end(cs_install_log_t *l, int rc) {
   restore(&l->err);
   snprintf(end, sizeof end, "exit code %d (%s)", rc, rc == 0 ? "done" : "failed");
   put_file(l, "end    ", end, strlen(end));
-  CloseHandle(l->file);
+  if (l->file != INVALID_HANDLE_VALUE)
+    CloseHandle(l->file);
   for (line = l->said; line != NULL && *line != '\0'; line = next) {
     if ((next = strchr(line, '\n')) != NULL)
       *next++ = '\0';
@@ -241,7 +266,8 @@ void cs_install_log_end(cs_install_log_t *l, int rc) {
     snprintf(end, sizeof end, "it ended with exit code %d", rc);
     cs_event_say_system(CS_EV_INSTALL_ERROR, l->command, end, l->path);
   }
-  printf("what certsteward %s said is also in %s\n", l->command, l->path);
+  if (l->file != INVALID_HANDLE_VALUE)
+    printf("what certsteward %s said is also in %s\n", l->command, l->path);
   DeleteCriticalSection(&l->lock);
   free(l->said);
   free(l);

@@ -195,3 +195,85 @@ out:
   free(w);
   return rc;
 }
+
+/* The registry value name of a set: "[section.]key". */
+static void value_name(const cs_install_set_t *s, wchar_t *name, size_t len) {
+  swprintf(name, len, s->section[0] ? L"%hs.%hs" : L"%hs%hs", s->section, s->key);
+}
+
+void cs_install_recall(cs_install_set_t *sets, size_t n, char (*store)[CS_INSTALL_REMEMBERED_MAX]) {
+  HKEY key = NULL;
+  size_t i, j;
+  if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, CS_INSTALL_REMEMBERED_KEY, 0, KEY_QUERY_VALUE, &key) != ERROR_SUCCESS)
+    return; /* nothing remembered */
+  for (i = 0; i < n; i++) {
+    wchar_t name[128], w[CS_INSTALL_REMEMBERED_MAX];
+    DWORD type = 0, size = sizeof w - sizeof w[0];
+    char *v;
+    if (sets[i].value_len > 0)
+      continue;
+    value_name(&sets[i], name, sizeof name / sizeof name[0]);
+    memset(w, 0, sizeof w);
+    if (RegQueryValueExW(key, name, NULL, &type, (BYTE *)w, &size) != ERROR_SUCCESS || type != REG_SZ || w[0] == L'\0')
+      continue;
+    if ((v = cs__win_utf8(w)) == NULL || strlen(v) >= CS_INSTALL_REMEMBERED_MAX) {
+      free(v);
+      continue;
+    }
+    for (j = 0; v[j] != '\0' && (unsigned char)v[j] >= 0x20 && v[j] != 0x7f && v[j] != '"'; j++)
+      ;
+    if (v[j] != '\0') {
+      fprintf(stderr,
+              "certsteward install: warning: the %ls remembered from the installation holds a control character "
+              "or a double quote: not used\n",
+              name);
+    } else {
+      memcpy(store[i], v, j + 1);
+      sets[i].value = store[i];
+      sets[i].value_len = j;
+      printf("  %ls: the value given at the installation, %s\n", name, v);
+    }
+    free(v);
+  }
+  RegCloseKey(key);
+}
+
+void cs_install_remember(const cs_install_set_t *sets, size_t n) {
+  HKEY key = NULL;
+  size_t i;
+  LSTATUS e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, CS_INSTALL_REMEMBERED_KEY, 0, NULL, REG_OPTION_NON_VOLATILE,
+                              KEY_SET_VALUE, NULL, &key, NULL);
+  for (i = 0; e == ERROR_SUCCESS && i < n; i++) {
+    wchar_t name[128], *w;
+    char v[CS_INSTALL_REMEMBERED_MAX];
+    if (sets[i].value_len == 0 || sets[i].value_len >= sizeof v)
+      continue;
+    value_name(&sets[i], name, sizeof name / sizeof name[0]);
+    memcpy(v, sets[i].value, sets[i].value_len);
+    v[sets[i].value_len] = '\0';
+    if ((w = cs__win_wide(v)) == NULL)
+      e = ERROR_NOT_ENOUGH_MEMORY;
+    else
+      e = RegSetValueExW(key, name, 0, REG_SZ, (const BYTE *)w, (DWORD)((wcslen(w) + 1) * sizeof *w));
+    free(w);
+  }
+  if (e != ERROR_SUCCESS)
+    fprintf(stderr,
+            "certsteward install: warning: cannot remember the values given (HKLM\\%ls, Windows error %ld): a "
+            "repair that writes the configuration again will not know them\n",
+            CS_INSTALL_REMEMBERED_KEY, (long)e);
+  if (key != NULL)
+    RegCloseKey(key);
+}
+
+int cs_install_forget(cs_err_t *err) {
+  LSTATUS e = RegDeleteKeyW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\certsteward\\InstallRun"); /* install_undo.h */
+  if (e == ERROR_SUCCESS || e == ERROR_FILE_NOT_FOUND)
+    e = RegDeleteKeyW(HKEY_LOCAL_MACHINE, CS_INSTALL_REMEMBERED_KEY);
+  if (e == ERROR_SUCCESS || e == ERROR_FILE_NOT_FOUND)
+    e = RegDeleteKeyW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\certsteward");
+  if (e != ERROR_SUCCESS && e != ERROR_FILE_NOT_FOUND)
+    return cs_err_set(err, CS_EFAILED, (long)e, "cannot remove HKLM\\%ls (Windows error %ld)",
+                      CS_INSTALL_REMEMBERED_KEY, (long)e);
+  return CS_OK;
+}

@@ -6,6 +6,9 @@
 
 #include <windows.h>
 
+#include "install_config.h"
+#include "error.h"
+
 /* What install_win.c needs to know: home is the full UTF-16 path of
  * %ProgramData%\certsteward; self is the SID of the account install runs as (the MSI:
  * SYSTEM), whose own files are its own (may be NULL). */
@@ -36,5 +39,23 @@ int cs_install_file(cs_install_ctx_t *c, const char *path);
  * an administrator's (cs_plat_state_unsafe) is moved aside as a whole; the quarantine
  * folder is judged itself. */
 int cs_install_state(cs_install_ctx_t *c, const char *state);
+
+/* The values a first configuration was written with (HKLM\SOFTWARE\certsteward\Install,
+ * one REG_SZ per "[section.]key", Administrators' to change as all of HKLM\SOFTWARE), so
+ * that a repair that must write a deleted configuration again, given no value (an MSI
+ * repair passes no HOST), writes the one given at the installation. */
+#define CS_INSTALL_REMEMBERED_KEY L"SOFTWARE\\certsteward\\Install"
+#define CS_INSTALL_REMEMBERED_MAX 1024
+
+/* Each set given no value takes the remembered one, if any, into store[i] (said on
+ * standard output); a remembered value install would refuse (a control character, a
+ * double quote) is left out with a warning. */
+void cs_install_recall(cs_install_set_t *sets, size_t n, char (*store)[CS_INSTALL_REMEMBERED_MAX]);
+
+/* Remembers each set given a value (a warning when it cannot). */
+void cs_install_remember(const cs_install_set_t *sets, size_t n);
+
+/* Forgets them all (uninstall). CS_OK, or CS_EFAILED with why in err. */
+int cs_install_forget(cs_err_t *err);
 
 #endif

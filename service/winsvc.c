@@ -40,6 +40,8 @@
 #include "statedir.h"
 #include "worker.h"
 #include "install_log.h"
+#include "install_undo.h"
+#include "fault.h"
 #include "install_win.h"
 #include "win/svc.h"
 #include "win/svcconf.h"
@@ -218,8 +220,12 @@ static int install(int argc, char **argv) {
   cs_install_ctx_t ctx = {NULL, NULL, NULL, 0};
   PSID self = NULL;
   cs_install_set_t sets[CS_INSTALL_MAX_SETS];
+  static char recalled[CS_INSTALL_MAX_SETS][CS_INSTALL_REMEMBERED_MAX];
   size_t n_sets = 0;
+  int fresh, made_begun = 0;
+  cs_install_made_t made;
   cs_config_t cfg;
+  cs_err_t err;
 
   if (operands == NULL || rest == NULL) {
     fprintf(stderr, "certsteward install: out of memory\n");
@@ -257,13 +263,26 @@ static int install(int argc, char **argv) {
   ctx.home = home;
   ctx.whome = whome;
   ctx.self = self = cs__win_self_sid();
-  if ((rc = cs_install_folder(&ctx, home)) != CS_EXIT_OK || (rc = cs_install_file(&ctx, path)) != CS_EXIT_OK ||
-      (rc = cs_install_first_config(path, opts[1].value, sets, n_sets, config_invalid)) != CS_EXIT_OK)
+  cs_install_made_begin(&made);
+  made_begun = 1;
+  cs_install_made_watch(&made, home);
+  cs_install_made_watch(&made, path);
+  if ((rc = cs_install_folder(&ctx, home)) != CS_EXIT_OK || (rc = cs_install_file(&ctx, path)) != CS_EXIT_OK)
     goto out;
+  /* a configuration to write (a first installation, or a repair after it was deleted):
+   * what the installation was given stands in for what this run is not given */
+  if ((fresh = !cs_plat_exists(path)) != 0)
+    cs_install_recall(sets, n_sets, recalled);
+  if ((rc = cs_install_first_config(path, opts[1].value, sets, n_sets, config_invalid)) != CS_EXIT_OK)
+    goto out;
+  if (fresh && cs_plat_exists(path))
+    cs_install_remember(sets, n_sets);
   rc = CS_EXIT_USAGE;
   if (cs_cli_config(opts[0].value, &cfg) != 0)
     goto out;
   have_cfg = 1;
+  cs_install_made_watch(&made, cfg.watch.folder);
+  cs_install_made_watch(&made, cfg.store.state_dir);
   if ((rc = cs_install_folder(&ctx, cfg.watch.folder)) != CS_EXIT_OK ||
       (rc = cs_install_folder(&ctx, cfg.store.state_dir)) != CS_EXIT_OK ||
       (rc = cs_install_state(&ctx, cfg.store.state_dir)) != CS_EXIT_OK)
@@ -285,8 +304,16 @@ static int install(int argc, char **argv) {
          "start it with: sc.exe start certsteward\n",
          updated ? "updated" : "registered", image8, CS_SVC_RESTART_MS / 1000, CS_SVC_EXIT_CONFIG, home,
          cfg.watch.folder, cfg.store.state_dir);
+  /* test builds: an installation that fails after this run made everything (win_msi.sh) */
+  if (cs_fault_fail("install_end", &err) != CS_OK) {
+    fprintf(stderr, "certsteward install: %s\n", err.text);
+    rc = CS_EXIT_USAGE;
+    goto out;
+  }
   rc = CS_EXIT_OK;
 out:
+  if (made_begun)
+    cs_install_made_end(&made);
   if (have_cfg)
     cs_config_free(&cfg);
   free(exe);
@@ -299,21 +326,45 @@ out:
   return rc;
 }
 
-/* A renewal the service left unfinished (its journal in the state folder) is finished
- * first, as every command finishes one (cs_cli_begin: rolled back, or completed when it
- * had committed): once the service is gone, no start would. CS_EXIT_OK when there is
- * none or it was finished; else nothing may be removed. A configuration that cannot be
- * read leaves nothing to go by: said, and the removal goes on. */
+/* The configuration the registered service reads: the FILE of "--config FILE" on its
+ * command line (install puts it there when given one), else NULL: the default file
+ * (free). */
+static char *service_config(void) {
+  char *start = NULL, *image = NULL, *config = NULL;
+  wchar_t *w = NULL, **args = NULL;
+  int n = 0, i;
+  cs_err_t err;
+  if (cs_plat_service_config("certsteward", &start, &image, &err) == CS_OK && image != NULL &&
+      (w = cs__win_wide(image)) != NULL && (args = CommandLineToArgvW(w, &n)) != NULL)
+    for (i = 1; i + 1 < n && config == NULL; i++)
+      if (wcscmp(args[i], L"--config") == 0)
+        config = cs__win_utf8(args[i + 1]);
+  if (args != NULL)
+    LocalFree(args);
+  free(w);
+  free(start);
+  free(image);
+  return config;
+}
+
+/* A renewal the service left unfinished (its journal in the state folder of the
+ * configuration the service reads) is finished, as every command finishes one
+ * (cs_cli_begin: rolled back, or completed when it had committed): once the service is
+ * gone, no start would. The service must be stopped (it holds the state folder while it
+ * runs). CS_EXIT_OK when there is none or it was finished; else nothing may be removed.
+ * A configuration that cannot be read leaves nothing to go by: said, and the removal
+ * goes on. */
 static int finish_renewal(void) {
   cs_config_t cfg;
   cs_worker_t worker;
   cs_renewal_env_t env;
   cs_plat_lock_t *lock = NULL;
-  char journal[4096], host[256];
+  char journal[4096], host[256], *config = service_config();
   int rc = CS_EXIT_OK;
-  if (cs_cli_config(NULL, &cfg) != 0) {
+  if (cs_cli_config(config, &cfg) != 0) {
     fprintf(stderr, "certsteward uninstall: warning: without its configuration, a renewal the service left "
                     "unfinished cannot be found: none is rolled back\n");
+    free(config);
     return CS_EXIT_OK;
   }
   if (cs_plat_path_join(journal, sizeof journal, cfg.store.state_dir, CS_STATE_JOURNAL) != 0 ||
@@ -322,14 +373,14 @@ static int finish_renewal(void) {
         cs_cli_begin("uninstall", &cfg, host, &worker, &env, &lock) != 0) {
       fprintf(stderr,
               "certsteward uninstall: the renewal the service left unfinished in %s could not be finished: "
-              "nothing was removed (the service is stopped; start it to finish the renewal, or run "
-              "certsteward status)\n",
+              "nothing was removed (start the service to finish the renewal, or run certsteward status)\n",
               cfg.store.state_dir);
       rc = CS_EXIT_USAGE;
     }
     cs_cli_end(lock);
   }
   cs_config_free(&cfg);
+  free(config);
   return rc;
 }
 
@@ -339,6 +390,16 @@ static int uninstall(int argc, char **argv) {
   LSTATUS e;
   int rc = CS_EXIT_USAGE, there = 1, stopped = 1;
 
+  /* the MSI's removal: after StopServices, before DeleteServices (certsteward.wxs); a
+   * refusal leaves everything as it was, and the removal's rollback starts the service */
+  if (argc == 3 && strcmp(argv[2], "--finish-renewal") == 0) {
+    if ((rc = finish_renewal()) == CS_EXIT_OK) {
+      if (cs_install_forget(&err) != CS_OK)
+        fprintf(stderr, "certsteward uninstall: warning: %s\n", err.text);
+      printf("no renewal left unfinished\n");
+    }
+    return rc;
+  }
   if (cs_cli_no_arguments(argc, argv) != 0)
     return CS_EXIT_USAGE;
   if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL) {
@@ -371,6 +432,8 @@ static int uninstall(int argc, char **argv) {
     rc = fail("uninstall", "cannot remove the event source certsteward", (DWORD)e);
     goto out;
   }
+  if (cs_install_forget(&err) != CS_OK)
+    fprintf(stderr, "certsteward uninstall: warning: %s\n", err.text);
   printf("service certsteward %s; event source certsteward removed\n"
          "the configuration and the state folder are kept\n",
          there ? "stopped and deleted" : "was not installed");
@@ -501,7 +564,7 @@ int cs_cmd_service(int argc, char **argv) {
  * (install_log.h): an MSI shows neither standard output nor standard error. */
 int cs_cmd_install(int argc, char **argv) {
   cs_install_log_t *log = cs_install_log_begin("install");
-  int rc = install(argc, argv);
+  int rc = argc == 3 && strcmp(argv[2], "--undo") == 0 ? cs_install_undo() : install(argc, argv);
   cs_install_log_end(log, rc);
   return rc;
 }

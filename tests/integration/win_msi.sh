@@ -92,6 +92,7 @@ setup() {
   win sc stop certsteward >/dev/null || true
   win sc delete certsteward >/dev/null || true
   win reg delete "$SOURCE_KEY" /f >/dev/null || true
+  win reg delete 'HKLM\SOFTWARE\certsteward' /f >/dev/null 2>&1 || true
   rm -rf "$PD"
   # the uninstall that ended the test before may still be removing the files under Wine
   # (seen once in a while: its msiexec had returned 0), so they are given a few seconds
@@ -216,13 +217,23 @@ test_tables() {
   expect_eq "$({ cut -f1 "$T/LaunchCondition"; cut -f4 "$T/CustomAction"; cut -f2 "$T/InstallExecuteSequence"; } |
     sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST UPGRADINGPRODUCTCODE WIX_DOWNGRADE_DETECTED" \
     "the public properties read by conditions and custom actions"
+  # CS_InstallRollback: deferred (0x400), rollback (0x100), no impersonation (0x800), just before CS_Install
+  t=$(awk -F'\t' '$1 == "CS_InstallRollback" { print $2 }' "$T/CustomAction")
+  [[ $t =~ ^[0-9]+$ ]] && [ $((t & 0xD00)) = $((0xD00)) ] || fail "CS_InstallRollback's type $t is not a deferred rollback without impersonation"
+  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_InstallRollback"] > seq["InstallServices"] &&
+    seq["CS_InstallRollback"] < seq["CS_Install"]) }' "$T/InstallExecuteSequence" ||
+    fail "CS_InstallRollback is not between InstallServices and CS_Install"
   expect_eq "$(awk -F'\t' '$1 == "CS_Uninstall" { print $2 }' "$T/InstallExecuteSequence")" \
     '$certsteward.exe=2 AND NOT UPGRADINGPRODUCTCODE' "CS_Uninstall's condition"
-  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_Uninstall"] > seq["DeleteServices"] &&
-    seq["CS_Uninstall"] < seq["RemoveFiles"]) }' "$T/InstallExecuteSequence" ||
-    fail "CS_Uninstall is not between DeleteServices and RemoveFiles"
+  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_Uninstall"] > seq["StopServices"] &&
+    seq["CS_Uninstall"] < seq["DeleteServices"]) }' "$T/InstallExecuteSequence" ||
+    fail "CS_Uninstall is not between StopServices and DeleteServices"
+  expect_eq "$(awk -F'\t' '$1 == "CS_Uninstall" { print $4 }' "$T/CustomAction")" "uninstall --finish-renewal" \
+    "CS_Uninstall's command"
   url=$(sed -n 's/^CMAKE_PROJECT_HOMEPAGE_URL:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
-  expect_eq "$(cut -f1 "$T/Property" | public)" "ALLUSERS ARPNOMODIFY${url:+ ARPHELPLINK ARPURLINFOABOUT}" \
+  expect_eq "$(awk -F'\t' '$1 == "REINSTALLMODE" { print $2 }' "$T/Property")" emus \
+    "REINSTALLMODE (a same-version upgrade replaces files of an equal version)"
+  expect_eq "$(cut -f1 "$T/Property" | public)" "ALLUSERS ARPNOMODIFY${url:+ ARPHELPLINK ARPURLINFOABOUT} REINSTALLMODE" \
     "the public properties in the Property table"
   for t in CsQuote CsCr CsLf CsTab CsBackslash; do
     grep -q "^$t"$'\t' "$T/Property" || fail "no private guard property $t"
@@ -325,6 +336,58 @@ test_same_version_upgrade() {
   expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the configuration after the upgrade"
   msiexec /x "$(wpath "$same")" || fail "msiexec /x exit status $?"
   [ ! -e "$PF" ] || fail "files left after uninstall"
+}
+
+# A first installation that fails after certsteward install made everything leaves
+# nothing: Windows Installer runs the rollback custom action CS_InstallRollback
+# ("certsteward.exe install --undo", its type checked in test_tables) and takes back its
+# own work. Wine's msiexec runs no rollback script (a failed installation keeps what its
+# deferred actions did), so the command is run here as Windows Installer runs it, after
+# an install that fails at its end (the test build's fault point): the configuration,
+# %ProgramData%\certsteward and the remembered values go. After an install that found
+# them in place (a repair), the undo removes nothing.
+test_failed_first_install_leaves_nothing() {
+  local tpl
+  setup
+  tpl=$(wpath "$BUILD/certsteward-windows.ini")
+  if CERTSTEWARD_TEST_FAULT=install_end CERTSTEWARD_TEST_FAULT_MODE=fail win_err "$CS" install \
+    --config-template "$tpl" --set host=wrong.example.test >/dev/null; then
+    fail "install did not fail at install_end"
+  fi
+  [ -f "$PD/certsteward.ini" ] && [ -d "$PD/drop" ] || fail "the failed install made nothing to take back"
+  win_err "$CS" install --undo >"$T/undo.out" || fail "install --undo failed: $(cat "$T/err")"
+  [ ! -e "$PD" ] || fail "%ProgramData%\\certsteward is left: $(find "$PD" | head -20)"
+  if win reg query 'HKLM\SOFTWARE\certsteward' >/dev/null 2>&1; then fail "the remembered values are left"; fi
+  grep -q "^removed " "$T/undo.out" || fail "install --undo does not say what it removed: $(cat "$T/undo.out")"
+
+  win_err "$CS" install --config-template "$tpl" --set host=board.example.test >/dev/null ||
+    fail "install failed: $(cat "$T/err")"
+  if CERTSTEWARD_TEST_FAULT=install_end CERTSTEWARD_TEST_FAULT_MODE=fail win_err "$CS" install \
+    --config-template "$tpl" >/dev/null; then
+    fail "the second install did not fail at install_end"
+  fi
+  win_err "$CS" install --undo >"$T/undo2.out" || fail "install --undo failed: $(cat "$T/err")"
+  grep -q "nothing to take back" "$T/undo2.out" || fail "the undo after a repair removed: $(cat "$T/undo2.out")"
+  expect_eq "$(win "$CS" config | tr -d '\r' | sed -n 's/^host = //p')" board.example.test \
+    "host after the undo of a repair"
+  win "$CS" uninstall >/dev/null || fail "uninstall exit status $?"
+}
+
+# A repair that must write the configuration again (an admin deleted it) writes it with
+# the HOST and BINDING_FILE given at the installation (remembered in
+# HKLM\SOFTWARE\certsteward\Install), not the template's empty lines; the removal
+# forgets them.
+test_repair_writes_a_deleted_configuration_again() {
+  setup
+  msiexec /i "$(wpath "$MSI")" HOST=board.example.test "BINDING_FILE=$BINDING" || fail "msiexec /i exit status $?"
+  expect_eq "$(reg_value 'HKLM\SOFTWARE\certsteward\Install' host)" "REG_SZ board.example.test" "the remembered host"
+  rm -f "$PD/certsteward.ini"
+  msiexec /i "$(wpath "$MSI")" REINSTALL=ALL REINSTALLMODE=vomus || fail "repair exit status $?"
+  [ -f "$PD/certsteward.ini" ] || fail "the repair wrote no configuration"
+  expect_eq "$(config_value host)" board.example.test "host after the repair"
+  expect_eq "$(config_value binding_files)" "$BINDING" "binding_files after the repair"
+  msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
+  if win reg query 'HKLM\SOFTWARE\certsteward' >/dev/null 2>&1; then fail "the remembered values are still there"; fi
 }
 
 # Untrusted property values. A line break, a tab, a double quote or a final backslash

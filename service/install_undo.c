@@ -1,0 +1,125 @@
+/* install --undo and the list it goes by (install_undo.h). */
+#include "install_undo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "platform.h"
+#include "win/win.h"
+
+#include <windows.h>
+
+#define SOFTWARE_KEY L"SOFTWARE\\certsteward"
+#define RUN_KEY SOFTWARE_KEY L"\\InstallRun"
+#define MADE_VALUE L"Made"         /* REG_MULTI_SZ: the paths, in the order they were made */
+#define KEY_MADE_VALUE L"KeyMade"  /* REG_DWORD 1: HKLM\SOFTWARE\certsteward was made too */
+#define LIST_MAX (64u * 1024)      /* bytes */
+
+static int key_exists(const wchar_t *name) {
+  HKEY k = NULL;
+  if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, name, 0, KEY_QUERY_VALUE, &k) != ERROR_SUCCESS)
+    return 0;
+  RegCloseKey(k);
+  return 1;
+}
+
+void cs_install_made_begin(cs_install_made_t *m) {
+  memset(m, 0, sizeof *m);
+  m->key_existed = key_exists(SOFTWARE_KEY);
+  (void)RegDeleteKeyW(HKEY_LOCAL_MACHINE, RUN_KEY);
+}
+
+void cs_install_made_watch(cs_install_made_t *m, const char *path) {
+  if (m->n >= CS_INSTALL_UNDO_MAX || path == NULL || path[0] == '\0' || strlen(path) >= sizeof m->path[0])
+    return;
+  snprintf(m->path[m->n], sizeof m->path[0], "%s", path);
+  m->existed[m->n++] = cs_plat_exists(path);
+}
+
+void cs_install_made_end(const cs_install_made_t *m) {
+  wchar_t list[LIST_MAX / sizeof(wchar_t)], *w;
+  size_t at = 0, len;
+  HKEY key = NULL;
+  DWORD one = 1;
+  int i;
+  LSTATUS e;
+  for (i = 0; i < m->n; i++) {
+    if (m->existed[i] || !cs_plat_exists(m->path[i]) || (w = cs__win_wide(m->path[i])) == NULL)
+      continue;
+    if ((len = wcslen(w) + 1) < sizeof list / sizeof list[0] - at - 1) {
+      memcpy(list + at, w, len * sizeof *w);
+      at += len;
+    }
+    free(w);
+  }
+  list[at++] = L'\0';
+  if (at == 1 && m->key_existed)
+    return; /* nothing made */
+  e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, RUN_KEY, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, NULL, &key, NULL);
+  if (e == ERROR_SUCCESS)
+    e = RegSetValueExW(key, MADE_VALUE, 0, REG_MULTI_SZ, (const BYTE *)list, (DWORD)(at * sizeof *list));
+  if (e == ERROR_SUCCESS && !m->key_existed)
+    e = RegSetValueExW(key, KEY_MADE_VALUE, 0, REG_DWORD, (const BYTE *)&one, sizeof one);
+  if (key != NULL)
+    RegCloseKey(key);
+  if (e != ERROR_SUCCESS)
+    fprintf(stderr,
+            "certsteward install: warning: cannot list what it made (HKLM\\%ls, Windows error %ld): a failed "
+            "installation cannot take it back\n",
+            RUN_KEY, (long)e);
+}
+
+int cs_install_undo(void) {
+  wchar_t list[LIST_MAX / sizeof(wchar_t) + 2];
+  DWORD size = (DWORD)(sizeof list - 2 * sizeof list[0]), type = 0, key_made = 0, dsize = sizeof key_made;
+  const wchar_t *p, *paths[CS_INSTALL_UNDO_MAX];
+  HKEY key = NULL;
+  int n = 0, rc = CS_EXIT_OK;
+  LSTATUS e;
+
+  memset(list, 0, sizeof list);
+  if ((e = RegOpenKeyExW(HKEY_LOCAL_MACHINE, RUN_KEY, 0, KEY_QUERY_VALUE, &key)) == ERROR_FILE_NOT_FOUND) {
+    printf("nothing to take back: the last install made nothing\n");
+    return CS_EXIT_OK;
+  }
+  if (e == ERROR_SUCCESS && (e = RegQueryValueExW(key, MADE_VALUE, NULL, &type, (BYTE *)list, &size)) == ERROR_SUCCESS &&
+      type != REG_MULTI_SZ)
+    e = ERROR_INVALID_DATA;
+  if (e == ERROR_SUCCESS && RegQueryValueExW(key, KEY_MADE_VALUE, NULL, &type, (BYTE *)&key_made, &dsize) != ERROR_SUCCESS)
+    key_made = 0;
+  if (key != NULL)
+    RegCloseKey(key);
+  if (e != ERROR_SUCCESS) {
+    fprintf(stderr, "certsteward install --undo: cannot read HKLM\\%ls (Windows error %ld): nothing was removed\n",
+            RUN_KEY, (long)e);
+    return CS_EXIT_USAGE;
+  }
+  for (p = list; *p != L'\0' && n < CS_INSTALL_UNDO_MAX; p += wcslen(p) + 1)
+    paths[n++] = p;
+  while (n-- > 0) { /* the reverse order: a file before the folder it is in */
+    char *path = cs__win_utf8(paths[n]);
+    cs_err_t err;
+    if (path == NULL) {
+      rc = CS_EXIT_USAGE;
+      continue;
+    }
+    if (cs_plat_remove_tree(path, &err) != CS_OK) {
+      fprintf(stderr, "certsteward install --undo: %s\n", err.text);
+      rc = CS_EXIT_USAGE;
+    } else {
+      printf("removed %s (made by the installation that failed)\n", path);
+    }
+    free(path);
+  }
+  if (rc == CS_EXIT_OK) {
+    (void)RegDeleteKeyW(HKEY_LOCAL_MACHINE, RUN_KEY);
+    if (key_made) {
+      (void)RegDeleteKeyW(HKEY_LOCAL_MACHINE, SOFTWARE_KEY L"\\Install");
+      if ((e = RegDeleteKeyW(HKEY_LOCAL_MACHINE, SOFTWARE_KEY)) == ERROR_SUCCESS)
+        printf("removed HKLM\\%ls (made by the installation that failed)\n", SOFTWARE_KEY);
+    }
+  }
+  return rc;
+}
