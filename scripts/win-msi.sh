@@ -111,6 +111,10 @@ for f in certsteward.exe certsteward-worker.exe; do
   [ -n "$v" ] || die "$f has no VERSIONINFO"
   msibuild "$STAGE/out.msi" -q "UPDATE \`File\` SET \`Version\` = '$v', \`Language\` = '1033' WHERE \`FileName\` = '$f'" ||
     die "cannot set the version of $f in the File table"
+  # msibuild succeeds when no row matches (a FileName that is not plain '$f'): read it back
+  msiinfo export "$STAGE/out.msi" File | tr -d '\r' |
+    awk -F'\t' -v n="$f" -v v="$v" '$3 == n { rows++; ok += ($5 == v) } END { exit !(rows == 1 && ok == 1) }' ||
+    die "the File table does not give $f the version $v (no row with FileName '$f' in $(basename "$WXS")'s MSI?)"
 done
 # the last edit is above: a signature covers the MSI as it is now
 bash "$ROOT/scripts/win-sign.sh" -n "$NAME" "$STAGE/out.msi"

@@ -47,6 +47,29 @@ make_pki() {
   cd - >/dev/null
 }
 
+# osslsigncode as the scripts find it on PATH: the real one, then one byte in the middle of
+# each file it signed changed (what a faulty disk or tool would do): the digest no longer matches
+corrupting_osslsigncode() {
+  CS_TEST_REAL_OSSLSIGNCODE=$(command -v osslsigncode) || fail "osslsigncode is not installed (scripts/deps.sh msi)"
+  export CS_TEST_REAL_OSSLSIGNCODE
+  mkdir -p "$T/bin"
+  cat >"$T/bin/osslsigncode" <<'EOF'
+#!/usr/bin/env bash
+"$CS_TEST_REAL_OSSLSIGNCODE" "$@" || exit
+[ "$1" = sign ] || exit 0
+out=
+while [ $# -gt 0 ]; do
+  [ "$1" != -out ] || out=$2
+  shift
+done
+at=$(($(stat -c %s "$out") / 2))
+b=$(od -An -tu1 -j "$at" -N 1 "$out" | tr -d ' ')
+printf "\\x$(printf %02x $(((b + 1) % 256)))" | dd of="$out" bs=1 seek="$at" conv=notrunc status=none
+EOF
+  chmod 755 "$T/bin/osslsigncode"
+  PATH=$T/bin:$PATH
+}
+
 # osslsigncode as the scripts find it on PATH, its arguments recorded, then the real one
 wrap_osslsigncode() {
   local real
@@ -57,9 +80,10 @@ wrap_osslsigncode() {
   PATH=$T/bin:$PATH
 }
 
-# win-msi.sh on the build's executables into OUT; its standard error in $T/err
-msi() { # OUT
-  CS_WIN_BUILD_DIR=$BUILD CS_MSI_BUILD=0 CS_MSI_OUT=$1 bash "$SRC/scripts/win-msi.sh" >"$T/out" 2>"$T/err"
+# win-msi.sh (of SOURCE, default the project's) on the build's executables into OUT; its
+# standard error in $T/err
+msi() { # OUT [SOURCE]
+  CS_WIN_BUILD_DIR=$BUILD CS_MSI_BUILD=0 CS_MSI_OUT=$1 bash "${2:-$SRC}/scripts/win-msi.sh" >"$T/out" 2>"$T/err"
 }
 verify() { osslsigncode verify -CAfile "$2" -in "$1" >"$T/verify.log" 2>&1; }
 
@@ -140,10 +164,13 @@ test_signed_msi_and_executables_verify() {
   ! verify "$T/edited.msi" "$T/ca.pem" || fail "an MSI edited after signing still verifies"
 }
 
-# A key on a token (SoftHSM's PKCS#11 module, the PIN from the password file), the
-# certificate and its chain in a file: the MSI verifies; a wrong PIN writes no MSI.
+# A key on a token (SoftHSM's PKCS#11 module, the PIN from the password file, read by
+# osslsigncode: not on its command line), the certificate and its chain in a file: the MSI
+# verifies; a wrong PIN writes no MSI. A PIN in the URI (pin-value=) is refused before
+# osslsigncode runs: it would be in osslsigncode's command line, which any local user reads.
 test_a_key_on_a_pkcs11_token_signs() {
   make_pki
+  wrap_osslsigncode
   local module=/usr/lib/softhsm/libsofthsm2.so
   [ -f "$module" ] || fail "$module is missing (scripts/deps.sh wine installs softhsm2)"
   mkdir "$T/tokens"
@@ -159,17 +186,23 @@ test_a_key_on_a_pkcs11_token_signs() {
   msi "$T/token.msi" || { cat "$T/err" >&2; fail "win-msi.sh failed with a PKCS#11 key"; }
   grep -q "signing with the PKCS#11 key" "$T/err" || fail "win-msi.sh did not say what signs: $(cat "$T/err")"
   verify "$T/token.msi" "$T/ca.pem" || { cat "$T/verify.log" >&2; fail "the token-signed MSI does not verify"; }
+  grep -q -- "-readpass $T/pin" "$T/argv" || fail "osslsigncode was not given the PIN file: $(cat "$T/argv")"
+  ! grep -q 4711 "$T/argv" || fail "the PIN is on osslsigncode's command line"
   printf '1111\n' >"$T/pin"
   msi "$T/badpin.msi" && fail "a wrong PIN signed"
   [ ! -e "$T/badpin.msi" ] || fail "an MSI was written with a wrong PIN"
-  # the PIN in the URI instead: used, and never shown (nor when it is wrong)
-  unset CS_SIGN_PASSWORD_FILE
-  CS_SIGN_PKCS11_KEY="$CS_SIGN_PKCS11_KEY;pin-value=4711" msi "$T/uri.msi" ||
-    { cat "$T/err" >&2; fail "win-msi.sh failed with the PIN in the URI"; }
-  ! grep -q 4711 "$T/err" || fail "the URI's PIN appears in the log"
-  CS_SIGN_PKCS11_KEY="$CS_SIGN_PKCS11_KEY;pin-value=8642" msi "$T/uribad.msi" && fail "a wrong PIN in the URI signed"
-  grep -q "cannot sign" "$T/err" || fail "no reason for the wrong PIN: $(cat "$T/err")"
-  ! grep -q 8642 "$T/err" || fail "the URI's wrong PIN appears in the log"
+  # the PIN in the URI instead (alone, or beside a PIN file): refused, nothing run nor built
+  printf '4711\n' >"$T/pin"
+  : >"$T/argv"
+  local pinfile
+  for pinfile in "" "$T/pin"; do
+    CS_SIGN_PASSWORD_FILE=$pinfile CS_SIGN_PKCS11_KEY="$CS_SIGN_PKCS11_KEY;pin-value=4711" msi "$T/uri.msi" &&
+      fail "a PIN in the URI was accepted${pinfile:+ beside a PIN file}"
+    grep -q "pin-value=.*CS_SIGN_PASSWORD_FILE" "$T/err" || fail "no reason for refusing the URI's PIN: $(cat "$T/err")"
+    ! grep -q 4711 "$T/err" || fail "the URI's PIN appears in the log"
+    [ ! -s "$T/argv" ] || fail "osslsigncode ran with a PIN in the URI: $(cat "$T/argv")"
+    [ ! -e "$T/uri.msi" ] || fail "an MSI was written with a PIN in the URI"
+  done
 }
 
 # No certificate: one line says unsigned, the MSI is built, and it carries no signature.
@@ -213,6 +246,62 @@ test_a_configuration_that_cannot_sign_writes_no_msi() {
   CS_SIGN_PFX=$T/sign.pfx CS_SIGN_PKCS11_MODULE=/nonexistent CS_SIGN_PKCS11_KEY=k msi "$T/e.msi" &&
     fail "a PFX and a PKCS#11 key together were accepted"
   [ ! -e "$T/d.msi" ] && [ ! -e "$T/e.msi" ] || fail "an MSI was written from a bad configuration"
+}
+
+# A release build (CS_SIGN_REQUIRE=1) without a time stamp server stops before anything is
+# signed: its signatures would end with the certificate; CS_SIGN_NO_TIMESTAMP=1 says that is
+# intended (and then cannot be combined with a URL). Each signed file is verified: three
+# signatures, three checks.
+test_a_release_build_requires_time_stamps() {
+  make_pki
+  wrap_osslsigncode
+  export CS_SIGN_PFX=$T/sign.pfx CS_SIGN_PASSWORD_FILE=$T/pass CS_SIGN_REQUIRE=1
+  msi "$T/a.msi" && fail "CS_SIGN_REQUIRE=1 signed without a time stamp server"
+  grep -q "CS_SIGN_REQUIRE=1 without CS_SIGN_TIMESTAMP_URL" "$T/err" || fail "no reason given: $(cat "$T/err")"
+  grep -q "CS_SIGN_NO_TIMESTAMP=1" "$T/err" || fail "the way out is not named: $(cat "$T/err")"
+  [ ! -s "$T/argv" ] || fail "osslsigncode ran although the configuration is refused: $(cat "$T/argv")"
+  [ ! -e "$T/a.msi" ] || fail "an MSI was written without time stamps in a release build"
+
+  CS_SIGN_NO_TIMESTAMP=1 CS_SIGN_TIMESTAMP_URL=http://127.0.0.1:9/ msi "$T/b.msi" &&
+    fail "CS_SIGN_NO_TIMESTAMP=1 and CS_SIGN_TIMESTAMP_URL together were accepted"
+  [ ! -e "$T/b.msi" ] && [ ! -s "$T/argv" ] || fail "a contradictory configuration signed"
+  CS_SIGN_REQUIRE=yes msi "$T/b.msi" && fail "CS_SIGN_REQUIRE=yes was accepted (1 or nothing)"
+  unset CS_SIGN_PFX CS_SIGN_PASSWORD_FILE CS_SIGN_REQUIRE
+  CS_SIGN_NO_TIMESTAMP=1 msi "$T/b.msi" && fail "CS_SIGN_NO_TIMESTAMP=1 without a certificate was accepted"
+  export CS_SIGN_PFX=$T/sign.pfx CS_SIGN_PASSWORD_FILE=$T/pass CS_SIGN_REQUIRE=1
+
+  CS_SIGN_NO_TIMESTAMP=1 msi "$T/c.msi" || { cat "$T/err" >&2; fail "CS_SIGN_NO_TIMESTAMP=1 did not sign"; }
+  grep -q "no CS_SIGN_TIMESTAMP_URL (CS_SIGN_NO_TIMESTAMP=1)" "$T/err" || fail "the missing time stamps are not said: $(cat "$T/err")"
+  verify "$T/c.msi" "$T/ca.pem" || { cat "$T/verify.log" >&2; fail "the MSI does not verify"; }
+  [ "$(grep -c '^sign ' "$T/argv")" = 3 ] || fail "expected 3 signatures: $(cat "$T/argv")"
+  [ "$(grep -c '^verify .*\.signing$' "$T/argv")" = 3 ] || fail "expected each of 3 signed files verified: $(cat "$T/argv")"
+}
+
+# A signature that osslsigncode reports made but that does not verify (the file changed after
+# it was signed) stops the build: the error names the file, no MSI is written.
+test_a_signature_that_does_not_verify_writes_no_msi() {
+  make_pki
+  corrupting_osslsigncode
+  CS_SIGN_PFX=$T/sign.pfx CS_SIGN_PASSWORD_FILE=$T/pass msi "$T/bad.msi" && fail "a signature that does not verify was accepted"
+  grep -q "signature osslsigncode made on certsteward.exe does not verify" "$T/err" || fail "no reason given: $(cat "$T/err")"
+  [ ! -e "$T/bad.msi" ] || fail "an MSI was written with a signature that does not verify"
+}
+
+# The File table's version of each executable is read back: an MSI whose File row is not
+# named as win-msi.sh's UPDATE expects (msibuild changes no row and succeeds) is not written.
+# A copy of the scripts and of certsteward.wxs, the worker's file renamed in it.
+test_a_file_table_row_without_its_version_writes_no_msi() {
+  mkdir -p "$T/src/scripts" "$T/src/installer/windows"
+  cp "$SRC/scripts/win-msi.sh" "$SRC/scripts/win-sign.sh" "$SRC/scripts/deps.sh" "$T/src/scripts/"
+  sed 's/Name="certsteward-worker.exe"/Name="cs-worker.exe"/' "$SRC/installer/windows/certsteward.wxs" \
+    >"$T/src/installer/windows/certsteward.wxs"
+  grep -q 'Name="cs-worker.exe"' "$T/src/installer/windows/certsteward.wxs" || fail "the worker's File element was not found"
+  msi "$T/renamed.msi" "$T/src" && fail "an MSI was written with no version in a File row"
+  grep -q "the File table does not give certsteward-worker.exe the version" "$T/err" || fail "no reason given: $(cat "$T/err")"
+  [ ! -e "$T/renamed.msi" ] || fail "an MSI was written with no version in a File row"
+  # the same copy unchanged builds (what fails above is the renamed row)
+  cp "$SRC/installer/windows/certsteward.wxs" "$T/src/installer/windows/"
+  msi "$T/copy.msi" "$T/src" || { cat "$T/err" >&2; fail "the unchanged copy does not build"; }
 }
 
 [ $# -eq 1 ] && declare -F "test_$1" >/dev/null || { echo "usage: $0 TEST_NAME" >&2; exit 2; }
