@@ -8,7 +8,7 @@
 #       # the same files as another version, without building (tests/integration/win_msi.sh's
 #       # "older build")
 #
-# It packs certsteward.exe and certsteward-worker.exe (stripped) and certsteward-windows.ini
+# It packs certsteward.exe, certsteward-worker.exe and certsteward-msi.exe (stripped) and certsteward-windows.ini
 # (the shipped configuration, installed as certsteward-default.ini), building them first
 # (cmake --build; CS_MSI_BUILD=0: take them as they are). The version is the project's
 # (CMakeCache.txt); a build with CS_TEST_HOOKS or CS_SANITIZE is named "certsteward (TEST
@@ -47,19 +47,21 @@ bash "$ROOT/scripts/win-sign.sh" --check # an incomplete signing configuration s
 t0=$SECONDS
 if [ "${CS_MSI_BUILD:-1}" != 0 ]; then
   # certsteward is not in the default target while the Windows half is being completed
-  cmake --build "$B" --target certsteward certsteward-worker cs_windows_ini >/dev/null ||
-    die "cannot build certsteward.exe, certsteward-worker.exe and certsteward-windows.ini in $B"
+  cmake --build "$B" --target certsteward certsteward-worker certsteward-msi cs_windows_ini >/dev/null ||
+    die "cannot build certsteward.exe, certsteward-worker.exe, certsteward-msi.exe and certsteward-windows.ini in $B"
 fi
-EXE=$B/service/certsteward.exe WORKER=$B/service/certsteward-worker.exe INI=$B/certsteward-windows.ini
-for f in "$EXE" "$WORKER" "$INI"; do [ -f "$f" ] || die "$f is missing (build $B first)"; done
+EXE=$B/service/certsteward.exe WORKER=$B/service/certsteward-worker.exe SHIM=$B/service/certsteward-msi.exe
+INI=$B/certsteward-windows.ini
+for f in "$EXE" "$WORKER" "$SHIM" "$INI"; do [ -f "$f" ] || die "$f is missing (build $B first)"; done
 
 # wixl finds files relative to the folder it runs in: a private staging folder
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/cs-msi.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 x86_64-w64-mingw32-strip -o "$STAGE/certsteward.exe" "$EXE"
 x86_64-w64-mingw32-strip -o "$STAGE/certsteward-worker.exe" "$WORKER"
+x86_64-w64-mingw32-strip -o "$STAGE/certsteward-msi.exe" "$SHIM"
 cp "$INI" "$STAGE/certsteward-default.ini"
-bash "$ROOT/scripts/win-sign.sh" -n "$NAME" "$STAGE/certsteward.exe" "$STAGE/certsteward-worker.exe"
+bash "$ROOT/scripts/win-sign.sh" -n "$NAME" "$STAGE/certsteward.exe" "$STAGE/certsteward-worker.exe" "$STAGE/certsteward-msi.exe"
 (cd "$STAGE" && wixl -a x64 -D Version="$VERSION" -D ProductName="$NAME" -o "$STAGE/out.msi" "$WXS") ||
   die "wixl failed on $WXS"
 # The public properties the custom action reads ([HOST] ... in its ExeCommand) must be
@@ -105,7 +107,7 @@ fi
 # InstallFiles, costed earlier) keep out a component whose installed key file has a version,
 # which the removal of the old product then deletes. Their FILEVERSION goes there, as WiX's
 # light writes it.
-for f in certsteward.exe certsteward-worker.exe; do
+for f in certsteward.exe certsteward-worker.exe certsteward-msi.exe; do
   v=$(x86_64-w64-mingw32-windres -i "$STAGE/$f" -O rc | tr -d '\r' |
     sed -n 's/^ *FILEVERSION \([0-9]*\), *\([0-9]*\), *\([0-9]*\), *\([0-9]*\)$/\1.\2.\3.\4/p' | head -n 1)
   [ -n "$v" ] || die "$f has no VERSIONINFO"

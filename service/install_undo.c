@@ -13,9 +13,9 @@
 
 #define SOFTWARE_KEY L"SOFTWARE\\certsteward"
 #define RUN_KEY SOFTWARE_KEY L"\\InstallRun"
-#define MADE_VALUE L"Made"         /* REG_MULTI_SZ: the paths, in the order they were made */
-#define KEY_MADE_VALUE L"KeyMade"  /* REG_DWORD 1: HKLM\SOFTWARE\certsteward was made too */
-#define LIST_MAX (64u * 1024)      /* bytes */
+#define MADE_VALUE L"Made"        /* REG_MULTI_SZ: the paths, in the order they were made */
+#define KEY_MADE_VALUE L"KeyMade" /* REG_DWORD 1: HKLM\SOFTWARE\certsteward was made too */
+#define LIST_MAX (64u * 1024)     /* bytes */
 
 static int key_exists(const wchar_t *name) {
   HKEY k = NULL;
@@ -84,10 +84,12 @@ int cs_install_undo(void) {
     printf("nothing to take back: the last install made nothing\n");
     return CS_EXIT_OK;
   }
-  if (e == ERROR_SUCCESS && (e = RegQueryValueExW(key, MADE_VALUE, NULL, &type, (BYTE *)list, &size)) == ERROR_SUCCESS &&
+  if (e == ERROR_SUCCESS &&
+      (e = RegQueryValueExW(key, MADE_VALUE, NULL, &type, (BYTE *)list, &size)) == ERROR_SUCCESS &&
       type != REG_MULTI_SZ)
     e = ERROR_INVALID_DATA;
-  if (e == ERROR_SUCCESS && RegQueryValueExW(key, KEY_MADE_VALUE, NULL, &type, (BYTE *)&key_made, &dsize) != ERROR_SUCCESS)
+  if (e == ERROR_SUCCESS &&
+      RegQueryValueExW(key, KEY_MADE_VALUE, NULL, &type, (BYTE *)&key_made, &dsize) != ERROR_SUCCESS)
     key_made = 0;
   if (key != NULL)
     RegCloseKey(key);

@@ -116,6 +116,7 @@ check_version_info() { # EXE NAME
 test_built_executables_carry_version_info() {
   check_version_info "$BUILD/service/certsteward.exe" certsteward.exe
   check_version_info "$BUILD/service/certsteward-worker.exe" certsteward-worker.exe
+  check_version_info "$BUILD/service/certsteward-msi.exe" certsteward-msi.exe
   # the event message table is still there beside it (two resource files in one executable)
   grep -q RT_MESSAGETABLE <<<"$(version_info_of "$BUILD/service/certsteward.exe")" ||
     fail "certsteward.exe lost its message table"
@@ -136,7 +137,7 @@ test_signed_msi_and_executables_verify() {
     ! grep -qF -- "$PASSWORD" "$f" || fail "the password appears in $(basename "$f")"
   done
   grep -q -- "-readpass $T/pass" "$T/argv" || fail "osslsigncode was not given the password file"
-  [ "$(grep -c '^sign ' "$T/argv")" = 3 ] || fail "expected 3 signatures (2 executables, the MSI): $(cat "$T/argv")"
+  [ "$(grep -c '^sign ' "$T/argv")" = 4 ] || fail "expected 4 signatures (3 executables, the MSI): $(cat "$T/argv")"
 
   verify "$T/signed.msi" "$T/ca.pem" || { cat "$T/verify.log" >&2; fail "the MSI's signature does not verify"; }
   ! verify "$T/signed.msi" "$T/other.pem" || fail "the MSI verifies against a CA that did not issue its signer"
@@ -146,7 +147,7 @@ test_signed_msi_and_executables_verify() {
   mkdir "$T/x"
   (cd "$T/x" && msiextract "$T/signed.msi" >/dev/null) || fail "msiextract failed"
   local name exe
-  for name in certsteward.exe certsteward-worker.exe; do
+  for name in certsteward.exe certsteward-worker.exe certsteward-msi.exe; do
     exe=$(find "$T/x" -name "$name" -type f | head -n 1)
     [ -n "$exe" ] || fail "$name is not in the MSI"
     verify "$exe" "$T/ca.pem" || { cat "$T/verify.log" >&2; fail "$name in the MSI does not verify"; }
@@ -273,8 +274,8 @@ test_a_release_build_requires_time_stamps() {
   CS_SIGN_NO_TIMESTAMP=1 msi "$T/c.msi" || { cat "$T/err" >&2; fail "CS_SIGN_NO_TIMESTAMP=1 did not sign"; }
   grep -q "no CS_SIGN_TIMESTAMP_URL (CS_SIGN_NO_TIMESTAMP=1)" "$T/err" || fail "the missing time stamps are not said: $(cat "$T/err")"
   verify "$T/c.msi" "$T/ca.pem" || { cat "$T/verify.log" >&2; fail "the MSI does not verify"; }
-  [ "$(grep -c '^sign ' "$T/argv")" = 3 ] || fail "expected 3 signatures: $(cat "$T/argv")"
-  [ "$(grep -c '^verify .*\.signing$' "$T/argv")" = 3 ] || fail "expected each of 3 signed files verified: $(cat "$T/argv")"
+  [ "$(grep -c '^sign ' "$T/argv")" = 4 ] || fail "expected 4 signatures: $(cat "$T/argv")"
+  [ "$(grep -c '^verify .*\.signing$' "$T/argv")" = 4 ] || fail "expected each of 4 signed files verified: $(cat "$T/argv")"
 }
 
 # A signature that osslsigncode reports made but that does not verify (the file changed after
