@@ -48,7 +48,7 @@ struct cs_install_log_s {
   HANDLE file;
   CRITICAL_SECTION lock;
   stream_t out, err;
-  char *said; /* standard error's lines, '\n' after each */
+  char said[LOG_SAID_MAX + 1]; /* standard error's lines, '\n' after each */
   size_t said_len;
 };
 
@@ -89,14 +89,10 @@ static void take_line(stream_t *s) {
     return;
   put_file(l, s->fd == 2 ? "stderr " : "stdout ", s->line, n);
   if (s->fd == 2 && l->said_len + n + 1 <= LOG_SAID_MAX) {
-    char *more = realloc(l->said, l->said_len + n + 2);
-    if (more != NULL) {
-      memcpy(more + l->said_len, s->line, n);
-      l->said_len += n;
-      more[l->said_len++] = '\n';
-      more[l->said_len] = '\0';
-      l->said = more;
-    }
+    memcpy(l->said + l->said_len, s->line, n);
+    l->said_len += n;
+    l->said[l->said_len++] = '\n';
+    l->said[l->said_len] = '\0';
   }
 }
 
@@ -252,7 +248,7 @@ void cs_install_log_end(cs_install_log_t *l, int rc) {
   put_file(l, "end    ", end, strlen(end));
   if (l->file != INVALID_HANDLE_VALUE)
     CloseHandle(l->file);
-  for (line = l->said; line != NULL && *line != '\0'; line = next) {
+  for (line = l->said; *line != '\0'; line = next) {
     if ((next = strchr(line, '\n')) != NULL)
       *next++ = '\0';
     else
@@ -269,6 +265,5 @@ void cs_install_log_end(cs_install_log_t *l, int rc) {
   if (l->file != INVALID_HANDLE_VALUE)
     printf("what certsteward %s said is also in %s\n", l->command, l->path);
   DeleteCriticalSection(&l->lock);
-  free(l->said);
   free(l);
 }
