@@ -50,8 +50,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR unused, int show) {
     return 1;
   slash[1] = L'\0';
   len = wcslen(self) + wcslen(L"certsteward.exe") + 1;
-  if ((exe = malloc(len * sizeof *exe)) == NULL ||
-      (cmd = malloc((len + wcslen(args) + 3) * sizeof *cmd)) == NULL)
+  if ((exe = malloc(len * sizeof *exe)) == NULL || (cmd = malloc((len + wcslen(args) + 3) * sizeof *cmd)) == NULL)
     goto out;
   swprintf(exe, len, L"%lscertsteward.exe", self);
   swprintf(cmd, len + wcslen(args) + 3, L"\"%ls\" %ls", exe, args);
