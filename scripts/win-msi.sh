@@ -93,6 +93,15 @@ type=$(msiinfo export "$STAGE/out.msi" CustomAction | tr -d '\r' | awk -F'\t' '$
 [[ $type =~ ^[0-9]+$ ]] && [ $((type & 0x400)) != 0 ] || die "CS_InstallRollback is not a deferred custom action: '$type'"
 msibuild "$STAGE/out.msi" -q "UPDATE \`CustomAction\` SET \`Type\` = $((type | 0x100)) WHERE \`Action\` = 'CS_InstallRollback'" ||
   die "cannot make CS_InstallRollback a rollback custom action"
+# What the MSI log says as each custom action starts (the ActionText table, which wixl 0.101
+# does not write): where certsteward install and uninstall leave what they said, which
+# Windows Installer does not log
+say='what it says is in certsteward-COMMAND-*.log in the temporary folder of SYSTEM and in the Application event log (source certsteward, events 1016 and 1017)'
+msibuild "$STAGE/out.msi" -q "CREATE TABLE \`ActionText\` (\`Action\` CHAR(72) NOT NULL, \`Description\` LONGCHAR LOCALIZABLE, \`Template\` LONGCHAR LOCALIZABLE PRIMARY KEY \`Action\`)" \
+  -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Install', 'certsteward install: ${say//COMMAND/install}')" \
+  -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_InstallRollback', 'certsteward install --undo (takes back what certsteward install made): ${say//COMMAND/install}')" \
+  -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Uninstall', 'certsteward uninstall --finish-renewal: ${say//COMMAND/uninstall}')" ||
+  die "cannot write the ActionText table"
 # Programs and Features links to the project's home page only when the project names one
 # (CMakeLists.txt's project(... HOMEPAGE_URL ...)): no link is made up.
 url=$(cache CMAKE_PROJECT_HOMEPAGE_URL)

@@ -154,6 +154,9 @@ test_install_upgrade_uninstall() {
   msiexec /i "$(wpath "$T/old.msi")" HOST=board.example.test "BINDING_FILE=$BINDING" ||
     fail "msiexec /i (older build) exit status $?"
   check_installed "$OLD_CODE" 0.0.1 1
+  # the MSI log says where what certsteward install said goes
+  msi_log_has "CS_Install\. certsteward install: what it says is in certsteward-install-\*\.log" ||
+    fail "the MSI log does not say where install's own log is"
   [ -f "$PD/certsteward.ini" ] || fail "no configuration written"
   expect_eq "$(config_value host)" board.example.test "host from HOST"
   expect_eq "$(config_value binding_files)" "$BINDING" "binding_files from BINDING_FILE"
