@@ -69,6 +69,7 @@ bash "$ROOT/scripts/win-sign.sh" -n "$NAME" "$STAGE/certsteward.exe" "$STAGE/cer
 # started without elevation (UAC consent) or managed; wixl 0.101 cannot mark a property
 # Secure and writes SecureCustomProperties itself (MajorUpgrade's), so they are added to it.
 public=$(grep -o "ExeCommand=.*" "$WXS" | grep -o '\[[A-Z][A-Z_]*\]' | tr -d '[]' | sort -u | paste -sd ';')
+public="$public;LEAVE_RENEWAL" # read by CS_Uninstall's condition, passed to the elevated part too
 secure=$(msiinfo export "$STAGE/out.msi" Property | tr -d '\r' | awk -F'\t' '$1 == "SecureCustomProperties" { print $2 }')
 [ -n "$public" ] && [ -n "$secure" ] || die "no public properties in $WXS, or no SecureCustomProperties from wixl"
 msibuild "$STAGE/out.msi" -q "UPDATE \`Property\` SET \`Value\` = '$secure;$public' WHERE \`Property\` = 'SecureCustomProperties'" ||

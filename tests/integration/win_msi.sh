@@ -108,6 +108,7 @@ setup() {
     fail "the build's version $NEW_VERSION is not above the older build's 0.0.1"
   msiinfo export "$MSI" Property | tr -d '\r' >"$T/props"
   grep -Eq "^SecureCustomProperties"$'\t'"(.*;)?HOST(;|\$)" "$T/props" || fail "HOST is not a secure property"
+  grep -Eq "^SecureCustomProperties"$'\t'"(.*;)?LEAVE_RENEWAL(;|\$)" "$T/props" || fail "LEAVE_RENEWAL is not a secure property"
   OLD_CODE=$(product_code "$T/old.msi")
   NEW_CODE=$(product_code "$MSI")
   [ -n "$OLD_CODE" ] && [ -n "$NEW_CODE" ] && [ "$OLD_CODE" != "$NEW_CODE" ] || fail "product codes '$OLD_CODE' '$NEW_CODE'"
@@ -196,7 +197,12 @@ test_install_upgrade_uninstall() {
   msiexec /i "$(wpath "$MSI")" HOST=third.example.test || fail "msiexec /i (again) exit status $?"
   expect_eq "$(svc_state)" RUNNING "the service installed again"
   expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the kept configuration after a new installation"
-  msiexec /x "$(wpath "$MSI")" || fail "msiexec /x (again) exit status $?"
+  # a removal told to leave an unfinished renewal runs no certsteward uninstall
+  n=$(uninstall_logs)
+  msiexec /x "$(wpath "$MSI")" LEAVE_RENEWAL=1 || fail "msiexec /x LEAVE_RENEWAL=1 (again) exit status $?"
+  ! msi_log_has "Action start [0-9:]*: CS_Uninstall" || fail "CS_Uninstall ran with LEAVE_RENEWAL=1"
+  expect_eq "$(uninstall_logs)" "$n" "certsteward uninstall's logs after a removal with LEAVE_RENEWAL=1"
+  expect_eq "$(svc_state)" "" "the service after a removal with LEAVE_RENEWAL=1"
 }
 
 # What a command line can change, read from the MSI's tables: no directory but TARGETDIR
@@ -220,7 +226,7 @@ test_tables() {
   expect_eq "$(awk -F'\t' '$1 == "InstallFolder" { print $2 "|" $3 }' "$T/Directory")" "ProgramFiles64Folder|certsteward" \
     "the program's folder"
   expect_eq "$({ cut -f1 "$T/LaunchCondition"; cut -f4 "$T/CustomAction"; cut -f2 "$T/InstallExecuteSequence"; } |
-    sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST UPGRADINGPRODUCTCODE WIX_DOWNGRADE_DETECTED" \
+    sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST LEAVE_RENEWAL UPGRADINGPRODUCTCODE WIX_DOWNGRADE_DETECTED" \
     "the public properties read by conditions and custom actions"
   # every custom action that runs a program runs certsteward-msi.exe (no console window)
   expect_eq "$(awk -F'\t' '$1 ~ /^CS_(Install|InstallRollback|Uninstall)$/ { print $3 }' "$T/CustomAction" | sort -u)" \
@@ -232,7 +238,7 @@ test_tables() {
     seq["CS_InstallRollback"] < seq["CS_Install"]) }' "$T/InstallExecuteSequence" ||
     fail "CS_InstallRollback is not between InstallServices and CS_Install"
   expect_eq "$(awk -F'\t' '$1 == "CS_Uninstall" { print $2 }' "$T/InstallExecuteSequence")" \
-    '$certsteward.exe=2 AND NOT UPGRADINGPRODUCTCODE' "CS_Uninstall's condition"
+    '$certsteward.exe=2 AND NOT UPGRADINGPRODUCTCODE AND NOT LEAVE_RENEWAL' "CS_Uninstall's condition"
   awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_Uninstall"] > seq["StopServices"] &&
     seq["CS_Uninstall"] < seq["DeleteServices"]) }' "$T/InstallExecuteSequence" ||
     fail "CS_Uninstall is not between StopServices and DeleteServices"
