@@ -25,6 +25,7 @@
 #define STATUS_TIMEOUT_MS 10000
 #define DETAIL_MAX 1024
 #define ID_WIDTH 18
+#define DOCTOR_OWN_SERVICE "certsteward" /* the service certsteward install registers */
 
 typedef struct check_s {
   const char *id; /* stable: scripts key on it */
@@ -380,6 +381,14 @@ static void check_writers(doctor_t *d) {
         files ? cs_plat_admins() : "");
 }
 
+/* The last component of path */
+static const char *base_name(const char *path) {
+  const char *p = path + strlen(path);
+  while (p > path && !cs_plat_is_path_sep(p[-1]))
+    p--;
+  return p;
+}
+
 /* The program's folder: certsteward and its worker run as root / LocalSystem, so
  * whoever can change either program, the folder that holds them (a DLL or a program
  * put there, one replaced) or a folder above it (renamed away, another put in its
@@ -387,36 +396,86 @@ static void check_writers(doctor_t *d) {
  * files it writes (event 1014, cs_plat_path_writers: the program's folder on every
  * write-type right, a folder above on those that replace what it holds), each program
  * as the configuration file is (cs_plat_config_file_unsafe: its owner, who else may
- * change it, one name, no link). */
-static void check_program(doctor_t *d) {
-  const char *names[2] = {"certsteward", CS_WORKER_NAME};
-  char exe[2][4096], folder[4096], who[1024], why[1024], *base[2];
-  cs_err_t err;
+ * change it, one name, no link). One line for exe and worker; lead and tail frame it. */
+static void judge_program(doctor_t *d, const char *exe, const char *worker, const char *lead, const char *tail) {
+  const char *files[2] = {exe, worker}, *base[2];
+  char folder[4096], who[1024], why[1024];
   size_t i;
 
-  for (i = 0; i < 2; i++) {
-    if (cs_plat_sibling_path(names[i], exe[i], sizeof exe[i], &err) != CS_OK) {
-      add(d, "program_folder", CS_DOCTOR_FAIL, "%s", err.text);
-      return;
-    }
-    for (base[i] = exe[i] + strlen(exe[i]); base[i] > exe[i] && !cs_plat_is_path_sep(base[i][-1]); base[i]--)
-      ;
-  }
-  if (cs_plat_path_writers(exe[0], folder, sizeof folder, who, sizeof who)) {
+  for (i = 0; i < 2; i++)
+    base[i] = base_name(files[i]);
+  if (cs_plat_path_writers(exe, folder, sizeof folder, who, sizeof who)) {
     add(d, "program_folder", CS_DOCTOR_FAIL,
-        "%s, the folder of %s or one above it, can be changed by %s: whoever can change it runs code as %s", folder,
-        base[0], who, cs_plat_service_account());
+        "%s%s, the folder of %s or one above it, can be changed by %s: whoever can change it runs code as %s%s", lead,
+        folder, base[0], who, cs_plat_service_account(), tail);
     return;
   }
   for (i = 0; i < 2; i++)
-    if (cs_plat_config_file_unsafe(exe[i], why, sizeof why)) {
-      add(d, "program_folder", CS_DOCTOR_FAIL, "%s: whoever can change it runs code as %s", why,
-          cs_plat_service_account());
+    if (cs_plat_config_file_unsafe(files[i], why, sizeof why)) {
+      add(d, "program_folder", CS_DOCTOR_FAIL, "%s%s: whoever can change it runs code as %s%s", lead, why,
+          cs_plat_service_account(), tail);
       return;
     }
-  add(d, "program_folder", CS_DOCTOR_OK, "%.*s, the folders above it, %s and %s can be changed by %s only",
-      (int)(base[0] - exe[0] > 1 ? base[0] - exe[0] - 1 : base[0] - exe[0]), exe[0], base[0], base[1],
-      cs_plat_admins());
+  add(d, "program_folder", CS_DOCTOR_OK, "%s%.*s, the folders above it, %s and %s can be changed by %s only%s", lead,
+      (int)(base[0] - exe > 1 ? base[0] - exe - 1 : base[0] - exe), exe, base[0], base[1], cs_plat_admins(), tail);
+}
+
+/* The same file, as Windows names it: ASCII case and the separator ignored. Two names
+ * of one file that compare different only make doctor judge it twice. */
+static int same_program(const char *a, const char *b) {
+  for (; *a != '\0' && *b != '\0'; a++, b++)
+    if (!(cs_plat_is_path_sep(*a) && cs_plat_is_path_sep(*b)) &&
+        !(*a == *b || ((*a | 0x20) == (*b | 0x20) && (*a | 0x20) >= 'a' && (*a | 0x20) <= 'z')))
+      return 0;
+  return *a == *b;
+}
+
+/* Which program is judged. What runs as LocalSystem on Windows is the program the
+ * service certsteward's ImagePath names (the first argument of its command line), and
+ * the worker beside it, which need not be the program doctor runs as (one install run
+ * from a download folder registers that copy): that one is judged, said so when it is
+ * another, and the running one too. The program is taken from the command line as
+ * for the connector (cs_connector_image_exe): quoted, or unquoted up to its ".exe"; an
+ * unquoted one with a blank in it is judged as the system runs it when no shorter
+ * prefix names a program, which is not checked here. On Linux the running program is
+ * judged: the systemd unit's ExecStart is fixed by the package, and the service manager
+ * tells nothing (cs_plat_service_config_known). */
+static void check_program(doctor_t *d) {
+  char exe[4096], worker[4096], svc_exe[4096], svc_worker[4096], lead[4096 + 64], *start_name = NULL, *image = NULL;
+  const char *tail = "", *wbase;
+  cs_err_t err;
+  int rc, n;
+
+  if (cs_plat_sibling_path("certsteward", exe, sizeof exe, &err) != CS_OK ||
+      cs_plat_sibling_path(CS_WORKER_NAME, worker, sizeof worker, &err) != CS_OK) {
+    add(d, "program_folder", CS_DOCTOR_FAIL, "%s", err.text);
+    return;
+  }
+  if (cs_plat_service_config_known()) {
+    rc = cs_plat_service_config(DOCTOR_OWN_SERVICE, &start_name, &image, &err);
+    if (rc == CS_ENOENT)
+      tail = "; the service " DOCTOR_OWN_SERVICE " is not installed: this program was judged";
+    else if (rc != CS_OK)
+      add(d, "program_folder", CS_DOCTOR_FAIL, "the program the service " DOCTOR_OWN_SERVICE " runs is unknown: %s",
+          err.text);
+    else if (cs_connector_image_exe(image, svc_exe, sizeof svc_exe, &err) != CS_OK)
+      add(d, "program_folder", CS_DOCTOR_FAIL,
+          "the program the service " DOCTOR_OWN_SERVICE " runs is unknown: %s (its command line: %s)", err.text, image);
+    else if (!same_program(svc_exe, exe)) {
+      /* its worker: the one it finds beside itself (cs_plat_sibling_path) */
+      wbase = base_name(worker);
+      n = (int)(strrchr(svc_exe, '\\') - svc_exe) + 1; /* image_exe: a drive path with \ only */
+      if (snprintf(svc_worker, sizeof svc_worker, "%.*s%s", n, svc_exe, wbase) >= (int)sizeof svc_worker)
+        add(d, "program_folder", CS_DOCTOR_FAIL, "the path of the service's worker is too long: %s", svc_exe);
+      else {
+        snprintf(lead, sizeof lead, "the service " DOCTOR_OWN_SERVICE " runs %s, not this program: ", svc_exe);
+        judge_program(d, svc_exe, svc_worker, lead, "");
+      }
+    }
+  }
+  judge_program(d, exe, worker, "", tail);
+  free(start_name);
+  free(image);
 }
 
 static void check_platform(doctor_t *d) {

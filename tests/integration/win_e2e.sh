@@ -750,6 +750,52 @@ test_doctor() {
   rm -rf "$bin"
 }
 
+# doctor judges the program the service certsteward runs (its ImagePath's program and
+# the worker beside it), not only the one doctor runs as: the service pointing at a copy
+# in a folder others can change (C:\cs-doctor-svc, mode 777: Wine's made-up DACL gives
+# Everyone write) fails, naming that copy, while the running program is still judged;
+# the worker beside that copy is judged; the service pointing at the build's own
+# certsteward.exe gives the one line it gave; no service: the running program, said so.
+test_doctor_judges_the_service_program() {
+  local svcbin=$WINEPREFIX/drive_c/cs-doctor-svc
+  trap 'rm -rf "$WINEPREFIX/drive_c/cs-doctor-svc"; cleanup' EXIT
+  pf() { grep -E '^[a-z]+ +program_folder ' "$T/doctor.out" || true; }
+  has_pf() { pf | grep -Eq -- "$1" || fail "doctor does not say /$1/: $(pf)"; }
+  rm -rf "$PD"
+  win "$CS" install >"$T/install.out" || { cat "$T/install.out" >&2; fail "certsteward install failed"; }
+  cs_run doctor doctor
+  expect_eq "$(pf | wc -l)" 1 "program_folder lines with the service running this program ($(pf))"
+  has_pf "^ok +program_folder +Z:.*\\\\service, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
+
+  mkdir -m 755 "$svcbin"
+  cp "$CS" "$(dirname "$CS")/certsteward-worker.exe" "$svcbin/"
+  chmod 777 "$svcbin"
+  win sc delete certsteward >/dev/null || fail "cannot delete the service"
+  win sc create certsteward binPath= "\"C:\\cs-doctor-svc\\certsteward.exe\" service" >/dev/null ||
+    fail "cannot register the service with the copy"
+  cs_run doctor doctor
+  expect_eq "$ST" 1 "doctor's exit status with the service's program in a folder others can change"
+  has_pf "^fail +program_folder +the service certsteward runs C:.cs-doctor-svc.certsteward\\.exe, not this program: C:.cs-doctor-svc, the folder of certsteward\\.exe or one above it, can be changed by .*S-1-1-0.*: whoever can change it runs code as LocalSystem$"
+  has_pf "^ok +program_folder +Z:.*\\\\service, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
+  chmod 755 "$svcbin"
+  chmod 666 "$svcbin/certsteward-worker.exe"
+  cs_run doctor doctor
+  has_pf "^fail +program_folder +the service certsteward runs C:.cs-doctor-svc.certsteward\\.exe, not this program: C:.cs-doctor-svc.certsteward-worker\\.exe can be changed by .*S-1-1-0.*: whoever can change it runs code as LocalSystem$"
+
+  win sc delete certsteward >/dev/null || fail "cannot delete the service"
+  win sc create certsteward binPath= "\"$(wpath "$CS")\" service" >/dev/null ||
+    fail "cannot register the service with the build's program"
+  cs_run doctor doctor
+  expect_eq "$(pf | wc -l)" 1 "program_folder lines with the service running the build's program ($(pf))"
+  has_pf "^ok +program_folder +Z:.*\\\\service, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
+
+  win sc delete certsteward >/dev/null || fail "cannot delete the service"
+  cs_run doctor doctor
+  expect_eq "$(pf | wc -l)" 1 "program_folder lines without the service ($(pf))"
+  has_pf "^ok +program_folder +Z:.*\\\\service, the folders above it, .* only; the service certsteward is not installed: this program was judged$"
+  rm -rf "$svcbin"
+}
+
 name=${1:?test name}
 declare -F "test_$name" >/dev/null || fail "no test named $name"
 "test_$name"
