@@ -86,11 +86,13 @@ static const char usage_install[] = "  install [--config FILE] [--config-templat
                                     "      a double quote or \" ;\" is refused. An existing configuration is never\n"
                                     "      changed (--set is then ignored, with a warning). The MSI does the same.\n"
                                     "      What it says is also written to certsteward-install-*.log in the\n"
-                                    "      temporary folder (its name printed at the end) and the Event Log.\n";
+                                    "      temporary folder (its name printed at the end) and the Event Log.\n"
+                                    "      install --undo: remove what the last run made (the MSI's rollback).\n";
 static const char usage_uninstall[] = "  uninstall\n"
                                       "      Windows: stop the service, finish a renewal it left unfinished (or\n"
                                       "      refuse, removing nothing), delete the service and its event source;\n"
-                                      "      the configuration and the state are kept. Logged as install is.\n";
+                                      "      the configuration and the state are kept. Logged as install is.\n"
+                                      "      uninstall --finish-renewal: only finish the renewal (the MSI's step).\n";
 static const char usage_service[] = "  service [--config FILE]\n"
                                     "      Windows: what the Service Control Manager starts (the daemon of run).\n";
 static const char usage_version[] = "  version\n"
