@@ -63,7 +63,7 @@ cleanup() {
   [ -z "${NEW:-}" ] || win "$CERTTOOL" remove "$NEW" >/dev/null
   for tp in ${EXTRA:-}; do win "$CERTTOOL" remove "$tp" >/dev/null; done
   for tp in ${REQUESTS:-}; do win "$CERTTOOL" remove "$tp" REQUEST >/dev/null; done
-  rm -rf "$T" "$WINEPREFIX/drive_c/Zertifikate" "$WINEPREFIX/drive_c/cs-doctor-bin"
+  rm -rf "$T" "$WINEPREFIX/drive_c/Zertifikate" "$WINEPREFIX/drive_c/cs-doctor-bin" ${EXTRA_DIRS:-}
 }
 trap cleanup EXIT
 
@@ -250,6 +250,19 @@ test_uninstall_rolls_back_an_unfinished_renewal() {
   if win "$CERTTOOL" has "$NEW"; then fail "the certificate of the unfinished renewal is still in My"; fi
   [ ! -e "$PD/journal" ] || fail "the journal is still there"
   expect_eq "$(svc_state certsteward)" "" "the service after uninstall"
+}
+
+# safe_copy: CS becomes a copy of certsteward.exe and its worker in C:\cs-doctor-ok (mode
+# 755: Wine's made-up DACL lets only administrators change it), so that doctor's
+# program_folder check does not judge the folder the build happens to be in (a clone
+# under /tmp is in a folder everyone can change); removed at the end
+safe_copy() {
+  local d=$WINEPREFIX/drive_c/cs-doctor-ok
+  mkdir -p "$d"
+  cp "$CS" "$(dirname "$CS")/certsteward-worker.exe" "$d/"
+  chmod 755 "$d" "$d/certsteward.exe" "$d/certsteward-worker.exe"
+  CS=$d/certsteward.exe
+  EXTRA_DIRS="${EXTRA_DIRS:-} $d"
 }
 
 starts() { grep -c '^start' "$T/connector/starts.log"; }
@@ -700,6 +713,7 @@ doctor_snapshot() {
 # chain engine's refusal is the failed check).
 test_doctor() {
   local before
+  safe_copy
   setup
   sed -i '/^ca_file = /d' "$PD/certsteward.ini" # the machine's chain engine decides
   before=$(doctor_snapshot)
@@ -715,7 +729,7 @@ test_doctor() {
   has_line "^ok +(drop|state)_folder +the (drop|state) folder C:.ProgramData.certsteward"
   has_line "^ok +event_source +registered; its message file .*certsteward\.exe renders event 1000: \"The certsteward service started"
   has_line "^warn +own_service +the service certsteward starts automatically; this system does not tell"
-  has_line "^ok +program_folder +Z:.*\\\\service, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
+  has_line "^ok +program_folder +C:.cs-doctor-ok, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
   has_line "^doctor: NOT READY: 1 check failed$"
   cs_run doctor_json doctor --json
   expect_eq "$ST" 1 "doctor --json's exit status"
@@ -759,13 +773,14 @@ test_doctor() {
 test_doctor_judges_the_service_program() {
   local svcbin=$WINEPREFIX/drive_c/cs-doctor-svc
   trap 'rm -rf "$WINEPREFIX/drive_c/cs-doctor-svc"; cleanup' EXIT
+  safe_copy
   pf() { grep -E '^[a-z]+ +program_folder ' "$T/doctor.out" || true; }
   has_pf() { pf | grep -Eq -- "$1" || fail "doctor does not say /$1/: $(pf)"; }
   rm -rf "$PD"
   win "$CS" install >"$T/install.out" || { cat "$T/install.out" >&2; fail "certsteward install failed"; }
   cs_run doctor doctor
   expect_eq "$(pf | wc -l)" 1 "program_folder lines with the service running this program ($(pf))"
-  has_pf "^ok +program_folder +Z:.*\\\\service, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
+  has_pf "^ok +program_folder +C:.cs-doctor-ok, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
 
   mkdir -m 755 "$svcbin"
   cp "$CS" "$(dirname "$CS")/certsteward-worker.exe" "$svcbin/"
@@ -776,23 +791,23 @@ test_doctor_judges_the_service_program() {
   cs_run doctor doctor
   expect_eq "$ST" 1 "doctor's exit status with the service's program in a folder others can change"
   has_pf "^fail +program_folder +the service certsteward runs C:.cs-doctor-svc.certsteward\\.exe, not this program: C:.cs-doctor-svc, the folder of certsteward\\.exe or one above it, can be changed by .*S-1-1-0.*: whoever can change it runs code as LocalSystem$"
-  has_pf "^ok +program_folder +Z:.*\\\\service, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
+  has_pf "^ok +program_folder +C:.cs-doctor-ok, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
   chmod 755 "$svcbin"
   chmod 666 "$svcbin/certsteward-worker.exe"
   cs_run doctor doctor
   has_pf "^fail +program_folder +the service certsteward runs C:.cs-doctor-svc.certsteward\\.exe, not this program: C:.cs-doctor-svc.certsteward-worker\\.exe can be changed by .*S-1-1-0.*: whoever can change it runs code as LocalSystem$"
 
   win sc delete certsteward >/dev/null || fail "cannot delete the service"
-  win sc create certsteward binPath= "\"$(wpath "$CS")\" service" >/dev/null ||
-    fail "cannot register the service with the build's program"
+  win sc create certsteward binPath= "\"C:\\cs-doctor-ok\\certsteward.exe\" service" >/dev/null ||
+    fail "cannot register the service with the program doctor runs as"
   cs_run doctor doctor
   expect_eq "$(pf | wc -l)" 1 "program_folder lines with the service running the build's program ($(pf))"
-  has_pf "^ok +program_folder +Z:.*\\\\service, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
+  has_pf "^ok +program_folder +C:.cs-doctor-ok, the folders above it, certsteward\\.exe and certsteward-worker\\.exe can be changed by Administrators and SYSTEM only$"
 
   win sc delete certsteward >/dev/null || fail "cannot delete the service"
   cs_run doctor doctor
   expect_eq "$(pf | wc -l)" 1 "program_folder lines without the service ($(pf))"
-  has_pf "^ok +program_folder +Z:.*\\\\service, the folders above it, .* only; the service certsteward is not installed: this program was judged$"
+  has_pf "^ok +program_folder +C:.cs-doctor-ok, the folders above it, .* only; the service certsteward is not installed: this program was judged$"
   rm -rf "$svcbin"
 }
 
