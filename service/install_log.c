@@ -50,6 +50,7 @@ struct cs_install_log_s {
   stream_t out, err;
   char said[LOG_SAID_MAX + 1]; /* standard error's lines, '\n' after each */
   size_t said_len;
+  int abandoned; /* a copying thread outlived its wait: nothing it uses is freed */
 };
 
 /* How a line of standard error is said: 1 as an error (the command failed and the line
@@ -88,12 +89,14 @@ static void take_line(stream_t *s) {
   if (n == 0)
     return;
   put_file(l, s->fd == 2 ? "stderr " : "stdout ", s->line, n);
+  EnterCriticalSection(&l->lock);
   if (s->fd == 2 && l->said_len + n + 1 <= LOG_SAID_MAX) {
     memcpy(l->said + l->said_len, s->line, n);
     l->said_len += n;
     l->said[l->said_len++] = '\n';
     l->said[l->said_len] = '\0';
   }
+  LeaveCriticalSection(&l->lock);
 }
 
 static unsigned __stdcall copy_stream(void *arg) {
@@ -147,8 +150,7 @@ static void restore(stream_t *s) {
   /* a child that inherited the pipe's write end would keep it open: the thread is not
    * waited for longer than that, and then left with its pipe (the process ends soon) */
   if (WaitForSingleObject(s->thread, 10000) != WAIT_OBJECT_0) {
-    CloseHandle(s->thread);
-    s->rfd = -1;
+    s->log->abandoned = 1; /* the thread may still write: what it uses is never freed */
     return;
   }
   CloseHandle(s->thread);
@@ -236,7 +238,7 @@ static const char *event_text(const char *line) {
 }
 
 void cs_install_log_end(cs_install_log_t *l, int rc) {
-  char end[64], *line, *next;
+  char end[64], *line, *next, *said;
   int said_error = 0, kind;
   if (l == NULL)
     return;
@@ -246,9 +248,12 @@ void cs_install_log_end(cs_install_log_t *l, int rc) {
   restore(&l->err);
   snprintf(end, sizeof end, "exit code %d (%s)", rc, rc == 0 ? "done" : "failed");
   put_file(l, "end    ", end, strlen(end));
-  if (l->file != INVALID_HANDLE_VALUE)
+  EnterCriticalSection(&l->lock);
+  said = _strdup(l->said);
+  if (l->file != INVALID_HANDLE_VALUE && !l->abandoned)
     CloseHandle(l->file);
-  for (line = l->said; *line != '\0'; line = next) {
+  LeaveCriticalSection(&l->lock);
+  for (line = said; line != NULL && *line != '\0'; line = next) {
     if ((next = strchr(line, '\n')) != NULL)
       *next++ = '\0';
     else
@@ -264,6 +269,9 @@ void cs_install_log_end(cs_install_log_t *l, int rc) {
   }
   if (l->file != INVALID_HANDLE_VALUE)
     printf("what certsteward %s said is also in %s\n", l->command, l->path);
+  free(said);
+  if (l->abandoned)
+    return; /* a copying thread may still use l: it goes with the process */
   DeleteCriticalSection(&l->lock);
   free(l);
 }

@@ -15,6 +15,7 @@
 #define RUN_KEY SOFTWARE_KEY L"\\InstallRun"
 #define MADE_VALUE L"Made"        /* REG_MULTI_SZ: the paths, in the order they were made */
 #define KEY_MADE_VALUE L"KeyMade" /* REG_DWORD 1: HKLM\SOFTWARE\certsteward was made too */
+#define RUN_VALUE L"Run"          /* REG_SZ: the run's token (install --run), absent without one */
 #define LIST_MAX (64u * 1024)     /* bytes */
 
 static int key_exists(const wchar_t *name) {
@@ -25,10 +26,14 @@ static int key_exists(const wchar_t *name) {
   return 1;
 }
 
-void cs_install_made_begin(cs_install_made_t *m) {
+void cs_install_made_clear(void) { (void)RegDeleteKeyW(HKEY_LOCAL_MACHINE, RUN_KEY); }
+
+void cs_install_made_begin(cs_install_made_t *m, const char *run) {
   memset(m, 0, sizeof *m);
   m->key_existed = key_exists(SOFTWARE_KEY);
-  (void)RegDeleteKeyW(HKEY_LOCAL_MACHINE, RUN_KEY);
+  if (run != NULL)
+    snprintf(m->run, sizeof m->run, "%s", run);
+  cs_install_made_clear();
 }
 
 void cs_install_made_watch(cs_install_made_t *m, const char *path) {
@@ -62,6 +67,13 @@ void cs_install_made_end(const cs_install_made_t *m) {
     e = RegSetValueExW(key, MADE_VALUE, 0, REG_MULTI_SZ, (const BYTE *)list, (DWORD)(at * sizeof *list));
   if (e == ERROR_SUCCESS && !m->key_existed)
     e = RegSetValueExW(key, KEY_MADE_VALUE, 0, REG_DWORD, (const BYTE *)&one, sizeof one);
+  if (e == ERROR_SUCCESS && m->run[0] != '\0') {
+    wchar_t *token = cs__win_wide(m->run);
+    e = token == NULL ? ERROR_NOT_ENOUGH_MEMORY
+                      : RegSetValueExW(key, RUN_VALUE, 0, REG_SZ, (const BYTE *)token,
+                                       (DWORD)((wcslen(token) + 1) * sizeof *token));
+    free(token);
+  }
   if (key != NULL)
     RegCloseKey(key);
   if (e != ERROR_SUCCESS)
@@ -71,8 +83,11 @@ void cs_install_made_end(const cs_install_made_t *m) {
             RUN_KEY, (long)e);
 }
 
-int cs_install_undo(void) {
-  wchar_t list[LIST_MAX / sizeof(wchar_t) + 2];
+int cs_install_undo(const char *run) {
+  wchar_t list[LIST_MAX / sizeof(wchar_t) + 2], token[256];
+  DWORD tsize = (DWORD)(sizeof token - sizeof token[0]);
+  char *token8 = NULL;
+  int same;
   DWORD size = (DWORD)(sizeof list - 2 * sizeof list[0]), type = 0, key_made = 0, dsize = sizeof key_made;
   const wchar_t *p, *paths[CS_INSTALL_UNDO_MAX];
   HKEY key = NULL;
@@ -91,12 +106,23 @@ int cs_install_undo(void) {
   if (e == ERROR_SUCCESS &&
       RegQueryValueExW(key, KEY_MADE_VALUE, NULL, &type, (BYTE *)&key_made, &dsize) != ERROR_SUCCESS)
     key_made = 0;
+  memset(token, 0, sizeof token);
+  if (e == ERROR_SUCCESS &&
+      (RegQueryValueExW(key, RUN_VALUE, NULL, &type, (BYTE *)token, &tsize) != ERROR_SUCCESS || type != REG_SZ))
+    token[0] = L'\0';
   if (key != NULL)
     RegCloseKey(key);
   if (e != ERROR_SUCCESS) {
     fprintf(stderr, "certsteward install --undo: cannot read HKLM\\%ls (Windows error %ld): nothing was removed\n",
             RUN_KEY, (long)e);
     return CS_EXIT_USAGE;
+  }
+  token8 = cs__win_utf8(token);
+  same = token8 != NULL && strcmp(token8, run != NULL ? run : "") == 0;
+  free(token8);
+  if (!same) {
+    printf("nothing to take back: the list of what install made is another run's\n");
+    return CS_EXIT_OK;
   }
   for (p = list; *p != L'\0' && n < CS_INSTALL_UNDO_MAX; p += wcslen(p) + 1)
     paths[n++] = p;

@@ -17,10 +17,16 @@ typedef struct cs_install_made_s {
   int existed[CS_INSTALL_UNDO_MAX];
   int n;
   int key_existed; /* HKLM\SOFTWARE\certsteward */
+  char run[256];   /* the run's token, "" without one */
 } cs_install_made_t;
 
-/* Clears the list an earlier run left and notes what exists now. */
-void cs_install_made_begin(cs_install_made_t *m);
+/* Clears the list an earlier run left: the first thing install does, before anything
+ * can fail, so that no rollback ever reads a list of another run. */
+void cs_install_made_clear(void);
+
+/* Notes what exists now; run (may be NULL) names this run (install --run TOKEN: the MSI
+ * gives CS_Install and its rollback the same token, formatted as the script is made). */
+void cs_install_made_begin(cs_install_made_t *m, const char *run);
 
 /* Notes whether path exists now, before this run may make it. */
 void cs_install_made_watch(cs_install_made_t *m, const char *path);
@@ -28,8 +34,10 @@ void cs_install_made_watch(cs_install_made_t *m, const char *path);
 /* Lists what was watched and exists now but did not before (a warning when it cannot). */
 void cs_install_made_end(const cs_install_made_t *m);
 
-/* install --undo: removes what the list names, in the reverse order, then the list.
- * CS_EXIT_OK, or CS_EXIT_USAGE with why printed (what could be removed is). */
-int cs_install_undo(void);
+/* install --undo [--run TOKEN]: removes what the list names, in the reverse order, then
+ * the list; only a list of the run named (a list without a token for none): any other
+ * list is left as it is and nothing removed. CS_EXIT_OK, or CS_EXIT_USAGE with why
+ * printed (what could be removed is). */
+int cs_install_undo(const char *run);
 
 #endif

@@ -210,7 +210,7 @@ static void on_failed(void *arg, const char *config_path, const char *why);
 static void config_invalid(const char *path, const char *why) { on_failed(NULL, path, why); }
 
 static int install(int argc, char **argv) {
-  cs_opt_t opts[] = {{"config", 1, NULL}, {"config-template", 1, NULL}, {NULL, 0, NULL}};
+  cs_opt_t opts[] = {{"config", 1, NULL}, {"config-template", 1, NULL}, {"run", 1, NULL}, {NULL, 0, NULL}};
   char **av = argv; /* UTF-8 from the wide command line (wmain, main.c) */
   char **rest = malloc(sizeof *rest * ((size_t)argc + 1));
   const char **operands = malloc(sizeof *operands * (size_t)argc);
@@ -263,7 +263,7 @@ static int install(int argc, char **argv) {
   ctx.home = home;
   ctx.whome = whome;
   ctx.self = self = cs__win_self_sid();
-  cs_install_made_begin(&made);
+  cs_install_made_begin(&made, opts[2].value);
   made_begun = 1;
   cs_install_made_watch(&made, home);
   cs_install_made_watch(&made, path);
@@ -564,7 +564,16 @@ int cs_cmd_service(int argc, char **argv) {
  * (install_log.h): an MSI shows neither standard output nor standard error. */
 int cs_cmd_install(int argc, char **argv) {
   cs_install_log_t *log = cs_install_log_begin("install");
-  int rc = argc == 3 && strcmp(argv[2], "--undo") == 0 ? cs_install_undo() : install(argc, argv);
+  int undo = argc >= 3 && strcmp(argv[2], "--undo") == 0, rc;
+  if (undo && argc != 3 && !(argc == 5 && strcmp(argv[3], "--run") == 0)) {
+    fprintf(stderr, "certsteward install: --undo takes only --run TOKEN\n");
+    rc = CS_EXIT_USAGE;
+  } else if (undo) {
+    rc = cs_install_undo(argc == 5 ? argv[4] : NULL);
+  } else {
+    cs_install_made_clear(); /* before anything can fail: no rollback reads an older list */
+    rc = install(argc, argv);
+  }
   cs_install_log_end(log, rc);
   return rc;
 }

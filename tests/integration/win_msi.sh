@@ -155,6 +155,9 @@ test_install_upgrade_uninstall() {
   msiexec /i "$(wpath "$T/old.msi")" HOST=board.example.test "BINDING_FILE=$BINDING" ||
     fail "msiexec /i (older build) exit status $?"
   check_installed "$OLD_CODE" 0.0.1 1
+  # install listed what it made under the run's token (the rollback's, too)
+  reg_value 'HKLM\SOFTWARE\certsteward\InstallRun' Run | grep -Eq "^REG_SZ $OLD_CODE [^ ]+ [0-9:]+$" ||
+    fail "no run token with the list: $(reg_value 'HKLM\SOFTWARE\certsteward\InstallRun' Run)"
   # the MSI log says where what certsteward install said goes
   msi_log_has "CS_Install\. certsteward install: what it says is in certsteward-install-\*\.log" ||
     fail "the MSI log does not say where install's own log is"
@@ -237,6 +240,12 @@ test_tables() {
   awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_InstallRollback"] > seq["InstallServices"] &&
     seq["CS_InstallRollback"] < seq["CS_Install"]) }' "$T/InstallExecuteSequence" ||
     fail "CS_InstallRollback is not between InstallServices and CS_Install"
+  # both read one token, set once, so that the rollback takes back that run's list only
+  expect_eq "$(awk -F'\t' '$1 == "CS_InstallRollback" { print $4 }' "$T/CustomAction")" 'install --undo --run "[CsRun]"' \
+    "CS_InstallRollback's command"
+  awk -F'\t' '$1 == "CS_Install" { exit !($4 ~ /--run "\[CsRun\]"$/) }' "$T/CustomAction" || fail "CS_Install is given no run token"
+  expect_eq "$(awk -F'\t' '$1 == "CS_SetRun" { print $2 " " $3 "=" $4 }' "$T/CustomAction")" \
+    "51 CsRun=[ProductCode] [Date] [Time]" "the custom action that sets the run's token"
   expect_eq "$(awk -F'\t' '$1 == "CS_Uninstall" { print $2 }' "$T/InstallExecuteSequence")" \
     '$certsteward.exe=2 AND NOT UPGRADINGPRODUCTCODE AND NOT LEAVE_RENEWAL' "CS_Uninstall's condition"
   awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_Uninstall"] > seq["StopServices"] &&
@@ -369,6 +378,10 @@ test_failed_first_install_leaves_nothing() {
     fail "install did not fail at install_end"
   fi
   [ -f "$PD/certsteward.ini" ] && [ -d "$PD/drop" ] || fail "the failed install made nothing to take back"
+  # the list is that run's: an undo for another run removes nothing
+  win_err "$CS" install --undo --run other >"$T/undo0.out" || fail "install --undo --run other failed: $(cat "$T/err")"
+  grep -q "another run's" "$T/undo0.out" || fail "an undo for another run: $(cat "$T/undo0.out")"
+  [ -f "$PD/certsteward.ini" ] || fail "an undo for another run removed the configuration"
   win_err "$CS" install --undo >"$T/undo.out" || fail "install --undo failed: $(cat "$T/err")"
   [ ! -e "$PD" ] || fail "%ProgramData%\\certsteward is left: $(find "$PD" | head -20)"
   if win reg query 'HKLM\SOFTWARE\certsteward' >/dev/null 2>&1; then fail "the remembered values are left"; fi
@@ -380,6 +393,8 @@ test_failed_first_install_leaves_nothing() {
     --config-template "$tpl" >/dev/null; then
     fail "the second install did not fail at install_end"
   fi
+  # a run refused before it begins (a value install refuses) leaves no list behind either
+  if win_err "$CS" install --config-template "$tpl" --set "host=a ;b" >/dev/null; then fail "install accepted 'a ;b'"; fi
   win_err "$CS" install --undo >"$T/undo2.out" || fail "install --undo failed: $(cat "$T/err")"
   grep -q "nothing to take back" "$T/undo2.out" || fail "the undo after a repair removed: $(cat "$T/undo2.out")"
   expect_eq "$(win "$CS" config | tr -d '\r' | sed -n 's/^host = //p')" board.example.test \
