@@ -95,24 +95,6 @@ static int replace_check(cs_report_t *r, size_t at, bool ok, const char *detail)
   return CS_OK;
 }
 
-/* Whether the key of the store's certificate (or request entry) tp is kept to the
- * administrators (cs_plat_store_key_private: any user may make a machine key that a
- * certificate gets linked to, and keep reading it): 1 yes; else 0 and note says why,
- * naming it as what (followed by its thumbprint). Fails closed. Under Wine every machine
- * key reports one made-up descriptor that passes, so the Windows tests take the
- * accepting path only; the refusals are cs__win_key_private's (test_win_keyacl), and
- * only real Windows proves a key others can read is refused here. */
-static int key_private(const cs_validate_t *v, const char *tp, const char *what, char *note, size_t len) {
-  char why[600];
-  cs_err_t err;
-  int rc = cs_plat_store_key_private(tp, v->cfg->connector.account, why, sizeof why, &err);
-  if (rc == 1)
-    return 1;
-  snprintf(note, len, "; %s %s) %s: %.400s", what, tp,
-           rc == 0 ? "is not kept to the administrators" : "cannot be judged", rc == 0 ? why : err.text);
-  return 0;
-}
-
 /* Whether the private key of leaf waits in the store, left by a request made on this
  * machine (cs_plat_store_pending, which opens it and compares its public half): 1
  * with v->pending named; else 0 and note, "" or what to add to the refusal (an entry
@@ -136,9 +118,6 @@ static int ask_pending(cs_validate_t *v, X509 *leaf, char *note, size_t len) {
              err.text[0] ? err.text : cs_strerror(rc));
   else if (rc == 0 && why[0])
     snprintf(note, len, "; %s", why);
-  else if (rc == 1 &&
-           !key_private(v, v->pending, "the private key its request left in LocalMachine\\REQUEST (entry", note, len))
-    rc = 0;
   if (rc != 1)
     v->pending[0] = '\0';
   return rc == 1;
@@ -173,14 +152,10 @@ static int own_key_check(cs_validate_t *v, const cs_bundle_t *b, cs_report_t *r)
     if (strcmp(certs[i].tp, tp) == 0)
       found = certs[i].has_key != 0;
   cs_plat_store_list_free(certs, n);
-  if (found == 1 && key_private(v, tp, "its private key in LocalMachine\\My (certificate", note, sizeof note))
+  if (found == 1)
     return replace_check(r, at, true,
                          "no key in the file; the certificate is in LocalMachine\\My with its own "
                          "private key, which it keeps");
-  if (found == 1) {
-    snprintf(text, sizeof text, "no key in the file%s", note);
-    return replace_check(r, at, false, text);
-  }
   if (ask_pending(v, b->leaf, note, sizeof note)) {
     snprintf(text, sizeof text, PENDING_OK, v->pending);
     return replace_check(r, at, true, text);
