@@ -71,7 +71,7 @@ start_nginx() {
   mkdir -p "$dir/logs" "$dir/tmp"
   NGINX_PID=
   for _ in 1 2 3 4 5; do
-    NGINX_PORT=$((20000 + RANDOM % 20000))
+    NGINX_PORT=$((20000 + RANDOM % 12000))
     cat > "$dir/nginx.conf" <<EOF
 worker_processes 1; pid $dir/nginx.pid; error_log $dir/logs/error.log;
 events { worker_connections 64; }

@@ -10,6 +10,16 @@
 . "$(dirname "$0")/lib.sh"
 cs_use_daemon
 
+# What a failure prints besides its message: both runs' output, the connector's
+# stand-in log, nginx's errors and the events, so that a failure explains itself
+cs_on_fail() {
+  local f
+  for f in run1.out run2.out systemctl.log nginx/logs/error.log; do
+    [ -e "$T/$f" ] && { echo "---- $f"; tail -n 40 "$T/$f"; }
+  done
+  [ -e "$T/state/events.jsonl" ] && { echo "---- events"; jq -c '[.id, .message]' "$T/state/events.jsonl" | tail -n 40; }
+}
+
 # The renewal setup (lib.sh) made multi-file: a chain file in the store, a second
 # binding file; the key in service readable by nobody, as the daemon keeps it; a
 # good PFX waiting in the drop folder.

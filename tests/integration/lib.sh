@@ -21,7 +21,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAILED: $*" >&2; exit 1; }
+# fail MESSAGE: the test fails; a suite that defines cs_on_fail adds what explains it
+fail() {
+  echo "FAILED: $*" >&2
+  if declare -F cs_on_fail >/dev/null; then cs_on_fail >&2 || true; fi
+  exit 1
+}
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
 # SHA-1 thumbprint of the first certificate in a file (check's verdict does not matter here)
@@ -74,7 +79,8 @@ setup() {
     cp "$T/store/cert.pem" "$second"
   fi
   for attempt in 1 2 3 4 5; do
-    P1=$((20000 + RANDOM % 20000)); P2=$((P1 + 1))
+    # below the kernel's ephemeral ports (32768 up): no client socket can hold them
+    P1=$((20000 + RANDOM % 12000)); P2=$((P1 + 1))
     {
       echo "worker_processes 1; pid $T/nginx/nginx.pid; error_log $T/nginx/logs/error.log;"
       echo "events { worker_connections 32; }"
@@ -316,6 +322,9 @@ do_start() {
   if [ -e "$T/fail-start-once" ]; then rm -f "$T/fail-start-once"; log start-failed; exit 3; fi
   if ! running; then
     "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" || exit 1
+    # systemd's start of a forking service returns once the PID file is there
+    for _ in $(seq 100); do running && break; sleep 0.05; done
+    running || exit 1
     cp "$T/tls.json" "$T/connector-settings"
     log start
   fi

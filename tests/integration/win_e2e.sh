@@ -422,7 +422,7 @@ test_probe_from_windows() {
   local port pid="" out want i
   want=$(pem_thumbprint "$PKI/current-ok.pem")
   for i in 1 2 3 4 5; do
-    port=$((30000 + RANDOM % 20000))
+    port=$((20000 + RANDOM % 12000))
     openssl s_server -quiet -accept "127.0.0.1:$port" -cert "$PKI/current-ok.pem" -key "$PKI/leaf.key" \
       </dev/null >"$T/s_server.out" 2>&1 &
     pid=$!
