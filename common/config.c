@@ -69,6 +69,14 @@ static const cs__key_t cs__keys[] = {
     {"policy", "min_rsa_bits", CS__INT, CS__OFF(policy.min_rsa_bits), "2048", "2048", 1024, 16384, NULL},
     {"policy", "allow_sha1", CS__BOOL, CS__OFF(policy.allow_sha1), "no", "no", 0, 0, NULL},
     {"policy", "require_cn", CS__BOOL, CS__OFF(policy.require_cn), "yes", "yes", 0, 0, NULL},
+    /* [request]: off until renew_days is set (0 = empty = never) */
+    {"request", "renew_days", CS__INT, CS__OFF(request.renew_days), "", "", 1, 365, NULL},
+    {"request", "key", CS__STR, CS__OFF(request.key), "rsa2048", "rsa2048", 0, 0, cs__check_keykind},
+    {"request", "route", CS__STR, CS__OFF(request.route), "", "", 0, 0, cs__check_route},
+    {"request", "submit_command", CS__STR, CS__OFF(request.submit_command), "", "", 0, 0, NULL},
+    {"request", "ca_config", CS__STR, CS__OFF(request.ca_config), "", "", 0, 0, NULL},
+    {"request", "template", CS__STR, CS__OFF(request.template_name), "", "", 0, 0, cs__check_template},
+    {"request", "give_up_days", CS__INT, CS__OFF(request.give_up_days), "30", "30", 1, 3650, NULL},
     {"log", "events_file", CS__PATH, CS__OFF(log.events_file), "", "", 0, 0, NULL},
     {"log", "events_max_size", CS__SIZE, CS__OFF(log.events_max_size), "10M", "10M", 64 * 1024, 1024 * 1024 * 1024,
      NULL},
@@ -256,6 +264,10 @@ static int cs__set(cs_config_t *cfg, const cs__key_t *k, const char *v, const ch
     return CS_ECONFIG;
   case CS__INT:
   case CS__SIZE:
+    if (v[0] == '\0' && k->type == CS__INT && k->def_posix[0] == '\0') {
+      *(int *)field = 0; /* a number with no default: empty = not set */
+      return 0;
+    }
     cs__fmt_num(lo, sizeof lo, k->type, k->min);
     cs__fmt_num(hi, sizeof hi, k->type, k->max);
     if (!cs__parse_num(v, k->type, &i)) {

@@ -69,6 +69,16 @@ typedef struct cs_config_s {
     bool require_cn; /* the subject CN must match the host too */
   } policy;
   struct {
+    int renew_days;       /* a new key and request this many days before the certificate in
+                           * service expires; 0 = never (request.h) */
+    char *key;            /* "rsa2048", "rsa3072" or "ec-p256" */
+    char *route;          /* "command" or "adcs"; NULL = manual (the request waits in the outbox) */
+    char *submit_command; /* route = command: a certmonger CA helper's command line */
+    char *ca_config;      /* AD CS: "host\CA Name" or an enrollment web service URL */
+    char *template_name;  /* AD CS template, also handed to the command; NULL = none */
+    int give_up_days;     /* a request not issued by then is given up, its key deleted */
+  } request;
+  struct {
     char *events_file; /* JSON lines; NULL = state_dir/events.jsonl */
     uint64_t events_max_size;
     char *metrics_file; /* Prometheus text; NULL = state_dir/certsteward.prom */

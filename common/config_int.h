@@ -38,6 +38,9 @@ int cs__check_adopt_from(const char *v, char *why, size_t n); /* not on a system
 int cs__check_old(const char *v, char *why, size_t n);
 int cs__check_provider(const char *v, char *why, size_t n);
 int cs__check_days(const char *v, char *why, size_t n);
+int cs__check_keykind(const char *v, char *why, size_t n);
+int cs__check_route(const char *v, char *why, size_t n); /* adcs: Windows only */
+int cs__check_template(const char *v, char *why, size_t n);
 
 /* s[0..n) or s equals word, ASCII case-insensitively. */
 int cs__ieqn(const char *s, size_t n, const char *word);

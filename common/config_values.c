@@ -134,6 +134,43 @@ int cs__check_provider(const char *v, char *why, size_t n) {
   return CS_ECONFIG;
 }
 
+int cs__check_keykind(const char *v, char *why, size_t n) {
+  if (cs__ieq(v, "rsa2048") || cs__ieq(v, "rsa3072") || cs__ieq(v, "ec-p256"))
+    return 0;
+  snprintf(why, n, "\"%.100s\" is not rsa2048, rsa3072 or ec-p256", v);
+  return CS_ECONFIG;
+}
+
+int cs__check_route(const char *v, char *why, size_t n) {
+  if (cs__ieq(v, "command"))
+    return 0;
+  if (cs__ieq(v, "adcs")) {
+    if (cs_plat_store_is_system())
+      return 0;
+    snprintf(why, n, "adcs is Windows' own (ICertRequest): elsewhere use command with a CA helper");
+    return CS_ECONFIG;
+  }
+  snprintf(why, n, "\"%.100s\" is not command or adcs (or empty: the request waits in the outbox)", v);
+  return CS_ECONFIG;
+}
+
+/* An AD CS template's name is its common name: letters, digits, spaces and a few signs */
+int cs__check_template(const char *v, char *why, size_t n) {
+  size_t i, len = strlen(v);
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)v[i];
+    if (c < 0x20 || c == 0x7f || c == ':' || c == '"' || c == '\\' || c == '%') {
+      snprintf(why, n, "holds a character a template's name cannot (expected its name, e.g. WebServer)");
+      return CS_ECONFIG;
+    }
+  }
+  if (len > 64) {
+    snprintf(why, n, "is longer than a template's name can be (64)");
+    return CS_ECONFIG;
+  }
+  return 0;
+}
+
 int cs__check_days(const char *v, char *why, size_t n) {
   char *end;
   long d = strtol(v, &end, 10);
@@ -167,6 +204,8 @@ void cs__value(const cs_config_t *cfg, const cs__key_t *k, cs_buf_t *out) {
     cs_buf_puts(out, *(const bool *)field ? "yes" : "no");
     return;
   case CS__INT:
+    if (*(const int *)field == 0 && k->def_posix[0] == '\0')
+      return; /* not set */
     cs__fmt_num(buf, sizeof buf, k->type, *(const int *)field);
     cs_buf_puts(out, buf);
     return;

@@ -199,6 +199,14 @@ int cs_plat_run_confined(const char *const *argv, const void *input, size_t inpu
  * cs_plat_run, for admin-configured commands such as [connector] restart_command. */
 int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err);
 
+/* cs_plat_run_shell with variables set for the command: env is a NULL-terminated list
+ * of "NAME=value" (replacing a variable of that name this process has), and every
+ * variable of this process whose name starts with drop_prefix (may be NULL) is left
+ * out. At most max_out bytes of standard output are kept. For [request]
+ * submit_command, a certmonger CA helper. */
+int cs_plat_run_shell_env(const char *command, const char *const *env, const char *drop_prefix, int timeout_ms,
+                          size_t max_out, cs_run_result_t *res, cs_err_t *err);
+
 /* Local time of t (seconds since 1970), for maintenance windows. */
 int cs_plat_localtime(long long t, struct tm *out);
 

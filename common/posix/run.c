@@ -72,7 +72,7 @@ static int make_pipe(int p[2], const char *prog, cs_err_t *err) {
   return CS_OK;
 }
 
-static int spawn(run_t *r, const char *const *argv, int in_r, int out_w, cs_err_t *err) {
+static int spawn(run_t *r, const char *const *argv, char *const *envp, int in_r, int out_w, cs_err_t *err) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, all;
@@ -103,7 +103,7 @@ static int spawn(run_t *r, const char *const *argv, int in_r, int out_w, cs_err_
   posix_spawnattr_setsigdefault(&at, &all);
   /* posix_spawn's argv is not const-qualified, though it is never written */
   u.c = argv;
-  e = posix_spawn(&r->pid, argv[0], &fa, &at, u.m, environ);
+  e = posix_spawn(&r->pid, argv[0], &fa, &at, u.m, envp != NULL ? envp : environ);
   posix_spawnattr_destroy(&at);
   posix_spawn_file_actions_destroy(&fa);
   if (e != 0) {
@@ -237,8 +237,9 @@ static int sigpipe_pending(void) {
   return sigpending(&s) == 0 && sigismember(&s, SIGPIPE) == 1;
 }
 
-int cs_plat_run(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
-                cs_run_result_t *res, cs_err_t *err) {
+/* cs_plat_run with the environment envp (NULL: this process's) */
+static int run_env(const char *const *argv, char *const *envp, const void *input, size_t input_len, int timeout_ms,
+                   size_t max_out, cs_run_result_t *res, cs_err_t *err) {
   int in_p[2] = {-1, -1}, out_p[2] = {-1, -1};
   sigset_t pipe_set, old_mask;
   int masked = 0, pipe_was_pending = 0, rc;
@@ -269,7 +270,7 @@ int cs_plat_run(const char *const *argv, const void *input, size_t input_len, in
     masked = 1;
     pipe_was_pending = sigpipe_pending();
   }
-  if ((rc = spawn(&r, argv, in_p[0], out_p[1], err)) != CS_OK)
+  if ((rc = spawn(&r, argv, envp, in_p[0], out_p[1], err)) != CS_OK)
     goto out;
   /* Only the child keeps these: their closing is how each side sees end of file. */
   close(in_p[0]);
@@ -321,9 +322,58 @@ out:
   return rc;
 }
 
+int cs_plat_run(const char *const *argv, const void *input, size_t input_len, int timeout_ms, size_t max_out,
+                cs_run_result_t *res, cs_err_t *err) {
+  return run_env(argv, NULL, input, input_len, timeout_ms, max_out, res, err);
+}
+
 int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err) {
   const char *argv[] = {"/bin/sh", "-c", command, NULL};
   return cs_plat_run(argv, NULL, 0, timeout_ms, SHELL_MAX_OUT, res, err);
+}
+
+/* The variable entry e ("NAME=value") has the name of entry name ("NAME=...") */
+static int env_named(const char *e, const char *name) {
+  size_t n = strcspn(name, "=");
+  return strncmp(e, name, n) == 0 && e[n] == '=';
+}
+
+int cs_plat_run_shell_env(const char *command, const char *const *env, const char *drop_prefix, int timeout_ms,
+                          size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+  const char *argv[] = {"/bin/sh", "-c", command, NULL};
+  size_t n_own = 0, n_add = 0, i, j, k = 0;
+  const char **envp;
+  int rc;
+
+  while (environ != NULL && environ[n_own] != NULL)
+    n_own++;
+  while (env != NULL && env[n_add] != NULL)
+    n_add++;
+  if ((envp = malloc(sizeof *envp * (n_own + n_add + 1))) == NULL) {
+    memset(res, 0, sizeof *res);
+    res->exit_code = -1;
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  }
+  for (i = 0; i < n_own; i++) {
+    int replaced = drop_prefix != NULL && strncmp(environ[i], drop_prefix, strlen(drop_prefix)) == 0;
+    for (j = 0; !replaced && j < n_add; j++)
+      replaced = env_named(environ[i], env[j]);
+    if (!replaced)
+      envp[k++] = environ[i];
+  }
+  for (j = 0; j < n_add; j++)
+    envp[k++] = env[j];
+  envp[k] = NULL;
+  {
+    union {
+      const char **c;
+      char *const *m;
+    } u; /* posix_spawn's envp is not const-qualified, though it is never written */
+    u.c = envp;
+    rc = run_env(argv, u.m, NULL, 0, timeout_ms, max_out, res, err);
+  }
+  free(envp);
+  return rc;
 }
 
 int cs_plat_sibling_path(const char *name, char *buf, size_t len, cs_err_t *err) {

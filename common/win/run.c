@@ -109,8 +109,8 @@ static HANDLE child_handle(HANDLE h, int for_write) {
  * (for a plain child: when one can be made). Suspended until it is in the job, so
  * that nothing it starts can escape the job. On failure r may hold a child already
  * made, which run_wide ends. */
-static int spawn(run_t *r, const wchar_t *wprog, wchar_t *wcmd, int confined, const void *input, size_t input_len,
-                 cs_err_t *err) {
+static int spawn(run_t *r, const wchar_t *wprog, wchar_t *wcmd, wchar_t *envblock, int confined, const void *input,
+                 size_t input_len, cs_err_t *err) {
   HANDLE in_r = NULL, in_w = NULL, out_w = NULL, err_h = NULL, token = NULL;
   HANDLE inherit[3];
   LPPROC_THREAD_ATTRIBUTE_LIST attrs = NULL;
@@ -161,13 +161,14 @@ static int spawn(run_t *r, const wchar_t *wprog, wchar_t *wcmd, int confined, co
     goto out;
   }
   /* A child of a process without a console (the service) gets none either. */
-  flags = CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | (GetConsoleWindow() == NULL ? CREATE_NO_WINDOW : 0);
+  flags = CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT | (GetConsoleWindow() == NULL ? CREATE_NO_WINDOW : 0) |
+          (envblock != NULL ? CREATE_UNICODE_ENVIRONMENT : 0);
   if (confined &&
       ((rc = cs__win_confined_token(&token, err)) != CS_OK || (rc = cs__win_confined_job(&r->job, err)) != CS_OK))
     goto out;
   if (!(token != NULL
-            ? CreateProcessAsUserW(token, wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &r->pi)
-            : CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, NULL, NULL, &si.StartupInfo, &r->pi))) {
+            ? CreateProcessAsUserW(token, wprog, wcmd, NULL, NULL, TRUE, flags, envblock, NULL, &si.StartupInfo, &r->pi)
+            : CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, envblock, NULL, &si.StartupInfo, &r->pi))) {
     rc = cs__win_fail(err, GetLastError(), what);
     goto out;
   }
@@ -266,15 +267,16 @@ static int supervise(run_t *r, int timeout_ms, cs_run_result_t *res, cs_err_t *e
 
 /* Runs the program wprog with the command line wcmd (modified by CreateProcessW);
  * confined: as the worker (confine.c). */
-static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, int confined, const void *input,
-                    size_t input_len, int timeout_ms, size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, wchar_t *envblock, int confined,
+                    const void *input, size_t input_len, int timeout_ms, size_t max_out, cs_run_result_t *res,
+                    cs_err_t *err) {
   run_t r;
   int rc;
 
   memset(&r, 0, sizeof r);
   r.prog = prog;
   r.max_out = max_out;
-  rc = spawn(&r, wprog, wcmd, confined, input, input_len, err);
+  rc = spawn(&r, wprog, wcmd, envblock, confined, input, input_len, err);
   if (rc == CS_OK)
     rc = supervise(&r, timeout_ms, res, err);
   if (r.feeder != NULL) {
@@ -329,7 +331,7 @@ static int run_argv(const char *const *argv, int confined, const void *input, si
   for (p = wprog; *p; p++)
     if (*p == L'/')
       *p = L'\\';
-  rc = run_wide(argv[0], wprog, wline, confined, input, input_len, timeout_ms, max_out, res, err);
+  rc = run_wide(argv[0], wprog, wline, NULL, confined, input, input_len, timeout_ms, max_out, res, err);
 out:
   free(wprog);
   free(wline);
@@ -349,7 +351,10 @@ int cs_plat_run_confined(const char *const *argv, const void *input, size_t inpu
 /* cmd.exe from the system folder (not %ComSpec%, which any user's environment can
  * change), /d: no AutoRun commands from the registry, /s /c "...": the outer quotes
  * are removed and the rest is run as the admin wrote it. */
-int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err) {
+/* cmd.exe running command (as cs_plat_run_shell says), with the environment block
+ * envblock (NULL: this process's). */
+static int shell(const char *command, wchar_t *envblock, int timeout_ms, size_t max_out, cs_run_result_t *res,
+                 cs_err_t *err) {
   wchar_t sys[MAX_PATH], prog[MAX_PATH + 16], *wcommand = NULL, *line = NULL;
   UINT n;
   size_t len;
@@ -379,10 +384,93 @@ int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res,
   memcpy(line, L"cmd.exe /d /s /c \"", sizeof(L"cmd.exe /d /s /c \""));
   wcscat(line, wcommand);
   wcscat(line, L"\"");
-  rc = run_wide("cmd.exe", prog, line, 0, NULL, 0, timeout_ms, SHELL_MAX_OUT, res, err);
+  rc = run_wide("cmd.exe", prog, line, envblock, 0, NULL, 0, timeout_ms, max_out, res, err);
 out:
   free(wcommand);
   free(line);
+  return rc;
+}
+
+int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res, cs_err_t *err) {
+  return shell(command, NULL, timeout_ms, SHELL_MAX_OUT, res, err);
+}
+
+/* The name of a "NAME=value" entry is name's (names compare without case on Windows).
+ * An entry that starts with '=' (cmd.exe's per-drive folders, "=C:=C:\...") is named
+ * by what follows that '=' up to the next. */
+static int env_same(const wchar_t *e, const wchar_t *name) {
+  size_t n = wcscspn(name + 1, L"=") + 1, m = wcscspn(e + 1, L"=") + 1;
+  return n == m && CompareStringOrdinal(e, (int)n, name, (int)n, TRUE) == CSTR_EQUAL;
+}
+
+static int env_order(const void *a, const void *b) {
+  const wchar_t *x = *(const wchar_t *const *)a, *y = *(const wchar_t *const *)b;
+  size_t n = wcscspn(x + 1, L"=") + 1, m = wcscspn(y + 1, L"=") + 1;
+  return CompareStringOrdinal(x, (int)n, y, (int)m, TRUE) - CSTR_EQUAL;
+}
+
+/* This process's environment without the variables env names or drop_prefix starts, and
+ * env's, sorted by name without case as CreateProcess documents an environment block
+ * must be, in one block ending with two NULs. NULL: out of memory, or env not UTF-8. */
+static wchar_t *env_block(const char *const *env, const char *drop_prefix) {
+  wchar_t *own = GetEnvironmentStringsW(), *block = NULL, *p, *wprefix = NULL, **add = NULL;
+  const wchar_t **v = NULL;
+  size_t n_own = 0, n_add = 0, n = 0, i, j, len = 1;
+  int ok = own != NULL && (drop_prefix == NULL || (wprefix = cs__win_wide(drop_prefix)) != NULL);
+
+  while (env != NULL && env[n_add] != NULL)
+    n_add++;
+  for (p = own; ok && *p; p += wcslen(p) + 1)
+    n_own++;
+  ok = ok && (add = calloc(n_add + 1, sizeof *add)) != NULL && (v = malloc(sizeof *v * (n_own + n_add + 1))) != NULL;
+  for (j = 0; ok && j < n_add; j++)
+    ok = (add[j] = cs__win_wide(env[j])) != NULL;
+  for (p = own; ok && *p; p += wcslen(p) + 1) {
+    int keep = wprefix == NULL ||
+               !(wcslen(p) >= wcslen(wprefix) &&
+                 CompareStringOrdinal(p, (int)wcslen(wprefix), wprefix, (int)wcslen(wprefix), TRUE) == CSTR_EQUAL);
+    for (j = 0; keep && j < n_add; j++)
+      keep = !env_same(p, add[j]);
+    if (keep)
+      v[n++] = p;
+  }
+  for (j = 0; ok && j < n_add; j++)
+    v[n++] = add[j];
+  if (ok) {
+    qsort(v, n, sizeof *v, env_order);
+    for (i = 0; i < n; i++)
+      len += wcslen(v[i]) + 1;
+    ok = (block = malloc(sizeof *block * (len + 1))) != NULL;
+  }
+  if (ok) {
+    for (p = block, i = 0; i < n; i++) {
+      size_t l = wcslen(v[i]) + 1;
+      memcpy(p, v[i], sizeof *p * l);
+      p += l;
+    }
+    *p++ = L'\0';
+    *p = L'\0'; /* an empty block needs its two */
+  }
+  for (j = 0; add != NULL && j < n_add; j++)
+    free(add[j]);
+  free(add);
+  free(v);
+  free(wprefix);
+  if (own != NULL)
+    FreeEnvironmentStringsW(own);
+  return block;
+}
+
+int cs_plat_run_shell_env(const char *command, const char *const *env, const char *drop_prefix, int timeout_ms,
+                          size_t max_out, cs_run_result_t *res, cs_err_t *err) {
+  wchar_t *block = env_block(env, drop_prefix);
+  int rc;
+  if (block == NULL) {
+    result_init(res);
+    return cs_err_set(err, CS_ENOMEM, 0, "cannot make the environment for the command: out of memory, or not UTF-8");
+  }
+  rc = shell(command, block, timeout_ms, max_out, res, err);
+  free(block);
   return rc;
 }
 

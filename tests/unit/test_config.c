@@ -354,7 +354,7 @@ CS_TEST(unknown_section_error) {
                    "min_rsa_bits = 4096\n",
                    7,
                    "[polcy] min_rsa_bits: unknown section "
-                   "(expected [connector], [store], [watch], [expiry], [policy] or [log])");
+                   "(expected [connector], [store], [watch], [expiry], [policy], [request] or [log])");
   cs_test_tmp_close();
 }
 
@@ -537,6 +537,8 @@ CS_TEST(dump_format) {
               "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
               "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
               "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
+              "[request]\nrenew_days =\nkey = rsa2048\nroute =\nsubmit_command =\nca_config =\ntemplate =\n"
+              "give_up_days = 30\n\n"
               "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
   else
     CHECK_STR(text,
@@ -548,6 +550,8 @@ CS_TEST(dump_format) {
               "settle_seconds = 2\nrescan_interval = 300\nkeep_processed = no\nquarantine_days = 30\n\n"
               "[expiry]\ncheck_interval = 21600\nwarn_days = 30, 14, 7, 3, 1\n\n"
               "[policy]\nca_file =\nmin_valid_days = 7\nmin_rsa_bits = 2048\nallow_sha1 = no\nrequire_cn = yes\n\n"
+              "[request]\nrenew_days =\nkey = rsa2048\nroute =\nsubmit_command =\nca_config =\ntemplate =\n"
+              "give_up_days = 30\n\n"
               "[log]\nevents_file =\nevents_max_size = 10M\nmetrics_file =\n");
   free(text);
   cs_config_free(&def);
@@ -653,6 +657,44 @@ CS_TEST(daemon_value_errors) {
   CHECK_LOAD_FAILS(SIX_LINES "[connector]\nmaintenance_window = 2-4\n", 8, "is not a maintenance window");
   CHECK_LOAD_FAILS(SIX_LINES "[store]\nold_certificates = shred\n", 8, "is not keep or delete");
   CHECK_LOAD_FAILS(SIX_LINES "[expiry]\nwarn_days = 30, soon\n", 8, "\"soon\" is not a number of days");
+  cs_test_tmp_close();
+}
+
+/* [request]: off by default (renew_days empty = 0); each value checked; adcs only where
+ * the store is Windows' own */
+CS_TEST(request_section) {
+  cs_config_t cfg;
+  cs_test_tmp_open("cs-config");
+  CHECK_INT(cs_config_defaults(&cfg), ==, 0);
+  CHECK_INT(cfg.request.renew_days, ==, 0);
+  CHECK(cfg.request.route == NULL && cfg.request.submit_command == NULL && cfg.request.template_name == NULL);
+  CHECK_STR(cfg.request.key, "rsa2048");
+  CHECK_INT(cfg.request.give_up_days, ==, 30);
+  cs_config_free(&cfg);
+  CHECK_INT(load_good("[request]\nrenew_days = 20\nkey = ec-p256\nroute = command\n"
+                      "submit_command = /usr/libexec/certmonger/helper -x\ntemplate = Web Server 2\n"
+                      "give_up_days = 5\n",
+                      &cfg),
+            ==, 0);
+  CHECK_INT(cfg.request.renew_days, ==, 20);
+  CHECK_STR(cfg.request.key, "ec-p256");
+  CHECK_STR(cfg.request.route, "command");
+  CHECK_STR(cfg.request.template_name, "Web Server 2");
+  CHECK_INT(cfg.request.give_up_days, ==, 5);
+  cs_config_free(&cfg);
+  CHECK_LOAD_FAILS(SIX_LINES "[request]\nrenew_days = 0\n", 8, "[request] renew_days: 0 is out of range (expected 1");
+  CHECK_LOAD_FAILS(SIX_LINES "[request]\nrenew_days = 400\n", 8, "400 is out of range");
+  CHECK_LOAD_FAILS(SIX_LINES "[request]\nkey = rsa1024\n", 8, "\"rsa1024\" is not rsa2048, rsa3072 or ec-p256");
+  CHECK_LOAD_FAILS(SIX_LINES "[request]\nroute = acme\n", 8, "\"acme\" is not command or adcs");
+  CHECK_LOAD_FAILS(SIX_LINES "[request]\ntemplate = a:b\n", 8, "[request] template: holds a character");
+  CHECK_LOAD_FAILS(SIX_LINES "[request]\ngive_up_days =\n", 8, "is not a whole number");
+  if (cs_plat_store_is_system()) {
+    CHECK_INT(load_good("[request]\nroute = adcs\n", &cfg), ==, 0);
+    CHECK_STR(cfg.request.route, "adcs");
+    cs_config_free(&cfg);
+  } else {
+    CHECK_LOAD_FAILS(SIX_LINES "[request]\nroute = adcs\n", 8, "adcs is Windows' own");
+  }
   cs_test_tmp_close();
 }
 

@@ -493,6 +493,32 @@ CS_TEST(run_shell_captures_and_exit) {
   cs_run_result_free(&res);
 }
 
+/* The variables given reach the command, one of this process's with their name is
+ * replaced, those with the dropped prefix are gone, the others stay; a multi-line
+ * value arrives whole */
+CS_TEST(run_shell_env_sets_and_drops) {
+  const char *env[] = {"CERTMONGER_OPERATION=SUBMIT", "CERTMONGER_CSR=line 1\nline 2", "CS_TEST_KEPT=new", NULL};
+  cs_run_result_t res;
+  cs_err_t err;
+  setenv("CS_TEST_KEPT", "old", 1);
+  setenv("CS_TEST_OTHER", "other", 1);
+  setenv("CERTMONGER_CA_COOKIE", "stale", 1);
+  CHECK_INT(cs_plat_run_shell_env("printf '%s|%s|%s|%s|%s' \"$CERTMONGER_OPERATION\" \"$CERTMONGER_CSR\" "
+                                  "\"${CERTMONGER_CA_COOKIE-unset}\" \"$CS_TEST_KEPT\" \"$CS_TEST_OTHER\"; exit 5",
+                                  env, "CERTMONGER_", 5000, 1024, &res, &err),
+            ==, CS_OK);
+  CHECK_STR(res.out, "SUBMIT|line 1\nline 2|unset|new|other");
+  CHECK_INT(res.exit_code, ==, 5);
+  cs_run_result_free(&res);
+  /* the output is cut at max_out */
+  CHECK_INT(cs_plat_run_shell_env("printf 0123456789", env, NULL, 5000, 4, &res, &err), ==, CS_OK);
+  CHECK_STR(res.out, "0123");
+  cs_run_result_free(&res);
+  unsetenv("CS_TEST_KEPT");
+  unsetenv("CS_TEST_OTHER");
+  unsetenv("CERTMONGER_CA_COOKIE");
+}
+
 CS_TEST(sibling_path_next_to_exe) {
   char exe[4096], want[4200], got[4200], *slash;
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

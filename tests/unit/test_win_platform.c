@@ -351,6 +351,29 @@ CS_TEST(run_shell_uses_cmd) {
   cs_run_result_free(&res);
 }
 
+/* The variables given reach cmd.exe's command (names without case: a variable of this
+ * process spelt otherwise is replaced), those with the dropped prefix are gone, the
+ * others stay */
+CS_TEST(run_shell_env_sets_and_drops) {
+  const char *env[] = {"CERTMONGER_OPERATION=POLL", "cs_test_kept=new", NULL};
+  cs_run_result_t res;
+  cs_err_t err;
+  SetEnvironmentVariableW(L"CS_TEST_KEPT", L"old");
+  SetEnvironmentVariableW(L"CS_TEST_OTHER", L"other");
+  SetEnvironmentVariableW(L"CERTMONGER_CA_COOKIE", L"stale");
+  CHECK_INT(
+      cs_plat_run_shell_env("echo [%CERTMONGER_OPERATION%][%CERTMONGER_CA_COOKIE%][%CS_TEST_KEPT%][%CS_TEST_OTHER%]"
+                            "& exit /b 5",
+                            env, "certmonger_", 20000, 1024, &res, &err),
+      ==, 0);
+  CHECK_CONTAINS(res.out, "[POLL][%CERTMONGER_CA_COOKIE%][new][other]");
+  CHECK_INT(res.exit_code, ==, 5);
+  cs_run_result_free(&res);
+  SetEnvironmentVariableW(L"CS_TEST_KEPT", NULL);
+  SetEnvironmentVariableW(L"CS_TEST_OTHER", NULL);
+  SetEnvironmentVariableW(L"CERTMONGER_CA_COOKIE", NULL);
+}
+
 CS_TEST(sibling_path_adds_exe) {
   char buf[4096], dir[4096];
   const char *self = self_exe(), *sep = strrchr(self, '\\');
