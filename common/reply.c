@@ -34,7 +34,8 @@ enum {
   SEEN_KEY = 1 << 6,
   SEEN_STAGED = 1 << 7,
   SEEN_SERVED = 1 << 8,
-  SEEN_ERROR = 1 << 9
+  SEEN_ERROR = 1 << 9,
+  SEEN_DNS = 1 << 10
 };
 
 void cs_reply_put(cs_buf_t *out, const char *key, const char *value) {
@@ -74,6 +75,7 @@ void cs_reply_free(cs_reply_t *reply) {
   free(reply->staged);
   free(reply->served_subject);
   free(reply->error);
+  free(reply->dns);
   for (i = 0; i < reply->n_preflight; i++)
     free(reply->preflight[i].endpoint);
   free(reply->preflight);
@@ -184,10 +186,17 @@ static int parse_served(cs_reply_t *reply, const char *v, size_t lineno, cs_err_
 static const struct {
   const char *key;
   unsigned bit;
-} once[] = {{"file", SEEN_FILE},       {"format", SEEN_FORMAT},       {"thumbprint", SEEN_THUMBPRINT},
-            {"subject", SEEN_SUBJECT}, {"not_after", SEEN_NOT_AFTER}, {"not_after_epoch", SEEN_EPOCH},
-            {"key", SEEN_KEY},         {"staged", SEEN_STAGED},       {"served", SEEN_SERVED},
-            {"error", SEEN_ERROR}};
+} once[] = {{"file", SEEN_FILE},
+            {"format", SEEN_FORMAT},
+            {"thumbprint", SEEN_THUMBPRINT},
+            {"subject", SEEN_SUBJECT},
+            {"not_after", SEEN_NOT_AFTER},
+            {"not_after_epoch", SEEN_EPOCH},
+            {"key", SEEN_KEY},
+            {"staged", SEEN_STAGED},
+            {"served", SEEN_SERVED},
+            {"error", SEEN_ERROR},
+            {"dns", SEEN_DNS}};
 
 /* 1 for a key this parser gives a meaning to. */
 static int known_key(const char *key) {
@@ -276,6 +285,8 @@ static int parse_line(cs_reply_t *reply, const char *key, const char *v, size_t 
     return parse_preflight(reply, v, lineno, err);
   } else if (strcmp(key, "error") == 0) {
     rc = take_text(&reply->error, v, 0);
+  } else if (strcmp(key, "dns") == 0) {
+    rc = take_text(&reply->dns, v, 0);
   } /* else: a key from a newer worker, ignored */
   return rc == CS_OK ? CS_OK : cs_err_set(err, rc, 0, "out of memory");
 }

@@ -11,6 +11,7 @@
  *   not_after <YYYY-MM-DDTHH:MM:SSZ>
  *   not_after_epoch <seconds since 1970>
  *   key <yes|no>                  the file held a private key
+ *   dns <name> [<name>...]        the certificate's SAN dNSNames, space-separated (scan)
  *   check <id> <ok|failed> <detail>   one per check
  *   staged <folder>               the files ready to install (accepted only)
  *   served <40 hex> <subject>     probe: what an endpoint serves
@@ -49,6 +50,7 @@ typedef struct cs_reply_s {
   char served[41];             /* probe answer; "" when none */
   char *served_subject;        /* owned; NULL when none */
   char *error;                 /* owned; NULL when none */
+  char *dns;                   /* owned; the SAN dNSNames, space-separated; NULL when none */
   cs_reply_probe_t *preflight; /* owned; in the order of the lines */
   size_t n_preflight;
 } cs_reply_t;

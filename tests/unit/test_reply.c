@@ -146,6 +146,21 @@ CS_TEST(unknown_keys_ignored) {
   cs_reply_free(&r);
 }
 
+/* The certificate's DNS names (scan): one line, kept as said; a second one or an empty
+ * one is not an answer */
+CS_TEST(dns_names_line) {
+  cs_reply_t r;
+  cs_err_t err;
+  CHECK_INT(
+      parse(CS_REPLY_MAGIC "\nfile a.pem\nthumbprint " TP "\ndns board.example.com alt.example.com\nend\n", &r, &err),
+      ==, CS_OK);
+  CHECK_STR(r.dns, "board.example.com alt.example.com");
+  cs_reply_free(&r);
+  CHECK(r.dns == NULL);
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile a.pem\ndns a.example\ndns b.example\nend\n", "a second dns line");
+  EXPECT_BAD(CS_REPLY_MAGIC "\nfile a.pem\ndns\nend\n", "dns without a value");
+}
+
 CS_TEST(windows_line_ends_accepted) {
   cs_reply_t r;
   cs_err_t err;
