@@ -8,8 +8,9 @@
 #       # the same files as another version, without building (tests/integration/win_msi.sh's
 #       # "older build")
 #
-# It packs certsteward.exe, certsteward-worker.exe and certsteward-msi.exe (stripped) and certsteward-windows.ini
-# (the shipped configuration, installed as certsteward-default.ini), building them first
+# It packs certsteward.exe, certsteward-worker.exe and certsteward-msi.exe (stripped), certsteward-windows.ini
+# (the shipped configuration, installed as certsteward-default.ini) and README.md (as
+# README.txt, Programs and Features' help: CMake's CS_HELP_URL gives a URL instead), building them first
 # (cmake --build; CS_MSI_BUILD=0: take them as they are). The version is the project's
 # (CMakeCache.txt); a build with CS_TEST_HOOKS or CS_SANITIZE is named "certsteward (TEST
 # BUILD)" in Programs and Features, as its Debian package says it is not for production.
@@ -61,6 +62,9 @@ x86_64-w64-mingw32-strip -o "$STAGE/certsteward.exe" "$EXE"
 x86_64-w64-mingw32-strip -o "$STAGE/certsteward-worker.exe" "$WORKER"
 x86_64-w64-mingw32-strip -o "$STAGE/certsteward-msi.exe" "$SHIM"
 cp "$INI" "$STAGE/certsteward-default.ini"
+# the README, as text with CRLF line ends (Notepad before Windows 10 1809 shows LF as one
+# line) and a UTF-8 byte order mark (Notepad then reads UTF-8 on every Windows)
+{ printf '\357\273\277'; sed 's/\r*$/\r/' "$ROOT/README.md"; } >"$STAGE/README.txt"
 bash "$ROOT/scripts/win-sign.sh" -n "$NAME" "$STAGE/certsteward.exe" "$STAGE/certsteward-worker.exe" "$STAGE/certsteward-msi.exe"
 (cd "$STAGE" && wixl -a x64 -D Version="$VERSION" -D ProductName="$NAME" -o "$STAGE/out.msi" "$WXS") ||
   die "wixl failed on $WXS"
@@ -68,7 +72,7 @@ bash "$ROOT/scripts/win-sign.sh" -n "$NAME" "$STAGE/certsteward.exe" "$STAGE/cer
 # secure, or Windows Installer does not pass them to the elevated part of an installation
 # started without elevation (UAC consent) or managed; wixl 0.101 cannot mark a property
 # Secure and writes SecureCustomProperties itself (MajorUpgrade's), so they are added to it.
-public=$(grep -o "ExeCommand=.*" "$WXS" | grep -o '\[[A-Z][A-Z_]*\]' | tr -d '[]' | sort -u | paste -sd ';')
+public=$(grep -o "\(ExeCommand\|Value\)=.*" "$WXS" | grep -o '\[[A-Z][A-Z_]*\]' | tr -d '[]' | sort -u | paste -sd ';')
 public="$public;LEAVE_RENEWAL" # read by CS_Uninstall's condition, passed to the elevated part too
 secure=$(msiinfo export "$STAGE/out.msi" Property | tr -d '\r' | awk -F'\t' '$1 == "SecureCustomProperties" { print $2 }')
 [ -n "$public" ] && [ -n "$secure" ] || die "no public properties in $WXS, or no SecureCustomProperties from wixl"
@@ -88,12 +92,29 @@ ucode=$(field 1) vmax=$(field 3) attrs=$(field 5)
 msibuild "$STAGE/out.msi" -q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = 'WIX_UPGRADE_DETECTED'" \
   -q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('$ucode', '$vmax', $((attrs | 0x200)), 'WIX_UPGRADE_DETECTED')" ||
   die "cannot make the upgrade include the same version"
-# CS_InstallRollback is the rollback of CS_Install: wixl 0.101 writes every custom action
-# deferred (0x400), and the rollback flag (msidbCustomActionTypeRollback, 0x100) is added here
-type=$(msiinfo export "$STAGE/out.msi" CustomAction | tr -d '\r' | awk -F'\t' '$1 == "CS_InstallRollback" { print $2 }')
-[[ $type =~ ^[0-9]+$ ]] && [ $((type & 0x400)) != 0 ] || die "CS_InstallRollback is not a deferred custom action: '$type'"
-msibuild "$STAGE/out.msi" -q "UPDATE \`CustomAction\` SET \`Type\` = $((type | 0x100)) WHERE \`Action\` = 'CS_InstallRollback'" ||
-  die "cannot make CS_InstallRollback a rollback custom action"
+# CS_InstallRollback is the rollback of CS_Install and CS_Forget a commit action: wixl 0.101
+# writes every custom action deferred (0x400), and the rollback flag
+# (msidbCustomActionTypeRollback, 0x100) or the commit flag (msidbCustomActionTypeCommit,
+# 0x200) is added here
+for ca in CS_InstallRollback:256 CS_Forget:512; do
+  type=$(msiinfo export "$STAGE/out.msi" CustomAction | tr -d '\r' | awk -F'\t' -v a="${ca%:*}" '$1 == a { print $2 }')
+  [[ $type =~ ^[0-9]+$ ]] && [ $((type & 0x400)) != 0 ] || die "${ca%:*} is not a deferred custom action: '$type'"
+  msibuild "$STAGE/out.msi" -q "UPDATE \`CustomAction\` SET \`Type\` = $((type | ${ca#*:})) WHERE \`Action\` = '${ca%:*}'" ||
+    die "cannot set the type of ${ca%:*}"
+done
+# CS_Forget and CS_ForgetNoRollback run the copy of certsteward-msi.exe in the Binary table
+# with the command line "--forget" (custom action type 2, an EXE stored in a Binary table
+# stream), which wixl 0.101 cannot write: it knows BinaryKey only with DllEntry, type 1 (a
+# DLL), and writes Source = the Binary key and Target = the entry; the base type (the low
+# six bits) becomes 2, the DLL's entry the EXE's command line
+for ca in CS_Forget CS_ForgetNoRollback; do
+  row=$(msiinfo export "$STAGE/out.msi" CustomAction | tr -d '\r' | awk -F'\t' -v a="$ca" '$1 == a')
+  type=$(cut -f2 <<<"$row")
+  [[ $type =~ ^[0-9]+$ ]] && [ $((type & 0x3F)) = 1 ] && [ "$(cut -f3,4 <<<"$row")" = "CsMsiShim"$'\t'"--forget" ] ||
+    die "wixl's $ca is not the DLL custom action expected: '$row'"
+  msibuild "$STAGE/out.msi" -q "UPDATE \`CustomAction\` SET \`Type\` = $(((type & ~0x3F) | 2)) WHERE \`Action\` = '$ca'" ||
+    die "cannot make $ca an EXE custom action"
+done
 # What the MSI log says as each custom action starts (the ActionText table, which wixl 0.101
 # does not write): where certsteward install and uninstall leave what they said, which
 # Windows Installer does not log
@@ -101,14 +122,17 @@ say='what it says is in certsteward-COMMAND-*.log in the temporary folder of SYS
 msibuild "$STAGE/out.msi" -q "CREATE TABLE \`ActionText\` (\`Action\` CHAR(72) NOT NULL, \`Description\` LONGCHAR LOCALIZABLE, \`Template\` LONGCHAR LOCALIZABLE PRIMARY KEY \`Action\`)" \
   -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Install', 'certsteward install: ${say//COMMAND/install}')" \
   -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_InstallRollback', 'certsteward install --undo (takes back what certsteward install made): ${say//COMMAND/install}')" \
-  -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Uninstall', 'certsteward uninstall --finish-renewal: ${say//COMMAND/uninstall}')" ||
+  -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Uninstall', 'certsteward uninstall --finish-renewal: ${say//COMMAND/uninstall}')" \
+  -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Forget', 'certsteward-msi.exe --forget (the values remembered for a repair, once the removal is committed)')" ||
   die "cannot write the ActionText table"
-# Programs and Features links to the project's home page only when the project names one
-# (CMakeLists.txt's project(... HOMEPAGE_URL ...)): no link is made up.
-url=$(cache CMAKE_PROJECT_HOMEPAGE_URL)
+# Programs and Features' help link is the README installed with the program (CS_SetHelpLink),
+# or the URL the build was given (CMake's CS_HELP_URL), with ARPURLINFOABOUT
+url=$(cache CS_HELP_URL)
 if [ -n "$url" ]; then
-  [[ $url =~ ^https://[A-Za-z0-9./_~%#?=+:-]+$ ]] || die "HOMEPAGE_URL '$url' is not a plain https URL"
-  msibuild "$STAGE/out.msi" -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('ARPHELPLINK', '$url')" \
+  [[ $url =~ ^https://[A-Za-z0-9./_~%#?=+:-]+$ ]] || die "CS_HELP_URL '$url' is not a plain https URL"
+  msibuild "$STAGE/out.msi" -q "DELETE FROM \`InstallExecuteSequence\` WHERE \`Action\` = 'CS_SetHelpLink'" \
+    -q "DELETE FROM \`CustomAction\` WHERE \`Action\` = 'CS_SetHelpLink'" \
+    -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('ARPHELPLINK', '$url')" \
     -q "INSERT INTO \`Property\` (\`Property\`, \`Value\`) VALUES ('ARPURLINFOABOUT', '$url')" ||
     die "cannot set ARPHELPLINK and ARPURLINFOABOUT"
 fi

@@ -32,8 +32,8 @@ static int ieq(const char *a, size_t n, const char *b) {
 
 /* "[SECTION.]KEY=VALUE" into s; prints why and returns -1 when it is refused. */
 static int parse_set(const char *arg, cs_install_set_t *s) {
-  const char *eq = strchr(arg, '='), *v, *p;
-  char name[sizeof s->section + sizeof s->key], *dot;
+  const char *eq = strchr(arg, '=');
+  char name[sizeof s->section + sizeof s->key], what[sizeof s->key + 8], *dot;
   size_t n = eq != NULL ? (size_t)(eq - arg) : 0, i, klen;
   memset(s, 0, sizeof *s);
   for (i = 0; i < n && i + 1 < sizeof name; i++) {
@@ -58,7 +58,13 @@ static int parse_set(const char *arg, cs_install_set_t *s) {
   }
   memcpy(s->key, dot != NULL ? dot + 1 : name, klen);
   s->key[klen] = '\0';
-  for (v = p = eq + 1; *p != '\0'; p++) {
+  snprintf(what, sizeof what, "--set %s", s->key);
+  return cs_install_set_value(s, eq + 1, what);
+}
+
+int cs_install_set_value(cs_install_set_t *s, const char *value, const char *what) {
+  const char *v = value, *p;
+  for (p = v; *p != '\0'; p++) {
     unsigned char c = (unsigned char)*p;
     const char *why = c < 0x20 || c == 0x7f                                  ? "a control character"
                       : c == '"'                                             ? "a double quote"
@@ -66,9 +72,9 @@ static int parse_set(const char *arg, cs_install_set_t *s) {
                                                                              : NULL;
     if (why != NULL) {
       fprintf(stderr,
-              "certsteward install: --set %s: the value holds %s (byte 0x%02X at position %d): a "
+              "certsteward install: %s: the value holds %s (byte 0x%02X at position %d): a "
               "configuration value is one line of plain text; nothing was installed\n",
-              s->key, why, c, (int)(p - v) + 1);
+              what, why, c, (int)(p - v) + 1);
       return -1;
     }
   }

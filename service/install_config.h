@@ -20,6 +20,13 @@ typedef struct cs_install_set_s {
  * -1 on a refused one (a control character, a double quote, " ;", a bad key, twice). */
 int cs_install_take_sets(int argc, char **argv, char **rest, int *n_rest, cs_install_set_t *sets, size_t *n_sets);
 
+/* value as the value of s when it is one line of plain text: no control character, no
+ * double quote (it would end the MSI's quoting of the value on the command line), no
+ * " ;" (a comment in the file); spaces around it trimmed (s->value points into value).
+ * Else -1 with why printed, what naming where it comes from ("--set host"), and s as
+ * it was. The one check of --set values and of the values remembered for a repair. */
+int cs_install_set_value(cs_install_set_t *s, const char *value, const char *what);
+
 /* Writes the configuration file path when it does not exist: template_path (NULL:
  * certsteward-default.ini beside this program, if there) with the sets put into its
  * "KEY =" lines, checked by the configuration loader (invalid, may be NULL, is told

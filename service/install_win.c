@@ -6,6 +6,7 @@
  * never adopted, and said on standard error and in the Event Log (an MSI log shows no
  * standard output). adopt.c holds the handle-based mechanics. */
 #include "install_win.h"
+#include "install_undo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,18 +49,6 @@ static int secure(cs_install_ctx_t *c, const char *path, unsigned flags) {
   return CS_EXIT_OK;
 }
 
-/* The length of home's prefix in full when full is below it (no case, as NTFS
- * names), else 0. */
-static size_t below(const wchar_t *full, const wchar_t *home) {
-  size_t n = wcslen(home);
-  while (n > 0 && home[n - 1] == L'\\')
-    n--;
-  if (n > 0 && wcslen(full) > n && CompareStringOrdinal(full, (int)n, home, (int)n, TRUE) == CSTR_EQUAL &&
-      full[n] == L'\\')
-    return n;
-  return 0;
-}
-
 wchar_t *cs_install_full_path(const char *path) {
   wchar_t *w = cs__win_path(path), *full = NULL;
   DWORD n = w != NULL ? GetFullPathNameW(w, 0, NULL, NULL) : 0;
@@ -95,7 +84,7 @@ static int levels(cs_install_ctx_t *c, const wchar_t *full, size_t start, size_t
 
 int cs_install_folder(cs_install_ctx_t *c, const char *path) {
   wchar_t *full = cs_install_full_path(path);
-  size_t home = full != NULL ? below(full, c->whome) : 0;
+  size_t home = full != NULL ? cs_install_below(full, c->whome) : 0;
   cs_err_t err;
   int rc = CS_EXIT_USAGE;
   char *full8 = full != NULL ? cs__win_utf8(full) : NULL, *slash;
@@ -130,7 +119,7 @@ out:
 
 int cs_install_file(cs_install_ctx_t *c, const char *path) {
   wchar_t *full = cs_install_full_path(path), *slash;
-  size_t home = full != NULL ? below(full, c->whome) : 0;
+  size_t home = full != NULL ? cs_install_below(full, c->whome) : 0;
   char *full8 = full != NULL ? cs__win_utf8(full) : NULL;
   int rc = CS_EXIT_USAGE;
   if (full8 == NULL) {
@@ -201,41 +190,80 @@ static void value_name(const cs_install_set_t *s, wchar_t *name, size_t len) {
   swprintf(name, len, s->section[0] ? L"%hs.%hs" : L"%hs%hs", s->section, s->key);
 }
 
-void cs_install_recall(cs_install_set_t *sets, size_t n, char (*store)[CS_INSTALL_REMEMBERED_MAX]) {
+/* A set, with no value, for every value remembered whose key no set names: a repair is
+ * given no --set at all (the MSI passes none on a maintenance run). */
+static void add_remembered(HKEY key, cs_install_set_t *sets, size_t *n) {
+  wchar_t name[128];
+  DWORD len, k;
+  size_t i;
+  for (k = 0; *n < CS_INSTALL_MAX_SETS; k++) {
+    cs_install_set_t s;
+    char *dot;
+    len = sizeof name / sizeof name[0];
+    if (RegEnumValueW(key, k, name, &len, NULL, NULL, NULL, NULL) != ERROR_SUCCESS)
+      break;
+    memset(&s, 0, sizeof s);
+    if (len == 0 || len >= sizeof s.key || wcsspn(name, L"abcdefghijklmnopqrstuvwxyz0123456789_.") != len)
+      continue; /* no name install writes */
+    snprintf(s.key, sizeof s.key, "%ls", name);
+    if ((dot = strchr(s.key, '.')) != NULL) {
+      *dot = '\0';
+      snprintf(s.section, sizeof s.section, "%s", s.key);
+      memmove(s.key, dot + 1, strlen(dot + 1) + 1);
+    }
+    for (i = 0; i < *n && strcmp(sets[i].key, s.key) != 0; i++)
+      ;
+    if (i == *n && s.key[0] != '\0')
+      sets[(*n)++] = s;
+  }
+}
+
+int cs_install_recall(cs_install_set_t *sets, size_t *n_sets, char (*store)[CS_INSTALL_REMEMBERED_MAX]) {
   HKEY key = NULL;
-  size_t i, j;
+  size_t i, n;
+  int rc = 0;
   if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, CS_INSTALL_REMEMBERED_KEY, 0, KEY_QUERY_VALUE, &key) != ERROR_SUCCESS)
-    return; /* nothing remembered */
-  for (i = 0; i < n; i++) {
+    return 0; /* nothing remembered */
+  add_remembered(key, sets, n_sets);
+  n = *n_sets;
+  for (i = 0; rc == 0 && i < n; i++) {
     wchar_t name[128], w[CS_INSTALL_REMEMBERED_MAX];
     DWORD type = 0, size = sizeof w - sizeof w[0];
-    char *v;
+    char *v, what[256];
+    LSTATUS e;
     if (sets[i].value_len > 0)
       continue;
     value_name(&sets[i], name, sizeof name / sizeof name[0]);
     memset(w, 0, sizeof w);
-    if (RegQueryValueExW(key, name, NULL, &type, (BYTE *)w, &size) != ERROR_SUCCESS || type != REG_SZ || w[0] == L'\0')
+    if ((e = RegQueryValueExW(key, name, NULL, &type, (BYTE *)w, &size)) == ERROR_FILE_NOT_FOUND ||
+        (e == ERROR_SUCCESS && type == REG_SZ && w[0] == L'\0'))
       continue;
-    if ((v = cs__win_utf8(w)) == NULL || strlen(v) >= CS_INSTALL_REMEMBERED_MAX) {
-      free(v);
-      continue;
-    }
-    for (j = 0; v[j] != '\0' && (unsigned char)v[j] >= 0x20 && v[j] != 0x7f && v[j] != '"'; j++)
-      ;
-    if (v[j] != '\0') {
+    snprintf(what, sizeof what, "the %ls remembered from the installation (HKLM\\%ls)", name,
+             CS_INSTALL_REMEMBERED_KEY);
+    /* what install would refuse on its command line is refused here too: written by
+     * install itself, a value that is not plain text was put there by other means */
+    if (e != ERROR_SUCCESS || type != REG_SZ || (v = cs__win_utf8(w)) == NULL ||
+        strlen(v) >= CS_INSTALL_REMEMBERED_MAX) {
       fprintf(stderr,
-              "certsteward install: warning: the %ls remembered from the installation holds a control character "
-              "or a double quote: not used\n",
-              name);
-    } else {
-      memcpy(store[i], v, j + 1);
-      sets[i].value = store[i];
-      sets[i].value_len = j;
-      printf("  %ls: the value given at the installation, %s\n", name, v);
+              "certsteward install: %s cannot be read as one line of text (Windows error %ld, type %lu): "
+              "nothing was installed\n",
+              what, (long)e, (unsigned long)type);
+      rc = -1;
+      continue;
     }
+    memcpy(store[i], v, strlen(v) + 1);
     free(v);
+    if (cs_install_set_value(&sets[i], store[i], what) != 0) {
+      rc = -1;
+      continue;
+    }
+    printf("  %ls: the value given at the installation, %.*s\n", name, (int)sets[i].value_len, sets[i].value);
   }
   RegCloseKey(key);
+  if (rc != 0)
+    fprintf(stderr, "certsteward install: give the value with --set, or delete it from HKLM\\%ls\n",
+            CS_INSTALL_REMEMBERED_KEY);
+  return rc;
 }
 
 void cs_install_remember(const cs_install_set_t *sets, size_t n) {
@@ -244,18 +272,14 @@ void cs_install_remember(const cs_install_set_t *sets, size_t n) {
   LSTATUS e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, CS_INSTALL_REMEMBERED_KEY, 0, NULL, REG_OPTION_NON_VOLATILE,
                               KEY_SET_VALUE, NULL, &key, NULL);
   for (i = 0; e == ERROR_SUCCESS && i < n; i++) {
-    wchar_t name[128], *w;
+    wchar_t name[128];
     char v[CS_INSTALL_REMEMBERED_MAX];
     if (sets[i].value_len == 0 || sets[i].value_len >= sizeof v)
       continue;
     value_name(&sets[i], name, sizeof name / sizeof name[0]);
     memcpy(v, sets[i].value, sets[i].value_len);
     v[sets[i].value_len] = '\0';
-    if ((w = cs__win_wide(v)) == NULL)
-      e = ERROR_NOT_ENOUGH_MEMORY;
-    else
-      e = RegSetValueExW(key, name, 0, REG_SZ, (const BYTE *)w, (DWORD)((wcslen(w) + 1) * sizeof *w));
-    free(w);
+    e = cs_install_reg_set_utf8(key, name, v);
   }
   if (e != ERROR_SUCCESS)
     fprintf(stderr,
@@ -267,12 +291,8 @@ void cs_install_remember(const cs_install_set_t *sets, size_t n) {
 }
 
 int cs_install_forget(cs_err_t *err) {
-  LSTATUS e = RegDeleteKeyW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\certsteward\\InstallRun"); /* install_undo.h */
-  if (e == ERROR_SUCCESS || e == ERROR_FILE_NOT_FOUND)
-    e = RegDeleteKeyW(HKEY_LOCAL_MACHINE, CS_INSTALL_REMEMBERED_KEY);
-  if (e == ERROR_SUCCESS || e == ERROR_FILE_NOT_FOUND)
-    e = RegDeleteKeyW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\certsteward");
-  if (e != ERROR_SUCCESS && e != ERROR_FILE_NOT_FOUND)
+  LSTATUS e = cs_install_forget_keys();
+  if (e != ERROR_SUCCESS)
     return cs_err_set(err, CS_EFAILED, (long)e, "cannot remove HKLM\\%ls (Windows error %ld)",
                       CS_INSTALL_REMEMBERED_KEY, (long)e);
   return CS_OK;

@@ -7,6 +7,7 @@
 #include <windows.h>
 
 #include "install_config.h"
+#include "install_keys.h"
 #include "error.h"
 
 /* What install_win.c needs to know: home is the full UTF-16 path of
@@ -44,13 +45,14 @@ int cs_install_state(cs_install_ctx_t *c, const char *state);
  * one REG_SZ per "[section.]key", Administrators' to change as all of HKLM\SOFTWARE), so
  * that a repair that must write a deleted configuration again, given no value (an MSI
  * repair passes no HOST), writes the one given at the installation. */
-#define CS_INSTALL_REMEMBERED_KEY L"SOFTWARE\\certsteward\\Install"
 #define CS_INSTALL_REMEMBERED_MAX 1024
 
-/* Each set given no value takes the remembered one, if any, into store[i] (said on
- * standard output); a remembered value install would refuse (a control character, a
- * double quote) is left out with a warning. */
-void cs_install_recall(cs_install_set_t *sets, size_t n, char (*store)[CS_INSTALL_REMEMBERED_MAX]);
+/* A set is added for each remembered value whose key no set names (*n_sets grows, up to
+ * CS_INSTALL_MAX_SETS); then each set given no value takes the remembered one, if any, into store[i] (said on
+ * standard output), checked as a --set value is (cs_install_set_value: trimmed; a control
+ * character, a double quote or " ;" refused). 0, or -1 with why printed when a remembered
+ * value is refused or cannot be read: then no configuration may be written with it. */
+int cs_install_recall(cs_install_set_t *sets, size_t *n_sets, char (*store)[CS_INSTALL_REMEMBERED_MAX]);
 
 /* Remembers each set given a value (a warning when it cannot). */
 void cs_install_remember(const cs_install_set_t *sets, size_t n);

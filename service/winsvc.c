@@ -271,8 +271,10 @@ static int install(int argc, char **argv) {
     goto out;
   /* a configuration to write (a first installation, or a repair after it was deleted):
    * what the installation was given stands in for what this run is not given */
-  if ((fresh = !cs_plat_exists(path)) != 0)
-    cs_install_recall(sets, n_sets, recalled);
+  if ((fresh = !cs_plat_exists(path)) != 0 && cs_install_recall(sets, &n_sets, recalled) != 0) {
+    rc = CS_EXIT_USAGE;
+    goto out;
+  }
   if ((rc = cs_install_first_config(path, opts[1].value, sets, n_sets, config_invalid)) != CS_EXIT_OK)
     goto out;
   if (fresh && cs_plat_exists(path))
@@ -391,13 +393,12 @@ static int uninstall(int argc, char **argv) {
   int rc = CS_EXIT_USAGE, there = 1, stopped = 1;
 
   /* the MSI's removal: after StopServices, before DeleteServices (certsteward.wxs); a
-   * refusal leaves everything as it was, and the removal's rollback starts the service */
+   * refusal leaves everything as it was, and the removal's rollback starts the service.
+   * The values remembered for a repair are not forgotten here: the MSI's commit action
+   * CS_Forget does, once the removal can no longer be rolled back. */
   if (argc == 3 && strcmp(argv[2], "--finish-renewal") == 0) {
-    if ((rc = finish_renewal()) == CS_EXIT_OK) {
-      if (cs_install_forget(&err) != CS_OK)
-        fprintf(stderr, "certsteward uninstall: warning: %s\n", err.text);
+    if ((rc = finish_renewal()) == CS_EXIT_OK)
       printf("no renewal left unfinished\n");
-    }
     return rc;
   }
   if (cs_cli_no_arguments(argc, argv) != 0)
@@ -560,6 +561,41 @@ int cs_cmd_service(int argc, char **argv) {
   return fail("service", "cannot connect to the Service Control Manager", e);
 }
 
+/* install --undo: what an undo may remove is %ProgramData%\certsteward and what is
+ * below it, and the configuration, drop and state folders of the configuration the
+ * service reads (the MSI's rollback runs before the service is deleted); when that
+ * configuration cannot be read, only what is below %ProgramData%\certsteward. */
+static int install_undo(const char *run) {
+  char path[1024], file[1024], *config = service_config();
+  wchar_t *home = NULL, *made[3] = {NULL, NULL, NULL};
+  cs_config_t cfg;
+  cs_err_t err;
+  int rc = CS_EXIT_USAGE, i;
+  if (cs_plat_default_config_path(path, sizeof path) != CS_OK || strrchr(path, '\\') == NULL) {
+    fprintf(stderr, "certsteward install --undo: cannot find %%ProgramData%%: nothing was removed\n");
+    goto out;
+  }
+  snprintf(file, sizeof file, "%s", config != NULL ? config : path);
+  made[0] = cs_install_full_path(file);
+  *strrchr(path, '\\') = '\0';
+  if ((home = cs_install_full_path(path)) == NULL) {
+    fprintf(stderr, "certsteward install --undo: %s is not a valid path: nothing was removed\n", path);
+    goto out;
+  }
+  if (cs_plat_exists(file) && cs_config_load(&cfg, file, &err) == CS_OK) {
+    made[1] = cs_install_full_path(cfg.watch.folder);
+    made[2] = cs_install_full_path(cfg.store.state_dir);
+    cs_config_free(&cfg);
+  }
+  rc = cs_install_undo(run, home, (const wchar_t *const *)made, 3);
+out:
+  for (i = 0; i < 3; i++)
+    free(made[i]);
+  free(home);
+  free(config);
+  return rc;
+}
+
 /* install and uninstall, with what they say kept in a log file and the Event Log
  * (install_log.h): an MSI shows neither standard output nor standard error. */
 int cs_cmd_install(int argc, char **argv) {
@@ -569,9 +605,9 @@ int cs_cmd_install(int argc, char **argv) {
     fprintf(stderr, "certsteward install: --undo takes only --run TOKEN\n");
     rc = CS_EXIT_USAGE;
   } else if (undo) {
-    rc = cs_install_undo(argc == 5 ? argv[4] : NULL);
+    rc = install_undo(argc == 5 ? argv[4] : NULL);
   } else {
-    cs_install_made_clear(); /* before anything can fail: no rollback reads an older list */
+    (void)cs_install_made_clear(); /* before anything can fail: no rollback reads an older list */
     rc = install(argc, argv);
   }
   cs_install_log_end(log, rc);

@@ -186,7 +186,9 @@ test_install_upgrade_uninstall() {
   n=$(uninstall_logs)
 
   # uninstall: service, event source, binaries and registration gone; configuration and state kept;
-  # certsteward uninstall ran (its log), finding no renewal to finish
+  # certsteward uninstall ran (its log), finding no renewal to finish; the remembered values
+  # forgotten (the commit action CS_Forget: Wine runs commit actions, measured here)
+  win reg add 'HKLM\SOFTWARE\certsteward\Install' /v host /t REG_SZ /d board.example.test /f >/dev/null
   msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
   expect_eq "$(uninstall_logs)" $((n + 1)) "certsteward uninstall's logs after the removal"
   expect_eq "$(svc_state)" "" "the service after uninstall"
@@ -195,6 +197,7 @@ test_install_upgrade_uninstall() {
   [ -z "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" DisplayVersion)" ] || fail "the product is still registered"
   expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the configuration after uninstall"
   [ -f "$PD/state-marker" ] && [ -f "$PD/events.jsonl" ] || fail "uninstall removed the state"
+  if win reg query 'HKLM\SOFTWARE\certsteward' >/dev/null 2>&1; then fail "the remembered values are left after the removal"; fi
 
   # installed again over the kept configuration: it stays as it is
   msiexec /i "$(wpath "$MSI")" HOST=third.example.test || fail "msiexec /i (again) exit status $?"
@@ -202,10 +205,15 @@ test_install_upgrade_uninstall() {
   expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the kept configuration after a new installation"
   # a removal told to leave an unfinished renewal runs no certsteward uninstall
   n=$(uninstall_logs)
+  win reg add 'HKLM\SOFTWARE\certsteward\Install' /v host /t REG_SZ /d board.example.test /f >/dev/null
   msiexec /x "$(wpath "$MSI")" LEAVE_RENEWAL=1 || fail "msiexec /x LEAVE_RENEWAL=1 (again) exit status $?"
   ! msi_log_has "Action start [0-9:]*: CS_Uninstall" || fail "CS_Uninstall ran with LEAVE_RENEWAL=1"
   expect_eq "$(uninstall_logs)" "$n" "certsteward uninstall's logs after a removal with LEAVE_RENEWAL=1"
   expect_eq "$(svc_state)" "" "the service after a removal with LEAVE_RENEWAL=1"
+  # the commit action CS_Forget forgets the remembered values, LEAVE_RENEWAL or not
+  if win reg query 'HKLM\SOFTWARE\certsteward' >/dev/null 2>&1; then
+    fail "the remembered values are left after a removal with LEAVE_RENEWAL=1: $(win reg query 'HKLM\SOFTWARE\certsteward' /s | tr -d '\r')"
+  fi
 }
 
 # What a command line can change, read from the MSI's tables: no directory but TARGETDIR
@@ -221,7 +229,7 @@ test_install_upgrade_uninstall() {
 test_tables() {
   local t url
   [ -f "$MSI" ] || fail "$MSI is missing"
-  for t in Directory Property LaunchCondition CustomAction InstallExecuteSequence Upgrade; do
+  for t in Directory Property LaunchCondition CustomAction InstallExecuteSequence Upgrade File; do
     msiinfo export "$MSI" "$t" | tr -d '\r' | tail -n +4 >"$T/$t" || fail "cannot read the $t table"
   done
   public() { grep -o '[A-Za-z_][A-Za-z0-9_.]*' | grep -v '[a-z]' | grep -vx 'NOT\|AND\|OR\|XOR\|EQV\|IMP' | sort -u | paste -sd' '; }
@@ -229,7 +237,7 @@ test_tables() {
   expect_eq "$(awk -F'\t' '$1 == "InstallFolder" { print $2 "|" $3 }' "$T/Directory")" "ProgramFiles64Folder|certsteward" \
     "the program's folder"
   expect_eq "$({ cut -f1 "$T/LaunchCondition"; cut -f4 "$T/CustomAction"; cut -f2 "$T/InstallExecuteSequence"; } |
-    sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST LEAVE_RENEWAL UPGRADINGPRODUCTCODE WIX_DOWNGRADE_DETECTED" \
+    sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g; s/"[^"]*"//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST LEAVE_RENEWAL REMOVE UPGRADINGPRODUCTCODE WIX_DOWNGRADE_DETECTED" \
     "the public properties read by conditions and custom actions"
   # every custom action that runs a program runs certsteward-msi.exe (no console window)
   expect_eq "$(awk -F'\t' '$1 ~ /^CS_(Install|InstallRollback|Uninstall)$/ { print $3 }' "$T/CustomAction" | sort -u)" \
@@ -253,7 +261,39 @@ test_tables() {
     fail "CS_Uninstall is not between StopServices and DeleteServices"
   expect_eq "$(awk -F'\t' '$1 == "CS_Uninstall" { print $4 }' "$T/CustomAction")" "uninstall --finish-renewal" \
     "CS_Uninstall's command"
-  url=$(sed -n 's/^CMAKE_PROJECT_HOMEPAGE_URL:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+  # the values given reach CS_Install on a first installation only: CsSets (private) holds
+  # them when NOT Installed and nothing when Installed, and CS_Install reads no public property
+  expect_eq "$(awk -F'\t' '$1 == "CS_Install" { print $4 }' "$T/CustomAction")" \
+    'install --config-template "[#certsteward_default.ini]" [CsSets] --run "[CsRun]"' "CS_Install's command"
+  expect_eq "$(awk -F'\t' '$3 == "CsSets" { print $1 " " $2 "=" $4 }' "$T/CustomAction" | sort | paste -sd'|')" \
+    'CS_SetSetsFirst 51=--set "host=[HOST]" --set "binding_files=[BINDING_FILE]" --set "endpoints=[ENDPOINTS]"|CS_SetSetsMaintenance 51=' \
+    "the custom actions that set CsSets"
+  expect_eq "$(awk -F'\t' '$1 ~ /^CS_SetSets/ { print $1 ":" $2 }' "$T/InstallExecuteSequence" | sort | paste -sd'|')" \
+    "CS_SetSetsFirst:NOT Installed|CS_SetSetsMaintenance:Installed" "the conditions of the actions that set CsSets"
+  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_SetSetsFirst"] > 0 && seq["CS_SetSetsMaintenance"] > 0 &&
+    seq["CS_SetSetsFirst"] < seq["InstallInitialize"] && seq["CS_SetSetsMaintenance"] < seq["InstallInitialize"]) }' \
+    "$T/InstallExecuteSequence" || fail "CsSets is not set before the script is made (InstallInitialize)"
+  # CS_Forget: an EXE from the Binary table (2), deferred (0x400), commit (0x200), no
+  # impersonation (0x800), failure ignored (0x40), on removal only (LEAVE_RENEWAL or not);
+  # CS_ForgetNoRollback the same without the commit bit, when rollback (and so commit) is disabled
+  expect_eq "$(awk -F'\t' '$1 ~ /^CS_Forget/ { print $1 " " $2 " " $3 " " $4 }' "$T/CustomAction" | sort | paste -sd'|')" \
+    "CS_Forget $((2 | 0x40 | 0x200 | 0x400 | 0x800)) CsMsiShim --forget|CS_ForgetNoRollback $((2 | 0x40 | 0x400 | 0x800)) CsMsiShim --forget" \
+    "the custom actions that forget the remembered values"
+  expect_eq "$(awk -F'\t' '$1 ~ /^CS_Forget/ { print $1 ":" $2 }' "$T/InstallExecuteSequence" | sort | paste -sd'|')" \
+    'CS_Forget:REMOVE~="ALL" AND NOT UPGRADINGPRODUCTCODE AND NOT RollbackDisabled|CS_ForgetNoRollback:REMOVE~="ALL" AND NOT UPGRADINGPRODUCTCODE AND RollbackDisabled' \
+    "the conditions of the actions that forget the remembered values"
+  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_Forget"] > seq["InstallInitialize"] &&
+    seq["CS_Forget"] < seq["InstallFinalize"] && seq["CS_ForgetNoRollback"] < seq["InstallFinalize"]) }' \
+    "$T/InstallExecuteSequence" || fail "CS_Forget is not in the script (between InstallInitialize and InstallFinalize)"
+  msiinfo streams "$MSI" | grep -qx 'Binary.CsMsiShim' || fail "no certsteward-msi.exe in the Binary table"
+  # Programs and Features' help: the README installed with the program, or CS_HELP_URL
+  url=$(sed -n 's/^CS_HELP_URL:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+  expect_eq "$(awk -F'\t' '$1 == "README.txt" { print $3 }' "$T/File")" README.txt "the README in the File table"
+  expect_eq "$(awk -F'\t' '$1 ~ /^CS_Set(Readme|HelpLink)$/ { print $1 " " $2 " " $3 "=" $4 }' "$T/CustomAction" | sort | paste -sd'|')" \
+    "${url:+"CS_SetReadme 51 ARPREADME=[#README.txt]"}${url:-"CS_SetHelpLink 51 ARPHELPLINK=[#README.txt]|CS_SetReadme 51 ARPREADME=[#README.txt]"}" \
+    "the custom actions that point Programs and Features to the README"
+  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_SetReadme"] > seq["CostFinalize"] && seq["CS_SetReadme"] < seq["InstallValidate"]) }' \
+    "$T/InstallExecuteSequence" || fail "CS_SetReadme is not between CostFinalize and InstallValidate"
   expect_eq "$(awk -F'\t' '$1 == "REINSTALLMODE" { print $2 }' "$T/Property")" emus \
     "REINSTALLMODE (a same-version upgrade replaces files of an equal version)"
   expect_eq "$(cut -f1 "$T/Property" | public)" "ALLUSERS ARPNOMODIFY${url:+ ARPHELPLINK ARPURLINFOABOUT} REINSTALLMODE" \
@@ -263,7 +303,7 @@ test_tables() {
   done
   expect_eq "$(awk -F'\t' '$1 == "ARPNOMODIFY" { print $2 }' "$T/Property")" 1 "ARPNOMODIFY"
   expect_eq "$(awk -F'\t' '$1 == "ARPHELPLINK" || $1 == "ARPURLINFOABOUT" { print $2 }' "$T/Property" | sort -u)" "$url" \
-    "ARPHELPLINK and ARPURLINFOABOUT (CMake's HOMEPAGE_URL: '$url')"
+    "ARPHELPLINK and ARPURLINFOABOUT (CMake's CS_HELP_URL: '$url')"
   expect_eq "$(awk -F'\t' '$1 == "CS_Install" { print $2 }' "$T/InstallExecuteSequence")" '$certsteward.exe=3' \
     "CS_Install's condition"
   expect_eq "$(awk -F'\t' '$3 == "ARPINSTALLLOCATION" { print $1 " " $2 " " $3 "=" $4 }' "$T/CustomAction")" \
@@ -285,6 +325,7 @@ test_tables() {
 # programs in it changeable by administrators only (under Wine: the DACL Wine makes up).
 # A per-user installation (ALLUSERS empty) is refused.
 test_install_folder_fixed() {
+  local url
   setup
   msiexec /i "$(wpath "$MSI")" 'INSTALLDIR=C:\cs-elsewhere' 'InstallFolder=C:\cs-elsewhere2' HOST=board.example.test ||
     fail "msiexec /i exit status $?"
@@ -294,6 +335,12 @@ test_install_folder_fixed() {
   expect_eq "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" InstallLocation)" 'REG_SZ C:\Program Files\certsteward\' \
     "the install location in Programs and Features"
   expect_eq "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" NoModify)" "REG_DWORD 0x1" "NoModify"
+  # Programs and Features' help is the README installed with the program (no Internet needed)
+  expect_eq "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" Readme)" 'REG_SZ C:\Program Files\certsteward\README.txt' "Readme"
+  url=$(sed -n 's/^CS_HELP_URL:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+  expect_eq "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" HelpLink)" "REG_SZ ${url:-C:\Program Files\certsteward\README.txt}" "HelpLink"
+  cmp -s <(tail -c +4 "$PF/README.txt" | tr -d '\r') "$SRC/README.md" || fail "README.txt is not README.md"
+  [ "$(head -c 3 "$PF/README.txt" | od -An -tx1 | tr -d ' ')" = efbbbf ] || fail "README.txt has no UTF-8 byte order mark"
   win "$EXE" doctor | tr -d '\r' >"$T/doctor.out" || true
   grep -qx 'ok  *program_folder  *C:\\Program Files\\certsteward, the folders above it, certsteward.exe and certsteward-worker.exe can be changed by Administrators and SYSTEM only' \
     "$T/doctor.out" || fail "doctor on the program's folder: $(grep program_folder "$T/doctor.out")"
@@ -404,19 +451,86 @@ test_failed_first_install_leaves_nothing() {
 
 # A repair that must write the configuration again (an admin deleted it) writes it with
 # the HOST and BINDING_FILE given at the installation (remembered in
-# HKLM\SOFTWARE\certsteward\Install), not the template's empty lines; the removal
-# forgets them.
+# HKLM\SOFTWARE\certsteward\Install), not the template's empty lines nor a HOST given to
+# the repair (CS_Install gets no --set on a maintenance run); a remembered value that
+# --set would refuse is refused, and one in spaces trimmed; the removal forgets them.
 test_repair_writes_a_deleted_configuration_again() {
   setup
   msiexec /i "$(wpath "$MSI")" HOST=board.example.test "BINDING_FILE=$BINDING" || fail "msiexec /i exit status $?"
   expect_eq "$(reg_value 'HKLM\SOFTWARE\certsteward\Install' host)" "REG_SZ board.example.test" "the remembered host"
   rm -f "$PD/certsteward.ini"
-  msiexec /i "$(wpath "$MSI")" REINSTALL=ALL REINSTALLMODE=vomus || fail "repair exit status $?"
+  # a maintenance run passes no value it is given to install: the remembered ones are used
+  msiexec /i "$(wpath "$MSI")" REINSTALL=ALL REINSTALLMODE=vomus HOST=other.example.test || fail "repair exit status $?"
+  msi_log_has "Action start [0-9:]*: CS_Install" || fail "CS_Install did not run on the repair"
   [ -f "$PD/certsteward.ini" ] || fail "the repair wrote no configuration"
-  expect_eq "$(config_value host)" board.example.test "host after the repair"
+  expect_eq "$(config_value host)" board.example.test "host after a repair given HOST=other.example.test"
   expect_eq "$(config_value binding_files)" "$BINDING" "binding_files after the repair"
+  ! grep -q other.example.test "$(newest_install_log)" || fail "the repair passed HOST to install: $(cat "$(newest_install_log)")"
+  # a remembered value install would refuse on its command line is refused: nothing is written
+  rm -f "$PD/certsteward.ini"
+  win reg add 'HKLM\SOFTWARE\certsteward\Install' /v host /t REG_SZ /d 'board.example.test ;x' /f >/dev/null
+  if msiexec /i "$(wpath "$MSI")" REINSTALL=ALL REINSTALLMODE=vomus; then fail "a repair used a remembered 'host ;x'"; fi
+  [ ! -e "$PD/certsteward.ini" ] || fail "a configuration was written with a refused remembered value"
+  grep -q 'the host remembered from the installation (HKLM\\SOFTWARE\\certsteward\\Install): the value holds " ;"' \
+    "$(newest_install_log)" || fail "install did not say why: $(cat "$(newest_install_log)")"
+  win reg add 'HKLM\SOFTWARE\certsteward\Install' /v host /t REG_SZ /d '  board.example.test ' /f >/dev/null
+  win_err "$EXE" install --config-template 'C:\Program Files\certsteward\certsteward-default.ini' >/dev/null ||
+    fail "install with a remembered value in spaces: $(cat "$T/err")"
+  expect_eq "$(config_value host)" board.example.test "a remembered host, trimmed as --set trims"
   msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
   if win reg query 'HKLM\SOFTWARE\certsteward' >/dev/null 2>&1; then fail "the remembered values are still there"; fi
+}
+
+# install --undo removes only what install makes: a list (HKLM, admin-only, but checked all
+# the same) naming another path, or a path with ".." that leads out of
+# %ProgramData%\certsteward, is refused whole and nothing is removed; a list of paths below
+# it is taken back.
+test_undo_removes_only_what_install_makes() {
+  local victim bad
+  setup
+  victim=$WINEPREFIX/drive_c/cs-victim
+  mkdir -p "$victim" "$PD/drop"
+  echo keep >"$victim/file"
+  for bad in 'C:\cs-victim' 'C:\ProgramData\certsteward\..\..\cs-victim' 'C:\ProgramData\certsteward-other' 'drop'; do
+    win reg add 'HKLM\SOFTWARE\certsteward\InstallRun' /v Made /t REG_MULTI_SZ /d "C:\ProgramData\certsteward\drop\0$bad" /f >/dev/null
+    win reg add 'HKLM\SOFTWARE\certsteward\InstallRun' /v Run /t REG_SZ /d t1 /f >/dev/null
+    if win_err "$CS" install --undo --run t1 >/dev/null; then fail "install --undo took a list naming $bad"; fi
+    grep -qF "which is not a path install makes" "$T/err" || fail "install --undo did not say why ($bad): $(cat "$T/err")"
+    [ -f "$victim/file" ] && [ -d "$PD/drop" ] || fail "install --undo removed something from a list naming $bad"
+  done
+  win reg add 'HKLM\SOFTWARE\certsteward\InstallRun' /v Made /t REG_MULTI_SZ /d 'C:\ProgramData\certsteward\drop' /f >/dev/null
+  win_err "$CS" install --undo --run t1 >"$T/undo.out" || fail "install --undo of a list below ProgramData: $(cat "$T/err")"
+  [ ! -e "$PD/drop" ] || fail "install --undo left the drop folder"
+  [ -f "$victim/file" ] || fail "install --undo removed the victim"
+  rm -rf "$victim"
+}
+
+# certsteward-msi.exe --forget, the command of the commit action CS_Forget (run from the
+# MSI's Binary table, where no certsteward.exe is beside it): forgets the remembered values
+# and the run's list, and HKLM\SOFTWARE\certsteward with them; a key something else put
+# under HKLM\SOFTWARE\certsteward stays, and the command still succeeds; with nothing
+# there, it succeeds. certsteward-msi.exe given a command runs certsteward.exe beside it
+# and ends with its exit code; without certsteward.exe beside it, it fails (exit code 1).
+test_msi_shim_forgets_and_runs() {
+  local shim=$BUILD/service/certsteward-msi.exe alone=$T/alone
+  setup
+  win reg add 'HKLM\SOFTWARE\certsteward\Install' /v host /t REG_SZ /d board.example.test /f >/dev/null
+  win reg add 'HKLM\SOFTWARE\certsteward\InstallRun' /v Run /t REG_SZ /d t1 /f >/dev/null
+  mkdir -p "$alone"
+  cp "$shim" "$alone/"
+  win "$alone/certsteward-msi.exe" --forget || fail "certsteward-msi.exe --forget exit status $?"
+  if win reg query 'HKLM\SOFTWARE\certsteward' >/dev/null 2>&1; then fail "HKLM\SOFTWARE\certsteward is left"; fi
+  win "$alone/certsteward-msi.exe" --forget || fail "certsteward-msi.exe --forget with nothing to forget: exit status $?"
+  win reg add 'HKLM\SOFTWARE\certsteward\Install' /v host /t REG_SZ /d board.example.test /f >/dev/null
+  win reg add 'HKLM\SOFTWARE\certsteward\Other' /v x /t REG_SZ /d y /f >/dev/null
+  win "$alone/certsteward-msi.exe" --forget || fail "certsteward-msi.exe --forget beside another key: exit status $?"
+  if win reg query 'HKLM\SOFTWARE\certsteward\Install' >/dev/null 2>&1; then fail "the remembered values are left"; fi
+  win reg query 'HKLM\SOFTWARE\certsteward\Other' >/dev/null 2>&1 || fail "another key under HKLM\SOFTWARE\certsteward was removed"
+  win reg delete 'HKLM\SOFTWARE\certsteward' /f >/dev/null
+  # a command: certsteward.exe beside it runs it (version), and its exit code comes back
+  win "$shim" version || fail "certsteward-msi.exe version exit status $?"
+  if win "$shim" no-such-command; then fail "certsteward-msi.exe passed no exit code on"; fi
+  if win "$alone/certsteward-msi.exe" version; then fail "certsteward-msi.exe without certsteward.exe succeeded"; fi
 }
 
 # Untrusted property values. A line break, a tab, a double quote or a final backslash
