@@ -1,75 +1,26 @@
-/* The certificate request for the automatic renewal (common/csr.c) and the request keys
- * (platform.h; common/posix/reqkey.c, common/win/reqkey.c), and the pure conversions of
- * CNG's blobs and signatures (common/cngblob.c) on both builds, with blobs made from
- * OpenSSL keys. Each request is read back with OpenSSL: its signature checked with the
- * key's public half, its names and extensions read one by one.
- * Under Wine (the Windows build's tests), ncrypt keeps a new key in memory only: RSA keys
- * are created, finalized, exported and sign; P-256 keys are refused (NTE_NOT_SUPPORTED);
- * NCryptOpenKey is not supported at all, so nothing made can be opened or deleted again;
- * a second key of the same name is created where Windows answers NTE_EXISTS; the export
- * policy and the security descriptor are kept as properties of the handle and enforced
- * nowhere. What the tests claim there is said at each. */
+/* The certificate request for the automatic renewal (common/csr.c): made with a request
+ * key of each kind (platform.h) and read back with OpenSSL, its signature checked with the
+ * key's public half and its names and extensions read one by one; bad names refused; the
+ * names of the certificate in service. The keys themselves and CNG's blobs: test_reqkey.c.
+ * Under Wine (the Windows build's tests) ncrypt makes RSA keys in memory only and no
+ * ECDSA key (NTE_NOT_SUPPORTED), and opens none again: what the tests claim there is said
+ * at each. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#ifdef _WIN32
-#include <windows.h>
-#include <bcrypt.h>
-#include <ncrypt.h>
-#include "win/keyacl.h"
-#include "win/reqkey.h"
-#else
-#include <sys/stat.h>
-#include <unistd.h>
-#endif
-
-#include "cngblob.h"
-#include "config.h"
 #include "cs_test.h"
 #include "csr.h"
+#include "csr_fx.h"
 #include "platform.h"
-#include "text.h"
 
 #define HOST "board.example.test"
-
-static cs_config_t cfg_;
-static char dir_[512];
-
-/* A configuration whose state folder is a new temp folder; the connector's account is
- * the connector's virtual account (Windows: READ on the key). */
-static const cs_config_t *setup(void) {
-  CHECK_INT(cs_config_defaults(&cfg_), ==, CS_OK);
-  cs_test_mkdtemp("cs-csr", dir_, sizeof dir_);
-  free(cfg_.store.state_dir);
-  cfg_.store.state_dir = cs_strdup(cs_test_join(dir_, "state"));
-  free(cfg_.connector.account);
-  cfg_.connector.account = cs_strdup("NT SERVICE\\BOARD Connector Service");
-  return &cfg_;
-}
-
-static void teardown(void) {
-  CHECK_INT(cs_plat_remove_tree(dir_, NULL), ==, CS_OK);
-  cs_config_free(&cfg_);
-}
-
-static int under_wine(void) {
-#ifdef _WIN32
-  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
-  return ntdll != NULL && GetProcAddress(ntdll, "wine_get_version") != NULL;
-#else
-  return 0;
-#endif
-}
 
 static X509_REQ *parse(const char *pem) {
   BIO *bio = BIO_new_mem_buf(pem, -1);
@@ -133,23 +84,23 @@ static void request_for(cs_keykind_t kind) {
   EXTENDED_KEY_USAGE *eku = NULL;
   ASN1_BIT_STRING *ku = NULL;
   char *pem = NULL, buf[512], cn[128];
-  const cs_config_t *cfg = setup();
+  const cs_config_t *cfg = csr_setup();
   cs_err_t err;
   int rsa = kind != CS_KEYKIND_EC_P256, rc;
 
   rc = cs_plat_reqkey_make(cfg, "req-1", kind, &k, &err);
-  if (under_wine() && kind == CS_KEYKIND_EC_P256) {
+  if (csr_under_wine() && kind == CS_KEYKIND_EC_P256) {
     /* Wine's ncrypt creates no ECDSA key: refused, and said so; real Windows makes it */
     CHECK_INT(rc, <, 0);
     CHECK(k == NULL);
     CHECK_CONTAINS(err.text, "certsteward-req-1");
-    teardown();
+    csr_teardown();
     return;
   }
   CHECK_INT(rc, ==, CS_OK);
   if (rc != CS_OK) {
     fprintf(stderr, "%s\n", err.text);
-    teardown();
+    csr_teardown();
     return;
   }
   CHECK_INT(cs_plat_reqkey_kind(k), ==, kind);
@@ -200,9 +151,9 @@ static void request_for(cs_keykind_t kind) {
   X509_REQ_free(req);
   free(pem);
   cs_plat_reqkey_free(k);
-  if (!under_wine()) /* Wine's ncrypt opens no key, so deletes none */
+  if (!csr_under_wine()) /* Wine's ncrypt opens no key, so deletes none */
     CHECK_INT(cs_plat_reqkey_delete(cfg, "req-1", &err), ==, CS_OK);
-  teardown();
+  csr_teardown();
 }
 
 CS_TEST(request_rsa2048_verifies_and_carries_the_names) { request_for(CS_KEYKIND_RSA2048); }
@@ -216,7 +167,7 @@ CS_TEST(request_without_template_or_more_names) {
   X509_REQ *req;
   STACK_OF(X509_EXTENSION) *exts;
   char *pem = NULL, buf[256];
-  const cs_config_t *cfg = setup();
+  const cs_config_t *cfg = csr_setup();
   cs_err_t err;
   CHECK_INT(cs_plat_reqkey_make(cfg, "plain", CS_KEYKIND_RSA2048, &k, &err), ==, CS_OK);
   CHECK_INT(cs_csr_build(&names, k, &pem, &err), ==, CS_OK);
@@ -229,9 +180,9 @@ CS_TEST(request_without_template_or_more_names) {
   X509_REQ_free(req);
   free(pem);
   cs_plat_reqkey_free(k);
-  if (!under_wine())
+  if (!csr_under_wine())
     CHECK_INT(cs_plat_reqkey_delete(cfg, "plain", &err), ==, CS_OK);
-  teardown();
+  csr_teardown();
 }
 
 /* A bad name: CS_EINVAL naming it (control characters escaped), no request. */
@@ -255,7 +206,7 @@ CS_TEST(bad_names_are_refused) {
       {HOST, NULL, "\xf0\x9f\x94\x92", "template"}, /* outside the BMP: no BMPString holds it */
   };
   cs_plat_reqkey_t *k = NULL;
-  const cs_config_t *cfg = setup();
+  const cs_config_t *cfg = csr_setup();
   cs_err_t err;
   size_t i;
   CHECK_INT(cs_plat_reqkey_make(cfg, "names", CS_KEYKIND_RSA2048, &k, &err), ==, CS_OK);
@@ -273,9 +224,9 @@ CS_TEST(bad_names_are_refused) {
     CHECK_INT(cs_csr_build(NULL, k, &pem, &err), ==, CS_EINVAL);
   }
   cs_plat_reqkey_free(k);
-  if (!under_wine())
+  if (!csr_under_wine())
     CHECK_INT(cs_plat_reqkey_delete(cfg, "names", &err), ==, CS_OK);
-  teardown();
+  csr_teardown();
 }
 
 CS_TEST(dns_name_syntax) {
@@ -319,7 +270,7 @@ CS_TEST(bad_key_names_are_refused) {
       "",     ".",       "..",  "../x",      "a/b",
       "a\\b", ".hidden", "a b", "k\xc3\xa4", "0123456789012345678901234567890123456789012345678901234567890123X"};
   cs_plat_reqkey_t *k = NULL;
-  const cs_config_t *cfg = setup();
+  const cs_config_t *cfg = csr_setup();
   cs_err_t err;
   size_t i;
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -331,7 +282,7 @@ CS_TEST(bad_key_names_are_refused) {
   }
   CHECK_INT(cs_reqkey_name_check("renewal-2026.11_A", &err), ==, CS_OK);
   CHECK(!cs_plat_exists(cfg->store.state_dir)); /* nothing made */
-  teardown();
+  csr_teardown();
 }
 
 /* ---- the names of the certificate in service ---------------------------------------- */
@@ -400,256 +351,3 @@ CS_TEST(names_of_the_certificate_in_service) {
   }
   X509_free(x);
 }
-
-/* ---- CNG's blobs and signatures ------------------------------------------------------ */
-
-static void put_le32(unsigned char *p, unsigned long v) {
-  p[0] = (unsigned char)v;
-  p[1] = (unsigned char)(v >> 8);
-  p[2] = (unsigned char)(v >> 16);
-  p[3] = (unsigned char)(v >> 24);
-}
-
-/* A BCRYPT_RSAPUBLIC_BLOB of key, laid out as Microsoft documents it (new, free()). */
-static unsigned char *rsa_blob(EVP_PKEY *key, size_t *len) {
-  BIGNUM *n = NULL, *e = NULL;
-  unsigned char *b;
-  int nb, eb;
-  CHECK(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) == 1);
-  CHECK(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) == 1);
-  nb = BN_num_bytes(n);
-  eb = BN_num_bytes(e);
-  *len = 24 + (size_t)eb + (size_t)nb;
-  b = calloc(1, *len);
-  put_le32(b, 0x31415352UL);
-  put_le32(b + 4, (unsigned long)BN_num_bits(n));
-  put_le32(b + 8, (unsigned long)eb);
-  put_le32(b + 12, (unsigned long)nb);
-  BN_bn2bin(e, b + 24);
-  BN_bn2bin(n, b + 24 + eb);
-  BN_free(n);
-  BN_free(e);
-  return b;
-}
-
-CS_TEST(rsa_public_blob_becomes_the_same_key) {
-  EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048), *pub = NULL;
-  size_t len;
-  unsigned char *b = rsa_blob(key, &len);
-  cs_err_t err;
-  CHECK_INT(cs_cng_blob_to_pkey(b, len, &pub, &err), ==, CS_OK);
-  CHECK_INT(EVP_PKEY_eq(pub, key), ==, 1);
-  EVP_PKEY_free(pub);
-  /* lengths that do not add up, a private blob's magic, primes announced */
-  CHECK_INT(cs_cng_blob_to_pkey(b, len - 1, &pub, &err), ==, CS_EFORMAT);
-  CHECK(pub == NULL);
-  put_le32(b + 16, 128);
-  CHECK_INT(cs_cng_blob_to_pkey(b, len, &pub, &err), ==, CS_EFORMAT);
-  put_le32(b + 16, 0);
-  put_le32(b + 4, 2047);
-  CHECK_INT(cs_cng_blob_to_pkey(b, len, &pub, &err), ==, CS_EFORMAT);
-  put_le32(b + 4, 2048);
-  put_le32(b, 0x32415352UL); /* BCRYPT_RSAPRIVATE_MAGIC */
-  CHECK_INT(cs_cng_blob_to_pkey(b, len, &pub, &err), ==, CS_EFORMAT);
-  CHECK_CONTAINS(err.text, "0x32415352");
-  CHECK_INT(cs_cng_blob_to_pkey(b, 3, &pub, &err), ==, CS_EFORMAT);
-  free(b);
-  EVP_PKEY_free(key);
-}
-
-CS_TEST(p256_public_blob_becomes_the_same_key) {
-  EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), *pub = NULL;
-  unsigned char point[65], b[8 + 64];
-  size_t n = 0;
-  cs_err_t err;
-  CHECK(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &n) == 1);
-  CHECK_INT(n, ==, 65);
-  CHECK_INT(point[0], ==, 4);
-  put_le32(b, 0x31534345UL);
-  put_le32(b + 4, 32);
-  memcpy(b + 8, point + 1, 64);
-  CHECK_INT(cs_cng_blob_to_pkey(b, sizeof b, &pub, &err), ==, CS_OK);
-  CHECK_INT(EVP_PKEY_eq(pub, key), ==, 1);
-  EVP_PKEY_free(pub);
-  pub = NULL;
-  b[8 + 63] ^= 0x01; /* off the curve */
-  CHECK_INT(cs_cng_blob_to_pkey(b, sizeof b, &pub, &err), ==, CS_EFORMAT);
-  CHECK(pub == NULL);
-  b[8 + 63] ^= 0x01;
-  put_le32(b + 4, 48); /* a P-384 length in a P-256 blob */
-  CHECK_INT(cs_cng_blob_to_pkey(b, sizeof b, &pub, &err), ==, CS_EFORMAT);
-  EVP_PKEY_free(key);
-}
-
-/* An OpenSSL ECDSA signature taken apart into CNG's r || s, then put together again by
- * cs_cng_ecdsa_der: the result verifies, for 64 signatures (some r or s with high or
- * zero leading bytes among them). */
-CS_TEST(ecdsa_r_s_becomes_der_that_verifies) {
-  EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-  const char msg[] = "CertificationRequestInfo";
-  int i;
-  cs_err_t err;
-  for (i = 0; i < 64; i++) {
-    unsigned char sig[80], rs[64], *der = NULL;
-    const unsigned char *p = sig;
-    size_t sig_len = sizeof sig, der_len = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    ECDSA_SIG *s;
-    CHECK(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1);
-    CHECK(EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)msg, sizeof msg) == 1);
-    EVP_MD_CTX_free(ctx);
-    s = d2i_ECDSA_SIG(NULL, &p, (long)sig_len);
-    CHECK(s != NULL);
-    BN_bn2binpad(ECDSA_SIG_get0_r(s), rs, 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(s), rs + 32, 32);
-    ECDSA_SIG_free(s);
-    CHECK_INT(cs_cng_ecdsa_der(rs, sizeof rs, &der, &der_len, &err), ==, CS_OK);
-    ctx = EVP_MD_CTX_new();
-    CHECK(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1);
-    CHECK_INT(EVP_DigestVerify(ctx, der, der_len, (const unsigned char *)msg, sizeof msg), ==, 1);
-    EVP_MD_CTX_free(ctx);
-    free(der);
-  }
-  {
-    unsigned char rs[64] = {0}, *der = NULL;
-    size_t der_len = 0;
-    CHECK_INT(cs_cng_ecdsa_der(rs, 63, &der, &der_len, &err), ==, CS_EFORMAT);
-    CHECK_INT(cs_cng_ecdsa_der(rs, 64, &der, &der_len, &err), ==, CS_EFORMAT); /* r = s = 0 */
-    CHECK_INT(cs_cng_ecdsa_der(rs, 0, &der, &der_len, &err), ==, CS_EFORMAT);
-    CHECK(der == NULL);
-  }
-  EVP_PKEY_free(key);
-}
-
-/* ---- POSIX: the key file ------------------------------------------------------------- */
-#ifndef _WIN32
-
-static const char *state(const char *name) { return cs_test_join(cfg_.store.state_dir, name); }
-
-/* 0600, owned by this user (root), a plain file in request/ of mode 0700, holding the
- * key whose public half the handle gives; an existing request/ of a wider mode is
- * tightened. */
-CS_TEST(key_file_is_private_in_a_private_folder) {
-  cs_plat_reqkey_t *k = NULL;
-  const cs_config_t *cfg = setup();
-  struct stat st;
-  cs_err_t err;
-  EVP_PKEY *read = NULL;
-  FILE *f;
-  CHECK_INT(cs_test_mkdir(cfg->store.state_dir), ==, 0);
-  CHECK_INT(mkdir(state("request"), 0755), ==, 0);
-  CHECK_INT(chmod(state("request"), 0755), ==, 0);
-  CHECK_INT(cs_plat_reqkey_make(cfg, "k1", CS_KEYKIND_EC_P256, &k, &err), ==, CS_OK);
-  CHECK_STR(cs_plat_reqkey_where(k), state("request/k1.key"));
-  CHECK_INT(lstat(state("request/k1.key"), &st), ==, 0);
-  CHECK(S_ISREG(st.st_mode));
-  CHECK_INT(st.st_mode & 07777, ==, 0600);
-  CHECK_INT(st.st_uid, ==, geteuid());
-  CHECK_INT(st.st_nlink, ==, 1);
-  CHECK_INT(lstat(state("request"), &st), ==, 0);
-  CHECK_INT(st.st_mode & 07777, ==, 0700);
-  CHECK_INT(cs_test_count_entries(state("request")), ==, 1); /* no temp file left */
-  f = fopen(state("request/k1.key"), "r");
-  CHECK(f != NULL);
-  if (f != NULL) {
-    read = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-  }
-  CHECK(read != NULL && k != NULL && EVP_PKEY_eq(read, cs_plat_reqkey_public(k)) == 1);
-  EVP_PKEY_free(read);
-  cs_plat_reqkey_free(k);
-  teardown();
-}
-
-/* A second make of the same name: CS_EEXIST, the first key byte for byte as it was. */
-CS_TEST(existing_key_is_never_overwritten) {
-  cs_plat_reqkey_t *k = NULL, *k2 = NULL;
-  const cs_config_t *cfg = setup();
-  cs_err_t err;
-  char *before, *after;
-  CHECK_INT(cs_plat_reqkey_make(cfg, "k1", CS_KEYKIND_RSA2048, &k, &err), ==, CS_OK);
-  before = cs_test_read_text(state("request/k1.key"));
-  CHECK_INT(cs_plat_reqkey_make(cfg, "k1", CS_KEYKIND_EC_P256, &k2, &err), ==, CS_EEXIST);
-  CHECK(k2 == NULL);
-  CHECK_CONTAINS(err.text, "never overwritten");
-  after = cs_test_read_text(state("request/k1.key"));
-  CHECK(before != NULL && after != NULL && strcmp(before, after) == 0);
-  CHECK_INT(cs_test_count_entries(state("request")), ==, 1);
-  free(before);
-  free(after);
-  cs_plat_reqkey_free(k);
-  teardown();
-}
-
-/* A link at the key's path (to a file, or dangling) is not written through, nor is its
- * target made or changed. */
-CS_TEST(link_at_key_path_is_not_followed) {
-  cs_plat_reqkey_t *k = NULL;
-  const cs_config_t *cfg = setup();
-  cs_err_t err;
-  CHECK_INT(cs_plat_mkdirs(state("request"), 0700, &err), ==, CS_OK);
-  cs_test_put_str(cs_test_join(dir_, "target"), "not a key");
-  CHECK_INT(symlink(cs_test_join(dir_, "target"), state("request/k1.key")), ==, 0);
-  CHECK_INT(symlink(cs_test_join(dir_, "made-through-link"), state("request/k2.key")), ==, 0);
-  CHECK_INT(cs_plat_reqkey_make(cfg, "k1", CS_KEYKIND_RSA2048, &k, &err), ==, CS_ENOTREG);
-  CHECK_CONTAINS(err.text, "symbolic link");
-  CHECK_INT(cs_plat_reqkey_make(cfg, "k2", CS_KEYKIND_RSA2048, &k, &err), ==, CS_ENOTREG);
-  CHECK(k == NULL);
-  cs_test_file_is_str(cs_test_join(dir_, "target"), "not a key");
-  CHECK(!cs_plat_exists(cs_test_join(dir_, "made-through-link")));
-  /* open refuses it too */
-  CHECK_INT(cs_plat_reqkey_open(cfg, "k1", &k, &err), ==, CS_ENOTREG);
-  CHECK_INT(cs_test_count_entries(state("request")), ==, 2);
-  teardown();
-}
-
-/* request/ itself a link to another folder: nothing made there. */
-CS_TEST(link_at_request_folder_is_not_followed) {
-  cs_plat_reqkey_t *k = NULL;
-  const cs_config_t *cfg = setup();
-  cs_err_t err;
-  CHECK_INT(cs_test_mkdir(cfg->store.state_dir), ==, 0);
-  CHECK_INT(cs_test_mkdir(cs_test_join(dir_, "elsewhere")), ==, 0);
-  CHECK_INT(symlink(cs_test_join(dir_, "elsewhere"), state("request")), ==, 0);
-  CHECK_INT(cs_plat_reqkey_make(cfg, "k1", CS_KEYKIND_RSA2048, &k, &err), ==, CS_ENOTREG);
-  CHECK(k == NULL);
-  CHECK_CONTAINS(err.text, "symbolic link");
-  CHECK_INT(cs_test_count_entries(cs_test_join(dir_, "elsewhere")), ==, 0);
-  CHECK_INT(cs_plat_reqkey_delete(cfg, "k1", &err), ==, CS_ENOTREG);
-  teardown();
-}
-
-/* Opened again: the same key, which signs what its public half verifies; a key file
- * others can read is refused; delete removes it and the key is then gone. */
-CS_TEST(key_opens_signs_and_deletes) {
-  cs_plat_reqkey_t *k = NULL, *k2 = NULL;
-  const cs_config_t *cfg = setup();
-  cs_err_t err;
-  unsigned char *sig = NULL;
-  size_t sig_len = 0;
-  EVP_MD_CTX *ctx;
-  CHECK_INT(cs_plat_reqkey_open(cfg, "k1", &k2, &err), ==, CS_ENOENT);
-  CHECK_INT(cs_plat_reqkey_make(cfg, "k1", CS_KEYKIND_RSA3072, &k, &err), ==, CS_OK);
-  CHECK_INT(cs_plat_reqkey_open(cfg, "k1", &k2, &err), ==, CS_OK);
-  CHECK(k != NULL && k2 != NULL && EVP_PKEY_eq(cs_plat_reqkey_public(k), cs_plat_reqkey_public(k2)) == 1);
-  CHECK_INT(cs_plat_reqkey_kind(k2), ==, CS_KEYKIND_RSA3072);
-  CHECK_INT(cs_plat_reqkey_sign(k2, "data", 4, &sig, &sig_len, &err), ==, CS_OK);
-  CHECK_INT(sig_len, ==, 384);
-  ctx = EVP_MD_CTX_new();
-  CHECK(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, cs_plat_reqkey_public(k)) == 1);
-  CHECK_INT(EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)"data", 4), ==, 1);
-  EVP_MD_CTX_free(ctx);
-  free(sig);
-  cs_plat_reqkey_free(k2);
-  k2 = NULL;
-  CHECK_INT(chmod(state("request/k1.key"), 0640), ==, 0);
-  CHECK_INT(cs_plat_reqkey_open(cfg, "k1", &k2, &err), ==, CS_EACCES);
-  CHECK_INT(cs_plat_reqkey_delete(cfg, "k1", &err), ==, CS_OK);
-  CHECK(!cs_plat_exists(state("request/k1.key")));
-  CHECK_INT(cs_plat_reqkey_open(cfg, "k1", &k2, &err), ==, CS_ENOENT);
-  CHECK_INT(cs_plat_reqkey_delete(cfg, "k1", &err), ==, CS_OK); /* gone already */
-  cs_plat_reqkey_free(k);
-  teardown();
-}
-
-#endif
