@@ -101,32 +101,35 @@ static int read_public(cs_plat_reqkey_t *k, const wchar_t *blob_type, cs_err_t *
   return cs_keykind_of(k->pub, &k->kind, err);
 }
 
-/* A handle on the provider, named for name. */
-static int new_handle(const char *name, cs_plat_reqkey_t **out, wchar_t **wname, cs_err_t *err) {
+/* A handle on the provider, named for name (*wname: that name in UTF-16, free()); NULL
+ * with *rc and err set when it cannot be had. */
+static cs_plat_reqkey_t *new_handle(const char *name, wchar_t **wname, int *rc, cs_err_t *err) {
   cs_plat_reqkey_t *k;
   SECURITY_STATUS st;
-  int rc;
 
-  *out = NULL;
   *wname = NULL;
-  if ((rc = cs_reqkey_name_check(name, err)) != CS_OK)
-    return rc;
-  if ((k = calloc(1, sizeof *k)) == NULL)
-    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  if ((*rc = cs_reqkey_name_check(name, err)) != CS_OK)
+    return NULL;
+  if ((k = calloc(1, sizeof *k)) == NULL) {
+    *rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    return NULL;
+  }
   snprintf(k->where, sizeof k->where, "%s%s", CS_REQKEY_CNG_PREFIX, name);
   if ((*wname = cs__win_wide(k->where)) == NULL) {
     free(k);
-    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    *rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    return NULL;
   }
   if ((st = NCryptOpenStorageProvider(&k->prov, MS_KEY_STORAGE_PROVIDER, 0)) != ERROR_SUCCESS) {
-    rc = ncrypt_fail(err, st, "cannot open the Microsoft Software Key Storage Provider for", k->where);
+    k->prov = 0;
+    *rc = ncrypt_fail(err, st, "cannot open the Microsoft Software Key Storage Provider for", k->where);
     cs_plat_reqkey_free(k);
     free(*wname);
     *wname = NULL;
-    return rc;
+    return NULL;
   }
-  *out = k;
-  return CS_OK;
+  *rc = CS_OK;
+  return k;
 }
 
 int cs_plat_reqkey_make(const cs_config_t *cfg, const char *name, cs_keykind_t kind, cs_plat_reqkey_t **out,
@@ -142,7 +145,7 @@ int cs_plat_reqkey_make(const cs_config_t *cfg, const char *name, cs_keykind_t k
   *out = NULL;
   if ((unsigned)kind > CS_KEYKIND_EC_P256)
     return cs_err_set(err, CS_EINVAL, 0, "no such kind of request key (%d)", (int)kind);
-  if ((rc = new_handle(name, &k, &wname, err)) != CS_OK)
+  if ((k = new_handle(name, &wname, &rc, err)) == NULL)
     return rc;
   if ((rc = cs__win_reqkey_account(cfg, &account, err)) != CS_OK ||
       (rc = cs__win_reqkey_sd(account, &sd, &sd_len, err)) != CS_OK)
@@ -195,25 +198,23 @@ out:
   return rc;
 }
 
-/* Opens the key name: *k with its handle, CS_ENOENT when there is none. */
-static int open_key(const char *name, cs_plat_reqkey_t **out, cs_err_t *err) {
-  cs_plat_reqkey_t *k = NULL;
+/* Opens the key name; NULL with *rc and err set when it cannot (CS_ENOENT: none). */
+static cs_plat_reqkey_t *open_key(const char *name, int *rc, cs_err_t *err) {
+  cs_plat_reqkey_t *k;
   wchar_t *wname = NULL;
   SECURITY_STATUS st;
-  int rc;
 
-  if ((rc = new_handle(name, &k, &wname, err)) != CS_OK)
-    return rc;
+  if ((k = new_handle(name, &wname, rc, err)) == NULL)
+    return NULL;
   st = NCryptOpenKey(k->prov, &k->key, wname, 0, NCRYPT_MACHINE_KEY_FLAG | NCRYPT_SILENT_FLAG);
   free(wname);
   if (st != ERROR_SUCCESS) {
     k->key = 0;
-    rc = ncrypt_fail(err, st, st == NTE_BAD_KEYSET ? "there is no request key" : "cannot open", k->where);
+    *rc = ncrypt_fail(err, st, st == NTE_BAD_KEYSET ? "there is no request key" : "cannot open", k->where);
     cs_plat_reqkey_free(k);
-    return rc;
+    return NULL;
   }
-  *out = k;
-  return CS_OK;
+  return k;
 }
 
 int cs_plat_reqkey_open(const cs_config_t *cfg, const char *name, cs_plat_reqkey_t **out, cs_err_t *err) {
@@ -223,7 +224,7 @@ int cs_plat_reqkey_open(const cs_config_t *cfg, const char *name, cs_plat_reqkey
   wchar_t alg[32] = L"";
 
   *out = NULL;
-  if ((rc = open_key(name, &k, err)) != CS_OK)
+  if ((k = open_key(name, &rc, err)) == NULL)
     return rc;
   if (NCryptGetProperty(k->key, NCRYPT_ALGORITHM_GROUP_PROPERTY, (PBYTE)alg, sizeof alg - sizeof alg[0], &n,
                         NCRYPT_SILENT_FLAG) != ERROR_SUCCESS)
@@ -271,14 +272,16 @@ int cs_plat_reqkey_sign(cs_plat_reqkey_t *k, const void *data, size_t len, unsig
 }
 
 int cs_plat_reqkey_delete(const cs_config_t *cfg, const char *name, cs_err_t *err) {
-  cs_plat_reqkey_t *k = NULL;
+  cs_plat_reqkey_t *k;
   SECURITY_STATUS st;
-  int rc = open_key(name, &k, err);
+  int rc = CS_OK;
 
-  if (rc == CS_ENOENT) /* gone already */
+  if ((k = open_key(name, &rc, err)) == NULL) {
+    if (rc != CS_ENOENT)
+      return rc;
+    cs_err_clear(err); /* gone already: done */
     return CS_OK;
-  if (rc != CS_OK)
-    return rc;
+  }
   if ((st = NCryptDeleteKey(k->key, NCRYPT_SILENT_FLAG)) == ERROR_SUCCESS)
     k->key = 0; /* freed by the delete */
   else
