@@ -38,6 +38,8 @@ const char *cs_strerror(int code) {
     return "timed out";
   case CS_EFAILED:
     return "failed";
+  case CS_EEXIST:
+    return "already exists";
   default:
     return "unknown error";
   }

@@ -32,7 +32,8 @@ enum {
   CS_EEMPTY = -12,    /* empty input */
   CS_EBUSY = -13,     /* held by another process */
   CS_ETIMEDOUT = -14, /* did not finish in time */
-  CS_EFAILED = -15    /* a command or step ran and failed */
+  CS_EFAILED = -15,   /* a command or step ran and failed */
+  CS_EEXIST = -16     /* already there, and never replaced */
 };
 
 #define CS_ERR_TEXT_MAX 512

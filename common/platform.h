@@ -579,4 +579,46 @@ typedef struct cs_plat_lock_s cs_plat_lock_t;
 int cs_plat_lock(const char *path, cs_plat_lock_t **lock, cs_err_t *err);
 void cs_plat_unlock(cs_plat_lock_t *lock);
 
+/* ---- request keys ------------------------------------------------------------ */
+/* The key a certificate request (PKCS#10, common/csr.h) is made for, made where it
+ * will live: POSIX <state_dir>/request/<name>.key (PEM PKCS#8, mode 0600, owner root,
+ * folder 0700); Windows the machine key "certsteward-<name>" of the Microsoft Software
+ * Key Storage Provider, not exportable, its DACL (SYSTEM and Administrators full
+ * control, the connector's account READ) set before the key is finalized. Made in the
+ * OpenSSL part of the build (cs_crypto), never in the daemon. */
+
+/* The kinds of key a request is made for ([request] key). */
+typedef enum { CS_KEYKIND_RSA2048, CS_KEYKIND_RSA3072, CS_KEYKIND_EC_P256 } cs_keykind_t;
+
+#define CS_REQKEY_DIR "request"             /* <state_dir>/request: the POSIX key files */
+#define CS_REQKEY_NAME_MAX 64               /* a key's name: [A-Za-z0-9._-], 1 to 64 characters */
+#define CS_REQKEY_CNG_PREFIX "certsteward-" /* Windows: the CNG key's name before <name> */
+
+typedef struct cs_plat_reqkey_s cs_plat_reqkey_t;
+typedef struct evp_pkey_st EVP_PKEY; /* OpenSSL's, as <openssl/types.h> declares it */
+
+/* Makes a new key named name for a request. An existing key of that name is never
+ * overwritten: CS_EEXIST (POSIX: a link at its path, or at request/, is refused,
+ * CS_ENOTREG). name not of [A-Za-z0-9._-] (1 to 64, not "." nor ".."): CS_EINVAL. Windows:
+ * the account READ is given to is [connector] account, else NT SERVICE\<[connector]
+ * service> (its SID computed, keyacl.c), else none. Free *out with cs_plat_reqkey_free. */
+int cs_plat_reqkey_make(const struct cs_config_s *cfg, const char *name, cs_keykind_t kind, cs_plat_reqkey_t **out,
+                        cs_err_t *err);
+/* Opens the key name made: CS_ENOENT when it is gone; POSIX: a key file others may
+ * read or change, or not of one name, is refused (CS_EACCES / CS_ENOTREG). */
+int cs_plat_reqkey_open(const struct cs_config_s *cfg, const char *name, cs_plat_reqkey_t **out, cs_err_t *err);
+/* The key's public half as an OpenSSL object (borrowed: lives as long as k). */
+EVP_PKEY *cs_plat_reqkey_public(cs_plat_reqkey_t *k);
+cs_keykind_t cs_plat_reqkey_kind(cs_plat_reqkey_t *k);
+/* Signs the SHA-256 digest of data (len bytes) with the key: RSA PKCS#1 v1.5, ECDSA as
+ * a DER Ecdsa-Sig-Value. *sig is new (free()). */
+int cs_plat_reqkey_sign(cs_plat_reqkey_t *k, const void *data, size_t len, unsigned char **sig, size_t *sig_len,
+                        cs_err_t *err);
+/* What names the key where it lives, for events and status: POSIX the file's path,
+ * Windows the CNG key's name. */
+const char *cs_plat_reqkey_where(cs_plat_reqkey_t *k);
+/* Deletes the key name (a request given up or rejected); one already gone: CS_OK. */
+int cs_plat_reqkey_delete(const struct cs_config_s *cfg, const char *name, cs_err_t *err);
+void cs_plat_reqkey_free(cs_plat_reqkey_t *k); /* NULL: nothing */
+
 #endif

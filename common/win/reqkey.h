@@ -1,0 +1,24 @@
+/* The Windows request keys' parts the tests reach (common/win/reqkey.c): who gets READ,
+ * the security descriptor the key is made with, and the key's CNG handle. */
+#ifndef CS_WIN_REQKEY_H
+#define CS_WIN_REQKEY_H
+
+#include <windows.h>
+#include <ncrypt.h>
+
+#include "../config.h"
+#include "../platform.h"
+
+/* The account a request key gives READ: [connector] account, else NT SERVICE\<[connector]
+ * service> (the SID computed, keyacl.c), else none (*sid NULL). *sid new (free()). */
+int cs__win_reqkey_account(const cs_config_t *cfg, PSID *sid, cs_err_t *err);
+
+/* The self-relative security descriptor a request key is made with (*sd, LocalFree; *len
+ * its size): a protected DACL of SYSTEM and Administrators full control and account
+ * (may be NULL) READ, nothing inherited. Pure: SDDL and the SID alone. */
+int cs__win_reqkey_sd(PSID account, PSECURITY_DESCRIPTOR *sd, DWORD *len, cs_err_t *err);
+
+/* The key's CNG handle (borrowed). */
+NCRYPT_KEY_HANDLE cs__win_reqkey_handle(cs_plat_reqkey_t *k);
+
+#endif
