@@ -93,6 +93,8 @@ int cs_request_write(const char *state_dir, const cs_request_t *r, cs_err_t *err
   put_encoded(&b, "route", r->route);
   put_encoded(&b, "key", r->key_kind);
   put_encoded(&b, "old", r->old_tp);
+  if (r->new_tp[0] != '\0')
+    put_encoded(&b, "new", r->new_tp);
   cs_buf_printf(&b, "made %lld\nsubmitted %lld\nnext %lld\ndeadline %lld\ntries %d\n", r->made, r->submitted, r->next,
                 r->deadline, r->tries);
   put_encoded(&b, "cookie", r->cookie);
@@ -148,6 +150,8 @@ static int set_line(cs_request_t *r, const char *key, const char *raw) {
     ok = fixed(r->key_kind, sizeof r->key_kind, v, 1);
   else if (strcmp(key, "old") == 0)
     ok = fixed(r->old_tp, sizeof r->old_tp, v, 1);
+  else if (strcmp(key, "new") == 0)
+    ok = fixed(r->new_tp, sizeof r->new_tp, v, 1);
   else if (strcmp(key, "cookie") == 0 || strcmp(key, "ca_id") == 0 || strcmp(key, "said") == 0) {
     char **dst = key[0] == 'c' ? (key[1] == 'o' ? &r->cookie : &r->ca_id) : &r->said;
     free(*dst);

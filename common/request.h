@@ -16,6 +16,7 @@
 #define CS_REQ_PENDING "pending" /* submitted; the CA asked us to wait: polled */
 #define CS_REQ_OUTBOX "outbox"   /* manual route: written to the outbox for an admin to submit */
 #define CS_REQ_ISSUED "issued"   /* the CA issued it; the renewal puts it in service */
+#define CS_REQ_HELD "held" /* issued, but its renewal did not commit: kept for an admin's apply, not tried again */
 
 typedef struct cs_request_s {
   char state[16];
@@ -23,6 +24,7 @@ typedef struct cs_request_s {
   char route[16];                     /* "command", "adcs" or "manual" */
   char key_kind[16];                  /* as [request] key */
   char old_tp[41];                    /* the certificate in service when it was made */
+  char new_tp[41];                    /* the certificate issued for it; "" until then */
   long long made;                     /* seconds since 1970 */
   long long submitted;                /* 0: not yet */
   long long next;                     /* the next submit or poll */

@@ -15,13 +15,15 @@ int cs_worker_init(cs_worker_t *w, const char *config_path, cs_err_t *err) {
 /* Runs the worker with argv (argv[0] filled in here): 0 with its output in res (free
  * it with cs_run_result_free), or CS_EFAILED when it did not answer (could not start,
  * timed out, crashed). */
-static int run(const cs_worker_t *w, const char **argv, int timeout_ms, cs_run_result_t *res, cs_err_t *err) {
+static int run(const cs_worker_t *w, const char **argv, int timeout_ms, int confined, cs_run_result_t *res,
+               cs_err_t *err) {
   cs_err_t perr;
   int rc;
 
   cs_err_clear(&perr);
   argv[0] = w->exe;
-  rc = cs_plat_run_confined(argv, NULL, 0, timeout_ms, CS_REPLY_MAX, res, &perr);
+  rc = confined ? cs_plat_run_confined(argv, NULL, 0, timeout_ms, CS_REPLY_MAX, res, &perr)
+                : cs_plat_run(argv, NULL, 0, timeout_ms, CS_REPLY_MAX, res, &perr);
   if (rc != CS_OK)
     return cs_err_set(err, CS_EFAILED, perr.raw, "the worker could not be started: %s", perr.text);
   if (res->timed_out)
@@ -33,15 +35,17 @@ static int run(const cs_worker_t *w, const char **argv, int timeout_ms, cs_run_r
   return rc;
 }
 
-/* Runs the worker with argv (argv[0] filled in here) and parses its answer. */
-static int ask(const cs_worker_t *w, const char **argv, int timeout_ms, cs_reply_t *reply, cs_err_t *err) {
+/* Runs the worker with argv (argv[0] filled in here), confined or not (its request
+ * command: it makes the machine's keys), and parses its answer. */
+static int ask_as(const cs_worker_t *w, const char **argv, int timeout_ms, int confined, cs_reply_t *reply,
+                  cs_err_t *err) {
   cs_run_result_t res;
   cs_err_t perr;
   int rc;
 
   memset(reply, 0, sizeof *reply);
   cs_err_clear(&perr);
-  if ((rc = run(w, argv, timeout_ms, &res, err)) != CS_OK)
+  if ((rc = run(w, argv, timeout_ms, confined, &res, err)) != CS_OK)
     return rc;
   if (cs_reply_parse(res.out ? res.out : "", res.out_len, reply, &perr) != CS_OK)
     rc = cs_err_set(err, CS_EFAILED, res.exit_code, "the worker's answer is not valid (%s; exit status %d)", perr.text,
@@ -51,6 +55,66 @@ static int ask(const cs_worker_t *w, const char **argv, int timeout_ms, cs_reply
   else if (res.exit_code != 0)
     rc = cs_err_set(err, CS_EFAILED, res.exit_code, "the worker exited with status %d", res.exit_code);
   cs_run_result_free(&res);
+  return rc;
+}
+
+static int ask(const cs_worker_t *w, const char **argv, int timeout_ms, cs_reply_t *reply, cs_err_t *err) {
+  return ask_as(w, argv, timeout_ms, 1, reply, err);
+}
+
+/* certsteward-worker request OP --name NAME [--config FILE] and the rest of argv */
+static int ask_request(const cs_worker_t *w, const char *op, const char *name, const char *const *more,
+                       cs_reply_t *reply, cs_err_t *err) {
+  const char *argv[20];
+  size_t k = 1, i;
+  argv[k++] = "request";
+  argv[k++] = op;
+  argv[k++] = "--name";
+  argv[k++] = name;
+  if (w->config_path != NULL) {
+    argv[k++] = "--config";
+    argv[k++] = w->config_path;
+  }
+  for (i = 0; more != NULL && more[i] != NULL && k < 19; i++)
+    argv[k++] = more[i];
+  argv[k] = NULL;
+  return ask_as(w, argv, CS_WORKER_TIMEOUT_MS, 0, reply, err);
+}
+
+int cs_worker_request_make(const cs_worker_t *w, const char *name, const char *host, const char *dns,
+                           const char *template_name, const char *csr_path, cs_err_t *err) {
+  const char *more[10];
+  cs_reply_t reply;
+  size_t k = 0;
+  int rc;
+  more[k++] = "--host";
+  more[k++] = host;
+  if (dns != NULL && *dns) {
+    more[k++] = "--dns";
+    more[k++] = dns;
+  }
+  if (template_name != NULL && *template_name) {
+    more[k++] = "--template";
+    more[k++] = template_name;
+  }
+  more[k++] = "--out";
+  more[k++] = csr_path;
+  more[k] = NULL;
+  rc = ask_request(w, "make", name, more, &reply, err);
+  cs_reply_free(&reply);
+  return rc;
+}
+
+int cs_worker_request_join(const cs_worker_t *w, const char *name, const char *answer, const char *out,
+                           cs_reply_t *reply, cs_err_t *err) {
+  const char *more[] = {"--out", out, "--", answer, NULL};
+  return ask_request(w, "join", name, more, reply, err);
+}
+
+int cs_worker_request_delete(const cs_worker_t *w, const char *name, cs_err_t *err) {
+  cs_reply_t reply;
+  int rc = ask_request(w, "delete", name, NULL, &reply, err);
+  cs_reply_free(&reply);
   return rc;
 }
 
@@ -195,7 +259,7 @@ int cs_worker_scan_many(const cs_worker_t *w, const char *const *files, size_t n
   for (i = 0; i < n; i++)
     argv[3 + i] = files[i];
   argv[3 + n] = NULL;
-  if ((rc = run(w, argv, CS_WORKER_TIMEOUT_MS, &res, err)) != CS_OK)
+  if ((rc = run(w, argv, CS_WORKER_TIMEOUT_MS, 1, &res, err)) != CS_OK)
     goto out;
   if (cs_reply_parse_many(res.out ? res.out : "", res.out_len, n, &m, &perr) != CS_OK)
     rc = cs_err_set(err, CS_EFAILED, res.exit_code, "the worker's answer is not valid (%s; exit status %d)", perr.text,

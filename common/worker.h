@@ -37,6 +37,19 @@ int cs_worker_validate_probing(const cs_worker_t *w, const char *file, const cha
   0x1 /* file is a certificate of the system store, bound to its own key there (an adopted                             \
        * one): key_match asks whether that key is its own, never compares it with key */
 
+/* The renewal with no person's OpenSSL half (certsteward-worker request; not confined:
+ * it makes and opens the machine's request keys). make: a new key name where it will
+ * live and the request for host and dns (the certificate in service's names,
+ * space-separated; may be NULL) with the template (may be NULL), its PEM into
+ * csr_path. join: the CA's answer (a file) checked against key name (reply's check
+ * key_match) and, when it carries that key, written with its chain and key as one PEM
+ * file out (reply->staged). delete: key name goes. */
+int cs_worker_request_make(const cs_worker_t *w, const char *name, const char *host, const char *dns,
+                           const char *template_name, const char *csr_path, cs_err_t *err);
+int cs_worker_request_join(const cs_worker_t *w, const char *name, const char *answer, const char *out,
+                           cs_reply_t *reply, cs_err_t *err);
+int cs_worker_request_delete(const cs_worker_t *w, const char *name, cs_err_t *err);
+
 /* What endpoint (host:port) serves with SNI sni: its thumbprint in served. */
 int cs_worker_probe(const cs_worker_t *w, const char *endpoint, const char *sni, int timeout_ms, char served[41],
                     cs_err_t *err);

@@ -70,6 +70,7 @@ int cs_cmd_config(int argc, char **argv);
 int cs_cmd_status(int argc, char **argv);
 int cs_cmd_doctor(int argc, char **argv); /* cmd_doctor.c */
 int cs_cmd_rollback(int argc, char **argv);
+int cs_cmd_request(int argc, char **argv);      /* cmd_request.c */
 int cs_cmd_set_password(int argc, char **argv); /* cmd_password.c */
 /* winsvc.c: the Windows service (install, uninstall, and the entry the SCM starts) */
 int cs_cmd_install(int argc, char **argv);

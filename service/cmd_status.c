@@ -19,6 +19,7 @@
 #include "renewal.h"
 #include "statedir.h"
 #include "status_adopt.h"
+#include "status_request.h"
 #include "text.h"
 #include "worker.h"
 
@@ -339,6 +340,7 @@ static void print_text(const status_t *s) {
     text_folder(&b, "drop folder", &s->drop, "waiting");
   text_folder(&b, "for the window", &s->waiting, "waiting for the maintenance window");
   cs_status_adopt_text(&b, &s->adopt, LABEL_WIDTH);
+  cs_status_request_text(&b, s->cfg, LABEL_WIDTH);
   fputs(nonempty(cs_buf_str(&b), "certsteward status: out of memory\n"), stdout);
   cs_buf_free(&b);
 }
@@ -523,6 +525,8 @@ static void print_json(const status_t *s) {
   json_folder(&b, &s->waiting);
   cs_buf_puts(&b, "},\"adoption\":");
   cs_status_adopt_json(&b, &s->adopt);
+  cs_buf_puts(&b, ",\"request\":");
+  cs_status_request_json(&b, s->cfg);
   cs_buf_puts(&b, "}\n");
   fputs(nonempty(cs_buf_str(&b), "{\"error\":\"out of memory\"}\n"), stdout);
   cs_buf_free(&b);

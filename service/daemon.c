@@ -189,6 +189,9 @@ static void work_cb(uv_work_t *req) {
   case JOB_ADOPT:
     cs__daemon_adopt_work(d, job);
     break;
+  case JOB_REQUEST:
+    cs__daemon_request_work(d, job);
+    break;
   }
 }
 
@@ -260,9 +263,13 @@ static void after_work_cb(uv_work_t *req, int status) {
     cs__daemon_adopt_after(d, job);
   } else if (job->kind == JOB_RECOVER) {
     d->blocked = d->res.outcome == CS_OUT_ROLLBACK_FAILED || d->res.outcome == CS_OUT_ERROR;
-    interrupted(d, &d->res);                        /* what the crash left in incoming, now that its fate is known */
-  } else if (job->kind == JOB_EXPIRY && !d->once) { /* the next check when it is due, no sooner */
-    uv_timer_start(&d->expiry, expiry_cb, (uint64_t)(d->stats.next_due > 0 ? d->stats.next_due : 1) * 1000, 0);
+    interrupted(d, &d->res); /* what the crash left in incoming, now that its fate is known */
+  } else if (job->kind == JOB_REQUEST) {
+    cs__daemon_request_after(d, job);
+  } else if (job->kind == JOB_EXPIRY) {
+    if (!d->once) /* the next check when it is due, no sooner */
+      uv_timer_start(&d->expiry, expiry_cb, (uint64_t)(d->stats.next_due > 0 ? d->stats.next_due : 1) * 1000, 0);
+    cs__daemon_request_look(d, 0); /* with the certificate in service's expiry known */
   }
   cs_renewal_result_free(&d->res);
   free(job);
@@ -291,7 +298,7 @@ void cs__daemon_pump(daemon_t *d) {
   if (d->running != NULL || d->stopping)
     return;
   for (p = &d->queue; *p != NULL; p = &(*p)->next)
-    if (!d->blocked || ((*p)->kind != JOB_DROP && (*p)->kind != JOB_ADOPT))
+    if (!d->blocked || ((*p)->kind != JOB_DROP && (*p)->kind != JOB_ADOPT && (*p)->kind != JOB_REQUEST))
       break;
   if (*p == NULL) {
     if (d->once && d->n_drops == 0) {
@@ -337,6 +344,8 @@ static void window_cb(uv_timer_t *t) {
   }
   if (d->adopt_waiting)
     cs__daemon_adopt_look(d, 1);
+  if (d->request_waiting)
+    cs__daemon_request_look(d, 1);
   cs__daemon_state_path(d, dir, CS_STATE_WAITING);
   if (uv_fs_scandir(NULL, &req, dir, 0, NULL) >= 0) {
     while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
@@ -496,6 +505,7 @@ void cs__daemon_start(daemon_t *d) {
     cs__daemon_quarantine_gc(d);
   cs__daemon_scan(d);
   cs__daemon_adopt_start(d);
+  cs__daemon_request_start(d);
 }
 
 void cs__daemon_free(daemon_t *d) {

@@ -17,7 +17,7 @@
 
 #define PATH_LEN 4096
 
-typedef enum { JOB_RECOVER, JOB_EXPIRY, JOB_DROP, JOB_ADOPT } job_kind_t;
+typedef enum { JOB_RECOVER, JOB_EXPIRY, JOB_DROP, JOB_ADOPT, JOB_REQUEST } job_kind_t;
 
 /* Where adoption looks (daemon_adopt.c) */
 enum { ADOPT_OFF, ADOPT_STORE, ADOPT_FOLDER };
@@ -51,6 +51,8 @@ typedef struct job_s {
   int adopt;         /* ADOPT_NOTHING ... */
   char why[700];     /* ADOPT_UNUSABLE: why */
   int rejected;      /* certificates the look rejected besides the one it ran (their keys) */
+  /* JOB_REQUEST (daemon_request.c) */
+  int request_ran; /* an issued certificate went through cs_renewal_run: d->res */
   struct job_s *next;
 } job_t;
 
@@ -102,6 +104,11 @@ typedef struct daemon_s {
   char adopt_others_said[1024];       /* the other candidates last said (3103) */
   char adopt_refused_said[1024];      /* the last refusal said that was not the certificate's fault */
   char adopt_unwatched_said[512];     /* why the store's notifications do not run, as last said */
+  /* certificate requests (daemon_request.c) */
+  uv_timer_t request_timer; /* the next look at the request in flight */
+  long long request_next;   /* when that is (seconds since 1970), 0 = none */
+  int request_queued;       /* a look is queued or running */
+  int request_waiting;      /* an issued certificate waits for the maintenance window */
 } daemon_t;
 
 /* daemon_guard.c */
@@ -168,6 +175,14 @@ void cs__daemon_adopt_store(daemon_t *d, job_t *job);
  * renewal from the drop folder failed (it stays there: it was in the store before), one
  * a renewal replaced. Nothing when adoption is not from the store. */
 void cs__daemon_adopt_judged(daemon_t *d, const char *tp, const char *verdict, const char *reason);
+
+/* daemon_request.c */
+void cs__daemon_request_start(daemon_t *d); /* its timer */
+/* Queues a look at the certificate request (a new one when the certificate in service
+ * is due, the one in flight polled) unless [request] is off and none is in flight. */
+void cs__daemon_request_look(daemon_t *d, int from_window);
+void cs__daemon_request_work(daemon_t *d, job_t *job);  /* the look, on the thread pool */
+void cs__daemon_request_after(daemon_t *d, job_t *job); /* its outcome, on the loop */
 
 /* daemon_drop.c */
 /* Looks at the drop folder: new and changed files are tracked, files unchanged for

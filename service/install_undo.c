@@ -85,7 +85,8 @@ void cs_install_made_end(const cs_install_made_t *m) {
   list[at++] = L'\0';
   if (at == 1 && m->key_existed)
     return; /* nothing made */
-  e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, CS_INSTALL_RUN_KEY, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, NULL, &key, NULL);
+  e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, CS_INSTALL_RUN_KEY, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, NULL,
+                      &key, NULL);
   if (e == ERROR_SUCCESS)
     e = RegSetValueExW(key, MADE_VALUE, 0, REG_MULTI_SZ, (const BYTE *)list, (DWORD)(at * sizeof *list));
   if (e == ERROR_SUCCESS && !m->key_existed)

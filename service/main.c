@@ -46,6 +46,14 @@ static const char usage_rollback[] = "  rollback [--config FILE]\n"
                                      "      Put the previous certificate (the newest in <state_dir>/archive) back in\n"
                                      "      service through the same transaction as apply, without requiring that it\n"
                                      "      expire later than the one in service. Exit status as apply.\n";
+static const char usage_request[] =
+    "  request [--config FILE] [--poll]\n"
+    "      Make a certificate request now ([request]): a new key on this machine and a\n"
+    "      request for the names of the certificate in service, submitted to the CA\n"
+    "      (route = command) or written to <state_dir>/outbox (manual); a certificate\n"
+    "      the CA issues at once is put in service as apply does. With a request in\n"
+    "      flight, looks at that one instead: --poll asks the CA now.\n"
+    "      Exit status: 0 done or waiting, 1 rejected, ended or rolled back, 2 could not run.\n";
 static const char usage_status[] = "  status [--config FILE] [--json]\n"
                                    "      Show the certificate in service, what the binding files name, what each\n"
                                    "      endpoint serves, the last renewal, an unfinished one, and the files\n"
@@ -119,6 +127,7 @@ static const command_t commands[] = {
     {"check", cs_cmd_check, usage_check},
     {"apply", cs_cmd_apply, usage_apply},
     {"rollback", cs_cmd_rollback, usage_rollback},
+    {"request", cs_cmd_request, usage_request},
     {"status", cs_cmd_status, usage_status},
     {"doctor", cs_cmd_doctor, usage_doctor},
     {"config", cs_cmd_config, usage_config},

@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "csr.h"
 #include "fault.h"
 #include "load.h"
 #include "opts.h"
@@ -35,10 +36,6 @@
 #define CS_VERSION "unknown"
 #endif
 
-#define EXIT_ANSWERED 0
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
-
 #define PROBE_TIMEOUT_MS 10000
 #define PROBE_TIMEOUT_MAX_MS 3600000L
 #define PROBE_CONFIRM_MAX 10L /* CS_WORKER_CONFIRM_MAX */
@@ -46,12 +43,13 @@
 static const char usage[] =
     "usage: certsteward-worker validate [--config FILE] [--current FILE] [--key FILE] [--stage DIR] "
     "[--host NAME] [--sni NAME [--timeout MS]] FILE [ENDPOINT...] | "
-    "probe [--timeout MS] [--confirm N] --sni NAME ENDPOINT... | scan [--max-size N] FILE... | version | "
+    "probe [--timeout MS] [--confirm N] --sni NAME ENDPOINT... | scan [--max-size N] FILE... | "
+    "request make|join|delete --name NAME ... | version | "
     "check (as certsteward check)";
 
 /* Options as certsteward reads them (opts.c); a usage error becomes an answer on
  * standard output, not a line on stderr. */
-static int parse_args(int argc, char **argv, cs_opt_t *opts, const char **operands, int *n, cs_buf_t *out) {
+int cs__worker_args(int argc, char **argv, cs_opt_t *opts, const char **operands, int *n, cs_buf_t *out) {
   cs_buf_t why = CS_BUF_INIT;
   cs_err_t err;
   if (cs_opts_parse(argc, argv, 2, opts, operands, n, &err) == CS_OK)
@@ -62,7 +60,7 @@ static int parse_args(int argc, char **argv, cs_opt_t *opts, const char **operan
   return -1;
 }
 
-static int fail(cs_buf_t *out, int code, const char *text) {
+int cs__worker_fail(cs_buf_t *out, int code, const char *text) {
   cs_reply_put(out, "error", text);
   return code;
 }
@@ -74,7 +72,24 @@ static long parse_positive(const char *s, long max) {
 }
 
 /* Writes the leaf's description: thumbprint, subject, not_after, not_after_epoch. */
-static int put_leaf(cs_buf_t *out, X509 *leaf) {
+/* "dns": the leaf's DNS names (csr.h: its SAN dNSNames, else its CN), for the request
+ * that renews it; none, no line */
+static void put_names(cs_buf_t *out, X509 *leaf) {
+  cs_csr_dns_t names;
+  cs_buf_t line = CS_BUF_INIT;
+  cs_err_t err;
+  size_t i;
+  if (cs_csr_x509_names(leaf, &names, &err) == CS_OK && names.n > 0) {
+    for (i = 0; i < names.n; i++)
+      cs_buf_printf(&line, "%s%s", i ? " " : "", names.v[i]);
+    if (cs_buf_str(&line) != NULL)
+      cs_reply_put(out, "dns", cs_buf_str(&line));
+  }
+  cs_buf_free(&line);
+  cs_csr_dns_free(&names);
+}
+
+int cs__worker_put_leaf(cs_buf_t *out, X509 *leaf) {
   char tp[41], not_after[21], num[32];
   char *subject = NULL;
   long long epoch = 0;
@@ -85,6 +100,7 @@ static int put_leaf(cs_buf_t *out, X509 *leaf) {
     cs_reply_put(out, "not_after", not_after);
     snprintf(num, sizeof num, "%lld", epoch);
     cs_reply_put(out, "not_after_epoch", num);
+    put_names(out, leaf);
   }
   free(subject);
   return rc;
@@ -139,22 +155,22 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   cs_err_clear(&err);
   files = malloc(sizeof *files * (size_t)argc);
   if (files == NULL) {
-    rc = fail(out, EXIT_FAILED, "out of memory");
+    rc = cs__worker_fail(out, EXIT_FAILED, "out of memory");
     goto out;
   }
-  if (parse_args(argc, argv, opts, files, &n_files, out) != 0)
+  if (cs__worker_args(argc, argv, opts, files, &n_files, out) != 0)
     goto out;
   if (n_files < 1 || (n_files > 1 && opts[O_SNI].value == NULL)) {
-    rc = fail(out, EXIT_USAGE, "validate takes exactly one file (and endpoints after it with --sni)");
+    rc = cs__worker_fail(out, EXIT_USAGE, "validate takes exactly one file (and endpoints after it with --sni)");
     goto out;
   }
   if (opts[O_TIMEOUT].value != NULL && (timeout = parse_positive(opts[O_TIMEOUT].value, PROBE_TIMEOUT_MAX_MS)) < 0) {
-    fail(out, rc, "--timeout takes milliseconds, 1 to 3600000");
+    cs__worker_fail(out, rc, "--timeout takes milliseconds, 1 to 3600000");
     goto out;
   }
   rc = EXIT_FAILED;
   if ((opts[O_CONFIG].value ? cs_config_load(&cfg, opts[O_CONFIG].value, &err) : cs_config_defaults(&cfg)) != CS_OK) {
-    fail(out, rc, err.text[0] ? err.text : "cannot load the configuration");
+    cs__worker_fail(out, rc, err.text[0] ? err.text : "cannot load the configuration");
     goto out;
   }
   have_cfg = 1;
@@ -162,7 +178,8 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
   if (opts[O_STORE_KEY].value != NULL && strcmp(opts[O_STORE_KEY].value, "own") != 0) {
-    fail(out, EXIT_USAGE, "--store-key takes own (a certificate found in the store, with its own key there)");
+    cs__worker_fail(out, EXIT_USAGE,
+                    "--store-key takes own (a certificate found in the store, with its own key there)");
     goto out;
   }
   /* --store-key own: a certificate adopted from the store is bound to its own key
@@ -173,12 +190,12 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   vo.own_key_in_store = cs_plat_store_holds_keys();
   cs_fault_point("worker_validate"); /* test builds: crash.sh */
   if (cs_crypto_init(&err) != CS_OK || cs_validate_open(&v, &cfg, &vo, &err) != CS_OK) {
-    fail(out, rc, err.text);
+    cs__worker_fail(out, rc, err.text);
     goto out;
   }
   if (cs_report_init(&rep, files[0]) != CS_OK ||
       cs_validate_file(&v, files[0], CS_READ_NOFOLLOW, &b, &rep, &chain) != CS_OK) {
-    fail(out, rc, "out of memory");
+    cs__worker_fail(out, rc, "out of memory");
     goto out;
   }
   cs_fault_point("worker_validated"); /* test builds: crash.sh */
@@ -186,8 +203,8 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   cs_reply_put(out, "file", files[0]);
   if (b.leaf != NULL) {
     cs_reply_put(out, "format", cs_format_name(b.format));
-    if (put_leaf(out, b.leaf) != CS_OK) {
-      fail(out, rc, "cannot describe the certificate");
+    if (cs__worker_put_leaf(out, b.leaf) != CS_OK) {
+      cs__worker_fail(out, rc, "cannot describe the certificate");
       goto out;
     }
     cs_reply_put(out, "key", b.key ? "yes" : "no");
@@ -201,7 +218,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
     if (cs__worker_stage(opts[O_STAGE].value, &cfg, &v, &b, chain, &err) != CS_OK) {
       cs_buf_t why = CS_BUF_INIT;
       cs_buf_printf(&why, "staging into %s failed: %s", opts[O_STAGE].value, err.text);
-      fail(out, rc, cs_buf_str(&why));
+      cs__worker_fail(out, rc, cs_buf_str(&why));
       cs_buf_free(&why);
       goto out;
     }
@@ -257,26 +274,26 @@ static int cmd_probe(int argc, char **argv, cs_buf_t *out) {
   cs_err_clear(&err);
   endpoints = malloc(sizeof *endpoints * (size_t)argc);
   if (endpoints == NULL) {
-    rc = fail(out, EXIT_FAILED, "out of memory");
+    rc = cs__worker_fail(out, EXIT_FAILED, "out of memory");
     goto out;
   }
-  if (parse_args(argc, argv, opts, endpoints, &n, out) != 0)
+  if (cs__worker_args(argc, argv, opts, endpoints, &n, out) != 0)
     goto out;
   if (opts[O_TIMEOUT].value != NULL && (timeout = parse_positive(opts[O_TIMEOUT].value, PROBE_TIMEOUT_MAX_MS)) < 0) {
-    fail(out, rc, "--timeout takes milliseconds, 1 to 3600000");
+    cs__worker_fail(out, rc, "--timeout takes milliseconds, 1 to 3600000");
     goto out;
   }
   if (opts[O_CONFIRM].value != NULL && (confirm = parse_positive(opts[O_CONFIRM].value, PROBE_CONFIRM_MAX)) < 0) {
-    fail(out, rc, "--confirm takes a number of handshakes, 1 to 10");
+    cs__worker_fail(out, rc, "--confirm takes a number of handshakes, 1 to 10");
     goto out;
   }
   if (opts[O_SNI].value == NULL || n == 0) {
-    fail(out, rc, "probe needs --sni NAME and at least one ENDPOINT");
+    cs__worker_fail(out, rc, "probe needs --sni NAME and at least one ENDPOINT");
     goto out;
   }
   rc = EXIT_FAILED;
   if (cs_crypto_init(&err) != CS_OK) {
-    fail(out, rc, err.text);
+    cs__worker_fail(out, rc, err.text);
     goto out;
   }
   for (i = 0; i < n; i++) {
@@ -322,29 +339,29 @@ static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
   cs_err_clear(&err);
   files = malloc(sizeof *files * (size_t)argc);
   if (files == NULL) {
-    rc = fail(out, EXIT_FAILED, "out of memory");
+    rc = cs__worker_fail(out, EXIT_FAILED, "out of memory");
     goto out;
   }
-  if (parse_args(argc, argv, opts, files, &n, out) != 0)
+  if (cs__worker_args(argc, argv, opts, files, &n, out) != 0)
     goto out;
   if (n == 0) {
-    fail(out, rc, "scan needs at least one FILE");
+    cs__worker_fail(out, rc, "scan needs at least one FILE");
     goto out;
   }
   rc = EXIT_FAILED;
   /* The same default limit as [watch] max_file_size when none is given. */
   if (cs_config_defaults(&def) != CS_OK) {
-    fail(out, rc, "out of memory");
+    cs__worker_fail(out, rc, "out of memory");
     goto out;
   }
   have_def = 1;
   max = (long)def.watch.max_file_size;
   if (opts[0].value != NULL && (max = parse_positive(opts[0].value, 0x7fffffffL)) < 0) {
-    rc = fail(out, EXIT_USAGE, "--max-size takes a byte count, 1 to 2147483647");
+    rc = cs__worker_fail(out, EXIT_USAGE, "--max-size takes a byte count, 1 to 2147483647");
     goto out;
   }
   if (cs_crypto_init(&err) != CS_OK) {
-    fail(out, rc, err.text);
+    cs__worker_fail(out, rc, err.text);
     goto out;
   }
   for (i = 0; i < n; i++) {
@@ -353,7 +370,7 @@ static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
     cs_reply_put(out, "file", files[i]);
     /* No password: certificate files only; a PFX is an error for its own line. */
     if (cs_load_file(files[i], (size_t)max, CS_READ_NOFOLLOW, NULL, &b, &err) != CS_OK ||
-        put_leaf(out, b.leaf) != CS_OK) {
+        cs__worker_put_leaf(out, b.leaf) != CS_OK) {
       cs_buf_free(&line);
       cs_buf_printf(&line, "%s: %s", files[i], err.text[0] ? err.text : "cannot describe the certificate");
       cs_reply_put(out, "error", cs_buf_str(&line));
@@ -398,13 +415,15 @@ static int run_command(int argc, char **argv) {
     rc = cmd_probe(argc, argv, &out);
   } else if (strcmp(cmd, "scan") == 0) {
     rc = cmd_scan(argc, argv, &out);
+  } else if (strcmp(cmd, "request") == 0) {
+    rc = cs__worker_request(argc, argv, &out);
   } else if (strcmp(cmd, "version") == 0 && argc == 2) {
     cs_reply_put(&out, "version", CS_VERSION);
     cs_reply_put(&out, "openssl", OpenSSL_version(OPENSSL_VERSION));
     put_privileges(&out);
     rc = EXIT_ANSWERED;
   } else {
-    rc = fail(&out, EXIT_USAGE, usage);
+    rc = cs__worker_fail(&out, EXIT_USAGE, usage);
   }
   cs_buf_puts(&out, "end\n");
   cs_fault_point("worker_answer"); /* test builds: crash.sh */

@@ -15,6 +15,7 @@ static void sample(cs_request_t *r) {
   strcpy(r->route, "command");
   strcpy(r->key_kind, "ec-p256");
   strcpy(r->old_tp, "1111111111111111111111111111111111111111");
+  strcpy(r->new_tp, "2222222222222222222222222222222222222222");
   r->made = 1796656200LL;
   r->submitted = 1796656201LL;
   r->next = 1796656321LL;
@@ -38,6 +39,7 @@ CS_TEST(record_round_trip) {
   CHECK_STR(r.route, "command");
   CHECK_STR(r.key_kind, "ec-p256");
   CHECK_STR(r.old_tp, w.old_tp);
+  CHECK_STR(r.new_tp, w.new_tp);
   CHECK(r.made == w.made && r.submitted == w.submitted && r.next == w.next && r.deadline == w.deadline);
   CHECK_INT(r.tries, ==, 3);
   CHECK_STR(r.cookie, w.cookie); /* line breaks, '%' and control bytes come back as they were */

@@ -1,0 +1,335 @@
+#include "request_flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca_command.h"
+#include "events.h"
+#include "platform.h"
+#include "reply.h"
+#include "report.h"
+#include "statedir.h"
+#include "text.h"
+
+#define PATH_LEN 4096
+#define CSR_MAX (64 * 1024)
+
+/* <state_dir>/request/<name><suffix> */
+static int file_of(const cs_reqflow_t *f, const char *name, const char *suffix, char *out, size_t len, cs_err_t *err) {
+  char dir[PATH_LEN], file[CS_REQUEST_NAME_MAX + 16];
+  int rc = cs_request_dir(f->cfg->store.state_dir, dir, sizeof dir, err);
+  snprintf(file, sizeof file, "%s%s", name, suffix);
+  if (rc == CS_OK && cs_plat_path_join(out, len, dir, file) != CS_OK)
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is too long");
+  return rc;
+}
+
+static void remove_file(const cs_reqflow_t *f, const char *name, const char *suffix) {
+  char path[PATH_LEN];
+  cs_err_t err;
+  if (file_of(f, name, suffix, path, sizeof path, &err) == CS_OK && cs_plat_exists(path) &&
+      cs_plat_remove(path, &err) != CS_OK)
+    cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
+}
+
+/* The request is over: its key (unless it now lives on as the certificate's, keep_key),
+ * its files and its record go. A failure is said; the record goes last, so that what
+ * stays is found again. */
+static void end_request(const cs_reqflow_t *f, const cs_request_t *r, int keep_key) {
+  cs_err_t err;
+  if (!keep_key && cs_worker_request_delete(f->worker, r->name, &err) != CS_OK)
+    cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
+  remove_file(f, r->name, ".csr");
+  remove_file(f, r->name, ".answer");
+  remove_file(f, r->name, ".pem");
+  if (cs_request_remove(f->cfg->store.state_dir, &err) != CS_OK)
+    cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
+}
+
+static int save(const cs_reqflow_t *f, const cs_request_t *r, cs_err_t *err) {
+  return cs_request_write(f->cfg->store.state_dir, r, err);
+}
+
+/* A failure said once until it changes (an unreachable CA is said once, then retried) */
+static void say_once(cs_request_t *r, int id, const char *what) {
+  if (r->said != NULL && strcmp(r->said, what) == 0)
+    return;
+  cs_event_say(id, NULL, r->name, what, NULL);
+  free(r->said);
+  r->said = cs_strdup(what);
+}
+
+static const char *route_of(const cs_config_t *cfg) {
+  return cfg->request.route == NULL ? "manual" : cfg->request.route;
+}
+
+/* The request's PEM, read back from its file (the worker wrote it) */
+static int read_csr(const cs_reqflow_t *f, const cs_request_t *r, char **pem, cs_err_t *err) {
+  char path[PATH_LEN];
+  unsigned char *data = NULL;
+  size_t len = 0;
+  int rc;
+  *pem = NULL;
+  if ((rc = file_of(f, r->name, ".csr", path, sizeof path, err)) != CS_OK ||
+      (rc = cs_plat_read_file(path, CSR_MAX, CS_READ_NOFOLLOW, &data, &len, err)) != CS_OK)
+    return rc;
+  if ((*pem = malloc(len + 1)) == NULL)
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  else {
+    memcpy(*pem, data, len);
+    (*pem)[len] = '\0';
+  }
+  cs_plat_free_file(data, len);
+  return rc;
+}
+
+/* The CA issued: its answer kept, checked against the key and joined with it into ready */
+static int issued(const cs_reqflow_t *f, cs_request_t *r, const cs_ca_answer_t *a, cs_rq_state_t *st, char *ready,
+                  size_t ready_len, cs_err_t *err) {
+  char answer[PATH_LEN];
+  const cs_check_t *match;
+  cs_reply_t reply;
+  int rc;
+
+  memset(&reply, 0, sizeof reply);
+  if ((rc = file_of(f, r->name, ".answer", answer, sizeof answer, err)) != CS_OK ||
+      (rc = file_of(f, r->name, ".pem", ready, ready_len, err)) != CS_OK ||
+      (rc = cs_plat_write_atomic(answer, a->out, a->out_len, 0600, err)) != CS_OK)
+    return rc;
+  rc = cs_worker_request_join(f->worker, r->name, answer, ready, &reply, err);
+  match = rc == CS_OK ? cs_report_find(&reply.report, CS_CHECK_KEY_MATCH) : NULL;
+  if (rc != CS_OK || match == NULL || !match->ok || reply.staged == NULL) {
+    /* the CA's answer is not this request's certificate: said, and the request stays
+     * pending (polled again: a CA that answered by mistake may answer right) */
+    cs_event_say(CS_EV_REQUEST_WRONG_KEY, NULL, r->name,
+                 rc != CS_OK                   ? err->text
+                 : match != NULL && !match->ok ? match->detail
+                                               : "the worker did not join the certificate with its key",
+                 NULL);
+    cs_reply_free(&reply);
+    remove_file(f, r->name, ".pem");
+    strcpy(r->state, CS_REQ_PENDING);
+    r->tries++;
+    *st = CS_RQ_WAIT;
+    return CS_OK;
+  }
+  snprintf(r->new_tp, sizeof r->new_tp, "%s", reply.report.thumbprint);
+  cs_reply_free(&reply);
+  strcpy(r->state, CS_REQ_ISSUED);
+  cs_event_say(CS_EV_REQUEST_ISSUED, NULL, r->name, r->ca_id != NULL ? r->ca_id : "-", NULL);
+  *st = CS_RQ_ISSUED;
+  return CS_OK;
+}
+
+/* Submit (or poll, once submitted) through the command route, and act on the answer */
+static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
+                  size_t ready_len, cs_err_t *err) {
+  const cs_config_t *cfg = f->cfg;
+  cs_ca_answer_t a;
+  cs_ca_op_t op = r->submitted == 0 ? CS_CA_OP_SUBMIT : CS_CA_OP_POLL;
+  char *csr = NULL, secs[32];
+  int rc;
+
+  *st = CS_RQ_WAIT;
+  if ((rc = read_csr(f, r, &csr, err)) != CS_OK)
+    return rc;
+  rc = cs_ca_command_run(cfg->request.submit_command, op, csr, cfg->request.template_name, f->host, r->cookie, &a, err);
+  free(csr);
+  if (rc == CS_ECONFIG) {
+    say_once(r, CS_EV_REQUEST_MISCONFIGURED, err->text);
+    r->tries++;
+    r->next = now + cs_request_backoff(r->tries, -1);
+    return CS_OK;
+  }
+  if (rc != CS_OK) { /* the shell could not be started: this machine's, tried again */
+    say_once(r, CS_EV_REQUEST_MISCONFIGURED, err->text);
+    r->tries++;
+    r->next = now + cs_request_backoff(r->tries, -1);
+    return CS_OK;
+  }
+  if (op == CS_CA_OP_SUBMIT && (a.status == CS_CA_ISSUED || a.status == CS_CA_WAIT || a.status == CS_CA_WAIT_DELAY)) {
+    r->submitted = now;
+    cs_event_say(CS_EV_REQUEST_SUBMITTED, NULL, r->name, "route command", NULL);
+  }
+  switch (a.status) {
+  case CS_CA_ISSUED:
+    rc = issued(f, r, &a, st, ready, ready_len, err);
+    if (*st == CS_RQ_WAIT)
+      r->next = now + cs_request_backoff(r->tries, -1);
+    break;
+  case CS_CA_WAIT:
+  case CS_CA_WAIT_DELAY:
+    free(r->cookie);
+    r->cookie = a.cookie;
+    a.cookie = NULL;
+    strcpy(r->state, CS_REQ_PENDING);
+    r->tries++;
+    r->next = now + cs_request_backoff(r->tries - 1, a.delay);
+    if (r->said == NULL || strcmp(r->said, "pending") != 0) {
+      snprintf(secs, sizeof secs, "%lld", r->next - now);
+      cs_event_say(CS_EV_REQUEST_PENDING, NULL, r->name, r->ca_id != NULL ? r->ca_id : "-", secs);
+      free(r->said);
+      r->said = cs_strdup("pending");
+    }
+    break;
+  case CS_CA_REJECTED:
+    cs_event_say(CS_EV_REQUEST_REJECTED, NULL, r->name, a.message, NULL);
+    end_request(f, r, 0);
+    *st = CS_RQ_ENDED;
+    break;
+  case CS_CA_UNREACHABLE:
+    say_once(r, CS_EV_CA_UNREACHABLE, a.message);
+    r->tries++;
+    r->next = now + cs_request_backoff(r->tries, -1);
+    break;
+  default: /* misconfigured, unsupported, or a helper that broke the contract */
+  {
+    char what[700];
+    snprintf(what, sizeof what, "the CA helper answered %s: %s", cs_ca_status_name(a.status), a.message);
+    say_once(r, CS_EV_REQUEST_MISCONFIGURED, what);
+  }
+    r->tries++;
+    r->next = now + cs_request_backoff(r->tries, -1);
+    break;
+  }
+  cs_ca_answer_free(&a);
+  return rc;
+}
+
+/* After the worker made the key and request: the manual route's outbox */
+static int to_outbox(const cs_reqflow_t *f, cs_request_t *r, cs_err_t *err) {
+  char dir[PATH_LEN], path[PATH_LEN], file[CS_REQUEST_NAME_MAX + 8];
+  char *csr = NULL;
+  int rc;
+  snprintf(file, sizeof file, "%s.csr", r->name);
+  if (cs_plat_path_join(dir, sizeof dir, f->cfg->store.state_dir, CS_STATE_OUTBOX) != CS_OK ||
+      cs_plat_path_join(path, sizeof path, dir, file) != CS_OK)
+    return cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is too long");
+  if ((rc = read_csr(f, r, &csr, err)) != CS_OK)
+    return rc;
+  if ((cs_plat_exists(dir) || (rc = cs_plat_mkdirs(dir, 0700, err)) == CS_OK) &&
+      (rc = cs_plat_write_atomic(path, csr, strlen(csr), 0644, err)) == CS_OK) {
+    strcpy(r->state, CS_REQ_OUTBOX);
+    cs_event_say(CS_EV_REQUEST_OUTBOX, NULL, r->name, path, NULL);
+  }
+  free(csr);
+  return rc;
+}
+
+int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
+                     size_t ready_len, cs_err_t *err) {
+  const cs_config_t *cfg = f->cfg;
+  char cert[PATH_LEN], key[PATH_LEN], csr[PATH_LEN], expiry[40];
+  cs_reply_t scan;
+  int rc;
+
+  *st = CS_RQ_NONE;
+  memset(&scan, 0, sizeof scan);
+  rc = cs_request_read(cfg->store.state_dir, r, err);
+  if (rc == CS_OK) {
+    *st = strcmp(r->state, CS_REQ_HELD) == 0 ? CS_RQ_HELD : CS_RQ_WAIT;
+    return cs_err_set(err, CS_EEXIST, 0, "a certificate request is in flight already: %s (%s, made %s)", r->name,
+                      r->state, cs_time_utc(r->made, expiry, sizeof expiry));
+  }
+  if (rc != CS_ENOENT)
+    return rc;
+  memset(r, 0, sizeof *r);
+  if ((rc = cs_plat_store_current(cfg, cert, sizeof cert, key, sizeof key, err)) != CS_OK)
+    return rc;
+  if (cert[0] == '\0')
+    return cs_err_set(err, CS_ENOENT, 0, "the certificate in service is unknown: a request renews it, with its names");
+  if ((rc = cs_worker_scan(f->worker, cert, &scan, err)) != CS_OK)
+    return rc;
+  cs_request_name(now, r->name);
+  if ((rc = cs_request_csr_path(cfg->store.state_dir, r->name, csr, sizeof csr, err)) != CS_OK ||
+      (rc = cs_worker_request_make(f->worker, r->name, f->host, scan.dns, cfg->request.template_name, csr, err)) !=
+          CS_OK) {
+    cs_reply_free(&scan);
+    return rc;
+  }
+  strcpy(r->state, CS_REQ_MADE);
+  snprintf(r->route, sizeof r->route, "%s", route_of(cfg));
+  snprintf(r->key_kind, sizeof r->key_kind, "%s", cfg->request.key);
+  snprintf(r->old_tp, sizeof r->old_tp, "%s", scan.report.thumbprint);
+  r->made = now;
+  r->next = now;
+  r->deadline = now + (long long)cfg->request.give_up_days * 86400;
+  cs_event_say(CS_EV_REQUEST_MADE, NULL, r->name, scan.dns != NULL ? scan.dns : f->host,
+               scan.not_after_epoch > 0 ? cs_time_utc(scan.not_after_epoch, expiry, sizeof expiry) : "(unknown)");
+  cs_reply_free(&scan);
+  if ((rc = save(f, r, err)) != CS_OK) { /* no record, no request: what was made goes */
+    end_request(f, r, 0);
+    return rc;
+  }
+  if (strcmp(r->route, "manual") == 0) {
+    if ((rc = to_outbox(f, r, err)) == CS_OK)
+      rc = save(f, r, err);
+    *st = CS_RQ_WAIT;
+    return rc;
+  }
+  return cs_reqflow_step(f, now, r, st, ready, ready_len, err);
+}
+
+int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
+                    size_t ready_len, cs_err_t *err) {
+  int rc = CS_OK;
+
+  *st = CS_RQ_WAIT;
+  if (strcmp(r->state, CS_REQ_HELD) == 0) {
+    *st = CS_RQ_HELD;
+    return file_of(f, r->name, ".pem", ready, ready_len, err);
+  }
+  if (strcmp(r->state, CS_REQ_ISSUED) == 0) { /* a restart between the CA's answer and the renewal */
+    *st = CS_RQ_ISSUED;
+    return file_of(f, r->name, ".pem", ready, ready_len, err);
+  }
+  if (now > r->deadline) {
+    char why[200], when[40];
+    snprintf(why, sizeof why, "the CA did not issue it by %s ([request] give_up_days = %d)",
+             cs_time_utc(r->deadline, when, sizeof when), f->cfg->request.give_up_days);
+    cs_event_say(CS_EV_REQUEST_GIVEN_UP, NULL, r->name, why, NULL);
+    end_request(f, r, 0);
+    *st = CS_RQ_ENDED;
+    return CS_OK;
+  }
+  if (strcmp(r->state, CS_REQ_OUTBOX) == 0 || now < r->next)
+    return CS_OK; /* an admin's to submit / not yet */
+  if (strcmp(r->route, "command") == 0) {
+    rc = submit(f, now, r, st, ready, ready_len, err);
+  } else {
+    say_once(r, CS_EV_REQUEST_MISCONFIGURED,
+             strcmp(r->route, "adcs") == 0
+                 ? "route adcs: this certsteward submits through a CA helper only (route = command; the AD CS "
+                   "helper runs certreq)"
+                 : "the request's route is not known to this certsteward");
+    r->tries++;
+    r->next = now + cs_request_backoff(r->tries, -1);
+  }
+  if (*st != CS_RQ_ENDED) {
+    cs_err_t werr;
+    if (save(f, r, rc == CS_OK ? err : &werr) != CS_OK && rc == CS_OK)
+      rc = err->code;
+  }
+  return rc;
+}
+
+void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int committed) {
+  cs_err_t err;
+  if (committed) {
+    /* Windows: the key is the certificate's now, in the store; POSIX: it was installed
+     * into [store] key_file, its file here goes */
+    end_request(f, r, cs_plat_store_holds_keys());
+    return;
+  }
+  strcpy(r->state, CS_REQ_HELD);
+  if (save(f, r, &err) != CS_OK)
+    cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
+}
+
+int cs_reqflow_due(const cs_config_t *cfg, const cs_request_t *r, int have_record, long long not_after, long long now) {
+  if (have_record)
+    return strcmp(r->state, CS_REQ_HELD) != 0 && strcmp(r->state, CS_REQ_OUTBOX) != 0 &&
+           (now >= r->next || now > r->deadline);
+  return not_after > 0 && cs_request_due(not_after, now, cfg->request.renew_days);
+}

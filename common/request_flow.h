@@ -1,0 +1,52 @@
+/* The life of a certificate request ([request]; the record is request.h's): made when
+ * the certificate in service is due, submitted, polled, and once issued handed over as
+ * one file to the renewal transaction. Crypto-free: the key, the request and the CA's
+ * answer are the worker's (certsteward-worker request), the CA helper is
+ * ca_command.h's. Blocking: the daemon runs it off its event loop; the caller holds
+ * the state folder's lock. Every step is said as an event (32xx). */
+#ifndef CS_REQUEST_FLOW_H
+#define CS_REQUEST_FLOW_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "error.h"
+#include "request.h"
+#include "worker.h"
+
+typedef struct cs_reqflow_s {
+  const cs_config_t *cfg;
+  const cs_worker_t *worker;
+  const char *host; /* the DNS name the request is for */
+} cs_reqflow_t;
+
+typedef enum {
+  CS_RQ_NONE,   /* no request in flight */
+  CS_RQ_WAIT,   /* in flight: look again at r->next */
+  CS_RQ_ISSUED, /* issued: the file ready (certificate, chain and key) waits to be put in service */
+  CS_RQ_HELD,   /* issued, its renewal did not commit: left for an admin's apply */
+  CS_RQ_ENDED   /* ended now (rejected, given up): its key and record are gone */
+} cs_rq_state_t;
+
+/* Makes a request now: the names of the certificate in service (its SAN DNS names),
+ * the key and the request (the worker), the record; then the first submit (route
+ * command) or the outbox (manual). CS_EEXIST when one is in flight already. */
+int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
+                     size_t ready_len, cs_err_t *err);
+
+/* Does what is due at now for the request in flight (none: CS_RQ_NONE): gives up past
+ * its deadline, submits or polls (route command), and when the CA issued, checks and
+ * joins its answer with the key into ready. */
+int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
+                    size_t ready_len, cs_err_t *err);
+
+/* The renewal of ready ended: committed, the request is over (its files go; POSIX its
+ * key file too, installed by then where the service reads it); else it is held, its
+ * ready file kept for `certsteward apply`, and not tried again. */
+void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int committed);
+
+/* The request in flight is due for a look at now, or none is and the certificate in
+ * service (expiring at not_after; 0 = unknown) is due for one. */
+int cs_reqflow_due(const cs_config_t *cfg, const cs_request_t *r, int have_record, long long not_after, long long now);
+
+#endif

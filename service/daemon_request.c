@@ -1,0 +1,120 @@
+/* The daemon's side of the renewal with no person ([request]; the request's life is
+ * common/request_flow.c): after each expiry check, and when the request in flight is
+ * due for its next poll, a look runs on the thread pool. It makes a request when the
+ * certificate in service is due, submits or polls the one in flight, and puts an issued
+ * certificate in service through the renewal transaction, gated by the maintenance
+ * window like every other. */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "daemon_int.h"
+#include "events.h"
+#include "request_flow.h"
+#include "statedir.h"
+
+static void timer_cb(uv_timer_t *t) { cs__daemon_request_look(t->data, 0); }
+
+void cs__daemon_request_start(daemon_t *d) {
+  uv_timer_init(d->loop, &d->request_timer);
+  d->request_timer.data = d;
+}
+
+/* A request is in flight: its record is there (whatever [request] says now) */
+static int in_flight(const daemon_t *d) {
+  char path[PATH_LEN];
+  cs_err_t err;
+  if (cs_request_dir(d->cfg->store.state_dir, path, sizeof path, &err) != CS_OK)
+    return 0;
+  return cs_plat_path_join(path, sizeof path, path, CS_REQUEST_RECORD) == CS_OK && cs_plat_exists(path);
+}
+
+void cs__daemon_request_look(daemon_t *d, int from_window) {
+  job_t *job;
+  if (d->request_queued || (d->cfg->request.renew_days == 0 && !in_flight(d)))
+    return;
+  if ((job = cs__daemon_new_job(JOB_REQUEST)) == NULL)
+    return;
+  job->from_window = from_window;
+  d->request_queued = 1;
+  cs__daemon_enqueue(d, job);
+}
+
+void cs__daemon_request_work(daemon_t *d, job_t *job) {
+  cs_reqflow_t f;
+  cs_request_t r;
+  cs_rq_state_t st = CS_RQ_NONE;
+  cs_err_t err;
+  char ready[PATH_LEN];
+  long long now = cs_clock_now();
+  int rc, have;
+
+  memset(&r, 0, sizeof r);
+  f.cfg = d->cfg;
+  f.worker = &d->worker;
+  f.host = d->host_name;
+  d->request_next = 0;
+  rc = cs_request_read(d->cfg->store.state_dir, &r, &err);
+  if (rc != CS_OK && rc != CS_ENOENT) { /* damaged, or another version's: said, left as it is */
+    cs_event_say(CS_EV_STATE_ERROR, NULL, d->cfg->store.state_dir, err.text, NULL);
+    return;
+  }
+  have = rc == CS_OK;
+  if (!cs_reqflow_due(d->cfg, &r, have, d->stats.not_after, now) && !(have && strcmp(r.state, CS_REQ_ISSUED) == 0)) {
+    d->request_next = have && strcmp(r.state, CS_REQ_PENDING) == 0 ? r.next : 0;
+    cs_request_free(&r);
+    return;
+  }
+  rc = have ? cs_reqflow_step(&f, now, &r, &st, ready, sizeof ready, &err)
+            : cs_reqflow_start(&f, now, &r, &st, ready, sizeof ready, &err);
+  if (rc != CS_OK)
+    cs_event_say(CS_EV_REQUEST_MISCONFIGURED, NULL, r.name[0] ? r.name : "(new)", err.text, NULL);
+  if (st == CS_RQ_ISSUED) {
+    job->request_ran = 1;
+    cs__daemon_run_gated(d, r.name, ready, 0);
+    if (d->res.outcome != CS_OUT_VALID) { /* VALID: fit, outside the window: it waits, issued */
+      if (d->res.outcome != CS_OUT_COMMITTED) {
+        char why[700];
+        snprintf(why, sizeof why, "its renewal ended %s at %s: %.500s", cs_outcome_name(d->res.outcome),
+                 cs_step_name(d->res.step), d->res.err.text);
+        cs_event_say(CS_EV_REQUEST_HELD, NULL, r.name, why, ready);
+      }
+      cs_reqflow_finish(&f, &r, d->res.outcome == CS_OUT_COMMITTED);
+    }
+  } else if (st == CS_RQ_WAIT && strcmp(r.state, CS_REQ_OUTBOX) != 0) {
+    d->request_next = r.next;
+  }
+  cs_request_free(&r);
+}
+
+void cs__daemon_request_after(daemon_t *d, job_t *job) {
+  long long wait;
+  d->request_queued = 0;
+  if (job->request_ran) {
+    const cs_renewal_result_t *res = &d->res;
+    d->request_waiting = res->outcome == CS_OUT_VALID;
+    if (res->outcome == CS_OUT_VALID) {
+      cs_event_say(CS_EV_DROP_WAITING, NULL, "the certificate issued for the request",
+                   d->cfg->connector.maintenance_window, NULL);
+      cs__daemon_arm_window(d);
+    } else {
+      if (res->outcome == CS_OUT_ROLLBACK_FAILED)
+        d->blocked = 1;
+      if (res->outcome == CS_OUT_ROLLED_BACK || res->outcome == CS_OUT_ROLLBACK_FAILED)
+        d->stats.rollbacks++;
+      d->stats.has_last = 1;
+      d->stats.last_result = res->outcome;
+      d->stats.last_time = cs_clock_now();
+    }
+    if (res->outcome == CS_OUT_COMMITTED) {
+      d->stats.accepted++;
+      cs__daemon_adopt_judged(d, res->old_tp, CS_ADOPT_REPLACED, "replaced by the certificate issued for a request");
+      cs__daemon_enqueue(d, cs__daemon_new_job(JOB_EXPIRY)); /* a new certificate in service: a new expiry */
+    }
+  }
+  if (d->once || d->request_next <= 0)
+    return;
+  wait = d->request_next - cs_clock_now();
+  /* at most a day at a time: the wall clock may jump while we sleep */
+  uv_timer_start(&d->request_timer, timer_cb, (uint64_t)(wait < 1 ? 1 : wait > 86400 ? 86400 : wait) * 1000, 0);
+}

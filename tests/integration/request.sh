@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# The renewal with no person ([request]) end to end, nginx on 127.0.0.1 as the
+# connector: a CA helper with certmonger's contract, backed by a test CA this script
+# makes with openssl, signs (or not) the request certsteward makes; the issued
+# certificate with its new key must end up served, or nothing change.
+# Usage: request.sh TEST_NAME.
+. "$(dirname "$0")/lib.sh"
+
+cs_use_daemon
+
+# What a failure prints besides its message: the runs' output, the helper's log, the events
+cs_on_fail() {
+  local f
+  for f in run.out run2.out daemon.out ca/helper.log; do
+    [ -e "$T/$f" ] && { echo "---- $f"; tail -n 30 "$T/$f"; }
+  done
+  [ -e "$T/state/events.jsonl" ] && { echo "---- events"; jq -c '[.id, .message]' "$T/state/events.jsonl" | tail -n 30; }
+}
+
+# ca_setup: a test root CA (key and certificate) in $T/ca, trusted by [policy] ca_file
+# besides the test PKI's
+ca_setup() {
+  mkdir -p -m 700 "$T/ca"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca/root.key" -out "$T/ca/root.pem" \
+    -days 3650 -subj "/CN=certsteward request test root" 2>/dev/null || fail "no test CA"
+  cat "$PKI/ca-chain.pem" "$T/ca/root.pem" >"$T/ca/trust.pem"
+  cs_set policy ca_file "$T/ca/trust.pem"
+}
+
+# helper BODY: the CA helper (a shell script) whose body is BODY; it logs each call, and
+# sign (a function in it) issues the request in CERTMONGER_CSR with the test CA on
+# standard output
+helper() {
+  {
+    echo '#!/bin/bash'
+    printf 'CA=%q\n' "$T/ca"
+    cat <<'SH'
+echo "$CERTMONGER_OPERATION cookie=${CERTMONGER_CA_COOKIE-} profile=${CERTMONGER_CA_PROFILE-} host=$CERTMONGER_REQ_HOSTNAME" >>"$CA/helper.log"
+printf '%s\n' "$CERTMONGER_CSR" >"$CA/last.csr"
+sign() {
+  openssl x509 -req -in "$CA/last.csr" -CA "$CA/root.pem" -CAkey "$CA/root.key" -days 400 -copy_extensions copy \
+    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" 2>>"$CA/helper.log"
+}
+SH
+    echo "$1"
+  } >"$T/ca/helper"
+  chmod 755 "$T/ca/helper"
+}
+
+# request_setup BODY [ROUTE]: the renewal setup, the test CA, the helper, and [request]
+# due now (the certificate in service expires within 60 days)
+request_setup() {
+  setup
+  ca_setup
+  helper "$1"
+  cat >>"$T/cs.ini" <<EOF2
+
+[request]
+renew_days = 60
+route = ${2-command}
+submit_command = $T/ca/helper
+template = WebServer
+EOF2
+}
+
+run_once() { "$CS" run --config "$T/cs.ini" --once >"$T/run.out" 2>&1 || true; }
+status_json() { "$CS" status --config "$T/cs.ini" --json | jq -c ".request$1"; }
+served_now() { served "$P1"; }
+
+# A key file the request made, anywhere under the state folder
+key_files() { find "$T/state/request" -name '*.key' 2>/dev/null; }
+
+# The CA issues at once: the new certificate, with a new key made on this machine, is
+# served; the request carried the host as CN, the names of the certificate in service,
+# serverAuth and the template; nothing of the request is left
+test_issued_at_once_is_served() {
+  request_setup 'sign; exit 0'
+  run_once
+  local now
+  now=$(served_now)
+  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "the issued certificate is not served (serves '$now')"
+  openssl req -in "$T/ca/last.csr" -verify -noout 2>&1 | grep -q "verify OK" || fail "the request's signature does not verify"
+  openssl req -in "$T/ca/last.csr" -noout -text >"$T/csr.txt"
+  grep -q "CN *= *$HOST" "$T/csr.txt" || fail "the request's CN is not the host"
+  grep -q "DNS:$HOST" "$T/csr.txt" || fail "the request lacks the host as a SAN"
+  grep -q "TLS Web Server Authentication" "$T/csr.txt" || fail "the request lacks serverAuth"
+  grep -q "1.3.6.1.4.1.311.20.2" "$T/csr.txt" || fail "the request lacks the template"
+  grep -q "^SUBMIT cookie= profile=WebServer host=$HOST\$" "$T/ca/helper.log" || fail "the helper was not called as certmonger calls it"
+  # the key in service is a new one, the issued certificate's
+  ! cmp -s "$T/store/key.pem" "$PKI/leaf.key" || fail "the key in service is the old one"
+  cs_key_matches "$T/store/cert.pem" "$T/store/key.pem" || fail "the key in service is not the new certificate's"
+  expect_eq "$(stat -c %a "$T/store/key.pem" | cut -c3)" 0 "others' access to the key in service"
+  cs_nobody_reads "$T/store/key.pem" || fail "the account cannot read the new key: $(getfacl -cp "$T/store/key.pem")"
+  for id in 3200 3201 3203 4006; do expect_eq "$(cs_events_count $id)" 1 "event $id"; done
+  [ ! -e "$T/state/request/record" ] || fail "the record was left behind"
+  [ -z "$(key_files)" ] || fail "the request's key file was left behind: $(key_files)"
+  expect_eq "$(status_json .in_flight)" null "status: no request in flight"
+  grep -q "\"thumbprint\": \"$now\"" "$T/tls.json" || fail "the binding file does not name the new certificate"
+}
+
+# The CA says wait (a cookie), later issues on the poll: pending is said once, status shows it,
+# the poll carries the cookie
+test_wait_then_issue() {
+  request_setup 'if [ "$CERTMONGER_OPERATION" = POLL ] && [ "$CERTMONGER_CA_COOKIE" = "id=42" ]; then sign; exit 0; fi
+echo "id=42"; exit 1'
+  run_once
+  expect_served "$P1" "$OLD" "pending: still the old certificate"
+  expect_eq "$(status_json .in_flight.state)" '"pending"' "status: pending"
+  expect_eq "$(cs_events_count 3202)" 1 "pending said"
+  expect_eq "$(key_files | wc -l)" 1 "the pending request's key"
+  expect_eq "$(stat -c %a "$(key_files)")" 600 "the key file's mode"
+  CERTSTEWARD_TEST_CLOCK_OFFSET=30 run_once # not due yet: no call
+  expect_eq "$(grep -c '^POLL' "$T/ca/helper.log" || true)" 0 "polled before its time"
+  CERTSTEWARD_TEST_CLOCK_OFFSET=3600 run_once
+  grep -q "^POLL cookie=id=42 " "$T/ca/helper.log" || fail "the poll did not carry the cookie"
+  local now
+  now=$(served_now)
+  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "the certificate issued on the poll is not served"
+  expect_eq "$(cs_events_count 3202)" 1 "pending said once"
+  [ ! -e "$T/state/request/record" ] || fail "the record was left behind"
+}
+
+# Exit 5: wait the seconds the CA asks, then poll with the cookie
+test_wait_seconds() {
+  request_setup 'printf "120\nticket-7\n"; exit 5'
+  run_once
+  local made next
+  made=$(status_json .in_flight.submitted)
+  next=$(status_json .in_flight.next)
+  expect_eq "$((next - made))" 120 "the next poll as the CA asked"
+  CERTSTEWARD_TEST_CLOCK_OFFSET=200 run_once
+  grep -q "^POLL cookie=ticket-7 " "$T/ca/helper.log" || fail "the poll did not carry the cookie"
+}
+
+# Rejected: said with the CA's reason, the key deleted, nothing changed, nothing in flight
+test_rejected_deletes_the_key() {
+  request_setup 'echo "Denied by Policy Module: template not allowed"; exit 2'
+  run_once
+  expect_eq "$(cs_events_count 3204)" 1 "rejected said"
+  event_message 3204 | grep -q "Denied by Policy Module" || fail "the CA's reason is not said: $(event_message 3204)"
+  [ -z "$(key_files)" ] || fail "the rejected request's key is still there"
+  [ ! -e "$T/state/request/record" ] || fail "the rejected request is still in flight"
+  unchanged
+}
+
+# Unreachable: said once, retried with the request and key kept
+test_unreachable_is_said_once_and_retried() {
+  request_setup 'echo "connection refused"; exit 3'
+  run_once
+  CERTSTEWARD_TEST_CLOCK_OFFSET=7200 run_once
+  expect_eq "$(grep -c '^SUBMIT' "$T/ca/helper.log")" 2 "tried again"
+  expect_eq "$(cs_events_count 3205)" 1 "unreachable said once"
+  expect_eq "$(key_files | wc -l)" 1 "the key is kept"
+  expect_eq "$(status_json .in_flight.state)" '"made"' "still to be submitted"
+  unchanged
+}
+
+# Misconfigured (exit 4) and an exit code out of the contract: said as misconfigured
+test_misconfigured_is_said() {
+  request_setup 'echo "no CA configured"; exit 4'
+  run_once
+  expect_eq "$(cs_events_count 3208)" 1 "misconfigured said"
+  event_message 3208 | grep -q "no CA configured" || fail "the helper's words are not said"
+  expect_eq "$(key_files | wc -l)" 1 "the key is kept"
+  unchanged
+}
+
+# Past give_up_days: given up, its key deleted
+test_given_up_after_its_days() {
+  request_setup 'echo "id=1"; exit 1'
+  cs_set request give_up_days 2
+  run_once
+  CERTSTEWARD_TEST_CLOCK_OFFSET=$((3 * 86400)) run_once
+  expect_eq "$(cs_events_count 3206)" 1 "given up said"
+  [ -z "$(key_files)" ] || fail "the given-up request's key is still there"
+  [ ! -e "$T/state/request/record" ] || fail "the given-up request is still in flight"
+}
+
+# A certificate for another key: refused (said), nothing changed, the request stays pending
+test_certificate_for_another_key_is_refused() {
+  request_setup 'openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$CA/other.key" -subj "/CN=x" -out "$CA/last.csr" 2>/dev/null; sign; exit 0'
+  run_once
+  expect_eq "$(cs_events_count 3209)" 1 "the other key's certificate refused"
+  expect_eq "$(status_json .in_flight.state)" '"pending"' "the request stays pending"
+  unchanged
+}
+
+# The daemon killed while a request is pending: the next start polls it with its cookie
+test_killed_while_pending_resumes() {
+  request_setup 'if [ "$CERTMONGER_OPERATION" = POLL ]; then sign; exit 0; fi; echo "id=9"; exit 1'
+  cs_daemon_start
+  cs_events_wait 3202 1 20
+  kill -KILL "$CS_DAEMON_PID"
+  wait "$CS_DAEMON_PID" 2>/dev/null || true
+  CS_DAEMON_PID=
+  CERTSTEWARD_TEST_CLOCK_OFFSET=3600 run_once
+  grep -q "^POLL cookie=id=9 " "$T/ca/helper.log" || fail "the request was not resumed"
+  local now
+  now=$(served_now)
+  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "the resumed request's certificate is not served"
+}
+
+# Manual route: the request is written to the outbox, said; nothing is submitted
+test_manual_route_writes_the_outbox() {
+  request_setup 'exit 9' ''
+  run_once
+  local csr
+  csr=$(find "$T/state/outbox" -name '*.csr')
+  [ -n "$csr" ] || fail "no request in the outbox"
+  openssl req -in "$csr" -verify -noout 2>&1 | grep -q "verify OK" || fail "the outbox's request does not verify"
+  expect_eq "$(cs_events_count 3207)" 1 "the outbox said"
+  [ ! -e "$T/ca/helper.log" ] || fail "the helper was run"
+  expect_eq "$(status_json .in_flight.state)" '"outbox"' "status: outbox"
+}
+
+# Not due (the certificate in service expires later than renew_days): nothing is made;
+# certsteward request makes one all the same
+test_not_due_until_asked() {
+  request_setup 'sign; exit 0'
+  cs_set request renew_days 5
+  run_once
+  [ ! -e "$T/ca/helper.log" ] || fail "a request was made before it was due"
+  "$CS" request --config "$T/cs.ini" >"$T/run2.out" 2>&1 || fail "certsteward request failed"
+  local now
+  now=$(served_now)
+  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "certsteward request did not put the issued certificate in service"
+}
+
+run_test "$@"
