@@ -4,6 +4,7 @@
 #   /etc/certsteward/certsteward.ini                    (conffile: an admin's edits survive upgrades)
 #   /lib/systemd/system/certsteward.service             (installer/certsteward.service)
 #   /usr/share/doc/certsteward/README.md, events.md
+#   /usr/share/certsteward/ca-helpers/step-ca         (a CA helper for [request] route = command)
 # and the maintainer scripts of installer/debian/ (postinst makes /var/lib/certsteward
 # and its drop folder 0700; postrm purge removes configuration and state).
 # Depends is computed by dpkg-shlibdeps from the binaries.
@@ -35,6 +36,12 @@ install(FILES ${CS_PKG_DIR}/certsteward.service DESTINATION /lib/systemd/system
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/events.md
         DESTINATION share/doc/certsteward
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ COMPONENT deb EXCLUDE_FROM_ALL)
+
+# The CA helpers for [request] route = command (certmonger's contract): run by root, so
+# root-owned and only root may change them
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/conf/ca-helpers/step-ca DESTINATION share/certsteward/ca-helpers
+        PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE
+        COMPONENT deb EXCLUDE_FROM_ALL)
 
 # Every file under /etc is a conffile; dpkg keeps an admin's changes across upgrades
 # and removes them on purge only.

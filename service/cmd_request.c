@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "clock.h"
-#include "opts.h"
 #include "renewal.h"
 #include "request_flow.h"
 
@@ -55,8 +54,16 @@ int cs_cmd_request(int argc, char **argv) {
   memset(&res, 0, sizeof res);
   memset(&r, 0, sizeof r);
   ready[0] = '\0';
-  if (argc > 8 || cs_opts_parse(argc, argv, 2, opts, operands, &n, &err) != CS_OK || n != 0) {
-    fprintf(stderr, "certsteward request: %s\n", n != 0 ? "takes no file" : err.text);
+  if (argc > 8) {
+    fprintf(stderr, "certsteward request: too many arguments\n\n");
+    cs_cli_usage("request", stderr);
+    return CS_EXIT_USAGE;
+  }
+  if (cs_cli_parse(argc, argv, 2, opts, operands, &n) != 0)
+    return CS_EXIT_USAGE;
+  if (n != 0) {
+    fprintf(stderr, "certsteward request: unexpected argument %s\n\n", operands[0]);
+    cs_cli_usage("request", stderr);
     return CS_EXIT_USAGE;
   }
   if (cs_cli_config(opts[0].value, &cfg) != 0)

@@ -79,7 +79,7 @@ expect_file() {
 # every trace of the package on the system: its folders, dpkg's own records, systemd's links
 leftovers() {
   { ls -d /etc/certsteward /var/lib/certsteward 2>/dev/null
-    find /usr/bin /usr/share/doc /lib/systemd /usr/lib/systemd /etc/systemd /var/lib/systemd /var/lib/dpkg/info \
+    find /usr/bin /usr/share/doc /usr/share/certsteward /lib/systemd /usr/lib/systemd /etc/systemd /var/lib/systemd /var/lib/dpkg/info \
       -name '*certsteward*' 2>/dev/null; } | LC_ALL=C sort || true
 }
 
@@ -92,8 +92,9 @@ test_installs_files_modes_and_unit() {
   done
   # the files, and nothing else
   expect_eq "$(dpkg -L certsteward | while read -r f; do [ -d "$f" ] || echo "$f"; done | LC_ALL=C sort | tr '\n' ' ')" \
-    "/etc/certsteward/certsteward.ini /lib/systemd/system/certsteward.service /usr/bin/certsteward /usr/bin/certsteward-worker /usr/share/doc/certsteward/README.md /usr/share/doc/certsteward/events.md " \
+    "/etc/certsteward/certsteward.ini /lib/systemd/system/certsteward.service /usr/bin/certsteward /usr/bin/certsteward-worker /usr/share/certsteward/ca-helpers/step-ca /usr/share/doc/certsteward/README.md /usr/share/doc/certsteward/events.md " \
     "files of the package"
+  expect_file /usr/share/certsteward/ca-helpers/step-ca 755
   expect_file /usr/bin/certsteward 755
   expect_file /usr/bin/certsteward-worker 755
   /usr/bin/certsteward version >"$T/v.out" 2>&1 || { cat "$T/v.out"; fail "certsteward version"; }

@@ -8,6 +8,8 @@
 
 cs_use_daemon
 
+SRC=$(cd "$(dirname "$0")/../.." && pwd) # the source tree: the shipped CA helpers
+
 # What a failure prints besides its message: the runs' output, the helper's log, the events
 cs_on_fail() {
   local f
@@ -224,6 +226,53 @@ test_not_due_until_asked() {
   local now
   now=$(served_now)
   [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "certsteward request did not put the issued certificate in service"
+}
+
+# The shipped step-ca helper (conf/ca-helpers/step-ca) end to end. The step command is not
+# packaged for Debian: a stand-in takes its place, with step ca sign's arguments and
+# files (CSR in, certificate and chain out), signing with the test CA, or failing as step
+# does when the CA is down. What is tested is the helper's side of the contract.
+step_standin() {
+  {
+    echo '#!/bin/bash'
+    printf 'CA=%q\n' "$T/ca"
+    cat <<'SH'
+echo "step $*" >>"$CA/step.log"
+[ "$1 $2" = "ca sign" ] || { echo "unknown command"; exit 1; }
+shift 2
+while [ "${1#--}" != "$1" ]; do shift 2; done
+if [ -e "$CA/down" ]; then echo "client POST https://ca:9000/1.0/sign failed: dial tcp: connection refused"; exit 1; fi
+openssl x509 -req -in "$1" -CA "$CA/root.pem" -CAkey "$CA/root.key" -days 400 -copy_extensions copy -out "$2" 2>/dev/null
+SH
+  } >"$T/ca/step"
+  chmod 755 "$T/ca/step"
+}
+
+test_step_ca_helper_issues() {
+  request_setup 'exit 9'
+  step_standin
+  cs_set request submit_command "$SRC/conf/ca-helpers/step-ca --step $T/ca/step --ca-url https://ca.example.test:9000 --root $T/ca/root.pem --provisioner certsteward"
+  run_once
+  grep -q "^step ca sign --ca-url https://ca.example.test:9000 --root $T/ca/root.pem --provisioner certsteward " "$T/ca/step.log" ||
+    fail "step was not called with the helper's options: $(cat "$T/ca/step.log")"
+  local now
+  now=$(served_now)
+  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "the certificate step-ca issued is not served"
+}
+
+test_step_ca_helper_says_unreachable() {
+  request_setup 'exit 9'
+  step_standin
+  touch "$T/ca/down"
+  cs_set request submit_command "$SRC/conf/ca-helpers/step-ca --step $T/ca/step --ca-url https://ca.example.test:9000"
+  run_once
+  expect_eq "$(cs_events_count 3205)" 1 "unreachable said"
+  event_message 3205 | grep -q "connection refused" || fail "step's words are not said: $(event_message 3205)"
+  # and a helper given an option it does not know says it is not set up
+  cs_set request submit_command "$SRC/conf/ca-helpers/step-ca --colour blue"
+  CERTSTEWARD_TEST_CLOCK_OFFSET=7200 run_once
+  event_message 3208 | grep -q "unknown argument --colour" || fail "the helper's misconfiguration is not said: $(event_message 3208)"
+  unchanged
 }
 
 run_test "$@"
