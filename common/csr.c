@@ -225,38 +225,49 @@ static int add_extensions(X509_REQ *req, const char *const *sans, size_t n_sans,
   return ok;
 }
 
+/* The signature algorithm of the key's kind, set into alg */
+static int set_algo(X509_ALGOR *alg, int rsa) {
+  return X509_ALGOR_set0(alg, OBJ_nid2obj(rsa ? NID_sha256WithRSAEncryption : NID_ecdsa_with_SHA256),
+                         rsa ? V_ASN1_NULL : V_ASN1_UNDEF, NULL);
+}
+
+/* Signs the n bytes of tbs (a to-be-signed encoding) with key into bits, every bit of the
+ * signature kept (no trailing zero bits dropped on encoding) */
+static int sign_into(cs_plat_reqkey_t *key, const unsigned char *tbs, int n, ASN1_BIT_STRING *bits, cs_err_t *err) {
+  unsigned char *sig = NULL;
+  size_t sig_len = 0;
+  int rc = cs_plat_reqkey_sign(key, tbs, (size_t)n, &sig, &sig_len, err);
+  if (rc == CS_OK && (sig_len > 0x7fffffff || !ASN1_BIT_STRING_set(bits, sig, (int)sig_len)))
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  if (rc == CS_OK) {
+    bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+    bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+  }
+  free(sig);
+  return rc;
+}
+
 /* Signs the request's CertificationRequestInfo with key and puts the signature and its
  * algorithm in place. */
 static int sign(X509_REQ *req, cs_plat_reqkey_t *key, int rsa, cs_err_t *err) {
-  unsigned char *tbs = NULL, *sig = NULL;
-  size_t sig_len = 0;
+  unsigned char *tbs = NULL;
   X509_ALGOR *alg = X509_ALGOR_new();
   ASN1_BIT_STRING *bits = ASN1_BIT_STRING_new();
   int n, rc = CS_OK;
 
-  if (alg == NULL || bits == NULL ||
-      !X509_ALGOR_set0(alg, OBJ_nid2obj(rsa ? NID_sha256WithRSAEncryption : NID_ecdsa_with_SHA256),
-                       rsa ? V_ASN1_NULL : V_ASN1_UNDEF, NULL) ||
-      X509_REQ_set1_signature_algo(req, alg) != 1 || (n = i2d_re_X509_REQ_tbs(req, &tbs)) <= 0) {
+  if (alg == NULL || bits == NULL || !set_algo(alg, rsa) || X509_REQ_set1_signature_algo(req, alg) != 1 ||
+      (n = i2d_re_X509_REQ_tbs(req, &tbs)) <= 0) {
     rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(), "cannot encode the certificate request");
     goto out;
   }
-  if ((rc = cs_plat_reqkey_sign(key, tbs, (size_t)n, &sig, &sig_len, err)) != CS_OK)
+  if ((rc = sign_into(key, tbs, n, bits, err)) != CS_OK)
     goto out;
-  if (sig_len > 0x7fffffff || !ASN1_BIT_STRING_set(bits, sig, (int)sig_len)) {
-    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-    goto out;
-  }
-  /* every bit of the signature counts: no trailing zero bits dropped on encoding */
-  bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
-  bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
   X509_REQ_set0_signature(req, bits);
   bits = NULL;
 out:
   X509_ALGOR_free(alg);
   ASN1_BIT_STRING_free(bits);
   OPENSSL_free(tbs);
-  free(sig);
   return rc;
 }
 
@@ -393,6 +404,68 @@ int cs_csr_cert_names(const unsigned char *cert, size_t len, cs_csr_dns_t *out, 
   if (x == NULL)
     return cs_err_set(err, CS_EFORMAT, 0, "the certificate to take names from is neither DER nor PEM");
   rc = cs_csr_x509_names(x, out, err);
+  X509_free(x);
+  return rc;
+}
+
+/* OpenSSL 3.0 hands out a certificate's signature algorithm and value as const pointers
+ * only (X509_get0_tbs_sigalg, X509_get0_signature); they point into the certificate,
+ * which the caller owns and changes here before it encodes it */
+static void *owned(const void *p) {
+  union {
+    const void *c;
+    void *m;
+  } u;
+  u.c = p;
+  return u.m;
+}
+
+int cs_csr_placeholder(const char *host, cs_plat_reqkey_t *key, unsigned char **der, size_t *len, cs_err_t *err) {
+  X509 *x = NULL;
+  X509_NAME *name = NULL;
+  EVP_PKEY *pub = cs_plat_reqkey_public(key);
+  const ASN1_BIT_STRING *psig = NULL;
+  const X509_ALGOR *palg = NULL;
+  unsigned char *tbs = NULL, *out = NULL;
+  int n, rc = CS_OK, rsa = cs_plat_reqkey_kind(key) != CS_KEYKIND_EC_P256;
+
+  *der = NULL;
+  *len = 0;
+  if (pub == NULL || host == NULL || !cs_csr_dns_ok(host, 0))
+    return cs_err_set(err, CS_EINVAL, 0, "no key or no valid host for the request's placeholder");
+  if ((x = X509_new()) == NULL || (name = X509_NAME_new()) == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
+      ASN1_INTEGER_set(X509_get_serialNumber(x), 1) != 1 ||
+      !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8, (const unsigned char *)host, -1, -1, 0) ||
+      X509_set_subject_name(x, name) != 1 || X509_set_issuer_name(x, name) != 1 ||
+      X509_gmtime_adj(X509_getm_notBefore(x), 0) == NULL ||
+      X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400) == NULL || X509_set_pubkey(x, pub) != 1 ||
+      !set_algo(owned(X509_get0_tbs_sigalg(x)), rsa)) {
+    rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(), "cannot build the request's placeholder");
+    goto out;
+  }
+  /* the outer algorithm and signature: OpenSSL 3.0 has no setter for a certificate's, only
+   * these pointers (the request's path has X509_REQ_set0_signature) */
+  X509_get0_signature(&psig, &palg, x);
+  if (!set_algo(owned(palg), rsa) || (n = i2d_re_X509_tbs(x, &tbs)) <= 0) {
+    rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(), "cannot encode the request's placeholder");
+    goto out;
+  }
+  if ((rc = sign_into(key, tbs, n, owned(psig), err)) != CS_OK)
+    goto out;
+  if (X509_verify(x, pub) != 1 || (n = i2d_X509(x, &out)) <= 0) {
+    rc = cs_err_set(err, CS_ECRYPTO, (long)ERR_peek_last_error(),
+                    "the request's placeholder does not verify with its key (%s)", cs_plat_reqkey_where(key));
+    goto out;
+  }
+  if ((*der = cs_memdup(out, (size_t)n)) == NULL)
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  else
+    *len = (size_t)n;
+out:
+  ERR_clear_error();
+  OPENSSL_free(tbs);
+  OPENSSL_free(out);
+  X509_NAME_free(name);
   X509_free(x);
   return rc;
 }

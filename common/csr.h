@@ -35,6 +35,12 @@ typedef struct {
  * lead), or a template name that is not text: CS_EINVAL naming it, nothing made. */
 int cs_csr_build(const cs_csr_names_t *names, cs_plat_reqkey_t *key, char **pem, cs_err_t *err);
 
+/* The placeholder a request leaves in Windows' LocalMachine\REQUEST store, as certreq
+ * -new does: a self-signed certificate (CN = host, a year) with key's public half, signed
+ * by key, so that the certificate the CA returns is joined with the key by public key
+ * (win/store_pending.c), whoever brings it. *der new (free()). */
+int cs_csr_placeholder(const char *host, cs_plat_reqkey_t *key, unsigned char **der, size_t *len, cs_err_t *err);
+
 /* A list of names (cs_csr_cert_names's answer): v[0 .. n), each a new string. */
 typedef struct {
   char **v;

@@ -617,7 +617,14 @@ int cs_plat_reqkey_sign(cs_plat_reqkey_t *k, const void *data, size_t len, unsig
 /* What names the key where it lives, for events and status: POSIX the file's path,
  * Windows the CNG key's name. */
 const char *cs_plat_reqkey_where(cs_plat_reqkey_t *k);
-/* Deletes the key name (a request given up or rejected); one already gone: CS_OK. */
+/* Leaves a placeholder of key k for the certificate the CA will issue for host, where
+ * the system joins a returned certificate with its pending key. Windows: a self-signed
+ * certificate linked to the key in LocalMachine\REQUEST, as certreq -new does, so that
+ * the issued certificate (from the CA helper, or dropped by an admin) is paired with the
+ * key as any pending request's is. POSIX: nothing; the key file is what is paired. */
+int cs_plat_reqkey_place(const struct cs_config_s *cfg, cs_plat_reqkey_t *k, const char *host, cs_err_t *err);
+/* Deletes the key name (a request given up or rejected); one already gone: CS_OK.
+ * Windows: its placeholder in LocalMachine\REQUEST goes first. */
 int cs_plat_reqkey_delete(const struct cs_config_s *cfg, const char *name, cs_err_t *err);
 void cs_plat_reqkey_free(cs_plat_reqkey_t *k); /* NULL: nothing */
 

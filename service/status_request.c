@@ -15,7 +15,7 @@ void cs_status_request_text(cs_buf_t *b, const cs_config_t *cfg, int width) {
   if (rc == CS_ENOENT) {
     snprintf(days, sizeof days, "%d", cfg->request.renew_days);
     if (cfg->request.renew_days == 0)
-      cs_text_line(b, width, "request", "off ([request] renew_days is empty)", NULL);
+      cs_text_line(b, width, "request", "off ([request] renew_days not set)", NULL);
     else
       cs_text_line(b, width, "request", "none in flight; one is made ", days,
                    " days before the certificate in service expires", NULL);

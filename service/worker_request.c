@@ -6,11 +6,13 @@
  *
  *   request make --config FILE --name N --host H [--dns "A B ..."] [--template T] --out CSR
  *       makes the key N ([request] key's kind) where it will live (platform.h:
- *       cs_plat_reqkey_make) and the request for H and the names (csr.h) into CSR.
+ *       cs_plat_reqkey_make), the request for H and the names (csr.h) into CSR, and
+ *       (Windows) its placeholder in LocalMachine\REQUEST (cs_plat_reqkey_place).
  *   request join --config FILE --name N --out FILE ANSWER
  *       reads the CA's answer (PEM certificate and chain, DER, or PKCS#7), checks that
  *       its certificate carries key N's public key (check key_match), and writes the
- *       certificate, its chain and the key as one PEM file for the renewal (POSIX).
+ *       certificate and its chain, with the key on POSIX, as one PEM file for the renewal
+ *       (Windows: the renewal pairs it with the key through its placeholder).
  *   request delete --config FILE --name N
  *       deletes key N (a request given up or rejected); one gone already is fine. */
 #include <stdio.h>
@@ -75,7 +77,8 @@ static int make(const cs_config_t *cfg, cs_opt_t *o, cs_buf_t *out) {
   }
   if (cs_plat_reqkey_make(cfg, o[O_NAME].value, kind, &key, &err) != CS_OK ||
       cs_csr_build(&names, key, &pem, &err) != CS_OK ||
-      cs_plat_write_atomic(o[O_OUT].value, pem, strlen(pem), 0600, &err) != CS_OK) {
+      cs_plat_write_atomic(o[O_OUT].value, pem, strlen(pem), 0600, &err) != CS_OK ||
+      cs_plat_reqkey_place(cfg, key, names.host, &err) != CS_OK) {
     cs_err_t ignored;
     if (key != NULL) /* a key without its request is of no use: not left behind */
       (void)cs_plat_reqkey_delete(cfg, o[O_NAME].value, &ignored);
@@ -91,7 +94,9 @@ out:
   return rc;
 }
 
-/* The certificate, its chain and (POSIX) the key file's PEM into one PEM file */
+/* The certificate, its chain and (key_file not NULL: POSIX) the key file's PEM into one
+ * PEM file. Windows: no key (it never leaves its provider); the renewal joins the
+ * certificate with it through the request's placeholder in LocalMachine\REQUEST. */
 static int write_joined(const char *path, const cs_bundle_t *b, const char *key_file, cs_err_t *err) {
   BIO *mem = BIO_new(BIO_s_mem());
   unsigned char *key = NULL;
@@ -105,7 +110,8 @@ static int write_joined(const char *path, const cs_bundle_t *b, const char *key_
   for (i = 0; rc == CS_OK && b->chain != NULL && i < sk_X509_num(b->chain); i++)
     if (!PEM_write_bio_X509(mem, sk_X509_value(b->chain, i)))
       rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-  if (rc == CS_OK && (rc = cs_plat_read_file(key_file, KEY_FILE_MAX, CS_READ_NOFOLLOW, &key, &key_len, err)) == CS_OK &&
+  if (rc == CS_OK && key_file != NULL &&
+      (rc = cs_plat_read_file(key_file, KEY_FILE_MAX, CS_READ_NOFOLLOW, &key, &key_len, err)) == CS_OK &&
       BIO_write(mem, key, (int)key_len) != (int)key_len)
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   if (rc == CS_OK) {
@@ -129,9 +135,6 @@ static int join(const cs_config_t *cfg, cs_opt_t *o, const char *answer, cs_buf_
   memset(&rep, 0, sizeof rep);
   if (o[O_OUT].value == NULL)
     return cs__worker_fail(out, EXIT_USAGE, "request join needs --out");
-  if (cs_plat_store_holds_keys())
-    return cs__worker_fail(out, EXIT_FAILED,
-                           "a certificate issued for a request is not yet bound to its key in the Windows store");
   if (cs_plat_reqkey_open(cfg, o[O_NAME].value, &key, &err) != CS_OK ||
       cs_load_file(answer, ANSWER_MAX, CS_READ_NOFOLLOW, NULL, &b, &err) != CS_OK) {
     cs__worker_fail(out, rc, err.text);
@@ -153,7 +156,7 @@ static int join(const cs_config_t *cfg, cs_opt_t *o, const char *answer, cs_buf_
     rc = EXIT_ANSWERED; /* answered: the daemon says it (3209) and keeps the request */
     goto out;
   }
-  if (write_joined(o[O_OUT].value, &b, cs_plat_reqkey_where(key), &err) != CS_OK) {
+  if (write_joined(o[O_OUT].value, &b, cs_plat_store_holds_keys() ? NULL : cs_plat_reqkey_where(key), &err) != CS_OK) {
     cs__worker_fail(out, rc, err.text);
     goto out;
   }

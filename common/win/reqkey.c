@@ -274,8 +274,15 @@ int cs_plat_reqkey_sign(cs_plat_reqkey_t *k, const void *data, size_t len, unsig
 int cs_plat_reqkey_delete(const cs_config_t *cfg, const char *name, cs_err_t *err) {
   cs_plat_reqkey_t *k;
   SECURITY_STATUS st;
+  char where[sizeof CS_REQKEY_CNG_PREFIX + CS_REQKEY_NAME_MAX];
   int rc = CS_OK;
 
+  (void)cfg;
+  if ((rc = cs_reqkey_name_check(name, err)) != CS_OK)
+    return rc;
+  snprintf(where, sizeof where, "%s%s", CS_REQKEY_CNG_PREFIX, name);
+  if ((rc = cs__win_reqkey_unplace(where, err)) != CS_OK) /* no placeholder left naming a key that is gone */
+    return rc;
   if ((k = open_key(name, &rc, err)) == NULL) {
     if (rc != CS_ENOENT)
       return rc;

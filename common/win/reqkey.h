@@ -18,6 +18,10 @@ int cs__win_reqkey_account(const cs_config_t *cfg, PSID *sid, cs_err_t *err);
  * (may be NULL) READ, nothing inherited. Pure: SDDL and the SID alone. */
 int cs__win_reqkey_sd(PSID account, PSECURITY_DESCRIPTOR *sd, DWORD *len, cs_err_t *err);
 
+/* Removes from LocalMachine\REQUEST every placeholder whose key link names the CNG key
+ * where ("certsteward-<name>"): the key is being deleted (reqkey_place.c). */
+int cs__win_reqkey_unplace(const char *where, cs_err_t *err);
+
 /* The key's CNG handle (borrowed). */
 NCRYPT_KEY_HANDLE cs__win_reqkey_handle(cs_plat_reqkey_t *k);
 

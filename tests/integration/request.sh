@@ -67,7 +67,13 @@ EOF2
 
 run_once() { "$CS" run --config "$T/cs.ini" --once >"$T/run.out" 2>&1 || true; }
 status_json() { "$CS" status --config "$T/cs.ini" --json | jq -c ".request$1"; }
-served_now() { served "$P1"; }
+# new_served WHAT: the store holds a new certificate, and nginx serves it (a reloaded nginx
+# lets its old worker finish: expect_served polls); its thumbprint in NOW
+new_served() {
+  NOW=$(cs_ossl_tp "$T/store/cert.pem")
+  [ -n "$NOW" ] && [ "$NOW" != "$OLD" ] || fail "$1: the store still holds the old certificate"
+  expect_served "$P1" "$NOW" "$1"
+}
 
 # A key file the request made, anywhere under the state folder
 key_files() { find "$T/state/request" -name '*.key' 2>/dev/null; }
@@ -78,9 +84,7 @@ key_files() { find "$T/state/request" -name '*.key' 2>/dev/null; }
 test_issued_at_once_is_served() {
   request_setup 'sign; exit 0'
   run_once
-  local now
-  now=$(served_now)
-  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "the issued certificate is not served (serves '$now')"
+  new_served "the issued certificate is served"
   openssl req -in "$T/ca/last.csr" -verify -noout 2>&1 | grep -q "verify OK" || fail "the request's signature does not verify"
   openssl req -in "$T/ca/last.csr" -noout -text >"$T/csr.txt"
   grep -q "CN *= *$HOST" "$T/csr.txt" || fail "the request's CN is not the host"
@@ -97,7 +101,7 @@ test_issued_at_once_is_served() {
   [ ! -e "$T/state/request/record" ] || fail "the record was left behind"
   [ -z "$(key_files)" ] || fail "the request's key file was left behind: $(key_files)"
   expect_eq "$(status_json .in_flight)" null "status: no request in flight"
-  grep -q "\"thumbprint\": \"$now\"" "$T/tls.json" || fail "the binding file does not name the new certificate"
+  grep -q "\"thumbprint\": \"$NOW\"" "$T/tls.json" || fail "the binding file does not name the new certificate"
 }
 
 # The CA says wait (a cookie), later issues on the poll: pending is said once, status shows it,
@@ -115,9 +119,7 @@ echo "id=42"; exit 1'
   expect_eq "$(grep -c '^POLL' "$T/ca/helper.log" || true)" 0 "polled before its time"
   CERTSTEWARD_TEST_CLOCK_OFFSET=3600 run_once
   grep -q "^POLL cookie=id=42 " "$T/ca/helper.log" || fail "the poll did not carry the cookie"
-  local now
-  now=$(served_now)
-  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "the certificate issued on the poll is not served"
+  new_served "the certificate issued on the poll"
   expect_eq "$(cs_events_count 3202)" 1 "pending said once"
   [ ! -e "$T/state/request/record" ] || fail "the record was left behind"
 }
@@ -197,9 +199,7 @@ test_killed_while_pending_resumes() {
   CS_DAEMON_PID=
   CERTSTEWARD_TEST_CLOCK_OFFSET=3600 run_once
   grep -q "^POLL cookie=id=9 " "$T/ca/helper.log" || fail "the request was not resumed"
-  local now
-  now=$(served_now)
-  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "the resumed request's certificate is not served"
+  new_served "the resumed request's certificate"
 }
 
 # Manual route: the request is written to the outbox, said; nothing is submitted
@@ -223,9 +223,7 @@ test_not_due_until_asked() {
   run_once
   [ ! -e "$T/ca/helper.log" ] || fail "a request was made before it was due"
   "$CS" request --config "$T/cs.ini" >"$T/run2.out" 2>&1 || fail "certsteward request failed"
-  local now
-  now=$(served_now)
-  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "certsteward request did not put the issued certificate in service"
+  new_served "certsteward request's certificate"
 }
 
 # The shipped step-ca helper (conf/ca-helpers/step-ca) end to end. The step command is not
@@ -255,9 +253,7 @@ test_step_ca_helper_issues() {
   run_once
   grep -q "^step ca sign --ca-url https://ca.example.test:9000 --root $T/ca/root.pem --provisioner certsteward " "$T/ca/step.log" ||
     fail "step was not called with the helper's options: $(cat "$T/ca/step.log")"
-  local now
-  now=$(served_now)
-  [ -n "$now" ] && [ "$now" != "$OLD" ] || fail "the certificate step-ca issued is not served"
+  new_served "the certificate step-ca issued"
 }
 
 test_step_ca_helper_says_unreachable() {

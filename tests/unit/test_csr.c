@@ -185,6 +185,40 @@ CS_TEST(request_without_template_or_more_names) {
   csr_teardown();
 }
 
+/* The placeholder a request leaves where Windows pairs a returned certificate: a
+ * self-signed certificate for the host carrying the key's public half, its signature
+ * made by the key (verified with it), its issuer itself */
+CS_TEST(placeholder_is_self_signed_by_the_key) {
+  cs_plat_reqkey_t *k = NULL;
+  unsigned char *der = NULL;
+  const unsigned char *p;
+  size_t len = 0;
+  X509 *x = NULL;
+  char cn[256];
+  const cs_config_t *cfg = csr_setup();
+  cs_err_t err;
+  CHECK_INT(cs_plat_reqkey_make(cfg, "holder", CS_KEYKIND_RSA2048, &k, &err), ==, CS_OK);
+  CHECK_INT(cs_csr_placeholder(HOST, k, &der, &len, &err), ==, CS_OK);
+  p = der;
+  x = der != NULL ? d2i_X509(NULL, &p, (long)len) : NULL;
+  CHECK(x != NULL);
+  if (x != NULL) {
+    CHECK_INT(X509_verify(x, cs_plat_reqkey_public(k)), ==, 1);
+    CHECK(EVP_PKEY_eq(X509_get0_pubkey(x), cs_plat_reqkey_public(k)) == 1);
+    CHECK_INT(X509_check_issued(x, x), ==, X509_V_OK);
+    CHECK(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn) > 0);
+    CHECK_STR(cn, HOST);
+  }
+  X509_free(x);
+  free(der);
+  /* a host that is no DNS name: nothing made */
+  CHECK_INT(cs_csr_placeholder("bad host", k, &der, &len, &err), ==, CS_EINVAL);
+  cs_plat_reqkey_free(k);
+  if (!csr_under_wine())
+    CHECK_INT(cs_plat_reqkey_delete(cfg, "holder", &err), ==, CS_OK);
+  csr_teardown();
+}
+
 /* A bad name: CS_EINVAL naming it (control characters escaped), no request. */
 CS_TEST(bad_names_are_refused) {
   static const struct {

@@ -17,9 +17,12 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #ifdef _WIN32
 #include <windows.h>
+#include <wchar.h>
+#include <wincrypt.h>
 #include <bcrypt.h>
 #include <ncrypt.h>
 #include <sddl.h>
@@ -410,6 +413,77 @@ CS_TEST(machine_key_made_with_its_rules_before_finalize) {
     CHECK_INT(cs_plat_reqkey_delete(cfg, "win-1", &err), ==, CS_OK);
     CHECK_INT(cs_plat_reqkey_open(cfg, "win-1", &k2, &err), ==, CS_ENOENT);
     CHECK_INT(cs_plat_reqkey_delete(cfg, "win-1", &err), ==, CS_OK);
+  }
+  cs_plat_reqkey_free(k);
+  csr_teardown();
+}
+
+/* The request's placeholder in LocalMachine\REQUEST (reqkey_place.c): a certificate with
+ * the key's public half whose key link names the CNG machine key of the Software KSP,
+ * where the pending-request pairing (store_pending.c) finds it; removed with the key.
+ * Wine keeps the entry and the property set on the added context (its CNG key lives in
+ * memory only: that the link opens the key is real Windows' to prove). */
+static PCCERT_CONTEXT find_linked(HCERTSTORE s, const wchar_t *container, CRYPT_KEY_PROV_INFO **kp_out) {
+  PCCERT_CONTEXT c = NULL;
+  while ((c = CertEnumCertificatesInStore(s, c)) != NULL) {
+    DWORD n = 0;
+    CRYPT_KEY_PROV_INFO *kp;
+    if (!CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &n) || (kp = malloc(n)) == NULL)
+      continue;
+    if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, kp, &n) && kp->pwszContainerName != NULL &&
+        wcscmp(kp->pwszContainerName, container) == 0) {
+      *kp_out = kp;
+      return c;
+    }
+    free(kp);
+  }
+  return NULL;
+}
+
+CS_TEST(placeholder_in_request_store_links_the_key) {
+  const cs_config_t *cfg = csr_setup();
+  cs_plat_reqkey_t *k = NULL;
+  CRYPT_KEY_PROV_INFO *kp = NULL;
+  HCERTSTORE req;
+  PCCERT_CONTEXT c;
+  cs_err_t err;
+  CHECK_INT(cs__win_reqkey_unplace("certsteward-placed-1", &err), ==, CS_OK); /* an earlier run's, in this prefix */
+  CHECK_INT(cs_plat_reqkey_make(cfg, "placed-1", CS_KEYKIND_RSA2048, &k, &err), ==, CS_OK);
+  if (k == NULL) {
+    csr_teardown();
+    return;
+  }
+  CHECK_INT(cs_plat_reqkey_place(cfg, k, "board.example.test", &err), ==, CS_OK);
+  req = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, L"REQUEST");
+  CHECK(req != NULL);
+  c = req != NULL ? find_linked(req, L"certsteward-placed-1", &kp) : NULL;
+  CHECK(c != NULL);
+  if (c != NULL && kp != NULL) {
+    EVP_PKEY *pub = NULL;
+    const unsigned char *p = c->pbCertEncoded;
+    X509 *x = d2i_X509(NULL, &p, (long)c->cbCertEncoded);
+    CHECK(kp->pwszProvName != NULL && wcscmp(kp->pwszProvName, MS_KEY_STORAGE_PROVIDER) == 0);
+    CHECK_INT(kp->dwProvType, ==, 0);
+    CHECK_INT(kp->dwFlags & NCRYPT_MACHINE_KEY_FLAG, ==, NCRYPT_MACHINE_KEY_FLAG);
+    pub = x != NULL ? X509_get0_pubkey(x) : NULL;
+    CHECK(pub != NULL && EVP_PKEY_eq(pub, cs_plat_reqkey_public(k)) == 1);
+    X509_free(x);
+    CertFreeCertificateContext(c);
+  }
+  free(kp);
+  kp = NULL;
+  /* the key's deletion takes its placeholder out first */
+  CHECK_INT(cs__win_reqkey_unplace("certsteward-placed-1", &err), ==, CS_OK);
+  if (req != NULL) {
+    CertCloseStore(req, 0);
+    req = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, L"REQUEST");
+    c = req != NULL ? find_linked(req, L"certsteward-placed-1", &kp) : NULL;
+    CHECK(c == NULL);
+    if (c != NULL)
+      CertFreeCertificateContext(c);
+    free(kp);
+    if (req != NULL)
+      CertCloseStore(req, 0);
   }
   cs_plat_reqkey_free(k);
   csr_teardown();
