@@ -150,7 +150,7 @@ int cs_ca_command_run(const char *command, cs_ca_op_t op, const char *csr_pem, c
   ans->delay = -1;
   if (command == NULL || command[0] == '\0')
     return cs_err_set(err, CS_ECONFIG, 0, "[request] route = command needs submit_command");
-  values[0] = op == CS_CA_OP_POLL ? "POLL" : "SUBMIT";
+  values[0] = op == CS_CA_OP_POLL ? "POLL" : op == CS_CA_OP_IDENTIFY ? "IDENTIFY" : "SUBMIT";
   values[1] = csr_pem;
   values[2] = template_name;
   values[3] = host;

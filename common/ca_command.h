@@ -24,7 +24,9 @@ enum {
   CS_CA_UNSUPPORTED = 6   /* the helper does not do this operation */
 };
 
-typedef enum { CS_CA_OP_SUBMIT, CS_CA_OP_POLL } cs_ca_op_t;
+/* SUBMIT, POLL; IDENTIFY: certmonger's harmless question (the helper says who it is,
+ * or 6: it does not answer it), for certsteward doctor */
+typedef enum { CS_CA_OP_SUBMIT, CS_CA_OP_POLL, CS_CA_OP_IDENTIFY } cs_ca_op_t;
 
 /* What the CA's helper answered, read from its exit code and output. */
 typedef struct cs_ca_answer_s {

@@ -104,6 +104,14 @@ int cs_metrics_format(const cs_metrics_t *m, long long now, char **out, cs_err_t
          "Certificates found in the certificate store or the adopt_from folder that failed a check or a renewal.");
   cs_buf_printf(&b, P "not_adopted_total %llu\n", m->not_adopted);
 
+  family(&b, P "request_pending", "gauge",
+         "1 while a certificate request made by certsteward waits for its certificate, else 0.");
+  cs_buf_printf(&b, P "request_pending %d\n", m->request_pending ? 1 : 0);
+  if (m->request_pending) {
+    family(&b, P "request_age_seconds", "gauge", "Seconds since the certificate request in flight was made.");
+    cs_buf_printf(&b, P "request_age_seconds %lld\n", now - m->request_made);
+  }
+
   family(&b, P "metrics_updated_timestamp_seconds", "gauge", "Time this file was written, in seconds since 1970.");
   cs_buf_printf(&b, P "metrics_updated_timestamp_seconds %lld\n", now);
 

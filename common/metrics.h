@@ -33,6 +33,8 @@ typedef struct cs_metrics_s {
   unsigned long long rollbacks;      /* certsteward_rollbacks_total */
   unsigned long long adopted;        /* certsteward_adopted_total */
   unsigned long long not_adopted;    /* certsteward_not_adopted_total */
+  int request_pending;               /* certsteward_request_pending: 1 while a certificate request is in flight */
+  long long request_made;            /* when it was made (its age is written); unused when none is */
 } cs_metrics_t;
 
 /* The text of m at time now (seconds since 1970) as a new string in *out, which

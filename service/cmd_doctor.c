@@ -14,6 +14,7 @@
 
 #include "bindings.h"
 #include "cli.h"
+#include "doctor_request.h"
 #include "connector.h"
 #include "daemon.h"
 #include "platform.h"
@@ -359,6 +360,13 @@ static void check_safe(doctor_t *d, const char *id, const char *what, const char
 
 /* The folders on the path of each file certsteward writes (the daemon's event 1014):
  * a warning per file whose folders others can change, or one line saying none can. */
+/* [request]: doctor_request.c */
+static void check_request(doctor_t *d) {
+  char detail[DETAIL_MAX];
+  cs_doctor_outcome_t o = cs_doctor_request(d->cfg, d->host, detail, sizeof detail);
+  add(d, "request", o, "%s", detail);
+}
+
 static void check_writers(doctor_t *d) {
   size_t i, n = cs_daemon_written_count(d->cfg), files = 0, open = 0;
   char folder[4096], who[1024];
@@ -524,6 +532,7 @@ static void run_checks(doctor_t *d) {
   check_safe(d, "state_folder", "the state folder", cfg->store.state_dir, cs_plat_folder_unsafe, 0);
   check_safe(d, "password_file", "the password file", cfg->watch.password_file, cs_plat_secret_file_unsafe, 1);
   check_writers(d);
+  check_request(d);
   check_program(d);
   check_platform(d);
   cs_reply_free(&v);

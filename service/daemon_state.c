@@ -11,6 +11,7 @@
 #include "expiry.h"
 #include "metrics.h"
 #include "platform.h"
+#include "request.h"
 #include "statedir.h"
 #include "text.h"
 
@@ -168,6 +169,7 @@ void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st
   unsigned char *data = NULL;
   size_t len = 0, k = 0;
   cs_metrics_t m;
+  cs_request_t req;
   char path[PATH_LEN];
   cs_err_t err;
 
@@ -193,6 +195,11 @@ void cs_daemon_write_metrics(const cs_config_t *cfg, const cs_daemon_stats_t *st
   m.rollbacks = st->rollbacks;
   m.adopted = st->adopted;
   m.not_adopted = st->not_adopted;
+  if (cs_request_read(cfg->store.state_dir, &req, &err) == CS_OK) {
+    m.request_pending = strcmp(req.state, CS_REQ_HELD) != 0;
+    m.request_made = req.made;
+    cs_request_free(&req);
+  }
   if (cfg->log.metrics_file != NULL)
     snprintf(path, sizeof path, "%s", cfg->log.metrics_file);
   else

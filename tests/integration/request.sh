@@ -113,6 +113,8 @@ echo "id=42"; exit 1'
   expect_served "$P1" "$OLD" "pending: still the old certificate"
   expect_eq "$(status_json .in_flight.state)" '"pending"' "status: pending"
   expect_eq "$(cs_events_count 3202)" 1 "pending said"
+  grep -qx "certsteward_request_pending 1" "$T/state/certsteward.prom" || fail "the metrics do not say a request is pending"
+  grep -q "^certsteward_request_age_seconds [0-9]" "$T/state/certsteward.prom" || fail "the metrics lack the request's age"
   expect_eq "$(key_files | wc -l)" 1 "the pending request's key"
   expect_eq "$(stat -c %a "$(key_files)")" 600 "the key file's mode"
   CERTSTEWARD_TEST_CLOCK_OFFSET=30 run_once # not due yet: no call
@@ -121,6 +123,7 @@ echo "id=42"; exit 1'
   grep -q "^POLL cookie=id=42 " "$T/ca/helper.log" || fail "the poll did not carry the cookie"
   new_served "the certificate issued on the poll"
   expect_eq "$(cs_events_count 3202)" 1 "pending said once"
+  grep -qx "certsteward_request_pending 0" "$T/state/certsteward.prom" || fail "the metrics still say a request is pending"
   [ ! -e "$T/state/request/record" ] || fail "the record was left behind"
 }
 
@@ -224,6 +227,25 @@ test_not_due_until_asked() {
   [ ! -e "$T/ca/helper.log" ] || fail "a request was made before it was due"
   "$CS" request --config "$T/cs.ini" >"$T/run2.out" 2>&1 || fail "certsteward request failed"
   new_served "certsteward request's certificate"
+}
+
+# certsteward doctor judges the route without submitting: the helper answers IDENTIFY;
+# one that says its CA is down fails the check; a helper others can change fails it;
+# nothing is ever submitted
+test_doctor_judges_the_route() {
+  request_setup 'if [ "$CERTMONGER_OPERATION" = IDENTIFY ]; then [ -e "$CA/down" ] && { echo "no route to host"; exit 3; }; echo "test CA helper"; exit 0; fi; exit 9'
+  doctor_line() { "$CS" doctor --config "$T/cs.ini" 2>&1 | grep -E "^[a-z]+ +request " || true; }
+  doctor_line | grep -Eq "^ok +request .*helper runs and answers" || fail "doctor: $(doctor_line)"
+  touch "$T/ca/down"
+  doctor_line | grep -Eq "^fail +request .*cannot reach its CA: no route to host" || fail "doctor, CA down: $(doctor_line)"
+  rm "$T/ca/down"
+  chmod 777 "$T/ca"
+  doctor_line | grep -Eq "^fail +request .*can be changed by" || fail "doctor, helper others can change: $(doctor_line)"
+  chmod 700 "$T/ca"
+  cs_set request submit_command "ca-helper --x"
+  doctor_line | grep -Eq "^warn +request .*found through PATH" || fail "doctor, relative program: $(doctor_line)"
+  grep -q "SUBMIT\|POLL" "$T/ca/helper.log" && fail "doctor submitted a request"
+  [ ! -e "$T/state/request/record" ] || fail "doctor made a request"
 }
 
 # The shipped step-ca helper (conf/ca-helpers/step-ca) end to end. The step command is not

@@ -55,6 +55,8 @@ static cs_metrics_t fixed_input(void) {
   m.adopted = 4;
   m.not_adopted = 5;
   m.rollbacks = 1;
+  m.request_pending = 1;
+  m.request_made = 1699996400LL;
   return m;
 }
 
@@ -98,6 +100,13 @@ static const char EXPECTED[] =
     "failed a check or a renewal.\n"
     "# TYPE certsteward_not_adopted_total counter\n"
     "certsteward_not_adopted_total 5\n"
+    "# HELP certsteward_request_pending 1 while a certificate request made by certsteward waits for its "
+    "certificate, else 0.\n"
+    "# TYPE certsteward_request_pending gauge\n"
+    "certsteward_request_pending 1\n"
+    "# HELP certsteward_request_age_seconds Seconds since the certificate request in flight was made.\n"
+    "# TYPE certsteward_request_age_seconds gauge\n"
+    "certsteward_request_age_seconds 3600\n"
     "# HELP certsteward_metrics_updated_timestamp_seconds Time this file was written, in seconds since 1970.\n"
     "# TYPE certsteward_metrics_updated_timestamp_seconds gauge\n"
     "certsteward_metrics_updated_timestamp_seconds 1700000000\n";
@@ -175,7 +184,7 @@ CS_TEST(hostile_labels_escaped) {
     CHECK(strncmp(p, "certsteward_", 12) == 0);
     samples++;
   }
-  CHECK_INT(samples, ==, 2 + 2 + 5 + 1);
+  CHECK_INT(samples, ==, 2 + 2 + 5 + 1 + 1); /* ... counters, request_pending, updated */
   free(text);
   /* NULL strings are empty label values */
   c.thumbprint = c.subject = c.host = c.source = NULL;
