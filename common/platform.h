@@ -624,7 +624,8 @@ const char *cs_plat_reqkey_where(cs_plat_reqkey_t *k);
  * key as any pending request's is. POSIX: nothing; the key file is what is paired. */
 int cs_plat_reqkey_place(const struct cs_config_s *cfg, cs_plat_reqkey_t *k, const char *host, cs_err_t *err);
 /* Deletes the key name (a request given up or rejected); one already gone: CS_OK.
- * Windows: its placeholder in LocalMachine\REQUEST goes first. */
+ * Windows: its placeholder in LocalMachine\REQUEST goes first, and a key a certificate
+ * in LocalMachine\My is bound to is kept (it is that certificate's now): CS_OK. */
 int cs_plat_reqkey_delete(const struct cs_config_s *cfg, const char *name, cs_err_t *err);
 void cs_plat_reqkey_free(cs_plat_reqkey_t *k); /* NULL: nothing */
 

@@ -271,11 +271,34 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
   return cs_reqflow_step(f, now, r, st, ready, ready_len, err);
 }
 
+/* The certificate in service is no longer the one the request renews: its own (put in
+ * service after a crash cut the finish short, or by an admin's apply of a held one), or
+ * another (a dropped or adopted one, or, for a manual request on Windows, the returned
+ * certificate joined with the key through its placeholder). The request is over; a key a
+ * certificate is bound to is kept (platform.h: cs_plat_reqkey_delete). 1 when so. */
+static int over(const cs_reqflow_t *f, cs_request_t *r) {
+  char why[200];
+  if (f->in_service == NULL || f->in_service[0] == '\0' || r->old_tp[0] == '\0' ||
+      strcmp(f->in_service, r->old_tp) == 0)
+    return 0;
+  if (r->new_tp[0] != '\0' && strcmp(f->in_service, r->new_tp) == 0)
+    snprintf(why, sizeof why, "its certificate %s is in service", r->new_tp);
+  else
+    snprintf(why, sizeof why, "the certificate in service is %s now, no longer %s", f->in_service, r->old_tp);
+  cs_event_say(CS_EV_REQUEST_ENDED, NULL, r->name, why, NULL);
+  end_request(f, r, r->new_tp[0] != '\0' && strcmp(f->in_service, r->new_tp) == 0 && cs_plat_store_holds_keys());
+  return 1;
+}
+
 int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
                     size_t ready_len, cs_err_t *err) {
   int rc = CS_OK;
 
   *st = CS_RQ_WAIT;
+  if (over(f, r)) {
+    *st = CS_RQ_ENDED;
+    return CS_OK;
+  }
   if (strcmp(r->state, CS_REQ_HELD) == 0) {
     *st = CS_RQ_HELD;
     return file_of(f, r->name, ".pem", ready, ready_len, err);

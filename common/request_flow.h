@@ -17,7 +17,8 @@
 typedef struct cs_reqflow_s {
   const cs_config_t *cfg;
   const cs_worker_t *worker;
-  const char *host; /* the DNS name the request is for */
+  const char *host;       /* the DNS name the request is for */
+  const char *in_service; /* the thumbprint in service now; NULL or "" when unknown */
 } cs_reqflow_t;
 
 typedef enum {

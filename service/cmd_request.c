@@ -38,7 +38,7 @@ static void say(const cs_request_t *r, cs_rq_state_t st, const char *ready) {
 int cs_cmd_request(int argc, char **argv) {
   cs_opt_t opts[] = {{"config", 1, NULL}, {"poll", 0, NULL}, {NULL, 0, NULL}};
   const char *operands[8];
-  char host[256], ready[PATH_LEN];
+  char host[256], ready[PATH_LEN], current[41];
   cs_plat_lock_t *lock = NULL;
   cs_renewal_result_t res;
   cs_renewal_env_t env;
@@ -74,6 +74,7 @@ int cs_cmd_request(int argc, char **argv) {
   f.cfg = &cfg;
   f.worker = &worker;
   f.host = host;
+  f.in_service = cs_renewal_current(&env, current, &err) == CS_OK ? current : NULL;
   now = cs_clock_now();
   got = cs_request_read(cfg.store.state_dir, &r, &err);
   if (got != CS_OK && got != CS_ENOENT) {

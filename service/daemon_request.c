@@ -53,6 +53,7 @@ void cs__daemon_request_work(daemon_t *d, job_t *job) {
   f.cfg = d->cfg;
   f.worker = &d->worker;
   f.host = d->host_name;
+  f.in_service = d->stats.tp;
   d->request_next = 0;
   rc = cs_request_read(d->cfg->store.state_dir, &r, &err);
   if (rc != CS_OK && rc != CS_ENOENT) { /* damaged, or another version's: said, left as it is */
@@ -60,7 +61,10 @@ void cs__daemon_request_work(daemon_t *d, job_t *job) {
     return;
   }
   have = rc == CS_OK;
-  if (!cs_reqflow_due(d->cfg, &r, have, d->stats.not_after, now) && !(have && strcmp(r.state, CS_REQ_ISSUED) == 0)) {
+  /* due; or issued (a restart between the CA's answer and the renewal); or the certificate
+   * in service is no longer the one the request renews (cs_reqflow_step ends it) */
+  if (!cs_reqflow_due(d->cfg, &r, have, d->stats.not_after, now) &&
+      !(have && (strcmp(r.state, CS_REQ_ISSUED) == 0 || (d->stats.tp[0] && strcmp(d->stats.tp, r.old_tp) != 0)))) {
     d->request_next = have && strcmp(r.state, CS_REQ_PENDING) == 0 ? r.next : 0;
     cs_request_free(&r);
     return;

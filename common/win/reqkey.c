@@ -283,6 +283,13 @@ int cs_plat_reqkey_delete(const cs_config_t *cfg, const char *name, cs_err_t *er
   snprintf(where, sizeof where, "%s%s", CS_REQKEY_CNG_PREFIX, name);
   if ((rc = cs__win_reqkey_unplace(where, err)) != CS_OK) /* no placeholder left naming a key that is gone */
     return rc;
+  {
+    int in_use = 1;
+    if ((rc = cs__win_reqkey_in_use(where, &in_use, err)) != CS_OK)
+      return rc;
+    if (in_use)
+      return CS_OK; /* a certificate in LocalMachine\My is bound to it: it is that certificate's key now */
+  }
   if ((k = open_key(name, &rc, err)) == NULL) {
     if (rc != CS_ENOENT)
       return rc;

@@ -22,6 +22,11 @@ int cs__win_reqkey_sd(PSID account, PSECURITY_DESCRIPTOR *sd, DWORD *len, cs_err
  * where ("certsteward-<name>"): the key is being deleted (reqkey_place.c). */
 int cs__win_reqkey_unplace(const char *where, cs_err_t *err);
 
+/* Whether a certificate in LocalMachine\My is bound to the CNG key where (*in_use 1): the
+ * request's certificate was put in service with it, by certsteward or by hand. On an
+ * error *in_use is 1 (reqkey_place.c). */
+int cs__win_reqkey_in_use(const char *where, int *in_use, cs_err_t *err);
+
 /* The key's CNG handle (borrowed). */
 NCRYPT_KEY_HANDLE cs__win_reqkey_handle(cs_plat_reqkey_t *k);
 

@@ -124,3 +124,24 @@ int cs__win_reqkey_unplace(const char *where, cs_err_t *err) {
   free(wname);
   return rc;
 }
+
+int cs__win_reqkey_in_use(const char *where, int *in_use, cs_err_t *err) {
+  HCERTSTORE my = NULL;
+  PCCERT_CONTEXT c = NULL;
+  wchar_t *wname = cs__win_wide(where);
+  int rc;
+
+  *in_use = 1; /* fails closed: a key that may be in use is never deleted */
+  if (wname == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  if ((rc = cs__store_open(L"My", "My", &my, err)) == CS_OK) {
+    while ((c = CertEnumCertificatesInStore(my, c)) != NULL && !links_to(c, wname))
+      ;
+    *in_use = c != NULL;
+    if (c != NULL)
+      CertFreeCertificateContext(c);
+    CertCloseStore(my, 0);
+  }
+  free(wname);
+  return rc;
+}

@@ -205,6 +205,23 @@ test_killed_while_pending_resumes() {
   new_served "the resumed request's certificate"
 }
 
+# The certificate in service renewed another way while a request waits (a PFX dropped):
+# the request is over, said, its key and record gone; nothing is submitted again
+test_renewed_otherwise_ends_the_request() {
+  request_setup 'echo "id=5"; exit 1'
+  run_once
+  expect_eq "$(status_json .in_flight.state)" '"pending"' "pending"
+  cs_watch_config
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once
+  expect_eq "$(cs_events_count 4006)" 1 "the dropped certificate committed"
+  expect_eq "$(cs_events_count 3211)" 1 "the request said over"
+  event_message 3211 | grep -q "no longer $OLD" || fail "the end does not say why: $(event_message 3211)"
+  [ -z "$(key_files)" ] || fail "the ended request's key is still there"
+  [ ! -e "$T/state/request/record" ] || fail "the ended request is still in flight"
+  expect_eq "$(grep -c '^SUBMIT\|^POLL' "$T/ca/helper.log")" 1 "the CA asked again"
+}
+
 # Manual route: the request is written to the outbox, said; nothing is submitted
 test_manual_route_writes_the_outbox() {
   request_setup 'exit 9' ''
