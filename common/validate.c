@@ -17,6 +17,7 @@
 void cs_validate_close(cs_validate_t *v) {
   X509_STORE_free(v->policy.trust);
   EVP_PKEY_free(v->policy.service_key);
+  EVP_PKEY_free(v->request_key);
   cs_bundle_free(&v->current);
   cs_password_free(v->password);
   memset(v, 0, sizeof *v);
@@ -65,6 +66,11 @@ int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate
     }
     v->store_key = 1;
   }
+  /* the request's key: not the file's fault when it cannot be read (the file is then
+   * judged as any key-less one) */
+  if (o->request_key != NULL &&
+      cs_load_key_file(o->request_key, v->max_file_size, NULL, &v->request_key, &why) != CS_OK)
+    v->request_key = NULL;
   v->own_key = o->own_key_in_store && v->policy.service_key == NULL;
   v->pending_ok = o->own_key_in_store;
   v->cfg = cfg;
@@ -198,6 +204,10 @@ int cs_validate_file(cs_validate_t *v, const char *file, unsigned flags, cs_bund
   rc = cs_load_file(file, v->max_file_size, flags, v->password, b, &err);
   if (rc != CS_OK)
     return cs_report_add(r, CS_CHECK_LOAD, false, "%s", err.text[0] ? err.text : cs_strerror(rc));
+  /* a certificate issued for the request in flight, dropped alone: joined with its key */
+  if (b->key == NULL && b->leaf != NULL && v->request_key != NULL &&
+      EVP_PKEY_eq(X509_get0_pubkey(b->leaf), v->request_key) == 1 && EVP_PKEY_up_ref(v->request_key) == 1)
+    b->key = v->request_key;
   if ((rc = cs_policy_check(&v->policy, b, r, chain)) == CS_OK && b->key == NULL && b->leaf != NULL) {
     if (v->own_key)
       rc = own_key_check(v, b, r);

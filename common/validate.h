@@ -33,6 +33,10 @@ typedef struct cs_validate_opts_s {
                                 the one in service nor its own there is accepted when its request
                                 left its key in the store (cs_plat_store_pending). Not for `check`,
                                 which judges a file alone. */
+  const char *request_key;   /* POSIX: the key file of the certificate request in flight
+                                ([request], <state_dir>/request/<name>.key); a file without key
+                                whose certificate carries its public key takes it (the returned
+                                certificate of a request dropped into the drop folder); NULL = none */
 } cs_validate_opts_t;
 
 typedef struct cs_validate_s {
@@ -48,9 +52,10 @@ typedef struct cs_validate_s {
                              whose private key the accepted key-less file is to be joined to; "" none */
   const cs_config_t *cfg; /* what v was opened with (not owned) */
   char host[256];
-  char *password;       /* owned, wiped on close; never printed */
-  cs_bundle_t current;  /* the certificate in service, when given */
-  size_t max_file_size; /* [watch] max_file_size */
+  char *password;        /* owned, wiped on close; never printed */
+  cs_bundle_t current;   /* the certificate in service, when given */
+  EVP_PKEY *request_key; /* opts' request_key, read; NULL when none or unreadable */
+  size_t max_file_size;  /* [watch] max_file_size */
 } cs_validate_t;
 
 /* Fills v from cfg and o (reads the password file, trust anchors, the certificate

@@ -27,6 +27,7 @@
 #include "platform.h"
 #include "probe.h"
 #include "reply.h"
+#include "request.h"
 #include "report.h"
 #include "text.h"
 #include "validate.h"
@@ -129,6 +130,25 @@ static void preflight(cs_buf_t *out, const char *sni, long timeout, const char *
   cs_buf_free(&line);
 }
 
+/* POSIX: the key file of the certificate request in flight, which a returned certificate
+ * dropped alone is joined with (validate.h: request_key); NULL when none waits (Windows
+ * joins it through the request's placeholder in LocalMachine\REQUEST instead). */
+static const char *request_key(const cs_config_t *cfg, char *path, size_t len) {
+  cs_request_t r;
+  cs_err_t err;
+  char dir[4096], file[CS_REQUEST_NAME_MAX + 8];
+  int waiting;
+  if (cs_plat_store_holds_keys() || cs_request_read(cfg->store.state_dir, &r, &err) != CS_OK)
+    return NULL;
+  waiting = strcmp(r.state, CS_REQ_HELD) != 0 && strcmp(r.state, CS_REQ_ISSUED) != 0;
+  snprintf(file, sizeof file, "%s.key", r.name);
+  cs_request_free(&r);
+  if (!waiting || cs_request_dir(cfg->store.state_dir, dir, sizeof dir, &err) != CS_OK ||
+      cs_plat_path_join(path, len, dir, file) != CS_OK || !cs_plat_exists(path))
+    return NULL;
+  return path;
+}
+
 static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   enum { O_CONFIG, O_CURRENT, O_KEY, O_STAGE, O_HOST, O_SNI, O_TIMEOUT, O_STORE_KEY };
   cs_opt_t opts[] = {{"config", 1, NULL},  {"current", 1, NULL},   {"key", 1, NULL},
@@ -145,6 +165,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   cs_buf_t line = CS_BUF_INIT;
   cs_err_t err;
   size_t i;
+  char request_key_path[4096];
   long timeout = PROBE_TIMEOUT_MS;
   int n_files = 0, have_cfg = 0, rc = EXIT_USAGE;
 
@@ -177,6 +198,7 @@ static int cmd_validate(int argc, char **argv, cs_buf_t *out) {
   vo.host = opts[O_HOST].value;
   vo.current = opts[O_CURRENT].value;
   vo.key = opts[O_KEY].value;
+  vo.request_key = request_key(&cfg, request_key_path, sizeof request_key_path);
   if (opts[O_STORE_KEY].value != NULL && strcmp(opts[O_STORE_KEY].value, "own") != 0) {
     cs__worker_fail(out, EXIT_USAGE,
                     "--store-key takes own (a certificate found in the store, with its own key there)");

@@ -60,6 +60,7 @@ int cs__worker_check(int argc, char **argv) {
   cs_err_t err;
 
   memset(&v, 0, sizeof v);
+  memset(&vo, 0, sizeof vo);
   if ((files = malloc(sizeof *files * (size_t)argc)) == NULL) {
     fprintf(stderr, "certsteward check: out of memory\n");
     goto out;

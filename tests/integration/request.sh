@@ -235,6 +235,26 @@ test_manual_route_writes_the_outbox() {
   expect_eq "$(status_json .in_flight.state)" '"outbox"' "status: outbox"
 }
 
+# Manual route, the certificate back: the admin submits the outbox's request and drops the
+# certificate the CA returned, alone: it is joined with the waiting key and put in
+# service; the request is over
+test_manual_route_dropped_certificate_is_paired() {
+  request_setup 'exit 9' ''
+  cs_watch_config
+  run_once
+  local csr
+  csr=$(find "$T/state/outbox" -name '*.csr')
+  [ -n "$csr" ] || fail "no request in the outbox"
+  openssl x509 -req -in "$csr" -CA "$T/ca/root.pem" -CAkey "$T/ca/root.key" -days 400 -copy_extensions copy \
+    -out "$T/drop/board.crt" 2>/dev/null || fail "the test CA did not sign the outbox's request"
+  run_once
+  new_served "the returned certificate, paired with the waiting key"
+  cs_key_matches "$T/store/cert.pem" "$T/store/key.pem" || fail "the key in service is not the returned certificate's"
+  expect_eq "$(cs_events_count 3211)" 1 "the request said over"
+  [ -z "$(key_files)" ] || fail "the request's key file was left behind"
+  [ ! -e "$T/state/request/record" ] || fail "the record was left behind"
+}
+
 # Not due (the certificate in service expires later than renew_days): nothing is made;
 # certsteward request makes one all the same
 test_not_due_until_asked() {
