@@ -1,6 +1,7 @@
 /* The parts of platform.h that are the same on every system. */
 #include "platform.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +68,21 @@ char *cs_plat_path_join_new(const char *dir, const char *name) {
   if (out != NULL)
     (void)cs_plat_path_join(out, len, dir, name); /* always fits */
   return out;
+}
+
+/* The last component of path. */
+static const char *base_name(const char *path) {
+  const char *p = path + strlen(path);
+  while (p > path && !cs_plat_is_path_sep(p[-1]))
+    p--;
+  return p;
+}
+
+int cs_plat_program_unsafe(const char *exe, const char *worker, char *why, size_t len) {
+  char folder[4096], who[1024];
+  if (cs_plat_path_writers(exe, folder, sizeof folder, who, sizeof who)) {
+    snprintf(why, len, "%s, the folder of %s or one above it, can be changed by %s", folder, base_name(exe), who);
+    return 1;
+  }
+  return cs_plat_config_file_unsafe(exe, why, len) || cs_plat_config_file_unsafe(worker, why, len);
 }

@@ -252,6 +252,17 @@ int cs_plat_source_read(const char *folder, const char *name, int secret, size_t
  * what cannot be looked at answers 1, who saying "cannot be told: ..." and why. */
 int cs_plat_path_writers(const char *path, char *folder, size_t folder_len, char *who, size_t who_len);
 
+/* Whether the programs that run as root / LocalSystem can be changed by someone else:
+ * whoever can change exe or worker, the folder that holds them (a DLL or a program put
+ * there, one replaced) or a folder above it (renamed away, another put in its place)
+ * runs code as them. The folders are judged by cs_plat_path_writers, each program as
+ * the configuration file is (cs_plat_config_file_unsafe: its owner, who else may
+ * change it, one name, no link). 0 when no one else can; 1 with the reason in why
+ * ("FOLDER, the folder of certsteward.exe or one above it, can be changed by WHO", or
+ * what is wrong with a program), failing closed as those checks do. The one judgement of certsteward
+ * doctor's program_folder check and of certsteward install (platform.c). */
+int cs_plat_program_unsafe(const char *exe, const char *worker, char *why, size_t len);
+
 /* A state file the daemon trusts (the journal, a manifest, a parked file) or a state
  * folder and everything below it: 0 when each was made by root / an administrator
  * (owner root or this process's user; Windows: Administrators, SYSTEM,

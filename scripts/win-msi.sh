@@ -118,13 +118,31 @@ done
 # What the MSI log says as each custom action starts (the ActionText table, which wixl 0.101
 # does not write): where certsteward install and uninstall leave what they said, which
 # Windows Installer does not log
-say='what it says is in certsteward-COMMAND-*.log in the temporary folder of SYSTEM and in the Application event log (source certsteward, events 1016 and 1017)'
+# (both folders: SystemTemp where Windows has it, else Temp, where any user may create
+# files, a planted certsteward-*.log among them: the events name the exact file)
+say='what it says is in a new certsteward-COMMAND-*.log in %WINDIR%\SystemTemp, or %WINDIR%\Temp where Windows has no SystemTemp, and in the Application event log (source certsteward, events 1016 and 1017): open the file those events name, and trust it only when its owner is SYSTEM or Administrators'
 msibuild "$STAGE/out.msi" -q "CREATE TABLE \`ActionText\` (\`Action\` CHAR(72) NOT NULL, \`Description\` LONGCHAR LOCALIZABLE, \`Template\` LONGCHAR LOCALIZABLE PRIMARY KEY \`Action\`)" \
   -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Install', 'certsteward install: ${say//COMMAND/install}')" \
   -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_InstallRollback', 'certsteward install --undo (takes back what certsteward install made): ${say//COMMAND/install}')" \
   -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Uninstall', 'certsteward uninstall --finish-renewal: ${say//COMMAND/uninstall}')" \
   -q "INSERT INTO \`ActionText\` (\`Action\`, \`Description\`) VALUES ('CS_Forget', 'certsteward-msi.exe --forget (the values remembered for a repair, once the removal is committed)')" ||
   die "cannot write the ActionText table"
+# CS_NoRollback: the launch condition "Installed OR NOT RollbackDisabled" again, as an
+# error custom action (type 19, msidbCustomActionTypeError: its Target is the message,
+# and the installation ends with it), after InstallValidate and before InstallInitialize:
+# Microsoft does not document when RollbackDisabled is set, and rollback disabled for too
+# little disk space (PROMPTROLLBACKCOST) is known only once costing is done (wixl 0.101
+# has no Error custom action). The message is the launch condition's.
+seqof() { msiinfo export "$STAGE/out.msi" InstallExecuteSequence | tr -d '\r' | awk -F'\t' -v a="$1" '$1 == a { print $3 }'; }
+msg=$(msiinfo export "$STAGE/out.msi" LaunchCondition | tr -d '\r' | awk -F'\t' '$1 == "Installed OR NOT RollbackDisabled" { print $2 }')
+validate=$(seqof InstallValidate) initialize=$(seqof InstallInitialize)
+[ -n "$msg" ] && [[ $msg != *"'"* ]] && [[ $validate =~ ^[0-9]+$ ]] && [[ $initialize =~ ^[0-9]+$ ]] &&
+  [ $((validate + 1)) -lt "$initialize" ] &&
+  ! msiinfo export "$STAGE/out.msi" InstallExecuteSequence | tr -d '\r' | awk -F'\t' '{ print $3 }' | grep -qx $((validate + 1)) ||
+  die "no launch condition on RollbackDisabled, or no free sequence number after InstallValidate ($validate, $initialize)"
+msibuild "$STAGE/out.msi" -q "INSERT INTO \`CustomAction\` (\`Action\`, \`Type\`, \`Target\`) VALUES ('CS_NoRollback', 19, '$msg')" \
+  -q "INSERT INTO \`InstallExecuteSequence\` (\`Action\`, \`Condition\`, \`Sequence\`) VALUES ('CS_NoRollback', 'NOT Installed AND RollbackDisabled', $((validate + 1)))" ||
+  die "cannot add CS_NoRollback"
 # Programs and Features' help link is the README installed with the program (CS_SetHelpLink),
 # or the URL the build was given (CMake's CS_HELP_URL), with ARPURLINFOABOUT
 url=$(cache CS_HELP_URL)

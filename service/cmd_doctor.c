@@ -398,32 +398,18 @@ static const char *base_name(const char *path) {
 }
 
 /* The program's folder: certsteward and its worker run as root / LocalSystem, so
- * whoever can change either program, the folder that holds them (a DLL or a program
- * put there, one replaced) or a folder above it (renamed away, another put in its
- * place) runs code as them. The folders are judged as the daemon judges those above the
- * files it writes (event 1014, cs_plat_path_writers: the program's folder on every
- * write-type right, a folder above on those that replace what it holds), each program
- * as the configuration file is (cs_plat_config_file_unsafe: its owner, who else may
- * change it, one name, no link). One line for exe and worker; lead and tail frame it. */
+ * whoever can change either program or a folder on their path runs code as them
+ * (cs_plat_program_unsafe, which certsteward install applies too). One line for exe and
+ * worker; lead and tail frame it. */
 static void judge_program(doctor_t *d, const char *exe, const char *worker, const char *lead, const char *tail) {
-  const char *files[2] = {exe, worker}, *base[2];
-  char folder[4096], who[1024], why[1024];
-  size_t i;
+  const char *base[2] = {base_name(exe), base_name(worker)};
+  char why[4096 + 1024 + 64];
 
-  for (i = 0; i < 2; i++)
-    base[i] = base_name(files[i]);
-  if (cs_plat_path_writers(exe, folder, sizeof folder, who, sizeof who)) {
-    add(d, "program_folder", CS_DOCTOR_FAIL,
-        "%s%s, the folder of %s or one above it, can be changed by %s: whoever can change it runs code as %s%s", lead,
-        folder, base[0], who, cs_plat_service_account(), tail);
+  if (cs_plat_program_unsafe(exe, worker, why, sizeof why)) {
+    add(d, "program_folder", CS_DOCTOR_FAIL, "%s%s: whoever can change it runs code as %s%s", lead, why,
+        cs_plat_service_account(), tail);
     return;
   }
-  for (i = 0; i < 2; i++)
-    if (cs_plat_config_file_unsafe(files[i], why, sizeof why)) {
-      add(d, "program_folder", CS_DOCTOR_FAIL, "%s%s: whoever can change it runs code as %s%s", lead, why,
-          cs_plat_service_account(), tail);
-      return;
-    }
   add(d, "program_folder", CS_DOCTOR_OK, "%s%.*s, the folders above it, %s and %s can be changed by %s only%s", lead,
       (int)(base[0] - exe > 1 ? base[0] - exe - 1 : base[0] - exe), exe, base[0], base[1], cs_plat_admins(), tail);
 }

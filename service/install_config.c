@@ -209,8 +209,31 @@ out:
   return rc;
 }
 
-/* Takes every "--set KEY=VALUE" (or --set=KEY=VALUE) out of argv into sets; the rest
- * goes to rest (argc + 1 room). Prints why and returns -1 on a refused one. */
+int cs_install_ignored_text(const char *arg, char *out, size_t len) {
+  const char *eq = strchr(arg, '=');
+  char name[32] = "a value", shown[200 * 4 + 8];
+  size_t n = eq != NULL ? (size_t)(eq - arg) : 0, i, o = 0;
+  if (eq == NULL || eq[1] == '\0')
+    return 0;
+  if (n > 0 && n < sizeof name && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == n)
+    snprintf(name, sizeof name, "%.*s", (int)n, arg);
+  for (i = 0, eq++; eq[i] != '\0' && i < 200; i++) {
+    unsigned char c = (unsigned char)eq[i];
+    o += (size_t)snprintf(shown + o, sizeof shown - o, c < 0x20 || c == 0x7f ? "\\x%02X" : "%c", c);
+  }
+  snprintf(shown + o, sizeof shown - o, "%s", eq[i] != '\0' ? "..." : "");
+  snprintf(out, len,
+           "certsteward install: warning: %s=%s was given to a repair or other maintenance run of the "
+           "installed product and is not used: a repair keeps the values of the configuration as it is (change "
+           "them there, or with certsteward config); the values given at the installation are used only to "
+           "write the configuration again when it was deleted",
+           name, shown);
+  return 1;
+}
+
+/* Takes every "--set KEY=VALUE" (or --set=KEY=VALUE) out of argv into sets, and every
+ * "--ignored NAME=VALUE", said; the rest goes to rest (argc + 1 room). Prints why and
+ * returns -1 on a refused one. */
 int cs_install_take_sets(int argc, char **argv, char **rest, int *n_rest, cs_install_set_t *sets, size_t *n_sets) {
   int i;
   size_t j;
@@ -218,6 +241,12 @@ int cs_install_take_sets(int argc, char **argv, char **rest, int *n_rest, cs_ins
   *n_sets = 0;
   for (i = 0; i < argc; i++) {
     const char *v = argv[i];
+    char said[2048];
+    if (i >= 2 && strcmp(v, "--ignored") == 0) {
+      if (i + 1 < argc && cs_install_ignored_text(argv[++i], said, sizeof said))
+        fprintf(stderr, "%s\n", said);
+      continue;
+    }
     if (i < 2 || (strcmp(v, "--set") != 0 && strncmp(v, "--set=", 6) != 0)) {
       rest[(*n_rest)++] = argv[i];
       continue;

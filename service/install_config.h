@@ -17,7 +17,9 @@ typedef struct cs_install_set_s {
 
 /* Takes every "--set [SECTION.]KEY=VALUE" (or --set=...) out of argv (from argv[2]) into
  * sets; the rest goes to rest (argc + 1 room, NULL-terminated). Prints why and returns
- * -1 on a refused one (a control character, a double quote, " ;", a bad key, twice). */
+ * -1 on a refused one (a control character, a double quote, " ;", a bad key, twice).
+ * Every "--ignored PROPERTY=VALUE" is taken out too, and said as a warning when VALUE
+ * is not empty (cs_install_ignored_text): never refused, never used. */
 int cs_install_take_sets(int argc, char **argv, char **rest, int *n_rest, cs_install_set_t *sets, size_t *n_sets);
 
 /* value as the value of s when it is one line of plain text: no control character, no
@@ -34,5 +36,12 @@ int cs_install_set_value(cs_install_set_t *s, const char *value, const char *wha
  * sets were given). CS_EXIT_OK or CS_EXIT_USAGE, with why printed. */
 int cs_install_first_config(const char *path, const char *template_path, cs_install_set_t *sets, size_t n_sets,
                             void (*invalid)(const char *path, const char *why));
+
+/* "--ignored PROPERTY=VALUE" is what the MSI passes on a repair or other maintenance run
+ * for each of HOST, BINDING_FILE and ENDPOINTS (installer/windows/certsteward.wxs): they
+ * are not used then, and install says so. 1 with the warning line (no "\n") in out when
+ * VALUE is not empty; 0 when there is nothing to say. The value is shown with control
+ * characters as \xNN and cut at 200 bytes; a name that is not [A-Z_]+ is "a value". */
+int cs_install_ignored_text(const char *arg, char *out, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
 #include "events.h"
 #include "platform.h"
 #include "statedir.h"
+#include "worker.h"
 #include "win/acl.h"
 #include "win/adopt.h"
 #include "win/win.h"
@@ -47,6 +48,25 @@ static int secure(cs_install_ctx_t *c, const char *path, unsigned flags) {
   }
   report(c, path, &s);
   return CS_EXIT_OK;
+}
+
+int cs_install_program_check(void) {
+  char exe[4096], worker[4096], why[4096 + 1024 + 64];
+  cs_err_t err;
+  if (cs_plat_sibling_path("certsteward", exe, sizeof exe, &err) != CS_OK ||
+      cs_plat_sibling_path(CS_WORKER_NAME, worker, sizeof worker, &err) != CS_OK) {
+    fprintf(stderr, "certsteward install: cannot tell where this program is: %s\n", err.text);
+    return CS_EXIT_USAGE;
+  }
+  if (!cs_plat_program_unsafe(exe, worker, why, sizeof why))
+    return CS_EXIT_OK;
+  fprintf(stderr,
+          "certsteward install: %s: whoever can change it would run code as %s once the service runs this "
+          "program; nothing was installed (give only Administrators, SYSTEM and TrustedInstaller the right to "
+          "change the folder, its programs and the folders above it, then install again; certsteward doctor "
+          "judges it the same way)\n",
+          why, cs_plat_service_account());
+  return CS_EXIT_USAGE;
 }
 
 wchar_t *cs_install_full_path(const char *path) {

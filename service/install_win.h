@@ -20,6 +20,15 @@ typedef struct cs_install_ctx_s {
   int moved; /* how many paths were moved aside */
 } cs_install_ctx_t;
 
+/* The folder of the running certsteward.exe, the folders above it, certsteward.exe and
+ * certsteward-worker.exe judged as certsteward doctor's program_folder check judges
+ * them (cs_plat_program_unsafe): the service runs that program as LocalSystem, so when
+ * anyone but the administrators can change one of them, install refuses (the MSI's
+ * repair or upgrade fails and is rolled back) rather than register a service that
+ * runs what they put there. CS_EXIT_OK, or CS_EXIT_USAGE with why on standard error
+ * (the install log and event 1016). */
+int cs_install_program_check(void);
+
 /* New full UTF-16 path of path (free), NULL when not valid or out of memory. */
 wchar_t *cs_install_full_path(const char *path);
 

@@ -17,3 +17,13 @@ const wchar_t *cs_msi_after_program(const wchar_t *cl) {
     cl++;
   return cl;
 }
+
+int cs_msi_is_forget(const wchar_t *args) {
+  static const wchar_t forget[] = L"--forget";
+  size_t n = sizeof forget / sizeof forget[0] - 1;
+  if (wcsncmp(args, forget, n) != 0)
+    return 0;
+  for (args += n; *args == L' ' || *args == L'\t'; args++)
+    ;
+  return *args == L'\0';
+}

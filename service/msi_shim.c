@@ -79,7 +79,7 @@ int WINAPI wWinMain(HINSTANCE inst, HINSTANCE prev, PWSTR unused, int show) {
   (void)unused;
   (void)show;
   command_of(args, command, sizeof command / sizeof command[0]);
-  if (wcscmp(args, L"--forget") == 0) {
+  if (cs_msi_is_forget(args)) {
     if ((e = cs_install_forget_keys()) != ERROR_SUCCESS) {
       say(L"uninstall", L"cannot forget the values remembered in HKLM\\" CS_INSTALL_SOFTWARE_KEY, e);
       return 1;

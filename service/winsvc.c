@@ -238,6 +238,10 @@ static int install(int argc, char **argv) {
     fprintf(stderr, "certsteward install: unexpected argument %s\n", operands[0]);
     goto out;
   }
+  /* the program the service will run is judged before anything is made */
+  if ((rc = cs_install_program_check()) != CS_EXIT_OK)
+    goto out;
+  rc = CS_EXIT_USAGE;
   if ((exe = exe_path()) == NULL || image_path(exe, opts[0].value, &image) != 0 ||
       (image8 = cs__win_utf8(image)) == NULL) {
     fprintf(stderr, "certsteward install: cannot make the service's command line (path not valid, or out of "

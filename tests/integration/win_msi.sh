@@ -78,7 +78,7 @@ cleanup() {
   win sc stop certsteward >/dev/null
   win sc delete certsteward >/dev/null
   win reg delete "$SOURCE_KEY" /f >/dev/null
-  rm -rf "$PD" "$T"
+  rm -rf "$PD" "$T" "$WINEPREFIX/drive_c/cs-open"
 }
 trap cleanup EXIT
 
@@ -159,7 +159,7 @@ test_install_upgrade_uninstall() {
   reg_value 'HKLM\SOFTWARE\certsteward\InstallRun' Run | grep -Eq "^REG_SZ $OLD_CODE [^ ]+ [0-9:]+$" ||
     fail "no run token with the list: $(reg_value 'HKLM\SOFTWARE\certsteward\InstallRun' Run)"
   # the MSI log says where what certsteward install said goes
-  msi_log_has "CS_Install\. certsteward install: what it says is in certsteward-install-\*\.log" ||
+  msi_log_has 'CS_Install\. certsteward install: what it says is in a new certsteward-install-\*\.log in %WINDIR%\\SystemTemp, or %WINDIR%\\Temp where Windows has no SystemTemp, .*open the file those events name, and trust it only when its owner is SYSTEM or Administrators' ||
     fail "the MSI log does not say where install's own log is"
   [ -f "$PD/certsteward.ini" ] || fail "no configuration written"
   expect_eq "$(config_value host)" board.example.test "host from HOST"
@@ -203,6 +203,12 @@ test_install_upgrade_uninstall() {
   msiexec /i "$(wpath "$MSI")" HOST=third.example.test || fail "msiexec /i (again) exit status $?"
   expect_eq "$(svc_state)" RUNNING "the service installed again"
   expect_eq "$(sha256sum <"$PD/certsteward.ini")" "$sum" "the kept configuration after a new installation"
+  # LEAVE_RENEWAL=0 is no "1": the removal finishes the renewal (certsteward uninstall runs)
+  n=$(uninstall_logs)
+  msiexec /x "$(wpath "$MSI")" LEAVE_RENEWAL=0 || fail "msiexec /x LEAVE_RENEWAL=0 exit status $?"
+  msi_log_has "Action start [0-9:]*: CS_Uninstall" || fail "CS_Uninstall did not run with LEAVE_RENEWAL=0"
+  expect_eq "$(uninstall_logs)" $((n + 1)) "certsteward uninstall's logs after a removal with LEAVE_RENEWAL=0"
+  msiexec /i "$(wpath "$MSI")" || fail "msiexec /i (after LEAVE_RENEWAL=0) exit status $?"
   # a removal told to leave an unfinished renewal runs no certsteward uninstall
   n=$(uninstall_logs)
   win reg add 'HKLM\SOFTWARE\certsteward\Install' /v host /t REG_SZ /d board.example.test /f >/dev/null
@@ -227,7 +233,7 @@ test_install_upgrade_uninstall() {
 # (set after CostFinalize) and links to the project only when it names a home page; the
 # upgrade includes the same version.
 test_tables() {
-  local t url
+  local t url msg
   [ -f "$MSI" ] || fail "$MSI is missing"
   for t in Directory Property LaunchCondition CustomAction InstallExecuteSequence Upgrade File; do
     msiinfo export "$MSI" "$t" | tr -d '\r' | tail -n +4 >"$T/$t" || fail "cannot read the $t table"
@@ -236,7 +242,9 @@ test_tables() {
   expect_eq "$(cut -f1 "$T/Directory" | public)" TARGETDIR "the public directories"
   expect_eq "$(awk -F'\t' '$1 == "InstallFolder" { print $2 "|" $3 }' "$T/Directory")" "ProgramFiles64Folder|certsteward" \
     "the program's folder"
-  expect_eq "$({ cut -f1 "$T/LaunchCondition"; cut -f4 "$T/CustomAction"; cut -f2 "$T/InstallExecuteSequence"; } |
+  # (CS_NoRollback's Target is a message, which reads nothing)
+  expect_eq "$({ cut -f1 "$T/LaunchCondition"; awk -F'\t' '$1 != "CS_NoRollback"' "$T/CustomAction" | cut -f4
+    cut -f2 "$T/InstallExecuteSequence"; } |
     sed 's/\[[#!$][^]]*\]//g; s/\$[A-Za-z0-9_.]*//g; s/"[^"]*"//g' | public)" "ALLUSERS BINDING_FILE ENDPOINTS HOST LEAVE_RENEWAL REMOVE UPGRADINGPRODUCTCODE WIX_DOWNGRADE_DETECTED" \
     "the public properties read by conditions and custom actions"
   # every custom action that runs a program runs certsteward-msi.exe (no console window)
@@ -255,7 +263,7 @@ test_tables() {
   expect_eq "$(awk -F'\t' '$1 == "CS_SetRun" { print $2 " " $3 "=" $4 }' "$T/CustomAction")" \
     "51 CsRun=[ProductCode] [Date] [Time]" "the custom action that sets the run's token"
   expect_eq "$(awk -F'\t' '$1 == "CS_Uninstall" { print $2 }' "$T/InstallExecuteSequence")" \
-    '$certsteward.exe=2 AND NOT UPGRADINGPRODUCTCODE AND NOT LEAVE_RENEWAL' "CS_Uninstall's condition"
+    '$certsteward.exe=2 AND NOT UPGRADINGPRODUCTCODE AND NOT (LEAVE_RENEWAL = "1")' "CS_Uninstall's condition (only LEAVE_RENEWAL=1 skips it)"
   awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_Uninstall"] > seq["StopServices"] &&
     seq["CS_Uninstall"] < seq["DeleteServices"]) }' "$T/InstallExecuteSequence" ||
     fail "CS_Uninstall is not between StopServices and DeleteServices"
@@ -266,7 +274,7 @@ test_tables() {
   expect_eq "$(awk -F'\t' '$1 == "CS_Install" { print $4 }' "$T/CustomAction")" \
     'install --config-template "[#certsteward_default.ini]" [CsSets] --run "[CsRun]"' "CS_Install's command"
   expect_eq "$(awk -F'\t' '$3 == "CsSets" { print $1 " " $2 "=" $4 }' "$T/CustomAction" | sort | paste -sd'|')" \
-    'CS_SetSetsFirst 51=--set "host=[HOST]" --set "binding_files=[BINDING_FILE]" --set "endpoints=[ENDPOINTS]"|CS_SetSetsMaintenance 51=' \
+    'CS_SetSetsFirst 51=--set "host=[HOST]" --set "binding_files=[BINDING_FILE]" --set "endpoints=[ENDPOINTS]"|CS_SetSetsMaintenance 51=--ignored "HOST=[HOST]" --ignored "BINDING_FILE=[BINDING_FILE]" --ignored "ENDPOINTS=[ENDPOINTS]"' \
     "the custom actions that set CsSets"
   expect_eq "$(awk -F'\t' '$1 ~ /^CS_SetSets/ { print $1 ":" $2 }' "$T/InstallExecuteSequence" | sort | paste -sd'|')" \
     "CS_SetSetsFirst:NOT Installed|CS_SetSetsMaintenance:Installed" "the conditions of the actions that set CsSets"
@@ -286,6 +294,18 @@ test_tables() {
     seq["CS_Forget"] < seq["InstallFinalize"] && seq["CS_ForgetNoRollback"] < seq["InstallFinalize"]) }' \
     "$T/InstallExecuteSequence" || fail "CS_Forget is not in the script (between InstallInitialize and InstallFinalize)"
   msiinfo streams "$MSI" | grep -qx 'Binary.CsMsiShim' || fail "no certsteward-msi.exe in the Binary table"
+  # no first installation or upgrade while rollback is disabled: a launch condition, and the
+  # same refusal (its message) as an error action (19) between InstallValidate and
+  # InstallInitialize; maintenance runs pass
+  msg=$(awk -F'\t' '$1 == "Installed OR NOT RollbackDisabled" { print $2 }' "$T/LaunchCondition")
+  grep -q "^certsteward is not installed while the rollback of Windows Installer is disabled .*Nothing was installed\.$" <<<"$msg" ||
+    fail "no launch condition on RollbackDisabled: $(cat "$T/LaunchCondition")"
+  expect_eq "$(awk -F'\t' '$1 == "CS_NoRollback" { print $2 "|" $3 "|" $4 }' "$T/CustomAction")" "19||$msg" "CS_NoRollback"
+  expect_eq "$(awk -F'\t' '$1 == "CS_NoRollback" { print $2 }' "$T/InstallExecuteSequence")" 'NOT Installed AND RollbackDisabled' \
+    "CS_NoRollback's condition"
+  awk -F'\t' '{ seq[$1] = $3 } END { exit !(seq["CS_NoRollback"] > seq["InstallValidate"] &&
+    seq["CS_NoRollback"] < seq["InstallInitialize"]) }' "$T/InstallExecuteSequence" ||
+    fail "CS_NoRollback is not between InstallValidate and InstallInitialize"
   # Programs and Features' help: the README installed with the program, or CS_HELP_URL
   url=$(sed -n 's/^CS_HELP_URL:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
   expect_eq "$(awk -F'\t' '$1 == "README.txt" { print $3 }' "$T/File")" README.txt "the README in the File table"
@@ -465,7 +485,11 @@ test_repair_writes_a_deleted_configuration_again() {
   [ -f "$PD/certsteward.ini" ] || fail "the repair wrote no configuration"
   expect_eq "$(config_value host)" board.example.test "host after a repair given HOST=other.example.test"
   expect_eq "$(config_value binding_files)" "$BINDING" "binding_files after the repair"
-  ! grep -q other.example.test "$(newest_install_log)" || fail "the repair passed HOST to install: $(cat "$(newest_install_log)")"
+  # install was told, and said it, as a warning (event 1017), and used it nowhere else
+  grep -q "stderr certsteward install: warning: HOST=other\.example\.test was given to a repair or other maintenance run of the installed product and is not used: a repair keeps the values of the configuration" \
+    "$(newest_install_log)" || fail "the repair did not say HOST was not used: $(cat "$(newest_install_log)")"
+  expect_eq "$(grep -c other.example.test "$(newest_install_log)")" 1 "lines naming the HOST given to the repair"
+  ! grep -q "BINDING_FILE=\|ENDPOINTS=" "$(newest_install_log)" || fail "install named values the repair was not given"
   # a remembered value install would refuse on its command line is refused: nothing is written
   rm -f "$PD/certsteward.ini"
   win reg add 'HKLM\SOFTWARE\certsteward\Install' /v host /t REG_SZ /d 'board.example.test ;x' /f >/dev/null
@@ -611,6 +635,63 @@ test_install_writes_first_configuration() {
   grep -q "kept as it is" "$T/err" || fail "no warning that --set is not applied"
   cmp -s "$T/first.ini" "$T/first.before" || fail "install changed an existing configuration"
   win "$CS" uninstall >/dev/null || fail "uninstall exit status $?"
+}
+
+# Rollback disabled (DISABLEROLLBACK=1, as the DisableRollback policy does; Wine's
+# msiexec sets RollbackDisabled from it before LaunchConditions, measured): a first
+# installation is refused by the launch condition, and nothing is installed; an MSI
+# without that launch condition is refused by CS_NoRollback (after InstallValidate), and
+# nothing is installed either; a repair of the installed product passes.
+test_refused_without_rollback() {
+  local bare=$T/bare.msi
+  setup
+  if msiexec /i "$(wpath "$MSI")" DISABLEROLLBACK=1 HOST=board.example.test; then fail "installed with DISABLEROLLBACK=1"; fi
+  msi_log_has "Action start [0-9:]*: LaunchConditions" || fail "the installation did not start"
+  ! msi_log_has "Action start [0-9:]*: InstallFiles" || fail "DISABLEROLLBACK=1 passed the launch conditions"
+  [ ! -e "$PF" ] && [ -z "$(svc_state)" ] && [ ! -e "$PD" ] || fail "something was installed with DISABLEROLLBACK=1"
+  cp "$MSI" "$bare"
+  msibuild "$bare" -q "DELETE FROM \`LaunchCondition\` WHERE \`Condition\` = 'Installed OR NOT RollbackDisabled'" ||
+    fail "cannot remove the launch condition from a copy"
+  if msiexec /i "$(wpath "$bare")" DISABLEROLLBACK=1; then fail "installed with DISABLEROLLBACK=1 without the launch condition"; fi
+  msi_log_has "Action start [0-9:]*: CS_NoRollback" || fail "CS_NoRollback did not run"
+  ! msi_log_has "Action start [0-9:]*: InstallFiles" || fail "CS_NoRollback did not stop the installation"
+  [ ! -e "$PF" ] && [ -z "$(svc_state)" ] && [ ! -e "$PD" ] || fail "something was installed past CS_NoRollback"
+  msiexec /i "$(wpath "$MSI")" HOST=board.example.test || fail "msiexec /i exit status $?"
+  msiexec /i "$(wpath "$MSI")" REINSTALL=ALL REINSTALLMODE=vomus DISABLEROLLBACK=1 || fail "a repair with DISABLEROLLBACK=1: exit status $?"
+  msi_log_has "Action start [0-9:]*: CS_Install" || fail "CS_Install did not run on the repair"
+  msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
+}
+
+# certsteward install refuses to register a program others can change (doctor's
+# program_folder judgement): Wine makes up a DACL from the Unix mode, Everyone's write for
+# mode 777 (as doctor's own tests use it). A copy in C:\cs-open (777) refuses and makes
+# nothing; the MSI's repair of an installed product whose program folder others may
+# change fails, its install log and standard error saying why; made private again, it passes.
+test_install_refuses_a_program_others_can_change() {
+  local open=$WINEPREFIX/drive_c/cs-open
+  setup
+  mkdir -p "$open"
+  cp "$CS" "$BUILD/service/certsteward-worker.exe" "$open/"
+  chmod 777 "$open"
+  if win_err "$open/certsteward.exe" install --config-template "$(wpath "$BUILD/certsteward-windows.ini")" >/dev/null; then
+    fail "install from a folder others can change succeeded"
+  fi
+  grep -q "certsteward install: C:.cs-open, the folder of certsteward\.exe or one above it, can be changed by .*S-1-1-0.*: whoever can change it would run code as LocalSystem .*nothing was installed" "$T/err" ||
+    fail "install did not say why: $(cat "$T/err")"
+  [ ! -e "$PD" ] && [ -z "$(svc_state)" ] || fail "install made something from a folder others can change"
+  chmod 755 "$open"
+  chmod 666 "$open/certsteward-worker.exe"
+  if win_err "$open/certsteward.exe" install >/dev/null; then fail "install with a worker others can change succeeded"; fi
+  grep -q "certsteward-worker\.exe can be changed by .*S-1-1-0" "$T/err" || fail "install did not name the worker: $(cat "$T/err")"
+  rm -rf "$open"
+  msiexec /i "$(wpath "$MSI")" HOST=board.example.test || fail "msiexec /i exit status $?"
+  chmod 777 "$PF"
+  if msiexec /i "$(wpath "$MSI")" REINSTALL=ALL REINSTALLMODE=vomus; then fail "a repair with Program Files\\certsteward open to others passed"; fi
+  grep -q "stderr certsteward install: C:.Program Files.certsteward, the folder of certsteward\.exe or one above it, can be changed by .*S-1-1-0" \
+    "$(newest_install_log)" || fail "install's log does not say why: $(cat "$(newest_install_log)")"
+  chmod 755 "$PF"
+  msiexec /i "$(wpath "$MSI")" REINSTALL=ALL REINSTALLMODE=vomus || fail "the repair, the folder private again: exit status $?"
+  msiexec /x "$(wpath "$MSI")" || fail "msiexec /x exit status $?"
 }
 
 name=${1:?test name}

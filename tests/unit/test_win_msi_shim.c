@@ -31,6 +31,23 @@ CS_TEST(shim_skips_the_program_name_as_the_c_runtime_does) {
   rest_is(L"", L"");
 }
 
+/* The commit action's "--forget", as Windows Installer or Wine may pass it: blanks after
+ * it are allowed (the old exact comparison refused "--forget " and the values stayed);
+ * anything else is not it. */
+CS_TEST(shim_takes_forget_with_blanks_after_it) {
+  CHECK_INT(cs_msi_is_forget(L"--forget"), ==, 1);
+  CHECK_INT(cs_msi_is_forget(L"--forget "), ==, 1);
+  CHECK_INT(cs_msi_is_forget(L"--forget \t  "), ==, 1);
+  CHECK_INT(cs_msi_is_forget(cs_msi_after_program(L"\"C:\\Windows\\Installer\\MSI1A2B.tmp\" --forget ")), ==, 1);
+  CHECK_INT(cs_msi_is_forget(L"--forgetx"), ==, 0);
+  CHECK_INT(cs_msi_is_forget(L"--forget x"), ==, 0);
+  CHECK_INT(cs_msi_is_forget(L"--forget\n"), ==, 0);
+  CHECK_INT(cs_msi_is_forget(L" --forget"), ==, 0);
+  CHECK_INT(cs_msi_is_forget(L"--forge"), ==, 0);
+  CHECK_INT(cs_msi_is_forget(L""), ==, 0);
+  CHECK_INT(cs_msi_is_forget(L"install --forget"), ==, 0);
+}
+
 /* What certsteward.exe's runtime reads from "\"exe\" REST" is what the original command
  * line held after its program name, for the quoted paths Windows Installer writes
  * (CommandLineToArgvW and the C runtime agree after argv[0]). */
