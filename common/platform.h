@@ -210,6 +210,10 @@ int cs_plat_run_shell_env(const char *command, const char *const *env, const cha
 /* Local time of t (seconds since 1970), for maintenance windows. */
 int cs_plat_localtime(long long t, struct tm *out);
 
+/* n bytes from the system's random source (POSIX getrandom, Windows BCryptGenRandom)
+ * into buf: names others must not guess. CS_EIO when it has none to give. */
+int cs_plat_random(void *buf, size_t n, cs_err_t *err);
+
 /* The safety checks on what certsteward trusts. Each answers 0 when only root /
  * Administrators / SYSTEM / this process's account can change what path names (a
  * folder: what it holds; on Linux the folders above it too, since whoever can write

@@ -269,13 +269,48 @@ long long cs_request_backoff(int tries, long ca_delay) {
   return s > 6 * 3600 ? 6 * 3600 : s;
 }
 
-void cs_request_name(long long now, char out[CS_REQUEST_NAME_MAX + 1]) {
+int cs_request_name(long long now, char out[CS_REQUEST_NAME_MAX + 1], cs_err_t *err) {
+  unsigned char rnd[4];
   char t[40];
   size_t i, o = 3;
+  int rc = cs_plat_random(rnd, sizeof rnd, err);
+  out[0] = '\0';
+  if (rc != CS_OK)
+    return rc;
   cs_time_utc(now, t, sizeof t);
   memcpy(out, "cs-", 3);
-  for (i = 0; t[i] != '\0' && o < CS_REQUEST_NAME_MAX; i++)
+  for (i = 0; t[i] != '\0' && o < CS_REQUEST_NAME_MAX - 9; i++)
     if (t[i] != '-' && t[i] != ':')
       out[o++] = t[i];
-  out[o] = '\0';
+  snprintf(out + o, CS_REQUEST_NAME_MAX + 1 - o, "-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+  return CS_OK;
+}
+
+int cs_request_ended_write(const char *state_dir, long long when, cs_err_t *err) {
+  char dir[PATH_LEN], path[PATH_LEN], text[32];
+  int rc;
+  if ((rc = cs_request_dir(state_dir, dir, sizeof dir, err)) != CS_OK ||
+      (rc = in_dir(state_dir, CS_REQUEST_ENDED, path, sizeof path, err)) != CS_OK)
+    return rc;
+  if (!cs_plat_exists(dir) && (rc = cs_plat_mkdirs(dir, 0700, err)) != CS_OK)
+    return rc;
+  snprintf(text, sizeof text, "%lld\n", when);
+  return cs_plat_write_atomic(path, text, strlen(text), 0600, err);
+}
+
+long long cs_request_ended_read(const char *state_dir) {
+  char path[PATH_LEN], text[32];
+  unsigned char *data = NULL;
+  size_t len = 0;
+  long long when = 0;
+  cs_err_t err;
+  if (in_dir(state_dir, CS_REQUEST_ENDED, path, sizeof path, &err) != CS_OK ||
+      cs_plat_read_file(path, 64, CS_READ_NOFOLLOW, &data, &len, &err) != CS_OK)
+    return 0;
+  snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1), (const char *)data);
+  cs_plat_free_file(data, len);
+  text[strcspn(text, "\r\n")] = '\0';
+  if (!number(text, &when) || when < 0)
+    when = 0;
+  return when;
 }

@@ -58,8 +58,16 @@ int cs_request_due(long long not_after, long long now, int renew_days);
  * most 6 hours, so that a CA manager's approval hours later is seen within hours. */
 long long cs_request_backoff(int tries, long ca_delay);
 
-/* The key's name for a request made at now: "cs-YYYYMMDDTHHMMSSZ" (one request at a
- * time: a name taken already, CS_EEXIST from the key's making, is tried a second on). */
-void cs_request_name(long long now, char out[CS_REQUEST_NAME_MAX + 1]);
+/* The key's name for a request made at now: "cs-YYYYMMDDTHHMMSSZ-" and 8 random hex
+ * digits, which nobody can take before it is made (Windows lets any user make a
+ * machine key of a name). CS_EIO when the system gives no random bytes. */
+int cs_request_name(long long now, char out[CS_REQUEST_NAME_MAX + 1], cs_err_t *err);
+
+/* When the last request ended (rejected, given up, over): <state_dir>/request/ended, so
+ * that a new one is not made at once again (a day's wait, CS_REQUEST_COOLDOWN), whoever
+ * made the last one end. read: 0 when none is recorded. */
+#define CS_REQUEST_COOLDOWN 86400
+int cs_request_ended_write(const char *state_dir, long long when, cs_err_t *err);
+long long cs_request_ended_read(const char *state_dir);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ca_command.h"
+#include "clock.h"
 #include "events.h"
 #include "platform.h"
 #include "reply.h"
@@ -43,7 +44,9 @@ static void end_request(const cs_reqflow_t *f, const cs_request_t *r, int keep_k
   remove_file(f, r->name, ".csr");
   remove_file(f, r->name, ".answer");
   remove_file(f, r->name, ".pem");
-  if (cs_request_remove(f->cfg->store.state_dir, &err) != CS_OK)
+  /* the next request waits a while, however this one ended (CS_REQUEST_COOLDOWN) */
+  if (cs_request_ended_write(f->cfg->store.state_dir, cs_clock_now(), &err) != CS_OK ||
+      cs_request_remove(f->cfg->store.state_dir, &err) != CS_OK)
     cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
 }
 
@@ -220,9 +223,10 @@ static int to_outbox(const cs_reqflow_t *f, cs_request_t *r, cs_err_t *err) {
 int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
                      size_t ready_len, cs_err_t *err) {
   const cs_config_t *cfg = f->cfg;
-  char cert[PATH_LEN], key[PATH_LEN], csr[PATH_LEN], expiry[40];
+  char cert[PATH_LEN], key[PATH_LEN], csr[PATH_LEN], expiry[40], names[1200];
+  const cs_check_t *chain;
   cs_reply_t scan;
-  int rc;
+  int rc, trusted;
 
   *st = CS_RQ_NONE;
   memset(&scan, 0, sizeof scan);
@@ -239,12 +243,20 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
     return rc;
   if (cert[0] == '\0')
     return cs_err_set(err, CS_ENOENT, 0, "the certificate in service is unknown: a request renews it, with its names");
-  if ((rc = cs_worker_scan(f->worker, cert, &scan, err)) != CS_OK)
+  /* the names are copied only from a certificate a trusted CA issued: the file in service
+   * may be one the connector's account can write, and a request for names it chose,
+   * signed by our CA with this machine's rights, would be theirs */
+  if ((rc = cs_worker_validate(f->worker, cert, NULL, NULL, NULL, &scan, err)) != CS_OK)
     return rc;
-  cs_request_name(now, r->name);
+  chain = cs_report_find(&scan.report, CS_CHECK_CHAIN);
+  trusted = chain != NULL && chain->ok;
+  if ((rc = cs_request_name(now, r->name, err)) != CS_OK) {
+    cs_reply_free(&scan);
+    return rc;
+  }
   if ((rc = cs_request_csr_path(cfg->store.state_dir, r->name, csr, sizeof csr, err)) != CS_OK ||
-      (rc = cs_worker_request_make(f->worker, r->name, f->host, scan.dns, cfg->request.template_name, csr, err)) !=
-          CS_OK) {
+      (rc = cs_worker_request_make(f->worker, r->name, f->host, trusted ? scan.dns : NULL, cfg->request.template_name,
+                                   csr, err)) != CS_OK) {
     cs_reply_free(&scan);
     return rc;
   }
@@ -255,7 +267,11 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
   r->made = now;
   r->next = now;
   r->deadline = now + (long long)cfg->request.give_up_days * 86400;
-  cs_event_say(CS_EV_REQUEST_MADE, NULL, r->name, scan.dns != NULL ? scan.dns : f->host,
+  snprintf(names, sizeof names, "%s%s", trusted && scan.dns != NULL ? scan.dns : f->host,
+           trusted ? ""
+                   : " alone (the certificate in service does not chain to a trusted root: its other names are not "
+                     "copied)");
+  cs_event_say(CS_EV_REQUEST_MADE, NULL, r->name, names,
                scan.not_after_epoch > 0 ? cs_time_utc(scan.not_after_epoch, expiry, sizeof expiry) : "(unknown)");
   cs_reply_free(&scan);
   if ((rc = save(f, r, err)) != CS_OK) { /* no record, no request: what was made goes */
@@ -301,7 +317,14 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
   }
   if (strcmp(r->state, CS_REQ_HELD) == 0) {
     *st = CS_RQ_HELD;
-    return file_of(f, r->name, ".pem", ready, ready_len, err);
+    if ((rc = file_of(f, r->name, ".pem", ready, ready_len, err)) != CS_OK)
+      return rc;
+    if (now >= r->next) { /* said again each day until an admin acts */
+      cs_event_say(CS_EV_REQUEST_HELD, NULL, r->name, r->said != NULL ? r->said : "its renewal did not commit", ready);
+      r->next = now + CS_REQUEST_COOLDOWN;
+      rc = save(f, r, err);
+    }
+    return rc;
   }
   if (strcmp(r->state, CS_REQ_ISSUED) == 0) { /* a restart between the CA's answer and the renewal */
     *st = CS_RQ_ISSUED;
@@ -346,13 +369,20 @@ void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int committed) {
     return;
   }
   strcpy(r->state, CS_REQ_HELD);
+  r->next = cs_clock_now() + CS_REQUEST_COOLDOWN;
   if (save(f, r, &err) != CS_OK)
     cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
 }
 
-int cs_reqflow_due(const cs_config_t *cfg, const cs_request_t *r, int have_record, long long not_after, long long now) {
-  if (have_record)
-    return strcmp(r->state, CS_REQ_HELD) != 0 && strcmp(r->state, CS_REQ_OUTBOX) != 0 &&
-           (now >= r->next || now > r->deadline);
-  return not_after > 0 && cs_request_due(not_after, now, cfg->request.renew_days);
+int cs_reqflow_due(const cs_config_t *cfg, const cs_request_t *r, int have_record, long long not_after, long long ended,
+                   long long now) {
+  if (have_record) {
+    if (strcmp(r->state, CS_REQ_HELD) == 0)
+      return now >= r->next; /* said again */
+    if (strcmp(r->state, CS_REQ_OUTBOX) == 0)
+      return now > r->deadline; /* given up */
+    return now >= r->next || now > r->deadline;
+  }
+  return not_after > 0 && cs_request_due(not_after, now, cfg->request.renew_days) &&
+         !(ended > 0 && now < ended + CS_REQUEST_COOLDOWN && now >= ended);
 }

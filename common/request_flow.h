@@ -46,8 +46,11 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
  * ready file kept for `certsteward apply`, and not tried again. */
 void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int committed);
 
-/* The request in flight is due for a look at now, or none is and the certificate in
- * service (expiring at not_after; 0 = unknown) is due for one. */
-int cs_reqflow_due(const cs_config_t *cfg, const cs_request_t *r, int have_record, long long not_after, long long now);
+/* The request in flight is due for a look at now (a held one: to be said again; one in
+ * the outbox: to be given up), or none is and the certificate in service (expiring at
+ * not_after; 0 = unknown) is due for one, the last request having ended (ended, 0 =
+ * never) more than CS_REQUEST_COOLDOWN ago. */
+int cs_reqflow_due(const cs_config_t *cfg, const cs_request_t *r, int have_record, long long not_after, long long ended,
+                   long long now);
 
 #endif

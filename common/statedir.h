@@ -25,6 +25,7 @@
 #define CS_STATE_METRICS "certsteward.prom" /* the metrics file when [log] metrics_file is not set */
 #define CS_STATE_REQUEST "request"          /* a certificate request in flight: record, key, .csr (request.h) */
 #define CS_REQUEST_RECORD "record"          /* in request/: the request's record */
+#define CS_REQUEST_ENDED "ended"            /* in request/: when the last request ended */
 #define CS_STATE_OUTBOX "outbox"            /* [request] route empty: the .csr for an admin to submit */
 #define CS_STATE_CURRENT_CER "current.cer"  /* Windows: the certificate in service, DER, for the worker */
 

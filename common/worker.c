@@ -63,7 +63,7 @@ static int ask(const cs_worker_t *w, const char **argv, int timeout_ms, cs_reply
 }
 
 /* certsteward-worker request OP --name NAME [--config FILE] and the rest of argv */
-static int ask_request(const cs_worker_t *w, const char *op, const char *name, const char *const *more,
+static int ask_request(const cs_worker_t *w, const char *op, const char *name, const char *const *more, int confined,
                        cs_reply_t *reply, cs_err_t *err) {
   const char *argv[20];
   size_t k = 1, i;
@@ -78,7 +78,7 @@ static int ask_request(const cs_worker_t *w, const char *op, const char *name, c
   for (i = 0; more != NULL && more[i] != NULL && k < 19; i++)
     argv[k++] = more[i];
   argv[k] = NULL;
-  return ask_as(w, argv, CS_WORKER_TIMEOUT_MS, 0, reply, err);
+  return ask_as(w, argv, CS_WORKER_TIMEOUT_MS, confined, reply, err);
 }
 
 int cs_worker_request_make(const cs_worker_t *w, const char *name, const char *host, const char *dns,
@@ -100,7 +100,7 @@ int cs_worker_request_make(const cs_worker_t *w, const char *name, const char *h
   more[k++] = "--out";
   more[k++] = csr_path;
   more[k] = NULL;
-  rc = ask_request(w, "make", name, more, &reply, err);
+  rc = ask_request(w, "make", name, more, 0, &reply, err);
   cs_reply_free(&reply);
   return rc;
 }
@@ -108,12 +108,12 @@ int cs_worker_request_make(const cs_worker_t *w, const char *name, const char *h
 int cs_worker_request_join(const cs_worker_t *w, const char *name, const char *answer, const char *out,
                            cs_reply_t *reply, cs_err_t *err) {
   const char *more[] = {"--out", out, "--", answer, NULL};
-  return ask_request(w, "join", name, more, reply, err);
+  return ask_request(w, "join", name, more, 1, reply, err); /* the CA's answer: untrusted */
 }
 
 int cs_worker_request_delete(const cs_worker_t *w, const char *name, cs_err_t *err) {
   cs_reply_t reply;
-  int rc = ask_request(w, "delete", name, NULL, &reply, err);
+  int rc = ask_request(w, "delete", name, NULL, 0, &reply, err);
   cs_reply_free(&reply);
   return rc;
 }

@@ -5,6 +5,7 @@
  * certificate in service through the renewal transaction, gated by the maintenance
  * window like every other. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -12,6 +13,7 @@
 #include "events.h"
 #include "request_flow.h"
 #include "statedir.h"
+#include "text.h"
 
 static void timer_cb(uv_timer_t *t) { cs__daemon_request_look(t->data, 0); }
 
@@ -63,9 +65,9 @@ void cs__daemon_request_work(daemon_t *d, job_t *job) {
   have = rc == CS_OK;
   /* due; or issued (a restart between the CA's answer and the renewal); or the certificate
    * in service is no longer the one the request renews (cs_reqflow_step ends it) */
-  if (!cs_reqflow_due(d->cfg, &r, have, d->stats.not_after, now) &&
+  if (!cs_reqflow_due(d->cfg, &r, have, d->stats.not_after, cs_request_ended_read(d->cfg->store.state_dir), now) &&
       !(have && (strcmp(r.state, CS_REQ_ISSUED) == 0 || (d->stats.tp[0] && strcmp(d->stats.tp, r.old_tp) != 0)))) {
-    d->request_next = have && strcmp(r.state, CS_REQ_PENDING) == 0 ? r.next : 0;
+    d->request_next = have && strcmp(r.state, CS_REQ_OUTBOX) != 0 && strcmp(r.state, CS_REQ_ISSUED) != 0 ? r.next : 0;
     cs_request_free(&r);
     return;
   }
@@ -82,10 +84,12 @@ void cs__daemon_request_work(daemon_t *d, job_t *job) {
         snprintf(why, sizeof why, "its renewal ended %s at %s: %.500s", cs_outcome_name(d->res.outcome),
                  cs_step_name(d->res.step), d->res.err.text);
         cs_event_say(CS_EV_REQUEST_HELD, NULL, r.name, why, ready);
+        free(r.said); /* said again each day while it is held */
+        r.said = cs_strdup(why);
       }
       cs_reqflow_finish(&f, &r, d->res.outcome == CS_OUT_COMMITTED);
     }
-  } else if (st == CS_RQ_WAIT && strcmp(r.state, CS_REQ_OUTBOX) != 0) {
+  } else if ((st == CS_RQ_WAIT && strcmp(r.state, CS_REQ_OUTBOX) != 0) || st == CS_RQ_HELD) {
     d->request_next = r.next;
   }
   cs_request_free(&r);

@@ -1,8 +1,8 @@
 /* certsteward-worker request: the OpenSSL half of the renewal with no person
  * ([request]; the daemon, which never loads OpenSSL, decides when and keeps the record,
- * common/request.h). Not confined as validate is: it makes and opens the machine's
- * request keys, and parses nothing untrusted but the CA's answer in join, which it
- * only reads as certificates and compares.
+ * common/request.h). make and delete run unconfined (they make and delete the
+ * machine's request keys) and parse nothing untrusted; join reads the CA's answer and
+ * runs confined, as validate does.
  *
  *   request make --config FILE --name N --host H [--dns "A B ..."] [--template T] --out CSR
  *       makes the key N ([request] key's kind) where it will live (platform.h:
@@ -10,7 +10,7 @@
  *       (Windows) its placeholder in LocalMachine\REQUEST (cs_plat_reqkey_place).
  *   request join --config FILE --name N --out FILE ANSWER
  *       reads the CA's answer (PEM certificate and chain, DER, or PKCS#7), checks that
- *       its certificate carries key N's public key (check key_match), and writes the
+ *       its certificate carries the public key of request N (its .csr; check key_match), and writes the
  *       certificate and its chain, with the key on POSIX, as one PEM file for the renewal
  *       (Windows: the renewal pairs it with the key through its placeholder).
  *   request delete --config FILE --name N
@@ -28,6 +28,7 @@
 #include "platform.h"
 #include "reply.h"
 #include "report.h"
+#include "request.h"
 #include "text.h"
 #include "worker_int.h"
 
@@ -124,18 +125,42 @@ static int write_joined(const char *path, const cs_bundle_t *b, const char *key_
   return rc;
 }
 
+/* The public key of request name, from its .csr (public: no key needs opening) */
+static EVP_PKEY *request_public(const cs_config_t *cfg, const char *name, cs_err_t *err) {
+  char path[4096];
+  unsigned char *data = NULL;
+  size_t len = 0;
+  BIO *bio = NULL;
+  X509_REQ *req = NULL;
+  EVP_PKEY *pub = NULL;
+  if (cs_request_csr_path(cfg->store.state_dir, name, path, sizeof path, err) != CS_OK ||
+      cs_plat_read_file(path, 64 * 1024, CS_READ_NOFOLLOW, &data, &len, err) != CS_OK)
+    return NULL;
+  if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL || (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) == NULL ||
+      (pub = X509_REQ_get_pubkey(req)) == NULL)
+    cs_err_set(err, CS_EFORMAT, 0, "the request %s cannot be read back", path);
+  X509_REQ_free(req);
+  BIO_free(bio);
+  cs_plat_free_file(data, len);
+  return pub;
+}
+
+/* Runs confined as validate does: the CA's answer is untrusted input. It is compared with
+ * the request's public key (its .csr); POSIX appends the key file, which the worker, run
+ * as root there like every worker, reads; Windows needs no key (it never leaves its
+ * provider: the renewal joins the certificate with it through the placeholder). */
 static int join(const cs_config_t *cfg, cs_opt_t *o, const char *answer, cs_buf_t *out) {
   cs_plat_reqkey_t *key = NULL;
+  EVP_PKEY *pub = NULL;
   cs_bundle_t b;
-  cs_report_t rep;
   cs_err_t err;
   int rc = EXIT_FAILED, same;
 
   memset(&b, 0, sizeof b);
-  memset(&rep, 0, sizeof rep);
   if (o[O_OUT].value == NULL)
     return cs__worker_fail(out, EXIT_USAGE, "request join needs --out");
-  if (cs_plat_reqkey_open(cfg, o[O_NAME].value, &key, &err) != CS_OK ||
+  if ((pub = request_public(cfg, o[O_NAME].value, &err)) == NULL ||
+      (!cs_plat_store_holds_keys() && cs_plat_reqkey_open(cfg, o[O_NAME].value, &key, &err) != CS_OK) ||
       cs_load_file(answer, ANSWER_MAX, CS_READ_NOFOLLOW, NULL, &b, &err) != CS_OK) {
     cs__worker_fail(out, rc, err.text);
     goto out;
@@ -144,11 +169,11 @@ static int join(const cs_config_t *cfg, cs_opt_t *o, const char *answer, cs_buf_
     cs__worker_fail(out, rc, "the CA's answer holds no certificate");
     goto out;
   }
-  if (cs__worker_put_leaf(out, b.leaf) != CS_OK || cs_report_init(&rep, answer) != CS_OK) {
+  if (cs__worker_put_leaf(out, b.leaf) != CS_OK) {
     cs__worker_fail(out, rc, "out of memory");
     goto out;
   }
-  same = EVP_PKEY_eq(X509_get0_pubkey(b.leaf), cs_plat_reqkey_public(key)) == 1;
+  same = EVP_PKEY_eq(X509_get0_pubkey(b.leaf), pub) == 1;
   cs_reply_put(out, "check",
                same ? CS_CHECK_KEY_MATCH " ok the certificate carries the request's key"
                     : CS_CHECK_KEY_MATCH " failed the certificate carries another public key than the request's");
@@ -156,14 +181,14 @@ static int join(const cs_config_t *cfg, cs_opt_t *o, const char *answer, cs_buf_
     rc = EXIT_ANSWERED; /* answered: the daemon says it (3209) and keeps the request */
     goto out;
   }
-  if (write_joined(o[O_OUT].value, &b, cs_plat_store_holds_keys() ? NULL : cs_plat_reqkey_where(key), &err) != CS_OK) {
+  if (write_joined(o[O_OUT].value, &b, key != NULL ? cs_plat_reqkey_where(key) : NULL, &err) != CS_OK) {
     cs__worker_fail(out, rc, err.text);
     goto out;
   }
   cs_reply_put(out, "staged", o[O_OUT].value);
   rc = EXIT_ANSWERED;
 out:
-  cs_report_free(&rep);
+  EVP_PKEY_free(pub);
   cs_bundle_free(&b);
   cs_plat_reqkey_free(key);
   return rc;

@@ -3,6 +3,7 @@
 #include "posix.h"
 
 #include <errno.h>
+#include <sys/random.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -248,6 +249,20 @@ long long cs_plat_monotonic_ms(void) {
   if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) /* EINVAL only: every POSIX system this runs on has it; */
     return (long long)time(NULL) * 1000;        /* a clock that stood still would keep deadlines off */
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cs_plat_random(void *buf, size_t n, cs_err_t *err) {
+  unsigned char *p = buf;
+  while (n > 0) {
+    ssize_t got = getrandom(p, n, 0);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      return cs_err_set(err, CS_EIO, errno, "no random bytes from the system: %s", strerror(errno));
+    p += got;
+    n -= (size_t)got;
+  }
+  return CS_OK;
 }
 
 int cs_plat_localtime(long long t, struct tm *out) {

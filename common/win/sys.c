@@ -8,6 +8,7 @@
 #include "win.h"
 
 #include <windows.h>
+#include <bcrypt.h>
 #include <knownfolders.h>
 #include <shlobj.h>
 
@@ -272,6 +273,17 @@ void cs_plat_sleep_ms(int ms) { Sleep((DWORD)ms); }
 /* GetTickCount64: milliseconds since boot, not adjusted with the system time (it does
  * not wrap, unlike GetTickCount's 49.7 days). */
 long long cs_plat_monotonic_ms(void) { return (long long)GetTickCount64(); }
+
+int cs_plat_random(void *buf, size_t n, cs_err_t *err) {
+  NTSTATUS st;
+  if (n > 0xffffffffu)
+    return cs_err_set(err, CS_EINVAL, 0, "too many random bytes asked for");
+  st = BCryptGenRandom(NULL, buf, (ULONG)n, BCRYPT_USE_SYSTEM_PREFERRED_RNG);
+  if (!BCRYPT_SUCCESS(st))
+    return cs_err_set(err, CS_EIO, (long)st, "no random bytes from the system (BCryptGenRandom: 0x%08lx)",
+                      (unsigned long)st);
+  return CS_OK;
+}
 
 int cs_plat_localtime(long long t, struct tm *out) {
   __time64_t tt = (__time64_t)t;

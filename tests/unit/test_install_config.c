@@ -49,7 +49,10 @@ CS_TEST(ignored_values_are_said_with_why) {
   CHECK(strstr(out, "used only to write the configuration again when it was deleted") != NULL);
   CHECK_INT(cs_install_ignored_text("HOST=", out, sizeof out), ==, 0);
   CHECK_INT(cs_install_ignored_text("HOST", out, sizeof out), ==, 0);
-  CHECK_INT(cs_install_ignored_text("ENDPOINTS=a\x01" "b", out, sizeof out), ==, 1);
+  CHECK_INT(cs_install_ignored_text("ENDPOINTS=a\x01"
+                                    "b",
+                                    out, sizeof out),
+            ==, 1);
   CHECK(strstr(out, "ENDPOINTS=a\\x01b was given") != NULL);
   CHECK_INT(cs_install_ignored_text("x y=z", out, sizeof out), ==, 1);
   CHECK(strstr(out, "warning: a value=z was given") != NULL);
@@ -62,8 +65,9 @@ CS_TEST(ignored_values_are_said_with_why) {
 
 /* --ignored is taken out of the arguments and never becomes a --set. */
 CS_TEST(take_sets_drops_ignored_values) {
-  char a[10][32] = {"certsteward", "install", "--ignored", "HOST=other.example.test", "--set", "host=a.example.test",
-                    "--ignored", "ENDPOINTS=", "--run", "t1"};
+  char a[10][32] = {
+      "certsteward", "install", "--ignored", "HOST=other.example.test", "--set", "host=a.example.test", "--ignored",
+      "ENDPOINTS=",  "--run",   "t1"};
   char *argv[11];
   char *rest[11];
   int n_rest = 0;

@@ -103,8 +103,24 @@ CS_TEST(backoff_doubles_to_six_hours_and_follows_the_ca) {
   CHECK(cs_request_backoff(5, 100000000L) == 86400);
 }
 
-CS_TEST(name_from_the_time) {
-  char name[CS_REQUEST_NAME_MAX + 1];
-  cs_request_name(1796656200LL, name);
-  CHECK_STR(name, "cs-20261207T151000Z");
+CS_TEST(name_from_the_time_and_chance) {
+  char a[CS_REQUEST_NAME_MAX + 1], b[CS_REQUEST_NAME_MAX + 1];
+  cs_err_t err;
+  size_t i;
+  CHECK_INT(cs_request_name(1796656200LL, a, &err), ==, CS_OK);
+  CHECK_INT(cs_request_name(1796656200LL, b, &err), ==, CS_OK);
+  CHECK_INT((int)strlen(a), ==, (int)strlen("cs-20261207T151000Z-") + 8);
+  CHECK(strncmp(a, "cs-20261207T151000Z-", 20) == 0);
+  for (i = 20; i < strlen(a); i++)
+    CHECK(strchr("0123456789abcdef", a[i]) != NULL);
+  CHECK(strcmp(a, b) != 0); /* the same second: still two names */
+}
+
+CS_TEST(ended_time_round_trip) {
+  char dir[512];
+  cs_err_t err;
+  cs_test_mkdtemp("cs-request-", dir, sizeof dir);
+  CHECK(cs_request_ended_read(dir) == 0);
+  CHECK_INT(cs_request_ended_write(dir, 1796656200LL, &err), ==, CS_OK);
+  CHECK(cs_request_ended_read(dir) == 1796656200LL);
 }
