@@ -127,6 +127,35 @@ echo "id=42"; exit 1'
   [ ! -e "$T/state/request/record" ] || fail "the record was left behind"
 }
 
+# The request carries the names of the certificate in service only when that one chains to
+# a trusted root: a file the connector's account could have written must not choose the
+# names this machine asks the CA for
+more_names_setup() {
+  request_setup 'echo "id=1"; exit 1'
+  cat "$PKI/current-more-names.pem" "$PKI/inter.pem" >"$T/store/cert.pem"
+  "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -s reload
+  OLD=$(cs_ossl_tp "$PKI/current-more-names.pem")
+  sed -i "s/$(cs_ossl_tp "$PKI/current-ok.pem" | tr 'A-F' 'a-f')/$(tr 'A-F' 'a-f' <<<"$OLD")/; s/$(cs_ossl_tp "$PKI/current-ok.pem")/$OLD/" "$T/tls.json"
+}
+
+test_names_of_a_trusted_certificate_are_kept() {
+  more_names_setup
+  run_once
+  openssl req -in "$T/ca/last.csr" -noout -text | grep -q "DNS:extra.example.test" ||
+    fail "the trusted certificate's other name is not in the request"
+}
+
+test_names_of_an_untrusted_certificate_are_not_copied() {
+  more_names_setup
+  cs_set policy ca_file "$T/ca/root.pem" # the certificate in service's root is not among these
+  run_once
+  openssl req -in "$T/ca/last.csr" -noout -text >"$T/csr.txt"
+  grep -q "DNS:$HOST" "$T/csr.txt" || fail "the request lacks the host"
+  ! grep -q "extra.example.test" "$T/csr.txt" || fail "an untrusted certificate chose the request's names"
+  event_message 3200 | grep -q "alone (the certificate in service does not chain to a trusted root" ||
+    fail "the request does not say why it carries the host alone: $(event_message 3200)"
+}
+
 # Exit 5: wait the seconds the CA asks, then poll with the cookie
 test_wait_seconds() {
   request_setup 'printf "120\nticket-7\n"; exit 5'
