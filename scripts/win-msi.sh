@@ -62,6 +62,8 @@ x86_64-w64-mingw32-strip -o "$STAGE/certsteward.exe" "$EXE"
 x86_64-w64-mingw32-strip -o "$STAGE/certsteward-worker.exe" "$WORKER"
 x86_64-w64-mingw32-strip -o "$STAGE/certsteward-msi.exe" "$SHIM"
 cp "$INI" "$STAGE/certsteward-default.ini"
+mkdir "$STAGE/ca-helpers"
+cp "$ROOT/conf/ca-helpers/adcs-certreq.ps1" "$STAGE/ca-helpers/adcs-certreq.ps1"
 # the README, as text with CRLF line ends (Notepad before Windows 10 1809 shows LF as one
 # line) and a UTF-8 byte order mark (Notepad then reads UTF-8 on every Windows)
 { printf '\357\273\277'; sed 's/\r*$/\r/' "$ROOT/README.md"; } >"$STAGE/README.txt"

@@ -360,6 +360,8 @@ test_install_folder_fixed() {
   url=$(sed -n 's/^CS_HELP_URL:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
   expect_eq "$(reg_value "$UNINSTALL_KEY\\$NEW_CODE" HelpLink)" "REG_SZ ${url:-C:\Program Files\certsteward\README.txt}" "HelpLink"
   cmp -s <(tail -c +4 "$PF/README.txt" | tr -d '\r') "$SRC/README.md" || fail "README.txt is not README.md"
+  cmp -s "$PF/ca-helpers/adcs-certreq.ps1" "$SRC/conf/ca-helpers/adcs-certreq.ps1" ||
+    fail "the AD CS helper is not installed in the program folder"
   [ "$(head -c 3 "$PF/README.txt" | od -An -tx1 | tr -d ' ')" = efbbbf ] || fail "README.txt has no UTF-8 byte order mark"
   win "$EXE" doctor | tr -d '\r' >"$T/doctor.out" || true
   grep -qx 'ok  *program_folder  *C:\\Program Files\\certsteward, the folders above it, certsteward.exe and certsteward-worker.exe can be changed by Administrators and SYSTEM only' \
