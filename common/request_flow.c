@@ -67,6 +67,16 @@ static const char *route_of(const cs_config_t *cfg) {
   return cfg->request.route == NULL ? "manual" : cfg->request.route;
 }
 
+/* A cookie that is a CA's request id (digits only, as AD CS numbers its requests): shown;
+ * any other cookie is the helper's own and never shown */
+static int is_request_id(const char *cookie) {
+  size_t n = cookie != NULL ? strlen(cookie) : 0, i;
+  for (i = 0; i < n; i++)
+    if (cookie[i] < '0' || cookie[i] > '9')
+      return 0;
+  return n > 0 && n <= 20;
+}
+
 /* The request's PEM, read back from its file (the worker wrote it) */
 static int read_csr(const cs_reqflow_t *f, const cs_request_t *r, char **pem, cs_err_t *err) {
   char path[PATH_LEN];
@@ -166,6 +176,10 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
     free(r->cookie);
     r->cookie = a.cookie;
     a.cookie = NULL;
+    if (is_request_id(r->cookie)) { /* AD CS's helper: the CA's request id, said in events and status */
+      free(r->ca_id);
+      r->ca_id = cs_strdup(r->cookie);
+    }
     strcpy(r->state, CS_REQ_PENDING);
     r->tries++;
     r->next = now + cs_request_backoff(r->tries - 1, a.delay);

@@ -156,6 +156,15 @@ test_names_of_an_untrusted_certificate_are_not_copied() {
     fail "the request does not say why it carries the host alone: $(event_message 3200)"
 }
 
+# A cookie that is a CA's request id (AD CS numbers them) is said in the events and status;
+# any other cookie is the helper's own and never shown
+test_request_id_is_said() {
+  request_setup 'echo "4711"; exit 1'
+  run_once
+  event_message 3202 | grep -q "CA request 4711" || fail "the CA's request id is not said: $(event_message 3202)"
+  expect_eq "$(status_json .in_flight.ca_request)" '"4711"' "status: the CA's request id"
+}
+
 # Exit 5: wait the seconds the CA asks, then poll with the cookie
 test_wait_seconds() {
   request_setup 'printf "120\nticket-7\n"; exit 5'
