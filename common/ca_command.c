@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "platform.h"
 #include "text.h"
@@ -134,13 +135,65 @@ int cs_ca_answer_read(int exit_code, const char *out, size_t out_len, cs_ca_answ
   return CS_OK;
 }
 
-int cs_ca_command_run(const char *command, cs_ca_op_t op, const char *csr_pem, const char *template_name,
-                      const char *host, const char *cookie, cs_ca_answer_t *ans, cs_err_t *err) {
-  const char *vars[6];
-  char *owned[5] = {NULL, NULL, NULL, NULL, NULL};
-  const char *names[5] = {"CERTMONGER_OPERATION=", "CERTMONGER_CSR=", "CERTMONGER_CA_PROFILE=",
-                          "CERTMONGER_REQ_HOSTNAME=", "CERTMONGER_CA_COOKIE="};
-  const char *values[5];
+/* A new work folder for one run of the helper: <state_dir>/request/work-<time>-<n>,
+ * made 0700 (Windows: SYSTEM, Administrators and this account) by the walk that follows
+ * no link, then judged as the state folder is (only administrators can change it or a
+ * folder above). *path new (free()). */
+static int work_dir_make(const char *state_dir, char **path, cs_err_t *err) {
+  static unsigned counter;
+  char name[80], *req = NULL, why[1024];
+  cs_err_t gone;
+  int i, rc = CS_OK;
+
+  *path = NULL;
+  if (state_dir == NULL || state_dir[0] == '\0')
+    return cs_err_set(err, CS_EINVAL, 0, "no state folder to make the CA helper's work folder in");
+  if (!cs_plat_exists(state_dir))
+    return cs_err_set(err, CS_ENOENT, 0, "the state folder %s does not exist: no work folder for the CA helper",
+                      state_dir);
+  if ((req = cs_plat_path_join_new(state_dir, CS_REQKEY_DIR)) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  for (i = 0; i < 100; i++) {
+    snprintf(name, sizeof name, "work-%lld-%lld-%u", (long long)time(NULL), cs_plat_monotonic_ms() % 1000000,
+             counter++);
+    free(*path);
+    if ((*path = cs_plat_path_join_new(req, name)) == NULL) {
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+      goto out;
+    }
+    if (!cs_plat_exists(*path))
+      break;
+  }
+  if (i == 100) {
+    rc = cs_err_set(err, CS_EEXIST, 0, "cannot find a new name for the CA helper's work folder in %s", req);
+    goto out;
+  }
+  if ((rc = cs_plat_mkdirs(*path, 0700, err)) != CS_OK)
+    goto out;
+  if (cs_plat_folder_unsafe(*path, why, sizeof why)) {
+    rc = cs_err_set(err, CS_EACCES, 0, "the CA helper's work folder %s is not one only %s can change: %s", *path,
+                    cs_plat_admins(), why);
+    (void)cs_plat_remove_tree(*path, &gone);
+  }
+out:
+  if (rc != CS_OK) {
+    free(*path);
+    *path = NULL;
+  }
+  free(req);
+  return rc;
+}
+
+int cs_ca_command_run(const char *command, const char *state_dir, cs_ca_op_t op, const char *csr_pem,
+                      const char *template_name, const char *host, const char *cookie, cs_ca_answer_t *ans,
+                      cs_err_t *err) {
+  const char *vars[7];
+  char *owned[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+  const char *names[6] = {"CERTMONGER_OPERATION=", "CERTMONGER_CSR=",          "CERTMONGER_CA_PROFILE=",
+                          "CERTMONGER_REQ_HOSTNAME=", "CERTMONGER_CA_COOKIE=", CS_CA_WORK_ENV "="};
+  const char *values[6];
+  char *work = NULL;
+  cs_err_t gone;
   cs_run_result_t res;
   size_t i, n = 0;
   int rc;
@@ -148,14 +201,18 @@ int cs_ca_command_run(const char *command, cs_ca_op_t op, const char *csr_pem, c
   memset(ans, 0, sizeof *ans);
   ans->status = -1;
   ans->delay = -1;
-  if (command == NULL || command[0] == '\0')
-    return cs_err_set(err, CS_ECONFIG, 0, "[request] route = command needs submit_command");
+  /* judged before every run: the files it names may have changed since the last */
+  if ((rc = cs_ca_command_judge(command, NULL, 0, err)) != CS_OK)
+    return rc;
+  if ((rc = work_dir_make(state_dir, &work, err)) != CS_OK)
+    return rc;
   values[0] = op == CS_CA_OP_POLL ? "POLL" : op == CS_CA_OP_IDENTIFY ? "IDENTIFY" : "SUBMIT";
   values[1] = csr_pem;
   values[2] = template_name;
   values[3] = host;
   values[4] = op == CS_CA_OP_POLL ? cookie : NULL;
-  for (i = 0; i < 5; i++) {
+  values[5] = work;
+  for (i = 0; i < 6; i++) {
     if (values[i] == NULL)
       continue;
     if ((owned[i] = malloc(strlen(names[i]) + strlen(values[i]) + 1)) == NULL) {
@@ -181,8 +238,12 @@ int cs_ca_command_run(const char *command, cs_ca_op_t op, const char *csr_pem, c
   }
   cs_run_result_free(&res);
 out:
-  for (i = 0; i < 5; i++)
+  /* what the helper left is removed with the folder: a link in it is removed, not followed */
+  if (work != NULL)
+    (void)cs_plat_remove_tree(work, &gone);
+  for (i = 0; i < 6; i++)
     free(owned[i]);
+  free(work);
   return rc;
 }
 

@@ -48,11 +48,29 @@ typedef struct cs_ca_answer_s {
  * long) comes back as status -1 with a message saying what was wrong. */
 int cs_ca_answer_read(int exit_code, const char *out, size_t out_len, cs_ca_answer_t *ans, cs_err_t *err);
 
+/* Whether command may run as root / LocalSystem (common/ca_judge.c): its program
+ * (first word, or what its first quotes hold; Windows: %VAR% expanded as cmd.exe does)
+ * named by its full path, existing, and, with every other argument that names an
+ * existing file or folder by its full path (--name=PATH too), changeable only by
+ * administrators: every folder from the root down and the file itself, as the
+ * platform's checks judge them. No shell operator outside quotes, no CERTMONGER_ on the
+ * line. CS_OK, or CS_ECONFIG with err naming the file and who can change it (CS_ENOMEM).
+ * program (may be NULL) receives the program's path as judged. Fails closed. */
+int cs_ca_command_judge(const char *command, char *program, size_t program_len, cs_err_t *err);
+
+/* The environment variable that names the helper's work folder */
+#define CS_CA_WORK_ENV "CERTSTEWARD_WORK_DIR"
+
 /* Runs command (through the system shell) for op: the request csr_pem, the template
- * (NULL: none), host and, for a poll, the cookie. CS_OK with ans filled when it ran
- * (whatever it answered); CS_E* when it could not be started. */
-int cs_ca_command_run(const char *command, cs_ca_op_t op, const char *csr_pem, const char *template_name,
-                      const char *host, const char *cookie, cs_ca_answer_t *ans, cs_err_t *err);
+ * (NULL: none), host and, for a poll, the cookie; judged by cs_ca_command_judge first
+ * (refused: CS_ECONFIG, nothing run). The helper gets a work folder of its own in
+ * CERTSTEWARD_WORK_DIR: new for each run, made under <state_dir>/request (POSIX 0700;
+ * Windows SYSTEM, Administrators and this account only) without following a link, and
+ * removed with what it holds (links removed, never followed) after the run. CS_OK with
+ * ans filled when it ran (whatever it answered); CS_E* when it could not be started. */
+int cs_ca_command_run(const char *command, const char *state_dir, cs_ca_op_t op, const char *csr_pem,
+                      const char *template_name, const char *host, const char *cookie, cs_ca_answer_t *ans,
+                      cs_err_t *err);
 
 /* "issued", "wait", "rejected", "unreachable", "misconfigured", "wait-delay",
  * "unsupported", "failed" */

@@ -207,6 +207,28 @@ int cs_plat_run_shell(const char *command, int timeout_ms, cs_run_result_t *res,
 int cs_plat_run_shell_env(const char *command, const char *const *env, const char *drop_prefix, int timeout_ms,
                           size_t max_out, cs_run_result_t *res, cs_err_t *err);
 
+/* How the system shell reads a command line, for judging what a command would run
+ * before it runs (common/ca_judge.c). quotes: the characters that group a word and are
+ * dropped (cmd.exe: "; sh: " and '); specials: those that, outside quotes, run another
+ * command, substitute, redirect or escape (cmd.exe: & | < > ^; sh: ; & | < > ` $ ( ) \
+ * and the glob and tilde characters); in_double: those still special inside "..." (sh:
+ * $ ` \; cmd.exe: none). Line ends count as specials on both. A fixed answer. */
+typedef struct cs_plat_shell_syntax_s {
+  const char *quotes;
+  const char *specials;
+  const char *in_double;
+} cs_plat_shell_syntax_t;
+const cs_plat_shell_syntax_t *cs_plat_shell_syntax(void);
+
+/* What the system shell does to a command line before splitting it into words, done
+ * here, for the same judgement: *out (new, free()) is command with it done. Windows:
+ * cmd.exe's %VAR% references expanded from this process's environment
+ * (ExpandEnvironmentStringsW; an undefined one is left as it is, as cmd.exe leaves it).
+ * POSIX: a copy (sh expands while it reads words; its $ is one of the specials above).
+ * CS_ENOMEM; Windows CS_EINVAL for a line that is not UTF-8 or expands past 32K
+ * characters. */
+int cs_plat_shell_expand(const char *command, char **out, cs_err_t *err);
+
 /* Local time of t (seconds since 1970), for maintenance windows. */
 int cs_plat_localtime(long long t, struct tm *out);
 

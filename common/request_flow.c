@@ -147,7 +147,8 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
   *st = CS_RQ_WAIT;
   if ((rc = read_csr(f, r, &csr, err)) != CS_OK)
     return rc;
-  rc = cs_ca_command_run(cfg->request.submit_command, op, csr, cfg->request.template_name, f->host, r->cookie, &a, err);
+  rc = cs_ca_command_run(cfg->request.submit_command, f->cfg->store.state_dir, op, csr, cfg->request.template_name,
+                         f->host, r->cookie, &a, err);
   free(csr);
   if (rc == CS_ECONFIG) {
     say_once(r, CS_EV_REQUEST_MISCONFIGURED, err->text);

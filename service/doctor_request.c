@@ -1,6 +1,7 @@
 /* certsteward doctor: the [request] route, judged without submitting anything (cmd_doctor.c
  * reports it as the check "request"). The helper runs as root / LocalSystem, so its
- * program must be one only administrators can change; it is asked certmonger's harmless
+ * program and the files it is handed must be ones only administrators can change
+ * (cs_ca_command_judge, the check every run makes); it is asked certmonger's harmless
  * IDENTIFY, which tells whether it runs and whether its CA answers. */
 #include "doctor_request.h"
 
@@ -10,24 +11,9 @@
 #include "ca_command.h"
 #include "platform.h"
 
-/* The program of command: its first word, or what its first quotes hold */
-static void program_of(const char *command, char *out, size_t len) {
-  const char *p = command, *end;
-  while (*p == ' ' || *p == '\t')
-    p++;
-  if (*p == '"') {
-    end = strchr(++p, '"');
-  } else {
-    end = p + strcspn(p, " \t");
-  }
-  if (end == NULL)
-    end = p + strlen(p);
-  snprintf(out, len, "%.*s", (int)(end - p), p);
-}
-
 cs_doctor_outcome_t cs_doctor_request(const cs_config_t *cfg, const char *host, char *detail, size_t len) {
   const cs_config_t *c = cfg;
-  char prog[1024], folder[1024], who[512];
+  char prog[1024];
   cs_ca_answer_t a;
   cs_err_t err;
   cs_doctor_outcome_t o;
@@ -49,23 +35,13 @@ cs_doctor_outcome_t cs_doctor_request(const cs_config_t *cfg, const char *host, 
     snprintf(detail, len, "route = command, but submit_command is not set");
     return CS_DOCTOR_FAIL;
   }
-  program_of(c->request.submit_command, prog, sizeof prog);
-  if (!cs_plat_path_is_absolute(prog)) {
-    snprintf(detail, len, "submit_command's program %s is found through PATH: name it by its full path", prog);
-    return CS_DOCTOR_WARN;
-  }
-  if (!cs_plat_exists(prog)) {
-    snprintf(detail, len, "submit_command's program %s does not exist", prog);
+  /* the judgement every run makes (ca_judge.c): the program, its scripts and files */
+  if (cs_ca_command_judge(c->request.submit_command, prog, sizeof prog, &err) != CS_OK) {
+    snprintf(detail, len, "%s", err.text);
     return CS_DOCTOR_FAIL;
   }
-  if (cs_plat_path_writers(prog, folder, sizeof folder, who, sizeof who) != 0) {
-    snprintf(detail, len,
-             "submit_command's program %s runs as root / LocalSystem, but the folder %s can be changed by %s", prog,
-             folder, who);
-    return CS_DOCTOR_FAIL;
-  }
-  if (cs_ca_command_run(c->request.submit_command, CS_CA_OP_IDENTIFY, NULL, c->request.template_name, host, NULL, &a,
-                        &err) != CS_OK) {
+  if (cs_ca_command_run(c->request.submit_command, c->store.state_dir, CS_CA_OP_IDENTIFY, NULL,
+                        c->request.template_name, host, NULL, &a, &err) != CS_OK) {
     snprintf(detail, len, "submit_command cannot be run: %s", err.text);
     return CS_DOCTOR_FAIL;
   }

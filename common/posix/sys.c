@@ -1,6 +1,7 @@
 /* POSIX half of platform.h: files, host name, paths. */
 #include "../platform.h"
 #include "posix.h"
+#include "../text.h"
 
 #include <errno.h>
 #include <sys/random.h>
@@ -279,4 +280,18 @@ int cs_plat_machine_chain(const cs_der_t *leaf, const cs_der_t *extra, size_t n_
   (void)at;
   memset(out, 0, sizeof *out);
   return cs_err_set(err, CS_EINVAL, 0, "this system has no certificate chain engine of its own");
+}
+
+/* sh: quotes group words; outside them these chain, substitute, redirect, escape or
+ * glob, and inside "..." $ ` and \ still do (POSIX, Shell Command Language 2.2, 2.6) */
+const cs_plat_shell_syntax_t *cs_plat_shell_syntax(void) {
+  static const cs_plat_shell_syntax_t sh = {"\"'", ";&|<>`$()\\*?[]{}~\r\n", "$`\\"};
+  return &sh;
+}
+
+/* sh expands while it reads words: nothing is done before */
+int cs_plat_shell_expand(const char *command, char **out, cs_err_t *err) {
+  if ((*out = cs_strdup(command != NULL ? command : "")) == NULL)
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+  return CS_OK;
 }

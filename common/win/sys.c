@@ -289,3 +289,40 @@ int cs_plat_localtime(long long t, struct tm *out) {
   __time64_t tt = (__time64_t)t;
   return _localtime64_s(out, &tt) == 0 ? CS_OK : CS_EINVAL;
 }
+
+/* cmd.exe: only "..." groups a word; outside it these chain, redirect or escape */
+const cs_plat_shell_syntax_t *cs_plat_shell_syntax(void) {
+  static const cs_plat_shell_syntax_t cmd = {"\"", "&|<>^\r\n", ""};
+  return &cmd;
+}
+
+/* cmd.exe replaces %VAR% references before it parses the line: ExpandEnvironmentStringsW
+ * does the same replacement from the same environment (an undefined name stays as it
+ * is; both are limited to 32K characters). It returns the characters needed, the NUL
+ * included, or 0 on failure. */
+int cs_plat_shell_expand(const char *command, char **out, cs_err_t *err) {
+  wchar_t *w = NULL, *x = NULL;
+  DWORD n;
+  int rc = CS_OK;
+  *out = NULL;
+  if ((w = cs__win_wide(command != NULL ? command : "")) == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "the command line is not valid UTF-8, or out of memory");
+    goto out;
+  }
+  n = ExpandEnvironmentStringsW(w, NULL, 0);
+  if (n == 0 || n > 32768) {
+    rc = cs_err_set(err, CS_EINVAL, n == 0 ? GetLastError() : 0, "cannot expand the %%VAR%% references of %s",
+                    command);
+    goto out;
+  }
+  if ((x = malloc(sizeof *x * n)) == NULL) {
+    rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    goto out;
+  }
+  if (ExpandEnvironmentStringsW(w, x, n) != n || (*out = cs__win_utf8(x)) == NULL)
+    rc = cs_err_set(err, CS_EINVAL, 0, "cannot expand the %%VAR%% references of %s", command);
+out:
+  free(w);
+  free(x);
+  return rc;
+}

@@ -318,9 +318,42 @@ test_doctor_judges_the_route() {
   doctor_line | grep -Eq "^fail +request .*can be changed by" || fail "doctor, helper others can change: $(doctor_line)"
   chmod 700 "$T/ca"
   cs_set request submit_command "ca-helper --x"
-  doctor_line | grep -Eq "^warn +request .*found through PATH" || fail "doctor, relative program: $(doctor_line)"
+  doctor_line | grep -Eq "^fail +request .*ca-helper is not named by its full path" || fail "doctor, relative program: $(doctor_line)"
+  # a file the helper is handed that others can change fails the check, named
+  echo secret >"$T/ca/step.pass"
+  chmod 666 "$T/ca/step.pass"
+  cs_set request submit_command "$T/ca/helper --password-file $T/ca/step.pass"
+  doctor_line | grep -Eq "^fail +request .*$T/ca/step.pass .*all users \(mode 666\)" || fail "doctor, a file others can change: $(doctor_line)"
   grep -q "SUBMIT\|POLL" "$T/ca/helper.log" && fail "doctor submitted a request"
   [ ! -e "$T/state/request/record" ] || fail "doctor made a request"
+}
+
+# A helper others can change is never run: the run refuses it (event 3208, said once,
+# naming the folder and who can change it) and tries again later, still refusing; once
+# the folder is closed, the same request goes on
+test_helper_others_can_change_is_refused() {
+  request_setup 'sign; exit 0'
+  chmod 777 "$T/ca"
+  run_once
+  CERTSTEWARD_TEST_CLOCK_OFFSET=7200 run_once
+  [ ! -e "$T/ca/helper.log" ] || fail "the helper ran: $(cat "$T/ca/helper.log")"
+  expect_eq "$(cs_events_count 3208)" 1 "the refusal said once"
+  event_message 3208 | grep -q "$T/ca, its folder or one above it, can be changed by all users (mode 777)" ||
+    fail "the refusal does not say what and who: $(event_message 3208)"
+  unchanged
+  chmod 700 "$T/ca"
+  CERTSTEWARD_TEST_CLOCK_OFFSET=$((3 * 7200)) run_once
+  new_served "the certificate issued once the helper's folder is closed"
+}
+
+# CERTMONGER_ variables on the command line are refused, said (the shell would put the
+# CA's cookie into the line it runs)
+test_certmonger_variables_on_the_line_are_refused() {
+  request_setup 'sign; exit 0'
+  cs_set request submit_command "$T/ca/helper \"\$CERTMONGER_CA_COOKIE\""
+  run_once
+  [ ! -e "$T/ca/helper.log" ] || fail "the helper ran"
+  event_message 3208 | grep -q "names CERTMONGER_CA_COOKIE" || fail "the refusal is not said: $(event_message 3208)"
 }
 
 # The shipped step-ca helper (conf/ca-helpers/step-ca) end to end. The step command is not
@@ -350,6 +383,10 @@ test_step_ca_helper_issues() {
   run_once
   grep -q "^step ca sign --ca-url https://ca.example.test:9000 --root $T/ca/root.pem --provisioner certsteward " "$T/ca/step.log" ||
     fail "step was not called with the helper's options: $(cat "$T/ca/step.log")"
+  # its files in the work folder certsteward made for the run (CERTSTEWARD_WORK_DIR), gone after
+  grep -q " $T/state/request/work-[^/ ]*/request.csr " "$T/ca/step.log" ||
+    fail "the helper did not work in its work folder: $(cat "$T/ca/step.log")"
+  [ -z "$(find "$T/state/request" -name 'work-*')" ] || fail "a work folder was left behind"
   new_served "the certificate step-ca issued"
 }
 
