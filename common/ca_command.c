@@ -189,7 +189,7 @@ int cs_ca_command_run(const char *command, const char *state_dir, cs_ca_op_t op,
                       cs_err_t *err) {
   const char *vars[7];
   char *owned[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
-  const char *names[6] = {"CERTMONGER_OPERATION=", "CERTMONGER_CSR=",          "CERTMONGER_CA_PROFILE=",
+  const char *names[6] = {"CERTMONGER_OPERATION=",    "CERTMONGER_CSR=",       "CERTMONGER_CA_PROFILE=",
                           "CERTMONGER_REQ_HOSTNAME=", "CERTMONGER_CA_COOKIE=", CS_CA_WORK_ENV "="};
   const char *values[6];
   char *work = NULL;

@@ -114,10 +114,12 @@ static int judge_file(const char *path, const char *what, cs_err_t *err) {
                       "submit_command's %s %s runs as %s, but %s, its folder or one above it, can be changed by %s: "
                       "move it to a folder only %s can change",
                       what, path, cs_plat_service_account(), folder, who, cs_plat_admins());
-  if (cs_plat_config_file_unsafe(path, why, sizeof why) == 0 || cs_plat_folder_unsafe(path, why_dir, sizeof why_dir) == 0)
+  if (cs_plat_config_file_unsafe(path, why, sizeof why) == 0 ||
+      cs_plat_folder_unsafe(path, why_dir, sizeof why_dir) == 0)
     return CS_OK;
-  return cs_err_set(err, CS_ECONFIG, 0, "submit_command's %s %s is used as %s, but only %s may be able to change it: %s",
-                    what, path, cs_plat_service_account(), cs_plat_admins(), why);
+  return cs_err_set(err, CS_ECONFIG, 0,
+                    "submit_command's %s %s is used as %s, but only %s may be able to change it: %s", what, path,
+                    cs_plat_service_account(), cs_plat_admins(), why);
 }
 
 int cs_ca_command_judge(const char *command, char *program, size_t program_len, cs_err_t *err) {

@@ -238,7 +238,7 @@ static int to_outbox(const cs_reqflow_t *f, cs_request_t *r, cs_err_t *err) {
 int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
                      size_t ready_len, cs_err_t *err) {
   const cs_config_t *cfg = f->cfg;
-  char cert[PATH_LEN], key[PATH_LEN], csr[PATH_LEN], expiry[40], names[1200];
+  char cert[PATH_LEN], key[PATH_LEN], csr[PATH_LEN], dir[PATH_LEN], expiry[40], names[1200];
   const cs_check_t *chain;
   cs_reply_t scan;
   int rc, trusted;
@@ -266,6 +266,12 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
   chain = cs_report_find(&scan.report, CS_CHECK_CHAIN);
   trusted = chain != NULL && chain->ok;
   if ((rc = cs_request_name(now, r->name, err)) != CS_OK) {
+    cs_reply_free(&scan);
+    return rc;
+  }
+  /* the request's folder (POSIX: made with the key; Windows: the key is in its provider) */
+  if ((rc = cs_request_dir(cfg->store.state_dir, dir, sizeof dir, err)) != CS_OK ||
+      (!cs_plat_exists(dir) && (rc = cs_plat_mkdirs(dir, 0700, err)) != CS_OK)) {
     cs_reply_free(&scan);
     return rc;
   }

@@ -311,8 +311,7 @@ int cs_plat_shell_expand(const char *command, char **out, cs_err_t *err) {
   }
   n = ExpandEnvironmentStringsW(w, NULL, 0);
   if (n == 0 || n > 32768) {
-    rc = cs_err_set(err, CS_EINVAL, n == 0 ? GetLastError() : 0, "cannot expand the %%VAR%% references of %s",
-                    command);
+    rc = cs_err_set(err, CS_EINVAL, n == 0 ? GetLastError() : 0, "cannot expand the %%VAR%% references of %s", command);
     goto out;
   }
   if ((x = malloc(sizeof *x * n)) == NULL) {

@@ -811,6 +811,50 @@ test_doctor_judges_the_service_program() {
   rm -rf "$svcbin"
 }
 
+# A certificate request made by the Windows build, with a CA helper (a batch file in a
+# folder only administrators can change, Wine's DACL from the mode) that answers "wait"
+# with AD CS's kind of request id: the helper gets certmonger's environment through
+# cmd.exe, the request (made with an RSA key of Wine's ncrypt) verifies with openssl on
+# this side and carries the host, the key's placeholder is in LocalMachine\REQUEST, the
+# record is pending with the CA's request id. What Wine cannot do: keep the CNG key past
+# the process that made it (common/win/reqkey.c), so the issued certificate's join with
+# the key is real Windows' to prove (test_csr and test_reqkey test the parts).
+test_request_made_and_pending() {
+  local d=$WINEPREFIX/drive_c/cs-helpers csr name tp
+  setup
+  mkdir -p "$d"
+  {
+    printf '@echo off\r\n'
+    printf 'echo CERTMONGER_OPERATION=%%CERTMONGER_OPERATION%%>"C:\\cs-helpers\\env.txt"\r\n'
+    printf 'echo CERTMONGER_CA_PROFILE=%%CERTMONGER_CA_PROFILE%%>>"C:\\cs-helpers\\env.txt"\r\n'
+    printf 'echo CERTMONGER_REQ_HOSTNAME=%%CERTMONGER_REQ_HOSTNAME%%>>"C:\\cs-helpers\\env.txt"\r\n'
+    printf 'echo 4711\r\nexit /b 1\r\n'
+  } >"$d/helper.cmd"
+  chmod 755 "$d"
+  chmod 644 "$d/helper.cmd"
+  EXTRA_DIRS="${EXTRA_DIRS:-} $d"
+  printf '\n[request]\nrenew_days = 60\nroute = command\nsubmit_command = C:\\cs-helpers\\helper.cmd\ntemplate = WebServer\n' \
+    >>"$PD/certsteward.ini"
+  cs_run request request
+  expect_eq "$ST" 0 "certsteward request ($(cat "$T/request.out" "$T/request.err"))"
+  [ -f "$d/env.txt" ] || fail "the helper did not run: $(cat "$T/request.out" "$T/request.err")"
+  tr -d '\r' <"$d/env.txt" >"$T/env.txt"
+  grep -qx "CERTMONGER_OPERATION=SUBMIT" "$T/env.txt" || fail "the helper's operation: $(cat "$T/env.txt")"
+  grep -qx "CERTMONGER_CA_PROFILE=WebServer" "$T/env.txt" || fail "the helper's profile: $(cat "$T/env.txt")"
+  grep -qix "CERTMONGER_REQ_HOSTNAME=$HOST" "$T/env.txt" || fail "the helper's host: $(cat "$T/env.txt")"
+  csr=$(find "$PD/request" -name '*.csr' | head -n 1)
+  [ -n "$csr" ] || fail "no request file"
+  openssl req -in "$csr" -verify -noout 2>&1 | grep -q "verify OK" || fail "the request made on Windows does not verify"
+  openssl req -in "$csr" -noout -text | grep -q "DNS:$HOST" || fail "the request lacks the host"
+  name=$(basename "$csr" .csr)
+  for tp in $(win "$CERTTOOL" list REQUEST | tr -d '\r' | awk '$2 == "key" { print $1 }'); do REQUESTS="${REQUESTS:-} $tp"; done
+  [ -n "${REQUESTS:-}" ] || fail "no placeholder with a key link in LocalMachine\\REQUEST"
+  cs_run status status --json
+  expect_eq "$(jq -r '.request.in_flight.state + " " + .request.in_flight.ca_request + " " + .request.in_flight.name' "$T/status.out")" \
+    "pending 4711 $name" "status: the request in flight"
+  expect_eq "$(count_event 3202)" 1 "pending said"
+}
+
 name=${1:?test name}
 declare -F "test_$name" >/dev/null || fail "no test named $name"
 "test_$name"

@@ -153,8 +153,9 @@ static void open_to_all(const char *path, int folder) {
   CHECK(MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1200) > 0);
   CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorA("D:P(A;OICI;FA;;;WD)", SDDL_REVISION_1, &sd, NULL));
   CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
-  CHECK_INT((int)SetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-                                       NULL, NULL, dacl, NULL),
+  CHECK_INT((int)SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
+                                       DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, NULL, NULL,
+                                       dacl, NULL),
             ==, 0);
   LocalFree(sd);
 #else
@@ -194,17 +195,18 @@ CS_TEST(helper_gets_the_contract_environment) {
   cs_err_t err;
   const char *h, *w;
   fx_open();
-  h = helper(dir,
-             "printf '[%s][%s][%s][%s][%s][%s]%s' \"$CERTMONGER_OPERATION\" \"$CERTMONGER_CA_PROFILE\" "
-             "\"$CERTMONGER_REQ_HOSTNAME\" \"${CERTMONGER_CA_COOKIE-none}\" \"$(printf %s \"$CERTMONGER_CSR\" | head -n "
-             "1)\" \"$(stat -c %a \"$CERTSTEWARD_WORK_DIR\")\" \"$CERTSTEWARD_WORK_DIR\"\n"
-             "[ \"$CERTMONGER_OPERATION\" = POLL ] && { echo \"$CERTMONGER_OPERATION $CERTMONGER_CA_COOKIE\"; exit 2; }\n"
-             "exit 1",
-             "if \"%CERTMONGER_OPERATION%\"==\"POLL\" (echo %CERTMONGER_OPERATION% %CERTMONGER_CA_COOKIE%& exit /b 2)\r\n"
-             "if exist \"%CERTSTEWARD_WORK_DIR%\\\" (set d=700) else (set d=none)\r\n"
-             "echo [%CERTMONGER_OPERATION%][%CERTMONGER_CA_PROFILE%][%CERTMONGER_REQ_HOSTNAME%][%CERTMONGER_CA_COOKIE%]"
-             "[-----BEGIN CERTIFICATE REQUEST-----][%d%]%CERTSTEWARD_WORK_DIR%\r\n"
-             "exit /b 1");
+  h = helper(
+      dir,
+      "printf '[%s][%s][%s][%s][%s][%s]%s' \"$CERTMONGER_OPERATION\" \"$CERTMONGER_CA_PROFILE\" "
+      "\"$CERTMONGER_REQ_HOSTNAME\" \"${CERTMONGER_CA_COOKIE-none}\" \"$(printf %s \"$CERTMONGER_CSR\" | head -n "
+      "1)\" \"$(stat -c %a \"$CERTSTEWARD_WORK_DIR\")\" \"$CERTSTEWARD_WORK_DIR\"\n"
+      "[ \"$CERTMONGER_OPERATION\" = POLL ] && { echo \"$CERTMONGER_OPERATION $CERTMONGER_CA_COOKIE\"; exit 2; }\n"
+      "exit 1",
+      "if \"%CERTMONGER_OPERATION%\"==\"POLL\" (echo %CERTMONGER_OPERATION% %CERTMONGER_CA_COOKIE%& exit /b 2)\r\n"
+      "if exist \"%CERTSTEWARD_WORK_DIR%\\\" (set d=700) else (set d=none)\r\n"
+      "echo [%CERTMONGER_OPERATION%][%CERTMONGER_CA_PROFILE%][%CERTMONGER_REQ_HOSTNAME%][%CERTMONGER_CA_COOKIE%]"
+      "[-----BEGIN CERTIFICATE REQUEST-----][%d%]%CERTSTEWARD_WORK_DIR%\r\n"
+      "exit /b 1");
   CHECK_INT(cs_ca_command_run(line(h, ""), state, CS_CA_OP_SUBMIT, "-----BEGIN CERTIFICATE REQUEST-----\nMII\n",
                               "WebServer", "board.example.com", "ignored", &a, &err),
             ==, CS_OK);
@@ -365,9 +367,10 @@ CS_TEST(work_folder_is_removed_without_following_links) {
            "cd \"$CERTSTEWARD_WORK_DIR\" || exit 9; echo x > request.csr; mkdir sub; echo y > sub/f; ln -s '%s' link; "
            "ln -s '%s' file-link; exit 6",
            outside, at(outside, "keep"));
-  snprintf(cmd, sizeof cmd, "echo x> \"%%CERTSTEWARD_WORK_DIR%%\\request.csr\"\r\nmkdir \"%%CERTSTEWARD_WORK_DIR%%\\sub\"\r\n"
-                            "echo y> \"%%CERTSTEWARD_WORK_DIR%%\\sub\\f\"\r\n"
-                            "if not exist \"%%CERTSTEWARD_WORK_DIR%%\\sub\\f\" exit /b 9\r\nexit /b 6");
+  snprintf(cmd, sizeof cmd,
+           "echo x> \"%%CERTSTEWARD_WORK_DIR%%\\request.csr\"\r\nmkdir \"%%CERTSTEWARD_WORK_DIR%%\\sub\"\r\n"
+           "echo y> \"%%CERTSTEWARD_WORK_DIR%%\\sub\\f\"\r\n"
+           "if not exist \"%%CERTSTEWARD_WORK_DIR%%\\sub\\f\" exit /b 9\r\nexit /b 6");
   h = helper(dir, sh, cmd);
   CHECK_INT(cs_ca_command_run(line(h, ""), state, CS_CA_OP_IDENTIFY, NULL, NULL, "h", NULL, &a, &err), ==, CS_OK);
   CHECK_INT(a.status, ==, CS_CA_UNSUPPORTED);
