@@ -111,8 +111,8 @@ int cs_request_write(const char *state_dir, const cs_request_t *r, cs_err_t *err
 static int number(const char *v, long long *out) {
   char *end;
   long long n;
-  if (v[0] == '\0' || strlen(v) > 19)
-    return 0;
+  if (v[0] == '\0' || strlen(v) > 19 || !((v[0] >= '0' && v[0] <= '9') || v[0] == '-'))
+    return 0; /* strtoll would take a space or a plus sign before the digits */
   n = strtoll(v, &end, 10);
   if (*end != '\0')
     return 0;

@@ -45,8 +45,9 @@ static void end_request(const cs_reqflow_t *f, const cs_request_t *r, int keep_k
   remove_file(f, r->name, ".answer");
   remove_file(f, r->name, ".pem");
   /* the next request waits a while, however this one ended (CS_REQUEST_COOLDOWN) */
-  if (cs_request_ended_write(f->cfg->store.state_dir, cs_clock_now(), &err) != CS_OK ||
-      cs_request_remove(f->cfg->store.state_dir, &err) != CS_OK)
+  if (cs_request_ended_write(f->cfg->store.state_dir, cs_clock_now(), &err) != CS_OK)
+    cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
+  if (cs_request_remove(f->cfg->store.state_dir, &err) != CS_OK) /* the record whatever came before */
     cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
 }
 
@@ -97,6 +98,13 @@ static int read_csr(const cs_reqflow_t *f, const cs_request_t *r, char **pem, cs
   return rc;
 }
 
+/* The next look after a failure or a wait: 1, 2, 4 ... minutes (or the CA's delay) */
+static void retry_later(cs_request_t *r, long long now, long ca_delay) {
+  r->next = now + cs_request_backoff(r->tries, ca_delay);
+  if (r->tries < 1000000)
+    r->tries++;
+}
+
 /* The CA issued: its answer kept, checked against the key and joined with it into ready */
 static int issued(const cs_reqflow_t *f, cs_request_t *r, const cs_ca_answer_t *a, cs_rq_state_t *st, char *ready,
                   size_t ready_len, cs_err_t *err) {
@@ -123,7 +131,6 @@ static int issued(const cs_reqflow_t *f, cs_request_t *r, const cs_ca_answer_t *
     cs_reply_free(&reply);
     remove_file(f, r->name, ".pem");
     strcpy(r->state, CS_REQ_PENDING);
-    r->tries++;
     *st = CS_RQ_WAIT;
     return CS_OK;
   }
@@ -140,29 +147,28 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
                   size_t ready_len, cs_err_t *err) {
   const cs_config_t *cfg = f->cfg;
   cs_ca_answer_t a;
-  cs_ca_op_t op = r->submitted == 0 ? CS_CA_OP_SUBMIT : CS_CA_OP_POLL;
+  /* a poll needs the helper's cookie; without one the request is submitted (again), as
+   * certmonger does */
+  cs_ca_op_t op = r->cookie != NULL && r->cookie[0] != '\0' ? CS_CA_OP_POLL : CS_CA_OP_SUBMIT;
   char *csr = NULL, secs[32];
   int rc;
 
   *st = CS_RQ_WAIT;
-  if ((rc = read_csr(f, r, &csr, err)) != CS_OK)
-    return rc;
+  if ((rc = read_csr(f, r, &csr, err)) != CS_OK) { /* said once, looked at again later, never in a loop */
+    say_once(r, CS_EV_REQUEST_MISCONFIGURED, err->text);
+    retry_later(r, now, -1);
+    return CS_OK;
+  }
   rc = cs_ca_command_run(cfg->request.submit_command, f->cfg->store.state_dir, op, csr, cfg->request.template_name,
                          f->host, r->cookie, &a, err);
   free(csr);
-  if (rc == CS_ECONFIG) {
+  if (rc != CS_OK) { /* refused before it ran, or the shell could not be started: tried again */
     say_once(r, CS_EV_REQUEST_MISCONFIGURED, err->text);
-    r->tries++;
-    r->next = now + cs_request_backoff(r->tries, -1);
+    retry_later(r, now, -1);
     return CS_OK;
   }
-  if (rc != CS_OK) { /* the shell could not be started: this machine's, tried again */
-    say_once(r, CS_EV_REQUEST_MISCONFIGURED, err->text);
-    r->tries++;
-    r->next = now + cs_request_backoff(r->tries, -1);
-    return CS_OK;
-  }
-  if (op == CS_CA_OP_SUBMIT && (a.status == CS_CA_ISSUED || a.status == CS_CA_WAIT || a.status == CS_CA_WAIT_DELAY)) {
+  if (op == CS_CA_OP_SUBMIT && r->submitted == 0 &&
+      (a.status == CS_CA_ISSUED || a.status == CS_CA_WAIT || a.status == CS_CA_WAIT_DELAY)) {
     r->submitted = now;
     cs_event_say(CS_EV_REQUEST_SUBMITTED, NULL, r->name, "route command", NULL);
   }
@@ -170,7 +176,9 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
   case CS_CA_ISSUED:
     rc = issued(f, r, &a, st, ready, ready_len, err);
     if (*st == CS_RQ_WAIT)
-      r->next = now + cs_request_backoff(r->tries, -1);
+      retry_later(r, now, -1);
+    else
+      r->next = now; /* put in service now */
     break;
   case CS_CA_WAIT:
   case CS_CA_WAIT_DELAY:
@@ -182,8 +190,7 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
       r->ca_id = cs_strdup(r->cookie);
     }
     strcpy(r->state, CS_REQ_PENDING);
-    r->tries++;
-    r->next = now + cs_request_backoff(r->tries - 1, a.delay);
+    retry_later(r, now, a.delay);
     if (r->said == NULL || strcmp(r->said, "pending") != 0) {
       snprintf(secs, sizeof secs, "%lld", r->next - now);
       cs_event_say(CS_EV_REQUEST_PENDING, NULL, r->name, r->ca_id != NULL ? r->ca_id : "-", secs);
@@ -198,8 +205,7 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
     break;
   case CS_CA_UNREACHABLE:
     say_once(r, CS_EV_CA_UNREACHABLE, a.message);
-    r->tries++;
-    r->next = now + cs_request_backoff(r->tries, -1);
+    retry_later(r, now, -1);
     break;
   default: /* misconfigured, unsupported, or a helper that broke the contract */
   {
@@ -207,8 +213,7 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
     snprintf(what, sizeof what, "the CA helper answered %s: %s", cs_ca_status_name(a.status), a.message);
     say_once(r, CS_EV_REQUEST_MISCONFIGURED, what);
   }
-    r->tries++;
-    r->next = now + cs_request_backoff(r->tries, -1);
+    retry_later(r, now, -1);
     break;
   }
   cs_ca_answer_free(&a);
@@ -261,8 +266,10 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
   /* the names are copied only from a certificate a trusted CA issued: the file in service
    * may be one the connector's account can write, and a request for names it chose,
    * signed by our CA with this machine's rights, would be theirs */
-  if ((rc = cs_worker_validate(f->worker, cert, NULL, NULL, NULL, &scan, err)) != CS_OK)
+  if ((rc = cs_worker_validate(f->worker, cert, NULL, NULL, NULL, &scan, err)) != CS_OK) {
+    cs_reply_free(&scan);
     return rc;
+  }
   chain = cs_report_find(&scan.report, CS_CHECK_CHAIN);
   trusted = chain != NULL && chain->ok;
   if ((rc = cs_request_name(now, r->name, err)) != CS_OK) {
@@ -347,7 +354,9 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
     }
     return rc;
   }
-  if (strcmp(r->state, CS_REQ_ISSUED) == 0) { /* a restart between the CA's answer and the renewal */
+  if (strcmp(r->state, CS_REQ_ISSUED) == 0) { /* to be put in service (again after a renewal that could not run) */
+    if (now < r->next)
+      return CS_OK;
     *st = CS_RQ_ISSUED;
     return file_of(f, r->name, ".pem", ready, ready_len, err);
   }
@@ -364,14 +373,18 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
     return CS_OK; /* an admin's to submit / not yet */
   if (strcmp(r->route, "command") == 0) {
     rc = submit(f, now, r, st, ready, ready_len, err);
+  } else if (strcmp(r->route, "manual") == 0) { /* its outbox could not be written when it was made */
+    if (to_outbox(f, r, err) != CS_OK) {
+      say_once(r, CS_EV_REQUEST_MISCONFIGURED, err->text);
+      retry_later(r, now, -1);
+    }
   } else {
     say_once(r, CS_EV_REQUEST_MISCONFIGURED,
              strcmp(r->route, "adcs") == 0
                  ? "route adcs: this certsteward submits through a CA helper only (route = command; the AD CS "
                    "helper runs certreq)"
                  : "the request's route is not known to this certsteward");
-    r->tries++;
-    r->next = now + cs_request_backoff(r->tries, -1);
+    retry_later(r, now, -1);
   }
   if (*st != CS_RQ_ENDED) {
     cs_err_t werr;
@@ -381,18 +394,55 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
   return rc;
 }
 
-void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int committed) {
+void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int outcome, const char *why, const char *ready) {
+  long long now = cs_clock_now();
   cs_err_t err;
-  if (committed) {
+  switch (outcome) {
+  case CS_RQ_DONE_COMMITTED:
     /* Windows: the key is the certificate's now, in the store; POSIX: it was installed
      * into [store] key_file, its file here goes */
     end_request(f, r, cs_plat_store_holds_keys());
     return;
+  case CS_RQ_DONE_HELD:
+    cs_event_say(CS_EV_REQUEST_HELD, NULL, r->name, why, ready);
+    strcpy(r->state, CS_REQ_HELD);
+    free(r->said); /* said again each day while it is held */
+    r->said = cs_strdup(why);
+    r->next = now + CS_REQUEST_COOLDOWN;
+    break;
+  default: /* the renewal could not run (a worker that failed, a pre-flight refused): again later */
+    say_once(r, CS_EV_REQUEST_MISCONFIGURED, why);
+    strcpy(r->state, CS_REQ_ISSUED);
+    retry_later(r, now, -1);
+    break;
   }
-  strcpy(r->state, CS_REQ_HELD);
-  r->next = cs_clock_now() + CS_REQUEST_COOLDOWN;
   if (save(f, r, &err) != CS_OK)
     cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
+}
+
+void cs_reqflow_renewed(const cs_reqflow_t *f, cs_request_t *r, const cs_renewal_result_t *res, const char *ready) {
+  char why[700];
+  cs_err_t err;
+  snprintf(why, sizeof why, "its renewal ended %s at %s: %.500s", cs_outcome_name(res->outcome),
+           cs_step_name(res->step), res->err.text);
+  switch (res->outcome) {
+  case CS_OUT_COMMITTED:
+    cs_reqflow_finish(f, r, CS_RQ_DONE_COMMITTED, NULL, ready);
+    break;
+  case CS_OUT_REJECTED:
+  case CS_OUT_ROLLED_BACK:
+  case CS_OUT_ROLLBACK_FAILED:
+    cs_reqflow_finish(f, r, CS_RQ_DONE_HELD, why, ready);
+    break;
+  case CS_OUT_VALID: /* fit, outside the maintenance window: the window's opening runs it */
+    r->next = cs_clock_now() + CS_REQUEST_COOLDOWN;
+    if (save(f, r, &err) != CS_OK)
+      cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
+    break;
+  default:
+    cs_reqflow_finish(f, r, CS_RQ_DONE_RETRY, why, ready);
+    break;
+  }
 }
 
 int cs_reqflow_due(const cs_config_t *cfg, const cs_request_t *r, int have_record, long long not_after, long long ended,
@@ -402,6 +452,8 @@ int cs_reqflow_due(const cs_config_t *cfg, const cs_request_t *r, int have_recor
       return now >= r->next; /* said again */
     if (strcmp(r->state, CS_REQ_OUTBOX) == 0)
       return now > r->deadline; /* given up */
+    if (strcmp(r->state, CS_REQ_ISSUED) == 0)
+      return now >= r->next; /* no deadline: the CA has answered */
     return now >= r->next || now > r->deadline;
   }
   return not_after > 0 && cs_request_due(not_after, now, cfg->request.renew_days) &&

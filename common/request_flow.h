@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "renewal.h"
 #include "request.h"
 #include "worker.h"
 
@@ -41,10 +42,21 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
 int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
                     size_t ready_len, cs_err_t *err);
 
-/* The renewal of ready ended: committed, the request is over (its files go; POSIX its
- * key file too, installed by then where the service reads it); else it is held, its
- * ready file kept for `certsteward apply`, and not tried again. */
-void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int committed);
+/* How the renewal of an issued certificate ended, for cs_reqflow_finish */
+enum {
+  CS_RQ_DONE_COMMITTED, /* in service: the request is over (its files go; POSIX its key file too,
+                           installed by then where the service reads it) */
+  CS_RQ_DONE_HELD,      /* rejected by a check, or rolled back: held, said now and each day,
+                           ready kept for `certsteward apply`, never tried again */
+  CS_RQ_DONE_RETRY      /* it could not run (a worker failed, the pre-flight refused): tried
+                           again after a back-off */
+};
+/* why: what is said (held: event 3210 naming ready; retry: 3208 once) */
+void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int outcome, const char *why, const char *ready);
+
+/* The renewal of ready ended as res says: committed, held (a check or the rollback),
+ * waiting for the maintenance window (issued, run when it opens), or again later. */
+void cs_reqflow_renewed(const cs_reqflow_t *f, cs_request_t *r, const cs_renewal_result_t *res, const char *ready);
 
 /* The request in flight is due for a look at now (a held one: to be said again; one in
  * the outbox: to be given up), or none is and the certificate in service (expiring at

@@ -82,7 +82,8 @@ int cs_cmd_request(int argc, char **argv) {
     goto out;
   }
   if (got == CS_OK) {
-    if (opts[1].value != NULL && strcmp(r.state, CS_REQ_PENDING) == 0)
+    if (opts[1].value != NULL && (strcmp(r.state, CS_REQ_PENDING) == 0 || strcmp(r.state, CS_REQ_MADE) == 0 ||
+                                  strcmp(r.state, CS_REQ_ISSUED) == 0))
       r.next = now; /* --poll: now, not at the back-off's time */
     rc = cs_reqflow_step(&f, now, &r, &st, ready, sizeof ready, &err);
   } else {
@@ -96,9 +97,9 @@ int cs_cmd_request(int argc, char **argv) {
   if (st == CS_RQ_ISSUED) {
     env.name = r.name;
     cs_renewal_run(&env, ready, 0, &res);
-    cs_reqflow_finish(&f, &r, res.outcome == CS_OUT_COMMITTED);
+    cs_reqflow_renewed(&f, &r, &res, ready);
     rc = cs_cli_outcome(r.name, &res);
-    if (res.outcome != CS_OUT_COMMITTED)
+    if (strcmp(r.state, CS_REQ_HELD) == 0)
       say(&r, CS_RQ_HELD, ready);
     goto out;
   }

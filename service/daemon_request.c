@@ -63,11 +63,13 @@ void cs__daemon_request_work(daemon_t *d, job_t *job) {
     return;
   }
   have = rc == CS_OK;
-  /* due; or issued (a restart between the CA's answer and the renewal); or the certificate
-   * in service is no longer the one the request renews (cs_reqflow_step ends it) */
+  /* due; or issued and the maintenance window just opened for it; or the certificate in
+   * service is no longer the one the request renews (cs_reqflow_step ends it) */
+  if (have && job->from_window && strcmp(r.state, CS_REQ_ISSUED) == 0)
+    r.next = now;
   if (!cs_reqflow_due(d->cfg, &r, have, d->stats.not_after, cs_request_ended_read(d->cfg->store.state_dir), now) &&
-      !(have && (strcmp(r.state, CS_REQ_ISSUED) == 0 || (d->stats.tp[0] && strcmp(d->stats.tp, r.old_tp) != 0)))) {
-    d->request_next = have && strcmp(r.state, CS_REQ_OUTBOX) != 0 && strcmp(r.state, CS_REQ_ISSUED) != 0 ? r.next : 0;
+      !(have && d->stats.tp[0] && strcmp(d->stats.tp, r.old_tp) != 0)) {
+    d->request_next = have && strcmp(r.state, CS_REQ_OUTBOX) != 0 ? r.next : 0;
     cs_request_free(&r);
     return;
   }
@@ -78,17 +80,9 @@ void cs__daemon_request_work(daemon_t *d, job_t *job) {
   if (st == CS_RQ_ISSUED) {
     job->request_ran = 1;
     cs__daemon_run_gated(d, r.name, ready, 0);
-    if (d->res.outcome != CS_OUT_VALID) { /* VALID: fit, outside the window: it waits, issued */
-      if (d->res.outcome != CS_OUT_COMMITTED) {
-        char why[700];
-        snprintf(why, sizeof why, "its renewal ended %s at %s: %.500s", cs_outcome_name(d->res.outcome),
-                 cs_step_name(d->res.step), d->res.err.text);
-        cs_event_say(CS_EV_REQUEST_HELD, NULL, r.name, why, ready);
-        free(r.said); /* said again each day while it is held */
-        r.said = cs_strdup(why);
-      }
-      cs_reqflow_finish(&f, &r, d->res.outcome == CS_OUT_COMMITTED);
-    }
+    cs_reqflow_renewed(&f, &r, &d->res, ready);
+    if ((strcmp(r.state, CS_REQ_ISSUED) == 0 && d->res.outcome != CS_OUT_VALID) || strcmp(r.state, CS_REQ_HELD) == 0)
+      d->request_next = r.next; /* could not run: again after the back-off; held: said again in a day */
   } else if ((st == CS_RQ_WAIT && strcmp(r.state, CS_REQ_OUTBOX) != 0) || st == CS_RQ_HELD) {
     d->request_next = r.next;
   }
@@ -123,6 +117,7 @@ void cs__daemon_request_after(daemon_t *d, job_t *job) {
   if (d->once || d->request_next <= 0)
     return;
   wait = d->request_next - cs_clock_now();
-  /* at most a day at a time: the wall clock may jump while we sleep */
-  uv_timer_start(&d->request_timer, timer_cb, (uint64_t)(wait < 1 ? 1 : wait > 86400 ? 86400 : wait) * 1000, 0);
+  /* at most a day at a time: the wall clock may jump while we sleep; at least half a
+   * minute: a look that left its time in the past must not run again at once */
+  uv_timer_start(&d->request_timer, timer_cb, (uint64_t)(wait < 30 ? 30 : wait > 86400 ? 86400 : wait) * 1000, 0);
 }

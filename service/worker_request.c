@@ -81,8 +81,10 @@ static int make(const cs_config_t *cfg, cs_opt_t *o, cs_buf_t *out) {
       cs_plat_write_atomic(o[O_OUT].value, pem, strlen(pem), 0600, &err) != CS_OK ||
       cs_plat_reqkey_place(cfg, key, names.host, &err) != CS_OK) {
     cs_err_t ignored;
-    if (key != NULL) /* a key without its request is of no use: not left behind */
+    if (key != NULL) /* a key without its request is of no use: not left behind, nor the request */
       (void)cs_plat_reqkey_delete(cfg, o[O_NAME].value, &ignored);
+    if (cs_plat_exists(o[O_OUT].value))
+      (void)cs_plat_remove(o[O_OUT].value, &ignored);
     cs__worker_fail(out, rc, err.text);
     goto out;
   }

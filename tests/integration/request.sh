@@ -165,6 +165,21 @@ test_request_id_is_said() {
   expect_eq "$(status_json .in_flight.ca_request)" '"4711"' "status: the CA's request id"
 }
 
+# An issued certificate whose renewal could not run (the pre-flight found the endpoint
+# down) is not held: it is tried again after the back-off and put in service
+test_renewal_that_could_not_run_is_tried_again() {
+  request_setup 'sign; exit 0'
+  cs_set connector endpoints "127.0.0.1:$P2" # nothing listens there
+  run_once
+  expect_eq "$(status_json .in_flight.state)" '"issued"' "issued, waiting to be tried again"
+  expect_eq "$(cs_events_count 3210)" 0 "held"
+  expect_served "$P1" "$OLD" "still the old certificate"
+  cs_set connector endpoints "127.0.0.1:$P1"
+  CERTSTEWARD_TEST_CLOCK_OFFSET=600 run_once
+  new_served "the issued certificate, tried again"
+  expect_eq "$(grep -c '^SUBMIT' "$T/ca/helper.log")" 1 "the CA asked again"
+}
+
 # Exit 5: wait the seconds the CA asks, then poll with the cookie
 test_wait_seconds() {
   request_setup 'printf "120\nticket-7\n"; exit 5'

@@ -68,6 +68,8 @@ CS_TEST(damaged_records_are_refused) {
   CHECK_INT(parse(GOOD_HEAD "made 5\n", &r, &err), ==, CS_EFORMAT); /* cut short */
   CHECK_CONTAINS(err.text, "cut short");
   CHECK_INT(parse(GOOD_HEAD "made soon\nend\n", &r, &err), ==, CS_EFORMAT);
+  CHECK_INT(parse(GOOD_HEAD "made +5\nend\n", &r, &err), ==, CS_EFORMAT);
+  CHECK_INT(parse(GOOD_HEAD "next  5\nend\n", &r, &err), ==, CS_EFORMAT);
   CHECK_INT(parse(GOOD_HEAD "cookie bad%0\nend\n", &r, &err), ==, CS_EFORMAT);
   CHECK_INT(parse(GOOD_HEAD "cookie nul%00\nend\n", &r, &err), ==, CS_EFORMAT);
   /* a name that could leave the folder */
