@@ -152,10 +152,17 @@ static int set_line(cs_request_t *r, const char *key, const char *raw) {
     ok = fixed(r->old_tp, sizeof r->old_tp, v, 1);
   else if (strcmp(key, "new") == 0)
     ok = fixed(r->new_tp, sizeof r->new_tp, v, 1);
-  else if (strcmp(key, "cookie") == 0 || strcmp(key, "ca_id") == 0 || strcmp(key, "said") == 0) {
-    char **dst = key[0] == 'c' ? (key[1] == 'o' ? &r->cookie : &r->ca_id) : &r->said;
-    free(*dst);
-    *dst = v;
+  else if (strcmp(key, "cookie") == 0) {
+    free(r->cookie);
+    r->cookie = v; /* kept: the record owns it */
+    return 1;
+  } else if (strcmp(key, "ca_id") == 0) {
+    free(r->ca_id);
+    r->ca_id = v;
+    return 1;
+  } else if (strcmp(key, "said") == 0) {
+    free(r->said);
+    r->said = v;
     return 1;
   } else if (number(v, &n)) {
     if (strcmp(key, "made") == 0)

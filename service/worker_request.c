@@ -205,6 +205,7 @@ int cs__worker_request(int argc, char **argv, cs_buf_t *out) {
   cs_err_t err;
   int n = 0, rc = EXIT_USAGE, have_cfg = 0;
 
+  cs_err_clear(&err);
   if (operands == NULL)
     return cs__worker_fail(out, EXIT_FAILED, "out of memory");
   if (cs__worker_args(argc, argv, o, operands, &n, out) != 0)

@@ -341,13 +341,16 @@ static int env_named(const char *e, const char *name) {
 int cs_plat_run_shell_env(const char *command, const char *const *env, const char *drop_prefix, int timeout_ms,
                           size_t max_out, cs_run_result_t *res, cs_err_t *err) {
   const char *argv[] = {"/bin/sh", "-c", command, NULL};
+  static char *const none[] = {NULL};
+  char *const *own = environ != NULL ? environ : none;
+  const char *const *add = env != NULL ? env : (const char *const *)none;
   size_t n_own = 0, n_add = 0, i, j, k = 0;
   const char **envp;
   int rc;
 
-  while (environ != NULL && environ[n_own] != NULL)
+  while (own[n_own] != NULL)
     n_own++;
-  while (env != NULL && env[n_add] != NULL)
+  while (add[n_add] != NULL)
     n_add++;
   if ((envp = malloc(sizeof *envp * (n_own + n_add + 1))) == NULL) {
     memset(res, 0, sizeof *res);
@@ -355,14 +358,14 @@ int cs_plat_run_shell_env(const char *command, const char *const *env, const cha
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   }
   for (i = 0; i < n_own; i++) {
-    int replaced = drop_prefix != NULL && strncmp(environ[i], drop_prefix, strlen(drop_prefix)) == 0;
+    int replaced = drop_prefix != NULL && strncmp(own[i], drop_prefix, strlen(drop_prefix)) == 0;
     for (j = 0; !replaced && j < n_add; j++)
-      replaced = env_named(environ[i], env[j]);
+      replaced = env_named(own[i], add[j]);
     if (!replaced)
-      envp[k++] = environ[i];
+      envp[k++] = own[i];
   }
   for (j = 0; j < n_add; j++)
-    envp[k++] = env[j];
+    envp[k++] = add[j];
   envp[k] = NULL;
   {
     union {
