@@ -1,5 +1,6 @@
 /* The parts of platform.h that are the same on every system. */
 #include "platform.h"
+#include "statedir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,23 @@ static const char *base_name(const char *path) {
   while (p > path && !cs_plat_is_path_sep(p[-1]))
     p--;
   return p;
+}
+
+int cs_plat_state_dir_unsafe(const char *dir, char *why, size_t len) {
+  static const char *const trusted[] = {CS_STATE_JOURNAL, CS_STATE_TX};
+  char path[4096];
+  size_t i;
+  if (cs_plat_folder_unsafe(dir, why, len))
+    return 1;
+  for (i = 0; i < sizeof trusted / sizeof trusted[0]; i++) {
+    if (cs_plat_path_join(path, sizeof path, dir, trusted[i]) != CS_OK) {
+      snprintf(why, len, "the state folder's path is too long");
+      return 1;
+    }
+    if (cs_plat_state_unsafe(path, why, len))
+      return 1;
+  }
+  return 0;
 }
 
 int cs_plat_program_unsafe(const char *exe, const char *worker, char *why, size_t len) {

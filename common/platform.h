@@ -298,6 +298,13 @@ int cs_plat_program_unsafe(const char *exe, const char *worker, char *why, size_
  * above path are not judged here (cs_plat_folder_unsafe does that for the state folder). */
 int cs_plat_state_unsafe(const char *path, char *why, size_t len);
 
+/* The state folder and what an undo would act on in it (the journal, the transaction's
+ * folder: its backups and manifests name what is deleted or put back), as the daemon and
+ * every command that recovers or renews judge them: cs_plat_folder_unsafe of dir, then
+ * cs_plat_state_unsafe of each. 1 with the reason when unsafe. A manifest planted while
+ * the folder was open to others would make an undo write or delete other files as root. */
+int cs_plat_state_dir_unsafe(const char *dir, char *why, size_t len);
+
 /* Runs path (no PATH search) with argv in place of this program: POSIX execv;
  * Windows starts it confined as cs_plat_run_confined (it is the worker), waits, and
  * exit()s with its code. Returns only on failure. */

@@ -125,7 +125,7 @@ int cs_cli_open_events(const cs_config_t *cfg, int foreground) {
 int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_worker_t *worker, cs_renewal_env_t *env,
                  cs_plat_lock_t **lock) {
   cs_renewal_result_t res;
-  char lockpath[4096];
+  char lockpath[4096], why[1024];
   cs_err_t err;
   int rc = -1;
 
@@ -133,6 +133,15 @@ int cs_cli_begin(const char *cmd, const cs_config_t *cfg, const char *host, cs_w
   memset(&res, 0, sizeof res);
   if (cs_cli_open_events(cfg, 1) != 0)
     goto out;
+  /* as the daemon: nothing is recovered or renewed in a state folder others could have
+   * planted a journal or a manifest in */
+  if (cs_plat_state_dir_unsafe(cfg->store.state_dir, why, sizeof why)) {
+    fprintf(stderr,
+            "certsteward %s: the state folder %s is not safe to use: %s. Nothing was changed: let only "
+            "administrators (root) change it and what it holds, then run certsteward %s again.\n",
+            cmd, cfg->store.state_dir, why, cmd);
+    goto out;
+  }
   (void)cs_plat_path_join(lockpath, sizeof lockpath, cfg->store.state_dir,
                           CS_STATE_LOCK); /* "" when too long: refused */
   if (cs_plat_lock(lockpath, lock, &err) != CS_OK) {

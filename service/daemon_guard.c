@@ -21,27 +21,9 @@
 
 typedef int (*check_fn)(const char *path, char *why, size_t len);
 
-/* The state folder, and what an undo would act on: the journal and the transaction's
- * folder (its backups and manifests name what is deleted or put back), each of them
- * an administrator's and writable by no one else (cs_plat_state_unsafe). They are
- * judged before recovery and before each renewal, since a manifest planted while the
- * folder was open to others would make an undo delete other certificates. */
-static int state_unsafe(const char *dir, char *why, size_t len) {
-  static const char *const trusted[] = {CS_STATE_JOURNAL, CS_STATE_TX};
-  char path[4096];
-  size_t i;
-  if (cs_plat_folder_unsafe(dir, why, len))
-    return 1;
-  for (i = 0; i < sizeof trusted / sizeof trusted[0]; i++) {
-    if (cs_plat_path_join(path, sizeof path, dir, trusted[i]) != CS_OK) {
-      snprintf(why, len, "the state folder's path is too long");
-      return 1;
-    }
-    if (cs_plat_state_unsafe(path, why, len))
-      return 1;
-  }
-  return 0;
-}
+/* The state folder and what an undo would act on (platform.h: cs_plat_state_dir_unsafe):
+ * judged before recovery and before each renewal. */
+static int state_unsafe(const char *dir, char *why, size_t len) { return cs_plat_state_dir_unsafe(dir, why, len); }
 
 static const char *guard_path(const daemon_t *d, int i, check_fn *check, int *event) {
   const cs_config_t *cfg = d->cfg;

@@ -176,9 +176,12 @@ static int set_meta(int fd, const char *path, const cs__posix_meta_t *m, cs_err_
   if (fchown(fd, (uid_t)m->uid, (gid_t)m->gid) != 0)
     return cs_err_set(err, cs__posix_errno(errno), errno, "cannot give the new %s the owner %lld:%lld: %s", path,
                       m->uid, m->gid, strerror(errno));
-  if (fchmod(fd, (mode_t)(m->mode & 07777)) != 0)
+  /* never a set-user-ID, set-group-ID or sticky bit: no file certsteward writes is a
+   * program, and a mode read from a manifest a planted journal named must not make
+   * one (root-owned and set-user-ID) */
+  if (fchmod(fd, (mode_t)(m->mode & 0777)) != 0)
     return cs_err_set(err, cs__posix_errno(errno), errno, "cannot set mode %04o on the new %s: %s",
-                      (unsigned)(m->mode & 07777), path, strerror(errno));
+                      (unsigned)(m->mode & 0777), path, strerror(errno));
   if (m->acl != NULL)
     acl = acl_from_text(m->acl);
   else if ((ext = acl_extended_fd(fd)) == 1)

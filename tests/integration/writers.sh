@@ -155,6 +155,26 @@ test_recovery_waits_for_state_folder_open_to_all() {
   cs_daemon_stop_clean
 }
 
+# A command that recovers and renews (apply here; rollback and request begin the same way)
+# judges the state folder as the daemon does: open to all, nothing is recovered or
+# changed, it says why; made safe again, apply recovers first
+test_apply_refuses_an_unsafe_state_folder() {
+  recovery_setup
+  chmod 777 "$T/var/state"
+  local st=0
+  "$CS" apply --config "$T/cs.ini" "$PKI/good-aes.pfx" >"$T/apply.out" 2>&1 || st=$?
+  [ "$st" -ne 0 ] || fail "apply ran in an unsafe state folder: $(cat "$T/apply.out")"
+  grep -qF "the state folder $T/var/state is not safe to use" "$T/apply.out" || fail "not said why: $(cat "$T/apply.out")"
+  grep -q "Nothing was changed" "$T/apply.out" || fail "not said that nothing changed: $(cat "$T/apply.out")"
+  [ -e "$T/var/state/journal" ] || fail "the journal was acted on"
+  ! cmp -s "$T/store/cert.pem" "$T/cert.pem.orig" || fail "the store was changed"
+  expect_eq "$(cs_events_count 5003)" 0 "recovered from an unsafe state folder"
+  chmod 700 "$T/var/state"
+  "$CS" apply --config "$T/cs.ini" --dry-run "$PKI/good-aes.pfx" >"$T/apply2.out" 2>&1 ||
+    fail "apply in the safe state folder: $(cat "$T/apply2.out")"
+  recovered "apply once the state folder was safe"
+}
+
 # A configuration others can change: certsteward does not start, so it recovers
 # nothing; made private, the next start recovers.
 test_recovery_waits_for_safe_config() {

@@ -196,6 +196,23 @@ CS_TEST(key_grant_refuses_link_hardlink_and_stranger) {
 }
 
 /* The undo's write: the recorded owner, mode and ACL, whatever sits at the path now. */
+/* A recorded mode with set-user-ID, set-group-ID or sticky bits (a manifest a planted
+ * journal named) never makes a program: the bits are dropped, the rest kept */
+CS_TEST(write_meta_never_sets_set_id_bits) {
+  cs__posix_meta_t m;
+  cs_err_t err;
+  struct stat st;
+  setup();
+  cs_test_put_str(at("real/cert.pem"), "old");
+  CHECK_INT(cs__posix_meta_read(at("real/cert.pem"), &m, &err), ==, CS_OK);
+  m.mode = 07755;
+  CHECK_INT(cs__posix_write_meta(at("real/cert.pem"), "new", 3, &m, &err), ==, CS_OK);
+  CHECK_INT(lstat(at("real/cert.pem"), &st), ==, 0);
+  CHECK_INT(st.st_mode & 07777, ==, 0755);
+  cs__posix_meta_free(&m);
+  teardown();
+}
+
 CS_TEST(write_meta_restores_recorded_not_present) {
   cs__posix_meta_t m, now;
   cs_err_t err;
