@@ -326,8 +326,9 @@ void cs__daemon_adopt_after(daemon_t *d, job_t *job) {
     reasons(res, &why);
     d->stats.not_adopted++;
     cs__adopt_record(d, job->key, CS_ADOPT_REJECTED, res->new_tp, cs_buf_str(&why));
-    cs_event_cert(CS_EV_NOT_ADOPTED, res->new_tp, res->old_tp, res->validation.report.subject, NULL, source,
-                  cs_buf_str(&why), NULL);
+    /* a rollback that failed leaves the certificate in service in doubt: not "unchanged" */
+    cs_event_cert(res->outcome == CS_OUT_ROLLBACK_FAILED ? CS_EV_ADOPT_NOT_UNDONE : CS_EV_NOT_ADOPTED, res->new_tp,
+                  res->old_tp, res->validation.report.subject, NULL, source, cs_buf_str(&why), NULL);
     break;
   default: /* refused by the pre-flight, or could not run: not the certificate's fault */
     d->adopt_done_version[0] = '\0';

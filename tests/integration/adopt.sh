@@ -204,4 +204,19 @@ test_adopt_no_turns_it_off() {
   unchanged
 }
 
+# An adoption whose renewal fails and whose undo fails too: the event says the certificate
+# in service may have changed (3107), never that it is unchanged (3102)
+test_failed_rollback_does_not_say_unchanged() {
+  le_setup
+  cs_set connector restart_command "exit 3"
+  cs_daemon_start
+  adopted_wait in-service 1
+  le_version 2 "$PKI/good-bundle.pem" "$PKI/good-bundle.pem"
+  le_point 2
+  cs_events_wait 5002 1 30
+  cs_events_wait 3107 1 10
+  expect_eq "$(cs_events_count 3102)" 0 "said unchanged"
+  event_message 3107 | grep -q "may have changed" || fail "3107: $(event_message 3107)"
+}
+
 run_test "$@"
