@@ -83,7 +83,7 @@ static int ask_request(const cs_worker_t *w, const char *op, const char *name, c
 
 int cs_worker_request_make(const cs_worker_t *w, const char *name, const char *host, const char *dns,
                            const char *template_name, const char *csr_path, cs_err_t *err) {
-  const char *more[10];
+  const char *more[10] = {NULL};
   cs_reply_t reply;
   size_t k = 0;
   int rc;
