@@ -292,8 +292,10 @@ test_a_signature_that_does_not_verify_writes_no_msi() {
 # named as win-msi.sh's UPDATE expects (msibuild changes no row and succeeds) is not written.
 # A copy of the scripts and of certsteward.wxs, the worker's file renamed in it.
 test_a_file_table_row_without_its_version_writes_no_msi() {
-  mkdir -p "$T/src/scripts" "$T/src/installer/windows"
+  mkdir -p "$T/src/scripts" "$T/src/installer/windows" "$T/src/conf/ca-helpers"
   cp "$SRC/scripts/win-msi.sh" "$SRC/scripts/win-sign.sh" "$SRC/scripts/deps.sh" "$T/src/scripts/"
+  cp "$SRC/README.md" "$T/src/" # what the MSI installs besides the programs
+  cp "$SRC/conf/ca-helpers/adcs-certreq.ps1" "$T/src/conf/ca-helpers/"
   sed 's/Name="certsteward-worker.exe"/Name="cs-worker.exe"/' "$SRC/installer/windows/certsteward.wxs" \
     >"$T/src/installer/windows/certsteward.wxs"
   grep -q 'Name="cs-worker.exe"' "$T/src/installer/windows/certsteward.wxs" || fail "the worker's File element was not found"
