@@ -427,7 +427,10 @@ int cs_bindings_restore(const cs_bindings_backup_t *backup, cs_err_t *err) {
   cs_err_clear(&e);
   for (i = 0; i < backup->n; i++) {
     const cs_bindings_entry_t *en = &backup->entries[i];
-    r = cs_plat_read_file(en->backup, CS_BINDINGS_MAX_FILE, CS_READ_NOFOLLOW, &data, &len, &e);
+    /* not over a file someone put there since the backup (another owner) */
+    r = cs_plat_recorded_owner_unchanged(en->original, en->meta, &e);
+    if (r == CS_OK)
+      r = cs_plat_read_file(en->backup, CS_BINDINGS_MAX_FILE, CS_READ_NOFOLLOW, &data, &len, &e);
     if (r == CS_OK)
       r = cs_plat_write_recorded(en->original, data, len, en->meta, backup->dir, &e);
     cs_plat_free_file(data, len);

@@ -394,6 +394,10 @@ int cs_load_file(const char *path, size_t max, unsigned flags, const char *passw
   return rc;
 }
 
+int cs_load_content_error(int rc) {
+  return rc == CS_EFORMAT || rc == CS_EEMPTY || rc == CS_ETOOBIG || rc == CS_ECRYPTO || rc == CS_EPASSWORD;
+}
+
 int cs_load_key_file(const char *path, size_t max, const char *password, EVP_PKEY **key, cs_err_t *err) {
   unsigned char *data = NULL;
   size_t len = 0;

@@ -40,6 +40,15 @@ int cs_load_file(const char *path, size_t max, unsigned flags, const char *passw
  * any component of path (the key in service, in a folder others may write); *key owned by the caller. */
 int cs_load_key_file(const char *path, size_t max, const char *password, EVP_PKEY **key, cs_err_t *err);
 
+/* 1 when rc (of cs_load_file or cs_load_key_file) is about what the file holds, not
+ * about reaching it. A file in service sits in a folder others may write, and whoever
+ * can rename a root-only file to its path would learn from the error what the parser
+ * said of its content (its size, that it is not PEM): for such a file only that it is
+ * not a readable certificate or key is said (CS_LOAD_UNSAID), the file system's
+ * answers (no such file, a link, permission) in full. */
+int cs_load_content_error(int rc);
+#define CS_LOAD_UNSAID "certsteward check on it says why"
+
 /* Frees what b holds; b is left empty. */
 void cs_bundle_free(cs_bundle_t *b);
 

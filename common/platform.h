@@ -131,6 +131,14 @@ int cs_plat_write_recorded(const char *path, const void *data, size_t len, const
  * (a new string, free()). */
 int cs_plat_read_file_meta(const char *path, size_t max, unsigned char **data, size_t *len, char **meta, cs_err_t *err);
 
+/* Whether the file at path (reached as cs_plat_write_recorded reaches it, no link in
+ * any component) still has the owner meta records (NULL, a record from before owners
+ * were kept: this process's user on POSIX, SYSTEM or Administrators on Windows): CS_OK
+ * when so or when nothing is there; CS_EACCES naming both owners when not. The undo of
+ * a binding rewrite asks it before writing the saved bytes back: another owner means
+ * someone put another file there since, and what is put back is not written over it. */
+int cs_plat_recorded_owner_unchanged(const char *path, const char *meta, cs_err_t *err);
+
 int cs_plat_recover_recorded(const char *path, const char *record_dir, cs_err_t *err);
 
 /* fopen with a UTF-8 path (Windows: _wfopen, long paths too); NULL with errno set. */

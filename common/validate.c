@@ -23,6 +23,14 @@ void cs_validate_close(cs_validate_t *v) {
   memset(v, 0, sizeof *v);
 }
 
+/* Why the certificate or key in service cannot be read (cs_load_content_error). */
+static int in_service_unreadable(int rc, const cs_err_t *why, const char *what, const char *path, cs_err_t *err) {
+  if (cs_load_content_error(rc))
+    return cs_err_set(err, rc, 0, "cannot read the %s in service %s as a %s (" CS_LOAD_UNSAID ")", what, path,
+                      strcmp(what, "key") == 0 ? "private key" : "certificate");
+  return cs_err_set(err, rc, why->raw, "cannot read the %s in service %s: %s", what, path, why->text);
+}
+
 int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate_opts_t *o, cs_err_t *err) {
   const char *pw_file = o->password_file ? o->password_file : cfg->watch.password_file;
   const char *ca_file = o->ca_file ? o->ca_file : cfg->policy.ca_file;
@@ -45,7 +53,7 @@ int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate
   if (o->current != NULL) {
     rc = cs_load_file(o->current, v->max_file_size, CS_READ_NOFOLLOW, v->password, &v->current, &why);
     if (rc != CS_OK) {
-      rc = cs_err_set(err, rc, why.raw, "cannot read the certificate in service %s: %s", o->current, why.text);
+      rc = in_service_unreadable(rc, &why, "certificate", o->current, err);
       goto out;
     }
     v->policy.current = v->current.leaf;
@@ -53,7 +61,7 @@ int cs_validate_open(cs_validate_t *v, const cs_config_t *cfg, const cs_validate
   if (o->key != NULL) {
     rc = cs_load_key_file(o->key, v->max_file_size, v->password, &v->policy.service_key, &why);
     if (rc != CS_OK) {
-      rc = cs_err_set(err, rc, why.raw, "cannot read the key in service %s: %s", o->key, why.text);
+      rc = in_service_unreadable(rc, &why, "key", o->key, err);
       goto out;
     }
   } else if (o->key_in_store && v->current.leaf != NULL) {

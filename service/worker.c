@@ -355,7 +355,7 @@ static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
   cs_bundle_t b;
   cs_err_t err;
   long max;
-  int n = 0, i, have_def = 0, rc = EXIT_USAGE;
+  int n = 0, i, have_def = 0, lrc = CS_OK, rc = EXIT_USAGE;
 
   memset(&b, 0, sizeof b);
   cs_err_clear(&err);
@@ -390,11 +390,16 @@ static int cmd_scan(int argc, char **argv, cs_buf_t *out) {
     cs_fault_point("worker_scan");                        /* test builds: crash.sh */
     cs_fault_point2("worker_scan:", base_name(files[i])); /* test builds: daemon.sh, one file that kills */
     cs_reply_put(out, "file", files[i]);
-    /* No password: certificate files only; a PFX is an error for its own line. */
-    if (cs_load_file(files[i], (size_t)max, CS_READ_NOFOLLOW, NULL, &b, &err) != CS_OK ||
+    /* No password: certificate files only; a PFX is an error for its own line. What is
+     * scanned is in service or waits to be (cs_load_content_error): of its content only
+     * that it is not a readable certificate is said. */
+    if ((lrc = cs_load_file(files[i], (size_t)max, CS_READ_NOFOLLOW, NULL, &b, &err)) != CS_OK ||
         cs__worker_put_leaf(out, b.leaf) != CS_OK) {
       cs_buf_free(&line);
-      cs_buf_printf(&line, "%s: %s", files[i], err.text[0] ? err.text : "cannot describe the certificate");
+      if (lrc != CS_OK && cs_load_content_error(lrc))
+        cs_buf_printf(&line, "%s: not a certificate certsteward can read (" CS_LOAD_UNSAID ")", files[i]);
+      else
+        cs_buf_printf(&line, "%s: %s", files[i], err.text[0] ? err.text : "cannot describe the certificate");
       cs_reply_put(out, "error", cs_buf_str(&line));
     }
     cs_bundle_free(&b);

@@ -165,6 +165,43 @@ int cs__posix_meta_read(const char *path, cs__posix_meta_t *m, cs_err_t *err) {
   return rc;
 }
 
+int cs__posix_meta_private(cs__posix_meta_t *m, cs_err_t *err) {
+  acl_entry_t e;
+  acl_permset_t ps;
+  acl_t acl;
+  char *text;
+  int which = ACL_FIRST_ENTRY, rc = CS_OK;
+
+  m->mode &= ~07;
+  if (m->acl == NULL)
+    return CS_OK;
+  if ((acl = acl_from_text(m->acl)) == NULL)
+    return cs_err_set(err, CS_EFORMAT, errno, "the ACL recorded for a private key cannot be read back");
+  while (acl_get_entry(acl, which, &e) == 1) {
+    acl_tag_t t;
+    which = ACL_NEXT_ENTRY;
+    if (acl_get_tag_type(e, &t) == 0 && t == ACL_OTHER &&
+        (acl_get_permset(e, &ps) != 0 || acl_clear_perms(ps) != 0 || acl_set_permset(e, ps) != 0))
+      rc = cs_err_set(err, CS_EFAILED, errno, "cannot take others' access out of a private key's ACL");
+  }
+  if (rc == CS_OK) {
+    if ((text = acl_to_any_text(acl, NULL, ',', TEXT_ABBREVIATE | TEXT_NUMERIC_IDS)) == NULL)
+      rc = cs_err_set(err, CS_ENOMEM, errno, "out of memory");
+    else {
+      char *copy = cs_strdup(text);
+      acl_free(text);
+      if (copy == NULL)
+        rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+      else {
+        free(m->acl);
+        m->acl = copy;
+      }
+    }
+  }
+  acl_free(acl);
+  return rc;
+}
+
 /* Owner and group first: fchown clears set-id bits, so the mode comes after it, and
  * the ACL last, since it rewrites the group bits of the mode (they hold its mask).
  * A temp file that inherited entries from the folder's default ACL gets the mode's

@@ -16,7 +16,7 @@
 
 #define KEY_FILE_MAX (1u << 20) /* a key, or a certificate chain with its key */
 
-static int lookup_uid(const char *account, uid_t *uid, cs_err_t *err) {
+int cs__posix_account_uid(const char *account, uid_t *uid, cs_err_t *err) {
   struct passwd pw, *found = NULL;
   char *buf = NULL;
   size_t size = 1024;
@@ -186,7 +186,7 @@ int cs_plat_key_check(const char *key_path, const char *account, int *granted, c
   int fd = -1, rc;
 
   *granted = 0;
-  if ((rc = lookup_uid(account, &uid, err)) != CS_OK)
+  if ((rc = cs__posix_account_uid(account, &uid, err)) != CS_OK)
     goto out;
   if ((rc = open_key(key_path, uid, &fd, &st, err)) != CS_OK || (rc = read_acl(fd, key_path, &acl, err)) != CS_OK)
     goto out;
@@ -206,7 +206,7 @@ int cs_plat_key_grant(const char *key_path, const char *account, cs_err_t *err) 
   uid_t uid;
   int fd = -1, rc;
 
-  if ((rc = lookup_uid(account, &uid, err)) != CS_OK)
+  if ((rc = cs__posix_account_uid(account, &uid, err)) != CS_OK)
     goto out;
   if ((rc = open_key(key_path, uid, &fd, &st, err)) != CS_OK || (rc = key_content(fd, key_path, err)) != CS_OK ||
       (rc = read_acl(fd, key_path, &acl, err)) != CS_OK)

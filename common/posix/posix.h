@@ -4,6 +4,8 @@
 
 #include "../error.h"
 
+#include <sys/types.h>
+
 /* The CS_E* code for an errno value. */
 int cs__posix_errno(int e);
 
@@ -47,6 +49,13 @@ int cs__posix_read_fd(int fd, const char *path, size_t max, unsigned char **data
  * whatever occupies path now (the undo of a replacement restores what was recorded,
  * not what someone may have put there since). */
 int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m, cs_err_t *err);
+
+/* Takes away every access of others (the mode's and the ACL's other entry): what a
+ * file holding a private key is written with, whatever the file it replaces allowed. */
+int cs__posix_meta_private(cs__posix_meta_t *m, cs_err_t *err);
+
+/* The uid of the local account named account (keyperm.c); CS_ENOENT when none. */
+int cs__posix_account_uid(const char *account, uid_t *uid, cs_err_t *err);
 
 /* cs_plat_config_file_unsafe (CS__SOURCE_SECRET: cs_plat_secret_file_unsafe,
  * CS__SOURCE_FOLDER: cs_plat_folder_unsafe) of a path whose last component may be a link

@@ -86,6 +86,33 @@ int cs_plat_write_recorded(const char *path, const void *data, size_t len, const
   return rc;
 }
 
+int cs_plat_recorded_owner_unchanged(const char *path, const char *meta, cs_err_t *err) {
+  cs__posix_meta_t want, now;
+  cs_err_t why;
+  int rc;
+
+  memset(&want, 0, sizeof want);
+  if (meta == NULL)
+    want.uid = (long long)geteuid();
+  else if ((rc = meta_parse(meta, &want)) != CS_OK) {
+    cs__posix_meta_free(&want);
+    return cs_err_set(err, rc, 0, "what %s was saved with cannot be read (\"%.40s\"); not put back", path, meta);
+  }
+  cs__posix_meta_free(&want); /* the uid is all that is compared */
+  cs_err_clear(&why);
+  if ((rc = cs__posix_meta_read(path, &now, &why)) == CS_ENOENT)
+    return CS_OK;
+  if (rc != CS_OK)
+    return cs_err_set(err, rc, why.raw, "%s", why.text);
+  rc = now.uid == want.uid ? CS_OK
+                           : cs_err_set(err, CS_EACCES, 0,
+                                        "%s is now owned by uid %lld, not by uid %lld as when it was saved (another "
+                                        "file was put in its place since)",
+                                        path, now.uid, want.uid);
+  cs__posix_meta_free(&now);
+  return rc;
+}
+
 /* The temp files a write stopped by a crash left beside path. */
 int cs_plat_recover_recorded(const char *path, const char *record_dir, cs_err_t *err) {
   (void)record_dir;

@@ -38,13 +38,14 @@ typedef struct target_s {
   const char *key;  /* the [store] key naming it */
   size_t offset;    /* of the char * path in cs_config_t */
   int mode;         /* for a file that does not exist yet */
+  int secret;       /* holds the private key */
 } target_t;
 
 static const target_t targets[] = {
-    {CS_STAGE_CERT, "cert_file", offsetof(cs_config_t, store.cert_file), 0644},
-    {CS_STAGE_KEY, "key_file", offsetof(cs_config_t, store.key_file), 0600},
-    {CS_STAGE_CHAIN, "chain_file", offsetof(cs_config_t, store.chain_file), 0644},
-    {CS_STAGE_BUNDLE, "bundle_file", offsetof(cs_config_t, store.bundle_file), 0600},
+    {CS_STAGE_CERT, "cert_file", offsetof(cs_config_t, store.cert_file), 0644, 0},
+    {CS_STAGE_KEY, "key_file", offsetof(cs_config_t, store.key_file), 0600, 1},
+    {CS_STAGE_CHAIN, "chain_file", offsetof(cs_config_t, store.chain_file), 0644, 0},
+    {CS_STAGE_BUNDLE, "bundle_file", offsetof(cs_config_t, store.bundle_file), 0600, 1},
 };
 #define N_TARGETS (sizeof targets / sizeof targets[0])
 
@@ -90,6 +91,28 @@ static int read_target(const char *target, unsigned char **data, size_t *len, cs
                     why.text);
 }
 
+/* A file that holds the private key passes on its owner, group and ACL to the new key.
+ * Its folder is often the connector's account's, and whoever can write that folder can
+ * put a file of their own at the path before a renewal: the new key would be theirs.
+ * So its owner must be root, this process's user or the connector's account (which
+ * reads the key anyway), else nothing is replaced. */
+static int secret_owner_ok(const cs_config_t *cfg, const target_t *t, const char *target, const cs__posix_meta_t *m,
+                           cs_err_t *err) {
+  const char *account = cfg->connector.account;
+  cs_err_t ignored;
+  uid_t uid;
+  if (m->uid == 0 || m->uid == (long long)geteuid())
+    return CS_OK;
+  cs_err_clear(&ignored);
+  if (account != NULL && cs__posix_account_uid(account, &uid, &ignored) == CS_OK && m->uid == (long long)uid)
+    return CS_OK;
+  return cs_err_set(err, CS_EACCES, 0,
+                    "%s ([store] %s) is owned by uid %lld, neither root nor the connector's account%s%s: another "
+                    "account may have put it there, and the new private key would be written as its file; nothing "
+                    "was replaced. Check the file and give it to root (chown root:root)",
+                    target, t->key, m->uid, account != NULL ? " " : "", account != NULL ? account : "");
+}
+
 /* One manifest line, format 2. */
 static void manifest_line(cs_buf_t *b, const target_t *t, int existed, const cs__posix_meta_t *m, const char *target) {
   if (existed)
@@ -130,6 +153,11 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
     if (rc != CS_OK && rc != CS_ENOENT)
       goto out;
     existed[i] = rc == CS_OK;
+    if (existed[i] && targets[i].secret && (rc = secret_owner_ok(cfg, &targets[i], target, &meta[i], err)) != CS_OK) {
+      cs_plat_free_file(data, len);
+      data = NULL;
+      goto out;
+    }
     if (existed[i]) {
       free(path);
       if ((path = cs_plat_path_join_new(backup_dir, targets[i].name)) == NULL) {
@@ -156,11 +184,14 @@ int cs_plat_store_install(const cs_config_t *cfg, const char *stage_dir, const c
     goto out;
   cs_fault_point("store_manifest"); /* test builds: crash.sh */
   /* 2. put the new files in place, each with what was recorded for it (a new one:
-   * root's, its own mode), whatever was put at its path since */
+   * root's, its own mode), whatever was put at its path since; a new private key
+   * readable by no one beyond its owner, group and named entries */
   for (i = 0; i < N_TARGETS; i++) {
     const char *target = target_path(cfg, &targets[i]);
     if (target == NULL)
       continue;
+    if (targets[i].secret && (rc = cs__posix_meta_private(&meta[i], err)) != CS_OK)
+      goto out;
     free(path);
     if ((path = cs_plat_path_join_new(stage_dir, targets[i].name)) == NULL) {
       rc = oom(err);

@@ -18,6 +18,7 @@
  * ACL on a file (it makes one up from the Unix mode), so that the owner and the DACL
  * are set on the file, and the SeRestorePrivilege an owner other than the caller takes,
  * are proven on NTFS only. */
+#include "../platform.h"
 #include "win.h"
 
 #include <aclapi.h>
@@ -296,5 +297,75 @@ int cs__win_sd_apply(HANDLE h, PSECURITY_DESCRIPTOR sd, const char *path, cs_err
     rc = cs__win_failf(err, e, "cannot give the new %s its owner (this takes SeRestorePrivilege)", path);
 out:
   LocalFree(mine);
+  return rc;
+}
+
+/* The owner's SID as text, for a message ("?" when it cannot be said). */
+static void sid_text(PSID sid, char *buf, size_t len) {
+  wchar_t *w = NULL;
+  snprintf(buf, len, "?");
+  if (sid != NULL && ConvertSidToStringSidW(sid, &w))
+    snprintf(buf, len, "%ls", w);
+  LocalFree(w);
+}
+
+/* cs_plat_recorded_owner_unchanged (platform.h). Under Wine the owner is made up from
+ * the Unix file (the same for every file of the test user), so the refusal of another
+ * owner is proven on NTFS only; the walk, the open and the comparison run for real. */
+int cs_plat_recorded_owner_unchanged(const char *path, const char *meta, cs_err_t *err) {
+  cs__win_at_t at = {INVALID_HANDLE_VALUE, NULL, L"", 0};
+  PSECURITY_DESCRIPTOR want = NULL, now = NULL;
+  BY_HANDLE_FILE_INFORMATION fi;
+  HANDLE h = INVALID_HANDLE_VALUE;
+  PSID want_owner = NULL, now_owner = NULL;
+  BOOL defaulted;
+  wchar_t *wpath = NULL;
+  DWORD attrs, e;
+  char a[200], b[200];
+  int rc;
+
+  if (meta != NULL && (rc = cs__win_meta_decode(meta, &attrs, &want)) != CS_OK)
+    return cs_err_set(err, rc, 0, "what %s was saved with cannot be read (\"%.40s\"); not put back", path, meta);
+  if (want != NULL && !GetSecurityDescriptorOwner(want, &want_owner, &defaulted)) {
+    rc = cs__win_failf(err, GetLastError(), "cannot read the owner %s was saved with", path);
+    goto out;
+  }
+  if ((wpath = cs__win_path(path)) == NULL) {
+    rc = cs_err_set(err, CS_EINVAL, 0, "%s is not a valid UTF-8 path", path);
+    goto out;
+  }
+  if ((rc = cs__win_walk(wpath, path, 0, NULL, &at, err)) != CS_OK ||
+      (rc = cs__win_open_last(&at, READ_CONTROL, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN,
+                              FILE_NON_DIRECTORY_FILE, NULL, &h, &fi, path, err)) != CS_OK) {
+    if (rc == CS_ENOENT) /* nothing there (its folder or the file): nothing written over */
+      rc = CS_OK;
+    goto out;
+  }
+  if ((e = GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &now_owner, NULL, NULL, NULL, &now)) !=
+      ERROR_SUCCESS) {
+    rc = cs__win_failf(err, e, "cannot read the owner of %s", path);
+    goto out;
+  }
+  if (want_owner != NULL
+          ? EqualSid(want_owner, now_owner)
+          : IsWellKnownSid(now_owner, WinLocalSystemSid) || IsWellKnownSid(now_owner, WinBuiltinAdministratorsSid)) {
+    rc = CS_OK;
+    goto out;
+  }
+  sid_text(now_owner, a, sizeof a);
+  if (want_owner != NULL)
+    sid_text(want_owner, b, sizeof b);
+  else
+    snprintf(b, sizeof b, "SYSTEM or Administrators");
+  rc = cs_err_set(err, CS_EACCES, 0,
+                  "%s is now owned by %s, not by %s as when it was saved (another file was put in its place since)",
+                  path, a, b);
+out:
+  if (h != INVALID_HANDLE_VALUE)
+    CloseHandle(h);
+  cs__win_at_close(&at);
+  LocalFree(now);
+  LocalFree(want);
+  free(wpath);
   return rc;
 }

@@ -1,33 +1,36 @@
 #!/usr/bin/env bash
 # What an account that may write near certsteward's files can make root do. The
-# setting many admins have: the connector's account (www-data) owns the TLS folder
+# setting many admins have: the connector's account (cs-connector, made by
+# accounts.sh) owns the TLS folder
 # that holds [store] cert_file and key_file and the folder of its binding file; the
-# drop and state folders are root's, 0700. As www-data (setpriv), at the exact step
+# drop and state folders are root's, 0700. As that account (setpriv), at the exact step
 # where it hurts (the test build's fault points with CERTSTEWARD_TEST_FAULT_RUN,
 # common/fault.h), the key is swapped for a link or a file that is not the key, a
 # folder above a file root writes is swapped for a link to the account's own folder.
 # Root must refuse each with a clear event, change nothing outside the paths it was
 # given, grant nothing on another file, and say nothing of what another file holds.
-# Usage: attacks.sh TEST_NAME. Needs a build with CS_TEST_HOOKS=ON, root, www-data,
+# Usage: attacks.sh TEST_NAME. Needs a build with CS_TEST_HOOKS=ON, root, the accounts of accounts.sh,
 # nginx on 127.0.0.1 (lib.sh).
 . "$(dirname "$0")/lib.sh"
 cs_use_daemon
 
-ACCOUNT=www-data
+ACCOUNT=cs-connector   # the connector's account
+NEIGHBOUR=cs-neighbour # another account whose group may write the TLS folder
 [ "$(id -u)" = 0 ] || fail "these tests act as root and as $ACCOUNT: run them as root"
-id "$ACCOUNT" >/dev/null 2>&1 || fail "no account $ACCOUNT on this system"
+id "$ACCOUNT" >/dev/null 2>&1 && id "$NEIGHBOUR" >/dev/null 2>&1 ||
+  fail "no account $ACCOUNT or $NEIGHBOUR: run tests/integration/accounts.sh make first"
 AS_ACCOUNT="setpriv --reuid=$ACCOUNT --regid=$ACCOUNT --clear-groups --"
 
-# as_account 'SHELL COMMANDS': run as www-data (no group of root's)
+# as_account 'SHELL COMMANDS': run as the account (no group of root's)
 as_account() { $AS_ACCOUNT sh -c "cd / && $1"; }
 # account_run 'SHELL COMMANDS': the same, as a command line for CERTSTEWARD_TEST_FAULT_RUN
 account_run() { echo "$AS_ACCOUNT sh -c 'cd / && $1'"; }
 
 # attack_setup: lib.sh's setup (nginx on P1 serving the certificate in service), with
-# the TLS folder moved to $T/srv/tls ($T/srv and $T/srv/tls owned by www-data, the
-# files in it root's, the key readable by www-data through its ACL, as certsteward
-# keeps it), [connector] account www-data, root's 0700 drop and state folders, a
-# good PFX waiting in the drop folder. $T itself is root's, 0755: www-data may
+# the TLS folder moved to $T/srv/tls ($T/srv and $T/srv/tls owned by the account, the
+# files in it root's, the key readable by the account through its ACL, as certsteward
+# keeps it), [connector] account $ACCOUNT, root's 0700 drop and state folders, a
+# good PFX waiting in the drop folder. $T itself is root's, 0755: the account may
 # pass through it, write nothing in it.
 attack_setup() {
   setup
@@ -64,7 +67,7 @@ root_secret() {
   getfacl -cp "$1" > "$1.acl"
 }
 
-# untouched_secret PATH: its bytes and ACL as made, no entry for www-data, and www-data
+# untouched_secret PATH: its bytes and ACL as made, no entry for the account, and it
 # still cannot read it
 untouched_secret() {
   cmp -s "$1" "$1.orig" || fail "$1 was changed"
@@ -137,19 +140,19 @@ test_key_grant_refuses_a_hard_linked_key() {
   key_refused "link"
 }
 
-# key_file another account's file (nobody's, 0600), moved into the TLS folder by its
+# key_file another account's file ($NEIGHBOUR's, 0600), moved into the TLS folder by its
 # owner (a rename needs write on the folders, not the file): not root's, not the
 # connector account's, so not its key to grant.
 test_key_grant_refuses_a_key_owned_by_another_user() {
   attack_setup
   mkdir -p "$T/shared"
   chown "$ACCOUNT:" "$T/shared"
-  root_secret "$T/shared/nobody-secret"
-  chown nobody "$T/shared/nobody-secret"
-  getfacl -cp "$T/shared/nobody-secret" > "$T/shared/nobody-secret.acl"
-  as_account "mv $TLS/key.pem $TLS/key.bak && mv $T/shared/nobody-secret $TLS/key.pem"
-  cp "$T/shared/nobody-secret.orig" "$TLS/key.pem.orig"
-  mv "$T/shared/nobody-secret.acl" "$TLS/key.pem.acl"
+  root_secret "$T/shared/other-secret"
+  chown "$NEIGHBOUR" "$T/shared/other-secret"
+  getfacl -cp "$T/shared/other-secret" > "$T/shared/other-secret.acl"
+  as_account "mv $TLS/key.pem $TLS/key.bak && mv $T/shared/other-secret $TLS/key.pem"
+  cp "$T/shared/other-secret.orig" "$TLS/key.pem.orig"
+  mv "$T/shared/other-secret.acl" "$TLS/key.pem.acl"
   run_once
   untouched_secret "$TLS/key.pem"
   key_refused "owned\|owner"
@@ -235,12 +238,16 @@ binding_setup() {
   cs_set connector binding_files "$T/app/config/tls.json"
 }
 
-# binding_not_leaked: nothing the account can read holds the root-only line, and the
-# binding file is root's, 0600, as it was
-binding_not_leaked() {
+# binding_unread: nothing the account can read holds the root-only line
+binding_unread() {
   local readable; readable=$(as_account "cat $T/app/config/* $T/app/config/.[!.]* $T/elsewhere/* 2>/dev/null" || true)
   ! grep -q "root only" <<<"$readable" ||
     fail "$ACCOUNT can read what the root-only binding file holds: $(ls -l "$T/app/config" | tr '\n' ' ')"
+}
+
+# binding_not_leaked: binding_unread, and the binding file is root's, 0600, as it was
+binding_not_leaked() {
+  binding_unread
   expect_eq "$(stat -c '%U %a' "$T/app/config/tls.json")" "root 600" "the binding file's owner and mode"
 }
 
@@ -258,8 +265,9 @@ test_binding_rewrite_does_not_take_the_account_file() {
 }
 
 # The rollback's side: once tls.json is rewritten (after_bindings) the account puts a
-# world-readable file of its own there; the restart fails, and the undo puts the old
-# tls.json back: not into the account's file's owner and mode.
+# world-readable file of its own there; the restart fails, and the undo would put the
+# old tls.json back into it. The file's owner changed since the backup: the undo leaves
+# it as it is and says so (5002); nothing of the old file reaches the account.
 test_binding_restore_does_not_take_the_account_file() {
   binding_setup
   cs_set connector restart_command "exit 3"
@@ -269,7 +277,10 @@ test_binding_restore_does_not_take_the_account_file() {
   fault_ran after_bindings
   echo "events: $(event_ids)"
   [ "$(cs_events_count 5000)" -ge 1 ] || fail "no rollback started; events: $(event_ids)"
-  binding_not_leaked
+  binding_unread
+  still_planted "$T/app/config/tls.json"
+  grep -q "now owned by uid $(id -u "$ACCOUNT"), not by uid 0 as when it was saved" <<<"$(events_with 5002)" ||
+    fail "the failed rollback does not say the binding file's owner changed: $(events_with 5002)"
 }
 
 # ---- 3. the certificate or key in service read through the account's link -----------
@@ -310,6 +321,26 @@ in_service_link_tells_nothing() {
 }
 test_key_in_service_link_tells_nothing() { in_service_link_tells_nothing key.pem 4321; }
 test_cert_in_service_link_tells_nothing() { in_service_link_tells_nothing cert.pem 5432; }
+
+# in_service_moved_in_tells_nothing NAME SIZE: the same with a root-only text file of
+# the TLS folder (root's, 0600, one name) renamed to NAME by the account, as the folder's
+# owner may: no link to refuse, so the worker parses it; its error told the size and
+# that it is neither PEM nor DER.
+in_service_moved_in_tells_nothing() {
+  attack_setup
+  root_secret "$TLS/notes" "$2"
+  as_account "mv $TLS/$1 $TLS/$1.bak && mv $TLS/notes $TLS/$1"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once
+  [ "$(cs_events_count 3000)" -ge 1 ] || fail "the drop was not taken; events: $(event_ids)"
+  says_nothing_of "$2"
+  expect_eq "$(cs_events_count 4000)" 0 "renewals started"
+  grep -q "cannot read the .* in service $TLS/$1" <<<"$(events_with 1005 3002)" ||
+    fail "no event says the file in service cannot be read: $(events_with 1005 3002)"
+  cmp -s "$TLS/$1" "$TLS/notes.orig" || fail "the root file was changed"
+}
+test_key_in_service_moved_in_tells_nothing() { in_service_moved_in_tells_nothing key.pem 4322; }
+test_cert_in_service_moved_in_tells_nothing() { in_service_moved_in_tells_nothing cert.pem 5433; }
 
 # ---- after a rollback that failed, nothing says the certificate is unchanged ----------
 
@@ -430,7 +461,37 @@ test_new_key_gets_the_recorded_owner_not_the_account_file() {
   expect_eq "$(stat -c '%U %a' "$TLS/key.pem")" "root 640" "the key's owner and mode (rw, and the ACL's mask)"
   ! nobody_reads_key || fail "others can read the key: $(getfacl -cp "$TLS/key.pem" | tr '\n' ' ')"
 }
-nobody_reads_key() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- cat "$TLS/key.pem" >/dev/null 2>&1; }
+nobody_reads_key() { setpriv --reuid="$NEIGHBOUR" --regid="$NEIGHBOUR" --clear-groups -- cat "$TLS/key.pem" >/dev/null 2>&1; }
+
+# The TLS folder writable by a group ($NEIGHBOUR's) besides the connector's account:
+# before a renewal, the neighbour moves the key aside and puts a key of its own at
+# key_file (0644, its file). The new key took the owner, mode and ACL of the file it
+# replaced, so it was the neighbour's and readable by all. The owner is neither root's
+# nor the connector's: nothing is replaced, the failure says whose file it is, and no
+# file the neighbour can read holds the new key.
+test_key_planted_by_another_account_is_not_handed_the_new_key() {
+  attack_setup
+  chgrp "$NEIGHBOUR" "$TLS"
+  chmod 775 "$TLS"
+  setpriv --reuid="$NEIGHBOUR" --regid="$NEIGHBOUR" --clear-groups -- sh -c \
+    "cd / && mv $TLS/key.pem $TLS/key.bak && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $TLS/key.pem 2>/dev/null && chmod 644 $TLS/key.pem"
+  cp "$TLS/key.pem" "$T/planted.pem"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once
+  echo "events: $(event_ids)"
+  expect_eq "$(cs_events_count 4006)" 0 "renewals committed"
+  cmp -s "$TLS/key.pem" "$T/planted.pem" || fail "the planted key.pem was replaced"
+  cmp -s "$TLS/cert.pem" "$T/cert.pem.orig" || fail "cert.pem was replaced"
+  grep -q "owned by uid $(id -u "$NEIGHBOUR"), neither root nor the connector's account $ACCOUNT" \
+    <<<"$(jq -r 'select(.severity == "error") | .message' "$T/state/events.jsonl")" ||
+    fail "no error says whose the key is: $(events_with 5000 3002)"
+  local new_key
+  new_key=$(openssl pkcs12 -in "$PKI/good-aes.pfx" -passin "file:$PKI/pass.txt" -nocerts -nodes 2>/dev/null |
+    openssl pkey 2>/dev/null)
+  [ -n "$new_key" ] || fail "test PKI: cannot read the new key"
+  ! setpriv --reuid="$NEIGHBOUR" --regid="$NEIGHBOUR" --clear-groups -- sh -c "cat $TLS/* 2>/dev/null" |
+    grep -qF "$(sed -n 2p <<<"$new_key")" || fail "$NEIGHBOUR can read the new key"
+}
 
 # Attack B: the state folder holds a journal in rolling-back and manifests naming files
 # the configuration does not ($T/etc stands for /etc): the store's, in the format

@@ -6,9 +6,11 @@
 # - A state folder under a folder others can change is refused (1004): an unfinished
 #   renewal's journal is not recovered until it is safe again, then it is; a
 #   configuration others can change stops the start itself (1009), journal untouched.
-# www-data is Debian's own account; the tests run as root. Usage: writers.sh TEST_NAME.
+# The account is one the tests make (accounts.sh); they run as root. Usage: writers.sh TEST_NAME.
 . "$(dirname "$0")/lib.sh"
 cs_use_daemon
+
+ACCOUNT=cs-connector # made by accounts.sh (CTest's fixture "accounts")
 
 # The events file: the state folder's (moved by the recovery tests)
 EV=$T/state/events.jsonl
@@ -18,17 +20,17 @@ event_message() { jq -r --argjson id "$1" 'select(.id == $id) | .message' "$EV";
 
 # written_setup: the renewal setup with a drop folder and a private password file
 written_setup() {
-  id www-data >/dev/null 2>&1 || fail "no www-data account on this system"
+  id "$ACCOUNT" >/dev/null 2>&1 || fail "no account $ACCOUNT: run tests/integration/accounts.sh make first"
   setup
   cs_watch_config "rescan_interval = 1"
   cs_private_password
 }
 
-# The store's folder owned by www-data: said for cert.pem and key.pem, naming the folder
+# The store's folder owned by $ACCOUNT: said for cert.pem and key.pem, naming the folder
 # and the account, once (not again before the renewal), then said fixed once.
 test_written_folder_of_another_account_is_said_once() {
   written_setup
-  chown www-data "$T/store"
+  chown "$ACCOUNT" "$T/store"
   cs_daemon_start
   cs_events_wait 1014 2 10
   local f
@@ -36,8 +38,8 @@ test_written_folder_of_another_account_is_said_once() {
     expect_eq "$(event_message 1014 | grep -cF "certsteward writes $T/store/$f as root")" 1 "1014 for $f"
   done
   event_message 1014 | grep -F "$T/store/cert.pem" |
-    grep -qF "the folder $T/store on its path can be changed by others: user www-data (owner)." ||
-    fail "1014 does not name the folder and www-data: $(event_message 1014)"
+    grep -qF "the folder $T/store on its path can be changed by others: user $ACCOUNT (owner)." ||
+    fail "1014 does not name the folder and $ACCOUNT: $(event_message 1014)"
   expect_eq "$(jq -r 'select(.id == 1014) | .severity' "$EV" | sort -u)" warning "1014's severity"
   # a renewal: checked again before it, the same finding is not said again
   cs_drop "$PKI/good-aes.pfx"
@@ -65,13 +67,13 @@ test_written_folder_above_writable_by_a_group() {
   mkdir -m 700 "$T/conn" "$T/conn/config"
   mv "$T/tls.json" "$T/conn/config/tls.json"
   cs_set connector binding_files conn/config/tls.json
-  chgrp www-data "$T/conn"
+  chgrp "$ACCOUNT" "$T/conn"
   chmod 775 "$T/conn"
   cs_daemon_start
   cs_events_wait 1014 1 10
   sleep 1
   expect_eq "$(cs_events_count 1014)" 1 "only the binding file's path is open"
-  event_message 1014 | grep -qF "certsteward writes $T/conn/config/tls.json as root (LocalSystem on Windows), but the folder $T/conn on its path can be changed by others: group www-data (mode 775)." ||
+  event_message 1014 | grep -qF "certsteward writes $T/conn/config/tls.json as root (LocalSystem on Windows), but the folder $T/conn on its path can be changed by others: group $ACCOUNT (mode 775)." ||
     fail "1014 does not say the group: $(event_message 1014)"
   cs_daemon_stop_clean
 }
@@ -79,9 +81,9 @@ test_written_folder_above_writable_by_a_group() {
 # certsteward doctor shows the same finding as a warning, and none once fixed.
 test_doctor_warns_of_written_folder() {
   written_setup
-  chown www-data "$T/store"
+  chown "$ACCOUNT" "$T/store"
   "$CS" doctor --config "$T/cs.ini" >"$T/doctor.out" 2>&1 || true
-  grep -E '^warn +written_path ' "$T/doctor.out" | grep -qF "$T/store/cert.pem is written as root, but the folder $T/store on its path can be changed by user www-data (owner)" ||
+  grep -E '^warn +written_path ' "$T/doctor.out" | grep -qF "$T/store/cert.pem is written as root, but the folder $T/store on its path can be changed by user $ACCOUNT (owner)" ||
     fail "doctor does not warn: $(cat "$T/doctor.out")"
   chown root "$T/store"
   "$CS" doctor --config "$T/cs.ini" >"$T/doctor.out" 2>&1 || true
@@ -116,10 +118,10 @@ recovered() {
 
 test_recovery_waits_for_safe_state_folder() {
   recovery_setup
-  chown www-data "$T/var" # www-data could swap the state folder, journal and manifests
+  chown "$ACCOUNT" "$T/var" # $ACCOUNT could swap the state folder, journal and manifests
   cs_daemon_start
   cs_events_wait 1004 1 10
-  event_message 1004 | grep -qF "The folder $T/var/state is not safe to use: $T/var is owned by user 33" ||
+  event_message 1004 | grep -qF "The folder $T/var/state is not safe to use: $T/var is owned by user $(id -u "$ACCOUNT")" ||
     fail "1004 does not name the folder above: $(event_message 1004)"
   sleep 2.5 # the check is made again at each rescan (every second)
   cs_alive

@@ -477,10 +477,12 @@ CS_TEST(mode_kept_after_rewrite) {
 }
 
 /* After a crash (the backup loaded from disk alone), the folder's owner has put a
- * world-writable file of its own at the binding file's path: the undo gives the file
- * put back the owner and mode recorded when it was read (manifest format 2), not the
- * planted file's. A manifest of format 1 (before owners were recorded) is still read,
- * and its files are written back with what is at their path. */
+ * world-writable file of its own at the binding file's path: the undo refuses to write
+ * over a file whose owner changed since the backup, saying so, and leaves it as it is;
+ * over one of the recorded owner, it gives the file put back the owner and mode
+ * recorded when it was read (manifest format 2), not the planted file's. A manifest of
+ * format 1 (before owners were recorded) is still read: its files are written back only
+ * over a file of this process's user, with what that file has. */
 CS_TEST(restore_after_crash_gives_recorded_owner_and_mode) {
   const char *orig = "{\"thumbprint\":\"" OLD_U "\"}\n";
   struct stat st;
@@ -498,6 +500,12 @@ CS_TEST(restore_after_crash_gives_recorded_owner_and_mode) {
     CHECK_INT(chown(files[0], 65534, 65534), ==, 0);
   CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   CHECK(bk.n == 1 && bk.entries[0].meta != NULL);
+  if (geteuid() == 0) {
+    CHECK_INT(cs_bindings_restore(&bk, &err), ==, CS_EACCES);
+    CHECK_CONTAINS(err.text, "now owned by uid 65534, not by uid 0 as when it was saved");
+    cs_test_file_is_str(files[0], "planted");
+    CHECK_INT(chown(files[0], 0, 0), ==, 0); /* the recorded owner's, world-writable */
+  }
   CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
   cs_bindings_backup_free(&bk);
   cs_test_file_is_str(files[0], orig);
@@ -518,6 +526,11 @@ CS_TEST(restore_after_crash_gives_recorded_owner_and_mode) {
   CHECK_INT(chmod(files[0], 0640), ==, 0);
   CHECK_INT(cs_bindings_backup_load(cs_test_tmp_path("bk"), &bk, &err), ==, 0);
   CHECK(bk.n == 1 && bk.entries[0].meta == NULL);
+  if (geteuid() == 0) {
+    CHECK_INT(chown(files[0], 65534, 65534), ==, 0);
+    CHECK_INT(cs_bindings_restore(&bk, &err), ==, CS_EACCES);
+    CHECK_INT(chown(files[0], 0, 0), ==, 0);
+  }
   CHECK_INT(cs_bindings_restore(&bk, &err), ==, 0);
   cs_bindings_backup_free(&bk);
   CHECK_INT(stat(files[0], &st), ==, 0);

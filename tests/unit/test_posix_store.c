@@ -25,6 +25,7 @@
 static char dir_[256];
 static char cert_[512], key_[512], chain_[512];
 static cs_config_t cfg_;
+static char nobody_[] = "nobody";
 
 static const char *at(const char *name) { return cs_test_join(dir_, name); }
 
@@ -100,6 +101,7 @@ CS_TEST(undo_restores_recorded_owner_mode_acl) {
   cs_err_t err;
   struct stat st;
   setup();
+  cfg_.connector.account = nobody_;
   if (geteuid() == 0) {
     CHECK_INT(chown(key_, NOBODY, NOBODY), ==, 0);
     set_acl(key_, "u::rw-,u:1:r--,g::---,m::r--,o::---");
@@ -319,6 +321,47 @@ CS_TEST(install_refuses_link_at_target) {
   CHECK_INT(cs_plat_store_undo(&cfg_, backup(), &err), ==, CS_OK);
   cs_test_file_is_str(cert_, "old cert");
   outside_untouched();
+  teardown();
+}
+
+/* The key in service is what the new key inherits its owner from: one owned by neither
+ * root nor the connector's account (put there by whoever can write the folder, uid 1
+ * here) is refused before anything is replaced, saying whose it is; the connector's own
+ * is fine. Whatever the old key allowed others (mode, ACL), the new one allows them
+ * nothing; the old one is put back as it was. */
+CS_TEST(install_refuses_key_of_another_account_and_gives_others_nothing) {
+  cs__posix_meta_t now;
+  cs_err_t err;
+  setup();
+  if (geteuid() == 0) {
+    plant(key_, "planted key", 0644, 1);
+    CHECK_INT(cs_plat_store_install(&cfg_, at("stage"), backup(), &err), ==, CS_EACCES);
+    CHECK_CONTAINS(err.text, "owned by uid 1, neither root nor the connector's account");
+    CHECK_CONTAINS(err.text, "nothing was replaced");
+    cs_test_file_is_str(key_, "planted key");
+    cs_test_file_is_str(cert_, "old cert");
+    CHECK_INT(cs_plat_exists(cs_test_join(backup(), "manifest")), ==, 0);
+    cfg_.connector.account = nobody_; /* still uid 1's: refused */
+    CHECK_INT(cs_plat_store_install(&cfg_, at("stage"), backup(), &err), ==, CS_EACCES);
+    CHECK_CONTAINS(err.text, "account nobody");
+    plant(key_, "old key", 0640, NOBODY); /* the connector's own */
+    install();
+    CHECK_INT(cs_plat_store_undo(&cfg_, backup(), &err), ==, CS_OK);
+    CHECK_INT(cs_plat_remove_tree(backup(), &err), ==, CS_OK);
+  }
+  /* root's key readable by all, and by all through its ACL */
+  CHECK_INT(chmod(key_, 0644), ==, 0);
+  set_acl(key_, "u::rw-,u:1:r--,g::r--,m::r--,o::r--");
+  install();
+  CHECK_INT(cs__posix_meta_read(key_, &now, &err), ==, CS_OK);
+  CHECK_INT(now.mode & 0007, ==, 0);
+  CHECK(now.acl != NULL && strstr(now.acl, "u:1:r") != NULL && strstr(now.acl, "o::---") != NULL);
+  cs__posix_meta_free(&now);
+  CHECK_INT(cs_plat_store_undo(&cfg_, backup(), &err), ==, CS_OK);
+  cs_test_file_is_str(key_, "old key");
+  CHECK_INT(cs__posix_meta_read(key_, &now, &err), ==, CS_OK);
+  CHECK_INT(now.mode & 0007, ==, 04); /* put back as it was */
+  cs__posix_meta_free(&now);
   teardown();
 }
 

@@ -195,6 +195,40 @@ CS_TEST(key_grant_refuses_link_hardlink_and_stranger) {
   teardown();
 }
 
+/* set-password's file (cs_plat_secret_store): a link in a folder of its path is
+ * refused before anything is done to the file it leads to (its owner, mode and ACL
+ * were once made root's and 0600 through the link); a file of someone else's at the
+ * path itself is replaced by root's 0600 file, not changed in place. */
+CS_TEST(secret_store_refuses_link_in_folder_and_changes_nothing_there) {
+  struct stat st, before;
+  cs_err_t err;
+  setup();
+  CHECK_INT(chmod(at("elsewhere/f"), 0644), ==, 0);
+  if (geteuid() == 0)
+    CHECK_INT(chown(at("elsewhere/f"), NOBODY, NOBODY), ==, 0);
+  CHECK_INT(stat(at("elsewhere/f"), &before), ==, 0);
+  CHECK_INT(cs_plat_secret_store(at("via/f"), "pw", 2, &err), ==, CS_ENOTREG);
+  CHECK_CONTAINS(err.text, "symbolic link");
+  CHECK_INT(stat(at("elsewhere/f"), &st), ==, 0);
+  CHECK_INT(st.st_mode & 07777, ==, 0644);
+  CHECK_INT(st.st_uid, ==, before.st_uid);
+  CHECK_INT(st.st_ino, ==, before.st_ino);
+  elsewhere_untouched();
+  /* someone else's world-readable file at the path: a new root 0600 file takes its place */
+  cs_test_put_str(at("real/pw"), "old");
+  CHECK_INT(chmod(at("real/pw"), 0644), ==, 0);
+  if (geteuid() == 0)
+    CHECK_INT(chown(at("real/pw"), NOBODY, NOBODY), ==, 0);
+  CHECK_INT(stat(at("real/pw"), &before), ==, 0);
+  CHECK_INT(cs_plat_secret_store(at("real/pw"), "pw", 2, &err), ==, CS_OK);
+  CHECK_INT(stat(at("real/pw"), &st), ==, 0);
+  CHECK(st.st_ino != before.st_ino);
+  CHECK_INT(st.st_mode & 07777, ==, 0600);
+  CHECK_INT(st.st_uid, ==, geteuid());
+  cs_test_file_is_str(at("real/pw"), "pw");
+  teardown();
+}
+
 /* The undo's write: the recorded owner, mode and ACL, whatever sits at the path now. */
 /* A recorded mode with set-user-ID, set-group-ID or sticky bits (a manifest a planted
  * journal named) never makes a program: the bits are dropped, the rest kept */

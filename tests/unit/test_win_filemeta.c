@@ -452,3 +452,28 @@ CS_TEST(write_recorded_with_another_owner_and_dacl) {
   CHECK_INT(cs_test_count_entries(state), ==, 0);
   done();
 }
+
+/* The undo's question before a binding file is written back (cs_plat_recorded_owner_
+ * unchanged): the file's owner is the recorded one (read back here), or nothing is
+ * there; a record naming another owner (the connector's account, when the file now
+ * has Wine's made-up owner) is refused, naming both. Under Wine every file has the same
+ * made-up owner, so that a file planted by another account is told by its owner on
+ * NTFS only; here, the walk, the open and the comparison. */
+CS_TEST(recorded_owner_unchanged_compares_owners) {
+  unsigned char *data = NULL;
+  size_t len = 0;
+  char *meta = NULL, other[512];
+  cs_err_t err;
+  fresh();
+  put(at("tls.json"), "{}");
+  CHECK_INT(cs_plat_read_file_meta(at("tls.json"), 4096, &data, &len, &meta, &err), ==, CS_OK);
+  cs_plat_free_file(data, len);
+  CHECK_INT(cs_plat_recorded_owner_unchanged(at("tls.json"), meta, &err), ==, CS_OK);
+  CHECK_INT(cs_plat_recorded_owner_unchanged(at("missing.json"), meta, &err), ==, CS_OK);
+  snprintf(other, sizeof other, "A:20;O:" CONNECTOR "D:(A;;FA;;;SY)");
+  CHECK_INT(cs_plat_recorded_owner_unchanged(at("tls.json"), other, &err), ==, CS_EACCES);
+  CHECK_CONTAINS(err.text, "not by " CONNECTOR " as when it was saved");
+  CHECK_INT(cs_plat_recorded_owner_unchanged(at("tls.json"), "A:20;garbage", &err), ==, CS_EFORMAT);
+  free(meta);
+  done();
+}
