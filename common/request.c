@@ -18,18 +18,17 @@ int cs_request_dir(const char *state_dir, char *out, size_t len, cs_err_t *err) 
   return CS_OK;
 }
 
-static int in_dir(const char *state_dir, const char *file, char *out, size_t len, cs_err_t *err) {
-  char dir[PATH_LEN];
+int cs_request_file(const char *state_dir, const char *name, const char *suffix, char *out, size_t len, cs_err_t *err) {
+  char dir[PATH_LEN], file[CS_REQUEST_NAME_MAX + 16];
   int rc = cs_request_dir(state_dir, dir, sizeof dir, err);
+  snprintf(file, sizeof file, "%.64s%s", name, suffix);
   if (rc == CS_OK && cs_plat_path_join(out, len, dir, file) != CS_OK)
     rc = cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is too long");
   return rc;
 }
 
-int cs_request_csr_path(const char *state_dir, const char *name, char *out, size_t len, cs_err_t *err) {
-  char file[CS_REQUEST_NAME_MAX + 8];
-  snprintf(file, sizeof file, "%.64s.csr", name);
-  return in_dir(state_dir, file, out, len, err);
+static int in_dir(const char *state_dir, const char *file, char *out, size_t len, cs_err_t *err) {
+  return cs_request_file(state_dir, file, "", out, len, err);
 }
 
 /* A value that may hold anything (a helper's cookie): printable ASCII but '%' as it is,

@@ -35,9 +35,15 @@ typedef struct cs_request_s {
   char *said;                         /* the last failure said once (an unreachable CA is said once) */
 } cs_request_t;
 
-/* The folder and files: <state_dir>/request, .../record, .../<name>.csr; CS_ETOOBIG. */
+/* The folder and its files: <state_dir>/request, and <state_dir>/request/<name><suffix>
+ * (the record: CS_REQUEST_RECORD, ""; a request's: its name and CS_REQUEST_CSR, ...);
+ * CS_ETOOBIG. */
 int cs_request_dir(const char *state_dir, char *out, size_t len, cs_err_t *err);
-int cs_request_csr_path(const char *state_dir, const char *name, char *out, size_t len, cs_err_t *err);
+int cs_request_file(const char *state_dir, const char *name, const char *suffix, char *out, size_t len, cs_err_t *err);
+#define CS_REQUEST_CSR ".csr"       /* the request as made (PEM) */
+#define CS_REQUEST_KEY ".key"       /* POSIX: its private key (common/posix/reqkey.c) */
+#define CS_REQUEST_ANSWER ".answer" /* what the CA helper answered */
+#define CS_REQUEST_READY ".pem"     /* the issued certificate joined, waiting for its renewal */
 
 /* Writes r durably (atomic replace, 0600; the folder made 0700 when missing). */
 int cs_request_write(const char *state_dir, const cs_request_t *r, cs_err_t *err);

@@ -18,12 +18,7 @@
 
 /* <state_dir>/request/<name><suffix> */
 static int file_of(const cs_reqflow_t *f, const char *name, const char *suffix, char *out, size_t len, cs_err_t *err) {
-  char dir[PATH_LEN], file[CS_REQUEST_NAME_MAX + 16];
-  int rc = cs_request_dir(f->cfg->store.state_dir, dir, sizeof dir, err);
-  snprintf(file, sizeof file, "%s%s", name, suffix);
-  if (rc == CS_OK && cs_plat_path_join(out, len, dir, file) != CS_OK)
-    rc = cs_err_set(err, CS_ETOOBIG, 0, "[store] state_dir is too long");
-  return rc;
+  return cs_request_file(f->cfg->store.state_dir, name, suffix, out, len, err);
 }
 
 static void remove_file(const cs_reqflow_t *f, const char *name, const char *suffix) {
@@ -41,9 +36,9 @@ static void end_request(const cs_reqflow_t *f, const cs_request_t *r, int keep_k
   cs_err_t err;
   if (!keep_key && cs_worker_request_delete(f->worker, r->name, &err) != CS_OK)
     cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
-  remove_file(f, r->name, ".csr");
-  remove_file(f, r->name, ".answer");
-  remove_file(f, r->name, ".pem");
+  remove_file(f, r->name, CS_REQUEST_CSR);
+  remove_file(f, r->name, CS_REQUEST_ANSWER);
+  remove_file(f, r->name, CS_REQUEST_READY);
   /* the next request waits a while, however this one ended (CS_REQUEST_COOLDOWN) */
   if (cs_request_ended_write(f->cfg->store.state_dir, cs_clock_now(), &err) != CS_OK)
     cs_event_say(CS_EV_STATE_ERROR, NULL, f->cfg->store.state_dir, err.text, NULL);
@@ -85,7 +80,7 @@ static int read_csr(const cs_reqflow_t *f, const cs_request_t *r, char **pem, cs
   size_t len = 0;
   int rc;
   *pem = NULL;
-  if ((rc = file_of(f, r->name, ".csr", path, sizeof path, err)) != CS_OK ||
+  if ((rc = file_of(f, r->name, CS_REQUEST_CSR, path, sizeof path, err)) != CS_OK ||
       (rc = cs_plat_read_file(path, CSR_MAX, CS_READ_NOFOLLOW, &data, &len, err)) != CS_OK)
     return rc;
   if ((*pem = malloc(len + 1)) == NULL)
@@ -114,8 +109,8 @@ static int issued(const cs_reqflow_t *f, cs_request_t *r, const cs_ca_answer_t *
   int rc;
 
   memset(&reply, 0, sizeof reply);
-  if ((rc = file_of(f, r->name, ".answer", answer, sizeof answer, err)) != CS_OK ||
-      (rc = file_of(f, r->name, ".pem", ready, ready_len, err)) != CS_OK ||
+  if ((rc = file_of(f, r->name, CS_REQUEST_ANSWER, answer, sizeof answer, err)) != CS_OK ||
+      (rc = file_of(f, r->name, CS_REQUEST_READY, ready, ready_len, err)) != CS_OK ||
       (rc = cs_plat_write_atomic(answer, a->out, a->out_len, 0600, err)) != CS_OK)
     return rc;
   rc = cs_worker_request_join(f->worker, r->name, answer, ready, &reply, err);
@@ -129,7 +124,7 @@ static int issued(const cs_reqflow_t *f, cs_request_t *r, const cs_ca_answer_t *
                                                : "the worker did not join the certificate with its key",
                  NULL);
     cs_reply_free(&reply);
-    remove_file(f, r->name, ".pem");
+    remove_file(f, r->name, CS_REQUEST_READY);
     strcpy(r->state, CS_REQ_PENDING);
     *st = CS_RQ_WAIT;
     return CS_OK;
@@ -282,7 +277,7 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
     cs_reply_free(&scan);
     return rc;
   }
-  if ((rc = cs_request_csr_path(cfg->store.state_dir, r->name, csr, sizeof csr, err)) != CS_OK ||
+  if ((rc = cs_request_file(cfg->store.state_dir, r->name, CS_REQUEST_CSR, csr, sizeof csr, err)) != CS_OK ||
       (rc = cs_worker_request_make(f->worker, r->name, f->host, trusted ? scan.dns : NULL, cfg->request.template_name,
                                    csr, err)) != CS_OK) {
     cs_reply_free(&scan);
@@ -320,10 +315,13 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
  * another (a dropped or adopted one, or, for a manual request on Windows, the returned
  * certificate joined with the key through its placeholder). The request is over; a key a
  * certificate is bound to is kept (platform.h: cs_plat_reqkey_delete). 1 when so. */
+int cs_reqflow_replaced(const char *in_service, const cs_request_t *r) {
+  return in_service != NULL && in_service[0] != '\0' && r->old_tp[0] != '\0' && strcmp(in_service, r->old_tp) != 0;
+}
+
 static int over(const cs_reqflow_t *f, cs_request_t *r) {
   char why[200];
-  if (f->in_service == NULL || f->in_service[0] == '\0' || r->old_tp[0] == '\0' ||
-      strcmp(f->in_service, r->old_tp) == 0)
+  if (!cs_reqflow_replaced(f->in_service, r))
     return 0;
   if (r->new_tp[0] != '\0' && strcmp(f->in_service, r->new_tp) == 0)
     snprintf(why, sizeof why, "its certificate %s is in service", r->new_tp);
@@ -345,7 +343,7 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
   }
   if (strcmp(r->state, CS_REQ_HELD) == 0) {
     *st = CS_RQ_HELD;
-    if ((rc = file_of(f, r->name, ".pem", ready, ready_len, err)) != CS_OK)
+    if ((rc = file_of(f, r->name, CS_REQUEST_READY, ready, ready_len, err)) != CS_OK)
       return rc;
     if (now >= r->next) { /* said again each day until an admin acts */
       cs_event_say(CS_EV_REQUEST_HELD, NULL, r->name, r->said != NULL ? r->said : "its renewal did not commit", ready);
@@ -358,7 +356,7 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
     if (now < r->next)
       return CS_OK;
     *st = CS_RQ_ISSUED;
-    return file_of(f, r->name, ".pem", ready, ready_len, err);
+    return file_of(f, r->name, CS_REQUEST_READY, ready, ready_len, err);
   }
   if (now > r->deadline) {
     char why[200], when[40];

@@ -58,6 +58,10 @@ void cs_reqflow_finish(const cs_reqflow_t *f, cs_request_t *r, int outcome, cons
  * waiting for the maintenance window (issued, run when it opens), or again later. */
 void cs_reqflow_renewed(const cs_reqflow_t *f, cs_request_t *r, const cs_renewal_result_t *res, const char *ready);
 
+/* 1 when the certificate in service (its thumbprint; NULL or "" when unknown) is no
+ * longer the one r renews: cs_reqflow_step then ends r (event 3211), whenever it is due. */
+int cs_reqflow_replaced(const char *in_service, const cs_request_t *r);
+
 /* The request in flight is due for a look at now (a held one: to be said again; one in
  * the outbox: to be given up), or none is and the certificate in service (expiring at
  * not_after; 0 = unknown) is due for one, the last request having ended (ended, 0 =

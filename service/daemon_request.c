@@ -26,9 +26,8 @@ void cs__daemon_request_start(daemon_t *d) {
 static int in_flight(const daemon_t *d) {
   char path[PATH_LEN];
   cs_err_t err;
-  if (cs_request_dir(d->cfg->store.state_dir, path, sizeof path, &err) != CS_OK)
-    return 0;
-  return cs_plat_path_join(path, sizeof path, path, CS_REQUEST_RECORD) == CS_OK && cs_plat_exists(path);
+  return cs_request_file(d->cfg->store.state_dir, CS_REQUEST_RECORD, "", path, sizeof path, &err) == CS_OK &&
+         cs_plat_exists(path);
 }
 
 void cs__daemon_request_look(daemon_t *d, int from_window) {
@@ -68,7 +67,7 @@ void cs__daemon_request_work(daemon_t *d, job_t *job) {
   if (have && job->from_window && strcmp(r.state, CS_REQ_ISSUED) == 0)
     r.next = now;
   if (!cs_reqflow_due(d->cfg, &r, have, d->stats.not_after, cs_request_ended_read(d->cfg->store.state_dir), now) &&
-      !(have && d->stats.tp[0] && strcmp(d->stats.tp, r.old_tp) != 0)) {
+      !(have && cs_reqflow_replaced(d->stats.tp, &r))) {
     d->request_next = have && strcmp(r.state, CS_REQ_OUTBOX) != 0 ? r.next : 0;
     cs_request_free(&r);
     return;

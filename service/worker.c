@@ -136,17 +136,13 @@ static void preflight(cs_buf_t *out, const char *sni, long timeout, const char *
 static const char *request_key(const cs_config_t *cfg, char *path, size_t len) {
   cs_request_t r;
   cs_err_t err;
-  char dir[4096], file[CS_REQUEST_NAME_MAX + 8];
-  int waiting;
+  int ok;
   if (cs_plat_store_holds_keys() || cs_request_read(cfg->store.state_dir, &r, &err) != CS_OK)
     return NULL;
-  waiting = strcmp(r.state, CS_REQ_HELD) != 0 && strcmp(r.state, CS_REQ_ISSUED) != 0;
-  snprintf(file, sizeof file, "%s.key", r.name);
+  ok = strcmp(r.state, CS_REQ_HELD) != 0 && strcmp(r.state, CS_REQ_ISSUED) != 0 &&
+       cs_request_file(cfg->store.state_dir, r.name, CS_REQUEST_KEY, path, len, &err) == CS_OK && cs_plat_exists(path);
   cs_request_free(&r);
-  if (!waiting || cs_request_dir(cfg->store.state_dir, dir, sizeof dir, &err) != CS_OK ||
-      cs_plat_path_join(path, len, dir, file) != CS_OK || !cs_plat_exists(path))
-    return NULL;
-  return path;
+  return ok ? path : NULL;
 }
 
 static int cmd_validate(int argc, char **argv, cs_buf_t *out) {

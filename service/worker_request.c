@@ -135,7 +135,7 @@ static EVP_PKEY *request_public(const cs_config_t *cfg, const char *name, cs_err
   BIO *bio = NULL;
   X509_REQ *req = NULL;
   EVP_PKEY *pub = NULL;
-  if (cs_request_csr_path(cfg->store.state_dir, name, path, sizeof path, err) != CS_OK ||
+  if (cs_request_file(cfg->store.state_dir, name, CS_REQUEST_CSR, path, sizeof path, err) != CS_OK ||
       cs_plat_read_file(path, 64 * 1024, CS_READ_NOFOLLOW, &data, &len, err) != CS_OK)
     return NULL;
   if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL || (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) == NULL ||

@@ -9,6 +9,7 @@
 #include "posix.h"
 #include "../config.h"
 #include "../csr.h"
+#include "../request.h"
 #include "../text.h"
 
 #include <errno.h>
@@ -24,7 +25,6 @@
 #include <openssl/x509.h>
 
 #define KEY_MAX (64 * 1024)
-#define KEY_SUFFIX ".key"
 #define TMP_SUFFIX ".tmp"
 
 struct cs_plat_reqkey_s {
@@ -49,7 +49,7 @@ const char *cs_plat_reqkey_where(cs_plat_reqkey_t *k) { return k != NULL ? k->pa
 
 /* <state_dir>/request/<name>.key into *path (new). */
 static int key_path(const cs_config_t *cfg, const char *name, char **path, cs_err_t *err) {
-  char *dir = NULL, file[CS_REQKEY_NAME_MAX + sizeof KEY_SUFFIX];
+  char buf[4096];
   int rc;
 
   *path = NULL;
@@ -57,11 +57,10 @@ static int key_path(const cs_config_t *cfg, const char *name, char **path, cs_er
     return rc;
   if (cfg == NULL || cfg->store.state_dir == NULL || cfg->store.state_dir[0] == '\0')
     return cs_err_set(err, CS_ECONFIG, 0, "no state folder ([store] state_dir) for the request keys");
-  snprintf(file, sizeof file, "%s%s", name, KEY_SUFFIX);
-  if ((dir = cs_plat_path_join_new(cfg->store.state_dir, CS_REQKEY_DIR)) == NULL ||
-      (*path = cs_plat_path_join_new(dir, file)) == NULL)
+  if ((rc = cs_request_file(cfg->store.state_dir, name, CS_REQUEST_KEY, buf, sizeof buf, err)) != CS_OK)
+    return rc;
+  if ((*path = cs_strdup(buf)) == NULL)
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
-  free(dir);
   return rc;
 }
 
