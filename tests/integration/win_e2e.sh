@@ -855,6 +855,71 @@ test_request_made_and_pending() {
   expect_eq "$(count_event 3202)" 1 "pending said"
 }
 
+# The request resumed by another process, as after a restart: `certsteward request`
+# submits (the helper says wait, request id 4711) and ends; a test CA on the Linux side
+# signs the request file; `certsteward request --poll`, a new process that has only the
+# record in the state folder, polls through the Windows process runner and gets the
+# certificate, which the worker checks against the request's key (3209 when it is
+# another's). Putting it in service joins it to its key through the REQUEST
+# placeholder, as certreq -accept does: Wine keeps a CNG key in the process that made
+# it only (another process's open fails, 0x8009200B), so here the join is refused
+# saying so and the certificate is held with its key (3210), the record kept and said
+# in status; that the join, the renewal and the end of the request follow is proven
+# on real Windows only (the same join of a CAPI key Wine keeps is proven by
+# test_service_pairs_a_cer_with_its_pending_key, the request's end by request.sh).
+test_request_resumed_by_another_process_is_polled_and_checked() {
+  local d=$WINEPREFIX/drive_c/cs-helpers csr name
+  setup
+  mkdir -p "$d" "$T/ca"
+  {
+    printf '@echo off\r\n'
+    printf 'echo %%CERTMONGER_OPERATION%% cookie=%%CERTMONGER_CA_COOKIE%%>>"C:\\cs-helpers\\calls.txt"\r\n'
+    printf 'if "%%CERTMONGER_OPERATION%%"=="POLL" if exist "C:\\cs-helpers\\issued.pem" (\r\n'
+    printf '  type "C:\\cs-helpers\\issued.pem"\r\n  exit /b 0\r\n)\r\n'
+    printf 'echo 4711\r\nexit /b 1\r\n'
+  } >"$d/helper.cmd"
+  chmod 755 "$d"
+  chmod 644 "$d/helper.cmd"
+  EXTRA_DIRS="${EXTRA_DIRS:-} $d"
+  # the test CA, trusted beside the test PKI's
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca/root.key" \
+    -out "$T/ca/root.pem" -subj "/CN=certsteward e2e request CA" -days 30 2>/dev/null
+  cat "$PKI/ca-chain.pem" "$T/ca/root.pem" >"$T/ca/trust.pem"
+  sed -i "s|^ca_file = .*|ca_file = $(wpath "$T/ca/trust.pem" | sed 's/\\/\\\\/g')|" "$PD/certsteward.ini"
+  printf '\n[request]\nrenew_days = 60\nroute = command\nsubmit_command = C:\\cs-helpers\\helper.cmd\n' \
+    >>"$PD/certsteward.ini"
+  cs_run request request
+  expect_eq "$ST" 0 "certsteward request ($(cat "$T/request.out" "$T/request.err"))"
+  csr=$(find "$PD/request" -name '*.csr' | head -n 1)
+  [ -n "$csr" ] || fail "no request file"
+  name=$(basename "$csr" .csr)
+  for tp in $(win "$CERTTOOL" list REQUEST | tr -d '\r' | awk '$2 == "key" { print $1 }'); do REQUESTS="${REQUESTS:-} $tp"; done
+  cs_run status status --json
+  expect_eq "$(jq -r '.request.in_flight.state + " " + .request.in_flight.ca_request' "$T/status.out")" \
+    "pending 4711" "status: the request in flight"
+  openssl x509 -req -in "$csr" -CA "$T/ca/root.pem" -CAkey "$T/ca/root.key" -days 90 -copy_extensions copy \
+    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" -out "$T/issued.pem" 2>/dev/null ||
+    fail "the test CA cannot sign the request"
+  cat "$T/issued.pem" "$T/ca/root.pem" >"$d/issued.pem"
+  NEW=$(pem_thumbprint "$T/issued.pem")
+  cs_run poll request --poll
+  tr -d '\r' <"$d/calls.txt" >"$T/calls.txt"
+  expect_eq "$(tr '\n' ' ' <"$T/calls.txt")" "SUBMIT cookie= POLL cookie=4711 " "the helper's calls"
+  expect_eq "$(count_event 3203) $(count_event 3209)" "1 0" "events issued, not the request's key"
+  events | jq -r 'select(.id == 3203) | .message' | grep -q "CA request 4711" ||
+    fail "3203 does not name the CA's request id: $(events | jq -r 'select(.id == 3203) | .message')"
+  # Wine's key store, and nothing else, stops the join
+  grep -q "key_match .*LocalMachine\\\\REQUEST holds the request made on this machine .*cannot be opened: Windows error 0x8009200B" \
+    "$T/poll.out" || fail "the join did not stop at Wine's key store: $(cat "$T/poll.out" "$T/poll.err")"
+  expect_eq "$(count_event 3210) $(count_event 4006)" "1 0" "events held, committed"
+  [ -f "$PD/request/$name.pem" ] || fail "the issued certificate is not kept for apply"
+  expect_eq "$(pem_thumbprint "$PD/request/$name.pem")" "$NEW" "the certificate kept"
+  cs_run status2 status --json
+  expect_eq "$(jq -r '.request.in_flight.state + " " + .request.in_flight.name' "$T/status2.out")" "held $name" \
+    "status: the request held"
+  expect_eq "$(grep -c "$OLD" "$T/connector/tls.json")" 2 "the certificate in service, unchanged"
+}
+
 name=${1:?test name}
 declare -F "test_$name" >/dev/null || fail "no test named $name"
 "test_$name"
