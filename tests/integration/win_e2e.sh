@@ -10,10 +10,8 @@
 # of reach or the service runs). A .cer whose key waits in LocalMachine\REQUEST (the
 # request made on the server) is joined to that key as certreq -accept does.
 #
-# Run by CTest in the Windows build (scripts/win-build.sh), which exports the private
-# WINEPREFIX and gives: CS_WINE (the Wine runner), CS_BIN (certsteward.exe),
-# CS_TESTSVC (cs-testsvc.exe), CS_TEST_DIR (the test PKI, "Z:/..."), all as Linux
-# paths apart from CS_TEST_DIR's drive prefix. Usage: win_e2e.sh TEST_NAME.
+# Run by CTest in the Windows build (scripts/win-build.sh): what it gives is said in
+# win_lib.sh, and CS_TESTSVC (cs-testsvc.exe). Usage: win_e2e.sh TEST_NAME.
 #
 # What Wine cannot hold faithfully, this configuration leaves out, as an admin may:
 #  - [connector] account is empty: Wine keeps no machine keys nor key ACLs (every PFX
@@ -32,26 +30,10 @@
 # proven by the pure tests of cs__win_key_private (test_win_keyacl) only.
 # Event Log contents are not stored by Wine: the events are read from the
 # JSON-lines copy in the state folder, which Windows writes too.
-set -euo pipefail
-
-W=${CS_WINE:?}
-CS=${CS_BIN:?}
+. "$(dirname "$0")/win_lib.sh" e2e
 TESTSVC=${CS_TESTSVC:?}
-CERTTOOL=${CS_CERTTOOL:?}
-PKI=${CS_TEST_DIR:?}
-PKI=${PKI#Z:}
-: "${WINEPREFIX:?run by scripts/win-build.sh, which makes a private Wine prefix}"
-HOST=board.example.test
 CONNECTOR=cs-e2e-connector
 PD=$WINEPREFIX/drive_c/ProgramData/certsteward
-T=$(mktemp -d "${TMPDIR:-/tmp}/cs-e2e.XXXXXX")
-
-fail() { echo "FAILED: $*" >&2; exit 1; }
-expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
-# win PROGRAM ARGS...: a Windows program, its output kept away from our pipes
-win() { "$W" "$@" </dev/null 2>>"$T/wine.err"; }
-# The Windows path of a Linux path (Wine's Z: drive)
-wpath() { printf 'Z:%s' "$1" | tr / '\\'; }
 
 cleanup() {
   set +e
@@ -59,20 +41,11 @@ cleanup() {
   win "$CS" uninstall >/dev/null
   win sc stop "$CONNECTOR" >/dev/null
   win sc delete "$CONNECTOR" >/dev/null
-  [ -z "${OLD:-}" ] || win "$CERTTOOL" remove "$OLD" >/dev/null
-  [ -z "${NEW:-}" ] || win "$CERTTOOL" remove "$NEW" >/dev/null
-  for tp in ${EXTRA:-}; do win "$CERTTOOL" remove "$tp" >/dev/null; done
+  remove_test_certificates
   for tp in ${REQUESTS:-}; do win "$CERTTOOL" remove "$tp" REQUEST >/dev/null; done
   rm -rf "$T" "$WINEPREFIX/drive_c/Zertifikate" "$WINEPREFIX/drive_c/cs-doctor-bin" ${EXTRA_DIRS:-}
 }
 trap cleanup EXIT
-
-# SHA-1 thumbprint of the leaf of a PFX (OpenSSL on the Linux side)
-pfx_thumbprint() {
-  openssl pkcs12 -in "$1" -passin "file:$PKI/pass.txt" -nokeys -clcerts 2>/dev/null |
-    openssl x509 -noout -fingerprint -sha1 | sed 's/.*=//; s/://g'
-}
-pem_thumbprint() { openssl x509 -in "$1" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g'; }
 
 # The state of a service as sc reports it (RUNNING, STOPPED, ...), "" when it does not exist
 svc_state() { win sc query "$1" | tr -d '\r' | awk '$1 == "STATE" { print $4 }'; }
@@ -87,20 +60,6 @@ wait_state() {
   fail "service $1 is '$(svc_state "$1")', not $2, after $3 s"
 }
 
-events() { [ -f "$PD/events.jsonl" ] && tr -d '\r' <"$PD/events.jsonl" || true; }
-count_event() { events | jq -r .id | grep -cx "$1" || true; }
-# wait_event ID COUNT SECONDS
-wait_event() {
-  local i
-  for i in $(seq $(($3 * 10))); do
-    [ "$(count_event "$1")" -ge "$2" ] && return 0
-    sleep 0.1
-  done
-  echo "events so far:" >&2
-  events | jq -c '{id, message}' >&2 || true
-  fail "event $1 not written $2 time(s) in $3 s"
-}
-
 # setup [CERT KEY]: the certificate in service (current-ok.pem with leaf.key when not
 # given): in LocalMachine\My with its key (imported by the tests' own crypt32 tool),
 # named by the test connector's tls.json; the connector registered with the SCM and
@@ -108,16 +67,8 @@ wait_event() {
 setup() {
   local cert=${1:-$PKI/current-ok.pem} key=${2:-$PKI/leaf.key}
   rm -rf "$PD" # an earlier test's configuration, events and archive (uninstall keeps them)
-  # LocalMachine\My as on a new server: what other tests left there (a PFX's chain
-  # certificates among them, which Wine links to its key) is no candidate for adoption
-  local tp
-  for tp in $(win "$CERTTOOL" list | tr -d '\r' | cut -d' ' -f1); do win "$CERTTOOL" remove "$tp" >/dev/null || true; done
   mkdir -p "$T/connector"
-  openssl pkcs12 -export -in "$cert" -inkey "$key" -passout "file:$PKI/pass.txt" -out "$T/current.pfx"
-  OLD=$(win "$CERTTOOL" import "$(wpath "$T/current.pfx")" "$(wpath "$PKI/pass.txt")" | tr -d '\r')
-  expect_eq "$OLD" "$(pem_thumbprint "$cert")" "the certificate in service, imported"
-  printf '{\r\n  "webServer": { "port": 8197, "thumbprint": "%s" },\r\n  "configurationServer": { "port": 8096, "thumbprint": "%s" }\r\n}\r\n' \
-    "$OLD" "$OLD" >"$T/connector/tls.json"
+  in_service "$cert" "$key" "$T/connector/tls.json"
   # the test connector keeps tls.json open while it runs, shared for reading only (no
   # one may replace it meanwhile), and writes what it read back when it stops
   wpath "$T/connector/tls.json" >"$T/connector/settings"
@@ -133,11 +84,7 @@ setup() {
 [connector]
 host = $HOST
 service = $CONNECTOR
-; no key-permission step and no probe under Wine (see tests/integration/win_e2e.sh)
-account =
-endpoints =
-binding_files = $(wpath "$T/connector/tls.json")
-restart_timeout = 20
+$(connector_lines "$T/connector/tls.json")
 
 [watch]
 password_file = C:\ProgramData\certsteward\pfx.pass
@@ -174,19 +121,6 @@ renew() {
   cp "$PKI/$file" "$PD/drop/renewed.${file##*.}"
   wait_event 4006 1 60
   wait_event 4007 1 20
-}
-
-# certsteward.exe ARGS... with its own standard output and error in $T/NAME.out and
-# $T/NAME.err (CRs removed); its exit status in ST.
-cs_run() {
-  local name=$1
-  shift
-  set +e
-  "$W" "$CS" "$@" </dev/null >"$T/$name.raw" 2>"$T/$name.rawerr"
-  ST=$?
-  set -e
-  tr -d '\r' <"$T/$name.raw" >"$T/$name.out"
-  tr -d '\r' <"$T/$name.rawerr" >"$T/$name.err"
 }
 
 # install_log TAG: the Linux path of the log file certsteward install named on the

@@ -8,23 +8,9 @@
 # it); group policy, enterprise roots and the automatic root update only real Windows
 # proves (common/win/trust.c).
 #
-# Run by CTest in the Windows build (scripts/win-build.sh), which exports the private
-# WINEPREFIX and gives CS_WINE, CS_BIN, CS_CERTTOOL and CS_TEST_DIR as for win_e2e.sh.
-# Usage: win_trust.sh TEST_NAME.
-set -euo pipefail
-
-W=${CS_WINE:?}
-CS=${CS_BIN:?}
-CERTTOOL=${CS_CERTTOOL:?}
-PKI=${CS_TEST_DIR:?}
-PKI=${PKI#Z:}
-: "${WINEPREFIX:?run by scripts/win-build.sh, which makes a private Wine prefix}"
-HOST=board.example.test
-T=$(mktemp -d "${TMPDIR:-/tmp}/cs-trust.XXXXXX")
-
-fail() { echo "FAILED: $*" >&2; exit 1; }
-win() { "$W" "$@" </dev/null 2>>"$T/wine.err"; }
-wpath() { printf 'Z:%s' "$1" | tr / '\\'; }
+# Run by CTest in the Windows build (scripts/win-build.sh): what it gives is said in
+# win_lib.sh. Usage: win_trust.sh TEST_NAME.
+. "$(dirname "$0")/win_lib.sh" trust
 
 cleanup() {
   set +e
