@@ -280,15 +280,18 @@ int cs_bindings_current(const cs_bindings_scan_t *s, char out[CS_THUMBPRINT_LEN 
     rc = cs_err_set(err, CS_ENOENT, 0, "no certificate thumbprint (40 hex digits) found in %s",
                     cs_buf_str(&b) ? cs_buf_str(&b) : "the binding files");
   } else {
-    /* The advice first: a long list is cut at the end of the error text. */
+    /* The values are not said: a file the connector's account moved to a binding file's
+     * path may be one it cannot read (root's, holding 40-hex tokens), and the events may
+     * be read by others; certsteward status shows them to an administrator. The advice
+     * first: a long list is cut at the end of the error text. */
     for (k = 0; k < s->n_found; k++) {
-      cs_buf_printf(&b, "%s%s in ", k ? "; " : "", s->found[k].tp);
+      cs_buf_printf(&b, "%s%zu in ", k ? "; " : "", k + 1);
       for (j = 0; j < s->found[k].n_files; j++)
         cs_buf_printf(&b, "%s%s", j ? ", " : "", s->files[s->found[k].files[j]]);
     }
     rc = cs_err_set(err, CS_ECONFIG, 0,
                     "the binding files name %zu different thumbprints; set [connector] thumbprint to the "
-                    "one in service: %s",
+                    "one in service (certsteward status shows them): %s",
                     s->n_found, cs_buf_str(&b) ? cs_buf_str(&b) : "(out of memory)");
   }
   cs_buf_free(&b);

@@ -367,6 +367,12 @@ int cs_plat_key_grant(const char *key_ref, const char *account, cs_err_t *err);
 /* *granted = 1 if account can READ key_ref as granted above, else 0. */
 int cs_plat_key_check(const char *key_ref, const char *account, int *granted, cs_err_t *err);
 
+/* What tells the private key key_ref from another one put at its place since: POSIX
+ * "<device>:<inode>" of the key file (reached without following a link, a regular file
+ * with one name); Windows "" (the key is the one the certificate of that thumbprint links
+ * to in LocalMachine\My, which only administrators change). */
+int cs_plat_key_identity(const char *key_ref, char *out, size_t len, cs_err_t *err);
+
 /* ---- service control --------------------------------------------------------- */
 
 /* 1 if the service exists, 0 if not, CS_E* when that cannot be told. */

@@ -1,5 +1,6 @@
 /* The renewal transaction (see renewal.h): one function per step, one undo per
  * step, the journal written before each. */
+#include "committed.h"
 #include "renewal.h"
 
 #include <stdio.h>
@@ -346,6 +347,10 @@ static void rollback(tx_t *tx, cs_step_t failed_step, const cs_err_t *why) {
     res->outcome = CS_OUT_ROLLED_BACK;
     emit(tx, CS_EV_ROLLBACK_COMPLETED, failed, why->text);
     record_last(tx, CS_OUT_ROLLED_BACK, failed, why->text);
+    /* the key certsteward vouches for was put back as a new file (POSIX): its identity
+     * follows, when the certificate put back is the one it vouched for */
+    if (cs_committed_names(cfg->store.state_dir, tx->j.old_tp) && cs_committed_record(cfg, tx->j.old_tp, &err) != CS_OK)
+      emit(tx, CS_EV_STATE_ERROR, cfg->store.state_dir, err.text);
     return;
   }
   if (ok)
@@ -373,6 +378,9 @@ static void commit_tail(tx_t *tx) {
   if (finish(tx, &err) != CS_OK)
     emit(tx, CS_EV_STATE_ERROR, tx->env->cfg->store.state_dir, err.text);
   record_last(tx, CS_OUT_COMMITTED, NULL, NULL);
+  /* the certificate certsteward vouches for from now on (committed.h) */
+  if (cs_committed_record(tx->env->cfg, tx->j.new_tp, &err) != CS_OK)
+    emit(tx, CS_EV_STATE_ERROR, tx->env->cfg->store.state_dir, err.text);
 }
 
 int cs_renewal_current(const cs_renewal_env_t *env, char tp[41], cs_err_t *err) {

@@ -1,3 +1,4 @@
+#include "committed.h"
 #include "request_flow.h"
 
 #include <stdio.h>
@@ -265,8 +266,10 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
     cs_reply_free(&scan);
     return rc;
   }
+  /* ... and that certsteward vouches for (committed.h): a certificate a public CA
+   * issued for names of the account's choosing chains to a trusted root too */
   chain = cs_report_find(&scan.report, CS_CHECK_CHAIN);
-  trusted = chain != NULL && chain->ok;
+  trusted = chain != NULL && chain->ok && cs_committed_vouches(cfg, scan.report.thumbprint, NULL, 0);
   if ((rc = cs_request_name(now, r->name, err)) != CS_OK) {
     cs_reply_free(&scan);
     return rc;
@@ -292,8 +295,9 @@ int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_r
   r->deadline = now + (long long)cfg->request.give_up_days * 86400;
   snprintf(names, sizeof names, "%s%s", trusted && scan.dns != NULL ? scan.dns : f->host,
            trusted ? ""
-                   : " alone (the certificate in service does not chain to a trusted root: its other names are not "
-                     "copied)");
+                   : " alone (the other names of the certificate in service are copied only when it chains to a "
+                     "trusted root and is one certsteward put in service itself, or the one [connector] thumbprint "
+                     "names)");
   cs_event_say(CS_EV_REQUEST_MADE, NULL, r->name, names,
                scan.not_after_epoch > 0 ? cs_time_utc(scan.not_after_epoch, expiry, sizeof expiry) : "(unknown)");
   cs_reply_free(&scan);

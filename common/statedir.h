@@ -8,6 +8,7 @@
 /* ---- <state_dir> ---------------------------------------------------------------------- */
 #define CS_STATE_JOURNAL "journal"          /* the renewal transaction's journal (journal.h) */
 #define CS_STATE_LAST "last"                /* the last renewal's result (last.h) */
+#define CS_STATE_COMMITTED "committed"      /* the certificate certsteward last put in service (committed.h) */
 #define CS_STATE_TX "tx"                    /* the transaction's folder, below */
 #define CS_STATE_ARCHIVE "archive"          /* archive/<thumbprint>: what a committed renewal replaced */
 #define CS_STATE_INCOMING "incoming"        /* a dropped file, taken out of the drop folder */

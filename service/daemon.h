@@ -17,7 +17,8 @@ typedef struct cs_daemon_stats_s {
   int has_last;                                /* a renewal ended since start */
   cs_outcome_t last_result;
   long long last_time;
-  char tp[41]; /* the certificate in service at the last expiry check; "" unknown */
+  char tp[41];       /* the certificate in service at the last expiry check; "" unknown */
+  char key_said[96]; /* why READ on its key is not kept, as last said (daemon_state.c) */
   char subject[512];
   long long not_after; /* 0 unknown */
   long long next_due;  /* seconds until the next expiry check is due */

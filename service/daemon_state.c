@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "committed.h"
 #include "clock.h"
 #include "daemon.h"
 #include "events.h"
@@ -61,7 +62,44 @@ out:
 
 /* [connector] account keeps READ on the private key in service: an entry that
  * went missing is granted again (read back by cs_plat_key_grant). */
-static void key_permission(const cs_config_t *cfg, const cs_daemon_stats_t *st) {
+/* Only the key of a certificate certsteward vouches for (committed.h) is kept readable:
+ * what names the certificate in service (a binding file, the key file's folder) may be
+ * the connector's account's to change, and a grant that followed it would give the
+ * account the machine's other keys. 1 when ref may be granted on; else said once per
+ * certificate and reason (st->key_said). */
+static int key_vouched(const cs_config_t *cfg, cs_daemon_stats_t *st, const char *ref) {
+  char id[200], now[200], why[PATH_LEN + 200], said[sizeof st->key_said];
+  cs_err_t err;
+  int ok = 1;
+
+  if (!cs_committed_vouches(cfg, st->tp, id, sizeof id)) {
+    snprintf(why, sizeof why,
+             "the certificate in service is not one certsteward put in service, nor the one [connector] thumbprint "
+             "names");
+    ok = 0;
+  } else if (cs_plat_key_identity(ref, now, sizeof now, &err) != CS_OK) {
+    snprintf(why, sizeof why, "%s", err.text);
+    ok = 0;
+  } else if (now[0] != '\0' && strcmp(id, now) != 0) {
+    /* POSIX: another file at key_file than the one certsteward wrote (or none recorded:
+     * a certificate [connector] thumbprint names, whose key file it never wrote) */
+    snprintf(why, sizeof why, "%s is not the key file certsteward put in service with the certificate", ref);
+    ok = 0;
+  }
+  if (ok) {
+    st->key_said[0] = '\0';
+    return 1;
+  }
+  snprintf(said, sizeof said, "%s %.40s", st->tp, why);
+  if (strcmp(said, st->key_said) != 0) {
+    snprintf(st->key_said, sizeof st->key_said, "%s", said);
+    cs_event_cert(CS_EV_KEY_PERMISSION_NOT_KEPT, st->tp, NULL, st->subject[0] ? st->subject : NULL, NULL,
+                  cfg->connector.account, why, NULL);
+  }
+  return 0;
+}
+
+static void key_permission(const cs_config_t *cfg, cs_daemon_stats_t *st) {
   const char *account = cfg->connector.account;
   char ref[PATH_LEN], what[PATH_LEN + 256];
   int granted = 0, rc;
@@ -69,6 +107,8 @@ static void key_permission(const cs_config_t *cfg, const cs_daemon_stats_t *st) 
 
   if (account == NULL || cs_plat_store_key_ref(cfg, st->tp, ref, sizeof ref) != CS_OK)
     return; /* no grant step, or no key to grant on: the renewal's grant step says so */
+  if (!key_vouched(cfg, st, ref))
+    return;
   rc = cs_plat_key_check(ref, account, &granted, &err);
   if (rc == CS_OK && granted)
     return;

@@ -257,3 +257,22 @@ out:
     close(fd);
   return rc;
 }
+
+int cs_plat_key_identity(const char *key_ref, char *out, size_t len, cs_err_t *err) {
+  struct stat st;
+  int fd = -1, rc;
+  if (len > 0)
+    out[0] = '\0';
+  if ((rc = cs__posix_open_file(key_ref, O_RDONLY | O_NONBLOCK, 0, &fd, err)) != CS_OK)
+    return rc;
+  if (fstat(fd, &st) != 0)
+    rc = cs_err_set(err, cs__posix_errno(errno), errno, "cannot stat key %s: %s", key_ref, strerror(errno));
+  else if (!S_ISREG(st.st_mode))
+    rc = cs_err_set(err, CS_ENOTREG, 0, "key %s is not a regular file", key_ref);
+  else if (st.st_nlink != 1)
+    rc = cs_err_set(err, CS_ENOTREG, 0, "key %s has %lu names (hard links)", key_ref, (unsigned long)st.st_nlink);
+  else if (snprintf(out, len, "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino) >= (int)len)
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "no room for the identity of key %s", key_ref);
+  close(fd);
+  return rc;
+}

@@ -190,7 +190,12 @@ int cs_plat_store_current(const cs_config_t *cfg, char *cert_path, size_t cert_l
   if ((rc = cs__store_open(L"My", "My", &my, err)) != CS_OK)
     return rc;
   if ((c = cs__store_find(my, tp)) == NULL)
-    rc = cs_err_set(err, CS_ENOENT, 0, "the certificate in service, %s, is not in LocalMachine\\My", tp);
+    /* a value the binding files hold is not said: one moved there may be no thumbprint */
+    rc = cfg->connector.thumbprint != NULL
+             ? cs_err_set(err, CS_ENOENT, 0, "the certificate in service, %s, is not in LocalMachine\\My", tp)
+             : cs_err_set(err, CS_ENOENT, 0,
+                          "the certificate the binding files name is not in LocalMachine\\My (certsteward status "
+                          "shows the thumbprint they hold)");
   else if ((rc = cs_plat_mkdirs(cfg->store.state_dir, 0700, err)) == CS_OK &&
            (rc = cs_plat_write_atomic(path, c->pbCertEncoded, c->cbCertEncoded, 0644, err)) == CS_OK)
     cs__store_copy(cert_path, cert_len, path);

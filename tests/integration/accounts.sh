@@ -8,12 +8,15 @@
 # Usage: accounts.sh make | remove. make is idempotent and safe to run in parallel (a
 # lock around useradd); an account of that name not made here is refused, never
 # reused or removed. CTest runs make before the tests that need them (fixture
-# "accounts") and remove after the last.
+# "accounts") and remove after the last. Several test runs may use them at once (the
+# native and the sanitizer builds' suites, a run by hand): each make counts one user
+# more, each remove one less, and the accounts go with the last.
 set -euo pipefail
 
 NAMES="cs-connector cs-neighbour"
 MARK="certsteward test account"
 LOCK=/run/lock/certsteward-test-accounts.lock
+USERS=/run/lock/certsteward-test-accounts.users
 
 [ "$(id -u)" = 0 ] || { echo "accounts.sh: run as root" >&2; exit 1; }
 
@@ -45,8 +48,20 @@ remove_accounts() {
 
 exec 9>"$LOCK"
 flock -w 60 9
+users=$(cat "$USERS" 2>/dev/null || echo 0)
+case $users in '' | *[!0-9]*) users=0 ;; esac
 case "${1:-}" in
-  make) make_accounts ;;
-  remove) remove_accounts ;;
+  make)
+    make_accounts
+    echo $((users + 1)) >"$USERS"
+    ;;
+  remove)
+    if [ "$users" -le 1 ]; then
+      remove_accounts
+      rm -f "$USERS"
+    else
+      echo $((users - 1)) >"$USERS"
+    fi
+    ;;
   *) echo "usage: accounts.sh make | remove" >&2; exit 2 ;;
 esac

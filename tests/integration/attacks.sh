@@ -48,6 +48,7 @@ attack_setup() {
   cs_set connector account "$ACCOUNT"
   cs_set store cert_file "$TLS/cert.pem"
   cs_set store key_file "$TLS/key.pem"
+  cs_vouch "$OLD" "$TLS/key.pem" # as after an earlier renewal: its key's READ is kept
   cs_watch_config
   cs_private_password
   chmod 700 "$T/state" "$T/drop"
@@ -106,14 +107,15 @@ nothing_in_elsewhere() {
 
 # ---- 1. the key's READ grant follows what the account put at key_file --------------
 
-# key_refused WHAT: READ was not "repaired"; an error event (KEY_PERMISSION_FAILED, or
-# another error about the key) refuses it, naming WHAT
+# key_refused WHAT: READ was not "repaired"; an event refuses it (KEY_PERMISSION_NOT_KEPT
+# or _FAILED, or another error about the key), naming WHAT
 key_refused() {
   expect_eq "$(cs_events_count 4008)" 0 "key permission \"repaired\" (events: $(events_with 4008))"
   local about_key
-  about_key=$(jq -r 'select(.severity == "error") | .message' "$T/state/events.jsonl" | grep -i "key" || true)
+  about_key=$({ events_with 4009 4010; jq -r 'select(.severity == "error") | .message' "$T/state/events.jsonl"; } |
+    grep -i "key" || true)
   grep -qi "$1" <<<"$about_key" ||
-    fail "no error event refuses the key saying /$1/; events: $(event_ids): $(events_with 4009)"
+    fail "no event refuses the key saying /$1/; events: $(event_ids): $(events_with 4009 4010)"
 }
 
 # key_file a symbolic link (made by the account) to a root-only file elsewhere: the
@@ -155,7 +157,7 @@ test_key_grant_refuses_a_key_owned_by_another_user() {
   mv "$T/shared/other-secret.acl" "$TLS/key.pem.acl"
   run_once
   untouched_secret "$TLS/key.pem"
-  key_refused "owned\|owner"
+  key_refused "not the key file certsteward put in service"
 }
 
 # key_file a root-only file that is not a key (0600, one name), moved into the TLS
@@ -172,7 +174,22 @@ test_key_grant_refuses_a_root_file_moved_in() {
   mv "$T/shared/root-secret.acl" "$TLS/key.pem.acl"
   run_once
   untouched_secret "$TLS/key.pem"
-  key_refused "private key"
+  key_refused "not the key file certsteward put in service"
+}
+
+# key_file another private key of root's (0600, one name, a PEM key: what the grant
+# once asked of a key), moved from the TLS folder to key_file by its owner: the key of
+# another site. The key file certsteward put in service is another file: nothing granted.
+test_key_grant_refuses_another_root_key_moved_in() {
+  attack_setup
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TLS/site2.key" 2>/dev/null
+  chmod 600 "$TLS/site2.key"
+  cp "$TLS/site2.key" "$TLS/site2.key.orig"
+  as_account "mv $TLS/key.pem $TLS/key.bak && mv $TLS/site2.key $TLS/key.pem"
+  run_once
+  ! getfacl -cp "$TLS/key.pem" | grep -q "^user:$ACCOUNT:" || fail "$ACCOUNT got READ on another root key"
+  cmp -s "$TLS/key.pem" "$TLS/site2.key.orig" || fail "the other key was changed"
+  key_refused "not the key file certsteward put in service"
 }
 
 # ---- 2. a folder above a file root writes, swapped for a link ------------------------

@@ -48,9 +48,10 @@ test_good_drop_is_put_in_service() {
   [ -z "$(ls -A "$T/state/incoming" 2>/dev/null)" ] || fail "the taken file was left in incoming"
   grep -q "$new" "$T/tls.json" || fail "bindings not rewritten"
   # events in order: detected, accepted, the renewal, committed, archived (1000 started,
-  # 2000 expiring, the certificate in service has 30 days left, and 4008, its key had no
-  # READ for [connector] account nobody yet, come first)
-  expect_eq "$(event_ids)" "1000 2000 4008 3000 3001 4000 4001 4002 4003 4004 4005 4006 4007" "events"
+  # 2000 expiring, the certificate in service has 30 days left, and 4010, certsteward did
+  # not put it in service, so it does not keep [connector] account nobody's READ on its
+  # key, come first)
+  expect_eq "$(event_ids)" "1000 2000 4010 3000 3001 4000 4001 4002 4003 4004 4005 4006 4007" "events"
   grep -q '^certsteward_drops_accepted_total 1$' "$T/state/certsteward.prom" || fail "metrics: $(cat "$T/state/certsteward.prom")"
   grep -q 'certsteward_last_renewal_result{result="committed"} 1' "$T/state/certsteward.prom" || fail "metrics result"
   promtool check metrics < "$T/state/certsteward.prom" || fail "promtool rejects the metrics file"
@@ -439,10 +440,36 @@ test_key_permission_for_unknown_account_is_reported() {
   setup
   sed -i 's|^account = nobody$|account = no-such-user-cs|' "$T/cs.ini"
   daemon_config
+  cs_vouch "$OLD" "$T/store/key.pem"
   once
   expect_eq "$(cs_events_count 4008)" 0 "nothing repaired"
   jq -r 'select(.id == 4009) | .message' "$T/state/events.jsonl" | grep -q "The account no-such-user-cs (key .*) cannot read" ||
     fail "the failed grant is not reported: $(event_ids)"
+}
+
+# The certificate in service was not put there by certsteward (no record, as on a new
+# install), or its key file is not the one certsteward wrote with it: its READ is not
+# kept, said (4010, once a start and then when the reason changes), nothing granted;
+# once vouched for, it is kept
+test_key_permission_kept_only_for_what_certsteward_put_in_service() {
+  setup
+  daemon_config
+  setfacl -b "$T/store/key.pem"
+  once
+  expect_eq "$(cs_events_count 4010) $(cs_events_count 4008)" "1 0" "not kept said, nothing granted"
+  jq -r 'select(.id == 4010) | .message' "$T/state/events.jsonl" | grep -q "is not one certsteward put in service" ||
+    fail "4010 does not say why: $(jq -r 'select(.id == 4010) | .message' "$T/state/events.jsonl")"
+  ! nobody_reads || fail "READ was granted on a key certsteward does not vouch for"
+  cs_vouch "$OLD" "$T/store/key.pem"
+  once
+  expect_eq "$(cs_events_count 4008)" 1 "kept once vouched for"
+  nobody_reads || fail "READ not granted on the key certsteward vouches for"
+  # another file at key_file (a copy: another inode), root's, a private key: not that key
+  setfacl -b "$T/store/key.pem"
+  cp -p "$T/store/key.pem" "$T/store/key.copy" && mv "$T/store/key.copy" "$T/store/key.pem"
+  once
+  expect_eq "$(cs_events_count 4010) $(cs_events_count 4008)" "2 1" "another key file: said, nothing granted"
+  ! nobody_reads || fail "READ was granted on another key file"
 }
 
 test_monitor_folder_in_metrics() {

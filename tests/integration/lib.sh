@@ -288,6 +288,15 @@ cs_private_password() {
   cs_set watch password_file "$T/pass.txt"
 }
 
+# cs_vouch TP KEYFILE: the state folder's record (common/committed.h) says certsteward put
+# TP in service itself, with the key file KEYFILE as it is now (device and inode): as
+# after an earlier renewal, so that it keeps the [connector] account's READ on that key
+cs_vouch() {
+  mkdir -p "$T/state"
+  printf 'tp %s\nkey %s\n' "$1" "$(stat -c '%d:%i' "$2")" >"$T/state/committed"
+  chmod 600 "$T/state/committed"
+}
+
 # ---- The connector as a service: a stand-in for systemctl ----------------------------
 # A test build takes CERTSTEWARD_TEST_SYSTEMCTL for /bin/systemctl (common/posix/service.c).
 # systemd does not run here, so cs_split_setup makes the connector a service ([connector]

@@ -128,8 +128,9 @@ echo "id=42"; exit 1'
 }
 
 # The request carries the names of the certificate in service only when that one chains to
-# a trusted root: a file the connector's account could have written must not choose the
-# names this machine asks the CA for
+# a trusted root and certsteward vouches for it (it put it in service itself: its record
+# in the state folder; or [connector] thumbprint names it): a file the connector's account
+# could have written must not choose the names this machine asks the CA for
 more_names_setup() {
   request_setup 'echo "id=1"; exit 1'
   cat "$PKI/current-more-names.pem" "$PKI/inter.pem" >"$T/store/cert.pem"
@@ -138,8 +139,12 @@ more_names_setup() {
   sed -i "s/$(cs_ossl_tp "$PKI/current-ok.pem" | tr 'A-F' 'a-f')/$(tr 'A-F' 'a-f' <<<"$OLD")/; s/$(cs_ossl_tp "$PKI/current-ok.pem")/$OLD/" "$T/tls.json"
 }
 
+# vouched_for TP: the state folder's record says certsteward put TP in service itself
+vouched_for() { printf 'tp %s\nkey \n' "$1" >"$T/state/committed"; }
+
 test_names_of_a_trusted_certificate_are_kept() {
   more_names_setup
+  vouched_for "$OLD"
   run_once
   openssl req -in "$T/ca/last.csr" -noout -text | grep -q "DNS:extra.example.test" ||
     fail "the trusted certificate's other name is not in the request"
@@ -152,7 +157,20 @@ test_names_of_an_untrusted_certificate_are_not_copied() {
   openssl req -in "$T/ca/last.csr" -noout -text >"$T/csr.txt"
   grep -q "DNS:$HOST" "$T/csr.txt" || fail "the request lacks the host"
   ! grep -q "extra.example.test" "$T/csr.txt" || fail "an untrusted certificate chose the request's names"
-  event_message 3200 | grep -q "alone (the certificate in service does not chain to a trusted root" ||
+  event_message 3200 | grep -q "alone (the other names of the certificate in service are copied only when" ||
+    fail "the request does not say why it carries the host alone: $(event_message 3200)"
+}
+
+# A certificate a trusted CA issued for other names, put at cert_file by whoever can write
+# its folder (a public CA's certificate for a name of theirs chains to a trusted root as
+# well): certsteward did not put it in service, so its names are not asked for
+test_names_of_a_trusted_certificate_not_put_in_service_are_not_copied() {
+  more_names_setup
+  run_once
+  openssl req -in "$T/ca/last.csr" -noout -text >"$T/csr.txt"
+  grep -q "DNS:$HOST" "$T/csr.txt" || fail "the request lacks the host"
+  ! grep -q "extra.example.test" "$T/csr.txt" || fail "a certificate certsteward did not put in service chose the names"
+  event_message 3200 | grep -q "one certsteward put in service itself" ||
     fail "the request does not say why it carries the host alone: $(event_message 3200)"
 }
 

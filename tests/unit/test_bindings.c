@@ -247,8 +247,9 @@ CS_TEST(scan_finds_several_config_error) {
   }
   CHECK_INT(cs_bindings_current(&s, tp, &err), ==, CS_ECONFIG);
   CHECK_CONTAINS(err.text, "[connector] thumbprint");
-  CHECK_CONTAINS(err.text, OLD_U);
-  CHECK_CONTAINS(err.text, OTHER);
+  CHECK(strstr(err.text, OLD_U) == NULL); /* the values found are not said (a file moved in may be root's) */
+  CHECK(strstr(err.text, OTHER) == NULL);
+  CHECK_CONTAINS(err.text, "2 different thumbprints");
   CHECK_CONTAINS(err.text, "extra.conf");
   CHECK_STR(tp, "");
   cs_bindings_scan_free(&s);
