@@ -17,8 +17,9 @@ typedef struct cs_daemon_stats_s {
   int has_last;                                /* a renewal ended since start */
   cs_outcome_t last_result;
   long long last_time;
-  char tp[41];       /* the certificate in service at the last expiry check; "" unknown */
-  char key_said[96]; /* why READ on its key is not kept, as last said (daemon_state.c) */
+  char tp[41];           /* the certificate in service at the last expiry check; "" unknown */
+  char key_said[96];     /* why READ on its key is not kept, as last said (daemon_state.c) */
+  char expiry_said[160]; /* why it could not be read for its expiry check, as last said */
   char subject[512];
   long long not_after; /* 0 unknown */
   long long next_due;  /* seconds until the next expiry check is due */

@@ -38,10 +38,21 @@ static int service_expiry(const cs_config_t *cfg, const cs_renewal_env_t *env, c
   cs_err_t err;
 
   memset(&reply, 0, sizeof reply);
+  cert[0] = '\0';
   if (cs_renewal_current(env, tp, &err) != CS_OK ||
-      cs_plat_store_current(cfg, cert, sizeof cert, key, sizeof key, &err) != CS_OK || cert[0] == '\0' ||
-      cs_worker_scan(env->worker, cert, &reply, &err) != CS_OK || reply.not_after_epoch == 0)
+      cs_plat_store_current(cfg, cert, sizeof cert, key, sizeof key, &err) != CS_OK || cert[0] == '\0')
     goto out;
+  if (cs_worker_scan(env->worker, cert, &reply, &err) != CS_OK || reply.not_after_epoch == 0) {
+    /* a file put at cert_file that is no certificate must not silence the warnings:
+     * said once for each reason (the worker's words tell nothing of its content) */
+    const char *why = reply.error != NULL ? reply.error : err.text;
+    if (strncmp(st->expiry_said, why, sizeof st->expiry_said - 1) != 0) {
+      snprintf(st->expiry_said, sizeof st->expiry_said, "%.159s", why);
+      cs_event_say(CS_EV_CERT_UNREADABLE, NULL, cert, why, NULL);
+    }
+    goto out;
+  }
+  st->expiry_said[0] = '\0';
   rc = CS_OK;
   memcpy(st->tp, reply.report.thumbprint, sizeof st->tp);
   snprintf(st->subject, sizeof st->subject, "%s", reply.report.subject ? reply.report.subject : "");
@@ -60,8 +71,6 @@ out:
   return rc;
 }
 
-/* [connector] account keeps READ on the private key in service: an entry that
- * went missing is granted again (read back by cs_plat_key_grant). */
 /* Only the key of a certificate certsteward vouches for (committed.h) is kept readable:
  * what names the certificate in service (a binding file, the key file's folder) may be
  * the connector's account's to change, and a grant that followed it would give the
@@ -99,6 +108,8 @@ static int key_vouched(const cs_config_t *cfg, cs_daemon_stats_t *st, const char
   return 0;
 }
 
+/* [connector] account keeps READ on the private key in service: an entry that
+ * went missing is granted again (read back by cs_plat_key_grant). */
 static void key_permission(const cs_config_t *cfg, cs_daemon_stats_t *st) {
   const char *account = cfg->connector.account;
   char ref[PATH_LEN], what[PATH_LEN + 256];
