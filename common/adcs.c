@@ -218,15 +218,13 @@ int cs_adcs_answer(const cs_adcs_outcome_t *o, cs_ca_answer_t *ans, cs_err_t *er
     if (kind == CS_CA_REJECTED && o->op != CS_CA_OP_POLL && o->hr != 0x80094014UL)
       kind = -1; /* "no such request" answers a poll only */
     ans->status = kind == -1 ? CS_CA_UNCONFIGURED : kind;
-    say(ans, "%s%s%s",
+    say(ans, "%s%s%s%.300s",
         o->hr == 0x80040154UL              ? "the CA enrollment API (CCertRequest) is not available on this machine"
         : ans->status == CS_CA_UNREACHABLE ? "the CA cannot be reached"
         : ans->status == CS_CA_REJECTED    ? "the CA refused the request"
         : kind == -1                       ? "the CA enrollment API failed"
                                            : "the CA or its template is not set up for this request",
-        code_text(o->hr, o->hr_text, code, sizeof code), msg != NULL ? "; the CA said: " : "");
-    if (msg != NULL)
-      snprintf(ans->message + strlen(ans->message), sizeof ans->message - strlen(ans->message), "%.300s", msg);
+        code_text(o->hr, o->hr_text, code, sizeof code), msg != NULL ? "; the CA said: " : "", msg != NULL ? msg : "");
     return CS_OK;
   }
   if (o->op == CS_CA_OP_IDENTIFY) {
@@ -271,13 +269,11 @@ int cs_adcs_answer(const cs_adcs_outcome_t *o, cs_ca_answer_t *ans, cs_err_t *er
   case CS_ADCS_DISP_REVOKED:
   case CS_ADCS_DISP_ERROR:
     ans->status = refused_kind(o);
-    say(ans, "%s%s%s",
+    say(ans, "%s%s%s%.300s",
         o->disposition == CS_ADCS_DISP_DENIED    ? "denied by the CA"
         : o->disposition == CS_ADCS_DISP_REVOKED ? "revoked by the CA"
                                                  : "failed at the CA",
-        code_text(o->status, NULL, code, sizeof code), msg != NULL ? ": " : "");
-    if (msg != NULL)
-      snprintf(ans->message + strlen(ans->message), sizeof ans->message - strlen(ans->message), "%.300s", msg);
+        code_text(o->status, NULL, code, sizeof code), msg != NULL ? ": " : "", msg != NULL ? msg : "");
     break;
   case CS_ADCS_DISP_ISSUED_OUT_OF_BAND:
     ans->status = CS_CA_UNCONFIGURED;

@@ -174,8 +174,10 @@ CS_TEST(denied_is_rejected_with_the_ca_reason) {
   CHECK_CONTAINS(msg, "denied by the CA (0x80094014): Denied by CORP\\caadmin");
   CHECK_STR(cookie, "(none)");
   o.disposition = CS_ADCS_DISP_REVOKED;
+  o.message = "Revoked\nsecond line\x1b[31m";
   CHECK_INT(answer(&o, cookie, sizeof cookie, msg, sizeof msg, NULL), ==, CS_CA_REJECTED);
   CHECK_CONTAINS(msg, "revoked");
+  CHECK(strchr(msg, '\n') == NULL && strchr(msg, '\x1b') == NULL); /* one printable line for the events */
   o.disposition = CS_ADCS_DISP_ERROR;
   o.status = 0x80094001UL; /* CERTSRV_E_BAD_REQUESTSUBJECT: this request's own fault */
   CHECK_INT(answer(&o, cookie, sizeof cookie, msg, sizeof msg, NULL), ==, CS_CA_REJECTED);
