@@ -74,7 +74,7 @@ static const cs__key_t cs__keys[] = {
     {"request", "key", CS__STR, CS__OFF(request.key), "rsa2048", "rsa2048", 0, 0, cs__check_keykind},
     {"request", "route", CS__STR, CS__OFF(request.route), "", "", 0, 0, cs__check_route},
     {"request", "submit_command", CS__STR, CS__OFF(request.submit_command), "", "", 0, 0, NULL},
-    {"request", "ca_config", CS__STR, CS__OFF(request.ca_config), "", "", 0, 0, NULL},
+    {"request", "ca_config", CS__STR, CS__OFF(request.ca_config), "", "", 0, 0, cs__check_ca_config},
     {"request", "template", CS__STR, CS__OFF(request.template_name), "", "", 0, 0, cs__check_template},
     {"request", "give_up_days", CS__INT, CS__OFF(request.give_up_days), "30", "30", 1, 3650, NULL},
     {"log", "events_file", CS__PATH, CS__OFF(log.events_file), "", "", 0, 0, NULL},

@@ -41,6 +41,7 @@ int cs__check_days(const char *v, char *why, size_t n);
 int cs__check_keykind(const char *v, char *why, size_t n);
 int cs__check_route(const char *v, char *why, size_t n); /* adcs: Windows only */
 int cs__check_template(const char *v, char *why, size_t n);
+int cs__check_ca_config(const char *v, char *why, size_t n); /* adcs.h: host\CA Name or https:// */
 
 /* s[0..n) or s equals word, ASCII case-insensitively. */
 int cs__ieqn(const char *s, size_t n, const char *word);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adcs.h"
 #include "platform.h"
 #include "text.h"
 #include "window.h"
@@ -153,6 +154,9 @@ int cs__check_route(const char *v, char *why, size_t n) {
   snprintf(why, n, "\"%.100s\" is not command or adcs (or empty: the request waits in the outbox)", v);
   return CS_ECONFIG;
 }
+
+/* AD CS's configuration string, as the adcs route hands it to the CA (adcs.c) */
+int cs__check_ca_config(const char *v, char *why, size_t n) { return cs_adcs_config_check(v, why, n); }
 
 /* An AD CS template's name is its common name: letters, digits, spaces and a few signs */
 int cs__check_template(const char *v, char *why, size_t n) {

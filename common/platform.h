@@ -687,4 +687,21 @@ int cs_plat_reqkey_place(const struct cs_config_s *cfg, cs_plat_reqkey_t *k, con
 int cs_plat_reqkey_delete(const struct cs_config_s *cfg, const char *name, cs_err_t *err);
 void cs_plat_reqkey_free(cs_plat_reqkey_t *k); /* NULL: nothing */
 
+/* ---- the CA enrollment API ([request] route = adcs) --------------------------- */
+
+struct cs_ca_answer_s; /* ca_command.h */
+
+/* One question to Active Directory Certificate Services through Windows' own CA
+ * enrollment API (certcli's CCertRequest; common/win/adcs.c), in the calling process.
+ * op (ca_command.h's cs_ca_op_t): CS_CA_OP_SUBMIT csr_pem (PKCS#10, PEM) with
+ * attributes (adcs.h: cs_adcs_attributes, may be ""); CS_CA_OP_POLL the CA's
+ * request_id; CS_CA_OP_IDENTIFY the CA's name (doctor; nothing submitted). The CA is
+ * the one ca_config names (adcs.h: cs_adcs_config_check). ans is filled as a CA
+ * helper's answer (adcs.h: cs_adcs_answer) whatever the CA answered, the enrollment
+ * API missing here too: CS_OK. CS_E* only when the question could not be asked
+ * (ca_config malformed: CS_ECONFIG; COM could not be initialised; out of memory).
+ * POSIX: CS_EINVAL, "route adcs is Windows' own". */
+int cs_plat_adcs_call(int op, const char *ca_config, const char *csr_pem, const char *attributes, long request_id,
+                      struct cs_ca_answer_s *ans, cs_err_t *err);
+
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ca_command.h"
 #include "text.h"
 
 /* Check ids mapped back to the static strings report.h promises. */
@@ -35,7 +36,8 @@ enum {
   SEEN_STAGED = 1 << 7,
   SEEN_SERVED = 1 << 8,
   SEEN_ERROR = 1 << 9,
-  SEEN_DNS = 1 << 10
+  SEEN_DNS = 1 << 10,
+  SEEN_CA = 1 << 11
 };
 
 void cs_reply_put(cs_buf_t *out, const char *key, const char *value) {
@@ -76,6 +78,8 @@ void cs_reply_free(cs_reply_t *reply) {
   free(reply->served_subject);
   free(reply->error);
   free(reply->dns);
+  free(reply->ca_cookie);
+  free(reply->ca_message);
   for (i = 0; i < reply->n_preflight; i++)
     free(reply->preflight[i].endpoint);
   free(reply->preflight);
@@ -196,7 +200,8 @@ static const struct {
             {"staged", SEEN_STAGED},
             {"served", SEEN_SERVED},
             {"error", SEEN_ERROR},
-            {"dns", SEEN_DNS}};
+            {"dns", SEEN_DNS},
+            {"ca", SEEN_CA}};
 
 /* 1 for a key this parser gives a meaning to. */
 static int known_key(const char *key) {
@@ -230,6 +235,31 @@ static int parse_preflight(cs_reply_t *reply, const char *v, size_t lineno, cs_e
   if ((p->endpoint = cs_strdup(sp + 1)) == NULL)
     return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   reply->n_preflight++;
+  return CS_OK;
+}
+
+/* "ca <status> <cookie|-> [<message>]": the status a name cs_ca_status_name gives */
+static int parse_ca(cs_reply_t *reply, const char *v, size_t lineno, cs_err_t *err) {
+  const char *sp = strchr(v, ' '), *cookie, *end;
+  size_t n = sp ? (size_t)(sp - v) : strlen(v);
+  int s;
+  for (s = -1; s <= CS_CA_UNSUPPORTED; s++)
+    if (strlen(cs_ca_status_name(s)) == n && memcmp(cs_ca_status_name(s), v, n) == 0)
+      break;
+  if (s > CS_CA_UNSUPPORTED || sp == NULL)
+    return cs_err_set(err, CS_EFORMAT, 0, "line %zu: ca needs a known status and a cookie or -", lineno);
+  cookie = sp + 1;
+  end = strchr(cookie, ' ');
+  n = end ? (size_t)(end - cookie) : strlen(cookie);
+  if (n == 0 || n > CS_CA_COOKIE_MAX)
+    return cs_err_set(err, CS_EFORMAT, 0, "line %zu: ca's cookie is empty or too long", lineno);
+  reply->has_ca = 1;
+  reply->ca_status = s;
+  if (!(n == 1 && cookie[0] == '-') && (reply->ca_cookie = (char *)cs_memdup(cookie, n + 1)) != NULL)
+    reply->ca_cookie[n] = '\0';
+  reply->ca_message = cs_strdup(end != NULL ? end + 1 : "");
+  if (reply->ca_message == NULL || (!(n == 1 && cookie[0] == '-') && reply->ca_cookie == NULL))
+    return cs_err_set(err, CS_ENOMEM, 0, "out of memory");
   return CS_OK;
 }
 
@@ -287,6 +317,8 @@ static int parse_line(cs_reply_t *reply, const char *key, const char *v, size_t 
     rc = take_text(&reply->error, v, 0);
   } else if (strcmp(key, "dns") == 0) {
     rc = take_text(&reply->dns, v, 0);
+  } else if (strcmp(key, "ca") == 0) {
+    return parse_ca(reply, v, lineno, err);
   } /* else: a key from a newer worker, ignored */
   return rc == CS_OK ? CS_OK : cs_err_set(err, rc, 0, "out of memory");
 }

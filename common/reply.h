@@ -17,6 +17,9 @@
  *   served <40 hex> <subject>     probe: what an endpoint serves
  *   preflight <40 hex|-> <endpoint>   validate with probes: what an endpoint serves
  *                                 ("-": it could not be probed), one per endpoint
+ *   ca <status> <cookie|-> <text> adcs: the CA's answer as a CA helper's (ca_command.h:
+ *                                 status as cs_ca_status_name says it, the cookie for a
+ *                                 poll or "-", a one-line message)
  *   error <text>                  the worker could not do what was asked
  *   end                           last line: the answer is complete
  *
@@ -53,6 +56,10 @@ typedef struct cs_reply_s {
   char *dns;                   /* owned; the SAN dNSNames, space-separated; NULL when none */
   cs_reply_probe_t *preflight; /* owned; in the order of the lines */
   size_t n_preflight;
+  int has_ca;       /* a "ca" line was read: */
+  int ca_status;    /* CS_CA_* (ca_command.h) */
+  char *ca_cookie;  /* owned; NULL for "-" */
+  char *ca_message; /* owned; "" when none */
 } cs_reply_t;
 
 /* Parses a whole answer (len bytes, need not be NUL-terminated). Returns 0, or

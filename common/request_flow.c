@@ -138,16 +138,26 @@ static int issued(const cs_reqflow_t *f, cs_request_t *r, const cs_ca_answer_t *
   return CS_OK;
 }
 
-/* Submit (or poll, once submitted) through the command route, and act on the answer */
+/* Asks the CA through the request's route: the CA helper (command), or Windows' CA
+ * enrollment API in certsteward-worker (adcs, within the helper's time limit) */
+static int ask_ca(const cs_reqflow_t *f, const cs_request_t *r, cs_ca_op_t op, const char *csr, cs_ca_answer_t *a,
+                  cs_err_t *err) {
+  const cs_config_t *cfg = f->cfg;
+  if (strcmp(r->route, "adcs") == 0)
+    return cs_worker_adcs(f->worker, op, r->name, r->cookie, cfg->store.state_dir, CS_CA_TIMEOUT_MS, a, err);
+  return cs_ca_command_run(cfg->request.submit_command, cfg->store.state_dir, op, csr, cfg->request.template_name,
+                           f->host, r->cookie, a, err);
+}
+
+/* Submit (or poll, once submitted) through the request's route, and act on the answer */
 static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
                   size_t ready_len, cs_err_t *err) {
-  const cs_config_t *cfg = f->cfg;
   cs_ca_answer_t a;
   /* a poll needs the helper's cookie; without one the request is submitted (again), as
    * certmonger does */
   cs_ca_op_t op = r->cookie != NULL && r->cookie[0] != '\0' ? CS_CA_OP_POLL : CS_CA_OP_SUBMIT;
   char *csr = NULL, secs[32];
-  int rc;
+  int rc, adcs = strcmp(r->route, "adcs") == 0;
 
   *st = CS_RQ_WAIT;
   if ((rc = read_csr(f, r, &csr, err)) != CS_OK) { /* said once, looked at again later, never in a loop */
@@ -155,10 +165,10 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
     retry_later(r, now, -1);
     return CS_OK;
   }
-  rc = cs_ca_command_run(cfg->request.submit_command, f->cfg->store.state_dir, op, csr, cfg->request.template_name,
-                         f->host, r->cookie, &a, err);
+  rc = ask_ca(f, r, op, csr, &a, err);
   free(csr);
-  if (rc != CS_OK) { /* refused before it ran, or the shell could not be started: tried again */
+  if (rc != CS_OK) { /* refused before it ran, the shell or the worker could not be started or
+                      * failed: tried again */
     say_once(r, CS_EV_REQUEST_MISCONFIGURED, err->text);
     retry_later(r, now, -1);
     return CS_OK;
@@ -166,7 +176,7 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
   if (op == CS_CA_OP_SUBMIT && r->submitted == 0 &&
       (a.status == CS_CA_ISSUED || a.status == CS_CA_WAIT || a.status == CS_CA_WAIT_DELAY)) {
     r->submitted = now;
-    cs_event_say(CS_EV_REQUEST_SUBMITTED, NULL, r->name, "route command", NULL);
+    cs_event_say(CS_EV_REQUEST_SUBMITTED, NULL, r->name, adcs ? "route adcs" : "route command", NULL);
   }
   switch (a.status) {
   case CS_CA_ISSUED:
@@ -206,7 +216,8 @@ static int submit(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_s
   default: /* misconfigured, unsupported, or a helper that broke the contract */
   {
     char what[700];
-    snprintf(what, sizeof what, "the CA helper answered %s: %s", cs_ca_status_name(a.status), a.message);
+    snprintf(what, sizeof what, "%s %s: %s", adcs ? "route adcs: the CA's answer is" : "the CA helper answered",
+             cs_ca_status_name(a.status), a.message);
     say_once(r, CS_EV_REQUEST_MISCONFIGURED, what);
   }
     retry_later(r, now, -1);
@@ -373,7 +384,7 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
   }
   if (strcmp(r->state, CS_REQ_OUTBOX) == 0 || now < r->next)
     return CS_OK; /* an admin's to submit / not yet */
-  if (strcmp(r->route, "command") == 0) {
+  if (strcmp(r->route, "command") == 0 || strcmp(r->route, "adcs") == 0) {
     rc = submit(f, now, r, st, ready, ready_len, err);
   } else if (strcmp(r->route, "manual") == 0) { /* its outbox could not be written when it was made */
     if (to_outbox(f, r, err) != CS_OK) {
@@ -381,11 +392,7 @@ int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq
       retry_later(r, now, -1);
     }
   } else {
-    say_once(r, CS_EV_REQUEST_MISCONFIGURED,
-             strcmp(r->route, "adcs") == 0
-                 ? "route adcs: this certsteward submits through a CA helper only (route = command; the AD CS "
-                   "helper runs certreq)"
-                 : "the request's route is not known to this certsteward");
+    say_once(r, CS_EV_REQUEST_MISCONFIGURED, "the request's route is not known to this certsteward");
     retry_later(r, now, -1);
   }
   if (*st != CS_RQ_ENDED) {

@@ -2,8 +2,9 @@
  * the certificate in service is due, submitted, polled, and once issued handed over as
  * one file to the renewal transaction. Crypto-free: the key, the request and the CA's
  * answer are the worker's (certsteward-worker request), the CA helper is
- * ca_command.h's. Blocking: the daemon runs it off its event loop; the caller holds
- * the state folder's lock. Every step is said as an event (32xx). */
+ * ca_command.h's, Windows' CA enrollment API adcs.h's (certsteward-worker adcs).
+ * Blocking: the daemon runs it off its event loop; the caller holds the state
+ * folder's lock. Every step is said as an event (32xx). */
 #ifndef CS_REQUEST_FLOW_H
 #define CS_REQUEST_FLOW_H
 
@@ -32,12 +33,12 @@ typedef enum {
 
 /* Makes a request now: the names of the certificate in service (its SAN DNS names),
  * the key and the request (the worker), the record; then the first submit (route
- * command) or the outbox (manual). CS_EEXIST when one is in flight already. */
+ * command or adcs) or the outbox (manual). CS_EEXIST when one is in flight already. */
 int cs_reqflow_start(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
                      size_t ready_len, cs_err_t *err);
 
 /* Does what is due at now for the request in flight (none: CS_RQ_NONE): gives up past
- * its deadline, submits or polls (route command), and when the CA issued, checks and
+ * its deadline, submits or polls (route command or adcs), and when the CA issued, checks and
  * joins its answer with the key into ready. */
 int cs_reqflow_step(const cs_reqflow_t *f, long long now, cs_request_t *r, cs_rq_state_t *st, char *ready,
                     size_t ready_len, cs_err_t *err);

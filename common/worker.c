@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "platform.h"
+#include "request.h"
 
 int cs_worker_init(cs_worker_t *w, const char *config_path, cs_err_t *err) {
   memset(w, 0, sizeof *w);
@@ -115,6 +116,60 @@ int cs_worker_request_delete(const cs_worker_t *w, const char *name, cs_err_t *e
   cs_reply_t reply;
   int rc = ask_request(w, "delete", name, NULL, 0, &reply, err);
   cs_reply_free(&reply);
+  return rc;
+}
+
+int cs_worker_adcs(const cs_worker_t *w, cs_ca_op_t op, const char *name, const char *cookie, const char *state_dir,
+                   int timeout_ms, cs_ca_answer_t *ans, cs_err_t *err) {
+  const char *argv[12];
+  char path[4096];
+  unsigned char *data = NULL;
+  size_t k = 1, len = 0;
+  cs_reply_t reply;
+  int rc;
+
+  memset(ans, 0, sizeof *ans);
+  ans->status = -1;
+  ans->delay = -1;
+  argv[k++] = "adcs";
+  argv[k++] = op == CS_CA_OP_SUBMIT ? "submit" : op == CS_CA_OP_POLL ? "poll" : "identify";
+  if (w->config_path != NULL) {
+    argv[k++] = "--config";
+    argv[k++] = w->config_path;
+  }
+  if (name != NULL) {
+    argv[k++] = "--name";
+    argv[k++] = name;
+  }
+  if (op == CS_CA_OP_POLL) {
+    argv[k++] = "--cookie";
+    argv[k++] = cookie != NULL ? cookie : "";
+  }
+  argv[k] = NULL;
+  if ((rc = ask_as(w, argv, timeout_ms, 0, &reply, err)) != CS_OK)
+    goto out;
+  if (!reply.has_ca) {
+    rc = cs_err_set(err, CS_EFAILED, 0, "the worker's adcs answer holds no ca line");
+    goto out;
+  }
+  ans->status = reply.ca_status;
+  ans->cookie = reply.ca_cookie;
+  reply.ca_cookie = NULL;
+  snprintf(ans->message, sizeof ans->message, "%s", reply.ca_message != NULL ? reply.ca_message : "");
+  if (ans->status == CS_CA_ISSUED && name != NULL) {
+    /* the CA's bytes as the worker wrote them: read here, judged by request join */
+    if ((rc = cs_request_file(state_dir, name, CS_REQUEST_ANSWER, path, sizeof path, err)) != CS_OK ||
+        (rc = cs_plat_read_file(path, CS_CA_OUT_MAX, CS_READ_NOFOLLOW, &data, &len, err)) != CS_OK)
+      goto out;
+    if ((ans->out = cs_memdup(data, len)) == NULL)
+      rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
+    ans->out_len = len;
+    cs_plat_free_file(data, len);
+  }
+out:
+  cs_reply_free(&reply);
+  if (rc != CS_OK)
+    cs_ca_answer_free(ans);
   return rc;
 }
 

@@ -5,6 +5,7 @@
 #ifndef CS_WORKER_H
 #define CS_WORKER_H
 
+#include "ca_command.h"
 #include "error.h"
 #include "reply.h"
 
@@ -49,6 +50,15 @@ int cs_worker_request_make(const cs_worker_t *w, const char *name, const char *h
 int cs_worker_request_join(const cs_worker_t *w, const char *name, const char *answer, const char *out,
                            cs_reply_t *reply, cs_err_t *err);
 int cs_worker_request_delete(const cs_worker_t *w, const char *name, cs_err_t *err);
+
+/* [request] route = adcs: certsteward-worker adcs (not confined: the CA sees this
+ * computer's account) submits request name (its .csr), polls the CA's request id
+ * cookie, or (CS_CA_OP_IDENTIFY, name NULL) asks the CA its name, within timeout_ms.
+ * ans (emptied first) holds the CA's answer as a CA helper's; issued: the CA's bytes,
+ * read back from <state_dir>/request/<name>.answer. CS_EFAILED when the worker failed
+ * (could not start, timed out, said why in an error line: err). */
+int cs_worker_adcs(const cs_worker_t *w, cs_ca_op_t op, const char *name, const char *cookie, const char *state_dir,
+                   int timeout_ms, cs_ca_answer_t *ans, cs_err_t *err);
 
 /* What endpoint (host:port) serves with SNI sni: its thumbprint in served. */
 int cs_worker_probe(const cs_worker_t *w, const char *endpoint, const char *sni, int timeout_ms, char served[41],

@@ -101,7 +101,7 @@ log "built in $((SECONDS - t0)) s"
 # What any Windows 10 / Server 2016 has in System32; no libcrypto, libuv, libgcc or
 # libwinpthread DLL may appear (they would have to be shipped and could be planted).
 SYSTEM_DLLS=" advapi32.dll authz.dll bcrypt.dll crypt32.dll dbghelp.dll gdi32.dll iphlpapi.dll kernel32.dll msvcrt.dll"
-SYSTEM_DLLS+=" ncrypt.dll ntdll.dll ole32.dll psapi.dll secur32.dll shell32.dll user32.dll userenv.dll ws2_32.dll "
+SYSTEM_DLLS+=" ncrypt.dll ntdll.dll ole32.dll oleaut32.dll psapi.dll secur32.dll shell32.dll user32.dll userenv.dll ws2_32.dll "
 bad=0
 for exe in $(find "$B" -name '*.exe' -not -path "$B/wineprefix/*" -not -path '*/CMakeFiles/*' | sort); do
   dlls=$(x86_64-w64-mingw32-objdump -p "$exe" | awk '/DLL Name:/ { print tolower($3) }' | sort -u | tr '\n' ' ')

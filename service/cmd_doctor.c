@@ -363,7 +363,8 @@ static void check_safe(doctor_t *d, const char *id, const char *what, const char
 /* [request]: doctor_request.c */
 static void check_request(doctor_t *d) {
   char detail[DETAIL_MAX];
-  cs_doctor_outcome_t o = cs_doctor_request(d->cfg, d->host, detail, sizeof detail);
+  cs_doctor_outcome_t o =
+      cs_doctor_request(d->cfg, d->worker_err.code == CS_OK ? &d->worker : NULL, d->host, detail, sizeof detail);
   add(d, "request", o, "%s", detail);
 }
 

@@ -45,7 +45,7 @@ static const char usage[] =
     "usage: certsteward-worker validate [--config FILE] [--current FILE] [--key FILE] [--stage DIR] "
     "[--host NAME] [--sni NAME [--timeout MS]] FILE [ENDPOINT...] | "
     "probe [--timeout MS] [--confirm N] --sni NAME ENDPOINT... | scan [--max-size N] FILE... | "
-    "request make|join|delete --name NAME ... | version | "
+    "request make|join|delete --name NAME ... | adcs submit|poll|identify ... | version | "
     "check (as certsteward check)";
 
 /* Options as certsteward reads them (opts.c); a usage error becomes an answer on
@@ -440,6 +440,8 @@ static int run_command(int argc, char **argv) {
     rc = cmd_scan(argc, argv, &out);
   } else if (strcmp(cmd, "request") == 0) {
     rc = cs__worker_request(argc, argv, &out);
+  } else if (strcmp(cmd, "adcs") == 0) {
+    rc = cs__worker_adcs(argc, argv, &out);
   } else if (strcmp(cmd, "version") == 0 && argc == 2) {
     cs_reply_put(&out, "version", CS_VERSION);
     cs_reply_put(&out, "openssl", OpenSSL_version(OPENSSL_VERSION));

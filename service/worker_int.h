@@ -30,6 +30,9 @@ int cs__worker_put_leaf(cs_buf_t *out, X509 *leaf);
  * person's key, request and issued certificate) */
 int cs__worker_request(int argc, char **argv, cs_buf_t *out);
 
+/* worker_adcs.c: certsteward-worker adcs submit|poll|identify ([request] route = adcs) */
+int cs__worker_adcs(int argc, char **argv, cs_buf_t *out);
+
 /* Writes the staged files of the accepted file b into dir (worker_stage.c). */
 int cs__worker_stage(const char *dir, const cs_config_t *cfg, const cs_validate_t *v, const cs_bundle_t *b,
                      STACK_OF(X509) *chain, cs_err_t *err);
