@@ -216,15 +216,21 @@ int cs_plat_run_shell_env(const char *command, const char *const *env, const cha
                           size_t max_out, cs_run_result_t *res, cs_err_t *err);
 
 /* How the system shell reads a command line, for judging what a command would run
- * before it runs (common/ca_judge.c). quotes: the characters that group a word and are
+ * before it runs (common/cmd_judge.c). quotes: the characters that group a word and are
  * dropped (cmd.exe: "; sh: " and '); specials: those that, outside quotes, run another
  * command, substitute, redirect or escape (cmd.exe: & | < > ^; sh: ; & | < > ` $ ( ) \
  * and the glob and tilde characters); in_double: those still special inside "..." (sh:
- * $ ` \; cmd.exe: none). Line ends count as specials on both. A fixed answer. */
+ * $ ` \; cmd.exe: none). Line ends count as specials on both. expands: the specials
+ * that make a word into another when the command runs (sh: $ and the glob and tilde
+ * characters; cmd.exe: none, its %VAR% being expanded before, cs_plat_shell_expand);
+ * escape: the special that makes the next character an ordinary one (sh: \; cmd.exe: ^).
+ * A fixed answer. */
 typedef struct cs_plat_shell_syntax_s {
   const char *quotes;
   const char *specials;
   const char *in_double;
+  const char *expands;
+  char escape;
 } cs_plat_shell_syntax_t;
 const cs_plat_shell_syntax_t *cs_plat_shell_syntax(void);
 

@@ -1,10 +1,14 @@
 /* The restart of a service, shared by both platform halves (service_cmd.h): the
  * admin's restart_command / status_command through the shell, or the platform's
- * own way, bounded by one deadline. */
+ * own way, bounded by one deadline. Each command is judged before each run
+ * (cmd_judge.h): it runs as root / LocalSystem, so whoever could change a file it
+ * names would run code as certsteward; a refused one is not run. */
 #include "service_cmd.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "cmd_judge.h"
 
 #define POLL_MS 200
 
@@ -28,7 +32,8 @@ static int run_restart_command(const char *service, const char *command, long lo
     rc = cs_err_set(err, CS_ETIMEDOUT, 0, "no time left to restart %s", service ? service : "the service");
     goto out;
   }
-  if ((rc = cs_plat_run_shell(command, left, &res, err)) != CS_OK)
+  if ((rc = cs_cmd_judge_shell("restart_command", command, err)) != CS_OK ||
+      (rc = cs_plat_run_shell(command, left, &res, err)) != CS_OK)
     goto out;
   if (res.timed_out || res.signal != 0 || res.exit_code != 0) {
     cs__service_describe(&res, left, how, sizeof how);
@@ -54,7 +59,8 @@ static int probe_command(void *ctx, const char *service, int ms, int *up, char *
   (void)service;
   memset(&res, 0, sizeof res);
   *up = 0;
-  if ((rc = cs_plat_run_shell(cmd->line, ms, &res, err)) == CS_OK) {
+  if ((rc = cs_cmd_judge_shell("status_command", cmd->line, err)) == CS_OK &&
+      (rc = cs_plat_run_shell(cmd->line, ms, &res, err)) == CS_OK) {
     cs__service_describe(&res, ms, how, sizeof how);
     *up = !res.timed_out && res.signal == 0 && res.exit_code == 0;
     snprintf(why, why_len, "the status command %s", how);
@@ -114,6 +120,9 @@ int cs__service_restart(const char *service, const char *restart_command, const 
   /* the platform's way is needed exactly when there is no restart command of the admin's */
   if (restart_command == NULL && (service == NULL || *service == '\0'))
     return cs_err_set(err, CS_EINVAL, 0, "no service name, and no restart command to use instead");
+  /* a status command that would be refused after the restart stops it before: nothing runs */
+  if ((rc = cs_cmd_judge_shell("status_command", status_command, err)) != CS_OK)
+    return rc;
   if (restart_command != NULL)
     rc = run_restart_command(service, restart_command, deadline, err);
   else if (deadline - cs__service_now_ms() <= 0)

@@ -23,11 +23,14 @@ typedef struct cs__svc_way_s {
 /* cs_plat_service_restart with the platform's way: the restart command (when set)
  * must exit 0, else way->restart; then the status command (when set) is polled
  * until it exits 0, else way->probe (when there is one and no restart command was
- * used), all within timeout_ms. */
+ * used), all within timeout_ms. Each command is judged (cs_cmd_judge_shell) before it
+ * runs, the status command before anything runs: a refused one fails with CS_ECONFIG
+ * and is not run. */
 int cs__service_restart(const char *service, const char *restart_command, const char *status_command, int timeout_ms,
                         const cs__svc_way_t *way, cs_err_t *err);
 
-/* After a start: polls status_command (through the shell, when set) until it exits 0,
+/* After a start: polls status_command (through the shell, when set, judged before each
+ * run: refused, CS_ECONFIG) until it exits 0,
  * else way->probe (when way and its probe are not NULL) until it says up, until
  * deadline (cs__service_now_ms); timeout_ms is for the message. */
 int cs__service_wait_running(const cs__svc_way_t *way, const char *service, const char *status_command,

@@ -14,6 +14,7 @@
 
 #include "bindings.h"
 #include "cli.h"
+#include "cmd_judge.h"
 #include "doctor_request.h"
 #include "connector.h"
 #include "daemon.h"
@@ -95,6 +96,11 @@ static void check_service(doctor_t *d) {
     if (cfg->connector.status_command == NULL) {
       add(d, "connector_service", CS_DOCTOR_WARN,
           "neither [connector] service nor status_command is set: whether the service runs cannot be told");
+      return;
+    }
+    /* judged as every run judges it: a refused one is not run here either (connector_commands says why) */
+    if (cs_cmd_judge_shell("status_command", cfg->connector.status_command, &err) != CS_OK) {
+      add(d, "connector_service", CS_DOCTOR_FAIL, "status_command is not run: %s", err.text);
       return;
     }
     rc = cs_plat_run_shell(cfg->connector.status_command, STATUS_TIMEOUT_MS, &res, &err);
@@ -358,6 +364,28 @@ static void check_safe(doctor_t *d, const char *id, const char *what, const char
         cs_plat_admins());
 }
 
+/* [connector] restart_command and status_command run as root / LocalSystem: what they
+ * name must be changeable by administrators only, the judgement every run makes
+ * (cmd_judge.h) and the daemon's event 1018 at start. A fail line per refused command. */
+static void check_commands(doctor_t *d) {
+  const char *keys[2] = {"restart_command", "status_command"};
+  const char *lines[2] = {d->cfg->connector.restart_command, d->cfg->connector.status_command};
+  cs_err_t err;
+  int i, set = 0, refused = 0;
+  for (i = 0; i < 2; i++) {
+    if (lines[i] == NULL || lines[i][0] == '\0')
+      continue;
+    set++;
+    if (cs_cmd_judge_shell(keys[i], lines[i], &err) != CS_OK) {
+      refused++;
+      add(d, "connector_commands", CS_DOCTOR_FAIL, "%s is not run: %s", keys[i], err.text);
+    }
+  }
+  if (set > 0 && refused == 0)
+    add(d, "connector_commands", CS_DOCTOR_OK, "what restart_command and status_command name can be changed by %s only",
+        cs_plat_admins());
+}
+
 /* The folders on the path of each file certsteward writes (the daemon's event 1014):
  * a warning per file whose folders others can change, or one line saying none can. */
 /* [request]: doctor_request.c */
@@ -494,6 +522,7 @@ static void run_checks(doctor_t *d) {
     add(d, "config_file", CS_DOCTOR_WARN, "no configuration file: the built-in defaults are used");
   else
     check_safe(d, "config_file", "the configuration", cfg->path, cs_plat_config_file_unsafe, 0);
+  check_commands(d);
   check_service(d);
   if (cs_config_host(cfg, NULL, d->host, sizeof d->host, &d->host_err) != CS_OK)
     d->host[0] = '\0';

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "cmd_judge.h"
 #include "connector.h"
 #include "daemon_int.h"
 #include "events.h"
@@ -91,6 +92,11 @@ static void startup_checks(daemon_t *d) {
       cs_event_say(CS_EV_CONNECTOR_MISSING, NULL, "a binding file", cfg->connector.binding_files.v[i], NULL);
   if (cs_renewal_current(&d->env, tp, &err) != CS_OK)
     cs_event_say(CS_EV_CONNECTOR_MISSING, NULL, "the certificate in service", err.text, NULL);
+  /* judged again before each run (service_cmd.c): said here so that it is known before a renewal needs it */
+  if (cs_cmd_judge_shell("restart_command", cfg->connector.restart_command, &err) != CS_OK)
+    cs_event_say(CS_EV_COMMAND_UNSAFE, NULL, "restart_command", err.text, NULL);
+  if (cs_cmd_judge_shell("status_command", cfg->connector.status_command, &err) != CS_OK)
+    cs_event_say(CS_EV_COMMAND_UNSAFE, NULL, "status_command", err.text, NULL);
 }
 
 /* A start that ends before the event sinks are open: said on stderr, and to the host. */

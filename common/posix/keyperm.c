@@ -164,7 +164,9 @@ static int key_content(int fd, const char *key_path, cs_err_t *err) {
   if ((rc = cs__posix_read_fd(fd, key_path, KEY_FILE_MAX, &data, &len, err)) != CS_OK)
     return rc;
   if (!holds_pem_key(data, len))
-    rc = cs_err_set(err, CS_EFORMAT, 0, "key %s holds no PEM private key; no permission is granted on it", key_path);
+    /* one text for whatever it holds: the account that put it there learns nothing of a file it cannot read */
+    rc = cs_err_set(err, CS_EFORMAT, 0,
+                    "key %s is not a private key certsteward can grant; no permission is granted on it", key_path);
   cs_plat_free_file(data, len);
   return rc;
 }

@@ -283,9 +283,10 @@ int cs_plat_machine_chain(const cs_der_t *leaf, const cs_der_t *extra, size_t n_
 }
 
 /* sh: quotes group words; outside them these chain, substitute, redirect, escape or
- * glob, and inside "..." $ ` and \ still do (POSIX, Shell Command Language 2.2, 2.6) */
+ * glob, and inside "..." $ ` and \ still do (POSIX, Shell Command Language 2.2, 2.6);
+ * parameters, globs, braces and the tilde make a word into others as it runs */
 const cs_plat_shell_syntax_t *cs_plat_shell_syntax(void) {
-  static const cs_plat_shell_syntax_t sh = {"\"'", ";&|<>`$()\\*?[]{}~\r\n", "$`\\"};
+  static const cs_plat_shell_syntax_t sh = {"\"'", ";&|<>`$()\\*?[]{}~\r\n", "$`\\", "$*?[]{}~", '\\'};
   return &sh;
 }
 

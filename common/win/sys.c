@@ -292,7 +292,7 @@ int cs_plat_localtime(long long t, struct tm *out) {
 
 /* cmd.exe: only "..." groups a word; outside it these chain, redirect or escape */
 const cs_plat_shell_syntax_t *cs_plat_shell_syntax(void) {
-  static const cs_plat_shell_syntax_t cmd = {"\"", "&|<>^\r\n", ""};
+  static const cs_plat_shell_syntax_t cmd = {"\"", "&|<>^\r\n", "", "", '^'};
   return &cmd;
 }
 

@@ -542,4 +542,37 @@ test_recovery_refuses_manifests_naming_other_files() {
     fail "the failure does not say the manifest names another file: $(events_with 5002)"
 }
 
+# ---- restart_command naming a script the account can change ---------------------------
+
+# The admin sets restart_command to a script in a folder the connector's account owns
+# ($T/elsewhere): whatever the account writes there would run as root at the next
+# renewal. certsteward says so at start (1018) and in doctor (a fail line), and the
+# renewal does not run it (the script would leave $T/ran, which the account itself
+# cannot make): the restart step fails naming the script, the folder and the account,
+# the files are put back, nginx still serves the certificate in service. The rollback's
+# restart is refused too, as a restart command that keeps failing is: said (5002), and
+# tried again at the next start.
+test_restart_command_the_account_can_change_is_not_run() {
+  attack_setup
+  as_account "printf '#!/bin/sh\ntouch $T/ran\n' > $T/elsewhere/restart.sh && chmod 755 $T/elsewhere/restart.sh"
+  [ -x "$T/elsewhere/restart.sh" ] && [ ! -e "$T/ran" ] || fail "the account could not write its script"
+  cs_set connector restart_command "$T/elsewhere/restart.sh && $RELOAD"
+  cp "$PKI/good-aes.pfx" "$T/drop/renewed.pfx"
+  run_once
+  echo "events: $(event_ids)"
+  [ ! -e "$T/ran" ] || fail "root ran the account's restart script"
+  local says="restart_command's path $T/elsewhere/restart.sh runs as root, but $T/elsewhere, its folder or one above it, can be changed by user $ACCOUNT (owner)"
+  grep -qF "$says" <<<"$(events_with 1018)" || fail "the start does not say it (1018): $(events_with 1018)"
+  expect_eq "$(cs_events_count 4006) $(cs_events_count 4004)" "0 0" "renewals committed, restarts"
+  grep -qF "$says" <<<"$(events_with 5000)" || fail "the failed restart does not say why: $(events_with 5000)"
+  grep -qF "$says" <<<"$(events_with 5002)" || fail "the rollback does not say why it cannot restart: $(events_with 5002)"
+  cmp -s "$TLS/cert.pem" "$T/cert.pem.orig" || fail "cert.pem was not put back"
+  cmp -s "$TLS/key.pem" "$T/key.pem.orig" || fail "key.pem was not put back"
+  expect_served "$P1" "$OLD" "nginx serves the certificate in service"
+  "$CS" doctor --config "$T/cs.ini" >"$T/doctor.out" 2>&1 || true
+  grep -E '^fail +connector_commands ' "$T/doctor.out" | grep -qF "$says" ||
+    fail "doctor does not fail on it: $(cat "$T/doctor.out")"
+  [ ! -e "$T/ran" ] || fail "root ran the account's restart script (doctor)"
+}
+
 run_test "$@"

@@ -9,6 +9,8 @@
 #include <io.h>
 #include <process.h>
 #include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
 #else
 #include <dirent.h>
 #include <sys/stat.h>
@@ -108,6 +110,26 @@ int cs_test_rmdir(const char *path) {
 #else
   return rmdir(path);
 #endif
+}
+
+void cs_test_open_to_all(const char *path, int folder) {
+#ifdef _WIN32
+  PSECURITY_DESCRIPTOR sd = NULL;
+  BOOL present = FALSE, defaulted = FALSE;
+  PACL dacl = NULL;
+  wchar_t w[1200];
+  CHECK(MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1200) > 0);
+  CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorA("D:P(A;OICI;FA;;;WD)", SDDL_REVISION_1, &sd, NULL));
+  CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
+  CHECK_INT((int)SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
+                                       DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, NULL, NULL,
+                                       dacl, NULL),
+            ==, 0);
+  LocalFree(sd);
+#else
+  CHECK_INT(chmod(path, folder ? 0777 : 0666), ==, 0);
+#endif
+  (void)folder;
 }
 
 void cs_test_setenv(const char *name, const char *value) {

@@ -60,6 +60,10 @@ void cs_test_file_is_str(const char *path, const char *want);
 int cs_test_mkdir(const char *path);
 int cs_test_rmdir(const char *path);
 
+/* Opens path (a folder or a file) to everyone: POSIX mode 777 / 666; Windows a
+ * protected DACL granting Everyone full control (Wine keeps it as the Unix mode). */
+void cs_test_open_to_all(const char *path, int folder);
+
 /* Sets the environment variable name to value for this process and the children it
  * starts; value NULL removes it (Windows: set to nothing, which is the same there). */
 void cs_test_setenv(const char *name, const char *value);

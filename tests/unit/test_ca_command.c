@@ -8,11 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _WIN32
-#include <windows.h>
-#include <aclapi.h>
-#include <sddl.h>
-#else
+#ifndef _WIN32
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -142,28 +138,6 @@ static const char *at(const char *in_dir, const char *name) {
   return b;
 }
 
-/* Opens path (a folder or a file) to everyone: POSIX mode 777 / 666; Windows a DACL
- * granting Everyone full control (Wine keeps it as the Unix mode). */
-static void open_to_all(const char *path, int folder) {
-#ifdef _WIN32
-  PSECURITY_DESCRIPTOR sd = NULL;
-  BOOL present = FALSE, defaulted = FALSE;
-  PACL dacl = NULL;
-  wchar_t w[1200];
-  CHECK(MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1200) > 0);
-  CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorA("D:P(A;OICI;FA;;;WD)", SDDL_REVISION_1, &sd, NULL));
-  CHECK(GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted));
-  CHECK_INT((int)SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
-                                       DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, NULL, NULL,
-                                       dacl, NULL),
-            ==, 0);
-  LocalFree(sd);
-#else
-  CHECK_INT(chmod(path, folder ? 0777 : 0666), ==, 0);
-#endif
-  (void)folder;
-}
-
 /* The helper script in in_dir: POSIX sh (made executable) or a .cmd; its path (kept
  * until the next call) */
 static const char *helper(const char *in_dir, const char *sh, const char *cmd) {
@@ -269,7 +243,7 @@ CS_TEST(helper_in_a_folder_others_can_write_is_refused) {
   CHECK_INT(a.status, ==, CS_CA_UNSUPPORTED); /* it runs while the folder is closed */
   CHECK_INT(cs_plat_remove(at(dir, "ran"), &err), ==, CS_OK);
   cs_ca_answer_free(&a);
-  open_to_all(open_dir, 1);
+  cs_test_open_to_all(open_dir, 1);
   refused(line(h, ""), "can be changed by");
   refused(line(h, ""), open_dir);
   refused(line(h, ""), cs_plat_is_windows() ? "S-1-1-0" : "all users (mode 777)");
@@ -286,7 +260,7 @@ CS_TEST(script_others_can_change_is_refused) {
   script = at(dir, "script.ps1");
   cs_test_put_str(script, "exit 6\n");
   snprintf(rest, sizeof rest, "-NoProfile -File \"%s\"", script);
-  open_to_all(script, 0);
+  cs_test_open_to_all(script, 0);
   refused(line(h, rest), script);
   refused(line(h, rest), cs_plat_is_windows() ? "S-1-1-0" : "all users (mode 666)");
   /* unquoted too, and after --name= */
@@ -313,7 +287,7 @@ CS_TEST(password_file_in_a_folder_others_can_write_is_refused) {
   CHECK_INT(a.status, ==, CS_CA_UNSUPPORTED);
   CHECK_INT(cs_plat_remove(at(dir, "ran"), &err), ==, CS_OK);
   cs_ca_answer_free(&a);
-  open_to_all(open_dir, 1);
+  cs_test_open_to_all(open_dir, 1);
   refused(line(h, rest), "can be changed by");
   refused(line(h, rest), open_dir);
   refused(line(h, rest), pass);
@@ -410,7 +384,7 @@ CS_TEST(shell_expansion_as_the_shell_does) {
     cs_ca_answer_free(&a);
     /* a script named through a variable is judged where it leads */
     cs_test_put_str(at(dir, "s.ps1"), "exit 6\n");
-    open_to_all(at(dir, "s.ps1"), 0);
+    cs_test_open_to_all(at(dir, "s.ps1"), 0);
     refused("%SystemRoot%\\System32\\cmd.exe /c exit 6 %CS_TEST_CA_DIR%\\s.ps1", "s.ps1");
   }
   cs_test_setenv("CS_TEST_CA_DIR", NULL);
