@@ -202,7 +202,13 @@ int cs__win_found_judge(DWORD attrs, DWORD links, int want, PSID owner, int dacl
     return CS_WIN_FOUND_REPARSE;
   if (want >= 0 && dir != want)
     return CS_WIN_FOUND_KIND;
-  if (!dir && links != 1) /* another name elsewhere: what is done to this one is done to it */
+  /* another name elsewhere: what is done to this one is done to it. But Windows' own
+   * programs in System32 (powershell.exe, sc.exe, certreq.exe...) are hard links into
+   * the component store, WinSxS ("Manage the Component Store", Windows docs), owned by
+   * TrustedInstaller, whom no other account can make an owner: a second name of such a
+   * file is Windows' own, not a link someone planted. Only real Windows shows the link
+   * counts (Wine's System32 files have one name). */
+  if (!dir && links != 1 && !is_trusted_installer(owner))
     return CS_WIN_FOUND_LINKS;
   if (!cs__win_owner_trusted(owner, self)) {
     if (who != NULL)

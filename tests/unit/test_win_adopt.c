@@ -77,6 +77,10 @@ CS_TEST(links_kinds_and_writers_are_not_trusted) {
   CHECK_INT(found(admin, FILE_ATTRS | FILE_ATTRIBUTE_REPARSE_POINT, 1, -1, NULL), ==, CS_WIN_FOUND_REPARSE);
   /* a second name of a file: whatever is done to it is done to the other */
   CHECK_INT(found(admin, FILE_ATTRS, 2, 0, NULL), ==, CS_WIN_FOUND_LINKS);
+  /* ... but a Windows program of System32, TrustedInstaller's, is linked into WinSxS */
+  CHECK_INT(
+      found("O:" TI "D:(A;;FA;;;" TI ")(A;;0x1200a9;;;BA)(A;;0x1200a9;;;SY)(A;;0x1200a9;;;BU)", FILE_ATTRS, 2, 0, NULL),
+      ==, CS_WIN_FOUND_OK);
   CHECK_INT(found(admin, DIR_ATTRS, 3, 1, NULL), ==, CS_WIN_FOUND_OK); /* a folder's count is not its names */
   /* a file where a folder belongs, and the reverse */
   CHECK_INT(found(admin, FILE_ATTRS, 1, 1, NULL), ==, CS_WIN_FOUND_KIND);
