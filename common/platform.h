@@ -252,8 +252,11 @@ int cs_plat_random(void *buf, size_t n, cs_err_t *err);
 
 /* The safety checks on what certsteward trusts. Each answers 0 when only root /
  * Administrators / SYSTEM / this process's account can change what path names (a
- * folder: what it holds; on Linux the folders above it too, since whoever can write
- * one of them can put another folder in its place), and 1 otherwise, with the reason
+ * folder: what it holds) and the folders above it (whoever can rename what one of them
+ * holds can put another folder in its place: on Linux a folder others can write, unless
+ * sticky; on Windows one where others hold DELETE, FILE_DELETE_CHILD, WRITE_DAC or
+ * WRITE_OWNER, or own it; adding entries alone, what C:\ProgramData lets every user
+ * do, takes none away), and 1 otherwise, with the reason
  * in why: "… can be written by all users (mode 777)". They fail closed: a check
  * that cannot be made (missing, unreadable permissions, a link in the way) answers 1
  * with what stopped it ("cannot look at …: …"); there is no error to mistake for safe.

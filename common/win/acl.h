@@ -21,10 +21,11 @@
 /* What makes a folder unsafe (cs__win_dacl_unsafe's answer). */
 enum {
   CS_WIN_SAFE = 0,
-  CS_WIN_NO_DACL,      /* a NULL DACL grants everyone everything */
-  CS_WIN_OWNER,        /* owned by someone untrusted, who can always rewrite the DACL */
-  CS_WIN_WRITER,       /* an allow entry gives write-type rights to someone untrusted */
-  CS_WIN_UNKNOWN_ENTRY /* an allow entry of a kind this check cannot read */
+  CS_WIN_NO_DACL,       /* a NULL DACL grants everyone everything */
+  CS_WIN_OWNER,         /* owned by someone untrusted, who can always rewrite the DACL */
+  CS_WIN_WRITER,        /* an allow entry gives write-type rights to someone untrusted */
+  CS_WIN_UNKNOWN_ENTRY, /* an allow entry of a kind this check cannot read */
+  CS_WIN_UNREAD         /* the owner or the DACL could not be read (cs__win_sd_judge) */
 };
 
 /* 1 if sid is one that may write to a protected folder: Administrators, SYSTEM,
@@ -66,6 +67,13 @@ int cs__win_handle_unsafe(HANDLE h, ACCESS_MASK rights);
  * is inside is judged on its own). CS_WIN_SAFE or CS_WIN_OWNER / CS_WIN_WRITER with
  * *who (may be NULL) the SID at fault, CS_WIN_NO_DACL, CS_WIN_UNKNOWN_ENTRY. Pure. */
 int cs__win_writers_judge(PACL dacl, PSID owner, PSID self, int own, PSID *who);
+
+/* cs__win_writers_judge on a security descriptor as GetSecurityInfo returns it (owner
+ * and DACL): sd NULL (it could not be read) or without an owner answers CS_WIN_UNREAD,
+ * one without a DACL CS_WIN_NO_DACL (everyone may do anything). Pure. Used for every
+ * folder of cs_plat_path_writers and for the folders above the state and drop folders,
+ * the configuration and the password file (own 0). */
+int cs__win_sd_judge(PSECURITY_DESCRIPTOR sd, PSID self, int own, PSID *who);
 
 /* Says a cs__win_writers_judge answer as platform.h's who: "NT SERVICE\\X (S-1-5-80-...)
  * (DACL)", "BUILTIN\\Users (S-1-5-32-545) (owner)", "everyone (no DACL)". */

@@ -18,9 +18,14 @@
  * and what certsteward install finds (adopt.c, which opens by name). Here that handle
  * comes from cs__win_walk: a link in any folder on the way is refused, not judged in
  * place of what the path names.
+ * The folders above are judged too, from the drive's root down, as on POSIX: whoever
+ * can rename or delete what one of them holds, or change who may, can put a folder of
+ * their own (a state folder with a planted journal, a configuration) in place of the
+ * one judged here (cs__win_above_unsafe, writers.c, which says what Windows ships on
+ * C:\ and C:\ProgramData and why that passes).
  * This file: the decision on a DACL, the folder, secret-file, configuration and state
- * checks; the folders on the path of a written file (cs_plat_path_writers) are in
- * writers.c. */
+ * checks; the folders on the path of a written file (cs_plat_path_writers) and above a
+ * judged one are in writers.c. */
 #include "../platform.h"
 #include "acl.h"
 #include "folder_int.h"
@@ -352,8 +357,8 @@ out:
 }
 
 /* The folder that holds path: whoever can write it can put another file in its
- * place. A root keeps its backslash (C:\, \\?\C:\); a relative name is
- * judged against the current folder. */
+ * place; then the folders above it. A root keeps its backslash (C:\, \\?\C:\); a
+ * relative name is judged against the current folder. */
 static int parent_unsafe(const char *path, char *why, size_t len) {
   char dir[4096];
   const char *slash = strrchr(path, '\\'), *fwd = strrchr(path, '/');
@@ -373,25 +378,25 @@ static int parent_unsafe(const char *path, char *why, size_t len) {
     memcpy(dir, path, n);
     dir[n] = '\0';
   }
-  return path_unsafe(dir, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len);
+  return path_unsafe(dir, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len) || cs__win_above_unsafe(dir, why, len);
 }
 
+/* The folder, then every folder above it. */
 int cs_plat_folder_unsafe(const char *path, char *why, size_t len) {
-  return path_unsafe(path, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len);
+  return path_unsafe(path, 1, CS_WIN_FOLDER_WRITE_RIGHTS, why, len) || cs__win_above_unsafe(path, why, len);
 }
 
-/* The file, then the folder that holds it. */
+/* The file, then the folder that holds it and those above. */
 int cs_plat_secret_file_unsafe(const char *path, char *why, size_t len) {
   return path_unsafe(path, 0, CS_WIN_SECRET_RIGHTS, why, len) || parent_unsafe(path, why, len);
 }
 
 /* The file, then the folder that holds it, each through one handle that does not
- * follow a reparse point (owner, DACL and link count read from it). Not yet done
- * here, unlike the POSIX half: folders further up are not judged (a user with
- * DELETE_CHILD on one could rename the folder away and put a junction there). A
- * drive-relative name (C:x.ini) is judged against the current folder, and a file on a
- * network share as if it were local (its ACL names the server's accounts). Proven
- * only on real Windows: Wine stores no ACLs on files and makes every file its user's. */
+ * follow a reparse point (owner, DACL and link count read from it), then every folder
+ * above, from the drive's root (cs__win_above_unsafe). A drive-relative name (C:x.ini)
+ * is judged against the current folder, and a file on a network share as if it were
+ * local (its ACL names the server's accounts). Proven only on real Windows: Wine
+ * stores no ACLs on files and makes every file its user's. */
 int cs_plat_config_file_unsafe(const char *path, char *why, size_t len) {
   return path_unsafe(path, 0, CS_WIN_FOLDER_WRITE_RIGHTS, why, len) || parent_unsafe(path, why, len);
 }

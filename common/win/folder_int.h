@@ -1,6 +1,6 @@
 /* Inside the Windows folder checks: what folder.c (the DACL decision, the folder,
- * secret-file and state checks) and writers.c (cs_plat_path_writers) share. Not for
- * other files. */
+ * secret-file and state checks) and writers.c (cs_plat_path_writers, the folders
+ * above) share. Not for other files. */
 #ifndef CS_WIN_FOLDER_INT_H
 #define CS_WIN_FOLDER_INT_H
 
@@ -23,5 +23,12 @@ int cs__win_open_walked(const wchar_t *w, const char *shown, DWORD access, HANDL
 
 /* The reason cs__win_open_walked failed, into why. */
 void cs__win_walked_why(int rc, cs_err_t *err, const char *path, char *why, size_t len);
+
+/* Every folder above path (the folder or file itself not judged), from its drive's or
+ * share's root down, judged as cs_plat_path_writers judges the folders above a written
+ * file: 0 when only Administrators, SYSTEM, TrustedInstaller and this process's user
+ * can rename or delete what they hold or change who may; else 1 with the folder and
+ * who in why, failing closed (writers.c). path is made absolute as the walk makes it. */
+int cs__win_above_unsafe(const char *path, char *why, size_t len);
 
 #endif

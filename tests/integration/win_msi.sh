@@ -78,7 +78,7 @@ cleanup() {
   win sc stop certsteward >/dev/null
   win sc delete certsteward >/dev/null
   win reg delete "$SOURCE_KEY" /f >/dev/null
-  rm -rf "$PD" "$T" "$WINEPREFIX/drive_c/cs-open"
+  rm -rf "$PD" "$T" "$WINEPREFIX/drive_c/cs-open" "$WINEPREFIX/drive_c/cs-first"
 }
 trap cleanup EXIT
 
@@ -601,9 +601,13 @@ test_refuses_control_characters() {
 # value that is refused, a key the template does not have, or a result the loader refuses
 # writes nothing; an existing file is kept as it is.
 test_install_writes_first_configuration() {
-  local cfg tpl out
+  local cfg tpl out d=$WINEPREFIX/drive_c/cs-first
   setup
-  cfg=$(wpath "$T/first.ini")
+  # in a folder only administrators can change (Wine's made-up DACL from mode 755): a
+  # configuration below the host's /tmp is below Z:\tmp, which Everyone may rename
+  # entries in, and is refused (platform.h: the folders above a configuration)
+  mkdir -m 755 "$d"
+  cfg='C:\cs-first\first.ini'
   tpl=$(wpath "$BUILD/certsteward-windows.ini")
   for bad in $'host=a\tb:control character' $'host=a\x7fb:control character' 'host=a"b:double quote' \
     'host=a ;b:starts a comment' 'hst=board.example.test:no "hst =" line' 'endpoints=nonsense:not host:port' \
@@ -611,7 +615,7 @@ test_install_writes_first_configuration() {
     if win_err "$CS" install --config "$cfg" --config-template "$tpl" --set "${bad%%:*}" >/dev/null; then
       fail "install accepted --set $(printf %q "${bad%%:*}")"
     fi
-    [ ! -e "$T/first.ini" ] || fail "--set $(printf %q "${bad%%:*}") wrote a configuration"
+    [ ! -e "$d/first.ini" ] || fail "--set $(printf %q "${bad%%:*}") wrote a configuration"
     grep -qF "${bad#*:}" "$T/err" || { cat "$T/err" >&2; fail "install did not say \"${bad#*:}\""; }
   done
   expect_eq "$(svc_state)" "" "the service after refused values"
@@ -620,23 +624,24 @@ test_install_writes_first_configuration() {
     --set "connector.binding_files=$BINDING" --set endpoints= >"$T/out" ||
     { cat "$T/err" >&2; fail "install --set exit status $?"; }
   grep -q "^configuration .* written from" "$T/out" || fail "install did not say it wrote the configuration"
-  [ -f "$T/first.ini" ] || fail "no configuration written"
+  [ -f "$d/first.ini" ] || fail "no configuration written"
   # the template with exactly the two lines replaced, CRLF kept
-  diff <(tr -d '\r' <"$BUILD/certsteward-windows.ini") <(tr -d '\r' <"$T/first.ini") | grep '^[<>]' >"$T/diff" || true
+  diff <(tr -d '\r' <"$BUILD/certsteward-windows.ini") <(tr -d '\r' <"$d/first.ini") | grep '^[<>]' >"$T/diff" || true
   expect_eq "$(cat "$T/diff")" "< host =
 > host = board.example.test
 < binding_files =
 > binding_files = $BINDING" "the lines install changed"
-  expect_eq "$(grep -c $'\r$' "$T/first.ini")" "$(wc -l <"$T/first.ini")" "CRLF line ends"
+  expect_eq "$(grep -c $'\r$' "$d/first.ini")" "$(wc -l <"$d/first.ini")" "CRLF line ends"
   out=$(win "$CS" config --config "$cfg" | tr -d '\r')
   grep -qx "host = board.example.test" <<<"$out" || fail "config does not read the host back"
   # again, with another value: the file is kept, with a warning
-  cp "$T/first.ini" "$T/first.before"
+  cp "$d/first.ini" "$T/first.before"
   win_err "$CS" install --config "$cfg" --config-template "$tpl" --set host=other.example.test >/dev/null ||
     fail "install over an existing configuration exit status $?"
   grep -q "kept as it is" "$T/err" || fail "no warning that --set is not applied"
-  cmp -s "$T/first.ini" "$T/first.before" || fail "install changed an existing configuration"
+  cmp -s "$d/first.ini" "$T/first.before" || fail "install changed an existing configuration"
   win "$CS" uninstall >/dev/null || fail "uninstall exit status $?"
+  rm -rf "$d"
 }
 
 # Rollback disabled (DISABLEROLLBACK=1, as the DisableRollback policy does; Wine's

@@ -24,22 +24,18 @@
 static PSID judged_sid;
 static char who[600];
 
-/* cs__win_writers_judge on an SDDL security descriptor (own: the file's own folder),
- * self NULL; who receives cs__win_writers_say's text when it is not safe. */
+/* cs__win_sd_judge (cs__win_writers_judge on the owner and DACL) on an SDDL security
+ * descriptor (own: the file's own folder), self NULL; who receives
+ * cs__win_writers_say's text when it is not safe. */
 static int judge(const char *sddl, int own) {
   PSECURITY_DESCRIPTOR sd = NULL;
-  PSID owner = NULL;
-  PACL dacl = NULL;
-  BOOL present = FALSE, defaulted = FALSE;
   int r;
   who[0] = '\0';
   if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(sddl, SDDL_REVISION_1, &sd, NULL)) {
     cs_test_fail(__FILE__, __LINE__, "bad SDDL %s", sddl);
     return -1;
   }
-  GetSecurityDescriptorOwner(sd, &owner, &defaulted);
-  GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
-  r = cs__win_writers_judge(present ? dacl : NULL, owner, NULL, own, &judged_sid);
+  r = cs__win_sd_judge(sd, NULL, own, &judged_sid);
   if (r != CS_WIN_SAFE)
     cs__win_writers_say(r, judged_sid, who, sizeof who);
   LocalFree(sd);
@@ -156,4 +152,128 @@ CS_TEST(real_folders_under_wine) {
   CHECK_INT(cs_plat_path_writers("Z:\\tmp\\cert.pem", folder, sizeof folder, why, sizeof why), ==, 1);
   CHECK_STR(folder, "Z:\\tmp");
   CHECK_CONTAINS(why, "Everyone (S-1-1-0) (DACL)");
+}
+
+/* ---- the folders above the state and drop folders, the configuration and the
+ * password file (cs__win_above_unsafe: cs__win_sd_judge on each, own 0) ---------- */
+
+/* C:\ProgramData as Windows 10 / Server 2016 and later ship it, from a published
+ * `accesschk -dl C:\ProgramData` (pastebin.com/kf7ZLSM0; icacls shows the same as
+ * SYSTEM:(OI)(CI)(F), Administrators:(OI)(CI)(F), CREATOR OWNER:(OI)(CI)(IO)(F),
+ * Users:(OI)(CI)(RX), Users:(CI)(WD,AD,WEA,WA)): owner SYSTEM, DACL protected; Users
+ * read, list and traverse (0x1200a9), and on the folder and (inherited) on the folders
+ * below FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES
+ * (0x116); CREATOR OWNER GENERIC_ALL, inherit-only. */
+#define PROGRAMDATA_DACL "(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICIIO;GA;;;CO)(A;OICI;0x1200a9;;;BU)(A;CI;0x116;;;BU)"
+#define PROGRAMDATA "O:SYG:SYD:P" PROGRAMDATA_DACL
+/* what certsteward install gives C:\ProgramData\certsteward (adopt.c's PRIVATE_SDDL) */
+#define INSTALLED "O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+
+/* The product's default layout: C:\ and C:\ProgramData above C:\ProgramData\certsteward,
+ * each as Windows ships it, pass as folders above (Users may add a folder to
+ * ProgramData, never rename or remove one that is there); the folder install makes
+ * passes as above the drop folder and as the state folder itself. ProgramData would
+ * not pass as a file's own folder (a configuration put straight into it). */
+CS_TEST(default_layout_passes_above) {
+  PSECURITY_DESCRIPTOR sd = NULL;
+  PSID owner = NULL, at = NULL;
+  PACL dacl = NULL;
+  BOOL present = FALSE, defaulted = FALSE;
+  CHECK_INT(judge(DRIVE_ROOT, 0), ==, CS_WIN_SAFE);
+  CHECK_INT(judge(PROGRAMDATA, 0), ==, CS_WIN_SAFE);
+  CHECK_STR(who, "");
+  CHECK_INT(judge(INSTALLED, 0), ==, CS_WIN_SAFE);
+  CHECK_INT(judge(PROGRAMDATA, 1), ==, CS_WIN_WRITER);
+  CHECK_CONTAINS(who, "S-1-5-32-545");
+  /* the state folder itself, as folder.c judges it: every write-type right counts */
+  CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorA(INSTALLED, SDDL_REVISION_1, &sd, NULL));
+  GetSecurityDescriptorOwner(sd, &owner, &defaulted);
+  GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
+  CHECK_INT(cs__win_found_judge(FILE_ATTRIBUTE_DIRECTORY, 1, 1, owner, 1, dacl, NULL, CS_WIN_FOLDER_WRITE_RIGHTS, &at),
+            ==, CS_WIN_FOUND_OK);
+  LocalFree(sd);
+  sd = NULL;
+  /* a state folder that inherits ProgramData's rules (made without a protected DACL) does not pass */
+  CHECK(ConvertStringSecurityDescriptorToSecurityDescriptorA(
+      "O:SYD:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIIOID;GA;;;CO)(A;OICIID;0x1200a9;;;BU)(A;CIID;0x116;;;BU)",
+      SDDL_REVISION_1, &sd, NULL));
+  GetSecurityDescriptorOwner(sd, &owner, &defaulted);
+  GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
+  CHECK_INT(cs__win_found_judge(FILE_ATTRIBUTE_DIRECTORY, 1, 1, owner, 1, dacl, NULL, CS_WIN_FOLDER_WRITE_RIGHTS, &at),
+            ==, CS_WIN_FOUND_WRITER);
+  LocalFree(sd);
+}
+
+/* A folder above that lets Users delete its entries (icacls DC, FILE_DELETE_CHILD:
+ * rename the state folder away and put their own there), change its DACL (WRITE_DAC,
+ * SDDL "WD") or its owner (WO), or own it, is refused with Users named; so is a folder
+ * above that Users may delete or rename itself (icacls DE, DELETE, on a folder between
+ * ProgramData and the state folder: C:\ProgramData\vendor\certsteward). Each is
+ * ProgramData's own DACL with one entry more. */
+CS_TEST(replace_rights_above_are_refused) {
+  static const char *const extra[] = {"(A;;0x40;;;BU)", "(A;;WD;;;BU)", "(A;;WO;;;BU)",
+                                      "(A;;SD;;;BU)",   "(A;;GA;;;BU)", "(A;;0x1301bf;;;BU)"};
+  char sddl[512];
+  size_t i;
+  for (i = 0; i < sizeof extra / sizeof *extra; i++) {
+    snprintf(sddl, sizeof sddl, "O:SYD:P%s" PROGRAMDATA_DACL, extra[i]);
+    CHECK_INT(judge(sddl, 0), ==, CS_WIN_WRITER);
+    CHECK_CONTAINS(who, "Users (S-1-5-32-545) (DACL)");
+  }
+  /* GENERIC_WRITE maps to FILE_GENERIC_WRITE: add entries, write attributes, no
+   * DELETE nor FILE_DELETE_CHILD; nothing there is taken away */
+  CHECK_INT(judge("O:SYD:P(A;;GW;;;BU)" PROGRAMDATA_DACL, 0), ==, CS_WIN_SAFE);
+  /* the same right inherit-only is for what is made below, judged there */
+  CHECK_INT(judge("O:SYD:P(A;OICIIO;0x40;;;BU)" PROGRAMDATA_DACL, 0), ==, CS_WIN_SAFE);
+  /* the folder above owned by a user: the owner can always rewrite its DACL */
+  CHECK_INT(judge("O:" USER "D:P" PROGRAMDATA_DACL, 0), ==, CS_WIN_OWNER);
+  CHECK_CONTAINS(who, USER " (owner)");
+}
+
+/* Fail closed: a security descriptor that could not be read, or without an owner, is
+ * unsafe, said as such; one without a DACL lets everyone do anything. */
+CS_TEST(unreadable_or_missing_dacl_above_is_refused) {
+  SECURITY_DESCRIPTOR bare;
+  CHECK_INT(cs__win_sd_judge(NULL, NULL, 0, &judged_sid), ==, CS_WIN_UNREAD);
+  CHECK(judged_sid == NULL);
+  cs__win_writers_say(CS_WIN_UNREAD, NULL, who, sizeof who);
+  CHECK_CONTAINS(who, "cannot be told: its owner and permissions cannot be read");
+  CHECK(InitializeSecurityDescriptor(&bare, SECURITY_DESCRIPTOR_REVISION));
+  CHECK_INT(cs__win_sd_judge(&bare, NULL, 0, &judged_sid), ==, CS_WIN_UNREAD); /* no owner */
+  CHECK_INT(judge("O:SY", 0), ==, CS_WIN_NO_DACL);                             /* no DACL */
+  CHECK_STR(who, "everyone (no DACL)");
+}
+
+/* Real folders under Wine, whose DACLs are made up from the Unix mode: a drop folder
+ * and a configuration of their own (mode 0755, made here) below the host's /tmp
+ * (Z:\tmp, 1777: Everyone with DELETE and FILE_DELETE_CHILD) are refused, naming Z:\tmp
+ * and Everyone; the same below the prefix's C:\ProgramData (0755) pass. Only real
+ * Windows proves what its own DACLs give. */
+CS_TEST(folders_above_real_paths_under_wine) {
+  char dir[MAX_PATH], sub[MAX_PATH + 16], ini[MAX_PATH + 16], why[1200];
+  int i;
+  const char *const roots[] = {"Z:\\tmp", "C:\\ProgramData"};
+  for (i = 0; i < 2; i++) {
+    snprintf(dir, sizeof dir, "%s\\cs-above-%lu", roots[i], (unsigned long)GetCurrentProcessId());
+    snprintf(sub, sizeof sub, "%s\\drop", dir);
+    snprintf(ini, sizeof ini, "%s\\cs.ini", sub);
+    CHECK(CreateDirectoryA(dir, NULL) || GetLastError() == ERROR_ALREADY_EXISTS);
+    CHECK(CreateDirectoryA(sub, NULL) || GetLastError() == ERROR_ALREADY_EXISTS);
+    cs_test_put_str(ini, "[watch]\n");
+    why[0] = '\0';
+    if (i == 0) {
+      CHECK_INT(cs_plat_folder_unsafe(sub, why, sizeof why), ==, 1);
+      CHECK_CONTAINS(why, "Z:\\tmp, a folder above ");
+      CHECK_CONTAINS(why, "Everyone (S-1-1-0) (DACL)");
+      CHECK_INT(cs_plat_config_file_unsafe(ini, why, sizeof why), ==, 1);
+      CHECK_CONTAINS(why, "Z:\\tmp, a folder above ");
+    } else {
+      CHECK_INT(cs_plat_folder_unsafe(sub, why, sizeof why), ==, 0);
+      CHECK_INT(cs_plat_folder_unsafe(dir, why, sizeof why), ==, 0);
+      CHECK_INT(cs_plat_config_file_unsafe(ini, why, sizeof why), ==, 0);
+    }
+    DeleteFileA(ini);
+    RemoveDirectoryA(sub);
+    RemoveDirectoryA(dir);
+  }
 }
