@@ -54,8 +54,14 @@ int cs_ca_command_judge(const char *command, char *program, size_t program_len, 
                       "cookie) into the command line and run it; the helper reads CERTMONGER_ variables from its "
                       "environment",
                       env);
-  if ((rc = cs_plat_shell_expand(command, &line, err)) != CS_OK)
+  if ((rc = cs_plat_shell_expand(command, &line, err)) != CS_OK) {
+    if (rc == CS_EINVAL && err != NULL) { /* a line that cannot be judged is refused as an unsafe one */
+      cs_err_t why = *err;
+      rc = cs_err_set(err, CS_ECONFIG, why.raw, "submit_command: %.400s", why.text);
+    } else if (rc == CS_EINVAL)
+      rc = CS_ECONFIG;
     goto out;
+  }
   if ((rc = cs_cmd_split("submit_command", line, 1, &words, err)) != CS_OK)
     goto out;
   if (words.n == 0) {

@@ -126,9 +126,29 @@ out:
   return rc;
 }
 
+/* A network path (\\server\share\..., \\?\UNC\...; //server/... too): its access rules
+ * are another machine's (its Administrators are that server's), so whoever runs that
+ * server decides what is run here; not judged, refused. */
+static int network_path(const char *p) {
+  if (!cs_plat_is_path_sep('\\')) /* POSIX: //x is /x */
+    return 0;
+  if (!cs_plat_is_path_sep((unsigned char)p[0]) || !cs_plat_is_path_sep((unsigned char)p[1]))
+    return 0;
+  if (p[2] == '?' && cs_plat_is_path_sep((unsigned char)p[3])) /* \\?\C:\... is local */
+    return (p[4] == 'U' || p[4] == 'u') && (p[5] == 'N' || p[5] == 'n') && (p[6] == 'C' || p[6] == 'c') &&
+           cs_plat_is_path_sep((unsigned char)p[7]);
+  return 1;
+}
+
 int cs_cmd_judge_path(const char *key, const char *what, const char *path, int written, cs_err_t *err) {
   char folder[1024], who[512], why[1024], why_dir[512];
-  int exists = cs_plat_exists(path);
+  int exists;
+  if (network_path(path))
+    return cs_err_set(err, CS_ECONFIG, 0,
+                      "%s's %s %s is on another machine, whose administrators decide what it holds: copy it to a "
+                      "folder of this machine only %s can change",
+                      key, what, path, cs_plat_admins());
+  exists = cs_plat_exists(path);
   if (cs_plat_path_writers(path, folder, sizeof folder, who, sizeof who)) {
     if (written)
       return cs_err_set(err, CS_ECONFIG, 0,
@@ -173,6 +193,8 @@ static int judge_candidate(const char *key, const char *path, int written, int d
   const cs_plat_shell_syntax_t *sx = cs_plat_shell_syntax();
   if (!cs_plat_path_is_absolute(path))
     return CS_OK;
+  if (network_path(path)) /* refused, there or not */
+    return cs_cmd_judge_path(key, "path", path, written, err);
   if (sx->expands[0] != '\0' && strpbrk(path, sx->expands) != NULL)
     return cs_err_set(err, CS_ECONFIG, 0,
                       "%s names %s, which the shell makes into other paths as it runs (a variable, a pattern): "
@@ -214,6 +236,11 @@ int cs_cmd_judge_shell(const char *key, const char *command, cs_err_t *err) {
     return CS_OK;
   if ((rc = cs_plat_shell_expand(command, &line, err)) == CS_OK)
     rc = judge_words(key, line, 0, err);
+  else if (rc == CS_EINVAL && err != NULL) { /* a line that cannot be judged is refused as an unsafe one */
+    cs_err_t why = *err;
+    rc = cs_err_set(err, CS_ECONFIG, why.raw, "%s: %.400s", key, why.text);
+  } else if (rc == CS_EINVAL)
+    rc = CS_ECONFIG;
   free(line);
   return rc;
 }

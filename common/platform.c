@@ -80,7 +80,7 @@ static const char *base_name(const char *path) {
 }
 
 int cs_plat_state_dir_unsafe(const char *dir, char *why, size_t len) {
-  static const char *const trusted[] = {CS_STATE_JOURNAL, CS_STATE_TX};
+  static const char *const trusted[] = {CS_STATE_JOURNAL, CS_STATE_TX, CS_STATE_REQUEST, CS_STATE_COMMITTED};
   char path[4096];
   size_t i;
   if (cs_plat_folder_unsafe(dir, why, len))

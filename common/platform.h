@@ -237,7 +237,8 @@ const cs_plat_shell_syntax_t *cs_plat_shell_syntax(void);
 /* What the system shell does to a command line before splitting it into words, done
  * here, for the same judgement: *out (new, free()) is command with it done. Windows:
  * cmd.exe's %VAR% references expanded from this process's environment
- * (ExpandEnvironmentStringsW; an undefined one is left as it is, as cmd.exe leaves it).
+ * (ExpandEnvironmentStringsW); a % left after it (an undefined name, cmd.exe's own
+ * %VAR:~n,m% or %CD%) is CS_EINVAL: what cmd.exe would make of it cannot be judged.
  * POSIX: a copy (sh expands while it reads words; its $ is one of the specials above).
  * CS_ENOMEM; Windows CS_EINVAL for a line that is not UTF-8 or expands past 32K
  * characters. */
@@ -315,11 +316,13 @@ int cs_plat_program_unsafe(const char *exe, const char *worker, char *why, size_
  * above path are not judged here (cs_plat_folder_unsafe does that for the state folder). */
 int cs_plat_state_unsafe(const char *path, char *why, size_t len);
 
-/* The state folder and what an undo would act on in it (the journal, the transaction's
- * folder: its backups and manifests name what is deleted or put back), as the daemon and
- * every command that recovers or renews judge them: cs_plat_folder_unsafe of dir, then
- * cs_plat_state_unsafe of each. 1 with the reason when unsafe. A manifest planted while
- * the folder was open to others would make an undo write or delete other files as root. */
+/* The state folder and what is acted on from it (the journal, the transaction's folder:
+ * its backups and manifests name what is deleted or put back; the request in flight: its
+ * record, request and issued certificate are submitted to the CA and put in service; the
+ * record of the certificate certsteward put in service: it keeps READ on that key), as
+ * the daemon and every command that recovers or renews judge them: cs_plat_folder_unsafe
+ * of dir, then cs_plat_state_unsafe of each. 1 with the reason when unsafe. A file planted
+ * while the folder was open to others stays its planter's to change. */
 int cs_plat_state_dir_unsafe(const char *dir, char *why, size_t len);
 
 /* Runs path (no PATH search) with argv in place of this program: POSIX execv;

@@ -10,8 +10,9 @@
  * Wine 8 has no certcli.dll: CoCreateInstance answers REGDB_E_CLASSNOTREG there, which
  * is all the tests under Wine see (the route says the API is not available). Only a
  * real Windows server with AD CS proves the rest: Submit, RetrievePending and
- * GetCertificate against a CA, DCOM's authentication as the computer account (and the
- * packet integrity AD CS requires since KB5004442, which certcli negotiates itself), a
+ * GetCertificate against a CA, DCOM's authentication as the computer account (the
+ * process asks COM for packet privacy, which MS-WCCE 2.1 specifies for the protocol,
+ * rather than the registry's default level: CoInitializeSecurity below), a
  * template's Read and Enroll permissions, a CA manager's approval of a pending request,
  * and an enrollment web service reached with Kerberos in the machine's context. */
 #define COBJMACROS
@@ -120,6 +121,16 @@ int cs_plat_adcs_call(int op, const char *ca_config, const char *csr_pem, const 
   init = CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
   if (FAILED(init))
     return cs_err_set(err, CS_EFAILED, (long)init, "COM could not be initialised (0x%08lX)", (unsigned long)init);
+  /* The process's COM security, once, before any interface is used (else COM takes the
+   * registry's defaults, whose LegacyAuthenticationLevel is CONNECT): calls signed and
+   * encrypted (packet privacy, what MS-WCCE 2.1 specifies), the CA may identify this
+   * machine but not act as it. RPC_E_TOO_LATE: set already in this process. */
+  hr = CoInitializeSecurity(NULL, -1, NULL, NULL, RPC_C_AUTHN_LEVEL_PKT_PRIVACY, RPC_C_IMP_LEVEL_IDENTIFY, NULL,
+                            EOAC_NONE, NULL);
+  if (FAILED(hr) && hr != RPC_E_TOO_LATE) {
+    CoUninitialize();
+    return cs_err_set(err, CS_EFAILED, (long)hr, "COM's security could not be set (0x%08lX)", (unsigned long)hr);
+  }
   hr = CoCreateInstance(&cs__clsid_cert_request, NULL, CLSCTX_INPROC_SERVER, &cs__iid_cert_request2, (void **)&req);
   if (FAILED(hr))
     goto answer;

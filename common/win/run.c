@@ -57,6 +57,7 @@ static DWORD WINAPI feed_main(void *arg) {
 /* One run: the child, its job and what it has said so far. */
 typedef struct run_s {
   const char *prog;
+  const wchar_t *cwd; /* the child's working folder; NULL: this process's */
   PROCESS_INFORMATION pi;
   HANDLE job;    /* NULL when the child could not be put into one */
   HANDLE feeder; /* the thread writing the input, or NULL */
@@ -167,8 +168,9 @@ static int spawn(run_t *r, const wchar_t *wprog, wchar_t *wcmd, wchar_t *envbloc
       ((rc = cs__win_confined_token(&token, err)) != CS_OK || (rc = cs__win_confined_job(&r->job, err)) != CS_OK))
     goto out;
   if (!(token != NULL
-            ? CreateProcessAsUserW(token, wprog, wcmd, NULL, NULL, TRUE, flags, envblock, NULL, &si.StartupInfo, &r->pi)
-            : CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, envblock, NULL, &si.StartupInfo, &r->pi))) {
+            ? CreateProcessAsUserW(token, wprog, wcmd, NULL, NULL, TRUE, flags, envblock, r->cwd, &si.StartupInfo,
+                                   &r->pi)
+            : CreateProcessW(wprog, wcmd, NULL, NULL, TRUE, flags, envblock, r->cwd, &si.StartupInfo, &r->pi))) {
     rc = cs__win_fail(err, GetLastError(), what);
     goto out;
   }
@@ -267,14 +269,15 @@ static int supervise(run_t *r, int timeout_ms, cs_run_result_t *res, cs_err_t *e
 
 /* Runs the program wprog with the command line wcmd (modified by CreateProcessW);
  * confined: as the worker (confine.c). */
-static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, wchar_t *envblock, int confined,
-                    const void *input, size_t input_len, int timeout_ms, size_t max_out, cs_run_result_t *res,
-                    cs_err_t *err) {
+static int run_wide(const char *prog, const wchar_t *wprog, wchar_t *wcmd, const wchar_t *cwd, wchar_t *envblock,
+                    int confined, const void *input, size_t input_len, int timeout_ms, size_t max_out,
+                    cs_run_result_t *res, cs_err_t *err) {
   run_t r;
   int rc;
 
   memset(&r, 0, sizeof r);
   r.prog = prog;
+  r.cwd = cwd;
   r.max_out = max_out;
   rc = spawn(&r, wprog, wcmd, envblock, confined, input, input_len, err);
   if (rc == CS_OK)
@@ -331,7 +334,7 @@ static int run_argv(const char *const *argv, int confined, const void *input, si
   for (p = wprog; *p; p++)
     if (*p == L'/')
       *p = L'\\';
-  rc = run_wide(argv[0], wprog, wline, NULL, confined, input, input_len, timeout_ms, max_out, res, err);
+  rc = run_wide(argv[0], wprog, wline, NULL, NULL, confined, input, input_len, timeout_ms, max_out, res, err);
 out:
   free(wprog);
   free(wline);
@@ -349,8 +352,12 @@ int cs_plat_run_confined(const char *const *argv, const void *input, size_t inpu
 }
 
 /* cmd.exe from the system folder (not %ComSpec%, which any user's environment can
- * change), /d: no AutoRun commands from the registry, /s /c "...": the outer quotes
- * are removed and the rest is run as the admin wrote it. */
+ * change), /d: no AutoRun commands from the registry, /v:off: no delayed expansion
+ * (whatever the registry's DelayedExpansion says), /s /c "...": the outer quotes are
+ * removed and the rest is run as the admin wrote it. Its working folder is the system
+ * folder: cmd.exe looks for a program named without its path in the working folder
+ * before PATH (NeedCurrentDirectoryForExePathW, Win32 docs), and the folder an
+ * administrator started certsteward apply or doctor from may be one others can write. */
 /* cmd.exe running command (as cs_plat_run_shell says), with the environment block
  * envblock (NULL: this process's). */
 static int shell(const char *command, wchar_t *envblock, int timeout_ms, size_t max_out, cs_run_result_t *res,
@@ -373,18 +380,19 @@ static int shell(const char *command, wchar_t *envblock, int timeout_ms, size_t 
     goto out;
   }
   len = wcslen(wcommand);
-  if (len + 40 >= CS__WIN_CMDLINE_MAX) {
-    rc = cs_err_set(err, CS_ETOOBIG, 0, "the command is over %d characters", CS__WIN_CMDLINE_MAX - 41);
+  if (len + 48 >= CS__WIN_CMDLINE_MAX) {
+    rc = cs_err_set(err, CS_ETOOBIG, 0, "the command is over %d characters", CS__WIN_CMDLINE_MAX - 49);
     goto out;
   }
-  if ((line = malloc(sizeof *line * (len + 40))) == NULL) {
+  if ((line = malloc(sizeof *line * (len + 48))) == NULL) {
     rc = cs_err_set(err, CS_ENOMEM, 0, "out of memory");
     goto out;
   }
-  memcpy(line, L"cmd.exe /d /s /c \"", sizeof(L"cmd.exe /d /s /c \""));
+  memcpy(line, L"cmd.exe /d /v:off /s /c \"", sizeof(L"cmd.exe /d /v:off /s /c \""));
   wcscat(line, wcommand);
   wcscat(line, L"\"");
-  rc = run_wide("cmd.exe", prog, line, envblock, 0, NULL, 0, timeout_ms, max_out, res, err);
+  sys[n] = L'\0';
+  rc = run_wide("cmd.exe", prog, line, sys, envblock, 0, NULL, 0, timeout_ms, max_out, res, err);
 out:
   free(wcommand);
   free(line);

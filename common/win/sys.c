@@ -320,6 +320,17 @@ int cs_plat_shell_expand(const char *command, char **out, cs_err_t *err) {
   }
   if (ExpandEnvironmentStringsW(w, x, n) != n || (*out = cs__win_utf8(x)) == NULL)
     rc = cs_err_set(err, CS_EINVAL, 0, "cannot expand the %%VAR%% references of %s", command);
+  /* A % left is one cmd.exe reads its own way ("set /?": %VAR:~n,m%, %VAR:a=b%, the
+   * dynamic %CD%, %RANDOM%, %DATE%; or an undefined name): what it makes of it cannot be
+   * judged here, so the line is refused */
+  else if (wcschr(x, L'%') != NULL) {
+    free(*out);
+    *out = NULL;
+    rc = cs_err_set(err, CS_EINVAL, 0,
+                    "%s holds a %% that cmd.exe reads its own way (an undefined variable, %%VAR:~n,m%%, %%CD%%...): "
+                    "what it would run cannot be judged; name the files themselves",
+                    command);
+  }
 out:
   free(w);
   free(x);

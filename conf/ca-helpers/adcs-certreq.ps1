@@ -120,9 +120,11 @@ function Invoke-Request {
     return New-Answer 1 $rid
   }
   if ($text -match $Unreachable) { return New-Answer 3 "the CA $Config cannot be reached: $text" }
-  if ($text -match 'template|0x80094800|0x80094801|0x80070005|Access is denied') {
-    # no such template, not allowed to enroll: what an administrator must set up
-    return New-Answer 2 "the CA $Config refused: $text"
+  if ($text -match 'template|0x80094800|0x80094801|0x80094012|0x80094011|0x80070005|Access is denied') {
+    # no such template, not allowed to enroll: what an administrator must set up, and
+    # the request may be submitted again with the same key once it is: misconfigured (4),
+    # not rejected (2, which ends the request and deletes its key), as route adcs says
+    return New-Answer 4 "the CA $Config refused: $text"
   }
   return New-Answer 2 "certreq: $text"
 }

@@ -177,6 +177,29 @@ test_apply_refuses_an_unsafe_state_folder() {
   recovered "apply once the state folder was safe"
 }
 
+# What the state folder holds besides the journal and the transaction is trusted too: the
+# request in flight (its request is submitted to the CA with this machine's rights, its
+# certificate put in service) and the record of the certificate certsteward put in
+# service (it keeps READ on that key). Left by another account (planted while the folder
+# was open to others, they stay theirs to change): refused, nothing done, said why.
+test_planted_request_or_record_in_the_state_folder_is_refused() {
+  written_setup
+  local f st
+  for f in request/record committed; do
+    mkdir -p "$T/state/request"
+    chmod 700 "$T/state/request"
+    echo planted >"$T/state/$f"
+    chown "$ACCOUNT" "$T/state/$f"
+    st=0
+    "$CS" apply --config "$T/cs.ini" --dry-run "$PKI/good-aes.pfx" >"$T/apply.out" 2>&1 || st=$?
+    [ "$st" -ne 0 ] || fail "apply ran beside a planted $f: $(cat "$T/apply.out")"
+    grep -qF "the state folder $T/state is not safe to use" "$T/apply.out" || fail "not said why: $(cat "$T/apply.out")"
+    rm -f "$T/state/$f"
+  done
+  "$CS" apply --config "$T/cs.ini" --dry-run "$PKI/good-aes.pfx" >"$T/apply.out" 2>&1 ||
+    fail "apply once the planted files are gone: $(cat "$T/apply.out")"
+}
+
 # A configuration others can change: certsteward does not start, so it recovers
 # nothing; made private, the next start recovers.
 test_recovery_waits_for_safe_config() {

@@ -167,7 +167,15 @@ CS_TEST(what_cannot_be_trusted_or_judged_is_refused) {
   refused(fmt("\"%s\"", script), script);
   refused(fmt("\"%s\"", script), cs_plat_is_windows() ? "S-1-1-0" : "all users (mode 666)");
   refused("systemctl restart \"nginx", "not closed");
-  if (!cs_plat_is_windows()) {
+  if (cs_plat_is_windows()) {
+    /* a network path: another machine's administrators decide what it holds */
+    refused("\\\\fileserver\\share\\restart.cmd", "on another machine");
+    refused("cmd /c \\\\?\\UNC\\fileserver\\share\\restart.cmd", "on another machine");
+    /* a % cmd.exe reads its own way (a substring, a dynamic or an undefined variable) */
+    refused("%SystemDrive:~0,2%\\Users\\Public\\x.cmd", "reads its own way");
+    refused("%CD%\\x.cmd", "reads its own way");
+    refused("%CS_NO_SUCH_VARIABLE_AT_ALL%\\x.cmd", "reads its own way");
+  } else {
     refused(fmt("%s/*.sh", dir), "other paths as it runs");
     refused(fmt("\"%s/$X\"", dir), "other paths as it runs");
     refused(fmt("%s/\\$X", dir), "other paths as it runs");
