@@ -52,6 +52,7 @@ int cs_committed_read(const char *state_dir, char tp[41], char *key_id, size_t k
   char path[PATH_LEN], t[41], k[KEY_ID_MAX];
   int rc;
 
+  memset(t, 0, sizeof t);
   tp[0] = '\0';
   if (key_len > 0)
     key_id[0] = '\0';
@@ -64,7 +65,7 @@ int cs_committed_read(const char *state_dir, char tp[41], char *key_id, size_t k
       !cs_thumbprint_valid(t) || !key_id_ok(k))
     rc = cs_err_set(err, CS_EFORMAT, 0, "%s is not a record certsteward wrote", path);
   else {
-    memcpy(tp, t, 41);
+    snprintf(tp, 41, "%s", t);
     cs_thumbprint_upper(tp);
     if (key_len > 0)
       snprintf(key_id, key_len, "%s", k);
