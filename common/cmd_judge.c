@@ -130,7 +130,7 @@ out:
  * are another machine's (its Administrators are that server's), so whoever runs that
  * server decides what is run here; not judged, refused. */
 static int network_path(const char *p) {
-  if (!cs_plat_is_path_sep('\\')) /* POSIX: //x is /x */
+  if (!cs_plat_is_windows()) /* POSIX: //x is /x */
     return 0;
   if (!cs_plat_is_path_sep((unsigned char)p[0]) || !cs_plat_is_path_sep((unsigned char)p[1]))
     return 0;

@@ -202,6 +202,22 @@ int cs__posix_meta_private(cs__posix_meta_t *m, cs_err_t *err) {
   return rc;
 }
 
+int cs__posix_owner_unchanged(const char *path, long long uid, cs_err_t *err) {
+  cs__posix_meta_t now;
+  int rc = cs__posix_meta_read(path, &now, err);
+  if (rc == CS_ENOENT)
+    return CS_OK;
+  if (rc != CS_OK)
+    return rc;
+  rc = now.uid == uid ? CS_OK
+                      : cs_err_set(err, CS_EACCES, 0,
+                                   "%s is now owned by uid %lld, not by uid %lld as when it was saved (another file "
+                                   "was put in its place since)",
+                                   path, now.uid, uid);
+  cs__posix_meta_free(&now);
+  return rc;
+}
+
 /* Owner and group first: fchown clears set-id bits, so the mode comes after it, and
  * the ACL last, since it rewrites the group bits of the mode (they hold its mask).
  * A temp file that inherited entries from the folder's default ACL gets the mode's

@@ -50,6 +50,12 @@ int cs__posix_read_fd(int fd, const char *path, size_t max, unsigned char **data
  * not what someone may have put there since). */
 int cs__posix_write_meta(const char *path, const void *data, size_t len, const cs__posix_meta_t *m, cs_err_t *err);
 
+/* CS_OK when nothing is at path (reached as cs__posix_meta_read reaches it) or what is
+ * there is owned by uid, the owner recorded when it was saved; else CS_EACCES naming
+ * both (another file was put in its place since), or the read's error. What an undo
+ * asks before it writes a saved file back. */
+int cs__posix_owner_unchanged(const char *path, long long uid, cs_err_t *err);
+
 /* Takes away every access of others (the mode's and the ACL's other entry): what a
  * file holding a private key is written with, whatever the file it replaces allowed. */
 int cs__posix_meta_private(cs__posix_meta_t *m, cs_err_t *err);

@@ -87,8 +87,8 @@ int cs_plat_write_recorded(const char *path, const void *data, size_t len, const
 }
 
 int cs_plat_recorded_owner_unchanged(const char *path, const char *meta, cs_err_t *err) {
-  cs__posix_meta_t want, now;
-  cs_err_t why;
+  cs__posix_meta_t want;
+  long long uid;
   int rc;
 
   memset(&want, 0, sizeof want);
@@ -98,19 +98,9 @@ int cs_plat_recorded_owner_unchanged(const char *path, const char *meta, cs_err_
     cs__posix_meta_free(&want);
     return cs_err_set(err, rc, 0, "what %s was saved with cannot be read (\"%.40s\"); not put back", path, meta);
   }
-  cs__posix_meta_free(&want); /* the uid is all that is compared */
-  cs_err_clear(&why);
-  if ((rc = cs__posix_meta_read(path, &now, &why)) == CS_ENOENT)
-    return CS_OK;
-  if (rc != CS_OK)
-    return cs_err_set(err, rc, why.raw, "%s", why.text);
-  rc = now.uid == want.uid ? CS_OK
-                           : cs_err_set(err, CS_EACCES, 0,
-                                        "%s is now owned by uid %lld, not by uid %lld as when it was saved (another "
-                                        "file was put in its place since)",
-                                        path, now.uid, want.uid);
-  cs__posix_meta_free(&now);
-  return rc;
+  uid = want.uid; /* the owner is all that is compared */
+  cs__posix_meta_free(&want);
+  return cs__posix_owner_unchanged(path, uid, err);
 }
 
 /* The temp files a write stopped by a crash left beside path. */

@@ -381,23 +381,13 @@ static void restore_meta(const manifest_t *m, const saved_t *e, cs__posix_meta_t
  * recorded owner (the install gave the new file that owner): otherwise someone put
  * another file there since, and what is restored is not written over it. */
 static int owner_unchanged(const manifest_t *m, const saved_t *e, cs_err_t *err) {
-  cs__posix_meta_t now;
   cs_err_t why;
   int rc;
   if (m->version != 2)
     return CS_OK; /* no owner recorded: restore_meta's rule makes it root's, 0600 */
   cs_err_clear(&why);
-  rc = cs__posix_meta_read(e->target, &now, &why);
-  if (rc == CS_ENOENT)
-    return CS_OK;
-  if (rc != CS_OK)
-    return cs_err_set(err, rc, why.raw, "%s was not put back from its backup: %s", e->target, why.text);
-  rc = now.uid == e->meta.uid ? CS_OK
-                              : cs_err_set(err, CS_EACCES, 0,
-                                           "%s was not put back from its backup: it is now owned by uid %lld, not "
-                                           "by uid %lld as when it was saved (another file was put in its place since)",
-                                           e->target, now.uid, e->meta.uid);
-  cs__posix_meta_free(&now);
+  if ((rc = cs__posix_owner_unchanged(e->target, e->meta.uid, &why)) != CS_OK)
+    rc = cs_err_set(err, rc, why.raw, "the saved file was not put back from its backup: %s", why.text);
   return rc;
 }
 

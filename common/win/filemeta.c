@@ -19,6 +19,7 @@
  * are set on the file, and the SeRestorePrivilege an owner other than the caller takes,
  * are proven on NTFS only. */
 #include "../platform.h"
+#include "keyacl.h"
 #include "win.h"
 
 #include <aclapi.h>
@@ -300,15 +301,6 @@ out:
   return rc;
 }
 
-/* The owner's SID as text, for a message ("?" when it cannot be said). */
-static void sid_text(PSID sid, char *buf, size_t len) {
-  wchar_t *w = NULL;
-  snprintf(buf, len, "?");
-  if (sid != NULL && ConvertSidToStringSidW(sid, &w))
-    snprintf(buf, len, "%ls", w);
-  LocalFree(w);
-}
-
 /* cs_plat_recorded_owner_unchanged (platform.h). Under Wine the owner is made up from
  * the Unix file (the same for every file of the test user), so the refusal of another
  * owner is proven on NTFS only; the walk, the open and the comparison run for real. */
@@ -352,9 +344,9 @@ int cs_plat_recorded_owner_unchanged(const char *path, const char *meta, cs_err_
     rc = CS_OK;
     goto out;
   }
-  sid_text(now_owner, a, sizeof a);
+  cs__win_sid_text(now_owner, a, sizeof a);
   if (want_owner != NULL)
-    sid_text(want_owner, b, sizeof b);
+    cs__win_sid_text(want_owner, b, sizeof b);
   else
     snprintf(b, sizeof b, "SYSTEM or Administrators");
   rc = cs_err_set(err, CS_EACCES, 0,
